@@ -1,0 +1,244 @@
+"""`assistant ask SCAN "QUESTION"` and `assistant chat SCAN`: questions about a scan.
+
+`ask` streams one answer to stdout (with `--json`: one JSON object with the answer, the cited
+evidence ids and the analysis summary). `chat` is an interactive loop on stdin: the scan is
+analysed once and every question reuses the analysis; follow-ups ("and how big is it?") use the
+conversation so far; `quit`, `exit` or end of input leaves.
+
+Nothing printed carries the scan's file name or any DICOM identifier: the output holds only the
+de-identified analysis (findings, scores, evidence ids) and the answer.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+from assistant import DISCLAIMER
+
+logger = logging.getLogger(__name__)
+
+QUIT = {"quit", "exit", ":q", "/quit", "/exit"}
+
+
+def add_analysis_args(p: argparse.ArgumentParser) -> None:
+    """Arguments shared by `ask`, `chat` and `report`: the scan and how to analyse it."""
+    p.add_argument("scan", help="PNG/JPEG/TIFF/BMP, DICOM file, folder or .zip, NIfTI")
+    p.add_argument("--slice", type=int, default=None, help="axial slice of a volume")
+    p.add_argument(
+        "--detector",
+        type=Path,
+        default=None,
+        help="detector checkpoint folder (default: the shipped checkpoint)",
+    )
+    p.add_argument(
+        "--library",
+        type=Path,
+        default=None,
+        help="case index folder (default: the default library)",
+    )
+    p.add_argument("--no-detector", action="store_true", help="skip anomaly detection")
+    p.add_argument("--no-retrieval", action="store_true", help="skip similar-case retrieval")
+
+
+def add_responder_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--responder",
+        choices=("grounded", "transformers", "openai"),
+        default=None,
+        help="who writes the answer (default: $ASSISTANT_RESPONDER or grounded, offline)",
+    )
+    p.add_argument("--model", default=None, help="model id or folder (transformers/openai)")
+    p.add_argument(
+        "--quantization",
+        choices=("4bit", "8bit", "none"),
+        default=None,
+        help="bitsandbytes quantization for --responder transformers",
+    )
+    p.add_argument("--max-new-tokens", type=int, default=None, help="LLM answer length limit")
+    p.add_argument("--audit-log", type=Path, default=None, help="append JSONL audit records here")
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "ask",
+        help="ask one question about a scan",
+        description="Analyse a scan and stream a grounded answer to one question. " + DISCLAIMER,
+    )
+    add_analysis_args(p)
+    p.add_argument("question", help='e.g. "Is there an abnormality?"')
+    add_responder_args(p)
+    p.add_argument("--json", action="store_true", help="print one JSON object instead")
+    p.set_defaults(func=run_ask)
+
+    c = subparsers.add_parser(
+        "chat",
+        help="interactive questions about a scan",
+        description="Analyse a scan once, then answer questions typed on stdin ('quit' to "
+        "leave). " + DISCLAIMER,
+    )
+    add_analysis_args(c)
+    add_responder_args(c)
+    c.set_defaults(func=run_chat)
+
+
+def build_assistant(args: argparse.Namespace, with_responder: bool = True):
+    """An `Assistant` configured from the command-line arguments."""
+    from assistant.chat import Assistant
+
+    detector = None
+    if getattr(args, "detector", None) is not None and not args.no_detector:
+        from assistant.detector import Detector
+
+        detector = Detector.from_pretrained(args.detector)
+    index = None
+    if getattr(args, "library", None) is not None and not args.no_retrieval:
+        index = load_library(args.library)
+    responder = None
+    if with_responder:
+        from assistant.responders.registry import make_responder
+
+        generation = {}
+        if getattr(args, "max_new_tokens", None):
+            generation["max_new_tokens"] = args.max_new_tokens
+        responder = make_responder(args.responder, args.model, args.quantization, **generation)
+    return Assistant(
+        detector=detector,
+        index=index,
+        responder=responder,
+        use_detector=not args.no_detector,
+        use_retrieval=not args.no_retrieval,
+        audit_log=getattr(args, "audit_log", None),
+    )
+
+
+def load_library(path: Path):
+    """A library folder (cases/ + knowledge/) or a single case index folder."""
+    if (path / "cases" / "index.json").is_file():
+        from retrieval.library import Library
+
+        return Library.load(path)
+    if (path / "index.json").is_file():
+        from retrieval.index import CaseIndex
+
+        return CaseIndex.load(path)
+    raise FileNotFoundError(
+        f"{path} is neither a case library (cases/index.json) nor a case index (index.json); "
+        "build one with `assistant index build`"
+    )
+
+
+def analyse(args: argparse.Namespace, assistant):
+    """Load the scan named by `args.scan` and analyse the requested slice."""
+    from assistant.scan import load_scan
+
+    scan = load_scan(args.scan)
+    return assistant.analyze(scan, args.slice)
+
+
+def analysis_summary(state) -> dict:
+    """The de-identified analysis for JSON output (no arrays, no file name, no metadata)."""
+    d = state.evidence.detector_summary or {}
+    return {
+        "scan_hash": state.scan_hash,
+        "slice_index": state.slice_index,
+        "scan": {
+            k: state.scan_summary.get(k)
+            for k in ("format", "modality", "shape", "spacing_mm", "patient_left")
+        },
+        "score": d.get("score"),
+        "score_threshold": d.get("score_threshold"),
+        "is_abnormal": d.get("is_abnormal"),
+        "findings": [i.data for i in state.evidence.by_kind("finding")],
+        "evidence": [{"id": i.id, "kind": i.kind, "score": i.score} for i in state.evidence.items],
+        "timings": state.timings,
+    }
+
+
+def run_ask(args: argparse.Namespace) -> int:
+    from assistant.chat import Answer
+
+    assistant = build_assistant(args)
+    state = analyse(args, assistant)
+    answer = None
+    for part in assistant.ask(state, args.question):
+        if isinstance(part, Answer):
+            answer = part
+        elif not args.json:
+            sys.stdout.write(part)
+            sys.stdout.flush()
+    assert answer is not None
+    if args.json:
+        out = {
+            "answer": answer.text,
+            "evidence": answer.evidence,
+            **{k: v for k, v in answer.to_dict().items() if k not in ("text", "evidence")},
+            "analysis": analysis_summary(state),
+            "disclaimer": DISCLAIMER,
+        }
+        print(json.dumps(out, indent=2, ensure_ascii=False, default=_jsonable))
+    else:
+        sys.stdout.write("\n")
+        if answer.removed_ids:
+            print(
+                f"(removed citations of unknown ids: {', '.join(answer.removed_ids)})",
+                file=sys.stderr,
+            )
+    return 0
+
+
+def run_chat(args: argparse.Namespace, stdin=None, stdout=None) -> int:
+    from assistant.chat import Answer
+    from assistant.responders.base import Message
+
+    stdin = stdin or sys.stdin
+    stdout = stdout or sys.stdout
+    assistant = build_assistant(args)
+    state = analyse(args, assistant)
+    n = len(state.evidence.by_kind("finding"))
+    stdout.write(f"Scan analysed: {n} finding(s). Ask about it; 'quit' to leave.\n{DISCLAIMER}\n")
+    history: list[Message] = []
+    while True:
+        stdout.write("> ")
+        stdout.flush()
+        line = stdin.readline()
+        if not line:
+            stdout.write("\n")
+            break
+        question = line.strip()
+        if not question:
+            continue
+        if question.lower() in QUIT:
+            break
+        answer = None
+        try:
+            for part in assistant.ask(state, question, history):
+                if isinstance(part, Answer):
+                    answer = part
+                else:
+                    stdout.write(part)
+                    stdout.flush()
+        except ValueError as exc:
+            stdout.write(f"error: {exc}\n")
+            continue
+        stdout.write("\n")
+        assert answer is not None
+        history += [Message("user", question), Message("assistant", answer.text)]
+    return 0
+
+
+def _jsonable(value):
+    """JSON fallback for numpy scalars and tuples inside finding dicts."""
+    try:
+        import numpy as np
+
+        if isinstance(value, np.generic):
+            return value.item()
+        if isinstance(value, np.ndarray):
+            return value.tolist()
+    except ImportError:  # pragma: no cover
+        pass
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")

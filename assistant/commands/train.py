@@ -1,0 +1,74 @@
+"""`assistant train`: train the diffusion anomaly detector on a folder of healthy scans."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("train", help="train the detector on healthy scans")
+    p.add_argument("--data", required=True, help="folder of healthy scans (any supported format)")
+    p.add_argument("--val", help="folder of healthy validation scans (loss + calibration)")
+    p.add_argument("--out", required=True, help="checkpoint folder to write")
+    p.add_argument("--size", type=int, default=128, help="model grid size (default 128)")
+    p.add_argument("--steps", type=int, default=20_000)
+    p.add_argument("--batch", type=int, default=16)
+    p.add_argument("--lr", type=float, default=2e-4)
+    p.add_argument("--channels", default="32,64,128,256", help="UNet channels per level")
+    p.add_argument("--layers-per-block", type=int, default=2)
+    p.add_argument("--attention-levels", default="3", help="levels with attention, e.g. 3")
+    p.add_argument("--max-minutes", type=float, help="stop and save after this wall time")
+    p.add_argument("--ckpt-every", type=int, default=1000)
+    p.add_argument("--device", default="auto")
+    p.add_argument("--no-bf16", action="store_true", help="disable bf16 autocast")
+    p.add_argument("--no-flip", action="store_true", help="no left-right flips (non-brain data)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--resume", action="store_true", help="continue from OUT/train_state")
+    p.add_argument("--no-calibrate", action="store_true", help="skip calibration on --val")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    import logging
+    from pathlib import Path
+
+    from assistant.detector.model import UNetConfig
+    from assistant.detector.train import TrainConfig, command_line, train
+
+    log = logging.getLogger("assistant.train")
+    out = Path(args.out)
+    if (out / "train_state" / "state.json").is_file() and not args.resume:
+        raise ValueError(
+            f"{out} already holds a training run; pass --resume to continue it or choose "
+            "another --out"
+        )
+    levels = tuple(int(c) for c in args.channels.split(","))
+    attn = tuple(int(a) for a in args.attention_levels.split(",") if a.strip())
+    cfg = TrainConfig(
+        data=args.data,
+        val=args.val,
+        out=args.out,
+        steps=args.steps,
+        batch=args.batch,
+        lr=args.lr,
+        flip=not args.no_flip,
+        seed=args.seed,
+        ckpt_every=args.ckpt_every,
+        max_minutes=args.max_minutes,
+        device=args.device,
+        bf16=not args.no_bf16,
+        unet=UNetConfig(
+            size=args.size,
+            block_out_channels=levels,
+            layers_per_block=args.layers_per_block,
+            attention_levels=attn,
+        ),
+        command=command_line(),
+    )
+    train(cfg)
+    if args.val and not args.no_calibrate:
+        from assistant.detector.calibrate import calibrate_checkpoint
+
+        cal = calibrate_checkpoint(out, args.val, fpr=0.05)
+        log.info("calibrated: %s", cal)
+    return 0

@@ -1,0 +1,187 @@
+"""`Detector`: scan in, `DetectionResult` out."""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from assistant.detector.data import prepare_slice
+from assistant.detector.findings import extract_findings, remove_small
+from assistant.detector.methods import MethodConfig, get_config, run_method
+from assistant.detector.model import Calibration, DiffusionModel
+from assistant.detector.result import DetectionResult
+from assistant.preprocess import GridInfo
+
+log = logging.getLogger(__name__)
+
+MIN_AREA_GRID = 6  # components smaller than this on the model grid are noise (post-processing)
+SCORE_QUANTILE = 0.995  # image score: this quantile of the map over the foreground
+
+
+def _cpu_has_bf16() -> bool:
+    try:
+        with open("/proc/cpuinfo") as fh:
+            return "avx512_bf16" in fh.read()
+    except OSError:
+        return False
+
+
+class Detector:
+    """A trained diffusion model, an anomaly method and its calibrated thresholds.
+
+    Post-processing (part of the method): maps are zeroed outside the foreground (eroded by one
+    pixel), smoothed (method `sigma`), thresholded at the calibrated pixel threshold, and
+    components smaller than `MIN_AREA_GRID` model-grid pixels are removed.
+    """
+
+    def __init__(
+        self,
+        model: DiffusionModel,
+        method: MethodConfig,
+        preset: str = "custom",
+        autocast: bool | None = None,
+    ):
+        self.model = model
+        self.method = method
+        self.preset = preset
+        if autocast is None:
+            autocast = model.device.type == "cuda" or _cpu_has_bf16()
+        self.autocast = autocast
+
+    @classmethod
+    def from_pretrained(
+        cls,
+        path: str | Path | None = None,
+        method: str | None = None,
+        preset: str | None = None,
+        device: str = "cpu",
+        autocast: bool | None = None,
+        **overrides,
+    ) -> Detector:
+        """Load a checkpoint folder (None: the shipped default) with a method and preset
+        (None: the checkpoint's default). `overrides` replace MethodConfig fields."""
+        model = DiffusionModel.load(path, device=device)
+        name = method or model.config.default_method
+        preset = preset or (
+            model.config.default_preset if name == model.config.default_method else "fast"
+        )
+        cfg = get_config(name, preset, **overrides)
+        return cls(model, cfg, preset=preset if not overrides else f"{preset}+custom", autocast=autocast)
+
+    @property
+    def key(self) -> str:
+        return f"{self.method.name}/{self.preset}"
+
+    @property
+    def calibration(self) -> Calibration | None:
+        return self.model.config.calibration.get(self.key)
+
+    def with_method(self, method: str, preset: str = "fast", **overrides) -> Detector:
+        cfg = get_config(method, preset, **overrides)
+        return Detector(self.model, cfg, preset=preset if not overrides else f"{preset}+custom",
+                        autocast=self.autocast)
+
+    def __call__(self, scan, slice_index: int | None = None) -> DetectionResult:
+        """Detect on a `Scan` (a volume: the given axial slice, by default the middle one)."""
+        idx = slice_index
+        if scan.is_volume and idx is None:
+            idx = scan.pixels.shape[0] // 2
+        sl = scan.slice2d(idx) if scan.is_volume else scan
+        return self.detect_array(
+            sl.pixels, spacing=sl.spacing, patient_left=sl.patient_left, slice_index=idx
+        )
+
+    def detect_array(
+        self,
+        img: np.ndarray,
+        spacing: tuple[float, ...] | None = None,
+        patient_left: str | None = None,
+        slice_index: int | None = None,
+    ) -> DetectionResult:
+        """Detect on one raw (Y, X) slice (any intensity range)."""
+        return self.detect_batch([img], [spacing], [patient_left], [slice_index])[0]
+
+    def detect_batch(
+        self,
+        images: list[np.ndarray],
+        spacings: list | None = None,
+        patient_lefts: list | None = None,
+        slice_indices: list | None = None,
+    ) -> list[DetectionResult]:
+        """Detect on several raw (Y, X) slices in one batched pass through the UNet."""
+        n = len(images)
+        spacings = spacings or [None] * n
+        patient_lefts = patient_lefts or [None] * n
+        slice_indices = slice_indices or [None] * n
+        pre = self.model.config.preprocess
+        t0 = time.perf_counter()
+        prepared = [prepare_slice(np.asarray(im, dtype=np.float32), pre) for im in images]
+        grid = torch.from_numpy(np.stack([p[0] for p in prepared]))[:, None]
+        fg = torch.from_numpy(np.stack([p[1] for p in prepared]))[:, None]
+        t1 = time.perf_counter()
+        out = run_method(self.model, grid, self.method, fg, autocast=self.autocast)
+        t2 = time.perf_counter()
+        cal = self.calibration
+        results = []
+        for i, (g, f, info, unit) in enumerate(prepared):
+            amap = out.anomaly_map[i, 0].float().cpu().numpy()
+            rec = out.pseudo_healthy[i, 0].float().cpu().numpy()
+            results.append(
+                self._result(amap, rec, g, f, info, unit, cal, spacings[i], patient_lefts[i],
+                             slice_indices[i], out.unet_calls)
+            )
+        t3 = time.perf_counter()
+        for r in results:
+            r.timings = {
+                "preprocess_s": (t1 - t0) / n,
+                "method_s": (t2 - t1) / n,
+                "postprocess_s": (t3 - t2) / n,
+                "total_s": (t3 - t0) / n,
+            }
+        return results
+
+    def _result(self, amap, rec, grid, fg_grid, info: GridInfo, unit, cal, spacing,
+                patient_left, slice_index, calls) -> DetectionResult:
+        fg_vals = amap[fg_grid]
+        score = float(np.quantile(fg_vals, SCORE_QUANTILE)) if fg_vals.size else 0.0
+        # back to the scan's own grid; the pseudo-healthy image keeps the input outside the
+        # foreground so that the comparison view only differs where the model changed anatomy
+        amap_s = np.clip(info.back(amap, order=1), 0, None).astype(np.float32)
+        fg_s = info.back(fg_grid, order=0).astype(bool)
+        rec_s = info.back(rec, order=1)
+        rec_s = np.where(fg_s, rec_s, unit).astype(np.float32)
+        pixel_thr = cal.pixel_threshold if cal else None
+        if pixel_thr is not None:
+            area_scale = 1.0 / (info.scale**2)
+            mask = remove_small((amap_s > pixel_thr) & fg_s, int(round(MIN_AREA_GRID * area_scale)))
+            findings = extract_findings(mask, amap_s, unit, rec_s, fg_s, pixel_thr, spacing,
+                                        patient_left, slice_index)
+        else:
+            mask = np.zeros_like(fg_s)
+            findings = []
+        return DetectionResult(
+            anomaly_map=amap_s,
+            pseudo_healthy=rec_s,
+            image=unit.astype(np.float32),
+            foreground=fg_s,
+            mask=mask,
+            score=score,
+            score_threshold=cal.score_threshold if cal else None,
+            pixel_threshold=pixel_thr,
+            findings=findings,
+            method=self.method.name,
+            params={"preset": self.preset, **self.method.to_dict()},
+            unet_calls=calls,
+            side_frame="patient" if patient_left in ("image_left", "image_right") else "image",
+            slice_index=slice_index,
+        )
+
+    def calibrated(self, calibration: Calibration) -> Detector:
+        """A copy using `calibration` for this method/preset (not saved)."""
+        self.model.config.calibration[self.key] = replace(calibration)
+        return self

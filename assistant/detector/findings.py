@@ -1,0 +1,100 @@
+"""From a thresholded anomaly map to a list of `Finding`s (connected components)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy import ndimage
+
+from assistant.detector.result import Finding
+
+
+def remove_small(mask: np.ndarray, min_area: int) -> np.ndarray:
+    """Drop connected components (8-connectivity) smaller than `min_area` pixels."""
+    if min_area <= 1 or not mask.any():
+        return mask
+    labels, n = ndimage.label(mask, structure=np.ones((3, 3)))
+    sizes = ndimage.sum(mask, labels, index=np.arange(1, n + 1))
+    keep = np.flatnonzero(sizes >= min_area) + 1
+    return np.isin(labels, keep)
+
+
+def extract_findings(
+    mask: np.ndarray,
+    anomaly: np.ndarray,
+    image01: np.ndarray,
+    pseudo01: np.ndarray,
+    foreground: np.ndarray,
+    pixel_threshold: float,
+    spacing: tuple[float, ...] | None = None,
+    patient_left: str | None = None,
+    slice_index: int | None = None,
+    midline_band: float = 0.03,
+    central_band: float = 0.12,
+) -> list[Finding]:
+    """Describe each connected component of `mask` (all arrays (Y, X) on the scan grid).
+
+    Side: the component centroid against the foreground's midline column (within
+    `midline_band` of the foreground width: "midline"); in the patient frame when
+    `patient_left` is known ("image_left" = neurological display), otherwise the image frame.
+    Anterior/posterior: row 0 is anterior (standard axial display); within `central_band` of
+    the foreground height of its centre: "central". Intensity: sign of input - pseudo-healthy.
+    """
+    if not mask.any():
+        return []
+    labels, n = ndimage.label(mask, structure=np.ones((3, 3)))
+    fg = foreground if foreground.any() else np.ones_like(mask)
+    rows, cols = np.nonzero(fg)
+    mid_col = (cols.min() + cols.max()) / 2.0
+    mid_row = (rows.min() + rows.max()) / 2.0
+    half_w = max(1.0, (cols.max() - cols.min()) / 2.0)
+    half_h = max(1.0, (rows.max() - rows.min()) / 2.0)
+    px_area = float(spacing[-1] * spacing[-2]) if spacing is not None else None
+    thr = max(pixel_threshold, 1e-8)
+    out = []
+    for lab, sl in enumerate(ndimage.find_objects(labels), start=1):
+        comp = labels[sl] == lab
+        rr, cc = np.nonzero(comp)
+        rr = rr + sl[0].start
+        cc = cc + sl[1].start
+        vals = anomaly[rr, cc]
+        delta = image01[rr, cc] - pseudo01[rr, cc]
+        cy, cx = float(rr.mean()), float(cc.mean())
+        dx = (cx - mid_col) / half_w
+        image_side = "midline" if abs(dx) < midline_band else ("left" if dx < 0 else "right")
+        side, frame = image_side, "image"
+        if patient_left in ("image_left", "image_right"):
+            frame = "patient"
+            if patient_left == "image_right" and image_side != "midline":
+                side = "right" if image_side == "left" else "left"
+        dy = (cy - mid_row) / half_h
+        ap = "central" if abs(dy) < central_band else ("anterior" if dy < 0 else "posterior")
+        radial = math.hypot(dx, dy)
+        pos = float(np.mean(delta > 0))
+        intensity = "hyperintense" if pos >= 0.7 else "hypointense" if pos <= 0.3 else "mixed"
+        peak = float(vals.max())
+        out.append(
+            Finding(
+                id="",
+                area_px=int(len(rr)),
+                area_mm2=round(len(rr) * px_area, 1) if px_area else None,
+                bbox=(int(rr.min()), int(cc.min()), int(rr.max()) + 1, int(cc.max()) + 1),
+                centroid=(round(cy, 1), round(cx, 1)),
+                side=side,
+                side_frame=frame,
+                anterior_posterior=ap,
+                central_peripheral="central" if radial < 0.5 else "peripheral",
+                intensity=intensity,
+                intensity_delta=round(float(delta.mean()), 4),
+                peak_anomaly=round(peak, 5),
+                mean_anomaly=round(float(vals.mean()), 5),
+                # 0 at the threshold, -> 1 as the peak reaches several times the threshold
+                confidence=round(1.0 - math.exp(-max(0.0, peak / thr - 1.0)), 3),
+                slice_index=slice_index,
+            )
+        )
+    out.sort(key=lambda f: f.peak_anomaly, reverse=True)
+    for i, f in enumerate(out, start=1):
+        f.id = f"F{i}"
+    return out

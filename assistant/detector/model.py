@@ -1,0 +1,163 @@
+"""The diffusion model (diffusers `UNet2DModel` + schedulers) and its checkpoint folder.
+
+A checkpoint is a folder:
+    unet/                 diffusers UNet2DModel (config.json + safetensors weights)
+    scheduler/            DDPMScheduler config (training noise schedule)
+    detector.json         preprocessing settings, calibrated thresholds, default method/preset
+    MODEL_CARD.md         training data and licence, exact command, steps, wall time, figures
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import torch
+from diffusers import DDIMScheduler, DDPMScheduler, UNet2DModel
+
+log = logging.getLogger(__name__)
+
+DEFAULT_CHECKPOINT = Path(__file__).resolve().parent.parent / "weights" / "ixi-t1-128"
+
+
+@dataclass
+class UNetConfig:
+    """Architecture of the denoising UNet (passed to diffusers `UNet2DModel`)."""
+
+    size: int = 128  # square model grid; scans are fitted to it keeping the aspect ratio
+    block_out_channels: tuple[int, ...] = (32, 64, 128, 256)  # one entry per resolution level
+    layers_per_block: int = 2  # residual blocks per level
+    attention_levels: tuple[int, ...] = (3,)  # levels (0 = full res) with self-attention
+    norm_num_groups: int = 8
+
+    def build(self) -> UNet2DModel:
+        n = len(self.block_out_channels)
+        down = tuple(
+            "AttnDownBlock2D" if i in self.attention_levels else "DownBlock2D" for i in range(n)
+        )
+        up = tuple(
+            "AttnUpBlock2D" if (n - 1 - i) in self.attention_levels else "UpBlock2D"
+            for i in range(n)
+        )
+        return UNet2DModel(
+            sample_size=self.size,
+            in_channels=1,
+            out_channels=1,
+            block_out_channels=tuple(self.block_out_channels),
+            layers_per_block=self.layers_per_block,
+            down_block_types=down,
+            up_block_types=up,
+            norm_num_groups=self.norm_num_groups,
+        )
+
+
+@dataclass
+class PreprocessConfig:
+    """How a scan slice becomes a model input; stored with the checkpoint."""
+
+    size: int = 128
+    percentiles: tuple[float, float] = (0.5, 99.5)  # robust normalisation to [0, 1]
+    foreground_threshold: float = 0.08  # on the [0, 1] image, see preprocess.foreground_mask
+
+
+@dataclass
+class Calibration:
+    """Thresholds fitted on healthy validation data only (never test/holdout)."""
+
+    pixel_threshold: float | None = None  # anomaly-map value flagged at the target FPR
+    score_threshold: float | None = None  # image score flagged at the target FPR
+    fpr: float = 0.05
+    n_images: int = 0
+    data: str = ""  # which healthy set (path as given) was used
+    method: str = ""  # method + preset the thresholds belong to
+    preset: str = ""
+
+
+@dataclass
+class DetectorConfig:
+    """Contents of detector.json."""
+
+    preprocess: PreprocessConfig = field(default_factory=PreprocessConfig)
+    default_method: str = "thor"
+    default_preset: str = "fast"
+    calibration: dict[str, Calibration] = field(default_factory=dict)  # key "method/preset"
+    flip_augment: bool = True  # trained with left-right flips (brains)
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), indent=2)
+
+    @classmethod
+    def from_json(cls, text: str) -> DetectorConfig:
+        raw = json.loads(text)
+        pre = PreprocessConfig(**{**raw.get("preprocess", {})})
+        pre.percentiles = tuple(pre.percentiles)
+        cal = {k: Calibration(**v) for k, v in raw.get("calibration", {}).items()}
+        return cls(
+            preprocess=pre,
+            default_method=raw.get("default_method", "thor"),
+            default_preset=raw.get("default_preset", "fast"),
+            calibration=cal,
+            flip_augment=raw.get("flip_augment", True),
+        )
+
+
+@dataclass
+class DiffusionModel:
+    """A trained UNet with its training noise schedule and settings."""
+
+    unet: UNet2DModel
+    scheduler: DDPMScheduler
+    config: DetectorConfig
+    path: Path | None = None
+
+    @property
+    def device(self) -> torch.device:
+        return next(self.unet.parameters()).device
+
+    def ddim(self) -> DDIMScheduler:
+        """A DDIM scheduler on the same noise schedule (fast deterministic inference)."""
+        return DDIMScheduler.from_config(self.scheduler.config, clip_sample=False)
+
+    def save(self, path: str | Path, dtype: torch.dtype = torch.float16) -> Path:
+        """Write the checkpoint folder; weights stored in `dtype` (float16 halves the size)."""
+        path = Path(path)
+        path.mkdir(parents=True, exist_ok=True)
+        unet = self.unet
+        orig = next(unet.parameters()).dtype
+        unet.to(dtype)
+        try:
+            unet.save_pretrained(path / "unet", safe_serialization=True)
+        finally:
+            unet.to(orig)
+        self.scheduler.save_pretrained(path / "scheduler")
+        (path / "detector.json").write_text(self.config.to_json())
+        return path
+
+    @classmethod
+    def load(
+        cls, path: str | Path | None = None, device: str | torch.device = "cpu"
+    ) -> DiffusionModel:
+        """Load a checkpoint folder (None: the shipped default) as float32 on `device`."""
+        path = Path(path) if path is not None else DEFAULT_CHECKPOINT
+        if not (path / "unet").is_dir() or not (path / "detector.json").is_file():
+            raise FileNotFoundError(
+                f"{path} is not a detector checkpoint folder (expected unet/, scheduler/ and "
+                "detector.json, as written by `assistant train`)"
+            )
+        unet = UNet2DModel.from_pretrained(path / "unet").to(device=device, dtype=torch.float32)
+        unet.eval()
+        scheduler = DDPMScheduler.from_pretrained(path / "scheduler")
+        config = DetectorConfig.from_json((path / "detector.json").read_text())
+        return cls(unet=unet, scheduler=scheduler, config=config, path=path)
+
+
+def new_scheduler(num_train_timesteps: int = 1000) -> DDPMScheduler:
+    """The training schedule: 1000-step DDPM, linear betas, epsilon prediction (Ho et al. 2020)."""
+    return DDPMScheduler(
+        num_train_timesteps=num_train_timesteps,
+        beta_schedule="linear",
+        prediction_type="epsilon",
+        clip_sample=False,
+    )

@@ -1,0 +1,59 @@
+"""A tiny random detector for tests (seconds on CPU). Not a useful model."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from assistant.detector.detector import Detector
+from assistant.detector.methods import get_config
+from assistant.detector.model import (
+    Calibration,
+    DetectorConfig,
+    DiffusionModel,
+    PreprocessConfig,
+    UNetConfig,
+    new_scheduler,
+)
+
+
+def tiny_model(size: int = 32, seed: int = 0) -> DiffusionModel:
+    torch.manual_seed(seed)
+    unet = UNetConfig(
+        size=size, block_out_channels=(8, 16), layers_per_block=1, attention_levels=(),
+        norm_num_groups=4,
+    ).build().eval()
+    cfg = DetectorConfig(preprocess=PreprocessConfig(size=size), default_method="thor",
+                         default_preset="fast")
+    return DiffusionModel(unet=unet, scheduler=new_scheduler(), config=cfg)
+
+
+def tiny_detector(
+    tmp_path: str | Path | None = None, size: int = 32, method: str = "thor",
+    preset: str = "fast", calibrated: bool = True, **overrides,
+) -> Detector:
+    """A tiny random detector with few steps; saved to `tmp_path` (and loaded back) if given.
+
+    With `calibrated`, thresholds are set from the detector's own output on a smooth synthetic
+    "healthy" disc image (so findings appear for strong deviations), not from any test data.
+    """
+    model = tiny_model(size)
+    if tmp_path is not None:
+        model.save(Path(tmp_path) / "tiny-detector", dtype=torch.float32)
+        model = DiffusionModel.load(Path(tmp_path) / "tiny-detector")
+    overrides = {"steps": 3, "t_start": 60, "guidance_ts": (40,), "resample_steps": 2,
+                 "resamples": 2, "resample_t": 20, "map_kind": "residual", **overrides}
+    cfg = get_config(method, preset, **overrides)
+    det = Detector(model, cfg, preset=preset, autocast=False)
+    if calibrated:
+        yy, xx = np.mgrid[:64, :64]
+        disc = ((yy - 32) ** 2 + (xx - 32) ** 2 < 26**2).astype(np.float32) * 0.6
+        res = Detector(model, cfg, "uncalibrated", autocast=False).detect_array(disc)
+        vals = res.anomaly_map[res.foreground]
+        det.model.config.calibration[det.key] = Calibration(
+            pixel_threshold=float(np.quantile(vals, 0.95)), score_threshold=res.score,
+            n_images=1, data="synthetic disc", method=method, preset=preset,
+        )
+    return det

@@ -1,0 +1,216 @@
+"""Training the diffusion model on healthy scans only (DDPM, epsilon prediction).
+
+Loss: MSE between the true and predicted noise (Ho et al. 2020, eq. 14) at a random timestep.
+Timesteps are drawn with weight towards the noise levels that partial noising uses at inference
+(t < `low_t_max` with probability `low_t_fraction`), the rest uniform over the full schedule so
+that sampling new images from pure noise still works.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import logging
+import math
+import shlex
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from diffusers import UNet2DModel
+from diffusers.training_utils import EMAModel
+from tqdm.auto import tqdm
+
+from assistant.detector.data import augment, load_folder
+from assistant.detector.model import (
+    DetectorConfig,
+    DiffusionModel,
+    PreprocessConfig,
+    UNetConfig,
+    new_scheduler,
+)
+from assistant.preprocess import unit_to_model
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class TrainConfig:
+    data: str  # folder of healthy scans
+    out: str  # checkpoint folder to write
+    val: str | None = None  # healthy validation folder (loss tracking + calibration)
+    steps: int = 20_000  # optimiser steps
+    batch: int = 16
+    lr: float = 2e-4  # AdamW, linear warm-up then constant
+    warmup: int = 500
+    ema_decay: float = 0.999
+    low_t_max: int = 500  # see module docstring
+    low_t_fraction: float = 0.7
+    flip: bool = True  # left-right flips: brains are near-symmetric
+    seed: int = 0
+    ckpt_every: int = 1000  # steps between resumable checkpoints
+    max_minutes: float | None = None  # stop (and save) after this wall time
+    device: str = "auto"  # "auto": cuda if available, else cpu
+    bf16: bool = True  # bf16 autocast (CUDA, or a CPU with avx512_bf16)
+    unet: UNetConfig = field(default_factory=UNetConfig)
+    command: str = ""  # the exact command line, for the model card
+
+
+def _device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(name)
+
+
+def _sample_t(b: int, cfg: TrainConfig, n_train: int, gen: torch.Generator, dev) -> torch.Tensor:
+    low = torch.rand(b, generator=gen, device=dev) < cfg.low_t_fraction
+    t_low = torch.randint(0, cfg.low_t_max, (b,), generator=gen, device=dev)
+    t_all = torch.randint(0, n_train, (b,), generator=gen, device=dev)
+    return torch.where(low, t_low, t_all)
+
+
+def _loss(unet: UNet2DModel, scheduler, x01: torch.Tensor, t, noise, autocast: bool):
+    x0 = unit_to_model(x01)
+    xt = scheduler.add_noise(x0, noise, t)
+    with torch.autocast(x0.device.type, dtype=torch.bfloat16, enabled=autocast):
+        pred = unet(xt, t).sample
+    return F.mse_loss(pred.float(), noise)
+
+
+def train(cfg: TrainConfig) -> Path:
+    """Train (or resume) and write the checkpoint folder `cfg.out`. Returns its path."""
+    out = Path(cfg.out)
+    state_dir = out / "train_state"
+    dev = _device(cfg.device)
+    torch.manual_seed(cfg.seed)
+    pre = PreprocessConfig(size=cfg.unet.size)
+    x_train, _ = load_folder(cfg.data, pre)
+    x_val = load_folder(cfg.val, pre)[0] if cfg.val else None
+    log.info("training on %d scans from %s (device %s)", len(x_train), cfg.data, dev)
+    x_train = x_train.to(dev)
+
+    scheduler = new_scheduler()
+    alphas = scheduler.alphas_cumprod.to(dev)
+    scheduler.alphas_cumprod = alphas  # add_noise indexes it on the batch's device
+    step, elapsed = 0, 0.0
+    if (state_dir / "state.json").is_file():
+        state = json.loads((state_dir / "state.json").read_text())
+        unet = UNet2DModel.from_pretrained(state_dir / "unet").to(dev)
+        ema_unet = UNet2DModel.from_pretrained(state_dir / "ema").to(dev)
+        step, elapsed = state["step"], state["elapsed"]
+        log.info("resuming from step %d", step)
+    else:
+        unet = cfg.unet.build().to(dev)
+        ema_unet = copy.deepcopy(unet)
+    ema = EMAModel(ema_unet.parameters(), decay=cfg.ema_decay)
+    ema.optimization_step = step
+    opt = torch.optim.AdamW(unet.parameters(), lr=cfg.lr, weight_decay=0.0)
+    if (state_dir / "optimizer.pt").is_file():
+        opt.load_state_dict(torch.load(state_dir / "optimizer.pt", weights_only=True))
+    n_params = sum(p.numel() for p in unet.parameters())
+    autocast = cfg.bf16 and (dev.type == "cuda" or _cpu_has_bf16())
+    log.info("UNet %.2fM parameters; bf16 autocast %s", n_params / 1e6, autocast)
+
+    def save_state() -> None:
+        state_dir.mkdir(parents=True, exist_ok=True)
+        unet.save_pretrained(state_dir / "unet")
+        ema.copy_to(ema_unet.parameters())
+        ema_unet.save_pretrained(state_dir / "ema")
+        torch.save(opt.state_dict(), state_dir / "optimizer.pt")
+        (state_dir / "state.json").write_text(json.dumps({"step": step, "elapsed": elapsed}))
+
+    log_path = out / "train_log.jsonl"
+    out.mkdir(parents=True, exist_ok=True)
+    unet.train()
+    t0 = time.perf_counter() - elapsed
+    bar = tqdm(total=cfg.steps, initial=step, desc="train", dynamic_ncols=True)
+    running = None
+    while step < cfg.steps:
+        # a generator per step from (seed, step): resuming reproduces the same batches
+        gen = torch.Generator(device=dev).manual_seed(cfg.seed * 1_000_003 + step)
+        idx = torch.randint(0, len(x_train), (cfg.batch,), generator=gen, device=dev)
+        x = augment(x_train[idx], gen, flip=cfg.flip)
+        noise = torch.randn(x.shape, generator=gen, device=dev)
+        t = _sample_t(cfg.batch, cfg, scheduler.config.num_train_timesteps, gen, dev)
+        for g in opt.param_groups:
+            g["lr"] = cfg.lr * min(1.0, (step + 1) / max(1, cfg.warmup))
+        loss = _loss(unet, scheduler, x, t, noise, autocast)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(unet.parameters(), 1.0)
+        opt.step()
+        ema.step(unet.parameters())
+        step += 1
+        running = loss.item() if running is None else 0.98 * running + 0.02 * loss.item()
+        bar.update(1)
+        bar.set_postfix(loss=f"{running:.4f}")
+        elapsed = time.perf_counter() - t0
+        timeout = cfg.max_minutes is not None and elapsed > cfg.max_minutes * 60
+        if step % cfg.ckpt_every == 0 or step == cfg.steps or timeout:
+            record = {"step": step, "loss": running, "elapsed_s": round(elapsed, 1)}
+            if x_val is not None:
+                record["val_loss"] = _val_loss(ema_unet, ema, scheduler, x_val, dev, autocast)
+            with log_path.open("a") as fh:
+                fh.write(json.dumps(record) + "\n")
+            save_state()
+            _write_checkpoint(out, ema_unet, scheduler, cfg, step, elapsed, n_params)
+            log.info("step %d: %s", step, record)
+        if timeout:
+            log.info("stopping after %.1f minutes (max_minutes)", elapsed / 60)
+            break
+    bar.close()
+    return out
+
+
+@torch.no_grad()
+def _val_loss(ema_unet, ema, scheduler, x_val, dev, autocast, n_t: int = 8) -> float:
+    """EMA-model noise-prediction loss on validation scans at fixed timesteps and noise."""
+    ema.copy_to(ema_unet.parameters())
+    ema_unet.eval()
+    gen = torch.Generator(device=dev).manual_seed(1234)
+    x = x_val.to(dev)
+    total = 0.0
+    for t_val in torch.linspace(20, 480, n_t).long().tolist():
+        noise = torch.randn(x.shape, generator=gen, device=dev)
+        t = torch.full((len(x),), t_val, device=dev, dtype=torch.long)
+        total += _loss(ema_unet, scheduler, x, t, noise, autocast).item()
+    return round(total / n_t, 5)
+
+
+def _write_checkpoint(out, ema_unet, scheduler, cfg, step, elapsed, n_params) -> None:
+    config_path = out / "detector.json"
+    config = (
+        DetectorConfig.from_json(config_path.read_text())
+        if config_path.is_file()
+        else DetectorConfig(preprocess=PreprocessConfig(size=cfg.unet.size), flip_augment=cfg.flip)
+    )
+    model = DiffusionModel(unet=ema_unet, scheduler=copy.deepcopy(scheduler), config=config)
+    model.scheduler.alphas_cumprod = model.scheduler.alphas_cumprod.cpu()
+    model.save(out)
+    info = {
+        "steps": step,
+        "wall_time_s": round(elapsed, 1),
+        "parameters": n_params,
+        "device": str(_device(cfg.device)),
+        "train_config": asdict(cfg),
+    }
+    (out / "training.json").write_text(json.dumps(info, indent=2, default=str))
+
+
+def _cpu_has_bf16() -> bool:
+    try:
+        with open("/proc/cpuinfo") as fh:
+            return "avx512_bf16" in fh.read()
+    except OSError:
+        return False
+
+
+def command_line() -> str:
+    return " ".join(shlex.quote(a) for a in ["assistant", *sys.argv[1:]])
+
+
+def steps_for_minutes(minutes: float, seconds_per_step: float) -> int:
+    return int(math.floor(minutes * 60 / seconds_per_step))

@@ -1,0 +1,358 @@
+"""Draft findings (Technique / Findings / Impression) built from the evidence, and their export.
+
+Every sentence of a `DraftReport` carries the evidence ids it rests on (F1.. findings, C1..
+similar cases, K1.. knowledge); sentences that rest on the scan header or the detector's
+image-level result name that source instead. Exports:
+
+- Markdown (`to_markdown`) and plain text (`to_text`, what the grounded responder answers);
+- JSON (`to_dict`);
+- HL7 FHIR: `to_fhir()` returns a `DiagnosticReport` (status "preliminary", LOINC 18748-4
+  "Diagnostic imaging study") whose findings are contained `Observation`s referenced from
+  `result`, with the impression as `conclusion` and the Markdown as `presentedForm`. It is
+  built and validated with `fhir.resources` (v8). That package ships FHIR R5 at its top level and
+  R4B (4.3.0) in `fhir.resources.R4B`; it has no plain R4 subpackage, so the R4B models are used.
+  DiagnosticReport and Observation are unchanged between R4 and R4B, so the JSON is valid R4.
+
+No identifier ever enters a report: the inputs are the de-identified evidence and the scan hash.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from typing import Literal
+
+from assistant import DISCLAIMER
+from assistant.responders.base import Evidence, EvidenceItem
+
+logger = logging.getLogger(__name__)
+
+Source = Literal["evidence", "scan", "detector", "disclaimer"]
+MODALITY_NAMES = {
+    "MR": "MRI",
+    "CT": "CT",
+    "CR": "radiograph",
+    "DX": "radiograph",
+    "US": "ultrasound",
+    "PT": "PET",
+}
+
+
+@dataclass
+class ReportSentence:
+    """One sentence and what it rests on (evidence ids, or the scan/detector summary)."""
+
+    text: str
+    evidence: list[str] = field(default_factory=list)
+    source: Source = "evidence"
+
+    def cited(self) -> str:
+        """The sentence with its evidence ids appended as [F1][C2]."""
+        if not self.evidence:
+            return self.text
+        ids = "".join(f"[{i}]" for i in self.evidence)
+        if self.text.endswith("."):
+            return f"{self.text[:-1]} {ids}."
+        return f"{self.text} {ids}"
+
+
+@dataclass
+class DraftReport:
+    technique: list[ReportSentence]
+    findings: list[ReportSentence]
+    impression: list[ReportSentence]
+    scan_hash: str | None = None
+    created: str = field(default_factory=lambda: datetime.now(timezone.utc).isoformat())
+    disclaimer: str = DISCLAIMER
+
+    def sections(self) -> dict[str, list[ReportSentence]]:
+        return {
+            "Technique": self.technique,
+            "Findings": self.findings,
+            "Impression": self.impression,
+        }
+
+    def evidence_ids(self) -> list[str]:
+        ids = [i for sents in self.sections().values() for s in sents for i in s.evidence]
+        return list(dict.fromkeys(ids))
+
+    def to_text(self) -> str:
+        """Plain text: one "Section:" paragraph per section, ids cited inline."""
+        return "\n".join(
+            f"{name}: " + " ".join(s.cited() for s in sents)
+            for name, sents in self.sections().items()
+        )
+
+    def to_markdown(self) -> str:
+        lines = ["# Draft findings (for review)", ""]
+        for name, sents in self.sections().items():
+            lines += [f"## {name}", ""] + [f"- {s.cited()}" for s in sents] + [""]
+        lines += [f"_{self.disclaimer}_", ""]
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict:
+        return {
+            "technique": [asdict(s) for s in self.technique],
+            "findings": [asdict(s) for s in self.findings],
+            "impression": [asdict(s) for s in self.impression],
+            "evidence": self.evidence_ids(),
+            "scan_hash": self.scan_hash,
+            "created": self.created,
+            "disclaimer": self.disclaimer,
+        }
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, ensure_ascii=False)
+
+    def to_fhir(self, finding_items: list[EvidenceItem] | None = None):
+        """A validated FHIR R4(B) `DiagnosticReport` (see the module docstring)."""
+        return to_fhir(self, finding_items or [])
+
+    def to_fhir_json(self, finding_items: list[EvidenceItem] | None = None) -> str:
+        report = self.to_fhir(finding_items)
+        return report.model_dump_json(exclude_none=True, indent=2)
+
+
+def _technique(evidence: Evidence) -> list[ReportSentence]:
+    s = evidence.scan_summary or {}
+    d = evidence.detector_summary or {}
+    modality = str(s.get("modality") or "OT")
+    kind = MODALITY_NAMES.get(modality, "image" if modality == "OT" else modality)
+    shape = s.get("shape") or []
+    dims = " × ".join(str(v) for v in shape[-2:]) if shape else "unknown size"
+    sp = s.get("spacing_mm")
+    spacing = f", {sp[-2]:g} × {sp[-1]:g} mm pixels" if sp and len(sp) >= 2 else ""
+    out = [
+        ReportSentence(
+            f"Single 2D {kind} slice ({dims} pixels{spacing}), {s.get('format', 'unknown')} input.",
+            source="scan",
+        )
+    ]
+    if d:
+        method = d.get("method") or "diffusion"
+        out.append(
+            ReportSentence(
+                f"Analysed by a diffusion-model anomaly detector trained on healthy scans only "
+                f"({method} method), comparing the slice with its pseudo-healthy reconstruction.",
+                source="detector",
+            )
+        )
+    else:
+        out.append(ReportSentence("Anomaly detection was not run.", source="detector"))
+    if s.get("patient_left") is None:
+        out.append(
+            ReportSentence(
+                "Patient orientation is not recorded; left and right refer to the image.",
+                source="scan",
+            )
+        )
+    return out
+
+
+def _finding_sentence(item: EvidenceItem, spacing: tuple[float, float] | None) -> str:
+    f = item.data
+    if f["side"] == "midline":
+        where = "at the midline"
+    elif f.get("side_frame") == "patient":
+        where = f"in the patient's {f['side']} side"
+    else:
+        where = f"on the image {f['side']}"
+    if f.get("area_mm2") is not None:
+        size = f"approximately {f['area_mm2']:.0f} mm²"
+        if spacing:
+            r0, c0, r1, c1 = f["bbox"]
+            size += f" ({(r1 - r0) * spacing[0]:.0f} × {(c1 - c0) * spacing[1]:.0f} mm)"
+    else:
+        size = f"{f['area_px']} pixels (no pixel spacing)"
+    slice_note = f" on slice {f['slice_index']}" if f.get("slice_index") is not None else ""
+    return (
+        f"A {f['intensity']} region {where}{slice_note}, {f['anterior_posterior']} and "
+        f"{f['central_peripheral']}, {size}, deviates from the healthy training distribution "
+        f"(detector confidence {f['confidence']:.2f})."
+    )
+
+
+def _score_sentence(d: dict) -> ReportSentence | None:
+    score, thr = d.get("score"), d.get("score_threshold")
+    if score is None:
+        return None
+    if thr is None:
+        text = f"Image anomaly score {score:.3g}; the detector is uncalibrated (no threshold)."
+    else:
+        rel = "above" if score > thr else "below"
+        close = 0.67 < score / thr < 1.5 if thr > 0 else False
+        text = f"Image anomaly score {score:.3g}, {rel} the calibrated threshold of {thr:.3g}"
+        text += " (close to the threshold, so uncertain)." if close else "."
+    return ReportSentence(text, source="detector")
+
+
+def draft_report(evidence: Evidence, scan_hash: str | None = None) -> DraftReport:
+    """Technique / Findings / Impression from the evidence alone (deterministic)."""
+    d = evidence.detector_summary or {}
+    findings = evidence.by_kind("finding")
+    cases = evidence.by_kind("case")
+    knowledge = evidence.by_kind("knowledge")
+    sp_raw = (evidence.scan_summary or {}).get("spacing_mm")
+    spacing = (float(sp_raw[-2]), float(sp_raw[-1])) if sp_raw and len(sp_raw) >= 2 else None
+
+    body: list[ReportSentence] = [
+        ReportSentence(_finding_sentence(f, spacing), [f.id]) for f in findings
+    ]
+    if not findings and d:
+        body.append(
+            ReportSentence(
+                "No focal region deviates from the healthy training distribution above the "
+                "detector's threshold.",
+                source="detector",
+            )
+        )
+    score = _score_sentence(d)
+    if score:
+        body.append(score)
+    if cases:
+        sims = ", ".join(
+            f"{c.id}" + (f" (similarity {c.score:.2f})" if c.score is not None else "")
+            for c in cases[:3]
+        )
+        body.append(
+            ReportSentence(
+                f"Most similar library cases: {sims}; these are other cases, not this patient.",
+                [c.id for c in cases[:3]],
+            )
+        )
+
+    impression: list[ReportSentence] = []
+    if findings:
+        n = len(findings)
+        top = findings[0].data
+        impression.append(
+            ReportSentence(
+                f"{n} region{'s' if n > 1 else ''} deviating from healthy anatomy, the most "
+                f"prominent {top['intensity']} on the {top['side']} "
+                f"({'patient' if top.get('side_frame') == 'patient' else 'image'} side); this "
+                "may correspond to a focal abnormality and needs clinical correlation.",
+                [f.id for f in findings],
+            )
+        )
+        if knowledge:
+            impression.append(
+                ReportSentence(
+                    "Retrieved reference text that may be relevant to this pattern is cited for "
+                    "context only.",
+                    [k.id for k in knowledge[:3]],
+                )
+            )
+    elif d:
+        impression.append(
+            ReportSentence(
+                "No focal abnormality detected by the anomaly detector; small or subtle "
+                "abnormalities can be missed.",
+                source="detector",
+            )
+        )
+    else:
+        impression.append(
+            ReportSentence("No detector result is available for this scan.", source="detector")
+        )
+    impression.append(ReportSentence("Draft for review; research use only.", source="disclaimer"))
+    return DraftReport(_technique(evidence), body, impression, scan_hash=scan_hash)
+
+
+def to_fhir(report: DraftReport, finding_items: list[EvidenceItem]):
+    """Build and validate a FHIR R4B `DiagnosticReport` (findings as contained Observations)."""
+    from fhir.resources.R4B.diagnosticreport import DiagnosticReport
+    from fhir.resources.R4B.observation import Observation
+
+    by_id = {s.evidence[0]: s for s in report.findings if len(s.evidence) == 1}
+    observations = []
+    for item in finding_items:
+        f = item.data
+        components = [
+            {
+                "code": {"text": "laterality"},
+                "valueString": f"{f['side']} ({f['side_frame']} side)",
+            },
+            {
+                "code": {"text": "position"},
+                "valueString": f"{f['anterior_posterior']}, {f['central_peripheral']}",
+            },
+            {"code": {"text": "relative intensity"}, "valueString": f["intensity"]},
+            {
+                "code": {"text": "detector confidence"},
+                "valueQuantity": {
+                    "value": round(float(f["confidence"]), 4),
+                    "unit": "1",
+                    "system": "http://unitsofmeasure.org",
+                    "code": "1",
+                },
+            },
+        ]
+        if f.get("area_mm2") is not None:
+            components.append(
+                {
+                    "code": {"text": "area"},
+                    "valueQuantity": {
+                        "value": round(float(f["area_mm2"]), 2),
+                        "unit": "mm2",
+                        "system": "http://unitsofmeasure.org",
+                        "code": "mm2",
+                    },
+                }
+            )
+        sentence = by_id.get(item.id)
+        observations.append(
+            Observation.model_validate(
+                {
+                    "resourceType": "Observation",
+                    "id": item.id.lower(),
+                    "status": "preliminary",
+                    "code": {"text": "Region deviating from healthy anatomy (anomaly detector)"},
+                    "valueString": sentence.text if sentence else item.text,
+                    "component": components,
+                }
+            )
+        )
+    markdown = report.to_markdown().encode("utf-8")
+    conclusion = " ".join(s.cited() for s in report.impression)
+    resource = {
+        "resourceType": "DiagnosticReport",
+        "id": f"draft-{report.scan_hash[:16]}" if report.scan_hash else "draft",
+        "status": "preliminary",
+        "category": [
+            {
+                "coding": [
+                    {
+                        "system": "http://terminology.hl7.org/CodeSystem/v2-0074",
+                        "code": "RAD",
+                        "display": "Radiology",
+                    }
+                ]
+            }
+        ],
+        "code": {
+            "coding": [
+                {
+                    "system": "http://loinc.org",
+                    "code": "18748-4",
+                    "display": "Diagnostic imaging study",
+                }
+            ],
+            "text": "Anomaly detection draft findings (research use only)",
+        },
+        "issued": report.created,
+        "contained": [o.model_dump(exclude_none=True) for o in observations],
+        "result": [{"reference": f"#{o.id}"} for o in observations] or None,
+        "conclusion": conclusion,
+        "presentedForm": [
+            {
+                "contentType": "text/markdown",
+                "language": "en",
+                "data": base64.b64encode(markdown).decode("ascii"),
+                "title": "Draft findings",
+            }
+        ],
+    }
+    return DiagnosticReport.model_validate({k: v for k, v in resource.items() if v is not None})

@@ -1,0 +1,137 @@
+"""Allow-listed DICOM metadata and small readers of (functional-group) element values.
+
+Only `ALLOWED_TAGS` (technical acquisition tags) ever leave a dataset. Identifiers, dates,
+UIDs, institutions, people and free-text comments are never listed, and value types that may
+carry them (PN, UI, DA, DT, TM, AS, LT, UT, sequences, binary) are skipped even if listed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+# Technical tags that may enter Scan.metadata. Identifiers, dates, UIDs, institutions, people
+# and free-text comments are never listed here.
+ALLOWED_TAGS = (
+    "Modality",
+    "BodyPartExamined",
+    "SeriesDescription",
+    "ImageType",
+    "Manufacturer",
+    "ManufacturerModelName",
+    "Rows",
+    "Columns",
+    "NumberOfFrames",
+    "PixelSpacing",
+    "ImagerPixelSpacing",
+    "SliceThickness",
+    "SpacingBetweenSlices",
+    "PatientPosition",
+    "MagneticFieldStrength",
+    "ScanningSequence",
+    "SequenceVariant",
+    "MRAcquisitionType",
+    "RepetitionTime",
+    "EchoTime",
+    "InversionTime",
+    "FlipAngle",
+    "KVP",
+    "ConvolutionKernel",
+    "PhotometricInterpretation",
+    "SamplesPerPixel",
+    "BitsAllocated",
+    "BitsStored",
+    "PixelRepresentation",
+)
+NEVER_VRS = {"PN", "UI", "DA", "DT", "TM", "AS", "SQ", "OB", "OW", "OF", "OD", "UN", "LT", "UT"}
+
+
+def sop_kind(ds) -> str:
+    """A human name for the kind of object (SOP class name or modality), never a UID value."""
+    for uid in (ds.get("SOPClassUID"), ds.file_meta.get("MediaStorageSOPClassUID")):
+        name = str(getattr(uid, "name", "")) if uid is not None else ""
+        if name and name != str(uid):
+            return name
+    return str(ds.get("Modality", "") or "unknown kind").strip()[:16]
+
+
+def allowed_metadata(ds) -> dict[str, str | int | float]:
+    """The allow-listed technical tags of `ds` as plain str/int/float values."""
+    from pydicom.multival import MultiValue
+
+    out: dict[str, str | int | float] = {}
+    for key in ALLOWED_TAGS:
+        elem = ds.get(key)
+        if elem is None or ds[key].VR in NEVER_VRS:
+            continue
+        try:
+            value = elem
+            if isinstance(value, MultiValue | list | tuple):
+                value = ", ".join(f"{float(v):g}" if num(v) else str(v) for v in value)
+            elif isinstance(value, int):
+                value = int(value)
+            elif isinstance(value, float):
+                value = float(value)
+            else:
+                value = str(value).strip()[:64]
+        except (TypeError, ValueError):
+            continue
+        if value != "":
+            out[key] = value
+    ts = ds.file_meta.get("TransferSyntaxUID")
+    if ts is not None:
+        out["TransferSyntax"] = str(getattr(ts, "name", "unknown"))
+    return out
+
+
+def num(v) -> bool:
+    return isinstance(v, int | float) and not isinstance(v, bool)
+
+
+def fg_item(ds, frame: int, sequence: str):
+    """Item of a functional-group `sequence` for `frame` (per-frame first, then shared)."""
+    for group, idx in (
+        ("PerFrameFunctionalGroupsSequence", frame),
+        ("SharedFunctionalGroupsSequence", 0),
+    ):
+        groups = ds.get(group)
+        if groups and len(groups) > idx and sequence in groups[idx]:
+            seq = groups[idx][sequence]
+            if seq.value:
+                return seq.value[0]
+    return None
+
+
+def first(value) -> float | None:
+    """First value of a possibly multi-valued numeric element, or None."""
+    if isinstance(value, Sequence) and not isinstance(value, str | bytes):
+        value = value[0] if len(value) else None
+    try:
+        return None if value is None or value == "" else float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def attr(ds, keyword: str, sequence: str | None = None, frame: int = 0):
+    """`keyword` from the top level of `ds`, else from a functional-group `sequence` item."""
+    if keyword in ds and ds[keyword].value not in (None, ""):
+        return ds[keyword].value
+    if sequence is not None:
+        item = fg_item(ds, frame, sequence)
+        if item is not None and keyword in item and item[keyword].value not in (None, ""):
+            return item[keyword].value
+    return None
+
+
+def pair(value) -> tuple[float, float] | None:
+    v = vector(value, 2)
+    return None if v is None or (v <= 0).any() else (float(v[0]), float(v[1]))
+
+
+def vector(value, n: int) -> np.ndarray | None:
+    try:
+        v = np.asarray([float(x) for x in value], dtype=np.float64)
+    except (TypeError, ValueError):
+        return None
+    return v if v.shape == (n,) and np.isfinite(v).all() else None

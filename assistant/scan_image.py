@@ -1,0 +1,112 @@
+"""Plain images (PNG 8/16-bit, JPEG, TIFF, BMP) read with Pillow.
+
+Orientation and spacing are unknown for these (`patient_left=None`, `spacing=None`): a DPI
+value says nothing about the patient. Colour images become gray (ITU-R BT.601 luma) with a
+note. Text chunks and EXIF data are never copied into the metadata.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import warnings
+
+import numpy as np
+
+from assistant.scan import ACCEPTED, LoadLimits, Scan, ScanError
+
+logger = logging.getLogger(__name__)
+
+_GRAY_MODES = {"L", "I", "F", "I;16", "I;16L", "I;16B", "I;16N"}
+_COLOR_MODES = {"RGB", "RGBA", "RGBX", "RGBa", "CMYK", "YCbCr", "LAB", "HSV"}
+_BITS = {"1": 1, "L": 8, "P": 8, "I;16": 16, "I;16L": 16, "I;16B": 16, "I;16N": 16, "I": 32}
+_LUMA = np.array([0.299, 0.587, 0.114], dtype=np.float32)  # ITU-R BT.601
+
+
+def rgb_to_gray(rgb: np.ndarray) -> np.ndarray:
+    """(..., 3) RGB -> (...) float32 gray with BT.601 luma weights (same value range)."""
+    return np.tensordot(rgb[..., :3].astype(np.float32), _LUMA, axes=([-1], [0]))
+
+
+def load_image_bytes(data: bytes, kind: str, limits: LoadLimits) -> Scan:
+    """Decode a PNG/JPEG/TIFF/BMP file held in `data` (format `kind` from its magic bytes)."""
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
+    label = kind.upper()
+    notes: list[str] = []
+    with warnings.catch_warnings():
+        # our own LoadLimits decide; Pillow's hard DecompressionBombError is still caught below
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        try:
+            im = Image.open(io.BytesIO(data))
+        except Image.DecompressionBombError as exc:
+            raise ScanError(
+                f"the {label} header claims an image too large to decode safely "
+                f"(decompression bomb guard: {exc})"
+            ) from None
+        except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+            raise ScanError(
+                f"the {label} file is corrupt or truncated ({type(exc).__name__}); {ACCEPTED}"
+            ) from None
+        width, height = im.size
+        limits.check_shape((height, width), label)  # before any pixel is decoded
+        n_frames = int(getattr(im, "n_frames", 1) or 1)
+        if n_frames > 1:
+            notes.append(f"the {label} holds {n_frames} frames/pages; the first is used")
+        try:
+            im.load()
+            if im.getexif().get(0x0112, 1) not in (1, None):  # EXIF Orientation tag
+                im = ImageOps.exif_transpose(im)
+                notes.append("rotated/flipped according to the EXIF orientation tag")
+        except Image.DecompressionBombError:
+            raise ScanError(f"the {label} image is too large to decode safely") from None
+        except (OSError, SyntaxError, ValueError, EOFError) as exc:
+            raise ScanError(
+                f"the {label} file is truncated or corrupt: its pixel data could not be "
+                f"decoded ({type(exc).__name__}); {ACCEPTED}"
+            ) from None
+    mode = im.mode
+    pixels = _to_gray(im, notes)
+    metadata: dict[str, str | int | float] = {
+        "Format": label,
+        "Mode": mode,
+        "Rows": int(pixels.shape[0]),
+        "Columns": int(pixels.shape[1]),
+    }
+    if mode in _BITS:
+        metadata["BitsStored"] = _BITS[mode]
+    logger.debug("decoded %s image, mode %s, %dx%d", label, mode, width, height)
+    return Scan(pixels=pixels, format=kind, notes=notes, metadata=metadata)
+
+
+def _to_gray(im, notes: list[str]) -> np.ndarray:
+    """A Pillow image -> (H, W) float32 in its native value range (0..255, 0..65535, ...)."""
+    mode = im.mode
+    if mode in _GRAY_MODES:
+        return np.asarray(im).astype(np.float32)
+    if mode == "1":
+        return np.asarray(im.convert("L")).astype(np.float32)
+    if mode in ("LA", "La", "PA"):
+        if mode == "PA":
+            im = im.convert("RGBA")
+            notes.append("palette image (PA) converted to gray; alpha channel ignored")
+            return rgb_to_gray(np.asarray(im))
+        notes.append(f"{mode} image: alpha channel ignored")
+        return np.asarray(im)[..., 0].astype(np.float32)
+    if mode == "P":
+        notes.append("palette image converted to gray (BT.601 luma)")
+        return rgb_to_gray(np.asarray(im.convert("RGB")))
+    if mode in _COLOR_MODES:
+        alpha = mode in ("RGBA", "RGBa")
+        rgb = np.asarray(im.convert("RGBA" if alpha else "RGB"))
+        same = np.array_equal(rgb[..., 0], rgb[..., 1]) and np.array_equal(rgb[..., 1], rgb[..., 2])
+        detail = "equal channels, nothing lost" if same else "BT.601 luma"
+        notes.append(
+            f"{mode} image converted to gray ({detail}"
+            + ("; alpha channel ignored)" if alpha else ")")
+        )
+        return rgb_to_gray(rgb)
+    raise ScanError(
+        f"images in Pillow mode {mode!r} are not supported; save it as 8/16-bit gray or RGB "
+        f"PNG; {ACCEPTED}"
+    )

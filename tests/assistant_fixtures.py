@@ -1,0 +1,101 @@
+"""Constructed detector results for the chat, grounded-responder and report tests.
+
+`synthetic_result` builds a DetectionResult for a synthetic scan (an ellipse "brain" with square
+lesions of known side, size and intensity) whose findings are measured from the lesion masks.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+from assistant.detector.result import DetectionResult, Finding
+
+H, W = 64, 80  # a non-square grid so that rows and columns cannot be confused
+
+
+def synthetic_result(
+    lesions: list[dict],
+    spacing: tuple[float, float] | None = (0.9, 1.2),
+    frame: str = "patient",
+    score: float | None = None,
+    threshold: float | None = 0.4,
+) -> DetectionResult:
+    """A detection result for a synthetic scan: a grey ellipse (the "brain") plus square lesions.
+
+    Each lesion dict: row, col (top-left), size (pixels per side), delta (+ bright, - dark).
+    The pseudo-healthy image is the scan without the lesions; the anomaly map is the absolute
+    difference; findings are measured from the mask exactly as a detector would report them.
+    """
+    yy, xx = np.mgrid[0:H, 0:W]
+    healthy = np.where(
+        ((yy - H / 2) / (H * 0.45)) ** 2 + ((xx - W / 2) / (W * 0.45)) ** 2 < 1, 0.5, 0.0
+    ).astype(np.float32)
+    image = healthy.copy()
+    findings = []
+    for k, les in enumerate(lesions, start=1):
+        r, c, s, d = les["row"], les["col"], les["size"], les["delta"]
+        image[r : r + s, c : c + s] += d
+        mask = np.zeros((H, W), bool)
+        mask[r : r + s, c : c + s] = True
+        rows, cols = np.nonzero(mask)
+        cy, cx = rows.mean(), cols.mean()
+        side = "left" if cx < W / 2 else "right"  # neurological display: image left = patient left
+        findings.append(
+            Finding(
+                id=f"F{k}",
+                area_px=int(mask.sum()),
+                area_mm2=None if spacing is None else float(mask.sum() * spacing[0] * spacing[1]),
+                bbox=(int(rows.min()), int(cols.min()), int(rows.max()) + 1, int(cols.max()) + 1),
+                centroid=(float(cy), float(cx)),
+                side=side,
+                side_frame=frame,
+                anterior_posterior="anterior"
+                if cy < H / 3
+                else "posterior"
+                if cy > 2 * H / 3
+                else "central",
+                central_peripheral="peripheral",
+                intensity="hyperintense" if d > 0 else "hypointense",
+                intensity_delta=float(d),
+                peak_anomaly=abs(d),
+                mean_anomaly=abs(d),
+                confidence=les.get("confidence", 0.8),
+            )
+        )
+    amap = np.abs(image - healthy)
+    if score is None:
+        score = 0.9 if lesions else 0.1
+    return DetectionResult(
+        anomaly_map=amap,
+        pseudo_healthy=healthy,
+        image=np.clip(image, 0, 1),
+        foreground=healthy > 0,
+        mask=amap > 0.1,
+        score=score,
+        score_threshold=threshold,
+        pixel_threshold=0.1,
+        findings=findings,
+        method="thor",
+        side_frame=frame,  # type: ignore[arg-type]
+    )
+
+
+def scan_summary(spacing=(0.9, 1.2), modality="MR") -> dict:
+    return {
+        "format": "nifti",
+        "shape": [H, W],
+        "spacing_mm": None if spacing is None else list(spacing),
+        "patient_left": "image_left",
+        "modality": modality,
+        "notes": [],
+    }
+
+
+def cited(text: str) -> list[str]:
+    return re.findall(r"\[([A-Z]\d+)\]", text)
+
+
+LEFT_BRIGHT = {"row": 10, "col": 12, "size": 8, "delta": 0.4}
+RIGHT_DARK = {"row": 48, "col": 58, "size": 5, "delta": -0.3, "confidence": 0.3}

@@ -1,0 +1,146 @@
+"""`assistant ask`, `assistant chat` and `assistant report` on real files; no identifier leaks."""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+
+import pytest
+from conftest import PLANTED
+
+from assistant.cli import main
+
+
+def planted_tokens() -> list[str]:
+    """Every planted value and every name part of it (e.g. "Plantedname" from a PN)."""
+    tokens = set()
+    for value in PLANTED.values():
+        tokens.add(value)
+        tokens.update(p for p in value.replace("^", " ").split() if len(p) >= 4)
+    tokens -= {"call", "Jane", "Street", "Avenue", "General", "Hospital", "study", "comment"}
+    return sorted(tokens)
+
+
+def assert_no_identifiers(text: str) -> None:
+    for token in planted_tokens():
+        assert token.lower() not in text.lower(), f"identifier {token!r} leaked"
+    assert "scan.dcm" not in text  # nor the file name
+
+
+@pytest.fixture(scope="module")
+def detector_dir(tmp_path_factory):
+    """A tiny random detector checkpoint (the detector issue's test helper)."""
+    testing = pytest.importorskip(
+        "assistant.detector.testing", reason="assistant.detector.testing not in this build yet"
+    )
+    return testing.tiny_detector(tmp_path_factory.mktemp("detector"))
+
+
+def detector_args(request) -> list[str]:
+    if request.param == "no-detector":
+        return ["--no-detector"]
+    return ["--detector", str(request.getfixturevalue("detector_dir"))]
+
+
+@pytest.fixture(params=["no-detector", "tiny-detector"])
+def det(request) -> list[str]:
+    return detector_args(request)
+
+
+def test_ask_json_leaks_no_identifiers(planted_dicom, det, capsys):
+    rc = main(
+        ["ask", str(planted_dicom), "Is there an abnormality?", "--json", "--no-retrieval", *det]
+    )
+    assert rc == 0
+    out = capsys.readouterr().out
+    data = json.loads(out)
+    assert isinstance(data["answer"], str) and data["answer"]
+    assert set(data["evidence"]) <= {e["id"] for e in data["analysis"]["evidence"]}
+    assert data["intent"] == "presence" and data["responder"] == "grounded"
+    assert data["analysis"]["scan"]["modality"] == "CT"
+    if det == ["--no-detector"]:
+        assert data["answer"].startswith("I can't tell")
+    else:
+        assert data["answer"].split()[0].rstrip(".,:") in ("Yes", "No")
+        assert "D1" in data["evidence"] or any(e.startswith("F") for e in data["evidence"])
+    assert_no_identifiers(out)
+
+
+def test_report_fhir_leaks_no_identifiers(planted_dicom, det, tmp_path, capsys):
+    from fhir.resources.R4B.diagnosticreport import DiagnosticReport
+
+    out_file = tmp_path / "report" / "fhir.json"
+    rc = main(
+        [
+            "report",
+            str(planted_dicom),
+            "--format",
+            "fhir",
+            "--no-retrieval",
+            "--out",
+            str(out_file),
+            *det,
+        ]
+    )
+    assert rc == 0
+    text = out_file.read_text()
+    report = DiagnosticReport.model_validate_json(text)
+    assert report.status == "preliminary"
+    assert_no_identifiers(text + capsys.readouterr().out)
+
+
+@pytest.mark.parametrize("fmt", ["md", "json"])
+def test_report_formats_to_stdout(planted_dicom, fmt, capsys):
+    assert (
+        main(["report", str(planted_dicom), "--format", fmt, "--no-detector", "--no-retrieval"])
+        == 0
+    )
+    out = capsys.readouterr().out
+    if fmt == "md":
+        assert "## Technique" in out and "## Impression" in out and "CT" in out
+    else:
+        assert json.loads(out)["impression"][0]["text"].startswith("No detector result")
+    assert_no_identifiers(out)
+
+
+def test_ask_streams_plain_text(planted_dicom, capsys):
+    assert (
+        main(["ask", str(planted_dicom), "Is this a CT?", "--no-detector", "--no-retrieval"]) == 0
+    )
+    out = capsys.readouterr().out
+    assert out.startswith("Yes. The scan's header gives the modality as CT")
+
+
+def test_chat_loop_keeps_history(planted_dicom):
+    from assistant.commands.ask import run_chat
+
+    args = argparse.Namespace(
+        scan=str(planted_dicom),
+        slice=None,
+        detector=None,
+        library=None,
+        no_detector=True,
+        no_retrieval=True,
+        responder=None,
+        model=None,
+        quantization=None,
+        max_new_tokens=None,
+        audit_log=None,
+    )
+    stdin = io.StringIO("Is this an MRI?\n\nWhat is the weather?\nquit\nIs it big?\n")
+    stdout = io.StringIO()
+    assert run_chat(args, stdin=stdin, stdout=stdout) == 0
+    text = stdout.getvalue()
+    assert text.count("> ") == 4  # three questions (one blank line), then quit
+    assert "No. The scan's header gives the modality as CT" in text
+    assert "I can only answer questions about this scan" in text
+    assert "Is it big" not in text and "nothing to measure" not in text  # after quit
+    assert_no_identifiers(text)
+
+
+def test_bad_scan_is_a_clear_error(tmp_path, capsys):
+    bad = tmp_path / "notes.txt"
+    bad.write_text("not a scan")
+    assert main(["ask", str(bad), "Is there an abnormality?", "--no-detector"]) == 2
+    assert "not a recognised scan format" in capsys.readouterr().err

@@ -1,0 +1,258 @@
+"""Detection metrics (hand-computed cases) and the `eval.detection` pipeline."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from assistant.detector.result import DetectionResult
+from eval import detection
+from eval.metrics import average_precision, candidate_thresholds, dice, dice_sweep, roc_auc
+
+# ----------------------------------------------------------------------------- metrics
+
+
+def test_roc_auc_hand_cases():
+    # 4 pairs (pos, neg): (0.35 > 0.1), (0.35 < 0.4), (0.8 > 0.1), (0.8 > 0.4) -> 3/4
+    assert roc_auc([0.1, 0.4, 0.35, 0.8], [0, 0, 1, 1]) == pytest.approx(0.75)
+    assert roc_auc([0.5, 0.5], [1, 0]) == pytest.approx(0.5)  # a tie counts one half
+    assert roc_auc([1, 2, 3], [0, 1, 1]) == pytest.approx(1.0)
+    assert roc_auc([3, 2, 1], [0, 1, 1]) == pytest.approx(0.0)
+    assert roc_auc([1, 2], [1, 1]) is None
+
+
+def test_average_precision_hand_cases():
+    # ranked 0.8(+) 0.4(-) 0.35(+) 0.1(-): P@R=0.5 is 1, P@R=1 is 2/3 -> (1 + 2/3) / 2
+    assert average_precision([0.1, 0.4, 0.35, 0.8], [0, 0, 1, 1]) == pytest.approx(5 / 6)
+    # a tie is one threshold: both enter together, precision 1/2 at recall 1
+    assert average_precision([0.5, 0.5], [1, 0]) == pytest.approx(0.5)
+    # tie group (0.9, 0.9) = one +, one -; then 0.2 (+): 0.5 * 1/2 + 0.5 * 2/3
+    assert average_precision([0.9, 0.9, 0.2], [1, 0, 1]) == pytest.approx(0.25 + 1 / 3)
+    assert average_precision([3, 2, 1], [1, 1, 0]) == pytest.approx(1.0)
+    assert average_precision([1, 2], [0, 0]) is None
+    with pytest.raises(ValueError, match="differ in size"):
+        average_precision([1, 2, 3], [0, 1])
+    with pytest.raises(ValueError, match="NaN"):
+        roc_auc([np.nan, 1], [0, 1])
+
+
+def test_metrics_match_scikit_learn_with_ties():
+    sk = pytest.importorskip("sklearn.metrics")
+    rng = np.random.default_rng(0)
+    y = rng.random(20_000) < 0.03
+    s = np.round(rng.normal(size=y.size) + 1.5 * y, 1)  # rounding makes many ties
+    assert roc_auc(s, y) == pytest.approx(sk.roc_auc_score(y, s), abs=1e-12)
+    assert average_precision(s, y) == pytest.approx(sk.average_precision_score(y, s), abs=1e-12)
+
+
+def test_dice_and_sweep_hand_cases():
+    a = np.array([1, 1, 0, 0], bool)
+    b = np.array([1, 0, 1, 0], bool)
+    assert dice(a, b) == pytest.approx(0.5)
+    assert dice(np.zeros(3, bool), np.zeros(3, bool)) == 1.0
+    assert dice(a, np.zeros(4, bool)) == 0.0
+    scores = np.array([0.9, 0.8, 0.1, 0.2])
+    truth = np.array([1, 1, 0, 0], bool)
+    t = np.array([0.05, 0.15, 0.5, 0.85, 0.95])
+    # > 0.05: tp 2 fp 2 -> 4/6; > 0.15: tp 2 fp 1 -> 4/5; > 0.5: 1; > 0.85: tp 1 fn 1 -> 2/3
+    expected = [4 / 6, 4 / 5, 1.0, 2 / 3, 0.0]
+    assert dice_sweep([(scores, truth, 0)], t) == pytest.approx(expected)
+    # two more true pixels outside the scored region are always missed: > 0.5 -> 4/6
+    two = dice_sweep([(scores, truth, 0), (scores, truth, 2)], t)
+    assert two[2] == pytest.approx((1.0 + 4 / 6) / 2)
+
+
+def test_candidate_thresholds_cover_the_upper_tail():
+    s = np.random.default_rng(1).random(100_000)
+    t = candidate_thresholds(s)
+    assert np.all(np.diff(t) > 0)
+    assert t[-1] == s.max() and t[0] == s.min()
+    assert (t > np.quantile(s, 0.99)).sum() >= 50  # dense where lesion thresholds lie
+
+
+# ----------------------------------------------------------------------------- pipeline
+
+H, W = 40, 36
+
+
+class BrightnessDetector:
+    """A transparent detector for tests: anomaly = |image - 0.5| inside a fixed foreground,
+    calibrated thresholds given. Returns the real `DetectionResult`."""
+
+    def __init__(self, pixel_threshold=0.2, score_threshold=0.2):
+        self.pixel_threshold = pixel_threshold
+        self.score_threshold = score_threshold
+
+    def __call__(self, scan) -> DetectionResult:
+        img = np.asarray(scan.pixels, np.float32) / 255.0
+        fg = np.zeros(img.shape, bool)
+        fg[4:-4, 4:-4] = True
+        amap = np.where(fg, np.abs(img - 0.5), 0.0).astype(np.float32)
+        return DetectionResult(
+            anomaly_map=amap,
+            pseudo_healthy=np.full_like(img, 0.5),
+            image=img,
+            foreground=fg,
+            mask=amap > self.pixel_threshold,
+            score=float(amap.max()),
+            score_threshold=self.score_threshold,
+            pixel_threshold=self.pixel_threshold,
+            method="brightness",
+            params={"k": 1},
+            unet_calls=3,
+        )
+
+
+def _write_set(root: Path, lesions: dict[str, tuple[slice, slice] | None]) -> tuple[Path, Path]:
+    """Mid-grey images; a lesion (value 0.9) and its mask where given."""
+    images, masks = root / "images", root / "masks"
+    images.mkdir(parents=True)
+    masks.mkdir(parents=True)
+    for name, box in lesions.items():
+        img = np.full((H, W), 0.5)
+        if box is not None:
+            img[box] = 0.9
+            m = np.zeros((H, W), np.uint8)
+            m[box] = 255
+            Image.fromarray(m).save(masks / f"{name}.png")
+        Image.fromarray(np.round(img * 255).astype(np.uint8)).save(images / f"{name}.png")
+    return images, masks
+
+
+def test_perfect_detector_scores_perfectly(tmp_path):
+    images, masks = _write_set(
+        tmp_path,
+        {
+            "a": (slice(10, 14), slice(10, 13)),  # 12 px
+            "b": (slice(8, 30), slice(8, 28)),  # 440 px
+            "h1": None,
+            "h2": None,
+        },
+    )
+    figures = detection.evaluate(BrightnessDetector(), images, masks)
+    assert figures["n_images"] == 4 and figures["n_abnormal"] == 2 and figures["n_healthy"] == 2
+    for key in ("pixel_auprc", "pixel_auroc", "dice_calibrated", "dice_oracle", "image_auroc"):
+        assert figures[key] == pytest.approx(1.0), key
+    assert figures["sensitivity"] == 1.0 and figures["specificity"] == 1.0
+    assert figures["healthy_fp_fraction"] == 0.0
+    assert figures["unet_calls_per_image"] == 3
+    assert figures["seconds_per_image"] >= 0
+    assert figures["method"] == "brightness" and figures["params"] == {"k": 1}
+    # THOR bins scaled to 40x36: small <= 71 * 1440 / 16384 = 6.2, medium <= 50.1
+    assert figures["n_by_size"] == {"small": 0, "medium": 1, "large": 1}
+    assert figures["dice_by_size"]["small"] is None
+    assert figures["dice_by_size"]["large"] == pytest.approx(1.0)
+    assert any("upper bound" in n for n in figures["notes"])
+    json.dumps(figures)  # JSON-ready
+
+
+def test_figures_against_hand_computed_values(tmp_path):
+    # pixel threshold 0.45 misses the 0.9 lesion (|0.9 - 0.5| = 0.4), image threshold 0.35
+    # catches it; healthy h2 is white (|1 - 0.5| = 0.5) on its left half: flagged
+    images, masks = _write_set(tmp_path, {"a": (slice(10, 20), slice(10, 20)), "h1": None})
+    h2 = np.full((H, W), 128, np.uint8)
+    h2[:, : W // 2] = 255
+    Image.fromarray(h2).save(images / "h2.png")
+    figures = detection.evaluate(BrightnessDetector(0.45, 0.35), images, masks)
+    assert figures["dice_calibrated"] == 0.0
+    assert figures["dice_oracle"] == pytest.approx(1.0)  # the best threshold separates
+    assert 0.0 < figures["dice_oracle_threshold"] < 0.4
+    assert figures["sensitivity"] == 1.0  # a scores 0.4 > 0.35
+    assert figures["specificity"] == 0.5  # h2 scores 0.5 > 0.35, h1 0
+    # foreground 32 x 28 = 896 px; h2 flags fg columns 4..17 = half of it; h1 none
+    assert figures["healthy_fp_fraction"] == pytest.approx(0.25)
+    fg, n_pos = 32 * 28, 100
+    n_neg = 3 * fg - n_pos
+    assert figures["pixel_prevalence"] == pytest.approx(n_pos / (3 * fg))
+    # negatives: 448 at 0.5 rank above the 100 positives at 0.4, the rest (0) below them
+    assert figures["pixel_auroc"] == pytest.approx((n_neg - 448) / n_neg)
+    assert figures["pixel_auprc"] == pytest.approx(n_pos / (n_pos + 448))
+    # image scores: a 0.4 beats h1 (0) but not h2 (0.5)
+    assert figures["image_auroc"] == pytest.approx(0.5)
+
+
+def test_summarize_subsamples_large_pixel_sets():
+    rng = np.random.default_rng(0)
+    results = []
+    for i in range(3):
+        truth = rng.random(1000) < 0.1
+        scores = (rng.random(1000) + truth).astype(np.float32)
+        results.append(
+            detection.CaseResult(
+                name=f"c{i}",
+                abnormal=True,
+                fg_scores=scores,
+                fg_truth=truth,
+                n_missed=0,
+                area_px=int(truth.sum()),
+                size_bin="medium",
+                dice=0.5,
+                flagged_fraction=0.1,
+                score=1.0,
+                is_abnormal=None,
+                unet_calls=1,
+                seconds=0.1,
+            )
+        )
+    full = detection.summarize(results)
+    sub = detection.summarize(results, max_pixels=1500)
+    assert any("subsample of 1,500 of 3,000" in n for n in sub["notes"])
+    assert sub["pixel_auroc"] == pytest.approx(full["pixel_auroc"], abs=0.05)
+    assert sub["pixel_auroc"] == detection.summarize(results, max_pixels=1500)["pixel_auroc"]
+    assert full["sensitivity"] is None and any("no calibrated" in n for n in full["notes"])
+    assert full["healthy_fp_fraction"] is None
+
+
+def test_bad_masks_and_folders(tmp_path):
+    images, masks = _write_set(tmp_path, {"a": (slice(2, 5), slice(2, 5))})
+    Image.fromarray(np.zeros((H + 1, W), np.uint8)).save(masks / "a.png")
+    with pytest.raises(ValueError, match="own grid"):
+        detection.evaluate(BrightnessDetector(), images, masks)
+    with pytest.raises(FileNotFoundError):
+        detection.find_cases(images, tmp_path / "nope")
+
+
+def test_command_line_writes_json(tmp_path, monkeypatch, capsys):
+    images, masks = _write_set(tmp_path, {"a": (slice(10, 20), slice(10, 20)), "h": None})
+    seen = {}
+
+    def fake_load(model, method, preset):
+        seen.update(model=model, method=method, preset=preset)
+        return BrightnessDetector()
+
+    monkeypatch.setattr(detection, "load_detector", fake_load)
+    out = tmp_path / "out" / "figures.json"
+    argv = ["--images", str(images), "--masks", str(masks), "--json", str(out)]
+    rc = detection.main([*argv, "--method", "thor", "--limit", "1"])
+    assert rc == 0
+    assert seen == {"model": None, "method": "thor", "preset": None}
+    figures = json.loads(out.read_text())
+    assert figures["n_images"] == 1 and figures["method_requested"] == "thor"
+    assert figures["model"] == "default (shipped)"
+    assert "pixel_auprc" in json.loads(capsys.readouterr().out)
+
+
+def test_end_to_end_with_a_tiny_detector(tmp_path):
+    testing = pytest.importorskip("assistant.detector.testing")
+    from assistant.detector import Detector
+    from assistant.synth import synthesize_dataset
+
+    src = tmp_path / "src"
+    src.mkdir()
+    rng = np.random.default_rng(0)
+    for i in range(3):
+        img = np.zeros((48, 40), np.uint8)
+        img[6:-6, 5:-5] = 140 + rng.integers(0, 30, size=(36, 30))
+        Image.fromarray(img).save(src / f"s{i}.png")
+    synthesize_dataset(src, tmp_path / "set", healthy_fraction=1 / 3, seed=0)
+    model_dir = testing.tiny_detector(tmp_path / "model")
+    figures = detection.evaluate(
+        Detector.from_pretrained(model_dir), tmp_path / "set" / "images", tmp_path / "set" / "masks"
+    )
+    assert figures["n_images"] == 3 and figures["n_abnormal"] == 2
+    assert 0.0 <= figures["pixel_auroc"] <= 1.0
+    assert figures["unet_calls_per_image"] >= 1

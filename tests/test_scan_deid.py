@@ -1,0 +1,106 @@
+"""Planted DICOM identifiers never reach a Scan, its repr, the CLI output or the log."""
+
+from __future__ import annotations
+
+import json
+import logging
+import warnings
+
+import numpy as np
+from conftest import PLANTED, write_series
+
+from assistant.cli import main
+from assistant.scan import load_scan
+from assistant.scan_dicom_tags import ALLOWED_TAGS, NEVER_VRS
+
+# fragments that would give an identifier away even when reformatted
+FRAGMENTS = [
+    "Plantedname",
+    "Jane",
+    "PLANTED",
+    "Planted",
+    "19010203",
+    "1999123",
+    "555-0199",
+    "3680043.9999",
+    "Referrer",
+    "Performer",
+    "Operator",
+    "CompressedSamples",
+    "1CT1",
+]
+
+
+def leaks(text: str) -> list[str]:
+    return [f for f in FRAGMENTS if f.lower() in text.lower()]
+
+
+def test_identifiers_absent_from_scan_and_log(planted_dicom, caplog):
+    caplog.set_level(logging.DEBUG)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a warning could quote a value: there must be none
+        scan = load_scan(planted_dicom)
+    texts = [
+        repr(scan),
+        str(scan.summary()),
+        json.dumps(scan.metadata),
+        " ".join(scan.notes),
+        caplog.text,
+    ]
+    for text in texts:
+        assert leaks(text) == [], text
+    assert set(scan.metadata) - {"TransferSyntax"} <= set(ALLOWED_TAGS)
+    assert scan.metadata["SeriesDescription"] == "Head CT axial"  # allow-listed tags do survive
+    assert scan.pixels.shape == (128, 128) and np.isfinite(scan.pixels).all()
+    assert caplog.records, "the loader should log a (de-identified) debug summary"
+
+
+def test_identifiers_absent_from_cli_output(planted_dicom, tmp_path, capsys, caplog):
+    caplog.set_level(logging.DEBUG)
+    out_png = tmp_path / "p.png"
+    assert main(["-v", "inspect", str(planted_dicom), "--out", str(out_png)]) == 0
+    assert main(["inspect", str(planted_dicom), "--json"]) == 0
+    captured = capsys.readouterr()
+    assert "Head CT axial" in captured.out
+    for text in (captured.out, captured.err, caplog.text):
+        assert leaks(text) == [], text
+    assert "scan.dcm" not in captured.out  # the file name is never echoed
+    assert out_png.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_series_listing_and_volume_are_clean(tmp_path, caplog):
+    import pydicom
+
+    caplog.set_level(logging.DEBUG)
+    folder = tmp_path / "s"
+    write_series(folder, n=3)
+    for p in folder.iterdir():
+        ds = pydicom.dcmread(p)
+        for key, value in PLANTED.items():
+            if key not in ("SOPInstanceUID",):
+                setattr(ds, key, value)
+        ds.save_as(p)
+    scan = load_scan(folder)
+    for text in (repr(scan), str(scan.summary()), caplog.text):
+        assert leaks(text) == [], text
+
+
+def test_allow_list_has_no_identifying_tags():
+    from pydicom.datadict import dictionary_VR
+
+    forbidden = {
+        "PatientName",
+        "PatientID",
+        "PatientBirthDate",
+        "InstitutionName",
+        "ReferringPhysicianName",
+        "AccessionNumber",
+        "StudyDate",
+        "ImageComments",
+        "StudyInstanceUID",
+        "SeriesInstanceUID",
+        "SOPInstanceUID",
+        "StudyDescription",
+    }
+    assert not forbidden & set(ALLOWED_TAGS)
+    assert all(dictionary_VR(tag) not in NEVER_VRS for tag in ALLOWED_TAGS)
