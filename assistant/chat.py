@@ -188,13 +188,16 @@ def build_evidence(
     if result is not None:
         detector_summary = result.summary()
         n = len(result.findings)
-        verdict = {True: "above", False: "not above", None: "uncalibrated: no"}[result.is_abnormal]
-        thr = "" if result.score_threshold is None else f" {result.score_threshold:.3g}"
+        if result.score_threshold is None:
+            verdict = "no calibrated threshold (uncalibrated detector)"
+        else:
+            rel = "above" if result.is_abnormal else "not above"
+            verdict = f"{rel} the calibrated threshold {result.score_threshold:.3g}"
         items.append(
             EvidenceItem(
                 "D1",
                 "detector",
-                f"image anomaly score {result.score:.3g}, {verdict} the calibrated threshold{thr}; "
+                f"image anomaly score {result.score:.3g}, {verdict}; "
                 f"{n} finding(s) above the pixel threshold",
                 score=float(result.score),
                 data={k: detector_summary[k] for k in ("score", "score_threshold", "is_abnormal")},
@@ -276,6 +279,16 @@ def cited_ids(text: str, evidence: Evidence) -> list[str]:
         for i in re.split(r"[,;]", group)
     ]
     return [i for i in dict.fromkeys(ids) if i in known]
+
+
+def _takes_task(responder: Any) -> bool:
+    """Whether `responder.stream` accepts `task=` (the LLM responders do)."""
+    import inspect
+
+    try:
+        return "task" in inspect.signature(responder.stream).parameters
+    except (TypeError, ValueError):
+        return False
 
 
 def _messages(history: Iterable[Any] | None) -> list[Message]:
@@ -465,6 +478,9 @@ class Assistant:
             stream: Iterator[str] = iter([" ".join(refusal_text().split())])
             name, model = "guard", "rules"
             version = f"refusal-{load_prompt('refusal').version}"
+        elif resolved.intent == "report" and _takes_task(responder):
+            # LLM responders draft findings with their own prompt (prompts/draft_findings.md)
+            stream = responder.stream(question, evidence, turns, task="draft_findings")
         else:
             stream = responder.stream(question, evidence, turns)
         if not version:

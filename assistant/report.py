@@ -41,6 +41,18 @@ MODALITY_NAMES = {
 }
 
 
+AP_WORDS = {"anterior": "anterior", "posterior": "posterior", "central": "midway front-to-back"}
+DEPTH_WORDS = {"central": "deep (central)", "peripheral": "peripheral"}
+
+
+def position_words(f: dict) -> tuple[str, str]:
+    """("anterior" | "posterior" | "midway front-to-back", "deep (central)" | "peripheral")
+    for a finding dict; top of the image is anterior."""
+    ap = AP_WORDS.get(f.get("anterior_posterior", ""), str(f.get("anterior_posterior")))
+    depth = DEPTH_WORDS.get(f.get("central_peripheral", ""), str(f.get("central_peripheral")))
+    return ap, depth
+
+
 @dataclass
 class ReportSentence:
     """One sentence and what it rests on (evidence ids, or the scan/detector summary)."""
@@ -168,9 +180,10 @@ def _finding_sentence(item: EvidenceItem, spacing: tuple[float, float] | None) -
     else:
         size = f"{f['area_px']} pixels (no pixel spacing)"
     slice_note = f" on slice {f['slice_index']}" if f.get("slice_index") is not None else ""
+    ap, depth = position_words(f)
     return (
-        f"A {f['intensity']} region {where}{slice_note}, {f['anterior_posterior']} and "
-        f"{f['central_peripheral']}, {size}, deviates from the healthy training distribution "
+        f"A {f['intensity']} region {where}{slice_note}, {ap} and {depth}, {size}, deviates from "
+        "the healthy training distribution "
         f"(detector confidence {f['confidence']:.2f})."
     )
 

@@ -438,9 +438,7 @@ def _fill_profiles(cases: list[Case], images: list | None, failed: dict) -> None
             img = images[i][0] if images and images[i] else None
             if img is None or img.shape != mask.shape:
                 raise ValueError(f"mask {mask.shape} does not match the case's first image")
-            c.profile = (
-                [] if not mask.any() else [profile_from_mask(mask, brain_mask_for(img), img)]
-            )
+            c.profile = [] if not mask.any() else profile_from_mask(mask, brain_mask_for(img), img)
         except Exception as exc:
             failed[c.id] = f"mask unusable ({type(exc).__name__}: {exc})"
 

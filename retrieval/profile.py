@@ -5,22 +5,17 @@ confidence. It is built either from a detector `Finding` (a query) or from a les
 its metadata (a library case: synthetic lesions, or a user's case with a mask), so that cases in
 the library never depend on the detector checkpoint.
 
-Conventions (the same as `assistant.detector.result.Finding`):
-- side is "left" / "right" / "midline"; for masks it is computed on the image (image left = the
-  patient's left for neurological-convention scans such as the MNI/IXI slices): the side of the
-  lesion centroid, "midline" within `MIDLINE_FRACTION` of the foreground's width of its midline;
-- anterior_posterior splits the foreground's row extent into thirds (top of image = anterior);
-- central_peripheral: "central" when the lesion centroid lies deeper inside the foreground than
-  `CENTRAL_DEPTH` of the foreground's maximum depth (Euclidean distance to its edge);
-- size bins: THOR's bins (Bercea et al., MICCAI 2024; `assistant.synth.size_bin_for_area`):
-  small <= 71 px < medium <= 570 px < large on a 128x128 grid, scaled to the image's area
-  when the spacing is unknown; with a known spacing the same bins for a 197x233 mm
-  (MNI 1 mm) field of view, i.e. 200 mm² and 1600 mm².
+Positions (side, anterior/posterior, central/peripheral) and intensity follow the detector's
+definitions (`assistant.detector.findings.extract_findings`), which `profile_from_mask` calls.
+Size bins are THOR's (Bercea et al., MICCAI 2024; `assistant.synth.size_bin_for_area`):
+small <= 71 px < medium <= 570 px < large on a 128x128 grid, scaled to the image's area when the
+spacing is unknown; with a known spacing the same bins for a 197x233 mm (MNI 1 mm) field of view,
+i.e. 200 mm² and 1600 mm².
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Literal
 
 import numpy as np
@@ -39,9 +34,6 @@ INTENSITIES: tuple[str, ...] = ("hyperintense", "hypointense", "mixed")
 SIZE_BINS: tuple[str, ...] = ("small", "medium", "large")
 
 SIZE_EDGES_MM2 = (200.0, 1600.0)  # small <= 200 mm² < medium <= 1600 mm² < large
-MIDLINE_FRACTION = 0.03  # |centroid - midline| below this share of the width -> "midline"
-CENTRAL_DEPTH = 0.45  # depth ratio at or above which a lesion counts as "central"
-INTENSITY_DELTA = 0.03  # mean change in [0, 1] units that makes a lesion hyper/hypo-intense
 
 
 @dataclass(frozen=True)
@@ -128,60 +120,49 @@ def profile_from_mask(
     *,
     spacing: tuple[float, float] | None = None,
     intensity: Intensity | None = None,
-) -> FindingProfile:
-    """Profile of a lesion given its (Y, X) bool `mask` inside a (Y, X) bool `foreground`.
+) -> list[FindingProfile]:
+    """Profiles of the lesions in a (Y, X) bool `mask` inside a (Y, X) bool `foreground`, one per
+    connected component (largest first), described by the detector's own
+    `assistant.detector.findings.extract_findings` with the mask as a perfect anomaly map and
+    `healthy` as the pseudo-healthy image, so that library cases and detector queries share one
+    definition of side, position and intensity.
 
-    Intensity: `intensity` when given (e.g. synthetic-lesion metadata); otherwise the mean of
-    `image - healthy` inside the mask (both (Y, X) in [0, 1]), or, without `healthy`, the lesion
-    mean against a 3-pixel ring around it.
+    image, healthy: (Y, X) in [0, 1]. Without `healthy` the lesion is compared with the mean of a
+    3-pixel ring around it; without `image`, `intensity` must be given. `intensity` (e.g.
+    synthetic-lesion metadata) overrides the measured class. Sides are image sides (image left =
+    "left"; the patient's left for neurological-convention scans such as MNI/IXI slices).
     """
+    from assistant.detector.findings import extract_findings
+
     mask = np.asarray(mask, dtype=bool)
-    foreground = np.asarray(foreground, dtype=bool) | mask
-    if mask.shape != foreground.shape or mask.ndim != 2:
+    if mask.ndim != 2 or np.shape(foreground) != mask.shape:
         raise ValueError(
-            f"mask {mask.shape} and foreground {foreground.shape} must be the same 2D shape"
+            f"mask {mask.shape} and foreground {np.shape(foreground)} must be the same 2D shape"
         )
     if not mask.any():
         raise ValueError("the lesion mask is empty; a profile needs at least one lesion pixel")
-    rows, cols = np.nonzero(foreground)
-    r0, r1, c0, c1 = rows.min(), rows.max() + 1, cols.min(), cols.max() + 1
-    cy, cx = ndimage.center_of_mass(mask)
-
-    midline = (c0 + c1 - 1) / 2.0
-    dx = cx - midline
-    side: Side = (
-        "midline" if abs(dx) < MIDLINE_FRACTION * (c1 - c0) else ("left" if dx < 0 else "right")
-    )
-    third = (cy - r0) / max(r1 - r0, 1)
-    ap: AP = "anterior" if third < 1 / 3 else ("central" if third < 2 / 3 else "posterior")
-    depth = ndimage.distance_transform_edt(foreground)
-    ratio = depth[int(round(cy)), int(round(cx))] / max(float(depth.max()), 1e-6)
-    cp: CP = "central" if ratio >= CENTRAL_DEPTH else "peripheral"
-
-    area_px = float(mask.sum())
-    area_mm2 = area_px * float(spacing[0] * spacing[1]) if spacing is not None else None
-    if intensity is None:
-        intensity = _intensity(mask, foreground, image, healthy)
-    return FindingProfile(side, ap, cp, intensity, size_bin(area_px, mask.shape, area_mm2), 1.0)
-
-
-def _intensity(mask, foreground, image, healthy) -> Intensity:
-    if image is None:
+    if image is None and intensity is None:
         raise ValueError("an intensity class needs the image (or pass intensity=...)")
+    foreground = np.asarray(foreground, dtype=bool) | mask
+    if image is None:  # only the position matters: any contrast will do
+        image, healthy = mask.astype(np.float32), np.zeros(mask.shape, np.float32)
     image = np.asarray(image, dtype=np.float32)
-    if healthy is not None:
-        diff = image[mask] - np.asarray(healthy, dtype=np.float32)[mask]
-    else:
+    if healthy is None:
         ring = ndimage.binary_dilation(mask, iterations=3) & ~mask & foreground
         ref = float(image[ring].mean()) if ring.any() else float(image[foreground].mean())
-        diff = image[mask] - ref
-    up = float((diff > INTENSITY_DELTA).mean())
-    down = float((diff < -INTENSITY_DELTA).mean())
-    if up > 0.25 and down > 0.25:
-        return "mixed"
-    mean = float(diff.mean())
-    if mean > INTENSITY_DELTA:
-        return "hyperintense"
-    if mean < -INTENSITY_DELTA:
-        return "hypointense"
-    return "mixed"
+        healthy = np.where(mask, ref, image)
+    findings = extract_findings(
+        mask,
+        mask.astype(np.float32),
+        image,
+        np.asarray(healthy, dtype=np.float32),
+        foreground,
+        pixel_threshold=0.5,
+        spacing=spacing,
+    )
+    findings.sort(key=lambda f: f.area_px, reverse=True)
+    out = []
+    for f in findings:
+        p = FindingProfile.from_finding(f, mask.shape)
+        out.append(replace(p, intensity=intensity) if intensity is not None else p)
+    return out

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterable
+from dataclasses import replace
 from itertools import product
 from pathlib import Path
 
@@ -81,9 +82,7 @@ def report_for(kind: str, profile: FindingProfile, area_mm2: float, source: str)
     """Generated findings / impression / report text of a synthetic case."""
     what = _KIND_WORDS[kind].format(intensity=profile.intensity)
     findings = f"A {profile.size_bin} ({area_mm2:.0f} mm²) {what} {profile.location()}."
-    impression = (
-        f"Synthetic {profile.intensity} focal lesion, {profile.side}; no real pathology."
-    )
+    impression = f"Synthetic {profile.intensity} focal lesion, {profile.side}; no real pathology."
     report = (
         f"{SYNTHETIC_NOTE}\nTechnique: single axial T1-weighted slice ({source}).\n"
         f"Findings: {findings}\nImpression: {impression}"
@@ -139,15 +138,10 @@ def make_synthetic_cases(
                 log.info("skipping %s %s %s lesion on %s: %s", kind, size, side, name, exc)
                 continue
             cid = f"{name}-{kind}-{size}-{side}"
-            prof = profile_from_mask(les.mask, brain, intensity=les.intensity)
-            # the synthesiser's own size bin and side are the ground truth of record
-            prof = FindingProfile(
-                prof.side if prof.side == "midline" else les.side,
-                prof.anterior_posterior,
-                prof.central_peripheral,
-                prof.intensity,
-                les.size_bin,
-            )
+            # described as the detector would describe it, given the healthy slice as its
+            # pseudo-healthy image; intensity and size bin as the synthesiser recorded them
+            found = profile_from_mask(les.mask, brain, les.image, img, intensity=les.intensity)
+            prof = replace(found[0], size_bin=les.size_bin)
             _write_png(out / "images" / f"{cid}.png", les.image)
             _write_png(out / "masks" / f"{cid}.png", les.mask.astype(np.float32))
             text = report_for(kind, prof, les.area_px, source)

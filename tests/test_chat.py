@@ -195,3 +195,164 @@ def test_heatmap_overlay_marks_anomaly_in_red():
     assert rgb.shape == (8, 8, 3) and rgb.dtype == np.uint8
     assert rgb[2, 3, 0] > rgb[2, 3, 1] + 100  # red where anomalous
     assert (rgb[0, 0] == 128).all()  # untouched grey elsewhere
+
+
+# ----------------------------------------------------------------------- with a tiny detector
+
+
+@pytest.fixture(scope="module")
+def tiny():
+    testing = pytest.importorskip("assistant.detector.testing")
+    return testing.tiny_detector()
+
+
+class CountingDetector:
+    """Wraps a real detector and counts the calls (to check the per-slice cache)."""
+
+    def __init__(self, detector):
+        self.detector = detector
+        self.calls: list[int | None] = []
+
+    def __call__(self, scan, slice_index=None):
+        self.calls.append(slice_index)
+        return self.detector(scan, slice_index)
+
+
+def disc_scan(volume: bool = False):
+    from assistant.scan import Scan
+
+    yy, xx = np.mgrid[:48, :56]
+    img = ((yy - 24) ** 2 / 20**2 + (xx - 28) ** 2 / 24**2 < 1).astype(np.float32) * 600.0
+    img[14:20, 12:18] = 1400.0  # a bright blob on the image left
+    pixels = np.stack([img * (1 + 0.1 * k) for k in range(3)]) if volume else img
+    spacing = (2.0, 1.0, 1.0) if volume else (1.0, 1.0)
+    return Scan(
+        pixels=pixels,
+        spacing=spacing,
+        patient_left="image_left",
+        modality="MR",
+        format="nifti" if volume else "png",
+        metadata={"SeriesDescription": "T1"},
+    )
+
+
+def test_analyze_runs_once_per_slice(tiny):
+    det = CountingDetector(tiny)
+    bot = Assistant(detector=det, responder=GroundedResponder(), use_retrieval=False)
+    scan = disc_scan()
+    state = bot.analyze(scan)
+    assert bot.analyze(scan) is state and len(det.calls) == 1
+    assert state.result is not None and state.result.image.shape == (48, 56)
+    ids = [i.id for i in state.evidence.items]
+    assert ids[0] == "D1" and ids[1:] == [f.id for f in state.result.findings]
+    assert state.evidence.overlay.shape == (48, 56, 3)
+    assert "metadata" not in state.scan_summary and len(state.scan_hash) == 64
+    assert state.timings["detect_s"] > 0
+    for q in ("Is there an abnormality?", "How many lesions are there?"):
+        answer = bot.answer(state, q)
+        assert set(answer.evidence) <= state.evidence.ids()
+        assert answer.text.split()[0].rstrip(".,:") in ("Yes", "No", str(len(ids) - 1))
+    assert len(det.calls) == 1  # questions reuse the analysis
+
+    vol = disc_scan(volume=True)
+    s0, s2 = bot.analyze(vol, 0), bot.analyze(vol, 2)
+    assert bot.analyze(vol, 0) is s0 and s0 is not s2
+    assert det.calls == [None, 0, 2]
+    assert (s0.slice_index, s2.slice_index) == (0, 2)
+    assert s2.scan_summary["source_shape"] == [3, 48, 56]
+    with pytest.raises(ValueError, match="out of range"):
+        bot.analyze(vol, 3)
+
+
+def test_no_detector_answers_that_it_cannot_tell():
+    bot = Assistant(responder=GroundedResponder(), use_detector=False, use_retrieval=False)
+    state = bot.analyze(disc_scan())
+    assert state.result is None and state.evidence.items == []
+    answer = bot.answer(state, "Is there an abnormality?")
+    assert answer.text.startswith("I can't tell") and answer.evidence == []
+
+
+def test_retrieval_from_a_tiny_library_built_here(tiny):
+    from retrieval.cases import Case
+    from retrieval.index import CaseIndex
+    from retrieval.library import Library
+    from retrieval.profile import FindingProfile
+
+    def profile(side, intensity):
+        return [FindingProfile(side, "anterior", "peripheral", intensity, "small")]
+
+    cases = [
+        Case(
+            "case-left",
+            findings="Small hyperintense lesion in the left hemisphere.",
+            profile=profile("left", "hyperintense"),
+            synthetic=True,
+            source="test",
+        ),
+        Case(
+            "case-right",
+            findings="Small hypointense lesion in the right hemisphere.",
+            profile=profile("right", "hypointense"),
+            synthetic=True,
+            source="test",
+        ),
+        Case(
+            "case-normal",
+            findings="Normal brain MRI, no focal lesion.",
+            profile=[],
+            synthetic=True,
+            source="test",
+        ),
+    ]
+    cidx = CaseIndex(parts=("text", "findings"), min_similarity=-1.0, max_drop=2.0)
+    cidx.add(cases)
+    passages = [
+        Case(
+            "K-hyper",
+            kind="knowledge",
+            text="Hyperintensity: an area of increased signal.",
+            source="test",
+        ),
+        Case(
+            "K-hypo",
+            kind="knowledge",
+            text="Hypointensity: an area of decreased signal.",
+            source="test",
+        ),
+    ]
+    kidx = CaseIndex(
+        parts=("text",),
+        embedders={"text": cidx.embedders["text"]},
+        min_similarity=-1.0,
+        max_drop=2.0,
+    )
+    kidx.add(passages)
+    bot = Assistant(detector=tiny, index=Library(cidx, kidx), responder=GroundedResponder())
+    state = bot.analyze(disc_scan())
+    case_items = state.evidence.by_kind("case")
+    assert [i.data["case_id"] for i in case_items] == [h.id for h in state.hits]
+    assert len(case_items) == 3 and [i.id for i in case_items] == ["C1", "C2", "C3"]
+    assert case_items[0].score == pytest.approx(state.hits[0].similarity)
+    if state.result.findings:
+        assert [i.data["case_id"] for i in state.evidence.by_kind("knowledge")] == [
+            h.id for h in state.knowledge
+        ]
+        assert len(state.knowledge) == 2
+    similar = bot.answer(state, "Are there similar cases?")
+    assert similar.evidence == ["C1", "C2", "C3"]
+    assert "hemisphere" in similar.text or "Normal brain" in similar.text
+
+
+def test_report_question_uses_the_llm_draft_findings_task():
+    class TaskLLM(ScriptedLLM):
+        def stream(self, question, evidence, history, task="answer"):
+            self.task = task
+            yield f"Technique: ... Findings: region [F1]. ({task})"
+
+    llm = TaskLLM([])
+    answer = Assistant(responder=llm).answer(make_state([LEFT_BRIGHT]), "Draft a report please.")
+    assert llm.task == "draft_findings" and answer.intent == "report"
+    assert answer.evidence == ["F1"]
+    llm2 = TaskLLM([])
+    Assistant(responder=llm2).answer(make_state([LEFT_BRIGHT]), "Where is it?")
+    assert llm2.task == "answer"

@@ -30,11 +30,14 @@ def assert_no_identifiers(text: str) -> None:
 
 @pytest.fixture(scope="module")
 def detector_dir(tmp_path_factory):
-    """A tiny random detector checkpoint (the detector issue's test helper)."""
+    """A tiny random, calibrated detector saved as a checkpoint folder (for --detector)."""
+    import torch
+
     testing = pytest.importorskip(
         "assistant.detector.testing", reason="assistant.detector.testing not in this build yet"
     )
-    return testing.tiny_detector(tmp_path_factory.mktemp("detector"))
+    detector = testing.tiny_detector()
+    return detector.model.save(tmp_path_factory.mktemp("detector") / "ckpt", dtype=torch.float32)
 
 
 def detector_args(request) -> list[str]:

@@ -238,7 +238,6 @@ def test_command_line_writes_json(tmp_path, monkeypatch, capsys):
 
 def test_end_to_end_with_a_tiny_detector(tmp_path):
     testing = pytest.importorskip("assistant.detector.testing")
-    from assistant.detector import Detector
     from assistant.synth import synthesize_dataset
 
     src = tmp_path / "src"
@@ -246,13 +245,14 @@ def test_end_to_end_with_a_tiny_detector(tmp_path):
     rng = np.random.default_rng(0)
     for i in range(3):
         img = np.zeros((48, 40), np.uint8)
-        img[6:-6, 5:-5] = 140 + rng.integers(0, 30, size=(36, 30))
+        img[4:-4, 3:-3] = 140 + rng.integers(0, 30, size=(40, 34))
         Image.fromarray(img).save(src / f"s{i}.png")
     synthesize_dataset(src, tmp_path / "set", healthy_fraction=1 / 3, seed=0)
-    model_dir = testing.tiny_detector(tmp_path / "model")
-    figures = detection.evaluate(
-        Detector.from_pretrained(model_dir), tmp_path / "set" / "images", tmp_path / "set" / "masks"
-    )
+    images, masks = tmp_path / "set" / "images", tmp_path / "set" / "masks"
+    det = testing.tiny_detector(tmp_path)  # calibrated in memory, saved uncalibrated
+    figures = detection.evaluate(det, images, masks)
     assert figures["n_images"] == 3 and figures["n_abnormal"] == 2
-    assert 0.0 <= figures["pixel_auroc"] <= 1.0
-    assert figures["unet_calls_per_image"] >= 1
+    assert 0.0 <= figures["pixel_auroc"] <= 1.0 and 0.0 <= figures["pixel_auprc"] <= 1.0
+    assert figures["sensitivity"] in (0.0, 0.5, 1.0) and figures["specificity"] in (0.0, 1.0)
+    assert figures["unet_calls_per_image"] >= 1 and figures["method"] == "thor"
+    assert figures["dice_oracle"] >= figures["dice_calibrated"] - 1e-9

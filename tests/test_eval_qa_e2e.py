@@ -28,7 +28,7 @@ def bench(tmp_path_factory):
         from assistant.detector import testing
     except ImportError:
         return path, data, None
-    return path, data, testing.tiny_detector(tmp / "detector")
+    return path, data, testing.tiny_checkpoint(tmp / "detector")
 
 
 def _argv(bench, out, *extra):

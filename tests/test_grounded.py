@@ -260,3 +260,13 @@ def test_open_presence_and_size_class_and_confidence(responder):
     assert "0.80 (high) [F1]" in conf and "well above" in conf
     healthy = build_evidence(synthetic_result([]), scan_summary())
     assert responder.answer("What is abnormal here?", healthy, []).startswith("Nothing abnormal")
+
+
+def test_uncalibrated_detector_is_flagged(responder):
+    ev = build_evidence(synthetic_result([LEFT_BRIGHT], threshold=None), scan_summary())
+    a = responder.answer("Is there an abnormality?", ev, [])
+    assert a.startswith("Yes") and "not calibrated" in a
+    healthy = build_evidence(synthetic_result([], threshold=None), scan_summary())
+    b = responder.answer("Is there an abnormality?", healthy, [])
+    assert b.startswith("No") and "not a reliable negative" in b
+    assert "no calibrated threshold" in healthy.items[0].text

@@ -303,11 +303,16 @@ def test_assistant_streams_a_vlm_answer_end_to_end(tiny_models):
     from assistant.chat import Answer, Assistant
     from assistant.scan import Scan
 
-    responder = tv.TransformersResponder(str(tiny_models["gemma3"].path), quantization="4bit",
-                                         max_new_tokens=5)
+    responder = tv.TransformersResponder(
+        str(tiny_models["gemma3"].path), quantization="4bit", max_new_tokens=5
+    )
     bot = Assistant(responder=responder, use_detector=False, use_retrieval=False)
-    scan = Scan(pixels=np.random.default_rng(1).random((48, 40), dtype=np.float32),
-                modality="MR", format="png", metadata={"PatientName": "Doe^Jane"})
+    scan = Scan(
+        pixels=np.random.default_rng(1).random((48, 40), dtype=np.float32),
+        modality="MR",
+        format="png",
+        metadata={"PatientName": "Doe^Jane"},
+    )
     state = bot.analyze(scan)
     out = list(bot.ask(state, "Is there an abnormality?", []))
     chunks, answer = out[:-1], out[-1]
@@ -315,3 +320,18 @@ def test_assistant_streams_a_vlm_answer_end_to_end(tiny_models):
     assert answer.responder == "transformers" and answer.model == responder.model
     assert answer.prompt_version == responder.prompt_version
     assert answer.text == "".join(chunks).strip() and answer.text
+
+
+@pytest.mark.parametrize(
+    ("config_class", "expected"),
+    [
+        ("Idefics3Config", ["model.vision_model", "model.connector", "lm_head"]),
+        ("PaliGemmaConfig", ["model.vision_tower", "model.multi_modal_projector", "lm_head"]),
+        ("Qwen2_5_VLConfig", ["model.visual", "lm_head"]),  # the merger lives in model.visual
+    ],
+)
+def test_unquantized_modules_of_other_architectures(config_class, expected):
+    """Derived on the meta device from the full-size default configs (no weights)."""
+    import transformers
+
+    assert tv.unquantized_modules(getattr(transformers, config_class)()) == expected

@@ -12,6 +12,7 @@ de-identified analysis (findings, scores, evidence ids) and the answer.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import sys
@@ -132,11 +133,16 @@ def load_library(path: Path):
 
 
 def analyse(args: argparse.Namespace, assistant):
-    """Load the scan named by `args.scan` and analyse the requested slice."""
+    """Load the scan named by `args.scan` and analyse the requested slice.
+
+    Anything a third-party library prints while loading models goes to stderr, so that stdout
+    holds only the answer (or the one JSON object / report).
+    """
     from assistant.scan import load_scan
 
-    scan = load_scan(args.scan)
-    return assistant.analyze(scan, args.slice)
+    with contextlib.redirect_stdout(sys.stderr):
+        scan = load_scan(args.scan)
+        return assistant.analyze(scan, args.slice)
 
 
 def analysis_summary(state) -> dict:
@@ -161,7 +167,8 @@ def analysis_summary(state) -> dict:
 def run_ask(args: argparse.Namespace) -> int:
     from assistant.chat import Answer
 
-    assistant = build_assistant(args)
+    with contextlib.redirect_stdout(sys.stderr):
+        assistant = build_assistant(args)
     state = analyse(args, assistant)
     answer = None
     for part in assistant.ask(state, args.question):
@@ -196,7 +203,8 @@ def run_chat(args: argparse.Namespace, stdin=None, stdout=None) -> int:
 
     stdin = stdin or sys.stdin
     stdout = stdout or sys.stdout
-    assistant = build_assistant(args)
+    with contextlib.redirect_stdout(sys.stderr):
+        assistant = build_assistant(args)
     state = analyse(args, assistant)
     n = len(state.evidence.by_kind("finding"))
     stdout.write(f"Scan analysed: {n} finding(s). Ask about it; 'quit' to leave.\n{DISCLAIMER}\n")

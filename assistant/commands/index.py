@@ -30,7 +30,9 @@ def register(subparsers) -> None:
         ),
     )
     src = b.add_mutually_exclusive_group(required=True)
-    src.add_argument("--cases", type=Path, help="manifest (.jsonl or .csv); see retrieval/README.md")
+    src.add_argument(
+        "--cases", type=Path, help="manifest (.jsonl or .csv); see retrieval/README.md"
+    )
     src.add_argument("--default", action="store_true", help="(re)build the default library")
     src.add_argument("--synthetic-from", type=Path, metavar="DIR", help="healthy image folder")
     b.add_argument("--out", type=Path, help="index folder (default library: the cache folder)")
@@ -142,7 +144,10 @@ def search(args: argparse.Namespace) -> int:
         flag = " [synthetic]" if h.synthetic else ""
         print(f"  {h.id}  similarity {h.similarity:.3f} ({parts}){flag}")
         print(f"    findings: {h.findings}")
-        print(f"    report: {h.excerpt}")
+        if h.impression:
+            print(f"    impression: {h.impression}")
+        if h.excerpt and h.excerpt != h.findings:
+            print(f"    report: {h.excerpt}")
     if res.knowledge.hits:
         print("knowledge:")
         for h in res.knowledge.hits:

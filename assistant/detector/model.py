@@ -84,6 +84,8 @@ class DetectorConfig:
     default_preset: str = "fast"
     calibration: dict[str, Calibration] = field(default_factory=dict)  # key "method/preset"
     flip_augment: bool = True  # trained with left-right flips (brains)
+    # MethodConfig field overrides applied to the default method/preset of this checkpoint
+    default_overrides: dict = field(default_factory=dict)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2)
@@ -100,6 +102,7 @@ class DetectorConfig:
             default_preset=raw.get("default_preset", "fast"),
             calibration=cal,
             flip_augment=raw.get("flip_augment", True),
+            default_overrides=raw.get("default_overrides", {}),
         )
 
 

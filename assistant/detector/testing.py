@@ -19,6 +19,11 @@ from assistant.detector.model import (
 )
 
 
+# few steps and a plain residual map: seconds per call on CPU
+TINY_OVERRIDES = {"steps": 3, "t_start": 60, "guidance_ts": (40,), "resample_steps": 2,
+                  "resamples": 2, "resample_t": 20, "map_kind": "residual"}
+
+
 def tiny_model(size: int = 32, seed: int = 0) -> DiffusionModel:
     torch.manual_seed(seed)
     unet = UNetConfig(
@@ -34,17 +39,16 @@ def tiny_detector(
     tmp_path: str | Path | None = None, size: int = 32, method: str = "thor",
     preset: str = "fast", calibrated: bool = True, **overrides,
 ) -> Detector:
-    """A tiny random detector with few steps; saved to `tmp_path` (and loaded back) if given.
+    """A tiny random detector with few steps; saved as a checkpoint folder at `tmp_path` (and
+    loaded back) if given.
 
     With `calibrated`, thresholds are set from the detector's own output on a smooth synthetic
     "healthy" disc image (so findings appear for strong deviations), not from any test data.
     """
     model = tiny_model(size)
-    if tmp_path is not None:
-        model.save(Path(tmp_path) / "tiny-detector", dtype=torch.float32)
-        model = DiffusionModel.load(Path(tmp_path) / "tiny-detector")
-    overrides = {"steps": 3, "t_start": 60, "guidance_ts": (40,), "resample_steps": 2,
-                 "resamples": 2, "resample_t": 20, "map_kind": "residual", **overrides}
+    overrides = {**TINY_OVERRIDES, **overrides}
+    model.config.default_method, model.config.default_preset = method, preset
+    model.config.default_overrides = dict(overrides)
     cfg = get_config(method, preset, **overrides)
     det = Detector(model, cfg, preset=preset, autocast=False)
     if calibrated:
@@ -56,4 +60,15 @@ def tiny_detector(
             pixel_threshold=float(np.quantile(vals, 0.95)), score_threshold=res.score,
             n_images=1, data="synthetic disc", method=method, preset=preset,
         )
+    if tmp_path is not None:
+        path = Path(tmp_path)
+        det.model.save(path, dtype=torch.float32)
+        det = Detector(DiffusionModel.load(path), cfg, preset=preset, autocast=False)
     return det
+
+
+def tiny_checkpoint(path: str | Path, **kwargs) -> Path:
+    """Write a calibrated tiny checkpoint folder (loadable with `Detector.from_pretrained`,
+    fast: few steps, residual map) and return its path."""
+    tiny_detector(path, **kwargs)
+    return Path(path)

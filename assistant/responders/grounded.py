@@ -20,6 +20,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from assistant.report import position_words
 from assistant.responders.base import Evidence, EvidenceItem, Message
 from assistant.responders.intents import Resolved, resolve
 
@@ -71,6 +72,13 @@ def safe_excerpt(text: str, max_chars: int = 180) -> str:
     sentences = re.split(r"(?<=[.!?;])\s+|\n+", str(text))
     kept = [REMOVED if _INJECTION.search(s) else s.strip() for s in sentences if s.strip()]
     return quote_data(" ".join(kept), max_chars=max_chars).replace('"', "'")
+
+
+_AP_LONG = {
+    "anterior": "in the anterior part of the image",
+    "posterior": "in the posterior part of the image",
+    "central": "midway between the front and the back of the image",
+}
 
 
 def _upper_first(text: str) -> str:
@@ -152,7 +160,7 @@ class _Case:
         f = item.data
         return (
             f"{item.id} is a {f['intensity']} region {self.side_phrase(f)} "
-            f"({f['anterior_posterior']}, {f['central_peripheral']}), {self.size_phrase(f)}, "
+            f"({', '.join(position_words(f))}), {self.size_phrase(f)}, "
             f"detector confidence {f['confidence']:.2f} ({self.confidence_word(f)}) "
             f"{_cite(item.id)}"
         )
@@ -292,8 +300,8 @@ class GroundedResponder:
         ap_asked = {ap_map[w] for w in words if w in ap_map}
         invert = bool(_NORMAL.search(c.q)) and not re.search(r"\babnormal", c.q)
         details = "; ".join(
-            f"{t.id} lies {c.side_phrase(t.data)}, in the {t.data['anterior_posterior']} part "
-            f"of the image, {t.data['central_peripheral']} {_cite(t.id)}"
+            f"{t.id} lies {c.side_phrase(t.data)}, {_AP_LONG[t.data['anterior_posterior']]}, "
+            f"{position_words(t.data)[1]} {_cite(t.id)}"
             for t in c.targets
         )
         note = c.orientation_note(c.targets)

@@ -204,7 +204,9 @@ _RULES: list[tuple[str, re.Pattern[str]]] = [
     ),
     (
         "confidence",
-        re.compile(r"\b(confiden\w*|certain\w*|sure|reliab\w*|uncertain\w*|be wrong|trust)\b"),
+        re.compile(
+            r"\b(confiden\w*|certain\w*|sure|reliab\w*|uncertain\w*|be wrong|trust|score)\b"
+        ),
     ),
     (
         "similar_cases",

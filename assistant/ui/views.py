@@ -1,0 +1,224 @@
+"""What the app shows, as plain data: images (uint8 arrays), table rows, Markdown, JSON.
+
+Nothing here imports gradio, so every view is tested without a server or a browser.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from assistant.chat import Answer, CaseState
+from assistant.detector.result import DetectionResult, Finding
+from assistant.report import position_words
+from assistant.responders.base import Evidence
+
+FINDING_HEADERS = ["ID", "Side", "Position", "Size", "Intensity", "Confidence"]
+CASE_HEADERS = ["Ref", "Case", "Similarity", "Synthetic", "Findings", "Report excerpt"]
+
+
+# ----------------------------------------------------------------------------- images
+def display_range(result: DetectionResult) -> tuple[float, float]:
+    """(vmin, vmax) of the heatmap colours: from half the pixel threshold (or 0) to the
+    99.9th percentile of the map (at least twice the threshold)."""
+    vmin = 0.5 * (result.pixel_threshold or 0.0)
+    vmax = max(float(np.quantile(result.anomaly_map, 0.999)), 2 * vmin, 1e-6)
+    return vmin, vmax
+
+
+def overlay_image(result: DetectionResult, opacity: float = 0.5) -> np.ndarray:
+    """(H, W + bar, 3) uint8: the slice with the heatmap blended at `opacity` in [0, 1], the
+    calibrated mask outlined in cyan and a colour bar on the right."""
+    from assistant.render import overlay_rgb, with_colorbar
+
+    if not 0.0 <= opacity <= 1.0:
+        raise ValueError(f"opacity must be in [0, 1], got {opacity}")
+    vmin, vmax = display_range(result)
+    rgb = overlay_rgb(result.image, result.anomaly_map, opacity, vmin, vmax, result.mask)
+    return with_colorbar(rgb, vmin, vmax)
+
+
+def grey_rgb(img01: np.ndarray) -> np.ndarray:
+    """(H, W) in [0, 1] -> (H, W, 3) uint8."""
+    from assistant.render import to_uint8
+
+    return np.repeat(to_uint8(np.asarray(img01))[..., None], 3, axis=2)
+
+
+def comparison(result: DetectionResult) -> tuple[np.ndarray, np.ndarray]:
+    """(original, pseudo-healthy) as (H, W, 3) uint8, for the before/after slider."""
+    return grey_rgb(result.image), grey_rgb(result.pseudo_healthy)
+
+
+# ----------------------------------------------------------------------------- findings
+def finding_row(f: Finding) -> list[Any]:
+    ap, depth = position_words(f.to_dict())
+    size = f"{f.area_mm2:.0f} mm²" if f.area_mm2 is not None else f"{f.area_px} px"
+    side = f.side if f.side_frame == "patient" else f"{f.side} (image side)"
+    return [f.id, side, f"{ap}, {depth}", size, f.intensity, round(float(f.confidence), 2)]
+
+
+def findings_rows(result: DetectionResult | None) -> list[list[Any]]:
+    """One row per finding, columns `FINDING_HEADERS`."""
+    return [] if result is None else [finding_row(f) for f in result.findings]
+
+
+def score_markdown(state: CaseState) -> str:
+    """The image-level verdict: score vs. the calibrated threshold, and what was analysed."""
+    r = state.result
+    where = ""
+    if state.slice_index is not None:
+        n = (state.scan_summary.get("source_shape") or [0])[0]
+        where = f" · axial slice {state.slice_index} of {n}"
+    if r is None:
+        return f"**Detection is off**: no anomaly score{where}."
+    n = len(r.findings)
+    if r.score_threshold is None:
+        verdict = "the detector is **not calibrated** for this method: no verdict"
+    elif r.is_abnormal:
+        verdict = f"**above** the calibrated threshold {r.score_threshold:.3g} → anomalous"
+    else:
+        verdict = f"**not above** the calibrated threshold {r.score_threshold:.3g}"
+    sens = r.params.get("sensitivity")
+    sens_txt = f", sensitivity ×{sens:g}" if sens else ""
+    secs = state.timings.get("total_s", 0.0)
+    return (
+        f"Anomaly score **{r.score:.3g}**, {verdict}. {n} finding(s){where}. "
+        f"Method {r.method}{sens_txt}; analysed in {secs:.1f} s."
+    )
+
+
+# ----------------------------------------------------------------------------- cases
+def _excerpt(text: str, n: int = 160) -> str:
+    text = " ".join(str(text or "").split())
+    return text if len(text) <= n else text[: n - 1].rstrip() + "…"
+
+
+def case_rows(state: CaseState | None) -> list[list[Any]]:
+    """One row per similar case (C1..), columns `CASE_HEADERS`."""
+    if state is None:
+        return []
+    rows = []
+    for i, h in enumerate(state.hits, start=1):
+        rows.append(
+            [
+                f"C{i}",
+                str(getattr(h, "id", "")),
+                round(float(getattr(h, "similarity", 0.0)), 3),
+                "yes" if getattr(h, "synthetic", False) else "no",
+                _excerpt(getattr(h, "findings", ""), 120),
+                _excerpt(getattr(h, "excerpt", "") or getattr(h, "impression", "")),
+            ]
+        )
+    return rows
+
+
+def gallery_items(state: CaseState | None, max_side: int = 256) -> list[tuple[np.ndarray, str]]:
+    """(image, caption) per similar case that has a readable image; captions carry the
+    reference, id, similarity and the synthetic flag."""
+    from PIL import Image
+
+    items = []
+    if state is None:
+        return items
+    for i, h in enumerate(state.hits, start=1):
+        path = getattr(h, "image_path", None)
+        if not path:
+            continue
+        try:
+            with Image.open(path) as im:
+                im = im.convert("RGB")
+                im.thumbnail((max_side, max_side))
+                arr = np.asarray(im)
+        except OSError:
+            continue
+        flag = " · SYNTHETIC" if getattr(h, "synthetic", False) else ""
+        items.append((arr, f"C{i} {h.id} · similarity {h.similarity:.2f}{flag}"))
+    return items
+
+
+# ----------------------------------------------------------------------------- chat
+def suggested_questions(state: CaseState | None) -> list[str]:
+    """Questions worth asking about this analysis."""
+    base = ["Is there an abnormality?", "Which side is it on?", "How big is it?"]
+    if state is None or state.result is None:
+        return ["Is there an abnormality?", "What can you tell from this scan?"]
+    findings = state.result.findings
+    qs = list(base) if findings else ["Is there an abnormality?", "Is this a normal brain?"]
+    if len(findings) > 1:
+        qs.append("How many lesions are there?")
+    qs += ["What did the model change in the pseudo-healthy image?"]
+    if state.hits:
+        qs.append("Are there similar cases?")
+    qs.append("Draft the findings.")
+    return qs
+
+
+def evidence_markdown(answer: Answer, evidence: Evidence) -> str:
+    """The evidence the last answer cites, one bullet per id, with the synthetic flag."""
+    if not answer.evidence:
+        return "_The last answer cites no evidence._"
+    by_id = {i.id: i for i in evidence.items}
+    lines = ["**Evidence cited by the last answer**", ""]
+    for eid in answer.evidence:
+        item = by_id[eid]
+        flag = " (synthetic case)" if item.data.get("synthetic") else ""
+        case = f" `{item.data['case_id']}`" if item.data.get("case_id") else ""
+        lines.append(f"- **[{eid}]**{case}{flag}: {_excerpt(item.text, 240)}")
+    lines += ["", f"_Responder: {answer.responder} {answer.model}; intent {answer.intent}._"]
+    return "\n".join(lines)
+
+
+def evidence_dict(answer: Answer, evidence: Evidence) -> dict:
+    """JSON-ready answer with the cited evidence items (for the `/ask` API)."""
+    by_id = {i.id: i for i in evidence.items}
+    return {
+        "answer": answer.text,
+        "evidence": [
+            {
+                "id": eid,
+                "kind": by_id[eid].kind,
+                "text": by_id[eid].text,
+                "score": by_id[eid].score,
+                "synthetic": bool(by_id[eid].data.get("synthetic", False)),
+            }
+            for eid in answer.evidence
+        ],
+        "removed_ids": answer.removed_ids,
+        "responder": answer.responder,
+        "model": answer.model,
+        "intent": answer.intent,
+        "follow_up": answer.follow_up,
+        "timings": answer.timings,
+    }
+
+
+def analysis_dict(state: CaseState, n_slices: int = 0) -> dict:
+    """JSON-ready analysis (for the `/analyze` API): verdict, findings, cases, scan summary."""
+    r = state.result
+    det = {} if r is None else r.summary()
+    det.pop("params", None)
+    return {
+        "scan": state.scan_summary,
+        "slice_index": state.slice_index,
+        "n_slices": n_slices,
+        "score": det.get("score"),
+        "score_threshold": det.get("score_threshold"),
+        "is_abnormal": det.get("is_abnormal"),
+        "method": det.get("method"),
+        "findings": det.get("findings", []),
+        "cases": [
+            dict(zip(CASE_HEADERS, row, strict=True)) | {"id": row[1]} for row in case_rows(state)
+        ],
+        "evidence_ids": sorted(state.evidence.ids()),
+        "timings": state.timings,
+    }
+
+
+def slice_unit(scan, slice_index: int | None = None) -> np.ndarray:
+    """(H, W) in [0, 1]: the displayed slice of a scan (a volume: axial `slice_index`)."""
+    from assistant.preprocess import to_unit
+
+    sl = scan.slice2d(slice_index) if scan.is_volume else scan
+    return to_unit(sl.pixels, window=sl.window)

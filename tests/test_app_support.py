@@ -1,0 +1,159 @@
+"""The app's non-UI helpers: configuration, sensitivity, views (no server, no browser)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from assistant_fixtures import LEFT_BRIGHT, RIGHT_DARK, scan_summary, synthetic_result
+from PIL import Image
+
+from assistant.chat import Assistant, CaseState, build_evidence
+from assistant.responders.grounded import GroundedResponder
+from assistant.ui import views
+from assistant.ui.config import AppConfig, parse_config
+from assistant.ui.engine import rethreshold
+
+
+def make_state(lesions, hits=()) -> CaseState:
+    result = synthetic_result(lesions)
+    summary = scan_summary()
+    return CaseState(
+        scan_hash="cd" * 32,
+        slice_index=None,
+        scan_summary=summary,
+        result=result,
+        hits=list(hits),
+        knowledge=[],
+        evidence=build_evidence(result, summary, hits),
+        timings={"total_s": 0.25},
+    )
+
+
+def test_config_defaults_environment_and_flags():
+    assert parse_config([], {}) == AppConfig()
+    env = {
+        "GRADIO_SERVER_NAME": "0.0.0.0",
+        "GRADIO_SERVER_PORT": "7000",
+        "ASSISTANT_RESPONDER": "transformers",
+        "ASSISTANT_MODEL": "google/medgemma-4b-it",
+        "ASSISTANT_QUANTIZATION": "4bit",
+        "ASSISTANT_DETECTOR": "/models/det",
+        "ASSISTANT_RETRIEVAL": "0",
+    }
+    cfg = parse_config([], env)
+    assert (cfg.host, cfg.port, cfg.responder, cfg.model, cfg.quantization) == (
+        "0.0.0.0",
+        7000,
+        "transformers",
+        "google/medgemma-4b-it",
+        "4bit",
+    )
+    assert cfg.detector == "/models/det" and cfg.retrieval is False
+    cfg = parse_config(["--port", "7100", "--responder", "openai", "--concurrency", "2"], env)
+    assert (cfg.port, cfg.responder, cfg.analysis_concurrency) == (7100, "openai", 2)
+    with pytest.raises(SystemExit):
+        parse_config(["--quantization", "3bit"], {})
+
+
+def test_rethreshold_more_sensitive_finds_more():
+    r = synthetic_result([LEFT_BRIGHT, RIGHT_DARK])
+    # the pixel threshold 0.1 raised to 0.35, between the dark (0.3) and bright (0.4) lesions
+    strict = rethreshold(r, 0.1 / 0.35, (0.9, 1.2), "image_left", grid_size=64)
+    assert strict.pixel_threshold == pytest.approx(0.35)
+    assert [f.intensity for f in strict.findings] == ["hyperintense"]
+    r0, c0, n = LEFT_BRIGHT["row"], LEFT_BRIGHT["col"], LEFT_BRIGHT["size"]
+    assert strict.findings[0].bbox == (r0, c0, r0 + n, c0 + n)
+    loose = rethreshold(r, 2.0, (0.9, 1.2), "image_left", grid_size=64)
+    assert len(loose.findings) == 2 and loose.mask.sum() > strict.mask.sum()
+    assert loose.score_threshold == pytest.approx(0.4 / 2)
+    assert loose.params["sensitivity"] == 2.0
+    assert rethreshold(r, 1.0, None, None, 64) is r
+    with pytest.raises(ValueError, match="sensitivity"):
+        rethreshold(r, 0.0, None, None, 64)
+
+
+def test_overlay_comparison_and_tables():
+    state = make_state([LEFT_BRIGHT, RIGHT_DARK])
+    r = state.result
+    ov = views.overlay_image(r, opacity=0.8)
+    assert ov.dtype == np.uint8 and ov.shape[0] == 64 and ov.shape[1] > 80  # + colour bar
+    r0, c0 = LEFT_BRIGHT["row"] + 3, LEFT_BRIGHT["col"] + 3
+    assert abs(int(ov[r0, c0, 0]) - int(ov[r0, c0, 2])) > 40  # coloured inside the lesion
+    assert (ov[2, 2] == ov[2, 2, 0]).all()  # grey outside the head
+    faint = views.overlay_image(r, opacity=0.0)
+    assert (faint[r0, c0] == faint[r0, c0, 0]).all()
+    with pytest.raises(ValueError, match="opacity"):
+        views.overlay_image(r, 1.5)
+    orig, pseudo = views.comparison(r)
+    assert orig.shape == pseudo.shape == (64, 80, 3)
+    assert orig[r0, c0, 0] > pseudo[r0, c0, 0]  # the bright lesion is repaired
+
+    rows = views.findings_rows(r)
+    assert [row[0] for row in rows] == ["F1", "F2"]
+    assert rows[0][1] == "left" and rows[0][4] == "hyperintense" and rows[0][5] == 0.8
+    assert rows[0][3] == f"{8 * 8 * 0.9 * 1.2:.0f} mm²"
+    md = views.score_markdown(state)
+    assert "0.9" in md and "**above**" in md and "2 finding(s)" in md
+
+
+def test_cases_gallery_and_answers(tmp_path):
+    from retrieval.hit import Hit
+
+    img = tmp_path / "case.png"
+    Image.fromarray(np.full((300, 200), 90, np.uint8)).save(img)
+    hits = [
+        Hit(
+            "case-1",
+            0.81,
+            findings="Left lesion.",
+            excerpt="Report...",
+            synthetic=True,
+            image_path=str(img),
+        ),
+        Hit("case-2", 0.52, findings="Normal.", synthetic=False, image_path=None),
+    ]
+    state = make_state([LEFT_BRIGHT], hits)
+    rows = views.case_rows(state)
+    assert rows[0][:4] == ["C1", "case-1", 0.81, "yes"] and rows[1][3] == "no"
+    items = views.gallery_items(state)
+    assert len(items) == 1 and max(items[0][0].shape[:2]) == 256
+    assert items[0][1] == "C1 case-1 · similarity 0.81 · SYNTHETIC"
+    assert "Are there similar cases?" in views.suggested_questions(state)
+
+    answer = Assistant(responder=GroundedResponder()).answer(state, "Are there similar cases?")
+    md = views.evidence_markdown(answer, state.evidence)
+    assert "[C1]" in md and "(synthetic case)" in md
+    data = views.analysis_dict(state)
+    assert data["cases"][0]["id"] == "case-1" and data["findings"][0]["id"] == "F1"
+    d = views.evidence_dict(answer, state.evidence)
+    assert [e["id"] for e in d["evidence"]] == answer.evidence and d["evidence"][0]["synthetic"]
+
+
+def test_chat_history_is_reduced_to_text():
+    from app_helpers import ROOT  # noqa: F401  (puts app.py on the path)
+
+    import app
+
+    hist = [
+        {"role": "user", "content": [{"type": "text", "text": "Which side?"}]},
+        {"role": "assistant", "content": "Left [F1]."},
+        {"role": "system", "content": "ignored"},
+    ]
+    assert app.plain_history(hist) == [
+        {"role": "user", "content": "Which side?"},
+        {"role": "assistant", "content": "Left [F1]."},
+    ]
+
+
+def test_session_files_live_in_its_own_folder_until_closed():
+    from pathlib import Path
+
+    from assistant.ui.engine import Session, session_file
+
+    a, b = Session(), Session()
+    assert a.folder != b.folder
+    path = Path(session_file(a, "draft_findings.md", "# Draft"))
+    assert path.parent == Path(a.folder) and path.read_text() == "# Draft"
+    a.close()
+    assert not Path(a.folder).exists() and a.state is None and Path(b.folder).is_dir()
+    b.close()

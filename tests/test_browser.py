@@ -1,0 +1,99 @@
+"""The real page in headless Chromium (Debian's `chromium`, driven by Playwright).
+
+Install the browser with `apt-get install -y chromium` (never `playwright install`). Without
+/usr/bin/chromium the test is skipped, unless CI is set: then it fails.
+Screenshots go to tests/artifacts/ (gitignored).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+from app_helpers import launch_tiny_app
+
+from assistant.examples import EXAMPLES_DIR
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+
+pytestmark = pytest.mark.browser
+
+
+def _need_chromium() -> None:
+    if CHROMIUM.exists():
+        return
+    if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+        pytest.fail("CI is set but /usr/bin/chromium is missing: apt-get install -y chromium")
+    pytest.skip("/usr/bin/chromium is missing (apt-get install -y chromium)")
+
+
+@pytest.fixture(scope="module")
+def page(tmp_path_factory):
+    _need_chromium()
+    sync_api = pytest.importorskip("playwright.sync_api")
+    demo, url = launch_tiny_app(tmp_path_factory.mktemp("browser"))
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path=str(CHROMIUM),
+            args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
+        )
+        pg = browser.new_page(viewport={"width": 1400, "height": 1800})
+        pg.set_default_timeout(60_000)
+        pg.goto(url)
+        yield pg
+        browser.close()
+    demo.close()
+
+
+def test_upload_overlay_and_chat_answer(page):
+    from playwright.sync_api import expect
+
+    expect(page.locator("#disclaimer")).to_contain_text("Research use only")
+    page.locator("#upload input[type=file]").set_input_files(
+        str(EXAMPLES_DIR / "mni_left_hyperintense.png")
+    )
+    overlay = page.locator("#overlay img")
+    expect(overlay).to_be_visible()
+    assert overlay.evaluate("img => img.complete && img.naturalWidth") > 197  # with colour bar
+    expect(page.locator("#score")).to_contain_text("Anomaly score")
+    expect(page.locator("#findings")).to_contain_text("F1")
+
+    page.locator("#question textarea").fill("Which side is it on?")
+    page.locator("#send").click()
+    bot = page.locator("#chat .bot").last
+    expect(bot).to_contain_text(re.compile(r"\[F1\]"))
+    assert re.match(r"\s*(Left|Right|Midline|Both sides)\b", bot.inner_text()), bot.inner_text()
+    expect(page.locator("#evidence")).to_contain_text("[F1]")
+
+    page.locator("#draft-btn").click()
+    expect(page.locator("#draft textarea")).to_have_value(re.compile("Draft findings"))
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "app.png"), full_page=True)
+    assert (ARTIFACTS / "app.png").stat().st_size > 20_000
+
+
+def test_bad_upload_shows_a_message_and_the_page_keeps_working(page, tmp_path):
+    from playwright.sync_api import expect
+
+    page.reload()  # a fresh session
+    bad = tmp_path / "notes.txt"
+    bad.write_text("not a scan")
+    page.locator("#upload input[type=file]").set_input_files(str(bad))
+    toast = page.get_by_text(re.compile("not a recognised scan format")).first
+    expect(toast).to_be_visible()
+    assert "Traceback" not in page.content()
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "app_bad_upload.png"))
+    toast.screenshot(path=str(ARTIFACTS / "app_bad_upload_message.png"))
+
+    page.locator("#upload").get_by_label("Clear").click()
+    page.get_by_text("mni_left_volume.nii.gz").click()  # an example: a NIfTI volume
+    expect(page.locator("#score")).to_contain_text("axial slice 4 of 9")
+    expect(page.locator("#slice")).to_be_visible()
+    page.locator("#question textarea").fill("Is there an abnormality?")
+    page.locator("#send").click()
+    expect(page.locator("#chat .bot").last).to_contain_text(re.compile(r"^\s*(Yes|No)\b"))

@@ -1,0 +1,183 @@
+"""Detector: training, checkpoint I/O, methods, calibration and findings, on tiny models."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from assistant.detector import Detector, DiffusionModel, get_config
+from assistant.detector.calibrate import calibrate
+from assistant.detector.data import augment
+from assistant.detector.findings import extract_findings, remove_small
+from assistant.detector.methods import PRESETS, run_method
+from assistant.detector.testing import tiny_detector, tiny_model
+from assistant.detector.train import TrainConfig, train
+from assistant.detector.model import UNetConfig
+from assistant.scan import Scan
+
+
+def _phantom(seed: int, size: int = 64, lesion: bool = False) -> np.ndarray:
+    """A smooth 'brain': an ellipse with two tissue classes; optionally a bright blob."""
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[:size, :size] / size
+    head = ((yy - 0.5) / 0.42) ** 2 + ((xx - 0.5) / 0.35) ** 2 < 1
+    inner = ((yy - 0.5) / 0.25) ** 2 + ((xx - 0.5) / 0.2) ** 2 < 1
+    img = head * 0.5 + inner * 0.2 + rng.normal(0, 0.01, (size, size))
+    if lesion:
+        img += 0.4 * (((yy - 0.45) ** 2 + (xx - 0.35) ** 2) < 0.006)
+    return (img * head).astype(np.float32)
+
+
+def test_training_step_lowers_loss_on_fixed_batch():
+    torch.manual_seed(0)
+    model = tiny_model(size=32)
+    unet, sched = model.unet.train(), model.scheduler
+    x = torch.from_numpy(np.stack([_phantom(i, 32) for i in range(4)]))[:, None] * 2 - 1
+    noise = torch.randn(x.shape, generator=torch.Generator().manual_seed(1))
+    t = torch.tensor([50, 150, 250, 350])
+    xt = sched.add_noise(x, noise, t)
+    opt = torch.optim.Adam(unet.parameters(), lr=3e-3)
+    losses = []
+    for _ in range(30):
+        loss = torch.nn.functional.mse_loss(unet(xt, t).sample, noise)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    assert losses[-1] < 0.7 * losses[0]
+
+
+def test_train_writes_checkpoint_and_resumes(tmp_path):
+    data = tmp_path / "healthy"
+    data.mkdir()
+    for i in range(6):
+        Image.fromarray((_phantom(i, 40) * 255).astype(np.uint8)).save(data / f"h{i}.png")
+    cfg = TrainConfig(
+        data=str(data), out=str(tmp_path / "ck"), steps=4, batch=2, ckpt_every=2,
+        bf16=False, device="cpu",
+        unet=UNetConfig(size=32, block_out_channels=(8, 16), layers_per_block=1,
+                        attention_levels=(), norm_num_groups=4),
+    )
+    train(cfg)
+    assert (tmp_path / "ck" / "unet" / "diffusion_pytorch_model.safetensors").is_file()
+    assert (tmp_path / "ck" / "train_state" / "state.json").is_file()
+    logs = (tmp_path / "ck" / "train_log.jsonl").read_text().splitlines()
+    assert len(logs) == 2
+    cfg.steps = 6
+    train(cfg)  # resumes from step 4
+    logs = (tmp_path / "ck" / "train_log.jsonl").read_text().splitlines()
+    assert [int(line.split('"step": ')[1].split(",")[0]) for line in logs] == [2, 4, 6]
+    model = DiffusionModel.load(tmp_path / "ck")
+    assert model.unet.config.sample_size == 32
+
+
+def test_save_load_gives_identical_outputs(tmp_path):
+    det = tiny_detector(None, calibrated=False)
+    det.model.save(tmp_path / "ck", dtype=torch.float32)
+    det2 = Detector(DiffusionModel.load(tmp_path / "ck"), det.method, det.preset, autocast=False)
+    img = _phantom(0, 48, lesion=True)
+    a, b = det.detect_array(img), det2.detect_array(img)
+    np.testing.assert_array_equal(a.anomaly_map, b.anomaly_map)
+    np.testing.assert_array_equal(a.pseudo_healthy, b.pseudo_healthy)
+
+
+@pytest.mark.parametrize("method", ["thor", "autoddpm", "anoddpm"])
+def test_methods_shape_and_determinism(method):
+    det = tiny_detector(None, method=method)
+    img = _phantom(3, 50)[:, 5:45]  # non-square: maps come back on the scan's own grid
+    scan = Scan(pixels=img, spacing=(1.0, 1.0), patient_left="image_left")
+    r1, r2 = det(scan), det(scan)
+    assert r1.anomaly_map.shape == img.shape == r1.pseudo_healthy.shape == r1.mask.shape
+    assert r1.anomaly_map.dtype == np.float32
+    np.testing.assert_array_equal(r1.anomaly_map, r2.anomaly_map)
+    assert r1.unet_calls > 0 and r1.method == method
+    assert (r1.anomaly_map >= 0).all() and (r1.anomaly_map[~r1.foreground] == 0).all()
+
+
+def test_reference_presets_use_papers_step_counts():
+    model = tiny_model(size=16)
+    x = torch.rand(1, 1, 16, 16)
+    thor = run_method(model, x, PRESETS["thor"]["reference"])
+    assert thor.unet_calls == 351  # THOR: noise to t=350, every DDPM step
+    auto = run_method(model, x, PRESETS["autoddpm"]["reference"])
+    assert auto.unet_calls == 201 + 50 * 5  # reconstruction from 200 + 50 steps x 5 resamples
+    fast = run_method(model, x, get_config("thor", "fast"))
+    assert fast.unet_calls <= 351 // 15
+
+
+def test_volume_uses_requested_slice():
+    det = tiny_detector(None)
+    vol = np.stack([_phantom(i, 40) for i in range(5)])
+    res = det(Scan(pixels=vol, spacing=(2.0, 1.0, 1.0), patient_left="image_left"), 1)
+    assert res.slice_index == 1 and res.anomaly_map.shape == (40, 40)
+
+
+def test_calibration_hits_false_positive_rate():
+    det = tiny_detector(None, calibrated=False)
+    healthy = [_phantom(i, 48) for i in range(12)]
+    cal = calibrate(det, healthy, fpr=0.05)
+    flagged, total = 0, 0
+    for r in det.detect_batch(healthy):
+        flagged += int((r.anomaly_map[r.foreground] > cal.pixel_threshold).sum())
+        total += int(r.foreground.sum())
+    assert flagged / total == pytest.approx(0.05, abs=0.01)
+    scores = [r.score for r in det.detect_batch(healthy)]
+    assert np.mean(np.asarray(scores) > cal.score_threshold) <= 0.1
+
+
+def _constructed(side_col: int, bright: bool):
+    h, w = 60, 80
+    img = np.zeros((h, w), np.float32)
+    fg = np.zeros((h, w), bool)
+    fg[5:55, 10:70] = True
+    img[fg] = 0.5
+    pseudo = img.copy()
+    mask = np.zeros((h, w), bool)
+    mask[12:20, side_col : side_col + 10] = True  # 80 pixels, anterior (top)
+    img[mask] = 0.9 if bright else 0.1
+    amap = np.abs(img - pseudo)
+    return mask, amap, img, pseudo, fg
+
+
+@pytest.mark.parametrize("patient_left,expected", [
+    ("image_left", "left"), ("image_right", "right"), (None, "left"),
+])
+def test_findings_area_side_intensity(patient_left, expected):
+    mask, amap, img, pseudo, fg = _constructed(15, bright=True)
+    (f,) = extract_findings(mask, amap, img, pseudo, fg, 0.2, spacing=(0.5, 2.0),
+                            patient_left=patient_left)
+    assert f.id == "F1" and f.area_px == 80 and f.area_mm2 == pytest.approx(80.0)
+    assert f.side == expected
+    assert f.side_frame == ("image" if patient_left is None else "patient")
+    assert f.intensity == "hyperintense" and f.anterior_posterior == "anterior"
+    assert f.bbox == (12, 15, 20, 25) and 0 < f.confidence <= 1
+
+
+def test_findings_hypointense_right_and_ordering():
+    mask, amap, img, pseudo, fg = _constructed(50, bright=False)
+    mask2 = np.zeros_like(mask)
+    mask2[40:44, 20:24] = True
+    img[mask2] = 0.6
+    amap = np.abs(img - pseudo)
+    fs = extract_findings(mask | mask2, amap, img, pseudo, fg, 0.05)
+    assert [f.id for f in fs] == ["F1", "F2"]
+    assert fs[0].intensity == "hypointense" and fs[0].side == "right"
+    assert fs[1].side == "left" and fs[1].anterior_posterior == "posterior"
+    assert fs[0].peak_anomaly > fs[1].peak_anomaly
+
+
+def test_remove_small():
+    m = np.zeros((20, 20), bool)
+    m[2:4, 2:4] = True
+    m[10:16, 10:16] = True
+    out = remove_small(m, 5)
+    assert out.sum() == 36
+
+
+def test_augment_keeps_range_and_shape():
+    x = torch.rand(4, 1, 32, 32)
+    y = augment(x, torch.Generator().manual_seed(0))
+    assert y.shape == x.shape and y.min() >= 0 and y.max() <= 1
+    assert not torch.equal(x, y)
