@@ -25,6 +25,7 @@ demo: install
 	$(BIN)/python app.py
 
 test: install
+	./.ci/install-browser
 	$(BIN)/python -m pytest -q
 
 lint: install

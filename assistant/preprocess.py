@@ -88,7 +88,9 @@ def _resize(arr: np.ndarray, shape: tuple[int, int], order: int) -> np.ndarray:
     else:
         # antialias when shrinking so that small structures are averaged, not aliased
         antialias = shape[0] < arr.shape[0] or shape[1] < arr.shape[1]
-        out = F.interpolate(t, size=shape, mode="bilinear", align_corners=False, antialias=antialias)
+        out = F.interpolate(
+            t, size=shape, mode="bilinear", align_corners=False, antialias=antialias
+        )
     out = out[0, 0].numpy()
     return out > 0.5 if is_bool else out.astype(np.float32)
 
@@ -108,7 +110,9 @@ def fit_to_grid(img: np.ndarray, size: int, order: int = 1) -> tuple[np.ndarray,
     return out, GridInfo(shape=(h0, w0), size=size, scale=scale, scaled=(h, w), pad=(top, left))
 
 
-def foreground_mask(img01: np.ndarray, threshold: float = 0.08, min_fraction: float = 0.01) -> np.ndarray:
+def foreground_mask(
+    img01: np.ndarray, threshold: float = 0.08, min_fraction: float = 0.01
+) -> np.ndarray:
     """Body/brain foreground of a [0, 1] image: pixels above `threshold`, closed, hole-filled,
     keeping the largest component (and components of at least `min_fraction` of the image).
 
@@ -126,3 +130,44 @@ def foreground_mask(img01: np.ndarray, threshold: float = 0.08, min_fraction: fl
         m = np.isin(labels, np.flatnonzero(keep) + 1)
     m = ndimage.binary_erosion(m, iterations=1) | (m & raw)
     return m.astype(bool)
+
+
+def brain_mask(img01: np.ndarray) -> np.ndarray:
+    """Brain (not head) mask of a [0, 1] T1-like image, (H, W) bool.
+
+    The head is `foreground_mask`; inside it the bright tissue (Otsu threshold on head pixels)
+    is eroded a little to cut it loose from the scalp, the largest component is kept, grown back
+    and hole-filled (ventricles, sulci). Falls back to the head mask eroded by 8% of its
+    equivalent radius when the result is implausibly small (e.g. skull-stripped or non-brain
+    images).
+    """
+    img01 = np.asarray(img01, dtype=np.float32)
+    head = foreground_mask(img01)
+    if head.sum() < 16:
+        return head
+    k = max(1, round(min(img01.shape) / 100))
+    t = _otsu(img01[head])
+    bright = ndimage.binary_erosion((img01 > t) & head, iterations=k)
+    labels, n = ndimage.label(bright)
+    brain = np.zeros_like(head)
+    if n:
+        sizes = ndimage.sum(bright, labels, index=np.arange(1, n + 1))
+        brain = labels == int(np.argmax(sizes)) + 1
+        brain = ndimage.binary_dilation(brain, iterations=k)
+        brain = ndimage.binary_closing(brain, structure=np.ones((3, 3)), iterations=4)
+        brain = ndimage.binary_fill_holes(brain) & head
+    if brain.sum() < 0.3 * head.sum():
+        radius = np.sqrt(head.sum() / np.pi)
+        brain = ndimage.distance_transform_edt(head) > 0.08 * radius
+    return brain
+
+
+def _otsu(values: np.ndarray, bins: int = 64) -> float:
+    hist, edges = np.histogram(values, bins=bins, range=(0.0, 1.0))
+    centers = (edges[:-1] + edges[1:]) / 2
+    w0 = np.cumsum(hist)
+    w1 = w0[-1] - w0
+    m0 = np.cumsum(hist * centers)
+    mu0 = m0 / np.maximum(w0, 1)
+    mu1 = (m0[-1] - m0) / np.maximum(w1, 1)
+    return float(centers[int(np.argmax(w0 * w1 * (mu0 - mu1) ** 2))])

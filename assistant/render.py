@@ -29,8 +29,12 @@ def heatmap_rgb(anomaly: np.ndarray, vmax: float | None = None) -> np.ndarray:
 
 
 def overlay_rgb(
-    image01: np.ndarray, anomaly: np.ndarray, opacity: float = 0.5, vmin: float | None = None,
-    vmax: float | None = None, mask: np.ndarray | None = None,
+    image01: np.ndarray,
+    anomaly: np.ndarray,
+    opacity: float = 0.5,
+    vmin: float | None = None,
+    vmax: float | None = None,
+    mask: np.ndarray | None = None,
 ) -> np.ndarray:
     """(H, W, 3) uint8: the scan in gray with the heatmap blended where the map exceeds `vmin`
     (default: the calibrated threshold if passed, else 0); the calibrated mask outlined."""

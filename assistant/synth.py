@@ -31,7 +31,7 @@ from typing import Literal
 import numpy as np
 from scipy import ndimage
 
-from assistant.preprocess import foreground_mask
+from assistant.preprocess import brain_mask
 
 logger = logging.getLogger(__name__)
 
@@ -114,44 +114,8 @@ def size_bin_for_area(area_px: float, shape: tuple[int, ...]) -> SizeBin:
 
 
 def brain_mask_for(img01: np.ndarray) -> np.ndarray:
-    """Brain (not head) mask of a [0, 1] T1-like image, (H, W) bool.
-
-    The head is `foreground_mask`; inside it the bright tissue (Otsu threshold on head pixels)
-    is eroded a little to cut it loose from the scalp, the largest component is kept, grown back
-    and hole-filled (ventricles, sulci). Falls back to the head mask eroded by 8% of its
-    equivalent radius when the result is implausibly small (e.g. skull-stripped or non-brain
-    images).
-    """
-    img01 = np.asarray(img01, dtype=np.float32)
-    head = foreground_mask(img01)
-    if head.sum() < 16:
-        return head
-    k = max(1, round(min(img01.shape) / 100))
-    t = _otsu(img01[head])
-    bright = ndimage.binary_erosion((img01 > t) & head, iterations=k)
-    labels, n = ndimage.label(bright)
-    brain = np.zeros_like(head)
-    if n:
-        sizes = ndimage.sum(bright, labels, index=np.arange(1, n + 1))
-        brain = labels == int(np.argmax(sizes)) + 1
-        brain = ndimage.binary_dilation(brain, iterations=k)
-        brain = ndimage.binary_closing(brain, structure=np.ones((3, 3)), iterations=4)
-        brain = ndimage.binary_fill_holes(brain) & head
-    if brain.sum() < 0.3 * head.sum():
-        radius = np.sqrt(head.sum() / np.pi)
-        brain = ndimage.distance_transform_edt(head) > 0.08 * radius
-    return brain
-
-
-def _otsu(values: np.ndarray, bins: int = 64) -> float:
-    hist, edges = np.histogram(values, bins=bins, range=(0.0, 1.0))
-    centers = (edges[:-1] + edges[1:]) / 2
-    w0 = np.cumsum(hist)
-    w1 = w0[-1] - w0
-    m0 = np.cumsum(hist * centers)
-    mu0 = m0 / np.maximum(w0, 1)
-    mu1 = (m0[-1] - m0) / np.maximum(w1, 1)
-    return float(centers[int(np.argmax(w0 * w1 * (mu0 - mu1) ** 2))])
+    """Brain (not head) mask of a [0, 1] T1-like image; see `assistant.preprocess.brain_mask`."""
+    return brain_mask(img01)
 
 
 def _smooth_noise(rng: np.random.Generator, shape: tuple[int, int], sigma: float) -> np.ndarray:

@@ -12,9 +12,9 @@ from assistant.detector.calibrate import calibrate
 from assistant.detector.data import augment
 from assistant.detector.findings import extract_findings, remove_small
 from assistant.detector.methods import PRESETS, run_method
+from assistant.detector.model import UNetConfig
 from assistant.detector.testing import tiny_detector, tiny_model
 from assistant.detector.train import TrainConfig, train
-from assistant.detector.model import UNetConfig
 from assistant.scan import Scan
 
 
@@ -55,10 +55,20 @@ def test_train_writes_checkpoint_and_resumes(tmp_path):
     for i in range(6):
         Image.fromarray((_phantom(i, 40) * 255).astype(np.uint8)).save(data / f"h{i}.png")
     cfg = TrainConfig(
-        data=str(data), out=str(tmp_path / "ck"), steps=4, batch=2, ckpt_every=2,
-        bf16=False, device="cpu",
-        unet=UNetConfig(size=32, block_out_channels=(8, 16), layers_per_block=1,
-                        attention_levels=(), norm_num_groups=4),
+        data=str(data),
+        out=str(tmp_path / "ck"),
+        steps=4,
+        batch=2,
+        ckpt_every=2,
+        bf16=False,
+        device="cpu",
+        unet=UNetConfig(
+            size=32,
+            block_out_channels=(8, 16),
+            layers_per_block=1,
+            attention_levels=(),
+            norm_num_groups=4,
+        ),
     )
     train(cfg)
     assert (tmp_path / "ck" / "unet" / "diffusion_pytorch_model.safetensors").is_file()
@@ -102,7 +112,8 @@ def test_reference_presets_use_papers_step_counts():
     thor = run_method(model, x, PRESETS["thor"]["reference"])
     assert thor.unet_calls == 351  # THOR: noise to t=350, every DDPM step
     auto = run_method(model, x, PRESETS["autoddpm"]["reference"])
-    assert auto.unet_calls == 201 + 50 * 5  # reconstruction from 200 + 50 steps x 5 resamples
+    # reconstruction from t=200 (201 steps incl. t=0) + re-sampling t=50..1 x 5 + the t=0 step
+    assert auto.unet_calls == 201 + 50 * 5 + 1
     fast = run_method(model, x, get_config("thor", "fast"))
     assert fast.unet_calls <= 351 // 15
 
@@ -141,13 +152,19 @@ def _constructed(side_col: int, bright: bool):
     return mask, amap, img, pseudo, fg
 
 
-@pytest.mark.parametrize("patient_left,expected", [
-    ("image_left", "left"), ("image_right", "right"), (None, "left"),
-])
+@pytest.mark.parametrize(
+    "patient_left,expected",
+    [
+        ("image_left", "left"),
+        ("image_right", "right"),
+        (None, "left"),
+    ],
+)
 def test_findings_area_side_intensity(patient_left, expected):
     mask, amap, img, pseudo, fg = _constructed(15, bright=True)
-    (f,) = extract_findings(mask, amap, img, pseudo, fg, 0.2, spacing=(0.5, 2.0),
-                            patient_left=patient_left)
+    (f,) = extract_findings(
+        mask, amap, img, pseudo, fg, 0.2, spacing=(0.5, 2.0), patient_left=patient_left
+    )
     assert f.id == "F1" and f.area_px == 80 and f.area_mm2 == pytest.approx(80.0)
     assert f.side == expected
     assert f.side_frame == ("image" if patient_left is None else "patient")

@@ -38,6 +38,7 @@ def test_lesion_presence_side_size_intensity(responder, lesion, side, intensity)
     ask = lambda q: responder.answer(q, ev, [])  # noqa: E731
     assert ask("Is there an abnormality?").startswith("Yes")
     assert ask("Is this a normal brain?").startswith("No")
+    assert ask("Is this scan free of abnormalities?").startswith("No")
     assert ask("Which side is the lesion on?").startswith(side.capitalize())
     other = "right" if side == "left" else "left"
     assert ask(f"Is the lesion on the {side}?").startswith("Yes")
@@ -64,6 +65,7 @@ def test_healthy_scan_answers_no(responder):
     assert presence.startswith("No")
     assert "0.1" in presence and "0.4" in presence  # score vs threshold = the uncertainty
     assert ask("Is this a normal brain?").startswith("Yes")
+    assert ask("Is this scan free of abnormalities?").startswith("Yes")
     assert ask("Is there a tumor?").startswith("No")
     assert ask("How many lesions are there?").startswith("0.")
     assert ask("Is the lesion on the left?").startswith("No")

@@ -18,8 +18,11 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from assistant.detector.calibrate import calibrate_checkpoint
 
-    cal = calibrate_checkpoint(args.model, args.healthy, fpr=args.fpr, method=args.method,
-                               preset=args.preset)
-    print(f"{cal.method}/{cal.preset}: pixel threshold {cal.pixel_threshold:.5f}, "
-          f"score threshold {cal.score_threshold:.5f} (fpr {cal.fpr}, {cal.n_images} images)")
+    cal = calibrate_checkpoint(
+        args.model, args.healthy, fpr=args.fpr, method=args.method, preset=args.preset
+    )
+    print(
+        f"{cal.method}/{cal.preset}: pixel threshold {cal.pixel_threshold:.5f}, "
+        f"score threshold {cal.score_threshold:.5f} (fpr {cal.fpr}, {cal.n_images} images)"
+    )
     return 0

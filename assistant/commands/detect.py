@@ -30,8 +30,10 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.out)
     save_outputs(res, out)
     (out / "findings.json").write_text(json.dumps(res.summary(), indent=2))
-    print(f"score {res.score:.4f} (threshold {res.score_threshold}); "
-          f"{len(res.findings)} finding(s); {res.unet_calls} UNet calls")
+    print(
+        f"score {res.score:.4f} (threshold {res.score_threshold}); "
+        f"{len(res.findings)} finding(s); {res.unet_calls} UNet calls"
+    )
     for f in res.findings:
         print("  " + f.describe())
     print(f"wrote {out}/overlay.png, heatmap.png, pseudo_healthy.png, findings.json")

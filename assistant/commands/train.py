@@ -24,6 +24,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--no-flip", action="store_true", help="no left-right flips (non-brain data)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--resume", action="store_true", help="continue from OUT/train_state")
+    p.add_argument("--init-from", help="start from this checkpoint's weights (fine-tuning)")
+    p.add_argument("--warmup", type=int, default=500, help="learning-rate warm-up steps")
     p.add_argument("--no-calibrate", action="store_true", help="skip calibration on --val")
     p.set_defaults(func=run)
 
@@ -63,6 +65,8 @@ def run(args: argparse.Namespace) -> int:
             layers_per_block=args.layers_per_block,
             attention_levels=attn,
         ),
+        init_from=args.init_from,
+        warmup=args.warmup,
         command=command_line(),
     )
     train(cfg)

@@ -21,7 +21,10 @@ log = logging.getLogger(__name__)
 
 
 def calibrate(
-    detector: Detector, images: list[np.ndarray], fpr: float = 0.05, data: str = "",
+    detector: Detector,
+    images: list[np.ndarray],
+    fpr: float = 0.05,
+    data: str = "",
     batch: int = 8,
 ) -> Calibration:
     """Fit both thresholds for `detector`'s method/preset on healthy raw (Y, X) images."""
@@ -62,7 +65,10 @@ def load_healthy(folder: str | Path) -> list[np.ndarray]:
 
 
 def calibrate_checkpoint(
-    path: str | Path, healthy: str | Path, fpr: float = 0.05, method: str | None = None,
+    path: str | Path,
+    healthy: str | Path,
+    fpr: float = 0.05,
+    method: str | None = None,
     preset: str | None = None,
 ) -> Calibration:
     """Calibrate a checkpoint folder's method/preset on a healthy folder and save detector.json."""

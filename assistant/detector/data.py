@@ -11,7 +11,7 @@ import torch
 import torch.nn.functional as F
 
 from assistant.detector.model import PreprocessConfig
-from assistant.preprocess import fit_to_grid, foreground_mask, to_unit
+from assistant.preprocess import brain_mask, fit_to_grid, foreground_mask, to_unit
 
 log = logging.getLogger(__name__)
 
@@ -27,9 +27,7 @@ def list_scans(folder: str | Path) -> list[Path]:
         p for p in folder.iterdir() if p.is_file() and p.name.lower().endswith(SCAN_SUFFIXES)
     )
     if not files:
-        raise FileNotFoundError(
-            f"no scans in {folder} (accepted: {', '.join(SCAN_SUFFIXES)})"
-        )
+        raise FileNotFoundError(f"no scans in {folder} (accepted: {', '.join(SCAN_SUFFIXES)})")
     return files
 
 
@@ -38,7 +36,12 @@ def prepare_slice(img: np.ndarray, pre: PreprocessConfig, window=None):
     image on the scan grid)."""
     unit = to_unit(img, window=window, percentiles=tuple(pre.percentiles))
     grid, info = fit_to_grid(unit, pre.size)
-    fg = foreground_mask(grid, threshold=pre.foreground_threshold)
+    if pre.foreground == "brain":
+        fg = brain_mask(grid)
+    elif pre.foreground == "head":
+        fg = foreground_mask(grid, threshold=pre.foreground_threshold)
+    else:
+        raise ValueError(f"unknown foreground {pre.foreground!r}; choose 'head' or 'brain'")
     return grid.astype(np.float32), fg, info, unit
 
 
@@ -64,9 +67,7 @@ def load_folder(folder: str | Path, pre: PreprocessConfig) -> tuple[torch.Tensor
     return x, m
 
 
-def augment(
-    x: torch.Tensor, generator: torch.Generator, flip: bool = True
-) -> torch.Tensor:
+def augment(x: torch.Tensor, generator: torch.Generator, flip: bool = True) -> torch.Tensor:
     """Anatomy-preserving augmentation on (B, 1, S, S) images in [0, 1], on their device.
 
     Small affine (rotation +-6 degrees, scale 0.94..1.06, shift +-4%), left-right flip (brains are

@@ -88,8 +88,12 @@ class Detector:
 
     def with_method(self, method: str, preset: str = "fast", **overrides) -> Detector:
         cfg = get_config(method, preset, **overrides)
-        return Detector(self.model, cfg, preset=preset if not overrides else f"{preset}+custom",
-                        autocast=self.autocast)
+        return Detector(
+            self.model,
+            cfg,
+            preset=preset if not overrides else f"{preset}+custom",
+            autocast=self.autocast,
+        )
 
     def __call__(self, scan, slice_index: int | None = None) -> DetectionResult:
         """Detect on a `Scan` (a volume: the given axial slice, by default the middle one)."""
@@ -137,8 +141,19 @@ class Detector:
             amap = out.anomaly_map[i, 0].float().cpu().numpy()
             rec = out.pseudo_healthy[i, 0].float().cpu().numpy()
             results.append(
-                self._result(amap, rec, g, f, info, unit, cal, spacings[i], patient_lefts[i],
-                             slice_indices[i], out.unet_calls)
+                self._result(
+                    amap,
+                    rec,
+                    g,
+                    f,
+                    info,
+                    unit,
+                    cal,
+                    spacings[i],
+                    patient_lefts[i],
+                    slice_indices[i],
+                    out.unet_calls,
+                )
             )
         t3 = time.perf_counter()
         for r in results:
@@ -150,8 +165,20 @@ class Detector:
             }
         return results
 
-    def _result(self, amap, rec, grid, fg_grid, info: GridInfo, unit, cal, spacing,
-                patient_left, slice_index, calls) -> DetectionResult:
+    def _result(
+        self,
+        amap,
+        rec,
+        grid,
+        fg_grid,
+        info: GridInfo,
+        unit,
+        cal,
+        spacing,
+        patient_left,
+        slice_index,
+        calls,
+    ) -> DetectionResult:
         fg_vals = amap[fg_grid]
         score = float(np.quantile(fg_vals, SCORE_QUANTILE)) if fg_vals.size else 0.0
         # back to the scan's own grid; the pseudo-healthy image keeps the input outside the
@@ -164,8 +191,9 @@ class Detector:
         if pixel_thr is not None:
             area_scale = 1.0 / (info.scale**2)
             mask = remove_small((amap_s > pixel_thr) & fg_s, int(round(MIN_AREA_GRID * area_scale)))
-            findings = extract_findings(mask, amap_s, unit, rec_s, fg_s, pixel_thr, spacing,
-                                        patient_left, slice_index)
+            findings = extract_findings(
+                mask, amap_s, unit, rec_s, fg_s, pixel_thr, spacing, patient_left, slice_index
+            )
         else:
             mask = np.zeros_like(fg_s)
             findings = []

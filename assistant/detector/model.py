@@ -60,6 +60,9 @@ class PreprocessConfig:
     size: int = 128
     percentiles: tuple[float, float] = (0.5, 99.5)  # robust normalisation to [0, 1]
     foreground_threshold: float = 0.08  # on the [0, 1] image, see preprocess.foreground_mask
+    # "head": everything above the threshold; "brain": preprocess.brain_mask (T1 brain inside
+    # the skull, for models of non-skull-stripped brain MRI)
+    foreground: str = "head"
 
 
 @dataclass

@@ -30,9 +30,12 @@ def simplex_noise(
         for o in range(octaves):
             f = frequency * 2**o
             # noise3array(x, y, z) returns (len(z), len(y), len(x))
-            acc += persistence**o * opensimplex.noise3array(
-                np.arange(w) * f, np.arange(h) * f, np.array([float(o)])
-            )[0]
+            acc += (
+                persistence**o
+                * opensimplex.noise3array(np.arange(w) * f, np.arange(h) * f, np.array([float(o)]))[
+                    0
+                ]
+            )
         acc = (acc - acc.mean()) / (acc.std() + 1e-8)
         out[i, 0] = acc
     return torch.from_numpy(out)

@@ -18,26 +18,44 @@ from assistant.detector.model import (
     new_scheduler,
 )
 
-
 # few steps and a plain residual map: seconds per call on CPU
-TINY_OVERRIDES = {"steps": 3, "t_start": 60, "guidance_ts": (40,), "resample_steps": 2,
-                  "resamples": 2, "resample_t": 20, "map_kind": "residual"}
+TINY_OVERRIDES = {
+    "steps": 3,
+    "t_start": 60,
+    "guidance_ts": (40,),
+    "resample_steps": 2,
+    "resamples": 2,
+    "resample_t": 20,
+    "map_kind": "residual",
+}
 
 
 def tiny_model(size: int = 32, seed: int = 0) -> DiffusionModel:
     torch.manual_seed(seed)
-    unet = UNetConfig(
-        size=size, block_out_channels=(8, 16), layers_per_block=1, attention_levels=(),
-        norm_num_groups=4,
-    ).build().eval()
-    cfg = DetectorConfig(preprocess=PreprocessConfig(size=size), default_method="thor",
-                         default_preset="fast")
+    unet = (
+        UNetConfig(
+            size=size,
+            block_out_channels=(8, 16),
+            layers_per_block=1,
+            attention_levels=(),
+            norm_num_groups=4,
+        )
+        .build()
+        .eval()
+    )
+    cfg = DetectorConfig(
+        preprocess=PreprocessConfig(size=size), default_method="thor", default_preset="fast"
+    )
     return DiffusionModel(unet=unet, scheduler=new_scheduler(), config=cfg)
 
 
 def tiny_detector(
-    tmp_path: str | Path | None = None, size: int = 32, method: str = "thor",
-    preset: str = "fast", calibrated: bool = True, **overrides,
+    tmp_path: str | Path | None = None,
+    size: int = 32,
+    method: str = "thor",
+    preset: str = "fast",
+    calibrated: bool = True,
+    **overrides,
 ) -> Detector:
     """A tiny random detector with few steps; saved as a checkpoint folder at `tmp_path` (and
     loaded back) if given.
@@ -57,8 +75,12 @@ def tiny_detector(
         res = Detector(model, cfg, "uncalibrated", autocast=False).detect_array(disc)
         vals = res.anomaly_map[res.foreground]
         det.model.config.calibration[det.key] = Calibration(
-            pixel_threshold=float(np.quantile(vals, 0.95)), score_threshold=res.score,
-            n_images=1, data="synthetic disc", method=method, preset=preset,
+            pixel_threshold=float(np.quantile(vals, 0.95)),
+            score_threshold=res.score,
+            n_images=1,
+            data="synthetic disc",
+            method=method,
+            preset=preset,
         )
     if tmp_path is not None:
         path = Path(tmp_path)

@@ -56,6 +56,7 @@ class TrainConfig:
     device: str = "auto"  # "auto": cuda if available, else cpu
     bf16: bool = True  # bf16 autocast (CUDA, or a CPU with avx512_bf16)
     unet: UNetConfig = field(default_factory=UNetConfig)
+    init_from: str | None = None  # start from this checkpoint's weights (fresh optimiser)
     command: str = ""  # the exact command line, for the model card
 
 
@@ -102,6 +103,10 @@ def train(cfg: TrainConfig) -> Path:
         ema_unet = UNet2DModel.from_pretrained(state_dir / "ema").to(dev)
         step, elapsed = state["step"], state["elapsed"]
         log.info("resuming from step %d", step)
+    elif cfg.init_from:
+        unet = UNet2DModel.from_pretrained(Path(cfg.init_from) / "unet").to(dev, torch.float32)
+        ema_unet = copy.deepcopy(unet)
+        log.info("initialised from %s", cfg.init_from)
     else:
         unet = cfg.unet.build().to(dev)
         ema_unet = copy.deepcopy(unet)

@@ -60,6 +60,17 @@ _INJECTION = re.compile(
 )
 
 
+# "Is this scan free of abnormalities?", "... without any lesion?": negated presence questions
+_NEGATED = re.compile(r"\bfree (of|from)\b|\bwithout (any )?(abnormal|lesion|finding|sign)")
+
+
+def _negated(q: str) -> bool:
+    """The question asks whether the scan is NORMAL (so "yes" means no finding)."""
+    return bool(_NEGATED.search(q)) or (
+        bool(_NORMAL.search(q)) and not re.search(r"\babnormal", q)
+    )
+
+
 def safe_excerpt(text: str, max_chars: int = 180) -> str:
     """A short quotable excerpt of retrieved text that can only be read as data.
 
@@ -249,7 +260,7 @@ class GroundedResponder:
 
     # --- intents -------------------------------------------------------------------------
     def _presence(self, c: _Case) -> str:
-        negative = bool(_NORMAL.search(c.q)) and not re.search(r"\babnormal", c.q)
+        negative = _negated(c.q)
         term = _SPECIFIC.search(c.q)
         if not c.detection_ran:
             return (
@@ -298,7 +309,7 @@ class GroundedResponder:
         ap_map = {"anterior": "anterior", "front": "anterior", "posterior": "posterior"}
         ap_map["back"] = "posterior"
         ap_asked = {ap_map[w] for w in words if w in ap_map}
-        invert = bool(_NORMAL.search(c.q)) and not re.search(r"\babnormal", c.q)
+        invert = _negated(c.q)
         details = "; ".join(
             f"{t.id} lies {c.side_phrase(t.data)}, {_AP_LONG[t.data['anterior_posterior']]}, "
             f"{position_words(t.data)[1]} {_cite(t.id)}"

@@ -1,0 +1,176 @@
+"""Choose the detector's method settings on validation data only.
+
+    python -m eval.sweep_detector --model DIR --healthy VAL_DIR --images DIR --masks DIR \\
+        --json OUT [--configs NAME ...]
+
+For every named configuration the detector runs once on the healthy validation scans and once
+on a lesion set made from the same validation split (`assistant synthesize-lesions`); the
+pixel threshold is the 95% quantile of the healthy foreground maps (as `assistant calibrate`),
+and several image-score definitions are compared. Never point it at holdout data.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+from assistant.detector import Detector, DiffusionModel, get_config
+from assistant.detector.calibrate import load_healthy
+from assistant.detector.findings import remove_small
+from assistant.scan import load_scan
+from eval.detection import find_cases, load_truth
+from eval.metrics import average_precision, dice, roc_auc
+
+# name -> (foreground, method, preset, overrides)
+CONFIGS: dict[str, tuple[str, str, str, dict]] = {
+    "thor-fast": ("head", "thor", "fast", {}),
+    "thor-fast-brain": ("brain", "thor", "fast", {}),
+    "thor-fast-brain-residual": ("brain", "thor", "fast", {"map_kind": "residual"}),
+    "thor-fast-brain-s2": ("brain", "thor", "fast", {"sigma": 2.0}),
+    "thor-fast-brain-t250": (
+        "brain",
+        "thor",
+        "fast",
+        {"t_start": 250, "guidance_ts": (200, 100, 50)},
+    ),
+    "thor-fast-brain-t500": (
+        "brain",
+        "thor",
+        "fast",
+        {"t_start": 500, "guidance_ts": (400, 250, 100)},
+    ),
+    "thor-faster-brain": ("brain", "thor", "faster", {}),
+    "thor-faster": ("head", "thor", "faster", {}),
+    "thor-fast-s2": ("head", "thor", "fast", {"sigma": 2.0}),
+    "thor-fast-t250": ("head", "thor", "fast", {"t_start": 250, "guidance_ts": (200, 100, 50)}),
+    "thor-fast-t500": ("head", "thor", "fast", {"t_start": 500, "guidance_ts": (400, 250, 100)}),
+    "thor-fast-g2": ("head", "thor", "fast", {"guidance_low": 0.08, "guidance_high": 0.2}),
+    "thor-fast-s20": ("head", "thor", "fast", {"steps": 20}),
+    "autoddpm-fast": ("head", "autoddpm", "fast", {}),
+    "thor-fast-s2g2": (
+        "head",
+        "thor",
+        "fast",
+        {"sigma": 2.0, "guidance_low": 0.08, "guidance_high": 0.2},
+    ),
+    "thor-fast-s3g2": (
+        "head",
+        "thor",
+        "fast",
+        {"sigma": 3.0, "guidance_low": 0.08, "guidance_high": 0.2},
+    ),
+    "thor-fast-s2g2t500": (
+        "head",
+        "thor",
+        "fast",
+        {
+            "sigma": 2.0,
+            "guidance_low": 0.08,
+            "guidance_high": 0.2,
+            "t_start": 500,
+            "guidance_ts": (400, 250, 100),
+        },
+    ),
+    "thor-fast-s3": ("head", "thor", "fast", {"sigma": 3.0}),
+    "anoddpm-fast-brain": ("brain", "anoddpm", "fast", {}),
+    "anoddpm-fast-brain-residual": ("brain", "anoddpm", "fast", {"map_kind": "residual"}),
+    "autoddpm-fast-brain": ("brain", "autoddpm", "fast", {}),
+}
+SCORES = {  # image score from the foreground map values
+    "q995": lambda v: float(np.quantile(v, 0.995)),
+    "q99": lambda v: float(np.quantile(v, 0.99)),
+    "max": lambda v: float(v.max()),
+    "top1pct_mean": lambda v: float(np.sort(v)[-max(1, len(v) // 100) :].mean()),
+}
+
+
+def _run(det: Detector, images: list[np.ndarray], batch: int = 8):
+    out = []
+    for i in range(0, len(images), batch):
+        out.extend(det.detect_batch(images[i : i + batch]))
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m eval.sweep_detector")
+    p.add_argument("--model", required=True)
+    p.add_argument("--healthy", required=True)
+    p.add_argument("--images", required=True)
+    p.add_argument("--masks", required=True)
+    p.add_argument("--json", required=True)
+    p.add_argument("--configs", nargs="*", default=list(CONFIGS))
+    args = p.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING)
+    healthy = load_healthy(args.healthy)
+    cases = find_cases(args.images, args.masks)
+    lesion_imgs = [load_scan(c.image).slice2d().pixels for c in cases]
+    truths = [load_truth(c.mask, im.shape) for c, im in zip(cases, lesion_imgs, strict=True)]
+    labels = np.array([t.any() for t in truths])
+    out_path = Path(args.json)
+    results = json.loads(out_path.read_text()) if out_path.is_file() else {}
+    for name in args.configs:
+        fg_kind, method, preset, overrides = CONFIGS[name]
+        model = DiffusionModel.load(args.model)
+        model.config.preprocess = replace(model.config.preprocess, foreground=fg_kind)
+        det = Detector(model, get_config(method, preset, **overrides), preset=name)
+        t0 = time.perf_counter()
+        rh = _run(det, healthy)
+        t1 = time.perf_counter()
+        rl = _run(det, lesion_imgs)
+        sec = (time.perf_counter() - t1) / len(rl)
+        thr = float(np.quantile(np.concatenate([r.anomaly_map[r.foreground] for r in rh]), 0.95))
+        scores, fp = {}, []
+        for r in rh:
+            m = remove_small((r.anomaly_map > thr) & r.foreground, 20)
+            fp.append(m.sum() / max(1, r.foreground.sum()))
+        healthy_in_set = []
+        dices, px_s, px_t = [], [], []
+        for r, t in zip(rl, truths, strict=True):
+            fg = r.foreground
+            px_s.append(r.anomaly_map[fg])
+            px_t.append(t[fg])
+            m = remove_small((r.anomaly_map > thr) & fg, 20)
+            if t.any():
+                dices.append(dice(m, t))
+            else:
+                healthy_in_set.append(m.sum() / max(1, fg.sum()))
+        score_fns = dict(SCORES)
+        # scores that use the calibrated pixel threshold: how much of the map exceeds it
+        score_fns["mass_above_thr"] = lambda v, t=thr: float(np.clip(v - t, 0, None).sum())
+        score_fns["frac_above_thr"] = lambda v, t=thr: float((v > t).mean())
+        for sname, fn in score_fns.items():
+            s = np.array([fn(r.anomaly_map[r.foreground]) for r in rl])
+            sh = np.array([fn(r.anomaly_map[r.foreground]) for r in rh])
+            # image AUROC: lesion images vs the healthy validation scans
+            all_s = np.concatenate([s[labels], sh])
+            all_l = np.concatenate([np.ones(labels.sum(), bool), np.zeros(len(sh), bool)])
+            scores[sname] = round(roc_auc(all_s, all_l), 4)
+        ps, pt = np.concatenate(px_s), np.concatenate(px_t)
+        results[name] = {
+            "foreground": fg_kind,
+            "method": method,
+            "preset": preset,
+            "overrides": overrides,
+            "pixel_threshold": thr,
+            "pixel_auprc": round(average_precision(ps, pt), 4),
+            "pixel_auroc": round(roc_auc(ps, pt), 4),
+            "dice_calibrated": round(float(np.mean(dices)), 4),
+            "healthy_fp_median_val": round(float(np.median(fp)), 4),
+            "image_auroc_by_score": scores,
+            "unet_calls": rl[0].unet_calls,
+            "seconds_per_image_batch8": round(sec, 3),
+            "wall_s": round(time.perf_counter() - t0, 1),
+        }
+        out_path.write_text(json.dumps(results, indent=2, default=str))
+        print(name, json.dumps(results[name]), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
