@@ -66,9 +66,7 @@ _NEGATED = re.compile(r"\bfree (of|from)\b|\bwithout (any )?(abnormal|lesion|fin
 
 def _negated(q: str) -> bool:
     """The question asks whether the scan is NORMAL (so "yes" means no finding)."""
-    return bool(_NEGATED.search(q)) or (
-        bool(_NORMAL.search(q)) and not re.search(r"\babnormal", q)
-    )
+    return bool(_NEGATED.search(q)) or (bool(_NORMAL.search(q)) and not re.search(r"\babnormal", q))
 
 
 def safe_excerpt(text: str, max_chars: int = 180) -> str:
