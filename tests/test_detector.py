@@ -198,3 +198,14 @@ def test_augment_keeps_range_and_shape():
     y = augment(x, torch.Generator().manual_seed(0))
     assert y.shape == x.shape and y.min() >= 0 and y.max() <= 1
     assert not torch.equal(x, y)
+
+
+def test_stochastic_sampling_does_not_depend_on_batch():
+    """With eta > 0 each image draws its own noise: alone or in a batch, the same result."""
+    det = tiny_detector(None, eta=1.0)
+    a, b = _phantom(1, 40, lesion=True), _phantom(2, 40)
+    alone = det.detect_array(a)
+    batched = det.detect_batch([b, a])[1]
+    np.testing.assert_allclose(alone.anomaly_map, batched.anomaly_map, atol=1e-5)
+    again = det.detect_array(a)
+    np.testing.assert_array_equal(alone.anomaly_map, again.anomaly_map)

@@ -134,7 +134,7 @@ class _Runner:
             ts = [int(t) for t in sched.timesteps if t <= t_start]
         return sched, ts
 
-    def step_kwargs(self, sched, gen: torch.Generator) -> dict:
+    def step_kwargs(self, sched, gen: list[torch.Generator]) -> dict:
         if isinstance(sched, DDPMScheduler):
             return {"generator": gen}
         if self.cfg.eta > 0:  # DDIM's per-step noise, drawn on the CPU generator for determinism
@@ -147,7 +147,7 @@ class _Runner:
         with torch.autocast(x_t.device.type, dtype=torch.bfloat16, enabled=self.autocast):
             return self.unet(x_t, tt).sample.float()
 
-    def noised(self, x0: torch.Tensor, t: int, gen: torch.Generator) -> torch.Tensor:
+    def noised(self, x0: torch.Tensor, t: int, gen: list[torch.Generator]) -> torch.Tensor:
         noise = make_noise(self.cfg.noise, tuple(x0.shape), gen, x0.device)
         ab = self.ab[t]
         return ab.sqrt() * x0 + (1 - ab).sqrt() * noise  # q(x_t | x_0), DDPM eq. 4
@@ -157,7 +157,7 @@ class _Runner:
         x_t: torch.Tensor,
         t_start: int,
         steps: int,
-        gen: torch.Generator,
+        gen: list[torch.Generator],
         hook: Callable | None = None,
     ) -> torch.Tensor:
         """Reverse process from t_start to 0; `hook(t, t_prev, x0_hat, eps, x_prev)` may
@@ -182,7 +182,8 @@ def run_method(
     autocast: bool = False,
 ) -> MethodOutput:
     """Run one method on (B, 1, S, S) images in [0, 1]; `foreground` (B, 1, S, S) bool."""
-    gen = torch.Generator().manual_seed(cfg.seed)
+    # one generator per image, all seeded alike: an image gets the same noise alone or in a batch
+    gen = [torch.Generator().manual_seed(cfg.seed) for _ in range(x01.shape[0])]
     runner = _Runner(model, cfg, autocast)
     x01 = x01.to(model.device, torch.float32)
     fg = foreground.to(x01.device).float() if foreground is not None else torch.ones_like(x01)
@@ -199,7 +200,7 @@ def run_method(
     return MethodOutput(anomaly_map=amap * fg, pseudo_healthy=rec, unet_calls=runner.calls)
 
 
-def _anoddpm(r: _Runner, x01: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
+def _anoddpm(r: _Runner, x01: torch.Tensor, gen: list[torch.Generator]) -> torch.Tensor:
     x_t = r.noised(unit_to_model(x01), r.cfg.t_start, gen)
     return model_to_unit(r.denoise(x_t, r.cfg.t_start, r.cfg.steps, gen))
 
@@ -256,7 +257,7 @@ def _autoddpm(r: _Runner, x01, fg, gen):
             if j + 1 < cfg.resamples and t_prev >= 0:
                 # jump back: q(x_t | x_{t_prev}) with alpha ratio (RePaint eq. 8 over a stride)
                 ratio = r.ab[t] / r.ab[t_prev]
-                z = torch.randn(x_prev.shape, generator=gen).to(x_prev.device)
+                z = make_noise("gaussian", tuple(x_prev.shape), gen, x_prev.device)
                 x_t = ratio.sqrt() * x_prev + (1 - ratio).sqrt() * z
             else:
                 x_t = x_prev

@@ -6,10 +6,12 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+Generators = list[torch.Generator]  # one per image: results never depend on batch composition
+
 
 def simplex_noise(
     shape: tuple[int, ...],
-    generator: torch.Generator,
+    generator: Generators,
     octaves: int = 3,
     frequency: float = 1 / 16,
     persistence: float = 0.8,
@@ -24,7 +26,7 @@ def simplex_noise(
     b, _, h, w = shape
     out = np.zeros((b, 1, h, w), dtype=np.float32)
     for i in range(b):
-        seed = int(torch.randint(0, 2**31 - 1, (1,), generator=generator).item())
+        seed = int(torch.randint(0, 2**31 - 1, (1,), generator=generator[i]).item())
         opensimplex.seed(seed)
         acc = np.zeros((h, w), dtype=np.float64)
         for o in range(octaves):
@@ -41,11 +43,12 @@ def simplex_noise(
     return torch.from_numpy(out)
 
 
-def make_noise(
-    kind: str, shape: tuple[int, ...], generator: torch.Generator, device
-) -> torch.Tensor:
+def make_noise(kind: str, shape: tuple[int, ...], generator: Generators, device) -> torch.Tensor:
+    """(B, ...) noise; image i is drawn from generator[i] (on the CPU, then moved)."""
+    if len(generator) != shape[0]:
+        raise ValueError(f"need one generator per image: {len(generator)} for batch {shape[0]}")
     if kind == "gaussian":
-        return torch.randn(shape, generator=generator).to(device)
+        return torch.stack([torch.randn(shape[1:], generator=g) for g in generator]).to(device)
     if kind == "simplex":
         return simplex_noise(shape, generator).to(device)
     raise ValueError(f"unknown noise {kind!r}; choose 'gaussian' or 'simplex'")

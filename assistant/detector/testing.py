@@ -27,6 +27,7 @@ TINY_OVERRIDES = {
     "resamples": 2,
     "resample_t": 20,
     "map_kind": "residual",
+    "eta": 0.0,
 }
 
 
