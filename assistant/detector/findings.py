@@ -71,8 +71,13 @@ def extract_findings(
         dy = (cy - mid_row) / half_h
         ap = "central" if abs(dy) < central_band else ("anterior" if dy < 0 else "posterior")
         radial = math.hypot(dx, dy)
-        pos = float(np.mean(delta > 0))
-        intensity = "hyperintense" if pos >= 0.7 else "hypointense" if pos <= 0.3 else "mixed"
+        # anomaly-weighted balance of brighter vs darker than the pseudo-healthy image, in
+        # [-1, 1]: the strongest deviations decide; near 0 (both signs, e.g. a ring) = mixed
+        w = vals / max(float(vals.sum()), 1e-12)
+        balance = float((w * delta).sum() / max(float((w * np.abs(delta)).sum()), 1e-12))
+        intensity = (
+            "hyperintense" if balance > 0.3 else "hypointense" if balance < -0.3 else "mixed"
+        )
         peak = float(vals.max())
         out.append(
             Finding(

@@ -265,6 +265,23 @@ class GroundedResponder:
                 "I can't tell: anomaly detection was not run for this scan, so there is no "
                 "evidence about abnormalities."
             )
+        if c.findings and c.detector.get("is_abnormal") is False:
+            # regions above the pixel threshold, but the image as a whole is within the range
+            # of healthy scans: report them without calling the scan abnormal
+            lead = (
+                ("Yes, probably" if negative else "No, not clearly")
+                if c.closed
+                else ("No clear abnormality")
+            )
+            n = len(c.findings)
+            return (
+                f"{lead}: the image score is below the detector's calibrated threshold, so the "
+                f"scan as a whole looks like the healthy training scans. {_count_word(n, 'small region').capitalize()} "
+                "exceeded the pixel threshold and may be noise or normal variation: "
+                + "; ".join(c.describe(f) for f in c.findings[:3])
+                + "."
+                + c.uncertainty()
+            )
         if c.findings:
             lead = ("No. " if negative else "Yes. ") if c.closed else ""
             n = len(c.findings)
