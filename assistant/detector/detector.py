@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +12,7 @@ import torch
 from assistant.detector.data import prepare_slice
 from assistant.detector.findings import extract_findings, remove_small
 from assistant.detector.methods import MethodConfig, get_config, run_method
-from assistant.detector.model import Calibration, DiffusionModel
+from assistant.detector.model import Calibration, DiffusionModel, cpu_has_bf16
 from assistant.detector.result import DetectionResult
 from assistant.preprocess import GridInfo
 
@@ -21,14 +20,6 @@ log = logging.getLogger(__name__)
 
 MIN_AREA_GRID = 6  # components smaller than this on the model grid are noise (post-processing)
 SCORE_QUANTILE = 0.995  # image score: this quantile of the map over the foreground
-
-
-def _cpu_has_bf16() -> bool:
-    try:
-        with open("/proc/cpuinfo") as fh:
-            return "avx512_bf16" in fh.read()
-    except OSError:
-        return False
 
 
 class Detector:
@@ -50,7 +41,7 @@ class Detector:
         self.method = method
         self.preset = preset
         if autocast is None:
-            autocast = model.device.type == "cuda" or _cpu_has_bf16()
+            autocast = model.device.type == "cuda" or cpu_has_bf16()
         self.autocast = autocast
 
     @classmethod
@@ -213,8 +204,3 @@ class Detector:
             side_frame="patient" if patient_left in ("image_left", "image_right") else "image",
             slice_index=slice_index,
         )
-
-    def calibrated(self, calibration: Calibration) -> Detector:
-        """A copy using `calibration` for this method/preset (not saved)."""
-        self.model.config.calibration[self.key] = replace(calibration)
-        return self

@@ -167,3 +167,12 @@ def new_scheduler(num_train_timesteps: int = 1000) -> DDPMScheduler:
         prediction_type="epsilon",
         clip_sample=False,
     )
+
+
+def cpu_has_bf16() -> bool:
+    """Whether this CPU has native bf16 matrix instructions (bf16 autocast then pays off)."""
+    try:
+        with open("/proc/cpuinfo") as fh:
+            return "avx512_bf16" in fh.read()
+    except OSError:
+        return False

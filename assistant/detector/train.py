@@ -11,7 +11,6 @@ from __future__ import annotations
 import copy
 import json
 import logging
-import math
 import shlex
 import sys
 import time
@@ -30,6 +29,7 @@ from assistant.detector.model import (
     DiffusionModel,
     PreprocessConfig,
     UNetConfig,
+    cpu_has_bf16,
     new_scheduler,
 )
 from assistant.preprocess import unit_to_model
@@ -116,7 +116,7 @@ def train(cfg: TrainConfig) -> Path:
     if (state_dir / "optimizer.pt").is_file():
         opt.load_state_dict(torch.load(state_dir / "optimizer.pt", weights_only=True))
     n_params = sum(p.numel() for p in unet.parameters())
-    autocast = cfg.bf16 and (dev.type == "cuda" or _cpu_has_bf16())
+    autocast = cfg.bf16 and (dev.type == "cuda" or cpu_has_bf16())
     log.info("UNet %.2fM parameters; bf16 autocast %s", n_params / 1e6, autocast)
 
     def save_state() -> None:
@@ -205,17 +205,5 @@ def _write_checkpoint(out, ema_unet, scheduler, cfg, step, elapsed, n_params) ->
     (out / "training.json").write_text(json.dumps(info, indent=2, default=str))
 
 
-def _cpu_has_bf16() -> bool:
-    try:
-        with open("/proc/cpuinfo") as fh:
-            return "avx512_bf16" in fh.read()
-    except OSError:
-        return False
-
-
 def command_line() -> str:
     return " ".join(shlex.quote(a) for a in ["assistant", *sys.argv[1:]])
-
-
-def steps_for_minutes(minutes: float, seconds_per_step: float) -> int:
-    return int(math.floor(minutes * 60 / seconds_per_step))
