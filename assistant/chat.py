@@ -181,7 +181,8 @@ def build_evidence(
     hits: Iterable[Any] = (),
     knowledge: Iterable[Any] = (),
 ) -> Evidence:
-    """The Evidence bundle: D1 (image-level result), F1.. findings, C1.. cases, K1.. knowledge."""
+    """The Evidence bundle: D1 (image-level result), F1.. findings, W1.. weaker regions below
+    the image threshold, C1.. cases, K1.. knowledge."""
     items: list[EvidenceItem] = []
     detector_summary: dict = {}
     image = overlay = None
@@ -198,13 +199,17 @@ def build_evidence(
                 "D1",
                 "detector",
                 f"image anomaly score {result.score:.3g}, {verdict}; "
-                f"{n} finding(s) above the pixel threshold",
+                f"{n} finding(s); {len(result.weak_findings)} weaker region(s) below the image "
+                "threshold",
                 score=float(result.score),
                 data={k: detector_summary[k] for k in ("score", "score_threshold", "is_abnormal")},
             )
         )
         for f in result.findings:
             items.append(EvidenceItem(f.id, "finding", f.describe(), f.confidence, f.to_dict()))
+        for f in result.weak_findings:
+            text = f"below the image threshold, may be noise or normal variation: {f.describe()}"
+            items.append(EvidenceItem(f.id, "weak_finding", text, f.confidence, f.to_dict()))
         image = result.image
         overlay = heatmap_overlay(result.image, result.anomaly_map, result.pixel_threshold)
     items += [_hit_item(h, f"C{i}", "case") for i, h in enumerate(hits, start=1)]

@@ -287,6 +287,13 @@ def build_evidence_block(evidence: Evidence) -> str:
         lines.append(f"[{item.id}] {quote_data(item.text, max_chars=300)}")
     lines.append("Findings:" if findings else "Findings: none above the detector threshold.")
     lines += [_finding_line(item) for item in findings]
+    weak = evidence.by_kind("weak_finding")
+    if weak:
+        lines.append(
+            "Weaker regions (below the image threshold; not findings, may be noise or normal "
+            "variation):"
+        )
+        lines += [_finding_line(item) for item in weak]
     for kind, title in (
         ("case", "Similar cases (retrieved; a similar case is not this patient)"),
         ("knowledge", "Reference knowledge (retrieved)"),
@@ -347,7 +354,7 @@ def build_prompt(
 # --------------------------------------------------------------------------- citations
 
 _CITATION_GROUP = re.compile(r"\[\s*([A-Z]{1,2}\d+(?:\s*[,;]\s*[A-Z]{1,2}\d+)*)\s*\]")
-DEFAULT_PREFIXES = frozenset({"F", "C", "K", "D"})
+DEFAULT_PREFIXES = frozenset({"F", "W", "C", "K", "D"})
 
 
 class CitationCheck(NamedTuple):

@@ -56,16 +56,18 @@ def test_config_defaults_environment_and_flags():
 
 
 def test_rethreshold_more_sensitive_finds_more():
-    r = synthetic_result([LEFT_BRIGHT, RIGHT_DARK])
-    # the pixel threshold 0.1 raised to 0.35, between the dark (0.3) and bright (0.4) lesions
-    strict = rethreshold(r, 0.1 / 0.35, (0.9, 1.2), "image_left", grid_size=64)
-    assert strict.pixel_threshold == pytest.approx(0.35)
+    r = synthetic_result([LEFT_BRIGHT, RIGHT_DARK], threshold=0.25)
+    # sensitivity 0.25/0.35: pixel threshold 0.1 -> 0.14, seed (image threshold) 0.25 -> 0.35,
+    # between the dark (peak 0.3) and bright (0.4) lesions: only the bright one stays, whole
+    strict = rethreshold(r, 0.25 / 0.35, (0.9, 1.2), "image_left", grid_size=64)
+    assert strict.pixel_threshold == pytest.approx(0.14)
+    assert strict.score_threshold == pytest.approx(0.35)
     assert [f.intensity for f in strict.findings] == ["hyperintense"]
     r0, c0, n = LEFT_BRIGHT["row"], LEFT_BRIGHT["col"], LEFT_BRIGHT["size"]
     assert strict.findings[0].bbox == (r0, c0, r0 + n, c0 + n)
     loose = rethreshold(r, 2.0, (0.9, 1.2), "image_left", grid_size=64)
     assert len(loose.findings) == 2 and loose.mask.sum() > strict.mask.sum()
-    assert loose.score_threshold == pytest.approx(0.4 / 2)
+    assert loose.score_threshold == pytest.approx(0.25 / 2)
     assert loose.params["sensitivity"] == 2.0
     assert rethreshold(r, 1.0, None, None, 64) is r
     with pytest.raises(ValueError, match="sensitivity"):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace as replace_cfg
+
 import numpy as np
 import pytest
 import torch
@@ -10,7 +12,7 @@ from PIL import Image
 from assistant.detector import Detector, DiffusionModel, get_config
 from assistant.detector.calibrate import calibrate
 from assistant.detector.data import augment
-from assistant.detector.findings import extract_findings, remove_small
+from assistant.detector.findings import extract_findings, remove_small, seeded_components
 from assistant.detector.methods import PRESETS, run_method
 from assistant.detector.model import UNetConfig
 from assistant.detector.testing import tiny_detector, tiny_model
@@ -134,8 +136,21 @@ def test_calibration_hits_false_positive_rate():
         flagged += int((r.anomaly_map[r.foreground] > cal.pixel_threshold).sum())
         total += int(r.foreground.sum())
     assert flagged / total == pytest.approx(0.05, abs=0.01)
-    scores = [r.score for r in det.detect_batch(healthy)]
+    results = det.detect_batch(healthy)
+    scores = [r.score for r in results]
     assert np.mean(np.asarray(scores) > cal.score_threshold) <= 0.1
+    assert cal.healthy_scores == sorted(cal.healthy_scores) and len(cal.healthy_scores) == 12
+    for r in results:
+        # the score is the map's maximum; the mask (hysteresis seeded at the image threshold) is
+        # empty unless the image is above it
+        assert r.score == pytest.approx(float(r.anomaly_map[r.foreground].max()))
+        if not r.is_abnormal:
+            assert not r.mask.any() and r.findings == []
+        hs = np.asarray(cal.healthy_scores)
+        for f in r.findings:  # fraction of healthy calibration scores below the peak
+            # (the calibration images themselves here: a peak may equal a stored score)
+            lo, hi = np.mean(hs < f.peak_anomaly - 1e-5), np.mean(hs <= f.peak_anomaly + 1e-5)
+            assert lo - 1e-3 <= f.confidence <= hi + 1e-3
 
 
 def _constructed(side_col: int, bright: bool):
@@ -183,6 +198,61 @@ def test_findings_hypointense_right_and_ordering():
     assert fs[0].intensity == "hypointense" and fs[0].side == "right"
     assert fs[1].side == "left" and fs[1].anterior_posterior == "posterior"
     assert fs[0].peak_anomaly > fs[1].peak_anomaly
+
+
+def test_seeded_components_keep_regions_whose_peak_reaches_the_seed():
+    amap = np.zeros((40, 40), np.float32)
+    amap[5:12, 5:12] = 0.3  # 49 px, peak 0.3
+    amap[8, 8] = 0.9
+    amap[20:30, 20:30] = 0.4  # 100 px, never reaches the seed
+    amap[35:37, 35:37] = 1.0  # 4 px: too small
+    mask = amap > 0.2
+    out = seeded_components(mask, amap, seed=0.8, min_area=5)
+    assert out.sum() == 49 and out[8, 8] and not out[25, 25] and not out[36, 36]
+    assert seeded_components(mask, amap, seed=None, min_area=5).sum() == 149
+    assert not seeded_components(np.zeros_like(mask), amap, 0.1, 1).any()
+
+
+def test_describe_regions_splits_findings_and_weak_regions():
+    from assistant.detector.detector import describe_regions
+
+    img = np.full((40, 60), 0.5, np.float32)
+    fg = np.ones_like(img, bool)
+    amap = np.zeros_like(img)
+    amap[5:12, 5:12] = 0.5  # reaches the seed: a finding, on the image's left
+    amap[20:30, 40:50] = 0.2  # above the pixel threshold only: a weak region, right
+    amap[35, 2] = 0.9  # one pixel: too small for either
+    pseudo = img.copy()
+    img[5:12, 5:12] = 0.9
+    img[20:30, 40:50] = 0.3
+    mask, found, weak = describe_regions(amap, fg, img, pseudo, 0.1, 0.4, 4)
+    assert mask.sum() == 49 and [f.id for f in found] == ["F1"] and [w.id for w in weak] == ["W1"]
+    assert (found[0].side, found[0].intensity) == ("left", "hyperintense")
+    assert (weak[0].side, weak[0].intensity, weak[0].area_px) == ("right", "hypointense", 100)
+    mask, found, weak = describe_regions(amap, fg, img, pseudo, 0.1, None, 4)
+    assert len(found) == 2 and weak == []  # without a seed every region is a finding
+
+
+def test_finding_confidence_from_healthy_scores():
+    mask, amap, img, pseudo, fg = _constructed(15, bright=True)  # peak 0.4
+    (f,) = extract_findings(mask, amap, img, pseudo, fg, 0.1, healthy_scores=[0.1, 0.2, 0.3, 0.5])
+    assert f.confidence == pytest.approx(0.75)
+
+
+def test_samples_average_independent_draws():
+    model = tiny_model(size=32)
+    x = torch.from_numpy(np.stack([_phantom(i, 32) for i in range(2)]))[:, None]
+    fg = x > 0.05
+    cfg = get_config("thor", "faster", steps=3, guidance_ts=(200,))
+    one = [run_method(model, x, replace_cfg(cfg, seed=s), fg) for s in (3, 4)]
+    two = run_method(model, x, replace_cfg(cfg, seed=3, samples=2), fg)
+    assert two.unet_calls == 2 * one[0].unet_calls
+    mean = (one[0].anomaly_map + one[1].anomaly_map) / 2
+    torch.testing.assert_close(two.anomaly_map, mean, atol=1e-5, rtol=1e-4)
+    rec = (one[0].pseudo_healthy + one[1].pseudo_healthy) / 2
+    torch.testing.assert_close(two.pseudo_healthy, rec, atol=1e-5, rtol=1e-4)
+    with pytest.raises(ValueError, match="samples"):
+        run_method(model, x, replace_cfg(cfg, samples=0), fg)
 
 
 def test_remove_small():

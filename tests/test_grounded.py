@@ -73,6 +73,30 @@ def test_healthy_scan_answers_no(responder):
     assert set(cited(presence)) == {"D1"}
 
 
+def _weak_only(lesion):
+    """A result whose only region stayed below the image threshold (a weak finding W1)."""
+    from dataclasses import replace
+
+    r = synthetic_result([lesion], score=0.2, threshold=0.4)
+    return replace(r, findings=[], weak_findings=[replace(f, id="W1") for f in r.findings])
+
+
+def test_weak_region_answers_location_with_caveat_and_presence_no(responder):
+    ev = build_evidence(_weak_only(LEFT_BRIGHT), scan_summary())
+    assert [i.id for i in ev.by_kind("weak_finding")] == ["W1"] and not ev.by_kind("finding")
+    ask = lambda q: responder.answer(q, ev, [])  # noqa: E731
+    side = ask("Is the lesion on the left or right side of the image?")
+    assert side.startswith("Left (weak evidence).") and "W1" in cited(side)
+    assert "No region reached the detector's image threshold" in side
+    assert ask("Is the lesion on the left?").startswith("Yes (weak evidence)")
+    assert ask("Is it hyperintense or hypointense?").startswith("Hyperintense (weak evidence)")
+    assert "(weak evidence)" in ask("How big is the lesion?")
+    presence = ask("Is there an abnormality?")
+    assert presence.startswith("No, not clearly") and "W1" in cited(presence)
+    assert ask("Is this a normal brain?").startswith("Yes, probably")
+    assert ask("How many lesions are there?").startswith("0.")  # weak regions are not findings
+
+
 def test_wording_is_careful_no_diagnosis(responder):
     ev = build_evidence(synthetic_result([LEFT_BRIGHT]), scan_summary())
     tumour = responder.answer("Is there a tumour?", ev, [])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -123,7 +124,7 @@ def test_prompt_header_is_checked(tmp_path: Path):
 
 def test_prompts_dir_can_be_replaced(tmp_path: Path, monkeypatch):
     for name in PROMPT_NAMES:
-        text = load_prompt(name).path.read_text().replace("version: 1.0.0", "version: 9.9.9")
+        text = re.sub(r"version: \S+", "version: 9.9.9", load_prompt(name).path.read_text())
         (tmp_path / f"{name}.md").write_text(text)
     monkeypatch.setenv("ASSISTANT_PROMPTS_DIR", str(tmp_path))
     assert set(prompt_versions().values()) == {"9.9.9"}
@@ -145,6 +146,23 @@ def test_evidence_block_uses_allow_listed_fields_only(evidence):
     assert "[C1] similarity 0.71 (diagnosis glioblastoma)" in block
     assert "[K1] similarity 0.55 (source HPO)" in block
     assert "scan slice, then the anomaly-heatmap overlay" in block
+
+
+def test_weak_regions_are_listed_apart_and_citable(evidence):
+    w1 = finding_data(id="W1", side="right", confidence=0.4)
+    text = "below the image threshold, may be noise or normal variation"
+    evidence.items.append(EvidenceItem("W1", "weak_finding", text, 0.4, w1))
+    block = build_evidence_block(evidence)
+    lines = block.splitlines()
+    at = lines.index(
+        "Weaker regions (below the image threshold; not findings, may be noise or normal "
+        "variation):"
+    )
+    assert lines[at + 1].startswith("[W1] hyperintense region, right, posterior")
+    assert tuple(validate_citations("Weak [W1], unknown [W7].", evidence)) == (
+        "Weak [W1], unknown.",
+        ["W7"],
+    )
 
 
 def test_case_report_instructions_are_neutralised(evidence):
@@ -195,7 +213,7 @@ def test_build_prompt_answer_and_draft(evidence):
     assert "QUOTED DATA" in prompt.system  # the model is told quoted data is not instructions
     assert prompt.user.startswith(EVIDENCE_BEGIN) and "And how big is it?" in prompt.user
     assert [m.content for m in prompt.turns] == ["Is there a lesion?", "Yes [F1]."]
-    assert prompt.versions == {n: "1.0.0" for n in ("system", "answer", "refusal")}
+    assert prompt.versions == {"system": "1.1.0", "answer": "1.0.0", "refusal": "1.0.0"}
     draft = build_prompt("", evidence, task="draft_findings")
     assert "Technique:" in draft.user and "Impression:" in draft.user
     with pytest.raises(ValueError, match="question is empty"):
@@ -227,4 +245,4 @@ def test_llm_responders_report_prompt_versions():
 
     responder = OpenAICompatResponder(model="m", base_url="http://127.0.0.1:9/v1")
     assert responder.prompt_version == ",".join(f"{k}-{v}" for k, v in prompt_versions().items())
-    assert responder.prompt_version.startswith("system-1.0.0,answer-1.0.0")
+    assert responder.prompt_version.startswith("system-1.1.0,answer-1.0.0")

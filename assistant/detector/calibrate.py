@@ -2,7 +2,9 @@
 
 pixel threshold: the (1 - fpr) quantile of the anomaly map over all foreground pixels of the
 healthy images, so that at most `fpr` of healthy foreground pixels are flagged.
-score threshold: the (1 - fpr) quantile of the healthy image scores.
+score threshold: the (1 - fpr) quantile of the healthy image scores (the map's maximum); it is
+also the seed level of the detector's hysteresis mask, so at most about `fpr` of healthy images
+get any finding. The sorted healthy scores are kept for the findings' confidence.
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ def calibrate(
         data=data,
         method=detector.method.name,
         preset=detector.preset,
+        healthy_scores=sorted(round(float(x), 6) for x in scores),
     )
     detector.model.config.calibration[detector.key] = cal
     return cal

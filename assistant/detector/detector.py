@@ -10,24 +10,61 @@ import numpy as np
 import torch
 
 from assistant.detector.data import prepare_slice
-from assistant.detector.findings import extract_findings, remove_small
+from assistant.detector.findings import extract_findings, seeded_components
 from assistant.detector.methods import MethodConfig, get_config, run_method
 from assistant.detector.model import Calibration, DiffusionModel, cpu_has_bf16
-from assistant.detector.result import DetectionResult
+from assistant.detector.result import DetectionResult, Finding
 from assistant.preprocess import GridInfo
 
 log = logging.getLogger(__name__)
 
 MIN_AREA_GRID = 6  # components smaller than this on the model grid are noise (post-processing)
-SCORE_QUANTILE = 0.995  # image score: this quantile of the map over the foreground
+
+
+MAX_WEAK = 3  # sub-threshold regions kept for questions about an image without findings
+
+
+def describe_regions(
+    anomaly: np.ndarray,
+    foreground: np.ndarray,
+    image01: np.ndarray,
+    pseudo01: np.ndarray,
+    pixel_threshold: float,
+    seed_threshold: float | None,
+    min_area: int,
+    spacing: tuple[float, ...] | None = None,
+    patient_left: str | None = None,
+    slice_index: int | None = None,
+    healthy_scores: list[float] | None = None,
+) -> tuple[np.ndarray, list[Finding], list[Finding]]:
+    """The detector's post-processing of a map on the scan grid: (mask, findings, weak).
+
+    Regions: connected foreground pixels above `pixel_threshold`, at least `min_area` pixels.
+    The mask (hysteresis) keeps the regions whose peak reaches `seed_threshold` (the calibrated
+    image threshold); they are the findings F1... The other regions, at most `MAX_WEAK` of them
+    by decreasing peak, are the weak findings W1...: deviations below the image threshold that
+    may be noise or normal variation, reported apart so that nothing calls them findings.
+    """
+    above = seeded_components((anomaly > pixel_threshold) & foreground, anomaly, None, min_area)
+    mask = seeded_components(above, anomaly, seed_threshold, 1)
+    args = (anomaly, image01, pseudo01, foreground, pixel_threshold, spacing, patient_left)
+    kw = {"slice_index": slice_index, "healthy_scores": healthy_scores}
+    findings = extract_findings(mask, *args, **kw)
+    weak = extract_findings(above & ~mask, *args, **kw, id_prefix="W")[:MAX_WEAK]
+    return mask, findings, weak
 
 
 class Detector:
     """A trained diffusion model, an anomaly method and its calibrated thresholds.
 
-    Post-processing (part of the method): maps are zeroed outside the foreground (eroded by one
-    pixel), smoothed (method `sigma`), thresholded at the calibrated pixel threshold, and
-    components smaller than `MIN_AREA_GRID` model-grid pixels are removed.
+    Post-processing (part of the method): maps are smoothed (method `sigma`) and zeroed outside
+    the foreground. The image score is the map's maximum over the foreground. The mask is a
+    hysteresis thresholding with both calibrated thresholds: connected regions above the pixel
+    threshold are kept when their peak reaches the image-score threshold and they cover at least
+    `MIN_AREA_GRID` model-grid pixels; so an image has findings exactly when its score is above
+    the image threshold (unless the region is too small). Chosen on validation data
+    (eval/sweep_detector.py): median healthy flagged fraction 0 instead of 0.05 at the same
+    Dice, and max-score image AUROC at least that of the 99.5% quantile.
     """
 
     def __init__(
@@ -43,6 +80,8 @@ class Detector:
         if autocast is None:
             autocast = model.device.type == "cuda" or cpu_has_bf16()
         self.autocast = autocast
+        if model.device.type == "cpu":  # measured: about 20% faster convolutions on CPU
+            model.unet.to(memory_format=torch.channels_last)
 
     @classmethod
     def from_pretrained(
@@ -170,24 +209,32 @@ class Detector:
         slice_index,
         calls,
     ) -> DetectionResult:
-        fg_vals = amap[fg_grid]
-        score = float(np.quantile(fg_vals, SCORE_QUANTILE)) if fg_vals.size else 0.0
         # back to the scan's own grid; the pseudo-healthy image keeps the input outside the
         # foreground so that the comparison view only differs where the model changed anatomy
         fg_s = info.back(fg_grid, order=0).astype(bool)
         amap_s = (np.clip(info.back(amap, order=1), 0, None) * fg_s).astype(np.float32)
         rec_s = info.back(rec, order=1)
         rec_s = np.where(fg_s, rec_s, unit).astype(np.float32)
+        score = float(amap_s[fg_s].max()) if fg_s.any() else 0.0
         pixel_thr = cal.pixel_threshold if cal else None
         if pixel_thr is not None:
-            area_scale = 1.0 / (info.scale**2)
-            mask = remove_small((amap_s > pixel_thr) & fg_s, int(round(MIN_AREA_GRID * area_scale)))
-            findings = extract_findings(
-                mask, amap_s, unit, rec_s, fg_s, pixel_thr, spacing, patient_left, slice_index
+            min_area = int(round(MIN_AREA_GRID / info.scale**2))
+            mask, findings, weak = describe_regions(
+                amap_s,
+                fg_s,
+                unit,
+                rec_s,
+                pixel_thr,
+                cal.score_threshold,
+                min_area,
+                spacing,
+                patient_left,
+                slice_index,
+                cal.healthy_scores,
             )
         else:
             mask = np.zeros_like(fg_s)
-            findings = []
+            findings, weak = [], []
         return DetectionResult(
             anomaly_map=amap_s,
             pseudo_healthy=rec_s,
@@ -198,9 +245,11 @@ class Detector:
             score_threshold=cal.score_threshold if cal else None,
             pixel_threshold=pixel_thr,
             findings=findings,
+            weak_findings=weak,
             method=self.method.name,
             params={"preset": self.preset, **self.method.to_dict()},
             unet_calls=calls,
             side_frame="patient" if patient_left in ("image_left", "image_right") else "image",
             slice_index=slice_index,
+            healthy_scores=list(cal.healthy_scores) if cal else [],
         )

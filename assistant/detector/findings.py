@@ -20,6 +20,27 @@ def remove_small(mask: np.ndarray, min_area: int) -> np.ndarray:
     return np.isin(labels, keep)
 
 
+def seeded_components(
+    mask: np.ndarray, anomaly: np.ndarray, seed: float | None, min_area: int
+) -> np.ndarray:
+    """Hysteresis thresholding: keep the connected components (8-connectivity) of `mask` that
+    have at least `min_area` pixels and whose peak `anomaly` reaches `seed` (None: any peak).
+
+    The detector passes mask = map above the calibrated pixel threshold and seed = the calibrated
+    image-score threshold, so a region is reported only where the map reaches a level that at
+    most the calibrated fraction of healthy validation images reach anywhere, and its extent is
+    where the map exceeds the pixel threshold.
+    """
+    if not mask.any():
+        return mask
+    labels, n = ndimage.label(mask, structure=np.ones((3, 3)))
+    idx = np.arange(1, n + 1)
+    ok = ndimage.sum(mask, labels, index=idx) >= max(min_area, 1)
+    if seed is not None:
+        ok &= ndimage.maximum(anomaly, labels, index=idx) >= seed
+    return np.isin(labels, idx[ok])
+
+
 def extract_findings(
     mask: np.ndarray,
     anomaly: np.ndarray,
@@ -30,6 +51,8 @@ def extract_findings(
     spacing: tuple[float, ...] | None = None,
     patient_left: str | None = None,
     slice_index: int | None = None,
+    healthy_scores: list[float] | None = None,
+    id_prefix: str = "F",
     midline_band: float = 0.03,
     central_band: float = 0.12,
 ) -> list[Finding]:
@@ -40,6 +63,8 @@ def extract_findings(
     `patient_left` is known ("image_left" = neurological display), otherwise the image frame.
     Anterior/posterior: row 0 is anterior (standard axial display); within `central_band` of
     the foreground height of its centre: "central". Intensity: sign of input - pseudo-healthy.
+    Confidence: the fraction of `healthy_scores` (the calibration images' map maxima) below the
+    finding's peak; without them, how far the peak is above `pixel_threshold`.
     """
     if not mask.any():
         return []
@@ -52,6 +77,7 @@ def extract_findings(
     half_h = max(1.0, (rows.max() - rows.min()) / 2.0)
     px_area = float(spacing[-1] * spacing[-2]) if spacing is not None else None
     thr = max(pixel_threshold, 1e-8)
+    ref = np.sort(np.asarray(healthy_scores, dtype=np.float64)) if healthy_scores else None
     out = []
     for lab, sl in enumerate(ndimage.find_objects(labels), start=1):
         comp = labels[sl] == lab
@@ -79,6 +105,10 @@ def extract_findings(
             "hyperintense" if balance > 0.3 else "hypointense" if balance < -0.3 else "mixed"
         )
         peak = float(vals.max())
+        if ref is not None:
+            confidence = float(np.searchsorted(ref, peak, side="left")) / len(ref)
+        else:  # 0 at the threshold, -> 1 as the peak reaches several times the threshold
+            confidence = 1.0 - math.exp(-max(0.0, peak / thr - 1.0))
         out.append(
             Finding(
                 id="",
@@ -94,12 +124,11 @@ def extract_findings(
                 intensity_delta=round(float(delta.mean()), 4),
                 peak_anomaly=round(peak, 5),
                 mean_anomaly=round(float(vals.mean()), 5),
-                # 0 at the threshold, -> 1 as the peak reaches several times the threshold
-                confidence=round(1.0 - math.exp(-max(0.0, peak / thr - 1.0)), 3),
+                confidence=round(confidence, 3),
                 slice_index=slice_index,
             )
         )
     out.sort(key=lambda f: f.peak_anomaly, reverse=True)
     for i, f in enumerate(out, start=1):
-        f.id = f"F{i}"
+        f.id = f"{id_prefix}{i}"
     return out

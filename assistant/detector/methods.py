@@ -57,6 +57,9 @@ class MethodConfig:
     resample_t: int = 50
     resample_steps: int = 50  # denoising steps in the re-sampling stage (DDPM: every step)
     resamples: int = 5  # RePaint jumps per step
+    # independent noise draws per image, run side by side in one batch; their maps and
+    # pseudo-healthy images are averaged (UNet calls per image x samples). Draw j uses seed + j.
+    samples: int = 1
     seed: int = 0
 
     def to_dict(self) -> dict:
@@ -71,6 +74,9 @@ PRESETS: dict[str, dict[str, MethodConfig]] = {
         # with deterministic DDIM at 10 steps, 0.80 at 6 steps (eval/sweep_detector.py)
         "fast": MethodConfig("thor", t_start=350, sampler="ddim", steps=10, eta=1.0),
         "faster": MethodConfig("thor", t_start=350, sampler="ddim", steps=6, eta=1.0),
+        # two noise draws of `faster`, averaged (14 calls, one batch): on validation data pixel
+        # AUPRC 0.84 vs 0.81 and image AUROC 0.92 vs 0.90 for about 1.6x the time
+        "faster-x2": MethodConfig("thor", t_start=350, sampler="ddim", steps=6, eta=1.0, samples=2),
     },
     "autoddpm": {
         "reference": MethodConfig(
@@ -181,12 +187,21 @@ def run_method(
     foreground: torch.Tensor | None = None,
     autocast: bool = False,
 ) -> MethodOutput:
-    """Run one method on (B, 1, S, S) images in [0, 1]; `foreground` (B, 1, S, S) bool."""
-    # one generator per image, all seeded alike: an image gets the same noise alone or in a batch
-    gen = [torch.Generator().manual_seed(cfg.seed) for _ in range(x01.shape[0])]
+    """Run one method on (B, 1, S, S) images in [0, 1]; `foreground` (B, 1, S, S) bool.
+
+    With `cfg.samples` = k > 1 every image is run k times in the same batch (noise seeds
+    seed .. seed + k - 1) and the k maps and pseudo-healthy images are averaged."""
+    if cfg.samples < 1:
+        raise ValueError(f"samples must be at least 1, got {cfg.samples}")
+    n, k = x01.shape[0], cfg.samples
+    fg = foreground if foreground is not None else torch.ones_like(x01, dtype=torch.bool)
+    if k > 1:
+        x01, fg = x01.repeat_interleave(k, 0), fg.repeat_interleave(k, 0)
+    # one generator per image (and draw): an image gets the same noise alone or in a batch
+    gen = [torch.Generator().manual_seed(cfg.seed + j) for _ in range(n) for j in range(k)]
     runner = _Runner(model, cfg, autocast)
     x01 = x01.to(model.device, torch.float32)
-    fg = foreground.to(x01.device).float() if foreground is not None else torch.ones_like(x01)
+    fg = fg.to(x01.device).float()
     with torch.no_grad():
         if cfg.name == "anoddpm":
             rec = _anoddpm(runner, x01, gen)
@@ -197,7 +212,11 @@ def run_method(
             rec, amap = _autoddpm(runner, x01, fg, gen)
         else:
             raise ValueError(f"unknown method {cfg.name!r}; choose one of {sorted(PRESETS)}")
-    return MethodOutput(anomaly_map=amap * fg, pseudo_healthy=rec, unet_calls=runner.calls)
+        amap = amap * fg
+        if k > 1:
+            amap = amap.view(n, k, *amap.shape[1:]).mean(1)
+            rec = rec.view(n, k, *rec.shape[1:]).mean(1)
+    return MethodOutput(anomaly_map=amap, pseudo_healthy=rec, unet_calls=runner.calls * k)
 
 
 def _anoddpm(r: _Runner, x01: torch.Tensor, gen: list[torch.Generator]) -> torch.Tensor:

@@ -76,6 +76,9 @@ class Calibration:
     data: str = ""  # which healthy set (path as given) was used
     method: str = ""  # method + preset the thresholds belong to
     preset: str = ""
+    # the healthy images' scores, sorted: a finding's confidence is the fraction of them that
+    # its peak exceeds
+    healthy_scores: list[float] = field(default_factory=list)
 
 
 @dataclass
@@ -132,11 +135,14 @@ class DiffusionModel:
         path.mkdir(parents=True, exist_ok=True)
         unet = self.unet
         orig = next(unet.parameters()).dtype
-        unet.to(dtype)
+        # safetensors needs contiguous tensors (a Detector may have made them channels-last)
+        channels_last = any(p.dim() == 4 and not p.is_contiguous() for p in unet.parameters())
+        unet.to(dtype=dtype, memory_format=torch.contiguous_format)
         try:
             unet.save_pretrained(path / "unet", safe_serialization=True)
         finally:
-            unet.to(orig)
+            fmt = torch.channels_last if channels_last else torch.contiguous_format
+            unet.to(dtype=orig, memory_format=fmt)
         self.scheduler.save_pretrained(path / "scheduler")
         (path / "detector.json").write_text(self.config.to_json())
         return path

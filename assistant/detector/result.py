@@ -31,7 +31,9 @@ class Finding:
     intensity_delta: float  # mean (input - pseudo-healthy) inside the finding, in [0,1] units
     peak_anomaly: float
     mean_anomaly: float
-    confidence: float  # in [0, 1]: how far above the calibrated threshold the finding is
+    # in [0, 1]: the fraction of healthy calibration images whose anomaly peak is below this
+    # finding's peak (uncalibrated-style fallback: how far above the pixel threshold it is)
+    confidence: float
     slice_index: int | None = None  # for volumes: which axial slice
 
     def to_dict(self) -> dict:
@@ -55,17 +57,24 @@ class DetectionResult:
     pseudo_healthy: np.ndarray  # (Y, X) float32 in [0, 1] display units
     image: np.ndarray  # (Y, X) float32 in [0, 1]: the normalised input the map refers to
     foreground: np.ndarray  # (Y, X) bool
-    mask: np.ndarray  # (Y, X) bool: anomaly_map > pixel_threshold within the foreground
-    score: float  # image-level anomaly score
+    # (Y, X) bool: foreground regions above pixel_threshold whose peak reaches score_threshold
+    mask: np.ndarray
+    score: float  # image-level anomaly score: the map's maximum over the foreground
     score_threshold: float | None  # calibrated image threshold (None if uncalibrated)
     pixel_threshold: float | None
     findings: list[Finding] = field(default_factory=list)
+    # regions above the pixel threshold whose peak stays below the image threshold (W1.., at
+    # most 3): not findings; kept so that questions about an unflagged image can be answered
+    # with that caveat
+    weak_findings: list[Finding] = field(default_factory=list)
     method: str = ""
     params: dict = field(default_factory=dict)
     unet_calls: int = 0
     timings: dict[str, float] = field(default_factory=dict)  # seconds per stage
     side_frame: Literal["patient", "image"] = "image"
     slice_index: int | None = None
+    # sorted image scores of the healthy calibration images (for the findings' confidence)
+    healthy_scores: list[float] = field(default_factory=list, repr=False)
 
     @property
     def is_abnormal(self) -> bool | None:
@@ -88,4 +97,5 @@ class DetectionResult:
             "side_frame": self.side_frame,
             "slice_index": self.slice_index,
             "findings": [f.to_dict() for f in self.findings],
+            "weak_findings": [f.to_dict() for f in self.weak_findings],
         }

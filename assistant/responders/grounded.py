@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 from assistant.report import position_words
 from assistant.responders.base import Evidence, EvidenceItem, Message
@@ -36,6 +36,8 @@ CAPABILITIES = (
 )
 DISCLAIMER = "Research use only, not a medical device: a clinician must review this."
 
+# intents answered from the weaker regions (W1..) when there is no finding, with that caveat
+_WEAK_INTENTS = ("location", "intensity", "size")
 _CLOSED = re.compile(
     r"^\s*(?:and\s+|so\s+|but\s+)?(is|are|does|do|did|was|were|can|could|has|have|will|would|"
     r"should|shall|isn't|aren't|doesn't)\b"
@@ -112,6 +114,7 @@ class _Case:
     resolved: Resolved
     findings: list[EvidenceItem]  # all findings, detector order
     targets: list[EvidenceItem]  # the findings the question is about
+    weak: list[EvidenceItem] = field(default_factory=list)  # W1..: below the image threshold
 
     @property
     def closed(self) -> bool:
@@ -234,10 +237,11 @@ class GroundedResponder:
         self, question: str, evidence: Evidence, history: list[Message] | None = None
     ) -> str:
         findings = evidence.by_kind("finding")
-        resolved = resolve(question, history or [], [f.id for f in findings])
+        weak = evidence.by_kind("weak_finding")
+        resolved = resolve(question, history or [], [f.id for f in findings + weak])
         ids = set(resolved.finding_ids)
         targets = [f for f in findings if f.id in ids] or findings
-        case = _Case(question, question.lower(), evidence, resolved, findings, targets)
+        case = _Case(question, question.lower(), evidence, resolved, findings, targets, weak)
         handler = getattr(self, f"_{resolved.intent}", self._unknown)
         term = _UNASSESSABLE.search(case.q)
         if term and (
@@ -245,6 +249,8 @@ class GroundedResponder:
             or resolved.intent in ("presence", "unknown", "explanation", "intensity")
         ):
             text = self._unassessable(case, term.group(0)).strip()
+        elif resolved.intent in _WEAK_INTENTS and not findings and weak:
+            text = self._weak(case, handler)
         else:
             text = handler(case).strip()
             if term and resolved.intent == "location":
@@ -256,6 +262,21 @@ class GroundedResponder:
             text += "\n\n" + DISCLAIMER
         return text
 
+    def _weak(self, c: _Case, handler) -> str:
+        """A location/intensity/size answer about the strongest region below the image
+        threshold (or the W ids asked about), saying that it is weak evidence."""
+        ids = set(c.resolved.finding_ids)
+        targets = [w for w in c.weak if w.id in ids] or c.weak[:1]
+        text = handler(replace(c, findings=targets, targets=targets)).strip()
+        lead, sep, rest = text.partition(". ")
+        names = ", ".join(t.id for t in targets)
+        return (
+            f"{lead} (weak evidence){sep}{rest} No region reached the detector's image "
+            f"threshold{c.d1()}: {names} {'is' if len(targets) == 1 else 'are'} only the "
+            f"strongest {'deviation' if len(targets) == 1 else 'deviations'} below it and may "
+            "be noise or normal variation."
+        )
+
     # --- intents -------------------------------------------------------------------------
     def _presence(self, c: _Case) -> str:
         negative = _negated(c.q)
@@ -265,7 +286,8 @@ class GroundedResponder:
                 "I can't tell: anomaly detection was not run for this scan, so there is no "
                 "evidence about abnormalities."
             )
-        if c.findings and c.detector.get("is_abnormal") is False:
+        below = c.findings or c.weak
+        if below and c.detector.get("is_abnormal") is False:
             # regions above the pixel threshold, but the image as a whole is within the range
             # of healthy scans: report them without calling the scan abnormal
             lead = (
@@ -273,12 +295,12 @@ class GroundedResponder:
                 if c.closed
                 else ("No clear abnormality")
             )
-            n = len(c.findings)
+            n = len(below)
             return (
                 f"{lead}: the image score is below the detector's calibrated threshold, so the "
                 f"scan as a whole looks like the healthy training scans. {_count_word(n, 'small region').capitalize()} "
                 "exceeded the pixel threshold and may be noise or normal variation: "
-                + "; ".join(c.describe(f) for f in c.findings[:3])
+                + "; ".join(c.describe(f) for f in below[:3])
                 + "."
                 + c.uncertainty()
             )

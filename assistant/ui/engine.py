@@ -34,37 +34,38 @@ def rethreshold(
     """The result with its pixel and image thresholds divided by `sensitivity` (> 1: more
     sensitive, more false positives; 1: the calibrated thresholds), mask and findings redone.
 
-    Uses the detector's own post-processing (`extract_findings`, `remove_small`) on the maps it
+    Uses the detector's own post-processing (`describe_regions`) on the maps it
     returned; an uncalibrated result is returned unchanged.
     """
     if sensitivity <= 0:
         raise ValueError(f"sensitivity must be > 0, got {sensitivity}")
     if result.pixel_threshold is None or sensitivity == 1.0:
         return result
-    from assistant.detector.detector import MIN_AREA_GRID
-    from assistant.detector.findings import extract_findings, remove_small
+    from assistant.detector.detector import MIN_AREA_GRID, describe_regions
 
     thr = result.pixel_threshold / sensitivity
+    score_thr = None if result.score_threshold is None else result.score_threshold / sensitivity
     scale = grid_size / max(result.image.shape)  # model grid pixels per scan pixel
     min_area = int(round(MIN_AREA_GRID / scale**2))
-    mask = remove_small((result.anomaly_map > thr) & result.foreground, min_area)
-    findings = extract_findings(
-        mask,
+    mask, findings, weak = describe_regions(
         result.anomaly_map,
+        result.foreground,
         result.image,
         result.pseudo_healthy,
-        result.foreground,
         thr,
+        score_thr,
+        min_area,
         spacing,
         patient_left,
         result.slice_index,
+        result.healthy_scores,
     )
-    score_thr = None if result.score_threshold is None else result.score_threshold / sensitivity
     params = {**result.params, "sensitivity": sensitivity}
     return replace(
         result,
         mask=mask,
         findings=findings,
+        weak_findings=weak,
         pixel_threshold=thr,
         score_threshold=score_thr,
         params=params,
