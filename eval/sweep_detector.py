@@ -19,11 +19,13 @@ from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
+from scipy import ndimage
 
 from assistant.detector import Detector, DiffusionModel, get_config
 from assistant.detector.calibrate import load_healthy
-from assistant.detector.findings import remove_small, seeded_components
+from assistant.detector.findings import peak_cores, remove_small, seeded_components
 from assistant.scan import load_scan
+from assistant.synth import size_bin_for_area
 from eval.detection import find_cases, load_truth
 from eval.metrics import average_precision, dice, roc_auc
 
@@ -107,11 +109,41 @@ def main(argv: list[str] | None = None) -> int:
         # the 95% quantile of the healthy images' maximum
         seed = float(np.quantile([r.anomaly_map[r.foreground].max() for r in rh], 0.95))
 
-        def seeded(r, thr=thr, seed=seed):
-            return seeded_components((r.anomaly_map > thr) & r.foreground, r.anomaly_map, seed, 20)
+        def seeded(r, core=0.0, thr=thr, seed=seed):
+            above = remove_small((r.anomaly_map > thr) & r.foreground, 20)
+            above = peak_cores(above, r.anomaly_map, thr, core)
+            return seeded_components(above, r.anomaly_map, seed, 1)
+
+        def top_region_bin(m, amap):  # THOR size bin of the region holding the highest peak
+            lab, n = ndimage.label(m, structure=np.ones((3, 3)))
+            if n == 0:
+                return None
+            k = lab[np.unravel_index(np.argmax(np.where(m, amap, -np.inf)), m.shape)]
+            return size_bin_for_area(int((lab == k).sum()), m.shape)
 
         fp_seeded = [seeded(r).sum() / max(1, r.foreground.sum()) for r in rh]
         dice_seeded = [dice(seeded(r), t) for r, t in zip(rl, truths, strict=True) if t.any()]
+        # trimming regions to a fraction of their own peak (`--core`, the detector's
+        # RELATIVE_CORE): Dice, and whether the strongest region's size bin is the lesion's
+        by_core = {}
+        for core in (0.0, 0.2, 0.3, 0.4, 0.5):
+            masks = [(seeded(r, core), r, t) for r, t in zip(rl, truths, strict=True) if t.any()]
+            bins = [
+                (top_region_bin(m, r.anomaly_map), size_bin_for_area(int(t.sum()), t.shape))
+                for m, r, t in masks
+            ]
+            hits = [a == b for a, b in bins if a is not None]
+            by_core[str(core)] = {
+                "dice": round(float(np.mean([dice(m, t) for m, _, t in masks])), 4),
+                "size_bin_accuracy": round(float(np.mean(hits)), 4) if hits else None,
+                "n_detected": len(hits),
+                "healthy_fp_mean": round(
+                    float(
+                        np.mean([seeded(r, core).sum() / max(1, r.foreground.sum()) for r in rh])
+                    ),
+                    5,
+                ),
+            }
         scores, fp = {}, []
         for r in rh:
             m = remove_small((r.anomaly_map > thr) & r.foreground, 20)
@@ -154,6 +186,7 @@ def main(argv: list[str] | None = None) -> int:
                 "healthy_fp_median_val": round(float(np.median(fp_seeded)), 4),
                 "healthy_fp_mean_val": round(float(np.mean(fp_seeded)), 4),
                 "dice_calibrated": round(float(np.mean(dice_seeded)), 4),
+                "by_core": by_core,
             },
             "image_auroc_by_score": scores,
             "unet_calls": rl[0].unet_calls,

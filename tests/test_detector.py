@@ -8,11 +8,17 @@ import numpy as np
 import pytest
 import torch
 from PIL import Image
+from scipy import ndimage
 
 from assistant.detector import Detector, DiffusionModel, get_config
 from assistant.detector.calibrate import calibrate
 from assistant.detector.data import augment
-from assistant.detector.findings import extract_findings, remove_small, seeded_components
+from assistant.detector.findings import (
+    extract_findings,
+    peak_cores,
+    remove_small,
+    seeded_components,
+)
 from assistant.detector.methods import PRESETS, run_method
 from assistant.detector.model import UNetConfig
 from assistant.detector.testing import tiny_detector, tiny_model
@@ -211,6 +217,25 @@ def test_seeded_components_keep_regions_whose_peak_reaches_the_seed():
     assert out.sum() == 49 and out[8, 8] and not out[25, 25] and not out[36, 36]
     assert seeded_components(mask, amap, seed=None, min_area=5).sum() == 149
     assert not seeded_components(np.zeros_like(mask), amap, 0.1, 1).any()
+
+
+def test_peak_cores_trim_regions_to_a_fraction_of_their_own_peak():
+    yy, xx = np.mgrid[:50, :80]
+    # two blobs of different strength, each with a wide low shoulder: one region each at 0.05
+    amap = 1.0 * np.exp(-((yy - 25) ** 2 + (xx - 20) ** 2) / 20.0)
+    amap += 0.1 * np.exp(-((yy - 25) ** 2 + (xx - 60) ** 2) / 20.0)
+    amap = amap.astype(np.float32)
+    mask = amap > 0.005
+    cores = peak_cores(mask, amap, 0.005, 0.5)
+    # each core is where its own blob reaches half its peak: the same disc for both strengths
+    labels, n = ndimage.label(cores)
+    assert n == 2
+    areas = sorted(int((labels == i).sum()) for i in (1, 2))
+    disc = int((((yy - 25) ** 2 + (xx - 20) ** 2) <= 20.0 * np.log(2)).sum())
+    assert areas[0] == areas[1] == disc
+    assert peak_cores(mask, amap, 0.005, 0.0) is mask
+    floor = peak_cores(mask, amap, 0.3, 0.1)  # the floor wins over a low fraction
+    assert floor.sum() == int((amap >= 0.3).sum())
 
 
 def test_describe_regions_splits_findings_and_weak_regions():
