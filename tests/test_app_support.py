@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 from assistant_fixtures import LEFT_BRIGHT, RIGHT_DARK, scan_summary, synthetic_result
@@ -96,6 +98,12 @@ def test_overlay_comparison_and_tables():
     assert rows[0][3] == f"{8 * 8 * 0.9 * 1.2:.0f} mm²"
     md = views.score_markdown(state)
     assert "0.9" in md and "**above**" in md and "2 finding(s)" in md
+    weak = replace(r, weak_findings=[replace(r.findings[1], id="W1")])
+    assert [row[0] for row in views.findings_rows(weak)] == [
+        "F1",
+        "F2",
+        "W1 (weak: below the image threshold)",
+    ]
 
 
 def test_cases_gallery_and_answers(tmp_path):

@@ -52,16 +52,20 @@ def comparison(result: DetectionResult) -> tuple[np.ndarray, np.ndarray]:
 
 
 # ----------------------------------------------------------------------------- findings
-def finding_row(f: Finding) -> list[Any]:
+def finding_row(f: Finding, weak: bool = False) -> list[Any]:
     ap, depth = position_words(f.to_dict())
     size = f"{f.area_mm2:.0f} mm²" if f.area_mm2 is not None else f"{f.area_px} px"
     side = f.side if f.side_frame == "patient" else f"{f.side} (image side)"
-    return [f.id, side, f"{ap}, {depth}", size, f.intensity, round(float(f.confidence), 2)]
+    label = f"{f.id} (weak: below the image threshold)" if weak else f.id
+    return [label, side, f"{ap}, {depth}", size, f.intensity, round(float(f.confidence), 2)]
 
 
 def findings_rows(result: DetectionResult | None) -> list[list[Any]]:
-    """One row per finding, columns `FINDING_HEADERS`."""
-    return [] if result is None else [finding_row(f) for f in result.findings]
+    """One row per finding, then the weaker regions (W1..) marked as such; `FINDING_HEADERS`."""
+    if result is None:
+        return []
+    rows = [finding_row(f) for f in result.findings]
+    return rows + [finding_row(f, weak=True) for f in result.weak_findings]
 
 
 def score_markdown(state: CaseState) -> str:
