@@ -23,7 +23,8 @@ from scipy import ndimage
 
 from assistant.detector import Detector, DiffusionModel, get_config
 from assistant.detector.calibrate import load_healthy
-from assistant.detector.findings import peak_cores, remove_small, seeded_components
+from assistant.detector.detector import flag_mask
+from assistant.detector.findings import remove_small
 from assistant.scan import load_scan
 from assistant.synth import size_bin_for_area
 from eval.detection import find_cases, load_truth
@@ -109,10 +110,8 @@ def main(argv: list[str] | None = None) -> int:
         # the 95% quantile of the healthy images' maximum
         seed = float(np.quantile([r.anomaly_map[r.foreground].max() for r in rh], 0.95))
 
-        def seeded(r, core=0.0, thr=thr, seed=seed):
-            above = remove_small((r.anomaly_map > thr) & r.foreground, 20)
-            above = peak_cores(above, r.anomaly_map, thr, core)
-            return seeded_components(above, r.anomaly_map, seed, 1)
+        def seeded(r, core, thr=thr, seed=seed):  # the detector's mask (`flag_mask`)
+            return flag_mask(r.anomaly_map, r.foreground, thr, seed, 20, core)[1]
 
         def top_region_bin(m, amap):  # THOR size bin of the region holding the highest peak
             lab, n = ndimage.label(m, structure=np.ones((3, 3)))
@@ -121,28 +120,27 @@ def main(argv: list[str] | None = None) -> int:
             k = lab[np.unravel_index(np.argmax(np.where(m, amap, -np.inf)), m.shape)]
             return size_bin_for_area(int((lab == k).sum()), m.shape)
 
-        fp_seeded = [seeded(r).sum() / max(1, r.foreground.sum()) for r in rh]
-        dice_seeded = [dice(seeded(r), t) for r, t in zip(rl, truths, strict=True) if t.any()]
-        # trimming regions to a fraction of their own peak (`--core`, the detector's
-        # RELATIVE_CORE): Dice, and whether the strongest region's size bin is the lesion's
-        by_core = {}
+        # trimming regions to a fraction of their own peak (`seeded.by_core`, the detector's
+        # RELATIVE_CORE; 0 = untrimmed): Dice, and whether the strongest region's size bin is
+        # the lesion's
+        lesions = [(r, t) for r, t in zip(rl, truths, strict=True) if t.any()]
+        by_core, fp_seeded, dice_seeded = {}, [], []
         for core in (0.0, 0.2, 0.3, 0.4, 0.5):
-            masks = [(seeded(r, core), r, t) for r, t in zip(rl, truths, strict=True) if t.any()]
+            masks = [(seeded(r, core), r, t) for r, t in lesions]
+            fps = [seeded(r, core).sum() / max(1, r.foreground.sum()) for r in rh]
+            core_dices = [dice(m, t) for m, _, t in masks]
+            if core == 0.0:
+                fp_seeded, dice_seeded = fps, core_dices
             bins = [
                 (top_region_bin(m, r.anomaly_map), size_bin_for_area(int(t.sum()), t.shape))
                 for m, r, t in masks
             ]
             hits = [a == b for a, b in bins if a is not None]
             by_core[str(core)] = {
-                "dice": round(float(np.mean([dice(m, t) for m, _, t in masks])), 4),
+                "dice": round(float(np.mean(core_dices)), 4),
                 "size_bin_accuracy": round(float(np.mean(hits)), 4) if hits else None,
                 "n_detected": len(hits),
-                "healthy_fp_mean": round(
-                    float(
-                        np.mean([seeded(r, core).sum() / max(1, r.foreground.sum()) for r in rh])
-                    ),
-                    5,
-                ),
+                "healthy_fp_mean": round(float(np.mean(fps)), 5),
             }
         scores, fp = {}, []
         for r in rh:

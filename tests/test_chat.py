@@ -272,62 +272,10 @@ def test_no_detector_answers_that_it_cannot_tell():
     assert answer.text.startswith("I can't tell") and answer.evidence == []
 
 
-def test_retrieval_from_a_tiny_library_built_here(tiny):
-    from retrieval.cases import Case
-    from retrieval.index import CaseIndex
-    from retrieval.library import Library
-    from retrieval.profile import FindingProfile
+def test_retrieval_from_a_tiny_library_built_here(tiny, tmp_path):
+    from app_helpers import tiny_library
 
-    def profile(side, intensity):
-        return [FindingProfile(side, "anterior", "peripheral", intensity, "small")]
-
-    cases = [
-        Case(
-            "case-left",
-            findings="Small hyperintense lesion in the left hemisphere.",
-            profile=profile("left", "hyperintense"),
-            synthetic=True,
-            source="test",
-        ),
-        Case(
-            "case-right",
-            findings="Small hypointense lesion in the right hemisphere.",
-            profile=profile("right", "hypointense"),
-            synthetic=True,
-            source="test",
-        ),
-        Case(
-            "case-normal",
-            findings="Normal brain MRI, no focal lesion.",
-            profile=[],
-            synthetic=True,
-            source="test",
-        ),
-    ]
-    cidx = CaseIndex(parts=("text", "findings"), min_similarity=-1.0, max_drop=2.0)
-    cidx.add(cases)
-    passages = [
-        Case(
-            "K-hyper",
-            kind="knowledge",
-            text="Hyperintensity: an area of increased signal.",
-            source="test",
-        ),
-        Case(
-            "K-hypo",
-            kind="knowledge",
-            text="Hypointensity: an area of decreased signal.",
-            source="test",
-        ),
-    ]
-    kidx = CaseIndex(
-        parts=("text",),
-        embedders={"text": cidx.embedders["text"]},
-        min_similarity=-1.0,
-        max_drop=2.0,
-    )
-    kidx.add(passages)
-    bot = Assistant(detector=tiny, index=Library(cidx, kidx), responder=GroundedResponder())
+    bot = Assistant(detector=tiny, index=tiny_library(tmp_path), responder=GroundedResponder())
     state = bot.analyze(disc_scan())
     case_items = state.evidence.by_kind("case")
     assert [i.data["case_id"] for i in case_items] == [h.id for h in state.hits]

@@ -10,7 +10,12 @@ import numpy as np
 import torch
 
 from assistant.detector.data import prepare_slice
-from assistant.detector.findings import extract_findings, peak_cores, seeded_components
+from assistant.detector.findings import (
+    extract_findings,
+    peak_cores,
+    remove_small,
+    seeded_components,
+)
 from assistant.detector.methods import MethodConfig, get_config, run_method
 from assistant.detector.model import Calibration, DiffusionModel, cpu_has_bf16
 from assistant.detector.result import DetectionResult, Finding
@@ -19,13 +24,27 @@ from assistant.preprocess import GridInfo
 log = logging.getLogger(__name__)
 
 MIN_AREA_GRID = 6  # components smaller than this on the model grid are noise (post-processing)
-
-
 MAX_WEAK = 3  # sub-threshold regions kept for questions about an image without findings
 # a region is trimmed to where the map reaches this fraction of the region's peak (and the
-# pixel threshold): chosen on validation data (eval/sweep_detector.py, `--core` column): Dice
+# pixel threshold): chosen on validation data (eval/sweep_detector.py, `seeded.by_core`): Dice
 # 0.37 -> 0.53 and size-bin accuracy 0.42 -> 0.68 at 0.3 (0.2: 0.51, 0.4: 0.52, 0.5: 0.49)
 RELATIVE_CORE = 0.3
+
+
+def flag_mask(
+    anomaly: np.ndarray,
+    foreground: np.ndarray,
+    pixel_threshold: float,
+    seed_threshold: float | None,
+    min_area: int,
+    core: float = RELATIVE_CORE,
+) -> tuple[np.ndarray, np.ndarray]:
+    """(regions, mask): the foreground regions above `pixel_threshold` with at least
+    `min_area` pixels, each trimmed to its core (`peak_cores` at `core` of its peak), and the
+    mask of those whose peak reaches `seed_threshold` (hysteresis; None: all of them)."""
+    regions = remove_small((anomaly > pixel_threshold) & foreground, min_area)
+    regions = peak_cores(regions, anomaly, pixel_threshold, core)
+    return regions, seeded_components(regions, anomaly, seed_threshold, 1)
 
 
 def describe_regions(
@@ -43,19 +62,17 @@ def describe_regions(
 ) -> tuple[np.ndarray, list[Finding], list[Finding]]:
     """The detector's post-processing of a map on the scan grid: (mask, findings, weak).
 
-    Regions: connected foreground pixels above `pixel_threshold`, at least `min_area` pixels,
-    each trimmed to its core (`peak_cores` at `RELATIVE_CORE` of its peak). The mask keeps the regions whose peak reaches `seed_threshold` (the calibrated
-    image threshold); they are the findings F1... The other regions, at most `MAX_WEAK` of them
-    by decreasing peak, are the weak findings W1...: deviations below the image threshold that
-    may be noise or normal variation, reported apart so that nothing calls them findings.
+    Regions and mask as in `flag_mask`; the mask's regions (peak at least `seed_threshold`,
+    the calibrated image threshold) are the findings F1... The other regions, at most
+    `MAX_WEAK` of them by decreasing peak, are the weak findings W1...: deviations below the
+    image threshold that may be noise or normal variation, reported apart so that nothing
+    calls them findings.
     """
-    above = seeded_components((anomaly > pixel_threshold) & foreground, anomaly, None, min_area)
-    above = peak_cores(above, anomaly, pixel_threshold, RELATIVE_CORE)
-    mask = seeded_components(above, anomaly, seed_threshold, 1)
+    regions, mask = flag_mask(anomaly, foreground, pixel_threshold, seed_threshold, min_area)
     args = (anomaly, image01, pseudo01, foreground, pixel_threshold, spacing, patient_left)
     kw = {"slice_index": slice_index, "healthy_scores": healthy_scores}
     findings = extract_findings(mask, *args, **kw)
-    weak = extract_findings(above & ~mask, *args, **kw, id_prefix="W")[:MAX_WEAK]
+    weak = extract_findings(regions & ~mask, *args, **kw, id_prefix="W")[:MAX_WEAK]
     return mask, findings, weak
 
 
@@ -68,7 +85,7 @@ class Detector:
     threshold are kept when their peak reaches the image-score threshold and they cover at least
     `MIN_AREA_GRID` model-grid pixels; so an image has findings exactly when its score is above
     the image threshold (unless the region is too small). Each region is trimmed to where the
-    map reaches `RELATIVE_CORE` of its own peak (see `describe_regions`). Chosen on validation data
+    map reaches `RELATIVE_CORE` of its own peak (see `flag_mask`). Chosen on validation data
     (eval/sweep_detector.py): median healthy flagged fraction 0 instead of 0.05 at the same
     Dice, and max-score image AUROC at least that of the 99.5% quantile.
     """

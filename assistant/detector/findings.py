@@ -12,12 +12,9 @@ from assistant.detector.result import Finding
 
 def remove_small(mask: np.ndarray, min_area: int) -> np.ndarray:
     """Drop connected components (8-connectivity) smaller than `min_area` pixels."""
-    if min_area <= 1 or not mask.any():
+    if min_area <= 1:
         return mask
-    labels, n = ndimage.label(mask, structure=np.ones((3, 3)))
-    sizes = ndimage.sum(mask, labels, index=np.arange(1, n + 1))
-    keep = np.flatnonzero(sizes >= min_area) + 1
-    return np.isin(labels, keep)
+    return seeded_components(mask, mask, None, min_area)
 
 
 def seeded_components(
