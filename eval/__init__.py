@@ -1,0 +1,21 @@
+"""Evaluation and benchmark scripts (`python -m eval.<name>`)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def portable_path(path: str | os.PathLike) -> str:
+    """`path` as it should be stored in a results file: relative to the project root when it
+    lies inside it or in the `shared/` folder beside it (../shared/data), otherwise as given, so
+    that committed figures do not carry this machine's absolute paths."""
+    p = Path(path).resolve()
+    for base, prefix in ((ROOT, ""), (ROOT.parent / "shared", "../shared/")):
+        try:
+            return prefix + p.relative_to(base).as_posix()
+        except ValueError:
+            continue
+    return str(path)

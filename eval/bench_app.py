@@ -31,6 +31,8 @@ from pathlib import Path
 
 import numpy as np
 
+from eval import portable_path
+
 logger = logging.getLogger(__name__)
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -182,7 +184,7 @@ def run(args: argparse.Namespace) -> dict:
         log.close()
     return {
         "detector": kind,
-        "detector_path": str(detector),
+        "detector_path": portable_path(detector),
         "retrieval": args.retrieval,
         "responder": os.environ.get("ASSISTANT_RESPONDER", "grounded"),
         "machine": {

@@ -21,6 +21,7 @@ from pathlib import Path
 import torch
 
 from assistant.detector import Detector
+from eval import portable_path
 from eval.detection import evaluate
 
 ROWS = {  # name -> (method, preset)
@@ -78,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         table[name] = row
         report = {
-            "model": str(det.model.path),
+            "model": portable_path(det.model.path),
             "images": args.images,
             "limit": args.limit,
             "machine": f"{platform.processor() or platform.machine()}, "

@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from assistant.synth import SIZE_BINS, image_stem, list_images, size_bin_for_area
+from eval import portable_path
 from eval.metrics import average_precision, candidate_thresholds, dice, dice_sweep, roc_auc
 
 logger = logging.getLogger(__name__)
@@ -280,7 +281,7 @@ def main(argv: list[str] | None = None) -> int:
     detector = load_detector(args.model, args.method, args.preset)
     figures = evaluate(detector, args.images, args.masks, limit=args.limit, progress=True)
     figures = {
-        "model": str(Path(args.model).resolve()) if args.model else "default (shipped)",
+        "model": portable_path(args.model) if args.model else "default (shipped)",
         "method_requested": args.method,
         "preset": args.preset,
         **figures,

@@ -20,6 +20,7 @@ import numpy as np
 
 from assistant.detector import Detector
 from assistant.scan import load_scan
+from eval import portable_path
 from eval.metrics import average_precision, dice, roc_auc
 
 
@@ -56,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
             )
     s, t = np.concatenate(scores), np.concatenate(truths)
     out = {
-        "model": str(det.model.path),
+        "model": portable_path(det.model.path),
         "method": det.method.name,
         "preset": det.preset,
         "pixel_auprc": average_precision(s, t),

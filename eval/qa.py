@@ -2,7 +2,8 @@
 
     python -m eval.qa --benchmark PATH --format vqa-rad|slake|pathvqa|jsonl --images DIR \
         --responder grounded|transformers|openai [--model ID] [--quantization 4bit|8bit|none] \
-        [--limit N] [--no-image] [--no-retrieval] [--no-detector] [--ablations] --out DIR
+        [--detector DIR] [--method M] [--preset P] [--limit N] [--no-image] [--no-retrieval] \
+        [--no-detector] [--ablations] --out DIR
 
 Each image is analysed once (`Assistant.analyze`) and every question about it is asked in a fresh
 conversation (`Assistant.ask`). Controls:
@@ -62,6 +63,8 @@ _IDENTITY = (
     "no_retrieval",
     "no_detector",
     "detector",
+    "method",
+    "preset",
 )
 
 
@@ -82,6 +85,8 @@ class QARunConfig:
     no_retrieval: bool = False
     no_detector: bool = False
     detector: str | None = None  # detector checkpoint (None: the assistant's default)
+    method: str | None = None  # anomaly method (thor, autoddpm, anoddpm; None: checkpoint's)
+    preset: str | None = None  # the method's preset (None: the checkpoint's default)
     batch_size: int = 8  # questions per batched generation call (transformers responders)
     n_boot: int = 1000  # bootstrap resamples for the 95% intervals
     seed: int = 0  # bootstrap seed
@@ -195,10 +200,11 @@ def build_assistant(cfg: QARunConfig):
             f"the assistant is not available in this build ({exc.name} is missing)"
         ) from exc
     detector = None
-    if cfg.detector is not None and not cfg.no_detector:
+    custom = cfg.detector is not None or cfg.method is not None or cfg.preset is not None
+    if custom and not cfg.no_detector:
         from assistant.detector import Detector
 
-        detector = Detector.from_pretrained(cfg.detector)
+        detector = Detector.from_pretrained(cfg.detector, method=cfg.method, preset=cfg.preset)
     return Assistant(
         detector=detector,
         responder=make_responder(cfg),
@@ -532,6 +538,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quantization", choices=("4bit", "8bit", "none"), default=None)
     p.add_argument("--max-new-tokens", type=int, help="answer length limit (model responders)")
     p.add_argument("--detector", help="detector checkpoint (default: the assistant's)")
+    p.add_argument(
+        "--method", help="anomaly method: thor, autoddpm, anoddpm (default: the checkpoint's)"
+    )
+    p.add_argument("--preset", help="the method's preset (default: the checkpoint's default)")
     p.add_argument("--limit", type=int, help="only the first N questions")
     p.add_argument("--no-image", action="store_true", help="analyse a blank image instead")
     p.add_argument("--no-retrieval", action="store_true", help="no retrieved cases/knowledge")
@@ -569,6 +579,8 @@ def main(argv: list[str] | None = None) -> int:
         no_retrieval=args.no_retrieval,
         no_detector=args.no_detector,
         detector=args.detector,
+        method=args.method,
+        preset=args.preset,
         batch_size=args.batch_size,
         n_boot=args.n_boot,
         seed=args.seed,

@@ -55,6 +55,7 @@ PARTS = ("image", "text", "findings")
 
 # ---------------------------------------------------------------- data
 def _slices(shared: Path | None, n_lib: int, n_val: int, n_hold: int):
+    from eval import portable_path
     from retrieval.synthetic import folder_slices, template_slices
 
     ixi = shared / "ixi-t1-midaxial" if shared else None
@@ -63,7 +64,7 @@ def _slices(shared: Path | None, n_lib: int, n_val: int, n_hold: int):
             folder_slices(ixi / "train", n_lib),
             folder_slices(ixi / "val", n_val),
             folder_slices(ixi / "holdout", n_hold),
-            f"IXI T1 mid-axial ({ixi}): library from train/, weights from val/, "
+            f"IXI T1 mid-axial ({portable_path(ixi)}): library from train/, weights from val/, "
             "queries from holdout/",
         )
     return (

@@ -105,3 +105,21 @@ def test_tiny_transformers_vlm_batched(bench, tmp_path, monkeypatch):
     assert sum(calls) == 12 and max(calls) <= 4 + 6  # pooled up to a batch (+ one image's rest)
     preds = _lines(out / "predictions.jsonl")
     assert len(preds) == 12 and all(isinstance(p["prediction"], str) for p in preds)
+
+
+def test_method_and_preset_choose_the_detector(bench, tmp_path, capsys):
+    if bench[2] is None:
+        pytest.skip("needs the detector issue's tiny checkpoint")
+    out = tmp_path / "faster"
+    argv = _argv(bench, out, "--method", "thor", "--preset", "faster", "--limit", "2")
+    assert qa.main(argv) == 0
+    run = json.loads((out / "run.json").read_text())
+    assert run["identity"]["method"] == "thor" and run["identity"]["preset"] == "faster"
+    assert len(_lines(out / "predictions.jsonl")) == 2
+    # the same folder with another preset is refused (no mixed runs)
+    other = _argv(bench, out, "--method", "thor", "--preset", "fast", "--limit", "2")
+    assert qa.main(other) == 2 and "another configuration" in capsys.readouterr().err
+    bad = _argv(bench, tmp_path / "bad", "--method", "thor", "--preset", "nope", "--limit", "2")
+    assert qa.main(bad) == 2
+    err = capsys.readouterr().err
+    assert "unknown preset 'nope'" in err and "faster-x2" in err

@@ -243,3 +243,15 @@ def test_a_failing_question_is_recorded_and_the_run_goes_on(tmp_path):
     assert preds["q3"]["error"] == "RuntimeError: generation failed"
     assert preds["q3"]["prediction"] == "" and preds["q5"]["error"] is None
     assert m["n"] == 6 and m["n_errors"] == 1
+
+
+def test_results_files_store_portable_paths(tmp_path):
+    from eval import ROOT, portable_path
+
+    assert portable_path(ROOT / "assistant" / "weights") == "assistant/weights"
+    assert portable_path(ROOT.parent / "shared" / "data") == "../shared/data"
+    outside = tmp_path / "model"
+    assert portable_path(outside) == str(outside)
+    for f in (ROOT / "eval" / "results").glob("*.json"):
+        text = f.read_text()
+        assert str(ROOT) not in text and str(ROOT.parent / "shared") not in text, f.name

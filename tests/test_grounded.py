@@ -282,6 +282,11 @@ def test_open_presence_and_size_class_and_confidence(responder):
     assert open_q.startswith("The detector found 1 region")
     assert responder.answer("Is the lesion large?", ev, []).startswith("No. F1 is small")
     assert responder.answer("Is it small?", ev, []).startswith("Yes")
+    assert responder.answer("Is it medium-sized?", ev, []).startswith("No. F1 is small")
+    # a choice between classes is answered with the class, not with yes/no
+    choice = responder.answer("Is the lesion small, medium or large?", ev, [])
+    assert choice.startswith("Small. F1 is small") and "[F1]" in choice
+    assert responder.answer("Is it big or tiny?", ev, []).startswith("Small.")
     conf = responder.answer("How confident are you?", ev, [])
     assert "0.80 (high) [F1]" in conf and "well above" in conf
     healthy = build_evidence(synthetic_result([]), scan_summary())

@@ -38,6 +38,16 @@ DISCLAIMER = "Research use only, not a medical device: a clinician must review t
 
 # intents answered from the weaker regions (W1..) when there is no finding, with that caveat
 _WEAK_INTENTS = ("location", "intensity", "size")
+# words for the size classes of `retrieval.profile.size_bin` in closed size questions
+_SIZE_WORDS = {
+    "small": "small",
+    "tiny": "small",
+    "medium": "medium",
+    "moderate": "medium",
+    "large": "large",
+    "big": "large",
+    "huge": "large",
+}
 _CLOSED = re.compile(
     r"^\s*(?:and\s+|so\s+|but\s+)?(is|are|does|do|did|was|were|can|could|has|have|will|would|"
     r"should|shall|isn't|aren't|doesn't)\b"
@@ -408,15 +418,20 @@ class GroundedResponder:
                 f"{'Yes' if hit else 'No'}. The largest extent is about {biggest:.0f} mm "
                 f"(limit {limit:.0f} mm): {details}." + caveat
             )
-        bin_asked = re.search(r"\b(large|big|huge|small|tiny)\b", c.q)
-        if c.closed and bin_asked:
-            want = "small" if bin_asked.group(1) in ("small", "tiny") else "large"
+        asked = {
+            _SIZE_WORDS[w] for w in re.findall(r"\b(" + "|".join(_SIZE_WORDS) + r")\b", c.q)
+        }
+        if c.closed and asked:
             bins = {t.id: self._size_bin(c, t.data) for t in c.targets}
-            hit = any(b == want for b in bins.values())
             named = "; ".join(f"{i} is {b}" for i, b in bins.items())
+            if len(asked) > 1:  # "small, medium or large?": answer with the class
+                found = list(dict.fromkeys(bins.values()))
+                lead = " and ".join(found).capitalize()
+            else:  # "Is the lesion large?"
+                lead = "Yes" if asked & set(bins.values()) else "No"
             return (
-                f"{'Yes' if hit else 'No'}. {named} (size classes: small up to 200 mm², large "
-                f"above 1600 mm², as for brain lesions in THOR's protocol): {details}." + caveat
+                f"{lead}. {named} (size classes: small up to 200 mm², large above 1600 mm², as "
+                f"for brain lesions in THOR's protocol): {details}." + caveat
             )
         if len(c.targets) == 1:
             f = c.targets[0].data
