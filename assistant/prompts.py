@@ -13,7 +13,8 @@ that names its version and variables, e.g.::
 
 The body is a langchain-core `PromptTemplate` in f-string syntax (literal braces are doubled).
 The declared variables must equal the template's variables, so a typo fails at load time.
-`ASSISTANT_PROMPTS_DIR` points to another folder of prompt files.
+`ASSISTANT_PROMPTS_DIR` points to another folder of prompt files. An installed (non-editable)
+copy reads them from the package `assistant.prompt_files`, which is the same `prompts/` folder.
 
 The evidence block is built here by code, never by a model: it uses allow-listed fields only
 (identifiers can't leak even if someone put them into the evidence), and retrieved case reports
@@ -54,9 +55,14 @@ CAPABILITIES = (
 
 
 def prompts_dir() -> Path:
-    """The prompt folder: `$ASSISTANT_PROMPTS_DIR`, else `prompts/` at the project root."""
+    """The prompt folder: `$ASSISTANT_PROMPTS_DIR`; else the installed copy of `prompts/`
+    (package `assistant.prompt_files`, see pyproject.toml); else `prompts/` at the project root
+    (a source checkout or an editable install)."""
     env = os.environ.get("ASSISTANT_PROMPTS_DIR")
-    return Path(env) if env else Path(__file__).resolve().parents[1] / "prompts"
+    if env:
+        return Path(env)
+    installed = Path(__file__).resolve().parent / "prompt_files"
+    return installed if installed.is_dir() else Path(__file__).resolve().parents[1] / "prompts"
 
 
 @dataclass(frozen=True)
@@ -235,6 +241,18 @@ def _detector_line(summary: dict, n_findings: int) -> str:
     return "Detector: " + ", ".join(parts) + "."
 
 
+# position fields of a finding, and the field that says which way a midline/central one leans
+_WHERE = (("side", "side_lean"), ("anterior_posterior", "ap_lean"), ("central_peripheral", None))
+
+
+def _where(d: dict, key: str, lean: str | None) -> str:
+    """e.g. "left", or "midline (slightly left)" for a finding on the midline."""
+    text = _value(d[key])
+    if lean and d[key] in ("midline", "central") and d.get(lean):
+        text += f" (slightly {_value(d[lean])})"
+    return text
+
+
 def _finding_line(item: EvidenceItem) -> str:
     d = item.data
     if {"side", "intensity", "confidence"} <= set(d):
@@ -243,9 +261,7 @@ def _finding_line(item: EvidenceItem) -> str:
             if d.get("area_mm2") is not None
             else f"{int(d.get('area_px', 0))} px"
         )
-        where = ", ".join(
-            _value(d[k]) for k in ("side", "anterior_posterior", "central_peripheral") if d.get(k)
-        )
+        where = ", ".join(_where(d, k, lean) for k, lean in _WHERE if d.get(k))
         text = (
             f"{_value(d['intensity'])} region, {where}, area {size}, "
             f"detector confidence {float(d['confidence']):.2f}"

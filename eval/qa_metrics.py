@@ -8,7 +8,9 @@
   by `yes_no` from its first clause (the first token if it is "yes"/"no" or a synonym such as
   "correct"/"negative", else the first whole-word "yes"/"no"; "I can't tell: there is no
   evidence" has none); otherwise the reference phrase must occur in the
-  prediction, and for "A or B" questions it must be the option the prediction names first.
+  prediction, and for "A or B" questions it must be the option chosen by the first phrase that
+  names any option, with commas also ending a phrase ("Left, not the right" chooses left; a
+  phrase that names several, e.g. "Left and right refer to the image", chooses none).
 - Open questions: token recall (share of the reference tokens found in the prediction, counted
   with multiplicity), token F1 (SQuAD-style, bag of tokens) and exact match after normalisation.
   An open item counts as "correct" for per-type accuracy when its recall is 1 (every reference
@@ -40,6 +42,7 @@ YES_FIRST = {"yes", "yeah", "yep", "yup", "true", "correct", "affirmative", "pos
 NO_FIRST = {"no", "nope", "false", "incorrect", "negative", "absent", "none"}
 _PUNCT = re.compile(r"[^\w\s.]|_")  # everything but letters, digits, spaces and dots
 _CLAUSE = re.compile(r"[!?;:\n]|\.(?=\s|$)")  # clause ends (not decimal points)
+_PHRASE = re.compile(r"[!?;:,\n]|\.(?=\s|$)")  # clause ends and commas
 _DOT = re.compile(r"(?<!\d)\.|\.(?!\d)")  # dots that are not decimal points
 
 
@@ -124,9 +127,21 @@ def closed_correct(prediction: str, reference: str, question: str = "") -> bool:
         return True
     options = question_options(question, reference)
     if options:
-        found = [(pos, j) for j, o in enumerate(options) if (pos := _find(pred, o)) >= 0]
-        return bool(found) and options[min(found)[1]] == ref
+        return chosen_option(prediction, options) == ref
     return _find(pred, ref) >= 0
+
+
+def chosen_option(prediction: str, options: list[list[str]]) -> list[str] | None:
+    """The option a free-text answer chooses: the one named in its first phrase (text between
+    clause ends and commas) that names any option; None when no phrase names one, or when that
+    phrase names several: "Left, not the right." chooses left, "Midline. Left and right refer to
+    the image as displayed." chooses neither."""
+    for phrase in _PHRASE.split(str(prediction)):
+        toks = tokens(phrase)
+        named = [o for o in options if _find(toks, o) >= 0]
+        if named:
+            return named[0] if len(named) == 1 else None
+    return None
 
 
 def token_recall(prediction: str, reference: str) -> float:

@@ -85,7 +85,9 @@ def test_analyze_then_ask_presence_and_side(client, path, fmt, n_slices):
     assert f1["text"].startswith(f"F1: {findings[0]['intensity']} region, {findings[0]['side']}")
 
     text, answer = client.predict("Which side is it on?", api_name="/ask")
-    assert text.split(".")[0].lower() == findings[0]["side"]
+    side = findings[0]["side"]
+    lean = f", slightly {findings[0]['side_lean']}" if side == "midline" else ""
+    assert text.split(".")[0].lower() == side + lean
     assert [e["id"] for e in answer["evidence"]] == ["F1"]
     if data["scan"]["patient_left"] is not None and findings[0]["side"] != "midline":
         assert "patient's" in text  # DICOM and NIfTI know the orientation

@@ -270,6 +270,15 @@ def test_no_detector_answers_that_it_cannot_tell():
     assert state.result is None and state.evidence.items == []
     answer = bot.answer(state, "Is there an abnormality?")
     assert answer.text.startswith("I can't tell") and answer.evidence == []
+    # where / how big / how bright: no evidence either way, so never a "No"
+    for q in (
+        "Is the lesion on the right side of the image?",
+        "Is the lesion large?",
+        "Is the lesion hyperintense?",
+        "Where is the lesion?",
+    ):
+        text = bot.answer(state, q).text
+        assert text.startswith("I can't tell: anomaly detection was not run"), (q, text)
 
 
 def test_retrieval_from_a_tiny_library_built_here(tiny, tmp_path):

@@ -193,6 +193,28 @@ def test_findings_area_side_intensity(patient_left, expected):
     assert f.bbox == (12, 15, 20, 25) and 0 < f.confidence <= 1
 
 
+@pytest.mark.parametrize(
+    "patient_left,lean", [(None, "left"), ("image_left", "left"), ("image_right", "right")]
+)
+def test_midline_and_central_findings_say_which_way_they_lean(patient_left, lean):
+    _, _, img, pseudo, fg = _constructed(15, bright=True)
+    img[:] = pseudo
+    mask = np.zeros_like(fg)
+    mask[27:32, 35:44] = True  # centroid (29, 39): 0.5 px left of and above the head's centre
+    img[mask] = 0.9
+    (f,) = extract_findings(
+        mask, np.abs(img - pseudo), img, pseudo, fg, 0.2, patient_left=patient_left
+    )
+    assert (f.side, f.side_lean) == ("midline", lean)
+    assert (f.anterior_posterior, f.ap_lean) == ("central", "anterior")
+    # off the midline, the lean is the side itself
+    mask2 = np.zeros_like(fg)
+    mask2[40:46, 50:56] = True
+    (g,) = extract_findings(mask2, mask2 * 0.5, img, pseudo, fg, 0.2, patient_left=patient_left)
+    assert g.side == g.side_lean == ("left" if patient_left == "image_right" else "right")
+    assert g.anterior_posterior == g.ap_lean == "posterior"
+
+
 def test_findings_hypointense_right_and_ordering():
     mask, amap, img, pseudo, fg = _constructed(50, bright=False)
     mask2 = np.zeros_like(mask)

@@ -68,6 +68,11 @@ def test_closed_choice_questions():
     assert closed_correct("Left, not the right.", "left", q)
     assert not closed_correct("Right, not the left.", "left", q)
     assert not closed_correct("I don't know.", "left", q)
+    # the first phrase that names an option decides; one naming both options decides nothing
+    midline = "Midline. F1 lies at the midline. Left and right refer to the image as displayed."
+    assert not closed_correct(midline, "left", q) and not closed_correct(midline, "right", q)
+    assert closed_correct("Midline, slightly left. Left and right refer to the image.", "left", q)
+    assert not closed_correct("Left or right: I can't tell.", "left", q)
     size_q = "Is the lesion small, medium or large?"
     assert closed_correct("It is small.", "small", size_q)
     assert not closed_correct("Medium, not small.", "small", size_q)

@@ -14,6 +14,7 @@ from assistant_fixtures import (
 )
 
 from assistant.chat import build_evidence
+from assistant.prompts import build_evidence_block
 from assistant.responders.base import EvidenceItem, Message
 from assistant.responders.grounded import GroundedResponder, safe_excerpt
 from assistant.responders.intents import classify, resolve
@@ -301,3 +302,24 @@ def test_uncalibrated_detector_is_flagged(responder):
     b = responder.answer("Is there an abnormality?", healthy, [])
     assert b.startswith("No") and "not a reliable negative" in b
     assert "no calibrated threshold" in healthy.items[0].text
+
+
+def test_forced_choice_location_of_a_midline_central_finding(responder):
+    result = synthetic_result([LEFT_BRIGHT])
+    f = result.findings[0]
+    f.side, f.side_lean, f.anterior_posterior, f.ap_lean = "midline", "left", "central", "posterior"
+    ev = build_evidence(result, scan_summary())
+    side = responder.answer("Is the lesion on the left or right side?", ev, [])
+    assert side.startswith(
+        "Midline, slightly left. F1 lies at the midline (slightly to the patient's left)"
+    )
+    ap = responder.answer("Is the lesion in the anterior or posterior part of the brain?", ev, [])
+    assert ap.startswith("Central, slightly posterior. ")
+    assert (
+        "midway between the front and the back of the image (slightly posterior of the middle)"
+        in ap
+    )
+    # a yes/no question about one side is still answered by the finding's side class
+    assert responder.answer("Is the lesion on the left side?", ev, []).startswith("No. ")
+    block = build_evidence_block(ev)
+    assert "midline (slightly left), central (slightly posterior), peripheral" in block

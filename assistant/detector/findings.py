@@ -80,7 +80,9 @@ def extract_findings(
     `midline_band` of the foreground width: "midline"); in the patient frame when
     `patient_left` is known ("image_left" = neurological display), otherwise the image frame.
     Anterior/posterior: row 0 is anterior (standard axial display); within `central_band` of
-    the foreground height of its centre: "central". Intensity: sign of input - pseudo-healthy.
+    the foreground height of its centre: "central". `side_lean` / `ap_lean`: the side of the
+    midline and of the centre that the centroid is on, also within those bands. Intensity: sign
+    of input - pseudo-healthy.
     Confidence: the fraction of `healthy_scores` (the calibration images' map maxima) below the
     finding's peak; without them, how far the peak is above `pixel_threshold`.
     """
@@ -107,13 +109,17 @@ def extract_findings(
         cy, cx = float(rr.mean()), float(cc.mean())
         dx = (cx - mid_col) / half_w
         image_side = "midline" if abs(dx) < midline_band else ("left" if dx < 0 else "right")
+        lean = "left" if dx < 0 else "right"
         side, frame = image_side, "image"
         if patient_left in ("image_left", "image_right"):
             frame = "patient"
-            if patient_left == "image_right" and image_side != "midline":
-                side = "right" if image_side == "left" else "left"
+            if patient_left == "image_right":
+                lean = "right" if lean == "left" else "left"
+                if image_side != "midline":
+                    side = "right" if image_side == "left" else "left"
         dy = (cy - mid_row) / half_h
-        ap = "central" if abs(dy) < central_band else ("anterior" if dy < 0 else "posterior")
+        ap_lean = "anterior" if dy < 0 else "posterior"
+        ap = "central" if abs(dy) < central_band else ap_lean
         radial = math.hypot(dx, dy)
         # anomaly-weighted balance of brighter vs darker than the pseudo-healthy image, in
         # [-1, 1]: the strongest deviations decide; near 0 (both signs, e.g. a ring) = mixed
@@ -144,6 +150,8 @@ def extract_findings(
                 mean_anomaly=round(float(vals.mean()), 5),
                 confidence=round(confidence, 3),
                 slice_index=slice_index,
+                side_lean=lean,
+                ap_lean=ap_lean,
             )
         )
     out.sort(key=lambda f: f.peak_anomaly, reverse=True)

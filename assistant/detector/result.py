@@ -35,6 +35,10 @@ class Finding:
     # finding's peak (uncalibrated-style fallback: how far above the pixel threshold it is)
     confidence: float
     slice_index: int | None = None  # for volumes: which axial slice
+    # which way the centroid leans, also inside the midline / central bands (same frame as
+    # `side`): answers "left or right?" for a midline finding with "midline, slightly left"
+    side_lean: Literal["left", "right"] | None = None
+    ap_lean: Literal["anterior", "posterior"] | None = None
 
     def to_dict(self) -> dict:
         return asdict(self)

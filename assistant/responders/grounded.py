@@ -102,6 +102,22 @@ _AP_LONG = {
 }
 
 
+def _ap_phrase(f: dict) -> str:
+    ap = f["anterior_posterior"]
+    if ap == "central" and f.get("ap_lean"):
+        return f"{_AP_LONG[ap]} (slightly {f['ap_lean']} of the middle)"
+    return _AP_LONG[ap]
+
+
+def _leaning(f: dict, key: str, middle: str, lean_key: str) -> str:
+    """The answer word to "left or right?" / "anterior or posterior?": the finding's value, or
+    for a midline / central finding, e.g. "midline, slightly left" (which way it leans)."""
+    value = f[key]
+    if value == middle and f.get(lean_key):
+        return f"{value}, slightly {f[lean_key]}"
+    return value
+
+
 def _upper_first(text: str) -> str:
     return text[:1].upper() + text[1:]
 
@@ -147,7 +163,11 @@ class _Case:
     # --- sentences reused by several intents --------------------------------------------
     def side_phrase(self, f: dict) -> str:
         if f["side"] == "midline":
-            return "at the midline"
+            lean = f.get("side_lean")
+            if not lean:
+                return "at the midline"
+            frame = "the patient's" if f.get("side_frame") == "patient" else "the image's"
+            return f"at the midline (slightly to {frame} {lean})"
         if f.get("side_frame") == "patient":
             return f"on the patient's {f['side']}"
         return f"on the {f['side']} side of the image"
@@ -218,6 +238,16 @@ class _Case:
             f" The image anomaly score is {score:.3g}, {where} the calibrated threshold of "
             f"{thr:.3g}, so {sure}{self.d1()}."
         )
+
+    def nothing_found(self, open_lead: str) -> str:
+        """The answer to a where / how big / how bright question when there is no finding: "No"
+        to a closed question when the detector ran and found nothing, "I can't tell" when it
+        did not run (no evidence either way)."""
+        if not self.detection_ran:
+            lead = "I can't tell"
+        else:
+            lead = "No" if self.closed else open_lead
+        return f"{lead}: {self.no_findings()}."
 
     def no_findings(self) -> str:
         """Why there is nothing to describe (detection not run, or nothing above threshold)."""
@@ -349,8 +379,7 @@ class GroundedResponder:
 
     def _location(self, c: _Case) -> str:
         if not c.findings:
-            lead = "No" if c.closed else "There is nothing to locate"
-            return f"{lead}: {c.no_findings()}."
+            return c.nothing_found("There is nothing to locate")
         words = set(re.findall(r"[a-z]+", c.q))
         sides_asked = {"left", "right"} & words
         ap_map = {"anterior": "anterior", "front": "anterior", "posterior": "posterior"}
@@ -358,7 +387,7 @@ class GroundedResponder:
         ap_asked = {ap_map[w] for w in words if w in ap_map}
         invert = _negated(c.q)
         details = "; ".join(
-            f"{t.id} lies {c.side_phrase(t.data)}, {_AP_LONG[t.data['anterior_posterior']]}, "
+            f"{t.id} lies {c.side_phrase(t.data)}, {_ap_phrase(t.data)}, "
             f"{position_words(t.data)[1]} {_cite(t.id)}"
             for t in c.targets
         )
@@ -368,10 +397,12 @@ class GroundedResponder:
         if c.closed and len(ap_asked) == 1 and not sides_asked:
             return self._yes_no(c, "anterior_posterior", ap_asked.pop(), invert) + details + "."
         if ap_asked and not sides_asked and "side" not in words:
-            values = {t.data["anterior_posterior"] for t in c.targets}
+            values = {
+                _leaning(t.data, "anterior_posterior", "central", "ap_lean") for t in c.targets
+            }
             lead = values.pop().capitalize() if len(values) == 1 else "Both"
             return f"{lead}. {details}." + note
-        values = {t.data["side"] for t in c.targets}
+        values = {_leaning(t.data, "side", "midline", "side_lean") for t in c.targets}
         lead = values.pop().capitalize() if len(values) == 1 else "Both sides"
         return f"{lead}. {details}." + note
 
@@ -381,8 +412,7 @@ class GroundedResponder:
 
     def _size(self, c: _Case) -> str:
         if not c.findings:
-            lead = "No" if c.closed else "There is nothing to measure"
-            return f"{lead}: {c.no_findings()}."
+            return c.nothing_found("There is nothing to measure")
         details = "; ".join(
             f"{t.id} covers {c.size_phrase(t.data)} {_cite(t.id)}" for t in c.targets
         )
@@ -418,9 +448,7 @@ class GroundedResponder:
                 f"{'Yes' if hit else 'No'}. The largest extent is about {biggest:.0f} mm "
                 f"(limit {limit:.0f} mm): {details}." + caveat
             )
-        asked = {
-            _SIZE_WORDS[w] for w in re.findall(r"\b(" + "|".join(_SIZE_WORDS) + r")\b", c.q)
-        }
+        asked = {_SIZE_WORDS[w] for w in re.findall(r"\b(" + "|".join(_SIZE_WORDS) + r")\b", c.q)}
         if c.closed and asked:
             bins = {t.id: self._size_bin(c, t.data) for t in c.targets}
             named = "; ".join(f"{i} is {b}" for i, b in bins.items())
@@ -470,8 +498,7 @@ class GroundedResponder:
 
     def _intensity(self, c: _Case) -> str:
         if not c.findings:
-            lead = "No" if c.closed else "There is no region to characterise"
-            return f"{lead}: {c.no_findings()}."
+            return c.nothing_found("There is no region to characterise")
         hyper = re.search(r"hyper|bright|white|light", c.q)
         hypo = re.search(r"hypo|dark|black", c.q)
         details = "; ".join(

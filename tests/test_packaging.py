@@ -1,0 +1,64 @@
+"""Packaging: the wheel that `pip install .` builds holds everything the installed assistant
+reads at run time (prompt files, shipped weights, examples), and the explicit package list in
+pyproject.toml matches the source tree."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+from setuptools import find_packages
+
+tomllib = pytest.importorskip("tomllib", reason="Python 3.11+ reads pyproject.toml")
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_package_list_matches_the_tree():
+    cfg = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    found = find_packages(str(ROOT), include=["assistant*", "retrieval*", "eval*"])
+    assert sorted(cfg["packages"]) == sorted([*found, "assistant.prompt_files"])
+    assert cfg["package-dir"] == {"assistant.prompt_files": "prompts"}
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("wheel")
+    cmd = [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation"]
+    proc = subprocess.run(
+        [*cmd, "-w", str(out), str(ROOT)], capture_output=True, text=True, timeout=600
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    (whl,) = out.glob("*.whl")
+    return whl
+
+
+def test_wheel_holds_prompts_weights_and_examples(wheel):
+    names = set(zipfile.ZipFile(wheel).namelist())
+    for prompt in ("system", "answer", "draft_findings", "refusal"):
+        assert f"assistant/prompt_files/{prompt}.md" in names
+    assert "assistant/weights/ixi-t1-128/detector.json" in names
+    assert "assistant/examples/examples.json" in names
+    assert not any(n.startswith(("tests/", "prompts/")) for n in names)
+
+
+def test_installed_copy_reads_its_own_prompts(wheel, tmp_path):
+    site = tmp_path / "site"
+    zipfile.ZipFile(wheel).extractall(site)
+    code = (
+        "import assistant.prompts as p; d = p.prompts_dir(); print(d); "
+        "print(p.load_prompt('system').version)"
+    )
+    env = {**os.environ, "PYTHONPATH": str(site)}
+    env.pop("ASSISTANT_PROMPTS_DIR", None)
+    proc = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    where, version = proc.stdout.split()
+    assert Path(where) == site / "assistant" / "prompt_files"
+    assert version == (ROOT / "prompts" / "system.md").read_text().split("version:")[1].split()[0]
