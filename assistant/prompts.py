@@ -14,7 +14,7 @@ that names its version and variables, e.g.::
 The body is a langchain-core `PromptTemplate` in f-string syntax (literal braces are doubled).
 The declared variables must equal the template's variables, so a typo fails at load time.
 `ASSISTANT_PROMPTS_DIR` points to another folder of prompt files. An installed (non-editable)
-copy reads them from the package `assistant.prompt_files`, which is the same `prompts/` folder.
+copy reads them from `assistant/prompt_files`, which the wheel copies from `prompts/`.
 
 The evidence block is built here by code, never by a model: it uses allow-listed fields only
 (identifiers can't leak even if someone put them into the evidence), and retrieved case reports
@@ -55,9 +55,10 @@ CAPABILITIES = (
 
 
 def prompts_dir() -> Path:
-    """The prompt folder: `$ASSISTANT_PROMPTS_DIR`; else the installed copy of `prompts/`
-    (package `assistant.prompt_files`, see pyproject.toml); else `prompts/` at the project root
-    (a source checkout or an editable install)."""
+    """The prompt folder: `$ASSISTANT_PROMPTS_DIR`; else `assistant/prompt_files`, a link to
+    the top-level `prompts/` in a checkout and a copy of it in an installed wheel; else
+    `prompts/` at the project root (a checkout where the link is not a link, e.g. on Windows
+    without symlink support)."""
     env = os.environ.get("ASSISTANT_PROMPTS_DIR")
     if env:
         return Path(env)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import replace as replace_cfg
 
 import numpy as np
@@ -99,6 +100,28 @@ def test_save_load_gives_identical_outputs(tmp_path):
     a, b = det.detect_array(img), det2.detect_array(img)
     np.testing.assert_array_equal(a.anomaly_map, b.anomaly_map)
     np.testing.assert_array_equal(a.pseudo_healthy, b.pseudo_healthy)
+
+
+def test_fp16_save_and_load_stay_quiet(tmp_path, caplog):
+    """Saving in float16 and loading back as float32 restores the weights (to fp16 precision)
+    without diffusers' float32-modules warning; bitsandbytes' hint to fetch kernels from the
+    Hub is filtered, its other messages are not."""
+    det = tiny_detector(None, calibrated=False)
+    before = {k: v.clone() for k, v in det.model.unet.state_dict().items()}
+    with caplog.at_level(logging.WARNING):
+        det.model.save(tmp_path / "ck")  # float16 on disk
+        model = DiffusionModel.load(tmp_path / "ck")
+    assert not [r for r in caplog.records if "float32" in r.getMessage()]
+    assert next(det.model.unet.parameters()).dtype == torch.float32  # the live model unchanged
+    for k, v in model.unet.state_dict().items():
+        assert v.dtype == torch.float32
+        torch.testing.assert_close(v, before[k].half().float())
+    bnb = logging.getLogger("bitsandbytes.backends.cpu.ops")
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger=bnb.name):
+        bnb.warning("Failed to load CPU gemm_4bit_forward from kernels-community: %s", "x")
+        bnb.warning("something else")
+    assert [r.getMessage() for r in caplog.records] == ["something else"]
 
 
 @pytest.mark.parametrize("method", ["thor", "autoddpm", "anoddpm"])

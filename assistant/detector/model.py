@@ -137,12 +137,14 @@ class DiffusionModel:
         orig = next(unet.parameters()).dtype
         # safetensors needs contiguous tensors (a Detector may have made them channels-last)
         channels_last = any(p.dim() == 4 and not p.is_contiguous() for p in unet.parameters())
-        unet.to(dtype=dtype, memory_format=torch.contiguous_format)
+        # torch's Module.to: diffusers' override warns about float32 modules on every cast,
+        # even when the model has none (UNet2DModel)
+        torch.nn.Module.to(unet, dtype=dtype, memory_format=torch.contiguous_format)
         try:
             unet.save_pretrained(path / "unet", safe_serialization=True)
         finally:
             fmt = torch.channels_last if channels_last else torch.contiguous_format
-            unet.to(dtype=orig, memory_format=fmt)
+            torch.nn.Module.to(unet, dtype=orig, memory_format=fmt)
         self.scheduler.save_pretrained(path / "scheduler")
         (path / "detector.json").write_text(self.config.to_json())
         return path
@@ -158,7 +160,7 @@ class DiffusionModel:
                 f"{path} is not a detector checkpoint folder (expected unet/, scheduler/ and "
                 "detector.json, as written by `assistant train`)"
             )
-        unet = UNet2DModel.from_pretrained(path / "unet").to(device=device, dtype=torch.float32)
+        unet = UNet2DModel.from_pretrained(path / "unet", torch_dtype=torch.float32).to(device)
         unet.eval()
         scheduler = DDPMScheduler.from_pretrained(path / "scheduler")
         config = DetectorConfig.from_json((path / "detector.json").read_text())

@@ -104,7 +104,8 @@ def train(cfg: TrainConfig) -> Path:
         step, elapsed = state["step"], state["elapsed"]
         log.info("resuming from step %d", step)
     elif cfg.init_from:
-        unet = UNet2DModel.from_pretrained(Path(cfg.init_from) / "unet").to(dev, torch.float32)
+        unet = UNet2DModel.from_pretrained(Path(cfg.init_from) / "unet", torch_dtype=torch.float32)
+        unet = unet.to(dev)
         ema_unet = copy.deepcopy(unet)
         log.info("initialised from %s", cfg.init_from)
     else:
