@@ -4,6 +4,7 @@ reads at run time (prompt files, shipped weights, examples)."""
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -22,9 +23,16 @@ def test_prompt_files_link_to_the_top_level_prompts():
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("wheel")
+    # a copy of the sources: setuptools writes build/ and *.egg-info beside them, and a stale
+    # build/ could leak deleted files into later wheels
+    src = out / "src"
+    skip = shutil.ignore_patterns(
+        ".git", ".venv", "runs", "build", "data_local", ".whl", "*.egg-info", "__pycache__", "tests"
+    )
+    shutil.copytree(ROOT, src, ignore=skip, symlinks=True)
     cmd = [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation"]
     proc = subprocess.run(
-        [*cmd, "-w", str(out), str(ROOT)], capture_output=True, text=True, timeout=600
+        [*cmd, "-w", str(out), str(src)], capture_output=True, text=True, timeout=600
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
     (whl,) = out.glob("*.whl")
