@@ -94,6 +94,7 @@ def test_weak_region_answers_location_with_caveat_and_presence_no(responder):
     assert "(weak evidence)" in ask("How big is the lesion?")
     presence = ask("Is there an abnormality?")
     assert presence.startswith("No, not clearly") and "W1" in cited(presence)
+    assert "1 weaker region exceeded the pixel threshold without reaching the image" in presence
     assert ask("Is this a normal brain?").startswith("Yes, probably")
     assert ask("How many lesions are there?").startswith("0.")  # weak regions are not findings
 

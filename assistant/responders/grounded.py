@@ -338,8 +338,9 @@ class GroundedResponder:
             n = len(below)
             return (
                 f"{lead}: the image score is below the detector's calibrated threshold, so the "
-                f"scan as a whole looks like the healthy training scans. {_count_word(n, 'small region').capitalize()} "
-                "exceeded the pixel threshold and may be noise or normal variation: "
+                "scan as a whole looks like the healthy training scans. "
+                f"{_count_word(n, 'weaker region').capitalize()} exceeded the pixel threshold "
+                "without reaching the image threshold and may be noise or normal variation: "
                 + "; ".join(c.describe(f) for f in below[:3])
                 + "."
                 + c.uncertainty()
