@@ -97,6 +97,15 @@ def _delta(x, ref) -> str:
 # ----------------------------------------------------------------------------- report
 
 
+def _detector_line(cfg: QARunConfig) -> str:
+    if cfg.no_detector:
+        return "Detector: off (`--no-detector`)."
+    where = f"checkpoint `{cfg.detector}`" if cfg.detector else "the shipped checkpoint"
+    method = f"method `{cfg.method}`" if cfg.method else "its default method"
+    preset = f"preset `{cfg.preset}`" if cfg.preset else "its default preset"
+    return f"Detector: {where}, {method}, {preset}."
+
+
 def render_report(m: dict, cfg: QARunConfig) -> str:
     ci = m.get("ci", {})
     lines = [
@@ -106,6 +115,7 @@ def render_report(m: dict, cfg: QARunConfig) -> str:
         + (f" (model `{cfg.model}`)" if cfg.model else "")
         + f", variant **{cfg.variant}**, {m['n']} questions ({m['n_closed']} closed, "
         f"{m['n_open']} open), {m['n_errors']} errors, {m['n_missing']} not answered yet.",
+        _detector_line(cfg),
         "Intervals are 95% percentile bootstrap intervals over questions "
         f"({cfg.n_boot} resamples, seed {cfg.seed}).",
         "",

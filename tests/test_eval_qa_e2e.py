@@ -116,6 +116,8 @@ def test_method_and_preset_choose_the_detector(bench, tmp_path, capsys):
     run = json.loads((out / "run.json").read_text())
     assert run["identity"]["method"] == "thor" and run["identity"]["preset"] == "faster"
     assert len(_lines(out / "predictions.jsonl")) == 2
+    report = (out / "report.md").read_text()
+    assert f"Detector: checkpoint `{bench[2]}`, method `thor`, preset `faster`." in report
     # the same folder with another preset is refused (no mixed runs)
     other = _argv(bench, out, "--method", "thor", "--preset", "fast", "--limit", "2")
     assert qa.main(other) == 2 and "another configuration" in capsys.readouterr().err

@@ -106,6 +106,7 @@ def test_outputs_and_metrics(tmp_path):
     assert preds[0]["prediction"].startswith("Yes") and preds[0]["evidence"] == ["F1"]
     report = (out / "report.md").read_text()
     assert "closed_accuracy | 1.000" in report and "| PRES | 3 |" in report
+    assert "Detector: the shipped checkpoint, its default method, its default preset." in report
 
 
 def test_resume_skips_finished_ids_and_drops_a_torn_line(tmp_path):
