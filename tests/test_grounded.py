@@ -122,6 +122,15 @@ def test_size_without_spacing_in_pixels(responder):
     assert size.startswith("64 pixels") and "no pixel spacing" in size
     assert "mm²" not in size
     assert responder.answer("Is it bigger than 1 cm?", ev, []).startswith("I can't tell")
+    # size classes in this image's pixels: THOR's 71 / 570 pixels at 128x128, scaled to 64x80
+    scale = 64 * 80 / 128**2
+    cls = responder.answer("Is the lesion small, medium or large?", ev, [])
+    assert cls.startswith("Medium. F1 is medium") and "mm²" not in cls
+    assert f"small up to {71 * scale:.0f} pixels, large above {570 * scale:.0f} pixels" in cls
+    with_mm = build_evidence(synthetic_result([LEFT_BRIGHT]), scan_summary())
+    assert "small up to 200 mm², large above 1600 mm²" in responder.answer(
+        "Is the lesion large?", with_mm, []
+    )
 
 
 def test_uncertainty_near_threshold(responder):

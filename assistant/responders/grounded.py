@@ -458,10 +458,7 @@ class GroundedResponder:
                 lead = " and ".join(found).capitalize()
             else:  # "Is the lesion large?"
                 lead = "Yes" if asked & set(bins.values()) else "No"
-            return (
-                f"{lead}. {named} (size classes: small up to 200 mm², large above 1600 mm², as "
-                f"for brain lesions in THOR's protocol): {details}." + caveat
-            )
+            return f"{lead}. {named} ({self._size_classes(c, c.targets)}): {details}." + caveat
         if len(c.targets) == 1:
             f = c.targets[0].data
             lead = (
@@ -471,6 +468,29 @@ class GroundedResponder:
             )
             return f"{lead} {details}." + caveat
         return f"{details}." + caveat
+
+    @staticmethod
+    def _size_classes(c: _Case, targets: list[EvidenceItem]) -> str:
+        """What the size classes mean for these findings: mm² edges when their area in mm² is
+        known, else THOR's edges scaled from 128x128 to this image's pixels."""
+        from retrieval.profile import SIZE_EDGES_MM2
+
+        lo, hi = SIZE_EDGES_MM2
+        shape = (c.evidence.scan_summary or {}).get("shape") or None
+        if all(t.data.get("area_mm2") is not None for t in targets) or not shape:
+            return (
+                f"size classes: small up to {lo:.0f} mm², large above {hi:.0f} mm², as for brain "
+                "lesions in THOR's protocol"
+            )
+        from assistant.synth import BIN_EDGES_128, size_scale
+
+        h, w = shape[-2:]
+        s = size_scale((h, w))
+        return (
+            f"size classes without a pixel spacing: small up to {BIN_EDGES_128[0] * s:.0f} "
+            f"pixels, large above {BIN_EDGES_128[1] * s:.0f} pixels on this {h}x{w} image "
+            "(THOR's brain-lesion classes scaled from 128x128)"
+        )
 
     @staticmethod
     def _size_bin(c: _Case, f: dict) -> str:
