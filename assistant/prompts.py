@@ -39,6 +39,7 @@ from typing import Any, Literal, NamedTuple
 
 from langchain_core.prompts import PromptTemplate
 
+from assistant.report import LEANS, lean_of
 from assistant.responders.base import Evidence, EvidenceItem, Message
 
 logger = logging.getLogger(__name__)
@@ -242,16 +243,10 @@ def _detector_line(summary: dict, n_findings: int) -> str:
     return "Detector: " + ", ".join(parts) + "."
 
 
-# position fields of a finding, and the field that says which way a midline/central one leans
-_WHERE = (("side", "side_lean"), ("anterior_posterior", "ap_lean"), ("central_peripheral", None))
-
-
-def _where(d: dict, key: str, lean: str | None) -> str:
+def _where(d: dict, key: str) -> str:
     """e.g. "left", or "midline (slightly left)" for a finding on the midline."""
-    text = _value(d[key])
-    if lean and d[key] in ("midline", "central") and d.get(lean):
-        text += f" (slightly {_value(d[lean])})"
-    return text
+    lean = lean_of(d, key) if key in LEANS else None
+    return _value(d[key]) + (f" (slightly {_value(lean)})" if lean else "")
 
 
 def _finding_line(item: EvidenceItem) -> str:
@@ -262,7 +257,9 @@ def _finding_line(item: EvidenceItem) -> str:
             if d.get("area_mm2") is not None
             else f"{int(d.get('area_px', 0))} px"
         )
-        where = ", ".join(_where(d, k, lean) for k, lean in _WHERE if d.get(k))
+        where = ", ".join(
+            _where(d, k) for k in ("side", "anterior_posterior", "central_peripheral") if d.get(k)
+        )
         text = (
             f"{_value(d['intensity'])} region, {where}, area {size}, "
             f"detector confidence {float(d['confidence']):.2f}"

@@ -45,6 +45,18 @@ AP_WORDS = {"anterior": "anterior", "posterior": "posterior", "central": "midway
 DEPTH_WORDS = {"central": "deep (central)", "peripheral": "peripheral"}
 
 
+# position field of a finding -> (its middle value, the field that says which way a finding in
+# that middle band leans)
+LEANS = {"side": ("midline", "side_lean"), "anterior_posterior": ("central", "ap_lean")}
+
+
+def lean_of(f: dict, key: str) -> str | None:
+    """For a finding dict whose `key` ("side" or "anterior_posterior") is in the middle band
+    (midline / central): which way its centroid leans; otherwise None."""
+    middle, lean_key = LEANS[key]
+    return f.get(lean_key) if f.get(key) == middle else None
+
+
 def position_words(f: dict) -> tuple[str, str]:
     """("anterior" | "posterior" | "midway front-to-back", "deep (central)" | "peripheral")
     for a finding dict; top of the image is anterior."""

@@ -31,11 +31,10 @@ from pathlib import Path
 
 import numpy as np
 
-from eval import portable_path
+from eval import ROOT, portable_path
 
 logger = logging.getLogger(__name__)
 
-ROOT = Path(__file__).resolve().parents[1]
 QUESTIONS = ("Is there an abnormality?", "Which side is it on?", "How big is it?")
 
 

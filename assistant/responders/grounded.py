@@ -20,7 +20,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 
-from assistant.report import position_words
+from assistant.report import lean_of, position_words
 from assistant.responders.base import Evidence, EvidenceItem, Message
 from assistant.responders.intents import Resolved, resolve
 
@@ -103,19 +103,16 @@ _AP_LONG = {
 
 
 def _ap_phrase(f: dict) -> str:
-    ap = f["anterior_posterior"]
-    if ap == "central" and f.get("ap_lean"):
-        return f"{_AP_LONG[ap]} (slightly {f['ap_lean']} of the middle)"
-    return _AP_LONG[ap]
+    lean = lean_of(f, "anterior_posterior")
+    long = _AP_LONG[f["anterior_posterior"]]
+    return f"{long} (slightly {lean} of the middle)" if lean else long
 
 
-def _leaning(f: dict, key: str, middle: str, lean_key: str) -> str:
+def _leaning(f: dict, key: str) -> str:
     """The answer word to "left or right?" / "anterior or posterior?": the finding's value, or
     for a midline / central finding, e.g. "midline, slightly left" (which way it leans)."""
-    value = f[key]
-    if value == middle and f.get(lean_key):
-        return f"{value}, slightly {f[lean_key]}"
-    return value
+    lean = lean_of(f, key)
+    return f"{f[key]}, slightly {lean}" if lean else f[key]
 
 
 def _upper_first(text: str) -> str:
@@ -163,7 +160,7 @@ class _Case:
     # --- sentences reused by several intents --------------------------------------------
     def side_phrase(self, f: dict) -> str:
         if f["side"] == "midline":
-            lean = f.get("side_lean")
+            lean = lean_of(f, "side")
             if not lean:
                 return "at the midline"
             frame = "the patient's" if f.get("side_frame") == "patient" else "the image's"
@@ -398,12 +395,10 @@ class GroundedResponder:
         if c.closed and len(ap_asked) == 1 and not sides_asked:
             return self._yes_no(c, "anterior_posterior", ap_asked.pop(), invert) + details + "."
         if ap_asked and not sides_asked and "side" not in words:
-            values = {
-                _leaning(t.data, "anterior_posterior", "central", "ap_lean") for t in c.targets
-            }
+            values = {_leaning(t.data, "anterior_posterior") for t in c.targets}
             lead = values.pop().capitalize() if len(values) == 1 else "Both"
             return f"{lead}. {details}." + note
-        values = {_leaning(t.data, "side", "midline", "side_lean") for t in c.targets}
+        values = {_leaning(t.data, "side") for t in c.targets}
         lead = values.pop().capitalize() if len(values) == 1 else "Both sides"
         return f"{lead}. {details}." + note
 
