@@ -20,7 +20,9 @@ synthesiser's labels. Questions whose answer hinges on a few pixels are not aske
 lesion centroid lies within `side_margin` x W of the midline, anterior/posterior within
 `ap_margin` x H of the brain's centroid row; intensity is not asked for ``mixed`` (ring)
 lesions. Size bins are those of the synthesiser (THOR's at 128x128: small <= 71 px, medium up
-to 570 px, large above; areas scaled by H x W / 128²).
+to 570 px, large above; areas scaled by H x W / 128²). Every record also carries the image's
+`lesion_size` ("none" for a healthy image), which `eval.qa` uses to report each subtype by
+lesion size (`by_lesion_size` in metrics.json, a table in report.md).
 
 Usage:
     python -m eval.anomaly_qa --data DIR [--healthy ../shared/data/ixi-t1-midaxial/val] \
@@ -104,6 +106,7 @@ def _record(
     answer: str,
     qtype: str,
     subtype: str,
+    lesion_size: str,
     phrase_type: str = "freeform",
 ) -> dict:
     return {
@@ -115,6 +118,7 @@ def _record(
         "answer_type": "CLOSED",
         "question_type": qtype,
         "question_subtype": subtype,
+        "lesion_size": lesion_size,  # the image's lesion size bin, "none" for a healthy image
         "phrase_type": phrase_type,
         "evaluation": "given",
     }
@@ -137,8 +141,11 @@ def build_anomaly_qa(data_dir: str | Path, config: AnomalyQAConfig | None = None
         stem = Path(name).stem
         abnormal = bool(lab["abnormal"])
         yes, no = ("yes", "no") if abnormal else ("no", "yes")
+        size = str(lab.get("size_bin") or "none") if abnormal else "none"
         records.append(
-            _record(f"{stem}-presence", image, str(rng.choice(PRESENCE)), yes, "PRES", "presence")
+            _record(
+                f"{stem}-presence", image, str(rng.choice(PRESENCE)), yes, "PRES", "presence", size
+            )
         )
         records.append(
             _record(
@@ -148,6 +155,7 @@ def build_anomaly_qa(data_dir: str | Path, config: AnomalyQAConfig | None = None
                 no,
                 "PRES",
                 "presence_negated",
+                size,
                 phrase_type="para",
             )
         )
@@ -156,7 +164,7 @@ def build_anomaly_qa(data_dir: str | Path, config: AnomalyQAConfig | None = None
         row, col = (float(c) for c in lab["centroid"])
         brain_row, (h, w) = _brain_row(data_dir / image)
         if abs(col - w / 2) >= cfg.side_margin * w:
-            records.append(_record(f"{stem}-side", image, SIDE, lab["side"], "POS", "side"))
+            records.append(_record(f"{stem}-side", image, SIDE, lab["side"], "POS", "side", size))
             asked = str(rng.choice(("left", "right")))
             records.append(
                 _record(
@@ -166,22 +174,37 @@ def build_anomaly_qa(data_dir: str | Path, config: AnomalyQAConfig | None = None
                     "yes" if asked == lab["side"] else "no",
                     "POS",
                     "side_yesno",
+                    size,
                 )
             )
         if abs(row - brain_row) >= cfg.ap_margin * h:
             records.append(
                 _record(
-                    f"{stem}-anterior_posterior", image, AP, lab["ap"], "POS", "anterior_posterior"
+                    f"{stem}-anterior_posterior",
+                    image,
+                    AP,
+                    lab["ap"],
+                    "POS",
+                    "anterior_posterior",
+                    size,
                 )
             )
         if lab.get("intensity") in ("hyperintense", "hypointense"):
             records.append(
                 _record(
-                    f"{stem}-intensity", image, INTENSITY, lab["intensity"], "ATTRIB", "intensity"
+                    f"{stem}-intensity",
+                    image,
+                    INTENSITY,
+                    lab["intensity"],
+                    "ATTRIB",
+                    "intensity",
+                    size,
                 )
             )
         if lab.get("size_bin") in ("small", "medium", "large"):
-            records.append(_record(f"{stem}-size", image, SIZE, lab["size_bin"], "SIZE", "size"))
+            records.append(
+                _record(f"{stem}-size", image, SIZE, lab["size_bin"], "SIZE", "size", size)
+            )
     return records
 
 

@@ -446,6 +446,7 @@ def score_run(items: Sequence[QAItem], done: dict[str, dict], cfg: QARunConfig) 
     """metrics.json content for the benchmark `items` given the prediction records `done`."""
     scores: list[ItemScore] = []
     subtypes: dict[str, list[ItemScore]] = {}
+    by_size: dict[tuple[str, str], list[ItemScore]] = {}  # (lesion size, subtype) -> scores
     missing, errors = 0, 0
     for item in items:
         rec = done.get(item.id)
@@ -464,6 +465,9 @@ def score_run(items: Sequence[QAItem], done: dict[str, dict], cfg: QARunConfig) 
         scores.append(s)
         if item.meta.get("question_subtype"):
             subtypes.setdefault(item.meta["question_subtype"], []).append(s)
+            if item.meta.get("lesion_size"):
+                key = (item.meta["lesion_size"], item.meta["question_subtype"])
+                by_size.setdefault(key, []).append(s)
     m: QAMetrics = aggregate(scores, n_boot=cfg.n_boot, seed=cfg.seed)
     d = m.to_dict()
     if subtypes:
@@ -471,6 +475,15 @@ def score_run(items: Sequence[QAItem], done: dict[str, dict], cfg: QARunConfig) 
             k: asdict(group_metrics(v, n_boot=cfg.n_boot, seed=cfg.seed))
             for k, v in sorted(subtypes.items())
         }
+    if by_size:  # anomaly QA: each subtype by the image's lesion size bin ("none": healthy)
+        d["by_lesion_size"] = {}
+        for (size, sub), v in sorted(by_size.items()):
+            correct = sum(x.correct for x in v)
+            d["by_lesion_size"].setdefault(size, {})[sub] = {
+                "correct": correct,
+                "n": len(v),
+                "accuracy": correct / len(v),
+            }
     d.update(
         n_errors=errors,
         n_missing=missing,

@@ -151,6 +151,7 @@ def load_vqa_rad(path: Path) -> list[QAItem]:
             "question_relation",
             "evaluation",
             "question_subtype",  # written by eval.anomaly_qa
+            "lesion_size",  # written by eval.anomaly_qa
         )
         items.append(
             QAItem(

@@ -144,6 +144,18 @@ def render_report(m: dict, cfg: QARunConfig) -> str:
         lines.append("|---|---|---|")
         for t, g in m["by_subtype"].items():
             lines.append(f"| {t} | {g['n']} | {_fmt(g['accuracy'], g.get('ci'))} |")
+    if m.get("by_lesion_size"):
+        sizes = [k for k in ("none", "small", "medium", "large") if k in m["by_lesion_size"]]
+        subs = sorted({t for v in m["by_lesion_size"].values() for t in v})
+        lines += ["", "## By lesion size (correct / n; none = healthy image)", ""]
+        lines.append("| subtype | " + " | ".join(sizes) + " |")
+        lines.append("|---" * (len(sizes) + 1) + "|")
+        for t in subs:
+            cells = []
+            for k in sizes:
+                g = m["by_lesion_size"][k].get(t)
+                cells.append(f"{g['correct']}/{g['n']}" if g else "–")
+            lines.append(f"| {t} | " + " | ".join(cells) + " |")
     if m.get("comparison"):
         lines += ["", "## Comparison with ablations (sibling runs; delta to full)", ""]
         lines.append(comparison_table(m["comparison"]))

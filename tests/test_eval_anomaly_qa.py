@@ -26,6 +26,8 @@ def test_answers_follow_the_labels_and_masks(tmp_path):
     for lab in labels:
         stem = lab["name"][:-4]
         pres, neg = by_id[f"{stem}-presence"], by_id[f"{stem}-presence_negated"]
+        size = lab["size_bin"] if lab["abnormal"] else "none"
+        assert all(r["lesion_size"] == size for k, r in by_id.items() if k.startswith(stem + "-"))
         assert pres["answer"] == ("yes" if lab["abnormal"] else "no")
         assert neg["answer"] == ("no" if lab["abnormal"] else "yes")  # "Is this normal?"
         if not lab["abnormal"]:
@@ -48,6 +50,7 @@ def test_answers_follow_the_labels_and_masks(tmp_path):
     assert len(items) == len(records) and all(i.answer_type == "CLOSED" for i in items)
     assert {i.question_type[0] for i in items} <= {"PRES", "POS", "ATTRIB", "SIZE"}
     assert items[0].meta["question_subtype"] == "presence"
+    assert items[0].meta["lesion_size"] == by_id[items[0].id]["lesion_size"]
     assert resolve_image(data, items[0].image).is_file()
     assert build_anomaly_qa(data) == records  # deterministic
 

@@ -67,6 +67,14 @@ def test_grounded_end_to_end_resume_and_no_image(bench, tmp_path):
             assert p["subtype"] != "presence" or yes_no(p["prediction"]) is None
     report = (out / "report.md").read_text()
     assert "## By question type" in report and "| PRES | 10 |" in report
+    # each subtype by lesion size: the counts add up to the subtype's, healthy images under "none"
+    by_size = metrics["by_lesion_size"]
+    for sub, g in metrics["by_subtype"].items():
+        assert sum(v[sub]["n"] for v in by_size.values() if sub in v) == g["n"]
+    healthy = [r for r in records if r["lesion_size"] == "none"]
+    assert by_size["none"]["presence"]["n"] == len(healthy) // 2 == 2
+    assert set(by_size["none"]) == {"presence", "presence_negated"}
+    assert "## By lesion size" in report
 
     # a rerun answers nothing new
     before = (out / "predictions.jsonl").read_text()
