@@ -11,7 +11,7 @@ from conftest import PLANTED, write_series
 
 from assistant.cli import main
 from assistant.scan import load_scan
-from assistant.scan_dicom_tags import ALLOWED_TAGS, NEVER_VRS
+from assistant.scan.dicom.tags import ALLOWED_TAGS, NEVER_VRS
 
 # fragments that would give an identifier away even when reformatted
 FRAGMENTS = [

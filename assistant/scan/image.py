@@ -13,19 +13,14 @@ import warnings
 
 import numpy as np
 
-from assistant.scan import ACCEPTED, LoadLimits, Scan, ScanError
+from assistant.scan.pixels import rgb_to_gray
+from assistant.scan.types import ACCEPTED, LoadLimits, Scan, ScanError
 
 logger = logging.getLogger(__name__)
 
 _GRAY_MODES = {"L", "I", "F", "I;16", "I;16L", "I;16B", "I;16N"}
 _COLOR_MODES = {"RGB", "RGBA", "RGBX", "RGBa", "CMYK", "YCbCr", "LAB", "HSV"}
 _BITS = {"1": 1, "L": 8, "P": 8, "I;16": 16, "I;16L": 16, "I;16B": 16, "I;16N": 16, "I": 32}
-_LUMA = np.array([0.299, 0.587, 0.114], dtype=np.float32)  # ITU-R BT.601
-
-
-def rgb_to_gray(rgb: np.ndarray) -> np.ndarray:
-    """(..., 3) RGB -> (...) float32 gray with BT.601 luma weights (same value range)."""
-    return np.tensordot(rgb[..., :3].astype(np.float32), _LUMA, axes=([-1], [0]))
 
 
 def load_image_bytes(data: bytes, kind: str, limits: LoadLimits) -> Scan:

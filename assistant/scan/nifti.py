@@ -1,8 +1,7 @@
 """NIfTI-1/2 images (.nii, .nii.gz) read with nibabel and reoriented to RAS+.
 
-Pixels are stored as (Z, Y, X) with Z inferior -> superior, row 0 anterior and column 0 the
-patient's left (neurological display, the convention of the IXI slices `template[:, :, k].T[::-1]`):
-    pixels[z, y, x] = canonical[x, Ny - 1 - y, z]   (canonical = nibabel.as_closest_canonical)
+Pixels are laid out (Z, Y, X) as described in `assistant.scan.pixels` (Z inferior -> superior,
+row 0 anterior, column 0 the patient's left). gzip-compressed files are unpacked by the caller.
 """
 
 from __future__ import annotations
@@ -12,26 +11,12 @@ import logging
 
 import numpy as np
 
-from assistant.scan import ACCEPTED, LoadLimits, Scan, ScanError
+from assistant.scan.pixels import canonical_zyx
+from assistant.scan.types import ACCEPTED, LoadLimits, Scan, ScanError
 
 logger = logging.getLogger(__name__)
 
 _UNIT_TO_MM = {"mm": 1.0, "meter": 1000.0, "micron": 0.001}
-
-
-def canonical_zyx(img) -> tuple[np.ndarray, tuple[float, float, float]]:
-    """A 3D nibabel image -> ((Z, Y, X) float32 pixels, (z, y, x) spacing in affine units).
-
-    The image is reoriented with `nibabel.as_closest_canonical` (RAS+) and laid out as
-    described in the module docstring. Spacing is the reoriented voxel size.
-    """
-    import nibabel as nib
-
-    canon = nib.as_closest_canonical(img)
-    data = np.asarray(canon.get_fdata(dtype=np.float32))  # (X, Y, Z), RAS+
-    zyx = data.transpose(2, 1, 0)[:, ::-1, :]  # rows: anterior first
-    zooms = np.sqrt((canon.affine[:3, :3] ** 2).sum(axis=0))  # (x, y, z) voxel size
-    return np.ascontiguousarray(zyx), (float(zooms[2]), float(zooms[1]), float(zooms[0]))
 
 
 def _header_class(data: bytes):

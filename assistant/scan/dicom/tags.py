@@ -56,6 +56,11 @@ def sop_kind(ds) -> str:
     return str(ds.get("Modality", "") or "unknown kind").strip()[:16]
 
 
+def modality_code(ds) -> str:
+    """The Modality code of `ds` ("CT", "MR", ...; "OT" when missing), at most 16 characters."""
+    return str(ds.get("Modality", "") or "OT").strip()[:16]
+
+
 def allowed_metadata(ds) -> dict[str, str | int | float]:
     """The allow-listed technical tags of `ds` as plain str/int/float values."""
     from pydicom.multival import MultiValue

@@ -1,8 +1,7 @@
-"""DICOM files read with pydicom: pixel decoding, modality LUT, window, geometry, allow-list.
+"""One DICOM dataset read with pydicom and decoded: pixels, modality LUT, window, geometry.
 
-Only `ALLOWED_TAGS` (technical acquisition tags) are copied out of a dataset; nothing in this
-module logs or formats a dataset, a file name or any other header value. Folders and .zip
-series are assembled in `assistant.scan_dicom_series`.
+Nothing in this module logs or formats a dataset, a file name or any other header value:
+pydicom's own warnings and log messages (which may quote element values) are withheld.
 """
 
 from __future__ import annotations
@@ -16,10 +15,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from assistant.scan import ACCEPTED, LoadLimits, Scan, ScanError
-from assistant.scan_dicom_tags import allowed_metadata, attr, fg_item, first, pair, sop_kind, vector
+from assistant.scan.dicom.tags import attr, fg_item, first, pair, sop_kind, vector
+from assistant.scan.pixels import rgb_to_gray
+from assistant.scan.types import ACCEPTED, LoadLimits, ScanError
 
-logger = logging.getLogger(__name__)
 # pydicom's warnings and log messages quote element values (which may be identifiers), so its
 # logger (and, through level inheritance, its child loggers) is silenced below CRITICAL.
 logging.getLogger("pydicom").setLevel(logging.CRITICAL)
@@ -52,18 +51,6 @@ class Decoded:
     orientation: np.ndarray | None  # (6,) Image Orientation (Patient), LPS
     positions: np.ndarray | None  # (F, 3) Image Position (Patient) per frame, LPS mm
     notes: list[str] = field(default_factory=list)
-
-
-def plausible_dicom_without_preamble(data: bytes, hinted: bool) -> bool:
-    """True when `data` starts like a DICOM data set without the 128-byte preamble.
-
-    The first element must belong to the file meta (0002) or general study/series (0008) group, or, when
-    the file name ends in .dcm (`hinted`), to another group every image carries.
-    """
-    if len(data) < 12:
-        return False
-    groups = {0x0002, 0x0008} | ({0x0010, 0x0018, 0x0020, 0x0028} if hinted else set())
-    return int.from_bytes(data[:2], "little") in groups or int.from_bytes(data[:2], "big") in groups
 
 
 def read_dataset(data: bytes):
@@ -120,8 +107,6 @@ def check_decodable(ds) -> None:
 def decode(ds, limits: LoadLimits) -> Decoded:
     """Decode the pixels of one dataset into (F, H, W) float32 after the modality LUT."""
     from pydicom.pixels import apply_color_lut
-
-    from assistant.scan_image import rgb_to_gray
 
     if not has_pixels(ds):
         raise ScanError(
@@ -223,42 +208,3 @@ def _positions(ds, n_frames: int) -> np.ndarray | None:
         return None
     normal = np.cross(iop[:3], iop[3:])
     return origin + np.outer([float(o) for o in offsets], normal)
-
-
-def patient_left_from_rows(orientation: np.ndarray | None) -> str | None:
-    """Image side showing the patient's left, from the row direction cosine (LPS: +x = left)."""
-    if orientation is None:
-        return None
-    rx = orientation[0] / (np.linalg.norm(orientation[:3]) or 1.0)
-    if rx > 0.7:
-        return "image_right"  # columns run towards the patient's left
-    if rx < -0.7:
-        return "image_left"
-    return None
-
-
-def invert_monochrome1(pixels: np.ndarray, window):
-    """MONOCHROME1 (low = white) -> MONOCHROME2, mirroring the window centre too."""
-    lo, hi = float(pixels.min()), float(pixels.max())
-    if window is not None:
-        window = (lo + hi - window[0], window[1])
-    return (lo + hi) - pixels, window
-
-
-def load_dicom_bytes(data: bytes, limits: LoadLimits) -> Scan:
-    """One DICOM file (single- or multi-frame) held in `data`."""
-    from assistant.scan_dicom_series import scan_from_decoded
-
-    with quiet():
-        ds = read_dataset(data)
-        try:
-            decoded = decode(ds, limits)
-            metadata = allowed_metadata(ds)
-            modality = str(ds.get("Modality", "") or "OT").strip()[:16]
-        except ScanError:
-            raise
-        except Exception as exc:  # malformed element values surface lazily in pydicom
-            raise ScanError(
-                f"the DICOM file has malformed elements ({type(exc).__name__}); {ACCEPTED}"
-            ) from None
-    return scan_from_decoded([decoded], modality, metadata)
