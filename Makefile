@@ -26,9 +26,11 @@ demo: install
 
 test: install
 	./.ci/install-browser
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -q
 
 lint: install
+	$(BIN)/lint-imports
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 

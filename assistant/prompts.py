@@ -39,8 +39,8 @@ from typing import Any, Literal, NamedTuple
 
 from langchain_core.prompts import PromptTemplate
 
-from assistant.report import LEANS, lean_of
-from assistant.responders.base import Evidence, EvidenceItem, Message
+from assistant.evidence import Evidence, EvidenceItem, Message
+from assistant.findings import LEANS, lean_of
 
 logger = logging.getLogger(__name__)
 

@@ -26,7 +26,8 @@ from datetime import datetime, timezone
 from typing import Literal
 
 from assistant import DISCLAIMER
-from assistant.responders.base import Evidence, EvidenceItem
+from assistant.evidence import Evidence, EvidenceItem
+from assistant.findings import position_words
 
 logger = logging.getLogger(__name__)
 
@@ -39,30 +40,6 @@ MODALITY_NAMES = {
     "US": "ultrasound",
     "PT": "PET",
 }
-
-
-AP_WORDS = {"anterior": "anterior", "posterior": "posterior", "central": "midway front-to-back"}
-DEPTH_WORDS = {"central": "deep (central)", "peripheral": "peripheral"}
-
-
-# position field of a finding -> (its middle value, the field that says which way a finding in
-# that middle band leans)
-LEANS = {"side": ("midline", "side_lean"), "anterior_posterior": ("central", "ap_lean")}
-
-
-def lean_of(f: dict, key: str) -> str | None:
-    """For a finding dict whose `key` ("side" or "anterior_posterior") is in the middle band
-    (midline / central): which way its centroid leans; otherwise None."""
-    middle, lean_key = LEANS[key]
-    return f.get(lean_key) if f.get(key) == middle else None
-
-
-def position_words(f: dict) -> tuple[str, str]:
-    """("anterior" | "posterior" | "midway front-to-back", "deep (central)" | "peripheral")
-    for a finding dict; top of the image is anterior."""
-    ap = AP_WORDS.get(f.get("anterior_posterior", ""), str(f.get("anterior_posterior")))
-    depth = DEPTH_WORDS.get(f.get("central_peripheral", ""), str(f.get("central_peripheral")))
-    return ap, depth
 
 
 @dataclass
@@ -289,88 +266,23 @@ def draft_report(evidence: Evidence, scan_hash: str | None = None) -> DraftRepor
 def to_fhir(report: DraftReport, finding_items: list[EvidenceItem]):
     """Build and validate a FHIR R4B `DiagnosticReport` (findings as contained Observations)."""
     from fhir.resources.R4B.diagnosticreport import DiagnosticReport
-    from fhir.resources.R4B.observation import Observation
 
     by_id = {s.evidence[0]: s for s in report.findings if len(s.evidence) == 1}
-    observations = []
-    for item in finding_items:
-        f = item.data
-        components = [
-            {
-                "code": {"text": "laterality"},
-                "valueString": f"{f['side']} ({f['side_frame']} side)",
-            },
-            {
-                "code": {"text": "position"},
-                "valueString": f"{f['anterior_posterior']}, {f['central_peripheral']}",
-            },
-            {"code": {"text": "relative intensity"}, "valueString": f["intensity"]},
-            {
-                "code": {"text": "detector confidence"},
-                "valueQuantity": {
-                    "value": round(float(f["confidence"]), 4),
-                    "unit": "1",
-                    "system": "http://unitsofmeasure.org",
-                    "code": "1",
-                },
-            },
-        ]
-        if f.get("area_mm2") is not None:
-            components.append(
-                {
-                    "code": {"text": "area"},
-                    "valueQuantity": {
-                        "value": round(float(f["area_mm2"]), 2),
-                        "unit": "mm2",
-                        "system": "http://unitsofmeasure.org",
-                        "code": "mm2",
-                    },
-                }
-            )
-        sentence = by_id.get(item.id)
-        observations.append(
-            Observation.model_validate(
-                {
-                    "resourceType": "Observation",
-                    "id": item.id.lower(),
-                    "status": "preliminary",
-                    "code": {"text": "Region deviating from healthy anatomy (anomaly detector)"},
-                    "valueString": sentence.text if sentence else item.text,
-                    "component": components,
-                }
-            )
-        )
+    observations = [_fhir_observation(item, by_id.get(item.id)) for item in finding_items]
     markdown = report.to_markdown().encode("utf-8")
-    conclusion = " ".join(s.cited() for s in report.impression)
     resource = {
         "resourceType": "DiagnosticReport",
         "id": f"draft-{report.scan_hash[:16]}" if report.scan_hash else "draft",
         "status": "preliminary",
-        "category": [
-            {
-                "coding": [
-                    {
-                        "system": "http://terminology.hl7.org/CodeSystem/v2-0074",
-                        "code": "RAD",
-                        "display": "Radiology",
-                    }
-                ]
-            }
-        ],
+        "category": [{"coding": [_RADIOLOGY]}],
         "code": {
-            "coding": [
-                {
-                    "system": "http://loinc.org",
-                    "code": "18748-4",
-                    "display": "Diagnostic imaging study",
-                }
-            ],
+            "coding": [_IMAGING_STUDY],
             "text": "Anomaly detection draft findings (research use only)",
         },
         "issued": report.created,
         "contained": [o.model_dump(exclude_none=True) for o in observations],
         "result": [{"reference": f"#{o.id}"} for o in observations] or None,
-        "conclusion": conclusion,
+        "conclusion": " ".join(s.cited() for s in report.impression),
         "presentedForm": [
             {
                 "contentType": "text/markdown",
@@ -381,3 +293,55 @@ def to_fhir(report: DraftReport, finding_items: list[EvidenceItem]):
         ],
     }
     return DiagnosticReport.model_validate({k: v for k, v in resource.items() if v is not None})
+
+
+_RADIOLOGY = {
+    "system": "http://terminology.hl7.org/CodeSystem/v2-0074",
+    "code": "RAD",
+    "display": "Radiology",
+}
+_IMAGING_STUDY = {
+    "system": "http://loinc.org",
+    "code": "18748-4",
+    "display": "Diagnostic imaging study",
+}
+
+
+def _fhir_quantity(value: float, unit: str) -> dict:
+    return {"value": value, "unit": unit, "system": "http://unitsofmeasure.org", "code": unit}
+
+
+def _fhir_observation(item: EvidenceItem, sentence: ReportSentence | None):
+    """A validated FHIR R4B `Observation` of one finding (its report sentence as the value)."""
+    from fhir.resources.R4B.observation import Observation
+
+    f = item.data
+    components = [
+        {"code": {"text": "laterality"}, "valueString": f"{f['side']} ({f['side_frame']} side)"},
+        {
+            "code": {"text": "position"},
+            "valueString": f"{f['anterior_posterior']}, {f['central_peripheral']}",
+        },
+        {"code": {"text": "relative intensity"}, "valueString": f["intensity"]},
+        {
+            "code": {"text": "detector confidence"},
+            "valueQuantity": _fhir_quantity(round(float(f["confidence"]), 4), "1"),
+        },
+    ]
+    if f.get("area_mm2") is not None:
+        components.append(
+            {
+                "code": {"text": "area"},
+                "valueQuantity": _fhir_quantity(round(float(f["area_mm2"]), 2), "mm2"),
+            }
+        )
+    return Observation.model_validate(
+        {
+            "resourceType": "Observation",
+            "id": item.id.lower(),
+            "status": "preliminary",
+            "code": {"text": "Region deviating from healthy anatomy (anomaly detector)"},
+            "valueString": sentence.text if sentence else item.text,
+            "component": components,
+        }
+    )

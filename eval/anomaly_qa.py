@@ -124,6 +124,76 @@ def _record(
     }
 
 
+def _presence_records(stem: str, image: str, abnormal: bool, size: str, rng) -> list[dict]:
+    """The two presence questions every image gets (phrasings drawn from `rng`)."""
+    yes, no = ("yes", "no") if abnormal else ("no", "yes")
+    return [
+        _record(
+            f"{stem}-presence", image, str(rng.choice(PRESENCE)), yes, "PRES", "presence", size
+        ),
+        _record(
+            f"{stem}-presence_negated",
+            image,
+            str(rng.choice(PRESENCE_NEGATED)),
+            no,
+            "PRES",
+            "presence_negated",
+            size,
+            phrase_type="para",
+        ),
+    ]
+
+
+def _side_records(stem: str, image: str, lab: dict, size: str, rng) -> list[dict]:
+    """The side question and its yes/no form (the side asked about drawn from `rng`)."""
+    asked = str(rng.choice(("left", "right")))
+    return [
+        _record(f"{stem}-side", image, SIDE, lab["side"], "POS", "side", size),
+        _record(
+            f"{stem}-side_yesno",
+            image,
+            SIDE_YESNO.format(side=asked),
+            "yes" if asked == lab["side"] else "no",
+            "POS",
+            "side_yesno",
+            size,
+        ),
+    ]
+
+
+def _lesion_records(
+    stem: str, image: str, lab: dict, data_dir: Path, size: str, cfg: AnomalyQAConfig, rng
+) -> list[dict]:
+    """The questions about an abnormal image's lesion: side, anterior/posterior, intensity and
+    size, each only where its answer does not hinge on a few pixels."""
+    records = []
+    row, col = (float(c) for c in lab["centroid"])
+    brain_row, (h, w) = _brain_row(data_dir / image)
+    if abs(col - w / 2) >= cfg.side_margin * w:
+        records += _side_records(stem, image, lab, size, rng)
+    if abs(row - brain_row) >= cfg.ap_margin * h:
+        records.append(
+            _record(
+                f"{stem}-anterior_posterior",
+                image,
+                AP,
+                lab["ap"],
+                "POS",
+                "anterior_posterior",
+                size,
+            )
+        )
+    if lab.get("intensity") in ("hyperintense", "hypointense"):
+        records.append(
+            _record(
+                f"{stem}-intensity", image, INTENSITY, lab["intensity"], "ATTRIB", "intensity", size
+            )
+        )
+    if lab.get("size_bin") in ("small", "medium", "large"):
+        records.append(_record(f"{stem}-size", image, SIZE, lab["size_bin"], "SIZE", "size", size))
+    return records
+
+
 def build_anomaly_qa(data_dir: str | Path, config: AnomalyQAConfig | None = None) -> list[dict]:
     """VQA-RAD-format records (a list of dicts) for the synthetic set in `data_dir`.
 
@@ -140,71 +210,10 @@ def build_anomaly_qa(data_dir: str | Path, config: AnomalyQAConfig | None = None
             raise ValueError(f"labels.jsonl names {name!r} but {data_dir / image} does not exist")
         stem = Path(name).stem
         abnormal = bool(lab["abnormal"])
-        yes, no = ("yes", "no") if abnormal else ("no", "yes")
         size = str(lab.get("size_bin") or "none") if abnormal else "none"
-        records.append(
-            _record(
-                f"{stem}-presence", image, str(rng.choice(PRESENCE)), yes, "PRES", "presence", size
-            )
-        )
-        records.append(
-            _record(
-                f"{stem}-presence_negated",
-                image,
-                str(rng.choice(PRESENCE_NEGATED)),
-                no,
-                "PRES",
-                "presence_negated",
-                size,
-                phrase_type="para",
-            )
-        )
-        if not abnormal:
-            continue
-        row, col = (float(c) for c in lab["centroid"])
-        brain_row, (h, w) = _brain_row(data_dir / image)
-        if abs(col - w / 2) >= cfg.side_margin * w:
-            records.append(_record(f"{stem}-side", image, SIDE, lab["side"], "POS", "side", size))
-            asked = str(rng.choice(("left", "right")))
-            records.append(
-                _record(
-                    f"{stem}-side_yesno",
-                    image,
-                    SIDE_YESNO.format(side=asked),
-                    "yes" if asked == lab["side"] else "no",
-                    "POS",
-                    "side_yesno",
-                    size,
-                )
-            )
-        if abs(row - brain_row) >= cfg.ap_margin * h:
-            records.append(
-                _record(
-                    f"{stem}-anterior_posterior",
-                    image,
-                    AP,
-                    lab["ap"],
-                    "POS",
-                    "anterior_posterior",
-                    size,
-                )
-            )
-        if lab.get("intensity") in ("hyperintense", "hypointense"):
-            records.append(
-                _record(
-                    f"{stem}-intensity",
-                    image,
-                    INTENSITY,
-                    lab["intensity"],
-                    "ATTRIB",
-                    "intensity",
-                    size,
-                )
-            )
-        if lab.get("size_bin") in ("small", "medium", "large"):
-            records.append(
-                _record(f"{stem}-size", image, SIZE, lab["size_bin"], "SIZE", "size", size)
-            )
+        records += _presence_records(stem, image, abnormal, size, rng)
+        if abnormal:
+            records += _lesion_records(stem, image, lab, data_dir, size, cfg, rng)
     return records
 
 

@@ -31,6 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
+from assistant.responders.registry import DEFAULT_RESPONDER
 from eval import ROOT, portable_path
 
 logger = logging.getLogger(__name__)
@@ -185,7 +186,7 @@ def run(args: argparse.Namespace) -> dict:
         "detector": kind,
         "detector_path": portable_path(detector),
         "retrieval": args.retrieval,
-        "responder": os.environ.get("ASSISTANT_RESPONDER", "grounded"),
+        "responder": os.environ.get("ASSISTANT_RESPONDER", DEFAULT_RESPONDER),
         "machine": {
             "cpu_count": os.cpu_count(),
             "platform": platform.platform(),

@@ -118,11 +118,79 @@ def pct(values: list[float]) -> dict[str, float]:
     }
 
 
+def _load_library(args: argparse.Namespace, out: dict):
+    """The default retrieval library (None when --no-retrieval or unavailable); records its
+    load time and the retrieval setting in `out`."""
+    index, retrieval = None, "off"
+    if not args.no_retrieval:
+        try:
+            from retrieval.library import default_library
+
+            t0 = time.perf_counter()
+            index = default_library(build=args.build_library, progress=False)
+            out["library_load_s"] = round(time.perf_counter() - t0, 3)
+            retrieval = "default library"
+        except Exception as exc:  # noqa: BLE001 - reported in the JSON
+            retrieval = f"off (default library unavailable: {type(exc).__name__}: {exc})"
+            logger.warning("retrieval off: %s", exc)
+    out["retrieval"] = retrieval
+    return index
+
+
+def _time_analysis(bot, scans: list, out: dict):
+    """Cold, warm and cached `analyze` timings into `out`; the state of the first scan."""
+    t0 = time.perf_counter()
+    state = bot.analyze(scans[0])
+    out["analysis_cold_s"] = round(time.perf_counter() - t0, 3)
+    out["analysis_stages_s"] = {k: round(v, 4) for k, v in state.timings.items()}
+    warm = []
+    for scan in scans[1:]:
+        t0 = time.perf_counter()
+        bot.analyze(scan)
+        warm.append(time.perf_counter() - t0)
+    out["analysis_warm_s"] = pct(warm) if warm else None
+    t0 = time.perf_counter()
+    bot.analyze(scans[0])
+    out["analysis_cached_s"] = round(time.perf_counter() - t0, 6)
+    out["findings"] = len(state.evidence.by_kind("finding"))
+    out["evidence_ids"] = sorted(state.evidence.ids())
+    return state
+
+
+def _timed_ask(bot, state, question: str):
+    """(seconds to the first text chunk, seconds in all, the final answer) of one question."""
+    t0 = time.perf_counter()
+    first = None
+    answer = None
+    for part in bot.ask(state, question):
+        if isinstance(part, str):
+            first = first or time.perf_counter()
+        else:
+            answer = part
+    end = time.perf_counter()
+    return (first or end) - t0, end - t0, answer
+
+
+def _time_questions(bot, state, repeats: int, out: dict) -> None:
+    """Grounded answer timings (first token, total) and each question's intent into `out`."""
+    _, total, _ = _timed_ask(bot, state, EMBEDDING_QUESTION)
+    out["intent_model_load_s"] = round(total, 3)
+    firsts, totals, intents = [], [], {}
+    for _ in range(repeats):
+        for q in QUESTIONS + [EMBEDDING_QUESTION]:
+            f, t, answer = _timed_ask(bot, state, q)
+            firsts.append(f)
+            totals.append(t)
+            intents[q] = answer.intent
+    out["grounded"] = {"first_token_s": pct(firsts), "total_s": pct(totals)}
+    out["intents"] = intents
+
+
 def run(args: argparse.Namespace) -> dict:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     import torch
 
-    from assistant.chat import Answer, Assistant
+    from assistant.chat import Assistant
     from assistant.responders.grounded import GroundedResponder
 
     torch.set_num_threads(max(1, args.threads))
@@ -133,19 +201,7 @@ def run(args: argparse.Namespace) -> dict:
         detector, det_desc = load_detector(args.detector, Path(tmp))
         out["detector_load_s"] = round(time.perf_counter() - t0, 3)
         out["detector"] = det_desc
-        index, retrieval = None, "off"
-        if not args.no_retrieval:
-            try:
-                from retrieval.library import default_library
-
-                t0 = time.perf_counter()
-                index = default_library(build=args.build_library, progress=False)
-                out["library_load_s"] = round(time.perf_counter() - t0, 3)
-                retrieval = "default library"
-            except Exception as exc:  # noqa: BLE001 - reported in the JSON
-                retrieval = f"off (default library unavailable: {type(exc).__name__}: {exc})"
-                logger.warning("retrieval off: %s", exc)
-        out["retrieval"] = retrieval
+        index = _load_library(args, out)
         bot = Assistant(
             detector=detector,
             index=index,
@@ -153,47 +209,9 @@ def run(args: argparse.Namespace) -> dict:
             use_retrieval=index is not None,
         )
         out["rss_mb"]["loaded"] = round(rss_mb(), 1)
-
-        t0 = time.perf_counter()
-        state = bot.analyze(scans[0])
-        out["analysis_cold_s"] = round(time.perf_counter() - t0, 3)
-        out["analysis_stages_s"] = {k: round(v, 4) for k, v in state.timings.items()}
-        warm = []
-        for scan in scans[1:]:
-            t0 = time.perf_counter()
-            bot.analyze(scan)
-            warm.append(time.perf_counter() - t0)
-        out["analysis_warm_s"] = pct(warm) if warm else None
-        t0 = time.perf_counter()
-        bot.analyze(scans[0])
-        out["analysis_cached_s"] = round(time.perf_counter() - t0, 6)
-        out["findings"] = len(state.evidence.by_kind("finding"))
-        out["evidence_ids"] = sorted(state.evidence.ids())
+        state = _time_analysis(bot, scans, out)
         out["rss_mb"]["analysed"] = round(rss_mb(), 1)
-
-        def timed(question: str) -> tuple[float, float, Answer]:
-            t0 = time.perf_counter()
-            first = None
-            answer = None
-            for part in bot.ask(state, question):
-                if isinstance(part, str):
-                    first = first or time.perf_counter()
-                else:
-                    answer = part
-            end = time.perf_counter()
-            return (first or end) - t0, end - t0, answer
-
-        ttft, total, _ = timed(EMBEDDING_QUESTION)
-        out["intent_model_load_s"] = round(total, 3)
-        firsts, totals, intents = [], [], {}
-        for _ in range(args.repeats):
-            for q in QUESTIONS + [EMBEDDING_QUESTION]:
-                f, t, answer = timed(q)
-                firsts.append(f)
-                totals.append(t)
-                intents[q] = answer.intent
-        out["grounded"] = {"first_token_s": pct(firsts), "total_s": pct(totals)}
-        out["intents"] = intents
+        _time_questions(bot, state, args.repeats, out)
         out["rss_mb"]["answered"] = round(rss_mb(), 1)
     out["peak_rss_mb"] = round(peak_rss_mb(), 1)
     out["machine"] = {

@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from assistant.responders.base import Evidence, EvidenceItem
+from assistant.evidence import Evidence, EvidenceItem
 from assistant.responders.testing import tiny_vlm
 from assistant.responders.transformers_vlm import TransformersResponder
 

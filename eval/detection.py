@@ -22,7 +22,8 @@ from pathlib import Path
 
 import numpy as np
 
-from assistant.synth import SIZE_BINS, image_stem, list_images, size_bin_for_area
+from assistant.findings import SIZE_BINS, size_bin
+from assistant.synth import image_stem, list_images
 from eval import portable_path
 from eval.metrics import average_precision, candidate_thresholds, dice, dice_sweep, roc_auc
 
@@ -116,7 +117,7 @@ def run_case(detector, case: Case) -> CaseResult:
         fg_truth=truth[fg],
         n_missed=int((truth & ~fg).sum()),
         area_px=area,
-        size_bin=size_bin_for_area(area, truth.shape) if abnormal else None,
+        size_bin=size_bin(area, truth.shape) if abnormal else None,
         dice=dice(result.mask, truth) if abnormal else None,
         flagged_fraction=float(np.asarray(result.mask, bool).sum()) / max(int(fg.sum()), 1),
         score=float(result.score),
@@ -130,11 +131,9 @@ def run_case(detector, case: Case) -> CaseResult:
     )
 
 
-def summarize(results: list[CaseResult], max_pixels: int = MAX_PIXELS) -> dict:
-    """The evaluation figures (JSON-ready) from per-image results."""
-    notes: list[str] = []
-    abn = [r for r in results if r.abnormal]
-    healthy = [r for r in results if not r.abnormal]
+def _pooled_pixels(results: list[CaseResult], max_pixels: int, notes: list[str]):
+    """The foreground pixel scores and truths of every image, pooled: (scores, truth, and the
+    same subsampled to `max_pixels` for AUROC/AUPRC). Appends what it did to `notes`."""
     scores = np.concatenate([r.fg_scores for r in results]) if results else np.zeros(0)
     truth = np.concatenate([r.fg_truth for r in results]) if results else np.zeros(0, bool)
     n_pixels = int(scores.size)
@@ -153,7 +152,12 @@ def summarize(results: list[CaseResult], max_pixels: int = MAX_PIXELS) -> dict:
             f"{missed} lesion pixels lie outside the detector's foreground: they count as "
             "missed in Dice but are not part of the pooled pixel metrics"
         )
+    return scores, truth, scores_s, truth_s
 
+
+def _dice_oracle(abn: list[CaseResult], scores: np.ndarray, notes: list[str]):
+    """(best mean Dice over single thresholds on this set, that threshold); None without
+    abnormal images."""
     dice_oracle, oracle_t = None, None
     if abn:
         sweep_input = [(r.fg_scores, r.fg_truth, r.n_missed) for r in abn]
@@ -165,10 +169,12 @@ def summarize(results: list[CaseResult], max_pixels: int = MAX_PIXELS) -> dict:
         "dice_oracle: mean Dice at the single threshold on the raw anomaly map (foreground "
         "only, no post-processing) that is best on THIS set - an upper bound, not a result"
     )
+    return dice_oracle, oracle_t
 
-    by_size = {b: [r.dice for r in abn if r.size_bin == b] for b in SIZE_BINS}
-    labels = np.array([r.abnormal for r in results], dtype=bool)
-    image_scores = np.array([r.score for r in results], dtype=np.float64)
+
+def _sensitivity_specificity(results, abn, healthy, notes: list[str]):
+    """Image-level (sensitivity, specificity) of the calibrated decisions (None when the model
+    has no calibrated image threshold, or the class is absent)."""
     decided = [r for r in results if r.is_abnormal is not None]
     sens = spec = None
     if len(decided) < len(results):
@@ -178,14 +184,46 @@ def summarize(results: list[CaseResult], max_pixels: int = MAX_PIXELS) -> dict:
             sens = float(np.mean([r.is_abnormal for r in abn]))
         if healthy:
             spec = float(np.mean([not r.is_abnormal for r in healthy]))
+    return sens, spec
+
+
+def _median(xs) -> float | None:
+    return float(np.median(xs)) if len(xs) else None
+
+
+def _mean(xs) -> float | None:
+    return float(np.mean(xs)) if xs else None
+
+
+def _per_image(r: CaseResult) -> dict:
+    return {
+        "name": r.name,
+        "abnormal": r.abnormal,
+        "area_px": r.area_px,
+        "size_bin": r.size_bin,
+        "dice": None if r.dice is None else round(r.dice, 4),
+        "flagged_fraction": round(r.flagged_fraction, 5),
+        "score": r.score,
+        "is_abnormal": r.is_abnormal,
+        "seconds": round(r.seconds, 4),
+    }
+
+
+def summarize(results: list[CaseResult], max_pixels: int = MAX_PIXELS) -> dict:
+    """The evaluation figures (JSON-ready) from per-image results."""
+    notes: list[str] = []
+    abn = [r for r in results if r.abnormal]
+    healthy = [r for r in results if not r.abnormal]
+    scores, truth, scores_s, truth_s = _pooled_pixels(results, max_pixels, notes)
+    dice_oracle, oracle_t = _dice_oracle(abn, scores, notes)
+    by_size = {b: [r.dice for r in abn if r.size_bin == b] for b in SIZE_BINS}
+    labels = np.array([r.abnormal for r in results], dtype=bool)
+    image_scores = np.array([r.score for r in results], dtype=np.float64)
+    sens, spec = _sensitivity_specificity(results, abn, healthy, notes)
     if not healthy:
         notes.append("no healthy images: image_auroc, specificity and healthy_fp_fraction null")
     if not abn:
         notes.append("no abnormal images: pixel metrics, Dice and sensitivity null")
-
-    def mean(xs):
-        return float(np.mean(xs)) if xs else None
-
     first = results[0] if results else None
     return {
         "method": first.method if first else None,
@@ -194,41 +232,24 @@ def summarize(results: list[CaseResult], max_pixels: int = MAX_PIXELS) -> dict:
         "score_threshold": first.score_threshold if first else None,
         "pixel_auprc": average_precision(scores_s, truth_s) if truth_s.any() else None,
         "pixel_auroc": roc_auc(scores_s, truth_s),
-        "pixel_prevalence": float(truth.mean()) if n_pixels else None,  # chance-level AUPRC
-        "dice_calibrated": mean([r.dice for r in abn]),
+        "pixel_prevalence": float(truth.mean()) if scores.size else None,  # chance-level AUPRC
+        "dice_calibrated": _mean([r.dice for r in abn]),
         "dice_oracle": dice_oracle,
         "dice_oracle_threshold": oracle_t,
-        "dice_by_size": {b: mean(v) for b, v in by_size.items()},
+        "dice_by_size": {b: _mean(v) for b, v in by_size.items()},
         "n_by_size": {b: len(v) for b, v in by_size.items()},
         "image_auroc": roc_auc(image_scores, labels) if results else None,
         "sensitivity": sens,
         "specificity": spec,
-        "healthy_fp_fraction": float(np.median([r.flagged_fraction for r in healthy]))
-        if healthy
-        else None,
-        "unet_calls_per_image": float(np.median([r.unet_calls for r in results]))
-        if results
-        else None,
-        "seconds_per_image": float(np.median([r.seconds for r in results])) if results else None,
+        "healthy_fp_fraction": _median([r.flagged_fraction for r in healthy]),
+        "unet_calls_per_image": _median([r.unet_calls for r in results]),
+        "seconds_per_image": _median([r.seconds for r in results]),
         "n_images": len(results),
         "n_abnormal": len(abn),
         "n_healthy": len(healthy),
-        "n_pixels": n_pixels,
+        "n_pixels": int(scores.size),
         "notes": notes,
-        "per_image": [
-            {
-                "name": r.name,
-                "abnormal": r.abnormal,
-                "area_px": r.area_px,
-                "size_bin": r.size_bin,
-                "dice": None if r.dice is None else round(r.dice, 4),
-                "flagged_fraction": round(r.flagged_fraction, 5),
-                "score": r.score,
-                "is_abnormal": r.is_abnormal,
-                "seconds": round(r.seconds, 4),
-            }
-            for r in results
-        ],
+        "per_image": [_per_image(r) for r in results],
     }
 
 

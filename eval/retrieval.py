@@ -41,9 +41,9 @@ from pathlib import Path
 import faiss
 import numpy as np
 
+from assistant.findings import INTENSITIES, SIDES
 from retrieval.embedders import FindingEmbedder
 from retrieval.index import DEFAULT_WEIGHTS, CaseIndex
-from retrieval.profile import INTENSITIES, SIDES
 from retrieval.store import VectorStore
 
 log = logging.getLogger("eval.retrieval")

@@ -23,10 +23,9 @@ from scipy import ndimage
 
 from assistant.detector import Detector, DiffusionModel, get_config
 from assistant.detector.calibrate import load_healthy
-from assistant.detector.detector import flag_mask
-from assistant.detector.findings import remove_small
+from assistant.detector.postprocess import flag_mask, remove_small
+from assistant.findings import size_bin
 from assistant.scan import load_scan
-from assistant.synth import size_bin_for_area
 from eval.detection import find_cases, load_truth
 from eval.metrics import average_precision, dice, roc_auc
 
@@ -78,7 +77,7 @@ def _run(det: Detector, images: list[np.ndarray], batch: int = 8):
     return out
 
 
-def main(argv: list[str] | None = None) -> int:
+def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m eval.sweep_detector")
     p.add_argument("--model", required=True)
     p.add_argument("--healthy", required=True)
@@ -86,7 +85,126 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--masks", required=True)
     p.add_argument("--json", required=True)
     p.add_argument("--configs", nargs="*", default=list(CONFIGS))
-    args = p.parse_args(argv)
+    return p.parse_args(argv)
+
+
+def _top_region_bin(m, amap):
+    """THOR size bin of the region of mask `m` holding the highest peak of `amap`."""
+    lab, n = ndimage.label(m, structure=np.ones((3, 3)))
+    if n == 0:
+        return None
+    k = lab[np.unravel_index(np.argmax(np.where(m, amap, -np.inf)), m.shape)]
+    return size_bin(int((lab == k).sum()), m.shape)
+
+
+def _seeded_by_core(rh, rl, truths, thr: float, seed: float):
+    """Hysteresis post-processing (the detector's now): regions above `thr` whose peak reaches
+    `seed`, trimmed to a fraction of their own peak (`seeded.by_core`, the detector's
+    RELATIVE_CORE; 0 = untrimmed): Dice, and whether the strongest region's size bin is the
+    lesion's. Returns (by_core, healthy false-positive fractions and Dice values untrimmed)."""
+
+    def seeded(r, core):  # the detector's mask (`flag_mask`)
+        return flag_mask(r.anomaly_map, r.foreground, thr, seed, 20, core)[1]
+
+    lesions = [(r, t) for r, t in zip(rl, truths, strict=True) if t.any()]
+    by_core, fp_seeded, dice_seeded = {}, [], []
+    for core in (0.0, 0.2, 0.3, 0.4, 0.5):
+        masks = [(seeded(r, core), r, t) for r, t in lesions]
+        fps = [seeded(r, core).sum() / max(1, r.foreground.sum()) for r in rh]
+        core_dices = [dice(m, t) for m, _, t in masks]
+        if core == 0.0:
+            fp_seeded, dice_seeded = fps, core_dices
+        bins = [
+            (_top_region_bin(m, r.anomaly_map), size_bin(int(t.sum()), t.shape))
+            for m, r, t in masks
+        ]
+        hits = [a == b for a, b in bins if a is not None]
+        by_core[str(core)] = {
+            "dice": round(float(np.mean(core_dices)), 4),
+            "size_bin_accuracy": round(float(np.mean(hits)), 4) if hits else None,
+            "n_detected": len(hits),
+            "healthy_fp_mean": round(float(np.mean(fps)), 5),
+        }
+    return by_core, fp_seeded, dice_seeded
+
+
+def _calibrated(rh, rl, truths, thr: float):
+    """Plain thresholding at `thr` (small regions removed): healthy false-positive fractions,
+    lesion Dice values, and the foreground pixel scores and truths of the lesion set."""
+    fp = []
+    for r in rh:
+        m = remove_small((r.anomaly_map > thr) & r.foreground, 20)
+        fp.append(m.sum() / max(1, r.foreground.sum()))
+    dices, px_s, px_t = [], [], []
+    for r, t in zip(rl, truths, strict=True):
+        fg = r.foreground
+        px_s.append(r.anomaly_map[fg])
+        px_t.append(t[fg])
+        m = remove_small((r.anomaly_map > thr) & fg, 20)
+        if t.any():
+            dices.append(dice(m, t))
+    return fp, dices, np.concatenate(px_s), np.concatenate(px_t)
+
+
+def _image_scores(rh, rl, labels, thr: float) -> dict:
+    """Image AUROC (lesion images vs the healthy validation scans) of each image score."""
+    score_fns = dict(SCORES)
+    # scores that use the calibrated pixel threshold: how much of the map exceeds it
+    score_fns["mass_above_thr"] = lambda v, t=thr: float(np.clip(v - t, 0, None).sum())
+    score_fns["frac_above_thr"] = lambda v, t=thr: float((v > t).mean())
+    scores = {}
+    for sname, fn in score_fns.items():
+        s = np.array([fn(r.anomaly_map[r.foreground]) for r in rl])
+        sh = np.array([fn(r.anomaly_map[r.foreground]) for r in rh])
+        all_s = np.concatenate([s[labels], sh])
+        all_l = np.concatenate([np.ones(labels.sum(), bool), np.zeros(len(sh), bool)])
+        scores[sname] = round(roc_auc(all_s, all_l), 4)
+    return scores
+
+
+def _sweep_one(name: str, model_dir: str, healthy, lesion_imgs, truths, labels) -> dict:
+    """The results row of configuration `name`."""
+    fg_kind, method, preset, overrides = CONFIGS[name]
+    model = DiffusionModel.load(model_dir)
+    model.config.preprocess = replace(model.config.preprocess, foreground=fg_kind)
+    det = Detector(model, get_config(method, preset, **overrides), preset=name)
+    t0 = time.perf_counter()
+    rh = _run(det, healthy)
+    t1 = time.perf_counter()
+    rl = _run(det, lesion_imgs)
+    sec = (time.perf_counter() - t1) / len(rl)
+    thr = float(np.quantile(np.concatenate([r.anomaly_map[r.foreground] for r in rh]), 0.95))
+    # the seed: the 95% quantile of the healthy images' maximum
+    seed = float(np.quantile([r.anomaly_map[r.foreground].max() for r in rh], 0.95))
+    by_core, fp_seeded, dice_seeded = _seeded_by_core(rh, rl, truths, thr, seed)
+    fp, dices, ps, pt = _calibrated(rh, rl, truths, thr)
+    scores = _image_scores(rh, rl, labels, thr)
+    return {
+        "foreground": fg_kind,
+        "method": method,
+        "preset": preset,
+        "overrides": overrides,
+        "pixel_threshold": thr,
+        "pixel_auprc": round(average_precision(ps, pt), 4),
+        "pixel_auroc": round(roc_auc(ps, pt), 4),
+        "dice_calibrated": round(float(np.mean(dices)), 4),
+        "healthy_fp_median_val": round(float(np.median(fp)), 4),
+        "seeded": {
+            "score_threshold": seed,
+            "healthy_fp_median_val": round(float(np.median(fp_seeded)), 4),
+            "healthy_fp_mean_val": round(float(np.mean(fp_seeded)), 4),
+            "dice_calibrated": round(float(np.mean(dice_seeded)), 4),
+            "by_core": by_core,
+        },
+        "image_auroc_by_score": scores,
+        "unet_calls": rl[0].unet_calls,
+        "seconds_per_image_batch8": round(sec, 3),
+        "wall_s": round(time.perf_counter() - t0, 1),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     healthy = load_healthy(args.healthy)
     cases = find_cases(args.images, args.masks)
@@ -96,101 +214,7 @@ def main(argv: list[str] | None = None) -> int:
     out_path = Path(args.json)
     results = json.loads(out_path.read_text()) if out_path.is_file() else {}
     for name in args.configs:
-        fg_kind, method, preset, overrides = CONFIGS[name]
-        model = DiffusionModel.load(args.model)
-        model.config.preprocess = replace(model.config.preprocess, foreground=fg_kind)
-        det = Detector(model, get_config(method, preset, **overrides), preset=name)
-        t0 = time.perf_counter()
-        rh = _run(det, healthy)
-        t1 = time.perf_counter()
-        rl = _run(det, lesion_imgs)
-        sec = (time.perf_counter() - t1) / len(rl)
-        thr = float(np.quantile(np.concatenate([r.anomaly_map[r.foreground] for r in rh]), 0.95))
-        # hysteresis post-processing (the detector's now): regions above thr whose peak reaches
-        # the 95% quantile of the healthy images' maximum
-        seed = float(np.quantile([r.anomaly_map[r.foreground].max() for r in rh], 0.95))
-
-        def seeded(r, core, thr=thr, seed=seed):  # the detector's mask (`flag_mask`)
-            return flag_mask(r.anomaly_map, r.foreground, thr, seed, 20, core)[1]
-
-        def top_region_bin(m, amap):  # THOR size bin of the region holding the highest peak
-            lab, n = ndimage.label(m, structure=np.ones((3, 3)))
-            if n == 0:
-                return None
-            k = lab[np.unravel_index(np.argmax(np.where(m, amap, -np.inf)), m.shape)]
-            return size_bin_for_area(int((lab == k).sum()), m.shape)
-
-        # trimming regions to a fraction of their own peak (`seeded.by_core`, the detector's
-        # RELATIVE_CORE; 0 = untrimmed): Dice, and whether the strongest region's size bin is
-        # the lesion's
-        lesions = [(r, t) for r, t in zip(rl, truths, strict=True) if t.any()]
-        by_core, fp_seeded, dice_seeded = {}, [], []
-        for core in (0.0, 0.2, 0.3, 0.4, 0.5):
-            masks = [(seeded(r, core), r, t) for r, t in lesions]
-            fps = [seeded(r, core).sum() / max(1, r.foreground.sum()) for r in rh]
-            core_dices = [dice(m, t) for m, _, t in masks]
-            if core == 0.0:
-                fp_seeded, dice_seeded = fps, core_dices
-            bins = [
-                (top_region_bin(m, r.anomaly_map), size_bin_for_area(int(t.sum()), t.shape))
-                for m, r, t in masks
-            ]
-            hits = [a == b for a, b in bins if a is not None]
-            by_core[str(core)] = {
-                "dice": round(float(np.mean(core_dices)), 4),
-                "size_bin_accuracy": round(float(np.mean(hits)), 4) if hits else None,
-                "n_detected": len(hits),
-                "healthy_fp_mean": round(float(np.mean(fps)), 5),
-            }
-        scores, fp = {}, []
-        for r in rh:
-            m = remove_small((r.anomaly_map > thr) & r.foreground, 20)
-            fp.append(m.sum() / max(1, r.foreground.sum()))
-        healthy_in_set = []
-        dices, px_s, px_t = [], [], []
-        for r, t in zip(rl, truths, strict=True):
-            fg = r.foreground
-            px_s.append(r.anomaly_map[fg])
-            px_t.append(t[fg])
-            m = remove_small((r.anomaly_map > thr) & fg, 20)
-            if t.any():
-                dices.append(dice(m, t))
-            else:
-                healthy_in_set.append(m.sum() / max(1, fg.sum()))
-        score_fns = dict(SCORES)
-        # scores that use the calibrated pixel threshold: how much of the map exceeds it
-        score_fns["mass_above_thr"] = lambda v, t=thr: float(np.clip(v - t, 0, None).sum())
-        score_fns["frac_above_thr"] = lambda v, t=thr: float((v > t).mean())
-        for sname, fn in score_fns.items():
-            s = np.array([fn(r.anomaly_map[r.foreground]) for r in rl])
-            sh = np.array([fn(r.anomaly_map[r.foreground]) for r in rh])
-            # image AUROC: lesion images vs the healthy validation scans
-            all_s = np.concatenate([s[labels], sh])
-            all_l = np.concatenate([np.ones(labels.sum(), bool), np.zeros(len(sh), bool)])
-            scores[sname] = round(roc_auc(all_s, all_l), 4)
-        ps, pt = np.concatenate(px_s), np.concatenate(px_t)
-        results[name] = {
-            "foreground": fg_kind,
-            "method": method,
-            "preset": preset,
-            "overrides": overrides,
-            "pixel_threshold": thr,
-            "pixel_auprc": round(average_precision(ps, pt), 4),
-            "pixel_auroc": round(roc_auc(ps, pt), 4),
-            "dice_calibrated": round(float(np.mean(dices)), 4),
-            "healthy_fp_median_val": round(float(np.median(fp)), 4),
-            "seeded": {
-                "score_threshold": seed,
-                "healthy_fp_median_val": round(float(np.median(fp_seeded)), 4),
-                "healthy_fp_mean_val": round(float(np.mean(fp_seeded)), 4),
-                "dice_calibrated": round(float(np.mean(dice_seeded)), 4),
-                "by_core": by_core,
-            },
-            "image_auroc_by_score": scores,
-            "unet_calls": rl[0].unet_calls,
-            "seconds_per_image_batch8": round(sec, 3),
-            "wall_s": round(time.perf_counter() - t0, 1),
-        }
+        results[name] = _sweep_one(name, args.model, healthy, lesion_imgs, truths, labels)
         out_path.write_text(json.dumps(results, indent=2, default=str))
         print(name, json.dumps(results[name]), flush=True)
     return 0

@@ -1,5 +1,5 @@
 """Case library and retrieval: embeddings (image, text, finding profile), FAISS index, knowledge
-corpus and a langchain-core retriever. See the "Case library and retrieval" section of README.md.
+corpus and a langchain-core retriever. See docs/retrieval.md.
 
     from retrieval import CaseIndex, default_library
     hits = CaseIndex.load("my-index").search(image=img01, text="...", k=5)

@@ -23,7 +23,8 @@ from typing import Literal
 
 import numpy as np
 
-from retrieval.profile import APS, CPS, INTENSITIES, SIDES, SIZE_BINS, FindingProfile
+from assistant.findings import APS, CPS, INTENSITIES, SIDES, SIZE_BINS
+from retrieval.profile import FindingProfile
 
 log = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@ w_p / W (W = the sum of the weights of the parts the query has), so the inner pr
     similarity = sum_p w_p * cos_p / W        (in [-1, 1])
 
 computed exactly by FAISS, with the weights chosen at query time (no rebuild). Default weights
-(`DEFAULT_WEIGHTS`) were measured with `python -m eval.retrieval` (see README.md, "Case library and retrieval").
+(`DEFAULT_WEIGHTS`) were measured with `python -m eval.retrieval` (see docs/retrieval.md).
 
 Image features are centred by the mean feature of the first batch indexed (`image_center`,
 stored with the index) before normalising: raw CNN features of any two brain slices have cosine

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from retrieval.cases import Case, ManifestProblem, read_manifest
-from retrieval.embedders import TextEmbedder
+from retrieval.embedders import TextEmbedder, profiles_of
 from retrieval.hit import SearchResult
 from retrieval.index import AddReport, CaseIndex
 
@@ -115,26 +115,49 @@ class Library:
     def search(
         self, image=None, text: str | None = None, findings=None, k: int = 5, k_knowledge: int = 3
     ) -> LibraryResult:
-        """Similar cases (by whatever of image / text / findings is given) and knowledge
-        passages (by `text`, plus the findings' description when there is no text)."""
-        cases = self.cases.query(image=image, text=text, findings=findings, k=k)
-        ktext = text or _findings_text(findings)
+        """Similar cases and knowledge passages, by the one rule the chat, the app and
+        `assistant index search` share:
+
+        - cases: by whatever of image / text / findings is given (parts the cases index does not
+          hold are left out; with none left, no case is searched). Without a text, the findings'
+          description (`findings_text`) is the text, in the words the library's reports use.
+        - knowledge passages: by the text, else by the findings' description when there is at
+          least one finding (a scan without findings has nothing to explain: no passage).
+
+        findings: a `DetectionResult`, a list of `Finding` or of `FindingProfile` ([] = normal).
+        """
+        described = findings_text(findings)
+        query = {"image": image, "text": text or described or None, "findings": findings}
+        held = [p for p in self.cases.parts if query[p] is not None]
+        if held:
+            cases = self.cases.query(**{p: query[p] for p in held}, k=k)
+        else:
+            parts = ", ".join(self.cases.parts)
+            cases = SearchResult([], True, f"nothing to search this case index by ({parts})")
+        ktext = text or (described if _has_findings(findings) else "")
         if self.knowledge is not None and ktext:
             knowledge = self.knowledge.query(text=ktext, k=k_knowledge)
         else:
-            knowledge = SearchResult([], True, "no text to search the knowledge corpus with")
+            knowledge = SearchResult([], True, "no text or finding to search the knowledge with")
         return LibraryResult(cases, knowledge)
 
 
-def _findings_text(findings) -> str:
+NORMAL_TEXT = "normal brain MRI, no focal lesion"  # the findings text of a scan without findings
+
+
+def findings_text(findings) -> str:
+    """The findings described in the words of the library's reports
+    (`retrieval.profile.FindingProfile.describe`); `NORMAL_TEXT` without findings, "" for None."""
     if findings is None:
         return ""
-    from retrieval.embedders import profiles_of
-
     profiles = profiles_of(findings)
     if not profiles:
-        return "normal brain MRI, no focal lesion"
+        return NORMAL_TEXT
     return "; ".join(p.describe() for p in profiles)
+
+
+def _has_findings(findings) -> bool:
+    return findings is not None and bool(profiles_of(findings))
 
 
 def build_default_library(

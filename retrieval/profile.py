@@ -5,35 +5,32 @@ confidence. It is built either from a detector `Finding` (a query) or from a les
 its metadata (a library case: synthetic lesions, or a user's case with a mask), so that cases in
 the library never depend on the detector checkpoint.
 
-Positions (side, anterior/posterior, central/peripheral) and intensity follow the detector's
-definitions (`assistant.detector.findings.extract_findings`), which `profile_from_mask` calls.
-Size bins are THOR's (Bercea et al., MICCAI 2024; `assistant.synth.size_bin_for_area`):
-small <= 71 px < medium <= 570 px < large on a 128x128 grid, scaled to the image's area when the
-spacing is unknown; with a known spacing the same bins for a 197x233 mm (MNI 1 mm) field of view,
-i.e. 200 mm² and 1600 mm².
+The fields, their values and the size bins are the finding vocabulary of `assistant.findings`.
+Positions (side, anterior/posterior, central/peripheral) and intensity are measured by the
+detector's own post-processing (`assistant.detector.postprocess.extract_findings`), which
+`profile_from_mask` calls.
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, replace
-from typing import Literal
 
 import numpy as np
 from scipy import ndimage
 
-Side = Literal["left", "right", "midline"]
-AP = Literal["anterior", "central", "posterior"]
-CP = Literal["central", "peripheral"]
-Intensity = Literal["hyperintense", "hypointense", "mixed"]
-SizeBin = Literal["small", "medium", "large"]
-
-SIDES: tuple[str, ...] = ("left", "right", "midline")
-APS: tuple[str, ...] = ("anterior", "central", "posterior")
-CPS: tuple[str, ...] = ("central", "peripheral")
-INTENSITIES: tuple[str, ...] = ("hyperintense", "hypointense", "mixed")
-SIZE_BINS: tuple[str, ...] = ("small", "medium", "large")
-
-SIZE_EDGES_MM2 = (200.0, 1600.0)  # small <= 200 mm² < medium <= 1600 mm² < large
+from assistant.findings import (
+    AP,
+    APS,
+    CP,
+    CPS,
+    INTENSITIES,
+    SIDES,
+    SIZE_BINS,
+    Intensity,
+    Side,
+    SizeBin,
+    size_bin,
+)
 
 
 @dataclass(frozen=True)
@@ -74,8 +71,8 @@ class FindingProfile:
 
     @classmethod
     def from_finding(cls, finding, shape: tuple[int, int] | None = None) -> FindingProfile:
-        """From an `assistant.detector.result.Finding` on an image of `shape` (H, W) (needed
-        for the size bin when the finding has no area in mm²)."""
+        """From an `assistant.findings.Finding` on an image of `shape` (H, W) (needed for the
+        size bin when the finding has no area in mm²)."""
         return cls(
             side=finding.side,
             anterior_posterior=finding.anterior_posterior,
@@ -97,21 +94,6 @@ class FindingProfile:
         return f"in the {side}, {ap[self.anterior_posterior]}, {cp[self.central_peripheral]}"
 
 
-def size_bin(
-    area_px: float, shape: tuple[int, int] | None, area_mm2: float | None = None
-) -> SizeBin:
-    """ "small" / "medium" / "large": by `area_mm2` when known (edges `SIZE_EDGES_MM2`), else by
-    `area_px` on an image of `shape` (H, W) with `assistant.synth.size_bin_for_area`."""
-    if area_mm2 is not None:
-        lo, hi = SIZE_EDGES_MM2
-        return "small" if area_mm2 <= lo else ("medium" if area_mm2 <= hi else "large")
-    if shape is None:
-        raise ValueError("a size bin needs the area in mm² or the image shape (H, W)")
-    from assistant.synth import size_bin_for_area
-
-    return size_bin_for_area(area_px, shape)
-
-
 def profile_from_mask(
     mask: np.ndarray,
     foreground: np.ndarray,
@@ -123,7 +105,7 @@ def profile_from_mask(
 ) -> list[FindingProfile]:
     """Profiles of the lesions in a (Y, X) bool `mask` inside a (Y, X) bool `foreground`, one per
     connected component (largest first), described by the detector's own
-    `assistant.detector.findings.extract_findings` with the mask as a perfect anomaly map and
+    `assistant.detector.postprocess.extract_findings` with the mask as a perfect anomaly map and
     `healthy` as the pseudo-healthy image, so that library cases and detector queries share one
     definition of side, position and intensity.
 
@@ -132,7 +114,7 @@ def profile_from_mask(
     synthetic-lesion metadata) overrides the measured class. Sides are image sides (image left =
     "left"; the patient's left for neurological-convention scans such as MNI/IXI slices).
     """
-    from assistant.detector.findings import extract_findings
+    from assistant.detector.postprocess import PostProcess, extract_findings
 
     mask = np.asarray(mask, dtype=bool)
     if mask.ndim != 2 or np.shape(foreground) != mask.shape:
@@ -157,8 +139,7 @@ def profile_from_mask(
         image,
         np.asarray(healthy, dtype=np.float32),
         foreground,
-        pixel_threshold=0.5,
-        spacing=spacing,
+        PostProcess(pixel_threshold=0.5, spacing=spacing),
     )
     findings.sort(key=lambda f: f.area_px, reverse=True)
     out = []

@@ -116,7 +116,8 @@ def make_synthetic_cases(
     """
     from tqdm.auto import tqdm
 
-    from assistant.synth import KINDS, SIZE_BINS, synthesize_lesion
+    from assistant.findings import SIZE_BINS
+    from assistant.synth import KINDS, synthesize_lesion
 
     out = Path(out_dir)
     (out / "images").mkdir(parents=True, exist_ok=True)

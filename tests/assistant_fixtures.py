@@ -10,7 +10,8 @@ import re
 
 import numpy as np
 
-from assistant.detector.result import DetectionResult, Finding
+from assistant.detector.result import DetectionResult
+from assistant.findings import Finding
 
 H, W = 64, 80  # a non-square grid so that rows and columns cannot be confused
 

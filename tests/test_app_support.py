@@ -9,7 +9,8 @@ import pytest
 from assistant_fixtures import LEFT_BRIGHT, RIGHT_DARK, scan_summary, synthetic_result
 from PIL import Image
 
-from assistant.chat import Assistant, CaseState, build_evidence
+from assistant.analysis import CaseState, build_evidence
+from assistant.chat import Assistant
 from assistant.responders.grounded import GroundedResponder
 from assistant.ui import views
 from assistant.ui.config import AppConfig, parse_config
@@ -140,16 +141,14 @@ def test_cases_gallery_and_answers(tmp_path):
 
 
 def test_chat_history_is_reduced_to_text():
-    from app_helpers import ROOT  # noqa: F401  (puts app.py on the path)
-
-    import app
+    from assistant.ui.callbacks import plain_history
 
     hist = [
         {"role": "user", "content": [{"type": "text", "text": "Which side?"}]},
         {"role": "assistant", "content": "Left [F1]."},
         {"role": "system", "content": "ignored"},
     ]
-    assert app.plain_history(hist) == [
+    assert plain_history(hist) == [
         {"role": "user", "content": "Which side?"},
         {"role": "assistant", "content": "Left [F1]."},
     ]
@@ -167,3 +166,40 @@ def test_session_files_live_in_its_own_folder_until_closed():
     a.close()
     assert not Path(a.folder).exists() and a.state is None and Path(b.folder).is_dir()
     b.close()
+
+
+def test_callbacks_return_outputs_by_name_without_a_browser(tmp_path):
+    import gradio as gr
+
+    from assistant.detector.testing import tiny_detector
+    from assistant.examples import EXAMPLES_DIR
+    from assistant.ui.callbacks import ANALYSIS_OUTPUTS, CHAT_OUTPUTS, DRAFT_OUTPUTS, Callbacks
+    from assistant.ui.engine import Engine, Session
+
+    cb = Callbacks(Engine(detector=tiny_detector(tmp_path)))  # no components: names as keys
+    method, preset, _ = cb.engine.default_settings()
+    settings = (method, preset, 1.0, 0.5)
+    with pytest.warns(UserWarning, match="Upload a scan first"):
+        assert cb.on_slice(3, *settings, None) == gr.skip()
+    bad = tmp_path / "notes.txt"
+    bad.write_text("not a scan")
+    with pytest.warns(UserWarning, match="not a recognised scan format"):
+        out = cb.on_upload(str(bad), *settings, None)
+    assert list(out) == ["session"] and out["session"].state is None  # the page stays as it was
+
+    out = cb.on_upload(str(EXAMPLES_DIR / "mni_left_hyperintense.png"), *settings, None)
+    assert set(out) == set(ANALYSIS_OUTPUTS)
+    session = out["session"]
+    assert session.state is not None and out["findings"][0][0] == "F1"
+    assert out["chat"] == [] and out["draft"] == "" and out["overlay"].shape[0] == 233
+    assert isinstance(session, Session)
+    assert cb.on_upload(None, *settings, session) == {"session": session}  # the file was cleared
+
+    *_, last = cb.on_ask("Which side is it on?", [], "grounded", "", "none", session)
+    assert set(last) == set(CHAT_OUTPUTS) and last["question"] == ""
+    assert [m["role"] for m in last["chat"]] == ["user", "assistant"]
+    assert "[F1]" in last["chat"][-1]["content"] and "[F1]" in last["evidence"]
+
+    out = cb.on_draft(session)
+    assert set(out) == set(DRAFT_OUTPUTS) and out["draft"].startswith("# Draft findings")
+    session.close()

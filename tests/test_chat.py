@@ -8,7 +8,9 @@ import numpy as np
 import pytest
 from assistant_fixtures import LEFT_BRIGHT, RIGHT_DARK, scan_summary, synthetic_result
 
-from assistant.chat import Answer, Assistant, CaseState, build_evidence
+from assistant.analysis import CaseState, build_evidence
+from assistant.chat import Answer, Assistant
+from assistant.responders.base import Responder
 from assistant.responders.grounded import GroundedResponder
 
 
@@ -26,7 +28,7 @@ def make_state(lesions, hits=(), knowledge=()) -> CaseState:
     )
 
 
-class ScriptedLLM:
+class ScriptedLLM(Responder):
     """A responder that streams a fixed text: stands in for an LLM whose output we control."""
 
     name = "openai"
@@ -37,7 +39,7 @@ class ScriptedLLM:
         self.chunks = chunks
         self.calls = 0
 
-    def stream(self, question, evidence, history):
+    def stream(self, question, evidence, history=None, task="answer", *, resolved=None):
         self.calls += 1
         yield from self.chunks
 
@@ -186,7 +188,7 @@ def test_injected_case_report_does_not_change_answers():
 
 
 def test_heatmap_overlay_marks_anomaly_in_red():
-    from assistant.chat import heatmap_overlay
+    from assistant.analysis import heatmap_overlay
 
     img = np.full((8, 8), 0.5, np.float32)
     amap = np.zeros((8, 8), np.float32)
@@ -302,7 +304,7 @@ def test_retrieval_from_a_tiny_library_built_here(tiny, tmp_path):
 
 def test_report_question_uses_the_llm_draft_findings_task():
     class TaskLLM(ScriptedLLM):
-        def stream(self, question, evidence, history, task="answer"):
+        def stream(self, question, evidence, history=None, task="answer", *, resolved=None):
             self.task = task
             yield f"Technique: ... Findings: region [F1]. ({task})"
 
@@ -313,3 +315,91 @@ def test_report_question_uses_the_llm_draft_findings_task():
     llm2 = TaskLLM([])
     Assistant(responder=llm2).answer(make_state([LEFT_BRIGHT]), "Where is it?")
     assert llm2.task == "answer"
+
+
+# ----------------------------------------------------------------------- contract and builders
+
+
+def test_an_assistant_for_answers_only_loads_no_models(monkeypatch):
+    import assistant.analysis as analysis
+
+    def fail():
+        raise AssertionError("loaded a default model")
+
+    monkeypatch.setattr(analysis, "default_detector", fail)
+    monkeypatch.setattr(analysis, "default_index", fail)
+    bot = Assistant(responder=GroundedResponder())
+    assert bot.answer(make_state([LEFT_BRIGHT]), "Where is the lesion?").text.startswith("Left")
+    with pytest.raises(AssertionError, match="default model"):
+        bot.analyze(disc_scan())
+
+
+def test_the_intent_is_resolved_once_per_question(monkeypatch):
+    import assistant.chat as chat
+    import assistant.responders.grounded.responder as grounded
+
+    calls = []
+    real = chat.resolve
+
+    def counting(question, *args):
+        calls.append(question)
+        return real(question, *args)
+
+    monkeypatch.setattr(chat, "resolve", counting)
+    monkeypatch.setattr(grounded, "resolve", lambda *a: pytest.fail("resolved a second time"))
+    state = make_state([LEFT_BRIGHT, RIGHT_DARK])
+    first = Assistant(responder=GroundedResponder()).answer(state, "Where is the second lesion?")
+    history = [
+        {"role": "user", "content": "Where is the second lesion?"},
+        {"role": "assistant", "content": first.text},
+    ]
+    follow = Assistant(responder=GroundedResponder()).answer(state, "and how big is it?", history)
+    assert calls == ["Where is the second lesion?", "and how big is it?"]
+    assert follow.intent == "size" and follow.evidence == ["F2"]
+
+
+def test_the_responder_contract_is_checked():
+    from assistant.analysis import Analyzer
+
+    class NotAResponder:
+        name = "legacy"
+
+        def stream(self, question, evidence, history):
+            yield "text"
+
+    with pytest.raises(TypeError, match="Responder"):
+        Assistant(responder=NotAResponder())
+    with pytest.raises(ValueError, match="either an analyzer"):
+        Assistant(detector=object(), analyzer=Analyzer())
+
+
+def test_library_search_is_the_one_retrieval_rule(tmp_path):
+    """The analysis retrieves through `Library.search`: cases by the findings (and their text),
+    knowledge passages only when there is a finding to explain."""
+    from app_helpers import tiny_library
+
+    lib = tiny_library(tmp_path)
+    found = lib.search(findings=synthetic_result([LEFT_BRIGHT]), k=3, k_knowledge=2)
+    assert found.cases.hits and len(found.knowledge.hits) == 2
+    normal = lib.search(findings=synthetic_result([]), k=3, k_knowledge=2)
+    assert normal.cases.hits and normal.knowledge.hits == []  # nothing to explain
+    image_only = lib.search(image=np.zeros((8, 8), np.float32))  # the index holds no image part
+    assert image_only.cases.hits == [] and image_only.knowledge.hits == []
+    assert lib.search(text="bright", k_knowledge=1).knowledge.hits  # text: always searched
+
+
+def test_config_builds_analyzers_and_assistants(tmp_path, monkeypatch):
+    from app_helpers import tiny_library
+
+    from assistant.config import Settings, build_analyzer, build_assistant, open_library
+
+    monkeypatch.delenv("ASSISTANT_RESPONDER", raising=False)
+    bot = build_assistant(Settings(use_detector=False, use_retrieval=False))
+    assert bot.responder.name == "grounded"
+    state = bot.analyze(disc_scan())
+    assert state.result is None and state.hits == [] and state.knowledge == []
+    tiny_library(tmp_path / "lib").cases.save(tmp_path / "one-index")
+    analyzer = build_analyzer(Settings(use_detector=False, library=tmp_path / "one-index"))
+    assert analyzer.library.knowledge is None and len(analyzer.library.cases) == 3
+    with pytest.raises(FileNotFoundError, match="neither a case library"):
+        open_library(tmp_path)

@@ -14,14 +14,17 @@ from scipy import ndimage
 from assistant.detector import Detector, DiffusionModel, get_config
 from assistant.detector.calibrate import calibrate
 from assistant.detector.data import augment
-from assistant.detector.findings import (
+from assistant.detector.methods import PRESETS, run_method
+from assistant.detector.model import UNetConfig
+from assistant.detector.postprocess import (
+    PostProcess,
+    describe_regions,
     extract_findings,
+    min_area_for,
     peak_cores,
     remove_small,
     seeded_components,
 )
-from assistant.detector.methods import PRESETS, run_method
-from assistant.detector.model import UNetConfig
 from assistant.detector.testing import tiny_detector, tiny_model
 from assistant.detector.train import TrainConfig, train
 from assistant.scan import Scan
@@ -98,8 +101,10 @@ def test_save_load_gives_identical_outputs(tmp_path):
     det2 = Detector(DiffusionModel.load(tmp_path / "ck"), det.method, det.preset, autocast=False)
     img = _phantom(0, 48, lesion=True)
     a, b = det.detect_array(img), det2.detect_array(img)
-    np.testing.assert_array_equal(a.anomaly_map, b.anomaly_map)
-    np.testing.assert_array_equal(a.pseudo_healthy, b.pseudo_healthy)
+    # the same weights give the same maps up to float32 rounding: a reloaded model may pick
+    # other CPU kernels (measured: max abs difference 2.4e-8 on some CPUs)
+    np.testing.assert_allclose(a.anomaly_map, b.anomaly_map, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(a.pseudo_healthy, b.pseudo_healthy, rtol=1e-5, atol=1e-6)
 
 
 def test_fp16_save_and_load_stay_quiet(tmp_path, caplog):
@@ -206,9 +211,8 @@ def _constructed(side_col: int, bright: bool):
 )
 def test_findings_area_side_intensity(patient_left, expected):
     mask, amap, img, pseudo, fg = _constructed(15, bright=True)
-    (f,) = extract_findings(
-        mask, amap, img, pseudo, fg, 0.2, spacing=(0.5, 2.0), patient_left=patient_left
-    )
+    post = PostProcess(pixel_threshold=0.2, spacing=(0.5, 2.0), patient_left=patient_left)
+    (f,) = extract_findings(mask, amap, img, pseudo, fg, post)
     assert f.id == "F1" and f.area_px == 80 and f.area_mm2 == pytest.approx(80.0)
     assert f.side == expected
     assert f.side_frame == ("image" if patient_left is None else "patient")
@@ -225,15 +229,14 @@ def test_midline_and_central_findings_say_which_way_they_lean(patient_left, lean
     mask = np.zeros_like(fg)
     mask[27:32, 35:44] = True  # centroid (29, 39): 0.5 px left of and above the head's centre
     img[mask] = 0.9
-    (f,) = extract_findings(
-        mask, np.abs(img - pseudo), img, pseudo, fg, 0.2, patient_left=patient_left
-    )
+    post = PostProcess(pixel_threshold=0.2, patient_left=patient_left)
+    (f,) = extract_findings(mask, np.abs(img - pseudo), img, pseudo, fg, post)
     assert (f.side, f.side_lean) == ("midline", lean)
     assert (f.anterior_posterior, f.ap_lean) == ("central", "anterior")
     # off the midline, the lean is the side itself
     mask2 = np.zeros_like(fg)
     mask2[40:46, 50:56] = True
-    (g,) = extract_findings(mask2, mask2 * 0.5, img, pseudo, fg, 0.2, patient_left=patient_left)
+    (g,) = extract_findings(mask2, mask2 * 0.5, img, pseudo, fg, post)
     assert g.side == g.side_lean == ("left" if patient_left == "image_right" else "right")
     assert g.anterior_posterior == g.ap_lean == "posterior"
 
@@ -244,7 +247,7 @@ def test_findings_hypointense_right_and_ordering():
     mask2[40:44, 20:24] = True
     img[mask2] = 0.6
     amap = np.abs(img - pseudo)
-    fs = extract_findings(mask | mask2, amap, img, pseudo, fg, 0.05)
+    fs = extract_findings(mask | mask2, amap, img, pseudo, fg, PostProcess(pixel_threshold=0.05))
     assert [f.id for f in fs] == ["F1", "F2"]
     assert fs[0].intensity == "hypointense" and fs[0].side == "right"
     assert fs[1].side == "left" and fs[1].anterior_posterior == "posterior"
@@ -284,8 +287,6 @@ def test_peak_cores_trim_regions_to_a_fraction_of_their_own_peak():
 
 
 def test_describe_regions_splits_findings_and_weak_regions():
-    from assistant.detector.detector import describe_regions
-
     img = np.full((40, 60), 0.5, np.float32)
     fg = np.ones_like(img, bool)
     amap = np.zeros_like(img)
@@ -295,17 +296,52 @@ def test_describe_regions_splits_findings_and_weak_regions():
     pseudo = img.copy()
     img[5:12, 5:12] = 0.9
     img[20:30, 40:50] = 0.3
-    mask, found, weak = describe_regions(amap, fg, img, pseudo, 0.1, 0.4, 4)
+    post = PostProcess(pixel_threshold=0.1, seed_threshold=0.4, min_area=4)
+    mask, found, weak = describe_regions(amap, fg, img, pseudo, post)
     assert mask.sum() == 49 and [f.id for f in found] == ["F1"] and [w.id for w in weak] == ["W1"]
     assert (found[0].side, found[0].intensity) == ("left", "hyperintense")
     assert (weak[0].side, weak[0].intensity, weak[0].area_px) == ("right", "hypointense", 100)
-    mask, found, weak = describe_regions(amap, fg, img, pseudo, 0.1, None, 4)
+    post = PostProcess(pixel_threshold=0.1, seed_threshold=None, min_area=4)
+    mask, found, weak = describe_regions(amap, fg, img, pseudo, post)
     assert len(found) == 2 and weak == []  # without a seed every region is a finding
+
+
+def test_rethreshold_redoes_the_post_processing_the_result_was_made_with():
+    det = tiny_detector(None)
+    scan = Scan(pixels=_phantom(0, 48, lesion=True), spacing=(0.9, 1.1), patient_left="image_right")
+    r = det(scan)
+    post = r.postprocess
+    assert (post.spacing, post.patient_left, post.slice_index) == ((0.9, 1.1), "image_right", None)
+    assert post.min_area == min_area_for(32 / 48) and post.pixel_threshold == r.pixel_threshold
+    assert r.rethreshold(1.0) is r
+    loose = r.rethreshold(4.0)
+    assert loose.pixel_threshold == r.pixel_threshold / 4
+    assert loose.score_threshold == r.score_threshold / 4
+    assert loose.params["sensitivity"] == 4.0 and loose.mask.sum() >= r.mask.sum()
+    scaled = replace_cfg(
+        post, pixel_threshold=r.pixel_threshold / 4, seed_threshold=r.score_threshold / 4
+    )
+    mask, found, weak = describe_regions(
+        r.anomaly_map, r.foreground, r.image, r.pseudo_healthy, scaled
+    )
+    np.testing.assert_array_equal(loose.mask, mask)
+    assert (loose.findings, loose.weak_findings, loose.postprocess) == (found, weak, scaled)
+    back = loose.rethreshold(0.25)  # thresholds scaled by powers of two: exactly the original
+    np.testing.assert_array_equal(back.mask, r.mask)
+    assert (back.findings, back.weak_findings) == (r.findings, r.weak_findings)
+    with pytest.raises(ValueError, match="sensitivity"):
+        r.rethreshold(0.0)
+    plain = tiny_detector(None, calibrated=False).detect_array(scan.pixels)
+    assert plain.postprocess is None and plain.rethreshold(3.0) is plain
+    hand_made = replace_cfg(r, postprocess=None)
+    with pytest.raises(ValueError, match="post-processing"):
+        hand_made.rethreshold(2.0)
 
 
 def test_finding_confidence_from_healthy_scores():
     mask, amap, img, pseudo, fg = _constructed(15, bright=True)  # peak 0.4
-    (f,) = extract_findings(mask, amap, img, pseudo, fg, 0.1, healthy_scores=[0.1, 0.2, 0.3, 0.5])
+    post = PostProcess(pixel_threshold=0.1, healthy_scores=[0.1, 0.2, 0.3, 0.5])
+    (f,) = extract_findings(mask, amap, img, pseudo, fg, post)
     assert f.confidence == pytest.approx(0.75)
 
 

@@ -10,7 +10,7 @@ from PIL import Image
 from qa_helpers import synth_set, write_phantoms
 
 from eval.anomaly_qa import AnomalyQAConfig, build_anomaly_qa, main
-from eval.qa_formats import load_benchmark, resolve_image
+from eval.qa.formats import load_benchmark, resolve_image
 
 
 def _labels(folder):

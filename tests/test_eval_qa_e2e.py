@@ -10,8 +10,9 @@ from qa_helpers import synth_set
 
 pytest.importorskip("assistant.chat", reason="assistant.chat (the assistant issue) is missing")
 
-from eval import anomaly_qa, qa  # noqa: E402
-from eval.qa_metrics import yes_no  # noqa: E402
+from eval import anomaly_qa  # noqa: E402
+from eval.qa import cli as qa  # noqa: E402
+from eval.qa.metrics import yes_no  # noqa: E402
 
 
 @pytest.fixture(scope="module")

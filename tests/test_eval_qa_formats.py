@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from eval.qa_formats import load_benchmark, pathvqa_question_type, resolve_image
+from eval.qa.formats import load_benchmark, pathvqa_question_type, resolve_image
 
 FIX = Path(__file__).parent / "fixtures" / "qa"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from eval.qa_metrics import (
+from eval.qa.metrics import (
     aggregate,
     bootstrap_ci,
     closed_correct,

@@ -10,7 +10,9 @@ import numpy as np
 import pytest
 from qa_helpers import write_phantoms
 
-from eval.qa import QARunConfig, main, run_ablations, run_qa
+from eval.qa.cli import main
+from eval.qa.config import QARunConfig
+from eval.qa.run import run_ablations, run_qa
 
 
 @dataclass

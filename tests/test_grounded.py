@@ -13,9 +13,9 @@ from assistant_fixtures import (
     synthetic_result,
 )
 
-from assistant.chat import build_evidence
+from assistant.analysis import build_evidence
+from assistant.evidence import EvidenceItem, Message
 from assistant.prompts import build_evidence_block
-from assistant.responders.base import EvidenceItem, Message
 from assistant.responders.grounded import GroundedResponder, safe_excerpt
 from assistant.responders.intents import classify, resolve
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from assistant.evidence import Evidence, EvidenceItem, Message
 from assistant.prompts import (
     EVIDENCE_BEGIN,
     EVIDENCE_END,
@@ -22,7 +23,6 @@ from assistant.prompts import (
     refusal_text,
     validate_citations,
 )
-from assistant.responders.base import Evidence, EvidenceItem, Message
 
 PLANTED = "Doe^Jane"  # a patient name someone might put where it does not belong
 INJECTION = (

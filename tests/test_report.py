@@ -7,9 +7,9 @@ import json
 
 from assistant_fixtures import LEFT_BRIGHT, RIGHT_DARK, scan_summary, synthetic_result
 
-from assistant.chat import build_evidence
+from assistant.analysis import build_evidence
+from assistant.evidence import EvidenceItem
 from assistant.report import draft_report
-from assistant.responders.base import EvidenceItem
 
 
 def evidence(lesions, with_retrieval=True):

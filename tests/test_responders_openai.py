@@ -14,11 +14,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from assistant.config import make_responder
+from assistant.evidence import Evidence, EvidenceItem, Message
 from assistant.prompts import EVIDENCE_BEGIN
-from assistant.responders.base import Evidence, EvidenceItem, Message
 from assistant.responders.llm_common import ResponderError
 from assistant.responders.openai_compat import OpenAICompatResponder
-from assistant.responders.registry import make_responder
 
 
 class FakeServer:

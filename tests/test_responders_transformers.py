@@ -15,9 +15,9 @@ import torch
 
 pytest.importorskip("transformers")
 
+from assistant.config import make_responder  # noqa: E402
+from assistant.evidence import Evidence, EvidenceItem, Message  # noqa: E402
 from assistant.responders import transformers_vlm as tv  # noqa: E402
-from assistant.responders.base import Evidence, EvidenceItem, Message  # noqa: E402
-from assistant.responders.registry import make_responder  # noqa: E402
 from assistant.responders.testing import tiny_vlm  # noqa: E402
 
 ARCHS = ("gemma3", "llava")

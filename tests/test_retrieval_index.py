@@ -194,7 +194,8 @@ def test_mask_in_manifest_gives_a_profile(tiny_cases, text_embedder, tmp_path):
 
 
 def test_detection_result_findings_are_accepted(saved_index, text_embedder):
-    from assistant.detector.result import DetectionResult, Finding
+    from assistant.detector.result import DetectionResult
+    from assistant.findings import Finding
 
     f = Finding(id="F1", area_px=300, area_mm2=None, bbox=(10, 10, 30, 30), centroid=(20, 20),
                 side="left", side_frame="image", anterior_posterior="anterior",

@@ -10,14 +10,9 @@ import pytest
 from PIL import Image
 from scipy import ndimage
 
-from assistant.synth import (
-    KINDS,
-    SIZE_BINS,
-    brain_mask_for,
-    size_bin_for_area,
-    synthesize_dataset,
-    synthesize_lesion,
-)
+from assistant import findings
+from assistant.findings import SIZE_BINS
+from assistant.synth import KINDS, brain_mask_for, synthesize_dataset, synthesize_lesion
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
@@ -47,14 +42,19 @@ def head():
 
 
 def test_size_bins_follow_thor_scaled_to_the_image():
-    assert size_bin_for_area(71, (128, 128)) == "small"
-    assert size_bin_for_area(72, (128, 128)) == "medium"
-    assert size_bin_for_area(570, (128, 128)) == "medium"
-    assert size_bin_for_area(571, (128, 128)) == "large"
+    assert findings.size_bin(71, (128, 128)) == "small"
+    assert findings.size_bin(72, (128, 128)) == "medium"
+    assert findings.size_bin(570, (128, 128)) == "medium"
+    assert findings.size_bin(571, (128, 128)) == "large"
     # 256x256 has 4x the pixels: edges 284 and 2280
-    assert size_bin_for_area(284, (256, 256)) == "small"
-    assert size_bin_for_area(285, (256, 256)) == "medium"
-    assert size_bin_for_area(2281, (256, 256)) == "large"
+    assert findings.size_bin(284, (256, 256)) == "small"
+    assert findings.size_bin(285, (256, 256)) == "medium"
+    assert findings.size_bin(2281, (256, 256)) == "large"
+    # with a pixel spacing the area in mm² decides: small <= 200 mm² < medium <= 1600 mm²
+    assert findings.size_bin(10_000, (128, 128), area_mm2=200.0) == "small"
+    assert findings.size_bin(1, None, area_mm2=1600.5) == "large"
+    with pytest.raises(ValueError, match="shape"):
+        findings.size_bin(10, None)
 
 
 def test_brain_mask_excludes_scalp_and_fills_ventricles(head):
@@ -78,7 +78,7 @@ def test_every_kind_and_size(head, kind, size_bin):
     assert les.image.shape == img.shape and les.image.dtype == np.float32
     assert 0.0 <= les.image.min() and les.image.max() <= 1.0
     assert les.kind == kind
-    assert les.size_bin == size_bin == size_bin_for_area(les.mask.sum(), img.shape)
+    assert les.size_bin == size_bin == findings.size_bin(les.mask.sum(), img.shape)
     assert les.area_px == int(les.mask.sum()) > 0
     # fully inside the brain, off its border
     assert not (les.mask & ~ndimage.binary_erosion(brain, iterations=2)).any()
@@ -189,7 +189,7 @@ def test_dataset_writes_images_masks_and_labels(tmp_path):
         mask = np.asarray(Image.open(out / "masks" / r["name"]))
         assert set(np.unique(mask)) <= {0, 255}
         assert int((mask > 0).sum()) == r["area_px"]
-        assert r["size_bin"] == size_bin_for_area(r["area_px"], img.shape)
+        assert r["size_bin"] == findings.size_bin(r["area_px"], img.shape)
         assert r["kind"] in KINDS and r["side"] in ("left", "right")
         assert np.abs(img.astype(int) - src_img)[mask > 0].mean() > 20
     assert len(sources) == 6
@@ -238,4 +238,4 @@ def test_on_an_ixi_slice():
     assert 0.3 < brain.mean() < 0.5  # brain, not the whole head (~0.6 of the image)
     les = synthesize_lesion(img, brain, np.random.default_rng(0), kind="hypointense")
     assert not (les.mask & ~brain).any()
-    assert les.size_bin == size_bin_for_area(les.area_px, img.shape)
+    assert les.size_bin == findings.size_bin(les.area_px, img.shape)

@@ -19,6 +19,8 @@ import sys
 from pathlib import Path
 
 from assistant import DISCLAIMER
+from assistant.evidence import Message
+from assistant.responders.registry import DEFAULT_RESPONDER, QUANTIZATIONS, RESPONDERS
 
 logger = logging.getLogger(__name__)
 
@@ -48,14 +50,14 @@ def add_analysis_args(p: argparse.ArgumentParser) -> None:
 def add_responder_args(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--responder",
-        choices=("grounded", "transformers", "openai"),
+        choices=RESPONDERS,
         default=None,
-        help="who writes the answer (default: $ASSISTANT_RESPONDER or grounded, offline)",
+        help=f"who writes the answer (default: $ASSISTANT_RESPONDER or {DEFAULT_RESPONDER})",
     )
     p.add_argument("--model", default=None, help="model id or folder (transformers/openai)")
     p.add_argument(
         "--quantization",
-        choices=("4bit", "8bit", "none"),
+        choices=QUANTIZATIONS,
         default=None,
         help="bitsandbytes quantization for --responder transformers",
     )
@@ -86,49 +88,23 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     c.set_defaults(func=run_chat)
 
 
-def build_assistant(args: argparse.Namespace, with_responder: bool = True):
-    """An `Assistant` configured from the command-line arguments."""
-    from assistant.chat import Assistant
+def settings_of(args: argparse.Namespace):
+    """The `assistant.config.Settings` named by the command-line arguments."""
+    from assistant.config import Settings  # the models' modules (torch): only when run
 
-    detector = None
-    if getattr(args, "detector", None) is not None and not args.no_detector:
-        from assistant.detector import Detector
-
-        detector = Detector.from_pretrained(args.detector)
-    index = None
-    if getattr(args, "library", None) is not None and not args.no_retrieval:
-        index = load_library(args.library)
-    responder = None
-    if with_responder:
-        from assistant.responders.registry import make_responder
-
-        generation = {}
-        if getattr(args, "max_new_tokens", None):
-            generation["max_new_tokens"] = args.max_new_tokens
-        responder = make_responder(args.responder, args.model, args.quantization, **generation)
-    return Assistant(
-        detector=detector,
-        index=index,
-        responder=responder,
+    generation = {}
+    if getattr(args, "max_new_tokens", None):
+        generation["max_new_tokens"] = args.max_new_tokens
+    return Settings(
+        detector=args.detector,
         use_detector=not args.no_detector,
+        library=args.library,
         use_retrieval=not args.no_retrieval,
+        responder=getattr(args, "responder", None),
+        model=getattr(args, "model", None),
+        quantization=getattr(args, "quantization", None),
+        generation=generation,
         audit_log=getattr(args, "audit_log", None),
-    )
-
-
-def load_library(path: Path):
-    """A library folder (cases/ + knowledge/) or a single case index folder."""
-    if (path / "cases" / "index.json").is_file():
-        from retrieval.library import Library
-
-        return Library.load(path)
-    if (path / "index.json").is_file():
-        from retrieval.index import CaseIndex
-
-        return CaseIndex.load(path)
-    raise FileNotFoundError(
-        f"{path} is neither a case library (cases/index.json) nor a case index (index.json); "
-        "build one with `assistant index build`"
     )
 
 
@@ -166,9 +142,10 @@ def analysis_summary(state) -> dict:
 
 def run_ask(args: argparse.Namespace) -> int:
     from assistant.chat import Answer
+    from assistant.config import build_assistant
 
     with contextlib.redirect_stdout(sys.stderr):
-        assistant = build_assistant(args)
+        assistant = build_assistant(settings_of(args))
     state = analyse(args, assistant)
     answer = None
     for part in assistant.ask(state, args.question):
@@ -199,12 +176,12 @@ def run_ask(args: argparse.Namespace) -> int:
 
 def run_chat(args: argparse.Namespace, stdin=None, stdout=None) -> int:
     from assistant.chat import Answer
-    from assistant.responders.base import Message
+    from assistant.config import build_assistant
 
     stdin = stdin or sys.stdin
     stdout = stdout or sys.stdout
     with contextlib.redirect_stdout(sys.stderr):
-        assistant = build_assistant(args)
+        assistant = build_assistant(settings_of(args))
     state = analyse(args, assistant)
     n = len(state.evidence.by_kind("finding"))
     stdout.write(f"Scan analysed: {n} finding(s). Ask about it; 'quit' to leave.\n{DISCLAIMER}\n")

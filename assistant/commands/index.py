@@ -30,9 +30,7 @@ def register(subparsers) -> None:
         ),
     )
     src = b.add_mutually_exclusive_group(required=True)
-    src.add_argument(
-        "--cases", type=Path, help="manifest (.jsonl or .csv); see retrieval/README.md"
-    )
+    src.add_argument("--cases", type=Path, help="manifest (.jsonl or .csv); see docs/retrieval.md")
     src.add_argument("--default", action="store_true", help="(re)build the default library")
     src.add_argument("--synthetic-from", type=Path, metavar="DIR", help="healthy image folder")
     b.add_argument("--out", type=Path, help="index folder (default library: the cache folder)")

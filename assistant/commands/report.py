@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 from assistant import DISCLAIMER
-from assistant.commands.ask import add_analysis_args, analyse, build_assistant
+from assistant.commands.ask import add_analysis_args, analyse, settings_of
 
 logger = logging.getLogger(__name__)
 
@@ -48,9 +48,11 @@ def render(state, fmt: str) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    from assistant.config import build_analyzer
+
     with contextlib.redirect_stdout(sys.stderr):  # stdout: only the report
-        assistant = build_assistant(args, with_responder=False)
-    state = analyse(args, assistant)
+        analyzer = build_analyzer(settings_of(args))
+    state = analyse(args, analyzer)
     text = render(state, args.format)
     if args.out is None:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")

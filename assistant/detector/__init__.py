@@ -3,7 +3,8 @@
 from assistant.detector.detector import Detector
 from assistant.detector.methods import PRESETS, MethodConfig, get_config
 from assistant.detector.model import DEFAULT_CHECKPOINT, DiffusionModel
-from assistant.detector.result import DetectionResult, Finding
+from assistant.detector.postprocess import PostProcess
+from assistant.detector.result import DetectionResult
 
 __all__ = [
     "DEFAULT_CHECKPOINT",
@@ -11,7 +12,7 @@ __all__ = [
     "DetectionResult",
     "Detector",
     "DiffusionModel",
-    "Finding",
     "MethodConfig",
+    "PostProcess",
     "get_config",
 ]

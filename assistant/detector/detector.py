@@ -10,70 +10,14 @@ import numpy as np
 import torch
 
 from assistant.detector.data import prepare_slice
-from assistant.detector.findings import (
-    extract_findings,
-    peak_cores,
-    remove_small,
-    seeded_components,
-)
 from assistant.detector.methods import MethodConfig, get_config, run_method
 from assistant.detector.model import Calibration, DiffusionModel, cpu_has_bf16
-from assistant.detector.result import DetectionResult, Finding
+from assistant.detector.postprocess import PostProcess, describe_regions, min_area_for
+from assistant.detector.result import DetectionResult
+from assistant.findings import side_frame
 from assistant.preprocess import GridInfo
 
 log = logging.getLogger(__name__)
-
-MIN_AREA_GRID = 6  # components smaller than this on the model grid are noise (post-processing)
-MAX_WEAK = 3  # sub-threshold regions kept for questions about an image without findings
-# a region is trimmed to where the map reaches this fraction of the region's peak (and the
-# pixel threshold): chosen on validation data (eval/sweep_detector.py, `seeded.by_core`): Dice
-# 0.37 -> 0.53 and size-bin accuracy 0.42 -> 0.68 at 0.3 (0.2: 0.51, 0.4: 0.52, 0.5: 0.49)
-RELATIVE_CORE = 0.3
-
-
-def flag_mask(
-    anomaly: np.ndarray,
-    foreground: np.ndarray,
-    pixel_threshold: float,
-    seed_threshold: float | None,
-    min_area: int,
-    core: float = RELATIVE_CORE,
-) -> tuple[np.ndarray, np.ndarray]:
-    """(regions, mask): the foreground regions above `pixel_threshold` with at least
-    `min_area` pixels, each trimmed to its core (`peak_cores` at `core` of its peak), and the
-    mask of those whose peak reaches `seed_threshold` (hysteresis; None: all of them)."""
-    regions = remove_small((anomaly > pixel_threshold) & foreground, min_area)
-    regions = peak_cores(regions, anomaly, pixel_threshold, core)
-    return regions, seeded_components(regions, anomaly, seed_threshold, 1)
-
-
-def describe_regions(
-    anomaly: np.ndarray,
-    foreground: np.ndarray,
-    image01: np.ndarray,
-    pseudo01: np.ndarray,
-    pixel_threshold: float,
-    seed_threshold: float | None,
-    min_area: int,
-    spacing: tuple[float, ...] | None = None,
-    patient_left: str | None = None,
-    slice_index: int | None = None,
-    healthy_scores: list[float] | None = None,
-) -> tuple[np.ndarray, list[Finding], list[Finding]]:
-    """The detector's post-processing of a map on the scan grid: (mask, findings, weak).
-
-    Regions and mask as in `flag_mask`; the mask's regions (peak at least `seed_threshold`,
-    the calibrated image threshold) are the findings F1... The other regions, at most
-    `MAX_WEAK` of them by decreasing peak, are the weak findings W1...: deviations below the
-    image threshold that may be noise or normal variation, reported apart so that nothing
-    calls them findings.
-    """
-    regions, mask = flag_mask(anomaly, foreground, pixel_threshold, seed_threshold, min_area)
-    args = (anomaly, image01, pseudo01, foreground, pixel_threshold, spacing, patient_left)
-    kw = {"slice_index": slice_index, "healthy_scores": healthy_scores}
-    findings = extract_findings(mask, *args, **kw)
-    weak = extract_findings(regions & ~mask, *args, **kw, id_prefix="W")[:MAX_WEAK]
-    return mask, findings, weak
 
 
 class Detector:
@@ -85,8 +29,8 @@ class Detector:
     threshold are kept when their peak reaches the image-score threshold and they cover at least
     `MIN_AREA_GRID` model-grid pixels; so an image has findings exactly when its score is above
     the image threshold (unless the region is too small). Each region is trimmed to where the
-    map reaches `RELATIVE_CORE` of its own peak (see `flag_mask`). Chosen on validation data
-    (eval/sweep_detector.py): median healthy flagged fraction 0 instead of 0.05 at the same
+    map reaches `RELATIVE_CORE` of its own peak (`assistant.detector.postprocess`). Chosen on
+    validation data (eval/sweep_detector.py): median healthy flagged fraction 0 instead of 0.05 at the same
     Dice, and max-score image AUROC at least that of the 99.5% quantile.
     """
 
@@ -190,24 +134,13 @@ class Detector:
         t2 = time.perf_counter()
         cal = self.calibration
         results = []
-        for i, (g, f, info, unit) in enumerate(prepared):
+        for i, prep in enumerate(prepared):
             amap = out.anomaly_map[i, 0].float().cpu().numpy()
             rec = out.pseudo_healthy[i, 0].float().cpu().numpy()
-            results.append(
-                self._result(
-                    amap,
-                    rec,
-                    g,
-                    f,
-                    info,
-                    unit,
-                    cal,
-                    spacings[i],
-                    patient_lefts[i],
-                    slice_indices[i],
-                    out.unet_calls,
-                )
-            )
+            where = {"spacing": spacings[i], "patient_left": patient_lefts[i]}
+            result = self._result(amap, rec, prep, cal, **where, slice_index=slice_indices[i])
+            result.unet_calls = out.unet_calls
+            results.append(result)
         t3 = time.perf_counter()
         for r in results:
             r.timings = {
@@ -220,18 +153,18 @@ class Detector:
 
     def _result(
         self,
-        amap,
-        rec,
-        grid,
-        fg_grid,
-        info: GridInfo,
-        unit,
-        cal,
-        spacing,
-        patient_left,
-        slice_index,
-        calls,
+        amap: np.ndarray,
+        rec: np.ndarray,
+        prepared: tuple[np.ndarray, np.ndarray, GridInfo, np.ndarray],
+        cal: Calibration | None,
+        *,
+        spacing: tuple[float, ...] | None,
+        patient_left: str | None,
+        slice_index: int | None,
     ) -> DetectionResult:
+        """The result of one image: its model-grid map `amap` and pseudo-healthy `rec`, the
+        output of `prepare_slice` for it, and the calibration (None: no mask, no findings)."""
+        _, fg_grid, info, unit = prepared
         # back to the scan's own grid; the pseudo-healthy image keeps the input outside the
         # foreground so that the comparison view only differs where the model changed anatomy
         fg_s = info.back(fg_grid, order=0).astype(bool)
@@ -239,25 +172,19 @@ class Detector:
         rec_s = info.back(rec, order=1)
         rec_s = np.where(fg_s, rec_s, unit).astype(np.float32)
         score = float(amap_s[fg_s].max()) if fg_s.any() else 0.0
-        pixel_thr = cal.pixel_threshold if cal else None
-        if pixel_thr is not None:
-            min_area = int(round(MIN_AREA_GRID / info.scale**2))
-            mask, findings, weak = describe_regions(
-                amap_s,
-                fg_s,
-                unit,
-                rec_s,
-                pixel_thr,
-                cal.score_threshold,
-                min_area,
-                spacing,
-                patient_left,
-                slice_index,
-                cal.healthy_scores,
+        post = None
+        mask, findings, weak = np.zeros_like(fg_s), [], []
+        if cal is not None and cal.pixel_threshold is not None:
+            post = PostProcess(
+                pixel_threshold=cal.pixel_threshold,
+                seed_threshold=cal.score_threshold,
+                min_area=min_area_for(info.scale),
+                spacing=spacing,
+                patient_left=patient_left,
+                slice_index=slice_index,
+                healthy_scores=tuple(cal.healthy_scores),
             )
-        else:
-            mask = np.zeros_like(fg_s)
-            findings, weak = [], []
+            mask, findings, weak = describe_regions(amap_s, fg_s, unit, rec_s, post)
         return DetectionResult(
             anomaly_map=amap_s,
             pseudo_healthy=rec_s,
@@ -266,13 +193,12 @@ class Detector:
             mask=mask,
             score=score,
             score_threshold=cal.score_threshold if cal else None,
-            pixel_threshold=pixel_thr,
+            pixel_threshold=cal.pixel_threshold if cal else None,
             findings=findings,
             weak_findings=weak,
             method=self.method.name,
             params={"preset": self.preset, **self.method.to_dict()},
-            unet_calls=calls,
-            side_frame="patient" if patient_left in ("image_left", "image_right") else "image",
+            side_frame=side_frame(patient_left),
             slice_index=slice_index,
-            healthy_scores=list(cal.healthy_scores) if cal else [],
+            postprocess=post,
         )

@@ -1,56 +1,13 @@
-"""What the detector returns: `Finding` and `DetectionResult`."""
+"""What the detector returns: a `DetectionResult` (maps, thresholds, findings)."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
-from typing import Literal
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-Side = Literal["left", "right", "midline"]
-Intensity = Literal["hyperintense", "hypointense", "mixed"]
-
-
-@dataclass
-class Finding:
-    """One candidate abnormality: a connected component of the calibrated anomaly mask.
-
-    Coordinates are on the scan's own 2D grid (row, column) in pixels.
-    """
-
-    id: str  # "F1", "F2", ... by decreasing peak anomaly
-    area_px: int
-    area_mm2: float | None  # None when the scan has no spacing
-    bbox: tuple[int, int, int, int]  # (row0, col0, row1, col1), end-exclusive
-    centroid: tuple[float, float]  # (row, col)
-    side: Side
-    side_frame: Literal["patient", "image"]  # "patient" when the scan knows its orientation
-    anterior_posterior: Literal["anterior", "posterior", "central"]  # top of image = anterior
-    central_peripheral: Literal["central", "peripheral"]
-    intensity: Intensity  # relative to the surrounding tissue, input vs. pseudo-healthy
-    intensity_delta: float  # mean (input - pseudo-healthy) inside the finding, in [0,1] units
-    peak_anomaly: float
-    mean_anomaly: float
-    # in [0, 1]: the fraction of healthy calibration images whose anomaly peak is below this
-    # finding's peak (uncalibrated-style fallback: how far above the pixel threshold it is)
-    confidence: float
-    slice_index: int | None = None  # for volumes: which axial slice
-    # which way the centroid leans, also inside the midline / central bands (same frame as
-    # `side`): answers "left or right?" for a midline finding with "midline, slightly left"
-    side_lean: Literal["left", "right"] | None = None
-    ap_lean: Literal["anterior", "posterior"] | None = None
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    def describe(self) -> str:
-        """A short human-readable description, e.g. for reports and prompts."""
-        size = f"{self.area_mm2:.0f} mm²" if self.area_mm2 is not None else f"{self.area_px} px"
-        frame = "" if self.side_frame == "patient" else " (image side; orientation unknown)"
-        return (
-            f"{self.id}: {self.intensity} region, {self.side}{frame}, {self.anterior_posterior}, "
-            f"{self.central_peripheral}, {size}, confidence {self.confidence:.2f}"
-        )
+from assistant.detector.postprocess import PostProcess, describe_regions
+from assistant.findings import Finding, SideFrame
 
 
 @dataclass
@@ -75,10 +32,11 @@ class DetectionResult:
     params: dict = field(default_factory=dict)
     unet_calls: int = 0
     timings: dict[str, float] = field(default_factory=dict)  # seconds per stage
-    side_frame: Literal["patient", "image"] = "image"
+    side_frame: SideFrame = "image"
     slice_index: int | None = None
-    # sorted image scores of the healthy calibration images (for the findings' confidence)
-    healthy_scores: list[float] = field(default_factory=list, repr=False)
+    # the post-processing that made mask and findings from the maps (None: uncalibrated, or a
+    # result built by hand); `rethreshold` redoes it
+    postprocess: PostProcess | None = field(default=None, repr=False)
 
     @property
     def is_abnormal(self) -> bool | None:
@@ -86,6 +44,43 @@ class DetectionResult:
         if self.score_threshold is None:
             return None
         return bool(self.score > self.score_threshold)
+
+    def rethreshold(
+        self, sensitivity: float, *, postprocess: PostProcess | None = None
+    ) -> DetectionResult:
+        """The result with its pixel and image thresholds divided by `sensitivity` (> 1: more
+        sensitive, more false positives; 1: unchanged), mask, findings and weak findings redone
+        on the same maps by the same post-processing (`postprocess`: instead of the one the
+        result was made with, for a result built without it). An uncalibrated result, or
+        sensitivity 1, returns the result itself.
+        """
+        if sensitivity <= 0:
+            raise ValueError(f"sensitivity must be > 0, got {sensitivity}")
+        if self.pixel_threshold is None or sensitivity == 1.0:
+            return self
+        base = postprocess or self.postprocess
+        if base is None:
+            raise ValueError(
+                "this result does not carry the post-processing it was made with; pass "
+                "postprocess=PostProcess(...) to rethreshold it"
+            )
+        current = replace(
+            base, pixel_threshold=self.pixel_threshold, seed_threshold=self.score_threshold
+        )
+        params = current.scaled(sensitivity)
+        mask, findings, weak = describe_regions(
+            self.anomaly_map, self.foreground, self.image, self.pseudo_healthy, params
+        )
+        return replace(
+            self,
+            mask=mask,
+            findings=findings,
+            weak_findings=weak,
+            pixel_threshold=params.pixel_threshold,
+            score_threshold=params.seed_threshold,
+            params={**self.params, "sensitivity": sensitivity},
+            postprocess=params,
+        )
 
     def summary(self) -> dict:
         """JSON-ready summary without the arrays."""

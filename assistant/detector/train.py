@@ -19,7 +19,7 @@ from pathlib import Path
 
 import torch
 import torch.nn.functional as F
-from diffusers import UNet2DModel
+from diffusers import DDPMScheduler, UNet2DModel
 from diffusers.training_utils import EMAModel
 from tqdm.auto import tqdm
 
@@ -84,7 +84,6 @@ def _loss(unet: UNet2DModel, scheduler, x01: torch.Tensor, t, noise, autocast: b
 def train(cfg: TrainConfig) -> Path:
     """Train (or resume) and write the checkpoint folder `cfg.out`. Returns its path."""
     out = Path(cfg.out)
-    state_dir = out / "train_state"
     dev = _device(cfg.device)
     torch.manual_seed(cfg.seed)
     pre = PreprocessConfig(size=cfg.unet.size)
@@ -92,83 +91,134 @@ def train(cfg: TrainConfig) -> Path:
     x_val = load_folder(cfg.val, pre)[0] if cfg.val else None
     log.info("training on %d scans from %s (device %s)", len(x_train), cfg.data, dev)
     x_train = x_train.to(dev)
-
-    scheduler = new_scheduler()
-    alphas = scheduler.alphas_cumprod.to(dev)
-    scheduler.alphas_cumprod = alphas  # add_noise indexes it on the batch's device
-    step, elapsed = 0, 0.0
-    if (state_dir / "state.json").is_file():
-        state = json.loads((state_dir / "state.json").read_text())
-        unet = UNet2DModel.from_pretrained(state_dir / "unet").to(dev)
-        ema_unet = UNet2DModel.from_pretrained(state_dir / "ema").to(dev)
-        step, elapsed = state["step"], state["elapsed"]
-        log.info("resuming from step %d", step)
-    elif cfg.init_from:
-        unet = UNet2DModel.from_pretrained(Path(cfg.init_from) / "unet", torch_dtype=torch.float32)
-        unet = unet.to(dev)
-        ema_unet = copy.deepcopy(unet)
-        log.info("initialised from %s", cfg.init_from)
-    else:
-        unet = cfg.unet.build().to(dev)
-        ema_unet = copy.deepcopy(unet)
-    ema = EMAModel(ema_unet.parameters(), decay=cfg.ema_decay)
-    ema.optimization_step = step
-    opt = torch.optim.AdamW(unet.parameters(), lr=cfg.lr, weight_decay=0.0)
-    if (state_dir / "optimizer.pt").is_file():
-        opt.load_state_dict(torch.load(state_dir / "optimizer.pt", weights_only=True))
-    n_params = sum(p.numel() for p in unet.parameters())
-    autocast = cfg.bf16 and (dev.type == "cuda" or cpu_has_bf16())
-    log.info("UNet %.2fM parameters; bf16 autocast %s", n_params / 1e6, autocast)
-
-    def save_state() -> None:
-        state_dir.mkdir(parents=True, exist_ok=True)
-        unet.save_pretrained(state_dir / "unet")
-        ema.copy_to(ema_unet.parameters())
-        ema_unet.save_pretrained(state_dir / "ema")
-        torch.save(opt.state_dict(), state_dir / "optimizer.pt")
-        (state_dir / "state.json").write_text(json.dumps({"step": step, "elapsed": elapsed}))
-
-    log_path = out / "train_log.jsonl"
+    run = _Run.start(cfg, out, dev)
     out.mkdir(parents=True, exist_ok=True)
-    unet.train()
-    t0 = time.perf_counter() - elapsed
-    bar = tqdm(total=cfg.steps, initial=step, desc="train", dynamic_ncols=True)
+    run.unet.train()
+    t0 = time.perf_counter() - run.elapsed
+    bar = tqdm(total=cfg.steps, initial=run.step, desc="train", dynamic_ncols=True)
     running = None
-    while step < cfg.steps:
-        # a generator per step from (seed, step): resuming reproduces the same batches
-        gen = torch.Generator(device=dev).manual_seed(cfg.seed * 1_000_003 + step)
-        idx = torch.randint(0, len(x_train), (cfg.batch,), generator=gen, device=dev)
-        x = augment(x_train[idx], gen, flip=cfg.flip)
-        noise = torch.randn(x.shape, generator=gen, device=dev)
-        t = _sample_t(cfg.batch, cfg, scheduler.config.num_train_timesteps, gen, dev)
-        for g in opt.param_groups:
-            g["lr"] = cfg.lr * min(1.0, (step + 1) / max(1, cfg.warmup))
-        loss = _loss(unet, scheduler, x, t, noise, autocast)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(unet.parameters(), 1.0)
-        opt.step()
-        ema.step(unet.parameters())
-        step += 1
-        running = loss.item() if running is None else 0.98 * running + 0.02 * loss.item()
+    while run.step < cfg.steps:
+        loss = run.train_step(x_train)
+        running = loss if running is None else 0.98 * running + 0.02 * loss
         bar.update(1)
         bar.set_postfix(loss=f"{running:.4f}")
-        elapsed = time.perf_counter() - t0
-        timeout = cfg.max_minutes is not None and elapsed > cfg.max_minutes * 60
-        if step % cfg.ckpt_every == 0 or step == cfg.steps or timeout:
-            record = {"step": step, "loss": running, "elapsed_s": round(elapsed, 1)}
-            if x_val is not None:
-                record["val_loss"] = _val_loss(ema_unet, ema, scheduler, x_val, dev, autocast)
-            with log_path.open("a") as fh:
-                fh.write(json.dumps(record) + "\n")
-            save_state()
-            _write_checkpoint(out, ema_unet, scheduler, cfg, step, elapsed, n_params)
-            log.info("step %d: %s", step, record)
+        run.elapsed = time.perf_counter() - t0
+        timeout = cfg.max_minutes is not None and run.elapsed > cfg.max_minutes * 60
+        if run.step % cfg.ckpt_every == 0 or run.step == cfg.steps or timeout:
+            run.checkpoint(running, x_val)
         if timeout:
-            log.info("stopping after %.1f minutes (max_minutes)", elapsed / 60)
+            log.info("stopping after %.1f minutes (max_minutes)", run.elapsed / 60)
             break
     bar.close()
     return out
+
+
+@dataclass
+class _Run:
+    """One training run: the models, optimiser and schedule, and where it stands."""
+
+    cfg: TrainConfig
+    out: Path  # the checkpoint folder
+    dev: torch.device
+    scheduler: DDPMScheduler
+    unet: UNet2DModel  # the trained weights
+    ema_unet: UNet2DModel  # the exponential moving average (what is saved and evaluated)
+    ema: EMAModel
+    opt: torch.optim.Optimizer
+    autocast: bool
+    n_params: int
+    step: int = 0
+    elapsed: float = 0.0  # seconds of training, over all resumed runs
+
+    @property
+    def state_dir(self) -> Path:
+        return self.out / "train_state"
+
+    @classmethod
+    def start(cls, cfg: TrainConfig, out: Path, dev: torch.device) -> _Run:
+        """Resume from `out/train_state`, else start from `cfg.init_from`'s weights, else from
+        a new UNet."""
+        state_dir = out / "train_state"
+        scheduler = new_scheduler()
+        alphas = scheduler.alphas_cumprod.to(dev)
+        scheduler.alphas_cumprod = alphas  # add_noise indexes it on the batch's device
+        step, elapsed = 0, 0.0
+        if (state_dir / "state.json").is_file():
+            state = json.loads((state_dir / "state.json").read_text())
+            unet = UNet2DModel.from_pretrained(state_dir / "unet").to(dev)
+            ema_unet = UNet2DModel.from_pretrained(state_dir / "ema").to(dev)
+            step, elapsed = state["step"], state["elapsed"]
+            log.info("resuming from step %d", step)
+        elif cfg.init_from:
+            path = Path(cfg.init_from) / "unet"
+            unet = UNet2DModel.from_pretrained(path, torch_dtype=torch.float32).to(dev)
+            ema_unet = copy.deepcopy(unet)
+            log.info("initialised from %s", cfg.init_from)
+        else:
+            unet = cfg.unet.build().to(dev)
+            ema_unet = copy.deepcopy(unet)
+        ema = EMAModel(ema_unet.parameters(), decay=cfg.ema_decay)
+        ema.optimization_step = step
+        opt = torch.optim.AdamW(unet.parameters(), lr=cfg.lr, weight_decay=0.0)
+        if (state_dir / "optimizer.pt").is_file():
+            opt.load_state_dict(torch.load(state_dir / "optimizer.pt", weights_only=True))
+        n_params = sum(p.numel() for p in unet.parameters())
+        autocast = cfg.bf16 and (dev.type == "cuda" or cpu_has_bf16())
+        log.info("UNet %.2fM parameters; bf16 autocast %s", n_params / 1e6, autocast)
+        return cls(
+            cfg, out, dev, scheduler, unet, ema_unet, ema, opt, autocast, n_params, step, elapsed
+        )
+
+    def train_step(self, x_train: torch.Tensor) -> float:
+        """One optimiser step on a random augmented batch; returns its loss."""
+        cfg, dev = self.cfg, self.dev
+        # a generator per step from (seed, step): resuming reproduces the same batches
+        gen = torch.Generator(device=dev).manual_seed(cfg.seed * 1_000_003 + self.step)
+        idx = torch.randint(0, len(x_train), (cfg.batch,), generator=gen, device=dev)
+        x = augment(x_train[idx], gen, flip=cfg.flip)
+        noise = torch.randn(x.shape, generator=gen, device=dev)
+        t = _sample_t(cfg.batch, cfg, self.scheduler.config.num_train_timesteps, gen, dev)
+        for g in self.opt.param_groups:
+            g["lr"] = cfg.lr * min(1.0, (self.step + 1) / max(1, cfg.warmup))
+        loss = _loss(self.unet, self.scheduler, x, t, noise, self.autocast)
+        self.opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(self.unet.parameters(), 1.0)
+        self.opt.step()
+        self.ema.step(self.unet.parameters())
+        self.step += 1
+        return loss.item()
+
+    def checkpoint(self, running: float, x_val: torch.Tensor | None) -> None:
+        """Log the losses, save the resumable state and write the checkpoint folder."""
+        record = {"step": self.step, "loss": running, "elapsed_s": round(self.elapsed, 1)}
+        if x_val is not None:
+            record["val_loss"] = _val_loss(
+                self.ema_unet, self.ema, self.scheduler, x_val, self.dev, self.autocast
+            )
+        with (self.out / "train_log.jsonl").open("a") as fh:
+            fh.write(json.dumps(record) + "\n")
+        self.save_state()
+        _write_checkpoint(
+            self.out,
+            self.ema_unet,
+            self.scheduler,
+            self.cfg,
+            self.step,
+            self.elapsed,
+            self.n_params,
+        )
+        log.info("step %d: %s", self.step, record)
+
+    def save_state(self) -> None:
+        state_dir = self.state_dir
+        state_dir.mkdir(parents=True, exist_ok=True)
+        self.unet.save_pretrained(state_dir / "unet")
+        self.ema.copy_to(self.ema_unet.parameters())
+        self.ema_unet.save_pretrained(state_dir / "ema")
+        torch.save(self.opt.state_dict(), state_dir / "optimizer.pt")
+        state = {"step": self.step, "elapsed": self.elapsed}
+        (state_dir / "state.json").write_text(json.dumps(state))
 
 
 @torch.no_grad()

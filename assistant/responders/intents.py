@@ -1,6 +1,7 @@
 """What a question asks: exact keyword rules first, then the packaged sentence-embedding model.
 
-The grounded responder and the orchestration both call `resolve(question, history)`:
+The orchestration (`assistant.chat`) calls `resolve(question, history, finding_ids)` once per
+question and hands the `Resolved` result to the responder:
 
 1. exact rules (regular expressions on the lower-cased question) decide where a keyword is
    unambiguous ("how many" -> count, "left"/"right" -> location, "mm" -> size, "should I stop my
@@ -13,8 +14,8 @@ The grounded responder and the orchestration both call `resolve(question, histor
    an elliptic question without its own intent takes the previous user question's intent, and
    "it"/"that one"/"the second one" select which finding (F1, F2, ...) is meant.
 
-Besides the shared `Intent` values this module knows "modality" (what kind of image / plane) and
-"confidence" (how sure the detector is).
+`Intent` lists the intents; "modality" asks what kind of image / plane it is and "confidence" how
+sure the detector is.
 """
 
 from __future__ import annotations
@@ -27,9 +28,26 @@ from typing import Literal
 
 import numpy as np
 
-from assistant.responders.base import Message
+from assistant.evidence import Message
 
 logger = logging.getLogger(__name__)
+
+Intent = Literal[
+    "presence",
+    "location",
+    "size",
+    "count",
+    "intensity",
+    "heatmap",
+    "pseudo_healthy",
+    "similar_cases",
+    "explanation",
+    "report",
+    "modality",
+    "confidence",
+    "out_of_scope",
+    "unknown",
+]
 
 # Example questions per intent: paraphrases for the embedding classifier. Keep them short and
 # typical of what clinicians and QA benchmarks ask.
@@ -256,7 +274,7 @@ class Resolved:
     """A question with its intent and the findings it is about."""
 
     question: str
-    intent: str  # one of base.Intent, "modality" or "confidence"
+    intent: Intent
     source: Literal["rule", "embedding", "history", "none"]
     similarity: float | None = None  # cosine similarity of the nearest example (embedding)
     finding_ids: list[str] = field(default_factory=list)  # [] = all findings

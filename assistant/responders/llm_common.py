@@ -1,15 +1,19 @@
 """Pieces shared by the LLM responders (transformers VLM, OpenAI-compatible server), kept free
-of torch so that the `openai` responder imports light."""
+of torch so that the `openai` responder imports light: the `LLMResponder` base class, decoding
+settings, errors and the images shown to a VLM."""
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from PIL import Image
 
-from assistant.responders.base import Evidence
+from assistant.evidence import Evidence, Message
+from assistant.prompts import Task, prompt_versions
+from assistant.responders.base import Responder
 
 
 class ResponderError(RuntimeError):
@@ -69,3 +73,25 @@ def evidence_images(evidence: Evidence) -> list[Image.Image]:
     if evidence.overlay is not None:
         images.append(overlay_to_pil(evidence.overlay))
     return images
+
+
+class LLMResponder(Responder):
+    """A responder that prompts a (vision-)language model with the prompt files
+    (`assistant.prompts.build_prompt`) and can answer many questions at once (evaluation)."""
+
+    settings: GenerationSettings
+
+    @property
+    def prompt_versions(self) -> dict[str, str]:
+        return prompt_versions()
+
+    @abstractmethod
+    def generate_batch(
+        self,
+        questions: list[str],
+        evidences: list[Evidence],
+        histories: list[list[Message]] | None = None,
+        task: Task = "answer",
+        batch_size: int = 8,
+    ) -> list[str]:
+        """Raw answer texts (citations not yet checked), one per (question, evidence) pair."""

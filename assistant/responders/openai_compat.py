@@ -27,10 +27,12 @@ from typing import Any
 
 import requests
 
-from assistant.prompts import ChatPrompt, Task, build_prompt, prompt_versions
-from assistant.responders.base import Evidence, Message
+from assistant.evidence import Evidence, Message
+from assistant.prompts import ChatPrompt, Task, build_prompt
+from assistant.responders.intents import Resolved
 from assistant.responders.llm_common import (
     GenerationSettings,
+    LLMResponder,
     ResponderError,
     evidence_images,
 )
@@ -67,7 +69,7 @@ def _server_message(response: requests.Response) -> str:
         return response.text[:300]
 
 
-class OpenAICompatResponder:
+class OpenAICompatResponder(LLMResponder):
     """Answers with a VLM behind an OpenAI-compatible `/chat/completions` endpoint."""
 
     name = "openai"
@@ -100,15 +102,6 @@ class OpenAICompatResponder:
         self.settings = GenerationSettings(**generation)
         self.session = session or requests.Session()
         self.model = model or os.environ.get("ASSISTANT_MODEL") or self._first_model()
-
-    @property
-    def prompt_versions(self) -> dict[str, str]:
-        return prompt_versions()
-
-    @property
-    def prompt_version(self) -> str:
-        """e.g. "system-1.0.0,answer-1.0.0,draft_findings-1.0.0,refusal-1.0.0" (logged)."""
-        return ",".join(f"{k}-{v}" for k, v in prompt_versions().items())
 
     def describe(self) -> dict[str, Any]:
         """JSON-ready description (no key) for answers and audit logs."""
@@ -175,7 +168,7 @@ class OpenAICompatResponder:
         elif status == 404:
             hint = (
                 f"HTTP 404 from {response.url}: check OPENAI_BASE_URL (it usually ends in "
-                f"/v1) and the model name {getattr(self, 'model', None)!r}"
+                f"/v1) and the model name {self.model or None!r}"
             )
         else:
             hint = f"HTTP {status} from {response.url}"
@@ -218,8 +211,11 @@ class OpenAICompatResponder:
         evidence: Evidence,
         history: list[Message] | None = None,
         task: Task = "answer",
+        *,
+        resolved: Resolved | None = None,
     ) -> Iterator[str]:
-        """Yield answer text chunks from the server's SSE stream (citations not yet validated)."""
+        """Yield answer text chunks from the server's SSE stream (citations not yet validated);
+        `resolved` is not needed (the model reads the question itself)."""
         body = self._body(question, evidence, history, task, stream=True)
         response = self._request("POST", "/chat/completions", body, stream=True)
         with response:
@@ -268,8 +264,10 @@ class OpenAICompatResponder:
         evidences: list[Evidence],
         histories: list[list[Message]] | None = None,
         task: Task = "answer",
+        batch_size: int = 8,
     ) -> list[str]:
-        """Answer many questions (sequential requests; the server batches concurrent work)."""
+        """Answer many questions with sequential requests (the server batches concurrent work,
+        so `batch_size` is not used here)."""
         if len(questions) != len(evidences):
             raise ValueError(f"got {len(questions)} questions but {len(evidences)} evidences")
         histories = histories or [[] for _ in questions]

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import torch
 
@@ -99,6 +99,7 @@ def tiny_vlm(
     """
     if hidden_size < 64:
         raise ValueError(f"hidden_size must be >= 64 (bitsandbytes 4-bit), got {hidden_size}")
+    builders = {"gemma3": _gemma3, "llava": _llava}
     path = Path(path)
     torch.manual_seed(seed)
     vision = dict(
@@ -118,100 +119,120 @@ def tiny_vlm(
         head_dim=hidden_size // 2,
         max_position_embeddings=4096,
     )
-    if architecture == "gemma3":
-        from transformers import (
-            Gemma3Config,
-            Gemma3ForConditionalGeneration,
-            Gemma3ImageProcessorPil,
-            Gemma3Processor,
-        )
-
-        specials = [
-            "<pad>",
-            "<eos>",
-            "<bos>",
-            "<unk>",
-            "<start_of_turn>",
-            "<end_of_turn>",
-            "<start_of_image>",
-            "<end_of_image>",
-            "<image_soft_token>",
-        ]
-        extra = {
-            "boi_token": "<start_of_image>",
-            "eoi_token": "<end_of_image>",
-            "image_token": "<image_soft_token>",
-        }
-        tokenizer, vocab = _tokenizer(specials, extra, _GEMMA_TEMPLATE, vocab_words)
-        tokens_per_image = 4  # 32 px / 8 px patches = 4x4, average-pooled to 2x2
-        processor = Gemma3Processor(
-            image_processor=Gemma3ImageProcessorPil(size={"height": 32, "width": 32}),
-            tokenizer=tokenizer,
-            chat_template=_GEMMA_TEMPLATE,
-            image_seq_length=tokens_per_image,
-        )
-        layer_types = ["sliding_attention", "full_attention"] * ((num_layers + 1) // 2)
-        config = Gemma3Config(
-            text_config=dict(
-                text,
-                vocab_size=len(vocab),
-                sliding_window=128,
-                layer_types=layer_types[:num_layers],
-            ),
-            vision_config=vision,
-            mm_tokens_per_image=tokens_per_image,
-            boi_token_index=vocab["<start_of_image>"],
-            eoi_token_index=vocab["<end_of_image>"],
-            image_token_index=vocab["<image_soft_token>"],
-            pad_token_id=vocab["<pad>"],
-            eos_token_id=vocab["<eos>"],
-            bos_token_id=vocab["<bos>"],
-        )
-        model = Gemma3ForConditionalGeneration(config)
-        image_token = "<image_soft_token>"
-    elif architecture == "llava":
-        from transformers import (
-            LlavaConfig,
-            LlavaForConditionalGeneration,
-            LlavaImageProcessorPil,
-            LlavaProcessor,
-        )
-
-        specials = ["<pad>", "<eos>", "<bos>", "<unk>", "<image>"]
-        tokenizer, vocab = _tokenizer(
-            specials, {"image_token": "<image>"}, _LLAVA_TEMPLATE, vocab_words
-        )
-        tokens_per_image = (32 // 8) ** 2  # CLS dropped by the "default" feature strategy
-        processor = LlavaProcessor(
-            image_processor=LlavaImageProcessorPil(
-                size={"shortest_edge": 32}, crop_size={"height": 32, "width": 32}
-            ),
-            tokenizer=tokenizer,
-            chat_template=_LLAVA_TEMPLATE,
-            patch_size=8,
-            vision_feature_select_strategy="default",
-            num_additional_image_tokens=1,
-        )
-        config = LlavaConfig(
-            vision_config=dict(vision, model_type="clip_vision_model", projection_dim=hidden_size),
-            text_config=dict(text, model_type="llama", vocab_size=len(vocab)),
-            image_token_index=vocab["<image>"],
-            vision_feature_layer=-1,
-            vision_feature_select_strategy="default",
-            image_seq_length=tokens_per_image,
-            pad_token_id=vocab["<pad>"],
-            eos_token_id=vocab["<eos>"],
-            bos_token_id=vocab["<bos>"],
-        )
-        model = LlavaForConditionalGeneration(config)
-        image_token = "<image>"
-    else:
+    if architecture not in builders:
         raise ValueError(f"architecture must be 'gemma3' or 'llava', got {architecture!r}")
+    built = builders[architecture](vision, text, num_layers, vocab_words)
+    model, processor, vocab = built.model, built.processor, built.vocab
     model.generation_config.pad_token_id = vocab["<pad>"]
     model.generation_config.eos_token_id = vocab["<eos>"]
     # A random model would emit special tokens (invisible after decoding) or stop at once:
     # suppress them so that it always writes max_new_tokens visible words.
-    model.generation_config.suppress_tokens = [vocab[t] for t in specials]
+    model.generation_config.suppress_tokens = [vocab[t] for t in built.specials]
     model.save_pretrained(path)
     processor.save_pretrained(path)
-    return TinyVLM(path, architecture, vocab[image_token], tokens_per_image, len(vocab))
+    return TinyVLM(path, architecture, vocab[built.image_token], built.tokens_per_image, len(vocab))
+
+
+@dataclass
+class _Built:
+    """A freshly initialised tiny model with its processor and vocabulary."""
+
+    model: Any
+    processor: Any
+    vocab: dict[str, int]
+    specials: list[str]
+    image_token: str
+    tokens_per_image: int
+
+
+def _gemma3(vision: dict, text: dict, num_layers: int, vocab_words: int) -> _Built:
+    from transformers import (
+        Gemma3Config,
+        Gemma3ForConditionalGeneration,
+        Gemma3ImageProcessorPil,
+        Gemma3Processor,
+    )
+
+    specials = [
+        "<pad>",
+        "<eos>",
+        "<bos>",
+        "<unk>",
+        "<start_of_turn>",
+        "<end_of_turn>",
+        "<start_of_image>",
+        "<end_of_image>",
+        "<image_soft_token>",
+    ]
+    extra = {
+        "boi_token": "<start_of_image>",
+        "eoi_token": "<end_of_image>",
+        "image_token": "<image_soft_token>",
+    }
+    tokenizer, vocab = _tokenizer(specials, extra, _GEMMA_TEMPLATE, vocab_words)
+    tokens_per_image = 4  # 32 px / 8 px patches = 4x4, average-pooled to 2x2
+    processor = Gemma3Processor(
+        image_processor=Gemma3ImageProcessorPil(size={"height": 32, "width": 32}),
+        tokenizer=tokenizer,
+        chat_template=_GEMMA_TEMPLATE,
+        image_seq_length=tokens_per_image,
+    )
+    layer_types = ["sliding_attention", "full_attention"] * ((num_layers + 1) // 2)
+    config = Gemma3Config(
+        text_config=dict(
+            text,
+            vocab_size=len(vocab),
+            sliding_window=128,
+            layer_types=layer_types[:num_layers],
+        ),
+        vision_config=vision,
+        mm_tokens_per_image=tokens_per_image,
+        boi_token_index=vocab["<start_of_image>"],
+        eoi_token_index=vocab["<end_of_image>"],
+        image_token_index=vocab["<image_soft_token>"],
+        pad_token_id=vocab["<pad>"],
+        eos_token_id=vocab["<eos>"],
+        bos_token_id=vocab["<bos>"],
+    )
+    model = Gemma3ForConditionalGeneration(config)
+    return _Built(model, processor, vocab, specials, "<image_soft_token>", tokens_per_image)
+
+
+def _llava(vision: dict, text: dict, num_layers: int, vocab_words: int) -> _Built:
+    from transformers import (
+        LlavaConfig,
+        LlavaForConditionalGeneration,
+        LlavaImageProcessorPil,
+        LlavaProcessor,
+    )
+
+    specials = ["<pad>", "<eos>", "<bos>", "<unk>", "<image>"]
+    tokenizer, vocab = _tokenizer(
+        specials, {"image_token": "<image>"}, _LLAVA_TEMPLATE, vocab_words
+    )
+    tokens_per_image = (32 // 8) ** 2  # CLS dropped by the "default" feature strategy
+    processor = LlavaProcessor(
+        image_processor=LlavaImageProcessorPil(
+            size={"shortest_edge": 32}, crop_size={"height": 32, "width": 32}
+        ),
+        tokenizer=tokenizer,
+        chat_template=_LLAVA_TEMPLATE,
+        patch_size=8,
+        vision_feature_select_strategy="default",
+        num_additional_image_tokens=1,
+    )
+    config = LlavaConfig(
+        vision_config=dict(
+            vision, model_type="clip_vision_model", projection_dim=text["hidden_size"]
+        ),
+        text_config=dict(text, model_type="llama", vocab_size=len(vocab)),
+        image_token_index=vocab["<image>"],
+        vision_feature_layer=-1,
+        vision_feature_select_strategy="default",
+        image_seq_length=tokens_per_image,
+        pad_token_id=vocab["<pad>"],
+        eos_token_id=vocab["<eos>"],
+        bos_token_id=vocab["<bos>"],
+    )
+    model = LlavaForConditionalGeneration(config)
+    return _Built(model, processor, vocab, specials, "<image>", tokens_per_image)

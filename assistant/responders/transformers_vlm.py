@@ -35,26 +35,25 @@ import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import torch
 from PIL import Image
 
-from assistant.prompts import ChatPrompt, Task, build_prompt, prompt_versions
-from assistant.responders.base import Evidence, Message
-from assistant.responders.llm_common import (  # noqa: F401  (re-exported)
+from assistant.evidence import Evidence, Message
+from assistant.prompts import ChatPrompt, Task, build_prompt
+from assistant.responders.intents import Resolved
+from assistant.responders.llm_common import (
     GenerationSettings,
+    LLMResponder,
     ResponderError,
     evidence_images,
-    overlay_to_pil,
-    unit_to_pil,
 )
+from assistant.responders.registry import QUANTIZATIONS, Quantization
 
 logger = logging.getLogger(__name__)
 
 RECOMMENDED_MODEL = "google/medgemma-4b-it"
-Quantization = Literal["none", "8bit", "4bit"]
-QUANTIZATIONS = ("none", "8bit", "4bit")
 
 # Last path component of modules that stay unquantized: vision encoders, multimodal projectors /
 # connectors and the output head (names used by Gemma3, PaliGemma, Llava, Idefics3, Qwen2-VL).
@@ -207,6 +206,22 @@ def _load_error_hint(model_id: str) -> str:
     )
 
 
+def bnb_config(quantization: Quantization, dtype: torch.dtype, skip: list[str]) -> Any:
+    """The `BitsAndBytesConfig` of a quantization mode ("4bit": NF4 with double quantization and
+    compute dtype `dtype`; "8bit": LLM.int8()); the modules in `skip` stay unquantized."""
+    from transformers import BitsAndBytesConfig
+
+    if quantization == "4bit":
+        return BitsAndBytesConfig(
+            load_in_4bit=True,
+            bnb_4bit_quant_type="nf4",
+            bnb_4bit_use_double_quant=True,
+            bnb_4bit_compute_dtype=dtype,
+            llm_int8_skip_modules=skip,
+        )
+    return BitsAndBytesConfig(load_in_8bit=True, llm_int8_skip_modules=skip)
+
+
 def load_vlm(
     model_id: str = RECOMMENDED_MODEL,
     quantization: Quantization = "none",
@@ -219,12 +234,7 @@ def load_vlm(
     CUDA the weights are placed with `device_map="auto"`. dtype: overrides `model_dtype` (and,
     for 4-bit, the compute dtype), e.g. torch.float32 to compare 4-bit compute dtypes on CPU.
     """
-    from transformers import (
-        AutoConfig,
-        AutoModelForImageTextToText,
-        AutoProcessor,
-        BitsAndBytesConfig,
-    )
+    from transformers import AutoConfig, AutoModelForImageTextToText, AutoProcessor
 
     device = resolve_device(device)
     check_quantization(quantization, device)
@@ -248,18 +258,7 @@ def load_vlm(
         skip: list[str] = []
         if quantization != "none":
             skip = unquantized_modules(config)
-            if quantization == "4bit":
-                kwargs["quantization_config"] = BitsAndBytesConfig(
-                    load_in_4bit=True,
-                    bnb_4bit_quant_type="nf4",
-                    bnb_4bit_use_double_quant=True,
-                    bnb_4bit_compute_dtype=dtype,
-                    llm_int8_skip_modules=skip,
-                )
-            else:
-                kwargs["quantization_config"] = BitsAndBytesConfig(
-                    load_in_8bit=True, llm_int8_skip_modules=skip
-                )
+            kwargs["quantization_config"] = bnb_config(quantization, dtype, skip)
         try:
             model = AutoModelForImageTextToText.from_pretrained(source, **kwargs)
         except OSError as exc:
@@ -332,7 +331,7 @@ class _StopOnEvent:
         )
 
 
-class TransformersResponder:
+class TransformersResponder(LLMResponder):
     """Answers with an in-process VLM; see the module docstring for models and quantization."""
 
     name = "transformers"
@@ -354,15 +353,6 @@ class TransformersResponder:
         self.stream_timeout = stream_timeout
         self.vlm = load_vlm(self.model, quantization, device, dtype)
         self.quantization = quantization
-
-    @property
-    def prompt_versions(self) -> dict[str, str]:
-        return prompt_versions()
-
-    @property
-    def prompt_version(self) -> str:
-        """e.g. "system-1.0.0,answer-1.0.0,draft_findings-1.0.0,refusal-1.0.0" (logged)."""
-        return ",".join(f"{k}-{v}" for k, v in prompt_versions().items())
 
     def describe(self) -> dict[str, Any]:
         """JSON-ready description for answers and audit logs."""
@@ -414,8 +404,11 @@ class TransformersResponder:
         evidence: Evidence,
         history: list[Message] | None = None,
         task: Task = "answer",
+        *,
+        resolved: Resolved | None = None,
     ) -> Iterator[str]:
-        """Yield answer text chunks as they are generated (citations not yet validated)."""
+        """Yield answer text chunks as they are generated (citations not yet validated);
+        `resolved` is not needed (the model reads the question itself)."""
         from transformers import StoppingCriteriaList, TextIteratorStreamer
 
         prompt = build_prompt(question, evidence, history, task)

@@ -22,6 +22,8 @@ import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from assistant.responders.registry import QUANTIZATIONS, RESPONDERS
+
 
 @dataclass
 class AppConfig:
@@ -61,14 +63,14 @@ def parse_config(
     p.add_argument("--port", type=int, default=int(env.get("GRADIO_SERVER_PORT") or d.port))
     p.add_argument(
         "--responder",
-        choices=("grounded", "transformers", "openai"),
+        choices=RESPONDERS,
         default=env.get("ASSISTANT_RESPONDER") or None,
         help="who writes the answers (default grounded: offline, deterministic)",
     )
     p.add_argument("--model", default=env.get("ASSISTANT_MODEL") or None, help="model id")
     p.add_argument(
         "--quantization",
-        choices=("none", "8bit", "4bit"),
+        choices=QUANTIZATIONS,
         default=env.get("ASSISTANT_QUANTIZATION") or None,
     )
     p.add_argument("--detector", default=env.get("ASSISTANT_DETECTOR") or None, metavar="PATH")

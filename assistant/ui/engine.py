@@ -12,12 +12,16 @@ from __future__ import annotations
 import logging
 import tempfile
 import threading
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from assistant.chat import Assistant, CaseState
+from assistant.analysis import Analyzer, CaseState
+from assistant.chat import Assistant
+from assistant.config import Settings, build_responder, load_detector, load_library, make_responder
+from assistant.detector.postprocess import PostProcess, min_area_for
 from assistant.detector.result import DetectionResult
+from assistant.responders.base import Responder
 from assistant.scan import Scan
 from assistant.ui.config import AppConfig
 
@@ -31,59 +35,29 @@ def rethreshold(
     patient_left: str | None,
     grid_size: int,
 ) -> DetectionResult:
-    """The result with its pixel and image thresholds divided by `sensitivity` (> 1: more
-    sensitive, more false positives; 1: the calibrated thresholds), mask and findings redone.
-
-    Uses the detector's own post-processing (`describe_regions`) on the maps it
-    returned; an uncalibrated result is returned unchanged.
-    """
-    if sensitivity <= 0:
-        raise ValueError(f"sensitivity must be > 0, got {sensitivity}")
-    if result.pixel_threshold is None or sensitivity == 1.0:
-        return result
-    from assistant.detector.detector import MIN_AREA_GRID, describe_regions
-
-    thr = result.pixel_threshold / sensitivity
-    score_thr = None if result.score_threshold is None else result.score_threshold / sensitivity
-    scale = grid_size / max(result.image.shape)  # model grid pixels per scan pixel
-    min_area = int(round(MIN_AREA_GRID / scale**2))
-    mask, findings, weak = describe_regions(
-        result.anomaly_map,
-        result.foreground,
-        result.image,
-        result.pseudo_healthy,
-        thr,
-        score_thr,
-        min_area,
-        spacing,
-        patient_left,
-        result.slice_index,
-        result.healthy_scores,
+    """`DetectionResult.rethreshold` with the post-processing rebuilt from the scan's `spacing`
+    and `patient_left` and the model's `grid_size` (the smallest region in scan pixels follows
+    from it), e.g. for a result built by hand."""
+    post = PostProcess(
+        pixel_threshold=result.pixel_threshold or 0.0,
+        min_area=min_area_for(grid_size / max(result.image.shape)),
+        spacing=spacing,
+        patient_left=patient_left,
+        slice_index=result.slice_index,
+        healthy_scores=result.postprocess.healthy_scores if result.postprocess else (),
     )
-    params = {**result.params, "sensitivity": sensitivity}
-    return replace(
-        result,
-        mask=mask,
-        findings=findings,
-        weak_findings=weak,
-        pixel_threshold=thr,
-        score_threshold=score_thr,
-        params=params,
-    )
+    return result.rethreshold(sensitivity, postprocess=post)
 
 
 class SensitiveDetector:
-    """A detector whose thresholds are scaled by `sensitivity` (see `rethreshold`)."""
+    """A detector whose thresholds are scaled by `sensitivity` (`DetectionResult.rethreshold`)."""
 
     def __init__(self, detector: Any, sensitivity: float):
         self.detector = detector
         self.sensitivity = float(sensitivity)
 
     def __call__(self, scan: Scan, slice_index: int | None = None) -> DetectionResult:
-        result = self.detector(scan, slice_index)
-        sl = scan.slice2d(result.slice_index) if scan.is_volume else scan
-        size = self.detector.model.config.preprocess.size
-        return rethreshold(result, self.sensitivity, sl.spacing, sl.patient_left, size)
+        return self.detector(scan, slice_index).rethreshold(self.sensitivity)
 
 
 @dataclass
@@ -129,12 +103,10 @@ class Engine:
         detector_note: str = "",
         index_note: str = "",
     ):
-        from assistant.responders.grounded import GroundedResponder
-
         self.config = config or AppConfig()
         self.detector = detector
         self.index = index
-        self.responder = responder or GroundedResponder()
+        self.responder: Responder = responder or make_responder("grounded")
         self.detector_note = detector_note
         self.index_note = index_note
         self._lock = threading.Lock()
@@ -146,31 +118,30 @@ class Engine:
     def load(cls, config: AppConfig) -> Engine:
         """Load everything the config names; a missing detector or library turns that part
         off with a note shown in the app instead of stopping it."""
-        from assistant.detector import Detector
-        from assistant.responders.registry import make_responder
-
+        settings = Settings(
+            detector=config.detector,
+            method=config.method,
+            preset=config.preset,
+            library=config.index or None,
+            use_retrieval=config.retrieval,
+            responder=config.responder,
+            model=config.model,
+            quantization=config.quantization,
+            audit_log=config.audit_log,
+        )
         detector, det_note = None, ""
         try:
-            detector = Detector.from_pretrained(config.detector, config.method, config.preset)
+            detector = load_detector(settings)
         except FileNotFoundError as exc:
             det_note = f"No detector checkpoint: {exc}. Detection is off."
             logger.warning(det_note)
         index, idx_note = None, ""
-        if config.retrieval:
-            try:
-                if config.index:
-                    from retrieval.library import Library
-
-                    index = Library.load(config.index)
-                else:
-                    from assistant.chat import default_index
-
-                    index = default_index()
-            except Exception as exc:  # a broken library must not stop the app
-                idx_note = f"Similar-case search is off ({type(exc).__name__}: {exc})."
-                logger.warning(idx_note)
-        responder = make_responder(config.responder, config.model, config.quantization)
-        return cls(detector, index, responder, config, det_note, idx_note)
+        try:
+            index = load_library(settings)
+        except Exception as exc:  # a broken library must not stop the app
+            idx_note = f"Similar-case search is off ({type(exc).__name__}: {exc})."
+            logger.warning(idx_note)
+        return cls(detector, index, build_responder(settings), config, det_note, idx_note)
 
     # --- detection settings ------------------------------------------------------------
     @property
@@ -198,13 +169,13 @@ class Engine:
                     det = det.with_method(method, preset)
                 if det is not None and float(sensitivity) != 1.0:
                     det = SensitiveDetector(det, sensitivity)
-                bot = Assistant(
+                analyzer = Analyzer(
                     detector=det,
-                    index=self.index,
-                    responder=self.responder,
+                    library=self.index,
                     use_detector=det is not None,
                     use_retrieval=self.index is not None,
                 )
+                bot = Assistant(responder=self.responder, analyzer=analyzer)
                 self._analyzers[key] = (bot, threading.Lock())
             return self._analyzers[key]
 
@@ -228,7 +199,7 @@ class Engine:
         name = (name or "").strip().lower()
         model = (model or "").strip() or None
         quantization = quantization if quantization not in ("", None) else None
-        default = getattr(self.responder, "name", "grounded")
+        default = self.responder.name
         if not name or (name == default and model is None and quantization in (None, "none")):
             key: tuple = ("default",)
         elif name == "grounded":
@@ -239,19 +210,12 @@ class Engine:
             if key not in self._askers:
                 if key == ("default",):
                     responder = self.responder
+                elif key == ("grounded",):
+                    responder = make_responder("grounded")
                 else:
-                    from assistant.responders.registry import make_responder
-
-                    if key == ("grounded",):
-                        responder = make_responder("grounded")
-                    else:
-                        responder = make_responder(name, model, quantization)
-                self._askers[key] = Assistant(
-                    responder=responder,
-                    use_detector=False,
-                    use_retrieval=False,
-                    audit_log=self.config.audit_log,
-                )
+                    responder = make_responder(name, model, quantization)
+                # answers only: its analyzer is never used, so nothing more is loaded
+                self._askers[key] = Assistant(responder=responder, audit_log=self.config.audit_log)
             return self._askers[key]
 
     def status(self) -> str:
@@ -266,8 +230,7 @@ class Engine:
             parts.append("case library loaded")
         elif self.index_note:
             parts.append(self.index_note)
-        name = getattr(self.responder, "name", "grounded")
-        model = getattr(self.responder, "model", "")
+        name, model = self.responder.name, self.responder.model
         parts.append(f"responder {name}" + (f" ({model})" if model and model != "rules" else ""))
         return " · ".join(parts)
 

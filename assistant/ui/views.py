@@ -9,10 +9,11 @@ from typing import Any
 
 import numpy as np
 
-from assistant.chat import Answer, CaseState
-from assistant.detector.result import DetectionResult, Finding
-from assistant.report import position_words
-from assistant.responders.base import Evidence
+from assistant.analysis import CaseState
+from assistant.chat import Answer
+from assistant.detector.result import DetectionResult
+from assistant.evidence import Evidence
+from assistant.findings import Finding, position_words
 
 FINDING_HEADERS = ["ID", "Side", "Position", "Size", "Intensity", "Confidence"]
 CASE_HEADERS = ["Ref", "Case", "Similarity", "Synthetic", "Findings", "Report excerpt"]

@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from eval.qa import QARunConfig
+from eval.qa.config import QARunConfig
 
 HEADLINE = ("closed_accuracy", "open_recall", "open_f1", "overall_accuracy")
 

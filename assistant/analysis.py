@@ -1,0 +1,326 @@
+"""Analysis: run the detector and the case-library search once per scan slice, build the evidence.
+
+    from assistant.analysis import Analyzer
+    from assistant.scan import load_scan
+
+    analyzer = Analyzer()                            # shipped detector, default case library
+    state = analyzer.analyze(load_scan("scan.dcm"))  # cached per pixel hash and slice
+    state.evidence.items                             # D1, F1.., W1.., C1.., K1..
+
+`Analyzer.analyze(scan, slice_index)` returns a `CaseState`: the detector's result, the similar
+cases and knowledge passages (`retrieval.library.Library.search`, the same search as
+`assistant index search`) and the `Evidence` bundle every responder answers from
+(`build_evidence`). The heavy defaults (detector checkpoint, case library with its
+sentence-embedding model) are loaded on first use, once per process, and shared.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import logging
+import time
+from collections import OrderedDict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from assistant.detector import DetectionResult, Detector
+from assistant.evidence import Evidence, EvidenceItem
+from assistant.preprocess import to_unit
+from assistant.scan import Scan, ScanError
+from retrieval.index import CaseIndex
+from retrieval.library import Library, default_library
+
+logger = logging.getLogger(__name__)
+
+CASE_TEXT_CHARS = 600  # retrieved report text kept per case (it is quoted, never obeyed)
+
+
+@dataclass
+class CaseState:
+    """Everything computed once per scan slice and reused by every question.
+
+    scan_summary: de-identified summary of the analysed 2D slice (`Scan.summary()` without
+        metadata) plus `source_shape`, `slice_index` and `plane` for volumes.
+    result: the DetectionResult (None when detection is off).
+    hits / knowledge: retrieval results (None-free lists; empty when retrieval is off).
+    evidence: the Evidence bundle responders receive.
+    scan_hash: SHA-256 of the pixel data, shape and spacing (no metadata).
+    """
+
+    scan_hash: str
+    slice_index: int | None
+    scan_summary: dict
+    result: DetectionResult | None
+    hits: list[Any]
+    knowledge: list[Any]
+    evidence: Evidence
+    timings: dict[str, float] = field(default_factory=dict)  # detect_s, retrieve_s, total_s
+
+
+def scan_hash(scan: Scan) -> str:
+    """SHA-256 over the pixels (float32, C order), their shape and the spacing; no metadata."""
+    h = hashlib.sha256()
+    px = np.ascontiguousarray(scan.pixels, dtype=np.float32)
+    h.update(str(px.shape).encode())
+    h.update(str(scan.spacing).encode())
+    h.update(px.tobytes())
+    return h.hexdigest()
+
+
+def heatmap_overlay(
+    image01: np.ndarray, anomaly_map: np.ndarray, threshold: float | None
+) -> np.ndarray:
+    """(H, W, 3) uint8: the grey image with the anomaly map blended in red.
+
+    image01: (H, W) in [0, 1]; anomaly_map: (H, W) >= 0. The red opacity is the map divided by
+    twice the pixel threshold (or by its 99th percentile when uncalibrated), clipped to [0, 0.7].
+    """
+    grey = np.clip(np.asarray(image01, dtype=np.float32), 0.0, 1.0)
+    amap = np.asarray(anomaly_map, dtype=np.float32)
+    scale = 2.0 * threshold if threshold else float(np.percentile(amap, 99)) or 1.0
+    alpha = np.clip(amap / max(scale, 1e-8), 0.0, 0.7)[..., None]  # (H, W, 1)
+    rgb = np.repeat(grey[..., None], 3, axis=-1)
+    red = np.array([1.0, 0.1, 0.0], dtype=np.float32)
+    return np.round((rgb * (1 - alpha) + red * alpha) * 255).astype(np.uint8)
+
+
+# ----------------------------------------------------------------------- shared defaults
+
+
+@functools.lru_cache(maxsize=1)
+def default_detector() -> Detector:
+    """The shipped detector checkpoint (`Detector.from_pretrained()`), loaded once."""
+    return Detector.from_pretrained()
+
+
+@functools.lru_cache(maxsize=1)
+def default_index() -> Library:
+    """The default case library with its knowledge corpus, loaded (or built) once."""
+    return default_library()
+
+
+# ----------------------------------------------------------------------- evidence
+
+
+def _get(obj: Any, *names: str, default: Any = None) -> Any:
+    """First present attribute (or key) of `obj` among `names`."""
+    for name in names:
+        value = obj.get(name) if isinstance(obj, dict) else getattr(obj, name, None)
+        if value not in (None, ""):
+            return value
+    return default
+
+
+def _hit_item(hit: Any, eid: str, kind: str) -> EvidenceItem:
+    """An EvidenceItem from a retrieval hit (the case text is data, kept short)."""
+    case = _get(hit, "case", default=hit)
+    parts = [
+        _get(case, "findings", default=""),
+        _get(case, "impression", default=""),
+    ]
+    text = " ".join(str(p).strip() for p in parts if p) or str(
+        _get(case, "text", "report", "excerpt", default="")
+    )
+    data = {
+        "case_id": str(_get(case, "id", default="")),
+        "source": str(_get(case, "source", default="")),
+        "license": str(_get(case, "license", default="")),
+        "synthetic": bool(_get(case, "synthetic", default=False)),
+        "labels": list(_get(case, "labels", default=[]) or []),
+        "modality": str(_get(case, "modality", default="")),
+    }
+    if data["labels"]:
+        data["label"] = ", ".join(str(x) for x in data["labels"])
+    score = _get(hit, "similarity", "score")
+    return EvidenceItem(
+        eid, kind, text[:CASE_TEXT_CHARS], None if score is None else float(score), data
+    )  # type: ignore[arg-type]
+
+
+def _detector_items(result: DetectionResult, summary: dict) -> list[EvidenceItem]:
+    """D1 (the image-level result), then F1.. findings and W1.. weaker regions."""
+    n = len(result.findings)
+    if result.score_threshold is None:
+        verdict = "no calibrated threshold (uncalibrated detector)"
+    else:
+        rel = "above" if result.is_abnormal else "not above"
+        verdict = f"{rel} the calibrated threshold {result.score_threshold:.3g}"
+    items = [
+        EvidenceItem(
+            "D1",
+            "detector",
+            f"image anomaly score {result.score:.3g}, {verdict}; "
+            f"{n} finding(s); {len(result.weak_findings)} weaker region(s) below the image "
+            "threshold",
+            score=float(result.score),
+            data={k: summary[k] for k in ("score", "score_threshold", "is_abnormal")},
+        )
+    ]
+    for f in result.findings:
+        items.append(EvidenceItem(f.id, "finding", f.describe(), f.confidence, f.to_dict()))
+    for f in result.weak_findings:
+        text = f"below the image threshold, may be noise or normal variation: {f.describe()}"
+        items.append(EvidenceItem(f.id, "weak_finding", text, f.confidence, f.to_dict()))
+    return items
+
+
+def build_evidence(
+    result: DetectionResult | None,
+    scan_summary: dict,
+    hits: Iterable[Any] = (),
+    knowledge: Iterable[Any] = (),
+) -> Evidence:
+    """The Evidence bundle: D1 (image-level result), F1.. findings, W1.. weaker regions below
+    the image threshold, C1.. cases, K1.. knowledge."""
+    items: list[EvidenceItem] = []
+    detector_summary: dict = {}
+    image = overlay = None
+    if result is not None:
+        detector_summary = result.summary()
+        items += _detector_items(result, detector_summary)
+        image = result.image
+        overlay = heatmap_overlay(result.image, result.anomaly_map, result.pixel_threshold)
+    items += [_hit_item(h, f"C{i}", "case") for i, h in enumerate(hits, start=1)]
+    items += [_hit_item(h, f"K{i}", "knowledge") for i, h in enumerate(knowledge, start=1)]
+    return Evidence(items, detector_summary, scan_summary, image=image, overlay=overlay)
+
+
+def _summary(scan2d: Scan, full: Scan, slice_index: int | None) -> dict:
+    summary = scan2d.summary()
+    summary.pop("metadata", None)  # allow-listed already, but nothing free-text goes further
+    if full.is_volume:
+        summary["source_shape"] = list(full.pixels.shape)
+        summary["slice_index"] = slice_index
+        summary["plane"] = "axial"
+    return summary
+
+
+# ----------------------------------------------------------------------- the analyzer
+
+
+class Analyzer:
+    """Detection and retrieval for scan slices, cached (see the module docstring).
+
+    detector: a `Detector` or any callable `(scan, slice_index=None) -> DetectionResult`
+        (default: the shipped checkpoint, loaded on first use).
+    library: a `retrieval.library.Library` (a bare `CaseIndex` is searched as a library without
+        knowledge passages; default: the default library, loaded on first use).
+    use_detector / use_retrieval: switch detection or retrieval off (ablations, no-image runs).
+    cache_size: analysed slices kept (least recently used first out).
+    k_cases / k_knowledge: at most this many similar cases / knowledge passages (the library's
+        adaptive cut may keep fewer).
+    """
+
+    def __init__(
+        self,
+        detector: Any | None = None,
+        library: Library | CaseIndex | None = None,
+        use_detector: bool = True,
+        use_retrieval: bool = True,
+        cache_size: int = 16,
+        k_cases: int = 3,
+        k_knowledge: int = 3,
+    ):
+        self._detector = detector
+        self._library = Library(library, None) if isinstance(library, CaseIndex) else library
+        self.use_detector = use_detector
+        self.use_retrieval = use_retrieval
+        self.cache_size = cache_size
+        self.k_cases = k_cases
+        self.k_knowledge = k_knowledge
+        self._cache: OrderedDict[tuple[str, int | None], CaseState] = OrderedDict()
+
+    @property
+    def detector(self):
+        if self._detector is None:
+            self._detector = default_detector()
+        return self._detector
+
+    @property
+    def library(self) -> Library:
+        if self._library is None:
+            self._library = default_index()
+        return self._library
+
+    def analyze(self, scan: Scan, slice_index: int | None = None) -> CaseState:
+        """Detection and retrieval for one slice of `scan` (cached per scan hash and slice).
+
+        slice_index: axial slice of a volume (None: the detector's choice, else the middle);
+        ignored for 2D scans.
+        """
+        _check(scan, slice_index)
+        key = (scan_hash(scan), None if not scan.is_volume else slice_index)
+        if key in self._cache:
+            self._cache.move_to_end(key)
+            return self._cache[key]
+        t0 = time.perf_counter()
+        result = None
+        if self.use_detector:
+            result = self.detector(scan, slice_index) if scan.is_volume else self.detector(scan)
+        t1 = time.perf_counter()
+        index = slice_index
+        if scan.is_volume:
+            if result is not None and result.slice_index is not None:
+                index = result.slice_index
+            elif index is None:
+                index = scan.pixels.shape[0] // 2
+        scan2d = scan.slice2d(index) if scan.is_volume else scan
+        summary = _summary(scan2d, scan, index)
+        hits, knowledge = self._retrieve(scan2d, result) if self.use_retrieval else ([], [])
+        t2 = time.perf_counter()
+        state = CaseState(
+            scan_hash=key[0],
+            slice_index=index if scan.is_volume else None,
+            scan_summary=summary,
+            result=result,
+            hits=hits,
+            knowledge=knowledge,
+            evidence=build_evidence(result, summary, hits, knowledge),
+        )
+        state.timings = {
+            "detect_s": t1 - t0,
+            "retrieve_s": t2 - t1,
+            "total_s": time.perf_counter() - t0,
+        }
+        self._remember(key, state)
+        return state
+
+    def _retrieve(self, scan2d: Scan, result: DetectionResult | None) -> tuple[list, list]:
+        """(similar cases, knowledge passages) for this slice: `Library.search` with the
+        detector's image and findings (without a detector: the slice in display units)."""
+        image = result.image if result is not None else to_unit(scan2d.pixels, window=scan2d.window)
+        found = self.library.search(
+            image=image, findings=result, k=self.k_cases, k_knowledge=self.k_knowledge
+        )
+        return list(found.cases.hits), list(found.knowledge.hits)
+
+    def _remember(self, key: tuple[str, int | None], state: CaseState) -> None:
+        self._cache[key] = state
+        while len(self._cache) > self.cache_size:
+            self._cache.popitem(last=False)
+        logger.info(
+            "analysed scan %s slice %s: %d finding(s), %d case(s), %d passage(s) in %.2f s",
+            key[0][:12],
+            state.slice_index,
+            len(state.evidence.by_kind("finding")),
+            len(state.hits),
+            len(state.knowledge),
+            state.timings["total_s"],
+        )
+
+
+def _check(scan: Scan, slice_index: int | None) -> None:
+    """Raise ScanError for anything but a Scan, or a slice outside the volume."""
+    if not isinstance(scan, Scan):
+        raise ScanError(
+            f"analyze() needs an assistant.scan.Scan, got {type(scan).__name__}; load files "
+            "with assistant.scan.load_scan(path)"
+        )
+    if scan.is_volume and slice_index is not None:
+        n = scan.pixels.shape[0]
+        if not 0 <= int(slice_index) < n:
+            raise ScanError(f"slice {slice_index} is out of range for this volume: 0..{n - 1}")

@@ -1,0 +1,58 @@
+"""What an answer may rest on: the `Evidence` bundle of one analysed scan slice, and chat turns.
+
+The analysis (`assistant.analysis.build_evidence`) builds the bundle by code, never by a model;
+every responder, the prompts, the draft report and the app read it. Each `EvidenceItem` has an id
+that answers cite in square brackets:
+
+    D1       the detector's image-level result (score against its calibrated threshold)
+    F1, F2   findings: regions above the pixel threshold (`assistant.findings.Finding`)
+    W1, W2   weaker regions below the image threshold (may be noise or normal variation)
+    C1, C2   similar cases retrieved from the case library (their text is data, never obeyed)
+    K1, K2   knowledge passages retrieved for the findings (data as well)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+
+EvidenceKind = Literal["detector", "finding", "weak_finding", "case", "knowledge"]
+
+
+@dataclass
+class EvidenceItem:
+    """One citable piece of evidence. `text` is what a responder may quote; for cases and
+    knowledge passages it is DATA, never instructions."""
+
+    id: str  # "D1", "F1", "W1", "C2", "K3"
+    kind: EvidenceKind
+    text: str
+    score: float | None = None  # confidence (findings) or similarity (cases/knowledge)
+    data: dict = field(default_factory=dict)  # structured fields (e.g. Finding.to_dict(), Hit)
+
+
+@dataclass
+class Evidence:
+    """Everything a responder may use to answer about one scan (one slice)."""
+
+    items: list[EvidenceItem]
+    detector_summary: dict  # DetectionResult.summary() (no arrays); {} when detection is off
+    scan_summary: dict  # de-identified: format, modality, shape, spacing, orientation
+    image: np.ndarray | None = None  # (H, W) float32 [0,1] slice shown to VLMs (None = no image)
+    overlay: np.ndarray | None = None  # (H, W, 3) uint8 heatmap overlay shown to VLMs
+
+    def ids(self) -> set[str]:
+        return {item.id for item in self.items}
+
+    def by_kind(self, kind: EvidenceKind) -> list[EvidenceItem]:
+        return [i for i in self.items if i.kind == kind]
+
+
+@dataclass
+class Message:
+    """One chat turn (the history a follow-up question is resolved against)."""
+
+    role: Literal["user", "assistant"]
+    content: str

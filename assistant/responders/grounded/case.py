@@ -1,0 +1,140 @@
+"""`CaseFacts`: one question with the evidence it is answered from, and the sentences several
+answers share (where a finding is, how big, how sure the detector is, why there is nothing)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from assistant.evidence import Evidence, EvidenceItem
+from assistant.findings import lean_of, position_words
+from assistant.responders.grounded.wording import CLOSED, cite
+from assistant.responders.intents import Resolved
+
+
+@dataclass
+class CaseFacts:
+    """The evidence for one question, with the helpers every intent needs."""
+
+    question: str
+    q: str  # lower-cased question
+    evidence: Evidence
+    resolved: Resolved
+    findings: list[EvidenceItem]  # all findings, detector order
+    targets: list[EvidenceItem]  # the findings the question is about
+    weak: list[EvidenceItem] = field(default_factory=list)  # W1..: below the image threshold
+
+    @property
+    def closed(self) -> bool:
+        return bool(CLOSED.search(self.q))
+
+    @property
+    def detector(self) -> dict:
+        return self.evidence.detector_summary or {}
+
+    @property
+    def detection_ran(self) -> bool:
+        return bool(self.detector)
+
+    def spacing(self) -> tuple[float, float] | None:
+        sp = (self.evidence.scan_summary or {}).get("spacing_mm")
+        if not sp or len(sp) < 2:
+            return None
+        return float(sp[-2]), float(sp[-1])
+
+    # --- sentences reused by several intents --------------------------------------------
+    def side_phrase(self, f: dict) -> str:
+        if f["side"] == "midline":
+            lean = lean_of(f, "side")
+            if not lean:
+                return "at the midline"
+            frame = "the patient's" if f.get("side_frame") == "patient" else "the image's"
+            return f"at the midline (slightly to {frame} {lean})"
+        if f.get("side_frame") == "patient":
+            return f"on the patient's {f['side']}"
+        return f"on the {f['side']} side of the image"
+
+    def orientation_note(self, items: list[EvidenceItem]) -> str:
+        if any(i.data.get("side_frame") != "patient" for i in items):
+            return (
+                " Left and right refer to the image as displayed, because the scan does not "
+                "record the patient's orientation."
+            )
+        return ""
+
+    def size_phrase(self, f: dict) -> str:
+        if f.get("area_mm2") is None:
+            return f"{f['area_px']} pixels (the scan has no pixel spacing, so no size in mm)"
+        ext = self.extent_mm(f)
+        across = f", about {ext[0]:.0f} × {ext[1]:.0f} mm across" if ext else ""
+        return f"about {f['area_mm2']:.0f} mm²{across}"
+
+    def extent_mm(self, f: dict) -> tuple[float, float] | None:
+        sp = self.spacing()
+        if sp is None:
+            return None
+        r0, c0, r1, c1 = f["bbox"]
+        return (r1 - r0) * sp[0], (c1 - c0) * sp[1]
+
+    def confidence_word(self, f: dict) -> str:
+        c = float(f.get("confidence", 0.0))
+        return "high" if c >= 0.7 else "moderate" if c >= 0.4 else "low"
+
+    def describe(self, item: EvidenceItem) -> str:
+        f = item.data
+        return (
+            f"{item.id} is a {f['intensity']} region {self.side_phrase(f)} "
+            f"({', '.join(position_words(f))}), {self.size_phrase(f)}, "
+            f"detector confidence {f['confidence']:.2f} ({self.confidence_word(f)}) "
+            f"{cite(item.id)}"
+        )
+
+    def d1(self) -> str:
+        """The citation of the detector's image-level result, when the evidence has it."""
+        return " [D1]" if any(i.id == "D1" for i in self.evidence.items) else ""
+
+    def uncertainty(self) -> str:
+        """One sentence on how sure the detector is, from the image score vs its threshold."""
+        d = self.detector
+        score, thr = d.get("score"), d.get("score_threshold")
+        if score is None:
+            return ""
+        if thr is None:
+            return (
+                f" The detector is not calibrated for this kind of scan (image score "
+                f"{score:.3g}, no threshold), so treat this result as uncertain{self.d1()}."
+            )
+        ratio = score / thr if thr > 0 else float("inf")
+        if ratio >= 1.5:
+            where, sure = (
+                "well above",
+                "the detector is fairly confident that the image is abnormal",
+            )
+        elif ratio > 1.0:
+            where, sure = "just above", "this result is uncertain"
+        elif ratio > 0.67:
+            where, sure = "just below", "this result is uncertain"
+        else:
+            where, sure = "well below", "the detector is fairly confident that the image is normal"
+        return (
+            f" The image anomaly score is {score:.3g}, {where} the calibrated threshold of "
+            f"{thr:.3g}, so {sure}{self.d1()}."
+        )
+
+    def nothing_found(self, open_lead: str) -> str:
+        """The answer to a where / how big / how bright question when there is no finding: "No"
+        to a closed question when the detector ran and found nothing, "I can't tell" when it
+        did not run (no evidence either way)."""
+        if not self.detection_ran:
+            lead = "I can't tell"
+        else:
+            lead = "No" if self.closed else open_lead
+        return f"{lead}: {self.no_findings()}."
+
+    def no_findings(self) -> str:
+        """Why there is nothing to describe (detection not run, or nothing above threshold)."""
+        if not self.detection_ran:
+            return "anomaly detection was not run for this scan, so there is no finding to describe"
+        return (
+            "the detector found no region that deviates from the healthy training distribution "
+            f"above its threshold{self.d1()}"
+        )

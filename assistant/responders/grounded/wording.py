@@ -1,0 +1,107 @@
+"""The grounded responder's vocabulary: the question patterns it reacts to and the phrases it
+builds answers from (finding positions, citations, counts, quotable excerpts)."""
+
+from __future__ import annotations
+
+import re
+
+from assistant.findings import lean_of
+from assistant.prompts import REMOVED, quote_data
+
+CAPABILITIES = (
+    "whether the detector found a region that deviates from healthy anatomy, where it is "
+    "(side, front/back), its size, how many regions there are, whether they are hyper- or "
+    "hypointense, what the heatmap and the pseudo-healthy reconstruction show, similar cases, "
+    "possible explanations from retrieved reference text, the imaging modality, and a draft report"
+)
+DISCLAIMER_LINE = "Research use only, not a medical device: a clinician must review this."
+
+# intents answered from the weaker regions (W1..) when there is no finding, with that caveat
+WEAK_INTENTS = ("location", "intensity", "size")
+# words for the size classes of `assistant.findings.size_bin` in closed size questions
+SIZE_WORDS = {
+    "small": "small",
+    "tiny": "small",
+    "medium": "medium",
+    "moderate": "medium",
+    "large": "large",
+    "big": "large",
+    "huge": "large",
+}
+CLOSED = re.compile(
+    r"^\s*(?:and\s+|so\s+|but\s+)?(is|are|does|do|did|was|were|can|could|has|have|will|would|"
+    r"should|shall|isn't|aren't|doesn't)\b"
+)
+NORMAL = re.compile(r"\b(normal|healthy|unremarkable|fine|okay|ok|clear|clean|intact)\b")
+SPECIFIC = re.compile(
+    r"\b(tumou?rs?|mass(?:es)?|cancer|metasta\w+|bleed\w*|ha?emorrhage|infarcts?|stroke|"
+    r"cysts?|abscess\w*|plaques?|multiple sclerosis|ms lesions?|glioma\w*|edema|oedema)\b"
+)
+# Signs and structures the detector does not assess: asked about them, it says so.
+UNASSESSABLE = re.compile(
+    r"\b(mass effect|midline shift|ventric\w*|atroph\w*|enhanc\w*|contrast agent|o?edema|"
+    r"calcif\w*|margins?|borders?|well[- ]defined|ill[- ]defined|lobes?|gyr\w*|sulc\w*|"
+    r"herniat\w*|hydroceph\w*|white matter|gr[ae]y matter|cortex|cortical|thalam\w*|"
+    r"cerebell\w*|brain ?stem|basal ganglia|symmetr\w*|asymmetr\w*)\b"
+)
+INJECTION = re.compile(
+    r"(ignore|disregard|forget|override)\b.{0,40}\b(instruction|rule|prompt|previous|above)|"
+    r"\b(system prompt|you are now|you must|act as|pretend|as an ai|respond with|reply with|"
+    r"answer with|say that|tell the user|new instructions?)\b",
+    re.IGNORECASE,
+)
+
+
+# "Is this scan free of abnormalities?", "... without any lesion?": negated presence questions
+NEGATED_RE = re.compile(r"\bfree (of|from)\b|\bwithout (any )?(abnormal|lesion|finding|sign)")
+
+
+def negated(q: str) -> bool:
+    """The question asks whether the scan is NORMAL (so "yes" means no finding)."""
+    return bool(NEGATED_RE.search(q)) or (
+        bool(NORMAL.search(q)) and not re.search(r"\babnormal", q)
+    )
+
+
+def safe_excerpt(text: str, max_chars: int = 180) -> str:
+    """A short quotable excerpt of retrieved text that can only be read as data.
+
+    Sentences that address an assistant ("ignore previous instructions", "say that ...") are
+    replaced by a marker, then `assistant.prompts.quote_data` neutralises the rest (chat-template
+    tokens, delimiters, square brackets so quoted text can never forge a citation) and cuts it.
+    """
+    sentences = re.split(r"(?<=[.!?;])\s+|\n+", str(text))
+    kept = [REMOVED if INJECTION.search(s) else s.strip() for s in sentences if s.strip()]
+    return quote_data(" ".join(kept), max_chars=max_chars).replace('"', "'")
+
+
+AP_LONG = {
+    "anterior": "in the anterior part of the image",
+    "posterior": "in the posterior part of the image",
+    "central": "midway between the front and the back of the image",
+}
+
+
+def ap_phrase(f: dict) -> str:
+    lean = lean_of(f, "anterior_posterior")
+    long = AP_LONG[f["anterior_posterior"]]
+    return f"{long} (slightly {lean} of the middle)" if lean else long
+
+
+def leaning(f: dict, key: str) -> str:
+    """The answer word to "left or right?" / "anterior or posterior?": the finding's value, or
+    for a midline / central finding, e.g. "midline, slightly left" (which way it leans)."""
+    lean = lean_of(f, key)
+    return f"{f[key]}, slightly {lean}" if lean else f[key]
+
+
+def upper_first(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def cite(*ids: str) -> str:
+    return "".join(f"[{i}]" for i in ids)
+
+
+def count_word(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
