@@ -9,8 +9,10 @@ only builds, launches and runs the app; the rest is in `assistant.ui`: `engine` 
 loaded once), `layout` (the page), `callbacks` (what each event does), `views` (what is shown).
 
 Named API endpoints (gradio_client), with per-client session state:
-- `/analyze` (file, slice_index=-1 for the detector's choice) -> (analysis JSON, heatmap
-  overlay image, pseudo-healthy image)
+- `/analyze` (file, slice_index=-1 for the detector's choice, anyway=False) -> (analysis JSON,
+  heatmap overlay image, pseudo-healthy image); the JSON carries the applicability check
+  ("applicability", "in_domain"): a scan outside the detector's domain gets no findings (and no
+  images) unless analysed with anyway=True, and then "unreliable" is true
 - `/ask` (question) -> (answer text, answer JSON with the cited evidence); streamed, and the
   conversation continues across calls of the same client
 - `/draft` () -> (Markdown, JSON, FHIR DiagnosticReport JSON) of the analysed slice

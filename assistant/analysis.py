@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from assistant.detector import DetectionResult, Detector
+from assistant.domain import Applicability, Registered, check_applicability
 from assistant.evidence import Evidence, EvidenceItem
 from assistant.preprocess import to_unit
 from assistant.scan import Scan, ScanError
@@ -59,6 +60,10 @@ class CaseState:
     knowledge: list[Any]
     evidence: Evidence
     timings: dict[str, float] = field(default_factory=dict)  # detect_s, retrieve_s, total_s
+    # the applicability check (None: switched off); out of domain -> no detection unless
+    # analysed anyway, and then `unreliable` is True
+    applicability: Applicability | None = None
+    unreliable: bool = False
 
 
 def scan_hash(scan: Scan) -> str:
@@ -144,6 +149,7 @@ def _hit_item(hit: Any, eid: str, kind: str) -> EvidenceItem:
 def _detector_items(result: DetectionResult, summary: dict) -> list[EvidenceItem]:
     """D1 (the image-level result), then F1.. findings and W1.. weaker regions."""
     n = len(result.findings)
+    mark = "UNRELIABLE (outside the detector's domain, analysed anyway): " * result.unreliable
     if result.score_threshold is None:
         verdict = "no calibrated threshold (uncalibrated detector)"
     else:
@@ -153,7 +159,7 @@ def _detector_items(result: DetectionResult, summary: dict) -> list[EvidenceItem
         EvidenceItem(
             "D1",
             "detector",
-            f"image anomaly score {result.score:.3g}, {verdict}; "
+            f"{mark}image anomaly score {result.score:.3g}, {verdict}; "
             f"{n} finding(s); {len(result.weak_findings)} weaker region(s) below the image "
             "threshold",
             score=float(result.score),
@@ -168,15 +174,34 @@ def _detector_items(result: DetectionResult, summary: dict) -> list[EvidenceItem
     return items
 
 
+def _applicability_item(applicability: Applicability, unreliable: bool) -> EvidenceItem:
+    """A1: why the detector does not apply to this scan (and, analysed anyway, that every
+    detector result is unreliable)."""
+    text = "The anomaly detector does not apply to this image: " + " ".join(
+        applicability.reasons or ["it is outside the detector's training domain."]
+    )
+    if unreliable:
+        text += (
+            " It was analysed anyway at the user's request: every detector result for it "
+            "(score, findings, heatmap) is unreliable."
+        )
+    return EvidenceItem("A1", "applicability", text, data=applicability.to_dict())
+
+
 def build_evidence(
     result: DetectionResult | None,
     scan_summary: dict,
     hits: Iterable[Any] = (),
     knowledge: Iterable[Any] = (),
+    applicability: Applicability | None = None,
+    unreliable: bool = False,
 ) -> Evidence:
-    """The Evidence bundle: D1 (image-level result), F1.. findings, W1.. weaker regions below
-    the image threshold, C1.. cases, K1.. knowledge."""
+    """The Evidence bundle: A1 (only when the scan is outside the detector's domain), D1
+    (image-level result), F1.. findings, W1.. weaker regions below the image threshold, C1..
+    cases, K1.. knowledge."""
     items: list[EvidenceItem] = []
+    if applicability is not None and not applicability.in_domain:
+        items.append(_applicability_item(applicability, unreliable))
     detector_summary: dict = {}
     image = overlay = None
     if result is not None:
@@ -186,7 +211,15 @@ def build_evidence(
         overlay = heatmap_overlay(result.image, result.anomaly_map, result.pixel_threshold)
     items += [_hit_item(h, f"C{i}", "case") for i, h in enumerate(hits, start=1)]
     items += [_hit_item(h, f"K{i}", "knowledge") for i, h in enumerate(knowledge, start=1)]
-    return Evidence(items, detector_summary, scan_summary, image=image, overlay=overlay)
+    return Evidence(
+        items,
+        detector_summary,
+        scan_summary,
+        image=image,
+        overlay=overlay,
+        applicability=None if applicability is None else applicability.to_dict(),
+        unreliable=unreliable,
+    )
 
 
 def _summary(scan2d: Scan, full: Scan, slice_index: int | None) -> dict:
@@ -213,6 +246,8 @@ class Analyzer:
     cache_size: analysed slices kept (least recently used first out).
     k_cases / k_knowledge: at most this many similar cases / knowledge passages (the library's
         adaptive cut may keep fewer).
+    check_domain: run the applicability check (`assistant.domain`) before detection; a scan
+        outside the detector's domain gets no detection unless analysed with `anyway=True`.
     """
 
     def __init__(
@@ -224,15 +259,17 @@ class Analyzer:
         cache_size: int = 16,
         k_cases: int = 3,
         k_knowledge: int = 3,
+        check_domain: bool = True,
     ):
         self._detector = detector
+        self.check_domain = check_domain
         self._library = Library(library, None) if isinstance(library, CaseIndex) else library
         self.use_detector = use_detector
         self.use_retrieval = use_retrieval
         self.cache_size = cache_size
         self.k_cases = k_cases
         self.k_knowledge = k_knowledge
-        self._cache: OrderedDict[tuple[str, int | None], CaseState] = OrderedDict()
+        self._cache: OrderedDict[tuple, CaseState] = OrderedDict()
 
     @property
     def detector(self):
@@ -246,32 +283,47 @@ class Analyzer:
             self._library = default_index()
         return self._library
 
-    def analyze(self, scan: Scan, slice_index: int | None = None) -> CaseState:
-        """Detection and retrieval for one slice of `scan` (cached per scan hash and slice).
+    def analyze(
+        self, scan: Scan, slice_index: int | None = None, *, anyway: bool = False
+    ) -> CaseState:
+        """Applicability check, detection and retrieval for one slice of `scan` (cached per scan
+        hash, slice and `anyway`).
 
-        slice_index: axial slice of a volume (None: the detector's choice, else the middle);
-        ignored for 2D scans.
+        slice_index: axial slice of a volume (None: the slice at the detector's trained level,
+            found by registering the volume; without the check, the detector's choice);
+            ignored for 2D scans.
+        anyway: analyse a scan that the check finds outside the detector's domain; every
+            detector result is then marked unreliable (`CaseState.unreliable`).
         """
         _check(scan, slice_index)
-        key = (scan_hash(scan), None if not scan.is_volume else slice_index)
+        # the modality and orientation change the applicability check: part of the key
+        index = None if not scan.is_volume else slice_index
+        key = (scan_hash(scan), index, scan.modality, scan.patient_left, bool(anyway))
         if key in self._cache:
             self._cache.move_to_end(key)
             return self._cache[key]
         t0 = time.perf_counter()
-        result = None
-        if self.use_detector:
-            result = self.detector(scan, slice_index) if scan.is_volume else self.detector(scan)
+        checked = self.check_domain and self.use_detector  # no detector: nothing to apply
+        applicability = check_applicability(scan, slice_index) if checked else None
+        in_domain = applicability is None or applicability.in_domain
+        registered = None
+        if applicability is not None and scan.is_volume and slice_index is None:
+            # the level found by the check: the registered slice, or a slab's native slice
+            registered = applicability.registered
+            slice_index = applicability.slice_index
         t1 = time.perf_counter()
-        index = slice_index
-        if scan.is_volume:
-            if result is not None and result.slice_index is not None:
-                index = result.slice_index
-            elif index is None:
-                index = scan.pixels.shape[0] // 2
-        scan2d = scan.slice2d(index) if scan.is_volume else scan
-        summary = _summary(scan2d, scan, index)
-        hits, knowledge = self._retrieve(scan2d, result) if self.use_retrieval else ([], [])
+        result = None
+        if self.use_detector and (in_domain or anyway):
+            result = self._detect(scan, slice_index, registered)
+            if not in_domain:
+                result = result.as_unreliable()
         t2 = time.perf_counter()
+        scan2d, index = self._analysed_slice(scan, slice_index, result, registered)
+        summary = _summary(scan2d, scan, index)
+        if registered is not None:
+            summary["registered"] = registered.to_dict()
+        hits, knowledge = self._retrieve(scan2d, result) if self.use_retrieval else ([], [])
+        unreliable = not in_domain and result is not None
         state = CaseState(
             scan_hash=key[0],
             slice_index=index if scan.is_volume else None,
@@ -279,15 +331,44 @@ class Analyzer:
             result=result,
             hits=hits,
             knowledge=knowledge,
-            evidence=build_evidence(result, summary, hits, knowledge),
+            evidence=build_evidence(result, summary, hits, knowledge, applicability, unreliable),
+            applicability=applicability,
+            unreliable=unreliable,
         )
         state.timings = {
-            "detect_s": t1 - t0,
-            "retrieve_s": t2 - t1,
+            "check_s": t1 - t0,
+            "detect_s": t2 - t1,
+            "retrieve_s": time.perf_counter() - t2,
             "total_s": time.perf_counter() - t0,
         }
         self._remember(key, state)
         return state
+
+    def _detect(
+        self, scan: Scan, slice_index: int | None, registered: Registered | None
+    ) -> DetectionResult:
+        """The detector on the registered slice at the trained level (findings carry their
+        native voxel and slice), else on the scan (a volume: at `slice_index`)."""
+        if registered is None:
+            return self.detector(scan, slice_index) if scan.is_volume else self.detector(scan)
+        result = self.detector(registered.scan)
+        return registered.in_native_space(result)
+
+    @staticmethod
+    def _analysed_slice(
+        scan: Scan, slice_index: int | None, result, registered: Registered | None
+    ) -> tuple[Scan, int | None]:
+        """The 2D slice the evidence is about and its index in the volume (None for 2D)."""
+        if not scan.is_volume:
+            return scan, None
+        if registered is not None:
+            return registered.scan, registered.slice_index
+        index = slice_index
+        if result is not None and result.slice_index is not None:
+            index = result.slice_index
+        elif index is None:
+            index = scan.pixels.shape[0] // 2
+        return scan.slice2d(index), index
 
     def _retrieve(self, scan2d: Scan, result: DetectionResult | None) -> tuple[list, list]:
         """(similar cases, knowledge passages) for this slice: `Library.search` with the
@@ -298,7 +379,7 @@ class Analyzer:
         )
         return list(found.cases.hits), list(found.knowledge.hits)
 
-    def _remember(self, key: tuple[str, int | None], state: CaseState) -> None:
+    def _remember(self, key: tuple, state: CaseState) -> None:
         self._cache[key] = state
         while len(self._cache) > self.cache_size:
             self._cache.popitem(last=False)

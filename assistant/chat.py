@@ -147,7 +147,7 @@ class Assistant:
     responder: any `Responder` (default: the offline grounded responder).
     use_detector / use_retrieval: switch detection or retrieval off (ablations, no-image runs).
     audit_log: path of a JSONL audit log (None = no audit log).
-    cache_size, k_cases, k_knowledge: see `assistant.analysis.Analyzer`.
+    cache_size, k_cases, k_knowledge, check_domain: see `assistant.analysis.Analyzer`.
     analyzer: a ready `Analyzer` to share (then leave detector, index and the analysis options
         at their defaults). Nothing is loaded for the analysis until `analyze` is called.
     """
@@ -164,6 +164,7 @@ class Assistant:
         k_cases: int = 3,
         k_knowledge: int = 3,
         *,
+        check_domain: bool = True,
         analyzer: Analyzer | None = None,
     ):
         analysis = dict(
@@ -174,6 +175,7 @@ class Assistant:
             cache_size=cache_size,
             k_cases=k_cases,
             k_knowledge=k_knowledge,
+            check_domain=check_domain,
         )
         if analyzer is not None and (detector is not None or index is not None):
             raise ValueError("give either an analyzer or a detector / index, not both")
@@ -208,9 +210,11 @@ class Assistant:
             self._responder = default_responder()
         return self._responder
 
-    def analyze(self, scan, slice_index: int | None = None) -> CaseState:
-        """Detection and retrieval for one slice of `scan` (see `Analyzer.analyze`)."""
-        return self.analyzer.analyze(scan, slice_index)
+    def analyze(self, scan, slice_index: int | None = None, *, anyway: bool = False) -> CaseState:
+        """Applicability check, detection and retrieval for one slice of `scan` (see
+        `Analyzer.analyze`; `anyway`: analyse a scan outside the detector's domain, marked
+        unreliable)."""
+        return self.analyzer.analyze(scan, slice_index, anyway=anyway)
 
     # --- questions ---------------------------------------------------------------------
     def ask(

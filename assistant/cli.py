@@ -18,6 +18,7 @@ from assistant import DISCLAIMER, __version__
 # Order is the order shown in `assistant --help`.
 COMMAND_MODULES = [
     "inspect",
+    "check",
     "detect",
     "train",
     "calibrate",

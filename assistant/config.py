@@ -49,6 +49,8 @@ class Settings:
     use_retrieval: bool = True  # False: no similar cases and no knowledge passages
     k_cases: int = 3  # at most this many similar cases per slice
     k_knowledge: int = 3  # at most this many knowledge passages per slice
+    check_domain: bool = True  # applicability check before detection (assistant.domain); off:
+    #                            every scan is analysed as if it were in the detector's domain
     # --- answers ----------------------------------------------------------------------------
     responder: str | None = None  # registry.RESPONDERS; None: $ASSISTANT_RESPONDER, else grounded
     model: str | None = None  # model id / folder (transformers) or served name (openai); None:
@@ -114,6 +116,7 @@ def build_analyzer(settings: Settings) -> Analyzer:
         use_retrieval=settings.use_retrieval,
         k_cases=settings.k_cases,
         k_knowledge=settings.k_knowledge,
+        check_domain=settings.check_domain,
     )
 
 

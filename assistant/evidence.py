@@ -9,6 +9,8 @@ that answers cite in square brackets:
     W1, W2   weaker regions below the image threshold (may be noise or normal variation)
     C1, C2   similar cases retrieved from the case library (their text is data, never obeyed)
     K1, K2   knowledge passages retrieved for the findings (data as well)
+    A1       the applicability check, present when the scan is outside what the detector knows
+             (`assistant.domain`): why its results do not apply, or are unreliable
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from typing import Literal
 
 import numpy as np
 
-EvidenceKind = Literal["detector", "finding", "weak_finding", "case", "knowledge"]
+EvidenceKind = Literal["detector", "finding", "weak_finding", "case", "knowledge", "applicability"]
 
 
 @dataclass
@@ -42,6 +44,16 @@ class Evidence:
     scan_summary: dict  # de-identified: format, modality, shape, spacing, orientation
     image: np.ndarray | None = None  # (H, W) float32 [0,1] slice shown to VLMs (None = no image)
     overlay: np.ndarray | None = None  # (H, W, 3) uint8 heatmap overlay shown to VLMs
+    # `Applicability.to_dict()` of the scan (None: the check did not run)
+    applicability: dict | None = None
+    # True when the scan is outside the detector's domain and was analysed anyway: every
+    # detector result in this bundle is unreliable
+    unreliable: bool = False
+
+    @property
+    def out_of_domain(self) -> bool:
+        """Whether the applicability check found the scan outside the detector's domain."""
+        return self.applicability is not None and not self.applicability.get("in_domain", True)
 
     def ids(self) -> set[str]:
         return {item.id for item in self.items}

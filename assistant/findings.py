@@ -147,6 +147,11 @@ class Finding:
     # `side`): answers "left or right?" for a midline finding with "midline, slightly left"
     side_lean: LateralSide | None = None
     ap_lean: Literal["anterior", "posterior"] | None = None
+    # for a registered volume: the native (z, y, x) voxel under the centroid (the finding itself
+    # was found on the slice resampled to the detector's grid)
+    native_voxel: tuple[int, int, int] | None = None
+    # True when the scan is outside the detector's domain and was analysed anyway
+    unreliable: bool = False
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -154,8 +159,9 @@ class Finding:
     def describe(self) -> str:
         """A short human-readable description, e.g. for reports and prompts."""
         frame = "" if self.side_frame == "patient" else " (image side; orientation unknown)"
+        mark = "unreliable (outside the detector's domain), " if self.unreliable else ""
         return (
-            f"{self.id}: {self.intensity} region, {self.side}{frame}, {self.anterior_posterior}, "
+            f"{self.id}: {mark}{self.intensity} region, {self.side}{frame}, {self.anterior_posterior}, "
             f"{self.central_peripheral}, {area_text(self.area_mm2, self.area_px)}, "
             f"confidence {self.confidence:.2f}"
         )

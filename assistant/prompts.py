@@ -297,6 +297,8 @@ def build_evidence_block(evidence: Evidence) -> str:
         _scan_line(evidence.scan_summary or {}),
         _detector_line(evidence.detector_summary or {}, len(findings)),
     ]
+    for item in evidence.by_kind("applicability"):  # written by code: out of domain
+        lines.append(f"[{item.id}] APPLICABILITY: {item.text}")
     for item in evidence.by_kind("detector"):
         lines.append(f"[{item.id}] {quote_data(item.text, max_chars=300)}")
     lines.append("Findings:" if findings else "Findings: none above the detector threshold.")

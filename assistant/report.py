@@ -66,6 +66,10 @@ class DraftReport:
     findings: list[ReportSentence]
     impression: list[ReportSentence]
     scan_hash: str | None = None
+    # the applicability check (`Applicability.to_dict()`; None: not run) and whether the
+    # detector's results are unreliable (analysed although outside its domain)
+    applicability: dict | None = None
+    unreliable: bool = False
     created: str = field(default_factory=lambda: datetime.now(timezone.utc).isoformat())
     disclaimer: str = DISCLAIMER
 
@@ -101,6 +105,8 @@ class DraftReport:
             "impression": [asdict(s) for s in self.impression],
             "evidence": self.evidence_ids(),
             "scan_hash": self.scan_hash,
+            "applicability": self.applicability,
+            "unreliable": self.unreliable,
             "created": self.created,
             "disclaimer": self.disclaimer,
         }
@@ -260,7 +266,40 @@ def draft_report(evidence: Evidence, scan_hash: str | None = None) -> DraftRepor
             ReportSentence("No detector result is available for this scan.", source="detector")
         )
     impression.append(ReportSentence("Draft for review; research use only.", source="disclaimer"))
-    return DraftReport(_technique(evidence), body, impression, scan_hash=scan_hash)
+    report = DraftReport(_technique(evidence), body, impression, scan_hash=scan_hash)
+    return _with_applicability(report, evidence)
+
+
+def _with_applicability(report: DraftReport, evidence: Evidence) -> DraftReport:
+    """Out of the detector's domain (evidence item A1): the technique says why, and no finding
+    is asserted; analysed anyway, every detector sentence is marked unreliable."""
+    report.applicability = evidence.applicability
+    report.unreliable = evidence.unreliable
+    items = evidence.by_kind("applicability")
+    if not items:
+        return report
+    a1 = items[0]
+    report.technique.append(ReportSentence(a1.text, [a1.id]))
+    if evidence.unreliable:
+        for s in report.findings + report.impression:
+            if s.source != "disclaimer":
+                s.text = "UNRELIABLE (outside the detector's domain): " + s.text
+        return report
+    report.findings = [
+        ReportSentence(
+            "No detector findings are asserted: the image is outside the detector's domain.",
+            [a1.id],
+        )
+    ]
+    report.impression = [
+        ReportSentence(
+            "The anomaly detector does not apply to this image, so this draft makes no statement "
+            "about abnormality.",
+            [a1.id],
+        ),
+        report.impression[-1],
+    ]
+    return report
 
 
 def to_fhir(report: DraftReport, finding_items: list[EvidenceItem]):

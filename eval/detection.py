@@ -8,6 +8,13 @@ its middle axial slice) is abnormal when --masks holds a PNG of the same stem (n
 on the image's own grid) and healthy otherwise; `assistant synthesize-lesions` writes such
 folders. Thresholds are the model's calibrated ones (fixed on healthy validation data), except
 `dice_oracle`, which picks the best threshold on this very set and is only an upper bound.
+
+The applicability check (`assistant.domain.check_applicability`) runs on every evaluated slice:
+`n_in_domain` / `n_out_of_domain` count its verdicts and `"in_domain"` holds the same metric
+keys restricted to the in-domain images. The detector still runs on every image ("analyse
+anyway"), so the top-level keys keep their meaning. `lesion_hit_rate`: the fraction of lesions
+(connected components of each mask) with more than `HIT_FRACTION` of their pixels in the
+calibrated mask; `healthy_with_findings`: the fraction of healthy images with a finding.
 """
 
 from __future__ import annotations
@@ -30,6 +37,7 @@ from eval.metrics import average_precision, candidate_thresholds, dice, dice_swe
 logger = logging.getLogger(__name__)
 
 MAX_PIXELS = 5_000_000  # pooled pixel metrics subsample (deterministically) above this
+HIT_FRACTION = 0.1  # a lesion is hit when more than this fraction of its pixels is flagged
 
 
 @dataclass
@@ -62,6 +70,10 @@ class CaseResult:
     params: dict | None = None
     pixel_threshold: float | None = None
     score_threshold: float | None = None
+    in_domain: bool | None = None  # the applicability check's verdict (None: not checked)
+    n_lesions: int = 0  # connected components of the truth mask
+    n_lesions_hit: int = 0  # ... with more than HIT_FRACTION of their pixels flagged
+    n_findings: int = 0
 
 
 def find_cases(images_dir: str | Path, masks_dir: str | Path | None) -> list[Case]:
@@ -93,11 +105,26 @@ def load_truth(mask_path: Path | None, shape: tuple[int, int]) -> np.ndarray:
     return m
 
 
-def run_case(detector, case: Case) -> CaseResult:
-    """Load one image, run the detector on it (timed), and compare with the truth."""
+def lesions_hit(truth: np.ndarray, mask: np.ndarray) -> tuple[int, int]:
+    """(lesions, lesions hit): connected components of `truth` (8-connected), and those with
+    more than `HIT_FRACTION` of their pixels inside `mask`."""
+    from scipy import ndimage
+
+    labels, n = ndimage.label(truth, structure=np.ones((3, 3), bool))
+    if n == 0:
+        return 0, 0
+    sizes = np.bincount(labels.ravel(), minlength=n + 1)[1:]
+    inside = np.bincount(labels[np.asarray(mask, bool)], minlength=n + 1)[1:]
+    return n, int((inside > HIT_FRACTION * sizes).sum())
+
+
+def run_case(detector, case: Case, check=None) -> CaseResult:
+    """Load one image, check its applicability (`check`: scan -> Applicability, None: not
+    checked), run the detector on it (timed, whatever the verdict), compare with the truth."""
     from assistant.scan import load_scan
 
     scan = load_scan(case.image).slice2d()
+    in_domain = None if check is None else bool(check(scan).in_domain)
     start = time.perf_counter()
     result = detector(scan)
     seconds = time.perf_counter() - start
@@ -110,6 +137,7 @@ def run_case(detector, case: Case) -> CaseResult:
     fg = np.asarray(result.foreground, dtype=bool)
     area = int(truth.sum())
     abnormal = area > 0
+    n_lesions, n_hit = lesions_hit(truth, result.mask)
     return CaseResult(
         name=case.name,
         abnormal=abnormal,
@@ -128,6 +156,10 @@ def run_case(detector, case: Case) -> CaseResult:
         params=dict(result.params),
         pixel_threshold=result.pixel_threshold,
         score_threshold=result.score_threshold,
+        in_domain=in_domain,
+        n_lesions=n_lesions,
+        n_lesions_hit=n_hit,
+        n_findings=len(result.findings),
     )
 
 
@@ -206,12 +238,19 @@ def _per_image(r: CaseResult) -> dict:
         "score": r.score,
         "is_abnormal": r.is_abnormal,
         "seconds": round(r.seconds, 4),
+        "in_domain": r.in_domain,
+        "n_findings": r.n_findings,
+        "n_lesions": r.n_lesions,
+        "n_lesions_hit": r.n_lesions_hit,
     }
 
 
-def summarize(results: list[CaseResult], max_pixels: int = MAX_PIXELS) -> dict:
-    """The evaluation figures (JSON-ready) from per-image results."""
-    notes: list[str] = []
+def _ratio(num: int, den: int) -> float | None:
+    return num / den if den else None
+
+
+def metrics(results: list[CaseResult], max_pixels: int, notes: list[str]) -> dict:
+    """The metric keys (JSON-ready) of a set of per-image results; appends to `notes`."""
     abn = [r for r in results if r.abnormal]
     healthy = [r for r in results if not r.abnormal]
     scores, truth, scores_s, truth_s = _pooled_pixels(results, max_pixels, notes)
@@ -242,15 +281,38 @@ def summarize(results: list[CaseResult], max_pixels: int = MAX_PIXELS) -> dict:
         "sensitivity": sens,
         "specificity": spec,
         "healthy_fp_fraction": _median([r.flagged_fraction for r in healthy]),
+        "lesion_hit_rate": _ratio(sum(r.n_lesions_hit for r in abn), sum(r.n_lesions for r in abn)),
+        "healthy_with_findings": _ratio(sum(r.n_findings > 0 for r in healthy), len(healthy)),
         "unet_calls_per_image": _median([r.unet_calls for r in results]),
         "seconds_per_image": _median([r.seconds for r in results]),
         "n_images": len(results),
         "n_abnormal": len(abn),
         "n_healthy": len(healthy),
         "n_pixels": int(scores.size),
-        "notes": notes,
-        "per_image": [_per_image(r) for r in results],
     }
+
+
+def summarize(results: list[CaseResult], max_pixels: int = MAX_PIXELS) -> dict:
+    """The evaluation figures (JSON-ready) from per-image results: the metrics of every image,
+    the applicability counts and the metrics of the in-domain images ("in_domain")."""
+    notes: list[str] = []
+    figures = metrics(results, max_pixels, notes)
+    checked = [r for r in results if r.in_domain is not None]
+    inside = [r for r in checked if r.in_domain]
+    figures["n_in_domain"] = len(inside) if checked else None
+    figures["n_out_of_domain"] = len(checked) - len(inside) if checked else None
+    if checked and len(checked) < len(results):
+        notes.append("the applicability check ran on some images only")
+    if not checked:
+        notes.append("no applicability check: n_in_domain, n_out_of_domain, in_domain null")
+    figures["in_domain"] = metrics(inside, max_pixels, []) if checked else None
+    notes.append(
+        "in_domain: the same metrics on the images the applicability check accepts; the "
+        "top-level metrics include every image (the detector runs on all, as if 'anyway')"
+    )
+    figures["notes"] = notes
+    figures["per_image"] = [_per_image(r) for r in results]
+    return figures
 
 
 def evaluate(
@@ -259,9 +321,13 @@ def evaluate(
     masks_dir: str | Path | None,
     limit: int | None = None,
     progress: bool = False,
+    check=None,
 ) -> dict:
     """Run `detector` (a callable Scan -> DetectionResult) on a labelled folder; the summary
-    of `summarize` plus the detector's method and thresholds."""
+    of `summarize` plus the detector's method and thresholds. `check`: the applicability check
+    (a callable Scan -> Applicability; None: the shipped `check_applicability`)."""
+    if check is None:
+        from assistant.domain import check_applicability as check
     cases = find_cases(images_dir, masks_dir)
     if limit is not None:
         cases = cases[: max(0, int(limit))]
@@ -270,7 +336,7 @@ def evaluate(
         from tqdm import tqdm
 
         iterator = tqdm(cases, desc="evaluate", unit="img")
-    results = [run_case(detector, c) for c in iterator]
+    results = [run_case(detector, c, check) for c in iterator]
     return summarize(results)
 
 
@@ -296,11 +362,31 @@ def load_detector(model: str | None, method: str | None, preset: str | None):
     return Detector.from_pretrained(model, method=method, preset=preset)
 
 
+def domain_check(model: str | None):
+    """The applicability check for checkpoint `model`: with its own applicability model when
+    it has one (`domain/domain.json`), else the shipped one."""
+    from functools import partial
+
+    from assistant.domain import check_applicability
+
+    base = Path(model) if model else None
+    if base is not None and any((base / sub / "domain.json").is_file() for sub in ("domain", ".")):
+        return partial(check_applicability, model_dir=model)
+    return check_applicability
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     detector = load_detector(args.model, args.method, args.preset)
-    figures = evaluate(detector, args.images, args.masks, limit=args.limit, progress=True)
+    figures = evaluate(
+        detector,
+        args.images,
+        args.masks,
+        limit=args.limit,
+        progress=True,
+        check=domain_check(args.model),
+    )
     figures = {
         "model": portable_path(args.model) if args.model else "default (shipped)",
         "method_requested": args.method,

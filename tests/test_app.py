@@ -33,8 +33,8 @@ def client(server):
     return Client(server[1], verbose=False)
 
 
-def analyze(client, path: Path, slice_index: int = -1):
-    return client.predict(handle_file(str(path)), slice_index, api_name="/analyze")
+def analyze(client, path: Path, slice_index: int = -1, anyway: bool = False):
+    return client.predict(handle_file(str(path)), slice_index, anyway, api_name="/analyze")
 
 
 def cited(text: str) -> list[str]:
@@ -61,6 +61,7 @@ def test_examples_are_small_synthetic_and_offline():
 def test_analyze_then_ask_presence_and_side(client, path, fmt, n_slices):
     data, overlay, pseudo = analyze(client, path)
     assert data["scan"]["format"] == fmt and data["n_slices"] == n_slices
+    assert data["in_domain"] is True and data["unreliable"] is False  # the examples: in domain
     assert (data["slice_index"] is None) == (n_slices == 0)
     if n_slices:
         assert data["slice_index"] == n_slices // 2  # the detector's default: the middle
@@ -91,6 +92,32 @@ def test_analyze_then_ask_presence_and_side(client, path, fmt, n_slices):
     assert [e["id"] for e in answer["evidence"]] == ["F1"]
     if data["scan"]["patient_left"] is not None and findings[0]["side"] != "midline":
         assert "patient's" in text  # DICOM and NIfTI know the orientation
+
+
+def test_out_of_domain_gets_no_findings_unless_analysed_anyway(client, tmp_path):
+    """A smooth gradient is outside the detector's domain: no findings, no images, answers and
+    the draft say why [A1]; analysed anyway, everything is marked unreliable."""
+    path = tmp_path / "gradient.png"
+    Image.fromarray(np.tile(np.linspace(0, 255, 256), (256, 1)).astype(np.uint8)).save(path)
+    # the old call (file, slice) still works: anyway defaults to False
+    data, overlay, pseudo = client.predict(handle_file(str(path)), -1, api_name="/analyze")
+    assert data["in_domain"] is False and data["unreliable"] is False
+    assert data["findings"] == [] and data["score"] is None and overlay is None and pseudo is None
+    assert data["applicability"]["reasons"] and "A1" in data["evidence_ids"]
+    text, answer = client.predict("Is there an abnormality?", api_name="/ask")
+    assert text.startswith("I can't tell") and [e["id"] for e in answer["evidence"]] == ["A1"]
+    assert answer["evidence"][0]["kind"] == "applicability"
+    md, report, _ = client.predict(api_name="/draft")
+    assert report["applicability"]["in_domain"] is False and report["unreliable"] is False
+    assert "[A1]" in md
+
+    data, overlay, _ = analyze(client, path, anyway=True)
+    assert data["in_domain"] is False and data["unreliable"] is True and overlay is not None
+    assert data["findings"] and all(f["unreliable"] for f in data["findings"])
+    text, _ = client.predict("Is there an abnormality?", api_name="/ask")
+    assert text.startswith("Unreliable") and "[A1]" in text
+    md, report, fhir = client.predict(api_name="/draft")
+    assert report["unreliable"] is True and "UNRELIABLE" in md
 
 
 def test_volume_slices_are_analysed_on_request(client):

@@ -180,7 +180,7 @@ def test_callbacks_return_outputs_by_name_without_a_browser(tmp_path):
     method, preset, _ = cb.engine.default_settings()
     settings = (method, preset, 1.0, 0.5)
     with pytest.warns(UserWarning, match="Upload a scan first"):
-        assert cb.on_slice(3, *settings, None) == gr.skip()
+        assert cb.on_slice(3, *settings, False, None) == gr.skip()
     bad = tmp_path / "notes.txt"
     bad.write_text("not a scan")
     with pytest.warns(UserWarning, match="not a recognised scan format"):
@@ -190,8 +190,13 @@ def test_callbacks_return_outputs_by_name_without_a_browser(tmp_path):
     out = cb.on_upload(str(EXAMPLES_DIR / "mni_left_hyperintense.png"), *settings, None)
     assert set(out) == set(ANALYSIS_OUTPUTS)
     session = out["session"]
-    assert session.state is not None and out["findings"][0][0] == "F1"
-    assert out["chat"] == [] and out["draft"] == "" and out["overlay"].shape[0] == 233
+    assert session.state is not None and out["findings"]["value"][0][0] == "F1"
+    assert session.state.applicability.in_domain and not session.state.unreliable
+    assert out["banner"].visible is False and out["anyway"].visible is False
+    assert out["findings"]["label"] == "Findings · mni_left_hyperintense.png"
+    assert out["score"].startswith("`mni_left_hyperintense.png`: Anomaly score")
+    assert out["chat"] == [] and out["draft"] == "" and out["overlay"]["value"].shape[0] == 233
+    assert "mni_left_hyperintense.png" in out["overlay"]["label"]
     assert isinstance(session, Session)
     assert cb.on_upload(None, *settings, session) == {"session": session}  # the file was cleared
 
@@ -203,3 +208,82 @@ def test_callbacks_return_outputs_by_name_without_a_browser(tmp_path):
     out = cb.on_draft(session)
     assert set(out) == set(DRAFT_OUTPUTS) and out["draft"].startswith("# Draft findings")
     session.close()
+
+
+def gradient_png(folder) -> str:
+    """A smooth horizontal gradient: outside the detector's domain (no head in it)."""
+    path = folder / "gradient.png"
+    Image.fromarray(np.tile(np.linspace(0, 255, 256), (256, 1)).astype(np.uint8)).save(path)
+    return str(path)
+
+
+def test_callbacks_out_of_domain_banner_and_analyse_anyway(tmp_path):
+    """An image outside the detector's domain: a banner with the reasons, no findings, and the
+    "Analyse anyway" box; ticked, the results are shown marked UNRELIABLE."""
+    from assistant.detector.testing import tiny_detector
+    from assistant.ui.callbacks import ANALYSIS_OUTPUTS, Callbacks
+    from assistant.ui.engine import Engine
+
+    cb = Callbacks(Engine(detector=tiny_detector(tmp_path)))
+    method, preset, _ = cb.engine.default_settings()
+    out = cb.on_upload(gradient_png(tmp_path), method, preset, 1.0, 0.5, None)
+    session = out["session"]
+    st = session.state
+    assert set(out) == set(ANALYSIS_OUTPUTS) and session.filename == "gradient.png"
+    assert not st.applicability.in_domain and st.result is None and not st.unreliable
+    banner = out["banner"]
+    assert banner.visible is True and "Outside the detector's domain" in banner.value
+    assert "`gradient.png`" in banner.value and st.applicability.reasons[0] in banner.value
+    assert "Analyse anyway" in banner.value
+    assert out["anyway"].visible is True and out["anyway"].value is False
+    assert out["findings"]["value"] == [] and "does not apply" in out["findings"]["label"]
+    assert "gradient.png" in out["findings"]["label"]
+    assert "does not apply" in out["score"] and "gradient.png" in out["score"]
+    assert out["overlay"]["value"].shape[:2] == (256, 256)  # the image itself, no heatmap
+    *_, last = cb.on_ask("Is there an abnormality?", [], "grounded", "", "none", session)
+    assert last["chat"][-1]["content"].startswith("I can't tell") and "[A1]" in last["evidence"]
+
+    out = cb.on_reanalyse(method, preset, 1.0, 0.5, True, session)  # "Analyse anyway" ticked
+    st = session.state
+    assert st.unreliable and st.result is not None and st.result.findings
+    assert views.UNRELIABLE in out["banner"].value and out["banner"].visible is True
+    assert "analysed anyway" in out["banner"].value and "`gradient.png`" in out["banner"].value
+    assert out["anyway"].value is True and out["anyway"].visible is True
+    assert out["findings"]["label"] == f"Findings · gradient.png · {views.UNRELIABLE}"
+    assert all(row[0].endswith("(UNRELIABLE)") for row in out["findings"]["value"])
+    assert views.UNRELIABLE in out["score"] and views.UNRELIABLE in out["overlay"]["label"]
+    report = cb.engine.asker().report(st)
+    assert report.unreliable and report.to_dict()["applicability"]["in_domain"] is False
+
+    out = cb.on_reanalyse(method, preset, 1.0, 0.5, False, session)  # unticked again
+    assert session.state.result is None and "does not apply" in out["score"]
+    data = views.analysis_dict(session.state)
+    assert data["in_domain"] is False and data["unreliable"] is False and data["findings"] == []
+    assert data["applicability"]["reasons"] == st.applicability.reasons
+    session.close()
+
+
+def test_domain_views_for_volumes():
+    from assistant.domain import Applicability
+
+    state = make_state([LEFT_BRIGHT])
+    assert views.domain_banner(state, "a.png") == "" and views.slice_info(state) == ""
+    assert views.findings_caption(state, "a.png") == "Findings · a.png"
+    assert views.slice_ranges([7, 3, 4, 5, 9, 10]) == "3-5, 7, 9-10"
+    ok = Applicability(
+        in_domain=True,
+        level=23.0,
+        trained_level=23.0,
+        level_tolerance=4.5,
+        checks={"analysable_slices": [45, 46, 47, 48]},
+    )
+    state.applicability = ok
+    info = views.slice_info(state, 95)
+    assert info.startswith("Analysable: slices 45-48") and "MNI z = +23" in info
+    assert views.slice_info(state, 4).startswith("Analysable: all slices")
+    ok.checks["analysable_slices"] = []
+    assert views.slice_info(state, 95).startswith("No slice of this volume")
+    state.applicability = Applicability(in_domain=False, reasons=["It is a CT scan."])
+    assert views.slice_info(state, 95).startswith("No slice is analysable")
+    assert views.domain_banner(state, "x`y.nii").count("`x'y.nii`") == 1
+    assert "- It is a CT scan." in views.domain_banner(state, None)

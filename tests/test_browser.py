@@ -94,6 +94,44 @@ def test_bad_upload_shows_a_message_and_the_page_keeps_working(page, tmp_path):
     page.get_by_text("mni_left_volume.nii.gz").click()  # an example: a NIfTI volume
     expect(page.locator("#score")).to_contain_text("axial slice 4 of 9")
     expect(page.locator("#slice")).to_be_visible()
+    expect(page.locator("#slice")).to_contain_text(re.compile("[Aa]nalysable"))  # the check's
     page.locator("#question textarea").fill("Is there an abnormality?")
     page.locator("#send").click()
     expect(page.locator("#chat .bot").last).to_contain_text(re.compile(r"^\s*(Yes|No)\b"))
+
+
+def test_out_of_domain_upload_shows_the_banner_and_analyse_anyway(page, tmp_path):
+    """A generated gradient is outside the detector's domain: the banner names the file and
+    the reasons, no findings; "Analyse anyway" shows the results marked UNRELIABLE."""
+    import numpy as np
+    from PIL import Image
+    from playwright.sync_api import expect
+
+    page.reload()  # a fresh session
+    path = tmp_path / "gradient.png"
+    Image.fromarray(np.tile(np.linspace(0, 255, 256), (256, 1)).astype(np.uint8)).save(path)
+    page.locator("#upload input[type=file]").set_input_files(str(path))
+    banner = page.locator("#domain-banner")
+    expect(banner).to_be_visible()
+    expect(banner).to_contain_text("Outside the detector's domain")
+    expect(banner).to_contain_text("gradient.png")
+    expect(banner).to_contain_text("does not look like")  # the reason
+    expect(page.locator("#score")).to_contain_text("does not apply")
+    expect(page.locator("#findings")).to_contain_text("gradient.png")
+    expect(page.locator("#findings")).not_to_contain_text("F1")
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "app_out_of_domain.png"), full_page=True)
+
+    page.locator("#analyse-anyway input[type=checkbox]").check()
+    expect(banner).to_contain_text("UNRELIABLE: outside the detector's domain")
+    expect(page.locator("#score")).to_contain_text("UNRELIABLE")
+    expect(page.locator("#findings")).to_contain_text("F1 (UNRELIABLE)")
+    expect(page.locator("#findings")).to_contain_text("UNRELIABLE: outside the detector's domain")
+    page.screenshot(path=str(ARTIFACTS / "app_unreliable.png"), full_page=True)
+
+    page.locator("#upload").get_by_label("Clear").click()
+    page.get_by_text("mni_left_hyperintense.png").click()  # an example in the domain
+    expect(page.locator("#score")).to_contain_text("Anomaly score")
+    expect(page.locator("#score")).not_to_contain_text("UNRELIABLE")
+    expect(banner).to_be_hidden()
+    expect(page.locator("#analyse-anyway")).to_be_hidden()

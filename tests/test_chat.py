@@ -240,7 +240,9 @@ def disc_scan(volume: bool = False):
 
 def test_analyze_runs_once_per_slice(tiny):
     det = CountingDetector(tiny)
-    bot = Assistant(detector=det, responder=GroundedResponder(), use_retrieval=False)
+    bot = Assistant(
+        detector=det, responder=GroundedResponder(), use_retrieval=False, check_domain=False
+    )
     scan = disc_scan()
     state = bot.analyze(scan)
     assert bot.analyze(scan) is state and len(det.calls) == 1
@@ -286,7 +288,12 @@ def test_no_detector_answers_that_it_cannot_tell():
 def test_retrieval_from_a_tiny_library_built_here(tiny, tmp_path):
     from app_helpers import tiny_library
 
-    bot = Assistant(detector=tiny, index=tiny_library(tmp_path), responder=GroundedResponder())
+    bot = Assistant(
+        detector=tiny,
+        index=tiny_library(tmp_path),
+        responder=GroundedResponder(),
+        check_domain=False,  # a synthetic disc, not a brain slice
+    )
     state = bot.analyze(disc_scan())
     case_items = state.evidence.by_kind("case")
     assert [i.data["case_id"] for i in case_items] == [h.id for h in state.hits]

@@ -64,9 +64,10 @@ def test_ask_json_leaks_no_identifiers(planted_dicom, det, capsys):
     assert data["analysis"]["scan"]["modality"] == "CT"
     if det == ["--no-detector"]:
         assert data["answer"].startswith("I can't tell")
-    else:
-        assert data["answer"].split()[0].rstrip(".,:") in ("Yes", "No")
-        assert "D1" in data["evidence"] or any(e.startswith("F") for e in data["evidence"])
+    else:  # a CT: refused from its metadata, no detector result asserted
+        assert data["answer"].startswith("I can't tell")
+        assert data["evidence"] == ["A1"] and "CT" in data["answer"]
+        assert not any(e["id"].startswith(("D", "F")) for e in data["analysis"]["evidence"])
     assert_no_identifiers(out)
 
 

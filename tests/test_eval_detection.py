@@ -10,6 +10,7 @@ import pytest
 from PIL import Image
 
 from assistant.detector.result import DetectionResult
+from assistant.findings import Finding
 from eval import detection
 from eval.metrics import average_precision, candidate_thresholds, dice, dice_sweep, roc_auc
 
@@ -92,12 +93,15 @@ class BrightnessDetector:
         fg = np.zeros(img.shape, bool)
         fg[4:-4, 4:-4] = True
         amap = np.where(fg, np.abs(img - 0.5), 0.0).astype(np.float32)
+        mask = amap > self.pixel_threshold
+        flagged = float(amap.max()) > self.score_threshold and mask.any()
         return DetectionResult(
             anomaly_map=amap,
             pseudo_healthy=np.full_like(img, 0.5),
             image=img,
             foreground=fg,
-            mask=amap > self.pixel_threshold,
+            mask=mask,
+            findings=[_finding(mask)] if flagged else [],
             score=float(amap.max()),
             score_threshold=self.score_threshold,
             pixel_threshold=self.pixel_threshold,
@@ -105,6 +109,16 @@ class BrightnessDetector:
             params={"k": 1},
             unet_calls=3,
         )
+
+
+def _finding(mask: np.ndarray) -> Finding:
+    """One finding covering `mask` (only its presence matters to the evaluation)."""
+    rr, cc = np.nonzero(mask)
+    box = (int(rr.min()), int(cc.min()), int(rr.max()) + 1, int(cc.max()) + 1)
+    return Finding(
+        "F1", int(mask.sum()), None, box, (float(rr.mean()), float(cc.mean())), "midline",
+        "image", "central", "central", "hyperintense", 0.3, 0.4, 0.3, 0.9,
+    )  # fmt: skip
 
 
 def _write_set(root: Path, lesions: dict[str, tuple[slice, slice] | None]) -> tuple[Path, Path]:
@@ -256,3 +270,76 @@ def test_end_to_end_with_a_tiny_detector(tmp_path):
     assert figures["sensitivity"] in (0.0, 0.5, 1.0) and figures["specificity"] in (0.0, 1.0)
     assert figures["unet_calls_per_image"] >= 1 and figures["method"] == "thor"
     assert figures["dice_oracle"] >= figures["dice_calibrated"] - 1e-9
+
+
+# ----------------------------------------------------------------------------- applicability
+
+
+def test_lesions_hit_counts_components_with_more_than_a_tenth_flagged():
+    truth = np.zeros((20, 20), bool)
+    truth[1:3, 1:6] = True  # 10 px: 2 flagged = 20% -> hit
+    truth[10:12, 1:6] = True  # 10 px: 1 flagged = 10% -> not hit (more than 10% needed)
+    truth[15:18, 15:18] = True  # 9 px: none flagged
+    truth[5, 10] = truth[6, 11] = True  # diagonal neighbours: one 8-connected lesion, all hit
+    mask = np.zeros_like(truth)
+    mask[1, 1:3] = mask[10, 1] = True
+    mask[5, 10] = mask[6, 11] = True
+    assert detection.lesions_hit(truth, mask) == (4, 2)
+    assert detection.lesions_hit(np.zeros((4, 4), bool), mask[:4, :4]) == (0, 0)
+
+
+def test_applicability_keys_and_in_domain_metrics(tmp_path):
+    """The shipped check: mid-grey test images are out of domain, an MNI template slice at the
+    trained level is in; the detector runs on all of them for the top-level keys."""
+    from assistant.domain.geometry import template_slice
+
+    images, masks = _write_set(
+        tmp_path, {"a": (slice(10, 20), slice(10, 20)), "b": (slice(6, 9), slice(6, 9)), "h1": None}
+    )
+    h2 = np.full((H, W), 128, np.uint8)
+    h2[:, : W // 2] = 255  # flagged: a finding on a healthy image
+    Image.fromarray(h2).save(images / "h2.png")
+    brain = np.clip(template_slice() * 255, 0, 255).astype(np.uint8)
+    Image.fromarray(brain).save(images / "brain.png")
+    figures = detection.evaluate(BrightnessDetector(), images, masks)
+    assert (figures["n_in_domain"], figures["n_out_of_domain"]) == (1, 4)
+    assert {r["name"]: r["in_domain"] for r in figures["per_image"]} == {
+        "a": False, "b": False, "brain": True, "h1": False, "h2": False,
+    }  # fmt: skip
+    assert figures["n_images"] == 5 and figures["lesion_hit_rate"] == 1.0
+    assert figures["healthy_with_findings"] == pytest.approx(2 / 3)  # h2 and brain, not h1
+    inside = figures["in_domain"]
+    assert set(inside) == set(figures) - {"n_in_domain", "n_out_of_domain", "in_domain"} - {
+        "notes", "per_image"
+    }  # fmt: skip
+    assert (inside["n_images"], inside["n_healthy"], inside["n_abnormal"]) == (1, 1, 0)
+    assert inside["healthy_with_findings"] == 1.0 and inside["lesion_hit_rate"] is None
+    assert inside["sensitivity"] is None and inside["specificity"] == 0.0
+    json.dumps(figures)
+
+
+def test_in_domain_metrics_follow_the_check(tmp_path):
+    """With a given check, "in_domain" restricts every metric to the images it accepts."""
+    from types import SimpleNamespace
+
+    images, masks = _write_set(tmp_path, {"a": None, "h1": None})
+    img = np.full((H, W), 128, np.uint8)
+    img[6:10, 6:10] = 230  # |0.9 - 0.5| = 0.4 > 0.3: hit
+    img[20:24, 20:24] = 180  # |0.71 - 0.5| = 0.21 < 0.3: missed
+    Image.fromarray(img).save(images / "a.png")
+    m = np.zeros((H, W), np.uint8)
+    m[6:10, 6:10] = m[20:24, 20:24] = 255
+    Image.fromarray(m).save(masks / "a.png")
+
+    def check(scan):
+        return SimpleNamespace(in_domain=bool(scan.pixels.max() > 200))  # only "a"
+
+    figures = detection.evaluate(BrightnessDetector(0.3, 0.3), images, masks, check=check)
+    assert (figures["n_in_domain"], figures["n_out_of_domain"]) == (1, 1)
+    assert figures["lesion_hit_rate"] == 0.5 and figures["healthy_with_findings"] == 0.0
+    inside = figures["in_domain"]
+    assert inside["n_images"] == 1 and inside["n_abnormal"] == 1
+    assert inside["lesion_hit_rate"] == 0.5 and inside["healthy_with_findings"] is None
+    assert inside["dice_calibrated"] == figures["dice_calibrated"]
+    a = next(r for r in figures["per_image"] if r["name"] == "a")
+    assert (a["n_lesions"], a["n_lesions_hit"], a["n_findings"]) == (2, 1, 1)

@@ -44,6 +44,12 @@ def add_analysis_args(p: argparse.ArgumentParser) -> None:
         help="case index folder (default: the default library)",
     )
     p.add_argument("--no-detector", action="store_true", help="skip anomaly detection")
+    p.add_argument(
+        "--anyway",
+        action="store_true",
+        help="analyse a scan outside the detector's domain anyway (every result is then marked "
+        "unreliable)",
+    )
     p.add_argument("--no-retrieval", action="store_true", help="skip similar-case retrieval")
 
 
@@ -118,7 +124,16 @@ def analyse(args: argparse.Namespace, assistant):
 
     with contextlib.redirect_stdout(sys.stderr):
         scan = load_scan(args.scan)
-        return assistant.analyze(scan, args.slice)
+        state = assistant.analyze(scan, args.slice, anyway=args.anyway)
+    if state.applicability is not None and not state.applicability.in_domain:
+        verdict = "analysed anyway: results UNRELIABLE" if state.unreliable else "not analysed"
+        logger.warning(
+            "outside the detector's domain (%s): %s%s",
+            verdict,
+            " ".join(state.applicability.reasons),
+            "" if state.unreliable else " Use --anyway to analyse it regardless.",
+        )
+    return state
 
 
 def analysis_summary(state) -> dict:
@@ -134,6 +149,8 @@ def analysis_summary(state) -> dict:
         "score": d.get("score"),
         "score_threshold": d.get("score_threshold"),
         "is_abnormal": d.get("is_abnormal"),
+        "applicability": state.evidence.applicability,
+        "unreliable": state.unreliable,
         "findings": [i.data for i in state.evidence.by_kind("finding")],
         "evidence": [{"id": i.id, "kind": i.kind, "score": i.score} for i in state.evidence.items],
         "timings": state.timings,

@@ -1,40 +1,178 @@
-"""`assistant detect`: anomaly heatmap, pseudo-healthy image and findings for one scan."""
+"""`assistant detect`: anomaly heatmap, pseudo-healthy image and findings for one scan.
+
+The applicability check (`assistant.domain.check_applicability`) runs first and its verdict is
+written under "applicability" in findings.json. Out of the detector's domain, nothing is
+detected and no findings are written (exit code 0, the reasons on stderr) unless `--anyway` is
+given: then the detector runs and findings.json and every finding carry "unreliable": true.
+
+A volume without `--slice` is registered to MNI space by the check and the detector runs on its
+slice at the trained level, resampled on the training grid; each finding then carries the
+native voxel (z, y, x) under its centroid ("native_voxel") and that voxel's axial slice
+("slice_index"). `--slice N` analyses native axial slice N instead (still checked).
+"""
 
 from __future__ import annotations
 
 import argparse
+import sys
+
+OUTPUTS = ("overlay.png", "heatmap.png", "pseudo_healthy.png")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("detect", help="detect anomalies in a scan")
+    p = sub.add_parser(
+        "detect",
+        help="detect anomalies in a scan (after the applicability check)",
+        description="Applicability check, then anomaly detection: heatmap, pseudo-healthy "
+        "image and findings. Out of the detector's domain nothing is detected unless "
+        "--anyway is given (the results are then marked unreliable).",
+    )
     p.add_argument("scan", help="scan file, DICOM folder/.zip or NIfTI")
-    p.add_argument("--slice", type=int, help="axial slice of a volume (default: middle)")
+    p.add_argument(
+        "--slice",
+        type=int,
+        help="axial slice of a volume (default: the slice at the trained level, found by "
+        "registering the volume to MNI space)",
+    )
     p.add_argument("--model", help="checkpoint folder (default: the shipped model)")
     p.add_argument("--method", choices=["thor", "autoddpm", "anoddpm"])
     p.add_argument("--preset", help="method preset, e.g. fast, reference")
     p.add_argument("--out", required=True, help="folder for overlay.png, heatmap.png, ...")
+    p.add_argument(
+        "--anyway",
+        action="store_true",
+        help="run the detector even when the scan is outside its domain (every result is "
+        "then marked unreliable)",
+    )
     p.set_defaults(func=run)
+
+
+def domain_model_dir(model: str | None) -> str | None:
+    """The checkpoint whose applicability model to use: `model` when it has one (a `domain/`
+    folder or `domain.json`), else None (the shipped one, with a note on stderr)."""
+    from pathlib import Path
+
+    if model is None:
+        return None
+    base = Path(model)
+    if (base / "domain" / "domain.json").is_file() or (base / "domain.json").is_file():
+        return model
+    print(
+        f"note: {model} has no applicability model (domain/domain.json); the shipped "
+        "detector's is used for the check",
+        file=sys.stderr,
+    )
+    return None
+
+
+def refusal_text(verdict: dict) -> str:
+    """What stderr says when the scan is outside the detector's domain (no --anyway)."""
+    lines = [f"OUT OF DOMAIN: {verdict['summary']}"]
+    lines += [f"- {r}" for r in verdict["reasons"]]
+    lines += [
+        "The detector was not run and no findings are reported (findings.json holds the "
+        "applicability verdict only).",
+        "To run it anyway, add --anyway: every result is then marked unreliable.",
+    ]
+    return "\n".join(lines)
+
+
+def detect_checked(detector, scan, slice_index, verdict):
+    """Run `detector` on what the check chose: for a volume without `slice_index`, the
+    registered slice at the trained level (when registration worked); otherwise the scan (its
+    axial `slice_index`). Returns (DetectionResult, Registered | None)."""
+    reg = verdict.registered
+    if scan.is_volume and slice_index is None and reg is not None:
+        return detector(reg.scan), reg
+    return detector(scan, slice_index=slice_index), None
+
+
+def marked(result, verdict, registered):
+    """The result as reported: a registered slice's findings in native space, and every
+    finding marked unreliable when the scan is out of domain."""
+    if registered is not None:
+        result = registered.in_native_space(result)
+    return result if verdict.in_domain else result.as_unreliable()
+
+
+def findings_json(result, verdict, registered) -> dict:
+    """findings.json: the (`marked`) result's summary, "applicability", and for a registered
+    volume what the maps are on."""
+    data = {"detected": True, **result.summary()}
+    if registered is not None:
+        data["registered"] = {
+            "level_mm": round(registered.level_mm, 1),
+            "slice_index": registered.slice_index,
+            "note": "maps and findings are on the volume's slice at the trained level, "
+            "resampled on the training grid; native_voxel is (z, y, x) in the volume",
+        }
+    data["applicability"] = verdict.to_dict()
+    return data
+
+
+def no_findings_json(verdict) -> dict:
+    """findings.json when the scan is out of domain and nothing was detected."""
+    return {
+        "detected": False,
+        "unreliable": False,
+        "findings": [],
+        "weak_findings": [],
+        "slice_index": verdict.slice_index,
+        "applicability": verdict.to_dict(),
+    }
 
 
 def run(args: argparse.Namespace) -> int:
     import json
     from pathlib import Path
 
-    from assistant.detector import Detector
-    from assistant.render import save_outputs
-    from assistant.scan import load_scan
+    from assistant.domain import check_applicability
+    from assistant.scan import ScanError, load_scan
 
     scan = load_scan(args.scan)
-    det = Detector.from_pretrained(args.model, method=args.method, preset=args.preset)
-    res = det(scan, slice_index=args.slice)
+    if args.slice is not None and not scan.is_volume:
+        raise ScanError("--slice applies to volumes only; the scan is a 2D image")
+    verdict = check_applicability(scan, args.slice, model_dir=domain_model_dir(args.model))
     out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    if not verdict.in_domain and not args.anyway:
+        (out / "findings.json").write_text(json.dumps(no_findings_json(verdict), indent=2))
+        print(refusal_text(verdict.to_dict()), file=sys.stderr)
+        print(f"wrote {out}/findings.json (applicability only: out of domain)")
+        return 0
+    return _detect(args, scan, verdict, out)
+
+
+def _detect(args: argparse.Namespace, scan, verdict, out) -> int:
+    import json
+
+    from assistant.detector import Detector
+    from assistant.render import save_outputs
+
+    det = Detector.from_pretrained(args.model, method=args.method, preset=args.preset)
+    res, reg = detect_checked(det, scan, args.slice, verdict)
+    res = marked(res, verdict, reg)
     save_outputs(res, out)
-    (out / "findings.json").write_text(json.dumps(res.summary(), indent=2))
+    (out / "findings.json").write_text(json.dumps(findings_json(res, verdict, reg), indent=2))
+    mark = ""
+    if res.unreliable:
+        mark = "UNRELIABLE (outside the detector's domain): "
+        print(f"UNRELIABLE: {verdict.summary} Analysed anyway (--anyway).", file=sys.stderr)
+        print("\n".join(f"- {r}" for r in verdict.reasons), file=sys.stderr)
+    where = ""
+    if reg is not None:
+        where = (
+            f" on the registered slice at MNI z = {reg.level_mm:+.0f} mm "
+            f"(nearest native slice {reg.slice_index})"
+        )
+    elif res.slice_index is not None:
+        where = f" on axial slice {res.slice_index}"
     print(
-        f"score {res.score:.4f} (threshold {res.score_threshold}); "
+        f"{mark}score {res.score:.4f} (threshold {res.score_threshold}){where}; "
         f"{len(res.findings)} finding(s); {res.unet_calls} UNet calls"
     )
     for f in res.findings:
-        print("  " + f.describe())
-    print(f"wrote {out}/overlay.png, heatmap.png, pseudo_healthy.png, findings.json")
+        voxel = f" [native voxel (z, y, x) {f.native_voxel}]" if f.native_voxel else ""
+        print(f"  {f.describe()}{voxel}")
+    print(f"wrote {out}/{', '.join(OUTPUTS)}, findings.json")
     return 0

@@ -37,6 +37,9 @@ class DetectionResult:
     # the post-processing that made mask and findings from the maps (None: uncalibrated, or a
     # result built by hand); `rethreshold` redoes it
     postprocess: PostProcess | None = field(default=None, repr=False)
+    # True when the scan is outside the detector's domain and was analysed anyway
+    # (`assistant.domain`): the score, the maps and every finding are unreliable
+    unreliable: bool = False
 
     @property
     def is_abnormal(self) -> bool | None:
@@ -71,7 +74,7 @@ class DetectionResult:
         mask, findings, weak = describe_regions(
             self.anomaly_map, self.foreground, self.image, self.pseudo_healthy, params
         )
-        return replace(
+        redone = replace(
             self,
             mask=mask,
             findings=findings,
@@ -80,6 +83,17 @@ class DetectionResult:
             score_threshold=params.seed_threshold,
             params={**self.params, "sensitivity": sensitivity},
             postprocess=params,
+        )
+        return redone.as_unreliable() if self.unreliable else redone
+
+    def as_unreliable(self) -> DetectionResult:
+        """The result marked unreliable (analysed although outside the detector's domain),
+        every finding and weak region with it."""
+        return replace(
+            self,
+            findings=[replace(f, unreliable=True) for f in self.findings],
+            weak_findings=[replace(f, unreliable=True) for f in self.weak_findings],
+            unreliable=True,
         )
 
     def summary(self) -> dict:
@@ -95,6 +109,7 @@ class DetectionResult:
             "timings": self.timings,
             "side_frame": self.side_frame,
             "slice_index": self.slice_index,
+            "unreliable": self.unreliable,
             "findings": [f.to_dict() for f in self.findings],
             "weak_findings": [f.to_dict() for f in self.weak_findings],
         }

@@ -31,6 +31,8 @@ logger = logging.getLogger("assistant.app")
 # what each event updates (component names of the layout)
 ANALYSIS_OUTPUTS = (
     "session",
+    "banner",
+    "anyway",
     "slice",
     "overlay",
     "compare",
@@ -110,6 +112,15 @@ def _analysed(session: Session | None) -> bool:
     return session is not None and session.state is not None
 
 
+def _shown_slice(session: Session) -> int | None:
+    """The slice to analyse again: the one shown, except a registered volume's slice at the
+    trained level (None: registered again), which is not a native slice."""
+    st = session.state
+    if st is None or st.scan_summary.get("registered"):
+        return None
+    return st.slice_index
+
+
 class Callbacks:
     """The event handlers of the app on `engine` (shared models); per-client data lives in the
     `Session` every handler takes and returns.
@@ -138,7 +149,8 @@ class Callbacks:
         session,
         progress=gr.Progress(),  # noqa: B008
     ):
-        """A file was chosen (or an example): read it, analyse the detector's slice."""
+        """A file was chosen (or an example): read it, analyse the detector's slice (a new file
+        is never analysed anyway: "Analyse anyway" starts unticked)."""
         if not path:  # the file was cleared
             return self.show(session=session)
         settings = (method, preset, sensitivity)
@@ -158,6 +170,7 @@ class Callbacks:
         preset,
         sensitivity,
         opacity,
+        anyway,
         session,
         progress=gr.Progress(),  # noqa: B008
     ):
@@ -167,18 +180,40 @@ class Callbacks:
             return gr.skip()
         settings = (method, preset, sensitivity)
         return self._analyse_and_show(
-            "Could not analyse this slice", session, settings, opacity, progress, slice_index=index
+            "Could not analyse this slice",
+            session,
+            settings,
+            opacity,
+            progress,
+            slice_index=index,
+            anyway=bool(anyway),
         )
 
-    def on_reanalyse(self, method, preset, sensitivity, opacity, session, progress=gr.Progress()):  # noqa: B008
-        """Analyse the shown slice again with the settings now chosen."""
+    def on_reanalyse(
+        self,
+        method,
+        preset,
+        sensitivity,
+        opacity,
+        anyway,
+        session,
+        progress=gr.Progress(),  # noqa: B008
+    ):
+        """Analyse the shown slice again with the settings now chosen (also when "Analyse
+        anyway" is ticked or unticked)."""
         if session is None or session.scan is None:
             gr.Warning("Upload a scan first.")
             return gr.skip()
-        index = session.state.slice_index if session.state is not None else None
+        index = _shown_slice(session)
         settings = (method, preset, sensitivity)
         return self._analyse_and_show(
-            "Could not analyse the scan", session, settings, opacity, progress, slice_index=index
+            "Could not analyse the scan",
+            session,
+            settings,
+            opacity,
+            progress,
+            slice_index=index,
+            anyway=bool(anyway),
         )
 
     def _analyse_and_show(
@@ -191,6 +226,7 @@ class Callbacks:
         *,
         path: str | None = None,
         slice_index: Any = None,
+        anyway: bool = False,
     ) -> dict:
         """Analyse the file at `path` (None: the session's scan) and show the result; a failure
         is shown as a warning and leaves the page as it was."""
@@ -202,9 +238,11 @@ class Callbacks:
                 else:
                     scan = session.scan
                 index = None if slice_index is None else int(slice_index)
-                self._analyse(session, scan, index, settings, progress)
+                self._analyse(session, scan, index, settings, progress, anyway)
                 session.scan = scan
-                return self._analysis_view(session, opacity)
+                if path is not None:
+                    session.filename = Path(path).name
+                return self._analysis_view(session, opacity, anyway)
         except gr.Error as exc:
             gr.Warning(exc.message, duration=15)
             return self.show(session=session)
@@ -216,27 +254,35 @@ class Callbacks:
         slice_index: int | None,
         settings: tuple,
         progress: Any,
+        anyway: bool = False,
     ) -> CaseState:
-        """Analyse a slice of `scan` with (method, preset, sensitivity); a new analysis starts
-        a new conversation and draft."""
+        """Analyse a slice of `scan` with (method, preset, sensitivity) (`anyway`: also when
+        outside the detector's domain); a new analysis starts a new conversation and draft."""
         method, preset, sensitivity = settings[0], settings[1], float(settings[2])
-        progress(0.3, desc="Detecting anomalies and searching similar cases")
-        state = self.engine.analyze(scan, slice_index, method, preset, sensitivity)
+        progress(0.3, desc="Checking the scan, detecting anomalies, searching similar cases")
+        state = self.engine.analyze(
+            scan, slice_index, method, preset, sensitivity, anyway=bool(anyway)
+        )
         session.state, session.report, session.history = state, None, []
         session.settings = (method, preset, sensitivity)
         progress(0.95, desc="Rendering")
         return state
 
-    def _analysis_view(self, session: Session, opacity: float) -> dict:
-        """Every output of ANALYSIS_OUTPUTS for the session's analysis."""
-        st, n = session.state, session.n_slices
+    def _analysis_view(self, session: Session, opacity: float, anyway: bool = False) -> dict:
+        """Every output of ANALYSIS_OUTPUTS for the session's analysis; every result shown
+        names the file, and a scan outside the detector's domain gets the banner."""
+        st, n, name = session.state, session.n_slices, session.filename or "scan"
         r = st.result
         if r is not None:
             overlay = views.overlay_image(r, opacity)
-        else:  # detection off: the slice itself
+        else:  # detection off, or not applicable: the slice itself
             overlay = views.grey_rgb(views.slice_unit(session.scan, st.slice_index))
+        banner = views.domain_banner(st, session.filename)
+        mark = f" · {views.UNRELIABLE}" if st.unreliable else ""
         return self.show(
             session=session,
+            banner=gr.Markdown(banner, visible=bool(banner)),
+            anyway=gr.Checkbox(value=bool(anyway), visible=views.out_of_domain(st)),
             slice=gr.Slider(
                 minimum=0,
                 maximum=max(n - 1, 1),
@@ -244,11 +290,18 @@ class Callbacks:
                 step=1,
                 visible=n > 1,
                 label=f"Axial slice (0..{n - 1})" if n > 1 else "Axial slice",
+                info=views.slice_info(st, n) if n > 1 else None,
             ),
-            overlay=overlay,
-            compare=views.comparison(r) if r is not None else None,
-            findings=views.findings_rows(r),
-            score=views.score_markdown(st),
+            # updates as dicts: the images are encoded once, when sent
+            overlay=gr.update(value=overlay, label=f"Anomaly heatmap · {name}{mark}"),
+            compare=gr.update(
+                value=views.comparison(r) if r is not None else None,
+                label=f"Original | pseudo-healthy · {name}{mark}",
+            ),
+            findings=gr.update(
+                value=views.findings_rows(r), label=views.findings_caption(st, session.filename)
+            ),
+            score=views.score_markdown(st, session.filename),
             gallery=views.gallery_items(st),
             cases=views.case_rows(st),
             suggestions=gr.Dataset(samples=[[q] for q in views.suggested_questions(st)]),
@@ -355,14 +408,16 @@ class Callbacks:
         ]
 
     # --- the scripted API ----------------------------------------------------------------
-    def api_analyze(self, path, slice_index, session, progress=gr.Progress()):  # noqa: B008
-        """Analyse a scan file: returns (analysis JSON, overlay image, pseudo-healthy image)."""
+    def api_analyze(self, path, slice_index, anyway, session, progress=gr.Progress()):  # noqa: B008
+        """Analyse a scan file (`anyway`: also outside the detector's domain, marked
+        unreliable): returns (analysis JSON with "applicability" and "unreliable", overlay
+        image, pseudo-healthy image); out of domain without `anyway`: no findings, no images."""
         session = Session() if session is None else session
         with readable_errors("Could not analyse this file"):
             scan = read_scan(path)
             idx = None if slice_index is None or int(slice_index) < 0 else int(slice_index)
-            st = self._analyse(session, scan, idx, (None, None, 1.0), progress)
-            session.scan = scan
+            st = self._analyse(session, scan, idx, (None, None, 1.0), progress, bool(anyway))
+            session.scan, session.filename = scan, Path(path).name
             r = st.result
             return self.show(
                 session=session,

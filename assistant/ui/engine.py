@@ -65,6 +65,7 @@ class Session:
     """One client's state (kept in `gr.State`)."""
 
     scan: Scan | None = None
+    filename: str = ""  # the uploaded file's name: every result shown names it
     state: CaseState | None = None
     settings: tuple = ()  # (method, preset, sensitivity) the analysis was made with
     history: list[dict] = field(default_factory=list)  # API chat turns (role/content dicts)
@@ -82,7 +83,7 @@ class Session:
         import shutil
 
         self.scan = self.state = self.report = None
-        self.history = []
+        self.filename, self.history = "", []
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
@@ -186,10 +187,13 @@ class Engine:
         method: str | None = None,
         preset: str | None = None,
         sensitivity: float = 1.0,
+        anyway: bool = False,
     ) -> CaseState:
+        """Analyse a slice of `scan` with these detection settings; `anyway`: also a scan
+        outside the detector's domain (its results are then marked unreliable)."""
         bot, lock = self.analyzer(method, preset, sensitivity)
         with lock:  # the per-slice cache is not thread-safe
-            return bot.analyze(scan, slice_index)
+            return bot.analyze(scan, slice_index, anyway=anyway)
 
     # --- responders --------------------------------------------------------------------
     def asker(

@@ -37,7 +37,11 @@ TITLE = "Scan assistant: explainable anomaly Q&A"
 THEME = gr.themes.Soft(
     font=["ui-sans-serif", "system-ui", "sans-serif"], font_mono=["ui-monospace", "monospace"]
 )
-CSS = "#disclaimer {border-left: 4px solid #d97706; padding-left: 8px}"
+CSS = (
+    "#disclaimer {border-left: 4px solid #d97706; padding-left: 8px}\n"
+    "#domain-banner {border: 2px solid #b91c1c; border-radius: 6px; padding: 4px 12px; "
+    "background: rgba(185, 28, 28, 0.08)}"
+)
 
 Page = dict[str, Any]  # component name -> Gradio component
 
@@ -125,7 +129,17 @@ def _settings(engine: Engine, config: AppConfig) -> Page:
 
 
 def _results() -> Page:
-    page: Page = {"score": gr.Markdown("Upload a scan or pick an example.", elem_id="score")}
+    # shown when the analysed scan is outside the detector's domain (views.domain_banner)
+    page: Page = {
+        "banner": gr.Markdown(visible=False, elem_id="domain-banner"),
+        "anyway": gr.Checkbox(
+            value=False,
+            visible=False,
+            label="Analyse anyway (the detector does not apply: every result is marked UNRELIABLE)",
+            elem_id="analyse-anyway",
+        ),
+        "score": gr.Markdown("Upload a scan or pick an example.", elem_id="score"),
+    }
     with gr.Tabs():
         with gr.Tab("Heatmap overlay"):
             page["overlay"] = gr.Image(
@@ -209,6 +223,7 @@ def _api() -> Page:
     return {
         "api_file": gr.File(type="filepath"),
         "api_slice": gr.Number(value=-1, precision=0),
+        "api_anyway": gr.Checkbox(value=False),
         "api_json": gr.JSON(),
         "api_overlay": gr.Image(type="numpy", format="png"),
         "api_pseudo": gr.Image(type="numpy", format="png"),
@@ -236,12 +251,15 @@ def connect(page: Page, cb: Callbacks, config: AppConfig) -> None:
     chat = {"concurrency_id": "chat", "concurrency_limit": config.chat_concurrency}
 
     settings = ("method", "preset", "sensitivity", "opacity", "session")
+    checked = ("method", "preset", "sensitivity", "opacity", "anyway", "session")
     shown = named(*ANALYSIS_OUTPUTS)
     page["upload"].change(
         cb.on_upload, named("upload", *settings), shown, **analysis, **undocumented
     )
-    page["slice"].release(cb.on_slice, named("slice", *settings), shown, **analysis, **undocumented)
-    page["reanalyse"].click(cb.on_reanalyse, named(*settings), shown, **analysis, **undocumented)
+    page["slice"].release(cb.on_slice, named("slice", *checked), shown, **analysis, **undocumented)
+    page["reanalyse"].click(cb.on_reanalyse, named(*checked), shown, **analysis, **undocumented)
+    # the user ticked or unticked it (not when an analysis resets it)
+    page["anyway"].input(cb.on_reanalyse, named(*checked), shown, **analysis, **undocumented)
     page["opacity"].release(
         cb.on_opacity, named("opacity", "session"), page["overlay"], **undocumented
     )
@@ -262,7 +280,7 @@ def connect(page: Page, cb: Callbacks, config: AppConfig) -> None:
 
     page["api_analyze"].click(
         cb.api_analyze,
-        named("api_file", "api_slice", "session"),
+        named("api_file", "api_slice", "api_anyway", "session"),
         named(*API_ANALYZE_OUTPUTS),
         api_name="analyze",
         **analysis,

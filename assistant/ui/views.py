@@ -17,6 +17,85 @@ from assistant.findings import Finding, position_words
 
 FINDING_HEADERS = ["ID", "Side", "Position", "Size", "Intensity", "Confidence"]
 CASE_HEADERS = ["Ref", "Case", "Similarity", "Synthetic", "Findings", "Report excerpt"]
+UNRELIABLE = "UNRELIABLE: outside the detector's domain"
+
+
+# ----------------------------------------------------------------------------- the domain
+def file_label(filename: str | None) -> str:
+    """The uploaded file's name as Markdown code (no backticks or line breaks), or a stand-in."""
+    name = " ".join(str(filename or "").replace("`", "'").split())
+    return f"`{name}`" if name else "this scan"
+
+
+def out_of_domain(state: CaseState | None) -> bool:
+    """Whether the applicability check found the analysed scan outside the detector's domain."""
+    a = getattr(state, "applicability", None)
+    return a is not None and not a.in_domain
+
+
+def domain_banner(state: CaseState | None, filename: str | None = None) -> str:
+    """Markdown banner for a scan outside the detector's domain: why, and either that nothing
+    was detected or that the results are unreliable; "" when in domain (or not checked)."""
+    if not out_of_domain(state):
+        return ""
+    name, a = file_label(filename), state.applicability
+    reasons = "\n".join(f"- {r}" for r in a.reasons) or f"- {a.summary}"
+    if getattr(state, "unreliable", False):
+        return (
+            f"### ⚠ {UNRELIABLE} · {name}\n\n{name} was analysed anyway, at your request. "
+            "The detector does not apply to it, so every result shown for it (score, heatmap, "
+            f"findings, answers, draft) is **unreliable**:\n\n{reasons}"
+        )
+    return (
+        f"### ⚠ Outside the detector's domain · {name}\n\nThe anomaly detector does not apply "
+        f"to this image, so no findings are shown:\n\n{reasons}\n\nTo run it regardless, tick "
+        "**Analyse anyway**: its results are then marked UNRELIABLE."
+    )
+
+
+def slice_ranges(indices: list[int]) -> str:
+    """[3, 4, 5, 9] -> "3-5, 9"."""
+    parts: list[tuple[int, int]] = []
+    for k in sorted(set(int(i) for i in indices)):
+        if parts and k == parts[-1][1] + 1:
+            parts[-1] = (parts[-1][0], k)
+        else:
+            parts.append((k, k))
+    return ", ".join(f"{a}" if a == b else f"{a}-{b}" for a, b in parts)
+
+
+def slice_info(state: CaseState | None, n_slices: int = 0) -> str:
+    """Which axial slices of a volume the detector applies to (the check's level of each
+    slice), for the slice slider; "" without a check."""
+    a = getattr(state, "applicability", None)
+    if a is None:
+        return ""
+    ok = a.checks.get("analysable_slices")
+    level = "its trained level"
+    if a.trained_level is not None and a.level_tolerance is not None:
+        level = f"MNI z = {a.trained_level:+.0f} ± {a.level_tolerance:.0f} mm"
+    if ok:
+        which = "all slices" if len(ok) == n_slices else f"slices {slice_ranges(ok)}"
+        return (
+            f"Analysable: {which} (at the detector's trained level, {level}); the others are "
+            "outside its domain."
+        )
+    if ok is not None:
+        return f"No slice of this volume lies at the detector's trained level ({level})."
+    if not a.in_domain:
+        return "No slice is analysable: the volume is outside the detector's domain (see above)."
+    return ""
+
+
+def findings_caption(state: CaseState | None, filename: str | None = None) -> str:
+    """The findings table's label: the file it belongs to, and UNRELIABLE or "not applicable"
+    when the scan is outside the detector's domain."""
+    caption = f"Findings · {file_label(filename).strip('`')}"
+    if getattr(state, "unreliable", False):
+        return f"{caption} · {UNRELIABLE}"
+    if out_of_domain(state) and state.result is None:
+        return f"{caption} · none: the detector does not apply (outside its domain)"
+    return caption
 
 
 # ----------------------------------------------------------------------------- images
@@ -58,6 +137,8 @@ def finding_row(f: Finding, weak: bool = False) -> list[Any]:
     size = f"{f.area_mm2:.0f} mm²" if f.area_mm2 is not None else f"{f.area_px} px"
     side = f.side if f.side_frame == "patient" else f"{f.side} (image side)"
     label = f"{f.id} (weak: below the image threshold)" if weak else f.id
+    if f.unreliable:
+        label += " (UNRELIABLE)"
     return [label, side, f"{ap}, {depth}", size, f.intensity, round(float(f.confidence), 2)]
 
 
@@ -69,15 +150,26 @@ def findings_rows(result: DetectionResult | None) -> list[list[Any]]:
     return rows + [finding_row(f, weak=True) for f in result.weak_findings]
 
 
-def score_markdown(state: CaseState) -> str:
-    """The image-level verdict: score vs. the calibrated threshold, and what was analysed."""
+def score_markdown(state: CaseState, filename: str | None = None) -> str:
+    """The image-level verdict: score vs. the calibrated threshold, and what was analysed
+    (named by `filename` when given; marked when outside the detector's domain)."""
     r = state.result
     where = ""
     if state.slice_index is not None:
         n = (state.scan_summary.get("source_shape") or [0])[0]
         where = f" · axial slice {state.slice_index} of {n}"
+        if state.scan_summary.get("registered"):
+            where += " (registered; resampled at the detector's trained level)"
+    head = f"{file_label(filename)}: " if filename else ""
+    if getattr(state, "unreliable", False):
+        head += f"**{UNRELIABLE}.** "
+    if r is None and out_of_domain(state):
+        return (
+            f"{head}**The detector does not apply** (outside its domain): no anomaly score and "
+            f"no findings{where}."
+        )
     if r is None:
-        return f"**Detection is off**: no anomaly score{where}."
+        return f"{head}**Detection is off**: no anomaly score{where}."
     n = len(r.findings)
     if r.score_threshold is None:
         verdict = "the detector is **not calibrated** for this method: no verdict"
@@ -89,7 +181,7 @@ def score_markdown(state: CaseState) -> str:
     sens_txt = f", sensitivity ×{sens:g}" if sens else ""
     secs = state.timings.get("total_s", 0.0)
     return (
-        f"Anomaly score **{r.score:.3g}**, {verdict}. {n} finding(s){where}. "
+        f"{head}Anomaly score **{r.score:.3g}**, {verdict}. {n} finding(s){where}. "
         f"Method {r.method}{sens_txt}; analysed in {secs:.1f} s."
     )
 
@@ -218,6 +310,9 @@ def analysis_dict(state: CaseState, n_slices: int = 0) -> dict:
         ],
         "evidence_ids": sorted(state.evidence.ids()),
         "timings": state.timings,
+        "in_domain": None if state.applicability is None else state.applicability.in_domain,
+        "unreliable": bool(state.unreliable),
+        "applicability": None if state.applicability is None else state.applicability.to_dict(),
     }
 
 

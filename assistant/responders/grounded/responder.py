@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator
 
 import assistant.responders.grounded.answers_context as context
 import assistant.responders.grounded.answers_findings as findings
+import assistant.responders.grounded.domain as domain
 from assistant.evidence import Evidence, Message
 from assistant.prompts import Task
 from assistant.responders.base import Responder
@@ -83,7 +84,13 @@ class GroundedResponder(Responder):
         case = CaseFacts(question, question.lower(), evidence, resolved, found, targets, weak)
         handler = ANSWERS.get(resolved.intent, context.unknown)
         term = UNASSESSABLE.search(case.q)
-        if term and (
+        outside = domain.applicability_item(case)
+        if outside is not None and resolved.intent not in domain.INDEPENDENT:
+            if not evidence.unreliable:
+                text = domain.not_applicable(case, outside)
+            else:
+                text = domain.unreliable_prefix(outside) + handler(case).strip()
+        elif term and (
             resolved.source != "rule"
             or resolved.intent in ("presence", "unknown", "explanation", "intensity")
         ):

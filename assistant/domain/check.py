@@ -1,0 +1,276 @@
+"""`check_applicability`: is a scan inside what the detector knows?
+
+The detector learned "normal" from one axial level (MNI z = +23 mm, through the lateral
+ventricles) of MNI-registered healthy T1 brain slices. A scan is in its domain when
+
+1. its metadata do not contradict that (`assistant.domain.metadata`: modality MR where a DICOM
+   header gives one, an axial plane, a head body part);
+2. the slice looks like an axial T1-weighted head slice: its typicality (distance of its
+   descriptor to the nearest training slices, `assistant.domain.model`) is at most the
+   threshold calibrated on val so that >= 98% of healthy val slices and of val slices with
+   synthetic lesions are accepted;
+3. its axial level is within the measured tolerance of the trained level: estimated from the
+   image for a 2D slice, from the registration to MNI space for a volume.
+
+A volume is registered (`register_volume`); without `slice_index` the slice checked is the
+registered slice at the trained level, with it the native axial slice `slice_index` (its level
+from the registration). A slab thinner than `MIN_REGISTRATION_EXTENT_MM` cannot be registered
+to a whole-head template: its slices are checked as 2D images.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from assistant.domain.features import describe, mirrored_vectors
+from assistant.domain.metadata import check_metadata
+from assistant.domain.model import DomainModel, load_domain_model
+from assistant.domain.register import Registered, register_volume, slice_levels
+from assistant.scan import Scan, ScanError
+
+log = logging.getLogger(__name__)
+
+MIN_REGISTRATION_EXTENT_MM = 80.0  # thinner volumes (slabs) are checked slice by slice in 2D
+MAX_SLAB_SLICES = 64
+_HALVES = ("whole slice", "left half mirrored", "right half mirrored")
+
+
+@dataclass
+class Applicability:
+    """The verdict of the applicability check (see the module docstring).
+
+    reasons: plain sentences, one per failed check, each saying what is wrong and what is
+    accepted (empty when in domain). level: estimated MNI z (mm) of the slice, None when not
+    estimated (no head found, or the image is not a typical axial T1 head slice). typicality:
+    1 ~ a typical training slice, higher is less typical; accepted up to
+    `typicality_threshold`. checks: each check's inputs and verdict (JSON-ready).
+    """
+
+    in_domain: bool
+    reasons: list[str] = field(default_factory=list)
+    level: float | None = None
+    level_ok: bool | None = None
+    typicality: float | None = None
+    typicality_threshold: float | None = None
+    trained_level: float | None = None
+    level_tolerance: float | None = None
+    slice_index: int | None = None
+    summary: str = ""
+    checks: dict = field(default_factory=dict)
+    registered: Registered | None = field(default=None, repr=False, compare=False)
+
+    def to_dict(self) -> dict:
+        """JSON-ready: in_domain, reasons, level, level_ok, typicality (+ threshold), ..."""
+        return {
+            "in_domain": bool(self.in_domain),
+            "reasons": list(self.reasons),
+            "level": _round(self.level, 1),
+            "level_ok": self.level_ok,
+            "typicality": _round(self.typicality, 3),
+            "typicality_threshold": _round(self.typicality_threshold, 3),
+            "trained_level": _round(self.trained_level, 1),
+            "level_tolerance": _round(self.level_tolerance, 1),
+            "slice_index": self.slice_index,
+            "summary": self.summary,
+            "checks": _jsonable(self.checks),
+        }
+
+
+def _round(x, n):
+    return None if x is None else round(float(x), n)
+
+
+def _jsonable(obj):
+    if isinstance(obj, dict):
+        return {str(k): _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_jsonable(v) for v in obj]
+    if isinstance(obj, (np.floating, float)):
+        return None if not np.isfinite(obj) else round(float(obj), 4)
+    if isinstance(obj, (np.integer, np.bool_)):
+        return obj.item()
+    return obj
+
+
+def accepted_text(model: DomainModel) -> str:
+    return (
+        "accepted: axial T1-weighted brain MRI within "
+        f"{model.level_tolerance:g} mm of MNI z = {model.trained_level:+g} mm (the level of "
+        "the lateral ventricles), as a 2D slice or as a 3D volume, which is registered to MNI "
+        "space"
+    )
+
+
+def _as_scan(obj) -> Scan:
+    if isinstance(obj, Scan):
+        return obj
+    arr = np.asarray(obj, dtype=np.float32)
+    if arr.ndim not in (2, 3):
+        raise ScanError(f"expected a 2D image or a 3D volume, got an array of shape {arr.shape}")
+    return Scan(pixels=arr)
+
+
+def check_applicability(
+    scan2d_or_volume,
+    slice_index: int | None = None,
+    *,
+    model_dir: str | Path | None = None,
+    registered: Registered | None = None,
+) -> Applicability:
+    """Check a `Scan` (2D slice or 3D volume; a numpy array is taken as pixels without metadata).
+
+    For a volume, `slice_index` names the native axial slice to check (None: the registered
+    slice at the trained level); `registered` reuses a registration of that volume, and the
+    result's `registered` holds the one used (its `.scan` is the slice to analyse). Never
+    raises for image content; ScanError for a bad index.
+    """
+    t0 = time.perf_counter()
+    scan = _as_scan(scan2d_or_volume)
+    model = load_domain_model(model_dir)
+    accepted = accepted_text(model)
+    meta = check_metadata(scan, accepted)
+    out = Applicability(
+        in_domain=False,
+        reasons=list(meta.reasons),
+        trained_level=model.trained_level,
+        level_tolerance=model.level_tolerance,
+        typicality_threshold=model.typicality_threshold,
+        checks={"metadata": meta.checks},
+    )
+    if scan.is_volume:
+        if slice_index is not None and not 0 <= int(slice_index) < scan.pixels.shape[0]:
+            raise ScanError(
+                f"slice {slice_index} is out of range for the axial plane: "
+                f"0..{scan.pixels.shape[0] - 1}"
+            )
+        if meta.ok:  # a volume refused from its metadata is not registered (seconds saved)
+            _check_volume(scan, slice_index, model, out, accepted, model_dir, registered)
+    else:
+        _check_image(scan.pixels, scan.spacing, model, out, accepted)
+    out.in_domain = meta.ok and not out.reasons
+    out.summary = _summary(out)
+    out.checks["seconds"] = round(time.perf_counter() - t0, 3)
+    return out
+
+
+def _check_image(
+    pixels, spacing, model: DomainModel, out: Applicability, accepted: str, estimate_level=True
+) -> None:
+    """Typicality (and, with `estimate_level`, the image-estimated level) of a 2D slice."""
+    desc = describe(pixels, spacing)
+    if not desc.head_found:
+        out.reasons.append(
+            "No head outline was found in the image (it is blank or almost uniform); "
+            f"the detector needs a brain MRI slice ({accepted})."
+        )
+        out.checks["image"] = {"head_found": False}
+        return
+    emb = model.embed(desc.vector()[None])
+    typ = float(model.typicality(emb)[0])
+    out.typicality = typ
+    typical = typ <= model.typicality_threshold
+    out.checks["image"] = {"head_found": True, "typical": typical}
+    if not typical:
+        out.reasons.append(
+            "The image does not look like the axial T1-weighted brain MRI slices the detector "
+            f"was trained on (typicality {typ:.2f}; up to {model.typicality_threshold:.2f} is "
+            f"accepted); {accepted}."
+        )
+    elif estimate_level:
+        level, source = model.robust_level(desc.vector()[None], mirrored_vectors(pixels, spacing))
+        _set_level(out, float(level[0]), model, accepted, "estimated from the image")
+        out.checks["level"]["read_from"] = _HALVES[int(source[0])]
+
+
+def _set_level(out: Applicability, level: float, model: DomainModel, accepted, how) -> None:
+    out.level = level
+    off = level - model.trained_level
+    out.level_ok = bool(abs(off) <= model.level_tolerance)
+    out.checks["level"] = {"mm": level, "offset_mm": off, "source": how}
+    if not out.level_ok:
+        where = "above" if off > 0 else "below"
+        out.reasons.append(
+            f"The slice lies at about MNI z = {level:+.0f} mm ({how}), {abs(off):.0f} mm "
+            f"{where} the level the detector was trained on; {accepted}."
+        )
+
+
+def _check_volume(scan: Scan, index, model, out: Applicability, accepted, model_dir, reg) -> None:
+    """Register the volume (unless `reg` is given); check the registered slice at the trained
+    level (`index` None) or the native axial slice `index` at its registered level."""
+    extent = scan.pixels.shape[0] * float(scan.spacing[0]) if scan.spacing else 0.0
+    if reg is None and extent < MIN_REGISTRATION_EXTENT_MM:
+        _check_slab(scan, index, model, out, accepted, extent)
+        return
+    if reg is None:
+        try:
+            reg = register_volume(scan, model_dir=model_dir)
+        except (ScanError, RuntimeError) as exc:
+            out.reasons.append(
+                f"The volume could not be registered to MNI space ({exc}); {accepted}."
+            )
+            return
+    out.registered = reg
+    out.checks["registration"] = {k: v for k, v in reg.to_dict().items() if k != "notes"}
+    min_sim = float(model.registration.get("similarity_threshold", 0.0))
+    if reg.similarity < min_sim:
+        out.reasons.append(
+            "The volume does not match the MNI head template after registration (similarity "
+            f"{reg.similarity:.2f}; at least {min_sim:.2f} is accepted): it may not be a T1 "
+            f"head scan, or the registration failed; {accepted}."
+        )
+        out.checks["analysable_slices"] = []
+        return
+    levels = slice_levels(reg.mni_to_voxel, range(scan.pixels.shape[0]), reg.level_mm)
+    ok = np.flatnonzero(np.abs(levels - model.trained_level) <= model.level_tolerance)
+    out.checks["analysable_slices"] = [int(k) for k in ok]
+    if index is None:
+        out.slice_index = reg.slice_index
+        _check_image(reg.scan.pixels, reg.scan.spacing, model, out, accepted, False)
+        _set_level(out, reg.level_mm, model, accepted, "registered to MNI space")
+        return
+    out.slice_index = int(index)
+    view = scan.slice2d(int(index), "axial")
+    _check_image(view.pixels, view.spacing, model, out, accepted, False)
+    _set_level(out, float(levels[int(index)]), model, accepted, "from the registration")
+
+
+def _check_slab(scan: Scan, index, model, out: Applicability, accepted, extent: float) -> None:
+    """A volume too thin to register (a slab of a few slices): each slice is checked as a 2D
+    image (level estimated from the image); `index` None: the middle slice."""
+    n = scan.pixels.shape[0]
+    out.checks["registration"] = {
+        "skipped": f"{n} slices ({extent:.0f} mm) are too thin a slab to register to MNI space "
+        f"(at least {MIN_REGISTRATION_EXTENT_MM:.0f} mm); slices checked as 2D images"
+    }
+    ok = []
+    for k in range(n) if n <= MAX_SLAB_SLICES else []:
+        probe = Applicability(in_domain=False, typicality_threshold=model.typicality_threshold)
+        view = scan.slice2d(k, "axial")
+        _check_image(view.pixels, view.spacing, model, probe, accepted)
+        if not probe.reasons:
+            ok.append(k)
+    out.checks["analysable_slices"] = ok
+    out.slice_index = n // 2 if index is None else int(index)
+    view = scan.slice2d(out.slice_index, "axial")
+    _check_image(view.pixels, view.spacing, model, out, accepted)
+
+
+def _summary(out: Applicability) -> str:
+    """One sentence: the verdict and what it rests on."""
+    if not out.in_domain:
+        n = len(out.reasons)
+        return (
+            "Outside what the detector knows "
+            f"({n} reason{'s' if n != 1 else ''}): its findings would not be reliable."
+        )
+    where = "" if out.level is None else f" at about MNI z = {out.level:+.0f} mm"
+    return (
+        f"Axial T1-weighted brain MRI slice{where}, within {out.level_tolerance:g} mm of the "
+        f"trained level (MNI z = {out.trained_level:+.0f} mm): the detector applies."
+    )

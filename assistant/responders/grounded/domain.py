@@ -1,0 +1,45 @@
+"""Answers about a scan outside the detector's domain (evidence item A1, `assistant.domain`).
+
+Out of domain, the detector's output says nothing about this image: questions that rest on it
+(is there an abnormality, where, how big, what the heatmap shows, how confident) are answered
+with "I can't tell" and the reasons, cited to A1. Analysed anyway at the user's request, the
+usual answer is given after a warning that it is unreliable.
+"""
+
+from __future__ import annotations
+
+from assistant.evidence import EvidenceItem
+from assistant.responders.grounded.case import CaseFacts
+
+# intents that do not rest on the detector's output: answered as usual, out of domain or not
+INDEPENDENT = ("modality", "out_of_scope", "similar_cases", "unknown")
+
+TRAINED_ON = (
+    "The detector was trained on healthy axial T1-weighted brain MRI at one level (through the "
+    "lateral ventricles); it can only say whether such a slice deviates from that."
+)
+
+
+def applicability_item(c: CaseFacts) -> EvidenceItem | None:
+    """A1 when the scan is outside the detector's domain, else None."""
+    items = c.evidence.by_kind("applicability")
+    return items[0] if items else None
+
+
+def not_applicable(c: CaseFacts, item: EvidenceItem) -> str:
+    """ "I can't tell": the detector does not apply to this image, and why [A1]."""
+    reasons = " ".join(item.data.get("reasons") or [])
+    return (
+        f"I can't tell. The anomaly detector does not apply to this image [{item.id}]: "
+        f"{reasons} {TRAINED_ON} Upload an axial T1-weighted brain MRI at that level (or a 3D T1 "
+        'volume, which is registered and sliced at that level), or choose "analyse anyway" '
+        "for a result marked unreliable."
+    ).replace("  ", " ")
+
+
+def unreliable_prefix(item: EvidenceItem) -> str:
+    """The warning that opens every detector-based answer for a scan analysed anyway."""
+    return (
+        f"Unreliable: this image is outside the detector's domain [{item.id}], and it was "
+        "analysed anyway at your request, so the following is not evidence about this scan. "
+    )

@@ -1,0 +1,304 @@
+"""Accept / reject rates of the applicability check per class of input (issue 13).
+
+    python -m eval.applicability --json eval/results/applicability.json \\
+        [--data ../shared/data] [--model DIR] [--cache runs/domain] [--volumes N]
+
+Classes (the ones that should be accepted first):
+- ``healthy_val``: the healthy val mid-axial IXI slices (MNI, trained level);
+- ``lesion_val``: the same with one synthetic lesion each (small, medium, large; every kind);
+- ``registered_at_level``: val 2 mm volumes (native, skull on) checked as volumes: registered to
+  MNI space, the slice at the trained level; ``native_at_level``: the native axial slice nearest
+  the trained level, as a volume slice (level from the registration) and ``native_at_level_2d``
+  as a bare 2D image (level estimated from the image);
+- ``chest_xray``, ``pydicom_<modality>`` (the files pydicom bundles offline: CT, US, NM, OT test
+  images; MR reported apart; CR/DX files are download-only), ``photographs`` (scikit-image);
+- ``far_axial_2d``: axial slices of the val volumes more than 10 mm from the trained level
+  (level where the slice crosses the brain's centre line, from the fitting registration of the
+  skull-stripped volume), as bare 2D images; ``far_axial_volume``: the same
+  slices checked as slices of the volume (level from its registration);
+- ``sagittal`` / ``coronal``: slices of the val volumes, as volume slices (the plane is known)
+  and as bare 2D images (``*_2d``: image only).
+
+Timing: median seconds per 2D check and per volume registration on this machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import time
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+import numpy as np
+
+from assistant.domain import check_applicability, load_domain_model, register_volume
+from assistant.domain.fitdata import registered_matrices, stem, volume_paths
+from assistant.domain.fitsets import lesion_images
+from assistant.domain.register import slice_levels
+from assistant.scan import Scan, ScanError, load_scan
+from eval import ROOT, portable_path
+
+log = logging.getLogger(__name__)
+
+FAR_MM = 10.0
+TARGETS = {  # class prefix -> (expected verdict, minimum rate)
+    "healthy_val": ("accept", 0.98),
+    "lesion_val": ("accept", 0.98),
+    "chest_xray": ("reject", 0.98),
+    "pydicom_CT": ("reject", 0.98),
+    "pydicom_CR": ("reject", 0.98),
+    "pydicom_DX": ("reject", 0.98),
+    "pydicom_US": ("reject", 0.98),
+    "pydicom_NM": ("reject", 0.98),
+    "photographs": ("reject", 0.98),
+    "far_axial": ("reject", 0.95),
+    "sagittal": ("reject", 0.95),
+    "coronal": ("reject", 0.95),
+}
+PHOTO_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp")
+SCANNED_MODALITIES = (
+    "CT",
+    "CR",
+    "DX",
+    "US",
+    "NM",
+    "MR",
+    "OT",
+)  # bundled offline: CT, US, NM, MR, OT
+
+
+class Tally:
+    """Verdicts of one class of input."""
+
+    def __init__(self) -> None:
+        self.accepted: list[bool] = []
+        self.seconds: list[float] = []
+        self.reasons: Counter = Counter()
+
+    def add(self, verdict, seconds: float) -> None:
+        self.accepted.append(bool(verdict.in_domain))
+        self.seconds.append(seconds)
+        for r in verdict.reasons:
+            self.reasons[_reason_kind(r)] += 1
+
+    def summary(self, name: str) -> dict:
+        n = len(self.accepted)
+        acc = float(np.mean(self.accepted)) if n else float("nan")
+        out = {
+            "n": n,
+            "accept_rate": round(acc, 4),
+            "reject_rate": round(1.0 - acc, 4),
+            "median_seconds": round(float(np.median(self.seconds)), 4) if n else None,
+            "reasons": dict(self.reasons.most_common()),
+        }
+        for prefix, (want, rate) in TARGETS.items():
+            if name.startswith(prefix):
+                got = acc if want == "accept" else 1.0 - acc
+                out.update(expected=want, target=rate, met=bool(n and got >= rate))
+        return out
+
+
+def _reason_kind(reason: str) -> str:
+    for key, kind in (
+        ("modality", "modality"),
+        ("slice (", "plane"),
+        ("body part", "body_part"),
+        ("does not look like", "typicality"),
+        ("lies at about", "level"),
+        ("No head outline", "no_head"),
+        ("registration", "registration"),
+        ("registered", "registration"),
+    ):
+        if key in reason:
+            return kind
+    return "other"
+
+
+def _timed_check(tally: Tally, scan, index=None, **kw) -> None:
+    t0 = time.perf_counter()
+    verdict = check_applicability(scan, index, **kw)
+    tally.add(verdict, time.perf_counter() - t0)
+
+
+def bare(view: Scan) -> Scan:
+    """The slice as a plain 2D image would arrive: pixels and spacing only (no plane note)."""
+    return Scan(pixels=view.pixels, spacing=view.spacing, format="png")
+
+
+def files_class(paths: Iterable[Path], model) -> Tally:
+    tally = Tally()
+    for path in paths:
+        try:
+            scan = load_scan(path)
+        except ScanError:
+            continue
+        _timed_check(tally, scan if not scan.is_volume else scan.slice2d(), model_dir=model)
+    return tally
+
+
+def pydicom_scans() -> Iterator[tuple[str, Scan]]:
+    """(modality, scan) of pydicom's test files that load, for the scanned modalities."""
+    from pydicom.data import get_testdata_files
+
+    for path in get_testdata_files():
+        if not path.lower().endswith(".dcm"):
+            continue
+        try:
+            scan = load_scan(path)
+        except (ScanError, OSError):
+            continue
+        if scan.modality in SCANNED_MODALITIES:
+            yield scan.modality, scan
+
+
+def photo_paths() -> list[Path]:
+    import skimage.data
+
+    folder = Path(skimage.data.__file__).parent
+    return sorted(p for p in folder.iterdir() if p.suffix.lower() in PHOTO_SUFFIXES)
+
+
+def slice_classes(data: Path, model, tallies: dict[str, Tally]) -> None:
+    """Healthy and lesion val mid-axial slices, chest X-rays, pydicom files, photographs."""
+    mid = data / "ixi-t1-midaxial" / "val"
+    tallies["healthy_val"] = files_class(sorted(mid.glob("*.png")), model)
+    lesion = tallies["lesion_val"] = Tally()
+    for img, _, _ in lesion_images(data / "ixi-t1-midaxial", "val"):
+        _timed_check(lesion, Scan(pixels=img, format="png"), model_dir=model)
+    tallies["chest_xray"] = files_class(sorted((data / "ood" / "cxr-kermany").glob("*.png")), model)
+    for modality, scan in pydicom_scans():
+        view = scan.slice2d() if scan.is_volume else scan
+        _timed_check(tallies.setdefault(f"pydicom_{modality}", Tally()), view, model_dir=model)
+    tallies["photographs"] = files_class(photo_paths(), model)
+
+
+def info_classes(data: Path, model, tallies: dict[str, Tally]) -> None:
+    """Reported without a target: the shipped examples (MNI template, skull-stripped) and the
+    three MSLUB patients (real MS lesions, skull-stripped, FSL MNI grid) at the trained level."""
+    import nibabel as nib
+
+    import assistant.examples
+
+    folder = Path(assistant.examples.__file__).parent
+    examples = sorted(p for p in folder.iterdir() if p.name.startswith("mni_"))
+    tallies["info_shipped_examples"] = files_class(examples, model)
+    mslub = tallies["info_mslub_at_level"] = Tally()
+    z0 = load_domain_model(model).trained_level
+    for path in sorted((data / "mslub-mni").glob("patient*/T1.nii.gz")):
+        aff = nib.load(path).affine
+        scan = load_scan(path)
+        k = int(round((z0 - aff[2, 3]) / aff[2, 2])) if aff[2, 2] > 0 else None
+        if k is not None and 0 <= k < scan.pixels.shape[0]:
+            _timed_check(mslub, bare(scan.slice2d(k)), model_dir=model)
+
+
+def volume_classes(data: Path, model, cache: Path, limit: int | None, tallies, timing) -> None:
+    """Registered / native at-level slices, far axial levels, sagittal and coronal slices."""
+    root = data / "ixi-hh-t1-2mm"
+    truth = registered_matrices(root, "val", cache)
+    z0 = load_domain_model(model).trained_level
+    for name in (
+        "registered_at_level",
+        "native_at_level",
+        "native_at_level_2d",
+        "far_axial_2d",
+        "far_axial_volume",
+        "sagittal",
+        "sagittal_2d",
+        "coronal",
+        "coronal_2d",
+    ):
+        tallies.setdefault(name, Tally())
+    for path in volume_paths(root, "val")[:limit]:
+        scan = load_scan(path)
+        reg = register_volume(scan, model_dir=model)
+        timing["registration_seconds"].append(reg.seconds)
+        kw = {"model_dir": model, "registered": reg}
+        _timed_check(tallies["registered_at_level"], scan, None, **kw)
+        _timed_check(tallies["native_at_level"], scan, reg.slice_index, **kw)
+        _timed_check(tallies["native_at_level_2d"], bare(scan.slice2d(reg.slice_index)), None)
+        axial = _brain_slices(scan.pixels, axis=0)
+        for k, level in zip(axial, slice_levels(truth[stem(path)], axial, z0), strict=True):
+            if abs(level - z0) > FAR_MM:
+                _timed_check(tallies["far_axial_2d"], bare(scan.slice2d(k)), model_dir=model)
+                _timed_check(tallies["far_axial_volume"], scan, k, **kw)
+        for plane, axis in (("coronal", 1), ("sagittal", 2)):
+            for k in _brain_slices(scan.pixels, axis=axis)[::3]:
+                view = scan.slice2d(k, plane)
+                _timed_check(tallies[plane], view, model_dir=model)
+                _timed_check(tallies[f"{plane}_2d"], bare(view), model_dir=model)
+        log.info("%s done", stem(path))
+
+
+def _brain_slices(pixels: np.ndarray, axis: int) -> list[int]:
+    """Slices whose head foreground covers at least 5% of the largest one (not empty air)."""
+    hi = np.percentile(pixels, 99)
+    fg = pixels > 0.1 * hi
+    area = fg.sum(axis=tuple(a for a in range(3) if a != axis))
+    return [int(k) for k in np.flatnonzero(area >= 0.05 * area.max())]
+
+
+def evaluate(data: Path, model, cache: Path, volumes: int | None) -> dict:
+    tallies: dict[str, Tally] = {}
+    timing: dict[str, list[float]] = {"registration_seconds": []}
+    slice_classes(data, model, tallies)
+    info_classes(data, model, tallies)
+    volume_classes(data, model, cache, volumes, tallies, timing)
+    classes = {name: t.summary(name) for name, t in tallies.items()}
+    two_d = [s for n, t in tallies.items() if n not in _VOLUME_CLASSES for s in t.seconds]
+    cfg = load_domain_model(model).config
+    return {
+        "classes": classes,
+        "all_targets_met": all(c.get("met", True) for c in classes.values()),
+        "timing": {
+            "median_seconds_per_2d_check": round(float(np.median(two_d)), 4),
+            "median_seconds_per_registration": round(
+                float(np.median(timing["registration_seconds"])), 3
+            ),
+            "max_seconds_per_registration": round(max(timing["registration_seconds"]), 3),
+            "cpu_cores": _cores(),
+        },
+        "model": {
+            "trained_level_mm": cfg["trained_level_mm"],
+            "level_tolerance_mm": cfg["level_tolerance_mm"],
+            "typicality_threshold": cfg["typicality_threshold"],
+            "registration": cfg.get("registration", {}).get("kind"),
+        },
+        "data": portable_path(data),
+    }
+
+
+_VOLUME_CLASSES = {"registered_at_level", "native_at_level", "far_axial_volume"}
+
+
+def _cores() -> int:
+    import os
+
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m eval.applicability", description=__doc__)
+    p.add_argument("--json", type=Path, required=True, help="write the figures here")
+    p.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
+    p.add_argument("--model", default=None, help="checkpoint folder (default: shipped)")
+    p.add_argument("--cache", type=Path, default=ROOT / "runs" / "domain")
+    p.add_argument("--volumes", type=int, default=None, help="at most N val volumes")
+    args = p.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
+    logging.getLogger("pydicom").setLevel(logging.CRITICAL)  # decode errors of refused files
+    result = evaluate(args.data, args.model, args.cache, args.volumes)
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps(result, indent=2) + "\n")
+    for name, c in result["classes"].items():
+        mark = "" if "met" not in c else (" ok" if c["met"] else " MISSED")
+        print(f"{name:22s} n={c['n']:5d} accept {c['accept_rate']:.3f}{mark}")
+    print(json.dumps(result["timing"]))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,121 @@
+"""The applicability check inside the analysis (issue 13): out of domain, no finding is
+asserted and every answer, report and JSON says why; analysed anyway, everything is marked
+unreliable; in domain, nothing changes."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from assistant.chat import Assistant
+from assistant.examples import EXAMPLES_DIR
+from assistant.responders.grounded import GroundedResponder
+from assistant.scan import Scan, load_scan
+
+
+@pytest.fixture(scope="module")
+def bot():
+    testing = pytest.importorskip("assistant.detector.testing")
+    return Assistant(
+        detector=testing.tiny_detector(), responder=GroundedResponder(), use_retrieval=False
+    )
+
+
+def gradient() -> Scan:
+    """A smooth gradient: no head, nothing like a T1 brain slice."""
+    pixels = np.tile(np.linspace(0, 255, 128, dtype=np.float32), (128, 1))
+    return Scan(pixels=pixels, spacing=None, format="png")
+
+
+def test_out_of_domain_asserts_no_finding_and_says_why(bot):
+    state = bot.analyze(gradient())
+    assert state.applicability is not None and not state.applicability.in_domain
+    assert state.result is None and not state.unreliable
+    ids = [i.id for i in state.evidence.items]
+    assert ids == ["A1"]
+    assert state.evidence.out_of_domain and state.evidence.applicability["reasons"]
+    answer = bot.answer(state, "Is there an abnormality?")
+    assert answer.text.startswith("I can't tell") and answer.evidence == ["A1"]
+    assert "does not apply" in answer.text
+    report = bot.report(state)
+    data = json.loads(report.to_json())
+    assert data["applicability"]["in_domain"] is False and data["unreliable"] is False
+    assert "A1" in data["evidence"]
+    assert "does not apply" in report.to_text()
+    assert "deviating" not in report.to_text()
+
+
+def test_analysed_anyway_is_unreliable_everywhere(bot):
+    state = bot.analyze(gradient(), anyway=True)
+    assert state.unreliable and state.result is not None and state.result.unreliable
+    assert all(f.unreliable for f in state.result.findings + state.result.weak_findings)
+    d1 = state.evidence.by_kind("detector")[0]
+    assert d1.text.startswith("UNRELIABLE")
+    answer = bot.answer(state, "Is there an abnormality?")
+    assert answer.text.startswith("Unreliable") and "A1" in answer.evidence
+    report = bot.report(state)
+    assert json.loads(report.to_json())["unreliable"] is True
+    for sentence in report.findings + report.impression[:-1]:
+        assert sentence.text.startswith("UNRELIABLE")
+    fhir = json.loads(report.to_fhir_json(state.evidence.by_kind("finding")))
+    assert "UNRELIABLE" in fhir["conclusion"]
+    # rethresholding keeps the mark
+    again = state.result.rethreshold(2.0)
+    assert again.unreliable and all(f.unreliable for f in again.findings)
+
+
+def test_a_ct_is_refused_from_its_metadata(bot):
+    scan = load_scan(EXAMPLES_DIR / "mni_normal.png")
+    ct = Scan(pixels=scan.pixels, spacing=scan.spacing, modality="CT", format="dicom")
+    state = bot.analyze(ct)
+    assert not state.applicability.in_domain and state.result is None
+    assert any("CT" in r for r in state.applicability.reasons)
+
+
+@pytest.mark.parametrize("name", ["mni_normal.png", "mni_left_hyperintense.png"])
+def test_brain_slices_at_the_trained_level_are_analysed_as_before(bot, name):
+    state = bot.analyze(load_scan(EXAMPLES_DIR / name))
+    assert state.applicability.in_domain and not state.unreliable
+    assert state.result is not None and not state.result.unreliable
+    assert not state.evidence.by_kind("applicability")
+    assert state.evidence.items[0].id == "D1"
+
+
+def test_a_thin_slab_is_analysed_at_the_level_the_check_chose(bot):
+    volume = load_scan(EXAMPLES_DIR / "mni_left_volume.nii.gz")  # 9 slices: too thin to register
+    state = bot.analyze(volume)
+    app = state.applicability
+    assert app.in_domain, app.reasons
+    assert abs(app.level - app.trained_level) <= app.level_tolerance
+    assert state.slice_index == app.slice_index == state.result.slice_index
+
+
+@pytest.mark.shared
+def test_a_head_volume_is_analysed_on_its_registered_slice(bot):
+    from pathlib import Path
+
+    folder = Path(__file__).resolve().parents[2] / "shared/data/ixi-hh-t1-2mm/val"
+    paths = sorted(folder.glob("*.nii.gz"))
+    if not paths:
+        pytest.skip("needs ../shared/data/ixi-hh-t1-2mm")
+    volume = load_scan(paths[0])
+    state = bot.analyze(volume)
+    app = state.applicability
+    assert app.in_domain, app.reasons
+    registered = state.scan_summary["registered"]
+    assert state.slice_index == registered["slice_index"]
+    assert state.result.image.shape == (233, 197)  # the training grid
+    n = volume.pixels.shape[0]
+    for f in state.result.findings + state.result.weak_findings:
+        z, _, _ = f.native_voxel
+        assert 0 <= z < n and f.slice_index == z
+
+
+def test_llm_prompt_carries_the_applicability_item(bot):
+    from assistant.prompts import build_evidence_block, load_prompt
+
+    block = build_evidence_block(bot.analyze(gradient()).evidence)
+    assert "[A1] APPLICABILITY: The anomaly detector does not apply" in block
+    assert "[A1]" in load_prompt("system").path.read_text()

@@ -1,0 +1,134 @@
+"""`assistant detect` with the applicability check (issue 13), on a tiny detector checkpoint.
+
+The check is the shipped one (`assistant.domain`); the tiny checkpoint has no applicability
+model of its own, so `detect` says so and uses the shipped one.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from assistant.cli import main
+
+pytest.importorskip("SimpleITK")
+
+
+@pytest.fixture(scope="module")
+def ckpt(tmp_path_factory):
+    from assistant.detector.testing import tiny_checkpoint
+
+    return str(tiny_checkpoint(tmp_path_factory.mktemp("tiny") / "ckpt"))
+
+
+def chest_xray_like() -> np.ndarray:
+    """(256, 256) uint8: a frontal chest radiograph's layout: bright body, dark lungs, ribs,
+    spine."""
+    yy, xx = np.mgrid[:256, :256]
+    img = np.full((256, 256), 0.05, np.float32)
+    body = ((yy - 140) / 110) ** 2 + ((xx - 128) / 115) ** 2 < 1
+    img[body] = 0.7
+    for cx in (80, 176):
+        img[((yy - 130) / 80) ** 2 + ((xx - cx) / 38) ** 2 < 1] = 0.2
+    ribs = (((yy - 130) / 80) ** 2 + ((np.abs(xx - 128) - 48) / 38) ** 2 < 1.2) & (yy % 18 < 4)
+    img[ribs & (yy > 60)] = 0.5
+    img[:, 120:136][body[:, 120:136]] = 0.9
+    return (img * 255).astype(np.uint8)
+
+
+def gradient() -> np.ndarray:
+    return np.tile(np.linspace(0, 255, 256), (256, 1)).astype(np.uint8)
+
+
+def detect(capsys, *argv: str) -> tuple[int, str, str]:
+    rc = main(["detect", *argv])
+    out = capsys.readouterr()
+    return rc, out.out, out.err
+
+
+@pytest.mark.parametrize("make", [chest_xray_like, gradient])
+def test_out_of_domain_is_not_detected(tmp_path, ckpt, capsys, make):
+    path = tmp_path / f"{make.__name__}.png"
+    Image.fromarray(make()).save(path)
+    out = tmp_path / "out"
+    rc, stdout, stderr = detect(capsys, str(path), "--model", ckpt, "--out", str(out))
+    assert rc == 0
+    assert "OUT OF DOMAIN" in stderr and "--anyway" in stderr
+    assert "does not look like" in stderr  # the reason, in words
+    data = json.loads((out / "findings.json").read_text())
+    assert data["detected"] is False and data["findings"] == [] and data["weak_findings"] == []
+    verdict = data["applicability"]
+    assert verdict["in_domain"] is False and verdict["reasons"]
+    assert verdict["reasons"][0] in stderr
+    assert not (out / "overlay.png").exists()  # nothing detected, nothing drawn
+    assert "out of domain" in stdout
+
+
+def test_anyway_marks_everything_unreliable(tmp_path, ckpt, capsys):
+    path = tmp_path / "gradient.png"
+    Image.fromarray(gradient()).save(path)
+    out = tmp_path / "out"
+    rc, stdout, stderr = detect(capsys, str(path), "--model", ckpt, "--out", str(out), "--anyway")
+    assert rc == 0 and "UNRELIABLE" in stderr and "UNRELIABLE" in stdout
+    data = json.loads((out / "findings.json").read_text())
+    assert data["detected"] is True and data["unreliable"] is True
+    assert data["applicability"]["in_domain"] is False
+    assert data["findings"], "the tiny detector flags the gradient"
+    assert all(f["unreliable"] is True for f in data["findings"] + data["weak_findings"])
+    assert (out / "overlay.png").is_file()
+
+
+def test_in_domain_slice_is_detected_with_the_verdict(tmp_path, ckpt, capsys):
+    from assistant.domain.geometry import template_slice
+
+    path = tmp_path / "mni.png"
+    Image.fromarray(np.clip(template_slice() * 255, 0, 255).astype(np.uint8)).save(path)
+    out = tmp_path / "out"
+    rc, _, stderr = detect(capsys, str(path), "--model", ckpt, "--out", str(out))
+    assert rc == 0 and "no applicability model" in stderr  # the tiny checkpoint has none
+    data = json.loads((out / "findings.json").read_text())
+    assert data["applicability"]["in_domain"] is True and data["unreliable"] is False
+    assert not any(f["unreliable"] for f in data["findings"])
+    assert (out / "overlay.png").is_file()
+    rc, _, stderr = detect(capsys, str(path), "--model", ckpt, "--out", str(out), "--slice", "3")
+    assert rc == 2 and "volumes only" in stderr
+
+
+def test_volume_level_is_chosen_by_registration(tmp_path, ckpt, capsys):
+    """The MNI head template as a NIfTI volume: detect picks the slice at the trained level;
+    findings carry their native voxel; a --slice far from that level is refused."""
+    nib = pytest.importorskip("nibabel")
+    from assistant.domain import load_domain_model
+
+    t = load_domain_model().head_template
+    vol = np.asarray(t["volume"], np.float32)  # MNI (z, y, x), 2 mm
+    affine = np.diag([2.0, 2.0, 2.0, 1.0])
+    affine[:3, 3] = t["origin"]
+    path = tmp_path / "head.nii.gz"
+    nib.save(nib.Nifti1Image(np.ascontiguousarray(vol.transpose(2, 1, 0)) * 1000, affine), path)
+
+    out = tmp_path / "out"
+    rc, stdout, _ = detect(capsys, str(path), "--model", ckpt, "--out", str(out))
+    assert rc == 0 and "registered slice" in stdout
+    data = json.loads((out / "findings.json").read_text())
+    verdict = data["applicability"]
+    assert verdict["in_domain"] is True, verdict["reasons"]
+    index = verdict["slice_index"]
+    assert data["slice_index"] == index == data["registered"]["slice_index"]
+    assert abs(index * 2.0 + t["origin"][2] - 23.0) <= 4.0  # native slice at MNI z ~ +23 mm
+    assert data["findings"], "the tiny detector flags the template"
+    for f in data["findings"]:
+        z, y, x = f["native_voxel"]
+        assert 0 <= z < vol.shape[0] and 0 <= y < vol.shape[1] and 0 <= x < vol.shape[2]
+        assert f["slice_index"] == z and abs(z - index) <= 3
+
+    far = tmp_path / "far"
+    rc, _, stderr = detect(
+        capsys, str(path), "--model", ckpt, "--out", str(far), "--slice", str(index - 20)
+    )
+    assert rc == 0 and "OUT OF DOMAIN" in stderr and "below the level" in stderr
+    data = json.loads((far / "findings.json").read_text())
+    assert data["findings"] == [] and data["applicability"]["slice_index"] == index - 20

@@ -1,0 +1,236 @@
+"""Applicability check (issue 13) on inputs that need no shared data: shipped artifacts only."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from conftest import pydicom_file
+
+from assistant.domain import Applicability, check_applicability, load_domain_model
+from assistant.domain.geometry import sitk_from_zyx, template_slice, trained_level_mm
+from assistant.domain.metadata import check_metadata, description_hints, plane_of
+from assistant.scan import Scan, ScanError, load_scan
+
+pytest.importorskip("SimpleITK")
+
+
+@pytest.fixture(scope="module")
+def model():
+    return load_domain_model()
+
+
+def test_artifacts_are_small_and_calibrated(model):
+    from assistant.domain.model import domain_dir
+
+    folder = domain_dir()
+    total = sum(p.stat().st_size for p in folder.iterdir())
+    assert total < 2 * 1024 * 1024
+    cfg = json.loads((folder / "domain.json").read_text())
+    assert cfg["trained_level_mm"] == pytest.approx(trained_level_mm()) == pytest.approx(23.0)
+    assert 0 < cfg["level_tolerance_mm"] <= 10
+    assert cfg["typicality_threshold"] > 1
+    assert cfg["registration"]["kind"] in ("rigid", "affine")
+
+
+def test_template_grid_constants_match_nilearn():
+    from assistant.domain.geometry import TEMPLATE_ORIGIN, TEMPLATE_SHAPE, template_array
+
+    data, aff = template_array()
+    assert data.shape == TEMPLATE_SHAPE
+    assert tuple(aff[:3, 3]) == TEMPLATE_ORIGIN
+    assert np.allclose(np.diag(aff)[:3], 1.0)
+
+
+def test_template_slice_in_domain_and_json_ready(model):
+    verdict = check_applicability(template_slice() * 255.0)
+    assert isinstance(verdict, Applicability)
+    d = verdict.to_dict()
+    json.dumps(d)
+    assert {"in_domain", "reasons", "level", "level_ok", "typicality"} <= set(d)
+    assert verdict.in_domain, verdict.reasons
+    assert verdict.reasons == []
+    assert abs(verdict.level - model.trained_level) <= model.level_tolerance
+
+
+RING_XFAIL = pytest.mark.xfail(
+    reason="known limitation: the large ring lesion narrows the ventricles and the level is "
+    "estimated at about +30 mm (beyond the 4.5 mm tolerance)",
+    strict=False,
+)
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "mni_normal.png",
+        "mni_left_hyperintense.png",
+        "mni_right_hypointense.dcm",
+        "mni_left_volume.nii.gz",  # a 9-slice slab: checked slice by slice in 2D
+        pytest.param("mni_right_ring.png", marks=RING_XFAIL),
+    ],
+)
+def test_shipped_examples_in_domain(name):
+    from pathlib import Path
+
+    import assistant.examples
+
+    folder = Path(assistant.examples.__file__).parent
+    verdict = check_applicability(load_scan(folder / name))
+    assert verdict.in_domain, (name, verdict.reasons)
+
+
+def test_far_template_level_rejected(model):
+    top = check_applicability(template_slice(95 + 40) * 255.0)  # 40 mm above
+    assert not top.in_domain
+    assert any("lies at about" in r or "does not look like" in r for r in top.reasons)
+
+
+def test_blank_and_noise_images_rejected():
+    blank = check_applicability(np.zeros((128, 128), np.float32))
+    assert not blank.in_domain and "No head outline" in blank.reasons[0]
+    rng = np.random.default_rng(0)
+    noise = check_applicability(rng.random((200, 200)).astype(np.float32))
+    assert not noise.in_domain
+
+
+def test_gradient_rejected():
+    grad = np.tile(np.linspace(0, 1, 256, dtype=np.float32), (256, 1))
+    assert not check_applicability(grad).in_domain
+
+
+def test_dicom_ct_refused_from_metadata(ct_small):
+    verdict = check_applicability(load_scan(ct_small))
+    assert not verdict.in_domain
+    assert verdict.checks["metadata"]["modality"] == "CT"
+    assert "modality as CT" in verdict.reasons[0]
+    assert "accepted:" in verdict.reasons[0]
+
+
+def test_ct_volume_refused_without_registration():
+    vol = Scan(pixels=np.zeros((20, 64, 64), np.float32), spacing=(2.0, 1.0, 1.0))
+    vol.modality, vol.format = "CT", "dicom"
+    verdict = check_applicability(vol)
+    assert not verdict.in_domain
+    assert "registration" not in verdict.checks
+
+
+@pytest.mark.parametrize("name", ["examples_rgb_color.dcm", "ExplVR_BigEnd.dcm", "JPEG2000.dcm"])
+def test_other_modalities_refused(name):
+    scan = load_scan(pydicom_file(name))
+    verdict = check_applicability(scan if not scan.is_volume else scan.slice2d())
+    assert not verdict.in_domain
+
+
+def test_plane_from_notes_and_orientation():
+    vol = Scan(pixels=np.zeros((10, 12, 14), np.float32), spacing=(1.0, 1.0, 1.0))
+    assert plane_of(vol.slice2d(5, "sagittal"))[0] == "sagittal"
+    assert plane_of(vol.slice2d(5, "coronal"))[0] == "coronal"
+    assert plane_of(vol.slice2d(5, "axial"))[0] == "axial"
+    cor = Scan(pixels=np.zeros((4, 4)), metadata={"ImageOrientationPatient": "1, 0, 0, 0, 0, -1"})
+    assert plane_of(cor)[0] == "coronal"
+    verdict = check_metadata(vol.slice2d(5, "sagittal"), "accepted: axial")
+    assert not verdict.ok and "sagittal slice" in verdict.reasons[0]
+
+
+def test_body_part_and_description_hints():
+    chest = Scan(pixels=np.zeros((4, 4)), modality="MR", format="dicom")
+    chest.metadata = {"BodyPartExamined": "CHEST", "SeriesDescription": "t2_tse_sag"}
+    verdict = check_metadata(chest, "accepted: brain")
+    assert not verdict.ok and "chest" in verdict.reasons[0]
+    assert "sequence: T2-weighted" in verdict.checks["hints"]
+    assert "plane: sagittal" in verdict.checks["hints"]
+    assert description_hints("T1 MPRAGE AX") == []
+
+
+def test_photograph_rejected():
+    data = pytest.importorskip("skimage.data")
+    for name in ("camera", "astronaut", "coffee"):
+        img = np.asarray(getattr(data, name)(), dtype=np.float32)
+        if img.ndim == 3:
+            img = img[..., :3].mean(axis=-1)
+        assert not check_applicability(img).in_domain, name
+
+
+def test_register_volume_refuses_2d():
+    from assistant.domain import register_volume
+
+    with pytest.raises(ScanError):
+        register_volume(Scan(pixels=np.zeros((8, 8), np.float32)))
+
+
+def _template_volume(model) -> Scan:
+    t = model.head_template
+    vol = np.asarray(t["volume"], np.float32)[:, ::-1, :]  # MNI (z, y, x) -> scan rows anterior
+    return Scan(pixels=np.ascontiguousarray(vol) * 1000.0, spacing=(2.0, 2.0, 2.0))
+
+
+def _rigid_moved(scan: Scan, angle_deg: float, shift_mm: tuple[float, float, float]) -> tuple:
+    """`scan` resampled after a known rigid motion (pitch about the left-right axis + shift).
+
+    Returns (moved scan, 4x4 matrix mapping moved voxel (z, y, x) -> original voxel)."""
+    import SimpleITK as sitk
+
+    img = sitk_from_zyx(scan.pixels, scan.spacing)
+    tx = sitk.Euler3DTransform()
+    tx.SetCenter((0.0, 0.0, 0.0))
+    tx.SetRotation(np.deg2rad(angle_deg), 0.0, 0.0)
+    tx.SetTranslation(shift_mm)
+    moved = sitk.Resample(img, img, tx, sitk.sitkLinear, 0.0)
+    from assistant.domain.register import physical_to_voxel, transform_matrix
+
+    p2v = physical_to_voxel(img)
+    moved_to_orig = p2v @ transform_matrix(tx) @ np.linalg.inv(p2v)
+    pixels = sitk.GetArrayFromImage(moved)
+    return Scan(pixels=pixels, spacing=scan.spacing), moved_to_orig
+
+
+def test_rigid_moved_volume_level_selection(model):
+    """Registration finds the trained level in a volume moved by a known rigid transform."""
+    from assistant.domain import register_volume
+
+    original = _template_volume(model)
+    moved, moved_to_orig = _rigid_moved(original, 12.0, (6.0, -10.0, 14.0))
+    reg0 = register_volume(original)
+    reg = register_volume(moved)
+    assert reg.seconds < 30
+    # the resampled slices agree (the same anatomy at the trained level)
+    a, b = reg0.scan.pixels.ravel(), reg.scan.pixels.ravel()
+    assert np.corrcoef(a, b)[0, 1] > 0.9
+    # the native voxel under the slice centre maps (through the known motion) onto the
+    # original's voxel under the same pixel, within 2 voxels (4 mm)
+    r, c = np.array(reg.scan.pixels.shape) // 2
+    p_moved = np.array([*reg.native_coords[r, c], 1.0])
+    p_orig = reg0.native_coords[r, c]
+    assert np.abs((moved_to_orig @ p_moved)[:3] - p_orig).max() <= 2.0
+    # the slice chosen in the moved volume sits at the trained level
+    level = reg.level_of_slice(reg.slice_index)
+    assert abs(level - model.trained_level) <= 4.0
+    verdict = check_applicability(moved, registered=reg)
+    assert verdict.in_domain, verdict.reasons
+    assert verdict.slice_index == reg.slice_index
+    far = check_applicability(moved, reg.slice_index + 12, registered=reg)  # 24 mm away
+    assert not far.in_domain and far.level_ok is False
+
+
+def test_cli_check_json(tmp_path, capsys):
+    from PIL import Image
+
+    from assistant.cli import main
+
+    path = tmp_path / "slice.png"
+    Image.fromarray((template_slice() * 255).astype(np.uint8)).save(path)
+    assert main(["check", str(path), "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["in_domain"] is True and out["reasons"] == [] and out["level"] is not None
+    assert main(["check", str(path)]) == 0
+    assert "IN DOMAIN" in capsys.readouterr().out
+
+
+def test_cli_check_ct(ct_small, capsys):
+    from assistant.cli import main
+
+    assert main(["check", ct_small, "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["in_domain"] is False and "CT" in out["reasons"][0]
