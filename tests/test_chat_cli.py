@@ -131,6 +131,7 @@ def test_chat_loop_keeps_history(planted_dicom):
         quantization=None,
         max_new_tokens=None,
         audit_log=None,
+        anyway=False,
     )
     stdin = io.StringIO("Is this an MRI?\n\nWhat is the weather?\nquit\nIs it big?\n")
     stdout = io.StringIO()

@@ -34,7 +34,12 @@ def bench(tmp_path_factory):
 
 def _argv(bench, out, *extra):
     path, data, detector = bench
-    det = ["--no-detector"] if detector is None else ["--detector", str(detector)]
+    # the phantoms are not brain slices: the applicability check would refuse them all
+    det = (
+        ["--no-detector"]
+        if detector is None
+        else ["--detector", str(detector), "--no-domain-check"]
+    )
     return [
         "--benchmark", str(path), "--format", "vqa-rad", "--images", str(data), *det,
         "--out", str(out), "--no-progress", "--n-boot", "50", "--no-retrieval", *extra,
@@ -134,3 +139,17 @@ def test_method_and_preset_choose_the_detector(bench, tmp_path, capsys):
     assert qa.main(bad) == 2
     err = capsys.readouterr().err
     assert "unknown preset 'nope'" in err and "faster-x2" in err
+
+
+def test_the_domain_check_refuses_phantoms(bench, tmp_path):
+    path, data, detector = bench
+    if detector is None:
+        pytest.skip("needs the tiny detector")
+    argv = [
+        "--benchmark", str(path), "--format", "vqa-rad", "--images", str(data),
+        "--detector", str(detector), "--out", str(tmp_path / "run"), "--no-progress",
+        "--n-boot", "20", "--no-retrieval", "--limit", "3",
+    ]  # fmt: skip
+    assert qa.main(argv) == 0
+    for p in _lines(tmp_path / "run" / "predictions.jsonl"):
+        assert p["prediction"].startswith("I can't tell") and p["evidence"] == ["A1"]

@@ -37,6 +37,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-retrieval", action="store_true", help="no retrieved cases/knowledge")
     p.add_argument("--no-detector", action="store_true", help="no anomaly detector findings")
     p.add_argument(
+        "--no-domain-check",
+        action="store_true",
+        help="analyse every image even when the applicability check refuses it (e.g. phantoms, "
+        "or a detector trained on another domain)",
+    )
+    p.add_argument(
         "--ablations", action="store_true", help="run full + the three ablations into OUT/<variant>"
     )
     p.add_argument("--batch-size", type=int, default=8, help="questions per generation batch")
@@ -62,6 +68,7 @@ def config_from_args(args: argparse.Namespace) -> QARunConfig:
         no_image=args.no_image,
         no_retrieval=args.no_retrieval,
         no_detector=args.no_detector,
+        no_domain_check=args.no_domain_check,
         detector=args.detector,
         method=args.method,
         preset=args.preset,

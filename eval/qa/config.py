@@ -22,6 +22,7 @@ _IDENTITY = (
     "no_image",
     "no_retrieval",
     "no_detector",
+    "no_domain_check",
     "detector",
     "method",
     "preset",
@@ -44,6 +45,8 @@ class QARunConfig:
     no_image: bool = False
     no_retrieval: bool = False
     no_detector: bool = False
+    # analyse every image even when the applicability check (assistant.domain) refuses it
+    no_domain_check: bool = False
     detector: str | None = None  # detector checkpoint (None: the assistant's default)
     method: str | None = None  # anomaly method (thor, autoddpm, anoddpm; None: checkpoint's)
     preset: str | None = None  # the method's preset (None: the checkpoint's default)

@@ -41,6 +41,7 @@ def build_assistant(cfg: QARunConfig):
         preset=cfg.preset,
         use_detector=not cfg.no_detector,
         use_retrieval=not cfg.no_retrieval,
+        check_domain=not cfg.no_domain_check,
         responder=cfg.responder,
         model=cfg.model,
         quantization=cfg.quantization,
