@@ -270,6 +270,8 @@ class Analyzer:
         self.k_cases = k_cases
         self.k_knowledge = k_knowledge
         self._cache: OrderedDict[tuple, CaseState] = OrderedDict()
+        # a volume's registration, reused when another of its slices is analysed (seconds each)
+        self._registrations: OrderedDict[str, Registered] = OrderedDict()
 
     @property
     def detector(self):
@@ -304,7 +306,7 @@ class Analyzer:
             return self._cache[key]
         t0 = time.perf_counter()
         checked = self.check_domain and self.use_detector  # no detector: nothing to apply
-        applicability = check_applicability(scan, slice_index) if checked else None
+        applicability = self._applicability(scan, key[0], slice_index) if checked else None
         in_domain = applicability is None or applicability.in_domain
         registered = None
         if applicability is not None and scan.is_volume and slice_index is None:
@@ -343,6 +345,16 @@ class Analyzer:
         }
         self._remember(key, state)
         return state
+
+    def _applicability(self, scan: Scan, hash_: str, slice_index: int | None) -> Applicability:
+        """The applicability check, registering a volume once per scan (kept like the cache)."""
+        known = self._registrations.get(hash_)
+        out = check_applicability(scan, slice_index, registered=known)
+        if out.registered is not None and known is None:
+            self._registrations[hash_] = out.registered
+            while len(self._registrations) > self.cache_size:
+                self._registrations.popitem(last=False)
+        return out
 
     def _detect(
         self, scan: Scan, slice_index: int | None, registered: Registered | None

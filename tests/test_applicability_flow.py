@@ -119,3 +119,22 @@ def test_llm_prompt_carries_the_applicability_item(bot):
     block = build_evidence_block(bot.analyze(gradient()).evidence)
     assert "[A1] APPLICABILITY: The anomaly detector does not apply" in block
     assert "[A1]" in load_prompt("system").path.read_text()
+
+
+@pytest.mark.shared
+def test_a_volume_is_registered_once_for_all_its_slices(bot, monkeypatch):
+    from pathlib import Path
+
+    import assistant.domain.check as check
+
+    folder = Path(__file__).resolve().parents[2] / "shared/data/ixi-hh-t1-2mm/val"
+    paths = sorted(folder.glob("*.nii.gz"))
+    if not paths:
+        pytest.skip("needs ../shared/data/ixi-hh-t1-2mm")
+    calls = []
+    real = check.register_volume
+    monkeypatch.setattr(check, "register_volume", lambda *a, **k: calls.append(1) or real(*a, **k))
+    volume = load_scan(paths[-1])
+    first = bot.analyze(volume)
+    other = bot.analyze(volume, first.slice_index + 1)
+    assert len(calls) == 1 and other.applicability.in_domain
