@@ -7,7 +7,21 @@ import argparse
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("train", help="train the detector on healthy scans")
-    p.add_argument("--data", required=True, help="folder of healthy scans (any supported format)")
+    p.add_argument(
+        "--data", help="folder of healthy scans (any supported format; mid-axial slices)"
+    )
+    p.add_argument(
+        "--volumes",
+        help="folder of healthy whole-head T1 volumes (NIfTI): registered to MNI and cut at "
+        "every brain level (a level set, cached in OUT/levels_train.npz); implies "
+        "--level-embedding",
+    )
+    p.add_argument("--val-volumes", help="healthy val volumes: a val loss per level band")
+    p.add_argument(
+        "--level-embedding",
+        action="store_true",
+        help="condition the UNet on the slice's MNI level (added to --init-from weights)",
+    )
     p.add_argument("--val", help="folder of healthy validation scans (loss + calibration)")
     p.add_argument("--out", required=True, help="checkpoint folder to write")
     p.add_argument("--size", type=int, default=128, help="model grid size (default 128)")
@@ -34,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
     import logging
     from pathlib import Path
 
-    from assistant.detector.model import UNetConfig
+    from assistant.detector.model import PreprocessConfig, UNetConfig
     from assistant.detector.train import TrainConfig, command_line, train
 
     log = logging.getLogger("assistant.train")
@@ -44,6 +58,21 @@ def run(args: argparse.Namespace) -> int:
             f"{out} already holds a training run; pass --resume to continue it or choose "
             "another --out"
         )
+    if not args.data and not args.volumes:
+        raise ValueError("give --data (a folder of scans), --volumes (a folder of volumes) or both")
+    level_set = val_level_set = None
+    if args.volumes:
+        from assistant.domain.levelset import build_level_set
+
+        out.mkdir(parents=True, exist_ok=True)
+        level_set = out / "levels_train.npz"
+        if not level_set.is_file():
+            log.info("building the level set from %s (registration, 2-5 s a volume)", args.volumes)
+            build_level_set(args.volumes, level_set, PreprocessConfig(size=args.size))
+        if args.val_volumes:
+            val_level_set = out / "levels_val.npz"
+            if not val_level_set.is_file():
+                build_level_set(args.val_volumes, val_level_set, PreprocessConfig(size=args.size))
     levels = tuple(int(c) for c in args.channels.split(","))
     attn = tuple(int(a) for a in args.attention_levels.split(",") if a.strip())
     cfg = TrainConfig(
@@ -67,6 +96,9 @@ def run(args: argparse.Namespace) -> int:
         ),
         init_from=args.init_from,
         warmup=args.warmup,
+        level_set=str(level_set) if level_set else None,
+        val_level_set=str(val_level_set) if val_level_set else None,
+        level_embedding=args.level_embedding or bool(args.volumes),
         command=command_line(),
     )
     train(cfg)

@@ -10,6 +10,7 @@ import numpy as np
 import torch
 
 from assistant.detector.data import prepare_slice
+from assistant.detector.levels import is_level_aware
 from assistant.detector.methods import MethodConfig, get_config, run_method
 from assistant.detector.model import Calibration, DiffusionModel, cpu_has_bf16
 from assistant.detector.postprocess import PostProcess, describe_regions, min_area_for
@@ -76,6 +77,11 @@ class Detector:
         return cls(model, cfg, preset=label, autocast=autocast)
 
     @property
+    def level_aware(self) -> bool:
+        """Whether the UNet is conditioned on the slice's MNI level (`detect_batch(levels=)`)."""
+        return is_level_aware(self.model.unet)
+
+    @property
     def key(self) -> str:
         return f"{self.method.name}/{self.preset}"
 
@@ -118,8 +124,13 @@ class Detector:
         spacings: list | None = None,
         patient_lefts: list | None = None,
         slice_indices: list | None = None,
+        levels: list[float | None] | None = None,
     ) -> list[DetectionResult]:
-        """Detect on several raw (Y, X) slices in one batched pass through the UNet."""
+        """Detect on several raw (Y, X) slices in one batched pass through the UNet.
+
+        levels: each slice's MNI z (mm), for a level-aware model (`assistant.detector.levels`;
+        None: the mid-axial level the shipped model learned). An unconditional model ignores it.
+        """
         n = len(images)
         spacings = spacings or [None] * n
         patient_lefts = patient_lefts or [None] * n
@@ -130,7 +141,7 @@ class Detector:
         grid = torch.from_numpy(np.stack([p[0] for p in prepared]))[:, None]
         fg = torch.from_numpy(np.stack([p[1] for p in prepared]))[:, None]
         t1 = time.perf_counter()
-        out = run_method(self.model, grid, self.method, fg, autocast=self.autocast)
+        out = run_method(self.model, grid, self.method, fg, autocast=self.autocast, levels=levels)
         t2 = time.perf_counter()
         cal = self.calibration
         results = []

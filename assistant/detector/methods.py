@@ -22,9 +22,11 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from typing import Literal
 
+import numpy as np
 import torch
 from diffusers import DDIMScheduler, DDPMScheduler
 
+from assistant.detector.levels import TRAINED_LEVEL_MM, class_labels
 from assistant.detector.maps import anomaly_map, gaussian_blur, harmonic_mean
 from assistant.detector.model import DiffusionModel
 from assistant.detector.noise import make_noise
@@ -120,9 +122,10 @@ class MethodOutput:
 class _Runner:
     """Holds the model, a scheduler for the chosen sampler, and counts UNet calls."""
 
-    def __init__(self, model: DiffusionModel, cfg: MethodConfig, autocast: bool):
+    def __init__(self, model: DiffusionModel, cfg: MethodConfig, autocast: bool, levels=None):
         self.model, self.cfg, self.autocast = model, cfg, autocast
         self.unet = model.unet
+        self.levels = levels  # (B,) MNI z of each image for a level-aware UNet (None: +23 mm)
         self.calls = 0
         self.ab = model.scheduler.alphas_cumprod.to(model.device)  # \bar{alpha}_t
 
@@ -151,7 +154,8 @@ class _Runner:
         self.calls += 1
         tt = torch.full((x_t.shape[0],), t, device=x_t.device, dtype=torch.long)
         with torch.autocast(x_t.device.type, dtype=torch.bfloat16, enabled=self.autocast):
-            return self.unet(x_t, tt).sample.float()
+            labels = class_labels(self.unet, self.levels, x_t.shape[0], x_t.device)
+            return self.unet(x_t, tt, class_labels=labels).sample.float()
 
     def noised(self, x0: torch.Tensor, t: int, gen: list[torch.Generator]) -> torch.Tensor:
         noise = make_noise(self.cfg.noise, tuple(x0.shape), gen, x0.device)
@@ -186,8 +190,10 @@ def run_method(
     cfg: MethodConfig,
     foreground: torch.Tensor | None = None,
     autocast: bool = False,
+    levels: list[float] | None = None,
 ) -> MethodOutput:
-    """Run one method on (B, 1, S, S) images in [0, 1]; `foreground` (B, 1, S, S) bool.
+    """Run one method on (B, 1, S, S) images in [0, 1]; `foreground` (B, 1, S, S) bool;
+    `levels`: each image's MNI z (mm) for a level-aware UNet (None: the mid-axial level).
 
     With `cfg.samples` = k > 1 every image is run k times in the same batch (noise seeds
     seed .. seed + k - 1) and the k maps and pseudo-healthy images are averaged."""
@@ -199,7 +205,12 @@ def run_method(
         x01, fg = x01.repeat_interleave(k, 0), fg.repeat_interleave(k, 0)
     # one generator per image (and draw): an image gets the same noise alone or in a batch
     gen = [torch.Generator().manual_seed(cfg.seed + j) for _ in range(n) for j in range(k)]
-    runner = _Runner(model, cfg, autocast)
+    lv = None
+    if levels is not None:
+        lv = np.repeat(
+            np.asarray([TRAINED_LEVEL_MM if z is None else z for z in levels], np.float32), k
+        )
+    runner = _Runner(model, cfg, autocast, lv)
     x01 = x01.to(model.device, torch.float32)
     fg = fg.to(x01.device).float()
     with torch.no_grad():

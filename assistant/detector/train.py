@@ -24,6 +24,13 @@ from diffusers.training_utils import EMAModel
 from tqdm.auto import tqdm
 
 from assistant.detector.data import augment, load_folder
+from assistant.detector.levels import (
+    TRAINED_LEVEL_MM,
+    class_labels,
+    is_level_aware,
+    load_level_set,
+    with_level_embedding,
+)
 from assistant.detector.model import (
     DetectorConfig,
     DiffusionModel,
@@ -39,7 +46,7 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class TrainConfig:
-    data: str  # folder of healthy scans
+    data: str | None  # folder of healthy scans (mid-axial level; None: a level set only)
     out: str  # checkpoint folder to write
     val: str | None = None  # healthy validation folder (loss tracking + calibration)
     steps: int = 20_000  # optimiser steps
@@ -57,6 +64,11 @@ class TrainConfig:
     bf16: bool = True  # bf16 autocast (CUDA, or a CPU with avx512_bf16)
     unet: UNetConfig = field(default_factory=UNetConfig)
     init_from: str | None = None  # start from this checkpoint's weights (fresh optimiser)
+    # level-aware training (`assistant.detector.levels`): slices at every brain level from a
+    # level set (`assistant.domain.levelset`); `data` then holds mid-axial slices (or is None)
+    level_set: str | None = None
+    val_level_set: str | None = None  # val volumes' level set (a per-level val loss)
+    level_embedding: bool = False  # condition the UNet on the slice's level
     command: str = ""  # the exact command line, for the model card
 
 
@@ -73,11 +85,12 @@ def _sample_t(b: int, cfg: TrainConfig, n_train: int, gen: torch.Generator, dev)
     return torch.where(low, t_low, t_all)
 
 
-def _loss(unet: UNet2DModel, scheduler, x01: torch.Tensor, t, noise, autocast: bool):
+def _loss(unet: UNet2DModel, scheduler, x01: torch.Tensor, t, noise, autocast: bool, levels=None):
     x0 = unit_to_model(x01)
     xt = scheduler.add_noise(x0, noise, t)
+    labels = class_labels(unet, levels, len(x0), x0.device)
     with torch.autocast(x0.device.type, dtype=torch.bfloat16, enabled=autocast):
-        pred = unet(xt, t).sample
+        pred = unet(xt, t, class_labels=labels).sample
     return F.mse_loss(pred.float(), noise)
 
 
@@ -86,11 +99,11 @@ def train(cfg: TrainConfig) -> Path:
     out = Path(cfg.out)
     dev = _device(cfg.device)
     torch.manual_seed(cfg.seed)
-    pre = PreprocessConfig(size=cfg.unet.size)
-    x_train, _ = load_folder(cfg.data, pre)
-    x_val = load_folder(cfg.val, pre)[0] if cfg.val else None
-    log.info("training on %d scans from %s (device %s)", len(x_train), cfg.data, dev)
-    x_train = x_train.to(dev)
+    x_train, l_train = _training_data(cfg)
+    x_val = load_folder(cfg.val, PreprocessConfig(size=cfg.unet.size))[0] if cfg.val else None
+    val_levels = _val_levels(cfg.val_level_set) if cfg.val_level_set else None
+    log.info("training on %d slices (device %s)", len(x_train), dev)
+    x_train, l_train = x_train.to(dev), l_train.to(dev)
     run = _Run.start(cfg, out, dev)
     out.mkdir(parents=True, exist_ok=True)
     run.unet.train()
@@ -98,19 +111,53 @@ def train(cfg: TrainConfig) -> Path:
     bar = tqdm(total=cfg.steps, initial=run.step, desc="train", dynamic_ncols=True)
     running = None
     while run.step < cfg.steps:
-        loss = run.train_step(x_train)
+        loss = run.train_step(x_train, l_train)
         running = loss if running is None else 0.98 * running + 0.02 * loss
         bar.update(1)
         bar.set_postfix(loss=f"{running:.4f}")
         run.elapsed = time.perf_counter() - t0
         timeout = cfg.max_minutes is not None and run.elapsed > cfg.max_minutes * 60
         if run.step % cfg.ckpt_every == 0 or run.step == cfg.steps or timeout:
-            run.checkpoint(running, x_val)
+            run.checkpoint(running, x_val, val_levels)
         if timeout:
             log.info("stopping after %.1f minutes (max_minutes)", run.elapsed / 60)
             break
     bar.close()
     return out
+
+
+def _training_data(cfg: TrainConfig) -> tuple[torch.Tensor, torch.Tensor]:
+    """(images (N, 1, S, S) in [0, 1], their MNI levels (N,)): `cfg.data`'s scans at the
+    mid-axial level plus `cfg.level_set`'s slices."""
+    parts, levels = [], []
+    if cfg.data:
+        x, _ = load_folder(cfg.data, PreprocessConfig(size=cfg.unet.size))
+        parts.append(x)
+        levels.append(torch.full((len(x),), TRAINED_LEVEL_MM))
+        log.info("%d scans from %s (level %+.0f mm)", len(x), cfg.data, TRAINED_LEVEL_MM)
+    if cfg.level_set:
+        x, lv = load_level_set(cfg.level_set)
+        if x.shape[-1] != cfg.unet.size:
+            raise ValueError(f"{cfg.level_set} holds {x.shape[-1]} px slices, not {cfg.unet.size}")
+        parts.append(x)
+        levels.append(lv)
+        log.info("%d slices at %d levels from %s", len(x), len(set(lv.tolist())), cfg.level_set)
+    if not parts:
+        raise ValueError("nothing to train on: give a folder of scans and/or a level set")
+    return torch.cat(parts), torch.cat(levels)
+
+
+def _val_levels(path: str, per_band: int = 16, seed: int = 0) -> dict[str, tuple]:
+    """A fixed subset of a val level set, by level band: {"-50..-21": (x, levels), ...}."""
+    x, lv = load_level_set(path)
+    gen = torch.Generator().manual_seed(seed)
+    bands = {}
+    for lo, hi in ((-50, -21), (-20, 9), (10, 39), (40, 79)):
+        idx = torch.nonzero((lv >= lo) & (lv <= hi)).flatten()
+        idx = idx[torch.randperm(len(idx), generator=gen)[:per_band]]
+        if len(idx):
+            bands[f"{lo:+d}..{hi:+d}"] = (x[idx], lv[idx])
+    return bands
 
 
 @dataclass
@@ -152,11 +199,17 @@ class _Run:
         elif cfg.init_from:
             path = Path(cfg.init_from) / "unet"
             unet = UNet2DModel.from_pretrained(path, torch_dtype=torch.float32).to(dev)
+            if cfg.level_embedding:
+                unet = with_level_embedding(unet)
             ema_unet = copy.deepcopy(unet)
             log.info("initialised from %s", cfg.init_from)
         else:
             unet = cfg.unet.build().to(dev)
+            if cfg.level_embedding:
+                unet = with_level_embedding(unet)
             ema_unet = copy.deepcopy(unet)
+        if is_level_aware(unet):
+            log.info("level-aware UNet (class embedding of the MNI level)")
         ema = EMAModel(ema_unet.parameters(), decay=cfg.ema_decay)
         ema.optimization_step = step
         opt = torch.optim.AdamW(unet.parameters(), lr=cfg.lr, weight_decay=0.0)
@@ -169,7 +222,7 @@ class _Run:
             cfg, out, dev, scheduler, unet, ema_unet, ema, opt, autocast, n_params, step, elapsed
         )
 
-    def train_step(self, x_train: torch.Tensor) -> float:
+    def train_step(self, x_train: torch.Tensor, l_train: torch.Tensor) -> float:
         """One optimiser step on a random augmented batch; returns its loss."""
         cfg, dev = self.cfg, self.dev
         # a generator per step from (seed, step): resuming reproduces the same batches
@@ -180,7 +233,7 @@ class _Run:
         t = _sample_t(cfg.batch, cfg, self.scheduler.config.num_train_timesteps, gen, dev)
         for g in self.opt.param_groups:
             g["lr"] = cfg.lr * min(1.0, (self.step + 1) / max(1, cfg.warmup))
-        loss = _loss(self.unet, self.scheduler, x, t, noise, self.autocast)
+        loss = _loss(self.unet, self.scheduler, x, t, noise, self.autocast, l_train[idx])
         self.opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(self.unet.parameters(), 1.0)
@@ -189,12 +242,16 @@ class _Run:
         self.step += 1
         return loss.item()
 
-    def checkpoint(self, running: float, x_val: torch.Tensor | None) -> None:
+    def checkpoint(self, running: float, x_val: torch.Tensor | None, val_levels=None) -> None:
         """Log the losses, save the resumable state and write the checkpoint folder."""
         record = {"step": self.step, "loss": running, "elapsed_s": round(self.elapsed, 1)}
         if x_val is not None:
             record["val_loss"] = _val_loss(
                 self.ema_unet, self.ema, self.scheduler, x_val, self.dev, self.autocast
+            )
+        for band, (xb, lb) in (val_levels or {}).items():
+            record[f"val_loss_{band}"] = _val_loss(
+                self.ema_unet, self.ema, self.scheduler, xb, self.dev, self.autocast, 4, lb
             )
         with (self.out / "train_log.jsonl").open("a") as fh:
             fh.write(json.dumps(record) + "\n")
@@ -222,7 +279,7 @@ class _Run:
 
 
 @torch.no_grad()
-def _val_loss(ema_unet, ema, scheduler, x_val, dev, autocast, n_t: int = 8) -> float:
+def _val_loss(ema_unet, ema, scheduler, x_val, dev, autocast, n_t: int = 8, levels=None) -> float:
     """EMA-model noise-prediction loss on validation scans at fixed timesteps and noise."""
     ema.copy_to(ema_unet.parameters())
     ema_unet.eval()
@@ -232,7 +289,8 @@ def _val_loss(ema_unet, ema, scheduler, x_val, dev, autocast, n_t: int = 8) -> f
     for t_val in torch.linspace(20, 480, n_t).long().tolist():
         noise = torch.randn(x.shape, generator=gen, device=dev)
         t = torch.full((len(x),), t_val, device=dev, dtype=torch.long)
-        total += _loss(ema_unet, scheduler, x, t, noise, autocast).item()
+        lv = None if levels is None else levels.to(dev)
+        total += _loss(ema_unet, scheduler, x, t, noise, autocast, lv).item()
     return round(total / n_t, 5)
 
 

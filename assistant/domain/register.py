@@ -236,6 +236,29 @@ def similarity(volume01: np.ndarray, mni_to_voxel: np.ndarray, model: DomainMode
     return float((a * b).sum() / (np.sqrt((a * a).sum() * (b * b).sum()) + 1e-9))
 
 
+def register_matrix(
+    volume_scan: Scan,
+    *,
+    model_dir: str | Path | None = None,
+    config: RegConfig | None = None,
+) -> tuple[np.ndarray, float, float, RegConfig]:
+    """Register a 3D head volume (scan layout, with spacing) to the MNI head template.
+
+    Returns (4x4 MNI RAS mm -> native (z, y, x) voxel matrix, final Mattes MI metric, NCC
+    similarity with the template, the registration settings used)."""
+    if not volume_scan.is_volume:
+        raise ScanError("registration needs a 3D volume; a 2D image was given")
+    if volume_scan.spacing is None or len(volume_scan.spacing) != 3:
+        raise ScanError("the volume has no voxel spacing: it cannot be registered to MNI space")
+    model = load_domain_model(model_dir)
+    cfg = config or replace(FAST, kind=model.registration.get("kind", FAST.kind))
+    vol01 = normalise_volume(volume_scan.pixels)
+    moving = sitk_from_zyx(vol01, volume_scan.spacing)
+    fixed_to_moving, metric = affine_register(head_template(model), moving, cfg)
+    mni_to_voxel = physical_to_voxel(moving) @ fixed_to_moving
+    return mni_to_voxel, metric, similarity(vol01, mni_to_voxel, model), cfg
+
+
 def register_volume(
     volume_scan: Scan,
     *,
@@ -247,20 +270,10 @@ def register_volume(
     Raises ScanError for a 2D scan or a volume without spacing. The slice is resampled on the
     training grid (`assistant.domain.geometry.training_grid`) with linear interpolation.
     """
-    if not volume_scan.is_volume:
-        raise ScanError("registration needs a 3D volume; a 2D image was given")
-    if volume_scan.spacing is None or len(volume_scan.spacing) != 3:
-        raise ScanError("the volume has no voxel spacing: it cannot be registered to MNI space")
-    model = load_domain_model(model_dir)
-    cfg = config or replace(FAST, kind=model.registration.get("kind", FAST.kind))
     t0 = time.perf_counter()
-    vol01 = normalise_volume(volume_scan.pixels)
-    moving = sitk_from_zyx(vol01, volume_scan.spacing)
-    fixed_to_moving, metric = affine_register(head_template(model), moving, cfg)
-    mni_to_voxel = physical_to_voxel(moving) @ fixed_to_moving
+    mni_to_voxel, metric, sim, cfg = register_matrix(volume_scan, model_dir=model_dir, config=config)
     grid = training_grid()
     img, coords = sample_grid(volume_scan.pixels, mni_to_voxel, grid)
-    sim = similarity(vol01, mni_to_voxel, model)
     index = _nearest_slice(mni_to_voxel, grid.z, volume_scan.pixels.shape[0])
     notes = [
         f"registered to MNI ({cfg.kind}, mutual information); axial slice at MNI z = "

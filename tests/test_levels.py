@@ -1,0 +1,210 @@
+"""Level-aware detector (issue 15): level embedding, level sets, training and detection with
+levels; 2D alignment of uploaded slices (issue 13)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from assistant.detector import Detector, get_config
+from assistant.detector.levels import (
+    TRAINED_LEVEL_MM,
+    class_labels,
+    is_level_aware,
+    level_label,
+    load_level_set,
+    with_level_embedding,
+)
+from assistant.detector.model import DiffusionModel, UNetConfig
+from assistant.detector.testing import TINY_OVERRIDES, tiny_model
+from assistant.detector.train import TrainConfig, train
+from assistant.scan import Scan, ScanError
+
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
+VOLUMES = SHARED / "ixi-hh-t1-2mm"
+
+
+def _phantom(size: int, level: float) -> np.ndarray:
+    """An ellipse whose inner structure shrinks with the level (a toy 'level')."""
+    yy, xx = np.mgrid[:size, :size] / size
+    head = ((yy - 0.5) / 0.42) ** 2 + ((xx - 0.5) / 0.35) ** 2 < 1
+    r = 0.25 - 0.002 * (level - 23.0)
+    inner = ((yy - 0.5) / r) ** 2 + ((xx - 0.5) / (0.8 * r)) ** 2 < 1
+    return (head * 0.5 + inner * 0.3).astype(np.float32)
+
+
+def test_level_label_is_the_template_voxel_index():
+    assert level_label(TRAINED_LEVEL_MM) == pytest.approx(95.0)
+    assert level_label(-72.0) == pytest.approx(0.0)
+
+
+def test_level_embedding_keeps_the_output_at_first_then_depends_on_the_level():
+    unet = tiny_model(size=32).unet
+    aware = with_level_embedding(unet)
+    assert not is_level_aware(unet) and is_level_aware(aware)
+    assert with_level_embedding(aware) is aware
+    x = torch.randn(2, 1, 32, 32, generator=torch.Generator().manual_seed(0))
+    t = torch.tensor([100, 400])
+    with torch.no_grad():
+        before = unet(x, t).sample
+        after = aware(x, t, class_labels=class_labels(aware, [-30.0, 60.0], 2, "cpu")).sample
+        torch.testing.assert_close(after, before, rtol=1e-5, atol=1e-5)
+        torch.nn.init.normal_(aware.class_embedding.linear_2.weight, std=0.5)
+        low = aware(x, t, class_labels=class_labels(aware, -30.0, 2, "cpu")).sample
+        high = aware(x, t, class_labels=class_labels(aware, 60.0, 2, "cpu")).sample
+    assert (low - high).abs().max() > 1e-3
+    assert class_labels(unet, 10.0, 2, "cpu") is None
+
+
+def _level_set(path: Path, size: int = 32) -> Path:
+    levels = np.array([-20.0, 0.0, 23.0, 40.0, 60.0, -20.0, 40.0, 60.0], dtype=np.float32)
+    images = np.stack([_phantom(size, z) for z in levels])
+    np.savez_compressed(
+        path,
+        images=np.round(images * 255).astype(np.uint8),
+        levels=levels,
+        volumes=np.array(["a.nii.gz"] * len(levels)),
+        names=np.array(["a.nii.gz"]),
+        matrices=np.eye(4)[None],
+    )
+    return path
+
+
+def test_load_level_set_scales_images_to_unit_range(tmp_path):
+    x, lv = load_level_set(_level_set(tmp_path / "set.npz"))
+    assert x.shape == (8, 1, 32, 32) and lv.shape == (8,)
+    assert float(x.max()) <= 1.0 and float(x.max()) > 0.7
+    assert lv.tolist()[:3] == [-20.0, 0.0, 23.0]
+
+
+def test_level_aware_training_from_a_level_set_resumes_and_loads(tmp_path):
+    cfg = TrainConfig(
+        data=None,
+        out=str(tmp_path / "ck"),
+        steps=2,
+        batch=2,
+        ckpt_every=2,
+        bf16=False,
+        device="cpu",
+        unet=UNetConfig(
+            size=32,
+            block_out_channels=(8, 16),
+            layers_per_block=1,
+            attention_levels=(),
+            norm_num_groups=4,
+        ),
+        level_set=str(_level_set(tmp_path / "set.npz")),
+        val_level_set=str(_level_set(tmp_path / "val.npz")),
+        level_embedding=True,
+    )
+    train(cfg)
+    cfg.steps = 4
+    train(cfg)
+    logs = [json.loads(x) for x in (tmp_path / "ck" / "train_log.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in logs] == [2, 4]
+    assert any(k.startswith("val_loss_") for k in logs[-1])
+    model = DiffusionModel.load(tmp_path / "ck")
+    assert is_level_aware(model.unet)
+
+
+def test_training_needs_data():
+    cfg = TrainConfig(data=None, out="unused", steps=1)
+    with pytest.raises(ValueError, match="nothing to train on"):
+        train(cfg)
+
+
+def test_detect_batch_passes_levels_to_a_level_aware_model():
+    model = tiny_model(size=32)
+    model.unet = with_level_embedding(model.unet)
+    torch.nn.init.normal_(model.unet.class_embedding.linear_2.weight, std=0.5)
+    det = Detector(model, get_config("thor", "fast", **TINY_OVERRIDES), autocast=False)
+    assert det.level_aware
+    img = _phantom(48, 23.0)
+    a, b = det.detect_batch([img, img], levels=[-30.0, 60.0])
+    assert not np.allclose(a.pseudo_healthy, b.pseudo_healthy, atol=1e-4)
+    (c,) = det.detect_batch([img], levels=[None])
+    (d,) = det.detect_batch([img], levels=[TRAINED_LEVEL_MM])
+    np.testing.assert_allclose(c.anomaly_map, d.anomaly_map, rtol=1e-5, atol=1e-6)
+
+
+# ------------------------------------------------------------------------- 2D alignment
+
+
+def _plain(pixels: np.ndarray) -> Scan:
+    return Scan(
+        pixels=pixels.astype(np.float32),
+        spacing=None,
+        patient_left=None,
+        modality=None,
+        window=None,
+        format="png",
+        notes=[],
+        metadata={},
+    )
+
+
+def test_align_slice_recovers_a_known_similarity_transform():
+    from scipy import ndimage
+
+    from assistant.domain.align2d import align_slice, template_slice
+
+    tmpl = template_slice()
+    # the template, shrunk to 0.6 of its size, rotated 8 degrees and shifted, on a 200x200 image
+    theta, s = np.radians(8.0), 0.6
+    rot = np.array([[np.cos(theta), -np.sin(theta)], [np.sin(theta), np.cos(theta)]]) / s
+    out_c, in_c = np.array([100.0, 95.0]), np.array(tmpl.shape) / 2.0
+    offset = in_c - rot @ out_c
+    moved = ndimage.affine_transform(tmpl, rot, offset=offset, output_shape=(200, 200), order=1)
+    aligned = align_slice(_plain(moved * 800.0))
+    assert aligned.scan.pixels.shape == tmpl.shape
+    assert aligned.scale == pytest.approx(0.6, abs=0.04)
+    assert abs(abs(aligned.angle_deg) - 8.0) < 2.5
+    a = aligned.scan.pixels / aligned.scan.pixels.max()
+    head = tmpl > 0.1
+    assert np.corrcoef(a[head], tmpl[head])[0, 1] > 0.9
+    assert aligned.scan.spacing is None  # a PNG's pixels have no physical size
+    assert "aligned in 2D" in aligned.scan.notes[-1]
+
+
+def test_align_slice_refuses_volumes_and_empty_images():
+    from assistant.domain.align2d import align_slice
+
+    with pytest.raises(ScanError, match="foreground"):
+        align_slice(_plain(np.zeros((64, 64))))
+    vol = Scan(
+        pixels=np.zeros((4, 8, 8), np.float32),
+        spacing=(1.0, 1.0, 1.0),
+        patient_left="image_left",
+        modality="MR",
+        window=None,
+        format="nifti",
+        notes=[],
+        metadata={},
+    )
+    with pytest.raises(ScanError, match="volume"):
+        align_slice(vol)
+
+
+@pytest.mark.skipif(not VOLUMES.is_dir(), reason="needs ../shared/data/ixi-hh-t1-2mm")
+def test_level_set_from_a_real_volume_spans_the_brain(tmp_path):
+    import shutil
+
+    from assistant.domain.levelset import build_level_set
+
+    src = sorted((VOLUMES / "val").glob("*_T1.nii.gz"))[0]
+    folder = tmp_path / "vols"
+    folder.mkdir()
+    shutil.copy(src, folder / src.name)
+    out = build_level_set(folder, tmp_path / "set.npz")
+    with np.load(out) as d:
+        levels, images = d["levels"], d["images"]
+    assert images.shape[1:] == (128, 128) and len(levels) == len(images)
+    assert levels.min() <= -40 and levels.max() >= 70  # cerebellum to vertex
+    assert images.dtype == np.uint8 and images.max() > 200
+    mtime = out.stat().st_mtime_ns
+    build_level_set(folder, out)  # the registration is re-used from the file
+    assert out.stat().st_mtime_ns >= mtime
