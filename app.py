@@ -12,9 +12,11 @@ Named API endpoints (gradio_client), with per-client session state:
 - `/analyze` (file, slice_index=-1 for the detector's choice, anyway=False) -> (analysis JSON,
   heatmap overlay image, pseudo-healthy image); the JSON carries the applicability check
   ("applicability", "in_domain"): a scan outside the detector's domain gets no findings (and no
-  images) unless analysed with anyway=True, and then "unreliable" is true
-- `/ask` (question) -> (answer text, answer JSON with the cited evidence); streamed, and the
-  conversation continues across calls of the same client
+  images) unless analysed with anyway=True, and then "unreliable" is true; "file" names the
+  file, "sizes" says whether sizes are mm² or pixels of the original image. A failed call
+  forgets the client's previous analysis.
+- `/ask` (question) -> (answer text, answer JSON with the cited evidence, "file" and
+  "slice_index"); streamed, and the conversation continues across calls of the same client
 - `/draft` () -> (Markdown, JSON, FHIR DiagnosticReport JSON) of the analysed slice
 """
 

@@ -20,6 +20,25 @@ Fields and their values:
   < medium <= 570 px < large on a 128x128 grid, scaled to the image's area when the spacing is
   unknown; with a known spacing the same classes for a 197x233 mm (MNI 1 mm) field of view,
   i.e. 200 mm² and 1600 mm².
+- confidence: the estimated probability that the region is a true lesion rather than a false
+  alarm (`CONFIDENCE_DEFINITION`), with its word (`CONFIDENCE_LEVELS`, `confidence_level`; see
+  "Confidence" below).
+
+Confidence, defined once here, shown the same way in the findings table, answers, report, JSON
+and README. For a detector setting with a fitted map (the shipped default), a region's
+confidence p is a monotone function of its peak anomaly fitted on validation regions
+(`assistant.detector.postprocess.ConfidenceMap`, `python -m eval.confidence`): of the
+validation regions with that peak, about p were true lesions. It is a probability under the
+validation mix (half healthy scans, half scans with one synthetic lesion), not a diagnosis, and
+it does not transfer to real lesions or to another mix of scans without checking. Its words
+(`CONFIDENCE_BANDS`): "high" from 0.8 (at least four in five such regions were lesions),
+"moderate" from 0.5 (more likely a lesion than not), "low" below (more likely a false alarm),
+and never "high" for a region whose peak is under `NEAR_THRESHOLD` times the image threshold,
+the band in which the answers and the report call the image's result close to the threshold
+(borderline). A setting
+without a fitted map (an older detector.json, another method) falls back to the fraction of
+healthy calibration scans whose highest anomaly is below the region's peak: not a probability
+of a lesion, so its word is "uncalibrated" (`CONFIDENCE_FALLBACK_DEFINITION`).
 
 Only the standard library and numpy: everything that talks about findings can import this.
 """
@@ -118,6 +137,82 @@ def position_words(f: dict) -> tuple[str, str]:
     return ap, depth
 
 
+# ----------------------------------------------------------------------------- confidence
+ConfidenceLevel = Literal["low", "moderate", "high", "uncalibrated"]
+CONFIDENCE_LEVELS: tuple[str, ...] = ("low", "moderate", "high", "uncalibrated")
+# (lowest probability, word), highest first
+CONFIDENCE_BANDS: tuple[tuple[float, str], ...] = ((0.8, "high"), (0.5, "moderate"), (0.0, "low"))
+# a region whose peak is under this multiple of the image threshold is "just above" it (the band
+# in which the answers and the report call the image's result close to the threshold): never
+# "high"
+NEAR_THRESHOLD = 1.5
+
+CONFIDENCE_DEFINITION = (
+    "Confidence is the estimated probability that a region is a true lesion rather than a false "
+    "alarm, calibrated on validation data: of the validation regions with a similar peak anomaly "
+    "(healthy scans and scans with one synthetic lesion, half each), about that fraction were "
+    "lesions."
+)
+CONFIDENCE_FALLBACK_DEFINITION = (
+    "This detector setting has no fitted confidence, so the number shown is only the fraction of "
+    "healthy validation scans whose strongest deviation is weaker than this region's peak; it is "
+    "not a probability of a lesion."
+)
+# how the report's JSON / FHIR name the number
+CONFIDENCE_NAME = "estimated probability of a true lesion (calibrated on validation data)"
+
+
+def confidence_band(probability: float) -> str:
+    """ "low" / "moderate" / "high" for a calibrated probability (`CONFIDENCE_BANDS`)."""
+    return next(word for lo, word in CONFIDENCE_BANDS if float(probability) >= lo)
+
+
+def confidence_level_of(
+    probability: float,
+    peak: float | None = None,
+    threshold: float | None = None,
+    calibrated: bool = True,
+) -> ConfidenceLevel:
+    """The word for a region's confidence: its band (`confidence_band`), at most "moderate"
+    when its `peak` is under `NEAR_THRESHOLD` times the image `threshold`, "uncalibrated" for
+    the fallback number (no fitted map)."""
+    if not calibrated:
+        return "uncalibrated"
+    word = confidence_band(probability)
+    if word == "high" and peak is not None and threshold:
+        if peak < NEAR_THRESHOLD * threshold:
+            return "moderate"
+    return word  # type: ignore[return-value]
+
+
+def confidence_level(f: dict, threshold: float | None = None) -> ConfidenceLevel:
+    """The word of a finding dict: the one the detector stored (`Finding.confidence_level`),
+    else (a finding built by hand) `confidence_level_of` its probability, its peak and the
+    image `threshold` when given."""
+    level = f.get("confidence_level")
+    if level in CONFIDENCE_LEVELS:
+        return level
+    peak = f.get("peak_anomaly")
+    return confidence_level_of(float(f.get("confidence", 0.0)), peak, threshold)
+
+
+def confidence_text(f: dict) -> str:
+    """ "confidence 0.62 (moderate)" for a finding dict (the same words everywhere)."""
+    return f"confidence {float(f.get('confidence', 0.0)):.2f} ({confidence_level(f)})"
+
+
+def confidence_meaning(f: dict) -> str:
+    """What a finding's confidence number means, in words: "an estimated 62% probability of
+    being a true lesion" (or the fallback's meaning)."""
+    c = float(f.get("confidence", 0.0))
+    if f.get("confidence_level") == "uncalibrated":
+        return (
+            "not calibrated for this detector setting: its peak is higher than in "
+            f"{c:.0%} of healthy validation scans"
+        )
+    return f"an estimated {c:.0%} probability of being a true lesion"
+
+
 # ----------------------------------------------------------------------------- the record
 @dataclass
 class Finding:
@@ -139,8 +234,9 @@ class Finding:
     intensity_delta: float  # mean (input - pseudo-healthy) inside the finding, in [0,1] units
     peak_anomaly: float
     mean_anomaly: float
-    # in [0, 1]: the fraction of healthy calibration images whose anomaly peak is below this
-    # finding's peak (uncalibrated-style fallback: how far above the pixel threshold it is)
+    # in [0, 1]: the estimated probability that the region is a true lesion (see "Confidence"
+    # in the module docstring); without a fitted map the fallback, with confidence_level
+    # "uncalibrated"
     confidence: float
     slice_index: int | None = None  # for volumes: which axial slice
     # which way the centroid leans, also inside the midline / central bands (same frame as
@@ -152,6 +248,9 @@ class Finding:
     native_voxel: tuple[int, int, int] | None = None
     # True when the scan is outside the detector's domain and was analysed anyway
     unreliable: bool = False
+    # the word for `confidence` (`confidence_level_of`), set by the detector; None (a finding
+    # built by hand): the probability's band
+    confidence_level: ConfidenceLevel | None = None
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -163,5 +262,5 @@ class Finding:
         return (
             f"{self.id}: {mark}{self.intensity} region, {self.side}{frame}, {self.anterior_posterior}, "
             f"{self.central_peripheral}, {area_text(self.area_mm2, self.area_px)}, "
-            f"confidence {self.confidence:.2f}"
+            f"{confidence_text(self.to_dict())}"
         )

@@ -72,8 +72,10 @@ def save_outputs(result, out: str | Path, opacity: float = 0.5) -> None:
     """Write overlay.png (with colour bar), heatmap.png and pseudo_healthy.png."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
+    # the bar's top is the image score (the map's maximum over the foreground), as in the app
+    # (`assistant.ui.views.display_range`), so that bar and score state the same number
     vmin = result.pixel_threshold or 0.0
-    vmax = max(float(np.quantile(result.anomaly_map, 0.999)), vmin * 2, 1e-6)
+    vmax = max(float(result.score), vmin * 2, 1e-6)
     ov = overlay_rgb(result.image, result.anomaly_map, opacity, vmin * 0.5, vmax, result.mask)
     Image.fromarray(with_colorbar(ov, vmin * 0.5, vmax)).save(out / "overlay.png")
     Image.fromarray(heatmap_rgb(result.anomaly_map, vmax)).save(out / "heatmap.png")

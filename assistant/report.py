@@ -27,7 +27,14 @@ from typing import Literal
 
 from assistant import DISCLAIMER
 from assistant.evidence import Evidence, EvidenceItem
-from assistant.findings import position_words
+from assistant.findings import (
+    CONFIDENCE_DEFINITION,
+    CONFIDENCE_FALLBACK_DEFINITION,
+    CONFIDENCE_NAME,
+    confidence_level,
+    confidence_meaning,
+    position_words,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -70,6 +77,8 @@ class DraftReport:
     # detector's results are unreliable (analysed although outside its domain)
     applicability: dict | None = None
     unreliable: bool = False
+    # the detector's image threshold: a finding's confidence word is never "high" just above it
+    score_threshold: float | None = None
     created: str = field(default_factory=lambda: datetime.now(timezone.utc).isoformat())
     disclaimer: str = DISCLAIMER
 
@@ -159,7 +168,9 @@ def _technique(evidence: Evidence) -> list[ReportSentence]:
     return out
 
 
-def _finding_sentence(item: EvidenceItem, spacing: tuple[float, float] | None) -> str:
+def _finding_sentence(
+    item: EvidenceItem, spacing: tuple[float, float] | None, threshold: float | None = None
+) -> str:
     f = item.data
     if f["side"] == "midline":
         where = "at the midline"
@@ -179,7 +190,16 @@ def _finding_sentence(item: EvidenceItem, spacing: tuple[float, float] | None) -
     return (
         f"A {f['intensity']} region {where}{slice_note}, {ap} and {depth}, {size}, deviates from "
         "the healthy training distribution "
-        f"(detector confidence {f['confidence']:.2f})."
+        f"(confidence {f['confidence']:.2f}, {confidence_level(f, threshold)}: "
+        f"{confidence_meaning(f)})."
+    )
+
+
+def _confidence_sentence(findings: list[EvidenceItem]) -> ReportSentence:
+    """What the findings' confidence means (the definition shared with the answers, README)."""
+    fallback = any(f.data.get("confidence_level") == "uncalibrated" for f in findings)
+    return ReportSentence(
+        CONFIDENCE_FALLBACK_DEFINITION if fallback else CONFIDENCE_DEFINITION, source="detector"
     )
 
 
@@ -206,9 +226,12 @@ def draft_report(evidence: Evidence, scan_hash: str | None = None) -> DraftRepor
     sp_raw = (evidence.scan_summary or {}).get("spacing_mm")
     spacing = (float(sp_raw[-2]), float(sp_raw[-1])) if sp_raw and len(sp_raw) >= 2 else None
 
+    thr = d.get("score_threshold")
     body: list[ReportSentence] = [
-        ReportSentence(_finding_sentence(f, spacing), [f.id]) for f in findings
+        ReportSentence(_finding_sentence(f, spacing, thr), [f.id]) for f in findings
     ]
+    if findings:
+        body.append(_confidence_sentence(findings))
     if not findings and d:
         body.append(
             ReportSentence(
@@ -266,7 +289,9 @@ def draft_report(evidence: Evidence, scan_hash: str | None = None) -> DraftRepor
             ReportSentence("No detector result is available for this scan.", source="detector")
         )
     impression.append(ReportSentence("Draft for review; research use only.", source="disclaimer"))
-    report = DraftReport(_technique(evidence), body, impression, scan_hash=scan_hash)
+    report = DraftReport(
+        _technique(evidence), body, impression, scan_hash=scan_hash, score_threshold=thr
+    )
     return _with_applicability(report, evidence)
 
 
@@ -307,7 +332,10 @@ def to_fhir(report: DraftReport, finding_items: list[EvidenceItem]):
     from fhir.resources.R4B.diagnosticreport import DiagnosticReport
 
     by_id = {s.evidence[0]: s for s in report.findings if len(s.evidence) == 1}
-    observations = [_fhir_observation(item, by_id.get(item.id)) for item in finding_items]
+    observations = [
+        _fhir_observation(item, by_id.get(item.id), report.score_threshold)
+        for item in finding_items
+    ]
     markdown = report.to_markdown().encode("utf-8")
     resource = {
         "resourceType": "DiagnosticReport",
@@ -350,11 +378,19 @@ def _fhir_quantity(value: float, unit: str) -> dict:
     return {"value": value, "unit": unit, "system": "http://unitsofmeasure.org", "code": unit}
 
 
-def _fhir_observation(item: EvidenceItem, sentence: ReportSentence | None):
+def _fhir_observation(
+    item: EvidenceItem, sentence: ReportSentence | None, threshold: float | None = None
+):
     """A validated FHIR R4B `Observation` of one finding (its report sentence as the value)."""
     from fhir.resources.R4B.observation import Observation
 
     f = item.data
+    uncalibrated = f.get("confidence_level") == "uncalibrated"
+    name = (
+        "detector confidence (uncalibrated: fraction of healthy validation scans below this peak)"
+        if uncalibrated
+        else CONFIDENCE_NAME
+    )
     components = [
         {"code": {"text": "laterality"}, "valueString": f"{f['side']} ({f['side_frame']} side)"},
         {
@@ -363,9 +399,10 @@ def _fhir_observation(item: EvidenceItem, sentence: ReportSentence | None):
         },
         {"code": {"text": "relative intensity"}, "valueString": f["intensity"]},
         {
-            "code": {"text": "detector confidence"},
+            "code": {"text": name},
             "valueQuantity": _fhir_quantity(round(float(f["confidence"]), 4), "1"),
         },
+        {"code": {"text": "confidence level"}, "valueString": confidence_level(f, threshold)},
     ]
     if f.get("area_mm2") is not None:
         components.append(

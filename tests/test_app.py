@@ -88,7 +88,8 @@ def test_analyze_then_ask_presence_and_side(client, path, fmt, n_slices):
     text, answer = client.predict("Which side is it on?", api_name="/ask")
     side = findings[0]["side"]
     lean = f", slightly {findings[0]['side_lean']}" if side == "midline" else ""
-    assert text.split(".")[0].lower() == side + lean
+    # a PNG records no orientation: the side may be worded as the image's ("Image right.")
+    assert text.split(".")[0].lower().removeprefix("image ") == side + lean
     assert [e["id"] for e in answer["evidence"]] == ["F1"]
     if data["scan"]["patient_left"] is not None and findings[0]["side"] != "midline":
         assert "patient's" in text  # DICOM and NIfTI know the orientation
@@ -160,15 +161,20 @@ def test_bad_upload_gets_a_message_and_the_app_keeps_serving(client, tmp_path):
 
     bad = tmp_path / "notes.txt"
     bad.write_text("not a scan at all")
+    data, _, _ = analyze(client, PNG)  # a good scan first: a failed upload must forget it
+    assert data["file"] == PNG.name and data["findings"]
     with pytest.raises(AppError, match="not a recognised scan format.*accepted"):
         analyze(client, bad)
     broken = tmp_path / "broken.png"
     broken.write_bytes(PNG.read_bytes()[:200])  # a truncated PNG
     with pytest.raises(AppError) as err:
         analyze(client, broken)
-    assert "Could not analyse this file" in str(err.value) and "Traceback" not in str(err.value)
+    assert "Could not analyse `broken.png`" in str(err.value)
+    assert "Traceback" not in str(err.value)
+    with pytest.raises(AppError, match="the last /analyze failed.*call /analyze first"):
+        client.predict("Is there an abnormality?", api_name="/ask")  # not about the PNG
     with pytest.raises(AppError, match="call /analyze first"):
-        client.predict("Is there an abnormality?", api_name="/ask")
+        client.predict(api_name="/draft")
     with pytest.raises(AppError, match="out of range"):
         analyze(client, NIFTI, slice_index=99)
     data, _, _ = analyze(client, PNG)  # still serving, same client

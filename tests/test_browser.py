@@ -65,7 +65,9 @@ def test_upload_overlay_and_chat_answer(page):
     page.locator("#send").click()
     bot = page.locator("#chat .bot").last
     expect(bot).to_contain_text(re.compile(r"\[F1\]"))
-    assert re.match(r"\s*(Left|Right|Midline|Both sides)\b", bot.inner_text()), bot.inner_text()
+    side = r"\s*(Left|Right|Midline|Both sides|Image (left|right))\b"  # a PNG: the image's side
+    assert re.match(side, bot.inner_text()), bot.inner_text()
+    expect(bot).to_contain_text("About mni_left_hyperintense.png")  # the file it is about
     expect(page.locator("#evidence")).to_contain_text("[F1]")
 
     page.locator("#draft-btn").click()
@@ -125,7 +127,7 @@ def test_out_of_domain_upload_shows_the_banner_and_analyse_anyway(page, tmp_path
     page.locator("#analyse-anyway input[type=checkbox]").check()
     expect(banner).to_contain_text("UNRELIABLE: outside the detector's domain")
     expect(page.locator("#score")).to_contain_text("UNRELIABLE")
-    expect(page.locator("#findings")).to_contain_text("F1 (UNRELIABLE)")
+    expect(page.locator("#findings")).to_contain_text("finding, UNRELIABLE")
     expect(page.locator("#findings")).to_contain_text("UNRELIABLE: outside the detector's domain")
     page.screenshot(path=str(ARTIFACTS / "app_unreliable.png"), full_page=True)
 
@@ -135,3 +137,131 @@ def test_out_of_domain_upload_shows_the_banner_and_analyse_anyway(page, tmp_path
     expect(page.locator("#score")).not_to_contain_text("UNRELIABLE")
     expect(banner).to_be_hidden()
     expect(page.locator("#analyse-anyway")).to_be_hidden()
+
+
+def _one_line(locator) -> bool:
+    """Whether every element's text lies on one line (its text's boxes share one top)."""
+    tops = locator.evaluate_all(
+        """els => els.map(e => { const r = document.createRange(); r.selectNodeContents(e);
+        return new Set([...r.getClientRects()].map(x => Math.round(x.top))).size; })"""
+    )
+    return bool(tops) and all(n == 1 for n in tops)
+
+
+def test_clear_then_broken_upload_leaves_no_previous_results(page, tmp_path):
+    """Issue 14: analyse, clear, upload a broken file. The first scan's overlay, findings and
+    chat go; the error stays on the page (not only in a toast); a question is not answered
+    about the first scan."""
+    from playwright.sync_api import expect
+
+    page.reload()  # a fresh session
+    page.locator("#upload input[type=file]").set_input_files(
+        str(EXAMPLES_DIR / "mni_left_hyperintense.png")
+    )
+    expect(page.locator("#findings")).to_contain_text("F1")
+    page.locator("#question textarea").fill("Is there an abnormality?")
+    page.locator("#send").click()
+    expect(page.locator("#chat .bot").last).to_contain_text("[F1]")
+
+    page.locator("#upload").get_by_label("Clear").click()
+    expect(page.locator("#score")).to_contain_text("No scan loaded")
+    expect(page.locator("#findings")).not_to_contain_text("F1")
+    expect(page.locator("#overlay img")).to_have_count(0)
+    expect(page.locator("#chat .bot")).to_have_count(0)
+
+    broken = tmp_path / "broken.png"
+    broken.write_bytes((EXAMPLES_DIR / "mni_left_hyperintense.png").read_bytes()[:200])
+    page.locator("#upload input[type=file]").set_input_files(str(broken))
+    error = page.locator("#scan-error")
+    expect(error).to_be_visible()
+    expect(error).to_contain_text("broken.png")
+    expect(error).to_contain_text("No results are shown")
+    assert error.evaluate("e => !e.closest('.toast-wrap')")  # a page element, not the toast
+    expect(page.locator("#score")).to_contain_text("no results")
+    expect(page.locator("#findings")).not_to_contain_text("F1")
+    expect(page.locator("#findings")).not_to_contain_text("mni_left_hyperintense")
+    expect(page.locator("#overlay img")).to_have_count(0)
+
+    page.locator("#question textarea").fill("Is there an abnormality?")
+    page.locator("#send").click()
+    answer = page.locator("#chat .bot").last
+    expect(answer).to_contain_text("No scan is analysed")
+    expect(answer).to_contain_text("broken.png")
+    expect(answer).not_to_contain_text("[F1]")
+    expect(error).to_be_visible()  # still there after the round trip
+    assert "Traceback" not in page.content()
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "app_broken_after_clear.png"), full_page=True)
+
+
+def test_replacing_the_file_switches_names_and_results(page):
+    """Analyse A, then pick B while A is shown: every label, the score line and the answers
+    name B; A's chat is gone; ids stay on one line in the findings table."""
+    from playwright.sync_api import expect
+
+    page.reload()
+    page.get_by_text("mni_left_hyperintense.png").click()
+    expect(page.locator("#findings")).to_contain_text("mni_left_hyperintense.png")
+    expect(page.locator("#findings")).to_contain_text("F1")
+    page.locator("#question textarea").fill("Is there an abnormality?")
+    page.locator("#send").click()
+    expect(page.locator("#chat .bot").last).to_contain_text("About mni_left_hyperintense.png")
+
+    page.get_by_text("mni_right_hypointense.dcm").click()  # replaces the file
+    expect(page.locator("#findings")).to_contain_text("mni_right_hypointense.dcm")
+    expect(page.locator("#findings")).not_to_contain_text("mni_left_hyperintense")
+    expect(page.locator("#score")).to_contain_text("mni_right_hypointense.dcm")
+    expect(page.locator("#score")).to_contain_text("Anomaly score")
+    expect(page.locator("#overlay")).to_contain_text("mni_right_hypointense.dcm")
+    expect(page.locator("#chat .bot")).to_have_count(0)
+    assert _one_line(page.locator("#findings [role=gridcell][data-col='0'] span"))
+    assert _one_line(page.locator("#findings [role=columnheader] span.header"))
+
+    page.locator("#question textarea").fill("Is there an abnormality?")
+    page.locator("#send").click()
+    answer = page.locator("#chat .bot").last
+    expect(answer).to_contain_text("About mni_right_hypointense.dcm")
+    expect(answer).not_to_contain_text("mni_left")
+    page.locator("#draft-btn").click()
+    expect(page.locator("#dl-md")).to_be_visible()
+    with page.expect_download() as download:
+        page.locator("#dl-md").click()
+    assert download.value.suggested_filename == "mni_right_hypointense_draft_findings.md"
+
+
+def test_small_image_is_enlarged_and_the_spacing_setting_gives_mm(page, tmp_path):
+    """A 64x64 image is shown enlarged; a pixel spacing typed in the settings turns the
+    findings' sizes from pixels of the original image into mm²; the comparison slider starts
+    right of the middle or of the top finding."""
+    import numpy as np
+    from PIL import Image
+    from playwright.sync_api import expect
+
+    page.reload()
+    small = tmp_path / "small.png"
+    yy, xx = np.mgrid[:64, :64]
+    Image.fromarray((((yy - 32) ** 2 + (xx - 32) ** 2 < 26**2) * 120).astype(np.uint8)).save(small)
+    page.locator("#upload input[type=file]").set_input_files(str(small))
+    expect(page.locator("#overlay")).to_contain_text("small.png")
+    overlay = page.locator("#overlay img")
+    expect(overlay).to_be_visible()
+    assert overlay.evaluate("img => img.complete && img.naturalWidth") >= 6 * 64
+
+    page.locator("#upload").get_by_label("Clear").click()
+    page.get_by_text("mni_left_hyperintense.png").click()
+    expect(page.locator("#findings")).to_contain_text(re.compile(r"\d+ px"))
+    expect(page.locator("#score")).to_contain_text("Sizes in pixels of the original 233 × 197")
+    page.get_by_text("Settings", exact=True).click()
+    field = page.locator("#spacing input")
+    field.fill("0.5")
+    field.press("Enter")
+    expect(page.locator("#findings")).to_contain_text("mm²")
+    expect(page.locator("#score")).to_contain_text("pixel spacing 0.5 × 0.5 mm, given by the user")
+
+    page.get_by_role("tab", name="Original vs pseudo-healthy").click()
+    pseudo = page.locator("#compare img").nth(1)  # the pseudo-healthy image, clipped left
+    expect(pseudo).to_have_attribute("style", re.compile(r"clip-path: inset\(0px 0px 0px"))
+    start = float(re.search(r"inset\(0px 0px 0px ([\d.]+)%", pseudo.get_attribute("style"))[1])
+    assert start >= 50.0
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "app_spacing.png"), full_page=True)

@@ -6,6 +6,7 @@ import argparse
 import io
 import json
 
+import numpy as np
 import pytest
 from conftest import PLANTED
 
@@ -132,6 +133,7 @@ def test_chat_loop_keeps_history(planted_dicom):
         max_new_tokens=None,
         audit_log=None,
         anyway=False,
+        spacing=None,
     )
     stdin = io.StringIO("Is this an MRI?\n\nWhat is the weather?\nquit\nIs it big?\n")
     stdout = io.StringIO()
@@ -149,3 +151,82 @@ def test_bad_scan_is_a_clear_error(tmp_path, capsys):
     bad.write_text("not a scan")
     assert main(["ask", str(bad), "Is there an abnormality?", "--no-detector"]) == 2
     assert "not a recognised scan format" in capsys.readouterr().err
+
+
+def test_spacing_option_gives_sizes_in_mm(detector_dir, capsys):
+    """`ask --spacing 0.5` on a PNG (no spacing of its own): sizes in mm², said so in the JSON;
+    without it the JSON says the sizes are pixels of the original image."""
+    from assistant.examples import EXAMPLES_DIR
+
+    png = str(EXAMPLES_DIR / "mni_left_hyperintense.png")
+    base = [
+        "ask",
+        png,
+        "How big is it?",
+        "--json",
+        "--no-retrieval",
+        "--detector",
+        str(detector_dir),
+    ]
+    assert main(base) == 0
+    px = json.loads(capsys.readouterr().out)["analysis"]
+    assert px["sizes"]["unit"] == "px" and px["scan"]["spacing_mm"] is None
+    assert px["findings"] and all(f["area_mm2"] is None for f in px["findings"])
+    assert main([*base, "--spacing", "0.5"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    mm = data["analysis"]
+    assert mm["sizes"] == {
+        "unit": "mm²",
+        "spacing_mm": [0.5, 0.5],
+        "spacing_source": "user",
+        "image_shape": [233, 197],
+        "note": "sizes in mm² (pixel spacing 0.5 × 0.5 mm, given by the user)",
+    }
+    assert mm["scan"]["spacing_mm"] == [0.5, 0.5]
+    assert [f["area_mm2"] for f in mm["findings"]] == [
+        pytest.approx(f["area_px"] * 0.25, abs=0.05) for f in px["findings"]
+    ]
+    assert "mm²" in data["answer"]
+
+
+def test_spacing_option_is_refused_for_a_scan_with_its_own(planted_dicom, capsys):
+    argv = ["--no-detector", "--no-retrieval", "--spacing", "0.5"]
+    assert main(["report", str(planted_dicom), *argv]) == 2
+    err = capsys.readouterr().err
+    assert "carries its own pixel spacing" in err and "leave it out" in err
+    assert_no_identifiers(err)
+    assert (
+        main(["ask", str(planted_dicom), "Is this a CT?", "--spacing", "0.661468", *argv[:2]]) == 0
+    )
+    assert capsys.readouterr().out.startswith("Yes")  # the same value: accepted
+
+
+def test_chat_says_what_sizes_are_in(tmp_path):
+    from PIL import Image
+
+    from assistant.commands.ask import run_chat
+
+    path = tmp_path / "gray.png"
+    Image.fromarray(np.full((40, 50), 90, np.uint8)).save(path)
+    args = argparse.Namespace(
+        scan=str(path),
+        slice=None,
+        detector=None,
+        library=None,
+        no_detector=True,
+        no_retrieval=True,
+        responder=None,
+        model=None,
+        quantization=None,
+        max_new_tokens=None,
+        audit_log=None,
+        anyway=False,
+        spacing=(0.7,),
+    )
+    stdout = io.StringIO()
+    assert run_chat(args, stdin=io.StringIO("quit\n"), stdout=stdout) == 0
+    assert "sizes in mm² (pixel spacing 0.7 × 0.7 mm, given by the user)" in stdout.getvalue()
+    args.spacing = None
+    stdout = io.StringIO()
+    assert run_chat(args, stdin=io.StringIO("quit\n"), stdout=stdout) == 0
+    assert "sizes in pixels of the original 40 × 50 image" in stdout.getvalue()

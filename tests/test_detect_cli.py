@@ -132,3 +132,39 @@ def test_volume_level_is_chosen_by_registration(tmp_path, ckpt, capsys):
     assert rc == 0 and "OUT OF DOMAIN" in stderr and "below the level" in stderr
     data = json.loads((far / "findings.json").read_text())
     assert data["findings"] == [] and data["applicability"]["slice_index"] == index - 20
+
+
+def test_spacing_gives_sizes_in_mm_and_is_refused_for_a_scan_with_its_own(tmp_path, ckpt, capsys):
+    """Without a spacing a PNG's sizes are pixels of the original image (findings.json says
+    so); --spacing 0.5 turns them into mm²; a DICOM with a different spacing refuses it."""
+    from assistant.domain.geometry import template_slice
+
+    path = tmp_path / "mni.png"
+    Image.fromarray(np.clip(template_slice() * 255, 0, 255).astype(np.uint8)).save(path)
+    rc, stdout, _ = detect(capsys, str(path), "--model", ckpt, "--out", str(tmp_path / "px"))
+    px = json.loads((tmp_path / "px" / "findings.json").read_text())
+    assert rc == 0 and px["findings"], "the tiny detector flags the template"
+    h, w = template_slice().shape
+    assert px["sizes"]["unit"] == "px" and px["sizes"]["image_shape"] == [h, w]
+    assert "depend on its resolution" in px["sizes"]["note"] and "sizes in pixels" in stdout
+    assert all(f["area_mm2"] is None for f in px["findings"])
+
+    out = tmp_path / "mm"
+    rc, stdout, _ = detect(
+        capsys, str(path), "--spacing", "0.5", "--model", ckpt, "--out", str(out)
+    )
+    mm = json.loads((out / "findings.json").read_text())
+    assert rc == 0 and mm["sizes"]["unit"] == "mm²" and mm["sizes"]["spacing_source"] == "user"
+    assert mm["sizes"]["spacing_mm"] == [0.5, 0.5] and "given by the user" in stdout
+    assert [f["area_px"] for f in mm["findings"]] == [f["area_px"] for f in px["findings"]]
+    for f in mm["findings"]:
+        assert f["area_mm2"] == pytest.approx(f["area_px"] * 0.25, abs=0.05)
+
+    from pydicom.data import get_testdata_file  # CT_small: its own spacing 0.661 mm
+
+    dicom = get_testdata_file("CT_small.dcm")
+    rc, _, stderr = detect(capsys, dicom, "--spacing", "0.5", "--out", str(tmp_path / "ct"))
+    assert rc == 2 and "carries its own pixel spacing (0.661468 × 0.661468 mm)" in stderr
+    with pytest.raises(SystemExit):
+        main(["detect", str(path), "--spacing", "-2", "--out", str(tmp_path / "bad")])
+    assert "pixel spacing -2 mm is out of range" in capsys.readouterr().err

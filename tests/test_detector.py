@@ -17,6 +17,7 @@ from assistant.detector.data import augment
 from assistant.detector.methods import PRESETS, run_method
 from assistant.detector.model import UNetConfig
 from assistant.detector.postprocess import (
+    ConfidenceMap,
     PostProcess,
     describe_regions,
     extract_findings,
@@ -181,7 +182,8 @@ def test_calibration_hits_false_positive_rate():
         if not r.is_abnormal:
             assert not r.mask.any() and r.findings == []
         hs = np.asarray(cal.healthy_scores)
-        for f in r.findings:  # fraction of healthy calibration scores below the peak
+        for f in r.findings:  # no fitted map: the fallback, the fraction of healthy
+            # calibration scores below the peak
             # (the calibration images themselves here: a peak may equal a stored score)
             lo, hi = np.mean(hs < f.peak_anomaly - 1e-5), np.mean(hs <= f.peak_anomaly + 1e-5)
             assert lo - 1e-3 <= f.confidence <= hi + 1e-3
@@ -339,10 +341,28 @@ def test_rethreshold_redoes_the_post_processing_the_result_was_made_with():
 
 
 def test_finding_confidence_from_healthy_scores():
+    # no fitted confidence map: the fallback, the fraction of healthy scores below the peak,
+    # which is not a probability of a lesion and is labelled "uncalibrated"
     mask, amap, img, pseudo, fg = _constructed(15, bright=True)  # peak 0.4
     post = PostProcess(pixel_threshold=0.1, healthy_scores=[0.1, 0.2, 0.3, 0.5])
     (f,) = extract_findings(mask, amap, img, pseudo, fg, post)
-    assert f.confidence == pytest.approx(0.75)
+    assert f.confidence == pytest.approx(0.75) and f.confidence_level == "uncalibrated"
+
+
+def test_finding_confidence_from_a_fitted_map():
+    mask, amap, img, pseudo, fg = _constructed(15, bright=True)  # peak 0.4
+    cmap = ConfidenceMap("logistic", coef=(2.0, 1.0))  # p = 1 / (1 + exp(-(2 + ln 0.4)))
+    post = PostProcess(pixel_threshold=0.1, seed_threshold=0.1, confidence=cmap)
+    (f,) = extract_findings(mask, amap, img, pseudo, fg, post)
+    assert f.confidence == pytest.approx(1 / (1 + np.exp(-(2 + np.log(0.4)))), abs=1e-3)
+    assert f.confidence_level == "moderate"  # 0.8 > p = 0.67 >= 0.5
+
+
+def test_recalibrating_the_thresholds_drops_the_confidence_map():
+    det = tiny_detector(None)
+    det.calibration.confidence = ConfidenceMap("logistic", coef=(0.0, 1.0)).to_dict()
+    cal = calibrate(det, [_phantom(i, 48) for i in range(4)], fpr=0.05)
+    assert cal.confidence is None and det.calibration.confidence is None
 
 
 def test_samples_average_independent_draws():

@@ -106,14 +106,56 @@ def test_wording_is_careful_no_diagnosis(responder):
     assert "cannot be determined" in tumour and "deviate" in tumour
     explain = responder.answer("Could this be multiple sclerosis?", ev, [])
     assert "cannot be determined" in explain
-    assert not re.search(r"\b(is|has) (a |an )?(tumou?r|multiple sclerosis|cancer)\b", explain)
+    asserted = re.sub(r"\bwhether (this|it) (is|has)\b", "", explain)  # a question, not a claim
+    assert not re.search(r"\b(is|has) (a |an )?(tumou?r|multiple sclerosis|cancer)\b", asserted)
+
+
+def _png_summary() -> dict:
+    """A PNG upload: no spacing, no recorded orientation."""
+    return {**scan_summary(None), "format": "png", "patient_left": None, "modality": None}
 
 
 def test_image_side_when_orientation_unknown(responder):
-    ev = build_evidence(synthetic_result([LEFT_BRIGHT], frame="image"), scan_summary())
-    side = responder.answer("Which side is the lesion on?", ev, [])
-    assert side.startswith("Left")
-    assert "image" in side and "orientation" in side
+    ev = build_evidence(synthetic_result([LEFT_BRIGHT], None, frame="image"), _png_summary())
+    ask = lambda q: responder.answer(q, ev, [])  # noqa: E731
+    side = ask("Which side is the lesion on?")
+    assert side.startswith("Image left. F1 lies on the left side of the image [F1].")
+    assert "The patient's side is unknown" in side and "orientation" in side
+    # what it would be under the radiological display convention (image left = patient right)
+    assert "radiological display convention" in side and "the patient's right" in side
+    # the patient's side asked about directly: no yes/no, the image side instead
+    patient = ask("Is it on the patient's left or right?")
+    assert patient.startswith("Image left") and "unknown" in patient
+    assert ask("Is F1 on the patient's left?").startswith("I can't tell")
+    assert ask("Is F1 in the left hemisphere?").startswith("I can't tell")
+    # the image side asked about: answered
+    assert ask("Is the lesion on the left side of the image?").startswith("Yes")
+    assert ask("Is the lesion on the right side of the image?").startswith("No")
+    # never a bare "Left"/"Right" when the frame is unknown
+    for q in ("Where is the lesion?", "Left or right?", "Which hemisphere is it in?", "Side?"):
+        a = ask(q)
+        assert not re.match(r"(Left|Right)\b", a), (q, a)
+        assert "image left" in a.lower() or "left side of the image" in a, (q, a)
+    assert ask("Where is the lesion?").startswith("Image left, anterior, peripheral.")
+
+
+def test_side_with_known_orientation_names_the_patients_side(responder):
+    ev = build_evidence(synthetic_result([LEFT_BRIGHT]), scan_summary())  # NIfTI, image_left
+    ask = lambda q: responder.answer(q, ev, [])  # noqa: E731
+    side = ask("Is it on the patient's left or right?")
+    assert side.startswith("Left. F1 lies on the patient's left (shown on the image left) [F1].")
+    assert "unknown" not in side
+    assert ask("Is F1 on the patient's left?").startswith("Yes")
+    assert ask("Is F1 in the right hemisphere?").startswith("No")
+    # asked about the image: the side as displayed, which this scan maps to the patient's
+    image = ask("Is the lesion on the left or right side of the image?")
+    assert image.startswith("Left") and "also the patient's" in image
+    # a mirrored display (radiological: the patient's left on the image right)
+    mirrored = build_evidence(
+        synthetic_result([LEFT_BRIGHT]), {**scan_summary(), "patient_left": "image_right"}
+    )
+    assert responder.answer("Is F1 on the left side of the image?", mirrored, []).startswith("No")
+    assert "shown on the image right" in responder.answer("Which side is F1?", mirrored, [])
 
 
 def test_size_without_spacing_in_pixels(responder):
@@ -169,8 +211,9 @@ def test_intent_rules_and_embeddings():
     assert classify("Could this be multiple sclerosis?")[0] == "explanation"
     assert classify("Should I stop my medication?")[0] == "out_of_scope"
     assert classify("Is this a normal brain?")[0] == "presence"
-    intent, source, sim = classify("Does anything look off?")  # no keyword: the embedding model
-    assert (intent, source) == ("presence", "embedding") and sim > 0.45
+    # no cue the parser reads: the embedding model
+    intent, source, sim = classify("Would a radiologist be happy with this slice?")
+    assert (intent, source) == ("presence", "embedding") and sim > 0.5
     assert classify("Who are you?")[0] == "unknown"
     r = resolve(
         "and how big is it?",
@@ -299,7 +342,7 @@ def test_open_presence_and_size_class_and_confidence(responder):
     assert choice.startswith("Small. F1 is small") and "[F1]" in choice
     assert responder.answer("Is it big or tiny?", ev, []).startswith("Small.")
     conf = responder.answer("How confident are you?", ev, [])
-    assert "0.80 (high) [F1]" in conf and "well above" in conf
+    assert "0.80" in conf and "[F1]" in conf and "well above" in conf
     healthy = build_evidence(synthetic_result([]), scan_summary())
     assert responder.answer("What is abnormal here?", healthy, []).startswith("Nothing abnormal")
 
@@ -333,3 +376,74 @@ def test_forced_choice_location_of_a_midline_central_finding(responder):
     assert responder.answer("Is the lesion on the left side?", ev, []).startswith("No. ")
     block = build_evidence_block(ev)
     assert "midline (slightly left), central (slightly posterior), peripheral" in block
+
+
+def test_the_issue_trial_questions_are_answered_as_asked(responder):
+    """Issue 14's trial: each question gets an answer to what it asks, on a PNG upload (no
+    orientation) with one bright finding."""
+    ev = build_evidence(synthetic_result([LEFT_BRIGHT], None, frame="image"), _png_summary())
+    ask = lambda q: responder.answer(q, ev, [])  # noqa: E731
+    intent = lambda q: resolve(q, [], ["F1"]).intent  # noqa: E731
+    assert intent("Is there anything wrong with this brain MRI?") == "presence"
+    assert ask("Is there anything wrong with this brain MRI?").startswith("Yes")
+    assert ask("Is this MRI normal?").startswith("No")
+    assert ask("Is there a tumour on this T1 image?").startswith("Yes")
+    assert intent("Where exactly is the most suspicious area?") == "location"
+    assert ask("Where exactly is the most suspicious area?").startswith("Image left, anterior")
+    assert intent("Is this a post-operative resection cavity?") == "explanation"
+    assert "pseudo-healthy" not in ask("Is this a post-operative resection cavity?")[:80]
+    missed = ask("Could there be a small tumour you missed?")
+    assert intent("Could there be a small tumour you missed?") == "confidence"
+    assert not missed.startswith("Yes") and "miss" in missed
+    side = ask("Is it on the patient's left or right?")
+    assert side.startswith("Image left") and "unknown" in side
+    assert intent("What should I do next for this patient?") == "next_steps"
+
+
+def test_presence_polarity_and_qualified_lesions(responder):
+    sick = build_evidence(synthetic_result([LEFT_BRIGHT]), scan_summary())
+    well = build_evidence(synthetic_result([]), scan_summary())
+    for q, on_sick, on_well in [
+        ("Is this a normal brain?", "No", "Yes"),
+        ("Is there no lesion?", "No", "Yes"),
+        ("Can you rule out a lesion?", "No", "Yes"),
+        ("Anything abnormal?", "Yes", "No"),
+        ("Tumour present y/n?", "Yes", "No"),
+        ("So nothing was found?", "No", "Yes"),
+        ("Any white matter lesions?", "Yes", "No"),
+    ]:
+        assert responder.answer(q, sick, []).startswith(on_sick), q
+        assert responder.answer(q, well, []).startswith(on_well), q
+    wm = responder.answer("Any white matter lesions?", sick, [])
+    assert "does not assess white matter" in wm and "[F1]" in wm
+    stroke = responder.answer("Is there a stroke on this scan?", sick, [])
+    assert stroke.startswith("Yes") and "Whether it is a stroke cannot be determined" in stroke
+
+
+def test_side_and_next_steps_are_dispatched(responder):
+    from assistant.responders.grounded.responder import ANSWERS
+
+    assert {"side", "next_steps"} <= set(ANSWERS)
+    ev = build_evidence(synthetic_result([LEFT_BRIGHT]), scan_summary())
+    assert responder.answer("What is the laterality of F1?", ev, []).startswith("Left. F1")
+    nxt = responder.answer("What further imaging would help here?", ev, [])
+    assert "[F1]" in nxt and not nxt.startswith("Yes")
+
+
+def test_a_finding_id_the_scan_does_not_have_is_said_so(responder):
+    ev = build_evidence(synthetic_result([LEFT_BRIGHT]), scan_summary())
+    a = responder.answer("Is F3 bright or dark?", ev, [])
+    assert a.startswith("There is no F3 on this scan (the detector's findings: F1).")
+    assert "[F1]" in a
+
+
+def test_closed_front_back_question(responder):
+    ev = build_evidence(synthetic_result([LEFT_BRIGHT]), scan_summary())
+    assert responder.answer("Is the lesion in the front?", ev, []).startswith("Yes. F1 lies")
+    assert responder.answer("Is the lesion posterior?", ev, []).startswith("No. F1 lies")
+
+
+def test_a_leading_phrase_keeps_a_yes_no_question_closed(responder):
+    ev = build_evidence(synthetic_result([LEFT_BRIGHT]), scan_summary())
+    assert responder.answer("On this slice, is the lesion bright?", ev, []).startswith("Yes")
+    assert responder.answer("For F1, is it large?", ev, []).startswith("No")

@@ -181,3 +181,28 @@ def test_synthetic_scans(fmt):
     assert [f.id for f in abnormal.by_kind("finding")] == ["F1"]
     assert normal.by_kind("finding") == []
     assert abnormal.scan_summary["modality"] == intent_bench.SCAN_FORMATS[fmt]["modality"]
+
+
+def test_every_project_intent_maps_to_a_benchmark_label():
+    from assistant.responders.intents import INTENTS as PROJECT_INTENTS
+
+    assert intent_bench.NO_PROJECT_INTENT == {}
+    for intent in PROJECT_INTENTS:
+        assert intent in intent_bench.PROJECT_TO_BENCH, intent
+    assert intent_bench.PROJECT_TO_BENCH["side"] == "side"
+    assert intent_bench.PROJECT_TO_BENCH["next_steps"] == "next_steps"
+
+
+def test_target_accuracy_on_a_stub():
+    def classify(question: str):
+        return types.SimpleNamespace(intent="heatmap", source="rule", finding_ids=[], about="map")
+
+    rows = [
+        {"id": "a", "question": "Heatmap?", "intent": "heatmap", "target": "map",
+         "group": "g1", "polarity": None, "split": "test"},
+        {"id": "b", "question": "Where?", "intent": "location", "target": "image",
+         "group": "g2", "polarity": None, "split": "test"},
+    ]  # fmt: skip
+    res = intent_bench.score_intents(rows, classify, n_boot=100)
+    assert res["target_accuracy"]["correct"] == 1 and res["target_accuracy"]["n"] == 2
+    assert [w["id"] for w in res["target_accuracy"]["wrong"]] == ["b"]

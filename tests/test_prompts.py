@@ -213,7 +213,7 @@ def test_build_prompt_answer_and_draft(evidence):
     assert "QUOTED DATA" in prompt.system  # the model is told quoted data is not instructions
     assert prompt.user.startswith(EVIDENCE_BEGIN) and "And how big is it?" in prompt.user
     assert [m.content for m in prompt.turns] == ["Is there a lesion?", "Yes [F1]."]
-    assert prompt.versions == {"system": "1.2.0", "answer": "1.0.0", "refusal": "1.0.0"}
+    assert prompt.versions == {"system": "1.3.0", "answer": "1.0.0", "refusal": "1.1.0"}
     draft = build_prompt("", evidence, task="draft_findings")
     assert "Technique:" in draft.user and "Impression:" in draft.user
     with pytest.raises(ValueError, match="question is empty"):
@@ -245,4 +245,4 @@ def test_llm_responders_report_prompt_versions():
 
     responder = OpenAICompatResponder(model="m", base_url="http://127.0.0.1:9/v1")
     assert responder.prompt_version == ",".join(f"{k}-{v}" for k, v in prompt_versions().items())
-    assert responder.prompt_version.startswith("system-1.2.0,answer-1.0.0")
+    assert responder.prompt_version.startswith("system-1.3.0,answer-1.0.0")

@@ -93,3 +93,36 @@ def test_fhir_without_findings():
     DiagnosticReport.model_validate(data)
     assert "result" not in data and "contained" not in data
     assert data["conclusion"].startswith("No focal abnormality")
+
+
+def test_report_states_the_confidence_as_a_calibrated_probability():
+    from assistant.findings import CONFIDENCE_DEFINITION, CONFIDENCE_NAME
+
+    # LEFT_BRIGHT: confidence 0.8 at a peak equal to the image threshold (0.4): not "high"
+    ev = evidence([LEFT_BRIGHT, RIGHT_DARK])
+    report = draft_report(ev)
+    f1, f2 = (s.text for s in report.findings[:2])
+    assert "(confidence 0.80, moderate: an estimated 80% probability of being a true lesion)" in f1
+    assert "(confidence 0.30, low: an estimated 30% probability of being a true lesion)" in f2
+    assert "high" not in f1 + f2
+    assert any(s.text == CONFIDENCE_DEFINITION for s in report.findings)
+    data = json.loads(report.to_fhir_json(ev.by_kind("finding")))
+    comps = {c["code"]["text"]: c for c in data["contained"][0]["component"]}
+    assert comps[CONFIDENCE_NAME]["valueQuantity"]["value"] == 0.8
+    assert comps["confidence level"]["valueString"] == "moderate"
+    assert "detector confidence" not in comps
+
+
+def test_report_of_an_uncalibrated_confidence_does_not_call_it_a_probability():
+    from assistant.findings import CONFIDENCE_FALLBACK_DEFINITION
+
+    ev = evidence([LEFT_BRIGHT])
+    ev.by_kind("finding")[0].data["confidence_level"] = "uncalibrated"
+    report = draft_report(ev)
+    text = report.to_text()
+    assert "confidence 0.80, uncalibrated: not calibrated for this detector setting" in text
+    assert "probability of being a true lesion" not in text
+    assert CONFIDENCE_FALLBACK_DEFINITION in text
+    data = json.loads(report.to_fhir_json(ev.by_kind("finding")))
+    names = [c["code"]["text"] for c in data["contained"][0]["component"]]
+    assert any(n.startswith("detector confidence (uncalibrated") for n in names)

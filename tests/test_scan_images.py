@@ -109,3 +109,66 @@ def test_file_object_source(fmt):
     data = encode(Image.fromarray(ramp()), fmt)
     scan = load_scan(io.BytesIO(data))
     assert scan.pixels.shape == (20, 30)
+
+
+# ----------------------------------------------------------------------------- user spacing
+def test_user_spacing_is_set_on_an_image_without_one():
+    from assistant.scan import USER_SPACING, size_basis, with_spacing
+
+    scan = load_scan(encode(Image.fromarray(ramp()), "PNG"))
+    assert scan.spacing is None and with_spacing(scan, None) is scan
+    square = with_spacing(scan, 0.5)
+    assert square.spacing == (0.5, 0.5) and scan.spacing is None  # a copy; the scan is kept
+    assert square.notes[-1] == f"{USER_SPACING}: 0.5 × 0.5 mm (the file carries none)"
+    assert square.pixels is scan.pixels
+    rect = with_spacing(scan, "0.8,1.2")
+    assert rect.spacing == (0.8, 1.2)
+    basis = size_basis(rect.summary())
+    assert basis["unit"] == "mm²" and basis["spacing_source"] == "user"
+    assert basis["spacing_mm"] == [0.8, 1.2] and "given by the user" in basis["note"]
+    none = size_basis(scan.summary())
+    assert none["unit"] == "px" and none["spacing_source"] is None
+    assert none["image_shape"] == [20, 30]
+    assert none["note"].startswith("sizes in pixels of the original 20 × 30 image")
+    assert "depend on its resolution" in none["note"]
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("abc", "not a number"),
+        ("0", "out of range"),
+        ("-1", "out of range"),
+        ("1e6", "out of range"),
+        ("nan", "out of range"),
+        ("1,2,3,4", "has 4 values"),
+        ("1,1,1", "3 values but the scan is a 2D image"),
+    ],
+)
+def test_bad_user_spacing_is_a_clear_error(value, message):
+    from assistant.scan import ScanError, with_spacing
+
+    scan = load_scan(encode(Image.fromarray(ramp()), "PNG"))
+    with pytest.raises(ScanError, match=message) as err:
+        with_spacing(scan, value)
+    assert "accepted: one value in mm" in str(err.value)  # what is accepted
+
+
+def test_user_spacing_never_replaces_the_scans_own():
+    """A scan with its own spacing keeps it: an equal value changes nothing, a different one is
+    refused (the CLI) or ignored with a note (the app's setting, keep_own=True)."""
+    from assistant.scan import Scan, ScanError, with_spacing
+
+    scan = Scan(pixels=np.zeros((8, 8), np.float32), spacing=(0.9, 0.9), format="dicom")
+    assert with_spacing(scan, 0.9) is scan and with_spacing(scan, "0.9,0.9") is scan
+    with pytest.raises(ScanError, match=r"carries its own pixel spacing \(0.9 × 0.9 mm\)"):
+        with_spacing(scan, 0.5)
+    kept = with_spacing(scan, 0.5, keep_own=True)
+    assert kept.spacing == (0.9, 0.9) and "applies only to images without one" in kept.notes[-1]
+
+    volume = Scan(pixels=np.zeros((4, 8, 8), np.float32), format="dicom")  # no spacing at all
+    with pytest.raises(ScanError, match="SLICE,ROW,COL"):
+        with_spacing(volume, 0.5)
+    assert with_spacing(volume, 0.5, keep_own=True).spacing is None
+    full = with_spacing(volume, "3,0.5,0.5")
+    assert full.spacing == (3.0, 0.5, 0.5) and full.slice2d(1).spacing == (0.5, 0.5)

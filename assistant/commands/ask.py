@@ -5,6 +5,10 @@ evidence ids and the analysis summary). `chat` is an interactive loop on stdin: 
 analysed once and every question reuses the analysis; follow-ups ("and how big is it?") use the
 conversation so far; `quit`, `exit` or end of input leaves.
 
+`--spacing MM` (or `ROW,COL`) gives a pixel spacing to an image whose file has none (PNG, JPEG,
+...): sizes are then in mm² (`assistant.scan.with_spacing`; refused for a scan whose own spacing
+differs). Without one, sizes are in pixels of the original image, and the JSON's "sizes" says so.
+
 Nothing printed carries the scan's file name or any DICOM identifier: the output holds only the
 de-identified analysis (findings, scores, evidence ids) and the answer.
 """
@@ -27,10 +31,42 @@ logger = logging.getLogger(__name__)
 QUIT = {"quit", "exit", ":q", "/quit", "/exit"}
 
 
+def spacing_arg(text: str) -> tuple[float, ...] | None:
+    """argparse type of `--spacing`: "0.5", "0.5,0.6" or "3,0.5,0.5" (mm)."""
+    from assistant.scan import ScanError, parse_spacing
+
+    try:
+        return parse_spacing(text)
+    except ScanError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def add_spacing_arg(p: argparse.ArgumentParser) -> None:
+    """`--spacing MM|ROW,COL|SLICE,ROW,COL`: a pixel spacing for scans whose file has none."""
+    p.add_argument(
+        "--spacing",
+        type=spacing_arg,
+        default=None,
+        metavar="MM|ROW,COL",
+        help="pixel spacing in mm for an image without one (PNG, JPEG, ...): one value for "
+        "square pixels or ROW,COL (a volume without spacing: SLICE,ROW,COL); sizes are then in "
+        "mm². Refused for a scan that carries a different spacing of its own. Without it, such "
+        "an image's sizes are in its own pixels",
+    )
+
+
+def load_with_spacing(args: argparse.Namespace):
+    """The scan named by `args.scan`, with the user's `--spacing` (`assistant.scan.with_spacing`)."""
+    from assistant.scan import load_scan, with_spacing
+
+    return with_spacing(load_scan(args.scan), getattr(args, "spacing", None))
+
+
 def add_analysis_args(p: argparse.ArgumentParser) -> None:
     """Arguments shared by `ask`, `chat` and `report`: the scan and how to analyse it."""
     p.add_argument("scan", help="PNG/JPEG/TIFF/BMP, DICOM file, folder or .zip, NIfTI")
     p.add_argument("--slice", type=int, default=None, help="axial slice of a volume")
+    add_spacing_arg(p)
     p.add_argument(
         "--detector",
         type=Path,
@@ -120,10 +156,8 @@ def analyse(args: argparse.Namespace, assistant):
     Anything a third-party library prints while loading models goes to stderr, so that stdout
     holds only the answer (or the one JSON object / report).
     """
-    from assistant.scan import load_scan
-
     with contextlib.redirect_stdout(sys.stderr):
-        scan = load_scan(args.scan)
+        scan = load_with_spacing(args)
         state = assistant.analyze(scan, args.slice, anyway=args.anyway)
     if state.applicability is not None and not state.applicability.in_domain:
         verdict = "analysed anyway: results UNRELIABLE" if state.unreliable else "not analysed"
@@ -137,7 +171,10 @@ def analyse(args: argparse.Namespace, assistant):
 
 
 def analysis_summary(state) -> dict:
-    """The de-identified analysis for JSON output (no arrays, no file name, no metadata)."""
+    """The de-identified analysis for JSON output (no arrays, no file name, no metadata);
+    "sizes" says whether the findings' sizes are in mm² or in pixels of the original image."""
+    from assistant.scan import size_basis
+
     d = state.evidence.detector_summary or {}
     return {
         "scan_hash": state.scan_hash,
@@ -151,6 +188,7 @@ def analysis_summary(state) -> dict:
         "is_abnormal": d.get("is_abnormal"),
         "applicability": state.evidence.applicability,
         "unreliable": state.unreliable,
+        "sizes": size_basis(state.scan_summary),
         "findings": [i.data for i in state.evidence.by_kind("finding")],
         "evidence": [{"id": i.id, "kind": i.kind, "score": i.score} for i in state.evidence.items],
         "timings": state.timings,
@@ -200,8 +238,13 @@ def run_chat(args: argparse.Namespace, stdin=None, stdout=None) -> int:
     with contextlib.redirect_stdout(sys.stderr):
         assistant = build_assistant(settings_of(args))
     state = analyse(args, assistant)
+    from assistant.scan import size_basis
+
     n = len(state.evidence.by_kind("finding"))
-    stdout.write(f"Scan analysed: {n} finding(s). Ask about it; 'quit' to leave.\n{DISCLAIMER}\n")
+    sizes = size_basis(state.scan_summary)["note"]
+    stdout.write(
+        f"Scan analysed: {n} finding(s); {sizes}. Ask about it; 'quit' to leave.\n{DISCLAIMER}\n"
+    )
     history: list[Message] = []
     while True:
         stdout.write("> ")

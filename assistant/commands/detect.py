@@ -9,6 +9,11 @@ A volume without `--slice` is registered to MNI space by the check and the detec
 slice at the trained level, resampled on the training grid; each finding then carries the
 native voxel (z, y, x) under its centroid ("native_voxel") and that voxel's axial slice
 ("slice_index"). `--slice N` analyses native axial slice N instead (still checked).
+
+`--spacing MM` (or `ROW,COL`) gives an image without a pixel spacing (PNG, JPEG, ...) one, so
+that sizes are in mm² (`assistant.scan.with_spacing`; refused when the scan's own spacing
+differs). findings.json's "sizes" says what the sizes are in: mm² (and the spacing's source) or
+pixels of the original image, which depend on its resolution.
 """
 
 from __future__ import annotations
@@ -20,6 +25,8 @@ OUTPUTS = ("overlay.png", "heatmap.png", "pseudo_healthy.png")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
+    from assistant.commands.ask import add_spacing_arg
+
     p = sub.add_parser(
         "detect",
         help="detect anomalies in a scan (after the applicability check)",
@@ -34,6 +41,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="axial slice of a volume (default: the slice at the trained level, found by "
         "registering the volume to MNI space)",
     )
+    add_spacing_arg(p)
     p.add_argument("--model", help="checkpoint folder (default: the shipped model)")
     p.add_argument("--method", choices=["thor", "autoddpm", "anoddpm"])
     p.add_argument("--preset", help="method preset, e.g. fast, reference")
@@ -95,10 +103,13 @@ def marked(result, verdict, registered):
     return result if verdict.in_domain else result.as_unreliable()
 
 
-def findings_json(result, verdict, registered) -> dict:
-    """findings.json: the (`marked`) result's summary, "applicability", and for a registered
-    volume what the maps are on."""
+def findings_json(result, verdict, registered, sizes: dict | None = None) -> dict:
+    """findings.json: the (`marked`) result's summary, "sizes" (mm² or pixels of the original
+    image, `assistant.scan.size_basis`), "applicability", and for a registered volume what the
+    maps are on."""
     data = {"detected": True, **result.summary()}
+    if sizes is not None:
+        data["sizes"] = sizes
     if registered is not None:
         data["registered"] = {
             "level_mm": round(registered.level_mm, 1),
@@ -126,10 +137,11 @@ def run(args: argparse.Namespace) -> int:
     import json
     from pathlib import Path
 
+    from assistant.commands.ask import load_with_spacing
     from assistant.domain import check_applicability
-    from assistant.scan import ScanError, load_scan
+    from assistant.scan import ScanError
 
-    scan = load_scan(args.scan)
+    scan = load_with_spacing(args)
     if args.slice is not None and not scan.is_volume:
         raise ScanError("--slice applies to volumes only; the scan is a 2D image")
     verdict = check_applicability(scan, args.slice, model_dir=domain_model_dir(args.model))
@@ -148,12 +160,16 @@ def _detect(args: argparse.Namespace, scan, verdict, out) -> int:
 
     from assistant.detector import Detector
     from assistant.render import save_outputs
+    from assistant.scan import size_basis
 
     det = Detector.from_pretrained(args.model, method=args.method, preset=args.preset)
     res, reg = detect_checked(det, scan, args.slice, verdict)
     res = marked(res, verdict, reg)
     save_outputs(res, out)
-    (out / "findings.json").write_text(json.dumps(findings_json(res, verdict, reg), indent=2))
+    analysed = reg.scan if reg is not None else scan.slice2d(res.slice_index)
+    sizes = size_basis(analysed.summary())
+    data = findings_json(res, verdict, reg, sizes)
+    (out / "findings.json").write_text(json.dumps(data, indent=2))
     mark = ""
     if res.unreliable:
         mark = "UNRELIABLE (outside the detector's domain): "
@@ -169,7 +185,7 @@ def _detect(args: argparse.Namespace, scan, verdict, out) -> int:
         where = f" on axial slice {res.slice_index}"
     print(
         f"{mark}score {res.score:.4f} (threshold {res.score_threshold}){where}; "
-        f"{len(res.findings)} finding(s); {res.unet_calls} UNet calls"
+        f"{len(res.findings)} finding(s); {res.unet_calls} UNet calls; {sizes['note']}"
     )
     for f in res.findings:
         voxel = f" [native voxel (z, y, x) {f.native_voxel}]" if f.native_voxel else ""

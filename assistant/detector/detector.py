@@ -13,7 +13,12 @@ from assistant.detector.data import prepare_slice
 from assistant.detector.levels import is_level_aware
 from assistant.detector.methods import MethodConfig, get_config, run_method
 from assistant.detector.model import Calibration, DiffusionModel, cpu_has_bf16
-from assistant.detector.postprocess import PostProcess, describe_regions, min_area_for
+from assistant.detector.postprocess import (
+    ConfidenceMap,
+    PostProcess,
+    describe_regions,
+    min_area_for,
+)
 from assistant.detector.result import DetectionResult
 from assistant.findings import side_frame
 from assistant.preprocess import GridInfo
@@ -194,6 +199,7 @@ class Detector:
                 patient_left=patient_left,
                 slice_index=slice_index,
                 healthy_scores=tuple(cal.healthy_scores),
+                confidence=ConfidenceMap.from_dict(cal.confidence),
             )
             mask, findings, weak = describe_regions(amap_s, fg_s, unit, rec_s, post)
         return DetectionResult(

@@ -76,9 +76,14 @@ class Calibration:
     data: str = ""  # which healthy set (path as given) was used
     method: str = ""  # method + preset the thresholds belong to
     preset: str = ""
-    # the healthy images' scores, sorted: a finding's confidence is the fraction of them that
-    # its peak exceeds
+    # the healthy images' scores, sorted: the findings' fallback confidence (the fraction of
+    # them below a finding's peak) when there is no fitted confidence map
     healthy_scores: list[float] = field(default_factory=list)
+    # the fitted map from a region's peak to the probability that it is a true lesion
+    # (`postprocess.ConfidenceMap.to_dict`: kind, knots or coefficients, n, data, label rule;
+    # `python -m eval.confidence --write-checkpoint`); None: not fitted for this method/preset
+    # (older detector.json files have no such block)
+    confidence: dict | None = None
 
 
 @dataclass

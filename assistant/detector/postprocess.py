@@ -13,7 +13,10 @@ Steps (all arrays (Y, X) on the scan's own grid):
 2. mask: the regions whose peak reaches the seed (image-score) threshold (hysteresis,
    `seeded_components`);
 3. findings F1..: the mask's components; weak findings W1..: the other regions, at most
-   `max_weak` (`extract_findings`, the words from `assistant.findings`).
+   `max_weak` (`extract_findings`, the words from `assistant.findings`);
+4. confidence (`ConfidenceMap`): each region's estimated probability of being a true lesion, a
+   monotone function of its peak fitted on validation data (`calibrate.fit_confidence`,
+   `python -m eval.confidence`); without a fitted map, the fallback of `Finding.confidence`.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 from scipy import ndimage
 
-from assistant.findings import Finding, side_frame
+from assistant.findings import Finding, confidence_level_of, side_frame
 
 MIN_AREA_GRID = 6  # components smaller than this on the model grid are noise (post-processing)
 MAX_WEAK = 3  # sub-threshold regions kept for questions about an image without findings
@@ -34,6 +37,75 @@ MAX_WEAK = 3  # sub-threshold regions kept for questions about an image without 
 # 0.37 -> 0.53 and size-bin accuracy 0.42 -> 0.68 at 0.3 (0.2: 0.51, 0.4: 0.52, 0.5: 0.49)
 RELATIVE_CORE = 0.3
 _EIGHT = np.ones((3, 3))  # 8-connectivity
+
+
+@dataclass(frozen=True)
+class ConfidenceMap:
+    """A candidate region's peak anomaly -> the estimated probability that it is a true lesion.
+
+    Fitted on validation data (`assistant.detector.calibrate.fit_confidence`, run by
+    `python -m eval.confidence`) and stored in detector.json as the "confidence" block of a
+    method/preset's calibration. Non-decreasing in the peak, so a stronger deviation never gets a
+    lower probability. kind "isotonic": linear interpolation between knots (`peaks`, `probs`),
+    constant beyond them; kind "logistic": 1 / (1 + exp(-(coef[0] + coef[1] ln peak [+
+    coef[2] ln area_px]))). `info`: what it was fitted on (n, data, label rule, cross-validation).
+    """
+
+    kind: str
+    peaks: tuple[float, ...] = ()
+    probs: tuple[float, ...] = ()
+    coef: tuple[float, ...] = ()
+    info: dict = field(default_factory=dict, compare=False, repr=False)
+
+    def __post_init__(self):
+        if self.kind == "isotonic":
+            p, q = np.asarray(self.peaks, float), np.asarray(self.probs, float)
+            if p.size == 0 or p.shape != q.shape:
+                raise ValueError("an isotonic confidence map needs as many probs as peaks (> 0)")
+            if np.any(np.diff(p) < 0) or np.any(np.diff(q) < -1e-12):
+                raise ValueError("an isotonic confidence map must be non-decreasing")
+            if q.min() < 0 or q.max() > 1:
+                raise ValueError("probabilities must lie in [0, 1]")
+        elif self.kind == "logistic":
+            if len(self.coef) not in (2, 3) or self.coef[1] < 0:
+                raise ValueError(
+                    "a logistic confidence map needs (intercept, ln-peak slope >= 0[, ln-area])"
+                )
+        else:
+            raise ValueError(f"unknown confidence map kind {self.kind!r}")
+
+    def probability(self, peak: float, area_px: float | None = None) -> float:
+        """The estimated probability that a region with this peak (and area in scan pixels,
+        used by a logistic map with an area term) is a true lesion."""
+        if self.kind == "isotonic":
+            return float(np.interp(peak, self.peaks, self.probs))
+        z = self.coef[0] + self.coef[1] * math.log(max(peak, 1e-12))
+        if len(self.coef) == 3:
+            z += self.coef[2] * math.log(max(area_px or 1.0, 1.0))
+        return float(1.0 / (1.0 + math.exp(-min(max(z, -50.0), 50.0))))
+
+    def to_dict(self) -> dict:
+        return {
+            "kind": self.kind,
+            "peaks": list(self.peaks),
+            "probs": list(self.probs),
+            "coef": list(self.coef),
+            **self.info,
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict | None) -> ConfidenceMap | None:
+        """The map of a detector.json "confidence" block (None: no block)."""
+        if not d:
+            return None
+        core = ("kind", "peaks", "probs", "coef")
+        return cls(
+            kind=d["kind"],
+            peaks=tuple(float(v) for v in d.get("peaks", ())),
+            probs=tuple(float(v) for v in d.get("probs", ())),
+            coef=tuple(float(v) for v in d.get("coef", ())),
+            info={k: v for k, v in d.items() if k not in core},
+        )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -46,7 +118,9 @@ class PostProcess:
     fraction of its own peak a region is trimmed to; max_weak: how many weak findings are kept.
     spacing (mm, (..., row, col)) gives areas in mm²; patient_left ("image_left" /
     "image_right") puts sides in the patient's frame; slice_index is copied into the findings;
-    healthy_scores (the calibration images' map maxima) give the findings' confidence.
+    confidence: the fitted map from a region's peak to the probability that it is a true
+    lesion (`ConfidenceMap`; None: not fitted for this method/preset, and the findings get the
+    fallback, `healthy_scores`: the calibration images' map maxima, see `Finding.confidence`).
     midline_band / central_band: the middle bands, as fractions of the foreground's half width /
     half height, where a finding is "midline" / "central".
     """
@@ -60,6 +134,7 @@ class PostProcess:
     patient_left: str | None = None
     slice_index: int | None = None
     healthy_scores: Sequence[float] = field(default=(), repr=False)
+    confidence: ConfidenceMap | None = field(default=None, repr=False)
     midline_band: float = 0.03
     central_band: float = 0.12
 
@@ -166,6 +241,20 @@ def peak_cores(mask: np.ndarray, anomaly: np.ndarray, floor: float, relative: fl
     return np.isin(cores, keep)
 
 
+def region_features(labels: np.ndarray, n: int, anomaly: np.ndarray) -> dict[str, np.ndarray]:
+    """Peak, area (pixels) and mean of `anomaly` over each region 1..`n` of `labels`: what a
+    region's confidence is fitted on (`calibrate.fit_confidence`)."""
+    if n == 0:
+        return {k: np.zeros(0) for k in ("peak", "area", "mean")}
+    idx = np.arange(1, n + 1)
+    vals = np.asarray(anomaly, dtype=np.float64)
+    return {
+        "peak": np.asarray(ndimage.maximum(vals, labels, index=idx), dtype=np.float64),
+        "area": np.asarray(ndimage.sum(np.ones_like(vals), labels, index=idx), dtype=np.float64),
+        "mean": np.asarray(ndimage.mean(vals, labels, index=idx), dtype=np.float64),
+    }
+
+
 def extract_findings(
     mask: np.ndarray,
     anomaly: np.ndarray,
@@ -185,8 +274,11 @@ def extract_findings(
     `params.central_band` of the foreground's half height of its centre: "central".
     `side_lean` / `ap_lean`: the side of the midline and of the centre that the centroid is on,
     also within those bands. Intensity: sign of input - pseudo-healthy. Confidence: the
-    fraction of `params.healthy_scores` below the finding's peak; without them, how far the
-    peak is above `params.pixel_threshold`.
+    estimated probability that the region is a true lesion, `params.confidence` at its peak,
+    with its word (`assistant.findings.confidence_level_of`, against `params.seed_threshold`);
+    without a fitted map the fallback (level "uncalibrated"): the fraction of
+    `params.healthy_scores` below the peak, or without them how far the peak is above
+    `params.pixel_threshold`.
     """
     if not mask.any():
         return []
@@ -244,6 +336,8 @@ class _Frame:
         ap_lean = "anterior" if dy < 0 else "posterior"
         peak = float(vals.max())
         px_area = self.px_area
+        confidence, calibrated = self._confidence(peak, len(rr))
+        level = confidence_level_of(confidence, peak, p.seed_threshold, calibrated)
         return Finding(
             id="",
             area_px=int(len(rr)),
@@ -258,10 +352,11 @@ class _Frame:
             intensity_delta=round(float(delta.mean()), 4),
             peak_anomaly=round(peak, 5),
             mean_anomaly=round(float(vals.mean()), 5),
-            confidence=round(self._confidence(peak), 3),
+            confidence=round(confidence, 3),
             slice_index=p.slice_index,
             side_lean=lean,
             ap_lean=ap_lean,
+            confidence_level=level,
         )
 
     def _side(self, dx: float) -> tuple[str, str]:
@@ -274,12 +369,15 @@ class _Frame:
             side = image_side if image_side == "midline" else _mirror(image_side)
         return side, lean
 
-    def _confidence(self, peak: float) -> float:
+    def _confidence(self, peak: float, area_px: int) -> tuple[float, bool]:
+        """(confidence, calibrated): the fitted probability of a true lesion, or the fallback."""
+        if self.params.confidence is not None:
+            return self.params.confidence.probability(peak, area_px), True
         if self.ref is not None:
-            return float(np.searchsorted(self.ref, peak, side="left")) / len(self.ref)
+            return float(np.searchsorted(self.ref, peak, side="left")) / len(self.ref), False
         # 0 at the threshold, -> 1 as the peak reaches several times the threshold
         thr = max(self.params.pixel_threshold, 1e-8)
-        return 1.0 - math.exp(-max(0.0, peak / thr - 1.0))
+        return 1.0 - math.exp(-max(0.0, peak / thr - 1.0)), False
 
 
 def _left_right(dx: float) -> str:

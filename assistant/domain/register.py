@@ -271,7 +271,9 @@ def register_volume(
     training grid (`assistant.domain.geometry.training_grid`) with linear interpolation.
     """
     t0 = time.perf_counter()
-    mni_to_voxel, metric, sim, cfg = register_matrix(volume_scan, model_dir=model_dir, config=config)
+    mni_to_voxel, metric, sim, cfg = register_matrix(
+        volume_scan, model_dir=model_dir, config=config
+    )
     grid = training_grid()
     img, coords = sample_grid(volume_scan.pixels, mni_to_voxel, grid)
     index = _nearest_slice(mni_to_voxel, grid.z, volume_scan.pixels.shape[0])

@@ -19,10 +19,12 @@ Layout (each module imports only the ones above it):
     containers  gzip streams, folders and .zip archives unpacked under LoadLimits
     image, nifti, dicom/   one loader per format (dicom/: tags, decode, volume, file, series)
     load        load_scan / load_bytes: reads the input and dispatches to a loader
+    spacing     with_spacing: a pixel spacing given by the user, for images without one
 """
 
 from assistant.scan.load import load_bytes, load_scan
 from assistant.scan.sniff import sniff_format
+from assistant.scan.spacing import USER_SPACING, parse_spacing, size_basis, with_spacing
 from assistant.scan.types import LoadLimits, PatientLeft, Plane, Scan, ScanError
 
 __all__ = [
@@ -31,7 +33,11 @@ __all__ = [
     "Plane",
     "Scan",
     "ScanError",
+    "USER_SPACING",
     "load_bytes",
     "load_scan",
+    "parse_spacing",
+    "size_basis",
     "sniff_format",
+    "with_spacing",
 ]

@@ -5,8 +5,14 @@ Every handler answers with a dict of outputs by NAME (`Callbacks.show`): the lay
 Gradio updates those outputs and leaves the others as they are. Without components (tests, a
 script) the keys stay the names. The `*_OUTPUTS` tuples list the names each event may update.
 
-Failures never reach the page as tracebacks (`readable_errors`): an analysis that fails shows
-a warning and leaves the page as it was; the scripted API raises a short `gr.Error` instead.
+A change of file (upload, example, replaced or cleared file) first clears every result at once
+(`on_file`: overlay, comparison, findings, score, cases, chat, evidence, draft, downloads and
+the session's analysis), then analyses the new file (`on_upload`); an analysis of an earlier
+file that finishes after the change is dropped. Failures never reach the page as tracebacks
+(`readable_errors`): a file that cannot be read or analysed leaves no results on the page, a
+persistent error under the file box (besides the toast) and a chat that says so; the scripted
+API raises a short `gr.Error` instead. Every result, answer and download names the file (and
+the slice of a volume) it belongs to.
 """
 
 from __future__ import annotations
@@ -22,7 +28,7 @@ import gradio as gr
 
 from assistant.analysis import CaseState
 from assistant.chat import Answer
-from assistant.scan import Scan, ScanError, load_scan
+from assistant.scan import Scan, ScanError, load_scan, with_spacing
 from assistant.ui import views
 from assistant.ui.engine import Engine, Session, session_file
 
@@ -32,6 +38,7 @@ logger = logging.getLogger("assistant.app")
 ANALYSIS_OUTPUTS = (
     "session",
     "banner",
+    "error",
     "anyway",
     "slice",
     "overlay",
@@ -87,9 +94,10 @@ def chat_text(content: Any) -> str:
 
 
 def plain_history(history: list | None) -> list[dict]:
-    """The chatbot's messages as the role/content text dicts the assistant takes."""
+    """The chatbot's messages as the role/content text dicts the assistant takes (without the
+    line naming the file under each answer)."""
     return [
-        {"role": m["role"], "content": chat_text(m.get("content"))}
+        {"role": m["role"], "content": views.strip_footer(chat_text(m.get("content")))}
         for m in history or []
         if isinstance(m, dict) and m.get("role") in ("user", "assistant")
     ]
@@ -100,6 +108,20 @@ def read_scan(path: str | None) -> Scan:
     if not path:
         raise ScanError("no file was uploaded")
     return load_scan(path, filename=Path(path).name)
+
+
+def spacing_setting(value: Any) -> float | None:
+    """The app's "Pixel spacing (mm)" field: None when empty or 0 (not set)."""
+    if value in (None, ""):
+        return None
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        raise ScanError(
+            f"the pixel spacing setting {value!r} is not a number; give it in mm, e.g. 0.5, "
+            "or leave it empty"
+        ) from None
+    return value or None
 
 
 def close_session(session: Session | None) -> None:
@@ -138,26 +160,41 @@ class Callbacks:
             return outputs
         return {self.components[name]: value for name, value in outputs.items()}
 
-    # --- analysis: upload, slice, re-analyse ---------------------------------------------
+    # --- the file changed: clear at once, then analyse -------------------------------------
+    def on_file(self, path, session):
+        """The file box changed (upload, example, replaced or cleared file): forget the previous
+        scan and clear every result at once, before the new file is analysed (`on_upload`)."""
+        session = session or Session()
+        session.reset(path)
+        return self._cleared(session, views.pending_markdown(session.filename))
+
     def on_upload(
         self,
         path,
         method,
         preset,
         sensitivity,
+        spacing,
         opacity,
         session,
         progress=gr.Progress(),  # noqa: B008
     ):
-        """A file was chosen (or an example): read it, analyse the detector's slice (a new file
-        is never analysed anyway: "Analyse anyway" starts unticked)."""
+        """Read the chosen file and analyse the detector's slice (a new file is never analysed
+        anyway: "Analyse anyway" starts unticked). A failure leaves no results and a persistent
+        error; an analysis overtaken by another file change is dropped."""
+        session = session or Session()
         if not path:  # the file was cleared
-            return self.show(session=session)
+            if session.path is not None or session.scan is not None or session.error:
+                session.reset(None)
+            return self._cleared(session, views.NO_SCAN)
+        if session.path != str(path) or session.scan is not None:
+            session.reset(path)  # called without `on_file` first (a script, a test)
         settings = (method, preset, sensitivity)
         return self._analyse_and_show(
-            "Could not analyse this file",
-            session or Session(),
+            f"Could not analyse {views.file_label(session.filename)}",
+            session,
             settings,
+            spacing,
             opacity,
             progress,
             path=path,
@@ -169,6 +206,7 @@ class Callbacks:
         method,
         preset,
         sensitivity,
+        spacing,
         opacity,
         anyway,
         session,
@@ -180,9 +218,10 @@ class Callbacks:
             return gr.skip()
         settings = (method, preset, sensitivity)
         return self._analyse_and_show(
-            "Could not analyse this slice",
+            f"Could not analyse slice {index} of {views.file_label(session.filename)}",
             session,
             settings,
+            spacing,
             opacity,
             progress,
             slice_index=index,
@@ -194,22 +233,24 @@ class Callbacks:
         method,
         preset,
         sensitivity,
+        spacing,
         opacity,
         anyway,
         session,
         progress=gr.Progress(),  # noqa: B008
     ):
         """Analyse the shown slice again with the settings now chosen (also when "Analyse
-        anyway" is ticked or unticked)."""
+        anyway" is ticked or unticked, or the pixel spacing was entered)."""
         if session is None or session.scan is None:
             gr.Warning("Upload a scan first.")
             return gr.skip()
         index = _shown_slice(session)
         settings = (method, preset, sensitivity)
         return self._analyse_and_show(
-            "Could not analyse the scan",
+            f"Could not analyse {views.file_label(session.filename)}",
             session,
             settings,
+            spacing,
             opacity,
             progress,
             slice_index=index,
@@ -221,6 +262,7 @@ class Callbacks:
         action: str,
         session: Session,
         settings: tuple,
+        spacing: Any,
         opacity: float,
         progress: Any,
         *,
@@ -228,8 +270,10 @@ class Callbacks:
         slice_index: Any = None,
         anyway: bool = False,
     ) -> dict:
-        """Analyse the file at `path` (None: the session's scan) and show the result; a failure
-        is shown as a warning and leaves the page as it was."""
+        """Analyse the file at `path` (None: the session's scan) and show the result. A failure
+        clears the results and shows the error (a toast and the persistent error element); when
+        the file changed meanwhile (`Session.generation`), nothing is shown."""
+        generation = session.generation
         try:
             with readable_errors(action):
                 if path is not None:
@@ -238,50 +282,94 @@ class Callbacks:
                 else:
                     scan = session.scan
                 index = None if slice_index is None else int(slice_index)
-                self._analyse(session, scan, index, settings, progress, anyway)
-                session.scan = scan
-                if path is not None:
-                    session.filename = Path(path).name
-                return self._analysis_view(session, opacity, anyway)
+                state = self._analyse(scan, index, settings, spacing, progress, anyway)
         except gr.Error as exc:
+            if session.generation != generation:
+                return gr.skip()  # another file was chosen meanwhile: its own event shows it
             gr.Warning(exc.message, duration=15)
-            return self.show(session=session)
+            return self._failed(session, exc.message, keep_slice=path is None)
+        if session.generation != generation:
+            return gr.skip()
+        session.scan, session.state, session.report, session.history = scan, state, None, []
+        session.settings, session.error = tuple(settings), ""
+        return self._analysis_view(session, opacity, anyway)
 
     def _analyse(
         self,
-        session: Session,
         scan: Scan,
         slice_index: int | None,
         settings: tuple,
+        spacing: Any,
         progress: Any,
         anyway: bool = False,
     ) -> CaseState:
         """Analyse a slice of `scan` with (method, preset, sensitivity) (`anyway`: also when
-        outside the detector's domain); a new analysis starts a new conversation and draft."""
+        outside the detector's domain), the settings' pixel spacing applied to an image without
+        one (`with_spacing(keep_own=True)`: a scan's own spacing is kept, with a note)."""
         method, preset, sensitivity = settings[0], settings[1], float(settings[2])
+        scan = with_spacing(scan, spacing_setting(spacing), keep_own=True)
         progress(0.3, desc="Checking the scan, detecting anomalies, searching similar cases")
         state = self.engine.analyze(
             scan, slice_index, method, preset, sensitivity, anyway=bool(anyway)
         )
-        session.state, session.report, session.history = state, None, []
-        session.settings = (method, preset, sensitivity)
         progress(0.95, desc="Rendering")
         return state
 
+    def _cleared(self, session: Session, score: str, error: str = "", keep_slice=False) -> dict:
+        """Every output of ANALYSIS_OUTPUTS emptied (`score`: the line shown instead of a
+        result; `error`: shown in the persistent error element; `keep_slice`: the slice slider
+        stays as it is)."""
+        outputs = dict(
+            session=session,
+            banner=gr.Markdown("", visible=False),
+            error=gr.Markdown(views.error_markdown(error) if error else "", visible=bool(error)),
+            anyway=gr.Checkbox(value=False, visible=False),
+            slice=gr.Slider(value=0, minimum=0, maximum=1, visible=False, label="Axial slice"),
+            overlay=gr.update(value=None, label=views.OVERLAY_LABEL),
+            compare=gr.update(value=None, label=views.COMPARE_LABEL, slider_position=50),
+            findings=gr.update(value=[], label="Findings"),
+            score=score,
+            gallery=gr.update(value=[], label="Similar cases"),
+            cases=gr.update(value=[], label="Similar cases"),
+            suggestions=gr.Dataset(samples=[[q] for q in views.suggested_questions(None)]),
+            chat=[],
+            evidence="",
+            draft=gr.update(value="", label=views.DRAFT_LABEL),
+            dl_md=gr.DownloadButton(value=None, visible=False),
+            dl_json=gr.DownloadButton(value=None, visible=False),
+            dl_fhir=gr.DownloadButton(value=None, visible=False),
+        )
+        if keep_slice:
+            del outputs["slice"]
+        return self.show(**outputs)
+
+    def _failed(self, session: Session, message: str, keep_slice: bool = False) -> dict:
+        """The page after a failed analysis: no results (of this or any earlier file), the
+        error in the persistent element; the scan stays loaded when only a slice failed."""
+        session.state, session.report, session.history = None, None, []
+        session.error = message
+        if not keep_slice:
+            session.scan = None
+        score = f"{views.file_label(session.filename)}: **no results** (the error is shown above)."
+        return self._cleared(session, score, error=message, keep_slice=keep_slice)
+
     def _analysis_view(self, session: Session, opacity: float, anyway: bool = False) -> dict:
         """Every output of ANALYSIS_OUTPUTS for the session's analysis; every result shown
-        names the file, and a scan outside the detector's domain gets the banner."""
-        st, n, name = session.state, session.n_slices, session.filename or "scan"
+        names the file (and slice), and a scan outside the detector's domain gets the banner."""
+        st, n = session.state, session.n_slices
+        title = views.scan_title(session.filename, st)
+        side = views.DISPLAY_SIDE
         r = st.result
         if r is not None:
-            overlay = views.overlay_image(r, opacity)
+            overlay = views.overlay_image(r, opacity, side)
         else:  # detection off, or not applicable: the slice itself
-            overlay = views.grey_rgb(views.slice_unit(session.scan, st.slice_index))
+            overlay = views.grey_rgb(views.slice_unit(session.scan, st.slice_index), side)
         banner = views.domain_banner(st, session.filename)
         mark = f" · {views.UNRELIABLE}" if st.unreliable else ""
         return self.show(
             session=session,
             banner=gr.Markdown(banner, visible=bool(banner)),
+            error=gr.Markdown("", visible=False),
             anyway=gr.Checkbox(value=bool(anyway), visible=views.out_of_domain(st)),
             slice=gr.Slider(
                 minimum=0,
@@ -293,24 +381,25 @@ class Callbacks:
                 info=views.slice_info(st, n) if n > 1 else None,
             ),
             # updates as dicts: the images are encoded once, when sent
-            overlay=gr.update(value=overlay, label=f"Anomaly heatmap · {name}{mark}"),
+            overlay=gr.update(value=overlay, label=f"Anomaly heatmap · {title}{mark}"),
             compare=gr.update(
-                value=views.comparison(r) if r is not None else None,
-                label=f"Original | pseudo-healthy · {name}{mark}",
+                value=views.comparison(r, side) if r is not None else None,
+                label=f"Original | pseudo-healthy · {title}{mark}",
+                slider_position=views.slider_position(r),
             ),
             findings=gr.update(
                 value=views.findings_rows(r), label=views.findings_caption(st, session.filename)
             ),
             score=views.score_markdown(st, session.filename),
-            gallery=views.gallery_items(st),
-            cases=views.case_rows(st),
+            gallery=gr.update(value=views.gallery_items(st), label=f"Similar cases · {title}"),
+            cases=gr.update(value=views.case_rows(st), label=f"Similar cases · {title}"),
             suggestions=gr.Dataset(samples=[[q] for q in views.suggested_questions(st)]),
             chat=[],
             evidence="",
-            draft="",
-            dl_md=gr.DownloadButton(visible=False),
-            dl_json=gr.DownloadButton(visible=False),
-            dl_fhir=gr.DownloadButton(visible=False),
+            draft=gr.update(value="", label=views.DRAFT_LABEL),
+            dl_md=gr.DownloadButton(value=None, visible=False),
+            dl_json=gr.DownloadButton(value=None, visible=False),
+            dl_fhir=gr.DownloadButton(value=None, visible=False),
         )
 
     # --- display settings ----------------------------------------------------------------
@@ -318,7 +407,7 @@ class Callbacks:
         """The heatmap opacity changed: redraw the overlay (the only output)."""
         if not _analysed(session) or session.state.result is None:
             return gr.skip()
-        return views.overlay_image(session.state.result, float(opacity))
+        return views.overlay_image(session.state.result, float(opacity), views.DISPLAY_SIDE)
 
     def on_method(self, method):
         """Another detection method: its speed presets (the only output)."""
@@ -334,7 +423,9 @@ class Callbacks:
         return sample[0]
 
     def on_ask(self, question, history, responder, model, quant, session) -> Iterator[dict]:
-        """Answer `question` about the session's analysis, streaming into the chat."""
+        """Answer `question` about the session's analysis, streaming into the chat; each answer
+        ends with a line naming the file (and slice) it is about. Without an analysis (none
+        yet, or the file failed) the chat says so and never answers about an earlier scan."""
         history = list(history or [])
         question = (question or "").strip()
         if not question:
@@ -342,9 +433,17 @@ class Callbacks:
             yield self.show(chat=history, question="")
             return
         if not _analysed(session):
-            gr.Warning("Upload a scan (or pick an example) before asking about it.")
-            yield self.show(chat=history, question=question)
+            s = session or Session()
+            text = views.no_scan_answer(s.filename, s.error, pending=bool(s.path))
+            history += [
+                {"role": "user", "content": question},
+                {"role": "assistant", "content": text},
+            ]
+            yield self.show(chat=history, question="", evidence="")
             return
+        state = session.state
+        footer = views.answer_footer(session.filename, state)
+        about = views.scan_title(session.filename, state)
         with readable_errors("Could not answer"):
             bot = self.engine.asker(responder, model, quant)
             turns = plain_history(history)
@@ -353,10 +452,12 @@ class Callbacks:
                 {"role": "assistant", "content": ""},
             ]
             text = ""
-            for part in bot.ask(session.state, question, turns):
+            for part in bot.ask(state, question, turns):
+                if session.state is not state:  # the file or slice changed meanwhile
+                    return
                 if isinstance(part, Answer):
-                    history[-1]["content"] = part.text
-                    evidence = views.evidence_markdown(part, session.state.evidence)
+                    history[-1]["content"] = part.text + footer
+                    evidence = views.evidence_markdown(part, state.evidence, about)
                     yield self.show(chat=history, question="", evidence=evidence)
                 else:
                     text += part
@@ -365,14 +466,19 @@ class Callbacks:
 
     # --- draft findings ------------------------------------------------------------------
     def on_draft(self, session):
-        """Draft the findings of the analysed slice; offer them as downloads."""
+        """Draft the findings of the analysed slice; offer them as downloads named after the
+        file (and slice)."""
         if not _analysed(session):
-            gr.Warning("Upload a scan first: the draft is written from its analysis.")
+            s = session or Session()
+            gr.Warning(views.no_scan_answer(s.filename, s.error, bool(s.path), "draft findings"))
             return gr.skip()
         with readable_errors("Could not draft the findings"):
             md, js, fhir = self._draft_files(session)
+            title = views.scan_title(session.filename, session.state)
             return self.show(
-                draft=session.report.to_markdown(),
+                draft=gr.update(
+                    value=session.report.to_markdown(), label=f"{views.DRAFT_LABEL} · {title}"
+                ),
                 dl_md=gr.DownloadButton(value=md, visible=True),
                 dl_json=gr.DownloadButton(value=js, visible=True),
                 dl_fhir=gr.DownloadButton(value=fhir, visible=True),
@@ -387,8 +493,10 @@ class Callbacks:
             return self.show(dl_md=gr.DownloadButton(value=md), dl_json=gr.DownloadButton(value=js))
 
     def _draft_files(self, session: Session, edited: str | None = None) -> list[str]:
-        """The draft as Markdown, JSON and FHIR files in the session's folder (written from
-        the analysis once per slice; `edited`: the user's Markdown, if changed)."""
+        """The draft as Markdown, JSON and FHIR files in the session's folder, named after the
+        file and slice (`views.download_stem`); the Markdown starts with a line naming them
+        and the JSON carries "scan_file" and "slice_index" (written from the analysis once per
+        slice; `edited`: the user's Markdown, if changed)."""
         st = session.state
         if session.report is None:
             session.report = self.engine.asker().report(st)
@@ -397,12 +505,17 @@ class Callbacks:
         md = report.to_markdown()
         if edited is not None and edited.strip() != md.strip():
             md, data["edited_markdown"] = edited, edited
+        title = views.scan_title(session.filename, st)
+        md = f"<!-- draft findings for {title} -->\n{md}"
+        data["scan_file"] = views.plain_name(session.filename) or None
+        data["slice_index"] = st.slice_index
+        stem = views.download_stem(session.filename, st)
         return [
-            session_file(session, "draft_findings.md", md),
-            session_file(session, "draft_findings.json", json.dumps(data, indent=2)),
+            session_file(session, f"{stem}_draft_findings.md", md),
+            session_file(session, f"{stem}_draft_findings.json", json.dumps(data, indent=2)),
             session_file(
                 session,
-                "draft_findings.fhir.json",
+                f"{stem}_draft_findings.fhir.json",
                 report.to_fhir_json(st.evidence.by_kind("finding")),
             ),
         ]
@@ -410,27 +523,37 @@ class Callbacks:
     # --- the scripted API ----------------------------------------------------------------
     def api_analyze(self, path, slice_index, anyway, session, progress=gr.Progress()):  # noqa: B008
         """Analyse a scan file (`anyway`: also outside the detector's domain, marked
-        unreliable): returns (analysis JSON with "applicability" and "unreliable", overlay
-        image, pseudo-healthy image); out of domain without `anyway`: no findings, no images."""
+        unreliable): returns (analysis JSON with "file", "sizes", "applicability" and
+        "unreliable", overlay image, pseudo-healthy image); out of domain without `anyway`: no
+        findings, no images. The session's previous analysis is forgotten first, so that a
+        failed call leaves none for `/ask`."""
         session = Session() if session is None else session
-        with readable_errors("Could not analyse this file"):
-            scan = read_scan(path)
-            idx = None if slice_index is None or int(slice_index) < 0 else int(slice_index)
-            st = self._analyse(session, scan, idx, (None, None, 1.0), progress, bool(anyway))
-            session.scan, session.filename = scan, Path(path).name
-            r = st.result
-            return self.show(
-                session=session,
-                api_json=views.analysis_dict(st, session.n_slices),
-                api_overlay=views.overlay_image(r) if r is not None else None,
-                api_pseudo=views.grey_rgb(r.pseudo_healthy) if r is not None else None,
-            )
+        session.reset(path)
+        try:
+            with readable_errors(f"Could not analyse {views.file_label(session.filename)}"):
+                scan = read_scan(path)
+                idx = None if slice_index is None or int(slice_index) < 0 else int(slice_index)
+                st = self._analyse(scan, idx, (None, None, 1.0), None, progress, bool(anyway))
+        except gr.Error as exc:
+            session.error = exc.message
+            raise
+        session.scan, session.state = scan, st
+        r = st.result
+        return self.show(
+            session=session,
+            api_json=views.analysis_dict(st, session.n_slices, session.filename),
+            api_overlay=views.overlay_image(r) if r is not None else None,
+            api_pseudo=views.grey_rgb(r.pseudo_healthy) if r is not None else None,
+        )
 
     def api_ask(self, question, session):
         """Ask about the last analysed scan of this client: streams (text, {}), then (text,
-        answer JSON with the cited evidence)."""
+        answer JSON with the cited evidence and "file")."""
         if not _analysed(session):
-            raise gr.Error("No scan analysed in this session: call /analyze first.")
+            failed = ""
+            if session is not None and session.error:
+                failed = f" (the last /analyze failed: {session.error})"
+            raise gr.Error(f"No scan analysed in this session{failed}: call /analyze first.")
         with readable_errors("Could not answer"):
             bot = self.engine.asker()
             text = ""
@@ -441,6 +564,8 @@ class Callbacks:
                         {"role": "assistant", "content": part.text},
                     ]
                     evidence = views.evidence_dict(part, session.state.evidence)
+                    evidence["file"] = views.plain_name(session.filename) or None
+                    evidence["slice_index"] = session.state.slice_index
                     yield self.show(session=session, api_answer=part.text, api_evidence=evidence)
                 else:
                     text += part
@@ -455,6 +580,6 @@ class Callbacks:
             return self.show(
                 session=session,
                 api_md=session.report.to_markdown(),
-                api_report=session.report.to_dict(),
+                api_report=json.loads(Path(files[1]).read_text()),
                 api_fhir=json.loads(Path(files[2]).read_text()),
             )

@@ -62,14 +62,22 @@ class SensitiveDetector:
 
 @dataclass
 class Session:
-    """One client's state (kept in `gr.State`)."""
+    """One client's state (kept in `gr.State`).
 
-    scan: Scan | None = None
+    Whenever the file changes (a new upload, an example, a replaced or cleared file, a failed
+    upload) `reset` forgets the previous scan, its analysis, chat turns and draft at once and
+    counts up `generation`: an analysis of an earlier file that finishes later is dropped.
+    """
+
+    scan: Scan | None = None  # as loaded (a user-given pixel spacing is applied per analysis)
     filename: str = ""  # the uploaded file's name: every result shown names it
+    path: str | None = None  # the file now in the file box (None: none)
     state: CaseState | None = None
     settings: tuple = ()  # (method, preset, sensitivity) the analysis was made with
     history: list[dict] = field(default_factory=list)  # API chat turns (role/content dicts)
     report: Any = None  # DraftReport of the current slice
+    error: str = ""  # why the current file (or slice) could not be analysed; "" when none
+    generation: int = 0  # counts file changes
     folder: str = field(default_factory=lambda: tempfile.mkdtemp(prefix="assistant-session-"))
 
     @property
@@ -78,12 +86,19 @@ class Session:
             int(self.scan.pixels.shape[0]) if self.scan is not None and self.scan.is_volume else 0
         )
 
+    def reset(self, path: str | None = None) -> None:
+        """Another file (`path`; None: the file was cleared): nothing of the previous one stays."""
+        self.generation += 1
+        self.path = str(path) if path else None
+        self.filename = Path(path).name if path else ""
+        self.scan = self.state = self.report = None
+        self.settings, self.history, self.error = (), [], ""
+
     def close(self) -> None:
         """Forget the scan and remove the session's download folder."""
         import shutil
 
-        self.scan = self.state = self.report = None
-        self.filename, self.history = "", []
+        self.reset(None)
         shutil.rmtree(self.folder, ignore_errors=True)
 
 

@@ -39,9 +39,19 @@ THEME = gr.themes.Soft(
 )
 CSS = (
     "#disclaimer {border-left: 4px solid #d97706; padding-left: 8px}\n"
-    "#domain-banner {border: 2px solid #b91c1c; border-radius: 6px; padding: 4px 12px; "
-    "background: rgba(185, 28, 28, 0.08)}"
+    "#domain-banner, #scan-error {border: 2px solid #b91c1c; border-radius: 6px; "
+    "padding: 4px 12px; background: rgba(185, 28, 28, 0.08)}\n"
+    # table cells (Gradio's virtual rows: [role=gridcell]) wrap between words, never every
+    # letter on its own line; the columns have widths in px (the table scrolls sideways when
+    # narrow), and the ids (F1, W1, C1) stay on one line
+    "#findings [role=gridcell] *, #findings [role=columnheader] *, #cases [role=gridcell] *, "
+    "#cases [role=columnheader] * {word-break: normal !important; overflow-wrap: normal "
+    "!important}\n"
+    "#findings [data-col='0'] *, #cases [data-col='0'] * {white-space: nowrap !important}"
 )
+# px, so that no column gets too narrow for its words (views.FINDING_HEADERS, CASE_HEADERS)
+FINDING_WIDTHS = ["44px", "104px", "96px", "150px", "92px", "108px", "108px"]
+CASE_WIDTHS = ["52px", "112px", "112px", "104px", "200px", "260px"]
 
 Page = dict[str, Any]  # component name -> Gradio component
 
@@ -93,7 +103,7 @@ def _scan_inputs() -> Page:
             label="Examples (MNI152 template with synthetic lesions; not patients)",
             example_labels=[p.name for p in examples],
         )
-    reanalyse = gr.Button("Re-analyse with the settings")
+    reanalyse = gr.Button("Re-analyse with the settings", elem_id="reanalyse")
     return {"upload": upload, "slice": slice_slider, "reanalyse": reanalyse}
 
 
@@ -103,6 +113,14 @@ def _settings(engine: Engine, config: AppConfig) -> Page:
     return {
         "method": gr.Dropdown(list(methods), value=d_method, label="Detection method"),
         "preset": gr.Dropdown(methods.get(d_method, []), value=d_preset, label="Speed preset"),
+        "spacing": gr.Number(
+            value=None,
+            label="Pixel spacing (mm), for images without one",
+            info="PNG, JPEG, TIFF and BMP carry no spacing: with one given here, sizes are in "
+            "mm² (press Enter or Re-analyse). Empty: sizes in pixels of the original image. A "
+            "DICOM or NIfTI file's own spacing is always used.",
+            elem_id="spacing",
+        ),
         "sensitivity": gr.Slider(
             0.5,
             2.0,
@@ -131,6 +149,8 @@ def _settings(engine: Engine, config: AppConfig) -> Page:
 def _results() -> Page:
     # shown when the analysed scan is outside the detector's domain (views.domain_banner)
     page: Page = {
+        # a file that could not be read or analysed: stays until the file changes
+        "error": gr.Markdown(visible=False, elem_id="scan-error"),
         "banner": gr.Markdown(visible=False, elem_id="domain-banner"),
         "anyway": gr.Checkbox(
             value=False,
@@ -138,12 +158,12 @@ def _results() -> Page:
             label="Analyse anyway (the detector does not apply: every result is marked UNRELIABLE)",
             elem_id="analyse-anyway",
         ),
-        "score": gr.Markdown("Upload a scan or pick an example.", elem_id="score"),
+        "score": gr.Markdown(views.NO_SCAN, elem_id="score"),
     }
     with gr.Tabs():
         with gr.Tab("Heatmap overlay"):
             page["overlay"] = gr.Image(
-                label="Anomaly heatmap (cyan: calibrated findings)",
+                label=views.OVERLAY_LABEL,
                 type="numpy",
                 format="png",
                 interactive=False,
@@ -152,7 +172,7 @@ def _results() -> Page:
             page["opacity"] = gr.Slider(0, 1, value=0.5, step=0.05, label="Heatmap opacity")
         with gr.Tab("Original vs pseudo-healthy"):
             page["compare"] = gr.ImageSlider(
-                label="Original | pseudo-healthy (what the model repaired)",
+                label=views.COMPARE_LABEL,
                 type="numpy",
                 format="png",
                 elem_id="compare",
@@ -162,7 +182,7 @@ def _results() -> Page:
         label="Findings",
         interactive=False,
         wrap=True,
-        column_widths=["8%", "20%", "26%", "16%", "16%", "14%"],
+        column_widths=FINDING_WIDTHS,
         elem_id="findings",
     )
     return page
@@ -186,9 +206,14 @@ def _chat() -> Page:
         )
         evidence = gr.Markdown(elem_id="evidence")
     with gr.Column(scale=2):
-        gallery = gr.Gallery(label="Similar cases", columns=3, height=240)
+        gallery = gr.Gallery(label="Similar cases", columns=3, height=240, elem_id="gallery")
         cases = gr.Dataframe(
-            headers=views.CASE_HEADERS, label="Similar cases", interactive=False, wrap=True
+            headers=views.CASE_HEADERS,
+            label="Similar cases",
+            interactive=False,
+            wrap=True,
+            column_widths=CASE_WIDTHS,
+            elem_id="cases",
         )
     return {
         "chat": chatbot,
@@ -205,16 +230,18 @@ def _draft() -> Page:
     page: Page = {
         "draft_btn": gr.Button("Draft findings", elem_id="draft-btn"),
         "draft": gr.Textbox(
-            label="Draft findings (editable; the Markdown and JSON downloads keep your edits)",
+            label=views.DRAFT_LABEL,
             lines=10,
             interactive=True,
             elem_id="draft",
         ),
     }
     with gr.Row():
-        page["dl_md"] = gr.DownloadButton("Markdown", visible=False)
-        page["dl_json"] = gr.DownloadButton("JSON", visible=False)
-        page["dl_fhir"] = gr.DownloadButton("FHIR DiagnosticReport", visible=False)
+        page["dl_md"] = gr.DownloadButton("Markdown", visible=False, elem_id="dl-md")
+        page["dl_json"] = gr.DownloadButton("JSON", visible=False, elem_id="dl-json")
+        page["dl_fhir"] = gr.DownloadButton(
+            "FHIR DiagnosticReport", visible=False, elem_id="dl-fhir"
+        )
     return page
 
 
@@ -250,14 +277,16 @@ def connect(page: Page, cb: Callbacks, config: AppConfig) -> None:
     analysis = {"concurrency_id": "analysis", "concurrency_limit": config.analysis_concurrency}
     chat = {"concurrency_id": "chat", "concurrency_limit": config.chat_concurrency}
 
-    settings = ("method", "preset", "sensitivity", "opacity", "session")
-    checked = ("method", "preset", "sensitivity", "opacity", "anyway", "session")
+    settings = ("method", "preset", "sensitivity", "spacing", "opacity", "session")
+    checked = ("method", "preset", "sensitivity", "spacing", "opacity", "anyway", "session")
     shown = named(*ANALYSIS_OUTPUTS)
+    # a file change clears every result at once (outside the analysis queue), then analyses
     page["upload"].change(
-        cb.on_upload, named("upload", *settings), shown, **analysis, **undocumented
-    )
+        cb.on_file, named("upload", "session"), shown, queue=False, **undocumented
+    ).then(cb.on_upload, named("upload", *settings), shown, **analysis, **undocumented)
     page["slice"].release(cb.on_slice, named("slice", *checked), shown, **analysis, **undocumented)
     page["reanalyse"].click(cb.on_reanalyse, named(*checked), shown, **analysis, **undocumented)
+    page["spacing"].submit(cb.on_reanalyse, named(*checked), shown, **analysis, **undocumented)
     # the user ticked or unticked it (not when an analysis resets it)
     page["anyway"].input(cb.on_reanalyse, named(*checked), shown, **analysis, **undocumented)
     page["opacity"].release(

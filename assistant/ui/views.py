@@ -5,6 +5,7 @@ Nothing here imports gradio, so every view is tested without a server or a brows
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -15,9 +16,16 @@ from assistant.detector.result import DetectionResult
 from assistant.evidence import Evidence
 from assistant.findings import Finding, position_words
 
-FINDING_HEADERS = ["ID", "Side", "Position", "Size", "Intensity", "Confidence"]
+FINDING_HEADERS = ["ID", "Kind", "Side", "Position", "Size", "Intensity", "Confidence"]
 CASE_HEADERS = ["Ref", "Case", "Similarity", "Synthetic", "Findings", "Report excerpt"]
 UNRELIABLE = "UNRELIABLE: outside the detector's domain"
+NO_SCAN = "No scan loaded. Upload a scan or pick an example."
+OVERLAY_LABEL = "Anomaly heatmap (cyan: calibrated findings)"
+COMPARE_LABEL = "Original | pseudo-healthy (what the model repaired)"
+DRAFT_LABEL = "Draft findings (editable; the Markdown and JSON downloads keep your edits)"
+# images whose longer side is under this are shown enlarged by an integer factor (nearest
+# neighbour: every scan pixel stays a visible square, the aspect ratio is kept)
+DISPLAY_SIDE = 384
 
 
 # ----------------------------------------------------------------------------- the domain
@@ -25,6 +33,55 @@ def file_label(filename: str | None) -> str:
     """The uploaded file's name as Markdown code (no backticks or line breaks), or a stand-in."""
     name = " ".join(str(filename or "").replace("`", "'").split())
     return f"`{name}`" if name else "this scan"
+
+
+def plain_name(filename: str | None) -> str:
+    """The file name on one line without backticks ("" when there is none)."""
+    return " ".join(str(filename or "").replace("`", "'").split())
+
+
+def where_text(state: CaseState | None) -> str:
+    """Which slice of a volume was analysed: "axial slice 4 of 9" (registered: also that it
+    was resampled at the trained level); "" for a 2D image."""
+    if state is None or state.slice_index is None:
+        return ""
+    n = (state.scan_summary.get("source_shape") or [0])[0]
+    where = f"axial slice {state.slice_index} of {n}"
+    if state.scan_summary.get("registered"):
+        where += " (registered; resampled at the detector's trained level)"
+    return where
+
+
+def scan_title(filename: str | None, state: CaseState | None = None) -> str:
+    """What a result belongs to, as plain text: "a.nii.gz · axial slice 4 of 9"."""
+    where = where_text(state)
+    name = plain_name(filename) or "scan"
+    return f"{name} · {where}" if where else name
+
+
+def size_note(state: CaseState | None) -> str:
+    """What the sizes of this analysis are in: mm² (with the spacing and where it came from)
+    or pixels of the original image (`assistant.scan.size_basis`)."""
+    if state is None:
+        return ""
+    from assistant.scan import size_basis
+
+    return size_basis(state.scan_summary or {})["note"]
+
+
+def size_caption(state: CaseState | None) -> str:
+    """`size_note` in a few words, for a table caption."""
+    if state is None:
+        return ""
+    from assistant.scan import size_basis
+
+    b = size_basis(state.scan_summary or {})
+    if b["unit"] == "mm²":
+        return "sizes in mm²" + (
+            " (pixel spacing given by you)" if b["spacing_source"] == "user" else ""
+        )
+    dims = " × ".join(str(int(v)) for v in b["image_shape"])
+    return f"sizes in pixels of the {dims} original (no pixel spacing)"
 
 
 def out_of_domain(state: CaseState | None) -> bool:
@@ -90,7 +147,9 @@ def slice_info(state: CaseState | None, n_slices: int = 0) -> str:
 def findings_caption(state: CaseState | None, filename: str | None = None) -> str:
     """The findings table's label: the file it belongs to, and UNRELIABLE or "not applicable"
     when the scan is outside the detector's domain."""
-    caption = f"Findings · {file_label(filename).strip('`')}"
+    caption = f"Findings · {scan_title(filename, state)}"
+    if state is not None and state.result is not None:
+        caption += f" · {size_caption(state)}"
     if getattr(state, "unreliable", False):
         return f"{caption} · {UNRELIABLE}"
     if out_of_domain(state) and state.result is None:
@@ -99,47 +158,127 @@ def findings_caption(state: CaseState | None, filename: str | None = None) -> st
 
 
 # ----------------------------------------------------------------------------- images
+def display_scale(shape: tuple[int, ...], side: int = DISPLAY_SIDE) -> int:
+    """The integer factor a (H, W) image is enlarged by for display: its longer side reaches
+    at least about `side` / 2, at most `side` (1 for images that are large enough; 0: never)."""
+    if side <= 0:
+        return 1
+    return max(1, int(side) // max(int(shape[0]), int(shape[1]), 1))
+
+
+def enlarge(arr: np.ndarray, k: int) -> np.ndarray:
+    """`arr` (H, W, ...) with each pixel repeated k x k times (nearest neighbour)."""
+    if k <= 1:
+        return arr
+    return np.repeat(np.repeat(arr, k, axis=0), k, axis=1)
+
+
 def display_range(result: DetectionResult) -> tuple[float, float]:
-    """(vmin, vmax) of the heatmap colours: from half the pixel threshold (or 0) to the
-    99.9th percentile of the map (at least twice the threshold)."""
+    """(vmin, vmax) of the heatmap colours: from half the pixel threshold (or 0) to the image
+    score (the map's maximum over the foreground, the number the score line reports), at
+    least twice vmin so that a map without strong deviations is not painted at full scale."""
     vmin = 0.5 * (result.pixel_threshold or 0.0)
-    vmax = max(float(np.quantile(result.anomaly_map, 0.999)), 2 * vmin, 1e-6)
+    vmax = max(float(result.score), 2 * vmin, 1e-6)
     return vmin, vmax
 
 
-def overlay_image(result: DetectionResult, opacity: float = 0.5) -> np.ndarray:
+def colorbar(rgb: np.ndarray, result: DetectionResult, vmin: float, vmax: float) -> np.ndarray:
+    """Append a vertical colour bar to an (H, W, 3) image: vmax at the top, vmin at the bottom,
+    a white tick at the image score (labelled "score") and a cyan one at the calibrated image
+    threshold ("thr"), so that the bar and the score line show the same quantity."""
+    from PIL import Image, ImageDraw
+
+    from assistant.render import heatmap_rgb
+
+    h, w = rgb.shape[:2]
+    bar_w, pad = max(12, h // 20), 96
+    canvas = Image.new("RGB", (w + bar_w + pad, max(h, 60)), (0, 0, 0))
+    canvas.paste(Image.fromarray(np.ascontiguousarray(rgb)), (0, 0))
+    ramp = heatmap_rgb(np.linspace(1.0, 0.0, h)[:, None].repeat(bar_w, 1), vmax=1.0)
+    x0 = w + 4
+    canvas.paste(Image.fromarray(ramp), (x0, 0))
+    draw = ImageDraw.Draw(canvas)
+    tx = x0 + bar_w + 4
+
+    def row(v: float) -> int:
+        return int(round((1.0 - (v - vmin) / max(vmax - vmin, 1e-12)) * (h - 1)))
+
+    score = float(result.score)
+    top = f"{vmax:.3g}" + (" score" if math.isclose(score, vmax, rel_tol=1e-6) else "")
+    draw.text((tx, 0), top, fill=(255, 255, 255))
+    draw.text((tx, h - 12), f"{vmin:.3g}", fill=(255, 255, 255))
+    taken = [0, h - 12]
+    marks = [(score, "score", (255, 255, 255))]
+    if result.score_threshold is not None:
+        marks.append((float(result.score_threshold), "thr", (0, 255, 255)))
+    for value, name, colour in marks:
+        if not vmin <= value <= vmax:
+            continue
+        y = row(value)
+        draw.line([(x0 - 3, y), (x0 + bar_w + 2, y)], fill=colour, width=2)
+        ty = min(max(y - 6, 0), h - 12)
+        if all(abs(ty - t) >= 12 for t in taken):  # room for its label
+            draw.text((tx, ty), f"{name} {value:.3g}", fill=colour)
+            taken.append(ty)
+    return np.asarray(canvas)
+
+
+def overlay_image(result: DetectionResult, opacity: float = 0.5, side: int = 0) -> np.ndarray:
     """(H, W + bar, 3) uint8: the slice with the heatmap blended at `opacity` in [0, 1], the
-    calibrated mask outlined in cyan and a colour bar on the right."""
-    from assistant.render import overlay_rgb, with_colorbar
+    calibrated mask outlined in cyan and a colour bar on the right (`colorbar`). `side`: enlarge
+    a small image for display (`display_scale`; 0: its own size, as the API returns it)."""
+    from assistant.render import overlay_rgb
 
     if not 0.0 <= opacity <= 1.0:
         raise ValueError(f"opacity must be in [0, 1], got {opacity}")
     vmin, vmax = display_range(result)
-    rgb = overlay_rgb(result.image, result.anomaly_map, opacity, vmin, vmax, result.mask)
-    return with_colorbar(rgb, vmin, vmax)
+    k = display_scale(result.image.shape, side)
+    image, amap, mask = (enlarge(a, k) for a in (result.image, result.anomaly_map, result.mask))
+    rgb = overlay_rgb(image, amap, opacity, vmin, vmax, mask)
+    return colorbar(rgb, result, vmin, vmax)
 
 
-def grey_rgb(img01: np.ndarray) -> np.ndarray:
-    """(H, W) in [0, 1] -> (H, W, 3) uint8."""
+def grey_rgb(img01: np.ndarray, side: int = 0) -> np.ndarray:
+    """(H, W) in [0, 1] -> (H, W, 3) uint8 (`side`: enlarged for display, `display_scale`)."""
     from assistant.render import to_uint8
 
-    return np.repeat(to_uint8(np.asarray(img01))[..., None], 3, axis=2)
+    img = np.repeat(to_uint8(np.asarray(img01))[..., None], 3, axis=2)
+    return enlarge(img, display_scale(img.shape, side))
 
 
-def comparison(result: DetectionResult) -> tuple[np.ndarray, np.ndarray]:
-    """(original, pseudo-healthy) as (H, W, 3) uint8, for the before/after slider."""
-    return grey_rgb(result.image), grey_rgb(result.pseudo_healthy)
+def comparison(result: DetectionResult, side: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """(original, pseudo-healthy) as (H, W, 3) uint8, for the before/after slider (`side`:
+    enlarged for display)."""
+    return grey_rgb(result.image, side), grey_rgb(result.pseudo_healthy, side)
+
+
+def slider_position(result: DetectionResult | None) -> float:
+    """Where the comparison slider starts, in percent of the slider's width from the left (the
+    original is shown left of it, the pseudo-healthy image right of it): right of the top
+    finding, so that the lesion is seen in the original at first (dragging left shows its
+    repair); 50 when that finding lies in the left half or there is none. Never left of the
+    middle: the page centres a narrower image in the slider, which moves every position
+    but 50 further from the middle of the image, so a position right of the middle stays
+    right of the finding."""
+    if result is None or not result.findings:
+        return 50.0
+    width = max(int(result.image.shape[1]), 1)
+    right = 100.0 * result.findings[0].bbox[3] / width + 3.0
+    return float(round(min(97.0, max(50.0, right)), 1))
 
 
 # ----------------------------------------------------------------------------- findings
 def finding_row(f: Finding, weak: bool = False) -> list[Any]:
+    """One row of `FINDING_HEADERS`: the id alone (F1, W1), then its kind (a finding or a weak
+    region below the image threshold, UNRELIABLE when analysed anyway), side, position, size
+    (mm² with a pixel spacing, else pixels of the original image), intensity, confidence."""
     ap, depth = position_words(f.to_dict())
     size = f"{f.area_mm2:.0f} mm²" if f.area_mm2 is not None else f"{f.area_px} px"
     side = f.side if f.side_frame == "patient" else f"{f.side} (image side)"
-    label = f"{f.id} (weak: below the image threshold)" if weak else f.id
+    kind = "weak: below the image threshold" if weak else "finding"
     if f.unreliable:
-        label += " (UNRELIABLE)"
-    return [label, side, f"{ap}, {depth}", size, f.intensity, round(float(f.confidence), 2)]
+        kind += ", UNRELIABLE"
+    return [f.id, kind, side, f"{ap}, {depth}", size, f.intensity, round(float(f.confidence), 2)]
 
 
 def findings_rows(result: DetectionResult | None) -> list[list[Any]]:
@@ -151,15 +290,12 @@ def findings_rows(result: DetectionResult | None) -> list[list[Any]]:
 
 
 def score_markdown(state: CaseState, filename: str | None = None) -> str:
-    """The image-level verdict: score vs. the calibrated threshold, and what was analysed
-    (named by `filename` when given; marked when outside the detector's domain)."""
+    """The image-level verdict: score vs. the calibrated threshold, what was analysed (named
+    by `filename` when given, and the slice of a volume; marked when outside the detector's
+    domain) and what the sizes are in (mm² or pixels of the original image)."""
     r = state.result
-    where = ""
-    if state.slice_index is not None:
-        n = (state.scan_summary.get("source_shape") or [0])[0]
-        where = f" · axial slice {state.slice_index} of {n}"
-        if state.scan_summary.get("registered"):
-            where += " (registered; resampled at the detector's trained level)"
+    where = where_text(state)
+    where = f" · {where}" if where else ""
     head = f"{file_label(filename)}: " if filename else ""
     if getattr(state, "unreliable", False):
         head += f"**{UNRELIABLE}.** "
@@ -181,9 +317,71 @@ def score_markdown(state: CaseState, filename: str | None = None) -> str:
     sens_txt = f", sensitivity ×{sens:g}" if sens else ""
     secs = state.timings.get("total_s", 0.0)
     return (
-        f"{head}Anomaly score **{r.score:.3g}**, {verdict}. {n} finding(s){where}. "
-        f"Method {r.method}{sens_txt}; analysed in {secs:.1f} s."
+        f"{head}Anomaly score **{r.score:.3g}** (the heatmap's maximum; the top of its colour "
+        f"bar), {verdict}. {n} finding(s){where}. Method {r.method}{sens_txt}; analysed in "
+        f"{secs:.1f} s.\n\n<small>{_capital(size_note(state))}.</small>"
     )
+
+
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def pending_markdown(filename: str | None) -> str:
+    """The score line while a new file is read and analysed (the previous results are gone)."""
+    if not filename:
+        return NO_SCAN
+    return f"{file_label(filename)}: reading and analysing… (no results yet)"
+
+
+def error_markdown(message: str) -> str:
+    """The persistent error shown under the file box when a file could not be read or
+    analysed (the toast goes after a few seconds; this stays until the file changes)."""
+    return f"**⚠ {message}**\n\nNo results are shown; earlier results were cleared."
+
+
+def no_scan_answer(filename: str | None, error: str, pending: bool, action: str = "answer") -> str:
+    """What the chat says (or the draft button warns) when there is no analysis to `action`
+    from: why, and never anything about an earlier scan."""
+    if error:
+        return (
+            f"No scan is analysed, so I cannot {action}. {error.rstrip('.')}. Earlier scans are "
+            "not used. Upload another file or pick an example."
+        )
+    if pending:
+        return (
+            f"{file_label(filename)} is still being analysed; try again when its results are shown."
+        )
+    return f"No scan is loaded, so I cannot {action}. Upload a scan or pick an example first."
+
+
+ABOUT_PREFIX = "\n\n*About "
+
+
+def answer_footer(filename: str | None, state: CaseState | None) -> str:
+    """The line under every chat answer naming the file (and slice) it is about; removed again
+    before the conversation goes back to the responder (`strip_footer`)."""
+    where = where_text(state)
+    return f"{ABOUT_PREFIX}{file_label(filename)}" + (f", {where}" if where else "") + ".*"
+
+
+def strip_footer(text: str) -> str:
+    """`text` without the `answer_footer` line."""
+    i = text.rfind(ABOUT_PREFIX)
+    return text[:i] if i >= 0 and text.rstrip().endswith(".*") else text
+
+
+def download_stem(filename: str | None, state: CaseState | None) -> str:
+    """A safe file-name stem for the downloads of this analysis: the upload's name without its
+    extensions, and the slice of a volume ("mni_left_volume_slice4")."""
+    import re
+
+    name = plain_name(filename) or "scan"
+    stem = re.sub(r"(\.(nii|dcm|png|jpe?g|tiff?|bmp|zip|gz))+$", "", name, flags=re.IGNORECASE)
+    stem = re.sub(r"[^A-Za-z0-9._-]+", "_", stem).strip("._") or "scan"
+    if state is not None and state.slice_index is not None:
+        stem += f"_slice{state.slice_index}"
+    return stem[:80]
 
 
 # ----------------------------------------------------------------------------- cases
@@ -252,12 +450,14 @@ def suggested_questions(state: CaseState | None) -> list[str]:
     return qs
 
 
-def evidence_markdown(answer: Answer, evidence: Evidence) -> str:
-    """The evidence the last answer cites, one bullet per id, with the synthetic flag."""
+def evidence_markdown(answer: Answer, evidence: Evidence, about: str = "") -> str:
+    """The evidence the last answer cites, one bullet per id, with the synthetic flag; `about`:
+    the scan it belongs to (`scan_title`)."""
+    about = f" · about {about}" if about else ""
     if not answer.evidence:
-        return "_The last answer cites no evidence._"
+        return f"_The last answer cites no evidence{about}._"
     by_id = {i.id: i for i in evidence.items}
-    lines = ["**Evidence cited by the last answer**", ""]
+    lines = [f"**Evidence cited by the last answer**{about}", ""]
     for eid in answer.evidence:
         item = by_id[eid]
         flag = " (synthetic case)" if item.data.get("synthetic") else ""
@@ -291,13 +491,18 @@ def evidence_dict(answer: Answer, evidence: Evidence) -> dict:
     }
 
 
-def analysis_dict(state: CaseState, n_slices: int = 0) -> dict:
-    """JSON-ready analysis (for the `/analyze` API): verdict, findings, cases, scan summary."""
+def analysis_dict(state: CaseState, n_slices: int = 0, filename: str | None = None) -> dict:
+    """JSON-ready analysis (for the `/analyze` API): the file it belongs to, verdict, findings
+    (with "sizes": mm² or pixels of the original image), cases, scan summary."""
+    from assistant.scan import size_basis
+
     r = state.result
     det = {} if r is None else r.summary()
     det.pop("params", None)
     return {
+        "file": plain_name(filename) or None,
         "scan": state.scan_summary,
+        "sizes": size_basis(state.scan_summary or {}),
         "slice_index": state.slice_index,
         "n_slices": n_slices,
         "score": det.get("score"),

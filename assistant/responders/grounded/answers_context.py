@@ -1,16 +1,82 @@
 """Answers about what surrounds the findings: the heatmap and the pseudo-healthy image, similar
-cases and reference text, the detector's confidence, the scan's modality, a draft report, and
-the refusals (signs the detector does not assess, out-of-scope and unknown questions).
+cases and reference text, what a finding can represent and what would clarify it, the detector's
+confidence, the scan's modality, a draft report, and the refusals (signs the detector does not
+assess, out-of-scope and unknown questions).
+
+Cause and next-step answers are written for a clinician or researcher, colleague to colleague:
+what such a region can represent in general terms and what would clarify it, never a diagnosis or
+a management recommendation for the patient. Their general statements are the project's own
+reference notes (`REFERENCE_NOTES`, shipped as passages "SA:..." of
+`retrieval/data/knowledge.jsonl`); an answer cites a note's K id when retrieval put that note
+in the evidence for this scan.
 """
 
 from __future__ import annotations
 
 import re
 
+from assistant.evidence import EvidenceItem
+from assistant.findings import size_bin
 from assistant.prompts import refusal_text
 from assistant.report import draft_report
 from assistant.responders.grounded.case import CaseFacts
-from assistant.responders.grounded.wording import CAPABILITIES, cite, safe_excerpt
+from assistant.responders.grounded.wording import cite, safe_excerpt
+
+# What the grounded responder can answer; listed whenever a question is outside it.
+ANSWERABLE = (
+    "whether the detector found a region that deviates from healthy anatomy; where it is and on "
+    "which side; its size; whether it is hyper- or hypointense; how many regions there are; what "
+    "the heatmap and the pseudo-healthy image show; similar cases in the library; what such a "
+    "finding can represent in general terms; what would clarify it (next steps); how confident "
+    "the detector is; the imaging modality; and a draft report"
+)
+
+# The project's reference notes (retrieval/data/knowledge.jsonl, source "written for this
+# project"): passage id -> the statement an answer makes from it.
+T1_HYPO = "SA:focal-t1-hypointense"
+T1_HYPER = "SA:focal-t1-hyperintense"
+MIMICS = "SA:focal-lesion-mimics"
+WORKUP = "SA:focal-lesion-workup"
+REFERENCE_NOTES = (T1_HYPO, T1_HYPER, MIMICS, WORKUP)
+CAN_REPRESENT = {
+    "hypointense": (
+        T1_HYPO,
+        "a focal region darker than expected on T1 is non-specific: it can be fluid or tissue "
+        "loss (a cyst, a resection cavity, an old infarct), tissue with more water (oedema, "
+        "inflammation, demyelination, many tumours), blood products at some stages, or normal "
+        "anatomy or artefact",
+    ),
+    "hyperintense": (
+        T1_HYPER,
+        "a focal region brighter than expected on T1 has fewer general causes: subacute blood "
+        "products, fat, protein-rich fluid, melanin, some calcifications or mineral deposits, "
+        "gadolinium if contrast was given, or artefact",
+    ),
+}
+NARROW_DOWN = {
+    "hypointense": (
+        "comparison with prior imaging, the adjacent slices, FLAIR and T2, diffusion (DWI/ADC), "
+        "SWI, contrast-enhanced T1 and the clinical history (for example previous surgery)"
+    ),
+    "hyperintense": (
+        "whether contrast was given (and a pre-contrast T1), prior imaging, SWI, fat-suppressed "
+        "images and the clinical history"
+    ),
+}
+MIMIC_TEXT = (
+    "such regions are often normal anatomy (CSF or perivascular spaces, vessels), "
+    "partial-volume effects or registration artefacts"
+)
+NEGATIVE_MEANS = (
+    "A negative result means only that this slice does not deviate from the healthy training "
+    "scans enough to pass the detector's threshold. It does not exclude lesions on other slices, "
+    "findings that show only on other sequences (FLAIR, DWI, SWI, contrast-enhanced T1), lesions "
+    "too small or subtle for the threshold, or diffuse changes such as atrophy."
+)
+NOT_A_RECOMMENDATION = (
+    "These are general considerations from a research tool, not a management recommendation "
+    "for this patient."
+)
 
 
 def heatmap(c: CaseFacts) -> str:
@@ -86,34 +152,282 @@ def similar_cases(c: CaseFacts) -> str:
     )
 
 
-def explanation(c: CaseFacts) -> str:
-    knowledge = c.evidence.by_kind("knowledge")
-    cases = c.evidence.by_kind("case")
-    if not c.findings and not c.detector.get("is_abnormal"):
-        return f"There is nothing to explain: {c.no_findings()}." + c.uncertainty()
-    text = (
-        "This cannot be determined from the detector's output: it reports regions that deviate "
-        "from healthy anatomy, not their cause."
+# --------------------------------------------------------------- cause and next steps
+_SUBJECT = (
+    r"(?:(?:the|this|that|these|those) (?:lesion|finding|region|abnormality|area|spot)s?|"
+    r"this|it|that|these|they|those|f\d+)"
+)
+_ENTITY_PATTERNS = [
+    re.compile(rf"\b(?:could|can|might|may|would)\s+{_SUBJECT}\s+be\s+(?P<e>[^?.!]+)", re.I),
+    re.compile(rf"^\s*(?:is|are)\s+{_SUBJECT}\s+(?P<e>[^?.!]+)", re.I),
+    re.compile(
+        r"\b(?:consistent|compatible) with\s+(?P<e>[^?.!]+)|\b(?:due to|caused by|a sign of|"
+        r"suggestive of|represent|indicate)s?\s+(?P<f>[^?.!]+)",
+        re.I,
+    ),
+]
+_NOT_ENTITY = re.compile(
+    r"^(?:be|mean|means|anything|something|it|this|that)$|"
+    r"^(?:due to|caused|from|related|because)\b",
+    re.I,
+)
+
+
+def asked_entity(question: str) -> str | None:
+    """The condition or structure a cause question names ("a resection cavity" in "Is this a
+    resection cavity?", "MS" in "Could this be MS?"), in the user's words; None for an open
+    question ("What could this be?", "What could this be due to?"). Bracketed text is dropped
+    (no citation can be forged), then only letters, digits, spaces, hyphens and apostrophes are
+    kept, at most 60 characters."""
+    for pattern in _ENTITY_PATTERNS:
+        m = pattern.search(question)
+        if not m:
+            continue
+        raw = next(g for g in m.groups() if g)
+        entity = re.sub(r"[^\w\s'\-]", " ", re.sub(r"\[[^\]]*\]", " ", raw))
+        entity = re.sub(r"\s+(?:or not|at all|here|in this (?:scan|image|patient))\s*$", "", entity)
+        entity = " ".join(entity.split())[:60].strip()
+        if entity and not _NOT_ENTITY.match(entity):
+            return entity
+    return None
+
+
+def _whether(c: CaseFacts, entity: str) -> str:
+    """ "I can't tell whether this is X" (or "these are X" for a plural question)."""
+    plural = re.search(r"\b(?:these|they|those|(?:lesion|finding|region|area|spot)s)\b", c.q)
+    return f"I can't tell whether {'these are' if plural else 'this is'} {entity}"
+
+
+def _names_a_cause(question: str) -> bool:
+    """Whether a question the resolver did not place asks if the finding is some condition or
+    structure: "could it be X", "consistent with X", or "is this a/an X"."""
+    entity = asked_entity(question)
+    if entity is None or re.match(r"(?:your|my|you|our|me)\b", entity, re.I):
+        return False
+    closed = _ENTITY_PATTERNS[1].search(question)
+    return not closed or bool(re.match(r"(?:an?)\s", closed.group("e"), re.I))
+
+
+def _note(c: CaseFacts, passage_id: str) -> EvidenceItem | None:
+    """The knowledge item in the evidence that is the reference note `passage_id`, if any."""
+    for k in c.evidence.by_kind("knowledge"):
+        if k.data.get("case_id") == passage_id:
+            return k
+    return None
+
+
+def _cite_notes(c: CaseFacts, *passage_ids: str) -> str:
+    """The citation (e.g. " [K2][K3]") of the reference notes among `passage_ids` that are in
+    the evidence; "" when none is."""
+    ids = [k.id for p in passage_ids if (k := _note(c, p)) is not None]
+    return " " + cite(*dict.fromkeys(ids)) if ids else ""
+
+
+def _size_class(c: CaseFacts, f: dict) -> str | None:
+    shape = (c.evidence.scan_summary or {}).get("shape") or None
+    try:
+        return size_bin(f["area_px"], tuple(shape[-2:]) if shape else None, f.get("area_mm2"))
+    except (KeyError, ValueError, TypeError):
+        return None
+
+
+def _by_intensity(c: CaseFacts) -> dict[str, list[EvidenceItem]]:
+    """The targeted findings grouped by intensity, in detector order."""
+    groups: dict[str, list[EvidenceItem]] = {}
+    for t in c.targets:
+        groups.setdefault(t.data.get("intensity", ""), []).append(t)
+    return groups
+
+
+def _names(items: list[EvidenceItem]) -> str:
+    ids = [i.id for i in items]
+    return ids[0] if len(ids) == 1 else ", ".join(ids[:-1]) + " and " + ids[-1]
+
+
+def _mimic_candidates(c: CaseFacts) -> list[tuple[EvidenceItem, str]]:
+    """Targeted findings that are small or at the midline (the likeliest normal variants), each
+    with the reason ("small", "at the midline", "small and at the midline")."""
+    out = []
+    for t in c.targets:
+        why = [
+            w
+            for w, yes in (
+                ("small", _size_class(c, t.data) == "small"),
+                ("at the midline", t.data.get("side") == "midline"),
+            )
+            if yes
+        ]
+        if why:
+            out.append((t, " and ".join(why)))
+    return out
+
+
+def _mimic_sentence(c: CaseFacts) -> str:
+    mimics = _mimic_candidates(c)
+    if not mimics:
+        return ""
+    reasons: dict[str, list[EvidenceItem]] = {}
+    for t, why in mimics:
+        reasons.setdefault(why, []).append(t)
+    which = "; ".join(
+        f"{_names(items)} {'is' if len(items) == 1 else 'are'} {why}"
+        for why, items in reasons.items()
     )
-    if c.findings:
-        text += " " + "; ".join(c.describe(t) for t in c.targets) + "."
-    if knowledge:
+    return f" {which}: {MIMIC_TEXT}{_cite_notes(c, MIMICS)}."
+
+
+def _low_confidence(c: CaseFacts) -> list[EvidenceItem]:
+    return [t for t in c.targets if c.confidence_word(t.data).startswith("low")]
+
+
+def _other_references(c: CaseFacts) -> str:
+    """Retrieved passages other than the reference notes, and similar cases, quoted as data."""
+    others = [
+        k for k in c.evidence.by_kind("knowledge") if k.data.get("case_id") not in REFERENCE_NOTES
+    ]
+    cases = c.evidence.by_kind("case")
+    text = ""
+    if others:
         text += (
-            " Retrieved reference text that may be relevant: "
-            + "; ".join(f'{k.id}: "{safe_excerpt(k.text)}" {cite(k.id)}' for k in knowledge[:3])
+            " Other retrieved reference text (matched to the finding's description, not to this "
+            "scan): "
+            + "; ".join(f'{k.id}: "{safe_excerpt(k.text)}" {cite(k.id)}' for k in others[:3])
             + "."
         )
     if cases:
         text += (
             " Similar cases in the library were reported as: "
             + "; ".join(f'"{safe_excerpt(k.text, 120)}" {cite(k.id)}' for k in cases[:2])
-            + "."
+            + " (other cases, not this patient)."
         )
-    if not knowledge and not cases:
-        text += " No reference text or similar case was retrieved, so I can't suggest causes."
-    return text + (
-        " Any of these may or may not correspond to this scan; interpretation needs a "
-        "clinician with the full study and history."
+    return text
+
+
+def _weak_note(c: CaseFacts) -> str:
+    if not c.weak:
+        return ""
+    return (
+        f" {_names(c.weak)} exceeded the pixel threshold but not the image threshold "
+        f"{cite(*[w.id for w in c.weak])}: weak evidence that may be noise or normal variation."
+    )
+
+
+def explanation(c: CaseFacts) -> str:
+    """What the finding(s) can represent in general terms, what would narrow it down, and that
+    the detector does not diagnose; "I can't tell whether this is X" when a cause is named."""
+    entity = asked_entity(c.question)
+    if not c.detection_ran:
+        lead = _whether(c, entity) if entity else "I can't say what this is"
+        return f"{lead}: {c.no_findings()}. I can answer questions about {ANSWERABLE}."
+    if not c.findings:
+        lead = (
+            f"{_whether(c, entity)}; there is no finding to assess"
+            if entity
+            else "There is nothing to explain"
+        )
+        return f"{lead}: {c.no_findings()}. {NEGATIVE_MEANS}" + _weak_note(c) + _image_level(c)
+    if entity:
+        text = (
+            f"{_whether(c, entity)}: that cannot be determined from the "
+            "detector's output, which reports regions that deviate from the healthy T1 scans it "
+            "was trained on (including normal variants and artefacts), not their cause."
+        )
+    else:
+        text = (
+            "This cannot be determined from the detector's output: it reports regions that "
+            "deviate from the healthy T1 scans it was trained on (including normal variants and "
+            "artefacts), not their cause."
+        )
+    text += " " + "; ".join(c.describe(t) for t in c.targets) + "."
+    for intensity, items in _by_intensity(c).items():
+        if intensity not in CAN_REPRESENT:
+            continue
+        passage, statement = CAN_REPRESENT[intensity]
+        text += (
+            f" In general terms ({_names(items)}), {statement}{_cite_notes(c, passage)}."
+            f" What would narrow it down: {NARROW_DOWN[intensity]}"
+            f"{_cite_notes(c, passage, WORKUP)}."
+        )
+    text += _mimic_sentence(c)
+    low = _low_confidence(c)
+    if low:
+        text += (
+            f" {_names(low)} {'has' if len(low) == 1 else 'have'} low detector confidence "
+            f"{cite(*[t.id for t in low])}, so {'it' if len(low) == 1 else 'they'} may be a "
+            "false positive."
+        )
+    return text + _other_references(c) + " None of this is a diagnosis for this scan."
+
+
+def next_steps(c: CaseFacts) -> str:
+    """What would clarify the finding(s), colleague to colleague and non-prescriptive; with no
+    finding, what a negative result of this detector does and does not exclude. A yes/no
+    question ("Would you recommend repeat imaging?") is told that this evidence can't settle
+    that decision, then gets the same general considerations."""
+    lead = (
+        "That is a clinical decision that this evidence can't settle on its own. "
+        if c.closed
+        else ""
+    )
+    if not c.detection_ran:
+        return (
+            f"{lead}I can't say what would clarify a finding: {c.no_findings()}. I can answer "
+            f"questions about {ANSWERABLE}."
+        )
+    if not c.findings:
+        return (
+            f"{lead}There is no finding to work up: {c.no_findings()}. {NEGATIVE_MEANS}"
+            + _weak_note(c)
+            + " If there is a clinical question, the full study (all slices and sequences) and a "
+            "radiologist's read address it, not this detector."
+            + _image_level(c)
+            + " "
+            + NOT_A_RECOMMENDATION
+        )
+    groups = _by_intensity(c)
+    notes = [CAN_REPRESENT[i][0] for i in groups if i in CAN_REPRESENT]
+    k_all = _cite_notes(c, *notes, WORKUP)
+    steps = []
+    check = list({t.id: t for t in _low_confidence(c) + [t for t, _ in _mimic_candidates(c)]})
+    if check:
+        items = [t for t in c.targets if t.id in check]
+        steps.append(
+            f"- first, whether {_names(items)} {'is' if len(items) == 1 else 'are'} real: the "
+            "heatmap and the slices above and below (small, midline or low-confidence regions "
+            "are often normal anatomy, partial-volume effects or artefacts"
+            f"{_cite_notes(c, MIMICS)})"
+        )
+    steps += [
+        "- comparison with prior imaging: new, growing, stable or shrinking" + k_all,
+        "- the rest of the volume: this evidence is one axial slice, so the extent in 3D is not "
+        "known" + _cite_notes(c, WORKUP, MIMICS),
+        "- the other sequences of the study: FLAIR and T2 (oedema, gliosis, demyelination, "
+        "fluid), diffusion with ADC (acute ischaemia, abscess, very cellular tissue), SWI or T2* "
+        "(blood products, calcification)" + k_all,
+    ]
+    if "hyperintense" in groups:
+        bright = groups["hyperintense"]
+        steps.append(
+            f"- for the bright region{'s' if len(bright) > 1 else ''} ({_names(bright)}): "
+            "whether contrast was already given, a pre-contrast T1 and fat-suppressed images"
+            + _cite_notes(c, T1_HYPER)
+        )
+    steps += [
+        "- contrast-enhanced T1, where clinically appropriate: enhancement suggests "
+        "blood-brain barrier breakdown" + k_all,
+        "- clinical correlation: symptoms, history such as previous surgery or known disease"
+        + k_all,
+        "- a radiologist's read of the full study" + _cite_notes(c, WORKUP),
+    ]
+    found = "; ".join(c.describe(t) for t in c.targets)
+    return (
+        f"{lead}{found}. In general terms, these would clarify "
+        f"{'it' if len(c.targets) == 1 else 'them'}:\n"
+        + "\n".join(steps)
+        + "\n\n"
+        + _image_level(c).strip()
+        + (" " if _image_level(c) else "")
+        + NOT_A_RECOMMENDATION
     )
 
 
@@ -151,36 +465,86 @@ def modality(c: CaseFacts) -> str:
     return text
 
 
+CONFIDENCE_MEANS = (
+    "A finding's confidence is the estimated probability that a region with its peak anomaly "
+    "is a true lesion, fitted on validation data (healthy scans and scans with synthetic "
+    "lesions), so it is indicative for real lesions rather than exact"
+)
+CONFIDENCE_UNCALIBRATED = (
+    "This detector setting has no fitted confidence: the number is the fraction of healthy "
+    "validation scans whose strongest deviation is weaker than the region's peak, not a "
+    "probability of a lesion"
+)
+
+
+def _image_level(c: CaseFacts) -> str:
+    """The image score against its threshold in one sentence; a result near the threshold is
+    "borderline" (not "uncertain", which would read as contradicting a finding's word)."""
+    d = c.detector
+    score, thr = d.get("score"), d.get("score_threshold")
+    if score is None:
+        return ""
+    if thr is None:
+        return (
+            f" The detector has no calibrated threshold for this kind of scan (image score "
+            f"{score:.3g}){c.d1()}, so its numbers are only indicative here."
+        )
+    ratio = score / thr if thr > 0 else float("inf")
+    if ratio >= 1.5:
+        where, meaning = "well above", "the image as a whole clearly deviates from healthy scans"
+    elif ratio > 1.0:
+        where, meaning = "just above", "a borderline call for the image as a whole"
+    elif ratio > 0.67:
+        where, meaning = "just below", "a borderline call for the image as a whole"
+    else:
+        where, meaning = "well below", "the image as a whole is close to the healthy scans"
+    return (
+        f" The image anomaly score is {score:.3g}, {where} the calibrated threshold of "
+        f"{thr:.3g}{c.d1()}: {meaning}."
+    )
+
+
 def confidence(c: CaseFacts) -> str:
+    """What the findings' confidence means (one sentence), each finding's number and word
+    (`CaseFacts.confidence_word`), the image score against its threshold, and what the detector
+    can get wrong. The image-level result is called borderline, never "uncertain", so that it
+    does not read as contradicting a finding's word."""
     if not c.detection_ran:
         return f"I can't say: {c.no_findings()}."
-    text = (
-        "Confidence comes from two numbers: each finding's confidence (how far it rises "
-        "above the calibrated pixel threshold) and the image score against its threshold."
-    )
     if c.findings:
-        text += (
-            " "
+        words = {t.id: c.confidence_word(t.data) for t in c.targets}
+        means = (
+            CONFIDENCE_UNCALIBRATED
+            if any(w == "uncalibrated" for w in words.values())
+            else CONFIDENCE_MEANS
+        )
+        text = (
+            f"{means}. Here: "
             + "; ".join(
-                f"{t.id}: confidence {t.data['confidence']:.2f} ({c.confidence_word(t.data)}) "
-                f"{cite(t.id)}"
-                for t in c.targets
+                f"{t.id} {t.data['confidence']:.2f} ({words[t.id]}) {cite(t.id)}" for t in c.targets
             )
             + "."
         )
     else:
-        text += f" Here {c.no_findings()}."
-    return (
-        text
-        + c.uncertainty()
-        + (
-            " The detector was trained on healthy scans only: it can flag normal variants or "
-            "artefacts and miss subtle abnormalities."
-        )
+        text = f"There is no finding to be confident about: {c.no_findings()}." + _weak_note(c)
+    text += _image_level(c)
+    return text + (
+        " The detector was trained on healthy scans only: it can flag normal variants or "
+        "artefacts, and it can miss small or subtle abnormalities and anything outside this "
+        "slice."
     )
 
 
 def unassessable(c: CaseFacts, term: str) -> str:
+    """A sign or structure the detector does not assess ("Is there mass effect?"): "I can't
+    tell", with what it did find. A next-step question that only names such a thing as a
+    possible step ("Is a contrast-enhanced study worth doing?") gets the next-step answer, and a
+    cause question naming it ("Could this be oedema?") the cause answer, which starts "I can't
+    tell whether this is oedema": neither answers a different question."""
+    if c.resolved.intent == "next_steps":
+        return next_steps(c)
+    if c.resolved.intent == "explanation" and asked_entity(c.question):
+        return explanation(c)
     text = (
         f"I can't tell: the detector does not assess that ({term}) specifically; it only "
         "reports regions that deviate from the healthy training distribution."
@@ -193,11 +557,18 @@ def unassessable(c: CaseFacts, term: str) -> str:
 
 
 def out_of_scope(c: CaseFacts) -> str:
-    return " ".join(refusal_text(CAPABILITIES).split())
+    """The refusal for questions that are not about this scan, or that ask for personal medical
+    advice (prompts/refusal.md, addressed neutrally), with what the assistant can answer."""
+    return " ".join(refusal_text(ANSWERABLE).split())
 
 
 def unknown(c: CaseFacts) -> str:
+    """A question the assistant has no answer for: it says so, and what it can answer, rather
+    than answering a different question. A question that names a possible cause ("Is this a
+    resection cavity?") gets the cause answer, which starts "I can't tell whether this is ..."."""
+    if _names_a_cause(c.question):
+        return explanation(c)
     return (
-        "I can't answer that from the evidence available for this scan. I can answer "
-        f"questions about {CAPABILITIES}."
+        "I can't answer that from the evidence available for this scan: it is outside what "
+        f"this assistant can assess. I can answer questions about {ANSWERABLE}."
     )

@@ -1,9 +1,16 @@
-"""Answers about the findings themselves: is there one, where, how big, how many, how bright.
+"""Answers about the findings themselves: is there one, where, which side, how big, how many,
+how bright.
 
 Each function takes the question's `CaseFacts` and returns the answer text, starting with a word a
-QA benchmark can score ("Yes", "No", "Left", "Medium", "Hyperintense", a number). When nothing
-reached the image threshold, `weak` answers where / how big / how bright from the strongest weaker
-region (W1..), saying that it is weak evidence.
+QA benchmark can score ("Yes", "No", "Left", "Image left", "Medium", "Hyperintense", a number).
+When nothing reached the image threshold, `weak` answers where / which side / how big / how bright
+from the strongest weaker region (W1..), saying that it is weak evidence.
+
+Sides: a finding's side is in the patient's frame when the scan records its orientation
+(NIfTI, DICOM, registered volumes: `side_frame` "patient") and in the image's frame otherwise
+(PNG, JPEG: "image"). Without a known orientation an answer never says a bare "Left": it says
+"Image left", that the patient's side is unknown, and what it would be under the radiological
+display convention (image left = the patient's right).
 """
 
 from __future__ import annotations
@@ -12,18 +19,36 @@ import re
 from dataclasses import replace
 
 from assistant.evidence import EvidenceItem
-from assistant.findings import SIZE_EDGES_MM2, position_words, size_bin, size_edges_px
+from assistant.findings import (
+    ORIENTATIONS,
+    SIZE_EDGES_MM2,
+    lean_of,
+    position_words,
+    size_bin,
+    size_edges_px,
+)
 from assistant.responders.grounded.case import CaseFacts
 from assistant.responders.grounded.wording import (
+    CLOSED,
     SIZE_WORDS,
     SPECIFIC,
     ap_phrase,
     cite,
     count_word,
     leaning,
-    negated,
     upper_first,
 )
+from assistant.responders.intents import asks_normal, side_question, yes_no_question
+
+_LEADING_PHRASE = re.compile(
+    r"^\s*(on|in|for|from|at|looking at|based on|regarding|as for|about)\b[^,?]{0,40},\s*"
+)
+
+
+def _closed(c: CaseFacts) -> bool:
+    """A yes/no question, also after a leading phrase ("On FLAIR, is the abnormality
+    bright?", "For F1, is it large?")."""
+    return c.closed or bool(CLOSED.search(_LEADING_PHRASE.sub("", c.q)))
 
 
 def weak(c: CaseFacts, handler) -> str:
@@ -43,7 +68,12 @@ def weak(c: CaseFacts, handler) -> str:
 
 
 def presence(c: CaseFacts) -> str:
-    negative = negated(c.q)
+    """Is there an abnormality: "Yes" / "No" first for a yes/no question (flipped when "yes"
+    means normal: "Is this a normal brain?"), a description for an open one ("What is abnormal
+    here?"). A named kind of lesion ("Is there a stroke?") is answered about the region the
+    detector found, saying that it cannot tell what kind it is."""
+    negative = asks_normal(c.question)
+    closed = yes_no_question(c.question)
     term = SPECIFIC.search(c.q)
     if not c.detection_ran:
         return (
@@ -56,7 +86,7 @@ def presence(c: CaseFacts) -> str:
         # of healthy scans: report them without calling the scan abnormal
         lead = (
             ("Yes, probably" if negative else "No, not clearly")
-            if c.closed
+            if closed
             else ("No clear abnormality")
         )
         n = len(below)
@@ -70,7 +100,7 @@ def presence(c: CaseFacts) -> str:
             + c.uncertainty()
         )
     if c.findings:
-        lead = ("No. " if negative else "Yes. ") if c.closed else ""
+        lead = ("No. " if negative else "Yes. ") if closed else ""
         n = len(c.findings)
         text = (
             f"{lead}The detector found {count_word(n, 'region')} that "
@@ -80,9 +110,9 @@ def presence(c: CaseFacts) -> str:
         )
         if term:
             text += (
-                f" Whether {'it is' if n == 1 else 'any of them is'} a {term.group(0)} cannot "
-                "be determined by this detector: it measures deviation from healthy anatomy, "
-                "not what the deviation is."
+                f" Whether {'it is' if n == 1 else 'any of them is'} "
+                f"{_a(_singular(term.group(0)))} cannot be determined by this detector: it "
+                "measures deviation from healthy anatomy, not what the deviation is."
             )
         return text + c.uncertainty()
     if c.detector.get("is_abnormal"):
@@ -91,7 +121,7 @@ def presence(c: CaseFacts) -> str:
             f"{lead}: the image as a whole scores above the detector's threshold, but no "
             "localised region exceeded the pixel threshold." + c.uncertainty()
         )
-    if not c.closed:
+    if not closed:
         text = f"Nothing abnormal was found: {c.no_findings()}."
     else:
         lead = "Yes, as far as this detector can tell" if negative else "No"
@@ -103,31 +133,190 @@ def presence(c: CaseFacts) -> str:
     return text + " A detector can miss small or subtle abnormalities."
 
 
+def _singular(term: str) -> str:
+    """ "plaques" -> "plaque", "masses" -> "mass", "metastases" -> "metastasis", "ms lesions"
+    -> "MS lesion"."""
+    words = term.split()
+    last = words[-1]
+    if last.endswith("ases") and last.startswith("metast"):
+        last = last[:-4] + "asis"
+    elif last.endswith("sses"):
+        last = last[:-2]
+    elif last.endswith("s") and not last.endswith(("ss", "sis", "us")):
+        last = last[:-1]
+    words = [*words[:-1], last]
+    return " ".join("MS" if w == "ms" else w for w in words)
+
+
+def _a(noun: str) -> str:
+    """The noun with its indefinite article ("a tumour", "an infarct"); uncountable and
+    proper names without one."""
+    if noun in ("multiple sclerosis", "oedema", "edema", "cancer", "haemorrhage", "hemorrhage"):
+        return noun
+    return ("an " if noun[:1] in "aeiou" else "a ") + noun
+
+
+def unassessed_note(term: str) -> str:
+    """The note added to a presence answer that names something the detector does not assess
+    ("Any white matter lesions?", "Is there an enhancing lesion?")."""
+    return (
+        f" The detector does not assess {term} specifically: it reports regions that deviate "
+        "from healthy anatomy, not which structures they involve or how they look after "
+        "contrast."
+    )
+
+
+# ----------------------------------------------------------------------------- sides
+def _mirror(side: str) -> str:
+    return {"left": "right", "right": "left"}.get(side, side)
+
+
+def _image_side(c: CaseFacts, f: dict) -> str | None:
+    """The side of the IMAGE (as displayed) a finding is on: its side in the image frame, or
+    converted from the patient's frame with the scan's orientation; None when unknown."""
+    if f.get("side_frame") != "patient":
+        return f["side"]
+    patient_left = (c.evidence.scan_summary or {}).get("patient_left")
+    if patient_left not in ORIENTATIONS:
+        return None
+    return f["side"] if patient_left == "image_left" else _mirror(f["side"])
+
+
+def _known(items: list[EvidenceItem]) -> bool:
+    """Whether every finding's side is in the patient's frame (the orientation is known)."""
+    return all(i.data.get("side_frame") == "patient" for i in items)
+
+
+def _side_detail(c: CaseFacts, f: dict) -> str:
+    """ "on the patient's left (the image left)" / "on the left side of the image"."""
+    phrase = c.side_phrase(f)
+    if f.get("side_frame") == "patient" and f["side"] != "midline":
+        shown = _image_side(c, f)
+        if shown is not None:
+            phrase += f" (shown on the image {shown})"
+    return phrase
+
+
+def _side_word(c: CaseFacts, f: dict, frame: str) -> str:
+    """The one-word side of a finding in `frame` ("patient": "left"; "image": "image left");
+    a midline finding says which way it leans."""
+    lean = lean_of(f, "side")
+    if frame == "image":
+        side = _image_side(c, f) or f["side"]
+        if f["side"] == "midline":
+            lean = _image_side(c, {**f, "side": lean}) if lean else None
+            return f"midline, slightly to the image {lean}" if lean else "midline"
+        return f"image {side}" if f.get("side_frame") != "patient" else side
+    return leaning(f, "side")
+
+
+def _unknown_note(sides: set[str]) -> str:
+    """Why the patient's side is unknown, and what it would be under either display
+    convention."""
+    text = " The patient's side is unknown: this file does not record the patient's orientation."
+    if len(sides) == 1 and (s := next(iter(sides))) in ("left", "right"):
+        return text + (
+            f" In the radiological display convention (image left = the patient's right) the "
+            f"image {s} is the patient's {_mirror(s)}; in the neurological convention it is "
+            f"the patient's {s}."
+        )
+    return text + (
+        " In the radiological display convention image left is the patient's right; in the "
+        "neurological convention it is the patient's left."
+    )
+
+
+def side(c: CaseFacts) -> str:
+    """Left or right: "Left" / "Right" (the patient's side) when the scan records its
+    orientation, "Image left" / "Image right" with the patient's side unknown otherwise; "Yes"
+    / "No" to a question about one side, "I can't tell" when it names the patient's side of a
+    scan without orientation."""
+    if not c.findings:
+        return c.nothing_found("There is nothing to lateralise")
+    ask = side_question(c.question)
+    known = _known(c.targets)
+    details = "; ".join(f"{t.id} lies {_side_detail(c, t.data)} {cite(t.id)}" for t in c.targets)
+    image_sides = {_image_side(c, t.data) for t in c.targets if t.data["side"] != "midline"}
+    note = "" if known else _unknown_note({s for s in image_sides if s})
+    if not ask.choice and ask.sides:  # "Is the lesion on the left (of the image)?"
+        asked = ask.sides[0]
+        frame = ask.frame or ("patient" if known else "image")
+        if frame == "patient" and not known:
+            shown = "; ".join(f"{t.id} is {c.side_phrase(t.data)}" for t in c.targets)
+            return f"I can't tell which side of the patient it is on: {shown} {_cites(c)}." + note
+        values = [
+            t.data["side"] if frame == "patient" else _image_side(c, t.data) for t in c.targets
+        ]
+        if any(v is None for v in values):
+            return f"I can't tell which side of the image it is shown on: {details}."
+        invert = bool(re.search(r"not (on|in|to) (the )?(left|right|patient)", c.q))
+        hit = any(v == asked for v in values)
+        return f"{'Yes' if hit != invert else 'No'}. {details}." + note
+    frame = "image" if (ask.frame == "image" or not known) else "patient"
+    words = [_side_word(c, t.data, frame) for t in c.targets]
+    if len(set(words)) == 1:
+        lead = words[0]
+    elif _singular_question(c) and not c.resolved.finding_ids:
+        # "Is the lesion on the left or right?" with regions on both sides: the strongest
+        # region (F1) first, then the others
+        lead = f"{words[0]} for {c.targets[0].id}, the strongest region"
+    else:
+        lead = "both sides of the image" if frame == "image" else "both sides"
+    also = ""
+    if frame == "image" and known and not ask.both_frames:
+        also = " The scan records the patient's orientation, so the sides are also the patient's."
+    return f"{upper_first(lead)}. {details}." + note + also
+
+
+def _singular_question(c: CaseFacts) -> bool:
+    return bool(
+        re.search(
+            r"(the|this|that) (lesion|abnormality|anomaly|finding|region|mass|tumou?r|"
+            r"spot|area|hyperintensity)|it",
+            c.q,
+        )
+    )
+
+
+def _cites(c: CaseFacts) -> str:
+    return "".join(cite(t.id) for t in c.targets)
+
+
 def location(c: CaseFacts) -> str:
+    """Where: side (in the frame the scan allows), front/back and depth; "Yes"/"No" to a
+    question about one of them; "Anterior"/"Posterior" first to a front-or-back question."""
     if not c.findings:
         return c.nothing_found("There is nothing to locate")
     words = set(re.findall(r"[a-z]+", c.q))
-    sides_asked = {"left", "right"} & words
     ap_map = {"anterior": "anterior", "front": "anterior", "posterior": "posterior"}
     ap_map["back"] = "posterior"
     ap_asked = {ap_map[w] for w in words if w in ap_map}
-    invert = negated(c.q)
+    invert = bool(re.search(r"not (in|at|on|towards?) the", c.q))
     details = "; ".join(
-        f"{t.id} lies {c.side_phrase(t.data)}, {ap_phrase(t.data)}, "
+        f"{t.id} lies {_side_detail(c, t.data)}, {ap_phrase(t.data)}, "
         f"{position_words(t.data)[1]} {cite(t.id)}"
         for t in c.targets
     )
-    note = c.orientation_note(c.targets)
-    if c.closed and len(sides_asked) == 1 and not ("or" in words and ap_asked):
-        return _yes_no(c, "side", sides_asked.pop(), invert) + details + "." + note
-    if c.closed and len(ap_asked) == 1 and not sides_asked:
+    known = _known(c.targets)
+    note = (
+        ""
+        if known
+        else _unknown_note(
+            {s for t in c.targets if t.data["side"] != "midline" and (s := _image_side(c, t.data))}
+        )
+    )
+    if _closed(c) and len(ap_asked) == 1 and not ({"left", "right"} & words):
         return _yes_no(c, "anterior_posterior", ap_asked.pop(), invert) + details + "."
-    if ap_asked and not sides_asked and "side" not in words:
+    if ap_asked:
         values = {leaning(t.data, "anterior_posterior") for t in c.targets}
         lead = values.pop().capitalize() if len(values) == 1 else "Both"
         return f"{lead}. {details}." + note
-    values = {leaning(t.data, "side") for t in c.targets}
-    lead = values.pop().capitalize() if len(values) == 1 else "Both sides"
+    frame = "patient" if known else "image"
+    leads = {
+        f"{_side_word(c, t.data, frame)}, {position_words(t.data)[0]}, {position_words(t.data)[1]}"
+        for t in c.targets
+    }
+    lead = upper_first(leads.pop()) if len(leads) == 1 else "Several places"
     return f"{lead}. {details}." + note
 
 
@@ -173,7 +362,7 @@ def size(c: CaseFacts) -> str:
             f"(limit {limit:.0f} mm): {details}." + caveat
         )
     asked = {SIZE_WORDS[w] for w in re.findall(r"\b(" + "|".join(SIZE_WORDS) + r")\b", c.q)}
-    if c.closed and asked:
+    if _closed(c) and asked:
         bins = {t.id: _size_bin(c, t.data) for t in c.targets}
         named = "; ".join(f"{i} is {b}" for i, b in bins.items())
         if len(asked) > 1:  # "small, medium or large?": answer with the class
@@ -222,7 +411,7 @@ def count(c: CaseFacts) -> str:
     if not c.detection_ran:
         return f"I can't tell: {c.no_findings()}."
     listing = "".join(f" {c.describe(f)}." for f in c.findings)
-    if c.closed and re.search(r"more than one|multiple|several", c.q):
+    if _closed(c) and re.search(r"more than one|multiple|several", c.q):
         lead = "Yes" if n > 1 else "No"
         return f"{lead}. The detector found {count_word(n, 'region')}.{listing}" + (c.uncertainty())
     if n == 0:
@@ -255,7 +444,7 @@ def intensity(c: CaseFacts) -> str:
         " Intensity is relative to the detector's pseudo-healthy reconstruction of the same "
         "image, not an absolute signal measurement."
     )
-    if c.closed and bool(hyper) != bool(hypo):
+    if _closed(c) and bool(hyper) != bool(hypo):
         want = "hyperintense" if hyper else "hypointense"
         hit = any(t.data["intensity"] == want for t in c.targets)
         return f"{'Yes' if hit else 'No'}. {details}." + caveat

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from assistant.evidence import Evidence, EvidenceItem
-from assistant.findings import lean_of, position_words
+from assistant.findings import confidence_level, confidence_meaning, lean_of, position_words
 from assistant.responders.grounded.wording import CLOSED, cite
 from assistant.responders.intents import Resolved
 
@@ -76,8 +76,14 @@ class CaseFacts:
         return (r1 - r0) * sp[0], (c1 - c0) * sp[1]
 
     def confidence_word(self, f: dict) -> str:
-        c = float(f.get("confidence", 0.0))
-        return "high" if c >= 0.7 else "moderate" if c >= 0.4 else "low"
+        """ "low" / "moderate" / "high" (or "uncalibrated") for a finding's confidence, the
+        estimated probability that it is a true lesion: `assistant.findings.confidence_level`
+        (never "high" just above the image threshold)."""
+        return confidence_level(f, self.detector.get("score_threshold"))
+
+    def confidence_meaning(self, f: dict) -> str:
+        """ "an estimated 62% probability of being a true lesion" (or the fallback's meaning)."""
+        return confidence_meaning(f)
 
     def describe(self, item: EvidenceItem) -> str:
         f = item.data

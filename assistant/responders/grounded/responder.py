@@ -13,9 +13,9 @@ from assistant.prompts import Task
 from assistant.responders.base import Responder
 from assistant.responders.grounded.case import CaseFacts
 from assistant.responders.grounded.wording import DISCLAIMER_LINE, UNASSESSABLE, WEAK_INTENTS
-from assistant.responders.intents import Resolved, resolve
+from assistant.responders.intents import Resolved, existential, resolve
 
-VERSION = "1.0.0"  # bump when the wording changes; logged as the prompt version
+VERSION = "1.1.0"  # bump when the wording changes; logged as the prompt version
 
 # intent -> the function that writes its answer
 ANSWERS: dict[str, Callable[[CaseFacts], str]] = {
@@ -31,6 +31,10 @@ ANSWERS: dict[str, Callable[[CaseFacts], str]] = {
     "report": context.report,
     "modality": context.modality,
     "confidence": context.confidence,
+    "side": findings.side,
+    # the colleague-level next-step answer lives in answers_context; until it exists the
+    # explanation (what the finding may be, from the evidence) stands in
+    "next_steps": getattr(context, "next_steps", context.explanation),
     "out_of_scope": context.out_of_scope,
     "unknown": context.unknown,
 }
@@ -90,6 +94,9 @@ class GroundedResponder(Responder):
                 text = domain.not_applicable(case, outside)
             else:
                 text = domain.unreliable_prefix(outside) + handler(case).strip()
+        elif term and _qualifies_a_lesion(question, case.q, term.group(0), resolved):
+            # "Any white matter lesions?": whether a lesion is there, and what is not assessed
+            text = handler(case).strip() + findings.unassessed_note(term.group(0))
         elif term and (
             resolved.source != "rule"
             or resolved.intent in ("presence", "unknown", "explanation", "intensity")
@@ -99,11 +106,44 @@ class GroundedResponder(Responder):
             text = findings.weak(case, handler)
         else:
             text = handler(case).strip()
-            if term and resolved.intent == "location":
+            if term and resolved.intent in ("location", "side"):
                 text += (
                     " The detector does not identify lobes or other anatomical structures; it "
                     "reports the position in the image only."
                 )
+        missing = _missing_ids(question, evidence, resolved.intent)
+        if missing:
+            have = ", ".join(f.id for f in found) or "none"
+            text = (
+                f"There is no {' or '.join(missing)} on this scan (the detector's findings: "
+                f"{have}). " + text
+            )
         if self.disclaimer and resolved.intent != "out_of_scope":
             text += "\n\n" + DISCLAIMER_LINE
         return text
+
+
+_LESION_WORD = re.compile(
+    r"\b(lesions?|abnormalit\w*|anomal\w*|tumou?rs?|masse?s?|plaques?|foci|focus|spots?|"
+    r"hyperintensit\w*|hypointensit\w*|infarcts?|bleeds?|nodules?|regions?|areas?|"
+    r"changes?|findings?|pathology|anything|something)\b"
+)
+
+
+def _qualifies_a_lesion(question: str, q: str, term: str, resolved: Resolved) -> bool:
+    """A presence question whose unassessed word only qualifies the lesion asked about ("Any
+    white matter lesions?", "Is there an enhancing mass?"): it is answered as a presence
+    question, with a note on what the detector does not assess. A question about the sign
+    itself ("Is there a midline shift?", "Are the ventricles enlarged?") is not."""
+    if resolved.intent != "presence" or not existential(question):
+        return False
+    return bool(_LESION_WORD.search(q.replace(term, " ")))
+
+
+def _missing_ids(question: str, evidence: Evidence, intent: str) -> list[str]:
+    """Finding ids the question names ("F2", "W1") that this scan's evidence does not have,
+    so that an answer about the other findings says so first."""
+    if intent in ("out_of_scope", "unknown", "modality", "report"):
+        return []
+    named = dict.fromkeys(m.upper() for m in re.findall(r"\b[FfWw]\d{1,3}\b", question))
+    return [i for i in named if i not in evidence.ids()]

@@ -17,7 +17,7 @@ CAPABILITIES = (
 DISCLAIMER_LINE = "Research use only, not a medical device: a clinician must review this."
 
 # intents answered from the weaker regions (W1..) when there is no finding, with that caveat
-WEAK_INTENTS = ("location", "intensity", "size")
+WEAK_INTENTS = ("location", "side", "intensity", "size")
 # words for the size classes of `assistant.findings.size_bin` in closed size questions
 SIZE_WORDS = {
     "small": "small",

@@ -1,0 +1,796 @@
+"""What a question asks and what it is about, read from its structure.
+
+`parse(question)` -> `Ask(intent, about, cue)` or None (no reading: the embedding classifier
+decides). The question is normalised first (`text.normalise`: shorthand, contractions, typos);
+a question that asks only about the acquisition ("Is this axial?", "What sequence is this?") is
+"modality"; otherwise the modality, sequence and plane words are taken out (`strip_modality`)
+so that they cannot change what is asked.
+
+Then, in this order (the first reading that applies wins):
+
+1. out of scope: requests that are not about a scan (code, arithmetic, drugs and doses,
+   treatment, another body part, general health);
+2. next steps: what to do next, further imaging, follow-up, referral;
+3. modality: the acquisition itself (only the modality words, or an acquisition noun asked
+   about: plane, sequence, spacing, slice thickness, orientation, display convention);
+4. what it is about: the similar cases -> "similar_cases", the pseudo-healthy reconstruction
+   -> "pseudo_healthy", the heatmap / overlay -> "heatmap" (whatever is asked about them);
+5. report (write / draft / summarise the findings, impression, report);
+6. confidence (how sure, reliability, false positives, could something have been MISSED);
+7. count (how many, one or several, others besides F1);
+8. side (left / right / hemisphere, in either frame);
+9. location (where, which part, front / back, deep / superficial, lobe);
+10. size (how big, measurements, bigger than 1 cm);
+11. intensity (bright / dark, hyper- / hypointense, signal), unless the question asks whether
+    such a thing exists ("Any signal change?" is presence);
+12. cause (what could it be, differential, "is F1 a metastasis?", "is it malignant?");
+13. presence (is there an abnormality / lesion / tumour, is it normal, did the detector find
+    anything).
+
+"About" is "finding:Fk" for a finding named by id, "cases", "pseudo_healthy", "map", "none"
+(out of scope) or "image" (the scan and its main finding).
+
+Also here: `yes_no_question` (is the question answered by yes or no) and `asks_normal` (does
+"yes" mean normal: "Is this MRI normal?", "Can you rule out a lesion?", "Is there no lesion?").
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from assistant.responders.intents.text import (
+    has_modality_words,
+    modality_only,
+    normalise,
+    strip_modality,
+)
+
+
+@dataclass(frozen=True)
+class Ask:
+    """One reading of a question: the intent asked, what it is about, the cue that decided."""
+
+    intent: str
+    about: str = "image"
+    cue: str = ""
+
+
+def _rx(*parts: str) -> re.Pattern[str]:
+    return re.compile("|".join(parts))
+
+
+# ----------------------------------------------------------------------------- vocabulary
+FINDING_ID = re.compile(r"\b[fw](\d{1,3})\b")
+# what a question can point at when it asks about "the lesion": a pronoun, an id, a noun
+LESION_NOUN = (
+    r"(?:lesions?|findings?|abnormalit(?:y|ies)|anomal(?:y|ies)|regions?|areas?|spots?|foci|"
+    r"focus|masse?s?|things?|hyperintensit(?:y|ies)|hypointensit(?:y|ies)|blobs?|patch(?:es)?|"
+    r"nodules?|tumou?rs?|growths?|ones?|deviations?|changes?|signal change)"
+)
+REFERENT = rf"(?:it|this|that|these|those|they|f\d+|w\d+|(?:the|this|that) (?:\w+ )?{LESION_NOUN})"
+# a thing that can be present on a scan (presence questions)
+PATHOLOGY = (
+    r"(?:abnormal\w*|anomal\w*|lesions?|tumou?rs?|masse?s?\b|neoplas\w*|growths?|cancer\w*|"
+    r"malignan\w*|metasta\w*|patholog\w*|diseases?|strokes?|infarct\w*|ischaemi\w*|bleed\w*|"
+    r"haemorrhag\w*|haematoma\w*|plaques?|demyelinat\w*|multiple sclerosis|sclerosis|"
+    r"oedema|cysts?|abscess\w*|hyperintensit\w*|hypointensit\w*|nodules?|signal changes?|"
+    r"space occupying|spots?|foci|findings?|wrong|off|odd|weird|strange|unusual|"
+    r"suspicious\w*|concerning|worrying|pathological|gliom\w*|lymphom\w*|meningiom\w*|"
+    r"sol\b|damage\w*|injur\w*|atroph\w*|haemorrhag\w*|contusions?|hits?)"
+)
+# named diagnoses: "tumour or MS?" asks which one it is (cause)
+DIAGNOSIS = (
+    r"(?:tumou?rs?|masse?s?|cancers?|metasta\w+|strokes?|infarct\w*|bleeds?|haemorrhag\w*|"
+    r"multiple sclerosis|plaques?|demyelinat\w*|cysts?|abscess\w*|gliom\w*|glioblastom\w*|"
+    r"lymphom\w*|meningiom\w*|infection|inflammation|vasculitis|encephalitis|cavity|"
+    r"normal variant|scar\w*|gliosis|oedema|malformation|aneurysm)"
+)
+DIAGNOSIS_CHOICE = re.compile(rf"\b{DIAGNOSIS}\b,? (or|vs\.?|versus) (an? |the )?{DIAGNOSIS}\b")
+NORMAL_WORD = r"(?:normal|healthy|unremarkable|fine|ok|okay|intact|clean|clear|benign-looking)"
+
+# ----------------------------------------------------------------------------- 1. out of scope
+OOS = _rx(
+    # code, computers, arithmetic, general knowledge, chat
+    r"\b(python|javascript|java|sql|coding|script|program(ming)?|compile|debug|"
+    r"install\w*|pip|pytorch|tensorflow|github|excel|spreadsheet|regex|linux)\b|"
+    r"(?<!colour )\bcode\b",
+    r"\b(translate|translation)\b|\binto (french|german|spanish|english|italian|chinese)\b",
+    r"\b\d+(\.\d+)? ?(times|plus|minus|divided by|multiplied by|x|\*|\+|/) ?\d+\b",
+    r"\b(weather|forecast|joke|poem|haiku|limerick|song|recipe|cook|cooking|stock|lottery|"
+    r"football|soccer|capital of|president|election|news|movie|film recommendation|"
+    r"restaurant|what time|time zone|holiday|vacation|buy|purchase|price|prices|cheapest|"
+    r"taxe?s|salary|mortgage)\b",
+    r"\b(paper|article|publication|literature|essay|email|e-mail|letter to)\b",
+    # drugs, doses, prescriptions, treatment decisions
+    r"\b(dose|doses|dosage|dosing|mg|milligrams?|mcg|\d+ ?kg|tablets?|pills?|capsules?|"
+    r"prescri\w*|medication\w*|medicine|drugs?|side effects?|interact\w*|overdose)\b",
+    r"\b(can|should|may) (i|we|he|she|they) (take|give|administer|stop|start|drink|drive)\b"
+    r"(?! (contrast|gadolinium|a contrast))",
+    r"\b(how|what|which) (do|should|would|can) (i|we|you) (treat|cure|manage (?:a|my|the "
+    r"pain|pain|headache|migraine))\b",
+    r"\b(treat(ment)? (for|of|options?)|which treatment|what treatment|cure for|therapy for)\b",
+    # the person asking, not the scan
+    r"\b(am i (going to|dying|sick|ill|ok)|will i (die|be ok|recover|survive)|"
+    r"life expectancy|my (headache|migraine|pain|doctor|insurance|appointment|symptoms?))\b",
+    r"\b(prognosis|survival|life expectancy|curable|terminal|recover(y)?|will (he|she|they|the "
+    r"patient) (die|recover|survive|live|be ok))\b|\bsafe to (drive|fly|work|exercise|drink)\b",
+    r"\b(book|schedule|cancel) (an? |my )?appointment\b|\binsurance\b|\bbilling\b",
+    r"\b(discharge|referral|sick|cover|clinic) (letter|summary|note)\b|\bwrite (me )?(my|a|an) "
+    r"(\w+ )?(letter|email|note|essay|story|poem|song|tweet|speech)\b|"
+    r"\b(good|best|nearest|local|cheap|cheapest) (doctor|neurologist|neurosurgeon|radiologist|"
+    r"hospital|clinic|surgeon|specialist|book|app|course|textbook)s?\b",
+    # other body parts and other kinds of image
+    r"\b(knee|chest|lungs?|spine|spinal|abdom\w*|liver|kidneys?|heart|cardiac|hip|shoulder|"
+    r"ankle|wrist|elbow|pelvi\w*|prostate|breast|mammo\w*|dental|teeth|tooth|retina\w*|"
+    r"skin|moles?|ecg|ekg|colonoscop\w*|thyroid|foot|feet|fracture)\b",
+)
+# general health questions with nothing to do with this scan ("Is coffee bad for the brain?")
+GENERAL_HEALTH = _rx(
+    r"\b(coffee|caffeine|alcohol|smoking|diet|food|sleep|exercise|vitamins?|supplements?|"
+    r"migraine|headaches?|back pain|pain relief|symptoms? of|risk factors?|prevent\w*|"
+    r"vaccin\w*|epidemiolog\w*|incidence|prevalence)\b",
+    r"\b(good|bad|healthy|harmful) for (the|your|my) (brain|health|body|memory)\b",
+    r"\b(what|which) (are|is) (the )?(usual |common |typical |main )?(symptoms?|signs?|risk "
+    r"factors?|treatments?|prognosis|incidence|prevalence|survival|causes?|genetics|"
+    r"epidemiology) (of|for)\b",
+    r"\bhow (common|rare|frequent|often) (is|are|do|does)\b",
+    r"\bwho (invented|discovered|developed|created|founded|wrote)\b|\bhistory of\b",
+)
+# the words that tie a question to this scan
+ANCHOR = re.compile(
+    r"\b(this|these|here|it|its|scan|image|slice|picture|study|lesions?|findings?|"
+    r"abnormalit\w*|anomal\w*|regions?|areas?|spots?|map|heatmap|overlay|reconstruct\w*|"
+    r"detector|model|algorithm|you|f\d+|cases?|patient|appearances?|features?|pattern)\b"
+)
+
+# words of the domain: a question using them may be about this scan even without "this"
+DOMAIN = re.compile(
+    rf"\b({PATHOLOGY}|brain|neuro\w*|radiolog\w*|imaging|clinic\w*|patient|medical|"
+    r"sequence|detector|model|scan|image|slice|map|lesion|finding|region|signal|contrast|"
+    r"mri|ct|t1|t2|flair|anatom\w*|tissue|grey|white|matter|lobe|ventric\w*|cortex|"
+    r"corpus|callosum|thalam\w*|hippocamp\w*|cerebell\w*|cerebr\w*|brain ?stem|pons|"
+    r"midbrain|medulla|ganglia|caudate|putamen|capsule|skull|calvari\w*|sinus\w*|orbits?|"
+    r"gyr\w*|sulc\w*|fissure|falx|tentori\w*|choroid|pineal|pituitar\w*|meninge\w*|"
+    r"dura\w*|csf|fluid|vessels?|arter\w*|ven(ous|ule)\w*|hemispher\w*)"
+)
+
+
+# anchors to THIS scan (not "you"): a wh-question about a disease without them is general
+SCAN_ANCHOR = re.compile(
+    r"\b(this|these|here|it|its|scan|image|slice|picture|study|lesions?|findings?|"
+    r"abnormalit\w*|anomal\w*|regions?|areas?|spots?|map|heatmap|overlay|reconstruct\w*|"
+    r"detector|model|algorithm|f\d+|cases?|the patient|this patient|brain)\b"
+)
+
+
+def not_about_a_scan(q: str) -> bool:
+    """A request with nothing to do with a scan: no word ties it to this scan or to imaging
+    ("How do I cook pasta?", "Can you help me with my taxes?"); short and elliptic questions
+    ("what about the other one?") are never judged so."""
+    anchored = ANCHOR.search(re.sub(r"\byou\b", " ", q))
+    return not anchored and not DOMAIN.search(q) and len(q.split()) >= 4 and not ELLIPTIC.search(q)
+
+
+# a follow-up that leans on the conversation ("what about the other one?")
+ELLIPTIC = re.compile(
+    r"^\s*(and|also|what about|how about|same for|then)\b|\b(one|ones|other|another|them|"
+    r"they|both|either|each|same|too|as well)\b"
+)
+
+# ----------------------------------------------------------------------------- 2. next steps
+NEXT = _rx(
+    r"\bnext\b(?! to)",
+    r"\bwhat (now|then)\b",
+    r"\b(what|how) (should|do|would|shall|can|must) (i|we|you|one|the team) (do|suggest|"
+    r"recommend|advise|propose|order|request|proceed|work|investigate|manage|handle|follow)\b",
+    r"\b(what|which) would you (do|suggest|recommend|advise|order)\b",
+    r"\b(you|we|i|one) (\w+ )?(recommend|suggest|advise|propose)\b|\brecommendations?\b|"
+    r"\bsuggestions?\b|\badvice\b|\b(recommended|suggested) (next|action|plan|imaging|"
+    r"follow|work|steps?|test)\b|^\W*(recommend|suggest|advise)",
+    r"\b(the |a |your )?plan\b|\bgo from here\b|\bfrom here on\b|\burgen\w*\b|"
+    r"\bemergenc\w*\b|\bhow soon\b|\bescalat\w*\b|\badmit\w*\b|\bdischarg\w*\b|"
+    r"\bdiscuss (it |this )?(with|at)\b",
+    r"\b(do|should|must) (i|we|you) (need to )?(do|order|arrange) (anything|something)\b|"
+    r"\bwhat else (should|can|could|would|do) (i|we)\b",
+    r"\b(is|are) (any |more |further |additional |extra )(\w+ ){0,3}(needed|necessary|"
+    r"warranted|required|indicated|advisable)\b",
+    r"\bneeds? (to be )?(seen|reviewed|checked|repeated|followed|investigated|imaged)\b",
+    r"\b(should|shall|must|could|would|can) (this|it|that|the \w+|he|she|they) (\w+ )?be "
+    r"(\w+ )?(repeated|rescanned|re-?imaged|followed|reviewed|biopsied|referred|discussed|"
+    r"imaged|seen|scanned|investigated|monitored|checked|watched|operated|removed)\b",
+    r"\bin (\d+|one|two|three|four|six|twelve|a few|several) (days?|weeks?|months?|years?)\b|"
+    r"\bmonitor\w*\b|\bsurveillance\b|\bwatch and wait\b",
+    r"\bwork(ed|ing)?[- ]?(it |this |that |him |her |them )?up\b|\bwork-?up\b",
+    r"\b(further|additional|extra|dedicated|repeat|repeated) (\w+ )?(imaging|investigation\w*|"
+    r"tests?|work|evaluation|assessment|sequences?|scans?|studies|views?|series|mri|ct)\b",
+    r"\b(more|other|another|different) (imaging|investigation\w*|tests?|sequences?|views?|"
+    r"work-?up|modalit\w*)\b(?! (is|was))",
+    r"\bfollow(ed|ing)?[- ]?up\b|\bfollowup\b|\brescan\w*\b|\bre-?image\b|\binterval (scan|imaging)\b",
+    r"\b(should|shall|could|would|must) (i|we|you|one|they) (get|order|request|add|repeat|do|"
+    r"perform|obtain|arrange|compare|refer|biopsy|image|scan|book|send|consider|look at)\b",
+    r"\b(order|request|arrange|obtain|perform) (an? |the )?(\w+ ){0,3}"
+    r"(scan|mri|ct|dwi|sequence|imaging|study|biopsy|contrast|perfusion|spectroscopy|pet)\b",
+    r"\bwould (an? |the )?(\w+ ){0,4}(help|be (useful|helpful|worth\w*|needed|indicated))\b",
+    r"\b(referral|referred|biopsy|biopsied|neurosurg\w*|neurolog\w* (opinion|review|referral)|"
+    r"mdt|multidisciplinary|second opinion)\b|\brefer (him|her|them|(the|this) patient|on)\b|"
+    r"\brefer\b.{0,15}\bto (a |an |the )?(neuro\w*|specialist|oncolog\w*|surgeon|clinic|team)",
+    r"\b(prior|previous|old|earlier) (imaging|scans?|studies|mri|ct|exams?)\b",
+    r"\b(clarify|characteri[sz]e (it|this|that|the \w+) (further|better))\b",
+    r"\b(ask|asking|get|getting|request|seek|obtain) (for )?(a |an )?(\w+ )?(opinion|review|"
+    r"referral|consult\w*|second look)\b|\b(neuro\w*|specialist|expert|radiolog\w*) "
+    r"(opinion|review|input|consult\w*)\b",
+    r"\b(management|manage (this|the) (patient|finding|lesion))\b",
+    r"\bcontrast (scan|study|mri|ct|imaging|sequence)\b|\bwith contrast\b|\bgive contrast\b",
+)
+# the acquisition in the past tense: "Was this done with contrast?" (modality, not a next step)
+PAST_ACQUISITION = re.compile(
+    r"\b(was|were|has|have) (this|it|the (scan|image|study|slice|mri|ct)|they)( been)? "
+    r"(done|acquired|taken|performed|obtained|given|injected)?\s*"
+    r"(with|after|before|without|using|on|at)\b|\b(was|were) (contrast|gadolinium) "
+)
+
+# ----------------------------------------------------------------------------- 3. modality
+ACQUISITION = _rx(
+    r"\b(modality|modalities|sequence|sequences|weighting|weighted|plane|planes|orientation|"
+    r"protocol|acquisition|acquired|scanner|vendor|manufacturer|field strength|tesla|"
+    r"echo time|repetition time|inversion time|flip angle|bandwidth|\bte\b|\btr\b|"
+    r"slice thickness|thickness|pixel spacing|spacing|voxel\w*|resolution|matrix|"
+    r"field of view|\bfov\b|bit depth|file format|dicom (tags?|header)|header|metadata|"
+    r"slice number|slice index|which slice|what slice|how many slices|"
+    r"(mm|millimet\w*|cm) per (pixel|voxel)|pixel size|image size|image dimensions|"
+    r"(radiological|neurological) (convention|display|orientation)|display convention|"
+    r"convention|displayed|flipped|mirrored|kind of (scan|image|imaging)|type of "
+    r"(scan|image|imaging)|what kind of (mri|ct|sequence)|imaging technique|technique)\b",
+    r"\bwhich way (is|are|round|up)\b|\b(left|right) is (left|right)\b|"
+    r"\bhow thick\b|\bslice gap\b|\b(dicom|nifti|nii|png|jpe?g|tiff?|file type|file format)\b|"
+    r"\bwhat (scan|sequence|modality|plane|view|series|image type|weighting) is (this|it)\b|"
+    r"\b(what|which) (kind|type|sort) of (\w+ )?(scan|image|imaging|study|sequence|acquisition|"
+    r"exam|examination)\b|\b(is (this|it) )?(a )?(3d |three-dimensional )?(volume|stack|series) "
+    r"or (a )?(single |2d )?(slice|image)\b|\b(single )?(slice|image) or (a )?(3d )?(volume|"
+    r"stack|series)\b|"
+    r"\b(contrast|gadolinium) (given|used|administered|injected|agent)\b|"
+    r"\b(pre|post)[- ]?contrast\b|\bwas contrast\b",
+)
+
+# ----------------------------------------------------------------------------- 4. the subject
+CASES = _rx(
+    r"\bcases\b",
+    r"\b(similar|comparable|matching|closest|nearest|retrieved|reference|other|most similar|"
+    r"top|related|analogous) (\w+ )?(case|scan|image|patient|example|subject|study|"
+    r"match|result|hit)s?\b",
+    r"\b(library|database|data base|reference set|archive|retriev\w*|look-?alikes?|"
+    r"neighbou?rs?)\b",
+    r"\bmatch(es)?\b(?! (the|this) (lesion|finding))",
+    r"\b(similar|comparable|resembl\w*) (to )?(this|it|f\d+|ones?)\b",
+    r"\bresembl\w*\b",
+    r"\bother (patients|people|subjects|scans|images|examples)\b",
+    r"\b(seen|encountered) (this|it|something like this|one like this|anything like this) "
+    r"before\b",
+    r"\bcompar\w* (it |this |f\d+ )?(with|to|against) (the )?(similar|other|reference|"
+    r"retrieved|previous|library)",
+)
+PSEUDO = _rx(
+    r"\bpseudo-healthy\b",
+    r"\breconstruct\w*\b|\brestor\w*\b|\binpaint\w*\b|\bcounterfactual\b",
+    r"\b(healthy|lesion-free|normal|synthetic|generated|predicted|expected|corrected|"
+    r"healthy-looking|healthy looking) (version|counterpart|estimate|twin|copy|reference image)\b",
+    r"\bthe (healthy|generated|synthetic|synthesi[sz]ed|predicted) (image|scan|slice|brain|"
+    r"reconstruction)\b|\b(model's|generated|synthesi[sz]ed) (image|scan|slice|version)\b",
+    r"\bwould (it|this|the (brain|scan|slice|image|patient)) (\w+ )?(look|appear) like\b|"
+    r"\bexpected (normal )?appearance\b",
+    r"\b(look|looked|appear) like (if|when|without|had|healthy|normally|normal)\b",
+    r"\bwithout (the|its|any|this) (lesion|abnormality|anomaly|finding|tumou?r|mass)\b",
+    r"\b(comparison )?slider\b|\bbefore[- /]and[- /]after\b|\bside[- ]by[- ]side\b",
+    r"\bdiffusion model\b|\b(model|detector|network|ai) (\w+ ){0,3}(remov|eras|replac|fill|"
+    r"paint|inpaint|generat|synthesi[sz]|creat|produc)\w*\b",
+    r"\bthe original (and|vs|versus)\b",
+)
+MAP = _rx(
+    r"\bheatmap\w*\b|\banomaly (map|score map)\b|\bthe map\b|\bmaps?\b",
+    r"\boverlay\w*\b|\bcolou?r\w*\b|\bcolou?r ?bar\b|\blegend\b",
+    r"\b(red|yellow|orange|blue|green|purple|hot|warm) (area|region|spot|blob|patch|part|bit|"
+    r"zone|areas|regions|spots|blobs|patches|parts|bits|zones|pixels)\b",
+    r"\bred\b|\byellow\b",
+    r"\b(lit|light|lights|lighting|glow\w*) up\b|\bglow\w*\b|\bhot ?spots?\b|\bhighlight\w*\b",
+    r"\bwhy\b.*\b(mark|flag|detect|select|pick|circl|outlin|highlight)\w*",
+    r"\bspeckl\w*\b|\bnois(e|y) on the\b|\b(difference|residual|error|anomaly score) "
+    r"(image|map)\b|\bper[- ]pixel\b",
+)
+
+# ----------------------------------------------------------------------------- 5. report
+REPORT = _rx(
+    r"\breports?\b(?!ed)",
+    r"\bwrite[- ]?up\b|\bwrite (it|this|that|them|these|the case) up\b",
+    r"\bdraft\w*\b|\bdictat\w*\b",
+    r"\bimpression\b|\bconclusion\b|\bfindings section\b|\bbullet(ed)? ?points?\b|\bbullets\b",
+    r"\b(write|give|list|summari[sz]e|generate|produce|prepare|compose|put together|create|"
+    r"provide|formulate|need|want|make)\b.{0,30}\b(findings|summary|write-?up|"
+    r"sentence|paragraph|text|description for)\b",
+    r"\bsummar(y|ise|ize)\b",
+)
+
+# an imperative to write: "Summarise for the MDT.", "Draft the findings."
+REPORT_FIRST = re.compile(
+    r"^\W*(please |can you |could you |would you )?(summari[sz]e|draft|dictate|compose|"
+    r"write up|write (a|the|an|me a|me the|it|this) (\w+ )?(report|findings|impression|"
+    r"conclusion|summary|paragraph|line|sentence))\b"
+)
+NOTHING_TO_REPORT = re.compile(r"\b(anything|something|nothing)\b.{0,15}\breport")
+
+# ----------------------------------------------------------------------------- 6. confidence
+CONFIDENCE = _rx(
+    r"\bconfiden\w*\b|\bcertain\w*\b|\buncertain\w*\b|\bsure\b|\bsureness\b",
+    r"\breliab\w*\b|\baccura\w*\b|\bprecision\b|\btrust\w*\b|\bdepend(able|ability)\b",
+    r"\bmiss(ed|es|ing)?\b|\boverlook\w*\b|\bundetected\b|\bhidden\b|\bescape[sd]?\b|"
+    r"\bslipped through\b",
+    r"\b(not|fail\w* to|n't) (flag|detect|find|catch|see|spot|pick up|notice)\w*\b.*\b(could|"
+    r"might|may|be)\b|\b(could|might|may)\b.*\b(you|it|the detector|the model) (did not|"
+    r"failed to|could not) (flag|detect|find|catch|see|spot|pick)",
+    r"\bfalse (positive|negative|alarm)s?\b|\bfalse[- ]positives?\b|\bfalse[- ]negatives?\b",
+    r"\b(real|true|genuine|actual) (lesion|finding|abnormality|positive|pathology|thing)\b|"
+    rf"\b(is|are) {REFERENT} (\w+ )?(real|genuine|true|spurious|actually there)\b|\breal or\b",
+    r"\b(probability|chance|likelihood|odds|risk) (that|of (a )?(false|miss|error|it being "
+    r"real|being real|a real))",
+    r"\bdefinite\b|\bsensitiv\w*\b|\bspecificit\w*\b|\berror rate\b|\bperformance\b|"
+    r"\bvalidat\w*\b|\bhow (good|well) (is|does) (the|this|your) (model|detector|algorithm|ai|"
+    r"system)\b",
+    r"\b(could|can|might) (you|the (detector|model|algorithm|ai|system)|it) be (wrong|"
+    r"mistaken)\b|\bbe wrong\b|\bmistake\w*\b",
+    r"\b(artefact|artifact|noise) or (real|a real|true|genuine|lesion|pathology)\b|"
+    r"\bor (an? )?(artefact|artifact|noise)\b|"
+    rf"\b(is|are|could|might|may|can) {REFERENT} (\w+ )?(be )?(just |only |simply )?(an? )?"
+    r"(artefact|artifact|noise|normal variant)\b",
+    r"\b(how much|can|should) (i|we) (rely|believe)\b|\bbelieve (it|this|that|you)\b|"
+    r"\brel(y|ied|ies) (on|upon)\b",
+    r"\b(just|only|merely|simply|probably) (\w+ )?(noise|an? artefact|artifact|normal variation|"
+    r"a normal variant|an? (imaging )?artefact)\b",
+    r"\bany good\b|\bhow good\b|\bgood enough\b|\blimitations?\b|\bweakness\w*\b|"
+    r"\bcaveats?\b|\bpitfalls?\b|\bblind spots?\b|\bmargin of error\b|\berror\b",
+    r"\b(how often|how frequently)\b.*\b(wrong|mistaken|err\w*|miss\w*|fail\w*)\b|"
+    r"\bis (it|the detector|the model|the result|the ai|this) (ever |often |sometimes )?wrong\b",
+    r"\bscore\b.*\b(mean|probability|calculat|comput|derive)|\b(mean|probability)\b.*\bscore\b",
+)
+
+# ----------------------------------------------------------------------------- 7. count
+COUNT = _rx(
+    r"\bhow many\b(?! (mm|millimet|centimet|cm|pixels?|px|voxels?|square|slices?|of the "
+    r"(similar|retrieved|reference|nearest) cases))",
+    r"\bnumber of (\w+ )?(lesions?|findings?|abnormalit\w*|anomal\w*|regions?|areas?|spots?|foci|"
+    r"masses|tumou?rs|nodules?|plaques?|hyperintensit\w*|hits|detections)\b",
+    r"\bcount\b|\bcounts\b|\btally\b",
+    r"\bmultiple\b(?! sclerosis)|\bseveral\b|\bmore than one\b|\bmultifocal\b|\bunifocal\b|"
+    r"\bsolitary\b|\bsingle\b|\bisolated\b|\bnumerous\b|\bmany (lesions?|spots?|foci)\b",
+    r"\b(just|only) (one|a single|1)\b|\b(one|1) or (more|several|multiple|many|two|2)\b",
+    r"\b(two|three|four|five|2|3|4|5) (separate |distinct |different )?(\w+ )?(lesions|findings|"
+    r"abnormalities|anomalies|regions|areas|spots|foci|masses|nodules|plaques)\b",
+    r"\b(are there|is there|any|anything|see|find|found|detect\w*|flag\w*)\b.{0,25}"
+    r"\b(other|another|further|additional|more|extra)\b (\w+ )?(lesions?|findings?|"
+    r"abnormalit\w*|anomal\w*|regions?|areas?|spots?|foci|masses|hits)\b(?! like)",
+    r"\b(other|more|additional|further|extra) (lesions?|findings?|abnormalit\w*|anomal\w*|"
+    r"regions?|areas?|spots?|foci)\b.{0,20}\b(besides|apart|than|elsewhere|as well|too)\b",
+    r"\belsewhere\b|\banywhere else\b",
+    r"\b(besides|apart from|other than|except|in addition to) (f\d+|it|this|that|the)\b",
+    r"\b(just|only) (f\d+|that one|this one|the one)\b|\bare there more\b|"
+    r"\bor (are there )?more\b|\bany more\b",
+    r"\bthe only (one|lesion|finding|abnormality|region|area|spot)\b|\bonly (lesion|finding|"
+    r"abnormality|region)\b|\bany others?\b|\bothers\b|\b(anything|something) else\b|"
+    r"\b(a|any) (second|third|2nd|3rd) (\w+ )?(lesion|finding|abnormality|region|area|spot|"
+    r"one)\b|\b(lots of|a lot of|a few|many|numerous|plenty of|a number of) (\w+ )?(lesions|"
+    r"findings|abnormalities|regions|areas|spots|foci)\b|\b(lesion|disease) (load|burden)\b",
+)
+
+# ----------------------------------------------------------------------------- 8. side
+_NOT_SIDE_RIGHT = re.compile(
+    r"\b(am i|was i|i am|you are|that is|is that|are you|all|you were|i was) right\b|"
+    r"\bright (now|away|then|so)\b|,\s*right\s*\?*$|\bright,? that\b|"
+    r"\b(seem|look|feel|sound|appear|be)s? (\w+ )?right\b|\bright to (you|me)\b|"
+    r"\b(everything|something|anything|nothing|all) (is |looks |seems )?(all )?right\b|"
+    r"\bnot (quite )?right\b(?! (side|hemisphere|half|of))|\bright (thing|way|answer|call)\b"
+)
+_NOT_SIDE_LEFT = re.compile(
+    r"\bleft (in|over|behind|untreated|out|alone)\b|\b(anything|nothing|something|what is) left\b"
+)
+SIDE = _rx(
+    r"\bhemispher\w*\b|\blateral(ity|ised|ized|isation|ization)\b|\blateralis\w*\b",
+    r"\b(ipsi|contra)lateral\b|\b(left|right)[- ]sided\b|\bbilateral\b|\bunilateral\b",
+    r"\b(which|what|wich) side\b|\bside of the (brain|head|midline|image|scan|picture|screen)\b",
+    r"\b(left|right)\b",
+)
+
+# ----------------------------------------------------------------------------- 9. location
+LOCATION = _rx(
+    r"\bwhere\w*\b",
+    r"\blocat\w*\b|\blocalis\w*\b|\bposition\w*\b|\bcoordinates?\b|\bpinpoint\b",
+    r"\bpoint (me )?(to|at|out)\b|\bshow me where\b|\bsituated\b|\bsits?\b|\blies\b",
+    r"\b(which|what|wich) (part|region|area|lobe|quadrant|portion|territory|section|zone|"
+    r"structure|compartment|level)s?\b",
+    r"\b(in|on|at) (which|what) (part|region|area|lobe|quadrant|portion|side|section|zone)\b",
+    r"\banterior\w*\b|\bposterior\w*\b|\bfront(al)?\b|(?<!come )(?<!came )\bback\b(?! (pain|up))|"
+    r"\b(upper|lower|top|bottom|inner|outer)\b(?= (or|part|half|portion|region|side|quadrant|"
+    r"third|left|right|end))|\b(at|in|on) the (top|bottom)\b",
+    r"\bparietal\b|\btemporal\b|\boccipital\b|\binsula\w*\b|\blobes?\b|\bquadrants?\b",
+    r"\bcentral\b|\bperipher\w*\b|\bdeep\b|\bsuperficial\b|\bcortex\b|\bcortical\b|"
+    r"\bsubcortical\b|\bjuxtacortical\b|\bperiventricular\b|\bventricles?\b|\bmidline\b",
+    r"\b(near|close to|next to|adjacent to|involv\w*|abut\w*) (the )?\w+",
+)
+WHICH_PART = re.compile(
+    r"\b(which|what) (part|region|area|lobe|quadrant|portion|section|zone|territory)\b"
+)
+# location words that name anatomy: inside "is there ...?" they qualify what exists (presence)
+ANATOMY = re.compile(
+    r"\b(parietal|temporal|occipital|frontal|insula\w*|lobes?|cortex|cortical|subcortical|"
+    r"juxtacortical|periventricular|ventricles?|deep|superficial|white matter|gr[ae]y matter|"
+    r"basal ganglia|thalam\w*|cerebell\w*|brain ?stem)\b"
+)
+
+# ----------------------------------------------------------------------------- 10. size
+SIZE = _rx(
+    r"\bhow (big|large|small|tiny|wide|long|tall|broad|extensive|much (area|space|tissue|of))\b",
+    r"\bsizes?\b|\bsized\b|\bsizeable\b|\bsizable\b|\bdimension\w*\b|\bmeasur\w*\b|"
+    r"\bdiameter\b|\bextent\b|\bvolume\b|\bwidth\b|\blength\b",
+    r"\bmm\b|\bmm2\b|\bmm²|\bmillimet\w*\b|\bcentimet\w*\b|\bcm\b|\bpixels?\b|\bpx\b|"
+    r"\bvoxels?\b|\bsquare\b",
+    r"\b(bigger|larger|smaller|wider|longer|greater) than\b",
+    r"\b(small|tiny|little|large|big|huge|sizeable|massive|medium)\b.{0,20}\bor\b.{0,20}"
+    r"\b(small|tiny|little|large|big|huge|sizeable|massive|medium)\b",
+    rf"\b(is|are) {REFERENT} (a |an )?(small|tiny|large|big|huge|medium[- ]sized|medium|"
+    r"sizeable|little)\b",
+    r"\b(cover|covers|occupy|occupies|span|spans)\b|\bwhat is the area\b|"
+    r"\barea (in|of (the|this|f\d+))\b|'s area\b|\b(its|their) area\b",
+)
+
+# ----------------------------------------------------------------------------- 11. intensity
+INTENSITY = _rx(
+    r"\bhyper-?intens\w*\b|\bhypo-?intens\w*\b|\biso-?intens\w*\b|\bintensit\w*\b",
+    r"\bhyper\b|\bhypo\b|\bhyper-? or hypo\b",
+    r"\bsignal\b|\bbright\w*\b|\bdark\w*\b|\bdens(e|ity)\b|\bhyperdens\w*\b|\bhypodens\w*\b",
+    r"\b(white|black|grey|gray) (or|on|than)\b|\b(appear|look)s? (white|black|grey|gray)\b",
+    r"\b(lighter|paler|shade)\b",
+)
+# a definite finding the question is about ("is IT bright", "is THE LESION dark", "F1 signal?")
+DEFINITE = re.compile(
+    rf"\b(it|its|they|them|their|f\d+|w\d+|(the|this|that|these|those) (\w+ )?{LESION_NOUN})\b|"
+    r"\b(this|that)\b(?! (scan|image|slice|picture|study|brain|mri|ct|one|patient|file))"
+)
+# asking for the intensity itself ("What signal ...?", "How bright ...?")
+INTENSITY_ASK = re.compile(
+    r"\b(what|which) (is |are )?(the |its )?(signal|intensity|brightness|density)|"
+    r"\bhow (bright|dark|intense|dense)\b|\bsignal intensity\b|\b(describe|characteri[sz]e) "
+    r"(the |its )?(signal|intensity|brightness)|^\W*(signal|intensity|brightness)\b|"
+    r"\b(hyper|hypo|bright|dark)\w* or (hyper|hypo|bright|dark|iso)\w*|"
+    r"^\W*(hyper|hypo|iso|bright|dark|high signal|low signal)\w*\s*((on|in) [\w -]+)?\W*$"
+)
+EXISTENTIAL = re.compile(
+    r"^(so |and |but |also |ok,? |okay,? )?((is|are|was|were) there|there (is|are)|any|anything|"
+    r"something|do (you|we|i) see|can (you|we|i) see|did (you|it|the \w+) (see|find|detect|"
+    r"pick up|spot)|see any|evidence (of|for)|signs? of)\b|\b(is|are) there\b|"
+    r"\bfree (of|from)\b|\bevidence (of|for)\b|\bsigns? of\b|\bany\b|"
+    r"\b(anything|something|anywhere|somewhere)\b"
+)
+
+# signs the detector does not assess, asked as "is there ...": presence (the responder says it
+# cannot tell)
+SIGN = _rx(
+    r"\bmidline shift\b|\bmass effect\b|\bhydroceph\w*\b|\bherniat\w*\b|\batroph\w*\b|"
+    r"\b(a)?symmetr\w*\b|\bsulcal effacement\b",
+    r"\b(ventricles?|sulci|cisterns?|ventricular system) (\w+ )?(enlarged|dilated|effaced|"
+    r"compressed|normal|small|big|large|prominent)\b",
+    r"\b(enlarged|dilated|effaced|compressed|prominent) (\w+ )?(ventricles?|sulci|cisterns?)\b",
+)
+
+# ----------------------------------------------------------------------------- 12. cause
+CAUSE = _rx(
+    rf"\bwhat (could|might|may|would|can|should) {REFERENT} (be|represent|mean|indicate|"
+    r"signify|correspond to|correlate with)\b",
+    rf"\bwhat (is|are) {REFERENT}\s*[?.!]*$",
+    r"\bwhat do you (think|reckon|make of)\b|\bwhat (is|are) your (thoughts|opinion|"
+    r"best guess|guess)\b",
+    r"\bdifferential\w*\b|\bdiagnos\w*\b|\bcause[sd]?\b(?! (for|to) (concern|worry|alarm))|"
+    r"\bcausing\b|\ba?etiolog\w*\b|"
+    r"\bunderlying\b",
+    r"\brepresent\w*\b|\bbest guess\b|\bguess\b|\bmost likely\b|\blikely (to be|is|diagnosis|"
+    r"cause)\b|\bpossibilit\w*\b|\bcandidates?\b",
+    r"\b(what|which) (kinds?|types?|sorts?) of (disease|pathology|lesion|condition|process|"
+    r"thing|abnormality|tumou?r|problem|entity|illness)\b",
+    r"\blooks? like (this|that|it|f\d+)\b|\bmimic\w*\b|\bconsistent with\b|\bsuggestive of\b|"
+    r"\bin keeping with\b|\bcompatible with\b|\btypical of\b|\bcharacteristic of\b",
+    r"\bmalignan\w*\b|\bbenign\b|\bcancerous\b|\baggressive\b|\bneoplastic\b|"
+    r"\binflammatory\b|\binfectious\b|\bvascular\b|\bischaemic\b",
+    rf"\b(could|might|may|can) {REFERENT} (be|represent)\b",
+    r"\bwhat (does|do) (it|this|that|f\d+|the (lesion|finding|abnormality|region)) (mean|"
+    r"indicate|suggest|signify)\b",
+    r"\b(explain|account for|interpret)\b",
+    r"\bwhat (is|are) (the )?(nature|origin|significance)\b|\bsignifican\w*\b",
+    rf"^(so |and |but )?(is|are|could|might|may|would|can) {REFERENT} (\w+ )?(be )?"
+    r"(metastatic|demyelinating|haemorrhagic|cystic|necrotic|post-?operative|post-?surgical|"
+    r"congenital|degenerative|traumatic|infective|infected|neoplastic|ischaemic|embolic|"
+    r"calcified|old|new|acute|chronic|subacute|treatable|dangerous|serious|worrying|"
+    r"concerning|sinister)\b",
+)
+# what a finding could be, whatever else the question names ("What could the bright spot on the
+# left be?", "Differential for the left-sided lesion?")
+CAUSE_STRONG = _rx(
+    rf"\bwhat (could|might|may|would|can) {REFERENT}( \w+){{0,6}} (be|represent|signify)\b",
+    r"\bdifferential\w*\b|\bdiagnos\w*\b|\ba?etiolog\w*\b",
+    r"\bwhat do you (think|reckon) (it|this|that|f\d+|the \w+) (is|are|could|might)\b",
+    r"\bwhat (would|could|might|may|can)? ?(cause|explain|produce|give rise to)\b",
+    r"\b(cause|causes|explanation|reason|reasons) (of|for) (it|this|that|the|f\d+|such|a)\b"
+    r"(?! (concern|worry|alarm))",
+    rf"\bwhy (is|are|does|do|would|might|could) {REFERENT}\b(?!.*\b(flag|highlight|mark|detect|"
+    r"select|red|colou?r|map|overlay|missed|pick))",
+    r"\bwhat (does|do|might|could|would|may) (\w+ ){1,3}(suggest|indicate|signify|imply|"
+    r"point to)\b",
+    r"\bwhat\b.{0,25}\bcaus(e|es|ing|ed)\b(?! (for|to) (concern|worry|alarm))",
+    rf"\b(does|do|could|might|would|can|is|are) {REFERENT} (\w+ )?(look|looks|appear|appears|"
+    rf"seem|seems|look like|resemble) (like |to be |consistent with |typical of )?(a |an )?"
+    rf"{DIAGNOSIS}",
+)
+# "What's the chance that it's malignant?": what it is, not how sure the detector is
+CHANCE_OF_DIAGNOSIS = re.compile(
+    rf"\b(probability|chance|likelihood|odds|risk) (that )?{REFERENT} (is|being|be|represents?) "
+    rf"(a |an )?({DIAGNOSIS}|malignant|benign|cancer\w*|metastatic|neoplastic)"
+)
+# "is <referent> (a|an) <noun>": a question about what the finding IS
+_COPULA = re.compile(
+    rf"^(so |and |but )?(is|are|could|might|may|would|can) {REFERENT} (\w+ )?"
+    r"(be |likely |possibly |probably |definitely |just |simply |maybe |perhaps )*"
+    r"(a |an |some |from |due to |related to |part of |caused by |consistent with )"
+    r"(?P<what>[\w -]+)"
+)
+_NOT_WHAT = re.compile(
+    rf"^(\s*({NORMAL_WORD}|abnormal\w*|anomal\w*|there|present|visible|seen|real|true|"
+    r"lesion|finding|region|the same|still|there|detected|found|flagged|in|on|at|near|"
+    r"of|to|inside|within|left|right|have|has|had|show\w*|contain\w*|look\w*|seem\w*|"
+    r"appear\w*|need\w*|get|single|small|large|big|tiny|medium|few|lot)\b)"
+)
+
+# ----------------------------------------------------------------------------- 13. presence
+PRESENCE = _rx(
+    rf"\b{PATHOLOGY}",
+    rf"\b{NORMAL_WORD}\b",
+    r"\b(anything|something|nothing)\b",
+    r"\b(detect\w*|flag\w*|find|found|finds|pick\w* (up|anything|something)|picked|spot\w*|"
+    r"catch|caught|notice\w*|see|seen|visible|show\w*|hits?)\b",
+    r"\brule[sd]? out\b|\bnegative for\b|\bpositive for\b|\bsign (it|this|that) off\b|"
+    r"\bpresent\b|\babsent\b|\ball good\b|\bwithin normal limits\b|\bcome back\b|\bcame back\b",
+    r"\b(is|does) (this|the|it) (scan|image|slice|brain|picture)? ?(look|seem|appear)\b",
+    r"\bas (it|they|one) should\b|\bas expected\b|\balright\b|\bnot right\b|\bconcern\w*\b|"
+    r"\breassur\w*\b|"
+    r"\bworr(y|ied|ying|isome)\b|\balarm\w*\b|"
+    r"\b(everything|all) (is |looks |seems )?(in order|right|good)\b",
+    r"\b(is|was|are|were|come back|came back) (the |this |it )?(\w+ )?(negative|positive)\b",
+)
+
+# "What is a glioma?", "What causes MS?", "How is glioblastoma treated?": about a disease
+_WH_START = re.compile(r"^(so |and |but )?(what|how|why|who|when|which)\b")
+_DIAGNOSIS_RE = re.compile(rf"\b{DIAGNOSIS}\b")
+
+
+def general_question(q: str) -> bool:
+    """A wh-question about a disease in general, not about this scan: no word ties it to this
+    scan, and the disease is not "the tumour" / "this bleed" (which would be this scan's)."""
+    if not _WH_START.search(q) or SCAN_ANCHOR.search(q) or EXISTENTIAL.search(q):
+        return False
+    for m in _DIAGNOSIS_RE.finditer(q):
+        before = q[: m.start()].split()[-2:]
+        if not {"the", "this", "that", "its", "your", "such"} & set(before):
+            return True
+    return False
+
+
+# ----------------------------------------------------------------------------- polarity
+_YES_NO_START = re.compile(
+    r"^(so |and |but |also |ok,? |okay,? |sorry,? |hi,? |hey,? |quick question,? |"
+    r"just to (check|confirm),? |please,? |doctor,? )*"
+    r"(is|are|was|were|am|does|do|did|can|could|has|have|had|will|would|should|shall|may|"
+    r"might|must|any|anything|something|nothing|no|none|tumou?r|lesion|there)\b"
+)
+_OPEN_START = re.compile(
+    r"^(so |and |but |also |ok,? |okay,? |sorry,? )*(what|which|where|how|why|when|who|"
+    r"describe|list|tell me (what|about|where|which|how)|show|explain|summari[sz]e|give|"
+    r"name|point|localis|count|measure)\b"
+)
+_NORMAL_ASK = _rx(
+    rf"\b{NORMAL_WORD}\b",
+    r"\bnothing\b|\bno (abnormal\w*|lesions?|findings?|patholog\w*|tumou?rs?|masse?s?|"
+    r"problems?|issues?|disease|concerns?|sign|evidence|abnormality detected)\b",
+    rf"\b(is|are) there no\b|\bthere (is|are) no\b|\bno (\w+ )?{PATHOLOGY}",
+    r"\bfree (of|from)\b|\bwithout (any )?(abnormal|lesion|finding|sign|pathology|tumou?r|"
+    r"problem|mass)",
+    r"\brule[sd]? out\b|\bruling out\b|\bexclude[sd]?\b|\bnegative for\b|\bsign (it|this|that) "
+    r"off\b|\ball good\b|\bwithin normal limits\b|\bnothing to worry\b|\bclear of\b|"
+    r"\bas (it|they|one) should\b|\bas expected\b|\balright\b|"
+    r"\b(everything|all) (is |looks |seems )?(in order|right|good)\b|\babsen\w*\b|"
+    r"\breassur\w*\b|\b\w+-free\b|\bin the clear\b",
+    r"\b(is|was|are|were|come back|came back) (the |this |it )?(\w+ )?negative\b",
+)
+_NOT_NORMAL = re.compile(
+    r"\b(not|n't|never|hardly) (\w+ )?(normal|healthy|fine|ok|okay|unremarkable|clean|clear)\b"
+)
+# "clear" / "clean" mean normal only as a predicate: "is the scan clear", "came back clean"
+_CLEAR_PREDICATE = re.compile(
+    r"\b(is|are|be|been|looks?|appears?|seems?|came back|comes? back|come back|all|"
+    r"completely|totally|scan|brain|image|slice)\s+(clear|clean)\b|"
+    r"\b(clear|clean) (scan|study|brain|image|slice|result|bill of health)\b|^\W*(clear|clean)\W*$"
+)
+
+
+def yes_no_question(question: str) -> bool:
+    """Whether `question` is answered by yes or no: it opens with an auxiliary verb or "any",
+    or it is a bare phrase ("Tumour present y/n?", "?SOL", "So nothing was detected?"), and it
+    is not a wh-question ("What is abnormal here?")."""
+    q = normalise(question).lstrip("?¿ ").strip()
+    if _OPEN_START.search(q):
+        return False
+    if _YES_NO_START.search(q) or re.search(r"\byes or no\b|\bor not\b", q):
+        return True
+    if re.search(r"\b(know|tell me|check|see|confirm|wondering|wonder|ask|say) (if|whether)\b", q):
+        return True
+    # a bare noun phrase or statement with a question mark: "Tumour present?", "Clean scan?"
+    return q.endswith("?") or len(q.split()) <= 6
+
+
+def existential(question: str) -> bool:
+    """Whether the question asks if something exists ("Is there ...", "Any ...", "Do you see
+    ...", "evidence of ...")."""
+    return bool(EXISTENTIAL.search(strip_modality(normalise(question))))
+
+
+def asks_normal(question: str) -> bool:
+    """Whether "yes" to `question` means the scan is NORMAL ("Is this MRI normal?", "Can you
+    rule out a lesion?", "Is there no lesion?", "So nothing was detected?")."""
+    q = strip_modality(normalise(question))
+    # "Is this scan normal or not?", "Are there lesions or is it normal?": the first
+    # alternative is the one "yes" answers
+    first = re.split(r",? \bor\b", q, maxsplit=1)[0]
+    if re.search(r"[a-z]", first) and len(first.split()) >= 2:
+        q = first
+    if _NOT_NORMAL.search(q):
+        return False
+    if re.search(r"\bclear\b|\bclean\b", q) and not _CLEAR_PREDICATE.search(q):
+        q = re.sub(r"\b(clear|clean)\b", " ", q)
+    if re.search(r"\bshould ?n[o']?t be\b|\bshould not be\b", q):
+        return False  # "anything that shouldn't be there"
+    return bool(_NORMAL_ASK.search(q))
+
+
+# ----------------------------------------------------------------------------- the parser
+def _about(q: str) -> str:
+    ids = FINDING_ID.findall(q)
+    return f"finding:F{ids[0]}" if ids else "image"
+
+
+def _side(q: str) -> bool:
+    if not SIDE.search(q):
+        return False
+    t = _NOT_SIDE_LEFT.sub(" ", _NOT_SIDE_RIGHT.sub(" ", q))
+    t = re.sub(r"\bside effects?\b", " ", t)
+    return bool(SIDE.search(t))
+
+
+def _copula_cause(q: str) -> bool:
+    m = _COPULA.search(q)
+    if not m:
+        return False
+    what = m.group("what").strip()
+    return bool(what) and not _NOT_WHAT.search(what)
+
+
+def parse(question: str) -> Ask | None:
+    """The reading of `question` (see the module docstring), or None."""
+    raw = normalise(question)
+    if not re.search(r"[a-z0-9]", raw):
+        return None
+    about = _about(raw)
+    # 1. not about this scan
+    if OOS.search(raw):
+        return Ask("out_of_scope", "none", "out of scope")
+    if GENERAL_HEALTH.search(raw) and not ANCHOR.search(raw):
+        return Ask("out_of_scope", "none", "general health")
+    if REPORT_FIRST.search(raw):
+        return Ask("report", _about(raw), "report")
+    if general_question(raw):
+        return Ask("out_of_scope", "none", "general medical question")
+    # 2. what to do next (before the modality words: "Should I order DWI?"), unless it asks
+    # how this scan was acquired ("Was this done with contrast?")
+    if PAST_ACQUISITION.search(raw):
+        return Ask("modality", "image", "acquisition")
+    if NEXT.search(raw):
+        return Ask("next_steps", about, "next steps")
+    # 3. the acquisition itself
+    if modality_only(raw):
+        return Ask("modality", "image", "modality words only")
+    q = strip_modality(raw) if has_modality_words(raw) else raw
+    if ACQUISITION.search(q) and not CASES.search(q):
+        return Ask("modality", "image", "acquisition")
+    # 4. what it is about decides the heatmap / reconstruction / cases questions
+    if CASES.search(q):
+        return Ask("similar_cases", "cases", "cases")
+    if PSEUDO.search(q):
+        return Ask("pseudo_healthy", "pseudo_healthy", "pseudo-healthy")
+    if MAP.search(q):
+        return Ask("heatmap", "map", "map")
+    # 5.-13. what is asked about the image or one finding
+    if REPORT.search(q) and not NOTHING_TO_REPORT.search(q):
+        return Ask("report", about, "report")
+    if CHANCE_OF_DIAGNOSIS.search(q):
+        return Ask("explanation", about, "cause")
+    if CONFIDENCE.search(q):
+        return Ask("confidence", about, "confidence")
+    if SIGN.search(q):
+        return Ask("presence", about, "sign")
+    if CAUSE_STRONG.search(q):
+        return Ask("explanation", about, "cause")
+    if COUNT.search(q):
+        return Ask("count", about, "count")
+    existential = bool(EXISTENTIAL.search(q))
+    if _side(q) and not (WHICH_PART.search(q) and not re.search(r"\b(left|right|side)\b", q)):
+        return Ask("side", about, "side")
+    location = LOCATION.search(_drop_anatomy(q) if existential else q)
+    if location and not re.search(r"\bwhere\b", q) and SIZE.search(q):
+        return Ask("size", about, "size")
+    if location:
+        return Ask("location", about, "location")
+    if SIZE.search(q):
+        return Ask("size", about, "size")
+    if INTENSITY.search(q) and not existential and (DEFINITE.search(q) or INTENSITY_ASK.search(q)):
+        return Ask("intensity", about, "intensity")
+    if CAUSE.search(q) or _copula_cause(q) or (DIAGNOSIS_CHOICE.search(q) and not existential):
+        return Ask("explanation", about, "cause")
+    if PRESENCE.search(q) or INTENSITY.search(q):
+        return Ask("presence", about, "presence")
+    if not_about_a_scan(q):
+        return Ask("out_of_scope", "none", "nothing about this scan")
+    return None
+
+
+def _drop_anatomy(q: str) -> str:
+    """`q` without the anatomical words that only qualify what a presence question asks about
+    ("Any periventricular plaques?")."""
+    q = ANATOMY.sub(" ", q)
+    return re.sub(
+        r"\b(near|close to|next to|adjacent to|abutting|involving) (the )?(\s|$|[?.!])", " ", q
+    )
+
+
+# ----------------------------------------------------------------------------- side questions
+_IMAGE_FRAME = re.compile(
+    r"\bimage[- ](left|right)\b|\bimage's (left|right)\b|\b(left|right)( hand)?( side| half|"
+    r" part)? (of|on) (the |this )?(image|screen|picture|display|slice|monitor|viewer|"
+    r"figure|scan)\b|\bas (displayed|shown|viewed|seen)\b|\bon (the )?screen\b|"
+    r"\bviewer's (left|right)\b"
+)
+_PATIENT_FRAME = re.compile(
+    r"\bpatient'?s?'? (own )?(left|right)\b|\bhemispher\w*\b|\banatomical\w*\b|"
+    r"\b(his|her|their) (left|right)\b|\bthe patient\b|\bin the patient\b"
+)
+
+
+@dataclass(frozen=True)
+class SideAsk:
+    """What a side question asks: the sides it names ("left" / "right"), the frame it names
+    ("image": the image as displayed, "patient": the patient's anatomy, None: neither), whether
+    it names both frames ("the image left or the patient's left?"), and whether it is a choice
+    ("left or right?") rather than a yes/no question about one side."""
+
+    sides: tuple[str, ...]
+    frame: str | None
+    both_frames: bool
+    choice: bool
+
+
+def side_question(question: str) -> SideAsk:
+    """The `SideAsk` of a side question ("Is F1 on the patient's left?" -> sides ("left",),
+    frame "patient", choice False)."""
+    q = normalise(question)
+    t = _NOT_SIDE_LEFT.sub(" ", _NOT_SIDE_RIGHT.sub(" ", q))
+    sides = tuple(dict.fromkeys(re.findall(r"\b(left|right)\b", t)))
+    image, patient = bool(_IMAGE_FRAME.search(t)), bool(_PATIENT_FRAME.search(t))
+    frame = "image" if image and not patient else "patient" if patient and not image else None
+    choice = (
+        len(sides) != 1
+        or bool(re.search(r"\b(left|right)\b.*\bor\b", t) and len(sides) > 1)
+        or not yes_no_question(question)
+    )
+    return SideAsk(sides, frame, image and patient, choice)

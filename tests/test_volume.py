@@ -1,0 +1,439 @@
+"""assistant.volume and eval.volumes: 3D findings, the volume pipeline, 3D synthetic lesions.
+
+The volumes are built from the shipped MNI head template (2 mm), so that their registration
+to MNI space is known exactly; the detector is the tiny random one of
+`assistant.detector.testing` (its maps are noise: the tests check structure and arithmetic, not
+detection quality).
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from assistant.detector.testing import tiny_checkpoint, tiny_detector
+from assistant.domain.levelset import BRAIN_LEVELS_MM
+from assistant.domain.model import load_domain_model
+from assistant.scan import Scan, ScanError
+from assistant.volume import (
+    analyze_volume,
+    candidate_levels,
+    find_components,
+    read_label_names,
+)
+from assistant.volume.components import MIDLINE_MM, voxel_points
+from assistant.volume.regions import humanize, region_fractions
+
+# ----------------------------------------------------------------------------- helpers
+
+
+def template_volume():
+    """The shipped head template as a scan-layout volume (Z, Y, X), and its exact MNI -> voxel
+    matrix (the registration's answer)."""
+    t = load_domain_model().head_template
+    tv = np.asarray(t["volume"], dtype=np.float32)  # (z, y, x) in MNI index order
+    origin, step = np.asarray(t["origin"], dtype=np.float64), float(t["step"])
+    ny = tv.shape[1]
+    pixels = np.ascontiguousarray(tv[:, ::-1, :])  # row 0 anterior
+    m = np.zeros((4, 4))
+    m[3, 3] = 1.0
+    m[0, 2], m[0, 3] = 1 / step, -origin[2] / step  # z index from MNI z
+    m[1, 1], m[1, 3] = -1 / step, ny - 1 + origin[1] / step  # row from MNI y (anterior first)
+    m[2, 0], m[2, 3] = 1 / step, -origin[0] / step  # column from MNI x (left first)
+    scan = Scan(pixels=pixels, spacing=(step,) * 3, patient_left="image_left", format="nifti")
+    return scan, m, origin, step
+
+
+def write_nifti(path, zyx: np.ndarray, origin, step: float, dtype=np.float32):
+    """A scan-layout (Z, Y, X) array as a RAS NIfTI that `load_scan` reads back unchanged."""
+    import nibabel as nib
+
+    xyz = np.ascontiguousarray(zyx[:, ::-1, :].transpose(2, 1, 0)).astype(dtype)
+    aff = np.diag([step, step, step, 1.0])
+    aff[:3, 3] = origin  # stored (x, y, z) index order of the template: MNI index order
+    nib.save(nib.Nifti1Image(xyz, aff), str(path))
+    return path
+
+
+@pytest.fixture(scope="module")
+def tiny():
+    return tiny_detector()
+
+
+@pytest.fixture(scope="module")
+def unaware_result(tiny):
+    scan, m, _, _ = template_volume()
+    return scan, m, analyze_volume(scan, tiny, mni_to_voxel=m, progress=False)
+
+
+# ----------------------------------------------------------------------------- components
+
+
+def test_components_volume_slices_centroid_and_side():
+    mask = np.zeros((20, 30, 40), bool)
+    mask[4:7, 10:14, 30:35] = True  # 3 x 4 x 5 = 60 voxels, patient's right (high columns)
+    mask[10:12, 5:7, 2:4] = True  # 8 voxels, patient's left
+    anomaly = np.where(mask, 0.5, 0.0).astype(np.float32)
+    anomaly[10, 5, 2] = 0.9  # the small one has the higher peak: it is V1
+    spacing = (2.0, 1.0, 1.5)  # (z, y, x) mm
+    # voxel (z, y, x) -> MNI: x from the column (0 at the middle column), y from the row
+    # (anterior first), z from the slice
+    v2m = np.array([[0, 0, 1.5, -1.5 * 19.5], [0, -1.0, 0, 0], [2.0, 0, 0, 0], [0, 0, 0, 1.0]])
+    fs, labels = find_components(
+        mask,
+        anomaly,
+        spacing=spacing,
+        patient_left="image_left",
+        voxel_to_mni=v2m,
+        tissue=False,
+        return_labels=True,
+    )
+    assert [f.id for f in fs] == ["V1", "V2"]
+    small, big = fs
+    assert big.n_voxels == 60 and big.volume_mm3 == pytest.approx(60 * 2.0 * 1.0 * 1.5)
+    assert small.volume_mm3 == pytest.approx(8 * 3.0)
+    assert big.slice_range == (4, 6) and big.n_slices == 3
+    assert big.centroid_voxel == pytest.approx((5.0, 11.5, 32.0))
+    # mm from the volume's centre: x right, y anterior, z superior
+    expected = ((32 - 19.5) * 1.5, (14.5 - 11.5) * 1.0, (5 - 9.5) * 2.0)
+    assert big.centroid_mm == pytest.approx(expected, abs=0.06)  # rounded to 0.1 mm
+    assert big.side == "right" and small.side == "left"
+    assert big.side_frame == "patient"
+    assert small.peak_anomaly == pytest.approx(0.9)
+    assert int((labels == 2).sum()) == 60 and int((labels == 1).sum()) == 8
+    # a mirrored scan ("image_right") swaps the sides; an unknown orientation is the image's
+    mirrored = find_components(
+        mask, anomaly, spacing=spacing, patient_left="image_right", voxel_to_mni=v2m, tissue=False
+    )
+    assert [f.side for f in mirrored] == ["right", "left"]
+    unknown = find_components(
+        mask, anomaly, spacing=spacing, patient_left=None, voxel_to_mni=v2m, tissue=False
+    )
+    assert unknown[1].side == "right" and unknown[1].side_frame == "image"
+    # at the midline
+    mid = np.zeros_like(mask)
+    mid[5, 5, 19:21] = True
+    (f,) = find_components(
+        mid,
+        mid.astype(np.float32),
+        spacing=spacing,
+        patient_left="image_left",
+        voxel_to_mni=v2m,
+        tissue=False,
+    )
+    assert abs(f.centroid_mni[0]) < MIDLINE_MM and f.side == "midline"
+    assert find_components(np.zeros_like(mask), anomaly, spacing=spacing, patient_left=None) == []
+
+
+def test_regions_from_labels_and_names(tmp_path):
+    assert humanize("Frontal_WM_R") == "right frontal white matter"
+    assert humanize("ThalamusProper_L") == "left thalamus proper"
+    assert humanize("3rdVentricle") == "3rd ventricle"
+    assert humanize("VentralDC_R") == "right ventral diencephalon"
+    assert humanize("InfLatVentricle_L") == "left inferior lateral ventricle"
+    csv = tmp_path / "rois.csv"
+    csv.write_text("Index,Code,Name\n59,MUSE_59,ThalamusProper_R\n82,MUSE_82,Frontal_WM_L\n")
+    names = read_label_names(csv)
+    assert names == {59: "right thalamus proper", 82: "left frontal white matter"}
+    regions = region_fractions(np.array([59] * 7 + [82] * 2 + [0] + [1]), names)
+    assert [r["name"] for r in regions] == [
+        "right thalamus proper",
+        "left frontal white matter",
+        "outside the named regions",  # 0 and the unnamed label 1 together
+    ]
+    assert regions[0]["fraction"] == pytest.approx(7 / 11)
+    assert regions[2]["fraction"] == pytest.approx(2 / 11, abs=1e-3)
+    mask = np.zeros((6, 6, 6), bool)
+    mask[1:3, 1:3, 1:3] = True
+    labels = np.where(mask, 59, 0)
+    (f,) = find_components(
+        mask,
+        mask.astype(np.float32),
+        spacing=(1.0, 1.0, 1.0),
+        patient_left="image_left",
+        labels=labels,
+        label_names=names,
+    )
+    assert f.regions[0]["name"] == "right thalamus proper" and f.region_source == "labels"
+    assert "right thalamus proper" in f.describe()
+
+
+# ----------------------------------------------------------------------------- pipeline
+
+
+def test_candidate_levels():
+    assert candidate_levels(True, 23.0, 4.5) == list(BRAIN_LEVELS_MM)
+    assert candidate_levels(False, 23.0, 4.5) == [19.0, 21.0, 23.0, 25.0, 27.0]
+    assert candidate_levels(False, 23.0, 1.0) == [23.0]
+
+
+def test_analyze_volume_level_unaware(unaware_result):
+    scan, m, res = unaware_result
+    assert not res.level_aware
+    assert res.levels == [19.0, 21.0, 23.0, 25.0, 27.0]
+    assert len(res.level_results) == 5 and all(
+        r.anomaly_map.shape == (233, 197) for r in res.level_results
+    )
+    # analysed voxels: in the brain mask and within 1 mm of an analysed level
+    zyx = np.argwhere(res.analysed)
+    z_mni = voxel_points(res.voxel_to_mni, zyx)[:, 2]
+    assert res.analysed.sum() > 1000
+    assert z_mni.min() >= 18.0 - 1e-6 and z_mni.max() <= 28.0 + 1e-6
+    assert not (res.analysed & ~res.brain).any()
+    assert not (res.mask & ~res.analysed).any()
+    assert np.all(res.anomaly[~res.analysed] == 0)
+    # the 2 mm template: MNI z 18..28 mm are native slices (z + 72) / 2 = 45..50
+    assert [i for i, s in enumerate(res.slice_scores) if s is not None] == list(range(45, 51))
+    # every flagged voxel belongs to one finding; volumes add up
+    assert sum(f.n_voxels for f in res.findings) == int(res.mask.sum())
+    assert sum(f.volume_mm3 for f in res.findings) == pytest.approx(res.mask.sum() * 8.0, rel=1e-3)
+    for f in res.findings:
+        lo, hi = f.slice_range
+        assert 45 <= lo <= hi <= 50
+        assert f.side in ("left", "right", "midline") and f.side_frame == "patient"
+        assert f.tissue is not None and f.tissue["tissue"]
+        assert f.region_source.startswith("atlas")  # the packaged MNI atlas, by default
+    d = json.loads(json.dumps(res.to_dict()))
+    assert d["n_levels"] == 5 and d["levels_mm"] == res.levels
+    assert set(d["timings"]) >= {
+        "register_s",
+        "resample_s",
+        "detect_unet_s",
+        "map_back_s",
+        "components_s",
+        "total_s",
+    }
+
+
+def test_analyze_volume_level_aware_gets_all_levels(monkeypatch):
+    from assistant.detector.levels import with_level_embedding
+    from assistant.volume import analyze as analyze_mod
+
+    det = tiny_detector()
+    det.model.unet = with_level_embedding(det.model.unet)
+    assert det.level_aware
+    seen = []
+    real = det.detect_batch
+
+    def spy(images, *args, levels=None, **kw):
+        seen.extend(levels)
+        return real(images, *args, levels=levels, **kw)
+
+    monkeypatch.setattr(det, "detect_batch", spy)
+    # a shorter level list keeps the test fast; -70 mm lies below the brain: left out
+    monkeypatch.setattr(analyze_mod, "BRAIN_LEVELS_MM", (-70.0, 0.0, 2.0, 40.0))
+    scan, m, _, _ = template_volume()
+    res = analyze_volume(scan, det, mni_to_voxel=m, progress=False, batch=2)
+    assert res.level_aware and res.levels == [0.0, 2.0, 40.0] and seen == [0.0, 2.0, 40.0]
+    assert [r.slice_index for r in res.level_results] == res.native_slices
+    # the missing levels between 2 and 40 mm are not analysed
+    z_mni = voxel_points(res.voxel_to_mni, np.argwhere(res.analysed))[:, 2]
+    assert not np.any((z_mni > 3.0 + 1e-6) & (z_mni < 39.0 - 1e-6))
+
+
+def test_analyze_volume_refuses_bad_input(tiny):
+    with pytest.raises(ScanError):
+        analyze_volume(Scan(pixels=np.zeros((8, 8), np.float32)), tiny)
+    with pytest.raises(ScanError):
+        analyze_volume(Scan(pixels=np.zeros((8, 8, 8), np.float32)), tiny)
+    scan, m, _, _ = template_volume()
+    with pytest.raises(ScanError):
+        analyze_volume(scan, tiny, mni_to_voxel=m, labels=np.zeros((3, 3, 3)))
+
+
+# ----------------------------------------------------------------------------- synthetic lesions
+
+
+def _toy_folder(tmp_path):
+    """Two small 'head' NIfTI volumes with DLMUSE-style label maps (brain = an ellipsoid)."""
+    import nibabel as nib
+
+    vols, labs = tmp_path / "vols", tmp_path / "labels"
+    vols.mkdir()
+    labs.mkdir()
+    rng = np.random.default_rng(0)
+    shape = (40, 48, 40)  # stored (x, y, z), RAS, 2 mm
+    g = np.mgrid[: shape[0], : shape[1], : shape[2]].astype(np.float32)
+    c = (np.asarray(shape, np.float32) - 1)[:, None, None, None] / 2
+    r = np.sqrt((((g - c) / np.array([15, 19, 15])[:, None, None, None]) ** 2).sum(0))
+    aff = np.diag([2.0, 2.0, 2.0, 1.0])
+    for i in range(2):
+        brain = r < 1.0
+        data = np.where(r < 1.2, 40.0, 0.0) + np.where(brain, 60.0, 0.0)
+        data = (data + rng.normal(0, 2, shape)).clip(0).astype(np.float32)
+        nib.save(nib.Nifti1Image(data, aff), str(vols / f"toy{i}_T1.nii.gz"))
+        nib.save(
+            nib.Nifti1Image(brain.astype(np.int16) * 82, aff),
+            str(labs / f"toy{i}_T1_DLMUSE.nii.gz"),
+        )
+    return vols, labs
+
+
+def test_synth3d_deterministic_and_inside_brain(tmp_path):
+    import nibabel as nib
+    from scipy import ndimage
+
+    from assistant.volume.synth3d import synthesize_volume_set
+
+    vols, labs = _toy_folder(tmp_path)
+    a = synthesize_volume_set(vols, tmp_path / "a", seed=3, labels_dir=labs, limit=1, healthy=1)
+    b = synthesize_volume_set(vols, tmp_path / "b", seed=3, labels_dir=labs, limit=1, healthy=1)
+    c = synthesize_volume_set(vols, tmp_path / "c", seed=4, labels_dir=labs, limit=1)
+    name = "toy0_T1.nii.gz"
+
+    def load(folder, sub):
+        return np.asarray(nib.load(str(folder / sub / name)).dataobj)
+
+    assert np.array_equal(load(tmp_path / "a", "volumes"), load(tmp_path / "b", "volumes"))
+    assert np.array_equal(load(tmp_path / "a", "masks"), load(tmp_path / "b", "masks"))
+    assert a.lesions == b.lesions and a.lesions != c.lesions
+    mask = load(tmp_path / "a", "masks") > 0
+    brain = np.asarray(nib.load(str(labs / "toy0_T1_DLMUSE.nii.gz")).dataobj) > 0
+    assert mask.any() and not (mask & ~brain).any()
+    # one connected component per recorded lesion; the voxel counts add up
+    lesions = a.lesions[name]
+    assert 1 <= len(lesions) <= 3
+    assert ndimage.label(mask, np.ones((3, 3, 3)))[1] == len(lesions)
+    assert sum(les["n_voxels"] for les in lesions) == int(mask.sum())
+    # the tissue only changes around the lesions; the masks share the volume's grid
+    orig = np.asarray(nib.load(str(vols / name)).dataobj)
+    changed = np.abs(load(tmp_path / "a", "volumes") - orig) > 1e-3
+    near = ndimage.binary_dilation(mask, iterations=3)
+    assert changed.any() and not (changed & ~near).any()
+    img = nib.load(str(tmp_path / "a" / "masks" / name))
+    assert img.shape == orig.shape and np.allclose(img.affine, nib.load(str(vols / name)).affine)
+    # the healthy copy has no mask
+    assert (tmp_path / "a" / "volumes" / "toy1_T1.nii.gz").is_file()
+    assert not (tmp_path / "a" / "masks" / "toy1_T1.nii.gz").exists()
+
+
+def test_synth3d_spreads_over_levels():
+    """Lesion centres are drawn level by level: across seeds they cover the brain's height."""
+    from assistant.volume.synth3d import paint_lesions
+
+    shape = (30, 30, 40)
+    g = np.mgrid[: shape[0], : shape[1], : shape[2]].astype(np.float32)
+    c = (np.asarray(shape, np.float32) - 1)[:, None, None, None] / 2
+    brain = np.sqrt((((g - c) / np.array([13, 13, 18])[:, None, None, None]) ** 2).sum(0)) < 1
+    data = np.where(brain, 100.0, 0.0).astype(np.float32)
+    aff = np.diag([2.0, 2.0, 2.0, 1.0])  # axis 2 is superior
+    fractions = []
+    for seed in range(12):
+        _, _, lesions = paint_lesions(data, aff, brain, np.random.default_rng(seed), n_lesions=1)
+        fractions += [les.level_fraction for les in lesions]
+    assert min(fractions) < 0.35 and max(fractions) > 0.65
+
+
+def test_atlas_build_lookup_and_sides(tmp_path):
+    """An atlas built from label maps whose left / right halves carry left / right labels puts
+    them on the MNI left / right: orientation is kept from label map to MNI to the finding."""
+    from assistant.volume.atlas import build_atlas
+    from assistant.volume.regions import MniAtlas
+
+    scan, m, origin, step = template_volume()
+    vols, labs = tmp_path / "vols", tmp_path / "labels"
+    vols.mkdir()
+    labs.mkdir()
+    lab = np.zeros(scan.pixels.shape, np.int16)
+    head = scan.pixels > 0.2 * scan.pixels.max()
+    half = scan.pixels.shape[2] // 2
+    lab[:, :, :half][head[:, :, :half]] = 82  # columns 0.. = the patient's left
+    lab[:, :, half + 1 :][head[:, :, half + 1 :]] = 81
+    names = {}
+    for i in range(2):
+        write_nifti(vols / f"v{i}_T1.nii.gz", scan.pixels, origin, step)
+        write_nifti(labs / f"v{i}_T1_DLMUSE.nii.gz", lab, origin, step, dtype=np.int16)
+        names[f"v{i}_T1.nii.gz"] = m
+    csv = tmp_path / "rois.csv"
+    csv.write_text("Index,Code,Name\n81,MUSE_81,Frontal_WM_R\n82,MUSE_82,Frontal_WM_L\n")
+    mats = tmp_path / "levels.npz"
+    np.savez(mats, names=np.array(list(names)), matrices=np.stack(list(names.values())))
+    atlas = build_atlas(vols, labs, csv, matrices=mats, step=4.0)
+    path = atlas.save(tmp_path / "atlas.npz")
+    back = MniAtlas.load(path)
+    assert back.names == {81: "right frontal white matter", 82: "left frontal white matter"}
+    assert back.provenance.startswith("majority vote of 2 label maps")
+    got = back.lookup(np.array([[-30.0, 0.0, 20.0], [30.0, 0.0, 20.0], [0.0, 0.0, 500.0]]))
+    assert got.tolist() == [82, 81, 0]
+
+
+# ----------------------------------------------------------------------------- evaluation
+
+
+def test_lesions_hit_3d():
+    from eval.volumes import lesions_hit_3d
+
+    truth = np.zeros((10, 10, 10), bool)
+    truth[1:3, 1:3, 1:3] = True  # 8 voxels
+    truth[6:9, 6:9, 6:9] = True  # 27 voxels
+    mask = np.zeros_like(truth)
+    mask[1, 1, 1] = True  # 1/8 > 10%: hit
+    mask[6, 6, 6:8] = True  # 2/27 < 10%: missed
+    analysed = np.zeros_like(truth)
+    analysed[:5] = True  # the first lesion only
+    assert lesions_hit_3d(truth, mask, analysed) == (2, 1, 1, 1)
+
+
+def test_find_cases_layouts(tmp_path):
+    from eval.volumes import find_cases
+
+    flat, masks = tmp_path / "flat", tmp_path / "masks"
+    flat.mkdir()
+    masks.mkdir()
+    for n in ("a.nii.gz", "b.nii.gz"):
+        (flat / n).write_bytes(b"")
+    (masks / "a.nii.gz").write_bytes(b"")
+    cases = find_cases(flat, masks)
+    assert [(c.name, c.mask is not None) for c in cases] == [
+        ("a.nii.gz", True),
+        ("b.nii.gz", False),
+    ]
+    mslub = tmp_path / "mslub"
+    for p in ("patient07", "patient19"):
+        (mslub / p).mkdir(parents=True)
+        (mslub / p / "T1.nii.gz").write_bytes(b"")
+        (mslub / p / "lesion_mask.nii.gz").write_bytes(b"")
+    cases = find_cases(mslub, None)
+    assert [c.name for c in cases] == ["patient07", "patient19"]
+    assert all(c.volume.name == "T1.nii.gz" and c.mask.name == "lesion_mask.nii.gz" for c in cases)
+
+
+def test_eval_contract_on_two_volumes(tmp_path):
+    """The CLI on a toy set: one template volume with a lesion at the analysed levels (mask),
+    one healthy; the registration is real."""
+    from eval.volumes import CONTRACT_KEYS, main
+
+    scan, m, origin, step = template_volume()
+    vols, masks = tmp_path / "vols", tmp_path / "masks"
+    vols.mkdir()
+    masks.mkdir()
+    lesion = scan.pixels.copy()
+    truth = np.zeros(lesion.shape, np.uint8)
+    k = int(round((23.0 - origin[2]) / step))  # native slice at MNI z = +23 mm
+    truth[k - 2 : k + 3, 40:48, 30:38] = 1  # the patient's left, mid-brain
+    lesion[truth > 0] *= 0.3
+    write_nifti(vols / "sick.nii.gz", lesion, origin, step)
+    write_nifti(masks / "sick.nii.gz", truth, origin, step, dtype=np.uint8)
+    write_nifti(vols / "well.nii.gz", scan.pixels, origin, step)
+    ckpt = tiny_checkpoint(tmp_path / "tiny")
+    out = tmp_path / "volumes.json"
+    args = ["--volumes", str(vols), "--masks", str(masks), "--json", str(out)]
+    assert main([*args, "--model", str(ckpt)]) == 0
+    fig = json.loads(out.read_text())
+    assert list(fig)[: len(CONTRACT_KEYS)] == list(CONTRACT_KEYS)
+    assert fig["n_volumes"] == 2 and fig["n_abnormal"] == 1 and fig["n_healthy"] == 1
+    for key in ("voxel_auprc", "voxel_auroc", "slice_auroc"):
+        assert 0.0 <= fig[key] <= 1.0
+    assert 0.0 <= fig["dice_calibrated"] <= 1.0
+    assert fig["lesion_hit_rate"] in (0.0, 1.0) and fig["n_lesions"] == 1
+    assert fig["n_lesions_analysed"] == 1  # the lesion lies at the analysed levels
+    assert fig["healthy_volumes_with_findings"] in (0.0, 1.0)
+    assert fig["seconds_per_volume"] > 0 and fig["levels_per_volume"] == 5
+    assert set(fig["baselines"]) == {"intensity_z", "template_residual"}
+    # the baseline sees a 70% darker lesion on a copy of the template: near perfect
+    assert fig["baselines"]["template_residual"]["voxel_auroc"] > 0.9
+    assert [v["name"] for v in fig["per_volume"]] == ["sick.nii.gz", "well.nii.gz"]
+    reg = fig["per_volume"][1]["registration_similarity"]
+    assert reg is not None and reg > 0.9
