@@ -137,14 +137,14 @@ def test_regions_from_labels_and_names(tmp_path):
     csv.write_text("Index,Code,Name\n59,MUSE_59,ThalamusProper_R\n82,MUSE_82,Frontal_WM_L\n")
     names = read_label_names(csv)
     assert names == {59: "right thalamus proper", 82: "left frontal white matter"}
-    regions = region_fractions(np.array([59] * 7 + [82] * 2 + [0] + [1]), names)
+    regions = region_fractions(np.array([59] * 7 + [82] * 3 + [0] + [1]), names)
     assert [r["name"] for r in regions] == [
         "right thalamus proper",
         "left frontal white matter",
         "outside the named regions",  # 0 and the unnamed label 1 together
     ]
-    assert regions[0]["fraction"] == pytest.approx(7 / 11)
-    assert regions[2]["fraction"] == pytest.approx(2 / 11, abs=1e-3)
+    assert regions[0]["fraction"] == pytest.approx(7 / 12, abs=1e-3)
+    assert regions[2]["fraction"] == pytest.approx(2 / 12, abs=1e-3)
     mask = np.zeros((6, 6, 6), bool)
     mask[1:3, 1:3, 1:3] = True
     labels = np.where(mask, 59, 0)
