@@ -1,7 +1,7 @@
 """Whole volumes end to end: voxel-, slice- and lesion-level figures of `analyze_volume`.
 
     python -m eval.volumes --volumes DIR [--masks DIR] --json OUT [--limit N] [--model DIR] \\
-        [--labels DIR] [--batch 8] [--method NAME] [--preset NAME] [--all-levels]
+        [--labels DIR] [--batch N] [--method NAME] [--preset NAME] [--all-levels]
     python -m eval.volumes --volumes DIR --bench N --json OUT   # seconds per slice by setting
 
 Every NIfTI volume in --volumes is abnormal when --masks holds a NIfTI of the same file name on
@@ -196,7 +196,9 @@ def baseline_scores(pixels: np.ndarray, result) -> dict[str, np.ndarray]:
     return out
 
 
-def run_case(case: Case, detector, *, batch: int = 8, levels=None, label_names=None) -> CaseResult:
+def run_case(
+    case: Case, detector, *, batch: int | None = None, levels=None, label_names=None
+) -> CaseResult:
     """Analyse one volume (timed) and compare it with its truth."""
     from assistant.scan import load_scan
     from assistant.volume import analyze_volume
@@ -386,7 +388,7 @@ def evaluate(
     labels_dir=None,
     label_names=None,
     limit: int | None = None,
-    batch: int = 8,
+    batch: int | None = None,
     levels=None,
     progress: bool = False,
 ) -> dict:
@@ -445,12 +447,12 @@ def bench(detector, volume: Path, n: int = 8) -> dict:
         logger.info("%s", rows[-1])
 
     unet = detector.model.unet
-    run(f"{detector.preset} channels_last", detector, 1)
-    run(f"{detector.preset} channels_last", detector, 8)
+    for b in (1, 2, 4, 8):
+        run(f"{detector.preset} channels_last", detector, b)
     unet.to(memory_format=torch.contiguous_format)
-    run(f"{detector.preset} contiguous", detector, 8)
+    run(f"{detector.preset} contiguous", detector, 2)
     unet.to(memory_format=torch.channels_last)
-    run("faster channels_last", detector.with_method("thor", "faster"), 8)
+    run("faster channels_last", detector.with_method("thor", "faster"), 2)
     return {
         "slices": n,
         "volume": portable_path(volume),
@@ -481,7 +483,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--label-names", default=None, help="Index,Code,Name CSV (default: beside --labels)"
     )
-    p.add_argument("--batch", type=int, default=8, help="slices per UNet pass")
+    p.add_argument(
+        "--batch", type=int, default=None, help="slices per UNet pass (default: 2 on a CPU)"
+    )
     p.add_argument(
         "--all-levels",
         action="store_true",
@@ -505,6 +509,7 @@ def main(argv: list[str] | None = None) -> int:
     from assistant.detector import Detector
     from assistant.domain.levelset import BRAIN_LEVELS_MM
     from assistant.volume import read_label_names
+    from assistant.volume.analyze import CPU_BATCH, GPU_BATCH
 
     detector = Detector.from_pretrained(args.model, method=args.method, preset=args.preset)
     if args.bench:
@@ -542,7 +547,7 @@ def main(argv: list[str] | None = None) -> int:
         "preset": detector.preset,
         "level_aware": bool(detector.level_aware),
         "all_levels_forced": bool(args.all_levels),
-        "batch": args.batch,
+        "batch": args.batch or (CPU_BATCH if detector.model.device.type == "cpu" else GPU_BATCH),
         "volumes_dir": portable_path(args.volumes),
         "masks_dir": portable_path(args.masks) if args.masks else None,
         **{k: v for k, v in figures.items() if k not in CONTRACT_KEYS},

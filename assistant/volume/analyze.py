@@ -66,7 +66,12 @@ log = logging.getLogger(__name__)
 DEFAULT_ATLAS = Path(__file__).resolve().parent / "data" / "muse_mni_2mm.npz"
 LEVEL_STEP_MM = 2.0  # spacing of the analysed levels (BRAIN_LEVELS_MM's, the volumes' 2 mm)
 BRAIN_MARGIN_MM = 2  # the MNI brain mask's dilation: room for an affine registration's error
-MIN_BRAIN_MM2 = 500.0  # a level is analysed when the MNI brain mask covers at least this area
+MIN_BRAIN_MM2 = 500.0
+# slices per detect_batch call: on 2 CPU cores, 2 slices (4 images with the default preset's two
+# noise draws) ran 3.4-3.5 s per slice against 3.6-3.9 for 1, 3.8-4.0 for 4 and 4.3-4.5 for 8
+# (eval/results/volumes_speed_bench.json); a GPU wants many (16: not measured, no GPU here)
+CPU_BATCH = 2
+GPU_BATCH = 16  # a level is analysed when the MNI brain mask covers at least this area
 
 
 @dataclass
@@ -325,7 +330,7 @@ def analyze_volume(
     scan: Scan,
     detector,
     *,
-    batch: int = 8,
+    batch: int | None = None,
     progress: bool = True,
     levels: list[float] | None = None,
     mni_to_voxel: np.ndarray | None = None,
@@ -339,7 +344,8 @@ def analyze_volume(
     """Analyse every analysable axial level of a 3D volume; 3D findings (module docstring).
 
     scan: a 3D `Scan` with spacing (the scan loader's layout). detector: a `Detector`.
-    batch: slices per UNet pass. progress: a tqdm bar over the slices. levels: the MNI z to
+    batch: slices per `detect_batch` call (None: `CPU_BATCH` on a CPU, `GPU_BATCH` on a GPU;
+    on 2 CPU cores 2 was fastest, measured in `eval/results/volumes_speed_bench.json`). progress: a tqdm bar over the slices. levels: the MNI z to
     analyse (default: `candidate_levels` for the detector, those with brain); they must lie on
     a regular `level_step_mm` grid. mni_to_voxel: a known registration (4x4, MNI RAS mm ->
     native (z, y, x) voxel) instead of registering. model_dir: the checkpoint whose domain
@@ -424,6 +430,8 @@ def analyze_volume(
 
     nz = scan.pixels.shape[0]
     native_slices = [_native_slice(mni_to_voxel, z, nz) for z in kept]
+    if batch is None:
+        batch = CPU_BATCH if detector.model.device.type == "cpu" else GPU_BATCH
     results = []
     bar = None
     if progress:

@@ -11,9 +11,10 @@ What is possible, and what is not, without a shipped labelled atlas (no download
   subjects). One is packaged, `assistant/volume/data/muse_mni_2mm.npz` (45 KB): the majority
   vote of the DLMUSE maps of the 146 IXI train volumes registered to MNI
   (`python -m assistant.volume.atlas`); data derived from IXI (CC BY-SA 3.0) and DLMUSE. On 5
-  val volumes it agrees with their own DLMUSE label on 60% of brain voxels, names the largest
-  region of a 5 mm ball as the volume's own labels do in 72% of balls, and its hemisphere in
-  90% (`eval/results/volumes_atlas_check.json`). `analyze_volume` uses it by default.
+  val volumes it agrees with their own DLMUSE label on 65% of the named voxels, names the
+  largest region of a 5 mm ball as the volume's own labels do in 73% of balls, and its
+  hemisphere in 93% (`eval/results/volumes_atlas_check.json`). `analyze_volume` uses it by
+  default.
 - **Always** (nilearn packages them): the MNI152 grey/white-matter probability maps give each
   finding's tissue mix ("white matter", "grey matter", or "CSF / outside the brain"), and the
   registration gives its hemisphere. nilearn's labelled atlases (Harvard-Oxford, AAL, Destrieux,
