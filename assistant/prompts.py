@@ -40,7 +40,7 @@ from typing import Any, Literal, NamedTuple
 from langchain_core.prompts import PromptTemplate
 
 from assistant.evidence import Evidence, EvidenceItem, Message
-from assistant.findings import LEANS, lean_of
+from assistant.findings import LEANS, confidence_text, lean_of
 
 logger = logging.getLogger(__name__)
 
@@ -261,8 +261,7 @@ def _finding_line(item: EvidenceItem) -> str:
             _where(d, k) for k in ("side", "anterior_posterior", "central_peripheral") if d.get(k)
         )
         text = (
-            f"{_value(d['intensity'])} region, {where}, area {size}, "
-            f"detector confidence {float(d['confidence']):.2f}"
+            f"{_value(d['intensity'])} region, {where}, area {size}, detector {confidence_text(d)}"
         )
         if d.get("slice_index") is not None:
             text += f", slice {int(d['slice_index'])}"

@@ -49,16 +49,7 @@ QUANTILES = np.linspace(0.0, 1.0, 101)
 
 def plain(pixels: np.ndarray) -> Scan:
     """A 2D slice as a PNG upload holds it: pixels only."""
-    return Scan(
-        pixels=np.asarray(pixels, dtype=np.float32),
-        spacing=None,
-        patient_left=None,
-        modality=None,
-        window=None,
-        format="png",
-        notes=[],
-        metadata={},
-    )
+    return Scan(pixels=np.asarray(pixels, dtype=np.float32), format="png")
 
 
 def head_quantiles(img: np.ndarray) -> np.ndarray:

@@ -11,6 +11,7 @@ from assistant_fixtures import LEFT_BRIGHT, RIGHT_DARK, cited, scan_summary, syn
 import assistant.responders.grounded.answers_context as ctx
 from assistant.analysis import build_evidence
 from assistant.evidence import Evidence, EvidenceItem
+from assistant.findings import CONFIDENCE_DEFINITION, CONFIDENCE_FALLBACK_DEFINITION
 from assistant.responders.grounded import GroundedResponder
 from assistant.responders.grounded.case import CaseFacts
 from assistant.responders.intents import Resolved
@@ -228,7 +229,7 @@ def test_confidence_explains_the_probability_and_never_mixes_high_and_uncertain(
     ev = evidence([lesion], score=score, threshold=0.4)
     c = facts("How confident are you?", ev, "confidence")
     a = ctx.confidence(c)
-    assert a.startswith(ctx.CONFIDENCE_MEANS + ". Here: ")
+    assert a.startswith(CONFIDENCE_DEFINITION + " Here: ")  # the report's wording
     assert a.count("probability") == 1  # the meaning, in one sentence
     word = c.confidence_word(ev.by_kind("finding")[0].data)
     assert f"F1 {conf:.2f} ({word}) [F1]" in a
@@ -245,7 +246,7 @@ def test_confidence_of_an_uncalibrated_setting_is_not_called_a_probability():
     if c.confidence_word(ev.items[1].data) != "uncalibrated":
         pytest.skip("this checkout's confidence words have no 'uncalibrated' level")
     a = ctx.confidence(c)
-    assert a.startswith(ctx.CONFIDENCE_UNCALIBRATED + ". Here: F1 0.80 (uncalibrated) [F1]")
+    assert a.startswith(CONFIDENCE_FALLBACK_DEFINITION + " Here: F1 0.80 (uncalibrated) [F1]")
     assert "estimated probability" not in a
 
 

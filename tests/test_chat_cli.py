@@ -29,6 +29,27 @@ def assert_no_identifiers(text: str) -> None:
     assert "scan.dcm" not in text  # nor the file name
 
 
+def chat_args(scan, **overrides) -> argparse.Namespace:
+    """The namespace `assistant chat` parses: no detector, no retrieval, every option unset."""
+    values = dict(
+        scan=str(scan),
+        slice=None,
+        detector=None,
+        library=None,
+        no_detector=True,
+        no_retrieval=True,
+        responder=None,
+        model=None,
+        quantization=None,
+        max_new_tokens=None,
+        audit_log=None,
+        anyway=False,
+        spacing=None,
+    )
+    values.update(overrides)
+    return argparse.Namespace(**values)
+
+
 @pytest.fixture(scope="module")
 def detector_dir(tmp_path_factory):
     """A tiny random, calibrated detector saved as a checkpoint folder (for --detector)."""
@@ -120,21 +141,7 @@ def test_ask_streams_plain_text(planted_dicom, capsys):
 def test_chat_loop_keeps_history(planted_dicom):
     from assistant.commands.ask import run_chat
 
-    args = argparse.Namespace(
-        scan=str(planted_dicom),
-        slice=None,
-        detector=None,
-        library=None,
-        no_detector=True,
-        no_retrieval=True,
-        responder=None,
-        model=None,
-        quantization=None,
-        max_new_tokens=None,
-        audit_log=None,
-        anyway=False,
-        spacing=None,
-    )
+    args = chat_args(planted_dicom)
     stdin = io.StringIO("Is this an MRI?\n\nWhat is the weather?\nquit\nIs it big?\n")
     stdout = io.StringIO()
     assert run_chat(args, stdin=stdin, stdout=stdout) == 0
@@ -208,21 +215,7 @@ def test_chat_says_what_sizes_are_in(tmp_path):
 
     path = tmp_path / "gray.png"
     Image.fromarray(np.full((40, 50), 90, np.uint8)).save(path)
-    args = argparse.Namespace(
-        scan=str(path),
-        slice=None,
-        detector=None,
-        library=None,
-        no_detector=True,
-        no_retrieval=True,
-        responder=None,
-        model=None,
-        quantization=None,
-        max_new_tokens=None,
-        audit_log=None,
-        anyway=False,
-        spacing=(0.7,),
-    )
+    args = chat_args(path, spacing=(0.7,))
     stdout = io.StringIO()
     assert run_chat(args, stdin=io.StringIO("quit\n"), stdout=stdout) == 0
     assert "sizes in mm² (pixel spacing 0.7 × 0.7 mm, given by the user)" in stdout.getvalue()

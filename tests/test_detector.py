@@ -15,7 +15,6 @@ from assistant.detector import Detector, DiffusionModel, get_config
 from assistant.detector.calibrate import calibrate
 from assistant.detector.data import augment
 from assistant.detector.methods import PRESETS, run_method
-from assistant.detector.model import UNetConfig
 from assistant.detector.postprocess import (
     ConfidenceMap,
     PostProcess,
@@ -26,7 +25,7 @@ from assistant.detector.postprocess import (
     remove_small,
     seeded_components,
 )
-from assistant.detector.testing import tiny_detector, tiny_model
+from assistant.detector.testing import tiny_detector, tiny_model, tiny_unet_config
 from assistant.detector.train import TrainConfig, train
 from assistant.scan import Scan
 
@@ -75,13 +74,7 @@ def test_train_writes_checkpoint_and_resumes(tmp_path):
         ckpt_every=2,
         bf16=False,
         device="cpu",
-        unet=UNetConfig(
-            size=32,
-            block_out_channels=(8, 16),
-            layers_per_block=1,
-            attention_levels=(),
-            norm_num_groups=4,
-        ),
+        unet=tiny_unet_config(32),
     )
     train(cfg)
     assert (tmp_path / "ck" / "unet" / "diffusion_pytorch_model.safetensors").is_file()

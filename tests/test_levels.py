@@ -19,8 +19,8 @@ from assistant.detector.levels import (
     load_level_set,
     with_level_embedding,
 )
-from assistant.detector.model import DiffusionModel, UNetConfig
-from assistant.detector.testing import TINY_OVERRIDES, tiny_model
+from assistant.detector.model import DiffusionModel
+from assistant.detector.testing import TINY_OVERRIDES, tiny_model, tiny_unet_config
 from assistant.detector.train import TrainConfig, train
 from assistant.scan import Scan, ScanError
 
@@ -90,13 +90,7 @@ def test_level_aware_training_from_a_level_set_resumes_and_loads(tmp_path):
         ckpt_every=2,
         bf16=False,
         device="cpu",
-        unet=UNetConfig(
-            size=32,
-            block_out_channels=(8, 16),
-            layers_per_block=1,
-            attention_levels=(),
-            norm_num_groups=4,
-        ),
+        unet=tiny_unet_config(32),
         level_set=str(_level_set(tmp_path / "set.npz")),
         val_level_set=str(_level_set(tmp_path / "val.npz")),
         level_embedding=True,
@@ -134,19 +128,6 @@ def test_detect_batch_passes_levels_to_a_level_aware_model():
 # ------------------------------------------------------------------------- 2D alignment
 
 
-def _plain(pixels: np.ndarray) -> Scan:
-    return Scan(
-        pixels=pixels.astype(np.float32),
-        spacing=None,
-        patient_left=None,
-        modality=None,
-        window=None,
-        format="png",
-        notes=[],
-        metadata={},
-    )
-
-
 def test_align_slice_recovers_a_known_similarity_transform():
     from scipy import ndimage
 
@@ -159,7 +140,7 @@ def test_align_slice_recovers_a_known_similarity_transform():
     out_c, in_c = np.array([100.0, 95.0]), np.array(tmpl.shape) / 2.0
     offset = in_c - rot @ out_c
     moved = ndimage.affine_transform(tmpl, rot, offset=offset, output_shape=(200, 200), order=1)
-    aligned = align_slice(_plain(moved * 800.0))
+    aligned = align_slice(Scan(pixels=(moved * 800.0).astype(np.float32), format="png"))
     assert aligned.scan.pixels.shape == tmpl.shape
     assert aligned.scale == pytest.approx(0.6, abs=0.04)
     assert abs(abs(aligned.angle_deg) - 8.0) < 2.5
@@ -174,7 +155,7 @@ def test_align_slice_refuses_volumes_and_empty_images():
     from assistant.domain.align2d import align_slice
 
     with pytest.raises(ScanError, match="foreground"):
-        align_slice(_plain(np.zeros((64, 64))))
+        align_slice(Scan(pixels=np.zeros((64, 64), np.float32), format="png"))
     vol = Scan(
         pixels=np.zeros((4, 8, 8), np.float32),
         spacing=(1.0, 1.0, 1.0),

@@ -141,7 +141,7 @@ def test_evidence_block_uses_allow_listed_fields_only(evidence):
     f1 = next(line for line in block.splitlines() if line.startswith("[F1]"))
     assert f1 == (
         "[F1] hyperintense region, left, posterior, peripheral, area 38 mm², "
-        "detector confidence 0.83"
+        "detector confidence 0.83 (high)"
     )
     assert "[C1] similarity 0.71 (diagnosis glioblastoma)" in block
     assert "[K1] similarity 0.55 (source HPO)" in block

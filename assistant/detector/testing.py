@@ -31,19 +31,20 @@ TINY_OVERRIDES = {
 }
 
 
+def tiny_unet_config(size: int = 32) -> UNetConfig:
+    """Two levels of 8 and 16 channels, no attention: a UNet that builds and runs in moments."""
+    return UNetConfig(
+        size=size,
+        block_out_channels=(8, 16),
+        layers_per_block=1,
+        attention_levels=(),
+        norm_num_groups=4,
+    )
+
+
 def tiny_model(size: int = 32, seed: int = 0) -> DiffusionModel:
     torch.manual_seed(seed)
-    unet = (
-        UNetConfig(
-            size=size,
-            block_out_channels=(8, 16),
-            layers_per_block=1,
-            attention_levels=(),
-            norm_num_groups=4,
-        )
-        .build()
-        .eval()
-    )
+    unet = tiny_unet_config(size).build().eval()
     cfg = DetectorConfig(
         preprocess=PreprocessConfig(size=size), default_method="thor", default_preset="fast"
     )

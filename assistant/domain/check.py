@@ -106,6 +106,21 @@ def accepted_text(model: DomainModel) -> str:
     )
 
 
+def said_once(reasons: list[str], accepted: str) -> list[str]:
+    """The reasons with what is accepted said once: in the first reason that names it; the
+    later ones keep only what was wrong (a CT photograph would otherwise repeat the whole
+    clause once per reason)."""
+    out, said = [], False
+    for reason in reasons:
+        if accepted in reason:
+            if said:
+                for form in (f" ({accepted})", f"; {accepted}", f", {accepted}", accepted):
+                    reason = reason.replace(form, "")
+            said = True
+        out.append(reason)
+    return out
+
+
 def _as_scan(obj) -> Scan:
     if isinstance(obj, Scan):
         return obj
@@ -153,6 +168,7 @@ def check_applicability(
     else:
         _check_image(scan.pixels, scan.spacing, model, out, accepted)
     out.in_domain = meta.ok and not out.reasons
+    out.reasons = said_once(out.reasons, accepted)
     out.summary = _summary(out)
     out.checks["seconds"] = round(time.perf_counter() - t0, 3)
     return out

@@ -16,10 +16,10 @@ from __future__ import annotations
 import re
 
 from assistant.evidence import EvidenceItem
-from assistant.findings import size_bin
+from assistant.findings import CONFIDENCE_DEFINITION, CONFIDENCE_FALLBACK_DEFINITION, size_bin
 from assistant.prompts import refusal_text
 from assistant.report import draft_report
-from assistant.responders.grounded.case import CaseFacts
+from assistant.responders.grounded.case import CaseFacts, threshold_band
 from assistant.responders.grounded.wording import cite, safe_excerpt
 
 # What the grounded responder can answer; listed whenever a question is outside it.
@@ -465,18 +465,6 @@ def modality(c: CaseFacts) -> str:
     return text
 
 
-CONFIDENCE_MEANS = (
-    "A finding's confidence is the estimated probability that a region with its peak anomaly "
-    "is a true lesion, fitted on validation data (healthy scans and scans with synthetic "
-    "lesions), so it is indicative for real lesions rather than exact"
-)
-CONFIDENCE_UNCALIBRATED = (
-    "This detector setting has no fitted confidence: the number is the fraction of healthy "
-    "validation scans whose strongest deviation is weaker than the region's peak, not a "
-    "probability of a lesion"
-)
-
-
 def _image_level(c: CaseFacts) -> str:
     """The image score against its threshold in one sentence; a result near the threshold is
     "borderline" (not "uncertain", which would read as contradicting a finding's word)."""
@@ -489,15 +477,11 @@ def _image_level(c: CaseFacts) -> str:
             f" The detector has no calibrated threshold for this kind of scan (image score "
             f"{score:.3g}){c.d1()}, so its numbers are only indicative here."
         )
-    ratio = score / thr if thr > 0 else float("inf")
-    if ratio >= 1.5:
-        where, meaning = "well above", "the image as a whole clearly deviates from healthy scans"
-    elif ratio > 1.0:
-        where, meaning = "just above", "a borderline call for the image as a whole"
-    elif ratio > 0.67:
-        where, meaning = "just below", "a borderline call for the image as a whole"
-    else:
-        where, meaning = "well below", "the image as a whole is close to the healthy scans"
+    where = threshold_band(score, thr)
+    meaning = {
+        "well above": "the image as a whole clearly deviates from healthy scans",
+        "well below": "the image as a whole is close to the healthy scans",
+    }.get(where, "a borderline call for the image as a whole")
     return (
         f" The image anomaly score is {score:.3g}, {where} the calibrated threshold of "
         f"{thr:.3g}{c.d1()}: {meaning}."
@@ -514,12 +498,12 @@ def confidence(c: CaseFacts) -> str:
     if c.findings:
         words = {t.id: c.confidence_word(t.data) for t in c.targets}
         means = (
-            CONFIDENCE_UNCALIBRATED
+            CONFIDENCE_FALLBACK_DEFINITION
             if any(w == "uncalibrated" for w in words.values())
-            else CONFIDENCE_MEANS
+            else CONFIDENCE_DEFINITION
         )
         text = (
-            f"{means}. Here: "
+            f"{means} Here: "
             + "; ".join(
                 f"{t.id} {t.data['confidence']:.2f} ({words[t.id]}) {cite(t.id)}" for t in c.targets
             )

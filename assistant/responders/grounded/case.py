@@ -11,6 +11,19 @@ from assistant.responders.grounded.wording import CLOSED, cite
 from assistant.responders.intents import Resolved
 
 
+def threshold_band(score: float, threshold: float) -> str:
+    """Where an image score lies against its calibrated threshold, in the words every answer
+    uses: "well above" (at least 1.5x), "just above", "just below" (over 0.67x) or "well below"."""
+    ratio = score / threshold if threshold > 0 else float("inf")
+    if ratio >= 1.5:
+        return "well above"
+    if ratio > 1.0:
+        return "just above"
+    if ratio > 0.67:
+        return "just below"
+    return "well below"
+
+
 @dataclass
 class CaseFacts:
     """The evidence for one question, with the helpers every intent needs."""
@@ -109,18 +122,11 @@ class CaseFacts:
                 f" The detector is not calibrated for this kind of scan (image score "
                 f"{score:.3g}, no threshold), so treat this result as uncertain{self.d1()}."
             )
-        ratio = score / thr if thr > 0 else float("inf")
-        if ratio >= 1.5:
-            where, sure = (
-                "well above",
-                "the detector is fairly confident that the image is abnormal",
-            )
-        elif ratio > 1.0:
-            where, sure = "just above", "this result is uncertain"
-        elif ratio > 0.67:
-            where, sure = "just below", "this result is uncertain"
-        else:
-            where, sure = "well below", "the detector is fairly confident that the image is normal"
+        where = threshold_band(score, thr)
+        sure = {
+            "well above": "the detector is fairly confident that the image is abnormal",
+            "well below": "the detector is fairly confident that the image is normal",
+        }.get(where, "this result is uncertain")
         return (
             f" The image anomaly score is {score:.3g}, {where} the calibrated threshold of "
             f"{thr:.3g}, so {sure}{self.d1()}."
