@@ -54,13 +54,6 @@ def test_template_slice_in_domain_and_json_ready(model):
     assert abs(verdict.level - model.trained_level) <= model.level_tolerance
 
 
-RING_XFAIL = pytest.mark.xfail(
-    reason="known limitation: the large ring lesion narrows the ventricles and the level is "
-    "estimated at about +30 mm (beyond the 4.5 mm tolerance)",
-    strict=False,
-)
-
-
 @pytest.mark.parametrize(
     "name",
     [
@@ -68,7 +61,7 @@ RING_XFAIL = pytest.mark.xfail(
         "mni_left_hyperintense.png",
         "mni_right_hypointense.dcm",
         "mni_left_volume.nii.gz",  # a 9-slice slab: checked slice by slice in 2D
-        pytest.param("mni_right_ring.png", marks=RING_XFAIL),
+        "mni_right_ring.png",  # drawn 3 mm above the trained level
     ],
 )
 def test_shipped_examples_in_domain(name):
