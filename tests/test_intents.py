@@ -81,6 +81,16 @@ CASES = [
     ("report", "Can you give me a summary of the findings?"),
     ("report", "Draft an impression for this T1 study."),
     ("report", "Write it up as a report."),
+    # a sequence named as where something is seen, not asked about
+    ("intensity", "Is it bright on this sequence?"),
+    ("intensity", "Does F1 have low signal on the T2 sequence?"),
+    ("modality", "What is the TE of this sequence?"),
+    # whether the detector is wrong is a confidence question, not a cause question
+    ("confidence", "Could the algorithm be mistaken?"),
+    ("confidence", "How often is the model wrong about such regions?"),
+    # what a kind of finding can be, whatever adjective describes it
+    ("explanation", "What might this T2 bright spot represent?"),
+    ("explanation", "What could a dark area like this be?"),
 ]
 
 
@@ -137,6 +147,9 @@ def test_shorthand_and_typos():
     assert normalise("wher is the lesoin") == "where is the lesion"
     assert normalise("Were any found?") == "were any found?"  # known words are never "corrected"
     assert classify("hw many lesoins?")[0] == "count"
+    # a corrected typo completes a phrase
+    assert normalise("the pseduo healthy scan") == "the pseudo-healthy scan"
+    assert classify("What does the pseduo healthy reconstruction show?")[0] == "pseudo_healthy"
 
 
 def test_polarity_and_yes_no():

@@ -253,6 +253,9 @@ ACQUISITION = _rx(
     r"\b(pre|post)[- ]?contrast\b|\bwas contrast\b",
 )
 
+# "on this sequence", "in the T2 sequence": the image a question is about, not the acquisition
+ON_A_SEQUENCE = re.compile(r"\b(on|in|from|at) (this|the|that|these|those) (\w+ )?sequences?\b")
+
 # ----------------------------------------------------------------------------- 4. the subject
 CASES = _rx(
     r"\bcases\b",
@@ -321,6 +324,12 @@ NOTHING_TO_REPORT = re.compile(r"\b(anything|something|nothing)\b.{0,15}\breport
 # ----------------------------------------------------------------------------- 6. confidence
 CONFIDENCE = _rx(
     r"\bconfiden\w*\b|\bcertain\w*\b|\buncertain\w*\b|\bsure\b|\bsureness\b",
+    # whether the detector is wrong: "How likely is it that the model is wrong here?"
+    r"\b(detector|model|algorithm|system|ai|software|tool|it|you|this|that|the (result|finding|"
+    r"call|flag|output|detection)) (is|are|was|were|could be|might be|may be|be|has been|got "
+    r"(it|this|that)) (\w+ )?(wrong|mistaken|incorrect|in error|off)\b|"
+    r"\bhow (often|likely|probable|frequently)\b.{0,40}\b(wrong|mistaken|incorrect|errors?|"
+    r"mistakes?)\b",
     r"\breliab\w*\b|\baccura\w*\b|\bprecision\b|\btrust\w*\b|\bdepend(able|ability)\b",
     r"\bmiss(ed|es|ing)?\b|\boverlook\w*\b|\bundetected\b|\bhidden\b|\bescape[sd]?\b|"
     r"\bslipped through\b",
@@ -511,6 +520,9 @@ CAUSE = _rx(
 # what a finding could be, whatever else the question names ("What could the bright spot on the
 # left be?", "Differential for the left-sided lesion?")
 CAUSE_STRONG = _rx(
+    # "What could a bright area like this be?": what a kind of finding can be
+    r"\bwhat (could|might|may|would|can) (a|an|such an?|the|this|that|these|those) (\w+ ){1,5}"
+    r"(like (this|that|it|these|f\d+) )?(be\s*[?.!]*$|represent|signify)",
     rf"\bwhat (could|might|may|would|can) {REFERENT}( \w+){{0,6}} (be|represent|signify)\b",
     r"\bdifferential\w*\b|\bdiagnos\w*\b|\ba?etiolog\w*\b",
     r"\bwhat do you (think|reckon) (it|this|that|f\d+|the \w+) (is|are|could|might)\b",
@@ -702,6 +714,7 @@ def parse(question: str) -> Ask | None:
     if modality_only(raw):
         return Ask("modality", "image", "modality words only")
     q = strip_modality(raw) if has_modality_words(raw) else raw
+    q = ON_A_SEQUENCE.sub(r"\1 \2 scan", q)  # "high signal on this sequence": where, not what
     if ACQUISITION.search(q) and not CASES.search(q):
         return Ask("modality", "image", "acquisition")
     # 4. what it is about decides the heatmap / reconstruction / cases questions

@@ -184,13 +184,21 @@ def normalise(question: str) -> str:
     q = unicodedata.normalize("NFKC", str(question)).lower()
     q = q.replace("\u2019", "'").replace("\u2018", "'").replace("`", "'")
     q = re.sub(r"\s+", " ", q).strip()
+    q = _spell_out(q)
+    corrected = re.sub(r"[a-z]+", lambda m: correct_word(m.group(0)), q)
+    if corrected != q:  # a corrected typo may complete a phrase ("psuedo healthy")
+        q = _spell_out(corrected)
+    return re.sub(r"\s+", " ", q).strip()
+
+
+def _spell_out(q: str) -> str:
+    """`SHORTHAND` applied once, in order."""
     for pattern, repl in SHORTHAND:
         if repl is None:
             q = pattern.sub(lambda m: _GLUED.get(m.group(0), m.group(0)), q)
         else:
             q = pattern.sub(repl, q)
-    q = re.sub(r"[a-z]+", lambda m: correct_word(m.group(0)), q)
-    return re.sub(r"\s+", " ", q).strip()
+    return q
 
 
 def has_modality_words(text: str) -> bool:
