@@ -91,6 +91,12 @@ CASES = [
     # what a kind of finding can be, whatever adjective describes it
     ("explanation", "What might this T2 bright spot represent?"),
     ("explanation", "What could a dark area like this be?"),
+    # a polite or unsure preamble does not change what is asked
+    ("presence", "I might be wrong but is there a lesion?"),
+    ("presence", "Not sure if I'm reading this right, but is the brain ok?"),
+    ("presence", "Any red flags on this image?"),
+    ("size", "Not sure about this one: how big is F1?"),
+    ("heatmap", "Frankly I am not sure what the heatmap shows - can you explain it?"),
 ]
 
 
@@ -150,6 +156,15 @@ def test_shorthand_and_typos():
     # a corrected typo completes a phrase
     assert normalise("the pseduo healthy scan") == "the pseudo-healthy scan"
     assert classify("What does the pseduo healthy reconstruction show?")[0] == "pseudo_healthy"
+
+
+def test_a_hedged_question_keeps_its_yes_no_polarity():
+    from assistant.responders.intents.parse import asks_normal, yes_no_question
+
+    q = "Sorry if this is a silly question, but is the scan normal?"
+    assert yes_no_question(q) and asks_normal(q)
+    q = "Honestly, does this look pathological?"
+    assert yes_no_question(q) and not asks_normal(q)
 
 
 def test_polarity_and_yes_no():

@@ -632,7 +632,7 @@ def yes_no_question(question: str) -> bool:
     """Whether `question` is answered by yes or no: it opens with an auxiliary verb or "any",
     or it is a bare phrase ("Tumour present y/n?", "?SOL", "So nothing was detected?"), and it
     is not a wh-question ("What is abnormal here?")."""
-    q = normalise(question).lstrip("?¿ ").strip()
+    q = without_hedge(normalise(question)).lstrip("?¿ ").strip()
     if _OPEN_START.search(q):
         return False
     if _YES_NO_START.search(q) or re.search(r"\byes or no\b|\bor not\b", q):
@@ -646,13 +646,13 @@ def yes_no_question(question: str) -> bool:
 def existential(question: str) -> bool:
     """Whether the question asks if something exists ("Is there ...", "Any ...", "Do you see
     ...", "evidence of ...")."""
-    return bool(EXISTENTIAL.search(strip_modality(normalise(question))))
+    return bool(EXISTENTIAL.search(strip_modality(without_hedge(normalise(question)))))
 
 
 def asks_normal(question: str) -> bool:
     """Whether "yes" to `question` means the scan is NORMAL ("Is this MRI normal?", "Can you
     rule out a lesion?", "Is there no lesion?", "So nothing was detected?")."""
-    q = strip_modality(normalise(question))
+    q = strip_modality(without_hedge(normalise(question)))
     # "Is this scan normal or not?", "Are there lesions or is it normal?": the first
     # alternative is the one "yes" answers
     first = re.split(r",? \bor\b", q, maxsplit=1)[0]
@@ -689,9 +689,35 @@ def _copula_cause(q: str) -> bool:
     return bool(what) and not _NOT_WHAT.search(what)
 
 
+# a polite or unsure preamble before the question proper: "Sorry if this is a silly question,
+# but ...", "I might be wrong but ...", "Not sure I read this right, ..."
+HEDGE = re.compile(
+    r"^(sorry|apologies|apologi[sz]e|excuse me|forgive me|pardon|quick question|one question|"
+    r"not sure|i am not sure|i am unsure|unsure|i (might|may|could) be (wrong|mistaken)|"
+    r"correct me if i am wrong|this (may|might|could) be a (silly|stupid|dumb|naive) question|"
+    r"(maybe|probably|perhaps) a (silly|stupid|dumb|naive) question|(silly|stupid|dumb|naive) "
+    r"question|newbie (here|question)|just (checking|curious|wondering|to (double[- ])?check)|"
+    r"out of curiosity|hmm*|um+|uh+|honestly|frankly)\b[^?]{0,80}?(,\s*but\b|\bbut\b|,|:|;|\s-\s)"
+    r"\s*"
+)
+
+
+def without_hedge(q: str) -> str:
+    """`q` without a polite or unsure preamble (`HEDGE`), when a question follows it."""
+    m = HEDGE.match(q)
+    if not m:
+        return q
+    said, rest = m.group(0), q[m.end() :]
+    if not re.search(r"[a-z]", rest) or any(
+        cue.search(said) for cue in (MAP, PSEUDO, CASES, FINDING_ID)
+    ):
+        return q  # the preamble names what is asked about ("not sure what the map shows - ...")
+    return rest
+
+
 def parse(question: str) -> Ask | None:
     """The reading of `question` (see the module docstring), or None."""
-    raw = normalise(question)
+    raw = without_hedge(normalise(question))
     if not re.search(r"[a-z0-9]", raw):
         return None
     about = _about(raw)
@@ -796,7 +822,7 @@ class SideAsk:
 def side_question(question: str) -> SideAsk:
     """The `SideAsk` of a side question ("Is F1 on the patient's left?" -> sides ("left",),
     frame "patient", choice False)."""
-    q = normalise(question)
+    q = without_hedge(normalise(question))
     t = _NOT_SIDE_LEFT.sub(" ", _NOT_SIDE_RIGHT.sub(" ", q))
     sides = tuple(dict.fromkeys(re.findall(r"\b(left|right)\b", t)))
     image, patient = bool(_IMAGE_FRAME.search(t)), bool(_PATIENT_FRAME.search(t))

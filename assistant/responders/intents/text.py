@@ -46,6 +46,7 @@ SHORTHAND: list[tuple[re.Pattern[str], str]] = [
         (r"\bmgmt\b", "management"),
         (r"\bpseudo ?healthy\b|\bpseudohealthy\b", "pseudo-healthy"),
         (r"\bheat map\b", "heatmap"),
+        (r"\bred flags?\b", "warning signs"),  # an idiom, not a colour on the map
         (r"\bcolor", "colour"),
         (r"\btumor", "tumour"),
         (r"\bhemorrhag", "haemorrhag"),
