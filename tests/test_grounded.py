@@ -418,6 +418,13 @@ def test_presence_polarity_and_qualified_lesions(responder):
     assert "does not assess white matter" in wm and "[F1]" in wm
     stroke = responder.answer("Is there a stroke on this scan?", sick, [])
     assert stroke.startswith("Yes") and "Whether it is a stroke cannot be determined" in stroke
+    # a negative about a named kind of lesion says what it does not exclude
+    bleed = responder.answer("Any sign of a bleed?", well, [])
+    assert bleed.startswith("No") and "This does not exclude a bleed" in bleed
+    faint = build_evidence(_weak_only(LEFT_BRIGHT), scan_summary())
+    bleed = responder.answer("Any sign of a bleed?", faint, [])
+    assert bleed.startswith("No, not clearly") and "This does not exclude a bleed" in bleed
+    assert "does not exclude" not in responder.answer("Anything abnormal?", well, [])
 
 
 def test_side_and_next_steps_are_dispatched(responder):

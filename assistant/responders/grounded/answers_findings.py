@@ -98,6 +98,7 @@ def presence(c: CaseFacts) -> str:
             + "; ".join(c.describe(f) for f in below[:3])
             + "."
             + c.uncertainty()
+            + _not_excluded(term)
         )
     if c.findings:
         lead = ("No. " if negative else "Yes. ") if closed else ""
@@ -130,7 +131,19 @@ def presence(c: CaseFacts) -> str:
         text += " The detector is uncalibrated, so this is not a reliable negative."
     else:
         text += c.uncertainty()
-    return text + " A detector can miss small or subtle abnormalities."
+    return text + " A detector can miss small or subtle abnormalities." + _not_excluded(term)
+
+
+def _not_excluded(term) -> str:
+    """For a negative answer about a named kind of lesion ("Any sign of a bleed?"): what the
+    negative does not exclude."""
+    if not term:
+        return ""
+    return (
+        f" This does not exclude {_a(_singular(term.group(0)))}: only the analysed slice of a "
+        "T1-weighted scan was compared with healthy scans, and many lesions show only on other "
+        "slices or sequences."
+    )
 
 
 def _singular(term: str) -> str:
