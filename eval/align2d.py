@@ -104,7 +104,7 @@ def run_way(detector, way: str, pixels: np.ndarray, truth, ref_q) -> dict:
         "seconds": round(time.perf_counter() - t0, 2),
     }
     if truth is not None:
-        hit, n = lesions_hit(truth, result.mask)
+        n, hit = lesions_hit(truth, result.mask)
         row.update(lesions=n, hit=hit)
     return row
 
@@ -122,6 +122,11 @@ def evaluate(volumes: list[Path], neighbours: int, ref_q, seed: int) -> dict:
                 row[way] = run_way(detector, way, pixels, None, ref_q)
                 row[f"{way}_lesion"] = run_way(detector, way, lesion.image, lesion.mask, ref_q)
             rows.append(row)
+    return {"n_slices": len(rows), "summary": summarize(rows), "rows": rows}
+
+
+def summarize(rows: list[dict]) -> dict:
+    """Per way: healthy slices with a finding, lesion hit rate, lesion slices with a finding."""
     summary = {}
     for way in WAYS:
         healthy = [r[way] for r in rows]
@@ -134,7 +139,7 @@ def evaluate(volumes: list[Path], neighbours: int, ref_q, seed: int) -> dict:
             "lesion_slices_with_findings": round(np.mean([s["findings"] > 0 for s in sick]), 4),
             "median_seconds": float(np.median([h["seconds"] for h in healthy])),
         }
-    return {"n_slices": len(rows), "summary": summary, "rows": rows}
+    return summary
 
 
 def main(argv: list[str] | None = None) -> int:
