@@ -28,7 +28,9 @@ from typing import Any
 import numpy as np
 
 from assistant.detector import DetectionResult, Detector
+from assistant.detector.detector import REGISTERED, UNREGISTERED
 from assistant.domain import Applicability, Registered, check_applicability
+from assistant.domain.align2d import on_training_grid
 from assistant.evidence import Evidence, EvidenceItem
 from assistant.preprocess import to_unit
 from assistant.scan import Scan, ScanError
@@ -146,6 +148,32 @@ def _hit_item(hit: Any, eid: str, kind: str) -> EvidenceItem:
     )  # type: ignore[arg-type]
 
 
+UNREGISTERED_NOTE = (
+    "This slice is not on the detector's training grid (not registered to MNI space), so the "
+    "detector used thresholds calibrated on real native-space slices as well as the training "
+    "slices: fewer false alarms on such uploads, but lower sensitivity. A whole volume (NIfTI "
+    "or DICOM series) is registered first and analysed with the training slices' thresholds."
+)
+
+
+def detector_for_slice(detector, scan: Scan, slice_index: int | None = None):
+    """`detector` with the calibration for a slice that was not registered: the training
+    slices' own thresholds when the slice is on the training grid (an MNI-registered slice),
+    else the thresholds that include real native-space slices (`in_space("unregistered")`;
+    `python -m eval.native2d`). A detector without `in_space` (a plain callable) is returned
+    as it is."""
+    in_space = getattr(detector, "in_space", None)
+    if in_space is None:
+        return detector
+    view = scan.slice2d(slice_index) if scan.is_volume else scan
+    return in_space(REGISTERED if on_training_grid(view) else UNREGISTERED)
+
+
+def unregistered_calibration(result: DetectionResult) -> bool:
+    """Whether `result` was thresholded with the calibration for unregistered 2D slices."""
+    return str(result.params.get("calibration", "")).endswith("+" + UNREGISTERED)
+
+
 def _detector_items(result: DetectionResult, summary: dict) -> list[EvidenceItem]:
     """D1 (the image-level result), then F1.. findings and W1.. weaker regions."""
     n = len(result.findings)
@@ -155,6 +183,8 @@ def _detector_items(result: DetectionResult, summary: dict) -> list[EvidenceItem
     else:
         rel = "above" if result.is_abnormal else "not above"
         verdict = f"{rel} the calibrated threshold {result.score_threshold:.3g}"
+        if unregistered_calibration(result):
+            verdict += " (for unregistered 2D slices)"
     items = [
         EvidenceItem(
             "D1",
@@ -324,6 +354,8 @@ class Analyzer:
         summary = _summary(scan2d, scan, index)
         if registered is not None:
             summary["registered"] = registered.to_dict()
+        if result is not None and unregistered_calibration(result):
+            summary["notes"] = [*summary.get("notes", []), UNREGISTERED_NOTE]
         hits, knowledge = self._retrieve(scan2d, result) if self.use_retrieval else ([], [])
         unreliable = not in_domain and result is not None
         state = CaseState(
@@ -362,9 +394,13 @@ class Analyzer:
         """The detector on the registered slice at the trained level (findings carry their
         native voxel and slice), else on the scan (a volume: at `slice_index`)."""
         if registered is None:
-            return self.detector(scan, slice_index) if scan.is_volume else self.detector(scan)
+            detector = self._for_slice(scan, slice_index)
+            return detector(scan, slice_index) if scan.is_volume else detector(scan)
         result = self.detector(registered.scan)
         return registered.in_native_space(result)
+
+    def _for_slice(self, scan: Scan, slice_index: int | None):
+        return detector_for_slice(self.detector, scan, slice_index)
 
     @staticmethod
     def _analysed_slice(

@@ -227,3 +227,24 @@ def test_cli_check_ct(ct_small, capsys):
     assert main(["check", ct_small, "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["in_domain"] is False and "CT" in out["reasons"][0]
+
+
+def test_the_level_tolerance_is_stored_in_detector_json(tmp_path):
+    import json
+    import shutil
+
+    from assistant.detector.model import DEFAULT_CHECKPOINT, DOMAIN_KEYS
+    from assistant.domain.model import load_domain_model
+
+    shipped = json.loads((DEFAULT_CHECKPOINT / "detector.json").read_text())["domain"]
+    fitted = json.loads((DEFAULT_CHECKPOINT / "domain" / "domain.json").read_text())
+    assert set(shipped) == set(DOMAIN_KEYS)
+    assert all(shipped[k] == fitted[k] for k in DOMAIN_KEYS)  # one set of limits
+    # detector.json's block is what the check applies
+    ck = tmp_path / "ck"
+    shutil.copytree(DEFAULT_CHECKPOINT / "domain", ck / "domain")
+    cfg = json.loads((DEFAULT_CHECKPOINT / "detector.json").read_text())
+    cfg["domain"]["level_tolerance_mm"] = 2.0
+    (ck / "detector.json").write_text(json.dumps(cfg))
+    assert load_domain_model(ck).level_tolerance == 2.0
+    assert load_domain_model().level_tolerance == shipped["level_tolerance_mm"]

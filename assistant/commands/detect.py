@@ -89,9 +89,12 @@ def detect_checked(detector, scan, slice_index, verdict):
     """Run `detector` on what the check chose: for a volume without `slice_index`, the
     registered slice at the trained level (when registration worked); otherwise the scan (its
     axial `slice_index`). Returns (DetectionResult, Registered | None)."""
+    from assistant.analysis import detector_for_slice
+
     reg = verdict.registered
     if scan.is_volume and slice_index is None and reg is not None:
         return detector(reg.scan), reg
+    detector = detector_for_slice(detector, scan, slice_index)
     return detector(scan, slice_index=slice_index), None
 
 

@@ -26,6 +26,13 @@ from assistant.preprocess import GridInfo
 log = logging.getLogger(__name__)
 
 
+# the calibration spaces (`Detector.space`): slices on the training grid (MNI-registered), and
+# 2D slices as uploaded (native space: not registered, often tilted against the training plane)
+REGISTERED = "registered"
+UNREGISTERED = "unregistered"
+SPACES = (REGISTERED, UNREGISTERED)
+
+
 class Detector:
     """A trained diffusion model, an anomaly method and its calibrated thresholds.
 
@@ -46,10 +53,14 @@ class Detector:
         method: MethodConfig,
         preset: str = "custom",
         autocast: bool | None = None,
+        space: str = REGISTERED,
     ):
         self.model = model
         self.method = method
         self.preset = preset
+        if space not in SPACES:
+            raise ValueError(f"space must be one of {SPACES}, got {space!r}")
+        self.space = space
         if autocast is None:
             autocast = model.device.type == "cuda" or cpu_has_bf16()
         self.autocast = autocast
@@ -91,8 +102,24 @@ class Detector:
         return f"{self.method.name}/{self.preset}"
 
     @property
+    def calibration_key(self) -> str:
+        """The calibration this detector applies: "method/preset" for slices on the training
+        grid (registered to MNI space), "method/preset+unregistered" for other 2D slices when
+        the checkpoint has one (thresholds that include real native-space slices, see
+        `eval.native2d`), else "method/preset"."""
+        unregistered = f"{self.key}+{UNREGISTERED}"
+        if self.space == UNREGISTERED and unregistered in self.model.config.calibration:
+            return unregistered
+        return self.key
+
+    @property
     def calibration(self) -> Calibration | None:
-        return self.model.config.calibration.get(self.key)
+        return self.model.config.calibration.get(self.calibration_key)
+
+    def in_space(self, space: str) -> Detector:
+        """The same detector (model, method, preset) applying the calibration of `space`:
+        "registered" (on the training grid) or "unregistered" (a native 2D slice)."""
+        return Detector(self.model, self.method, self.preset, self.autocast, space=space)
 
     def with_method(self, method: str, preset: str = "fast", **overrides) -> Detector:
         cfg = get_config(method, preset, **overrides)
@@ -101,6 +128,7 @@ class Detector:
             cfg,
             preset=preset if not overrides else f"{preset}+custom",
             autocast=self.autocast,
+            space=self.space,
         )
 
     def __call__(self, scan, slice_index: int | None = None) -> DetectionResult:
@@ -214,7 +242,11 @@ class Detector:
             findings=findings,
             weak_findings=weak,
             method=self.method.name,
-            params={"preset": self.preset, **self.method.to_dict()},
+            params={
+                "preset": self.preset,
+                "calibration": self.calibration_key,
+                **self.method.to_dict(),
+            },
             side_frame=side_frame(patient_left),
             slice_index=slice_index,
             postprocess=post,

@@ -86,6 +86,10 @@ class Calibration:
     confidence: dict | None = None
 
 
+# what detector.json's "domain" block holds (see `DetectorConfig.domain`)
+DOMAIN_KEYS = ("trained_level_mm", "level_tolerance_mm", "typicality_threshold")
+
+
 @dataclass
 class DetectorConfig:
     """Contents of detector.json."""
@@ -97,6 +101,10 @@ class DetectorConfig:
     flip_augment: bool = True  # trained with left-right flips (brains)
     # MethodConfig field overrides applied to the default method/preset of this checkpoint
     default_overrides: dict = field(default_factory=dict)
+    # the applicability check's limits for this detector (`DOMAIN_KEYS`: trained level, level
+    # tolerance, typicality threshold), measured on val by `python -m assistant.domain.fit`,
+    # which writes them here and into domain/domain.json; these win when both are present
+    domain: dict = field(default_factory=dict)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2)
@@ -114,6 +122,7 @@ class DetectorConfig:
             calibration=cal,
             flip_augment=raw.get("flip_augment", True),
             default_overrides=raw.get("default_overrides", {}),
+            domain=raw.get("domain", {}),
         )
 
 

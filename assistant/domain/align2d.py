@@ -132,3 +132,33 @@ def align_slice(scan: Scan, model_dir: str | Path | None = None) -> Aligned2D:
         metadata=dict(scan.metadata),
     )
     return Aligned2D(view, m, scale, angle, float(reg.GetMetricValue()), time.perf_counter() - t0)
+
+
+# a slice on the training grid aligns to the head template with nearly the identity: the 58
+# healthy mid-axial val slices at scale 0.96-1.00 (10 looked at), rotation within 2 degrees;
+# skull-stripped slices on the grid (the shipped examples, from nilearn's MNI152 brain) at scale
+# 0.81, since only the brain, smaller than the head, is matched to the head
+GRID_SCALE_RANGE = (0.75, 1.08)
+GRID_ANGLE_TOL_DEG = 4.0
+GRID_SHIFT_TOL_PX = 8.0
+
+
+def on_training_grid(scan: Scan, model_dir: str | Path | None = None) -> bool:
+    """Whether a 2D slice is already on the detector's training grid (an MNI-registered
+    slice, like the training slices): the grid's shape, and a 2D alignment to the template
+    slice that is nearly the identity. A native slice (a clinician's PNG) is not."""
+    if scan.is_volume or scan.pixels.shape != training_grid().shape:
+        return False
+    try:
+        m = align_slice(scan, model_dir).to_original
+    except ScanError:
+        return False
+    scale = float(np.sqrt(abs(np.linalg.det(m[:2, :2]))))
+    angle = float(np.degrees(np.arctan2(m[1, 0], m[0, 0])))
+    centre = np.array([(scan.pixels.shape[0] - 1) / 2, (scan.pixels.shape[1] - 1) / 2, 1.0])
+    shift = float(np.hypot(*(m @ centre - centre)[:2]))  # where the grid's centre lands
+    return (
+        GRID_SCALE_RANGE[0] <= scale <= GRID_SCALE_RANGE[1]
+        and abs(angle) <= GRID_ANGLE_TOL_DEG
+        and shift <= GRID_SHIFT_TOL_PX
+    )

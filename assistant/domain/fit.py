@@ -131,9 +131,23 @@ def fit_features(ref: SliceSet, seed: int = 0) -> dict[str, np.ndarray]:
     return f
 
 
+def write_detector_limits(checkpoint: Path, config: dict) -> None:
+    """Copy the fitted limits (`DOMAIN_KEYS`) into the checkpoint's detector.json, when there
+    is one: the detector's applicability limits are stored with its thresholds."""
+    from assistant.detector.model import DOMAIN_KEYS, DetectorConfig
+
+    path = checkpoint / "detector.json"
+    if not path.exists():
+        return
+    cfg = DetectorConfig.from_json(path.read_text())
+    cfg.domain = {k: config[k] for k in DOMAIN_KEYS}
+    path.write_text(cfg.to_json())
+
+
 def write_artifacts(out: Path, config: dict, features: dict, template: dict) -> None:
     out.mkdir(parents=True, exist_ok=True)
     (out / DOMAIN_JSON).write_text(json.dumps(config, indent=2) + "\n")
+    write_detector_limits(out.parent if out.name == "domain" else out, config)
     np.savez_compressed(out / FEATURES_NPZ, **features)
     np.savez_compressed(out / TEMPLATE_NPZ, **template)
     sizes = {p.name: p.stat().st_size for p in sorted(out.iterdir())}

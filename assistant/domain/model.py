@@ -135,11 +135,25 @@ def _load(folder: str) -> DomainModel:
             f"{TEMPLATE_NPZ}); build it with `python -m assistant.domain.fit`"
         )
     config = json.loads((path / DOMAIN_JSON).read_text())
+    config.update(detector_limits(path))
     with np.load(path / FEATURES_NPZ) as z:
         features = {k: z[k] for k in z.files}
     with np.load(path / TEMPLATE_NPZ) as z:
         template = template_from_npz({k: z[k] for k in z.files})
     return DomainModel(config, features, template)
+
+
+def detector_limits(folder: Path) -> dict:
+    """The "domain" block of the checkpoint's detector.json (beside `folder` or in it): the
+    limits the detector is checked against (`DOMAIN_KEYS`); {} when it has none."""
+    from assistant.detector.model import DOMAIN_KEYS
+
+    for base in (folder.parent, folder) if folder.name == "domain" else (folder,):
+        path = base / "detector.json"
+        if path.exists():
+            block = json.loads(path.read_text()).get("domain") or {}
+            return {k: block[k] for k in DOMAIN_KEYS if k in block}
+    return {}
 
 
 def template_from_npz(stored: dict[str, np.ndarray]) -> dict[str, np.ndarray]:

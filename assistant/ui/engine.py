@@ -59,6 +59,11 @@ class SensitiveDetector:
     def __call__(self, scan: Scan, slice_index: int | None = None) -> DetectionResult:
         return self.detector(scan, slice_index).rethreshold(self.sensitivity)
 
+    def in_space(self, space: str) -> SensitiveDetector:
+        """The wrapped detector's calibration for `space` (`Detector.in_space`), same scaling."""
+        in_space = getattr(self.detector, "in_space", None)
+        return self if in_space is None else SensitiveDetector(in_space(space), self.sensitivity)
+
 
 @dataclass
 class Session:
