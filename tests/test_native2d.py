@@ -123,3 +123,18 @@ def test_detect_command_uses_the_same_choice(tmp_path):
     assert reg is None and unregistered_calibration(res)
     res, _ = detect_checked(det, normal, None, check_applicability(normal))
     assert not unregistered_calibration(res)
+
+
+def test_answers_about_an_unregistered_slice_say_what_its_thresholds_cost():
+    from assistant.responders.grounded import GroundedResponder
+
+    det = _with_unregistered(tiny_detector())
+    analyzer = Analyzer(detector=det, use_retrieval=False, check_domain=False)
+    normal = load_scan(EXAMPLES / "mni_normal.png")
+    responder = GroundedResponder(disclaimer=False)
+    small = analyzer.analyze(Scan(pixels=normal.pixels[::2, ::2].copy(), format="png"))
+    for q in ("Is there anything abnormal?", "How sure are you?"):
+        a = responder.answer(q, small.evidence, [])
+        assert "not registered to the detector's training space" in a and "misses more" in a, q
+    grid = analyzer.analyze(normal)
+    assert "not registered" not in responder.answer("How sure are you?", grid.evidence, [])

@@ -484,7 +484,7 @@ def _image_level(c: CaseFacts) -> str:
     }.get(where, "a borderline call for the image as a whole")
     return (
         f" The image anomaly score is {score:.3g}, {where} the calibrated threshold of "
-        f"{thr:.3g}{c.d1()}: {meaning}."
+        f"{thr:.3g}{c.d1()}: {meaning}." + c.unregistered()
     )
 
 

@@ -129,7 +129,20 @@ class CaseFacts:
         }.get(where, "this result is uncertain")
         return (
             f" The image anomaly score is {score:.3g}, {where} the calibrated threshold of "
-            f"{thr:.3g}, so {sure}{self.d1()}."
+            f"{thr:.3g}, so {sure}{self.d1()}." + self.unregistered()
+        )
+
+    def unregistered(self) -> str:
+        """For a slice thresholded as an unregistered 2D slice: what that costs (one
+        sentence), else ""."""
+        params = self.detector.get("params") or {}
+        if not str(params.get("calibration", "")).endswith("+unregistered"):
+            return ""
+        return (
+            " This slice is not registered to the detector's training space, so it was judged "
+            "with stricter thresholds that include real native-space slices: fewer false "
+            f"alarms, but it misses more lesions{self.d1()}; a whole volume (NIfTI or DICOM "
+            "series) is registered first and judged with the training slices' thresholds."
         )
 
     def nothing_found(self, open_lead: str) -> str:
