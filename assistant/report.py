@@ -289,9 +289,17 @@ def draft_report(evidence: Evidence, scan_hash: str | None = None) -> DraftRepor
             ReportSentence("No detector result is available for this scan.", source="detector")
         )
     impression.append(ReportSentence("Draft for review; research use only.", source="disclaimer"))
-    report = DraftReport(
-        _technique(evidence), body, impression, scan_hash=scan_hash, score_threshold=thr
-    )
+    technique = _technique(evidence)
+    if str((d.get("params") or {}).get("calibration", "")).endswith("+unregistered"):
+        technique.append(
+            ReportSentence(
+                "The slice was not registered to the detector's training space and was judged "
+                "with thresholds for unregistered 2D slices (fewer false alarms, lower "
+                "sensitivity).",
+                ["D1"],
+            )
+        )
+    report = DraftReport(technique, body, impression, scan_hash=scan_hash, score_threshold=thr)
     return _with_applicability(report, evidence)
 
 

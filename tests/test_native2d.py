@@ -138,3 +138,16 @@ def test_answers_about_an_unregistered_slice_say_what_its_thresholds_cost():
         assert "not registered to the detector's training space" in a and "misses more" in a, q
     grid = analyzer.analyze(normal)
     assert "not registered" not in responder.answer("How sure are you?", grid.evidence, [])
+
+
+def test_the_draft_report_says_the_slice_was_judged_as_unregistered():
+    from assistant.report import draft_report
+
+    det = _with_unregistered(tiny_detector())
+    analyzer = Analyzer(detector=det, use_retrieval=False, check_domain=False)
+    normal = load_scan(EXAMPLES / "mni_normal.png")
+    small = analyzer.analyze(Scan(pixels=normal.pixels[::2, ::2].copy(), format="png"))
+    text = " ".join(s.text for s in draft_report(small.evidence).technique)
+    assert "thresholds for unregistered 2D slices" in text
+    text = " ".join(s.text for s in draft_report(analyzer.analyze(normal).evidence).technique)
+    assert "unregistered" not in text

@@ -161,6 +161,7 @@ def run(args: argparse.Namespace) -> int:
 def _detect(args: argparse.Namespace, scan, verdict, out) -> int:
     import json
 
+    from assistant.analysis import UNREGISTERED_NOTE, unregistered_calibration
     from assistant.detector import Detector
     from assistant.render import save_outputs
     from assistant.scan import size_basis
@@ -190,6 +191,8 @@ def _detect(args: argparse.Namespace, scan, verdict, out) -> int:
         f"{mark}score {res.score:.4f} (threshold {res.score_threshold}){where}; "
         f"{len(res.findings)} finding(s); {res.unet_calls} UNet calls; {sizes['note']}"
     )
+    if unregistered_calibration(res):
+        print(UNREGISTERED_NOTE)
     for f in res.findings:
         voxel = f" [native voxel (z, y, x) {f.native_voxel}]" if f.native_voxel else ""
         print(f"  {f.describe()}{voxel}")
