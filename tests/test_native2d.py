@@ -151,3 +151,14 @@ def test_the_draft_report_says_the_slice_was_judged_as_unregistered():
     assert "thresholds for unregistered 2D slices" in text
     text = " ".join(s.text for s in draft_report(analyzer.analyze(normal).evidence).technique)
     assert "unregistered" not in text
+
+
+def test_the_apps_score_line_says_the_slice_was_judged_as_unregistered():
+    from assistant.ui.views import score_markdown
+
+    det = _with_unregistered(tiny_detector())
+    analyzer = Analyzer(detector=det, use_retrieval=False, check_domain=False)
+    normal = load_scan(EXAMPLES / "mni_normal.png")
+    small = analyzer.analyze(Scan(pixels=normal.pixels[::2, ::2].copy(), format="png"))
+    assert UNREGISTERED_NOTE in score_markdown(small, "upload.png")
+    assert UNREGISTERED_NOTE not in score_markdown(analyzer.analyze(normal), "mni_normal.png")

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from assistant.analysis import CaseState
+from assistant.analysis import UNREGISTERED_NOTE, CaseState, unregistered_calibration
 from assistant.chat import Answer
 from assistant.detector.result import DetectionResult
 from assistant.evidence import Evidence
@@ -316,10 +316,13 @@ def score_markdown(state: CaseState, filename: str | None = None) -> str:
     sens = r.params.get("sensitivity")
     sens_txt = f", sensitivity ×{sens:g}" if sens else ""
     secs = state.timings.get("total_s", 0.0)
+    unregistered = ""
+    if unregistered_calibration(r):
+        unregistered = f"\n\n<small>{UNREGISTERED_NOTE}</small>"
     return (
         f"{head}Anomaly score **{r.score:.3g}** (the heatmap's maximum; the top of its colour "
         f"bar), {verdict}. {n} finding(s){where}. Method {r.method}{sens_txt}; analysed in "
-        f"{secs:.1f} s.\n\n<small>{_capital(size_note(state))}.</small>"
+        f"{secs:.1f} s.\n\n<small>{_capital(size_note(state))}.</small>{unregistered}"
     )
 
 
