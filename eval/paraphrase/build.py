@@ -83,9 +83,16 @@ def assign_splits(rows: list[dict], seed: int = SEED) -> dict[str, str]:
     return split_of
 
 
-def build(source: str | Path = SOURCE, seed: int = SEED) -> list[dict]:
+def build(
+    source: str | Path = SOURCE, seed: int = SEED, split_all: str | None = None
+) -> list[dict]:
+    """The benchmark rows of `source`; `split_all` puts every group in that split (a held-out
+    set written later, e.g. "test") instead of the seeded dev/test assignment."""
     rows = parse(Path(source).read_text(encoding="utf-8"))
-    split_of = assign_splits(rows, seed)
+    if split_all is not None:
+        split_of = {r["group"]: split_all for r in rows}
+    else:
+        split_of = assign_splits(rows, seed)
     keys = ("id", "question", "intent", "target", "group", "polarity", "split")
     return [{k: {**r, "split": split_of[r["group"]]}[k] for k in keys} for r in rows]
 
@@ -99,8 +106,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=SEED)
     ap.add_argument("--out", default=str(BENCHMARK))
     ap.add_argument("--check", action="store_true", help="fail if the file is out of date")
+    ap.add_argument("--source", default=str(SOURCE), help="the hand-written source file")
+    ap.add_argument("--split-all", choices=("dev", "test"), help="every group in this split")
+    ap.add_argument("--id-prefix", default="pq", help="question ids: PREFIX-NNNN")
     args = ap.parse_args(argv)
-    text = dumps(build(seed=args.seed))
+    rows = build(args.source, seed=args.seed, split_all=args.split_all)
+    if args.id_prefix != "pq":
+        for r in rows:
+            r["id"] = r["id"].replace("pq-", f"{args.id_prefix}-", 1)
+    text = dumps(rows)
     out = Path(args.out)
     if args.check:
         ok = out.exists() and out.read_text(encoding="utf-8") == text
