@@ -206,3 +206,21 @@ def test_target_accuracy_on_a_stub():
     res = intent_bench.score_intents(rows, classify, n_boot=100)
     assert res["target_accuracy"]["correct"] == 1 and res["target_accuracy"]["n"] == 2
     assert [w["id"] for w in res["target_accuracy"]["wrong"]] == ["b"]
+
+
+def test_the_second_held_out_set_is_built_from_its_source():
+    from pathlib import Path
+
+    from eval.paraphrase.build import build as build_rows
+    from eval.paraphrase.build import main as build_main
+
+    source = Path(BENCHMARK).parent / "questions_test2.txt"
+    rows = build_rows(source, split_all="test")
+    assert len(rows) >= 100 and {r["split"] for r in rows} == {"test"}
+    assert all(r["polarity"] for r in rows if r["intent"] == "presence")
+    built = Path(BENCHMARK).parent / "benchmark_test2.jsonl"
+    assert [json.loads(x)["question"] for x in built.read_text().splitlines()] == [
+        r["question"] for r in rows
+    ]
+    args = ["--source", str(source), "--split-all", "test", "--id-prefix", "t2"]
+    assert build_main([*args, "--out", str(built), "--check"]) == 0
