@@ -320,8 +320,8 @@ def score_markdown(state: CaseState, filename: str | None = None) -> str:
     if unregistered_calibration(r):
         unregistered = f"\n\n<small>{UNREGISTERED_NOTE}</small>"
     return (
-        f"{head}Anomaly score **{r.score:.3g}** (the heatmap's maximum; the top of its colour "
-        f"bar), {verdict}. {n} finding(s){where}. Method {r.method}{sens_txt}; analysed in "
+        f'{head}Anomaly score **{r.score:.3g}** (the heatmap\'s maximum, marked "score" on '
+        f"its colour bar), {verdict}. {n} finding(s){where}. Method {r.method}{sens_txt}; analysed in "
         f"{secs:.1f} s.\n\n<small>{_capital(size_note(state))}.</small>{unregistered}"
     )
 
