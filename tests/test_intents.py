@@ -97,6 +97,12 @@ CASES = [
     ("presence", "Any red flags on this image?"),
     ("size", "Not sure about this one: how big is F1?"),
     ("heatmap", "Frankly I am not sure what the heatmap shows - can you explain it?"),
+    # a kind of lesion asked about as present or absent, not as a cause
+    ("presence", "Any evidence of a demyelinating process?"),
+    ("presence", "Is the scan negative for neoplastic disease?"),
+    ("presence", "subcortical hyperintensities seen?"),
+    ("presence", "Hello - I am a junior doctor, is there a lesion?"),
+    ("presence", "Would it be wrong to call this scan unremarkable?"),
 ]
 
 
@@ -165,6 +171,16 @@ def test_a_hedged_question_keeps_its_yes_no_polarity():
     assert yes_no_question(q) and asks_normal(q)
     q = "Honestly, does this look pathological?"
     assert yes_no_question(q) and not asks_normal(q)
+
+
+def test_framed_statements_and_shorthand_keep_their_polarity():
+    from assistant.responders.intents.parse import asks_normal
+
+    assert asks_normal("Am I right that this slice is normal?")
+    assert not asks_normal("Would it be wrong to call this scan unremarkable?")
+    assert asks_normal("I can't see any lesion, correct?")
+    assert asks_normal("nl study y/n")
+    assert not asks_normal("Is any region different from normal?")
 
 
 def test_polarity_and_yes_no():

@@ -475,7 +475,8 @@ EXISTENTIAL = re.compile(
     r"something|do (you|we|i) see|can (you|we|i) see|did (you|it|the \w+) (see|find|detect|"
     r"pick up|spot)|see any|evidence (of|for)|signs? of)\b|\b(is|are) there\b|"
     r"\bfree (of|from)\b|\bevidence (of|for)\b|\bsigns? of\b|\bany\b|"
-    r"\b(anything|something|anywhere|somewhere)\b"
+    r"\b(anything|something|anywhere|somewhere)\b|"
+    r"\b(present|seen|visible|noted|identified|evident)\s*[?.!]*$"
 )
 
 # signs the detector does not assess, asked as "is there ...": presence (the responder says it
@@ -618,7 +619,14 @@ _NORMAL_ASK = _rx(
     r"\b(is|was|are|were|come back|came back) (the |this |it )?(\w+ )?negative\b",
 )
 _NOT_NORMAL = re.compile(
-    r"\b(not|n't|never|hardly) (\w+ )?(normal|healthy|fine|ok|okay|unremarkable|clean|clear)\b"
+    r"\b(not|n't|never|hardly) (\w+ )?(normal|healthy|fine|ok|okay|unremarkable|clean|clear)\b|"
+    r"\b(deviat\w*|differ\w*|departs?|departure|different|away|abnormal\w*) from (the )?"
+    r"(normal|healthy)\b"
+)
+# "I can't find any lesion, correct?": a statement that nothing is there
+_NOTHING_FOUND = re.compile(
+    r"\b(cannot|can not|could not|do not|did not|does not|not) (\w+ )?(find|see|spot|detect|"
+    r"identify|make out|appreciate)\w* (any|anything|a|an)\b"
 )
 # "clear" / "clean" mean normal only as a predicate: "is the scan clear", "came back clean"
 _CLEAR_PREDICATE = re.compile(
@@ -651,8 +659,13 @@ def existential(question: str) -> bool:
 
 def asks_normal(question: str) -> bool:
     """Whether "yes" to `question` means the scan is NORMAL ("Is this MRI normal?", "Can you
-    rule out a lesion?", "Is there no lesion?", "So nothing was detected?")."""
-    q = strip_modality(without_hedge(normalise(question)))
+    rule out a lesion?", "Is there no lesion?", "So nothing was detected?"); flipped for a
+    statement framed as possibly wrong ("Am I wrong that this is normal?")."""
+    q, wrong = without_frame(without_hedge(normalise(question)))
+    return _asks_normal(strip_modality(q)) != wrong
+
+
+def _asks_normal(q: str) -> bool:
     # "Is this scan normal or not?", "Are there lesions or is it normal?": the first
     # alternative is the one "yes" answers
     first = re.split(r",? \bor\b", q, maxsplit=1)[0]
@@ -664,7 +677,7 @@ def asks_normal(question: str) -> bool:
         q = re.sub(r"\b(clear|clean)\b", " ", q)
     if re.search(r"\bshould ?n[o']?t be\b|\bshould not be\b", q):
         return False  # "anything that shouldn't be there"
-    return bool(_NORMAL_ASK.search(q))
+    return bool(_NORMAL_ASK.search(q) or _NOTHING_FOUND.search(q))
 
 
 # ----------------------------------------------------------------------------- the parser
@@ -697,13 +710,27 @@ HEDGE = re.compile(
     r"correct me if i am wrong|this (may|might|could) be a (silly|stupid|dumb|naive) question|"
     r"(maybe|probably|perhaps) a (silly|stupid|dumb|naive) question|(silly|stupid|dumb|naive) "
     r"question|newbie (here|question)|just (checking|curious|wondering|to (double[- ])?check)|"
-    r"out of curiosity|hmm*|um+|uh+|honestly|frankly)\b[^?]{0,80}?(,\s*but\b|\bbut\b|,|:|;|\s-\s)"
+    r"out of curiosity|hmm*|um+|uh+|honestly|frankly|hi|hello|hey|"
+    r"i am (a|an) (\w+[ -]){0,3}(resident|registrar|student|trainee|fellow|radiologist|"
+    r"neurologist|neurosurgeon|clinician|doctor|researcher|intern|physician|nurse)|"
+    r"i am not (totally |entirely |very |quite |completely )?(sure|confident|certain)|"
+    r"i (think|thought|believe|guess)\b)\b[^?]{0,120}?(,\s*but\b|\bbut\b|,|:|;|\s-\s)"
     r"\s*"
 )
 
 
 def without_hedge(q: str) -> str:
-    """`q` without a polite or unsure preamble (`HEDGE`), when a question follows it."""
+    """`q` without polite or unsure preambles (`HEDGE`, one after another), when a question
+    follows them."""
+    for _ in range(3):
+        shorter = _without_one_hedge(q)
+        if shorter == q:
+            break
+        q = shorter
+    return q
+
+
+def _without_one_hedge(q: str) -> str:
     m = HEDGE.match(q)
     if not m:
         return q
@@ -715,9 +742,29 @@ def without_hedge(q: str) -> str:
     return rest
 
 
+# a question about a statement: "Am I wrong that this is unremarkable?", "Would it be wrong to
+# say this isn't normal?", "Am I right that nothing is there?"; what is asked is the statement
+# (its yes/no flipped after "wrong", `asks_normal`)
+STATEMENT_FRAME = re.compile(
+    r"^(am i|is it|would it be|would i be|was i|is that|would that be|are we) "
+    r"(wrong|incorrect|mistaken|right|correct|fair|accurate|ok|okay)( (that|to say|to call|"
+    r"in saying|in thinking|if i say|if i call|to think))?\b\s*"
+)
+_WRONG_FRAME = re.compile(r"\b(wrong|incorrect|mistaken)\b")
+
+
+def without_frame(q: str) -> tuple[str, bool]:
+    """(the statement a framed question asks about, whether the frame says "wrong"), or
+    (`q`, False) when it has no such frame."""
+    m = STATEMENT_FRAME.match(q)
+    if not m or not re.search(r"[a-z]", q[m.end() :]):
+        return q, False
+    return q[m.end() :], bool(_WRONG_FRAME.search(m.group(0)))
+
+
 def parse(question: str) -> Ask | None:
     """The reading of `question` (see the module docstring), or None."""
-    raw = without_hedge(normalise(question))
+    raw = without_frame(without_hedge(normalise(question)))[0]
     if not re.search(r"[a-z0-9]", raw):
         return None
     about = _about(raw)
@@ -775,6 +822,10 @@ def parse(question: str) -> Ask | None:
         return Ask("size", about, "size")
     if INTENSITY.search(q) and not existential and (DEFINITE.search(q) or INTENSITY_ASK.search(q)):
         return Ask("intensity", about, "intensity")
+    if PRESENCE.search(q) and (existential or _NEGATIVE_FOR.search(q)):
+        # "Is there evidence of an acute ischaemic event?", "Negative for ischaemic change?":
+        # whether something is there, whatever kind of lesion it names
+        return Ask("presence", about, "presence of a kind of lesion")
     if CAUSE.search(q) or _copula_cause(q) or (DIAGNOSIS_CHOICE.search(q) and not existential):
         return Ask("explanation", about, "cause")
     if PRESENCE.search(q) or INTENSITY.search(q):
@@ -782,6 +833,11 @@ def parse(question: str) -> Ask | None:
     if not_about_a_scan(q):
         return Ask("out_of_scope", "none", "nothing about this scan")
     return None
+
+
+_NEGATIVE_FOR = re.compile(
+    rf"\bnegative for\b|\b(look|looks|appear|appears|seem|seems) {NORMAL_WORD}\b"
+)
 
 
 def _drop_anatomy(q: str) -> str:

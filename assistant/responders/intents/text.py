@@ -47,6 +47,10 @@ SHORTHAND: list[tuple[re.Pattern[str], str]] = [
         (r"\bpseudo ?healthy\b|\bpseudohealthy\b", "pseudo-healthy"),
         (r"\bheat map\b", "heatmap"),
         (r"\bred flags?\b", "warning signs"),  # an idiom, not a colour on the map
+        (r"\bwnl\b", "within normal limits"),
+        (r"\bnl\b", "normal"),
+        (r"\bwmls?\b", "white matter lesions"),
+        (r"\bwmhs?\b", "white matter hyperintensities"),
         (r"\bcolor", "colour"),
         (r"\btumor", "tumour"),
         (r"\bhemorrhag", "haemorrhag"),
