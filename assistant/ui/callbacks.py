@@ -130,6 +130,19 @@ def close_session(session: Session | None) -> None:
         session.close()
 
 
+def _fresh_conversation() -> dict:
+    """The outputs of a new analysis or a cleared one: no chat, evidence, draft or downloads
+    (they belonged to the previous slice)."""
+    return {
+        "chat": [],
+        "evidence": "",
+        "draft": gr.update(value="", label=views.DRAFT_LABEL),
+        "dl_md": gr.DownloadButton(value=None, visible=False),
+        "dl_json": gr.DownloadButton(value=None, visible=False),
+        "dl_fhir": gr.DownloadButton(value=None, visible=False),
+    }
+
+
 def _analysed(session: Session | None) -> bool:
     return session is not None and session.state is not None
 
@@ -332,12 +345,7 @@ class Callbacks:
             gallery=gr.update(value=[], label="Similar cases"),
             cases=gr.update(value=[], label="Similar cases"),
             suggestions=gr.Dataset(samples=[[q] for q in views.suggested_questions(None)]),
-            chat=[],
-            evidence="",
-            draft=gr.update(value="", label=views.DRAFT_LABEL),
-            dl_md=gr.DownloadButton(value=None, visible=False),
-            dl_json=gr.DownloadButton(value=None, visible=False),
-            dl_fhir=gr.DownloadButton(value=None, visible=False),
+            **_fresh_conversation(),
         )
         if keep_slice:
             del outputs["slice"]
@@ -394,12 +402,7 @@ class Callbacks:
             gallery=gr.update(value=views.gallery_items(st), label=f"Similar cases · {title}"),
             cases=gr.update(value=views.case_rows(st), label=f"Similar cases · {title}"),
             suggestions=gr.Dataset(samples=[[q] for q in views.suggested_questions(st)]),
-            chat=[],
-            evidence="",
-            draft=gr.update(value="", label=views.DRAFT_LABEL),
-            dl_md=gr.DownloadButton(value=None, visible=False),
-            dl_json=gr.DownloadButton(value=None, visible=False),
-            dl_fhir=gr.DownloadButton(value=None, visible=False),
+            **_fresh_conversation(),
         )
 
     # --- display settings ----------------------------------------------------------------
