@@ -189,3 +189,17 @@ def test_level_set_from_a_real_volume_spans_the_brain(tmp_path):
     mtime = out.stat().st_mtime_ns
     build_level_set(folder, out)  # the registration is re-used from the file
     assert out.stat().st_mtime_ns >= mtime
+
+
+def test_eval_level_loss_gives_a_loss_per_band_for_any_checkpoint(tmp_path):
+    from assistant.detector.testing import tiny_checkpoint
+    from eval.level_loss import band_losses, main
+
+    ck = tiny_checkpoint(tmp_path / "ck")
+    levels = _level_set(tmp_path / "set.npz")
+    losses = band_losses(str(ck), str(levels))  # no level embedding: a zero one is added
+    assert losses and all(np.isfinite(v) and v > 0 for v in losses.values())
+    assert band_losses(str(ck), str(levels)) == losses  # fixed slices, timesteps and noise
+    out = tmp_path / "out.json"
+    assert main(["--levels", str(levels), "--model", str(ck), "--json", str(out)]) == 0
+    assert json.loads(out.read_text())["losses"]
