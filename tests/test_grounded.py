@@ -454,3 +454,19 @@ def test_a_leading_phrase_keeps_a_yes_no_question_closed(responder):
     ev = build_evidence(synthetic_result([LEFT_BRIGHT]), scan_summary())
     assert responder.answer("On this slice, is the lesion bright?", ev, []).startswith("Yes")
     assert responder.answer("For F1, is it large?", ev, []).startswith("No")
+
+
+def test_tissue_questions_answered_from_the_slice_and_signs_are_not(responder):
+    """A tissue the slice shows ("Is the grey matter healthy?") is answered from the detector's
+    findings with a note; a sign it does not measure (the ventricles' size) is "I can't tell"."""
+    healthy = build_evidence(synthetic_result([]), scan_summary())
+    answer = responder.answer("Is the grey matter healthy?", healthy, [])
+    assert answer.startswith("Yes, as far as this detector can tell")
+    assert "does not assess grey matter specifically" in answer
+    lesion = build_evidence(synthetic_result([LEFT_BRIGHT]), scan_summary())
+    answer = responder.answer("Is the thalamus normal?", lesion, [])
+    assert answer.startswith("No") and "[F1]" in answer and "specifically" in answer
+    for ev in (healthy, lesion):
+        assert responder.answer("Are the ventricles a normal size?", ev, []).startswith(
+            "I can't tell"
+        )

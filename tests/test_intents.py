@@ -248,3 +248,87 @@ def test_example_lists_do_not_leak_the_benchmark_test_split():
     from eval.paraphrase import load
 
     assert len(examples_overlap(load(split="test"))) <= 10
+
+
+def test_real_words_are_never_corrected_as_typos():
+    # "contusion" is one edit from the key word "conclusion", "cure" from "sure": real English
+    # words (pyspellchecker's list) are kept; typos of key words are still corrected
+    from assistant.responders.intents.text import correct_word
+
+    for word in ("contusion", "cure", "mess", "breed", "hematoma"):
+        assert correct_word(word) == word
+    assert correct_word("lesoin") == "lesion" and correct_word("abnormaility") == "abnormality"
+    assert classify("Is a contusion visible?")[0] == "presence"
+    assert classify("Is there a cure for this?")[0] != "confidence"
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Is an SDH seen?",
+        "any blood products along the falx",
+        "Could there have been a bleed here?",
+        "does it have white matter hyperintensities",
+        "Is a cavernoma present?",
+        "evidence of TBI on this one",
+    ],
+)
+def test_named_kinds_of_finding_are_presence_questions(question):
+    assert classify(question)[0] == "presence"
+
+
+@pytest.mark.parametrize(
+    "question, normal",
+    [
+        ("Under the yellow highlight, is the tissue healthy?", True),
+        ("Is the glowing region a genuine lesion?", False),
+        ("the hot spot is just normal cortex, agree?", True),
+        ("Did the model highlight something?", False),
+    ],
+)
+def test_questions_pointing_at_the_map_ask_about_the_scan(question, normal):
+    assert classify(question)[0] == "presence"
+    assert asks_normal(question) is normal
+
+
+@pytest.mark.parametrize(
+    "question, intent",
+    [
+        ("What does the yellow stand for?", "heatmap"),
+        ("How many hot spots are there?", "count"),
+        ("Which lobe is the highlighted lesion in?", "location"),
+        ("loc of F2?", "location"),
+        ("finding 2 bright or dark?", "intensity"),
+        ("Any idea what kind of lesion that is?", "explanation"),
+        ("is this an axial cut?", "modality"),
+        ("should this go to the MDT meeting?", "next_steps"),
+        ("Could F1 be a fluke?", "confidence"),
+    ],
+)
+def test_more_phrasings_keep_what_is_asked(question, intent):
+    assert classify(question)[0] == intent
+
+
+def test_finding_numbers_in_words_name_the_finding():
+    assert resolve("Is finding 2 bright?", [], ["F1", "F2"]).finding_ids == ["F2"]
+    assert resolve("Is lesion no. 1 large?", [], ["F1", "F2"]).finding_ids == ["F1"]
+
+
+@pytest.mark.parametrize(
+    "question, normal",
+    [
+        ("I reckon this is unremarkable, wouldn't you say?", True),
+        ("I think there is a mass, agree?", False),
+        ("Is the cortex clear of lesions?", True),
+        ("no flags from the detector?", True),
+        ("image score under the cutoff?", True),
+        ("Has the detector cleared it?", True),
+        ("So I can relax?", True),
+        ("Is this bad news?", False),
+        ("Can we call it clean?", True),
+    ],
+)
+def test_polarity_of_statements_and_reassurance(question, normal):
+    assert classify(question)[0] == "presence"
+    assert yes_no_question(question)
+    assert asks_normal(question) is normal

@@ -12,7 +12,12 @@ from assistant.evidence import Evidence, Message
 from assistant.prompts import Task
 from assistant.responders.base import Responder
 from assistant.responders.grounded.case import CaseFacts
-from assistant.responders.grounded.wording import DISCLAIMER_LINE, UNASSESSABLE, WEAK_INTENTS
+from assistant.responders.grounded.wording import (
+    DISCLAIMER_LINE,
+    TISSUE,
+    UNASSESSABLE,
+    WEAK_INTENTS,
+)
 from assistant.responders.intents import Resolved, existential, resolve
 
 VERSION = "1.1.0"  # bump when the wording changes; logged as the prompt version
@@ -132,10 +137,15 @@ _LESION_WORD = re.compile(
 
 def _qualifies_a_lesion(question: str, q: str, term: str, resolved: Resolved) -> bool:
     """A presence question whose unassessed word only qualifies the lesion asked about ("Any
-    white matter lesions?", "Is there an enhancing mass?"): it is answered as a presence
-    question, with a note on what the detector does not assess. A question about the sign
-    itself ("Is there a midline shift?", "Are the ventricles enlarged?") is not."""
-    if resolved.intent != "presence" or not existential(question):
+    white matter lesions?", "Is there an enhancing mass?") or names a tissue of the slice ("Is
+    the white matter normal?"): it is answered as a presence question, with a note on what the
+    detector does not assess. A question about the sign itself ("Is there a midline shift?",
+    "Are the ventricles enlarged?") is not."""
+    if resolved.intent != "presence":
+        return False
+    if TISSUE.fullmatch(term):
+        return True  # "Is the white matter normal?": a tissue the slice shows as a whole
+    if not existential(question):
         return False
     return bool(_LESION_WORD.search(q.replace(term, " ")))
 

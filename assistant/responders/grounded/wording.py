@@ -44,6 +44,13 @@ UNASSESSABLE = re.compile(
     r"herniat\w*|hydroceph\w*|white matter|gr[ae]y matter|cortex|cortical|thalam\w*|"
     r"cerebell\w*|brain ?stem|basal ganglia|symmetr\w*|asymmetr\w*)\b"
 )
+# Tissues that the analysed slice shows as a whole: "Is the white matter normal?" is answered from
+# the detector's findings on the slice (with the note that it does not tell which tissue a region
+# involves), unlike the signs above that it does not measure ("Are the ventricles enlarged?").
+TISSUE = re.compile(
+    r"\b(white matter|gr[ae]y matter|cortex|cortical|basal ganglia|thalam\w*|parenchyma\w*|"
+    r"brain tissue)\b"
+)
 INJECTION = re.compile(
     r"(ignore|disregard|forget|override)\b.{0,40}\b(instruction|rule|prompt|previous|above)|"
     r"\b(system prompt|you are now|you must|act as|pretend|as an ai|respond with|reply with|"

@@ -69,6 +69,19 @@ LESION_NOUN = (
     r"nodules?|tumou?rs?|growths?|ones?|deviations?|changes?|signal change)"
 )
 REFERENT = rf"(?:it|this|that|these|those|they|f\d+|w\d+|(?:the|this|that) (?:\w+ )?{LESION_NOUN})"
+# kinds of finding a neuroradiologist may ask about by name (UK spellings: `text` maps the US ones)
+FINDING_TERMS = (
+    r"(?:microbleed\w*|micro-bleed\w*|haemosiderin|blood( products)?|subdural\w*|"
+    r"extradural\w*|epidural\w*|subarachnoid\w*|intraparenchymal|shearing|axonal injury|"
+    r"trauma\w*|calcif\w*|lacun\w*|gliosis|gliotic|encephalomalaci\w*|leukoaraiosis|"
+    r"small vessel (disease|change\w*|ischaemi\w*)|white matter (disease|change\w*)|"
+    r"dawson\W?s fingers|aneurysm\w*|malformations?|avms?|cavernom\w*|angiom\w*|"
+    r"glioblastom\w*|metastas\w*|lymphom\w*|tumefactive|collections?|empyem\w*|"
+    r"infection\w*|encephalitis|cerebritis|meningitis|thrombos\w*|emboli\w*|"
+    r"hypoxic\w*|necros\w*|necrotic|scar\w*|cavit(y|ies)|resection|post-?operative|"
+    r"oedema\w*|swelling|inflammat\w*|vasculitis|hamartom\w*|dysplasi\w*|heterotopi\w*|"
+    r"ventriculomegaly|hydroceph\w*)"
+)
 # a thing that can be present on a scan (presence questions)
 PATHOLOGY = (
     r"(?:abnormal\w*|anomal\w*|lesions?|tumou?rs?|masse?s?\b|neoplas\w*|growths?|cancer\w*|"
@@ -77,14 +90,16 @@ PATHOLOGY = (
     r"oedema|cysts?|abscess\w*|hyperintensit\w*|hypointensit\w*|nodules?|signal changes?|"
     r"space occupying|spots?|foci|findings?|wrong|off|odd|weird|strange|unusual|"
     r"suspicious\w*|concerning|worrying|pathological|gliom\w*|lymphom\w*|meningiom\w*|"
-    r"sol\b|damage\w*|injur\w*|atroph\w*|haemorrhag\w*|contusions?|hits?)"
+    r"sol\b|damage\w*|injur\w*|atroph\w*|haemorrhag\w*|contusions?|hits?|"
+    # more kinds of finding, so that "Any X?" about them is a presence question
+    rf"{FINDING_TERMS})"
 )
 # named diagnoses: "tumour or MS?" asks which one it is (cause)
 DIAGNOSIS = (
     r"(?:tumou?rs?|masse?s?|cancers?|metasta\w+|strokes?|infarct\w*|bleeds?|haemorrhag\w*|"
     r"multiple sclerosis|plaques?|demyelinat\w*|cysts?|abscess\w*|gliom\w*|glioblastom\w*|"
     r"lymphom\w*|meningiom\w*|infection|inflammation|vasculitis|encephalitis|cavity|"
-    r"normal variant|scar\w*|gliosis|oedema|malformation|aneurysm)"
+    rf"normal variant|scar\w*|gliosis|oedema|malformation|aneurysm|{FINDING_TERMS})"
 )
 DIAGNOSIS_CHOICE = re.compile(rf"\b{DIAGNOSIS}\b,? (or|vs\.?|versus) (an? |the )?{DIAGNOSIS}\b")
 NORMAL_WORD = r"(?:normal|healthy|unremarkable|fine|ok|okay|intact|clean|clear|benign-looking)"
@@ -98,10 +113,11 @@ OOS = _rx(
     r"\b(translate|translation)\b|\binto (french|german|spanish|english|italian|chinese)\b",
     r"\b\d+(\.\d+)? ?(times|plus|minus|divided by|multiplied by|x|\*|\+|/) ?\d+\b",
     r"\b(weather|forecast|joke|poem|haiku|limerick|song|recipe|cook|cooking|stock|lottery|"
-    r"football|soccer|capital of|president|election|news|movie|film recommendation|"
+    r"football|soccer|capital of|president|election|(?<!good )(?<!bad )news|movie|film recommendation|"
     r"restaurant|what time|time zone|holiday|vacation|buy|purchase|price|prices|cheapest|"
     r"taxe?s|salary|mortgage)\b",
     r"\b(paper|article|publication|literature|essay|email|e-mail|letter to)\b",
+    r"\b(bash|shell|powershell|one-liner|command line|terminal|rename (the )?files)\b",
     # drugs, doses, prescriptions, treatment decisions
     r"\b(dose|doses|dosage|dosing|mg|milligrams?|mcg|\d+ ?kg|tablets?|pills?|capsules?|"
     r"prescri\w*|medication\w*|medicine|drugs?|side effects?|interact\w*|overdose)\b",
@@ -190,7 +206,8 @@ NEXT = _rx(
     r"follow|work|steps?|test)\b|^\W*(recommend|suggest|advise)",
     r"\b(the |a |your )?plan\b|\bgo from here\b|\bfrom here on\b|\burgen\w*\b|"
     r"\bemergenc\w*\b|\bhow soon\b|\bescalat\w*\b|\badmit\w*\b|\bdischarg\w*\b|"
-    r"\bdiscuss (it |this )?(with|at)\b",
+    r"\bdiscuss\w* (it |this |that |the case )?(with|at)\b|\b(tumou?r|mdt|multidisciplinary) "
+    r"(board|meeting)\b|\brefer\w* (\w+ )?on\b|\brefer (it|this|that)\b",
     r"\b(do|should|must) (i|we|you) (need to )?(do|order|arrange) (anything|something)\b|"
     r"\bwhat else (should|can|could|would|do) (i|we)\b",
     r"\b(is|are) (any |more |further |additional |extra )(\w+ ){0,3}(needed|necessary|"
@@ -301,6 +318,27 @@ MAP = _rx(
     r"(image|map)\b|\bper[- ]pixel\b",
 )
 
+# a yes/no question about the scan at the place the map points to (not about the map itself)
+_AT_THE_HIGHLIGHT = re.compile(
+    r"\b(is|are) (just |only |simply |really |actually |truly )?(an? )?(normal|healthy|"
+    r"abnormal\w*|lesions?|real|genuine|patholog\w*)\b|"
+    r"^([^,?]{0,60},\s*)?(so |and |but |also )?(is|are|was|were|does|do|did|has|have|can|could|would|any|"
+    r"anything|something|nothing)\b.*\b(actual|actually|real|really|genuine|genuinely|true|"
+    r"truly|lesions?|abnormal\w*|patholog\w*|disease|normal|healthy|brain|tissue|anything|"
+    r"something|nothing|(on|in) the (actual |underlying |original |real )?(image|scan|mri|"
+    r"slice))\b"
+)
+# a finding named by how the map shows it ("the highlighted finding", "the red spot")
+_HIGHLIGHTED_NOUN = re.compile(
+    rf"\b(highlighted|marked|flagged|circled|outlined) ({LESION_NOUN})\b"
+)
+# asking what the map means or how it is made: a heatmap question whatever else it names
+_MAP_MEANING = re.compile(
+    r"\b(mean|means|meaning|represent\w*|stand for|signif\w*|indicat\w*|show\w*|scale|"
+    r"units?|values?|comput\w*|calculat\w*|made|generated|work|threshold\w*|legend|colou?r "
+    r"(bar|scale|map))\b"
+)
+
 # ----------------------------------------------------------------------------- 5. report
 REPORT = _rx(
     r"\breports?\b(?!ed)",
@@ -336,7 +374,8 @@ CONFIDENCE = _rx(
     r"\b(not|fail\w* to|n't) (flag|detect|find|catch|see|spot|pick up|notice)\w*\b.*\b(could|"
     r"might|may|be)\b|\b(could|might|may)\b.*\b(you|it|the detector|the model) (did not|"
     r"failed to|could not) (flag|detect|find|catch|see|spot|pick)",
-    r"\bfalse (positive|negative|alarm)s?\b|\bfalse[- ]positives?\b|\bfalse[- ]negatives?\b",
+    r"\bfalse (positive|negative|alarm)s?\b|\bfalse[- ]positives?\b|\bfalse[- ]negatives?\b|"
+    r"\bspurious\b|\bbogus\b|\bfluke\b",
     r"\b(real|true|genuine|actual) (lesion|finding|abnormality|positive|pathology|thing)\b|"
     rf"\b(is|are) {REFERENT} (\w+ )?(real|genuine|true|spurious|actually there)\b|\breal or\b",
     r"\b(probability|chance|likelihood|odds|risk) (that|of (a )?(false|miss|error|it being "
@@ -474,9 +513,11 @@ EXISTENTIAL = re.compile(
     r"^(so |and |but |also |ok,? |okay,? )?((is|are|was|were) there|there (is|are)|any|anything|"
     r"something|do (you|we|i) see|can (you|we|i) see|did (you|it|the \w+) (see|find|detect|"
     r"pick up|spot)|see any|evidence (of|for)|signs? of)\b|\b(is|are) there\b|"
-    r"\bfree (of|from)\b|\bevidence (of|for)\b|\bsigns? of\b|\bany\b|"
+    r"\b(could|might|may|would|can|will|should|must) there (be|have been)\b|"
+    r"\b(free|clear|clean) (of|from)\b|\bevidence (of|for)\b|\bsigns? of\b|\bany\b|"
     r"\b(anything|something|anywhere|somewhere)\b|"
-    r"\b(present|seen|visible|noted|identified|evident)\s*[?.!]*$"
+    r"\b(present|seen|visible|noted|identified|evident)\s*[?.!]*$|"
+    rf"\b(has|have|having) (an? |any |some )?(\w+ ){{0,2}}{PATHOLOGY}"
 )
 
 # signs the detector does not assess, asked as "is there ...": presence (the responder says it
@@ -487,6 +528,11 @@ SIGN = _rx(
     r"\b(ventricles?|sulci|cisterns?|ventricular system) (\w+ )?(enlarged|dilated|effaced|"
     r"compressed|normal|small|big|large|prominent)\b",
     r"\b(enlarged|dilated|effaced|compressed|prominent) (\w+ )?(ventricles?|sulci|cisterns?)\b",
+    # the ventricles' size or shape, however asked ("ventricles look ok?", "ventricular size
+    # within normal limits?")
+    r"\bventriculomegaly\b|\bventric\w*\b.{0,40}\b(size|sized|calibre|caliber|enlarg\w*|"
+    rf"dilat\w*|prominen\w*|big|large|small|slit\w*|effaced|compressed|{NORMAL_WORD}|"
+    r"within normal limits|look\w*|seem\w*|appear\w*)\b",
 )
 
 # ----------------------------------------------------------------------------- 12. cause
@@ -570,9 +616,11 @@ PRESENCE = _rx(
     r"\b(is|does) (this|the|it) (scan|image|slice|brain|picture)? ?(look|seem|appear)\b",
     r"\bas (it|they|one) should\b|\bas expected\b|\balright\b|\bnot right\b|\bconcern\w*\b|"
     r"\breassur\w*\b|"
-    r"\bworr(y|ied|ying|isome)\b|\balarm\w*\b|"
+    r"\bworr(y|ied|ying|isome)\b|\balarm\w*\b|\brelax\w*\b|\b(good|bad) news\b|"
     r"\b(everything|all) (is |looks |seems )?(in order|right|good)\b",
     r"\b(is|was|are|were|come back|came back) (the |this |it )?(\w+ )?(negative|positive)\b",
+    r"\b(above|over|below|under|beneath|exceed\w*|cross\w*|past) (the |its |their )?(\w+ )?"
+    r"(threshold|cut-?off)s?\b",
 )
 
 # "What is a glioma?", "What causes MS?", "How is glioblastoma treated?": about a disease
@@ -617,6 +665,11 @@ _NORMAL_ASK = _rx(
     r"\b(everything|all) (is |looks |seems )?(in order|right|good)\b|\babsen\w*\b|"
     r"\breassur\w*\b|\b\w+-free\b|\bin the clear\b",
     r"\b(is|was|are|were|come back|came back) (the |this |it )?(\w+ )?negative\b",
+    # the detector's silence: "No detections?", "Has the model cleared it?", "Score below
+    # threshold?"; reassurance: "Can I relax?", "Is it good news?"
+    r"\bno (\w+ )?(detections?|flags?|hits?|alerts?|hot ?spots?|highlights?|red)\b|"
+    r"\bcleared\b|\b(below|under|beneath|within) (the |its |their )?(\w+ )?"
+    r"(threshold|cut-?off)s?\b|\brelax\w*\b|\bgood news\b|\bnothing to be concerned\b",
 )
 _NOT_NORMAL = re.compile(
     r"\b(not|n't|never|hardly) (\w+ )?(normal|healthy|fine|ok|okay|unremarkable|clean|clear)\b|"
@@ -631,7 +684,8 @@ _NOTHING_FOUND = re.compile(
 # "clear" / "clean" mean normal only as a predicate: "is the scan clear", "came back clean"
 _CLEAR_PREDICATE = re.compile(
     r"\b(is|are|be|been|looks?|appears?|seems?|came back|comes? back|come back|all|"
-    r"completely|totally|scan|brain|image|slice)\s+(clear|clean)\b|"
+    r"completely|totally|scan|brain|image|slice)\s+(clear|clean)\b|\b(clear|clean) (of|from)\b|"
+    r"\bcall (it|this|that|the \w+)( one)? (clear|clean)\b|"
     r"\b(clear|clean) (scan|study|brain|image|slice|result|bill of health)\b|^\W*(clear|clean)\W*$"
 )
 
@@ -641,6 +695,10 @@ def yes_no_question(question: str) -> bool:
     or it is a bare phrase ("Tumour present y/n?", "?SOL", "So nothing was detected?"), and it
     is not a wh-question ("What is abnormal here?")."""
     q = without_hedge(normalise(question)).lstrip("?¿ ").strip()
+    # "Where it glows red, is there a lesion?": the question after a leading phrase
+    lead = re.match(r"^[^,?]{3,60},\s*", q)
+    if lead and _YES_NO_START.search(q[lead.end() :]):
+        return True
     if _OPEN_START.search(q):
         return False
     if _YES_NO_START.search(q) or re.search(r"\byes or no\b|\bor not\b", q):
@@ -702,11 +760,15 @@ def _copula_cause(q: str) -> bool:
     return bool(what) and not _NOT_WHAT.search(what)
 
 
+# "I think this is normal" put up for agreement: what is asked is "this is normal"
+_THINK = re.compile(r"^(i (think|thought|believe|guess|reckon|would say)|to me)( that)?\s+")
+
 # a polite or unsure preamble before the question proper: "Sorry if this is a silly question,
 # but ...", "I might be wrong but ...", "Not sure I read this right, ..."
 HEDGE = re.compile(
     r"^(sorry|apologies|apologi[sz]e|excuse me|forgive me|pardon|quick question|one question|"
-    r"not sure|i am not sure|i am unsure|unsure|i (might|may|could) be (wrong|mistaken)|"
+    r"not sure|i am not sure|i am unsure|unsure|i (might|may|could) be (wrong|mistaken|missing "
+    r"something|overthinking( this| it)?)|"
     r"correct me if i am wrong|this (may|might|could) be a (silly|stupid|dumb|naive) question|"
     r"(maybe|probably|perhaps) a (silly|stupid|dumb|naive) question|(silly|stupid|dumb|naive) "
     r"question|newbie (here|question)|just (checking|curious|wondering|to (double[- ])?check)|"
@@ -714,14 +776,29 @@ HEDGE = re.compile(
     r"i am (a|an) (\w+[ -]){0,3}(resident|registrar|student|trainee|fellow|radiologist|"
     r"neurologist|neurosurgeon|clinician|doctor|researcher|intern|physician|nurse)|"
     r"i am not (totally |entirely |very |quite |completely )?(sure|confident|certain)|"
-    r"i (think|thought|believe|guess)\b)\b[^?]{0,120}?(,\s*but\b|\bbut\b|,|:|;|\s-\s)"
+    r"i (think|thought|believe|guess)\b)\b[^?]{0,120}?(,\s*but\b|\bbut\b|,|:|;|\s-\s|\.\.+|…)"
     r"\s*"
+)
+
+
+# a statement put up for agreement: "I think this is normal, would you agree?", "Nothing there,
+# no?"; the statement is what is asked
+AGREE_TAG = re.compile(
+    r"(,|\s-|\.\.+|…)?\s*(would you agree|do you agree|agreed|agree|don't you think|do you not "
+    r"think|would you not (agree|say)|wouldn't you (agree|say)|would you say so|yes|yeah|no|"
+    r"right|correct|true|ok|okay|yes or no|(is|does|do|did|was|are|were|has|have) not (it|this|that|"
+    r"they|there))\s*\?+\s*$"
 )
 
 
 def without_hedge(q: str) -> str:
     """`q` without polite or unsure preambles (`HEDGE`, one after another), when a question
-    follows them."""
+    follows them, and without a closing tag that asks for agreement (`AGREE_TAG`)."""
+    tag = AGREE_TAG.search(q)
+    if tag and (tag.group(1) or len(tag.group(2).split()) > 1):
+        statement = q[: tag.start()].strip(" ,.")
+        if len(statement.split()) >= 2:
+            q = _THINK.sub("", statement) + "?"
     for _ in range(3):
         shorter = _without_one_hedge(q)
         if shorter == q:
@@ -795,7 +872,19 @@ def parse(question: str) -> Ask | None:
         return Ask("similar_cases", "cases", "cases")
     if PSEUDO.search(q):
         return Ask("pseudo_healthy", "pseudo_healthy", "pseudo-healthy")
-    if MAP.search(q):
+    if COUNT.search(q) and MAP.search(q) and not _MAP_MEANING.search(q):
+        return Ask("count", about, "count of highlighted regions")
+    # "Where does the highlighted finding sit?": about the finding, not the map
+    on_map = bool(MAP.search(q)) and not (
+        _OPEN_START.search(q)
+        and not _MAP_MEANING.search(q)
+        and not MAP.search(_HIGHLIGHTED_NOUN.sub(r"\2", q))
+    )
+    if on_map and _AT_THE_HIGHLIGHT.search(q) and not _MAP_MEANING.search(q):
+        # "Is the red blob an actual lesion?", "Under the overlay, is the brain normal?",
+        # "Did the AI highlight anything?": whether something is there, pointed at on the map
+        return Ask("presence", about, "presence at the highlighted region")
+    if on_map:
         return Ask("heatmap", "map", "map")
     # 5.-13. what is asked about the image or one finding
     if REPORT.search(q) and not NOTHING_TO_REPORT.search(q):

@@ -12,7 +12,7 @@ from typing import Literal
 from assistant.evidence import Message
 from assistant.responders.intents.classifier import default_classifier
 from assistant.responders.intents.parse import parse
-from assistant.responders.intents.text import normalise, strip_modality
+from assistant.responders.intents.text import FINDING_NUMBER, normalise, strip_modality
 
 logger = logging.getLogger(__name__)
 
@@ -107,6 +107,7 @@ def explicit_findings(question: str, available: list[str]) -> list[str]:
     order)."""
     q = question.lower()
     ids = [f"{m.group(0)[0].upper()}{m.group(1)}" for m in _FINDING_ID.finditer(question)]
+    ids += [f"F{m.group(3)}" for m in re.finditer(FINDING_NUMBER, q)]
     for word, n in _ORDINALS.items():
         if re.search(rf"\b{word}\b", q):
             ids.append(f"F{n}")

