@@ -470,3 +470,9 @@ def test_tissue_questions_answered_from_the_slice_and_signs_are_not(responder):
         assert responder.answer("Are the ventricles a normal size?", ev, []).startswith(
             "I can't tell"
         )
+
+
+def test_brain_volume_is_not_assessed(responder):
+    ev = build_evidence(synthetic_result([]), scan_summary())
+    for q in ("Is there loss of brain volume?", "Sulci prominent?"):
+        assert responder.answer(q, ev, []).startswith("I can't tell"), q

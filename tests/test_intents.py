@@ -332,3 +332,36 @@ def test_polarity_of_statements_and_reassurance(question, normal):
     assert classify(question)[0] == "presence"
     assert yes_no_question(question)
     assert asks_normal(question) is normal
+
+
+@pytest.mark.parametrize(
+    "question, normal",
+    [
+        ("Nothing on it that is not normal?", True),
+        ("I see nothing that looks not right, agree?", True),
+        ("Don't you see a mass?", False),
+        ("Isn't there a bleed here?", False),
+        ("the slice's unremarkable?", True),
+        ("no signs of trauma?", True),
+    ],
+)
+def test_double_and_rhetorical_negatives(question, normal):
+    assert classify(question)[0] == "presence"
+    assert asks_normal(question) is normal
+
+
+@pytest.mark.parametrize(
+    "question, intent",
+    [
+        ("Can you exclude an abscess or a tumour?", "presence"),
+        ("CVA?", "presence"),
+        ("Is the cortex intact?", "presence"),
+        ("Is there loss of brain volume?", "presence"),
+        ("What is the reference range for potassium?", "out_of_scope"),
+        ("give me an impression for the referral letter", "report"),
+        ("Please summarise the heatmap", "heatmap"),
+        ("would perfusion help here?", "next_steps"),
+    ],
+)
+def test_exclusions_signs_letters_and_summaries(question, intent):
+    assert classify(question)[0] == intent

@@ -145,7 +145,10 @@ def _qualifies_a_lesion(question: str, q: str, term: str, resolved: Resolved) ->
         return False
     if TISSUE.fullmatch(term):
         return True  # "Is the white matter normal?": a tissue the slice shows as a whole
-    if not existential(question):
+    bare = not re.match(
+        r"^\W*(is|are|was|were|does|do|did|can|could|what|where|which|how|why|when|who)\b", q
+    )  # "ring-enhancing lesion?": a bare noun phrase asks whether it is there
+    if not (existential(question) or bare):
         return False
     return bool(_LESION_WORD.search(q.replace(term, " ")))
 

@@ -118,6 +118,8 @@ OOS = _rx(
     r"taxe?s|salary|mortgage)\b",
     r"\b(paper|article|publication|literature|essay|email|e-mail|letter to)\b",
     r"\b(bash|shell|powershell|one-liner|command line|terminal|rename (the )?files)\b",
+    r"\b(serum|plasma|sodium|potassium|creatinine|glucose|haemoglobin|hemoglobin|inr|crp|"
+    r"cholesterol|blood tests?|lab (tests?|values?|results?)|(normal|reference) range)\b",
     # drugs, doses, prescriptions, treatment decisions
     r"\b(dose|doses|dosage|dosing|mg|milligrams?|mcg|\d+ ?kg|tablets?|pills?|capsules?|"
     r"prescri\w*|medication\w*|medicine|drugs?|side effects?|interact\w*|overdose)\b",
@@ -164,6 +166,7 @@ ANCHOR = re.compile(
 DOMAIN = re.compile(
     rf"\b({PATHOLOGY}|brain|neuro\w*|radiolog\w*|imaging|clinic\w*|patient|medical|"
     r"sequence|detector|model|scan|image|slice|map|lesion|finding|region|signal|contrast|"
+    r"mrs|spectroscopy|perfusion|dwi|swi|flair|"
     r"mri|ct|t1|t2|flair|anatom\w*|tissue|grey|white|matter|lobe|ventric\w*|cortex|"
     r"corpus|callosum|thalam\w*|hippocamp\w*|cerebell\w*|cerebr\w*|brain ?stem|pons|"
     r"midbrain|medulla|ganglia|caudate|putamen|capsule|skull|calvari\w*|sinus\w*|orbits?|"
@@ -229,6 +232,9 @@ NEXT = _rx(
     r"\b(order|request|arrange|obtain|perform) (an? |the )?(\w+ ){0,3}"
     r"(scan|mri|ct|dwi|sequence|imaging|study|biopsy|contrast|perfusion|spectroscopy|pet)\b",
     r"\bwould (an? |the )?(\w+ ){0,4}(help|be (useful|helpful|worth\w*|needed|indicated))\b",
+    r"\bworth (doing|getting|ordering|adding|requesting|a try|considering|it)\b|"
+    r"\b(mrs|spectroscopy|perfusion|dsc|dce|asl|angiograph\w*|pet)\b.{0,30}\b(worth|useful|"
+    r"helpful|needed|indicated|help)\b",
     r"\b(referral|referred|biopsy|biopsied|neurosurg\w*|neurolog\w* (opinion|review|referral)|"
     r"mdt|multidisciplinary|second opinion)\b|\brefer (him|her|them|(the|this) patient|on)\b|"
     r"\brefer\b.{0,15}\bto (a |an |the )?(neuro\w*|specialist|oncolog\w*|surgeon|clinic|team)",
@@ -305,6 +311,9 @@ PSEUDO = _rx(
     r"\bdiffusion model\b|\b(model|detector|network|ai) (\w+ ){0,3}(remov|eras|replac|fill|"
     r"paint|inpaint|generat|synthesi[sz]|creat|produc)\w*\b",
     r"\bthe original (and|vs|versus)\b",
+    r"\b(second|other|extra|another|2nd)\b.{0,30}\b(normal|healthy|clean)([- ]looking)? (\w+ )?"
+    r"(image|picture|scan|panel|version|brain)\b|\b(second|other|extra|another|2nd),? "
+    r"(\w+[ -]){0,2}(image|picture|scan|panel)\b.{0,30}\b(normal|healthy|clean)",
 )
 MAP = _rx(
     r"\bheatmap\w*\b|\banomaly (map|score map)\b|\bthe map\b|\bmaps?\b",
@@ -530,6 +539,10 @@ SIGN = _rx(
     r"\b(enlarged|dilated|effaced|compressed|prominent) (\w+ )?(ventricles?|sulci|cisterns?)\b",
     # the ventricles' size or shape, however asked ("ventricles look ok?", "ventricular size
     # within normal limits?")
+    r"\b(volume loss|loss of volume|(brain|parenchymal|cerebral|brain parenchymal) volume|"
+    r"sulc\w* (\w+ )?(widen\w*|prominen\w*|enlarg\w*|effaced|normal)|"
+    r"(widen\w*|prominen\w*|enlarged|effaced) (\w+ )?sulc\w*|gr[ae]y[- ]white (matter )?"
+    r"(differentiation|junction|interface|distinction))\b",
     r"\bventriculomegaly\b|\bventric\w*\b.{0,40}\b(size|sized|calibre|caliber|enlarg\w*|"
     rf"dilat\w*|prominen\w*|big|large|small|slit\w*|effaced|compressed|{NORMAL_WORD}|"
     r"within normal limits|look\w*|seem\w*|appear\w*)\b",
@@ -655,7 +668,7 @@ _OPEN_START = re.compile(
 _NORMAL_ASK = _rx(
     rf"\b{NORMAL_WORD}\b",
     r"\bnothing\b|\bno (abnormal\w*|lesions?|findings?|patholog\w*|tumou?rs?|masse?s?|"
-    r"problems?|issues?|disease|concerns?|sign|evidence|abnormality detected)\b",
+    r"problems?|issues?|disease|concerns?|signs?|evidence|abnormality detected)\b",
     rf"\b(is|are) there no\b|\bthere (is|are) no\b|\bno (\w+ )?{PATHOLOGY}",
     r"\bfree (of|from)\b|\bwithout (any )?(abnormal|lesion|finding|sign|pathology|tumou?r|"
     r"problem|mass)",
@@ -723,13 +736,28 @@ def asks_normal(question: str) -> bool:
     return _asks_normal(strip_modality(q)) != wrong
 
 
+# "nothing here that isn't normal": two negations, a question whether it is normal
+_DOUBLE_NEGATIVE = re.compile(
+    r"\b(nothing|not anything|no \w+|cannot see anything|do not see anything)\b.{0,30}\b(that|which)"
+    r" (is|are|looks?|seems?) (not|n't) (normal|healthy|right|ok|okay)\b"
+)
+# "Don't you see a lesion?", "Isn't there a mass?": asks whether it is there
+_RHETORICAL_NEGATIVE = re.compile(
+    r"^(do|does|did|can|could|is|are|was|were|would) not (you|we|i|it|there|this)\b"
+)
+
+
 def _asks_normal(q: str) -> bool:
     # "Is this scan normal or not?", "Are there lesions or is it normal?": the first
     # alternative is the one "yes" answers
     first = re.split(r",? \bor\b", q, maxsplit=1)[0]
     if re.search(r"[a-z]", first) and len(first.split()) >= 2:
         q = first
+    if _DOUBLE_NEGATIVE.search(q):
+        return True
     if _NOT_NORMAL.search(q):
+        return False
+    if _RHETORICAL_NEGATIVE.search(q) and not re.search(rf"\b{NORMAL_WORD}\b", q):
         return False
     if re.search(r"\bclear\b|\bclean\b", q) and not _CLEAR_PREDICATE.search(q):
         q = re.sub(r"\b(clear|clean)\b", " ", q)
@@ -839,18 +867,26 @@ def without_frame(q: str) -> tuple[str, bool]:
     return q[m.end() :], bool(_WRONG_FRAME.search(m.group(0)))
 
 
+_FOR_A_LETTER = re.compile(r"\b(letter|note)\b")
+
+
 def parse(question: str) -> Ask | None:
     """The reading of `question` (see the module docstring), or None."""
     raw = without_frame(without_hedge(normalise(question)))[0]
     if not re.search(r"[a-z0-9]", raw):
         return None
     about = _about(raw)
-    # 1. not about this scan
+    # 1. not about this scan; text about this scan for a letter is a report ("a conclusion I can
+    # put in the clinic letter")
+    if _FOR_A_LETTER.search(raw) and REPORT.search(re.sub(r"\b\w+ (letter|note)\b", " ", raw)):
+        return Ask("report", _about(raw), "report for a letter")
     if OOS.search(raw):
         return Ask("out_of_scope", "none", "out of scope")
     if GENERAL_HEALTH.search(raw) and not ANCHOR.search(raw):
         return Ask("out_of_scope", "none", "general health")
-    if REPORT_FIRST.search(raw):
+    if REPORT_FIRST.search(raw) and not (
+        MAP.search(raw) or PSEUDO.search(raw) or CASES.search(raw)
+    ):
         return Ask("report", _about(raw), "report")
     if general_question(raw):
         return Ask("out_of_scope", "none", "general medical question")
@@ -895,6 +931,9 @@ def parse(question: str) -> Ask | None:
         return Ask("confidence", about, "confidence")
     if SIGN.search(q):
         return Ask("presence", about, "sign")
+    if _EXCLUDE.search(q) and not re.search(r"\bwhat\b", q):
+        # "Can you exclude cerebritis or abscess?": whether something is there
+        return Ask("presence", about, "exclude")
     if CAUSE_STRONG.search(q):
         return Ask("explanation", about, "cause")
     if COUNT.search(q):
@@ -902,7 +941,11 @@ def parse(question: str) -> Ask | None:
     existential = bool(EXISTENTIAL.search(q))
     if _side(q) and not (WHICH_PART.search(q) and not re.search(r"\b(left|right|side)\b", q)):
         return Ask("side", about, "side")
-    location = LOCATION.search(_drop_anatomy(q) if existential else q)
+    tissue_normal = bool(
+        re.search(rf"\b({NORMAL_WORD}|intact|preserved|spared)\b", q)
+        and not re.search(r"\bwhere\b", q)
+    )
+    location = LOCATION.search(_drop_anatomy(q) if existential or tissue_normal else q)
     if location and not re.search(r"\bwhere\b", q) and SIZE.search(q):
         return Ask("size", about, "size")
     if location:
@@ -924,6 +967,7 @@ def parse(question: str) -> Ask | None:
     return None
 
 
+_EXCLUDE = re.compile(r"\brule[sd]? out\b|\bruling out\b|\bexclud\w*\b")
 _NEGATIVE_FOR = re.compile(
     rf"\bnegative for\b|\b(look|looks|appear|appears|seem|seems) {NORMAL_WORD}\b"
 )

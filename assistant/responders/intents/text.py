@@ -67,6 +67,15 @@ SHORTHAND: list[tuple[re.Pattern[str], str]] = [
             "",
         ),
         (r"\btbi\b", "traumatic brain injury"),
+        (r"\bcvas?\b", "stroke"),
+        (r"\babnl\b", "abnormal"),
+        (r"\bpath\b(?![/\\.])", "pathology"),
+        (r"\btl;? ?dr\b", "summary"),
+        # "this one's clean", "the scan's normal"
+        (
+            r"\b(\w+)'s (?=(clean|clear|normal|fine|ok|okay|healthy|unremarkable|abnormal|not)\b)",
+            r"\1 is ",
+        ),
         (r"\bdai\b", "diffuse axonal injury"),
         (r"\bsah\b", "subarachnoid haemorrhage"),
         (r"\bsdh\b", "subdural haematoma"),
