@@ -476,3 +476,12 @@ def test_brain_volume_is_not_assessed(responder):
     ev = build_evidence(synthetic_result([]), scan_summary())
     for q in ("Is there loss of brain volume?", "Sulci prominent?"):
         assert responder.answer(q, ev, []).startswith("I can't tell"), q
+
+
+def test_named_kind_and_true_lesion_questions_are_hedged(responder):
+    ev = build_evidence(synthetic_result([LEFT_BRIGHT]), scan_summary())
+    kind = responder.answer("Is there a subdural haematoma?", ev, [])
+    assert kind.startswith("Yes") and "cannot be determined by this detector" in kind
+    real = responder.answer("Is the yellow spot a genuine lesion?", ev, [])
+    assert re.match(r"(Yes, probably|Not clearly)\.", real)
+    assert "cannot confirm that a region is a true lesion" in real

@@ -30,6 +30,7 @@ from assistant.findings import (
 from assistant.responders.grounded.case import CaseFacts
 from assistant.responders.grounded.wording import (
     CLOSED,
+    REALITY,
     SIZE_WORDS,
     SPECIFIC,
     ap_phrase,
@@ -102,6 +103,11 @@ def presence(c: CaseFacts) -> str:
         )
     if c.findings:
         lead = ("No. " if negative else "Yes. ") if closed else ""
+        if closed and not negative and REALITY.search(c.q):
+            # "Is the red blob a real lesion?": the detector cannot confirm that; its confidence
+            # is the estimated probability that a region like this is a true lesion
+            best = max(f.data.get("confidence") or 0.0 for f in c.findings)
+            lead = "Yes, probably. " if best >= 0.5 else "Not clearly. "
         n = len(c.findings)
         text = (
             f"{lead}The detector found {count_word(n, 'region')} that "
@@ -109,6 +115,11 @@ def presence(c: CaseFacts) -> str:
             + "; ".join(c.describe(f) for f in c.findings)
             + "."
         )
+        if closed and not negative and REALITY.search(c.q):
+            text += (
+                " The detector cannot confirm that a region is a true lesion: its confidence is "
+                "the estimated probability that a region like this is one."
+            )
         if term:
             text += (
                 f" Whether {'it is' if n == 1 else 'any of them is'} "

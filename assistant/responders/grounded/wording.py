@@ -7,6 +7,7 @@ import re
 
 from assistant.findings import lean_of
 from assistant.prompts import REMOVED, quote_data
+from assistant.responders.intents.parse import FINDING_TERMS
 
 CAPABILITIES = (
     "whether the detector found a region that deviates from healthy anatomy, where it is "
@@ -32,10 +33,14 @@ CLOSED = re.compile(
     r"^\s*(?:and\s+|so\s+|but\s+)?(is|are|does|do|did|was|were|can|could|has|have|will|would|"
     r"should|shall|isn't|aren't|doesn't)\b"
 )
+# whether the question asks if a region is a true lesion ("Is the red blob a real lesion?")
+REALITY = re.compile(r"\b(real|actual|actually|genuine|genuinely|true|truly|really)\b")
 NORMAL = re.compile(r"\b(normal|healthy|unremarkable|fine|okay|ok|clear|clean|intact)\b")
 SPECIFIC = re.compile(
     r"\b(tumou?rs?|mass(?:es)?|cancer|metasta\w+|bleed\w*|ha?emorrhage|infarcts?|stroke|"
-    r"cysts?|abscess\w*|plaques?|multiple sclerosis|ms lesions?|glioma\w*|edema|oedema)\b"
+    r"cysts?|abscess\w*|plaques?|multiple sclerosis|ms lesions?|glioma\w*|edema|oedema|"
+    r"contusions?|ha?ematomas?|hemosiderin|meningioma\w*|lymphoma\w*|"
+    rf"{FINDING_TERMS})\b"
 )
 # Signs and structures the detector does not assess: asked about them, it says so.
 UNASSESSABLE = re.compile(
