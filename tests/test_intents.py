@@ -365,3 +365,39 @@ def test_double_and_rhetorical_negatives(question, normal):
 )
 def test_exclusions_signs_letters_and_summaries(question, intent):
     assert classify(question)[0] == intent
+
+
+@pytest.mark.parametrize(
+    "question, intent",
+    [
+        ("45F, seizures last week. Is there a lesion?", "presence"),
+        ("Known melanoma. Any secondaries here?", "presence"),
+        ("The red patch - is it a genuine abnormality on the scan?", "presence"),
+        ("any post-op change?", "presence"),
+        ("microangiopathic change present?", "presence"),
+        ("foci suggestive of MS?", "presence"),
+        ("Are the basal ganglia abnormal?", "presence"),
+        ("Is the lesion occipital or parietal?", "location"),
+        ("F1 l/r?", "side"),
+        ("Is F1 iso relative to white matter?", "intensity"),
+        ("a single nodule or a cluster?", "count"),
+        ("What is the 'repaired' version for?", "pseudo_healthy"),
+        ("Would you bet on F1 being a real lesion?", "confidence"),
+        ("Is this post-gad?", "modality"),
+        ("What do the NICE guidelines say about diabetes?", "out_of_scope"),
+    ],
+)
+def test_context_sentences_and_clinical_wording(question, intent):
+    assert classify(question)[0] == intent
+
+
+@pytest.mark.parametrize(
+    "question, normal",
+    [
+        ("Haemorrhage not a feature, agree?", True),
+        ("Is there anything keeping this from being a normal study?", False),
+        ("So I can stop worrying?", True),
+    ],
+)
+def test_more_polarity_forms(question, normal):
+    assert asks_normal(question) is normal

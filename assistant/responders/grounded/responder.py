@@ -19,6 +19,7 @@ from assistant.responders.grounded.wording import (
     WEAK_INTENTS,
 )
 from assistant.responders.intents import Resolved, existential, resolve
+from assistant.responders.intents.parse import FINDING_TERMS
 
 VERSION = "1.1.0"  # bump when the wording changes; logged as the prompt version
 
@@ -131,7 +132,7 @@ class GroundedResponder(Responder):
 _LESION_WORD = re.compile(
     r"\b(lesions?|abnormalit\w*|anomal\w*|tumou?rs?|masse?s?|plaques?|foci|focus|spots?|"
     r"hyperintensit\w*|hypointensit\w*|infarcts?|bleeds?|nodules?|regions?|areas?|"
-    r"changes?|findings?|pathology|anything|something)\b"
+    rf"changes?|findings?|pathology|anything|something|{FINDING_TERMS})\b"
 )
 
 

@@ -74,7 +74,8 @@ FINDING_TERMS = (
     r"(?:microbleed\w*|micro-bleed\w*|haemosiderin|blood( products)?|subdural\w*|"
     r"extradural\w*|epidural\w*|subarachnoid\w*|intraparenchymal|shearing|axonal injury|"
     r"trauma\w*|calcif\w*|lacun\w*|gliosis|gliotic|encephalomalaci\w*|leukoaraiosis|"
-    r"small vessel (disease|change\w*|ischaemi\w*)|white matter (disease|change\w*)|"
+    r"small vessel (ischaemic )?(disease|change\w*|ischaemi\w*)|white matter (disease|change\w*)|"
+    r"microvascular|microangiopath\w*|fazekas|post-?surgical|surgical (change\w*|cavity|bed)|"
     r"dawson\W?s fingers|aneurysm\w*|malformations?|avms?|cavernom\w*|angiom\w*|"
     r"glioblastom\w*|metastas\w*|lymphom\w*|tumefactive|collections?|empyem\w*|"
     r"infection\w*|encephalitis|cerebritis|meningitis|thrombos\w*|emboli\w*|"
@@ -118,12 +119,14 @@ OOS = _rx(
     r"taxe?s|salary|mortgage)\b",
     r"\b(paper|article|publication|literature|essay|email|e-mail|letter to)\b",
     r"\b(bash|shell|powershell|one-liner|command line|terminal|rename (the )?files)\b",
+    r"\b(nice|who|aan|acr|esr|nccn) guidelines?\b|\b(asthma|copd|diabetes|hypertension|"
+    r"eczema|arthritis)\b",
     r"\b(serum|plasma|sodium|potassium|creatinine|glucose|haemoglobin|hemoglobin|inr|crp|"
     r"cholesterol|blood tests?|lab (tests?|values?|results?)|(normal|reference) range)\b",
     # drugs, doses, prescriptions, treatment decisions
     r"\b(dose|doses|dosage|dosing|mg|milligrams?|mcg|\d+ ?kg|tablets?|pills?|capsules?|"
     r"prescri\w*|medication\w*|medicine|drugs?|side effects?|interact\w*|overdose)\b",
-    r"\b(can|should|may) (i|we|he|she|they) (take|give|administer|stop|start|drink|drive)\b"
+    r"\b(can|should|may) (i|we|he|she|they) (take|give|administer|stop(?! worr)|start|drink|drive)\b"
     r"(?! (contrast|gadolinium|a contrast))",
     r"\b(how|what|which) (do|should|would|can) (i|we|you) (treat|cure|manage (?:a|my|the "
     r"pain|pain|headache|migraine))\b",
@@ -311,6 +314,8 @@ PSEUDO = _rx(
     r"\bdiffusion model\b|\b(model|detector|network|ai) (\w+ ){0,3}(remov|eras|replac|fill|"
     r"paint|inpaint|generat|synthesi[sz]|creat|produc)\w*\b",
     r"\bthe original (and|vs|versus)\b",
+    r"\b(healed|fixed|repaired|corrected|cleaned[- ]up|lesion[- ]free|normali[sz]ed) (\w+ )?"
+    r"(image|version|picture|scan|brain|slice)\b",
     r"\b(second|other|extra|another|2nd)\b.{0,30}\b(normal|healthy|clean)([- ]looking)? (\w+ )?"
     r"(image|picture|scan|panel|version|brain)\b|\b(second|other|extra|another|2nd),? "
     r"(\w+[ -]){0,2}(image|picture|scan|panel)\b.{0,30}\b(normal|healthy|clean)",
@@ -329,7 +334,8 @@ MAP = _rx(
 
 # a yes/no question about the scan at the place the map points to (not about the map itself)
 _AT_THE_HIGHLIGHT = re.compile(
-    r"\b(is|are) (just |only |simply |really |actually |truly )?(an? )?(normal|healthy|"
+    r"\b(is|are) (it |that |this |they )?(just |only |simply |really |actually |truly )?(an? )?"
+    r"(normal|healthy|"
     r"abnormal\w*|lesions?|real|genuine|patholog\w*)\b|"
     r"^([^,?]{0,60},\s*)?(so |and |but |also )?(is|are|was|were|does|do|did|has|have|can|could|would|any|"
     r"anything|something|nothing)\b.*\b(actual|actually|real|really|genuine|genuinely|true|"
@@ -431,7 +437,9 @@ COUNT = _rx(
     r"\b(just|only) (f\d+|that one|this one|the one)\b|\bare there more\b|"
     r"\bor (are there )?more\b|\bany more\b",
     r"\bthe only (one|lesion|finding|abnormality|region|area|spot)\b|\bonly (lesion|finding|"
-    r"abnormality|region)\b|\bany others?\b|\bothers\b|\b(anything|something) else\b|"
+    r"abnormality|region)\b|\bany others?\b(?! (kinds?|types?|sorts?|forms?) of)|\bothers\b|"
+    r"\bone (\w+ )?or (a |an )?(cluster|group|bunch|few|several|many|multiple|more)\b|"
+    r"\bclusters?\b|\b(anything|something) else\b|"
     r"\b(a|any) (second|third|2nd|3rd) (\w+ )?(lesion|finding|abnormality|region|area|spot|"
     r"one)\b|\b(lots of|a lot of|a few|many|numerous|plenty of|a number of) (\w+ )?(lesions|"
     r"findings|abnormalities|regions|areas|spots|foci)\b|\b(lesion|disease) (load|burden)\b",
@@ -522,7 +530,9 @@ EXISTENTIAL = re.compile(
     r"^(so |and |but |also |ok,? |okay,? )?((is|are|was|were) there|there (is|are)|any|anything|"
     r"something|do (you|we|i) see|can (you|we|i) see|did (you|it|the \w+) (see|find|detect|"
     r"pick up|spot)|see any|evidence (of|for)|signs? of)\b|\b(is|are) there\b|"
-    r"\b(could|might|may|would|can|will|should|must) there (be|have been)\b|"
+    r"\b(could|might|may|would|can|will|should|must) there (be|have been)\b|^(so )?no\b|"
+    r"^(any )?(\w+ )?(lesions?|foci|spots?|areas?|changes?|abnormalit\w*|findings?)\b"
+    r"(?! (is|are|was|were|look|looks|seem|seems)\b)|"
     r"\b(free|clear|clean) (of|from)\b|\bevidence (of|for)\b|\bsigns? of\b|\bany\b|"
     r"\b(anything|something|anywhere|somewhere)\b|"
     r"\b(present|seen|visible|noted|identified|evident)\s*[?.!]*$|"
@@ -681,10 +691,13 @@ _NORMAL_ASK = _rx(
     # the detector's silence: "No detections?", "Has the model cleared it?", "Score below
     # threshold?"; reassurance: "Can I relax?", "Is it good news?"
     r"\bno (\w+ )?(detections?|flags?|hits?|alerts?|hot ?spots?|highlights?|red)\b|"
+    r"\bnot (a )?feature\b|\bnot (seen|present|evident|visible|identified)\b|"
+    r"\bstop worrying\b|\bnot (to )?worry\b|"
     r"\bcleared\b|\b(below|under|beneath|within) (the |its |their )?(\w+ )?"
     r"(threshold|cut-?off)s?\b|\brelax\w*\b|\bgood news\b|\bnothing to be concerned\b",
 )
 _NOT_NORMAL = re.compile(
+    r"\b(stop|prevent|keep)\w* (it|this|that|the \w+) (from )?being (a )?(\w+ )?normal\b|"
     r"\b(not|n't|never|hardly) (\w+ )?(normal|healthy|fine|ok|okay|unremarkable|clean|clear)\b|"
     r"\b(deviat\w*|differ\w*|departs?|departure|different|away|abnormal\w*) from (the )?"
     r"(normal|healthy)\b"
@@ -819,9 +832,30 @@ AGREE_TAG = re.compile(
 )
 
 
+# a question after context: "58M, headaches. Anything on this slice?", "That hotspot - is it
+# real?"; the last part is the question
+_PREFACE = re.compile(r"^(.{3,200}?)(\.\s+|!\s+|\s+-+\s+|\s*;\s+|:\s+)(?=[^.!;:]{3,}\?\s*$)")
+
+
+def without_preface(q: str) -> str:
+    """`q` without the context before its final question; a preface that names what is asked
+    about (the map, the reconstruction, the cases, a finding) is kept, joined by a comma."""
+    m = _PREFACE.match(q)
+    if not m:
+        return q
+    rest = q[m.end() :]
+    if not (_YES_NO_START.search(rest) or _OPEN_START.search(rest)):
+        return q
+    if any(cue.search(m.group(1)) for cue in (MAP, PSEUDO, CASES, FINDING_ID)):
+        return f"{m.group(1)}, {rest}"
+    return rest
+
+
 def without_hedge(q: str) -> str:
-    """`q` without polite or unsure preambles (`HEDGE`, one after another), when a question
-    follows them, and without a closing tag that asks for agreement (`AGREE_TAG`)."""
+    """`q` without the context before its final question (`without_preface`), polite or unsure
+    preambles (`HEDGE`, one after another), when a question follows them, and a closing tag
+    that asks for agreement (`AGREE_TAG`)."""
+    q = without_preface(q)
     tag = AGREE_TAG.search(q)
     if tag and (tag.group(1) or len(tag.group(2).split()) > 1):
         statement = q[: tag.start()].strip(" ,.")
@@ -867,6 +901,8 @@ def without_frame(q: str) -> tuple[str, bool]:
     return q[m.end() :], bool(_WRONG_FRAME.search(m.group(0)))
 
 
+# "Would you stake a report on it?": how sure
+_STAKE = re.compile(r"\b(stake|bet|put (my|your|our) (name|money|house))\b")
 _FOR_A_LETTER = re.compile(r"\b(letter|note)\b")
 
 
@@ -923,6 +959,8 @@ def parse(question: str) -> Ask | None:
     if on_map:
         return Ask("heatmap", "map", "map")
     # 5.-13. what is asked about the image or one finding
+    if _STAKE.search(q):
+        return Ask("confidence", about, "confidence")
     if REPORT.search(q) and not NOTHING_TO_REPORT.search(q):
         return Ask("report", about, "report")
     if CHANCE_OF_DIAGNOSIS.search(q):
@@ -942,9 +980,16 @@ def parse(question: str) -> Ask | None:
     if _side(q) and not (WHICH_PART.search(q) and not re.search(r"\b(left|right|side)\b", q)):
         return Ask("side", about, "side")
     tissue_normal = bool(
-        re.search(rf"\b({NORMAL_WORD}|intact|preserved|spared)\b", q)
+        (
+            re.search(rf"\b({NORMAL_WORD}|intact|preserved|spared)\b", q)
+            or re.search(
+                r"\b(matter|cortex|ganglia|thalam\w*|parenchyma|tissue) (\w+ )?abnormal", q
+            )
+        )
         and not re.search(r"\bwhere\b", q)
     )
+    if INTENSITY.search(q):  # "Is F2 iso compared to cortex?": the reference is not a place
+        q = _COMPARED_TO.sub(" ", q)
     location = LOCATION.search(_drop_anatomy(q) if existential or tissue_normal else q)
     if location and not re.search(r"\bwhere\b", q) and SIZE.search(q):
         return Ask("size", about, "size")
@@ -967,6 +1012,9 @@ def parse(question: str) -> Ask | None:
     return None
 
 
+_COMPARED_TO = re.compile(
+    r"\b(compared (to|with)|relative to|than|versus|vs\.?|against) (the |normal |adjacent )*\w+"
+)
 _EXCLUDE = re.compile(r"\brule[sd]? out\b|\bruling out\b|\bexclud\w*\b")
 _NEGATIVE_FOR = re.compile(
     rf"\bnegative for\b|\b(look|looks|appear|appears|seem|seems) {NORMAL_WORD}\b"

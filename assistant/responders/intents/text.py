@@ -23,6 +23,7 @@ SHORTHAND: list[tuple[re.Pattern[str], str]] = [
     (re.compile(p), r)
     for p, r in [
         (r"\by/n\b", "yes or no"),
+        (r"\bl or r\b|\bl/r\b", "left or right"),
         (r"\br/o\b", "rule out"),
         (r"\bf/u\b", "follow up"),
         (r"\bw/o\b", "without"),
@@ -68,6 +69,9 @@ SHORTHAND: list[tuple[re.Pattern[str], str]] = [
         ),
         (r"\btbi\b", "traumatic brain injury"),
         (r"\bcvas?\b", "stroke"),
+        (r"\bnml\b", "normal"),
+        (r"\biso\b", "isointense"),
+        (r"\bpost-?op\b", "post-operative"),
         (r"\babnl\b", "abnormal"),
         (r"\bpath\b(?![/\\.])", "pathology"),
         (r"\btl;? ?dr\b", "summary"),
@@ -140,7 +144,8 @@ MOD_WORD = (
     r"(?:mri|mr|ct|t1|t2|t1w|t2w|t1-weighted|t2-weighted|t1 weighted|t2 weighted|flair|"
     r"dwi|adc|swi|gre|pd|pdw|stir|mprage|spgr|tse|fse|epi|dti|"
     r"axial|coronal|sagittal|transverse|transaxial|weighted|non-contrast|post-contrast|"
-    r"pre-contrast|contrast-enhanced|gadolinium-enhanced|3d|2d|3t|1\.5t|magnetic resonance|"
+    r"pre-contrast|contrast-enhanced|gadolinium-enhanced|post-gad\w*|pre-gad\w*|gad-enhanced|"
+    r"3d|2d|3t|1\.5t|magnetic resonance|"
     r"diffusion-weighted|diffusion weighted|susceptibility-weighted|susceptibility weighted|"
     r"proton density|gradient echo|spin echo|inversion recovery|fat-suppressed|fat-sat|"
     r"time-of-flight|tof|mra|mrv|angiogram|angiography|venography)"
@@ -239,6 +244,8 @@ def normalise(question: str) -> str:
     corrected; punctuation is kept (the parser reads "?", "-", ":")."""
     q = unicodedata.normalize("NFKC", str(question)).lower()
     q = q.replace("\u2019", "'").replace("\u2018", "'").replace("`", "'")
+    q = re.sub('["\u201c\u201d]', "", q)  # quoted words: 'the "healed" image'
+    q = re.sub(r"(?<![a-z])'([a-z][a-z -]*)'(?![a-z])", r"\1", q)  # "the 'healed' image"
     q = re.sub(r"\s+", " ", q).strip()
     q = _spell_out(q)
     corrected = re.sub(r"[a-z]+", lambda m: correct_word(m.group(0)), q)
