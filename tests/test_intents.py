@@ -401,3 +401,39 @@ def test_context_sentences_and_clinical_wording(question, intent):
 )
 def test_more_polarity_forms(question, normal):
     assert asks_normal(question) is normal
+
+
+@pytest.mark.parametrize(
+    "question, intent",
+    [
+        ("Is there a lesion here that I might have overlooked?", "presence"),
+        ("This dark spot is abnormal, right?", "presence"),
+        ("Is it true that nothing is there?", "presence"),
+        ("Is the yellow area - where does it sit?", "location"),
+        ("The hot spot on the map - where is it?", "location"),
+        ("Is F1 central or more superficial?", "location"),
+        ("Is it on the left or right? Please use the patient's frame.", "side"),
+        ("Is the flagged area brighter than the adjacent cortex?", "intensity"),
+        ("Is F2 hyperintense to grey matter?", "intensity"),
+        ("What's the healthy version on the right?", "pseudo_healthy"),
+        ("Will we need a CT venogram?", "next_steps"),
+        ("Should I page the stroke team?", "next_steps"),
+        ("pre or post gad?", "modality"),
+        ("Prepare a summary for the handover.", "report"),
+    ],
+)
+def test_fifth_round_phrasings(question, intent):
+    assert classify(question)[0] == intent
+
+
+@pytest.mark.parametrize(
+    "question, normal",
+    [
+        ("Has the software given it the all clear?", True),
+        ("Bleed's off the table here?", True),
+        ("Is the cortex unaffected?", True),
+        ("Can I tell them the scan looks good?", True),
+    ],
+)
+def test_fifth_round_polarity(question, normal):
+    assert asks_normal(question) is normal

@@ -78,7 +78,7 @@ FINDING_TERMS = (
     r"microvascular|microangiopath\w*|fazekas|post-?surgical|surgical (change\w*|cavity|bed)|"
     r"dawson\W?s fingers|aneurysm\w*|malformations?|avms?|cavernom\w*|angiom\w*|"
     r"glioblastom\w*|metastas\w*|lymphom\w*|tumefactive|collections?|empyem\w*|"
-    r"infection\w*|encephalitis|cerebritis|meningitis|thrombos\w*|emboli\w*|"
+    r"infect\w*|encephalitis|cerebritis|meningitis|thrombos\w*|emboli\w*|"
     r"hypoxic\w*|necros\w*|necrotic|scar\w*|cavit(y|ies)|resection|post-?operative|"
     r"oedema\w*|swelling|inflammat\w*|vasculitis|hamartom\w*|dysplasi\w*|heterotopi\w*|"
     r"ventriculomegaly|hydroceph\w*)"
@@ -235,6 +235,9 @@ NEXT = _rx(
     r"\b(order|request|arrange|obtain|perform) (an? |the )?(\w+ ){0,3}"
     r"(scan|mri|ct|dwi|sequence|imaging|study|biopsy|contrast|perfusion|spectroscopy|pet)\b",
     r"\bwould (an? |the )?(\w+ ){0,4}(help|be (useful|helpful|worth\w*|needed|indicated))\b",
+    r"\b(do|does|will|would) (i|we|you|they|he|she|the patient) need (a|an|to|any|further|more)\b|"
+    r"\b(call|phone|ring|page|bleep|contact|alert|inform|notify) (the )?(\w+ )?(reg|registrar|"
+    r"consultant|neuro\w*|on-?call|team|surgeon|attending|resident|stroke)\b|"
     r"\bworth (doing|getting|ordering|adding|requesting|a try|considering|it)\b|"
     r"\b(mrs|spectroscopy|perfusion|dsc|dce|asl|angiograph\w*|pet)\b.{0,30}\b(worth|useful|"
     r"helpful|needed|indicated|help)\b",
@@ -276,7 +279,7 @@ ACQUISITION = _rx(
     r"or (a )?(single |2d )?(slice|image)\b|\b(single )?(slice|image) or (a )?(3d )?(volume|"
     r"stack|series)\b|"
     r"\b(contrast|gadolinium) (given|used|administered|injected|agent)\b|"
-    r"\b(pre|post)[- ]?contrast\b|\bwas contrast\b",
+    r"\b(pre|post)[- ]?contrast\b|\bwas contrast\b|\b(pre|post)-? or (pre|post)-?(contrast|gad)",
 )
 
 # "on this sequence", "in the T2 sequence": the image a question is about, not the acquisition
@@ -305,7 +308,7 @@ PSEUDO = _rx(
     r"\b(healthy|lesion-free|normal|synthetic|generated|predicted|expected|corrected|"
     r"healthy-looking|healthy looking) (version|counterpart|estimate|twin|copy|reference image)\b",
     r"\bthe (healthy|generated|synthetic|synthesi[sz]ed|predicted) (image|scan|slice|brain|"
-    r"reconstruction)\b|\b(model's|generated|synthesi[sz]ed) (image|scan|slice|version)\b",
+    r"reconstruction|picture|version|one)\b|\b(model's|generated|synthesi[sz]ed) (image|scan|slice|version)\b",
     r"\bwould (it|this|the (brain|scan|slice|image|patient)) (\w+ )?(look|appear) like\b|"
     r"\bexpected (normal )?appearance\b",
     r"\b(look|looked|appear) like (if|when|without|had|healthy|normally|normal)\b",
@@ -343,6 +346,9 @@ _AT_THE_HIGHLIGHT = re.compile(
     r"something|nothing|(on|in) the (actual |underlying |original |real )?(image|scan|mri|"
     r"slice))\b"
 )
+_COMPARATIVE_SIGNAL = re.compile(
+    r"\b(brighter|darker|hyperintense|hypointense|isointense|higher signal|lower signal)\b"
+)
 # a finding named by how the map shows it ("the highlighted finding", "the red spot")
 _HIGHLIGHTED_NOUN = re.compile(
     rf"\b(highlighted|marked|flagged|circled|outlined) ({LESION_NOUN})\b"
@@ -370,7 +376,8 @@ REPORT = _rx(
 REPORT_FIRST = re.compile(
     r"^\W*(please |can you |could you |would you )?(summari[sz]e|draft|dictate|compose|"
     r"write up|write (a|the|an|me a|me the|it|this) (\w+ )?(report|findings|impression|"
-    r"conclusion|summary|paragraph|line|sentence))\b"
+    r"conclusion|summary|paragraph|line|sentence)|(put together|prepare|produce|generate|create|"
+    r"give me|make) (a|an|the|me a) (\w+ )?(report|summary|impression|findings|write-?up))\b"
 )
 NOTHING_TO_REPORT = re.compile(r"\b(anything|something|nothing)\b.{0,15}\breport")
 
@@ -435,7 +442,7 @@ COUNT = _rx(
     r"\belsewhere\b|\banywhere else\b",
     r"\b(besides|apart from|other than|except|in addition to) (f\d+|it|this|that|the)\b",
     r"\b(just|only) (f\d+|that one|this one|the one)\b|\bare there more\b|"
-    r"\bor (are there )?more\b|\bany more\b",
+    r"\bor (are there )?more\b(?!\s+\w+al\b)|\bany more\b",
     r"\bthe only (one|lesion|finding|abnormality|region|area|spot)\b|\bonly (lesion|finding|"
     r"abnormality|region)\b|\bany others?\b(?! (kinds?|types?|sorts?|forms?) of)|\bothers\b|"
     r"\bone (\w+ )?or (a |an )?(cluster|group|bunch|few|several|many|multiple|more)\b|"
@@ -531,7 +538,8 @@ EXISTENTIAL = re.compile(
     r"something|do (you|we|i) see|can (you|we|i) see|did (you|it|the \w+) (see|find|detect|"
     r"pick up|spot)|see any|evidence (of|for)|signs? of)\b|\b(is|are) there\b|"
     r"\b(could|might|may|would|can|will|should|must) there (be|have been)\b|^(so )?no\b|"
-    r"^(any )?(\w+ )?(lesions?|foci|spots?|areas?|changes?|abnormalit\w*|findings?)\b"
+    r"^(any |some )?(?!(is|are|was|were|do|does|did|can|could|has|have|will|would)\b)(\w+ )?"
+    r"(lesions?|foci|spots?|areas?|changes?|abnormalit\w*|findings?)\b"
     r"(?! (is|are|was|were|look|looks|seem|seems)\b)|"
     r"\b(free|clear|clean) (of|from)\b|\bevidence (of|for)\b|\bsigns? of\b|\bany\b|"
     r"\b(anything|something|anywhere|somewhere)\b|"
@@ -691,7 +699,9 @@ _NORMAL_ASK = _rx(
     # the detector's silence: "No detections?", "Has the model cleared it?", "Score below
     # threshold?"; reassurance: "Can I relax?", "Is it good news?"
     r"\bno (\w+ )?(detections?|flags?|hits?|alerts?|hot ?spots?|highlights?|red)\b|"
-    r"\bnot (a )?feature\b|\bnot (seen|present|evident|visible|identified)\b|"
+    r"\bnot (a )?feature\b|\bnot (seen|present|evident|visible|identified)\b|\ball[- ]clear\b|"
+    r"\boff the table\b|\b(is|looks?|seems?|are) (\w+ )?good\b|"
+    r"\bun(injured|damaged|affected|involved|changed|scathed)\b|"
     r"\bstop worrying\b|\bnot (to )?worry\b|"
     r"\bcleared\b|\b(below|under|beneath|within) (the |its |their )?(\w+ )?"
     r"(threshold|cut-?off)s?\b|\brelax\w*\b|\bgood news\b|\bnothing to be concerned\b",
@@ -711,7 +721,7 @@ _NOTHING_FOUND = re.compile(
 _CLEAR_PREDICATE = re.compile(
     r"\b(is|are|be|been|looks?|appears?|seems?|came back|comes? back|come back|all|"
     r"completely|totally|scan|brain|image|slice)\s+(clear|clean)\b|\b(clear|clean) (of|from)\b|"
-    r"\bcall (it|this|that|the \w+)( one)? (clear|clean)\b|"
+    r"\bcall (it|this|that|the \w+)( one)? (clear|clean)\b|\ball[- ]clear\b|"
     r"\b(clear|clean) (scan|study|brain|image|slice|result|bill of health)\b|^\W*(clear|clean)\W*$"
 )
 
@@ -840,12 +850,15 @@ _PREFACE = re.compile(r"^(.{3,200}?)(\.\s+|!\s+|\s+-+\s+|\s*;\s+|:\s+)(?=[^.!;:]
 def without_preface(q: str) -> str:
     """`q` without the context before its final question; a preface that names what is asked
     about (the map, the reconstruction, the cases, a finding) is kept, joined by a comma."""
+    q = re.sub(r"(\?)\s+[^?]{3,}[.!]?\s*$", r"\1", q)  # "Left or right? Remember ...."
     m = _PREFACE.match(q)
     if not m:
         return q
     rest = q[m.end() :]
     if not (_YES_NO_START.search(rest) or _OPEN_START.search(rest)):
         return q
+    if MAP.search(m.group(1)) and _OPEN_START.search(rest) and not _MAP_MEANING.search(rest):
+        return rest  # "The red blob - where is that?": the map only points at the finding
     if any(cue.search(m.group(1)) for cue in (MAP, PSEUDO, CASES, FINDING_ID)):
         return f"{m.group(1)}, {rest}"
     return rest
@@ -886,7 +899,7 @@ def _without_one_hedge(q: str) -> str:
 # (its yes/no flipped after "wrong", `asks_normal`)
 STATEMENT_FRAME = re.compile(
     r"^(am i|is it|would it be|would i be|was i|is that|would that be|are we) "
-    r"(wrong|incorrect|mistaken|right|correct|fair|accurate|ok|okay)( (that|to say|to call|"
+    r"(wrong|incorrect|mistaken|right|correct|fair|accurate|ok|okay|true)( (that|to say|to call|"
     r"in saying|in thinking|if i say|if i call|to think))?\b\s*"
 )
 _WRONG_FRAME = re.compile(r"\b(wrong|incorrect|mistaken)\b")
@@ -903,12 +916,17 @@ def without_frame(q: str) -> tuple[str, bool]:
 
 # "Would you stake a report on it?": how sure
 _STAKE = re.compile(r"\b(stake|bet|put (my|your|our) (name|money|house))\b")
+# "Is there any pathology that I am missing?": the user's own miss, not the detector's
+_USERS_MISS = re.compile(
+    r"\b(that |which )?(i|we) (am |are |might be |may be |could be |have |might have |may have )?"
+    r"(missing|missed|overlooking|overlooked|not seeing)\b"
+)
 _FOR_A_LETTER = re.compile(r"\b(letter|note)\b")
 
 
 def parse(question: str) -> Ask | None:
     """The reading of `question` (see the module docstring), or None."""
-    raw = without_frame(without_hedge(normalise(question)))[0]
+    raw = _USERS_MISS.sub(" ", without_frame(without_hedge(normalise(question)))[0])
     if not re.search(r"[a-z0-9]", raw):
         return None
     about = _about(raw)
@@ -952,10 +970,17 @@ def parse(question: str) -> Ask | None:
         and not _MAP_MEANING.search(q)
         and not MAP.search(_HIGHLIGHTED_NOUN.sub(r"\2", q))
     )
-    if on_map and _AT_THE_HIGHLIGHT.search(q) and not _MAP_MEANING.search(q):
+    if (
+        on_map
+        and _AT_THE_HIGHLIGHT.search(q)
+        and not _MAP_MEANING.search(q)
+        and not _COMPARATIVE_SIGNAL.search(q)
+    ):
         # "Is the red blob an actual lesion?", "Under the overlay, is the brain normal?",
         # "Did the AI highlight anything?": whether something is there, pointed at on the map
         return Ask("presence", about, "presence at the highlighted region")
+    if on_map and _COMPARATIVE_SIGNAL.search(q):
+        return Ask("intensity", about, "intensity at the highlighted region")
     if on_map:
         return Ask("heatmap", "map", "map")
     # 5.-13. what is asked about the image or one finding
@@ -997,7 +1022,12 @@ def parse(question: str) -> Ask | None:
         return Ask("location", about, "location")
     if SIZE.search(q):
         return Ask("size", about, "size")
-    if INTENSITY.search(q) and not existential and (DEFINITE.search(q) or INTENSITY_ASK.search(q)):
+    if (
+        INTENSITY.search(q)
+        and not existential
+        and (DEFINITE.search(q) or INTENSITY_ASK.search(q))
+        and not _CALLED_NORMAL.search(q)
+    ):
         return Ask("intensity", about, "intensity")
     if PRESENCE.search(q) and (existential or _NEGATIVE_FOR.search(q)):
         # "Is there evidence of an acute ischaemic event?", "Negative for ischaemic change?":
@@ -1013,7 +1043,12 @@ def parse(question: str) -> Ask | None:
 
 
 _COMPARED_TO = re.compile(
-    r"\b(compared (to|with)|relative to|than|versus|vs\.?|against) (the |normal |adjacent )*\w+"
+    r"\b((compared|relative) (to|with)|than|versus|vs\.?|against|(?<=intense )(to|with)) "
+    r"(the |normal |adjacent |surrounding )*\w+"
+)
+# "That bright area is abnormal?": whether it is abnormal, whatever it is called
+_CALLED_NORMAL = re.compile(
+    rf"\b(is|are|looks?|seems?) (\w+ )?(abnormal|{NORMAL_WORD}|pathological|a lesion)\s*\??$"
 )
 _EXCLUDE = re.compile(r"\brule[sd]? out\b|\bruling out\b|\bexclud\w*\b")
 _NEGATIVE_FOR = re.compile(

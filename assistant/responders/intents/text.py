@@ -77,7 +77,7 @@ SHORTHAND: list[tuple[re.Pattern[str], str]] = [
         (r"\btl;? ?dr\b", "summary"),
         # "this one's clean", "the scan's normal"
         (
-            r"\b(\w+)'s (?=(clean|clear|normal|fine|ok|okay|healthy|unremarkable|abnormal|not)\b)",
+            r"\b(\w+)'s (?=(clean|clear|normal|fine|ok|okay|healthy|unremarkable|abnormal|not|off)\b)",
             r"\1 is ",
         ),
         (r"\bdai\b", "diffuse axonal injury"),
@@ -141,7 +141,7 @@ KEY_WORDS = sorted(
 
 # --- modality, sequence and plane words ---------------------------------------------------
 MOD_WORD = (
-    r"(?:mri|mr|ct|t1|t2|t1w|t2w|t1-weighted|t2-weighted|t1 weighted|t2 weighted|flair|"
+    r"(?:pre-? or post[- ]?(?:contrast|gad\w*)|post[- ]gad\w*|mri|mr|ct|t1|t2|t1w|t2w|t1-weighted|t2-weighted|t1 weighted|t2 weighted|flair|"
     r"dwi|adc|swi|gre|pd|pdw|stir|mprage|spgr|tse|fse|epi|dti|"
     r"axial|coronal|sagittal|transverse|transaxial|weighted|non-contrast|post-contrast|"
     r"pre-contrast|contrast-enhanced|gadolinium-enhanced|post-gad\w*|pre-gad\w*|gad-enhanced|"
