@@ -437,3 +437,42 @@ def test_fifth_round_phrasings(question, intent):
 )
 def test_fifth_round_polarity(question, normal):
     assert asks_normal(question) is normal
+
+
+@pytest.mark.parametrize(
+    "question, intent",
+    [
+        ("Would you call this an abnormal scan in the report?", "presence"),
+        ("Can I write 'no acute haemorrhage' in my report?", "presence"),
+        ("Are the thalami spared?", "presence"),
+        ("Melanoma, restaging: any deposits?", "presence"),
+        ("Any CMB?", "presence"),
+        ("Which side is the yellow patch on, patient's left or right?", "side"),
+        ("Tell me the side of the lesion.", "side"),
+        ("about how many mm across is the red region?", "size"),
+        ("What fraction of the hemisphere does F1 cover?", "size"),
+        ("is the yellow area bright on the real image?", "intensity"),
+        ("Does the lesion come out dark on T1?", "intensity"),
+        ("Stroke reg here. Honestly, what is it?", "explanation"),
+        ("How much weight should I give this finding?", "confidence"),
+        ("Will this need a CTA?", "next_steps"),
+    ],
+)
+def test_sixth_round_phrasings(question, intent):
+    assert classify(question)[0] == intent
+
+
+@pytest.mark.parametrize(
+    "question, normal",
+    [
+        ("No post-ischaemic change, correct?", True),
+        ("zero lesions?", True),
+        ("thalami clear?", True),
+        ("Is this study anything other than normal?", False),
+        ("it looks normal right??", True),
+        ("I reckon it's fine but I'm not sure. Is it?", True),
+        ("Can we say there is no bleed?", True),
+    ],
+)
+def test_sixth_round_polarity(question, normal):
+    assert asks_normal(question) is normal

@@ -66,7 +66,7 @@ FINDING_ID = re.compile(r"\b[fw](\d{1,3})\b")
 LESION_NOUN = (
     r"(?:lesions?|findings?|abnormalit(?:y|ies)|anomal(?:y|ies)|regions?|areas?|spots?|foci|"
     r"focus|masse?s?|things?|hyperintensit(?:y|ies)|hypointensit(?:y|ies)|blobs?|patch(?:es)?|"
-    r"nodules?|tumou?rs?|growths?|ones?|deviations?|changes?|signal change)"
+    r"nodules?|tumou?rs?|growths?|ones?|deviations?|changes?|signal change|bits?)"
 )
 REFERENT = rf"(?:it|this|that|these|those|they|f\d+|w\d+|(?:the|this|that) (?:\w+ )?{LESION_NOUN})"
 # kinds of finding a neuroradiologist may ask about by name (UK spellings: `text` maps the US ones)
@@ -76,6 +76,7 @@ FINDING_TERMS = (
     r"trauma\w*|calcif\w*|lacun\w*|gliosis|gliotic|encephalomalaci\w*|leukoaraiosis|"
     r"small vessel (ischaemic )?(disease|change\w*|ischaemi\w*)|white matter (disease|change\w*)|"
     r"microvascular|microangiopath\w*|fazekas|post-?surgical|surgical (change\w*|cavity|bed)|"
+    r"micro-?ha?emorrhag\w*|secondar(y|ies)|deposits?|post-?traumatic|"
     r"dawson\W?s fingers|aneurysm\w*|malformations?|avms?|cavernom\w*|angiom\w*|"
     r"glioblastom\w*|metastas\w*|lymphom\w*|tumefactive|collections?|empyem\w*|"
     r"infect\w*|encephalitis|cerebritis|meningitis|thrombos\w*|emboli\w*|"
@@ -126,7 +127,8 @@ OOS = _rx(
     # drugs, doses, prescriptions, treatment decisions
     r"\b(dose|doses|dosage|dosing|mg|milligrams?|mcg|\d+ ?kg|tablets?|pills?|capsules?|"
     r"prescri\w*|medication\w*|medicine|drugs?|side effects?|interact\w*|overdose)\b",
-    r"\b(can|should|may) (i|we|he|she|they) (take|give|administer|stop(?! worr)|start|drink|drive)\b"
+    r"\b(can|should|may) (i|we|he|she|they) (take|give(?! (\w+ ){0,2}(weight|credence|importance|priority|attention))|administer|"
+    r"stop(?! worr)|start|drink|drive)\b"
     r"(?! (contrast|gadolinium|a contrast))",
     r"\b(how|what|which) (do|should|would|can) (i|we|you) (treat|cure|manage (?:a|my|the "
     r"pain|pain|headache|migraine))\b",
@@ -236,6 +238,8 @@ NEXT = _rx(
     r"(scan|mri|ct|dwi|sequence|imaging|study|biopsy|contrast|perfusion|spectroscopy|pet)\b",
     r"\bwould (an? |the )?(\w+ ){0,4}(help|be (useful|helpful|worth\w*|needed|indicated))\b",
     r"\b(do|does|will|would) (i|we|you|they|he|she|the patient) need (a|an|to|any|further|more)\b|"
+    r"\b(does|do|will|would) (this|it|the (scan|patient|finding|lesion)) need (a|an|any|further|"
+    r"more|to)\b|"
     r"\b(call|phone|ring|page|bleep|contact|alert|inform|notify) (the )?(\w+ )?(reg|registrar|"
     r"consultant|neuro\w*|on-?call|team|surgeon|attending|resident|stroke)\b|"
     r"\bworth (doing|getting|ordering|adding|requesting|a try|considering|it)\b|"
@@ -347,7 +351,9 @@ _AT_THE_HIGHLIGHT = re.compile(
     r"slice))\b"
 )
 _COMPARATIVE_SIGNAL = re.compile(
-    r"\b(brighter|darker|hyperintense|hypointense|isointense|higher signal|lower signal)\b"
+    r"\b(brighter|darker|hyperintense|hypointense|isointense|higher signal|lower signal)\b|"
+    r"\b(is|are|look\w*|appear\w*|come\w* out) (\w+ ){0,3}(dark|bright|white|black|grey|gray)\b"
+    r"(?! matter)"
 )
 # a finding named by how the map shows it ("the highlighted finding", "the red spot")
 _HIGHLIGHTED_NOUN = re.compile(
@@ -397,7 +403,8 @@ CONFIDENCE = _rx(
     r"might|may|be)\b|\b(could|might|may)\b.*\b(you|it|the detector|the model) (did not|"
     r"failed to|could not) (flag|detect|find|catch|see|spot|pick)",
     r"\bfalse (positive|negative|alarm)s?\b|\bfalse[- ]positives?\b|\bfalse[- ]negatives?\b|"
-    r"\bspurious\b|\bbogus\b|\bfluke\b",
+    r"\bspurious\b|\bbogus\b|\bfluke\b|\bhow much weight\b|\bweight (would|should|can) "
+    r"(i|we|you) (put|give|place)\b",
     r"\b(real|true|genuine|actual) (lesion|finding|abnormality|positive|pathology|thing)\b|"
     rf"\b(is|are) {REFERENT} (\w+ )?(real|genuine|true|spurious|actually there)\b|\breal or\b",
     r"\b(probability|chance|likelihood|odds|risk) (that|of (a )?(false|miss|error|it being "
@@ -466,7 +473,8 @@ _NOT_SIDE_LEFT = re.compile(
 SIDE = _rx(
     r"\bhemispher\w*\b|\blateral(ity|ised|ized|isation|ization)\b|\blateralis\w*\b",
     r"\b(ipsi|contra)lateral\b|\b(left|right)[- ]sided\b|\bbilateral\b|\bunilateral\b",
-    r"\b(which|what|wich) side\b|\bside of the (brain|head|midline|image|scan|picture|screen)\b",
+    r"\b(which|what|wich) side\b|\bside of the (brain|head|midline|image|scan|picture|screen)\b|"
+    r"\bthe side of (f\d+|it|this|that|the \w+)\b",
     r"\b(left|right)\b",
 )
 
@@ -531,6 +539,7 @@ INTENSITY_ASK = re.compile(
     r"\bhow (bright|dark|intense|dense)\b|\bsignal intensity\b|\b(describe|characteri[sz]e) "
     r"(the |its )?(signal|intensity|brightness)|^\W*(signal|intensity|brightness)\b|"
     r"\b(hyper|hypo|bright|dark)\w* or (hyper|hypo|bright|dark|iso)\w*|"
+    r"\bcome\w* out (white|black|grey|gray|bright|dark)\b|"
     r"^\W*(hyper|hypo|iso|bright|dark|high signal|low signal)\w*\s*((on|in) [\w -]+)?\W*$"
 )
 EXISTENTIAL = re.compile(
@@ -650,6 +659,7 @@ PRESENCE = _rx(
     r"\bworr(y|ied|ying|isome)\b|\balarm\w*\b|\brelax\w*\b|\b(good|bad) news\b|"
     r"\b(everything|all) (is |looks |seems )?(in order|right|good)\b",
     r"\b(is|was|are|were|come back|came back) (the |this |it )?(\w+ )?(negative|positive)\b",
+    r"\bspared\b|\bpreserved\b|\buninvolved\b",
     r"\b(above|over|below|under|beneath|exceed\w*|cross\w*|past) (the |its |their )?(\w+ )?"
     r"(threshold|cut-?off)s?\b",
 )
@@ -687,7 +697,8 @@ _NORMAL_ASK = _rx(
     rf"\b{NORMAL_WORD}\b",
     r"\bnothing\b|\bno (abnormal\w*|lesions?|findings?|patholog\w*|tumou?rs?|masse?s?|"
     r"problems?|issues?|disease|concerns?|signs?|evidence|abnormality detected)\b",
-    rf"\b(is|are) there no\b|\bthere (is|are) no\b|\bno (\w+ )?{PATHOLOGY}",
+    rf"\b(is|are) there no\b|\bthere (is|are) no\b|\bno (\w+[ -]){{0,3}}{PATHOLOGY}",
+    r"\bspared\b|\bpreserved\b",
     r"\bfree (of|from)\b|\bwithout (any )?(abnormal|lesion|finding|sign|pathology|tumou?r|"
     r"problem|mass)",
     r"\brule[sd]? out\b|\bruling out\b|\bexclude[sd]?\b|\bnegative for\b|\bsign (it|this|that) "
@@ -707,6 +718,7 @@ _NORMAL_ASK = _rx(
     r"(threshold|cut-?off)s?\b|\brelax\w*\b|\bgood news\b|\bnothing to be concerned\b",
 )
 _NOT_NORMAL = re.compile(
+    r"\bother than normal\b|"
     r"\b(stop|prevent|keep)\w* (it|this|that|the \w+) (from )?being (a )?(\w+ )?normal\b|"
     r"\b(not|n't|never|hardly) (\w+ )?(normal|healthy|fine|ok|okay|unremarkable|clean|clear)\b|"
     r"\b(deviat\w*|differ\w*|departs?|departure|different|away|abnormal\w*) from (the )?"
@@ -721,7 +733,7 @@ _NOTHING_FOUND = re.compile(
 _CLEAR_PREDICATE = re.compile(
     r"\b(is|are|be|been|looks?|appears?|seems?|came back|comes? back|come back|all|"
     r"completely|totally|scan|brain|image|slice)\s+(clear|clean)\b|\b(clear|clean) (of|from)\b|"
-    r"\bcall (it|this|that|the \w+)( one)? (clear|clean)\b|\ball[- ]clear\b|"
+    r"\bcall (it|this|that|the \w+)( one)? (clear|clean)\b|\ball[- ]clear\b|\b(clean|clear)\s*\?*\s*$|"
     r"\b(clear|clean) (scan|study|brain|image|slice|result|bill of health)\b|^\W*(clear|clean)\W*$"
 )
 
@@ -847,6 +859,25 @@ AGREE_TAG = re.compile(
 _PREFACE = re.compile(r"^(.{3,200}?)(\.\s+|!\s+|\s+-+\s+|\s*;\s+|:\s+)(?=[^.!;:]{3,}\?\s*$)")
 
 
+_BARE_CHECK = re.compile(
+    r"^(is it|is that (so|right|correct|true)|is that|am i right|right|correct|true|agree|"
+    r"do you agree|yes or no)\W*$"
+)
+_UNSURE_TAIL = re.compile(
+    r",?\s*(but|and) i am (\w+ )?(not|un)\w* (\w+ )?(sure|confident|certain)\b.*$"
+)
+
+
+def without_hedge_only(q: str) -> str:
+    """`q` without polite or unsure preambles (`HEDGE`), nothing else."""
+    for _ in range(3):
+        shorter = _without_one_hedge(q)
+        if shorter == q:
+            break
+        q = shorter
+    return q
+
+
 def without_preface(q: str) -> str:
     """`q` without the context before its final question; a preface that names what is asked
     about (the map, the reconstruction, the cases, a finding) is kept, joined by a comma."""
@@ -855,6 +886,9 @@ def without_preface(q: str) -> str:
     if not m:
         return q
     rest = q[m.end() :]
+    if _BARE_CHECK.match(rest):  # "I think it's normal. Is it?": the statement is asked
+        return _UNSURE_TAIL.sub("", _THINK.sub("", m.group(1))) + "?"
+    rest = without_hedge_only(rest)
     if not (_YES_NO_START.search(rest) or _OPEN_START.search(rest)):
         return q
     if MAP.search(m.group(1)) and _OPEN_START.search(rest) and not _MAP_MEANING.search(rest):
@@ -898,9 +932,10 @@ def _without_one_hedge(q: str) -> str:
 # say this isn't normal?", "Am I right that nothing is there?"; what is asked is the statement
 # (its yes/no flipped after "wrong", `asks_normal`)
 STATEMENT_FRAME = re.compile(
-    r"^(am i|is it|would it be|would i be|was i|is that|would that be|are we) "
+    r"^((can|could|may) (we|i|you) (say|state|call it)( that)?\s+|"
+    r"(am i|is it|would it be|would i be|was i|is that|would that be|are we) "
     r"(wrong|incorrect|mistaken|right|correct|fair|accurate|ok|okay|true)( (that|to say|to call|"
-    r"in saying|in thinking|if i say|if i call|to think))?\b\s*"
+    r"in saying|in thinking|if i say|if i call|to think))?\b\s*)"
 )
 _WRONG_FRAME = re.compile(r"\b(wrong|incorrect|mistaken)\b")
 
@@ -915,7 +950,15 @@ def without_frame(q: str) -> tuple[str, bool]:
 
 
 # "Would you stake a report on it?": how sure
-_STAKE = re.compile(r"\b(stake|bet|put (my|your|our) (name|money|house))\b")
+_REPORT_AS = re.compile(
+    r"\breport (this|it|the (scan|study|slice|image)) as\b|\bcall (this|it|the \w+) (an? )?(\w+ )?"
+    r"(normal|abnormal)|\b(put|write|say|state)\b.{0,60}\b(in|into|"
+    r"on) (the|my|our|your) report\b"
+)
+_STAKE = re.compile(
+    r"\b(stake|bet|put (my|your|our) (name|money|house))\b|\bhow much weight\b|\bweight "
+    r"(should|would|can|do) (i|we|you) (put|give|place|attach)\b"
+)
 # "Is there any pathology that I am missing?": the user's own miss, not the detector's
 _USERS_MISS = re.compile(
     r"\b(that |which )?(i|we) (am |are |might be |may be |could be |have |might have |may have )?"
@@ -934,6 +977,8 @@ def parse(question: str) -> Ask | None:
     # put in the clinic letter")
     if _FOR_A_LETTER.search(raw) and REPORT.search(re.sub(r"\b\w+ (letter|note)\b", " ", raw)):
         return Ask("report", _about(raw), "report for a letter")
+    if _STAKE.search(raw):  # "How much weight should I give it?" (not a drug to give)
+        return Ask("confidence", about, "confidence")
     if OOS.search(raw):
         return Ask("out_of_scope", "none", "out of scope")
     if GENERAL_HEALTH.search(raw) and not ANCHOR.search(raw):
@@ -964,6 +1009,8 @@ def parse(question: str) -> Ask | None:
         return Ask("pseudo_healthy", "pseudo_healthy", "pseudo-healthy")
     if COUNT.search(q) and MAP.search(q) and not _MAP_MEANING.search(q):
         return Ask("count", about, "count of highlighted regions")
+    if SIZE.search(q) and MAP.search(q) and not _MAP_MEANING.search(q) and not CASES.search(q):
+        return Ask("size", about, "size of the highlighted region")
     # "Where does the highlighted finding sit?": about the finding, not the map
     on_map = bool(MAP.search(q)) and not (
         _OPEN_START.search(q)
@@ -975,17 +1022,21 @@ def parse(question: str) -> Ask | None:
         and _AT_THE_HIGHLIGHT.search(q)
         and not _MAP_MEANING.search(q)
         and not _COMPARATIVE_SIGNAL.search(q)
+        and not _side(q)
     ):
         # "Is the red blob an actual lesion?", "Under the overlay, is the brain normal?",
         # "Did the AI highlight anything?": whether something is there, pointed at on the map
         return Ask("presence", about, "presence at the highlighted region")
+    if on_map and _side(q) and not _MAP_MEANING.search(q):
+        return Ask("side", about, "side of the highlighted region")
     if on_map and _COMPARATIVE_SIGNAL.search(q):
         return Ask("intensity", about, "intensity at the highlighted region")
     if on_map:
         return Ask("heatmap", "map", "map")
     # 5.-13. what is asked about the image or one finding
-    if _STAKE.search(q):
-        return Ask("confidence", about, "confidence")
+    if _REPORT_AS.search(q) and (PRESENCE.search(q) or EXISTENTIAL.search(q)):
+        # "Would you report this as abnormal?", "Can I put 'no infarcts' in the report?"
+        return Ask("presence", about, "presence, as it would be reported")
     if REPORT.search(q) and not NOTHING_TO_REPORT.search(q):
         return Ask("report", about, "report")
     if CHANCE_OF_DIAGNOSIS.search(q):
@@ -1002,6 +1053,8 @@ def parse(question: str) -> Ask | None:
     if COUNT.search(q):
         return Ask("count", about, "count")
     existential = bool(EXISTENTIAL.search(q))
+    if _HOW_MUCH_OF.search(q):
+        return Ask("size", about, "size")
     if _side(q) and not (WHICH_PART.search(q) and not re.search(r"\b(left|right|side)\b", q)):
         return Ask("side", about, "side")
     tissue_normal = bool(
@@ -1049,6 +1102,9 @@ _COMPARED_TO = re.compile(
 # "That bright area is abnormal?": whether it is abnormal, whatever it is called
 _CALLED_NORMAL = re.compile(
     rf"\b(is|are|looks?|seems?) (\w+ )?(abnormal|{NORMAL_WORD}|pathological|a lesion)\s*\??$"
+)
+_HOW_MUCH_OF = re.compile(
+    r"\bhow much of (the|this|that)\b|\btakes? up\b|\b(proportion|percentage|fraction) of\b"
 )
 _EXCLUDE = re.compile(r"\brule[sd]? out\b|\bruling out\b|\bexclud\w*\b")
 _NEGATIVE_FOR = re.compile(

@@ -70,6 +70,10 @@ SHORTHAND: list[tuple[re.Pattern[str], str]] = [
         (r"\btbi\b", "traumatic brain injury"),
         (r"\bcvas?\b", "stroke"),
         (r"\bnml\b", "normal"),
+        (r"\bcmbs?\b", "cerebral microbleeds"),
+        (r"\bzero\b", "no"),
+        # "so this is normal right??": a tag without a comma
+        (r"\b(normal|abnormal|fine|ok|okay|clear|clean|unremarkable) right\?", r"\1, right?"),
         (r"\biso\b", "isointense"),
         (r"\bpost-?op\b", "post-operative"),
         (r"\babnl\b", "abnormal"),
