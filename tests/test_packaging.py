@@ -45,6 +45,7 @@ def test_wheel_holds_prompts_weights_and_examples(wheel):
         assert f"assistant/prompt_files/{prompt}.md" in names
     assert "assistant/weights/ixi-t1-128/detector.json" in names
     assert "assistant/examples/examples.json" in names
+    assert "assistant/responders/intents/intent_classifier.npz" in names  # the learned reader
     assert not any(n.startswith(("tests/", "prompts/")) for n in names)
 
 

@@ -11,6 +11,7 @@ from typing import Literal
 
 from assistant.evidence import Message
 from assistant.responders.intents.classifier import default_classifier
+from assistant.responders.intents.learned import OVERRIDE_PROBABILITY, learned_intent
 from assistant.responders.intents.parse import parse
 from assistant.responders.intents.text import FINDING_NUMBER, normalise, strip_modality
 
@@ -85,11 +86,19 @@ def rule_intent(question: str) -> str | None:
 
 @functools.lru_cache(maxsize=1024)
 def classify(question: str) -> tuple[str, str, float | None]:
-    """(intent, source, similarity) for one question on its own (no history)."""
+    """(intent, source, score) for one question on its own (no history): the parser's reading
+    ("rule"), overruled by the learned classifier when it is at least `OVERRIDE_PROBABILITY`
+    sure of another intent ("learned", its probability); without a reading, the nearest example
+    question ("embedding", its cosine similarity) or "unknown"."""
     intent = rule_intent(question)
+    text = strip_modality(normalise(question))
+    learned = learned_intent() if re.search(r"[a-z]", text) else None
+    if learned is not None:
+        label, p = learned.predict(question)
+        if p >= OVERRIDE_PROBABILITY and label != intent:
+            return label, "learned", p  # sure, and the rules read it otherwise (or not at all)
     if intent is not None:
         return intent, "rule", None
-    text = strip_modality(normalise(question))
     if not re.search(r"[a-z0-9]", text):
         return "unknown", "none", None
     label, sim = default_classifier().classify(text)

@@ -1,0 +1,73 @@
+"""The learned intent reader (assistant.responders.intents.learned) and how the resolver uses it."""
+
+from __future__ import annotations
+
+import importlib
+
+import numpy as np
+import pytest
+
+from assistant.responders.intents import INTENTS
+from assistant.responders.intents.learned import OVERRIDE_PROBABILITY, LearnedIntent, learned_intent
+
+# the module, not the package's `resolve` function of the same name
+resolve_module = importlib.import_module("assistant.responders.intents.resolve")
+
+
+def test_packaged_weights_load_and_predict_a_distribution():
+    model = learned_intent()
+    assert model is not None
+    assert set(model.classes) <= set(INTENTS)
+    assert "blind7" in model.meta["exclude"]  # the newest held-out set is never training data
+    probs = model.probabilities("Is there a bleed on this slice?")
+    assert sum(probs.values()) == pytest.approx(1.0, abs=1e-5)
+    intent, p = model.predict("How large is F1 in millimetres?")
+    assert intent == "size" and 0.5 < p <= 1.0
+
+
+class _Sure:
+    def __init__(self, label: str, p: float):
+        self.label, self.p = label, p
+
+    def predict(self, question: str) -> tuple[str, float]:
+        return self.label, self.p
+
+
+@pytest.mark.parametrize(
+    "label, p, expected",
+    [
+        ("side", OVERRIDE_PROBABILITY + 0.05, ("side", "learned")),  # sure and different
+        ("side", OVERRIDE_PROBABILITY - 0.05, ("presence", "rule")),  # not sure enough
+        ("presence", 0.99, ("presence", "rule")),  # agrees with the rules
+    ],
+)
+def test_the_learned_reader_overrules_the_rules_only_when_sure(monkeypatch, label, p, expected):
+    monkeypatch.setattr(resolve_module, "learned_intent", lambda: _Sure(label, p))
+    resolve_module.classify.cache_clear()
+    try:
+        assert resolve_module.classify("Is there a lesion on this slice?")[:2] == expected
+    finally:
+        resolve_module.classify.cache_clear()
+
+
+def test_retraining_reproduces_the_packaged_classifier():
+    """The shipped weights are what `eval.paraphrase.train_intent_classifier` makes from the
+    benchmark files (compared by predictions, which survive other CPUs' rounding)."""
+    from assistant.responders.intents.learned import embed
+    from eval.paraphrase.train_intent_classifier import train, training_rows
+
+    shipped = learned_intent()
+    rows, files = training_rows(shipped.meta["exclude"])
+    assert files == shipped.meta["files"] and len(rows) == shipped.meta["n_questions"]
+    fresh = train(rows, shipped.meta["C"])
+    sample = [r["question"] for r in rows[::7]]
+    X = embed(sample)
+    ours = np.argmax(X @ shipped.weights.T + shipped.bias, axis=1)
+    theirs = np.argmax(X @ fresh["weights"].T + fresh["bias"], axis=1)
+    assert list(fresh["classes"]) == shipped.classes
+    assert (ours == theirs).mean() >= 0.99
+
+
+def test_missing_weights_leave_the_parser_alone(tmp_path):
+    with pytest.raises(FileNotFoundError):
+        LearnedIntent(tmp_path / "none.npz")
