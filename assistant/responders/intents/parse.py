@@ -908,12 +908,7 @@ def without_hedge(q: str) -> str:
         statement = q[: tag.start()].strip(" ,.")
         if len(statement.split()) >= 2:
             q = _THINK.sub("", statement) + "?"
-    for _ in range(3):
-        shorter = _without_one_hedge(q)
-        if shorter == q:
-            break
-        q = shorter
-    return q
+    return without_hedge_only(q)
 
 
 def _without_one_hedge(q: str) -> str:
