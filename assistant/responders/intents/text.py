@@ -71,7 +71,7 @@ SHORTHAND: list[tuple[re.Pattern[str], str]] = [
         (r"\bcvas?\b", "stroke"),
         (r"\bnml\b", "normal"),
         (r"\bcmbs?\b", "cerebral microbleeds"),
-        (r"\bzero\b", "no"),
+        (r"\bzero (?=(?!or\b|and\b|point\b)[a-z])", "no "),  # "zero lesions?", not "score zero?"
         # "so this is normal right??": a tag without a comma
         (r"\b(normal|abnormal|fine|ok|okay|clear|clean|unremarkable) right\?", r"\1, right?"),
         (r"\biso\b", "isointense"),
