@@ -71,3 +71,37 @@ def test_retraining_reproduces_the_packaged_classifier():
 def test_missing_weights_leave_the_parser_alone(tmp_path):
     with pytest.raises(FileNotFoundError):
         LearnedIntent(tmp_path / "none.npz")
+
+
+class _Polar:
+    def __init__(self, p: float):
+        self.p = p
+
+    def normal_probability(self, question: str) -> float:
+        return self.p
+
+
+learned_module = importlib.import_module("assistant.responders.intents.learned")
+
+
+@pytest.mark.parametrize(
+    "question, p, expected",
+    [
+        ("Is there a lesion?", 0.95, True),  # sure it means normal: overrules the rules
+        ("Is there a lesion?", 0.6, False),  # not sure: the rules' reading
+        ("Is this normal?", 0.05, False),
+        ("Is it wrong to say this is normal?", 0.99, False),  # a negation: the rules decide
+        ("Isn't there a lesion?", 0.99, False),
+    ],
+)
+def test_learned_polarity_overrules_only_when_sure_and_without_negation(
+    monkeypatch, question, p, expected
+):
+    monkeypatch.setattr(learned_module, "learned_intent", lambda: _Polar(p))
+    assert learned_module.yes_means_normal(question) is expected
+
+
+def test_packaged_polarity_reads_plain_questions():
+    model = learned_intent()
+    assert model.normal_probability("Does this brain look healthy?") > 0.5
+    assert model.normal_probability("Is there a tumour?") < 0.5

@@ -1,5 +1,6 @@
 """Train the learned intent reader: logistic regression on all-MiniLM-L6-v2 sentence embeddings
-of the labelled paraphrase questions.
+of the labelled paraphrase questions (their intent, and for yes/no presence questions whether
+"yes" means normal).
 
     python -m eval.paraphrase.train_intent_classifier \
         [--out assistant/responders/intents/intent_classifier.npz] [--C 10] [--exclude blind7]
@@ -45,11 +46,18 @@ def train(rows: list[dict], C: float = 10.0) -> dict:
     X = embed([r["question"] for r in rows])
     y = np.array([BENCH_TO_PROJECT.get(r["intent"], r["intent"]) for r in rows])
     clf = LogisticRegression(max_iter=5000, C=C).fit(X, y)
+    # polarity of the yes/no presence questions: does "yes" mean normal?
+    yes_no = np.array([r["intent"] == "presence" and bool(r.get("polarity")) for r in rows])
+    normal = np.array([r.get("polarity") == "negative" for r in rows])[yes_no]
+    pol = LogisticRegression(max_iter=5000, C=C).fit(X[yes_no], normal)
     return {
         "weights": clf.coef_.astype(np.float32),
         "bias": clf.intercept_.astype(np.float32),
         "classes": np.array(clf.classes_, dtype=str),
         "train_accuracy": np.float32((clf.predict(X) == y).mean()),
+        "polarity_weights": pol.coef_[0].astype(np.float32),
+        "polarity_bias": np.float32(pol.intercept_[0]),
+        "polarity_train_accuracy": np.float32((pol.predict(X[yes_no]) == normal).mean()),
     }
 
 
@@ -64,7 +72,8 @@ def main(argv: list[str] | None = None) -> int:
     meta = {"files": files, "n_questions": len(rows), "C": args.C, "exclude": args.exclude}
     np.savez(args.out, **model, meta=np.array(json.dumps(meta)))
     print(f"{args.out}: {len(rows)} questions from {len(files)} files, classes "
-          f"{', '.join(model['classes'])}; training accuracy {float(model['train_accuracy']):.3f}")  # fmt: skip
+          f"{', '.join(model['classes'])}; training accuracy {float(model['train_accuracy']):.3f}, "
+          f"polarity {float(model['polarity_train_accuracy']):.3f}")  # fmt: skip
     return 0
 
 

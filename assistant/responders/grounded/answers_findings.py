@@ -39,7 +39,7 @@ from assistant.responders.grounded.wording import (
     leaning,
     upper_first,
 )
-from assistant.responders.intents import asks_normal, side_question, yes_no_question
+from assistant.responders.intents import side_question, yes_means_normal, yes_no_question
 
 _LEADING_PHRASE = re.compile(
     r"^\s*(on|in|for|from|at|looking at|based on|regarding|as for|about)\b[^,?]{0,40},\s*"
@@ -73,7 +73,7 @@ def presence(c: CaseFacts) -> str:
     means normal: "Is this a normal brain?"), a description for an open one ("What is abnormal
     here?"). A named kind of lesion ("Is there a stroke?") is answered about the region the
     detector found, saying that it cannot tell what kind it is."""
-    negative = asks_normal(c.question)
+    negative = yes_means_normal(c.question)
     closed = yes_no_question(c.question)
     term = SPECIFIC.search(c.q)
     if not c.detection_ran:

@@ -41,6 +41,7 @@ from assistant.responders.intents.classifier import (
     embedding_model,
 )
 from assistant.responders.intents.examples import INTENT_EXAMPLES
+from assistant.responders.intents.learned import yes_means_normal
 from assistant.responders.intents.parse import (
     Ask,
     SideAsk,
@@ -82,5 +83,6 @@ __all__ = [
     "resolve",
     "rule_intent",
     "side_question",
+    "yes_means_normal",
     "yes_no_question",
 ]
