@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import replace as replace_cfg
 
@@ -87,6 +88,16 @@ def test_train_writes_checkpoint_and_resumes(tmp_path):
     assert [int(line.split('"step": ')[1].split(",")[0]) for line in logs] == [2, 4, 6]
     model = DiffusionModel.load(tmp_path / "ck")
     assert model.unet.config.sample_size == 32
+    # --max-minutes counts this run's time: a resumed run with hours of earlier training
+    # behind it still trains (it stopped at once when the limit counted all runs)
+    state_file = tmp_path / "ck" / "train_state" / "state.json"
+    state = json.loads(state_file.read_text())
+    state["elapsed"] = 10 * 3600.0
+    state_file.write_text(json.dumps(state))
+    cfg.steps, cfg.max_minutes = 8, 60
+    train(cfg)
+    logs = (tmp_path / "ck" / "train_log.jsonl").read_text().splitlines()
+    assert int(logs[-1].split('"step": ')[1].split(",")[0]) == 8
 
 
 def test_save_load_gives_identical_outputs(tmp_path):

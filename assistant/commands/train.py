@@ -31,7 +31,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--channels", default="32,64,128,256", help="UNet channels per level")
     p.add_argument("--layers-per-block", type=int, default=2)
     p.add_argument("--attention-levels", default="3", help="levels with attention, e.g. 3")
-    p.add_argument("--max-minutes", type=float, help="stop and save after this wall time")
+    p.add_argument(
+        "--max-minutes",
+        type=float,
+        help="stop and save after this many minutes of this run (a resumed run counts afresh)",
+    )
     p.add_argument("--ckpt-every", type=int, default=1000)
     p.add_argument("--device", default="auto")
     p.add_argument("--no-bf16", action="store_true", help="disable bf16 autocast")

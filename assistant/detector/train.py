@@ -59,7 +59,7 @@ class TrainConfig:
     flip: bool = True  # left-right flips: brains are near-symmetric
     seed: int = 0
     ckpt_every: int = 1000  # steps between resumable checkpoints
-    max_minutes: float | None = None  # stop (and save) after this wall time
+    max_minutes: float | None = None  # stop (and save) after this wall time of this run
     device: str = "auto"  # "auto": cuda if available, else cpu
     bf16: bool = True  # bf16 autocast (CUDA, or a CPU with avx512_bf16)
     unet: UNetConfig = field(default_factory=UNetConfig)
@@ -108,6 +108,7 @@ def train(cfg: TrainConfig) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     run.unet.train()
     t0 = time.perf_counter() - run.elapsed
+    resumed_at = run.elapsed  # --max-minutes counts this run's time, not the resumed runs'
     bar = tqdm(total=cfg.steps, initial=run.step, desc="train", dynamic_ncols=True)
     running = None
     while run.step < cfg.steps:
@@ -116,11 +117,12 @@ def train(cfg: TrainConfig) -> Path:
         bar.update(1)
         bar.set_postfix(loss=f"{running:.4f}")
         run.elapsed = time.perf_counter() - t0
-        timeout = cfg.max_minutes is not None and run.elapsed > cfg.max_minutes * 60
+        this_run = run.elapsed - resumed_at
+        timeout = cfg.max_minutes is not None and this_run > cfg.max_minutes * 60
         if run.step % cfg.ckpt_every == 0 or run.step == cfg.steps or timeout:
             run.checkpoint(running, x_val, val_levels)
         if timeout:
-            log.info("stopping after %.1f minutes (max_minutes)", run.elapsed / 60)
+            log.info("stopping after %.1f minutes of this run (max_minutes)", this_run / 60)
             break
     bar.close()
     return out
