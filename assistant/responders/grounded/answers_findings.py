@@ -103,7 +103,8 @@ def presence(c: CaseFacts) -> str:
         )
     if c.findings:
         lead = ("No. " if negative else "Yes. ") if closed else ""
-        if closed and not negative and REALITY.search(c.q):
+        asks_real = closed and not negative and bool(REALITY.search(c.q))
+        if asks_real:
             # "Is the red blob a real lesion?": the detector cannot confirm that; its confidence
             # is the estimated probability that a region like this is a true lesion
             best = max(f.data.get("confidence") or 0.0 for f in c.findings)
@@ -115,7 +116,7 @@ def presence(c: CaseFacts) -> str:
             + "; ".join(c.describe(f) for f in c.findings)
             + "."
         )
-        if closed and not negative and REALITY.search(c.q):
+        if asks_real:
             text += (
                 " The detector cannot confirm that a region is a true lesion: its confidence is "
                 "the estimated probability that a region like this is one."

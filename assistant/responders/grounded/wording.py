@@ -47,17 +47,13 @@ UNASSESSABLE = re.compile(
     r"\b(mass effect|midline shift|ventric\w*|atroph\w*|enhanc\w*|contrast agent|o?edema|"
     r"calcif\w*|margins?|borders?|well[- ]defined|ill[- ]defined|lobes?|gyr\w*|sulc\w*|"
     r"herniat\w*|hydroceph\w*|white matter|gr[ae]y matter|cortex|cortical|thalam\w*|"
-    r"cerebell\w*|brain ?stem|basal ganglia|symmetr\w*|asymmetr\w*|volume loss|sulc\w*|"
+    r"cerebell\w*|brain ?stem|basal ganglia|symmetr\w*|asymmetr\w*|volume loss|"
     r"gr[ae]y[- ]white|(brain|parenchymal|cerebral) volume)\b"
 )
-# Tissues that the analysed slice shows as a whole: "Is the white matter normal?" is answered from
+# Tissues (of `UNASSESSABLE`) that the analysed slice shows as a whole: "Is the white matter normal?" is answered from
 # the detector's findings on the slice (with the note that it does not tell which tissue a region
 # involves), unlike the signs above that it does not measure ("Are the ventricles enlarged?").
-TISSUE = re.compile(
-    r"\b(white matter|gr[ae]y matter|cortex|cortical|cortical ribbon|basal ganglia|thalam\w*|"
-    r"parenchyma\w*|"
-    r"brain tissue)\b"
-)
+TISSUE = re.compile(r"\b(white matter|gr[ae]y matter|cortex|cortical|basal ganglia|thalam\w*)\b")
 INJECTION = re.compile(
     r"(ignore|disregard|forget|override)\b.{0,40}\b(instruction|rule|prompt|previous|above)|"
     r"\b(system prompt|you are now|you must|act as|pretend|as an ai|respond with|reply with|"
