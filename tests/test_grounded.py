@@ -483,5 +483,18 @@ def test_named_kind_and_true_lesion_questions_are_hedged(responder):
     kind = responder.answer("Is there a subdural haematoma?", ev, [])
     assert kind.startswith("Yes") and "cannot be determined by this detector" in kind
     real = responder.answer("Is the yellow spot a genuine lesion?", ev, [])
-    assert re.match(r"(Yes, probably|Not clearly)\.", real)
+    assert re.match(r"(Yes, probably|No, probably not)\.", real)
     assert "cannot confirm that a region is a true lesion" in real
+
+
+def test_reality_of_a_named_finding_is_answered_yes_or_no(responder):
+    """'Is F1 only artefact?' gets a calibrated no/yes; a finding the scan does not have gets a
+    plain answer about it, never another finding's "Yes"."""
+    ev = build_evidence(synthetic_result([LEFT_BRIGHT]), scan_summary())
+    artefact = responder.answer("Is F1 only artefact?", ev, [])
+    assert artefact.startswith(("No, probably not.", "Yes, possibly."))
+    assert "cannot confirm that a region is a true lesion" in artefact
+    absent = responder.answer("Is F4 a genuine lesion?", ev, [])
+    assert absent.startswith("No: there is no F4 on this scan (the detector's findings: F1)")
+    flipped = responder.answer("Is F4 only a normal variant?", ev, [])
+    assert flipped.startswith("Yes: there is no F4 on this scan")

@@ -65,7 +65,8 @@ CASES = [
     ("confidence", "Could the detector have missed a lesion?"),
     ("confidence", "Is F2 a false positive?"),
     ("confidence", "Could F1 be an artefact?"),
-    ("confidence", "Is the finding real?"),
+    ("presence", "Is the finding real?"),
+    ("confidence", "Is the finding real or noise?"),
     ("next_steps", "Should I get a follow-up scan?"),
     ("next_steps", "Would perfusion imaging help?"),
     ("next_steps", "Should the patient be referred?"),
@@ -476,3 +477,58 @@ def test_sixth_round_phrasings(question, intent):
 )
 def test_sixth_round_polarity(question, normal):
     assert asks_normal(question) is normal
+
+
+# Real users' styles (issue 14; written for these tests, not taken from any benchmark set):
+# requests instead of questions, dictated punctuation, research phrasing, context and courtesy
+@pytest.mark.parametrize(
+    "question, intent, yes_no, normal",
+    [
+        ("Kindly verify whether there is a haemorrhage.", "presence", True, False),
+        ("I'd like you to confirm there's no tumour.", "presence", True, True),
+        ("Report whether a lesion is present.", "presence", True, False),
+        ("Known breast cancer. Check for metastatic deposits please.", "presence", True, False),
+        ("any bleed question mark", "presence", True, False),
+        ("scan normal comma yes question mark", "presence", True, True),
+        ("Does the model consider this scan in distribution?", "presence", True, True),
+        ("Is the slice out-of-distribution for the detector?", "presence", True, False),
+        ("Is the scan abnormal compared with healthy controls?", "presence", True, False),
+        ("Are these findings appropriate for her age?", "presence", True, True),
+        ("Anything more than you would expect at 70?", "presence", True, False),
+        ("Any lesion in the back of the brain?", "presence", True, False),
+        ("Any lesion in the corona radiata?", "presence", True, False),
+        ("Is F3 a true abnormality?", "presence", True, False),
+        ("f three genuine?", "presence", True, False),
+        ("Is F3 only a normal variant?", "presence", True, True),
+        ("Tell me F3 is not a real lesion.", "presence", True, True),
+        ("pulmonary embolism no?", "presence", True, True),
+    ],
+)
+def test_requests_dictation_and_research_phrasing(question, intent, yes_no, normal):
+    assert classify(question)[0] == intent, question
+    assert yes_no_question(question) is yes_no
+    assert asks_normal(question) is normal
+
+
+@pytest.mark.parametrize(
+    "question, intent",
+    [
+        ("Could F3 be a false alarm?", "confidence"),  # a doubt, not a yes/no on reality
+        ("Is F3 real or noise?", "confidence"),
+        ("Where is the lesion? Many thanks.", "location"),
+        ("is it more dark or more bright than cortex?", "intensity"),
+        ("how much spots can you see", "count"),
+        (
+            "Is there anything apart from F1, since that would change the plan? Keep it brief.",
+            "count",
+        ),
+        ("Is the heatmap strongest at the lesion edge?", "heatmap"),
+        ("Explain how a jet engine works.", "out_of_scope"),
+        ("what should be done next for F2?", "next_steps"),
+        ("do we need post-contrast question mark", "next_steps"),
+        ("gad given?", "modality"),
+        ("I need to know whether contrast was injected for this scan.", "modality"),
+    ],
+)
+def test_more_real_user_phrasings(question, intent):
+    assert classify(question)[0] == intent, question

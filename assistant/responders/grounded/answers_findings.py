@@ -29,6 +29,7 @@ from assistant.findings import (
 )
 from assistant.responders.grounded.case import CaseFacts
 from assistant.responders.grounded.wording import (
+    ARTEFACT,
     CLOSED,
     REALITY,
     SIZE_WORDS,
@@ -103,12 +104,16 @@ def presence(c: CaseFacts) -> str:
         )
     if c.findings:
         lead = ("No. " if negative else "Yes. ") if closed else ""
-        asks_real = closed and not negative and bool(REALITY.search(c.q))
+        asks_real = closed and bool(REALITY.search(c.q) or ARTEFACT.search(c.q))
         if asks_real:
-            # "Is the red blob a real lesion?": the detector cannot confirm that; its confidence
-            # is the estimated probability that a region like this is a true lesion
+            # "Is the red blob a real lesion?", "Is F1 just artefact?": the detector cannot
+            # confirm that; its confidence is the estimated probability that a region like
+            # this is a true lesion
             best = max(f.data.get("confidence") or 0.0 for f in c.findings)
-            lead = "Yes, probably. " if best >= 0.5 else "Not clearly. "
+            if negative:
+                lead = "No, probably not. " if best >= 0.5 else "Yes, possibly. "
+            else:
+                lead = "Yes, probably. " if best >= 0.5 else "No, probably not. "
         n = len(c.findings)
         text = (
             f"{lead}The detector found {count_word(n, 'region')} that "

@@ -17,9 +17,17 @@ from assistant.responders.grounded.wording import (
     TISSUE,
     UNASSESSABLE,
     WEAK_INTENTS,
+    upper_first,
 )
-from assistant.responders.intents import Resolved, existential, resolve
-from assistant.responders.intents.parse import FINDING_TERMS
+from assistant.responders.intents import (
+    Resolved,
+    existential,
+    resolve,
+    yes_means_normal,
+    yes_no_question,
+)
+from assistant.responders.intents.parse import FINDING_TERMS, without_hedge
+from assistant.responders.intents.text import normalise
 
 VERSION = "1.1.0"  # bump when the wording changes; logged as the prompt version
 
@@ -117,8 +125,31 @@ class GroundedResponder(Responder):
                     " The detector does not identify lobes or other anatomical structures; it "
                     "reports the position in the image only."
                 )
-        missing = _missing_ids(question, evidence, resolved.intent)
-        if missing:
+        missing = _missing_ids(f"{question} {normalise(question)}", evidence, resolved.intent)
+        # the question proper: after any preface and after "I'm happy with F1, but ..."
+        asked_text = re.split(r"\bbut\b", without_hedge(normalise(question)))[-1]
+        asked = dict.fromkeys(m.upper() for m in re.findall(r"\b[fw]\d{1,3}\b", asked_text))
+        if (
+            missing
+            and resolved.intent == "presence"
+            and outside is None
+            and set(asked) <= set(missing)
+            and yes_no_question(question)
+        ):
+            # "Is F2 a real lesion?" when there is no F2: about that finding, the answer is no
+            have = ", ".join(f.id for f in found) or "none"
+            lead = "Yes" if yes_means_normal(question) else "No"
+            text = (
+                f"{lead}: there is no {' or '.join(missing)} on this scan (the detector's "
+                f"findings: {have})."
+                + (
+                    f" Ask about {have} by name for {'its' if len(found) == 1 else 'their'} "
+                    "details."
+                    if found
+                    else " " + upper_first(findings.presence(case).split(": ", 1)[-1])
+                )
+            )
+        elif missing:
             have = ", ".join(f.id for f in found) or "none"
             text = (
                 f"There is no {' or '.join(missing)} on this scan (the detector's findings: "

@@ -35,6 +35,10 @@ CLOSED = re.compile(
 )
 # whether the question asks if a region is a true lesion ("Is the red blob a real lesion?")
 REALITY = re.compile(r"\b(real|actual|actually|genuine|genuinely|true|truly|really)\b")
+# "Is F1 just artefact?", "Is the red spot noise?": whether a region is real, asked the other way
+ARTEFACT = re.compile(
+    r"\b(artefact|artifact|noise|normal (variant|variation|anatomy|tissue|brain|structure))\b"
+)
 NORMAL = re.compile(r"\b(normal|healthy|unremarkable|fine|okay|ok|clear|clean|intact)\b")
 SPECIFIC = re.compile(
     r"\b(tumou?rs?|mass(?:es)?|cancer|metasta\w+|bleed\w*|ha?emorrhage|infarcts?|stroke|"

@@ -71,7 +71,9 @@ class LearnedIntent:
 # words that flip what "yes" means: sentence embeddings blur them, the parser reads them
 _NEGATION = re.compile(
     r"\b(not|no|nothing|never|none|wrong|incorrect|mistaken|without|free of|rule[sd]? out|"
-    r"exclud\w*|other than|cannot|\w+n't|cant|dont|isnt|arent|doesnt)\b",
+    r"exclud\w*|other than|cannot|\w+n't|cant|dont|isnt|arent|doesnt|"
+    # "is F1 just artefact?": asks whether a finding is NOT real
+    r"artefact|artifact|noise)\b",
     re.IGNORECASE,
 )
 

@@ -204,6 +204,8 @@ ELLIPTIC = re.compile(
 
 # ----------------------------------------------------------------------------- 2. next steps
 NEXT = _rx(
+    r"\bwhat (should|shall|must|needs? to|ought to) (i |we |you |one )?(be )?(do|done)\b|"
+    r"\bwhat (to do|now)\b",
     r"\bnext\b(?! to)",
     r"\bwhat (now|then)\b",
     r"\b(what|how) (should|do|would|shall|can|must) (i|we|you|one|the team) (do|suggest|"
@@ -233,10 +235,15 @@ NEXT = _rx(
     r"work-?up|modalit\w*)\b(?! (is|was))",
     r"\bfollow(ed|ing)?[- ]?up\b|\bfollowup\b|\brescan\w*\b|\bre-?image\b|\binterval (scan|imaging)\b",
     r"\b(should|shall|could|would|must) (i|we|you|one|they) (get|order|request|add|repeat|do|"
-    r"perform|obtain|arrange|compare|refer|biopsy|image|scan|book|send|consider|look at)\b",
+    r"perform|obtain|arrange|compare|refer|biopsy|image|scan|book|send|look at|"
+    # "would you consider these appearances normal?" is an opinion on this scan
+    r"consider(?! (it|this|these|that|those|the (scan|appearances?|image|slice|study|brain|"
+    r"findings?|lesion))\b))\b",
     r"\b(order|request|arrange|obtain|perform) (an? |the )?(\w+ ){0,3}"
     r"(scan|mri|ct|dwi|sequence|imaging|study|biopsy|contrast|perfusion|spectroscopy|pet)\b",
     r"\bwould (an? |the )?(\w+ ){0,4}(help|be (useful|helpful|worth\w*|needed|indicated))\b",
+    r"\b(need|want|get|add|order|request)\w* (a |an |some |the )?(contrast|gadolinium|flair|dwi|"
+    r"swi|t2|perfusion|mra|spectroscopy|post-contrast)\b",
     r"\b(do|does|will|would) (i|we|you|they|he|she|the patient) need (a|an|to|any|further|more)\b|"
     r"\b(does|do|will|would) (this|it|the (scan|patient|finding|lesion)) need (a|an|any|further|"
     r"more|to)\b|"
@@ -260,7 +267,9 @@ NEXT = _rx(
 PAST_ACQUISITION = re.compile(
     r"\b(was|were|has|have) (this|it|the (scan|image|study|slice|mri|ct)|they)( been)? "
     r"(done|acquired|taken|performed|obtained|given|injected)?\s*"
-    r"(with|after|before|without|using|on|at)\b|\b(was|were) (contrast|gadolinium) "
+    r"(with|after|before|without|using|on|at)\b|\b(was|were) (contrast|gadolinium) |"
+    r"\b(contrast|gadolinium)( agent)? (was|were|has been|had been|been) (\w+ )?(given|used|"
+    r"administered|injected)\b"
 )
 
 # ----------------------------------------------------------------------------- 3. modality
@@ -343,9 +352,9 @@ MAP = _rx(
 _AT_THE_HIGHLIGHT = re.compile(
     r"\b(is|are) (it |that |this |they )?(just |only |simply |really |actually |truly )?(an? )?"
     r"(normal|healthy|"
-    r"abnormal\w*|lesions?|real|genuine|patholog\w*)\b|"
+    r"abnormal\w*|lesions?|real|genuine|patholog\w*|artefact|artifact|noise)\b|"
     r"^([^,?]{0,60},\s*)?(so |and |but |also )?(is|are|was|were|does|do|did|has|have|can|could|would|any|"
-    r"anything|something|nothing)\b.*\b(actual|actually|real|really|genuine|genuinely|true|"
+    r"anything|something|nothing|there is|there are)\b.*\b(actual|actually|real|really|genuine|genuinely|true|"
     r"truly|lesions?|abnormal\w*|patholog\w*|disease|normal|healthy|brain|tissue|anything|"
     r"something|nothing|(on|in) the (actual |underlying |original |real )?(image|scan|mri|"
     r"slice))\b"
@@ -362,8 +371,12 @@ _HIGHLIGHTED_NOUN = re.compile(
 # asking what the map means or how it is made: a heatmap question whatever else it names
 _MAP_MEANING = re.compile(
     r"\b(mean|means|meaning|represent\w*|stand for|signif\w*|indicat\w*|show\w*|scale|"
+    r"per (pixel|voxel)|pixel-?wise|voxel-?wise|"
     r"units?|values?|comput\w*|calculat\w*|made|generated|work|threshold\w*|legend|colou?r "
-    r"(bar|scale|map))\b"
+    r"(bar|scale|map)|residual|difference between|derived|brightest|hottest|strongest|peaks?|"
+    r"maxim\w*|outside the (brain|skull|head)|background|edges?)\b|"
+    r"\bpick\w* up (the )?(ventricles?|skull|"
+    r"scalp|bone|csf|fat|edges?|background|noise|artefacts?|artifacts?)\b"
 )
 
 # ----------------------------------------------------------------------------- 5. report
@@ -380,7 +393,7 @@ REPORT = _rx(
 
 # an imperative to write: "Summarise for the MDT.", "Draft the findings."
 REPORT_FIRST = re.compile(
-    r"^\W*(please |can you |could you |would you )?(summari[sz]e|draft|dictate|compose|"
+    r"^(?!.*\breport (whether|if)\b)\W*(please |can you |could you |would you )?(summari[sz]e|draft|dictate|compose|"
     r"write up|write (a|the|an|me a|me the|it|this) (\w+ )?(report|findings|impression|"
     r"conclusion|summary|paragraph|line|sentence)|(put together|prepare|produce|generate|create|"
     r"give me|make) (a|an|the|me a) (\w+ )?(report|summary|impression|findings|write-?up))\b"
@@ -449,7 +462,11 @@ COUNT = _rx(
     r"\belsewhere\b|\banywhere else\b",
     r"\b(besides|apart from|other than|except|in addition to) (f\d+|it|this|that|the)\b",
     r"\b(just|only) (f\d+|that one|this one|the one)\b|\bare there more\b|"
-    r"\bor (are there )?more\b(?!\s+\w+al\b)|\bany more\b",
+    r"\bor (are there )?more\b(?!\s+\w+al\b)(?! (white|black|bright\w*|dark\w*|gr[ae]y|hyper\w*|"
+    r"hypo\w*|intense|signal|visible|obvious|likely))|\bany more\b",
+    r"\b(more|other|anything else|others) than (f\d+|it|this one|that one|the one)\b",
+    r"\bhow much (\w+ )?(lesions|findings|abnormalities|spots|areas|regions|foci|nodules|masses|"
+    r"tumou?rs|plaques)\b",
     r"\bthe only (one|lesion|finding|abnormality|region|area|spot)\b|\bonly (lesion|finding|"
     r"abnormality|region)\b|\bany others?\b(?! (kinds?|types?|sorts?|forms?) of)|\bothers\b|"
     r"\bone (\w+ )?or (a |an )?(cluster|group|bunch|few|several|many|multiple|more)\b|"
@@ -465,7 +482,8 @@ _NOT_SIDE_RIGHT = re.compile(
     r"\bright (now|away|then|so)\b|,\s*right\s*\?*$|\bright,? that\b|"
     r"\b(seem|look|feel|sound|appear|be)s? (\w+ )?right\b|\bright to (you|me)\b|"
     r"\b(everything|something|anything|nothing|all) (is |looks |seems )?(all )?right\b|"
-    r"\bnot (quite )?right\b(?! (side|hemisphere|half|of))|\bright (thing|way|answer|call)\b"
+    r"\bnot (quite )?right\b(?! (side|hemisphere|half|of))|\bright (thing|way|answer|call)\b|"
+    r"\b(reading|read|understand\w*|got|get|see|seeing|interpreting) (that|this|it|things) right\b"
 )
 _NOT_SIDE_LEFT = re.compile(
     r"\bleft (in|over|behind|untreated|out|alone)\b|\b(anything|nothing|something|what is) left\b"
@@ -494,14 +512,28 @@ LOCATION = _rx(
     r"\bsubcortical\b|\bjuxtacortical\b|\bperiventricular\b|\bventricles?\b|\bmidline\b",
     r"\b(near|close to|next to|adjacent to|involv\w*|abut\w*) (the )?\w+",
 )
+# asking where (not a place that qualifies what else is asked: "Any lesion in the front?")
+LOCATION_ASK = _rx(
+    r"\bwhere\w*\b",
+    r"\blocat\w*\b|\blocalis\w*\b|\bposition\w*\b|\bcoordinates?\b|\bpinpoint\b",
+    r"\bpoint (me )?(to|at|out)\b|\bshow me where\b|\bsituated\b|\bsits?\b|\blies\b",
+    r"\b(which|what|wich) (part|region|area|lobe|quadrant|portion|territory|section|zone|"
+    r"structure|compartment|level)s?\b",
+    r"\b(in|on|at) (which|what) (part|region|area|lobe|quadrant|portion|side|section|zone)\b",
+    r"\b\w+ or \w+\b",
+)
 WHICH_PART = re.compile(
     r"\b(which|what) (part|region|area|lobe|quadrant|portion|section|zone|territory)\b"
 )
 # location words that name anatomy: inside "is there ...?" they qualify what exists (presence)
 ANATOMY = re.compile(
-    r"\b(parietal|temporal|occipital|frontal|insula\w*|lobes?|cortex|cortical|subcortical|"
-    r"juxtacortical|periventricular|ventricles?|deep|superficial|white matter|gr[ae]y matter|"
-    r"basal ganglia|thalam\w*|cerebell\w*|brain ?stem)\b"
+    r"\b(centrum semiovale|corona radiata|internal capsule|external capsule|corpus callosum|"
+    r"posterior fossa|septum pellucidum|globus pallidus|white matter|gr[ae]y matter|"
+    r"basal ganglia|brain ?stem|parietal|temporal|occipital|frontal|insula\w*|lobes?|cortex|"
+    r"cortical|subcortical|juxtacortical|periventricular|deep|superficial|"
+    r"thalam\w*|cerebell\w*|splenium|genu|pons|pontine|midbrain|medulla|caudate|putamen|"
+    r"lentiform|hippocamp\w*|amygdala|fornix|cingulate|gyr(us|i)|sulc(us|i)|"
+    r"(supra|infra)tentorial|ventricles?|deep white matter)\b"
 )
 
 # ----------------------------------------------------------------------------- 10. size
@@ -589,7 +621,7 @@ CAUSE = _rx(
     r"cause)\b|\bpossibilit\w*\b|\bcandidates?\b",
     r"\b(what|which) (kinds?|types?|sorts?) of (disease|pathology|lesion|condition|process|"
     r"thing|abnormality|tumou?r|problem|entity|illness)\b",
-    r"\blooks? like (this|that|it|f\d+)\b|\bmimic\w*\b|\bconsistent with\b|\bsuggestive of\b|"
+    r"\blooks? like (this|that|it|f\d+)\b|\bmimic\w*\b|\bconsistent with\b(?! (a |an |the )?(\w+ )?(normal|healthy|age))|\bsuggestive of\b|"
     r"\bin keeping with\b|\bcompatible with\b|\btypical of\b|\bcharacteristic of\b",
     r"\bmalignan\w*\b|\bbenign\b|\bcancerous\b|\baggressive\b|\bneoplastic\b|"
     r"\binflammatory\b|\binfectious\b|\bvascular\b|\bischaemic\b",
@@ -641,7 +673,9 @@ _NOT_WHAT = re.compile(
     rf"^(\s*({NORMAL_WORD}|abnormal\w*|anomal\w*|there|present|visible|seen|real|true|"
     r"lesion|finding|region|the same|still|there|detected|found|flagged|in|on|at|near|"
     r"of|to|inside|within|left|right|have|has|had|show\w*|contain\w*|look\w*|seem\w*|"
-    r"appear\w*|need\w*|get|single|small|large|big|tiny|medium|few|lot)\b)"
+    r"appear\w*|need\w*|get|single|small|large|big|tiny|medium|few|lot)\b)|"
+    r"^\s*(negative|positive|normal|abnormal|healthy|pathological|true|false) (sample|case|"
+    r"control|example|study|scan|subject|result|image|slice|brain|finding)\b"
 )
 
 # ----------------------------------------------------------------------------- 13. presence
@@ -660,6 +694,8 @@ PRESENCE = _rx(
     r"\b(everything|all) (is |looks |seems )?(in order|right|good)\b",
     r"\b(is|was|are|were|come back|came back) (the |this |it )?(\w+ )?(negative|positive)\b",
     r"\bspared\b|\bpreserved\b|\buninvolved\b",
+    r"\b(in|out[- ]of)[- ]distribution\b|\bood\b|\banomalous\b|\boutliers?\b",
+    r"\b(age|sex)[- ]appropriate\b|\bappropriate for (\w+ ){0,3}age\b",
     r"\b(above|over|below|under|beneath|exceed\w*|cross\w*|past) (the |its |their )?(\w+ )?"
     r"(threshold|cut-?off)s?\b",
 )
@@ -707,6 +743,15 @@ _NORMAL_ASK = _rx(
     r"\b(everything|all) (is |looks |seems )?(in order|right|good)\b|\babsen\w*\b|"
     r"\breassur\w*\b|\b\w+-free\b|\bin the clear\b",
     r"\b(is|was|are|were|come back|came back) (the |this |it )?(\w+ )?negative\b",
+    r"\bnegative (sample|case|control|example|study|scan|subject|result|image|slice)\b",
+    r"\bin[- ]distribution\b|\bun(operated|remarkable|touched)\b",
+    r"\b(not|n't) (\w+ ){0,2}(correspond|represent|reflect|indicate|mean)\w* (to )?(an? |any )?"
+    r"(\w+ )?(real|true|genuine|actual|lesion|abnormal\w*|patholog\w*)\b",
+    r"\b(just|only|merely|simply|purely|actually) (\w+ )?(an? )?(artefact|artifact|noise|normal "
+    r"(variant|variation|anatomy|tissue|brain|structure))\b|^(\w+ ){0,3}(is|are) (an? )?"
+    r"(artefact|artifact|noise|normal (variant|variation|anatomy|tissue|brain))\b|"
+    r"\b(not|n't) (an? )?(true|real|genuine|actual)\b",
+    r"^(so )?no \w+|(?<!yes or )(?<!or )\bno\s*\?*\s*$",
     # the detector's silence: "No detections?", "Has the model cleared it?", "Score below
     # threshold?"; reassurance: "Can I relax?", "Is it good news?"
     r"\bno (\w+ )?(detections?|flags?|hits?|alerts?|hot ?spots?|highlights?|red)\b|"
@@ -738,6 +783,20 @@ _CLEAR_PREDICATE = re.compile(
 )
 
 
+# a request for a yes/no: "Please advise whether ...", "I need to know if ...", "Confirm the
+# absence of ...", "Kindly verify that the scan is normal"
+_ASK_WHETHER = re.compile(
+    r"^(?!.*\b(what|where|which|how|why|who)\b).*(\bwhether\b|\b(advise|determine|establish|"
+    r"verify|clarify|state|indicate|assess|ascertain|comment|report|let me know|let us know|"
+    r"find out|look|figure out|need to know|want to know|like to know) (on )?if\b|"
+    r"\b(confirm|verify|check|establish|ascertain|exclude|document)\w* (for )?(that |whether |"
+    r"if )?(this|these|the|it|there|no|any|an?|my|nothing|f\d+)\b|"
+    r"^(please )?(tell|assure|reassure) me (that )?(this|the|it|there|f\d+|no|nothing)\b|"
+    r"\bcheck (for|this for|the \w+ "
+    r"for)\b)"
+)
+
+
 def yes_no_question(question: str) -> bool:
     """Whether `question` is answered by yes or no: it opens with an auxiliary verb or "any",
     or it is a bare phrase ("Tumour present y/n?", "?SOL", "So nothing was detected?"), and it
@@ -752,6 +811,8 @@ def yes_no_question(question: str) -> bool:
     if _YES_NO_START.search(q) or re.search(r"\byes or no\b|\bor not\b", q):
         return True
     if re.search(r"\b(know|tell me|check|see|confirm|wondering|wonder|ask|say) (if|whether)\b", q):
+        return True
+    if _ASK_WHETHER.search(q):
         return True
     # a bare noun phrase or statement with a question mark: "Tumour present?", "Clean scan?"
     return q.endswith("?") or len(q.split()) <= 6
@@ -782,7 +843,32 @@ _RHETORICAL_NEGATIVE = re.compile(
 )
 
 
+# "anomalous relative to the healthy training distribution": the reference, not what is asked
+_NORMAL_REFERENCE = re.compile(
+    r"\b(relative to|compared (to|with)|in comparison (to|with)|against|versus|vs\.?|than|"
+    r"from) (the |a |an |our |its |your )?(\w+ ){0,2}?(normal|healthy)( (training|reference|"
+    r"control|baseline|population|cohort|distribution|data|scans?|brains?|subjects?|controls?|"
+    r"volunteers?|templates?|atlas|model|sets?|images?|anatomy))*\b"
+)
+# "What you'd expect at 80?", "age-appropriate?": yes means normal for age; "beyond what you
+# would expect", "something I wouldn't expect" ask the opposite
+_EXPECTED = re.compile(
+    r"\b(age|sex)[- ]appropriate\b|\bappropriate for (\w+ ){0,3}age\b|\b(in keeping|"
+    r"consistent|compatible) with (\w+ ){0,2}(age|ageing|aging)\b|"
+    r"\bwhat (you|one|i|we|a radiologist) (would |might )?(expect|anticipate)\b"
+)
+_UNEXPECTED = re.compile(
+    r"\b(beyond|more than|other than|outside( of)?|besides|apart from|than) what\b|"
+    r"\binappropriate\b|\bnot (\w+ )?(expect|anticipate)\w*\b|\bunexpected\b"
+)
+
+
 def _asks_normal(q: str) -> bool:
+    q = _NORMAL_REFERENCE.sub(" ", q)
+    if _UNEXPECTED.search(q):
+        return False
+    if _EXPECTED.search(q):
+        return True
     # "Is this scan normal or not?", "Are there lesions or is it normal?": the first
     # alternative is the one "yes" answers
     first = re.split(r",? \bor\b", q, maxsplit=1)[0]
@@ -856,11 +942,26 @@ AGREE_TAG = re.compile(
 
 # a question after context: "58M, headaches. Anything on this slice?", "That hotspot - is it
 # real?"; the last part is the question
-_PREFACE = re.compile(r"^(.{3,200}?)(\.\s+|!\s+|\s+-+\s+|\s*;\s+|:\s+)(?=[^.!;:]{3,}\?\s*$)")
+_PREFACE = re.compile(
+    r"^(.{3,200}?)(\.\s+|!\s+|\s+-+\s+|\s*;\s+|:\s+)(?=[^.!;:]{3,}\?\s*$|"
+    r"(please |kindly |so )?(check|tell|confirm|let me know|advise|report|look|i need|i want|"
+    r"i would like|need to know|can you|could you|please|is there|are there|any)\b[^.!;:?]{3,}"
+    r"[.!]?\s*$)"
+)
+_REQUEST_START = re.compile(
+    r"^(please |kindly |so )?(check|tell|confirm|let me know|advise|report|look|i need|i want|"
+    r"i would like|need to know|can you|could you|please)\b"
+)
+# a closing courtesy or instruction after the question: "... Thanks.", "Keep it short."
+_COURTESY_TAIL = re.compile(
+    r"(?<=[.!?])\s*(thanks( a lot| so much)?|thank you( so much)?|thx|cheers|ta|many thanks|"
+    r"keep it (short|brief)|brief(ly)?( answer)?|short answer|be brief|one line|asap|"
+    r"urgent(ly)?)( please)?[.!]*\s*$"
+)
 
 
 _BARE_CHECK = re.compile(
-    r"^(is it|is that (so|right|correct|true)|is that|am i right|right|correct|true|agree|"
+    r"^(is it|was it|were they|has it|is there|is that (so|right|correct|true)|is that|am i right|right|correct|true|agree|"
     r"do you agree|yes or no)\W*$"
 )
 _UNSURE_TAIL = re.compile(
@@ -881,6 +982,10 @@ def without_hedge_only(q: str) -> str:
 def without_preface(q: str) -> str:
     """`q` without the context before its final question; a preface that names what is asked
     about (the map, the reconstruction, the cases, a finding) is kept, joined by a comma."""
+    for _ in range(2):
+        q = _COURTESY_TAIL.sub("", q).strip()
+    # "..., since that changes the differential?": the reason is not what is asked
+    q = re.sub(r",\s*(since|because|as) [^?,]{5,}(?=\?)", "", q)
     q = re.sub(r"(\?)\s+[^?]{3,}[.!]?\s*$", r"\1", q)  # "Left or right? Remember ...."
     m = _PREFACE.match(q)
     if not m:
@@ -889,11 +994,13 @@ def without_preface(q: str) -> str:
     if _BARE_CHECK.match(rest):  # "I think it's normal. Is it?": the statement is asked
         return _UNSURE_TAIL.sub("", _THINK.sub("", m.group(1))) + "?"
     rest = without_hedge_only(rest)
-    if not (_YES_NO_START.search(rest) or _OPEN_START.search(rest)):
+    if not (_YES_NO_START.search(rest) or _OPEN_START.search(rest) or _ASK_WHETHER.search(rest)
+            or _REQUEST_START.search(rest)):  # fmt: skip
         return q
     if MAP.search(m.group(1)) and _OPEN_START.search(rest) and not _MAP_MEANING.search(rest):
         return rest  # "The red blob - where is that?": the map only points at the finding
-    if any(cue.search(m.group(1)) for cue in (MAP, PSEUDO, CASES, FINDING_ID)):
+    cues = (MAP, PSEUDO, CASES, FINDING_ID)
+    if any(c.search(m.group(1)) for c in cues) and not any(c.search(rest) for c in cues):
         return f"{m.group(1)}, {rest}"
     return rest
 
@@ -997,10 +1104,22 @@ def parse(question: str) -> Ask | None:
     q = ON_A_SEQUENCE.sub(r"\1 \2 scan", q)  # "high signal on this sequence": where, not what
     if ACQUISITION.search(q) and not CASES.search(q):
         return Ask("modality", "image", "acquisition")
+    # "Is F1 a real lesion?", "F2 just artefact?": whether the finding is real, asked yes/no
+    # (answered with its calibrated confidence); "could F1 be a false positive?" is confidence
+    if (
+        _FINDING_REALITY.search(q)
+        and _REALITY_REFERENT.search(q)
+        and not _REALITY_DOUBT.search(q)
+        and yes_no_question(q)
+    ):
+        return Ask("presence", about, "whether a finding is real")
     # 4. what it is about decides the heatmap / reconstruction / cases questions
     if CASES.search(q):
         return Ask("similar_cases", "cases", "cases")
-    if PSEUDO.search(q):
+    map_first = MAP.search(q)
+    if PSEUDO.search(q) and not (
+        map_first and map_first.start() < PSEUDO.search(q).start() and _MAP_MEANING.search(q)
+    ):  # "Is the heatmap the residual from the pseudo-healthy image?" is about the map
         return Ask("pseudo_healthy", "pseudo_healthy", "pseudo-healthy")
     if COUNT.search(q) and MAP.search(q) and not _MAP_MEANING.search(q):
         return Ask("count", about, "count of highlighted regions")
@@ -1012,9 +1131,17 @@ def parse(question: str) -> Ask | None:
         and not _MAP_MEANING.search(q)
         and not MAP.search(_HIGHLIGHTED_NOUN.sub(r"\2", q))
     )
+    pointed = _AT_THE_HIGHLIGHT.search(q) or (
+        _ASK_WHETHER.search(q)
+        and re.search(
+            r"\b(real|true|genuine|actual\w*|lesions?|abnormal\w*|patholog\w*|artefact|artifact|"
+            r"noise)\b",
+            q,
+        )
+    )
     if (
         on_map
-        and _AT_THE_HIGHLIGHT.search(q)
+        and pointed
         and not _MAP_MEANING.search(q)
         and not _COMPARATIVE_SIGNAL.search(q)
         and not _side(q)
@@ -1044,6 +1171,8 @@ def parse(question: str) -> Ask | None:
         # "Can you exclude cerebritis or abscess?": whether something is there
         return Ask("presence", about, "exclude")
     if CAUSE_STRONG.search(q):
+        if _unrelated(q):  # "Explain how blockchain works."
+            return Ask("out_of_scope", "none", "nothing about this scan")
         return Ask("explanation", about, "cause")
     if COUNT.search(q):
         return Ask("count", about, "count")
@@ -1064,6 +1193,8 @@ def parse(question: str) -> Ask | None:
     if INTENSITY.search(q):  # "Is F2 iso compared to cortex?": the reference is not a place
         q = _COMPARED_TO.sub(" ", q)
     location = LOCATION.search(_drop_anatomy(q) if existential or tissue_normal else q)
+    if location and existential and yes_no_question(q) and not LOCATION_ASK.search(q):
+        location = None  # "Any lesion in the front of the brain?": a place qualifies the ask
     if location and not re.search(r"\bwhere\b", q) and SIZE.search(q):
         return Ask("size", about, "size")
     if location:
@@ -1082,6 +1213,8 @@ def parse(question: str) -> Ask | None:
         # whether something is there, whatever kind of lesion it names
         return Ask("presence", about, "presence of a kind of lesion")
     if CAUSE.search(q) or _copula_cause(q) or (DIAGNOSIS_CHOICE.search(q) and not existential):
+        if _unrelated(q):
+            return Ask("out_of_scope", "none", "nothing about this scan")
         return Ask("explanation", about, "cause")
     if PRESENCE.search(q) or INTENSITY.search(q):
         return Ask("presence", about, "presence")
@@ -1090,6 +1223,34 @@ def parse(question: str) -> Ask | None:
     return None
 
 
+def _unrelated(q: str) -> bool:
+    """An explain/why request with nothing to do with a scan ("Explain how a jet engine
+    works.")."""
+    return (
+        not_about_a_scan(q)
+        and not PRESENCE.search(q)
+        and not re.search(r"\b(differential|diagnos\w*|causes?|a?etiolog\w*|likely)\b", q)
+    )
+
+
+_FINDING_REALITY = re.compile(
+    r"\b(real|genuine|true|actual|legit\w*)( (lesion|abnormality|finding|pathology|thing|"
+    r"positive|one))?\s*[?.!]*\s*$|\b(a |an )?(real|genuine|true|actual) (lesion|abnormal\w*|"
+    r"finding|patholog\w*|thing|positive|disease|one)\b|\b(represent\w*|correspond\w*) (to )?"
+    r"(an? |any )?(real|genuine|true|actual)\b|\b(just|only|merely|simply|purely|actually) "
+    r"(\w+ )?(an? )?(artefact|artifact|noise|normal (variant|variation|anatomy|tissue|brain|"
+    r"structure))\b|\b(is|are) (an? )?(artefact|artifact|noise|normal (variant|variation|anatomy|"
+    r"tissue|brain))\b|\bnothing really\b"
+)
+_REALITY_REFERENT = re.compile(
+    r"\bf\d+\b|\b(it|this|that|the (finding|lesion|region|spot|area|abnormality|blob|thing))\b"
+)
+_REALITY_DOUBT = re.compile(
+    r"\b(could|might|may|possibly|perhaps|likely|probability|chance|odds|confiden\w*|sure|"
+    r"certain\w*|false (positive|alarm|negative)|false-positive)\b|\bhow (sure|likely)\b|"
+    r"\bor (an? |just |simply |only )*(artefact|artifact|noise|real|true|genuine|lesion)\b|"
+    r"\b(real|genuine|true) or\b"
+)
 _COMPARED_TO = re.compile(
     r"\b((compared|relative) (to|with)|than|versus|vs\.?|against|(?<=intense )(to|with)) "
     r"(the |normal |adjacent |surrounding )*\w+"

@@ -22,6 +22,20 @@ FINDING_NUMBER = (
 SHORTHAND: list[tuple[re.Pattern[str], str]] = [
     (re.compile(p), r)
     for p, r in [
+        # dictated punctuation: "is it normal question mark", "f one"
+        (r"\s*\bquestion ?mark\b", "?"),
+        (r"\s*\bexclamation (mark|point)\b", "!"),
+        (r"\s*\bcomma\b", ","),
+        (r"\s*\b(full stop|new line|new paragraph)\b|\s*\bperiod\s*$", "."),
+        (r"\bf one\b", "f1"),
+        (r"\bf two\b", "f2"),
+        (r"\bf three\b", "f3"),
+        (r"\bf ([1-9])\b(?!\s*(mm|cm|px|%))", r"f\1"),
+        (r"\bshu?d\b", "should"),
+        (r"\bwud\b", "would"),
+        (r"\bcud\b", "could"),
+        (r"\b(vs\.?|versus|or) met\b", r"\1 metastasis"),
+        (r"^(please )?report (on )?(whether|if)\b", r"\1tell me \3"),  # not a report request
         (r"\by/n\b", "yes or no"),
         (r"\bl or r\b|\bl/r\b", "left or right"),
         (r"\br/o\b", "rule out"),
@@ -67,13 +81,21 @@ SHORTHAND: list[tuple[re.Pattern[str], str]] = [
             r"(?=(what|where|which|how|why|when)\b)",
             "",
         ),
+        (r"\bi\.\s?e\.,?", "that is,"),  # "a negative sample, i.e. healthy?"
+        (r"\be\.\s?g\.,?", "for example,"),
         (r"\btbi\b", "traumatic brain injury"),
         (r"\bcvas?\b", "stroke"),
         (r"\bnml\b", "normal"),
         (r"\bcmbs?\b", "cerebral microbleeds"),
         (r"\bzero (?=(?!or\b|and\b|point\b)[a-z])", "no "),  # "zero lesions?", not "score zero?"
         # "so this is normal right??": a tag without a comma
-        (r"\b(normal|abnormal|fine|ok|okay|clear|clean|unremarkable) right\?", r"\1, right?"),
+        (
+            r"\b(normal|abnormal|fine|ok|okay|clear|clean|unremarkable|noise|artefact|artifact|"
+            r"variant|anatomy|nothing|real|true|benign|healthy|negative|positive|there|here) "
+            r"right\s*\?*\s*$",
+            r"\1, right?",
+        ),
+        (r"\bgad\b", "gadolinium"),
         (r"\biso\b", "isointense"),
         (r"\bpost-?op\b", "post-operative"),
         (r"\babnl\b", "abnormal"),
@@ -206,9 +228,27 @@ def _vocab() -> frozenset[str]:
     return frozenset(w for w in words if w.isalpha())
 
 
+# Neuroanatomy and neuropathology words that neither word list holds (or holds too rarely):
+# real words, never "corrected" ("centrum" is not "central").
+NEURO_WORDS = frozenset(
+    """
+    centrum semiovale corona radiata capsule callosum callosal splenium genu pons pontine
+    medulla medullary midbrain mesencephalon cerebellum cerebellar vermis caudate putamen
+    pallidus lentiform claustrum thalamus thalamic hypothalamus hippocampus hippocampal
+    amygdala insula insular fornix septum pellucidum tectum tegmentum operculum opercular
+    cingulate precuneus cuneus gyrus gyri sulcus sulci falx tentorium tentorial dural
+    leptomeningeal subarachnoid subdural extradural epidural parenchyma parenchymal
+    periventricular juxtacortical infratentorial supratentorial gliosis gliotic
+    encephalomalacia lacune lacunes lacunar leukoaraiosis demyelinating glioma glioblastoma
+    meningioma schwannoma lymphoma cerebritis encephalitis vasogenic cytotoxic haematoma
+    hematoma contusion cavernoma angioma telangiectasia microangiopathy microangiopathic
+    """.split()
+)
+
+
 @functools.lru_cache(maxsize=1)
 def vocabulary() -> frozenset[str]:
-    return _vocab()
+    return _vocab() | NEURO_WORDS
 
 
 def edit_distance(a: str, b: str) -> int:
