@@ -532,3 +532,57 @@ def test_requests_dictation_and_research_phrasing(question, intent, yes_no, norm
 )
 def test_more_real_user_phrasings(question, intent):
     assert classify(question)[0] == intent, question
+
+
+@pytest.mark.parametrize(
+    "question, intent, normal",
+    [
+        ("The software detect anything here?", "presence", False),
+        ("post op appearances", "presence", False),
+        ("Is the hot area on the overlay just noise?", "presence", True),
+        ("the yellow on the heatmap is probably nothing, yes?", "presence", True),
+        ("f3 relevant", "presence", False),
+        ("can we disregard F3?", "presence", True),
+        ("I think there's no mass here, am I correct?", "presence", True),
+        ("the skull doesn't look fractured, does it?", "presence", True),
+        ("Patient is not hurt after the fall, yes?", "presence", True),
+        ("screen for demyelination please", "presence", False),
+        ("Say me if the brain has something.", "presence", False),
+        (
+            "Is there signal change beyond normal age-related variation on this slice?",
+            "presence",
+            False,
+        ),
+    ],
+)
+def test_blind8_style_presence(question, intent, normal):
+    assert classify(question)[0] == intent, question
+    assert yes_no_question(question)
+    assert asks_normal(question) is normal, question
+
+
+@pytest.mark.parametrize(
+    "question, intent",
+    [
+        ("is F3 the only one, or are there more?", "count"),
+        ("What is that finding, what do you reckon?", "explanation"),
+        ("F3 maybe is malignant?", "explanation"),
+        (
+            "25M, first seizure. Neurosurgery asks for a differential for the lesion. Which ones "
+            "come to mind? Thanks, be brief.",
+            "explanation",
+        ),  # fmt: skip
+        ("show comparable", "similar_cases"),
+        ("Explain how the per-pixel anomaly scores are derived.", "heatmap"),
+        ("how does it choose which pixels get coloured?", "heatmap"),
+        ("can I see the healthy version the model produced?", "pseudo_healthy"),
+        ("f3 fp?", "confidence"),
+        ("does she have to come back for another scan?", "next_steps"),
+        ("seq", "modality"),
+        ("Is the right side of the screen the patient's left?", "modality"),
+        ("What learning rate should I use to fine-tune my network?", "out_of_scope"),
+        ("could you sum up the result for me?", "report"),
+    ],
+)
+def test_blind8_style_other_intents(question, intent):
+    assert classify(question)[0] == intent, question

@@ -109,7 +109,7 @@ NORMAL_WORD = r"(?:normal|healthy|unremarkable|fine|ok|okay|intact|clean|clear|b
 # ----------------------------------------------------------------------------- 1. out of scope
 OOS = _rx(
     # code, computers, arithmetic, general knowledge, chat
-    r"\b(python|javascript|java|sql|coding|script|program(ming)?|compile|debug|"
+    r"\b(python|javascript|java|sql|coding|script|programming|learning[- ]rate|hyper-?parameters?|compile|debug|"
     r"install\w*|pip|pytorch|tensorflow|github|excel|spreadsheet|regex|linux)\b|"
     r"(?<!colour )\bcode\b",
     r"\b(translate|translation)\b|\binto (french|german|spanish|english|italian|chinese)\b",
@@ -232,7 +232,8 @@ NEXT = _rx(
     r"\b(further|additional|extra|dedicated|repeat|repeated) (\w+ )?(imaging|investigation\w*|"
     r"tests?|work|evaluation|assessment|sequences?|scans?|studies|views?|series|mri|ct)\b",
     r"\b(more|other|another|different) (imaging|investigation\w*|tests?|sequences?|views?|"
-    r"work-?up|modalit\w*)\b(?! (is|was))",
+    r"work-?up|modalit\w*|mri|scan|ct)\b(?! (is|was))",
+    r"\bcome back (for|in)\b",
     r"\bfollow(ed|ing)?[- ]?up\b|\bfollowup\b|\brescan\w*\b|\bre-?image\b|\binterval (scan|imaging)\b",
     r"\b(should|shall|could|would|must) (i|we|you|one|they) (get|order|request|add|repeat|do|"
     r"perform|obtain|arrange|compare|refer|biopsy|image|scan|book|send|look at|"
@@ -252,7 +253,7 @@ NEXT = _rx(
     r"\bworth (doing|getting|ordering|adding|requesting|a try|considering|it)\b|"
     r"\b(mrs|spectroscopy|perfusion|dsc|dce|asl|angiograph\w*|pet)\b.{0,30}\b(worth|useful|"
     r"helpful|needed|indicated|help)\b",
-    r"\b(referral|referred|biopsy|biopsied|neurosurg\w*|neurolog\w* (opinion|review|referral)|"
+    r"\b(referral|referred|biopsy|biopsied|neurosurg\w*(?! (team )?(asks?|wants?|requests?|would))|neurolog\w* (opinion|review|referral)|"
     r"mdt|multidisciplinary|second opinion)\b|\brefer (him|her|them|(the|this) patient|on)\b|"
     r"\brefer\b.{0,15}\bto (a |an |the )?(neuro\w*|specialist|oncolog\w*|surgeon|clinic|team)",
     r"\b(prior|previous|old|earlier) (imaging|scans?|studies|mri|ct|exams?)\b",
@@ -264,6 +265,13 @@ NEXT = _rx(
     r"\bcontrast (scan|study|mri|ct|imaging|sequence)\b|\bwith contrast\b|\bgive contrast\b",
 )
 # the acquisition in the past tense: "Was this done with contrast?" (modality, not a next step)
+# the display convention ("Is the left of the image the patient's right?"), not a finding's side
+CONVENTION = re.compile(
+    r"^(?!.*\b(lesion|finding|f\d+|abnormal\w*|it is|is it)\b).*\b(left|right) (side )?of the "
+    r"(image|screen|picture|display)\b.*\b(patient'?s?'?|anatomical) (left|right)\b|"
+    r"^(?!.*\b(lesion|finding|f\d+|abnormal\w*)\b).*\b(patient'?s?'?|anatomical) (left|right)\b"
+    r".*\b(left|right) (side )?of the (image|screen|picture|display)\b"
+)
 PAST_ACQUISITION = re.compile(
     r"\b(was|were|has|have) (this|it|the (scan|image|study|slice|mri|ct)|they)( been)? "
     r"(done|acquired|taken|performed|obtained|given|injected)?\s*"
@@ -301,6 +309,8 @@ ON_A_SEQUENCE = re.compile(r"\b(on|in|from|at) (this|the|that|these|those) (\w+ 
 # ----------------------------------------------------------------------------- 4. the subject
 CASES = _rx(
     r"\bcases\b",
+    r"^\W*(please )?(show|see|give|find|any|fetch|pull up)( me)? (the |some )?(similar|comparable)\b|"
+    r"\b(similar|comparable) (ones|examples)\b",
     r"\b(similar|comparable|matching|closest|nearest|retrieved|reference|other|most similar|"
     r"top|related|analogous) (\w+ )?(case|scan|image|patient|example|subject|study|"
     r"match|result|hit)s?\b",
@@ -320,6 +330,7 @@ PSEUDO = _rx(
     r"\breconstruct\w*\b|\brestor\w*\b|\binpaint\w*\b|\bcounterfactual\b",
     r"\b(healthy|lesion-free|normal|synthetic|generated|predicted|expected|corrected|"
     r"healthy-looking|healthy looking) (version|counterpart|estimate|twin|copy|reference image)\b",
+    r"\b(normal|healthy) (\w+ )?version\b",
     r"\bthe (healthy|generated|synthetic|synthesi[sz]ed|predicted) (image|scan|slice|brain|"
     r"reconstruction|picture|version|one)\b|\b(model's|generated|synthesi[sz]ed) (image|scan|slice|version)\b",
     r"\bwould (it|this|the (brain|scan|slice|image|patient)) (\w+ )?(look|appear) like\b|"
@@ -346,6 +357,8 @@ MAP = _rx(
     r"\bwhy\b.*\b(mark|flag|detect|select|pick|circl|outlin|highlight)\w*",
     r"\bspeckl\w*\b|\bnois(e|y) on the\b|\b(difference|residual|error|anomaly score) "
     r"(image|map)\b|\bper[- ]pixel\b",
+    r"\bpixel-?wise\b|\b(which|what) pixels\b|\bpixels? (to|get|are|is) colou?r\w*|\bcolou?r (the |which |what )?pixels\b|"
+    r"\banomaly scores\b",
 )
 
 # a yes/no question about the scan at the place the map points to (not about the map itself)
@@ -371,7 +384,7 @@ _HIGHLIGHTED_NOUN = re.compile(
 # asking what the map means or how it is made: a heatmap question whatever else it names
 _MAP_MEANING = re.compile(
     r"\b(mean|means|meaning|represent\w*|stand for|signif\w*|indicat\w*|show\w*|scale|"
-    r"per (pixel|voxel)|pixel-?wise|voxel-?wise|"
+    r"per (pixel|voxel)|pixel-?wise|voxel-?wise|decid\w*|choos\w*|"
     r"units?|values?|comput\w*|calculat\w*|made|generated|work|threshold\w*|legend|colou?r "
     r"(bar|scale|map)|residual|difference between|derived|brightest|hottest|strongest|peaks?|"
     r"maxim\w*|outside the (brain|skull|head)|background|edges?)\b|"
@@ -389,6 +402,9 @@ REPORT = _rx(
     r"provide|formulate|need|want|make)\b.{0,30}\b(findings|summary|write-?up|"
     r"sentence|paragraph|text|description for)\b",
     r"\bsummar(y|ise|ize)\b",
+    r"\bsum (it |this |that |things |everything )?up\b|\bin (short|brief|a nutshell|simple "
+    r"words|plain (words|english|language)),? what (the |this |it )?(scan|tool|detector|model|"
+    r"image|slice)?\s*(shows|found|showed|finds)\b",
 )
 
 # an imperative to write: "Summarise for the MDT.", "Draft the findings."
@@ -467,7 +483,8 @@ COUNT = _rx(
     r"\b(more|other|anything else|others) than (f\d+|it|this one|that one|the one)\b",
     r"\bhow much (\w+ )?(lesions|findings|abnormalities|spots|areas|regions|foci|nodules|masses|"
     r"tumou?rs|plaques)\b",
-    r"\bthe only (one|lesion|finding|abnormality|region|area|spot)\b|\bonly (lesion|finding|"
+    r"\bthe only (one|lesion|finding|abnormality|region|area|spot|thing)\b|"
+    r"\bor (is|are) there (any )?more\b|\bonly (lesion|finding|"
     r"abnormality|region)\b|\bany others?\b(?! (kinds?|types?|sorts?|forms?) of)|\bothers\b|"
     r"\bone (\w+ )?or (a |an )?(cluster|group|bunch|few|several|many|multiple|more)\b|"
     r"\bclusters?\b|\b(anything|something) else\b|"
@@ -663,6 +680,13 @@ CHANCE_OF_DIAGNOSIS = re.compile(
     rf"(a |an )?({DIAGNOSIS}|malignant|benign|cancer\w*|metastatic|neoplastic)"
 )
 # "is <referent> (a|an) <noun>": a question about what the finding IS
+# "What is this lesion?", "F1 maybe is cancer?": what the finding is
+_WHAT_IS_IT = re.compile(
+    r"^what (is|are) (this|that|these|those|the) (\w+ )?(lesion|finding|abnormality|thing|mass|"
+    r"spot|area|region)s?\s*([,?.]|$)|"
+    rf"^{REFERENT} (maybe |possibly |perhaps |probably )?(is|are|be) (an? )?({DIAGNOSIS}|"
+    r"malignant|benign|cancer\w*|neoplastic)\b"
+)
 _COPULA = re.compile(
     rf"^(so |and |but )?(is|are|could|might|may|would|can) {REFERENT} (\w+ )?"
     r"(be |likely |possibly |probably |definitely |just |simply |maybe |perhaps )*"
@@ -695,6 +719,7 @@ PRESENCE = _rx(
     r"\b(is|was|are|were|come back|came back) (the |this |it )?(\w+ )?(negative|positive)\b",
     r"\bspared\b|\bpreserved\b|\buninvolved\b",
     r"\b(in|out[- ]of)[- ]distribution\b|\bood\b|\banomalous\b|\boutliers?\b",
+    r"\b(injur\w*|damag\w*|bruis\w*|hurt|fractur\w*)\b",
     r"\b(age|sex)[- ]appropriate\b|\bappropriate for (\w+ ){0,3}age\b",
     r"\b(above|over|below|under|beneath|exceed\w*|cross\w*|past) (the |its |their )?(\w+ )?"
     r"(threshold|cut-?off)s?\b",
@@ -745,6 +770,8 @@ _NORMAL_ASK = _rx(
     r"\b(is|was|are|were|come back|came back) (the |this |it )?(\w+ )?negative\b",
     r"\bnegative (sample|case|control|example|study|scan|subject|result|image|slice)\b",
     r"\bin[- ]distribution\b|\bun(operated|remarkable|touched)\b",
+    r"\b(not|n't|never) (\w+ )?(injured|damaged|bruised|affected|involved|hurt|harmed|bleeding|"
+    r"infarcted|abnormal|diseased|operated|fractured)\b|\b(ignore|disregard|dismiss|forget about)\b",
     r"\b(not|n't) (\w+ ){0,2}(correspond|represent|reflect|indicate|mean)\w* (to )?(an? |any )?"
     r"(\w+ )?(real|true|genuine|actual|lesion|abnormal\w*|patholog\w*)\b",
     r"\b(just|only|merely|simply|purely|actually) (\w+ )?(an? )?(artefact|artifact|noise|normal "
@@ -792,6 +819,7 @@ _ASK_WHETHER = re.compile(
     r"\b(confirm|verify|check|establish|ascertain|exclude|document)\w* (for )?(that |whether |"
     r"if )?(this|these|the|it|there|no|any|an?|my|nothing|f\d+)\b|"
     r"^(please )?(tell|assure|reassure) me (that )?(this|the|it|there|f\d+|no|nothing)\b|"
+    r"\b(say|tell|show|let) (me|us) (if|whether)\b|\b(look|search|screen|scan) (out )?for\b|"
     r"\bcheck (for|this for|the \w+ "
     r"for)\b)"
 )
@@ -845,6 +873,8 @@ _RHETORICAL_NEGATIVE = re.compile(
 
 # "anomalous relative to the healthy training distribution": the reference, not what is asked
 _NORMAL_REFERENCE = re.compile(
+    r"\b(beyond|outside|above|exceeding|more than) (the )?([\w-]+ ){0,2}?(normal|healthy) ([\w-]+ ){0,2}?"
+    r"(variation|variability|variants?|range|limits)\b|"
     r"\b(relative to|compared (to|with)|in comparison (to|with)|against|versus|vs\.?|than|"
     r"from) (the |a |an |our |its |your )?(\w+ ){0,2}?(normal|healthy)( (training|reference|"
     r"control|baseline|population|cohort|distribution|data|scans?|brains?|subjects?|controls?|"
@@ -935,7 +965,8 @@ HEDGE = re.compile(
 AGREE_TAG = re.compile(
     r"(,|\s-|\.\.+|…)?\s*(would you agree|do you agree|agreed|agree|don't you think|do you not "
     r"think|would you not (agree|say)|wouldn't you (agree|say)|would you say so|yes|yeah|no|"
-    r"right|correct|true|ok|okay|yes or no|(is|does|do|did|was|are|were|has|have) not (it|this|that|"
+    r"right|correct|true|ok|okay|yes or no|am i (right|correct|wrong)|is that (right|correct)|"
+    r"(is|does|do|did|was|are|were|has|have) (it|this|that|they|there)|(is|does|do|did|was|are|were|has|have) not (it|this|that|"
     r"they|there))\s*\?+\s*$"
 )
 
@@ -953,11 +984,12 @@ _REQUEST_START = re.compile(
     r"i would like|need to know|can you|could you|please)\b"
 )
 # a closing courtesy or instruction after the question: "... Thanks.", "Keep it short."
-_COURTESY_TAIL = re.compile(
-    r"(?<=[.!?])\s*(thanks( a lot| so much)?|thank you( so much)?|thx|cheers|ta|many thanks|"
+_COURTESY = (
+    r"(thanks( a lot| so much)?|thank you( so much)?|thx|cheers|ta|many thanks|"
     r"keep it (short|brief)|brief(ly)?( answer)?|short answer|be brief|one line|asap|"
-    r"urgent(ly)?)( please)?[.!]*\s*$"
+    r"urgent(ly)?)( please)?"
 )
+_COURTESY_TAIL = re.compile(rf"(?<=[.!?])\s*{_COURTESY}([,;.!]?\s*{_COURTESY})*[.!]*\s*$")
 
 
 _BARE_CHECK = re.compile(
@@ -1002,6 +1034,11 @@ def without_preface(q: str) -> str:
     cues = (MAP, PSEUDO, CASES, FINDING_ID)
     if any(c.search(m.group(1)) for c in cues) and not any(c.search(rest) for c in cues):
         return f"{m.group(1)}, {rest}"
+    unanchored = not ANCHOR.search(re.sub(r"\byou\b", " ", rest)) and not DOMAIN.search(rest)
+    if unanchored and (ANCHOR.search(m.group(1)) or DOMAIN.search(m.group(1))):
+        # "... wants a differential for the lesion. What are the options?": the context says
+        # what the bare question is about
+        return f"{m.group(1)}, {rest}"
     return rest
 
 
@@ -1023,6 +1060,9 @@ def _without_one_hedge(q: str) -> str:
     if not m:
         return q
     said, rest = m.group(0), q[m.end() :]
+    if _THINK.match(said) and _BARE_CHECK.match(rest):
+        # "I think there's no bleed here, am I right?": the statement is what is asked
+        return _THINK.sub("", said.rstrip(" ,:;-.…")) + "?"
     if not re.search(r"[a-z]", rest) or any(
         cue.search(said) for cue in (MAP, PSEUDO, CASES, FINDING_ID)
     ):
@@ -1093,6 +1133,8 @@ def parse(question: str) -> Ask | None:
         return Ask("out_of_scope", "none", "general medical question")
     # 2. what to do next (before the modality words: "Should I order DWI?"), unless it asks
     # how this scan was acquired ("Was this done with contrast?")
+    if CONVENTION.search(raw):
+        return Ask("modality", "image", "display convention")
     if PAST_ACQUISITION.search(raw):
         return Ask("modality", "image", "acquisition")
     if NEXT.search(raw):
@@ -1170,6 +1212,8 @@ def parse(question: str) -> Ask | None:
     if _EXCLUDE.search(q) and not re.search(r"\bwhat\b", q):
         # "Can you exclude cerebritis or abscess?": whether something is there
         return Ask("presence", about, "exclude")
+    if _WHAT_IS_IT.search(q):
+        return Ask("explanation", about, "cause")
     if CAUSE_STRONG.search(q):
         if _unrelated(q):  # "Explain how blockchain works."
             return Ask("out_of_scope", "none", "nothing about this scan")
@@ -1208,7 +1252,8 @@ def parse(question: str) -> Ask | None:
         and not _CALLED_NORMAL.search(q)
     ):
         return Ask("intensity", about, "intensity")
-    if PRESENCE.search(q) and (existential or _NEGATIVE_FOR.search(q)):
+    look_for = re.search(r"\b(look|search|screen|scan|check)( out)? for\b", q)
+    if PRESENCE.search(q) and (existential or _NEGATIVE_FOR.search(q) or look_for):
         # "Is there evidence of an acute ischaemic event?", "Negative for ischaemic change?":
         # whether something is there, whatever kind of lesion it names
         return Ask("presence", about, "presence of a kind of lesion")
@@ -1229,7 +1274,9 @@ def _unrelated(q: str) -> bool:
     return (
         not_about_a_scan(q)
         and not PRESENCE.search(q)
-        and not re.search(r"\b(differential|diagnos\w*|causes?|a?etiolog\w*|likely)\b", q)
+        and not re.search(
+            r"\b(differential|diagnos\w*|causes?|a?etiolog\w*|likely|possibilit\w*|options?)\b", q
+        )
     )
 
 
@@ -1240,10 +1287,13 @@ _FINDING_REALITY = re.compile(
     r"(an? |any )?(real|genuine|true|actual)\b|\b(just|only|merely|simply|purely|actually) "
     r"(\w+ )?(an? )?(artefact|artifact|noise|normal (variant|variation|anatomy|tissue|brain|"
     r"structure))\b|\b(is|are) (an? )?(artefact|artifact|noise|normal (variant|variation|anatomy|"
-    r"tissue|brain))\b|\bnothing really\b"
+    r"tissue|brain))\b|\bnothing really\b|\b(probably|just|only|is|be) nothing\b|"
+    r"^(is )?f\d+ (\w+ )?(significant|relevant|important|concerning|worrying|nothing)\b|"
+    r"\b(ignore|disregard|dismiss)\b"
 )
 _REALITY_REFERENT = re.compile(
-    r"\bf\d+\b|\b(it|this|that|the (finding|lesion|region|spot|area|abnormality|blob|thing))\b"
+    r"\bf\d+\b|\b(it|this|that|the (\w+ ){0,2}(finding|lesion|region|spot|area|abnormality|blob|"
+    r"thing|red|yellow|orange|hot|bright|hot ?spot|highlight|patch))\b"
 )
 _REALITY_DOUBT = re.compile(
     r"\b(could|might|may|possibly|perhaps|likely|probability|chance|odds|confiden\w*|sure|"

@@ -84,15 +84,24 @@ def rule_intent(question: str) -> str | None:
     return None if ask is None else ask.intent
 
 
+# Readings the learned reader never overrules: left/right and the display convention hang on
+# which frame the words name, which sentence embeddings blur ("Is it on the right of the
+# image?" is a side question, "Is the right of the screen the patient's left?" is not)
+_FRAME_CUES = ("side", "display convention", "side of the highlighted region")
+
+
 @functools.lru_cache(maxsize=1024)
 def classify(question: str) -> tuple[str, str, float | None]:
     """(intent, source, score) for one question on its own (no history): the parser's reading
     ("rule"), overruled by the learned classifier when it is at least `OVERRIDE_PROBABILITY`
     sure of another intent ("learned", its probability); without a reading, the nearest example
     question ("embedding", its cosine similarity) or "unknown"."""
-    intent = rule_intent(question)
+    ask = parse(question)
+    intent = None if ask is None else ask.intent
     text = strip_modality(normalise(question))
     learned = learned_intent() if re.search(r"[a-z]", text) else None
+    if ask is not None and ask.cue in _FRAME_CUES:
+        learned = None
     if learned is not None:
         label, p = learned.predict(question)
         if p >= OVERRIDE_PROBABILITY and label != intent:

@@ -89,15 +89,19 @@ SHORTHAND: list[tuple[re.Pattern[str], str]] = [
         (r"\bcmbs?\b", "cerebral microbleeds"),
         (r"\bzero (?=(?!or\b|and\b|point\b)[a-z])", "no "),  # "zero lesions?", not "score zero?"
         # "so this is normal right??": a tag without a comma
+        # "no tumour right", "so this is normal right?? ...": a tag, unless "right" names a side
         (
-            r"\b(normal|abnormal|fine|ok|okay|clear|clean|unremarkable|noise|artefact|artifact|"
-            r"variant|anatomy|nothing|real|true|benign|healthy|negative|positive|there|here) "
-            r"right\s*\?*\s*$",
+            r"(?<![a-z'])(?!(?:on|to|the|at|towards|far|of|lower|upper|and|or|left|patient's|patients|"
+            r"her|his|their|its|is|it|that|this|hand|image|screen|side|turn|go|move)\b)([a-z]+) "
+            r"right(\s*\?+|\s*$)",
             r"\1, right?",
         ),
         (r"\bgad\b", "gadolinium"),
         (r"\biso\b", "isointense"),
-        (r"\bpost-?op\b", "post-operative"),
+        (r"\bpost[- ]?op\b", "post-operative"),
+        (r"\bseqs?\b", "sequence"),
+        (r"\bfps?\b", "false positive"),
+        (r"\bfns?\b", "false negative"),
         (r"\babnl\b", "abnormal"),
         (r"\bpath\b(?![/\\.])", "pathology"),
         (r"\btl;? ?dr\b", "summary"),
