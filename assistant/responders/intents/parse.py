@@ -514,13 +514,18 @@ SIDE = _rx(
 )
 
 # ----------------------------------------------------------------------------- 9. location
-LOCATION = _rx(
+# asking where ("where", "which part", "pinpoint"), as opposed to a place that qualifies what
+# else is asked ("Any lesion in the front?")
+_WHERE_CUES = (
     r"\bwhere\w*\b",
     r"\blocat\w*\b|\blocalis\w*\b|\bposition\w*\b|\bcoordinates?\b|\bpinpoint\b",
     r"\bpoint (me )?(to|at|out)\b|\bshow me where\b|\bsituated\b|\bsits?\b|\blies\b",
     r"\b(which|what|wich) (part|region|area|lobe|quadrant|portion|territory|section|zone|"
     r"structure|compartment|level)s?\b",
     r"\b(in|on|at) (which|what) (part|region|area|lobe|quadrant|portion|side|section|zone)\b",
+)
+LOCATION = _rx(
+    *_WHERE_CUES,
     r"\banterior\w*\b|\bposterior\w*\b|\bfront(al)?\b|(?<!come )(?<!came )\bback\b(?! (pain|up))|"
     r"\b(upper|lower|top|bottom|inner|outer)\b(?= (or|part|half|portion|region|side|quadrant|"
     r"third|left|right|end))|\b(at|in|on) the (top|bottom)\b",
@@ -529,16 +534,7 @@ LOCATION = _rx(
     r"\bsubcortical\b|\bjuxtacortical\b|\bperiventricular\b|\bventricles?\b|\bmidline\b",
     r"\b(near|close to|next to|adjacent to|involv\w*|abut\w*) (the )?\w+",
 )
-# asking where (not a place that qualifies what else is asked: "Any lesion in the front?")
-LOCATION_ASK = _rx(
-    r"\bwhere\w*\b",
-    r"\blocat\w*\b|\blocalis\w*\b|\bposition\w*\b|\bcoordinates?\b|\bpinpoint\b",
-    r"\bpoint (me )?(to|at|out)\b|\bshow me where\b|\bsituated\b|\bsits?\b|\blies\b",
-    r"\b(which|what|wich) (part|region|area|lobe|quadrant|portion|territory|section|zone|"
-    r"structure|compartment|level)s?\b",
-    r"\b(in|on|at) (which|what) (part|region|area|lobe|quadrant|portion|side|section|zone)\b",
-    r"\b\w+ or \w+\b",
-)
+LOCATION_ASK = _rx(*_WHERE_CUES, r"\b\w+ or \w+\b")  # "anterior or posterior?" asks where
 WHICH_PART = re.compile(
     r"\b(which|what) (part|region|area|lobe|quadrant|portion|section|zone|territory)\b"
 )
