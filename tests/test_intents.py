@@ -586,3 +586,12 @@ def test_blind8_style_presence(question, intent, normal):
 )
 def test_blind8_style_other_intents(question, intent):
     assert classify(question)[0] == intent, question
+
+
+def test_expectation_and_no_words_read_narrowly():
+    # "what you'd expect" means normal only for an age or a healthy brain
+    assert asks_normal("Is this what you would expect at 75?")
+    assert not asks_normal("Is this what you'd expect for a glioma?")
+    # "no idea ..." is not "no lesion"; a dictated word "period" is kept as a word
+    assert not asks_normal("no idea what this is, is it bad?")
+    assert normalise("what is the follow-up period").endswith("period")

@@ -774,7 +774,8 @@ _NORMAL_ASK = _rx(
     r"(variant|variation|anatomy|tissue|brain|structure))\b|^(\w+ ){0,3}(is|are) (an? )?"
     r"(artefact|artifact|noise|normal (variant|variation|anatomy|tissue|brain))\b|"
     r"\b(not|n't) (an? )?(true|real|genuine|actual)\b",
-    r"^(so )?no \w+|(?<!yes or )(?<!or )\bno\s*\?*\s*$",
+    r"^(so )?no (?!(idea|clue|worries|rush|problem|need|offence|offense)\b)\w+|"
+    r"(?<!yes or )(?<!or )\bno\s*\?*\s*$",
     # the detector's silence: "No detections?", "Has the model cleared it?", "Score below
     # threshold?"; reassurance: "Can I relax?", "Is it good news?"
     r"\bno (\w+ )?(detections?|flags?|hits?|alerts?|hot ?spots?|highlights?|red)\b|"
@@ -881,7 +882,9 @@ _NORMAL_REFERENCE = re.compile(
 _EXPECTED = re.compile(
     r"\b(age|sex)[- ]appropriate\b|\bappropriate for (\w+ ){0,3}age\b|\b(in keeping|"
     r"consistent|compatible) with (\w+ ){0,2}(age|ageing|aging)\b|"
-    r"\bwhat (you|one|i|we|a radiologist) (would |might )?(expect|anticipate)\b"
+    r"\bwhat (you|one|i|we|a radiologist) (would |might )?(expect|anticipate) (to see )?(for|at|in|"
+    r"with) (\w+ ){0,3}(age|ages|aged|\d+|years?|yo|eighties|seventies|sixties|fifties|forties|"
+    r"elderly|old|older|young|healthy|normal)\b"
 )
 _UNEXPECTED = re.compile(
     r"\b(beyond|more than|other than|outside( of)?|besides|apart from|than) what\b|"

@@ -26,7 +26,7 @@ SHORTHAND: list[tuple[re.Pattern[str], str]] = [
         (r"\s*\bquestion ?mark\b", "?"),
         (r"\s*\bexclamation (mark|point)\b", "!"),
         (r"\s*\bcomma\b", ","),
-        (r"\s*\b(full stop|new line|new paragraph)\b|\s*\bperiod\s*$", "."),
+        (r"\s*\b(full stop|new line|new paragraph)\b", "."),
         (r"\bf one\b", "f1"),
         (r"\bf two\b", "f2"),
         (r"\bf three\b", "f3"),
