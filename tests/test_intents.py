@@ -595,3 +595,38 @@ def test_expectation_and_no_words_read_narrowly():
     # "no idea ..." is not "no lesion"; a dictated word "period" is kept as a word
     assert not asks_normal("no idea what this is, is it bad?")
     assert normalise("what is the follow-up period").endswith("period")
+
+
+@pytest.mark.parametrize(
+    "question, intent",
+    [
+        ("For our validation set: is this slice a positive at the chosen threshold?", "presence"),
+        ("Stroke team want the longest axis of the lesion in mm. What is it?", "size"),
+        ("Query abscess after endocarditis - any on this image?", "presence"),
+        ("f3 noise", "presence"),
+        ("Is F3 something real I need to act on?", "presence"),
+        ("Is F3 the only candidate, or did the tool report others?", "count"),
+        ("what are the possibilities here?", "explanation"),
+        ("who should we refer her to", "next_steps"),
+        ("was the dye given for this one?", "modality"),
+        ("pre or post contrast T1?", "modality"),
+        ("how do I book the scanner room for Monday?", "out_of_scope"),
+        ("Is the spot darker than normal brain?", "intensity"),
+    ],
+)
+def test_blind10_style_phrasings(question, intent):
+    assert classify(question)[0] == intent, question
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "I cannot see tumour on this, do you agree there is none?",
+        "Am I right in thinking there isn't a mass?",
+        "Please confirm: nothing abnormal here.",
+    ],
+)
+def test_blind10_style_normal_readings(question):
+    assert classify(question)[0] == "presence"
+    assert yes_no_question(question)
+    assert asks_normal(question)

@@ -73,7 +73,7 @@ _NEGATION = re.compile(
     r"\b(not|no|nothing|never|none|wrong|incorrect|mistaken|without|free of|rule[sd]? out|"
     r"exclud\w*|other than|cannot|\w+n't|cant|dont|isnt|arent|doesnt|"
     # "is F1 just artefact?": asks whether a finding is NOT real
-    r"artefact|artifact|noise)\b",
+    r"artefact|artifact|noise|distribution|ood)\b",
     re.IGNORECASE,
 )
 

@@ -109,7 +109,7 @@ NORMAL_WORD = r"(?:normal|healthy|unremarkable|fine|ok|okay|intact|clean|clear|b
 # ----------------------------------------------------------------------------- 1. out of scope
 OOS = _rx(
     # code, computers, arithmetic, general knowledge, chat
-    r"\b(python|javascript|java|sql|coding|script|programming|learning[- ]rate|hyper-?parameters?|compile|debug|"
+    r"\b(python|javascript|java|sql|coding|script|programming|learning[- ]rate|book (the |a )?(\w+ )?room|hyper-?parameters?|compile|debug|"
     r"install\w*|pip|pytorch|tensorflow|github|excel|spreadsheet|regex|linux)\b|"
     r"(?<!colour )\bcode\b",
     r"\b(translate|translation)\b|\binto (french|german|spanish|english|italian|chinese)\b",
@@ -205,7 +205,8 @@ ELLIPTIC = re.compile(
 # ----------------------------------------------------------------------------- 2. next steps
 NEXT = _rx(
     r"\bwhat (should|shall|must|needs? to|ought to) (i |we |you |one )?(be )?(do|done)\b|"
-    r"\bwhat (to do|now)\b",
+    r"\bwhat (to do|now)\b|\bwho (to|should (i|we)|do (i|we)) (refer|send|call|contact)\b|"
+    r"\brefer (to|on)\b",
     r"\bnext\b(?! to)",
     r"\bwhat (now|then)\b",
     r"\b(what|how) (should|do|would|shall|can|must) (i|we|you|one|the team) (do|suggest|"
@@ -253,7 +254,7 @@ NEXT = _rx(
     r"\bworth (doing|getting|ordering|adding|requesting|a try|considering|it)\b|"
     r"\b(mrs|spectroscopy|perfusion|dsc|dce|asl|angiograph\w*|pet)\b.{0,30}\b(worth|useful|"
     r"helpful|needed|indicated|help)\b",
-    r"\b(referral|referred|biopsy|biopsied|neurosurg\w*(?! (team )?(asks?|wants?|requests?|would))|neurolog\w* (opinion|review|referral)|"
+    r"\b(referral|referred|biopsy|biopsied|neurosurg\w*(?! (team )?(asks?|wants?|requests?|would|needs?))|neurolog\w* (opinion|review|referral)|"
     r"mdt|multidisciplinary|second opinion)\b|\brefer (him|her|them|(the|this) patient|on)\b|"
     r"\brefer\b.{0,15}\bto (a |an |the )?(neuro\w*|specialist|oncolog\w*|surgeon|clinic|team)",
     r"\b(prior|previous|old|earlier) (imaging|scans?|studies|mri|ct|exams?)\b",
@@ -277,7 +278,11 @@ PAST_ACQUISITION = re.compile(
     r"(done|acquired|taken|performed|obtained|given|injected)?\s*"
     r"(with|after|before|without|using|on|at)\b|\b(was|were) (contrast|gadolinium) |"
     r"\b(contrast|gadolinium)( agent)? (was|were|has been|had been|been) (\w+ )?(given|used|"
-    r"administered|injected)\b"
+    r"administered|injected)\b|\b(gave|given|injected|administered) (the |any |some )?(contrast|"
+    r"gadolinium)\b|\b(with|without) or (with|without) (iv |intravenous )?(contrast|gadolinium)\b|"
+    r"\b(native|non-?contrast|pre-?contrast|post-?contrast|post-?gad\w*|pre-?gad\w*)\b.{0,30}\bor\b"
+    r".{0,30}\b(native|non-?contrast|pre-?contrast|post-?contrast|post-?gad\w*|pre-?gad\w*)\b|"
+    r"^\W*(contrast|gadolinium|enhanced|post-?contrast)\W*$"
 )
 
 # ----------------------------------------------------------------------------- 3. modality
@@ -394,7 +399,7 @@ _MAP_MEANING = re.compile(
 
 # ----------------------------------------------------------------------------- 5. report
 REPORT = _rx(
-    r"\breports?\b(?!ed)",
+    r"(?<!model )(?<!detector )(?<!tool )(?<!it )(?<!algorithm )\breports?\b(?!ed)",
     r"\bwrite[- ]?up\b|\bwrite (it|this|that|them|these|the case) up\b",
     r"\bdraft\w*\b|\bdictat\w*\b",
     r"\bimpression\b|\bconclusion\b|\bfindings section\b|\bbullet(ed)? ?points?\b|\bbullets\b",
@@ -483,11 +488,11 @@ COUNT = _rx(
     r"\b(more|other|anything else|others) than (f\d+|it|this one|that one|the one)\b",
     r"\bhow much (\w+ )?(lesions|findings|abnormalities|spots|areas|regions|foci|nodules|masses|"
     r"tumou?rs|plaques)\b",
-    r"\bthe only (one|lesion|finding|abnormality|region|area|spot|thing)\b|"
+    r"\bthe only (one|lesion|finding|abnormality|region|area|spot|thing|detection|candidate|hit)\b|"
     r"\bor (is|are) there (any )?more\b|\bonly (lesion|finding|"
     r"abnormality|region)\b|\bany others?\b(?! (kinds?|types?|sorts?|forms?) of)|\bothers\b|"
     r"\bone (\w+ )?or (a |an )?(cluster|group|bunch|few|several|many|multiple|more)\b|"
-    r"\bclusters?\b|\b(anything|something) else\b|"
+    r"\bclusters?\b|(?<!or )\b(anything|something) else\b|"
     r"\b(a|any) (second|third|2nd|3rd) (\w+ )?(lesion|finding|abnormality|region|area|spot|"
     r"one)\b|\b(lots of|a lot of|a few|many|numerous|plenty of|a number of) (\w+ )?(lesions|"
     r"findings|abnormalities|regions|areas|spots|foci)\b|\b(lesion|disease) (load|burden)\b",
@@ -592,7 +597,8 @@ EXISTENTIAL = re.compile(
     r"something|do (you|we|i) see|can (you|we|i) see|did (you|it|the \w+) (see|find|detect|"
     r"pick up|spot)|see any|evidence (of|for)|signs? of)\b|\b(is|are) there\b|"
     r"\b(could|might|may|would|can|will|should|must) there (be|have been)\b|^(so )?no\b|"
-    r"^(any |some )?(?!(is|are|was|were|do|does|did|can|could|has|have|will|would)\b)(\w+ )?"
+    r"^(any |some )?(?!(is|are|was|were|do|does|did|can|could|has|have|will|would|the|this|that|"
+    r"these|those|its|it)\b)(\w+ )?"
     r"(lesions?|foci|spots?|areas?|changes?|abnormalit\w*|findings?)\b"
     r"(?! (is|are|was|were|look|looks|seem|seems)\b)|"
     r"\b(free|clear|clean) (of|from)\b|\bevidence (of|for)\b|\bsigns? of\b|\bany\b|"
@@ -678,6 +684,7 @@ CHANCE_OF_DIAGNOSIS = re.compile(
 # "is <referent> (a|an) <noun>": a question about what the finding IS
 # "What is this lesion?", "F1 maybe is cancer?": what the finding is
 _WHAT_IS_IT = re.compile(
+    r"\bwhat are the (possibilities|differentials?|likely diagnoses)\b|"
     r"^what (is|are) (this|that|these|those|the) (\w+ )?(lesion|finding|abnormality|thing|mass|"
     r"spot|area|region)s?\s*([,?.]|$)|"
     rf"^{REFERENT} (maybe |possibly |perhaps |probably )?(is|are|be) (an? )?({DIAGNOSIS}|"
@@ -694,6 +701,7 @@ _NOT_WHAT = re.compile(
     r"lesion|finding|region|the same|still|there|detected|found|flagged|in|on|at|near|"
     r"of|to|inside|within|left|right|have|has|had|show\w*|contain\w*|look\w*|seem\w*|"
     r"appear\w*|need\w*|get|single|small|large|big|tiny|medium|few|lot)\b)|"
+    r"^\s*(an? )?(positive|negative)\b|"
     r"^\s*(negative|positive|normal|abnormal|healthy|pathological|true|false) (sample|case|"
     r"control|example|study|scan|subject|result|image|slice|brain|finding)\b"
 )
@@ -715,7 +723,7 @@ PRESENCE = _rx(
     r"\b(is|was|are|were|come back|came back) (the |this |it )?(\w+ )?(negative|positive)\b",
     r"\bspared\b|\bpreserved\b|\buninvolved\b",
     r"\b(in|out[- ]of)[- ]distribution\b|\bood\b|\banomalous\b|\boutliers?\b",
-    r"\b(injur\w*|damag\w*|bruis\w*|hurt|fractur\w*)\b",
+    r"\b(injur\w*|damag\w*|bruis\w*|hurt|fractur\w*)\b|\ban? (positive|negative)\b",
     r"\b(age|sex)[- ]appropriate\b|\bappropriate for (\w+ ){0,3}age\b",
     r"\b(above|over|below|under|beneath|exceed\w*|cross\w*|past) (the |its |their )?(\w+ )?"
     r"(threshold|cut-?off)s?\b",
@@ -765,6 +773,8 @@ _NORMAL_ASK = _rx(
     r"\breassur\w*\b|\b\w+-free\b|\bin the clear\b",
     r"\b(is|was|are|were|come back|came back) (the |this |it )?(\w+ )?negative\b",
     r"\bnegative (sample|case|control|example|study|scan|subject|result|image|slice)\b",
+    r"\bthere (is|are) (none|not (a |an |any )?\w+)\b|\ban? negative\b(?! for)",
+    r"^(is )?f\d+ (\w+ )?(just |only )?(an? )?(artefact|artifact|noise|normal)\b",
     r"\bin[- ]distribution\b|\bun(operated|remarkable|touched)\b",
     r"\b(not|n't|never) (\w+ )?(injured|damaged|bruised|affected|involved|hurt|harmed|bleeding|"
     r"infarcted|abnormal|diseased|operated|fractured)\b|\b(ignore|disregard|dismiss|forget about)\b",
@@ -796,7 +806,8 @@ _NOT_NORMAL = re.compile(
 # "I can't find any lesion, correct?": a statement that nothing is there
 _NOTHING_FOUND = re.compile(
     r"\b(cannot|can not|could not|do not|did not|does not|not) (\w+ )?(find|see|spot|detect|"
-    r"identify|make out|appreciate)\w* (any|anything|a|an)\b"
+    r"identify|make out|appreciate)\w* (any|anything|a|an|lesions?|abnormalit\w*|tumou?rs?|"
+    r"masse?s?|bleed\w*|patholog\w*)\b"
 )
 # "clear" / "clean" mean normal only as a predicate: "is the scan clear", "came back clean"
 _CLEAR_PREDICATE = re.compile(
@@ -813,10 +824,10 @@ _ASK_WHETHER = re.compile(
     r"^(?!.*\b(what|where|which|how|why|who)\b).*(\bwhether\b|\b(advise|determine|establish|"
     r"verify|clarify|state|indicate|assess|ascertain|comment|report|let me know|let us know|"
     r"find out|look|figure out|need to know|want to know|like to know) (on )?if\b|"
-    r"\b(confirm|verify|check|establish|ascertain|exclude|document)\w* (for )?(that |whether |"
+    r"\b(confirm|verify|check|establish|ascertain|exclude|document)\w*:? (for )?(that |whether |"
     r"if )?(this|these|the|it|there|no|any|an?|my|nothing|f\d+)\b|"
     r"^(please )?(tell|assure|reassure) me (that )?(this|the|it|there|f\d+|no|nothing)\b|"
-    r"\b(say|tell|show|let) (me|us) (if|whether)\b|\b(look|search|screen|scan) (out )?for\b|"
+    r"\b(say|tell|show|let) (me|us) (if|whether)\b|\b(look|search|screen|scan)(ing)? (out )?for\b|"
     r"\bcheck (for|this for|the \w+ "
     r"for)\b)"
 )
@@ -979,13 +990,13 @@ _PREFACE = re.compile(
     r"[.!]?\s*$)"
 )
 _REQUEST_START = re.compile(
-    r"^(please |kindly |so )?(check|tell|confirm|let me know|advise|report|look|i need|i want|"
-    r"i would like|need to know|can you|could you|please)\b"
+    r"^(please |kindly |so )?(check|tell|confirm|let me know|advise|report|look|looking|i need|"
+    r"i want|i would like|need to know|can you|could you|please|(we are|i am) looking)\b"
 )
 # a closing courtesy or instruction after the question: "... Thanks.", "Keep it short."
 _COURTESY = (
     r"(thanks( a lot| so much)?|thank you( so much)?|thx|cheers|ta|many thanks|"
-    r"keep it (short|brief)|brief(ly)?( answer)?|short answer|be brief|one line|asap|"
+    r"keep it (short|brief|concise)|brief(ly)?( answer)?|short answer|be brief|one line|asap|"
     r"urgent(ly)?)( please)?"
 )
 _COURTESY_TAIL = re.compile(rf"(?<=[.!?])\s*{_COURTESY}([,;.!]?\s*{_COURTESY})*[.!]*\s*$")
@@ -1034,7 +1045,14 @@ def without_preface(q: str) -> str:
     if any(c.search(m.group(1)) for c in cues) and not any(c.search(rest) for c in cues):
         return f"{m.group(1)}, {rest}"
     unanchored = not ANCHOR.search(re.sub(r"\byou\b", " ", rest)) and not DOMAIN.search(rest)
-    if unanchored and (ANCHOR.search(m.group(1)) or DOMAIN.search(m.group(1))):
+    # "... need the maximum diameter of the lesion. What is it?", "Looking for abscess - any on
+    # this slice?": a bare question takes its subject from the context
+    pre = m.group(1)
+    bare = (
+        len(rest.split()) <= 4
+        and any(c.search(pre) for c in (SIZE, INTENSITY, COUNT, LOCATION_ASK))
+    ) or (EXISTENTIAL.search(rest) and not PRESENCE.search(rest) and PRESENCE.search(pre))
+    if (unanchored or bare) and (ANCHOR.search(pre) or DOMAIN.search(pre)):
         # "... wants a differential for the lesion. What are the options?": the context says
         # what the bare question is about
         return f"{m.group(1)}, {rest}"
@@ -1127,7 +1145,7 @@ def parse(question: str) -> Ask | None:
     if REPORT_FIRST.search(raw) and not (
         MAP.search(raw) or PSEUDO.search(raw) or CASES.search(raw)
     ):
-        return Ask("report", _about(raw), "report")
+        return Ask("report", _about(raw), "report request")
     if general_question(raw):
         return Ask("out_of_scope", "none", "general medical question")
     # 2. what to do next (before the modality words: "Should I order DWI?"), unless it asks
@@ -1251,7 +1269,7 @@ def parse(question: str) -> Ask | None:
         and not _CALLED_NORMAL.search(q)
     ):
         return Ask("intensity", about, "intensity")
-    look_for = re.search(r"\b(look|search|screen|scan|check)( out)? for\b", q)
+    look_for = re.search(r"\b(look|search|screen|scan|check)(ing)?( out)? for\b", q)
     if PRESENCE.search(q) and (existential or _NEGATIVE_FOR.search(q) or look_for):
         # "Is there evidence of an acute ischaemic event?", "Negative for ischaemic change?":
         # whether something is there, whatever kind of lesion it names
@@ -1287,18 +1305,20 @@ _FINDING_REALITY = re.compile(
     r"(\w+ )?(an? )?(artefact|artifact|noise|normal (variant|variation|anatomy|tissue|brain|"
     r"structure))\b|\b(is|are) (an? )?(artefact|artifact|noise|normal (variant|variation|anatomy|"
     r"tissue|brain))\b|\bnothing really\b|\b(probably|just|only|is|be) nothing\b|"
-    r"^(is )?f\d+ (\w+ )?(significant|relevant|important|concerning|worrying|nothing)\b|"
+    r"^(is )?f\d+ (\w+ )?(significant|relevant|important|concerning|worrying|nothing|artefact|"
+    r"artifact|noise|normal|real|true|genuine)\b|\bsomething real\b|"
+    r"\bnormal (tissue|anatomy|brain|variant|variation|structure)\s*[?.!]*$|"
     r"\b(ignore|disregard|dismiss)\b"
 )
 _REALITY_REFERENT = re.compile(
-    r"\bf\d+\b|\b(it|this|that|the (\w+ ){0,2}(finding|lesion|region|spot|area|abnormality|blob|"
-    r"thing|red|yellow|orange|hot|bright|hot ?spot|highlight|patch))\b"
+    r"\bf\d+\b|\b(it|this|that|((the|this|that) )?(\w+ ){0,2}(finding|lesion|region|spot|area|"
+    r"abnormality|blob|thing|red|yellow|orange|hot|bright|hot ?spot|highlight|patch|peak|maximum))\b"
 )
 _REALITY_DOUBT = re.compile(
     r"\b(could|might|may|possibly|perhaps|likely|probability|chance|odds|confiden\w*|sure|"
     r"certain\w*|false (positive|alarm|negative)|false-positive)\b|\bhow (sure|likely)\b|"
     r"\bor (an? |just |simply |only )*(artefact|artifact|noise|real|true|genuine|lesion)\b|"
-    r"\b(real|genuine|true) or\b"
+    r"\b(real|genuine|true) or\b|\b(than|compared|relative to|versus|vs)\b"
 )
 _COMPARED_TO = re.compile(
     r"\b((compared|relative) (to|with)|than|versus|vs\.?|against|(?<=intense )(to|with)) "

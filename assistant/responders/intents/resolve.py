@@ -87,7 +87,7 @@ def rule_intent(question: str) -> str | None:
 # Readings the learned reader never overrules: left/right and the display convention hang on
 # which frame the words name, which sentence embeddings blur ("Is it on the right of the
 # image?" is a side question, "Is the right of the screen the patient's left?" is not)
-_FRAME_CUES = ("side", "display convention", "side of the highlighted region")
+_FRAME_CUES = ("side", "display convention", "side of the highlighted region", "report request")
 
 
 @functools.lru_cache(maxsize=1024)

@@ -92,7 +92,8 @@ SHORTHAND: list[tuple[re.Pattern[str], str]] = [
         # "no tumour right", "so this is normal right?? ...": a tag, unless "right" names a side
         (
             r"(?<![a-z'])(?!(?:on|to|the|at|towards|far|of|lower|upper|and|or|left|patient's|patients|"
-            r"her|his|their|its|is|it|that|this|hand|image|screen|side|turn|go|move)\b)([a-z]+) "
+            r"her|his|their|its|is|it|that|this|hand|image|screen|side|turn|go|move|i|am|are|we|"
+            r"you|be|was|were|get|got|quite|all)\b)([a-z]+) "
             r"right(\s*\?+|\s*$)",
             r"\1, right?",
         ),
@@ -100,6 +101,9 @@ SHORTHAND: list[tuple[re.Pattern[str], str]] = [
         (r"\biso\b", "isointense"),
         (r"\bpost[- ]?op\b", "post-operative"),
         (r"\bseqs?\b", "sequence"),
+        (r"\b(tea|t) (one|1)\b", "t1"),  # dictated "tea one"
+        (r"\b(tea|t) (two|2)\b", "t2"),
+        (r"\bdye\b", "contrast"),
         (r"\bfps?\b", "false positive"),
         (r"\bfns?\b", "false negative"),
         (r"\babnl\b", "abnormal"),
