@@ -29,7 +29,7 @@ from assistant.responders.intents import (
 from assistant.responders.intents.parse import FINDING_TERMS, without_hedge
 from assistant.responders.intents.text import normalise
 
-VERSION = "1.1.0"  # bump when the wording changes; logged as the prompt version
+VERSION = "1.2.0"  # bump when the wording changes; logged as the prompt version
 
 # intent -> the function that writes its answer
 ANSWERS: dict[str, Callable[[CaseFacts], str]] = {
