@@ -125,9 +125,10 @@ class GroundedResponder(Responder):
                     " The detector does not identify lobes or other anatomical structures; it "
                     "reports the position in the image only."
                 )
-        missing = _missing_ids(f"{question} {normalise(question)}", evidence, resolved.intent)
+        normalised = normalise(question)
+        missing = _missing_ids(f"{question} {normalised}", evidence, resolved.intent)
         # the question proper: after any preface and after "I'm happy with F1, but ..."
-        asked_text = re.split(r"\bbut\b", without_hedge(normalise(question)))[-1]
+        asked_text = re.split(r"\bbut\b", without_hedge(normalised))[-1]
         asked = dict.fromkeys(m.upper() for m in re.findall(r"\b[fw]\d{1,3}\b", asked_text))
         if (
             missing

@@ -1024,8 +1024,7 @@ def without_hedge_only(q: str) -> str:
 def without_preface(q: str) -> str:
     """`q` without the context before its final question; a preface that names what is asked
     about (the map, the reconstruction, the cases, a finding) is kept, joined by a comma."""
-    for _ in range(2):
-        q = _COURTESY_TAIL.sub("", q).strip()
+    q = _COURTESY_TAIL.sub("", q).strip()  # one or more: "Thanks, keep it short.
     # "..., since that changes the differential?": the reason is not what is asked
     q = re.sub(r",\s*(since|because|as) [^?,]{5,}(?=\?)", "", q)
     q = re.sub(r"(\?)\s+[^?]{3,}[.!]?\s*$", r"\1", q)  # "Left or right? Remember ...."
