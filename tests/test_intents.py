@@ -630,3 +630,75 @@ def test_blind10_style_normal_readings(question):
     assert classify(question)[0] == "presence"
     assert yes_no_question(question)
     assert asks_normal(question)
+
+
+@pytest.mark.parametrize(
+    "question, intent",
+    [
+        # blind11 and blind12 read: new rules, tested in other words
+        ("Any suspicious area in the brain, please look", "presence"),
+        ("the spot on the overlay noise", "presence"),
+        ("f3 spurious?", "presence"),
+        ("Besides F3, did the detector output any further regions?", "count"),
+        ("Is F2 the only suprathreshold cluster, or are there satellite foci?", "count"),
+        ("what is this most likely", "explanation"),
+        ("malignant or not", "explanation"),
+        ("Is the mass something sinister, like a lymphoma?", "explanation"),
+        ("More in keeping with a benign process or something malignant?", "explanation"),
+        ("Resident here \u2014 might this be a chronic lacunar infarct?", "explanation"),
+        ("f2 ?metastasis", "explanation"),
+        ("Could you show me how this slice would normally look?", "pseudo_healthy"),
+        ("what the brain should look like without the lesion", "pseudo_healthy"),
+        ("how probable is it that F2 is just noise", "confidence"),
+        ("Scan done with gadolinium or without?", "modality"),
+        ("did she receive contrast for this study", "modality"),
+        ("How do I know this is a FLAIR?", "modality"),
+        ("Schedule me a scanner slot for Friday.", "out_of_scope"),
+        ("Tell me about the history of the hospital, unrelated to this case.", "out_of_scope"),
+        ("parking", "out_of_scope"),
+        ("just give me the bottom line", "report"),
+        ("which vascular territory is the abnormality in?", "location"),
+        ("Is F3 in the occipital lobe or elsewhere?", "location"),
+        ("sorry \u2013 tell me wich sighed the lesion is", "side"),
+        ("Stroke fellow. 70M, aphasia. F2 \u2013 how large is it? Thanks.", "size"),
+        ("is the region whiter than the cortex", "intensity"),
+        ("Did other people with a scan like this end up having a stroke?", "similar_cases"),
+        ("should we add d w i", "next_steps"),
+        ("Which views should we order next?", "next_steps"),
+        ("burr hole changes?", "presence"),
+        ("is a demyelinating lesion visible on this slice", "presence"),
+    ],
+)
+def test_blind11_and_blind12_style_phrasings(question, intent):
+    assert classify(question)[0] == intent, question
+
+
+@pytest.mark.parametrize(
+    "question, normal",
+    [
+        ("72M, fall, brief loc. The ED consultant asks whether the slice shows any bleed.", False),
+        ("Haematology want to know if this slice is free of abnormality. Thanks", True),
+        ("I believe there is no bleed, could you check that I'm right?", True),
+        ("infarct neg?", True),
+        ("This scan doesn't show a tumour, does it?", True),
+        ("The patient does not have MS on this slice, correct?", True),
+        ("Does the slice lie outside the distribution of healthy brains?", False),
+        ("Is this slice anomalous under the normal-anatomy model?", False),
+        ("the highlighted blob artefact?", True),
+        ("f3 spurious?", True),
+        ("you see any tumour on this picture", False),
+        ("Flag any abnormality on this image.", False),
+    ],
+)
+def test_blind11_and_blind12_style_presence(question, normal):
+    assert classify(question)[0] == "presence", question
+    assert yes_no_question(question), question
+    assert asks_normal(question) is normal, question
+
+
+def test_a_preamble_naming_a_finding_keeps_it_as_the_subject():
+    q = "Not sure what to make of F3 - is it just normal cortex?"
+    assert classify(q)[0] == "presence" and asks_normal(q)
+    assert not yes_no_question("Please describe what is abnormal on this slice.")
+    assert normalise("brief LOC and vomiting").startswith("brief loss of consciousness")
+    assert "location" in normalise("loc?")

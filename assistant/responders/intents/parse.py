@@ -92,7 +92,8 @@ PATHOLOGY = (
     r"oedema|cysts?|abscess\w*|hyperintensit\w*|hypointensit\w*|nodules?|signal changes?|"
     r"space occupying|spots?|foci|findings?|wrong|off|odd|weird|strange|unusual|"
     r"suspicious\w*|concerning|worrying|pathological|gliom\w*|lymphom\w*|meningiom\w*|"
-    r"sol\b|damage\w*|injur\w*|atroph\w*|haemorrhag\w*|contusions?|hits?|"
+    r"sol\b|damage\w*|injur\w*|atroph\w*|haemorrhag\w*|contusions?|hits?|craniotom\w*|"
+    r"craniectom\w*|burr holes?|resection\w*|"
     # more kinds of finding, so that "Any X?" about them is a presence question
     rf"{FINDING_TERMS})"
 )
@@ -122,6 +123,8 @@ OOS = _rx(
     r"\b(bash|shell|powershell|one-liner|command line|terminal|rename (the )?files)\b",
     r"\b(nice|who|aan|acr|esr|nccn) guidelines?\b|\b(asthma|copd|diabetes|hypertension|"
     r"eczema|arthritis)\b",
+    r"\b(lunch|dinner|breakfast|menu|canteen|cafeteria|car park|parking|wi-?fi|password|rota|"
+    r"imagenet|resnet\S*|benchmark (a|an|the) (\w+ )?(model|network|resnet\S*|gpu|cpu))\b",
     r"\b(serum|plasma|sodium|potassium|creatinine|glucose|haemoglobin|hemoglobin|inr|crp|"
     r"cholesterol|blood tests?|lab (tests?|values?|results?)|(normal|reference) range)\b",
     # drugs, doses, prescriptions, treatment decisions
@@ -138,7 +141,11 @@ OOS = _rx(
     r"life expectancy|my (headache|migraine|pain|doctor|insurance|appointment|symptoms?))\b",
     r"\b(prognosis|survival|life expectancy|curable|terminal|recover(y)?|will (he|she|they|the "
     r"patient) (die|recover|survive|live|be ok))\b|\bsafe to (drive|fly|work|exercise|drink)\b",
-    r"\b(book|schedule|cancel) (an? |my )?appointment\b|\binsurance\b|\bbilling\b",
+    r"\b(book|schedule|cancel) (an? |my )?appointment\b|\binsurance\b|\bbilling\b|"
+    r"\b(book|schedule|reserve|cancel|reschedule) (me |us )?(an? |the |my )?(\w+ ){0,2}(slot|"
+    r"appointment|room|session)\b",
+    r"\b(nothing to do with|unrelated to|not related to|off[- ]topic (from|for))( this| the)? "
+    r"(scan|image|case|patient|slice|study)\b",
     r"\b(discharge|referral|sick|cover|clinic) (letter|summary|note)\b|\bwrite (me )?(my|a|an) "
     r"(\w+ )?(letter|email|note|essay|story|poem|song|tweet|speech)\b|"
     r"\b(good|best|nearest|local|cheap|cheapest) (doctor|neurologist|neurosurgeon|radiologist|"
@@ -234,7 +241,8 @@ NEXT = _rx(
     r"tests?|work|evaluation|assessment|sequences?|scans?|studies|views?|series|mri|ct)\b",
     r"\b(more|other|another|different) (imaging|investigation\w*|tests?|sequences?|views?|"
     r"work-?up|modalit\w*|mri|scan|ct)\b(?! (is|was))",
-    r"\bcome back (for|in)\b",
+    r"\bcome back (for|in)\b|\b(which|what) (\w+ )?(sequences?|scans?|imaging|tests?|views?) "
+    r"(to|should (i|we)|would you|do (i|we)) (add|order|get|request|do|perform|run)\b",
     r"\bfollow(ed|ing)?[- ]?up\b|\bfollowup\b|\brescan\w*\b|\bre-?image\b|\binterval (scan|imaging)\b",
     r"\b(should|shall|could|would|must) (i|we|you|one|they) (get|order|request|add|repeat|do|"
     r"perform|obtain|arrange|compare|refer|biopsy|image|scan|book|send|look at|"
@@ -280,6 +288,9 @@ PAST_ACQUISITION = re.compile(
     r"\b(contrast|gadolinium)( agent)? (was|were|has been|had been|been) (\w+ )?(given|used|"
     r"administered|injected)\b|\b(gave|given|injected|administered) (the |any |some )?(contrast|"
     r"gadolinium)\b|\b(with|without) or (with|without) (iv |intravenous )?(contrast|gadolinium)\b|"
+    r"\b(with|without) (iv |intravenous )?(contrast|gadolinium)( \w+)? or (with|without)\b|"
+    r"\b(had|received|got) (any |the )?(iv |intravenous )?(contrast|gadolinium)\b|"
+    r"\bdid (\w+ ){1,2}(receive|get|have) (any |the )?(iv |intravenous )?(contrast|gadolinium)\b|"
     r"\b(native|non-?contrast|pre-?contrast|post-?contrast|post-?gad\w*|pre-?gad\w*)\b.{0,30}\bor\b"
     r".{0,30}\b(native|non-?contrast|pre-?contrast|post-?contrast|post-?gad\w*|pre-?gad\w*)\b|"
     r"^\W*(contrast|gadolinium|enhanced|post-?contrast)\W*$"
@@ -339,12 +350,15 @@ PSEUDO = _rx(
     r"\bthe (healthy|generated|synthetic|synthesi[sz]ed|predicted) (image|scan|slice|brain|"
     r"reconstruction|picture|version|one)\b|\b(model's|generated|synthesi[sz]ed) (image|scan|slice|version)\b",
     r"\bwould (it|this|the (brain|scan|slice|image|patient)) (\w+ )?(look|appear) like\b|"
-    r"\bexpected (normal )?appearance\b",
+    r"\bexpected (normal )?appearance\b|\bwhat (it|this|the (brain|scan|slice|image|tissue|area|"
+    r"region)) (should|would|ought to) (\w+ )?(look|appear)( like)?\b|\bhow (it|this|that|the \w+|"
+    r"this \w+) (should|would|ought to) (\w+ )?(look|appear)\b",
     r"\b(look|looked|appear) like (if|when|without|had|healthy|normally|normal)\b",
     r"\bwithout (the|its|any|this) (lesion|abnormality|anomaly|finding|tumou?r|mass)\b",
     r"\b(comparison )?slider\b|\bbefore[- /]and[- /]after\b|\bside[- ]by[- ]side\b",
     r"\bdiffusion model\b|\b(model|detector|network|ai) (\w+ ){0,3}(remov|eras|replac|fill|"
-    r"paint|inpaint|generat|synthesi[sz]|creat|produc)\w*\b",
+    r"paint|inpaint|generat|synthesi[sz]|creat|produc)\w*\b(?!.{0,40}\b(findings?|candidates?|"
+    r"detections?|lesions?|flags?|hits?|results?|regions?)\b)",
     r"\bthe original (and|vs|versus)\b",
     r"\b(healed|fixed|repaired|corrected|cleaned[- ]up|lesion[- ]free|normali[sz]ed) (\w+ )?"
     r"(image|version|picture|scan|brain|slice)\b",
@@ -403,10 +417,13 @@ REPORT = _rx(
     r"\bwrite[- ]?up\b|\bwrite (it|this|that|them|these|the case) up\b",
     r"\bdraft\w*\b|\bdictat\w*\b",
     r"\bimpression\b|\bconclusion\b|\bfindings section\b|\bbullet(ed)? ?points?\b|\bbullets\b",
-    r"\b(write|give|list|summari[sz]e|generate|produce|prepare|compose|put together|create|"
-    r"provide|formulate|need|want|make)\b.{0,30}\b(findings|summary|write-?up|"
+    r"(?<!model )(?<!detector )(?<!algorithm )(?<!network )(?<!system )\b(write|give|list|"
+    r"summari[sz]e|generate|produce|prepare|compose|put together|create|provide|formulate|need|"
+    r"want|make)\b(?:(?!\b(any|additional|other|more|further|extra|new)\b).){0,30}\b(findings|"
+    r"summary|write-?up|"
     r"sentence|paragraph|text|description for)\b",
-    r"\bsummar(y|ise|ize)\b",
+    r"\bsummar(y|ise|ize)\b|^(\W|please |just |so )*(give|tell|what is) (me |us )?(the )?bottom "
+    r"line\W*$",
     r"\bsum (it |this |that |things |everything )?up\b|\bin (short|brief|a nutshell|simple "
     r"words|plain (words|english|language)),? what (the |this |it )?(scan|tool|detector|model|"
     r"image|slice)?\s*(shows|found|showed|finds)\b",
@@ -431,6 +448,7 @@ CONFIDENCE = _rx(
     r"\bhow (often|likely|probable|frequently)\b.{0,40}\b(wrong|mistaken|incorrect|errors?|"
     r"mistakes?)\b",
     r"\breliab\w*\b|\baccura\w*\b|\bprecision\b|\btrust\w*\b|\bdepend(able|ability)\b",
+    r"\bhow (likely|probable)\b.{0,40}\b(artefact|artifact|noise|real|false|spurious|genuine)\b",
     r"\bmiss(ed|es|ing)?\b|\boverlook\w*\b|\bundetected\b|\bhidden\b|\bescape[sd]?\b|"
     r"\bslipped through\b",
     r"\b(not|fail\w* to|n't) (flag|detect|find|catch|see|spot|pick up|notice)\w*\b.*\b(could|"
@@ -465,6 +483,8 @@ CONFIDENCE = _rx(
 
 # ----------------------------------------------------------------------------- 7. count
 COUNT = _rx(
+    r"\b(apart from|besides|other than|except|aside from|in addition to) (f\d+|the (first|main) "
+    r"(one|lesion|finding))\b.{0,60}\b(any|more|other|additional|further|extra|another|else)\b",
     r"\bhow many\b(?! (mm|millimet|centimet|cm|pixels?|px|voxels?|square|slices?|of the "
     r"(similar|retrieved|reference|nearest) cases))",
     r"\bnumber of (\w+ )?(lesions?|findings?|abnormalit\w*|anomal\w*|regions?|areas?|spots?|foci|"
@@ -488,7 +508,9 @@ COUNT = _rx(
     r"\b(more|other|anything else|others) than (f\d+|it|this one|that one|the one)\b",
     r"\bhow much (\w+ )?(lesions|findings|abnormalities|spots|areas|regions|foci|nodules|masses|"
     r"tumou?rs|plaques)\b",
-    r"\bthe only (one|lesion|finding|abnormality|region|area|spot|thing|detection|candidate|hit)\b|"
+    r"\bthe only ([\w-]+ )?(one|lesion|finding|abnormality|region|area|spot|thing|detection|"
+    r"candidate|hit|component|cluster|blob)\b|\b(secondary|additional|satellite) (ones|lesions|"
+    r"findings|components|foci|regions)\b|"
     r"\bor (is|are) there (any )?more\b|\bonly (lesion|finding|"
     r"abnormality|region)\b|\bany others?\b(?! (kinds?|types?|sorts?|forms?) of)|\bothers\b|"
     r"\bone (\w+ )?or (a |an )?(cluster|group|bunch|few|several|many|multiple|more)\b|"
@@ -525,8 +547,8 @@ _WHERE_CUES = (
     r"\bwhere\w*\b",
     r"\blocat\w*\b|\blocalis\w*\b|\bposition\w*\b|\bcoordinates?\b|\bpinpoint\b",
     r"\bpoint (me )?(to|at|out)\b|\bshow me where\b|\bsituated\b|\bsits?\b|\blies\b",
-    r"\b(which|what|wich) (part|region|area|lobe|quadrant|portion|territory|section|zone|"
-    r"structure|compartment|level)s?\b",
+    r"\b(which|what|wich) ((anatomical|anatomic|brain|cerebral|vascular|arterial) )?(part|region|"
+    r"area|lobe|quadrant|portion|territory|section|zone|structure|compartment|level)s?\b",
     r"\b(in|on|at) (which|what) (part|region|area|lobe|quadrant|portion|side|section|zone)\b",
 )
 LOCATION = _rx(
@@ -541,7 +563,8 @@ LOCATION = _rx(
 )
 LOCATION_ASK = _rx(*_WHERE_CUES, r"\b\w+ or \w+\b")  # "anterior or posterior?" asks where
 WHICH_PART = re.compile(
-    r"\b(which|what) (part|region|area|lobe|quadrant|portion|section|zone|territory)\b"
+    r"\b(which|what) ((anatomical|anatomic|brain|cerebral|vascular|arterial) )?(part|region|area|"
+    r"lobe|quadrant|portion|section|zone|territory)\b"
 )
 # location words that name anatomy: inside "is there ...?" they qualify what exists (presence)
 ANATOMY = re.compile(
@@ -567,7 +590,8 @@ SIZE = _rx(
     rf"\b(is|are) {REFERENT} (a |an )?(small|tiny|large|big|huge|medium[- ]sized|medium|"
     r"sizeable|little)\b",
     r"\b(cover|covers|occupy|occupies|span|spans)\b|\bwhat is the area\b|"
-    r"\barea (in|of (the|this|f\d+))\b|'s area\b|\b(its|their) area\b",
+    r"\barea (in (mm|cm|px|pixels?|voxels?|square)|of (the|this|that|its) (lesion|finding|"
+    r"abnormality|region|spot|focus|mass)|of f\d+)\b|'s area\b|\b(its|their) area\b",
 )
 
 # ----------------------------------------------------------------------------- 11. intensity
@@ -576,7 +600,7 @@ INTENSITY = _rx(
     r"\bhyper\b|\bhypo\b|\bhyper-? or hypo\b",
     r"\bsignal\b|\bbright\w*\b|\bdark\w*\b|\bdens(e|ity)\b|\bhyperdens\w*\b|\bhypodens\w*\b",
     r"\b(white|black|grey|gray) (or|on|than)\b|\b(appear|look)s? (white|black|grey|gray)\b",
-    r"\b(lighter|paler|shade)\b",
+    r"\b(lighter|paler|shade|whiter|blacker|greyer|grayer)\b",
 )
 # a definite finding the question is about ("is IT bright", "is THE LESION dark", "F1 signal?")
 DEFINITE = re.compile(
@@ -602,8 +626,11 @@ EXISTENTIAL = re.compile(
     r"(lesions?|foci|spots?|areas?|changes?|abnormalit\w*|findings?)\b"
     r"(?! (is|are|was|were|look|looks|seem|seems)\b)|"
     r"\b(free|clear|clean) (of|from)\b|\bevidence (of|for)\b|\bsigns? of\b|\bany\b|"
-    r"\b(anything|something|anywhere|somewhere)\b|"
+    r"(?<!or )\b(anything|something|anywhere|somewhere)\b|"
     r"\b(present|seen|visible|noted|identified|evident)\s*[?.!]*$|"
+    r"\b(is|are) (an? |any )?([\w-]+ ){0,3}(lesions?|abnormalit\w*|tumou?rs?|bleed\w*|"
+    r"infarcts?|haemorrhag\w*|masse?s?|plaques?) (present|seen|visible|evident|identified|"
+    r"detected)\b|"
     rf"\b(has|have|having) (an? |any |some )?(\w+ ){{0,2}}{PATHOLOGY}"
 )
 
@@ -630,7 +657,7 @@ SIGN = _rx(
 CAUSE = _rx(
     rf"\bwhat (could|might|may|would|can|should) {REFERENT} (be|represent|mean|indicate|"
     r"signify|correspond to|correlate with)\b",
-    rf"\bwhat (is|are) {REFERENT}\s*[?.!]*$",
+    rf"\bwhat (is|are) {REFERENT}\s*[?.!]*$|\bwhat (is|are) {REFERENT} (most )?likely( to be)?\b",
     r"\bwhat do you (think|reckon|make of)\b|\bwhat (is|are) your (thoughts|opinion|"
     r"best guess|guess)\b",
     r"\bdifferential\w*\b|\bdiagnos\w*\b|\bcause[sd]?\b(?! (for|to) (concern|worry|alarm))|"
@@ -685,6 +712,12 @@ CHANCE_OF_DIAGNOSIS = re.compile(
 # "What is this lesion?", "F1 maybe is cancer?": what the finding is
 _WHAT_IS_IT = re.compile(
     r"\bwhat are the (possibilities|differentials?|likely diagnoses)\b|"
+    rf"^{REFERENT} \?\s*(an? )?{DIAGNOSIS}\b|"
+    # "Is this lesion something bad, like a cancer?", "malignant or something benign?"
+    rf"^(so |and |but )?(is|are|could|might|may|would) {REFERENT} (\w+ )?(be )?something (bad|"
+    r"serious|sinister|worrying|nasty|dangerous|malignant|benign)\b|"
+    r"\b(benign|malignant)\b.{0,40}\bor\b.{0,30}\b(benign|malignant)\b|"
+    r"\b(benign|malignant|cancer|cancerous) or not\b|"
     r"^what (is|are) (this|that|these|those|the) (\w+ )?(lesion|finding|abnormality|thing|mass|"
     r"spot|area|region)s?\s*([,?.]|$)|"
     rf"^{REFERENT} (maybe |possibly |perhaps |probably )?(is|are|be) (an? )?({DIAGNOSIS}|"
@@ -739,6 +772,8 @@ def general_question(q: str) -> bool:
     scan, and the disease is not "the tumour" / "this bleed" (which would be this scan's)."""
     if not _WH_START.search(q) or SCAN_ANCHOR.search(q) or EXISTENTIAL.search(q):
         return False
+    if _WHAT_IS_IT.search(q):  # "what are the possibilities, tumour or abscess?": this scan's
+        return False
     for m in _DIAGNOSIS_RE.finditer(q):
         before = q[: m.start()].split()[-2:]
         if not {"the", "this", "that", "its", "your", "such"} & set(before):
@@ -771,11 +806,16 @@ _NORMAL_ASK = _rx(
     r"\bas (it|they|one) should\b|\bas expected\b|\balright\b|"
     r"\b(everything|all) (is |looks |seems )?(in order|right|good)\b|\babsen\w*\b|"
     r"\breassur\w*\b|\b\w+-free\b|\bin the clear\b",
-    r"\b(is|was|are|were|come back|came back) (the |this |it )?(\w+ )?negative\b",
+    r"\b(is|was|are|were|come back|came back) (the |this |it )?(\w+ )?negative\b|"
+    r"(?<!or )\bnegative\s*[?.!]*$",
+    r"\b(do|does|did|has|have|had) not (\w+ )?(have|has|show|shows|contain|demonstrate|reveal|"
+    r"display|harbou?r|depict)\b",
     r"\bnegative (sample|case|control|example|study|scan|subject|result|image|slice)\b",
     r"\bthere (is|are) (none|not (a |an |any )?\w+)\b|\ban? negative\b(?! for)",
-    r"^(is )?f\d+ (\w+ )?(just |only )?(an? )?(artefact|artifact|noise|normal)\b",
-    r"\bin[- ]distribution\b|\bun(operated|remarkable|touched)\b",
+    r"^(is )?f\d+ (\w+ )?(just |only )?(an? )?(artefact|artifact|noise|normal)\b|"
+    r"(?<!not )(?<!n't )\bspurious\b|(?<!or )(?<!or an )(?<!or a )\b(artefact|artifact|noise)\s*[?.!]*$",
+    r"\bin[- ]distribution\b|\bun(operated|remarkable|touched)\b|"
+    r"\bwithin (the |its |our )?([\w-]+ ){0,2}(distribution|range)\b",
     r"\b(not|n't|never) (\w+ )?(injured|damaged|bruised|affected|involved|hurt|harmed|bleeding|"
     r"infarcted|abnormal|diseased|operated|fractured)\b|\b(ignore|disregard|dismiss|forget about)\b",
     r"\b(not|n't) (\w+ ){0,2}(correspond|represent|reflect|indicate|mean)\w* (to )?(an? |any )?"
@@ -797,7 +837,8 @@ _NORMAL_ASK = _rx(
     r"(threshold|cut-?off)s?\b|\brelax\w*\b|\bgood news\b|\bnothing to be concerned\b",
 )
 _NOT_NORMAL = re.compile(
-    r"\bother than normal\b|"
+    r"\bother than normal\b|\boutside (of )?(the |its |our )?([\w-]+ ){0,2}(distribution|range)\b|"
+    r"(?<!no )\bout[- ]of[- ]distribution\b|"
     r"\b(stop|prevent|keep)\w* (it|this|that|the \w+) (from )?being (a )?(\w+ )?normal\b|"
     r"\b(not|n't|never|hardly) (\w+ )?(normal|healthy|fine|ok|okay|unremarkable|clean|clear)\b|"
     r"\b(deviat\w*|differ\w*|departs?|departure|different|away|abnormal\w*) from (the )?"
@@ -823,13 +864,20 @@ _CLEAR_PREDICATE = re.compile(
 _ASK_WHETHER = re.compile(
     r"^(?!.*\b(what|where|which|how|why|who)\b).*(\bwhether\b|\b(advise|determine|establish|"
     r"verify|clarify|state|indicate|assess|ascertain|comment|report|let me know|let us know|"
-    r"find out|look|figure out|need to know|want to know|like to know) (on )?if\b|"
+    r"find out|look|figure out|needs? to know|wants? to know|like to know|asks?|asked|asking|"
+    r"wonders?|wondering) (on )?if\b|"
     r"\b(confirm|verify|check|establish|ascertain|exclude|document)\w*:? (for )?(that |whether |"
     r"if )?(this|these|the|it|there|no|any|an?|my|nothing|f\d+)\b|"
     r"^(please )?(tell|assure|reassure) me (that )?(this|the|it|there|f\d+|no|nothing)\b|"
     r"\b(say|tell|show|let) (me|us) (if|whether)\b|\b(look|search|screen|scan)(ing)? (out )?for\b|"
     r"\bcheck (for|this for|the \w+ "
     r"for)\b)"
+)
+
+
+_OPEN_ANYWHERE = re.compile(
+    r"\b(what|which|where|how|why|when|who|whose|describe|list|outline|summari[sz]e|explain|"
+    r"walk me through|tell me about|point out|show)\b"
 )
 
 
@@ -846,12 +894,17 @@ def yes_no_question(question: str) -> bool:
         return False
     if _YES_NO_START.search(q) or re.search(r"\byes or no\b|\bor not\b", q):
         return True
-    if re.search(r"\b(know|tell me|check|see|confirm|wondering|wonder|ask|say) (if|whether)\b", q):
+    if re.search(
+        r"\b(know|tell me|check|see|confirm|wondering|wonders?|asks?|asked|asking|say) (if|whether)\b",
+        q,
+    ):
         return True
     if _ASK_WHETHER.search(q):
         return True
-    # a bare noun phrase or statement with a question mark: "Tumour present?", "Clean scan?"
-    return q.endswith("?") or len(q.split()) <= 6
+    # a bare noun phrase or statement with a question mark: "Tumour present?", "Clean scan?";
+    # a statement or request that asks for nothing open ("you see any lesion on this picture",
+    # "Flag anything abnormal on this slice.")
+    return q.endswith("?") or len(q.split()) <= 6 or not _OPEN_ANYWHERE.search(q)
 
 
 def existential(question: str) -> bool:
@@ -881,6 +934,11 @@ _RHETORICAL_NEGATIVE = re.compile(
 
 # "anomalous relative to the healthy training distribution": the reference, not what is asked
 _NORMAL_REFERENCE = re.compile(
+    r"\b(under|given|according to|with respect to) (the |a |our |its )?([\w-]+ ){0,2}?(normal|"
+    r"healthy)([ -](brain|anatomy|training|reference|data))*[ -](priors?|models?|distributions?|"
+    r"manifold|reference)\b|"
+    r"(?<=distribution )of ([\w-]+ )?(normal|healthy) (anatomy|brains?|subjects?|"
+    r"controls?|scans?|volunteers?|images?)\b|"
     r"\b(beyond|outside|above|exceeding|more than) (the )?([\w-]+ ){0,2}?(normal|healthy) ([\w-]+ ){0,2}?"
     r"(variation|variability|variants?|range|limits)\b|"
     r"\b(relative to|compared (to|with)|in comparison (to|with)|against|versus|vs\.?|than|"
@@ -984,14 +1042,18 @@ AGREE_TAG = re.compile(
 # a question after context: "58M, headaches. Anything on this slice?", "That hotspot - is it
 # real?"; the last part is the question
 _PREFACE = re.compile(
-    r"^(.{3,200}?)(\.\s+|!\s+|\s+-+\s+|\s*;\s+|:\s+)(?=[^.!;:]{3,}\?\s*$|"
+    r"^(.{2,200}?)(\.\s+|!\s+|\s+-+\s+|\s*;\s+|:\s+)(?=[^.!;:]{3,}\?\s*$|"
     r"(please |kindly |so )?(check|tell|confirm|let me know|advise|report|look|i need|i want|"
-    r"i would like|need to know|can you|could you|please|is there|are there|any)\b[^.!;:?]{3,}"
+    r"i would like|need to know|can you|could you|please|is there|are there|any|"
+    r"(\w+ ){0,3}(asks?|asked|asking|wants? to know|would like to know|wonders?|wondering|"
+    r"needs? to know|requests?|requesting|queries|querying)( me| us)? (if|whether))\b[^.!;:?]{3,}"
     r"[.!]?\s*$)"
 )
 _REQUEST_START = re.compile(
     r"^(please |kindly |so )?(check|tell|confirm|let me know|advise|report|look|looking|i need|"
-    r"i want|i would like|need to know|can you|could you|please|(we are|i am) looking)\b"
+    r"i want|i would like|need to know|can you|could you|please|(we are|i am) looking|"
+    r"(\w+ ){0,3}(asks?|asked|asking|wants? to know|would like to know|wonders?|wondering|"
+    r"needs? to know|requests?|requesting|queries|querying)( me| us)? (if|whether))\b"
 )
 # a closing courtesy or instruction after the question: "... Thanks.", "Keep it short."
 _COURTESY = (
@@ -1004,7 +1066,8 @@ _COURTESY_TAIL = re.compile(rf"(?<=[.!?])\s*{_COURTESY}([,;.!]?\s*{_COURTESY})*[
 
 _BARE_CHECK = re.compile(
     r"^(is it|was it|were they|has it|is there|is that (so|right|correct|true)|is that|am i right|right|correct|true|agree|"
-    r"do you agree|yes or no)\W*$"
+    r"do you agree|yes or no|((can|could|would|will) you (please )?)?(double[- ]?check|confirm|"
+    r"verify|check)( (that|if|whether) (i am|i was|this is|that is|it is) (right|correct|true))?)\W*$"
 )
 _UNSURE_TAIL = re.compile(
     r",?\s*(but|and) i am (\w+ )?(not|un)\w* (\w+ )?(sure|confident|certain)\b.*$"
@@ -1037,7 +1100,9 @@ def without_preface(q: str) -> str:
     rest = without_hedge_only(rest)
     if not (_YES_NO_START.search(rest) or _OPEN_START.search(rest) or _ASK_WHETHER.search(rest)
             or _REQUEST_START.search(rest)):  # fmt: skip
-        return q
+        # "Registrar. 49F, headaches. F1 - what are its dimensions?": a preface inside the rest
+        inner = without_preface(rest) if _PREFACE.match(rest) else rest
+        return inner if inner != rest else q
     if MAP.search(m.group(1)) and _OPEN_START.search(rest) and not _MAP_MEANING.search(rest):
         return rest  # "The red blob - where is that?": the map only points at the finding
     cues = (MAP, PSEUDO, CASES, FINDING_ID)
@@ -1079,6 +1144,10 @@ def _without_one_hedge(q: str) -> str:
     if _THINK.match(said) and _BARE_CHECK.match(rest):
         # "I think there's no bleed here, am I right?": the statement is what is asked
         return _THINK.sub("", said.rstrip(" ,:;-.…")) + "?"
+    named = FINDING_ID.search(said)
+    if named and not FINDING_ID.search(rest) and re.search(r"\b(it|this|that)\b", rest):
+        # "I'm not sure how to read F2 - is it simply normal tissue?": the question is about F2
+        return re.sub(r"\b(it|this|that)\b", named.group(0), rest, count=1)
     if not re.search(r"[a-z]", rest) or any(
         cue.search(said) for cue in (MAP, PSEUDO, CASES, FINDING_ID)
     ):
@@ -1125,6 +1194,15 @@ _USERS_MISS = re.compile(
 _FOR_A_LETTER = re.compile(r"\b(letter|note)\b")
 
 
+_COULD_IT_BE = re.compile(
+    rf"^(so |and |but )?(could|might|may|can) {REFERENT} (\w+ )?(be|represent)\b"
+)
+_HOW_TELL = re.compile(
+    r"\bhow (can|could|do|would|did|should) (i|we|you|one) (tell|know|see|check|confirm|verify|be "
+    r"sure)\b"
+)
+
+
 def parse(question: str) -> Ask | None:
     """The reading of `question` (see the module docstring), or None."""
     raw = _USERS_MISS.sub(" ", without_frame(without_hedge(normalise(question)))[0])
@@ -1141,8 +1219,9 @@ def parse(question: str) -> Ask | None:
         return Ask("out_of_scope", "none", "out of scope")
     if GENERAL_HEALTH.search(raw) and not ANCHOR.search(raw):
         return Ask("out_of_scope", "none", "general health")
-    if REPORT_FIRST.search(raw) and not (
-        MAP.search(raw) or PSEUDO.search(raw) or CASES.search(raw)
+    if REPORT_FIRST.search(raw) and (
+        not (MAP.search(raw) or PSEUDO.search(raw) or CASES.search(raw))
+        or re.search(r"\bas an? (\w+ )?(report|summary)\b", raw)  # "... as a structured report"
     ):
         return Ask("report", _about(raw), "report request")
     if general_question(raw):
@@ -1156,7 +1235,8 @@ def parse(question: str) -> Ask | None:
     if NEXT.search(raw):
         return Ask("next_steps", about, "next steps")
     # 3. the acquisition itself
-    if modality_only(raw):
+    if modality_only(raw) or (has_modality_words(raw) and _HOW_TELL.search(raw)):
+        # "How can I tell this is T1-weighted?"
         return Ask("modality", "image", "modality words only")
     q = strip_modality(raw) if has_modality_words(raw) else raw
     q = ON_A_SEQUENCE.sub(r"\1 \2 scan", q)  # "high signal on this sequence": where, not what
@@ -1276,7 +1356,8 @@ def parse(question: str) -> Ask | None:
     if CAUSE.search(q) or _copula_cause(q) or (DIAGNOSIS_CHOICE.search(q) and not existential):
         if _unrelated(q):
             return Ask("out_of_scope", "none", "nothing about this scan")
-        return Ask("explanation", about, "cause")
+        # "Could this be an old infarct?": what the finding is (a cue the learned reader keeps)
+        return Ask("explanation", about, "could it be" if _COULD_IT_BE.search(q) else "cause")
     if PRESENCE.search(q) or INTENSITY.search(q):
         return Ask("presence", about, "presence")
     if not_about_a_scan(q):
@@ -1304,6 +1385,9 @@ _FINDING_REALITY = re.compile(
     r"(\w+ )?(an? )?(artefact|artifact|noise|normal (variant|variation|anatomy|tissue|brain|"
     r"structure))\b|\b(is|are) (an? )?(artefact|artifact|noise|normal (variant|variation|anatomy|"
     r"tissue|brain))\b|\bnothing really\b|\b(probably|just|only|is|be) nothing\b|"
+    r"\bspurious\b|^(is )?(the )?(map'?s? |heatmap'?s? )?(hot ?spot|highlight|red (spot|area|blob|"
+    r"region)|blob|peak|spot)( (on|in) (the )?(map|heatmap|overlay))? (\w+ )?(artefact|artifact|"
+    r"noise|real|genuine)\W*$|"
     r"^(is )?f\d+ (\w+ )?(significant|relevant|important|concerning|worrying|nothing|artefact|"
     r"artifact|noise|normal|real|true|genuine)\b|\bsomething real\b|"
     r"\bnormal (tissue|anatomy|brain|variant|variation|structure)\s*[?.!]*$|"

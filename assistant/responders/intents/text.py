@@ -70,7 +70,15 @@ SHORTHAND: list[tuple[re.Pattern[str], str]] = [
         (r"\bwnl\b", "within normal limits"),
         (r"\bnl\b", "normal"),
         (r"\bwmls?\b", "white matter lesions"),
+        # "brief LOC", "no LOC": loss of consciousness in a clinical history, not a place
+        (
+            r"\b(brief|no|with|without|transient|witnessed|any|short|had|possible|\+) loc\b",
+            r"\1 loss of consciousness",
+        ),
         (r"\bloc\b", "location"),
+        (r"\bwitch\b", "which"),
+        (r"\bsighed\b", "side"),  # dictation homophone
+        (r"\bneg\b", "negative"),
         (r"\brecon\b", "reconstruction"),
         (r"\bno\. of\b|#\s?of\b", "number of"),
         # "finding 2", "lesion no. 1": the finding's id
@@ -298,7 +306,10 @@ def normalise(question: str) -> str:
     q = q.replace("\u2019", "'").replace("\u2018", "'").replace("`", "'")
     q = re.sub('["\u201c\u201d]', "", q)  # quoted words: 'the "healed" image'
     q = re.sub(r"(?<![a-z])'([a-z][a-z -]*)'(?![a-z])", r"\1", q)  # "the 'healed' image"
+    q = re.sub(r"\s*[\u2013\u2014]+\s*", " - ", q)  # dashes: "I'm a student — is F1 ...?"
     q = re.sub(r"\s+", " ", q).strip()
+    # letters spelled out by dictation: "f l a i r" -> "flair"
+    q = re.sub(r"\b[a-z](?: [a-z]){2,}\b", lambda m: m.group(0).replace(" ", ""), q)
     q = _spell_out(q)
     corrected = re.sub(r"[a-z]+", lambda m: correct_word(m.group(0)), q)
     if corrected != q:  # a corrected typo may complete a phrase ("psuedo healthy")
