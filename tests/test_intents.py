@@ -17,6 +17,7 @@ from assistant.responders.intents import (
     parse,
     resolve,
     side_question,
+    yes_means_normal,
     yes_no_question,
 )
 from assistant.responders.intents.text import modality_only, normalise, strip_modality
@@ -702,3 +703,30 @@ def test_a_preamble_naming_a_finding_keeps_it_as_the_subject():
     assert not yes_no_question("Please describe what is abnormal on this slice.")
     assert normalise("brief LOC and vomiting").startswith("brief loss of consciousness")
     assert "location" in normalise("loc?")
+
+
+@pytest.mark.parametrize(
+    "question, intent",
+    [
+        # blind13 read: new rules, tested in other words
+        ("Stroke physician here; can I treat this as a normal study?", "presence"),
+        ("58F. What is it most likely to be - glioma, lymphoma, other? Thanks", "explanation"),
+        ("which disease category does F2 most closely match?", "explanation"),
+        ("F1 might be an old haemorrhage perhaps?", "explanation"),
+        ("does a brighter colour on the overlay mean more abnormal?", "heatmap"),
+        ("Is the overlay normalised per image?", "heatmap"),
+        ("Does F2 reflect true pathology rather than noise in the reconstruction?", "presence"),
+        ("just one finding or are there several?", "count"),
+        ("Beyond F2, any additional abnormal regions?", "count"),
+        ("might a tiny lesion be hiding somewhere the model could not pick up?", "confidence"),
+        ("What is the state of the art for lesion segmentation?", "out_of_scope"),
+        ("In general, what are the symptoms of encephalitis?", "out_of_scope"),
+    ],
+)
+def test_blind13_style_phrasings(question, intent):
+    assert classify(question)[0] == intent, question
+
+
+def test_rejecting_a_healthy_null_hypothesis_asks_for_an_abnormality():
+    q = "Can we reject the null hypothesis that this brain is healthy?"
+    assert classify(q)[0] == "presence" and not asks_normal(q) and not yes_means_normal(q)

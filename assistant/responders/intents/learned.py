@@ -73,7 +73,9 @@ _NEGATION = re.compile(
     r"\b(not|no|nothing|never|none|wrong|incorrect|mistaken|without|free of|rule[sd]? out|"
     r"exclud\w*|other than|cannot|\w+n't|cant|dont|isnt|arent|doesnt|"
     # "is F1 just artefact?": asks whether a finding is NOT real
-    r"artefact|artifact|noise|distribution|ood)\b",
+    r"artefact|artifact|noise|distribution|ood|"
+    # "Would you reject the null hypothesis of a healthy brain?"
+    r"null|reject\w*)\b",
     re.IGNORECASE,
 )
 

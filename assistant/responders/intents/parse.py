@@ -123,6 +123,7 @@ OOS = _rx(
     r"\b(bash|shell|powershell|one-liner|command line|terminal|rename (the )?files)\b",
     r"\b(nice|who|aan|acr|esr|nccn) guidelines?\b|\b(asthma|copd|diabetes|hypertension|"
     r"eczema|arthritis)\b",
+    r"\bstate[- ]of[- ]the[- ]art\b|\bsota\b|\bbrats\b|\bleaderboards?\b|"
     r"\b(lunch|dinner|breakfast|menu|canteen|cafeteria|car park|parking|wi-?fi|password|rota|"
     r"imagenet|resnet\S*|benchmark (a|an|the) (\w+ )?(model|network|resnet\S*|gpu|cpu))\b",
     r"\b(serum|plasma|sodium|potassium|creatinine|glucose|haemoglobin|hemoglobin|inr|crp|"
@@ -130,7 +131,7 @@ OOS = _rx(
     # drugs, doses, prescriptions, treatment decisions
     r"\b(dose|doses|dosage|dosing|mg|milligrams?|mcg|\d+ ?kg|tablets?|pills?|capsules?|"
     r"prescri\w*|medication\w*|medicine|drugs?|side effects?|interact\w*|overdose)\b",
-    r"\b(can|should|may) (i|we|he|she|they) (take|give(?! (\w+ ){0,2}(weight|credence|importance|priority|attention))|administer|"
+    r"\b(can|should|may) (i|we|he|she|they) (take(?! (it|this|that|the \w+) as\b)|give(?! (\w+ ){0,2}(weight|credence|importance|priority|attention))|administer|"
     r"stop(?! worr)|start|drink|drive)\b"
     r"(?! (contrast|gadolinium|a contrast))",
     r"\b(how|what|which) (do|should|would|can) (i|we|you) (treat|cure|manage (?:a|my|the "
@@ -360,7 +361,7 @@ PSEUDO = _rx(
     r"paint|inpaint|generat|synthesi[sz]|creat|produc)\w*\b(?!.{0,40}\b(findings?|candidates?|"
     r"detections?|lesions?|flags?|hits?|results?|regions?)\b)",
     r"\bthe original (and|vs|versus)\b",
-    r"\b(healed|fixed|repaired|corrected|cleaned[- ]up|lesion[- ]free|normali[sz]ed) (\w+ )?"
+    r"\b(healed|fixed|repaired|corrected|cleaned[- ]up|lesion[- ]free|normali[sz]ed) (?!per\b)(\w+ )?"
     r"(image|version|picture|scan|brain|slice)\b",
     r"\b(second|other|extra|another|2nd)\b.{0,30}\b(normal|healthy|clean)([- ]looking)? (\w+ )?"
     r"(image|picture|scan|panel|version|brain)\b|\b(second|other|extra|another|2nd),? "
@@ -449,7 +450,8 @@ CONFIDENCE = _rx(
     r"mistakes?)\b",
     r"\breliab\w*\b|\baccura\w*\b|\bprecision\b|\btrust\w*\b|\bdepend(able|ability)\b",
     r"\bhow (likely|probable)\b.{0,40}\b(artefact|artifact|noise|real|false|spurious|genuine)\b",
-    r"\bmiss(ed|es|ing)?\b|\boverlook\w*\b|\bundetected\b|\bhidden\b|\bescape[sd]?\b|"
+    r"\bmiss(ed|es|ing)?\b|\boverlook\w*\b|\bundetected\b|\bhidden\b|\bhid(e|es|ing)\b|"
+    r"\b(not|n't) (get |be |been |being )?(picked up|detected|flagged|caught|spotted)\b|\bescape[sd]?\b|"
     r"\bslipped through\b",
     r"\b(not|fail\w* to|n't) (flag|detect|find|catch|see|spot|pick up|notice)\w*\b.*\b(could|"
     r"might|may|be)\b|\b(could|might|may)\b.*\b(you|it|the detector|the model) (did not|"
@@ -483,7 +485,7 @@ CONFIDENCE = _rx(
 
 # ----------------------------------------------------------------------------- 7. count
 COUNT = _rx(
-    r"\b(apart from|besides|other than|except|aside from|in addition to) (f\d+|the (first|main) "
+    r"\b(apart from|besides|beyond|other than|except|aside from|in addition to) (f\d+|the (first|main) "
     r"(one|lesion|finding))\b.{0,60}\b(any|more|other|additional|further|extra|another|else)\b",
     r"\bhow many\b(?! (mm|millimet|centimet|cm|pixels?|px|voxels?|square|slices?|of the "
     r"(similar|retrieved|reference|nearest) cases))",
@@ -509,8 +511,9 @@ COUNT = _rx(
     r"\bhow much (\w+ )?(lesions|findings|abnormalities|spots|areas|regions|foci|nodules|masses|"
     r"tumou?rs|plaques)\b",
     r"\bthe only ([\w-]+ )?(one|lesion|finding|abnormality|region|area|spot|thing|detection|"
-    r"candidate|hit|component|cluster|blob)\b|\b(secondary|additional|satellite) (ones|lesions|"
-    r"findings|components|foci|regions)\b|"
+    r"candidate|hit|component|cluster|blob)\b|\b(secondary|additional|satellite) (\w+ )?(ones|lesions|"
+    r"findings|components|foci|regions)\b|\bone (\w+ )?or (are there |is there )?(a few|several|"
+    r"many|more|multiple)\b|"
     r"\bor (is|are) there (any )?more\b|\bonly (lesion|finding|"
     r"abnormality|region)\b|\bany others?\b(?! (kinds?|types?|sorts?|forms?) of)|\bothers\b|"
     r"\bone (\w+ )?or (a |an )?(cluster|group|bunch|few|several|many|multiple|more)\b|"
@@ -712,6 +715,7 @@ CHANCE_OF_DIAGNOSIS = re.compile(
 # "What is this lesion?", "F1 maybe is cancer?": what the finding is
 _WHAT_IS_IT = re.compile(
     r"\bwhat are the (possibilities|differentials?|likely diagnoses)\b|"
+    rf"\bwhat (is|are) {REFERENT} (most )?likely( to be)?\b|"
     rf"^{REFERENT} \?\s*(an? )?{DIAGNOSIS}\b|"
     # "Is this lesion something bad, like a cancer?", "malignant or something benign?"
     rf"^(so |and |but )?(is|are|could|might|may|would) {REFERENT} (\w+ )?(be )?something (bad|"
@@ -720,7 +724,7 @@ _WHAT_IS_IT = re.compile(
     r"\b(benign|malignant|cancer|cancerous) or not\b|"
     r"^what (is|are) (this|that|these|those|the) (\w+ )?(lesion|finding|abnormality|thing|mass|"
     r"spot|area|region)s?\s*([,?.]|$)|"
-    rf"^{REFERENT} (maybe |possibly |perhaps |probably )?(is|are|be) (an? )?({DIAGNOSIS}|"
+    rf"^{REFERENT} (maybe |possibly |perhaps |probably )?((can|could|might|may) )?(is|are|be) (an? )?(\w+ )?({DIAGNOSIS}|"
     r"malignant|benign|cancer\w*|neoplastic)\b"
 )
 _COPULA = re.compile(
@@ -934,6 +938,8 @@ _RHETORICAL_NEGATIVE = re.compile(
 
 # "anomalous relative to the healthy training distribution": the reference, not what is asked
 _NORMAL_REFERENCE = re.compile(
+    r"\bnull hypothesis (of|that) (a |an |the )?([\w-]+ ){0,3}(normal|healthy)( (brain|scan|slice|"
+    r"anatomy|image))?\b|"
     r"\b(under|given|according to|with respect to) (the |a |our |its )?([\w-]+ ){0,2}?(normal|"
     r"healthy)([ -](brain|anatomy|training|reference|data))*[ -](priors?|models?|distributions?|"
     r"manifold|reference)\b|"
@@ -1194,6 +1200,11 @@ _USERS_MISS = re.compile(
 _FOR_A_LETTER = re.compile(r"\b(letter|note)\b")
 
 
+_DIAGNOSIS_CLASS = re.compile(
+    r"\b(which|what) (\w+ )?(patholog\w*|diagnos\w*|disease|class|category|entity|condition)"
+    r"( class| category| type)? (does|do|would|might|could) (\w+ ){1,3}(most )?(resemble|match|fit|"
+    r"look like)\b"
+)
 _COULD_IT_BE = re.compile(
     rf"^(so |and |but )?(could|might|may|can) {REFERENT} (\w+ )?(be|represent)\b"
 )
@@ -1217,7 +1228,9 @@ def parse(question: str) -> Ask | None:
         return Ask("confidence", about, "confidence")
     if OOS.search(raw):
         return Ask("out_of_scope", "none", "out of scope")
-    if GENERAL_HEALTH.search(raw) and not ANCHOR.search(raw):
+    if GENERAL_HEALTH.search(raw) and (
+        not ANCHOR.search(raw) or re.search(r"\b(in general|generally|in principle)\b", raw)
+    ):
         return Ask("out_of_scope", "none", "general health")
     if REPORT_FIRST.search(raw) and (
         not (MAP.search(raw) or PSEUDO.search(raw) or CASES.search(raw))
@@ -1252,6 +1265,8 @@ def parse(question: str) -> Ask | None:
     ):
         return Ask("presence", about, "whether a finding is real")
     # 4. what it is about decides the heatmap / reconstruction / cases questions
+    if _DIAGNOSIS_CLASS.search(q):  # "Which pathology class does it most resemble?"
+        return Ask("explanation", about, "cause")
     if CASES.search(q):
         return Ask("similar_cases", "cases", "cases")
     map_first = MAP.search(q)
@@ -1289,7 +1304,7 @@ def parse(question: str) -> Ask | None:
         return Ask("presence", about, "presence at the highlighted region")
     if on_map and _side(q) and not _MAP_MEANING.search(q):
         return Ask("side", about, "side of the highlighted region")
-    if on_map and _COMPARATIVE_SIGNAL.search(q):
+    if on_map and _COMPARATIVE_SIGNAL.search(q) and not _MAP_MEANING.search(q):
         return Ask("intensity", about, "intensity at the highlighted region")
     if on_map:
         return Ask("heatmap", "map", "map")
@@ -1380,7 +1395,7 @@ def _unrelated(q: str) -> bool:
 _FINDING_REALITY = re.compile(
     r"\b(real|genuine|true|actual|legit\w*)( (lesion|abnormality|finding|pathology|thing|"
     r"positive|one))?\s*[?.!]*\s*$|\b(a |an )?(real|genuine|true|actual) (lesion|abnormal\w*|"
-    r"finding|patholog\w*|thing|positive|disease|one)\b|\b(represent\w*|correspond\w*) (to )?"
+    r"finding|patholog\w*|thing|positive|disease|one)\b|\b(represent\w*|correspond\w*|reflect\w*) (to )?"
     r"(an? |any )?(real|genuine|true|actual)\b|\b(just|only|merely|simply|purely|actually) "
     r"(\w+ )?(an? )?(artefact|artifact|noise|normal (variant|variation|anatomy|tissue|brain|"
     r"structure))\b|\b(is|are) (an? )?(artefact|artifact|noise|normal (variant|variation|anatomy|"
@@ -1401,7 +1416,7 @@ _REALITY_DOUBT = re.compile(
     r"\b(could|might|may|possibly|perhaps|likely|probability|chance|odds|confiden\w*|sure|"
     r"certain\w*|false (positive|alarm|negative)|false-positive)\b|\bhow (sure|likely)\b|"
     r"\bor (an? |just |simply |only )*(artefact|artifact|noise|real|true|genuine|lesion)\b|"
-    r"\b(real|genuine|true) or\b|\b(than|compared|relative to|versus|vs)\b"
+    r"\b(real|genuine|true) or\b|(?<!rather )\b(than|compared|relative to|versus|vs)\b"
 )
 _COMPARED_TO = re.compile(
     r"\b((compared|relative) (to|with)|than|versus|vs\.?|against|(?<=intense )(to|with)) "
