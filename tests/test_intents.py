@@ -730,3 +730,45 @@ def test_blind13_style_phrasings(question, intent):
 def test_rejecting_a_healthy_null_hypothesis_asks_for_an_abnormality():
     q = "Can we reject the null hypothesis that this brain is healthy?"
     assert classify(q)[0] == "presence" and not asks_normal(q) and not yes_means_normal(q)
+
+
+@pytest.mark.parametrize(
+    "question, intent",
+    [
+        # blind14 read: new rules, tested in other words
+        ("Please tell me whether there is a demyelinating plaque.", "presence"),
+        ("Has the patient's brain any cyst or abscess?", "presence"),
+        ("is F1 less than 5 mm", "size"),
+        ("More lesions beside F2 present?", "count"),
+        (
+            "65F, diabetic, new dysphasia. Infarct or tumour, what's your view? Thanks",
+            "explanation",
+        ),
+        ("abscess or primary", "explanation"),
+        (
+            "GP here, 40M, headaches. Your result looks quiet, but could a tiny lesion be missed?",
+            "confidence",
+        ),
+        ("F2 matters for surgery, I'm the surgeon. How reliable is the model on it?", "confidence"),
+        ("70F, incidental cyst. Should I refer, and to whom?", "next_steps"),
+        ("is right on the display the patient's left?", "modality"),
+        ("Can you help me fill out the leave form?", "out_of_scope"),
+    ],
+)
+def test_blind14_style_phrasings(question, intent):
+    assert classify(question)[0] == intent, question
+
+
+@pytest.mark.parametrize(
+    "question, normal",
+    [
+        ("Does the slice fall outside the healthy prior, i.e. anything abnormal?", False),
+        ("Confirm that the hot spot on the map is noise only.", True),
+        ("Neurologist here. I don't believe there is any lesion. Right?", True),
+        ("Please confirm the detector didn't detect anything.", True),
+        ("Confirm no acute or chronic haemorrhage.", True),
+    ],
+)
+def test_blind14_style_presence(question, normal):
+    assert classify(question)[0] == "presence", question
+    assert asks_normal(question) is normal, question

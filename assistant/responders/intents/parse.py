@@ -101,7 +101,7 @@ PATHOLOGY = (
 DIAGNOSIS = (
     r"(?:tumou?rs?|masse?s?|cancers?|metasta\w+|strokes?|infarct\w*|bleeds?|haemorrhag\w*|"
     r"multiple sclerosis|plaques?|demyelinat\w*|cysts?|abscess\w*|gliom\w*|glioblastom\w*|"
-    r"lymphom\w*|meningiom\w*|infection|inflammation|vasculitis|encephalitis|cavity|"
+    r"lymphom\w*|meningiom\w*|infection|inflammation|vasculitis|encephalitis|cavity|primary|"
     rf"normal variant|scar\w*|gliosis|oedema|malformation|aneurysm|{FINDING_TERMS})"
 )
 DIAGNOSIS_CHOICE = re.compile(rf"\b{DIAGNOSIS}\b,? (or|vs\.?|versus) (an? |the )?{DIAGNOSIS}\b")
@@ -124,6 +124,7 @@ OOS = _rx(
     r"\b(nice|who|aan|acr|esr|nccn) guidelines?\b|\b(asthma|copd|diabetes|hypertension|"
     r"eczema|arthritis)\b",
     r"\bstate[- ]of[- ]the[- ]art\b|\bsota\b|\bbrats\b|\bleaderboards?\b|"
+    r"\bfill (in |out )?(the |a |an |this |our )?(\w+ )?(form|paperwork)s?\b|"
     r"\b(lunch|dinner|breakfast|menu|canteen|cafeteria|car park|parking|wi-?fi|password|rota|"
     r"imagenet|resnet\S*|benchmark (a|an|the) (\w+ )?(model|network|resnet\S*|gpu|cpu))\b",
     r"\b(serum|plasma|sodium|potassium|creatinine|glucose|haemoglobin|hemoglobin|inr|crp|"
@@ -172,7 +173,8 @@ GENERAL_HEALTH = _rx(
 ANCHOR = re.compile(
     r"\b(this|these|here|it|its|scan|image|slice|picture|study|lesions?|findings?|"
     r"abnormalit\w*|anomal\w*|regions?|areas?|spots?|map|heatmap|overlay|reconstruct\w*|"
-    r"detector|model|algorithm|you|f\d+|cases?|patient|appearances?|features?|pattern)\b"
+    r"detector|model|algorithm|you|f\d+|cases?|patient|appearances?|features?|pattern|output|"
+    r"results?|tool)\b"
 )
 
 # words of the domain: a question using them may be about this scan even without "this"
@@ -216,7 +218,7 @@ NEXT = _rx(
     r"\bwhat (to do|now)\b|\bwho (to|should (i|we)|do (i|we)) (refer|send|call|contact)\b|"
     r"\brefer (to|on)\b",
     r"\bnext\b(?! to)",
-    r"\bwhat (now|then)\b",
+    r"\bwhat (now|then)\b|\b(do|should|shall|must) (i|we) refer\b|\bto whom\b",
     r"\b(what|how) (should|do|would|shall|can|must) (i|we|you|one|the team) (do|suggest|"
     r"recommend|advise|propose|order|request|proceed|work|investigate|manage|handle|follow)\b",
     r"\b(what|which) would you (do|suggest|recommend|advise|order)\b",
@@ -277,7 +279,7 @@ NEXT = _rx(
 # the acquisition in the past tense: "Was this done with contrast?" (modality, not a next step)
 # the display convention ("Is the left of the image the patient's right?"), not a finding's side
 CONVENTION = re.compile(
-    r"^(?!.*\b(lesion|finding|f\d+|abnormal\w*|it is|is it)\b).*\b(left|right) (side )?of the "
+    r"^(?!.*\b(lesion|finding|f\d+|abnormal\w*|it is|is it)\b).*\b(left|right) (side )?(of|on|in) the "
     r"(image|screen|picture|display)\b.*\b(patient'?s?'?|anatomical) (left|right)\b|"
     r"^(?!.*\b(lesion|finding|f\d+|abnormal\w*)\b).*\b(patient'?s?'?|anatomical) (left|right)\b"
     r".*\b(left|right) (side )?of the (image|screen|picture|display)\b"
@@ -485,23 +487,28 @@ CONFIDENCE = _rx(
 
 # ----------------------------------------------------------------------------- 7. count
 COUNT = _rx(
-    r"\b(apart from|besides|beyond|other than|except|aside from|in addition to) (f\d+|the (first|main) "
+    r"\b(apart from|besides|beside|beyond|other than|except|aside from|in addition to) (f\d+|the (first|main) "
     r"(one|lesion|finding))\b.{0,60}\b(any|more|other|additional|further|extra|another|else)\b",
     r"\bhow many\b(?! (mm|millimet|centimet|cm|pixels?|px|voxels?|square|slices?|of the "
     r"(similar|retrieved|reference|nearest) cases))",
     r"\bnumber of (\w+ )?(lesions?|findings?|abnormalit\w*|anomal\w*|regions?|areas?|spots?|foci|"
     r"masses|tumou?rs|nodules?|plaques?|hyperintensit\w*|hits|detections)\b",
     r"\bcount\b|\bcounts\b|\btally\b",
-    r"\bmultiple\b(?! sclerosis)|\bseveral\b|\bmore than one\b|\bmultifocal\b|\bunifocal\b|"
+    r"\bmultiple\b(?! sclerosis)|\bseveral\b|\bmore than one\b(?! ?(centimet|millimet|cm\b|mm\b))|"
+    r"\bmultifocal\b|\bunifocal\b|"
     r"\bsolitary\b|\bsingle\b|\bisolated\b|\bnumerous\b|\bmany (lesions?|spots?|foci)\b",
     r"\b(just|only) (one|a single|1)\b|\b(one|1) or (more|several|multiple|many|two|2)\b",
+    r"\b(other|more|additional|further|extra) (\w+ ){0,2}(places?|regions?|areas?|lesions?|findings?|"
+    r"spots?|abnormalit\w*|anomal\w*)\b.{0,20}\b(besides|beside|apart from|other than|except|"
+    r"aside from) f\d+\b",
     r"\b(two|three|four|five|2|3|4|5) (separate |distinct |different )?(\w+ )?(lesions|findings|"
     r"abnormalities|anomalies|regions|areas|spots|foci|masses|nodules|plaques)\b",
     r"\b(are there|is there|any|anything|see|find|found|detect\w*|flag\w*)\b.{0,25}"
     r"\b(other|another|further|additional|more|extra)\b (\w+ )?(lesions?|findings?|"
     r"abnormalit\w*|anomal\w*|regions?|areas?|spots?|foci|masses|hits)\b(?! like)",
     r"\b(other|more|additional|further|extra) (lesions?|findings?|abnormalit\w*|anomal\w*|"
-    r"regions?|areas?|spots?|foci)\b.{0,20}\b(besides|apart|than|elsewhere|as well|too)\b",
+    r"regions?|areas?|spots?|foci|places?)\b.{0,20}\b(besides|beside|apart|than|elsewhere|as well|"
+    r"too)\b",
     r"\belsewhere\b|\banywhere else\b",
     r"\b(besides|apart from|other than|except|in addition to) (f\d+|it|this|that|the)\b",
     r"\b(just|only) (f\d+|that one|this one|the one)\b|\bare there more\b|"
@@ -587,7 +594,8 @@ SIZE = _rx(
     r"\bdiameter\b|\bextent\b|\bvolume\b|\bwidth\b|\blength\b",
     r"\bmm\b|\bmm2\b|\bmm²|\bmillimet\w*\b|\bcentimet\w*\b|\bcm\b|\bpixels?\b|\bpx\b|"
     r"\bvoxels?\b|\bsquare\b",
-    r"\b(bigger|larger|smaller|wider|longer|greater) than\b",
+    r"\b(bigger|larger|smaller|wider|longer|greater) than\b|\b(more|less) than (a |one |two |\d+ ?)"
+    r"(centimet\w*|millimet\w*|cm|mm)\b",
     r"\b(small|tiny|little|large|big|huge|sizeable|massive|medium)\b.{0,20}\bor\b.{0,20}"
     r"\b(small|tiny|little|large|big|huge|sizeable|massive|medium)\b",
     rf"\b(is|are) {REFERENT} (a |an )?(small|tiny|large|big|huge|medium[- ]sized|medium|"
@@ -624,6 +632,7 @@ EXISTENTIAL = re.compile(
     r"something|do (you|we|i) see|can (you|we|i) see|did (you|it|the \w+) (see|find|detect|"
     r"pick up|spot)|see any|evidence (of|for)|signs? of)\b|\b(is|are) there\b|"
     r"\b(could|might|may|would|can|will|should|must) there (be|have been)\b|^(so )?no\b|"
+    r"\b(if|whether|that) there (is|are|was|were|has been|have been)\b|"
     r"^(any |some )?(?!(is|are|was|were|do|does|did|can|could|has|have|will|would|the|this|that|"
     r"these|those|its|it)\b)(\w+ )?"
     r"(lesions?|foci|spots?|areas?|changes?|abnormalit\w*|findings?)\b"
@@ -634,7 +643,7 @@ EXISTENTIAL = re.compile(
     r"\b(is|are) (an? |any )?([\w-]+ ){0,3}(lesions?|abnormalit\w*|tumou?rs?|bleed\w*|"
     r"infarcts?|haemorrhag\w*|masse?s?|plaques?) (present|seen|visible|evident|identified|"
     r"detected)\b|"
-    rf"\b(has|have|having) (an? |any |some )?(\w+ ){{0,2}}{PATHOLOGY}"
+    rf"\b(has|have|having) (an? |any |some )?(\w+ ){{0,3}}{PATHOLOGY}"
 )
 
 # signs the detector does not assess, asked as "is there ...": presence (the responder says it
@@ -813,11 +822,14 @@ _NORMAL_ASK = _rx(
     r"\b(is|was|are|were|come back|came back) (the |this |it )?(\w+ )?negative\b|"
     r"(?<!or )\bnegative\s*[?.!]*$",
     r"\b(do|does|did|has|have|had) not (\w+ )?(have|has|show|shows|contain|demonstrate|reveal|"
-    r"display|harbou?r|depict)\b",
+    r"display|harbou?r|depict|flag|detect|find|pick up|highlight|mark|report)\b",
     r"\bnegative (sample|case|control|example|study|scan|subject|result|image|slice)\b",
     r"\bthere (is|are) (none|not (a |an |any )?\w+)\b|\ban? negative\b(?! for)",
     r"^(is )?f\d+ (\w+ )?(just |only )?(an? )?(artefact|artifact|noise|normal)\b|"
-    r"(?<!not )(?<!n't )\bspurious\b|(?<!or )(?<!or an )(?<!or a )\b(artefact|artifact|noise)\s*[?.!]*$",
+    r"(?<!not )(?<!n't )\bspurious\b|(?<!or )(?<!or an )(?<!or a )\b(artefact|artifact|noise)"
+    r"( only| alone)?\s*[?.!]*$|(?<!or )\b(is|are) (just |only |simply |purely )?(an? )?(artefact|"
+    r"artifact|noise)\b",
+    r"\bi (do not|don't|dont) (think|believe|reckon)\b",
     r"\bin[- ]distribution\b|\bun(operated|remarkable|touched)\b|"
     r"\bwithin (the |its |our )?([\w-]+ ){0,2}(distribution|range)\b",
     r"\b(not|n't|never) (\w+ )?(injured|damaged|bruised|affected|involved|hurt|harmed|bleeding|"
@@ -841,7 +853,8 @@ _NORMAL_ASK = _rx(
     r"(threshold|cut-?off)s?\b|\brelax\w*\b|\bgood news\b|\bnothing to be concerned\b",
 )
 _NOT_NORMAL = re.compile(
-    r"\bother than normal\b|\boutside (of )?(the |its |our )?([\w-]+ ){0,2}(distribution|range)\b|"
+    r"\bother than normal\b|\boutside (of )?(the |its |our )?([\w-]+ ){0,2}(distribution|range|"
+    r"reference|norm|prior)\b|"
     r"(?<!no )\bout[- ]of[- ]distribution\b|"
     r"\b(stop|prevent|keep)\w* (it|this|that|the \w+) (from )?being (a )?(\w+ )?normal\b|"
     r"\b(not|n't|never|hardly) (\w+ )?(normal|healthy|fine|ok|okay|unremarkable|clean|clear)\b|"
@@ -967,11 +980,18 @@ _UNEXPECTED = re.compile(
 )
 
 
+_NO_EITHER = re.compile(
+    rf"\b(no|without|free of|absence of) ([\w-]+ ){{0,3}}(or|nor|and) ([\w-]+ ){{0,3}}{PATHOLOGY}"
+)
+
+
 def _asks_normal(q: str) -> bool:
     q = _NORMAL_REFERENCE.sub(" ", q)
     if _UNEXPECTED.search(q):
         return False
     if _EXPECTED.search(q):
+        return True
+    if _NO_EITHER.search(q):  # "Please confirm no acute or old infarct."
         return True
     # "Is this scan normal or not?", "Are there lesions or is it normal?": the first
     # alternative is the one "yes" answers
@@ -1055,6 +1075,10 @@ _PREFACE = re.compile(
     r"needs? to know|requests?|requesting|queries|querying)( me| us)? (if|whether))\b[^.!;:?]{3,}"
     r"[.!]?\s*$)"
 )
+# "Stroke or tumour, what do you think?": a short lead, then the question
+_LEAD_THEN_ASK = re.compile(
+    r"^[^,?]{3,60},\s*(?=(what|which|where|how|why|is|are|could|can|do|does|did|would)\b)"
+)
 _REQUEST_START = re.compile(
     r"^(please |kindly |so )?(check|tell|confirm|let me know|advise|report|look|looking|i need|"
     r"i want|i would like|need to know|can you|could you|please|(we are|i am) looking|"
@@ -1105,14 +1129,24 @@ def without_preface(q: str) -> str:
         return _UNSURE_TAIL.sub("", _THINK.sub("", m.group(1))) + "?"
     rest = without_hedge_only(rest)
     if not (_YES_NO_START.search(rest) or _OPEN_START.search(rest) or _ASK_WHETHER.search(rest)
-            or _REQUEST_START.search(rest)):  # fmt: skip
-        # "Registrar. 49F, headaches. F1 - what are its dimensions?": a preface inside the rest
+            or _REQUEST_START.search(rest) or _LEAD_THEN_ASK.match(rest)):  # fmt: skip
+        # "Registrar. 49F, headaches. F1 - what are its dimensions?": a preface inside the rest;
+        # "Your output says nothing much, but could a bleed have been missed?"
         inner = without_preface(rest) if _PREFACE.match(rest) else rest
+        if inner == rest:
+            but = re.search(r",?\s+but\s+(?=(could|can|is|are|does|do|did|was|might|may|would|"
+                            r"should|has|have|what|where|how|which|why)\b)", rest)  # fmt: skip
+            inner = rest[but.end() :] if but else rest
         return inner if inner != rest else q
     if MAP.search(m.group(1)) and _OPEN_START.search(rest) and not _MAP_MEANING.search(rest):
         return rest  # "The red blob - where is that?": the map only points at the finding
     cues = (MAP, PSEUDO, CASES, FINDING_ID)
     if any(c.search(m.group(1)) for c in cues) and not any(c.search(rest) for c in cues):
+        named = FINDING_ID.search(m.group(1))
+        if named and not any(c.search(m.group(1)) for c in cues[:3]):
+            # "F1 would change management, I'm his neurologist. How certain is the model about
+            # it?": the finding is the subject, the rest of the context is not what is asked
+            return f"{named.group(0)}: {rest}"
         return f"{m.group(1)}, {rest}"
     unanchored = not ANCHOR.search(re.sub(r"\byou\b", " ", rest)) and not DOMAIN.search(rest)
     # "... need the maximum diameter of the lesion. What is it?", "Looking for abscess - any on
