@@ -772,3 +772,55 @@ def test_blind14_style_phrasings(question, intent):
 def test_blind14_style_presence(question, normal):
     assert classify(question)[0] == "presence", question
     assert asks_normal(question) is normal, question
+
+
+@pytest.mark.parametrize(
+    "question, intent",
+    [
+        # blind16 read: new rules, tested in other words
+        ("Could this scan be considered within normal limits?", "presence"),
+        ("is the scan an outlier with respect to the healthy training set", "presence"),
+        ("Show me the brain as it would look if it were healthy.", "pseudo_healthy"),
+        ("you are certain the slice is normal?", "confidence"),
+        ("Would a DWI help differentiate this?", "next_steps"),
+        ("Apologies if off-topic - does she need to see a neurologist?", "next_steps"),
+        ("is it a c t or an m r i", "modality"),
+        ("Was bias-field correction or skull-stripping applied?", "modality"),
+        ("which side of the screen is the patient's right?", "modality"),
+        ("Are the kidneys normal on this scan?", "out_of_scope"),
+    ],
+)
+def test_blind16_style_phrasings(question, intent):
+    assert classify(question)[0] == intent, question
+
+
+@pytest.mark.parametrize(
+    "question, normal",
+    [
+        ("The brain doesn't seem damaged, does it?", True),
+        ("any non-healthy tissue", False),
+        ("Is the red area a genuine lesion rather than noise?", False),
+        ("The map lights up at the front. Is that only a false alarm?", True),
+        ("Is the bright spot on the heatmap nothing to worry about?", True),
+        ("I can't see a bleed - am I right that there isn't one?", True),
+    ],
+)
+def test_blind16_style_presence(question, normal):
+    assert classify(question)[0] == "presence", question
+    assert asks_normal(question) is normal, question
+
+
+def test_isnt_one_is_not_dictated_t1():
+    from assistant.responders.intents.text import normalise
+
+    assert normalise("there isn't one, is there?").startswith("there is not one")
+    assert "t1" in normalise("is this a tea one image")
+
+
+def test_learned_polarity_never_turns_an_existential_abnormality_question_normal():
+    # blind18's two changed readings (read after its first run): a preamble must not let the
+    # learned polarity read "yes" as normal; passing as a healthy sample is a normal reading
+    q = "I'm a second-year resident, sorry if this is basic — is there anything abnormal here?"
+    assert classify(q)[0] == "presence" and not yes_means_normal(q)
+    q = "Could this image pass as one of the healthy controls?"
+    assert classify(q)[0] == "presence" and yes_means_normal(q)

@@ -18,7 +18,9 @@ def test_packaged_weights_load_and_predict_a_distribution():
     model = learned_intent()
     assert model is not None
     assert set(model.classes) <= set(INTENTS)
-    assert {"blind15", "blind16"} <= set(model.meta["exclude"])  # held-out sets never train it
+    assert {"blind15", "blind17", "blind18"} <= set(
+        model.meta["exclude"]
+    )  # held-out sets never train it
     probs = model.probabilities("Is there a bleed on this slice?")
     assert sum(probs.values()) == pytest.approx(1.0, abs=1e-5)
     intent, p = model.predict("How large is F1 in millimetres?")
@@ -87,8 +89,9 @@ learned_module = importlib.import_module("assistant.responders.intents.learned")
 @pytest.mark.parametrize(
     "question, p, expected",
     [
-        ("Is there a lesion?", 0.95, True),  # sure it means normal: overrules the rules
-        ("Is there a lesion?", 0.6, False),  # not sure: the rules' reading
+        ("Is this slice typical?", 0.95, True),  # sure it means normal: overrules the rules
+        ("Is this slice typical?", 0.6, False),  # not sure: the rules' reading
+        ("Is there a lesion?", 0.99, False),  # an abnormality asked for: never overruled
         ("Is this normal?", 0.05, False),
         ("Is it wrong to say this is normal?", 0.99, False),  # a negation: the rules decide
         ("Isn't there a lesion?", 0.99, False),

@@ -93,7 +93,7 @@ PATHOLOGY = (
     r"space occupying|spots?|foci|findings?|wrong|off|odd|weird|strange|unusual|"
     r"suspicious\w*|concerning|worrying|pathological|gliom\w*|lymphom\w*|meningiom\w*|"
     r"sol\b|damage\w*|injur\w*|atroph\w*|haemorrhag\w*|contusions?|hits?|craniotom\w*|"
-    r"craniectom\w*|burr holes?|resection\w*|"
+    r"craniectom\w*|burr holes?|resection\w*|outliers?|"
     # more kinds of finding, so that "Any X?" about them is a presence question
     rf"{FINDING_TERMS})"
 )
@@ -107,7 +107,17 @@ DIAGNOSIS = (
 DIAGNOSIS_CHOICE = re.compile(rf"\b{DIAGNOSIS}\b,? (or|vs\.?|versus) (an? |the )?{DIAGNOSIS}\b")
 NORMAL_WORD = r"(?:normal|healthy|unremarkable|fine|ok|okay|intact|clean|clear|benign-looking)"
 
+# "should she see a neurologist?": a referral (a next-steps cue the learned reader keeps)
+_REFERRAL = (
+    r"\b(see|be seen by|consult|get) (a |an )?(specialist|neurologist|neurosurgeon|neurosurgery|"
+    r"neurology|oncologist|oncology)\b"
+)
 # ----------------------------------------------------------------------------- 1. out of scope
+BODY_PART = (
+    r"\b(knee|chest|lungs?|spine|spinal|abdom\w*|liver|kidneys?|heart|cardiac|hip|shoulder|"
+    r"ankle|wrist|elbow|pelvi\w*|prostate|breast|mammo\w*|dental|teeth|tooth|retina\w*|"
+    r"skin|moles?|ecg|ekg|colonoscop\w*|thyroid|foot|feet|fracture)\b"
+)
 OOS = _rx(
     # code, computers, arithmetic, general knowledge, chat
     r"\b(python|javascript|java|sql|coding|script|programming|learning[- ]rate|book (the |a )?(\w+ )?room|hyper-?parameters?|compile|debug|"
@@ -153,9 +163,7 @@ OOS = _rx(
     r"\b(good|best|nearest|local|cheap|cheapest) (doctor|neurologist|neurosurgeon|radiologist|"
     r"hospital|clinic|surgeon|specialist|book|app|course|textbook)s?\b",
     # other body parts and other kinds of image
-    r"\b(knee|chest|lungs?|spine|spinal|abdom\w*|liver|kidneys?|heart|cardiac|hip|shoulder|"
-    r"ankle|wrist|elbow|pelvi\w*|prostate|breast|mammo\w*|dental|teeth|tooth|retina\w*|"
-    r"skin|moles?|ecg|ekg|colonoscop\w*|thyroid|foot|feet|fracture)\b",
+    BODY_PART,
 )
 # general health questions with nothing to do with this scan ("Is coffee bad for the brain?")
 GENERAL_HEALTH = _rx(
@@ -219,6 +227,10 @@ NEXT = _rx(
     r"\brefer (to|on)\b",
     r"\bnext\b(?! to)",
     r"\bwhat (now|then)\b|\b(do|should|shall|must) (i|we) refer\b|\bto whom\b",
+    # "Would contrast-enhanced T1 or FLAIR help characterise this?", "should she see a specialist?"
+    r"\b(would|could|will|might|does|do|can) (\w+[ -]){0,5}help (to |us |me )?(characteri[sz]e|"
+    r"clarify|differentiate|distinguish|confirm|narrow|pin down|sort out)\b",
+    _REFERRAL,
     r"\b(what|how) (should|do|would|shall|can|must) (i|we|you|one|the team) (do|suggest|"
     r"recommend|advise|propose|order|request|proceed|work|investigate|manage|handle|follow)\b",
     r"\b(what|which) would you (do|suggest|recommend|advise|order)\b",
@@ -282,7 +294,9 @@ CONVENTION = re.compile(
     r"^(?!.*\b(lesion|finding|f\d+|abnormal\w*|it is|is it)\b).*\b(left|right) (side )?(of|on|in) the "
     r"(image|screen|picture|display)\b.*\b(patient'?s?'?|anatomical) (left|right)\b|"
     r"^(?!.*\b(lesion|finding|f\d+|abnormal\w*)\b).*\b(patient'?s?'?|anatomical) (left|right)\b"
-    r".*\b(left|right) (side )?of the (image|screen|picture|display)\b"
+    r".*\b(left|right) (side )?of the (image|screen|picture|display)\b|"
+    r"^(?!.*\b(lesion|finding|f\d+|abnormal\w*)\b).*\bwhich (side|way) (of|on) the (image|screen|"
+    r"picture|display) (is|shows|corresponds to) (the )?(patient'?s?'?|anatomical) (left|right)\b"
 )
 PAST_ACQUISITION = re.compile(
     r"\b(was|were|has|have) (this|it|the (scan|image|study|slice|mri|ct)|they)( been)? "
@@ -306,6 +320,7 @@ ACQUISITION = _rx(
     r"echo time|repetition time|inversion time|flip angle|bandwidth|\bte\b|\btr\b|"
     r"slice thickness|thickness|pixel spacing|spacing|voxel\w*|resolution|matrix|"
     r"field of view|\bfov\b|bit depth|file format|dicom (tags?|header)|header|metadata|"
+    r"skull[- ]?strip\w*|intensity[- ]normali[sz]\w*|bias[- ]field|preprocess\w*|pre-process\w*|"
     r"slice number|slice index|which slice|what slice|how many slices|"
     r"(mm|millimet\w*|cm) per (pixel|voxel)|pixel size|image size|image dimensions|"
     r"(radiological|neurological) (convention|display|orientation)|display convention|"
@@ -356,7 +371,9 @@ PSEUDO = _rx(
     r"\bexpected (normal )?appearance\b|\bwhat (it|this|the (brain|scan|slice|image|tissue|area|"
     r"region)) (should|would|ought to) (\w+ )?(look|appear)( like)?\b|\bhow (it|this|that|the \w+|"
     r"this \w+) (should|would|ought to) (\w+ )?(look|appear)\b",
-    r"\b(look|looked|appear) like (if|when|without|had|healthy|normally|normal)\b",
+    r"\b(look|looked|appear) like (if|when|without|had|healthy|normally|normal)\b|"
+    r"\b(how|as) (it|this|the \w+) (would|should|might) (look|be|appear) (when|if) (it (was|were) "
+    r")?(healthy|normal)\b",
     r"\bwithout (the|its|any|this) (lesion|abnormality|anomaly|finding|tumou?r|mass)\b",
     r"\b(comparison )?slider\b|\bbefore[- /]and[- /]after\b|\bside[- ]by[- ]side\b",
     r"\bdiffusion model\b|\b(model|detector|network|ai) (\w+ ){0,3}(remov|eras|replac|fill|"
@@ -745,7 +762,7 @@ _COPULA = re.compile(
 _NOT_WHAT = re.compile(
     rf"^(\s*({NORMAL_WORD}|abnormal\w*|anomal\w*|there|present|visible|seen|real|true|"
     r"lesion|finding|region|the same|still|there|detected|found|flagged|in|on|at|near|"
-    r"of|to|inside|within|left|right|have|has|had|show\w*|contain\w*|look\w*|seem\w*|"
+    r"of|to|inside|within|left|right|have|has|had|show\w*|contain\w*|look\w*|seem\w*|outliers?|"
     r"appear\w*|need\w*|get|single|small|large|big|tiny|medium|few|lot)\b)|"
     r"^\s*(an? )?(positive|negative)\b|"
     r"^\s*(negative|positive|normal|abnormal|healthy|pathological|true|false) (sample|case|"
@@ -830,6 +847,14 @@ _NORMAL_ASK = _rx(
     r"( only| alone)?\s*[?.!]*$|(?<!or )\b(is|are) (just |only |simply |purely )?(an? )?(artefact|"
     r"artifact|noise)\b",
     r"\bi (do not|don't|dont) (think|believe|reckon)\b",
+    # "this doesn't look infected", "it isn't malignant": a negated pathology predicate
+    rf"\b(is|are|was|were|does|do|did) not (look|seem|appear|be)?\s*(like )?(an? )?(\w+ )?"
+    rf"(infected|diseased|{PATHOLOGY})\b",
+    r"\bnot (like|as if|as though) there (is|are|was|were) (any|anything)\b",
+    r"\b(pass|passes|passed) (as|for)\b",  # "would this slice pass as a healthy control?"
+    rf"\b{PATHOLOGY}[ -]free\b",  # "lesion free?"
+    # "is that just a false alarm?": the finding is not real
+    r"\b(just|only|merely|simply|purely) (an? )?false (alarm|positive)s?\b",
     r"\bin[- ]distribution\b|\bun(operated|remarkable|touched)\b|"
     r"\bwithin (the |its |our )?([\w-]+ ){0,2}(distribution|range)\b",
     r"\b(not|n't|never) (\w+ )?(injured|damaged|bruised|affected|involved|hurt|harmed|bleeding|"
@@ -995,7 +1020,7 @@ def _asks_normal(q: str) -> bool:
         return True
     # "Is this scan normal or not?", "Are there lesions or is it normal?": the first
     # alternative is the one "yes" answers
-    first = re.split(r",? \bor\b", q, maxsplit=1)[0]
+    first = re.split(r",? \b(?:or|rather than|instead of|as opposed to)\b", q, maxsplit=1)[0]
     if re.search(r"[a-z]", first) and len(first.split()) >= 2:
         q = first
     if _DOUBLE_NEGATIVE.search(q):
@@ -1261,6 +1286,14 @@ def parse(question: str) -> Ask | None:
     if _STAKE.search(raw):  # "How much weight should I give it?" (not a drug to give)
         return Ask("confidence", about, "confidence")
     if OOS.search(raw):
+        # "Is the liver normal on this CT?" (a cue the learned reader keeps); not "lung primary,
+        # any intracranial deposits?", which asks about the brain
+        if re.search(BODY_PART, raw) and not re.search(
+            r"\b(brain|intracranial|cerebr\w*|metasta\w*|mets|secondar\w*|deposits?|spread|"
+            r"primary|ca|cancer|carcinoma|tumou?rs?|malignan\w*)\b",
+            raw,
+        ):
+            return Ask("out_of_scope", "none", "another body part")
         return Ask("out_of_scope", "none", "out of scope")
     if GENERAL_HEALTH.search(raw) and (
         not ANCHOR.search(raw) or re.search(r"\b(in general|generally|in principle)\b", raw)
@@ -1280,7 +1313,8 @@ def parse(question: str) -> Ask | None:
     if PAST_ACQUISITION.search(raw):
         return Ask("modality", "image", "acquisition")
     if NEXT.search(raw):
-        return Ask("next_steps", about, "next steps")
+        cue = "referral" if re.search(_REFERRAL, raw) else "next steps"
+        return Ask("next_steps", about, cue)
     # 3. the acquisition itself
     if modality_only(raw) or (has_modality_words(raw) and _HOW_TELL.search(raw)):
         # "How can I tell this is T1-weighted?"
@@ -1351,6 +1385,8 @@ def parse(question: str) -> Ask | None:
     if CHANCE_OF_DIAGNOSIS.search(q):
         return Ask("explanation", about, "cause")
     if CONFIDENCE.search(q):
+        if re.search(r"^(so |and |but )?(are|r) (you|u) (\w+ )?(sure|certain|confident)\b", q):
+            return Ask("confidence", about, "are you sure")  # a cue the learned reader keeps
         return Ask("confidence", about, "confidence")
     if SIGN.search(q):
         return Ask("presence", about, "sign")
@@ -1402,6 +1438,8 @@ def parse(question: str) -> Ask | None:
         # "Is there evidence of an acute ischaemic event?", "Negative for ischaemic change?":
         # whether something is there, whatever kind of lesion it names
         return Ask("presence", about, "presence of a kind of lesion")
+    if _LABELLED_AS.search(q):  # "Can this be called within normal limits?": is it normal
+        return Ask("presence", about, "presence")
     if CAUSE.search(q) or _copula_cause(q) or (DIAGNOSIS_CHOICE.search(q) and not existential):
         if _unrelated(q):
             return Ask("out_of_scope", "none", "nothing about this scan")
@@ -1434,7 +1472,9 @@ _FINDING_REALITY = re.compile(
     r"(\w+ )?(an? )?(artefact|artifact|noise|normal (variant|variation|anatomy|tissue|brain|"
     r"structure))\b|\b(is|are) (an? )?(artefact|artifact|noise|normal (variant|variation|anatomy|"
     r"tissue|brain))\b|\bnothing really\b|\b(probably|just|only|is|be) nothing\b|"
-    r"\bspurious\b|^(is )?(the )?(map'?s? |heatmap'?s? )?(hot ?spot|highlight|red (spot|area|blob|"
+    r"\bspurious\b|\b(just|only|merely|simply|purely) (an? )?false (alarm|positive)\b|"
+    r"\b(nothing|something|anything) (to worry|to be worried|of concern)\b|"
+    r"^(is )?(the )?(map'?s? |heatmap'?s? )?(hot ?spot|highlight|red (spot|area|blob|"
     r"region)|blob|peak|spot)( (on|in) (the )?(map|heatmap|overlay))? (\w+ )?(artefact|artifact|"
     r"noise|real|genuine)\W*$|"
     r"^(is )?f\d+ (\w+ )?(significant|relevant|important|concerning|worrying|nothing|artefact|"
@@ -1448,7 +1488,8 @@ _REALITY_REFERENT = re.compile(
 )
 _REALITY_DOUBT = re.compile(
     r"\b(could|might|may|possibly|perhaps|likely|probability|chance|odds|confiden\w*|sure|"
-    r"certain\w*|false (positive|alarm|negative)|false-positive)\b|\bhow (sure|likely)\b|"
+    r"certain\w*|(?<!just a )(?<!only a )(?<!merely a )(?<!simply a )false (positive|alarm|"
+    r"negative)|false-positive)\b|\bhow (sure|likely)\b|"
     r"\bor (an? |just |simply |only )*(artefact|artifact|noise|real|true|genuine|lesion)\b|"
     r"\b(real|genuine|true) or\b|(?<!rather )\b(than|compared|relative to|versus|vs)\b"
 )
@@ -1457,6 +1498,13 @@ _COMPARED_TO = re.compile(
     r"(the |normal |adjacent |surrounding )*\w+"
 )
 # "That bright area is abnormal?": whether it is abnormal, whatever it is called
+# "Can this be called within normal limits?", "could it be reported as normal?": whether it is
+# normal, not what it could be
+_LABELLED_AS = re.compile(
+    r"\b(be|been|being) (called|considered|regarded|labell?ed|reported|classed|classified|deemed|"
+    rf"signed off|passed) (as )?(an? )?(\w+ )?(within normal limits|{NORMAL_WORD}|abnormal|"
+    r"pathological)\b"
+)
 _CALLED_NORMAL = re.compile(
     rf"\b(is|are|looks?|seems?) (\w+ )?(abnormal|{NORMAL_WORD}|pathological|a lesion)\s*\??$"
 )

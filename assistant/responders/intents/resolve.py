@@ -89,7 +89,10 @@ def rule_intent(question: str) -> str | None:
 # image?" is a side question, "Is the right of the screen the patient's left?" is not); a draft
 # request; "could this be <a diagnosis>?" (what it is, not whether something is there); the
 # similar cases named ("did other patients with scans like this have a tumour?": 190 of 191
-# readings right on the tuning sets)
+# readings right on the tuning sets); "are you sure ...?" (confidence by the benchmark's
+# convention, also when it ends in "normal"); another body part named ("Is the liver normal on
+# this CT?": out of scope, however close to a presence question it reads); a referral ("does she
+# need to see a neurologist?")
 _FRAME_CUES = (
     "side",
     "display convention",
@@ -97,6 +100,9 @@ _FRAME_CUES = (
     "report request",
     "could it be",
     "cases",
+    "are you sure",
+    "another body part",
+    "referral",
 )
 
 

@@ -105,12 +105,16 @@ SHORTHAND: list[tuple[re.Pattern[str], str]] = [
             r"right(\s*\?+|\s*$)",
             r"\1, right?",
         ),
+        (r"\bnon-? ?(normal|healthy)\b", "abnormal"),  # "any non-normal tissue?"
+        (r"\bm ?r ?i\b", "mri"),  # dictated "M R I"
+        (r"\bc t\b(?=\s*(scan|or|and|question|\?|$))", "ct"),
+        (r"^(so |and )?you (are|were) (sure|certain|confident)\b", "are you \\3"),  # word order
         (r"\bgad\b", "gadolinium"),
         (r"\biso\b", "isointense"),
         (r"\bpost[- ]?op\b", "post-operative"),
         (r"\bseqs?\b", "sequence"),
-        (r"\b(tea|t) (one|1)\b", "t1"),  # dictated "tea one"
-        (r"\b(tea|t) (two|2)\b", "t2"),
+        (r"(?<!')\b(tea|t) (one|1)\b", "t1"),  # dictated "tea one", not "isn't one"
+        (r"(?<!')\b(tea|t) (two|2)\b", "t2"),
         (r"\bdye\b", "contrast"),
         (r"\bfps?\b", "false positive"),
         (r"\bfns?\b", "false negative"),
@@ -308,8 +312,8 @@ def normalise(question: str) -> str:
     q = re.sub(r"(?<![a-z])'([a-z][a-z -]*)'(?![a-z])", r"\1", q)  # "the 'healed' image"
     q = re.sub(r"\s*[\u2013\u2014]+\s*", " - ", q)  # dashes: "I'm a student — is F1 ...?"
     q = re.sub(r"\s+", " ", q).strip()
-    # letters spelled out by dictation: "f l a i r" -> "flair"
-    q = re.sub(r"\b[a-z](?: [a-z]){2,}\b", lambda m: m.group(0).replace(" ", ""), q)
+    # letters spelled out by dictation: "f l a i r" -> "flair" (not the article: "a c t")
+    q = re.sub(r"\b(?!(?:a|i) )[a-z](?: [a-z]){2,}\b", lambda m: m.group(0).replace(" ", ""), q)
     q = _spell_out(q)
     corrected = re.sub(r"[a-z]+", lambda m: correct_word(m.group(0)), q)
     if corrected != q:  # a corrected typo may complete a phrase ("psuedo healthy")
