@@ -203,3 +203,97 @@ def test_eval_level_loss_gives_a_loss_per_band_for_any_checkpoint(tmp_path):
     out = tmp_path / "out.json"
     assert main(["--levels", str(levels), "--model", str(ck), "--json", str(out)]) == 0
     assert json.loads(out.read_text())["losses"]
+
+
+# ------------------------------------------------------------------- per-band calibration
+
+
+def test_calibration_for_level_picks_the_band_and_keeps_the_rest():
+    from assistant.detector.model import Calibration, DetectorConfig
+
+    bands = [
+        {
+            "lo_mm": -50.0,
+            "hi_mm": -21.0,
+            "pixel_threshold": 0.5,
+            "score_threshold": 0.9,
+            "n_images": 3,
+            "healthy_scores": [0.1, 0.2, 0.9],
+        },
+        {
+            "lo_mm": 40.0,
+            "hi_mm": 79.0,
+            "pixel_threshold": 0.3,
+            "score_threshold": 0.6,
+            "n_images": 2,
+            "healthy_scores": [0.2, 0.6],
+        },
+    ]
+    cal = Calibration(
+        0.1,
+        0.2,
+        n_images=58,
+        healthy_scores=[0.1, 0.2],
+        confidence={"kind": "logistic", "coef": [0.0, 1.0]},
+        bands=bands,
+    )
+    low = cal.for_level(-30.0)
+    assert (low.pixel_threshold, low.score_threshold, low.n_images) == (0.5, 0.9, 3)
+    assert low.healthy_scores == [0.1, 0.2, 0.9] and low.confidence is None and low.bands is None
+    assert cal.for_level(-21.0).pixel_threshold == 0.5  # bands are inclusive
+    for z in (None, 23.0, 0.0):  # no level, or a level outside every band: the main thresholds
+        assert cal.for_level(z) is cal
+    # detector.json round trip keeps the bands
+    cfg = DetectorConfig(calibration={"thor/fast": cal})
+    back = DetectorConfig.from_json(cfg.to_json()).calibration["thor/fast"]
+    assert back.bands == bands and back.for_level(60.0).score_threshold == 0.6
+
+
+def test_calibrate_levels_fits_each_band_on_its_own_slices_and_detection_uses_it():
+    from assistant.detector.calibrate import calibrate, calibrate_levels
+
+    model = tiny_model(size=32)
+    model.unet = with_level_embedding(model.unet)
+    torch.nn.init.normal_(model.unet.class_embedding.linear_2.weight, std=0.5)
+    det = Detector(model, get_config("thor", "fast", **TINY_OVERRIDES), "fast", autocast=False)
+    imgs = [_phantom(48, 23.0) * (1 + 0.05 * k) for k in range(6)]
+    calibrate(det, imgs[:2])
+    main = det.calibration
+    levels = [-40.0, -30.0, 20.0, 30.0, 50.0, 60.0]
+    bands = calibrate_levels(det, imgs, levels, data="phantoms", progress=False)
+    assert [(b["lo_mm"], b["hi_mm"], b["n_images"]) for b in bands] == [
+        (-50.0, -21.0, 2),
+        (10.0, 39.0, 2),
+        (40.0, 79.0, 2),
+    ]  # the band -20..+9 has no slice: left out
+    assert det.calibration is main and main.bands == bands
+    # each band's score threshold is the 95% quantile of its own slices' scores
+    uncal = Detector(model, det.method, "uncalibrated", autocast=False)
+    scores = [r.score for r in uncal.detect_batch(imgs, levels=levels)]
+    for b, pair in zip(bands, (scores[0:2], scores[2:4], scores[4:6]), strict=True):
+        assert b["score_threshold"] == pytest.approx(np.quantile(pair, 0.95), rel=1e-4, abs=1e-6)
+    # detection thresholds a slice with its band's values, a slice without a level with the main
+    (r_low,) = det.detect_batch([imgs[0]], levels=[-40.0])
+    (r_none,) = det.detect_batch([imgs[0]])
+    assert r_low.score_threshold == pytest.approx(bands[0]["score_threshold"])
+    assert r_none.score_threshold == pytest.approx(main.score_threshold)
+    # re-calibrating the main thresholds keeps the bands
+    calibrate(det, imgs[2:4])
+    assert det.calibration.bands == bands
+    with pytest.raises(ValueError, match="level-aware"):
+        calibrate_levels(Detector(tiny_model(32), det.method, autocast=False), imgs, levels)
+    # per volume: each volume's highest score in a band, at 1 - fpr / (number of bands)
+    groups = ["a", "b", "a", "b", "a", "a"]
+    rows: list[dict] = []
+    vol = calibrate_levels(
+        det, imgs, levels, data="phantoms", progress=False, groups=groups, scores_out=rows
+    )
+    assert [r["group"] for r in rows] == groups and len(rows) == 6
+    assert rows[0]["score"] == pytest.approx(scores[0], rel=1e-4, abs=1e-6)
+    top = max(scores[4], scores[5])  # band +40..+79 holds only volume "a"
+    assert vol[2]["score_threshold"] == pytest.approx(top, rel=1e-4, abs=1e-6)
+    assert vol[0]["n_volumes"] == 2 and vol[0]["rule"].startswith("volume")
+    q = 1 - 0.05 / 3
+    assert vol[0]["score_threshold"] == pytest.approx(
+        np.quantile([scores[0], scores[1]], q), rel=1e-4, abs=1e-6
+    )

@@ -23,6 +23,7 @@ from tqdm.auto import tqdm
 
 from assistant.detector.data import list_scans
 from assistant.detector.detector import Detector
+from assistant.detector.levels import LEVEL_BANDS, TRAINED_LEVEL_MM
 from assistant.detector.model import Calibration
 from assistant.detector.postprocess import ConfidenceMap
 
@@ -58,8 +59,107 @@ def calibrate(
         preset=detector.preset,
         healthy_scores=sorted(round(float(x), 6) for x in scores),
     )
+    previous = detector.model.config.calibration.get(detector.key)
+    if previous is not None and previous.bands:  # a level-aware model's bands stay
+        cal.bands = previous.bands
     detector.model.config.calibration[detector.key] = cal
     return cal
+
+
+def calibrate_levels(
+    detector: Detector,
+    images: list[np.ndarray],
+    levels: list[float],
+    bands: tuple[tuple[float, float], ...] = LEVEL_BANDS,
+    fpr: float = 0.05,
+    data: str = "",
+    batch: int = 8,
+    progress: bool = True,
+    groups: list[str] | None = None,
+    scores_out: list[dict] | None = None,
+) -> list[dict]:
+    """Per-band thresholds of a level-aware detector on healthy raw slices at MNI z `levels`,
+    stored in the detector's calibration (`Calibration.bands`; the mid-axial thresholds there
+    are kept, so calibrate those first with `calibrate`, or the band holding the trained level
+    supplies them). Bands without slices are left out (their slices keep the mid-axial
+    thresholds). Returns the bands.
+
+    In each band of `bands` (MNI z, mm, inclusive) the pixel threshold is the (1 - fpr) quantile
+    of the band's healthy foreground pixels, as in `calibrate`. The score threshold (the seed of
+    a finding) is, without `groups`, the (1 - fpr) quantile of the band's slice scores: about
+    `fpr` of healthy *slices* get a finding. With `groups` (the volume each slice comes from) it
+    is the (1 - fpr / number of bands) quantile of each volume's highest score in the band, so
+    that at most about `fpr` of healthy *volumes* get a finding anywhere (a volume is analysed at
+    up to 65 levels: per-slice thresholds would flag nearly every healthy volume).
+    `scores_out`, when given, receives one {"level_mm", "score", "group"} per slice."""
+    if not detector.level_aware:
+        raise ValueError(
+            "per-level calibration needs a level-aware detector (assistant train --volumes)"
+        )
+    if not 0 < fpr < 1:
+        raise ValueError(f"fpr must be in (0, 1), got {fpr}")
+    if len(images) != len(levels) or not images:
+        raise ValueError("calibrate_levels needs one level per image, and at least one image")
+    if groups is not None and len(groups) != len(images):
+        raise ValueError("calibrate_levels needs one group per image")
+    uncal = Detector(detector.model, detector.method, "uncalibrated", detector.autocast)
+    pixel_vals, scores = [], []
+    for i in tqdm(
+        range(0, len(images), batch), desc="calibrate levels", unit="batch", disable=not progress
+    ):
+        part = slice(i, i + batch)
+        for r in uncal.detect_batch(images[part], levels=list(levels[part])):
+            pixel_vals.append(r.anomaly_map[r.foreground])
+            scores.append(r.score)
+    if scores_out is not None:
+        scores_out.extend(
+            {"level_mm": float(z), "score": round(float(sc), 6), "group": g}
+            for z, sc, g in zip(levels, scores, groups or [None] * len(levels), strict=True)
+        )
+    lv = np.asarray(levels, np.float64)
+    present = [(lo, hi) for lo, hi in bands if np.any((lv >= lo) & (lv <= hi))]
+    out = []
+    for lo, hi in present:
+        idx = np.flatnonzero((lv >= lo) & (lv <= hi))
+        band_scores = np.asarray([scores[k] for k in idx])
+        pooled = np.concatenate([pixel_vals[k] for k in idx])
+        band = {
+            "lo_mm": float(lo),
+            "hi_mm": float(hi),
+            "pixel_threshold": float(np.quantile(pooled, 1 - fpr)),
+            "n_images": int(idx.size),
+            "healthy_scores": sorted(round(float(x), 6) for x in band_scores),
+        }
+        if groups is None:
+            band["score_threshold"] = float(np.quantile(band_scores, 1 - fpr))
+            band["rule"] = f"slice: {1 - fpr:g} quantile of the slice scores"
+        else:
+            top: dict[str, float] = {}
+            for k in idx:
+                top[groups[k]] = max(top.get(groups[k], -np.inf), float(scores[k]))
+            q = 1 - fpr / len(present)
+            band["score_threshold"] = float(np.quantile(np.asarray(list(top.values())), q))
+            band["rule"] = f"volume: {q:g} quantile of each volume's highest score in the band"
+            band["n_volumes"] = len(top)
+        out.append(band)
+    cal = detector.model.config.calibration.get(detector.key)
+    if cal is None:
+        mid = next((b for b in out if b["lo_mm"] <= TRAINED_LEVEL_MM <= b["hi_mm"]), out[0])
+        cal = Calibration(
+            pixel_threshold=mid["pixel_threshold"],
+            score_threshold=mid["score_threshold"],
+            fpr=fpr,
+            n_images=mid["n_images"],
+            data=data,
+            method=detector.method.name,
+            preset=detector.preset,
+            healthy_scores=list(mid["healthy_scores"]),
+        )
+        detector.model.config.calibration[detector.key] = cal
+    cal.bands = out
+    if data and data not in cal.data:
+        cal.data = f"{cal.data}; bands: {data}" if cal.data else data
+    return out
 
 
 def load_healthy(folder: str | Path) -> list[np.ndarray]:

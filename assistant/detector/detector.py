@@ -182,7 +182,8 @@ class Detector:
             amap = out.anomaly_map[i, 0].float().cpu().numpy()
             rec = out.pseudo_healthy[i, 0].float().cpu().numpy()
             where = {"spacing": spacings[i], "patient_left": patient_lefts[i]}
-            result = self._result(amap, rec, prep, cal, **where, slice_index=slice_indices[i])
+            cal_i = cal.for_level(levels[i]) if cal is not None and levels else cal
+            result = self._result(amap, rec, prep, cal_i, **where, slice_index=slice_indices[i])
             result.unet_calls = out.unet_calls
             results.append(result)
         t3 = time.perf_counter()

@@ -19,6 +19,10 @@ from diffusers import UNet2DModel
 
 TRAINED_LEVEL_MM = 23.0  # MNI z of the mid-axial training slices (template voxel 95)
 LEVEL_ORIGIN_MM = -72.0  # MNI z of the template's voxel 0 along z
+# bands of MNI z (mm, inclusive) for per-band validation losses and thresholds: lower
+# (cerebellum, temporal poles), basal (brainstem, basal ganglia), the trained level's band
+# (lateral ventricles) and upper (centrum semiovale to the vertex)
+LEVEL_BANDS: tuple[tuple[int, int], ...] = ((-50, -21), (-20, 9), (10, 39), (40, 79))
 
 
 def level_label(z_mm):

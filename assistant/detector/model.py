@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import torch
@@ -84,6 +84,30 @@ class Calibration:
     # `python -m eval.confidence --write-checkpoint`); None: not fitted for this method/preset
     # (older detector.json files have no such block)
     confidence: dict | None = None
+    # a level-aware model's thresholds per band of MNI levels (`calibrate_levels`): a list of
+    # {"lo_mm", "hi_mm", "pixel_threshold", "score_threshold", "n_images", "healthy_scores"};
+    # a slice whose level lies in a band is thresholded with that band's values (`for_level`),
+    # other slices (no level: the mid-axial level) with the thresholds above
+    bands: list[dict] | None = None
+
+    def for_level(self, level_mm: float | None) -> Calibration:
+        """The calibration that applies to a slice at MNI z `level_mm` (None: no level)."""
+        if level_mm is None or not self.bands:
+            return self
+        for b in self.bands:
+            if b["lo_mm"] <= level_mm <= b["hi_mm"]:
+                return replace(
+                    self,
+                    pixel_threshold=b["pixel_threshold"],
+                    score_threshold=b["score_threshold"],
+                    n_images=b["n_images"],
+                    healthy_scores=list(b["healthy_scores"]),
+                    # the fitted confidence map belongs to the thresholds above; a band's
+                    # findings get the fallback (the fraction of its healthy scores below)
+                    confidence=None,
+                    bands=None,
+                )
+        return self
 
 
 # what detector.json's "domain" block holds (see `DetectorConfig.domain`)

@@ -25,6 +25,7 @@ from tqdm.auto import tqdm
 
 from assistant.detector.data import augment, load_folder
 from assistant.detector.levels import (
+    LEVEL_BANDS,
     TRAINED_LEVEL_MM,
     class_labels,
     is_level_aware,
@@ -154,7 +155,7 @@ def _val_levels(path: str, per_band: int = 16, seed: int = 0) -> dict[str, tuple
     x, lv = load_level_set(path)
     gen = torch.Generator().manual_seed(seed)
     bands = {}
-    for lo, hi in ((-50, -21), (-20, 9), (10, 39), (40, 79)):
+    for lo, hi in LEVEL_BANDS:
         idx = torch.nonzero((lv >= lo) & (lv <= hi)).flatten()
         idx = idx[torch.randperm(len(idx), generator=gen)[:per_band]]
         if len(idx):

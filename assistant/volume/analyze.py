@@ -192,6 +192,29 @@ def _brain_area_mm2(z_mm: float, margin: int) -> float:
     return float(mask[:, :, k].sum()) if 0 <= k < mask.shape[2] else 0.0
 
 
+def level_images(
+    pixels: np.ndarray,
+    mni_to_voxel: np.ndarray,
+    levels: list[float],
+    pre,
+    brain_margin_mm: int = BRAIN_MARGIN_MM,
+) -> tuple[list[np.ndarray], list[float]]:
+    """The raw slices of a registered volume at the MNI levels that hold brain, each resampled
+    on the training grid, as `analyze_volume` analyses them (and `calibrate_volumes` calibrates
+    them): levels whose MNI brain mask covers less than `MIN_BRAIN_MM2`, or whose prepared
+    slice has less than `MIN_FOREGROUND` foreground, are left out. Returns (images, levels)."""
+    images, kept = [], []
+    for z in levels:
+        if _brain_area_mm2(z, brain_margin_mm) < MIN_BRAIN_MM2:
+            continue
+        raw, _ = sample_grid(pixels, mni_to_voxel, training_grid(z))
+        if not np.any(raw > 0) or prepare_slice(raw, pre)[1].mean() < MIN_FOREGROUND:
+            continue
+        images.append(raw)
+        kept.append(float(z))
+    return images, kept
+
+
 def _native_lookup(
     scan: Scan,
     mni_to_voxel: np.ndarray,
@@ -408,15 +431,7 @@ def analyze_volume(
                 "trained on: its maps and findings there are unreliable"
             )
     pre = detector.model.config.preprocess
-    images, kept = [], []
-    for z in wanted:
-        if _brain_area_mm2(z, brain_margin_mm) < MIN_BRAIN_MM2:
-            continue
-        raw, _ = sample_grid(scan.pixels, mni_to_voxel, training_grid(z))
-        if not np.any(raw > 0) or prepare_slice(raw, pre)[1].mean() < MIN_FOREGROUND:
-            continue
-        images.append(raw)
-        kept.append(z)
+    images, kept = level_images(scan.pixels, mni_to_voxel, wanted, pre, brain_margin_mm)
     t2 = time.perf_counter()
     timings["resample_s"] = t2 - t1
     if not kept:

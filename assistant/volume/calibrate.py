@@ -1,0 +1,144 @@
+"""Per-level thresholds of a level-aware detector, on healthy whole-head volumes.
+
+Each volume is registered to MNI space and cut at its brain levels exactly as `analyze_volume`
+analyses it (`level_images`), every `level_step_mm` mm (the slices of one head 2 mm apart are
+nearly the same; a coarser step costs less and loses little); the detector then gets, per band
+of MNI levels (`assistant.detector.levels.LEVEL_BANDS`), the same two 95% quantiles as the
+mid-axial calibration (`assistant.detector.calibrate.calibrate_levels`), the score threshold
+on each volume's highest score in the band (so that about 5% of healthy volumes get a finding,
+not 5% of slices; `--per-slice` for the slice rule). Healthy validation volumes only, never test
+or holdout ones.
+
+    python -m assistant.volume.calibrate --model DIR --volumes DIR [--level-step 6] [--fpr 0.05]
+        [--per-slice] [--scores-json OUT]
+
+(also `assistant calibrate --model DIR --volumes DIR`). The thresholds are written into the
+checkpoint's detector.json under its default method/preset (or `--method` / `--preset`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+from pathlib import Path
+
+import numpy as np
+
+from assistant.detector.calibrate import calibrate_levels
+from assistant.detector.detector import Detector
+from assistant.domain.levelset import BRAIN_LEVELS_MM, volume_files
+from assistant.domain.register import register_matrix
+from assistant.scan import load_scan
+from assistant.volume.analyze import level_images
+
+log = logging.getLogger(__name__)
+
+
+def volume_levels(
+    folder: str | Path, detector: Detector, level_step_mm: float = 2.0, progress: bool = True
+) -> tuple[list[np.ndarray], list[float], list[str]]:
+    """(raw slices, their MNI z, the volume each came from) of every NIfTI volume in `folder`,
+    registered and cut at every `level_step_mm` mm of `BRAIN_LEVELS_MM` that holds brain."""
+    step = max(1, int(round(level_step_mm / 2.0)))
+    wanted = list(BRAIN_LEVELS_MM[::step])
+    pre = detector.model.config.preprocess
+    files = volume_files(folder)
+    images, levels, names = [], [], []
+    if progress:
+        from tqdm.auto import tqdm
+
+        files = tqdm(files, desc="register volumes", unit="volume")
+    for path in files:
+        scan = load_scan(path)
+        mni_to_voxel, *_ = register_matrix(scan)
+        ims, kept = level_images(scan.pixels, mni_to_voxel, wanted, pre)
+        images.extend(ims)
+        levels.extend(kept)
+        names.extend([path.name] * len(kept))
+    return images, levels, names
+
+
+def calibrate_volumes(
+    model: str | Path,
+    volumes: str | Path,
+    level_step_mm: float = 2.0,
+    fpr: float = 0.05,
+    method: str | None = None,
+    preset: str | None = None,
+    batch: int = 8,
+    progress: bool = True,
+    per_volume: bool = True,
+    scores_json: str | Path | None = None,
+) -> list[dict]:
+    """Calibrate a level-aware checkpoint's per-band thresholds on a folder of healthy volumes
+    and save its detector.json (`per_volume`: score thresholds on each volume's highest score
+    per band, see `calibrate_levels`). `scores_json`: also write every slice's score, level and
+    volume there. Returns the bands."""
+    det = Detector.from_pretrained(model, method=method, preset=preset)
+    if not det.level_aware:
+        raise ValueError(
+            f"{model} is not level-aware: its thresholds come from `assistant calibrate "
+            "--healthy` on mid-axial slices"
+        )
+    images, levels, names = volume_levels(volumes, det, level_step_mm, progress)
+    if not images:
+        raise ValueError(f"no brain level could be cut from the volumes in {volumes}")
+    data = f"{volumes} ({len(set(names))} volumes, every {level_step_mm:g} mm)"
+    scores: list[dict] = []
+    bands = calibrate_levels(
+        det,
+        images,
+        levels,
+        fpr=fpr,
+        data=data,
+        batch=batch,
+        progress=progress,
+        groups=names if per_volume else None,
+        scores_out=scores,
+    )
+    (Path(model) / "detector.json").write_text(det.model.config.to_json())
+    if scores_json is not None:
+        Path(scores_json).write_text(json.dumps({"data": data, "slices": scores}, indent=0))
+    return bands
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m assistant.volume.calibrate", description=__doc__)
+    p.add_argument("--model", required=True, help="level-aware checkpoint (updated in place)")
+    p.add_argument("--volumes", required=True, help="folder of healthy NIfTI head volumes")
+    p.add_argument("--level-step", type=float, default=2.0, help="mm between levels (even)")
+    p.add_argument("--fpr", type=float, default=0.05)
+    p.add_argument("--method", choices=["thor", "autoddpm", "anoddpm"])
+    p.add_argument("--preset")
+    p.add_argument("--batch", type=int, default=8)
+    p.add_argument(
+        "--per-slice",
+        action="store_true",
+        help="score thresholds on slices (fpr of healthy slices), not volumes",
+    )
+    p.add_argument("--scores-json", help="also write every slice's score here")
+    args = p.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    bands = calibrate_volumes(
+        args.model,
+        args.volumes,
+        args.level_step,
+        args.fpr,
+        args.method,
+        args.preset,
+        args.batch,
+        per_volume=not args.per_slice,
+        scores_json=args.scores_json,
+    )
+    for b in bands:
+        print(
+            f"MNI z {b['lo_mm']:+.0f}..{b['hi_mm']:+.0f} mm: pixel threshold "
+            f"{b['pixel_threshold']:.5f}, score threshold {b['score_threshold']:.5f} "
+            f"({b['n_images']} slices)"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
