@@ -297,3 +297,19 @@ def test_calibrate_levels_fits_each_band_on_its_own_slices_and_detection_uses_it
     assert vol[0]["score_threshold"] == pytest.approx(
         np.quantile([scores[0], scores[1]], q), rel=1e-4, abs=1e-6
     )
+
+
+def test_calibrate_cli_needs_slices_or_volumes_and_a_level_aware_model_for_volumes(
+    tmp_path, capsys
+):
+    from assistant.cli import main
+    from assistant.detector.testing import tiny_checkpoint
+
+    ck = tiny_checkpoint(tmp_path / "ck")
+    with pytest.raises(SystemExit, match="--healthy"):
+        main(["calibrate", "--model", str(ck)])
+    vols = tmp_path / "vols"
+    vols.mkdir()
+    # refused (a clear error, exit 2) before any volume is read
+    assert main(["calibrate", "--model", str(ck), "--volumes", str(vols)]) == 2
+    assert "is not level-aware" in capsys.readouterr().err

@@ -1,4 +1,6 @@
-"""`assistant calibrate`: fit the pixel and image thresholds on healthy validation scans."""
+"""`assistant calibrate`: fit the pixel and image thresholds on healthy validation scans
+(`--healthy`: mid-axial slices), and a level-aware model's thresholds per band of MNI levels on
+healthy whole-head volumes (`--volumes`)."""
 
 from __future__ import annotations
 
@@ -8,7 +10,13 @@ import argparse
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("calibrate", help="calibrate thresholds on healthy scans")
     p.add_argument("--model", required=True, help="checkpoint folder (updated in place)")
-    p.add_argument("--healthy", required=True, help="folder of healthy validation scans")
+    p.add_argument("--healthy", help="folder of healthy validation scans (slices)")
+    p.add_argument(
+        "--volumes",
+        help="folder of healthy validation head volumes (NIfTI): per-band thresholds of a "
+        "level-aware model",
+    )
+    p.add_argument("--level-step", type=float, default=2.0, help="--volumes: mm between levels")
     p.add_argument("--fpr", type=float, default=0.05, help="healthy false-positive rate")
     p.add_argument("--method", choices=["thor", "autoddpm", "anoddpm"])
     p.add_argument("--preset")
@@ -16,13 +24,32 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from assistant.detector.calibrate import calibrate_checkpoint
+    if not args.healthy and not args.volumes:
+        raise SystemExit("give --healthy (slices) and/or --volumes (a level-aware model)")
+    if args.healthy:
+        from assistant.detector.calibrate import calibrate_checkpoint
 
-    cal = calibrate_checkpoint(
-        args.model, args.healthy, fpr=args.fpr, method=args.method, preset=args.preset
-    )
-    print(
-        f"{cal.method}/{cal.preset}: pixel threshold {cal.pixel_threshold:.5f}, "
-        f"score threshold {cal.score_threshold:.5f} (fpr {cal.fpr}, {cal.n_images} images)"
-    )
+        cal = calibrate_checkpoint(
+            args.model, args.healthy, fpr=args.fpr, method=args.method, preset=args.preset
+        )
+        print(
+            f"{cal.method}/{cal.preset}: pixel threshold {cal.pixel_threshold:.5f}, "
+            f"score threshold {cal.score_threshold:.5f} (fpr {cal.fpr}, {cal.n_images} images)"
+        )
+    if args.volumes:
+        from assistant.volume.calibrate import calibrate_volumes
+
+        for b in calibrate_volumes(
+            args.model,
+            args.volumes,
+            args.level_step,
+            args.fpr,
+            method=args.method,
+            preset=args.preset,
+        ):
+            print(
+                f"MNI z {b['lo_mm']:+.0f}..{b['hi_mm']:+.0f} mm: pixel threshold "
+                f"{b['pixel_threshold']:.5f}, score threshold {b['score_threshold']:.5f} "
+                f"({b['n_images']} slices, {b.get('n_volumes', '-')} volumes)"
+            )
     return 0
