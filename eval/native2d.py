@@ -202,15 +202,8 @@ def write_checkpoint(cal: dict, data: str, model_dir: str | None = None) -> str:
     folder = Path(model_dir) if model_dir else DEFAULT_CHECKPOINT
     det = Detector.from_pretrained(folder)
     key = f"{det.key}+{UNREGISTERED}"
-    det.model.config.calibration[key] = Calibration(
-        pixel_threshold=cal["pixel_threshold"],
-        score_threshold=cal["score_threshold"],
-        fpr=FPR,
-        n_images=cal["n_images"],
-        data=data,
-        method=det.method.name,
-        preset=det.preset,
-        healthy_scores=cal["healthy_scores"],
+    det.model.config.calibration[key] = Calibration.from_thresholds(
+        cal, fpr=FPR, data=data, method=det.method.name, preset=det.preset
     )
     (folder / "detector.json").write_text(det.model.config.to_json())
     return key

@@ -162,3 +162,17 @@ def test_the_apps_score_line_says_the_slice_was_judged_as_unregistered():
     small = analyzer.analyze(Scan(pixels=normal.pixels[::2, ::2].copy(), format="png"))
     assert UNREGISTERED_NOTE in score_markdown(small, "upload.png")
     assert UNREGISTERED_NOTE not in score_markdown(analyzer.analyze(normal), "mni_normal.png")
+
+
+def test_native2d_writes_its_thresholds_as_the_unregistered_calibration(tmp_path):
+    from assistant.detector.model import DiffusionModel
+    from assistant.detector.testing import tiny_checkpoint
+    from eval.native2d import write_checkpoint
+
+    ck = tiny_checkpoint(tmp_path / "ck")
+    cal = {"pixel_threshold": 0.1, "score_threshold": 0.4, "n_images": 3,
+           "healthy_scores": [0.1, 0.2, 0.4]}  # fmt: skip
+    write_checkpoint(cal, "mixed test data", str(ck))
+    stored = DiffusionModel.load(ck).config.calibration["thor/fast+unregistered"]
+    assert (stored.pixel_threshold, stored.score_threshold, stored.n_images) == (0.1, 0.4, 3)
+    assert stored.healthy_scores == [0.1, 0.2, 0.4] and stored.data == "mixed test data"

@@ -145,15 +145,8 @@ def calibrate_levels(
     cal = detector.model.config.calibration.get(detector.key)
     if cal is None:
         mid = next((b for b in out if b["lo_mm"] <= TRAINED_LEVEL_MM <= b["hi_mm"]), out[0])
-        cal = Calibration(
-            pixel_threshold=mid["pixel_threshold"],
-            score_threshold=mid["score_threshold"],
-            fpr=fpr,
-            n_images=mid["n_images"],
-            data=data,
-            method=detector.method.name,
-            preset=detector.preset,
-            healthy_scores=list(mid["healthy_scores"]),
+        cal = Calibration.from_thresholds(
+            mid, fpr=fpr, data=data, method=detector.method.name, preset=detector.preset
         )
         detector.model.config.calibration[detector.key] = cal
     cal.bands = out

@@ -90,6 +90,19 @@ class Calibration:
     # other slices (no level: the mid-axial level) with the thresholds above
     bands: list[dict] | None = None
 
+    @classmethod
+    def from_thresholds(cls, t: dict, **info) -> Calibration:
+        """A calibration from a dict with "pixel_threshold", "score_threshold", "n_images" and
+        "healthy_scores" (a band, or a fit written to a file); `info`: fpr, data, method,
+        preset."""
+        return cls(
+            pixel_threshold=t["pixel_threshold"],
+            score_threshold=t["score_threshold"],
+            n_images=t["n_images"],
+            healthy_scores=list(t["healthy_scores"]),
+            **info,
+        )
+
     def for_level(self, level_mm: float | None) -> Calibration:
         """The calibration that applies to a slice at MNI z `level_mm` (None: no level)."""
         if level_mm is None or not self.bands:
