@@ -798,6 +798,7 @@ def test_blind16_style_phrasings(question, intent):
     "question, normal",
     [
         ("The brain doesn't seem damaged, does it?", True),
+        ("doesn't look like there's a bleed, does it?", True),  # a clinician's trial
         ("any non-healthy tissue", False),
         ("Is the red area a genuine lesion rather than noise?", False),
         ("The map lights up at the front. Is that only a false alarm?", True),

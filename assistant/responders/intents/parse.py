@@ -848,8 +848,8 @@ _NORMAL_ASK = _rx(
     r"artifact|noise)\b",
     r"\bi (do not|don't|dont) (think|believe|reckon)\b",
     # "this doesn't look infected", "it isn't malignant": a negated pathology predicate
-    rf"\b(is|are|was|were|does|do|did) not (look|seem|appear|be)?\s*(like )?(an? )?(\w+ )?"
-    rf"(infected|diseased|{PATHOLOGY})\b",
+    rf"\b(is|are|was|were|does|do|did) not (look|seem|appear|be)?\s*(like |as if |as though )?"
+    rf"(there (is|are|was|were|be) )?(any |an? )?(\w+ )?(infected|diseased|{PATHOLOGY})\b",
     r"\bnot (like|as if|as though) there (is|are|was|were) (any|anything)\b",
     r"\b(pass|passes|passed) (as|for)\b",  # "would this slice pass as a healthy control?"
     rf"\b{PATHOLOGY}[ -]free\b",  # "lesion free?"
