@@ -37,7 +37,7 @@ def run(args: argparse.Namespace) -> int:
             f"score threshold {cal.score_threshold:.5f} (fpr {cal.fpr}, {cal.n_images} images)"
         )
     if args.volumes:
-        from assistant.volume.calibrate import calibrate_volumes
+        from assistant.volume.calibrate import calibrate_volumes, describe_band
 
         for b in calibrate_volumes(
             args.model,
@@ -47,9 +47,5 @@ def run(args: argparse.Namespace) -> int:
             method=args.method,
             preset=args.preset,
         ):
-            print(
-                f"MNI z {b['lo_mm']:+.0f}..{b['hi_mm']:+.0f} mm: pixel threshold "
-                f"{b['pixel_threshold']:.5f}, score threshold {b['score_threshold']:.5f} "
-                f"({b['n_images']} slices, {b.get('n_volumes', '-')} volumes)"
-            )
+            print(describe_band(b))
     return 0

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import torch
@@ -109,17 +109,10 @@ class Calibration:
             return self
         for b in self.bands:
             if b["lo_mm"] <= level_mm <= b["hi_mm"]:
-                return replace(
-                    self,
-                    pixel_threshold=b["pixel_threshold"],
-                    score_threshold=b["score_threshold"],
-                    n_images=b["n_images"],
-                    healthy_scores=list(b["healthy_scores"]),
-                    # the fitted confidence map belongs to the thresholds above; a band's
-                    # findings get the fallback (the fraction of its healthy scores below)
-                    confidence=None,
-                    bands=None,
-                )
+                # no fitted confidence map: it belongs to the thresholds above; a band's
+                # findings get the fallback (the fraction of its healthy scores below)
+                info = {"fpr": self.fpr, "data": self.data, "method": self.method}
+                return Calibration.from_thresholds(b, preset=self.preset, **info)
         return self
 
 

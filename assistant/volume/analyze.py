@@ -326,7 +326,7 @@ def _native_slice(mni_to_voxel: np.ndarray, z_mm: float, n_slices: int) -> int:
     return int(np.clip(np.rint(k), 0, n_slices - 1))
 
 
-def _domain_dir(detector, model_dir):
+def domain_dir(detector, model_dir=None):
     """The applicability model to use: `model_dir`; else the detector checkpoint's own when it
     has one (`domain/domain.json`); else the shipped one (None)."""
     if model_dir is not None:
@@ -391,7 +391,7 @@ def analyze_volume(
     c0 = time.process_time()
     timings: dict[str, float] = {}
     notes: list[str] = []
-    model_dir = _domain_dir(detector, model_dir)
+    model_dir = domain_dir(detector, model_dir)
     domain = load_domain_model(model_dir)
     similarity = None
     if mni_to_voxel is None:

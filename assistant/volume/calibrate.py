@@ -30,7 +30,7 @@ from assistant.detector.detector import Detector
 from assistant.domain.levelset import BRAIN_LEVELS_MM, volume_files
 from assistant.domain.register import register_matrix
 from assistant.scan import load_scan
-from assistant.volume.analyze import level_images
+from assistant.volume.analyze import domain_dir, level_images
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +39,8 @@ def volume_levels(
     folder: str | Path, detector: Detector, level_step_mm: float = 2.0, progress: bool = True
 ) -> tuple[list[np.ndarray], list[float], list[str]]:
     """(raw slices, their MNI z, the volume each came from) of every NIfTI volume in `folder`,
-    registered and cut at every `level_step_mm` mm of `BRAIN_LEVELS_MM` that holds brain."""
+    registered (to the head template `analyze_volume` would use for this detector) and cut at
+    every `level_step_mm` mm of `BRAIN_LEVELS_MM` that holds brain."""
     step = max(1, int(round(level_step_mm / 2.0)))
     wanted = list(BRAIN_LEVELS_MM[::step])
     pre = detector.model.config.preprocess
@@ -51,7 +52,7 @@ def volume_levels(
         files = tqdm(files, desc="register volumes", unit="volume")
     for path in files:
         scan = load_scan(path)
-        mni_to_voxel, *_ = register_matrix(scan)
+        mni_to_voxel, *_ = register_matrix(scan, model_dir=domain_dir(detector))
         ims, kept = level_images(scan.pixels, mni_to_voxel, wanted, pre)
         images.extend(ims)
         levels.extend(kept)
@@ -103,6 +104,15 @@ def calibrate_volumes(
     return bands
 
 
+def describe_band(b: dict) -> str:
+    """One line for a band of `calibrate_levels`."""
+    return (
+        f"MNI z {b['lo_mm']:+.0f}..{b['hi_mm']:+.0f} mm: pixel threshold "
+        f"{b['pixel_threshold']:.5f}, score threshold {b['score_threshold']:.5f} "
+        f"({b['n_images']} slices, {b.get('n_volumes', '-')} volumes)"
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m assistant.volume.calibrate", description=__doc__)
     p.add_argument("--model", required=True, help="level-aware checkpoint (updated in place)")
@@ -132,11 +142,7 @@ def main(argv: list[str] | None = None) -> int:
         scores_json=args.scores_json,
     )
     for b in bands:
-        print(
-            f"MNI z {b['lo_mm']:+.0f}..{b['hi_mm']:+.0f} mm: pixel threshold "
-            f"{b['pixel_threshold']:.5f}, score threshold {b['score_threshold']:.5f} "
-            f"({b['n_images']} slices)"
-        )
+        print(describe_band(b))
     return 0
 
 

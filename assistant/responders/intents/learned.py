@@ -93,7 +93,6 @@ def yes_means_normal(question: str) -> bool:
     model = learned_intent()
     if model is None or _NEGATION.search(question):
         return rule  # negations and "is it wrong to say ..." frames: the rules read them
-    p = model.normal_probability(question)
     q = strip_modality(normalise(question))
     if (
         not rule
@@ -102,6 +101,7 @@ def yes_means_normal(question: str) -> bool:
         and not re.search(rf"\b{NORMAL_WORD}\b", q)
     ):
         return False  # "is there something abnormal here?" after any preamble: yes = abnormal
+    p = model.normal_probability(question)
     if rule and p <= 1 - OVERRIDE_PROBABILITY:
         return False
     if not rule and p >= OVERRIDE_PROBABILITY:
