@@ -825,3 +825,20 @@ def test_learned_polarity_never_turns_an_existential_abnormality_question_normal
     assert classify(q)[0] == "presence" and not yes_means_normal(q)
     q = "Could this image pass as one of the healthy controls?"
     assert classify(q)[0] == "presence" and yes_means_normal(q)
+
+
+@pytest.mark.parametrize(
+    "question, normal",
+    [
+        # likeness to the healthy reference is what is asked (tuning sets blind12/blind16, read;
+        # tested in other words)
+        ("Would you call this slice indistinguishable from normal volunteers?", True),
+        ("Does this image resemble the healthy scans in the training set?", True),
+        ("Is the slice no different from a normal brain?", True),
+        # the healthy reference named after "with respect to" is not what is asked
+        ("Is the image abnormal with respect to the healthy subjects it learned from?", False),
+        ("Is this different from a healthy brain?", False),
+    ],
+)
+def test_likeness_to_the_healthy_reference(question, normal):
+    assert asks_normal(question) is normal

@@ -8,7 +8,12 @@ import numpy as np
 import pytest
 
 from assistant.responders.intents import INTENTS
-from assistant.responders.intents.learned import OVERRIDE_PROBABILITY, LearnedIntent, learned_intent
+from assistant.responders.intents.learned import (
+    OVERRIDE_PROBABILITY,
+    POLARITY_OVERRIDE_PROBABILITY,
+    LearnedIntent,
+    learned_intent,
+)
 
 # the module, not the package's `resolve` function of the same name
 resolve_module = importlib.import_module("assistant.responders.intents.resolve")
@@ -18,7 +23,7 @@ def test_packaged_weights_load_and_predict_a_distribution():
     model = learned_intent()
     assert model is not None
     assert set(model.classes) <= set(INTENTS)
-    assert {"blind15", "blind17", "blind18"} <= set(
+    assert {"blind15", "blind17", "blind18", "blind19", "blind20", "blind21"} <= set(
         model.meta["exclude"]
     )  # held-out sets never train it
     probs = model.probabilities("Is there a bleed on this slice?")
@@ -55,7 +60,7 @@ def test_the_learned_reader_overrules_the_rules_only_when_sure(monkeypatch, labe
 def test_retraining_reproduces_the_packaged_classifier():
     """The shipped weights are what `eval.paraphrase.train_intent_classifier` makes from the
     benchmark files (compared by predictions, which survive other CPUs' rounding)."""
-    from assistant.responders.intents.learned import embed
+    from assistant.responders.intents.learned import features
     from eval.paraphrase.train_intent_classifier import train, training_rows
 
     shipped = learned_intent()
@@ -63,9 +68,10 @@ def test_retraining_reproduces_the_packaged_classifier():
     assert files == shipped.meta["files"] and len(rows) == shipped.meta["n_questions"]
     fresh = train(rows, shipped.meta["C"])
     sample = [r["question"] for r in rows[::7]]
-    X = embed(sample)
+    assert list(fresh["vocabulary"]) == list(shipped.vectorizer.get_feature_names_out())
+    X = features(sample, shipped.vectorizer)
     ours = np.argmax(X @ shipped.weights.T + shipped.bias, axis=1)
-    theirs = np.argmax(X @ fresh["weights"].T + fresh["bias"], axis=1)
+    theirs = np.argmax(X @ fresh["weights"].astype(np.float32).T + fresh["bias"], axis=1)
     assert list(fresh["classes"]) == shipped.classes
     assert (ours == theirs).mean() >= 0.99
 
@@ -86,18 +92,24 @@ class _Polar:
 learned_module = importlib.import_module("assistant.responders.intents.learned")
 
 
+SURE = POLARITY_OVERRIDE_PROBABILITY + 0.01
+UNSURE = POLARITY_OVERRIDE_PROBABILITY - 0.05
+
+
 @pytest.mark.parametrize(
     "question, p, expected",
     [
-        ("Is this slice typical?", 0.95, True),  # sure it means normal: overrules the rules
-        ("Is this slice typical?", 0.6, False),  # not sure: the rules' reading
-        ("Is there a lesion?", 0.99, False),  # an abnormality asked for: never overruled
-        ("Is this normal?", 0.05, False),
-        ("Is it wrong to say this is normal?", 0.99, False),  # a negation: the rules decide
-        ("Isn't there a lesion?", 0.99, False),
+        ("Is this slice typical?", SURE, True),  # sure it means normal: overrules the rules
+        ("Is this slice typical?", UNSURE, False),  # not sure enough: the rules' reading
+        ("Is there a lesion?", 0.999, False),  # an abnormality asked for: never overruled
+        ("Is this normal?", 1 - SURE, False),  # sure yes means abnormal: overrules
+        ("Is this normal?", 1 - UNSURE, True),
+        ("Isn't there a lesion?", SURE, True),  # negations: the model may overrule
+        ("Is it wrong to say this is normal?", SURE, False),  # a frame: the rules decide
+        ("Would you reject the null hypothesis of a healthy brain?", SURE, False),
     ],
 )
-def test_learned_polarity_overrules_only_when_sure_and_without_negation(
+def test_learned_polarity_overrules_only_when_sure_and_outside_frames(
     monkeypatch, question, p, expected
 ):
     monkeypatch.setattr(learned_module, "learned_intent", lambda: _Polar(p))
@@ -108,3 +120,17 @@ def test_packaged_polarity_reads_plain_questions():
     model = learned_intent()
     assert model.normal_probability("Does this brain look healthy?") > 0.5
     assert model.normal_probability("Is there a tumour?") < 0.5
+
+
+@pytest.mark.parametrize(
+    "question, normal",
+    [
+        # negations read by the word n-grams (written for this test, not in any question set)
+        ("Would you say the slice is clear of any bleeding?", True),
+        ("There's nothing untoward here, is there?", True),
+        ("No sign of a stroke, would you agree?", True),
+        ("Do you spot any swelling or haemorrhage?", False),
+    ],
+)
+def test_packaged_polarity_reads_negations(question, normal):
+    assert bool(learned_intent().normal_probability(question) > 0.5) is normal

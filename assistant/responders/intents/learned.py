@@ -1,6 +1,17 @@
-"""The learned intent reader: logistic regression on all-MiniLM-L6-v2 sentence embeddings, trained
-on the project's labelled paraphrase questions (`python -m eval.paraphrase.train_intent_classifier`,
-weights in `intent_classifier.npz` beside this file; numpy only at run time).
+"""The learned intent reader: logistic regression on two views of a question, trained on the
+project's labelled paraphrase questions (`python -m eval.paraphrase.train_intent_classifier`,
+weights, vocabulary and idf in `intent_classifier.npz` beside this file):
+
+- its all-MiniLM-L6-v2 sentence embedding (what it means, whatever the words), and
+- TF-IDF of its word 1-3-grams (scikit-learn's `TfidfVectorizer`, vocabulary fixed at training):
+  which words and short phrases it uses ("not", "clear of", "nothing abnormal"), which sentence
+  embeddings blur.
+
+Measured by leaving one question set out at a time (`python -m eval.paraphrase.
+train_intent_classifier --cv`, 16 sets, 6,303 questions; `eval/results/intent_reader_cv.json`):
+intent accuracy 0.963 for the previous reader (the embedding alone, C = 10;
+`intent_reader_cv_C10.json`) and 0.981 for this one (both views, C = 30); the yes/no polarity
+0.956 and 0.985.
 
 `resolve.classify` lets it overrule the parser when it is sure (`OVERRIDE_PROBABILITY`): the rules
 read the structure of the questions they were written for, the classifier generalises better to
@@ -9,7 +20,8 @@ sets in the order they were written (each classifier trained only on the sets wr
 it, against the parser's first run on that set: 0.941 / 0.965 / 0.953): overruling above 0.7
 gave 0.979 / 0.979 / 0.976, above 0.9 0.967 / 0.974 / 0.969; 0.9 is the lowest threshold at
 which it overrules none of the hand-written cases of the unit tests (at 0.7 it overruled six,
-e.g. "Is the lesion benign?" read as presence), see `eval/paraphrase/README.md`.
+e.g. "Is the lesion benign?" read as presence), see `eval/paraphrase/README.md`. Rechecked with
+the two-view reader: at 0.8 and 0.85 it overrules three of them (e.g. "f3 noise"), at 0.9 none.
 """
 
 from __future__ import annotations
@@ -27,38 +39,74 @@ from assistant.responders.intents.text import normalise, strip_modality
 
 WEIGHTS = Path(__file__).with_name("intent_classifier.npz")
 OVERRIDE_PROBABILITY = 0.9
+# the polarity is overruled only when the model is even surer (see `yes_means_normal`)
+POLARITY_OVERRIDE_PROBABILITY = 0.97
+
+
+def reader_text(question: str) -> str:
+    """A question as the learned reader (and the resolver) reads it."""
+    return strip_modality(normalise(question))
+
+
+def word_vectorizer(vocabulary: list[str] | None = None, idf: np.ndarray | None = None):
+    """The TF-IDF of word 1-3-grams: unfitted (training, `vocabulary=None`), or rebuilt from a
+    stored vocabulary and idf (run time)."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    vec = TfidfVectorizer(
+        ngram_range=(1, 3),
+        min_df=1 if vocabulary is not None else 2,
+        token_pattern=r"[a-z0-9']+",
+        sublinear_tf=True,
+        dtype=np.float32,
+        vocabulary=vocabulary,
+    )
+    if vocabulary is not None:
+        vec.idf_ = np.asarray(idf, dtype=np.float64)
+    return vec
 
 
 def embed(questions: list[str]) -> np.ndarray:
     """Unit-length embeddings (N, 384) of questions as the resolver reads them."""
-    texts = [strip_modality(normalise(q)) for q in questions]
+    texts = [reader_text(q) for q in questions]
     vecs = embedding_model().encode(
         texts, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
     )
     return np.asarray(vecs, dtype=np.float32)
 
 
+def features(questions: list[str], vectorizer) -> np.ndarray:
+    """(N, V + 384) float32: the word-n-gram TF-IDF, then the sentence embedding."""
+    words = vectorizer.transform([reader_text(q) for q in questions]).toarray()
+    return np.hstack([words, embed(questions)]).astype(np.float32)
+
+
 class LearnedIntent:
-    """Softmax over `classes` of `weights @ embedding + bias`."""
+    """Softmax over `classes` of `weights @ features + bias` (`features`: word-n-gram TF-IDF and
+    sentence embedding); the polarity is a logistic of `polarity_weights @ features`."""
 
     def __init__(self, path: str | Path = WEIGHTS):
         with np.load(path, allow_pickle=False) as data:
-            self.weights = data["weights"]
+            self.weights = data["weights"].astype(np.float32)
             self.bias = data["bias"]
             self.classes = [str(c) for c in data["classes"]]
             self.meta = json.loads(str(data["meta"]))
-            self.polarity_weights = data["polarity_weights"]
+            self.polarity_weights = data["polarity_weights"].astype(np.float32)
             self.polarity_bias = float(data["polarity_bias"])
+            self.vectorizer = word_vectorizer([str(w) for w in data["vocabulary"]], data["idf"])
+
+    def features(self, question: str) -> np.ndarray:
+        return _features(self, question)
 
     def probabilities(self, question: str) -> dict[str, float]:
-        logits = self.weights @ _embedding(question) + self.bias
+        logits = self.weights @ self.features(question) + self.bias
         p = np.exp(logits - logits.max())
         p /= p.sum()
         return dict(zip(self.classes, p.tolist(), strict=True))
 
     def normal_probability(self, question: str) -> float:
         """The probability that "yes" to this yes/no presence question means normal."""
-        z = float(self.polarity_weights @ _embedding(question) + self.polarity_bias)
+        z = float(self.polarity_weights @ self.features(question) + self.polarity_bias)
         return 1.0 / (1.0 + np.exp(-z))
 
     def predict(self, question: str) -> tuple[str, float]:
@@ -68,31 +116,26 @@ class LearnedIntent:
         return best, probs[best]
 
 
-# words that flip what "yes" means: sentence embeddings blur them, the parser reads them
-_NEGATION = re.compile(
-    r"\b(not|no|nothing|never|none|wrong|incorrect|mistaken|without|free of|rule[sd]? out|"
-    r"exclud\w*|other than|cannot|\w+n't|cant|dont|isnt|arent|doesnt|"
-    # "is F1 just artefact?": asks whether a finding is NOT real
-    r"artefact|artifact|noise|distribution|ood|"
-    # "Would you reject the null hypothesis of a healthy brain?"
-    r"null|reject\w*)\b",
-    re.IGNORECASE,
-)
+# frames whose words say "normal" while "yes" means abnormal ("Would you reject the null hypothesis
+# of a healthy brain?", "Is it wrong to say this is normal?"): the parser reads them
+_FRAME = re.compile(r"\b(wrong|incorrect|mistaken|null|reject\w*)\b", re.IGNORECASE)
 
 
 def yes_means_normal(question: str) -> bool:
     """Whether "yes" to a yes/no presence question means the scan is normal: the parser's
     reading (`parse.asks_normal`), overruled by the learned polarity when it is at least
-    `OVERRIDE_PROBABILITY` sure of the other reading and the question has no negation. Replayed
-    like the intent threshold (each polarity model trained only on the sets written before):
-    polarity right 0.975 / 0.975 / 0.950 by the parser's first runs on blind4-6, 0.990 / 0.985
-    / 0.965 with this override. It never turns an existential question that names an
-    abnormality and no normal word ("... is there something abnormal here?") into "yes =
-    normal": the retrained polarity did so once after a student's preamble (blind18)."""
+    `POLARITY_OVERRIDE_PROBABILITY` sure of the other reading, negations included (the word
+    n-grams read "not", "no", "clear of"), except in the frames of `_FRAME`. Chosen on three
+    held-out sets (blind15, blind17, blind18; figures only, no question read) against the
+    embedding-only reader that skipped every negation: paraphrase consistency 0.90 / 0.60 / 0.80
+    before, 0.95 / 0.675 / 0.80 with this; 0.97 keeps every hand-written case of the unit tests.
+    It never turns an existential question that names an abnormality and no normal word ("... is
+    there something abnormal here?") into "yes = normal": a retrained polarity did so once after
+    a student's preamble (blind18)."""
     rule = asks_normal(question)
     model = learned_intent()
-    if model is None or _NEGATION.search(question):
-        return rule  # negations and "is it wrong to say ..." frames: the rules read them
+    if model is None or _FRAME.search(question):
+        return rule  # "is it wrong to say ...", "reject the null ...": the rules read them
     q = strip_modality(normalise(question))
     if (
         not rule
@@ -102,16 +145,16 @@ def yes_means_normal(question: str) -> bool:
     ):
         return False  # "is there something abnormal here?" after any preamble: yes = abnormal
     p = model.normal_probability(question)
-    if rule and p <= 1 - OVERRIDE_PROBABILITY:
+    if rule and p <= 1 - POLARITY_OVERRIDE_PROBABILITY:
         return False
-    if not rule and p >= OVERRIDE_PROBABILITY:
+    if not rule and p >= POLARITY_OVERRIDE_PROBABILITY:
         return True
     return rule
 
 
 @functools.lru_cache(maxsize=4096)
-def _embedding(question: str) -> np.ndarray:
-    return embed([question])[0]
+def _features(model: LearnedIntent, question: str) -> np.ndarray:
+    return features([question], model.vectorizer)[0]
 
 
 @functools.lru_cache(maxsize=1)

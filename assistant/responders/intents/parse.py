@@ -986,7 +986,7 @@ _NORMAL_REFERENCE = re.compile(
     r"\b(beyond|outside|above|exceeding|more than) (the )?([\w-]+ ){0,2}?(normal|healthy) ([\w-]+ ){0,2}?"
     r"(variation|variability|variants?|range|limits)\b|"
     r"\b(relative to|compared (to|with)|in comparison (to|with)|against|versus|vs\.?|than|"
-    r"from) (the |a |an |our |its |your )?(\w+ ){0,2}?(normal|healthy)( (training|reference|"
+    r"from|with respect to|wrt) (the |a |an |our |its |your )?(\w+ ){0,2}?(normal|healthy)( (training|reference|"
     r"control|baseline|population|cohort|distribution|data|scans?|brains?|subjects?|controls?|"
     r"volunteers?|templates?|atlas|model|sets?|images?|anatomy))*\b"
 )
@@ -1010,7 +1010,20 @@ _NO_EITHER = re.compile(
 )
 
 
+# "indistinguishable from the healthy controls?", "does it match the normal reference?": likeness
+# to the normal reference is what is asked, so yes means normal
+_LIKE_NORMAL = re.compile(
+    r"\b(indistinguishable|no different|not (any )?different|similar|comparable|identical|alike|"
+    r"like|resembl\w*|match(es|ing)?|in keeping|in line|consistent) (from |to |with |as )?(the |a |"
+    r"an |our |its |your |any )?([\w-]+ ){0,2}?(normal|healthy)\b"
+)
+_NOT_LIKE = re.compile(r"\b(not|n't|never|less|hardly|barely) (\w+ )?(similar|like|comparable|"
+                       r"resembl|match|consistent|in keeping|in line|identical|alike)")  # fmt: skip
+
+
 def _asks_normal(q: str) -> bool:
+    if _LIKE_NORMAL.search(q) and not _NOT_LIKE.search(q):
+        return True
     q = _NORMAL_REFERENCE.sub(" ", q)
     if _UNEXPECTED.search(q):
         return False
