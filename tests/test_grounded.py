@@ -498,3 +498,16 @@ def test_reality_of_a_named_finding_is_answered_yes_or_no(responder):
     assert absent.startswith("No: there is no F4 on this scan (the detector's findings: F1)")
     flipped = responder.answer("Is F4 only a normal variant?", ev, [])
     assert flipped.startswith("Yes: there is no F4 on this scan")
+
+
+def test_a_negated_question_gets_a_no_that_says_which_way(responder):
+    """ "There's no bleed, is there?" on a scan with a finding: a bare "No." could be read as
+    agreeing that there is none, so the answer says "not normal" straight after it."""
+    ev = build_evidence(synthetic_result([LEFT_BRIGHT]), scan_summary())
+    for q in ("There's no bleed on this slice, is there?", "Is this scan free of abnormalities?"):
+        answer = responder.answer(q, ev, [])
+        assert answer.startswith("No, not normal. The detector found 1 region"), answer
+    normal = build_evidence(synthetic_result([]), scan_summary())
+    assert responder.answer("There's no bleed on this slice, is there?", normal, []).startswith(
+        "Yes"
+    )

@@ -103,7 +103,8 @@ def presence(c: CaseFacts) -> str:
             + _not_excluded(term)
         )
     if c.findings:
-        lead = ("No. " if negative else "Yes. ") if closed else ""
+        # "There's no bleed, is there?": a bare "No." could be read as agreeing, so say which way
+        lead = ("No, not normal. " if negative else "Yes. ") if closed else ""
         asks_real = closed and bool(REALITY.search(c.q) or ARTEFACT.search(c.q))
         if asks_real:
             # "Is the red blob a real lesion?", "Is F1 just artefact?": the detector cannot
