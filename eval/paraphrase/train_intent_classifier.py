@@ -4,11 +4,11 @@ yes/no presence questions whether "yes" means normal).
 
     python -m eval.paraphrase.train_intent_classifier \
         [--out assistant/responders/intents/intent_classifier.npz] [--C 30] \
-        [--exclude blind19 blind20 blind21]
+        [--exclude blind19 blind20 blind21 blind22 blind23]
 
 Every benchmark file in this folder (`benchmark*.jsonl`) whose name does not contain an
-`--exclude` word is training data (by default all but `blind19`, `blind20` and `blind21`, the
-newest held-out sets, which stay test sets). Questions are read as the
+`--exclude` word is training data (by default all but `blind19` to `blind23`, the newest
+held-out sets, which stay test sets). Questions are read as the
 resolver sees them (`text.normalise`, then `text.strip_modality`): the n-gram vocabulary (n-grams
 in at least two questions) and idf are fitted on them and stored, and the sentence embeddings
 are unit-length; labels are the
@@ -31,9 +31,15 @@ from eval.paraphrase import HERE
 BENCH_TO_PROJECT = {"cause": "explanation", "comparison": "similar_cases"}
 
 
-def training_rows(exclude: list[str]) -> tuple[list[dict], list[str]]:
+def training_rows(
+    exclude: list[str], only: list[str] | None = None
+) -> tuple[list[dict], list[str]]:
+    """The labelled questions of every benchmark file whose name holds no `exclude` word (or of
+    exactly the files named in `only`, e.g. a shipped model's `meta["files"]`)."""
     files = sorted(
-        p for p in HERE.glob("benchmark*.jsonl") if not any(x in p.name for x in exclude)
+        p
+        for p in HERE.glob("benchmark*.jsonl")
+        if (p.name in only if only is not None else not any(x in p.name for x in exclude))
     )
     rows = []
     for path in files:
@@ -118,7 +124,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--exclude",
         nargs="*",
-        default=["blind19", "blind20", "blind21"],
+        default=["blind19", "blind20", "blind21", "blind22", "blind23"],
         help="benchmark files left out",
     )
     ap.add_argument(
