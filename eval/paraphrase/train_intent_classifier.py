@@ -13,8 +13,8 @@ resolver sees them (`text.normalise`, then `text.strip_modality`): the n-gram vo
 in at least two questions) and idf are fitted on them and stored, and the sentence embeddings
 are unit-length; labels are the
 benchmark's intents mapped to the project's (`cause` -> `explanation`, `comparison` ->
-`similar_cases`). The output holds the weights, biases and class names
-(`assistant.responders.intents.learned` reads them with numpy only) and what it was trained on.
+`similar_cases`). The output holds the vocabulary, idf, weights, biases and class names (read by
+`assistant.responders.intents.learned`) and what it was trained on.
 scikit-learn is a dependency of sentence-transformers; at run time only its `TfidfVectorizer`
 is used, rebuilt from the stored vocabulary and idf.
 """
@@ -80,22 +80,21 @@ def cross_validate(rows: list[dict], C: float) -> dict:
     yes/no polarity on the set left out, for the sentence embedding alone and for both views."""
     from sklearn.linear_model import LogisticRegression
 
-    from assistant.responders.intents.learned import embed, reader_text, word_vectorizer
+    from assistant.responders.intents.learned import embed, features, reader_text, word_vectorizer
 
     questions = [r["question"] for r in rows]
     sets = np.array([r["_file"] for r in rows])
     y = np.array([BENCH_TO_PROJECT.get(r["intent"], r["intent"]) for r in rows])
     yes_no = np.array([r["intent"] == "presence" and bool(r.get("polarity")) for r in rows])
     normal = np.array([r.get("polarity") == "negative" for r in rows])
-    emb = embed(questions)
+    emb = embed(questions)  # once: only the n-gram vocabulary depends on the fold
+    texts = [reader_text(q) for q in questions]
     out: dict = {"C": C, "per_set": {}}
     right = {v: {"intent": 0, "polarity": 0} for v in ("embedding", "embedding+words")}
     for name in sorted(set(sets)):
         train_, test = sets != name, sets == name
-        texts = [reader_text(q) for q in questions]
         vec = word_vectorizer().fit([t for t, keep in zip(texts, train_, strict=True) if keep])
-        words = vec.transform(texts).toarray()  # as `learned.features`, without re-embedding
-        views = {"embedding": emb, "embedding+words": np.hstack([words, emb])}
+        views = {"embedding": emb, "embedding+words": features(questions, vec, emb)}
         per = {"intent_n": int(test.sum()), "polarity_n": int((test & yes_no).sum())}
         for view, X in views.items():
             clf = LogisticRegression(max_iter=5000, C=C).fit(X[train_], y[train_])

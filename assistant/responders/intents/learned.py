@@ -75,10 +75,12 @@ def embed(questions: list[str]) -> np.ndarray:
     return np.asarray(vecs, dtype=np.float32)
 
 
-def features(questions: list[str], vectorizer) -> np.ndarray:
-    """(N, V + 384) float32: the word-n-gram TF-IDF, then the sentence embedding."""
+def features(questions: list[str], vectorizer, embeddings: np.ndarray | None = None) -> np.ndarray:
+    """(N, V + 384) float32: the word-n-gram TF-IDF, then the sentence embedding (`embed`,
+    unless the questions' `embeddings` are given)."""
     words = vectorizer.transform([reader_text(q) for q in questions]).toarray()
-    return np.hstack([words, embed(questions)]).astype(np.float32)
+    emb = embed(questions) if embeddings is None else embeddings
+    return np.hstack([words, emb]).astype(np.float32)
 
 
 class LearnedIntent:
@@ -136,7 +138,7 @@ def yes_means_normal(question: str) -> bool:
     model = learned_intent()
     if model is None or _FRAME.search(question):
         return rule  # "is it wrong to say ...", "reject the null ...": the rules read them
-    q = strip_modality(normalise(question))
+    q = reader_text(question)
     if (
         not rule
         and existential(question)
