@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import re
 from pathlib import Path
 
@@ -85,9 +86,11 @@ def features(questions: list[str], vectorizer, embeddings: np.ndarray | None = N
 
 class LearnedIntent:
     """Softmax over `classes` of `weights @ features + bias` (`features`: word-n-gram TF-IDF and
-    sentence embedding); the polarity is a logistic of `polarity_weights @ features`."""
+    sentence embedding); the polarity is a logistic of `polarity_weights @ features`. With a
+    `finetuned` reader (`finetuned.FineTunedReader`), both probabilities are the average of the
+    two readers'."""
 
-    def __init__(self, path: str | Path = WEIGHTS):
+    def __init__(self, path: str | Path = WEIGHTS, finetuned=None):
         with np.load(path, allow_pickle=False) as data:
             self.weights = data["weights"].astype(np.float32)
             self.bias = data["bias"]
@@ -96,6 +99,9 @@ class LearnedIntent:
             self.polarity_weights = data["polarity_weights"].astype(np.float32)
             self.polarity_bias = float(data["polarity_bias"])
             self.vectorizer = word_vectorizer([str(w) for w in data["vocabulary"]], data["idf"])
+        if finetuned is not None and set(finetuned.classes) != set(self.classes):
+            raise ValueError("the fine-tuned reader was trained on other intents")
+        self.finetuned = finetuned
 
     def features(self, question: str) -> np.ndarray:
         return _features(self, question)
@@ -104,12 +110,19 @@ class LearnedIntent:
         logits = self.weights @ self.features(question) + self.bias
         p = np.exp(logits - logits.max())
         p /= p.sum()
-        return dict(zip(self.classes, p.tolist(), strict=True))
+        probs = dict(zip(self.classes, p.tolist(), strict=True))
+        if self.finetuned is not None:
+            other = self.finetuned.probabilities(question)
+            probs = {c: (v + other[c]) / 2 for c, v in probs.items()}
+        return probs
 
     def normal_probability(self, question: str) -> float:
         """The probability that "yes" to this yes/no presence question means normal."""
         z = float(self.polarity_weights @ self.features(question) + self.polarity_bias)
-        return 1.0 / (1.0 + np.exp(-z))
+        p = 1.0 / (1.0 + np.exp(-z))
+        if self.finetuned is not None:
+            p = (p + self.finetuned.normal_probability(question)) / 2
+        return p
 
     def predict(self, question: str) -> tuple[str, float]:
         """(intent, probability) of the most probable intent."""
@@ -161,5 +174,14 @@ def _features(model: LearnedIntent, question: str) -> np.ndarray:
 
 @functools.lru_cache(maxsize=1)
 def learned_intent() -> LearnedIntent | None:
-    """The packaged classifier, or None when its weights are missing (then the parser alone)."""
-    return LearnedIntent() if WEIGHTS.exists() else None
+    """The packaged logistic reader, or None when its weights are missing (then the parser
+    alone). When `ASSISTANT_FINETUNED_READER` names a fine-tuned reader's folder (a research
+    option, see `finetuned`), its probabilities are averaged in."""
+    if not WEIGHTS.exists():
+        return None
+    folder = os.environ.get("ASSISTANT_FINETUNED_READER")
+    if not folder:
+        return LearnedIntent()
+    from assistant.responders.intents.finetuned import FineTunedReader
+
+    return LearnedIntent(finetuned=FineTunedReader(folder))
