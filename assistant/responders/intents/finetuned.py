@@ -26,7 +26,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from assistant.responders.intents.text import normalise, strip_modality
+from assistant.responders.intents.text import reader_text
 
 HIDDEN = 384  # all-MiniLM-L6-v2
 MAX_TOKENS = 64
@@ -47,7 +47,7 @@ def tokenizer():
 
 def tokenize(questions: list[str]):
     """Token ids and attention mask of questions as the resolver reads them."""
-    texts = [strip_modality(normalise(q)) for q in questions]
+    texts = [reader_text(q) for q in questions]
     return tokenizer()(
         texts, padding=True, truncation=True, max_length=MAX_TOKENS, return_tensors="pt"
     )

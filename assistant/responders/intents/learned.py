@@ -36,17 +36,12 @@ import numpy as np
 
 from assistant.responders.intents.classifier import embedding_model
 from assistant.responders.intents.parse import NORMAL_WORD, PATHOLOGY, asks_normal, existential
-from assistant.responders.intents.text import normalise, strip_modality
+from assistant.responders.intents.text import reader_text
 
 WEIGHTS = Path(__file__).with_name("intent_classifier.npz")
 OVERRIDE_PROBABILITY = 0.9
 # the polarity is overruled only when the model is even surer (see `yes_means_normal`)
 POLARITY_OVERRIDE_PROBABILITY = 0.97
-
-
-def reader_text(question: str) -> str:
-    """A question as the learned reader (and the resolver) reads it."""
-    return strip_modality(normalise(question))
 
 
 def word_vectorizer(vocabulary: list[str] | None = None, idf: np.ndarray | None = None):

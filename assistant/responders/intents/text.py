@@ -357,3 +357,8 @@ def strip_modality(text: str) -> str:
     t = _MOD_ANY.sub("", t)
     t = re.sub(r"\s+([?.!,])", r"\1", t)
     return re.sub(r"\s+", " ", t).strip()
+
+
+def reader_text(question: str) -> str:
+    """A question as the learned readers (and the resolver) read it."""
+    return strip_modality(normalise(question))
