@@ -153,6 +153,32 @@ def test_register_volume_refuses_2d():
         register_volume(Scan(pixels=np.zeros((8, 8), np.float32)))
 
 
+def test_registration_keeps_the_best_of_several_starts(model, monkeypatch):
+    """`RegConfig.starts` > 1: one optimisation per seed; the result with the best NCC wins."""
+    from dataclasses import replace
+
+    import assistant.domain.register as reg
+
+    seeds, sims = [], iter([0.62, 0.88, 0.75])
+
+    def fake_register(fixed, moving, cfg):
+        seeds.append(cfg.seed)
+        m = np.eye(4)
+        m[0, 3] = cfg.seed  # tag the matrix with its seed
+        return m, -0.1 * cfg.seed
+
+    monkeypatch.setattr(reg, "affine_register", fake_register)
+    monkeypatch.setattr(reg, "similarity", lambda vol, m, model: next(sims))
+    scan = _template_volume(model)
+    m2v, metric, sim, cfg = reg.register_matrix(scan, config=replace(reg.FAST, seed=5, starts=3))
+    assert seeds == [5, 6, 7]
+    assert sim == pytest.approx(0.88) and metric == pytest.approx(-0.6)
+    moving = reg.sitk_from_zyx(reg.normalise_volume(scan.pixels), scan.spacing)
+    kept = np.eye(4)
+    kept[0, 3] = 6  # the second start's matrix
+    assert np.allclose(m2v, reg.physical_to_voxel(moving) @ kept)
+
+
 def _template_volume(model) -> Scan:
     t = model.head_template
     vol = np.asarray(t["volume"], np.float32)[:, ::-1, :]  # MNI (z, y, x) -> scan rows anterior

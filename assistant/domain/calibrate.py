@@ -25,16 +25,8 @@ import numpy as np
 
 from assistant.domain.fitdata import load_volume, registered_matrices, stem, volume_paths
 from assistant.domain.fitsets import SliceSet
-from assistant.domain.geometry import sitk_from_zyx
 from assistant.domain.model import DomainModel
-from assistant.domain.register import (
-    FAST,
-    affine_register,
-    head_template,
-    normalise_volume,
-    physical_to_voxel,
-    similarity,
-)
+from assistant.domain.register import FAST, normalise_volume, register_to_template
 
 log = logging.getLogger(__name__)
 
@@ -118,14 +110,13 @@ def calibrate_level(
 
 
 def _runtime_register(model: DomainModel, pixels, spacing, kind: str):
+    """The run-time registration (`FAST`, all its starts) of one volume as `kind`."""
     vol01 = normalise_volume(pixels)
-    moving = sitk_from_zyx(vol01, spacing)
     t0 = time.perf_counter()
     c0 = time.process_time()
-    f2m, _ = affine_register(head_template(model), moving, replace(FAST, kind=kind))
-    m2v = physical_to_voxel(moving) @ f2m
+    m2v, _, sim = register_to_template(vol01, spacing, model, replace(FAST, kind=kind))
     secs = (time.perf_counter() - t0, time.process_time() - c0)
-    return m2v, similarity(vol01, m2v, model), secs
+    return m2v, sim, secs
 
 
 def _level_error(m2v: np.ndarray, ref_m2v: np.ndarray, brain: np.ndarray, z0: float) -> float:
@@ -176,7 +167,8 @@ def choose_registration(model: DomainModel, root: Path, cache: Path) -> dict:
             "shrink": list(FAST.shrink),
             "sigmas": list(FAST.sigmas),
             "iterations": FAST.iterations,
-            "sampling": FAST.sampling,
+            "sampling": list(FAST.sampling_per_level or [FAST.sampling] * len(FAST.shrink)),
+            "starts": FAST.starts,
             "metric": f"Mattes mutual information ({FAST.bins} bins)",
         },
         "val_comparison": summary,

@@ -1,7 +1,7 @@
 """Fit the applicability model and write its artifacts (reproducible from the shared data).
 
     python -m assistant.domain.fit --data ../shared/data \
-        --out assistant/weights/ixi-t1-128/domain [--cache runs/domain]
+        --out assistant/weights/ixi-t1-128/domain [--cache runs/domain] [--registration-only]
 
 Uses only the train split to fit (features, reference slices, head template) and the val split
 to choose and calibrate (typicality threshold, level tolerance, registration kind and its
@@ -15,6 +15,10 @@ quality threshold); never the holdout split or out-of-domain examples. Intermedi
    axial slices of the volumes, volumes resampled at levels -40..+80 mm;
 4. PCA of the head crops and k-nearest-neighbour references (typicality, level), train only;
 5. calibration on val (`calibrate`), then run-time registration measured on val volumes.
+
+`--registration-only` re-runs only the last measurement (rigid vs affine, the similarity
+threshold) on the artifacts already in `--out`, e.g. after a change to the run-time
+registration settings (`assistant.domain.register.FAST`); nothing else is refitted.
 """
 
 from __future__ import annotations
@@ -40,6 +44,7 @@ from assistant.domain.model import (
     FEATURES_NPZ,
     TEMPLATE_NPZ,
     DomainModel,
+    load_domain_model,
     template_from_npz,
 )
 from assistant.domain.register import normalise_volume
@@ -187,14 +192,31 @@ def fit(data: Path, out: Path, cache: Path) -> dict:
     return config
 
 
+def refit_registration(data: Path, out: Path, cache: Path) -> dict:
+    """Step 5's registration measurement alone, on the model already in `out`; rewrites the
+    `registration` block of its domain.json and returns the whole config."""
+    path = out / DOMAIN_JSON
+    config = json.loads(path.read_text())
+    model = load_domain_model(out)
+    config["registration"] = choose_registration(model, data / "ixi-hh-t1-2mm", cache)
+    path.write_text(json.dumps(config, indent=2) + "\n")
+    return config
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m assistant.domain.fit", description=__doc__)
     p.add_argument("--data", type=Path, default=Path("../shared/data"))
     p.add_argument("--out", type=Path, default=Path("assistant/weights/ixi-t1-128/domain"))
     p.add_argument("--cache", type=Path, default=Path("runs/domain"))
+    p.add_argument(
+        "--registration-only",
+        action="store_true",
+        help="re-measure only the run-time registration on val (kind, similarity threshold)",
+    )
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
-    config = fit(args.data, args.out, args.cache)
+    run = refit_registration if args.registration_only else fit
+    config = run(args.data, args.out, args.cache)
     print(json.dumps({k: v for k, v in config.items() if k != "provenance"}, indent=2))
     return 0
 
