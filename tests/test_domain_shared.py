@@ -90,3 +90,33 @@ def test_rigid_moved_val_volume_selects_same_anatomy(val_volume):
     r, c = np.array(reg.scan.pixels.shape) // 2
     mapped = (moved_to_orig @ np.array([*reg.native_coords[r, c], 1.0]))[:3]
     assert np.abs(mapped - reg0.native_coords[r, c]).max() <= 2.5  # voxels (2 mm)
+
+
+def test_registration_only_refit_rewrites_only_the_registration(shared_data, tmp_path, monkeypatch):
+    """`python -m assistant.domain.fit --registration-only` on a copy of the shipped model: the
+    registration block is re-measured with the run-time settings (their starts included) and
+    nothing else in domain.json changes."""
+    import json
+    import shutil
+
+    import assistant.domain.calibrate as cal
+    from assistant.domain.fit import main
+    from assistant.domain.model import domain_dir
+    from assistant.domain.register import FAST
+
+    out = tmp_path / "domain"
+    shutil.copytree(domain_dir(None), out)
+    before = json.loads((out / "domain.json").read_text())
+    monkeypatch.setattr(cal, "MAX_REG_VOLUMES", 2)  # two val volumes keep it quick
+    args = ["--data", str(shared_data), "--out", str(out), "--cache", str(tmp_path / "cache")]
+    assert main([*args, "--registration-only"]) == 0
+    after = json.loads((out / "domain.json").read_text())
+    reg = after.pop("registration")
+    before.pop("registration")
+    assert after == before
+    assert reg["val_volumes"] == 2
+    assert reg["settings"]["starts"] == FAST.starts
+    assert reg["settings"]["sampling"] == list(FAST.sampling_per_level)
+    kept = reg["val_comparison"][reg["kind"]]["min_similarity"]
+    assert reg["similarity_threshold"] == pytest.approx(cal.SIM_MARGIN * kept, abs=1e-3)
+    assert 0.5 < kept <= 1.0
