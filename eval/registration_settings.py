@@ -66,9 +66,9 @@ def summarise(rows: list[dict], seeds: int) -> dict:
     volumes = sorted({r["volume"] for r in rows})
     for name in SETTINGS:
         per = {(r["volume"], r["seed"]): r for r in rows if r["setting"] == name}
-        variants = {f"seed {s}": [(s,)] for s in range(1, seeds + 1)}
-        variants |= {f"best of {k} starts": [tuple(range(1, k + 1))] for k in range(2, seeds + 1)}
-        for label, (chosen,) in variants.items():
+        variants = {f"seed {s}": (s,) for s in range(1, seeds + 1)}
+        variants |= {f"best of {k} starts": tuple(range(1, k + 1)) for k in range(2, seeds + 1)}
+        for label, chosen in variants.items():
             picked, secs = [], []
             for v in volumes:
                 runs = [per[(v, s)] for s in chosen]
