@@ -161,7 +161,7 @@ def test_registration_keeps_the_best_of_several_starts(model, monkeypatch):
 
     seeds, sims = [], iter([0.62, 0.88, 0.75])
 
-    def fake_register(fixed, moving, cfg):
+    def fake_register(fixed, moving, cfg, fixed_mask=None):
         seeds.append(cfg.seed)
         m = np.eye(4)
         m[0, 3] = cfg.seed  # tag the matrix with its seed
@@ -170,13 +170,109 @@ def test_registration_keeps_the_best_of_several_starts(model, monkeypatch):
     monkeypatch.setattr(reg, "affine_register", fake_register)
     monkeypatch.setattr(reg, "similarity", lambda vol, m, model: next(sims))
     scan = _template_volume(model)
-    m2v, metric, sim, cfg = reg.register_matrix(scan, config=replace(reg.FAST, seed=5, starts=3))
+    config = replace(reg.FAST, seed=5, starts=3, retry_below=None)
+    m2v, metric, sim, cfg = reg.register_matrix(scan, config=config)
     assert seeds == [5, 6, 7]
     assert sim == pytest.approx(0.88) and metric == pytest.approx(-0.6)
     moving = reg.sitk_from_zyx(reg.normalise_volume(scan.pixels), scan.spacing)
     kept = np.eye(4)
     kept[0, 3] = 6  # the second start's matrix
     assert np.allclose(m2v, reg.physical_to_voxel(moving) @ kept)
+
+
+@pytest.mark.parametrize(
+    ("sims", "seeds_run", "kept"),
+    [
+        ([0.62, 0.88, 0.75], [5, 6], 0.88),  # the second start reaches the cutoff: stop
+        ([0.85, 0.60, 0.99], [5], 0.85),  # the first is good enough: no second start
+        ([0.62, 0.70, 0.75], [5, 6, 7], 0.75),  # none reaches it: all starts, the best kept
+    ],
+)
+def test_registration_retries_only_below_the_cutoff(model, monkeypatch, sims, seeds_run, kept):
+    """`RegConfig.retry_below`: further starts only while the best similarity is below it."""
+    from dataclasses import replace
+
+    import assistant.domain.register as reg
+
+    seeds, it = [], iter(sims)
+
+    def fake_register(fixed, moving, cfg, fixed_mask=None):
+        seeds.append(cfg.seed)
+        return np.eye(4), 0.0
+
+    monkeypatch.setattr(reg, "affine_register", fake_register)
+    monkeypatch.setattr(reg, "similarity", lambda vol, m, model: next(it))
+    config = replace(reg.FAST, seed=5, starts=3, retry_below=0.8)
+    _, _, sim, _ = reg.register_matrix(_template_volume(model), config=config)
+    assert seeds == seeds_run and sim == pytest.approx(kept)
+
+
+@pytest.mark.parametrize("dilation", [None, 2])
+def test_every_start_gets_the_metric_mask(model, monkeypatch, dilation):
+    """`RegConfig.mask_dilation`: the template head mask reaches every start; None: no mask."""
+    from dataclasses import replace
+
+    import assistant.domain.register as reg
+
+    masks, it = [], iter([0.62, 0.88, 0.75])
+
+    def fake_register(fixed, moving, cfg, fixed_mask=None):
+        masks.append(fixed_mask)
+        return np.eye(4), 0.0
+
+    monkeypatch.setattr(reg, "affine_register", fake_register)
+    monkeypatch.setattr(reg, "similarity", lambda vol, m, model: next(it))
+    config = replace(reg.FAST, starts=3, retry_below=None, mask_dilation=dilation)
+    _, _, sim, _ = reg.register_matrix(_template_volume(model), config=config)
+    assert len(masks) == 3 and sim == pytest.approx(0.88)
+    if dilation is None:
+        assert masks == [None, None, None]
+    else:
+        size = reg.head_template(model).GetSize()
+        assert all(m is not None and m.GetSize() == size for m in masks)
+
+
+def test_iterations_per_level_cap_each_level(model, monkeypatch):
+    """`RegConfig.iterations_per_level`: each resolution level stops after its cap (a real
+    SimpleITK registration of the template volume; iterations counted per level)."""
+    from dataclasses import replace
+
+    import SimpleITK as sitk
+
+    import assistant.domain.register as reg
+
+    levels: list[int] = []
+    method = reg._method
+
+    def counting(*args):
+        r = method(*args)
+        r.AddCommand(sitk.sitkMultiResolutionIterationEvent, lambda: levels.append(0))
+        r.AddCommand(sitk.sitkIterationEvent, lambda: levels.__setitem__(-1, levels[-1] + 1))
+        return r
+
+    monkeypatch.setattr(reg, "_method", counting)
+    moved, _ = _rigid_moved(_template_volume(model), 20.0, (10.0, -12.0, 8.0))
+    config = replace(reg.FAST, starts=1, iterations_per_level=(4, 3, 2))
+    reg.register_matrix(moved, config=config)
+    assert levels == [4, 3, 2]
+    levels.clear()
+    reg.register_matrix(moved, config=replace(config, iterations_per_level=(5,)))  # last: all
+    assert levels == [5, 5, 5]
+
+
+def test_head_mask_covers_the_template_head(model):
+    """The metric mask: the template's head voxels, grown by the dilation, on its grid."""
+    import SimpleITK as sitk
+
+    from assistant.domain.register import HEAD_LEVEL, head_mask, head_template
+
+    head = np.asarray(model.head_template["volume"]) > HEAD_LEVEL
+    tight, grown = head_mask(model, 0), head_mask(model, 3)
+    assert tight.GetSize() == head_template(model).GetSize()
+    assert tight.GetPixelID() == sitk.sitkUInt8
+    t, g = sitk.GetArrayFromImage(tight).astype(bool), sitk.GetArrayFromImage(grown).astype(bool)
+    assert t.shape == head.shape and (t == head).all()
+    assert g[head].all() and g.sum() > t.sum() and not g.all()
 
 
 def _template_volume(model) -> Scan:

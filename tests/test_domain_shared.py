@@ -117,6 +117,7 @@ def test_registration_only_refit_rewrites_only_the_registration(shared_data, tmp
     assert reg["val_volumes"] == 2
     assert reg["settings"]["starts"] == FAST.starts
     assert reg["settings"]["sampling"] == list(FAST.sampling_per_level)
+    assert reg["settings"]["iterations_per_level"] == list(FAST.iterations_per_level or [])
     kept = reg["val_comparison"][reg["kind"]]["min_similarity"]
     assert reg["similarity_threshold"] == pytest.approx(cal.SIM_MARGIN * kept, abs=1e-3)
     assert 0.5 < kept <= 1.0
