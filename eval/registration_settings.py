@@ -137,7 +137,8 @@ def shipped_label() -> str:
         return f"{name}, seed 1"
     if FAST.retry_below is not None:
         return f"{name}, seed 2 if seed 1 < {FAST.retry_below}"
-    return f"{name}, best of {FAST.starts} starts"
+    side_by_side = " (run side by side on one thread each)" if FAST.parallel else ""
+    return f"{name}, best of {FAST.starts} starts{side_by_side}"
 
 
 def main(argv: list[str] | None = None) -> int:

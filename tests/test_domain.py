@@ -170,7 +170,7 @@ def test_registration_keeps_the_best_of_several_starts(model, monkeypatch):
     monkeypatch.setattr(reg, "affine_register", fake_register)
     monkeypatch.setattr(reg, "similarity", lambda vol, m, model: next(sims))
     scan = _template_volume(model)
-    config = replace(reg.FAST, seed=5, starts=3, retry_below=None)
+    config = replace(reg.FAST, seed=5, starts=3, retry_below=None, parallel=False)
     m2v, metric, sim, cfg = reg.register_matrix(scan, config=config)
     assert seeds == [5, 6, 7]
     assert sim == pytest.approx(0.88) and metric == pytest.approx(-0.6)
@@ -202,9 +202,65 @@ def test_registration_retries_only_below_the_cutoff(model, monkeypatch, sims, se
 
     monkeypatch.setattr(reg, "affine_register", fake_register)
     monkeypatch.setattr(reg, "similarity", lambda vol, m, model: next(it))
-    config = replace(reg.FAST, seed=5, starts=3, retry_below=0.8)
+    config = replace(reg.FAST, seed=5, starts=3, retry_below=0.8, parallel=False)
     _, _, sim, _ = reg.register_matrix(_template_volume(model), config=config)
     assert seeds == seeds_run and sim == pytest.approx(kept)
+
+
+def test_parallel_starts_run_all_on_one_thread_each_and_keep_the_best(model, monkeypatch):
+    """`RegConfig.parallel`: every start runs (side by side, threads // starts threads each), the
+    best similarity wins whatever order they finish in, and the global thread count is put
+    back."""
+    from dataclasses import replace
+
+    import SimpleITK as sitk
+
+    import assistant.domain.register as reg
+
+    runs = []
+
+    def fake_register(fixed, moving, cfg, fixed_mask=None):
+        runs.append((cfg.seed, cfg.threads))
+        sitk.ProcessObject.SetGlobalDefaultNumberOfThreads(cfg.threads)
+        m = np.eye(4)
+        m[0, 3] = cfg.seed
+        return m, 0.0
+
+    scan = _template_volume(model)
+    moving = reg.sitk_from_zyx(reg.normalise_volume(scan.pixels), scan.spacing)
+    to_voxel = reg.physical_to_voxel(moving)
+    by_seed = {5: 0.70, 6: 0.90, 7: 0.90, 8: 0.60}  # a tie: the earlier seed (6) is kept
+
+    def fake_similarity(vol, m2v, model):
+        return by_seed[int(round((np.linalg.inv(to_voxel) @ m2v)[0, 3]))]
+
+    monkeypatch.setattr(reg, "affine_register", fake_register)
+    monkeypatch.setattr(reg, "similarity", fake_similarity)
+    before = sitk.ProcessObject.GetGlobalDefaultNumberOfThreads()
+    config = replace(reg.FAST, seed=5, starts=4, threads=8, parallel=True, retry_below=0.5)
+    m2v, _, sim, _ = reg.register_matrix(scan, config=config)
+    assert sorted(runs) == [(5, 2), (6, 2), (7, 2), (8, 2)]  # all ran, retry_below ignored
+    assert sim == pytest.approx(0.90)
+    kept = np.eye(4)
+    kept[0, 3] = 6  # seed 6's matrix
+    assert np.allclose(m2v, to_voxel @ kept)
+    assert sitk.ProcessObject.GetGlobalDefaultNumberOfThreads() == before
+
+
+def test_shipped_registration_gives_the_same_result_every_run(model):
+    """The shipped settings (parallel starts, one thread each) are deterministic: the same
+    volume gives the same matrix twice (two threads sharing one optimisation do not)."""
+    from dataclasses import replace
+
+    import assistant.domain.register as reg
+
+    moved, _ = _rigid_moved(_template_volume(model), 10.0, (4.0, -6.0, 8.0))
+    vol01 = reg.normalise_volume(moved.pixels)
+    config = replace(reg.FAST, iterations_per_level=(30, 20, 10))
+    a = reg.register_to_template(vol01, moved.spacing, model, config)
+    b = reg.register_to_template(vol01, moved.spacing, model, config)
+    assert reg.FAST.parallel and reg.FAST.threads // reg.FAST.starts == 1
+    assert np.array_equal(a[0], b[0]) and a[2] == b[2]
 
 
 @pytest.mark.parametrize("dilation", [None, 2])
@@ -222,7 +278,7 @@ def test_every_start_gets_the_metric_mask(model, monkeypatch, dilation):
 
     monkeypatch.setattr(reg, "affine_register", fake_register)
     monkeypatch.setattr(reg, "similarity", lambda vol, m, model: next(it))
-    config = replace(reg.FAST, starts=3, retry_below=None, mask_dilation=dilation)
+    config = replace(reg.FAST, starts=3, parallel=False, mask_dilation=dilation)
     _, _, sim, _ = reg.register_matrix(_template_volume(model), config=config)
     assert len(masks) == 3 and sim == pytest.approx(0.88)
     if dilation is None:

@@ -18,3 +18,6 @@ def test_rows_and_summary():
     assert row["in_domain"] and row["slice_index"] is not None
     assert out["healthy_with_findings"] == float(row["n_findings"] > 0)
     assert out["median_check_s"] >= 0 and out["median_detect_s"] >= 0
+    assert out["max_check_s"] == row["check_s"]
+    # the registration's own seconds, where the check registered the volume
+    assert out["max_registration_s"] == row["registration_s"]

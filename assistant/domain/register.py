@@ -10,6 +10,7 @@ on the val volumes (`python -m assistant.domain.fit`, `registration` in the fit 
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -44,8 +45,11 @@ class RegConfig:
     # optimisations from the same start with seeds seed, seed + 1, ... (their random metric
     # samples differ): the one whose result has the best NCC with the template is kept
     starts: int = 1
-    # stop once a start reaches this similarity (None: always run all `starts`)
+    # stop once a start reaches this similarity (None: always run all `starts`; one after another)
     retry_below: float | None = None
+    # run all starts side by side, each on threads // starts threads (one thread each: the same
+    # result on every run, which two threads sharing one optimisation do not give)
+    parallel: bool = False
     # restrict the metric to the template's head (`HEAD_LEVEL`), dilated by this many template
     # voxels (None: the whole template box, background included)
     mask_dilation: int | None = None
@@ -53,20 +57,20 @@ class RegConfig:
     iterations_per_level: tuple[int, ...] | None = None
 
 
-# run time: a median 1 s per 2 mm volume on 2 cores. Three levels (8, 4, 2 x the 2 mm template)
-# with dense sampling at the coarse ones: on 6 val volumes the median level error against the
-# fitting registration fell from 1.2 to 0.8 mm and the worst from 11.3 to 2.6 mm (a nose-up
-# head) at the same cost as two levels at 10% (runs/domain/exp_reg3.py). Denser sampling at the
-# finer levels: with one start at (1.0, 0.25, 0.05) the random metric samples alone moved a
-# volume's similarity by up to 0.3 (e.g. 0.45 -> 0.76) and decided whether a healthy volume got
-# a finding. A second start (another seed) only when the first ends below similarity 0.8 (the
-# lowest 5% of train + val volumes), which is where a start can fail (0.707 -> 0.773 on one
-# volume; 0.50 -> 0.77 with the cap): the better of two starts everywhere doubled the time and
-# was left for it. At most 60 iterations at the finest, costliest level (a typical volume needs
-# 12-40 there; a failing start ran 150). On the 167 train + val volumes (`python -m
-# eval.registration_settings`, eval/results/registration_settings.json): 3 with a finding
-# either way (two of them borderline, flipping with the seed), median 1.0 s, slowest 2.8 s;
-# the better of two starts gave 1-2 with a finding at a median 2.0-2.2 s and a slowest 4.3-4.8 s
+# run time: a median 1.7 s per 2 mm volume on 2 cores. Three levels (8, 4, 2 x the 2 mm
+# template) with dense sampling at the coarse ones: on 6 val volumes the median level error
+# against the fitting registration fell from 1.2 to 0.8 mm and the worst from 11.3 to 2.6 mm (a
+# nose-up head) at the same cost as two levels at 10% (runs/domain/exp_reg3.py). Denser
+# sampling at the finer levels and the better of two starts (seeds): with one start at (1.0,
+# 0.25, 0.05) the random metric samples alone moved a volume's similarity by up to 0.3 (e.g.
+# 0.45 -> 0.76) and decided whether a healthy volume got a finding; a start can still fail
+# (0.707 vs 0.773 on one volume). At most 60 iterations at the finest, costliest level (a
+# typical volume needs 12-40 there; a failing start ran 150). The two starts run side by side
+# on one thread each: one after another on two threads, the slowest volume (a steeply pitched
+# head) took 4.3-4.8 s, and two threads summing one metric in varying order made the result
+# differ from run to run. On the 167 train + val volumes (`python -m
+# eval.registration_settings`, eval/results/registration_settings.json): the better of two
+# starts gave 1-2 volumes with a finding, a second start only below similarity 0.8 gave 3.
 FAST = RegConfig(
     shrink=(8, 4, 2),
     sigmas=(4.0, 2.0, 1.0),
@@ -74,7 +78,7 @@ FAST = RegConfig(
     iterations=150,
     iterations_per_level=(150, 150, 60),
     starts=2,
-    retry_below=0.8,
+    parallel=True,
 )
 ACCURATE = RegConfig(iterations=100, sampling=0.1)  # fitting: skull-stripped train volumes
 
@@ -328,23 +332,40 @@ def register_to_template(
     vol01: np.ndarray, spacing, model: DomainModel, cfg: RegConfig
 ) -> tuple[np.ndarray, float, float]:
     """Register a normalised volume (`normalise_volume`, scan layout) to `model`'s head
-    template, once per start (`cfg.starts`; seeds `cfg.seed`, +1, ...; with `cfg.retry_below`,
-    only until a start reaches that similarity), and keep the start with the best similarity.
+    template, once per start (`cfg.starts`; seeds `cfg.seed`, +1, ...), and keep the start with
+    the best similarity (the earliest on a tie). With `cfg.parallel` all starts run side by
+    side on threads (SimpleITK releases the GIL while it registers); otherwise one after
+    another, and with `cfg.retry_below` only until a start reaches that similarity.
     Returns (MNI RAS mm -> native voxel matrix, its Mattes MI metric, its NCC similarity)."""
+    import SimpleITK as sitk
+
     moving = sitk_from_zyx(vol01, spacing)
     fixed, to_voxel = head_template(model), physical_to_voxel(moving)
     mask = None if cfg.mask_dilation is None else head_mask(model, cfg.mask_dilation)
-    best: tuple[np.ndarray, float, float] | None = None
-    for k in range(max(1, cfg.starts)):
-        run = replace(cfg, seed=cfg.seed + k)
+    starts = max(1, cfg.starts)
+    threads = max(1, cfg.threads // starts) if cfg.parallel else cfg.threads
+    runs = [replace(cfg, seed=cfg.seed + k, threads=threads) for k in range(starts)]
+
+    def one(run: RegConfig) -> tuple[np.ndarray, float, float]:
         fixed_to_moving, metric = affine_register(fixed, moving, run, fixed_mask=mask)
         mni_to_voxel = to_voxel @ fixed_to_moving
-        sim = similarity(vol01, mni_to_voxel, model)
-        if best is None or sim > best[2]:
-            best = (mni_to_voxel, metric, sim)
-        if cfg.retry_below is not None and best[2] >= cfg.retry_below:
-            break
-    return best
+        return mni_to_voxel, metric, similarity(vol01, mni_to_voxel, model)
+
+    before = sitk.ProcessObject.GetGlobalDefaultNumberOfThreads()
+    try:
+        if cfg.parallel and starts > 1:
+            with ThreadPoolExecutor(starts) as pool:
+                results = list(pool.map(one, runs))
+        else:
+            results = []
+            for run in runs:
+                results.append(one(run))
+                best = max(r[2] for r in results)
+                if cfg.retry_below is not None and best >= cfg.retry_below:
+                    break
+    finally:
+        sitk.ProcessObject.SetGlobalDefaultNumberOfThreads(before)
+    return max(results, key=lambda r: r[2])
 
 
 def register_volume(
@@ -358,6 +379,7 @@ def register_volume(
     Raises ScanError for a 2D scan or a volume without spacing. The slice is resampled on the
     training grid (`assistant.domain.geometry.training_grid`) with linear interpolation.
     """
+    load_domain_model(model_dir)  # once per process (cached): not part of `seconds`
     t0 = time.perf_counter()
     mni_to_voxel, metric, sim, cfg = register_matrix(
         volume_scan, model_dir=model_dir, config=config
