@@ -17,9 +17,9 @@ hands a registered slice to `default_detector()`). A setting run with `starts` =
 best similarity of seeds 1..K, which is what `register_matrix` does, so it is read from the
 same runs; so is a setting whose second start runs only when the first start's similarity is
 below a cutoff (`RETRY_BELOW`; seconds: the first start's, plus the second's when it ran).
-Reported per setting and start count: volumes in domain, volumes with a
-finding, mean and minimum similarity, median and maximum seconds (summed over its starts). Use train and
-val volumes only: this chooses settings.
+Reported per setting and start count: volumes in domain, volumes with a finding, mean and
+minimum similarity, median and maximum seconds (summed over its starts). Use train and val
+volumes only: this chooses settings.
 """
 
 from __future__ import annotations
