@@ -14,7 +14,8 @@ assistant's intent rules. Reported:
   finding:Fk, map, pseudo_healthy, cases, none), how often that matches the benchmark's target;
 - the confusion list (gold -> predicted, counts) and every misrouted question;
 - with `--consistency`: each yes/no presence group is asked, paraphrase by paraphrase, to the
-  grounded responder about one abnormal and one normal synthetic scan; an answer is read with
+  grounded responder about one abnormal (findings F1 and F2) and one normal synthetic scan; an
+  answer is read with
   `eval.qa.metrics.yes_no` and flipped for negative polarity ("Is this normal?"), and a
   (group, scan) pair is consistent when every paraphrase gives the same reading. Also reported:
   how many answers had no yes/no at all and how many readings were right about the scan.
@@ -247,9 +248,11 @@ SCAN_FORMATS = {
 }  # fmt: skip
 
 
-def synthetic_evidence(abnormal: bool, fmt: str = "png"):
+def synthetic_evidence(abnormal: bool, fmt: str = "png", second: bool = False):
     """Evidence for a 64 x 80 synthetic slice (an ellipse "brain"), with one bright 8 x 8 px
-    square lesion at the image's upper left, or none, in one of `SCAN_FORMATS`."""
+    square lesion at the image's upper left (F1), or none, in one of `SCAN_FORMATS`. `second`:
+    the abnormal slice also has a weaker dark 6 x 6 px lesion at its lower right (F2), so that
+    questions about F2 ask about a finding that exists."""
     from assistant.detector.result import DetectionResult
     from assistant.findings import Finding
 
@@ -280,6 +283,26 @@ def synthetic_evidence(abnormal: bool, fmt: str = "png"):
                 peak_anomaly=0.4,
                 mean_anomaly=0.4,
                 confidence=0.8,
+            )
+        )
+    if abnormal and second:
+        image[44:50, 58:64] -= 0.25
+        findings.append(
+            Finding(
+                id="F2",
+                area_px=36,
+                area_mm2=None if meta["spacing_mm"] is None else 36.0,
+                bbox=(44, 58, 50, 64),
+                centroid=(46.5, 60.5),
+                side="right",
+                side_frame=meta["frame"],
+                anterior_posterior="posterior",
+                central_peripheral="peripheral",
+                intensity="hypointense",
+                intensity_delta=-0.25,
+                peak_anomaly=0.25,
+                mean_anomaly=0.25,
+                confidence=0.55,
             )
         )
     amap = np.abs(image - healthy)
@@ -340,7 +363,7 @@ def score_consistency(
     answers: list[dict] = []
     for fmt in formats:
         for truth in ("abnormal", "normal"):
-            evidence = synthetic_evidence(truth == "abnormal", fmt)
+            evidence = synthetic_evidence(truth == "abnormal", fmt, second=True)
             for gid, qs in sorted(groups.items()):
                 asked = [
                     {"id": r["id"], "format": fmt, "scan": truth, "question": r["question"],

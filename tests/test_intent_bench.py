@@ -145,7 +145,9 @@ def test_mapping_covers_every_label():
 
 
 def test_consistency_with_a_stub_answerer(monkeypatch):
-    monkeypatch.setattr(intent_bench, "synthetic_evidence", lambda abnormal, fmt="png": abnormal)
+    monkeypatch.setattr(
+        intent_bench, "synthetic_evidence", lambda abnormal, fmt="png", second=False: abnormal
+    )
     rows = [
         {"id": "1", "question": "Is there a lesion?", "intent": "presence", "target": "image",
          "group": "p", "polarity": "positive", "split": "test"},
@@ -180,6 +182,10 @@ def test_synthetic_scans(fmt):
     normal = intent_bench.synthetic_evidence(False, fmt)
     assert [f.id for f in abnormal.by_kind("finding")] == ["F1"]
     assert normal.by_kind("finding") == []
+    two = intent_bench.synthetic_evidence(True, fmt, second=True)
+    assert [f.id for f in two.by_kind("finding")] == ["F1", "F2"]
+    assert "right" in two.by_kind("finding")[1].text
+    assert intent_bench.synthetic_evidence(False, fmt, second=True).by_kind("finding") == []
     assert abnormal.scan_summary["modality"] == intent_bench.SCAN_FORMATS[fmt]["modality"]
 
 

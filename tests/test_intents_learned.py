@@ -60,6 +60,29 @@ def test_the_learned_reader_overrules_the_rules_only_when_sure(monkeypatch, labe
         resolve_module.classify.cache_clear()
 
 
+@pytest.mark.parametrize(
+    "p, expected",
+    [
+        (resolve_module.CAUSE_TO_PRESENCE_PROBABILITY + 0.01, ("presence", "learned")),
+        (resolve_module.CAUSE_TO_PRESENCE_PROBABILITY - 0.03, ("explanation", "rule")),
+    ],
+)
+def test_a_cause_reading_turns_into_presence_only_when_the_reader_is_very_sure(
+    monkeypatch, p, expected
+):
+    """Without a denial ("no", "nothing", ...), the parser's cause reading of "Does the slice
+    show changes typical of an infarct?" gives way only to a reader at least
+    `CAUSE_TO_PRESENCE_PROBABILITY` sure that it asks whether something is there."""
+    assert p >= OVERRIDE_PROBABILITY
+    monkeypatch.setattr(resolve_module, "learned_intent", lambda: _Sure("presence", p))
+    resolve_module.classify.cache_clear()
+    try:
+        question = "Does the slice show changes typical of an infarct?"
+        assert resolve_module.classify(question)[:2] == expected
+    finally:
+        resolve_module.classify.cache_clear()
+
+
 def test_retraining_reproduces_the_packaged_classifier():
     """The shipped weights are what `eval.paraphrase.train_intent_classifier` makes from the
     benchmark files (compared by predictions, which survive other CPUs' rounding)."""
