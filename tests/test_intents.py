@@ -843,3 +843,21 @@ def test_learned_polarity_never_turns_an_existential_abnormality_question_normal
 )
 def test_likeness_to_the_healthy_reference(question, normal):
     assert asks_normal(question) is normal
+
+
+@pytest.mark.parametrize(
+    "question, normal",
+    [
+        ("Is the orange blob on the overlay a glitch?", True),  # a glitch is an artefact
+        ("Could you check whether F3 is merely artifactual?", True),
+        ("Has the algorithm come back completely empty here?", True),
+        ("Was the list of detections empty?", True),
+        ("Did the network remain quiet for this patient?", True),
+        ("Were any glitches hiding a real lesion on this slice?", False),
+        ("Is there anything in the empty space of the ventricle wall?", False),
+    ],
+)
+def test_glitches_and_an_empty_detector_mean_yes_is_normal(question, normal):
+    from assistant.responders.intents.parse import asks_normal
+
+    assert asks_normal(question) is normal

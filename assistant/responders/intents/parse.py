@@ -870,6 +870,10 @@ _NORMAL_ASK = _rx(
     # the detector's silence: "No detections?", "Has the model cleared it?", "Score below
     # threshold?"; reassurance: "Can I relax?", "Is it good news?"
     r"\bno (\w+ )?(detections?|flags?|hits?|alerts?|hot ?spots?|highlights?|red)\b|"
+    # "Did the detector come back empty?", "Is its output empty?", "Did the model stay silent?"
+    r"\b(come|comes|came|coming) back (\w+ )?(empty|blank)\b|\b(output|outputs|results?|list|"
+    r"findings?|detections?|report)( \w+){0,3} (empty|blank)\b|\b(stay|stays|stayed|remain|remains|remained|"
+    r"kept|keep|keeps|was|is) (\w+ )?(silent|quiet)\b|"
     r"\bnot (a )?feature\b|\bnot (seen|present|evident|visible|identified)\b|\ball[- ]clear\b|"
     r"\boff the table\b|\b(is|looks?|seems?|are) (\w+ )?good\b|"
     r"\bun(injured|damaged|affected|involved|changed|scathed)\b|"

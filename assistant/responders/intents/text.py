@@ -144,6 +144,11 @@ SHORTHAND: list[tuple[re.Pattern[str], str]] = [
         (r"\blocaliz", "localis"),
         (r"\bsummariz", "summaris"),
         (r"\bartifact", "artefact"),
+        # "Is F2 a glitch?", "merely artefactual?": an artefact, whatever the word
+        (r"\ba glitch\b", "an artefact"),
+        (r"\bglitches\b", "artefacts"),
+        (r"\bglitch\b", "artefact"),
+        (r"\b(an? )?artefactual\b", "an artefact"),
         # contractions
         (r"\b(what|where|there|it|that|here|who|how|which|this|he|she|what)'s\b", r"\1 is"),
         (r"\b(what|where|there|how|which)re\b", r"\1 are"),
