@@ -265,46 +265,34 @@ def synthetic_evidence(abnormal: bool, fmt: str = "png", second: bool = False):
     healthy = healthy.astype(np.float32)
     image = healthy.copy()
     findings = []
+
+    def square(
+        fid: str, top: int, left: int, size: int, delta: float, side: str, ap: str, p: float
+    ):
+        """A square lesion of `size` px added to the image, and its finding."""
+        image[top : top + size, left : left + size] += delta
+        area = size * size
+        return Finding(
+            id=fid,
+            area_px=area,
+            area_mm2=None if meta["spacing_mm"] is None else float(area),
+            bbox=(top, left, top + size, left + size),
+            centroid=(top + (size - 1) / 2, left + (size - 1) / 2),
+            side=side,
+            side_frame=meta["frame"],
+            anterior_posterior=ap,
+            central_peripheral="peripheral",
+            intensity="hyperintense" if delta > 0 else "hypointense",
+            intensity_delta=delta,
+            peak_anomaly=abs(delta),
+            mean_anomaly=abs(delta),
+            confidence=p,
+        )
+
     if abnormal:
-        image[10:18, 12:20] += 0.4
-        findings.append(
-            Finding(
-                id="F1",
-                area_px=64,
-                area_mm2=None if meta["spacing_mm"] is None else 64.0,
-                bbox=(10, 12, 18, 20),
-                centroid=(13.5, 15.5),
-                side="left",
-                side_frame=meta["frame"],
-                anterior_posterior="anterior",
-                central_peripheral="peripheral",
-                intensity="hyperintense",
-                intensity_delta=0.4,
-                peak_anomaly=0.4,
-                mean_anomaly=0.4,
-                confidence=0.8,
-            )
-        )
+        findings.append(square("F1", 10, 12, 8, 0.4, "left", "anterior", 0.8))
     if abnormal and second:
-        image[44:50, 58:64] -= 0.25
-        findings.append(
-            Finding(
-                id="F2",
-                area_px=36,
-                area_mm2=None if meta["spacing_mm"] is None else 36.0,
-                bbox=(44, 58, 50, 64),
-                centroid=(46.5, 60.5),
-                side="right",
-                side_frame=meta["frame"],
-                anterior_posterior="posterior",
-                central_peripheral="peripheral",
-                intensity="hypointense",
-                intensity_delta=-0.25,
-                peak_anomaly=0.25,
-                mean_anomaly=0.25,
-                confidence=0.55,
-            )
-        )
+        findings.append(square("F2", 44, 58, 6, -0.25, "right", "posterior", 0.55))
     amap = np.abs(image - healthy)
     result = DetectionResult(
         anomaly_map=amap,
