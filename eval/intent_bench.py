@@ -15,10 +15,10 @@ assistant's intent rules. Reported:
 - the confusion list (gold -> predicted, counts) and every misrouted question;
 - with `--consistency`: each yes/no presence group is asked, paraphrase by paraphrase, to the
   grounded responder about one abnormal (findings F1 and F2) and one normal synthetic scan; an
-  answer is read with
-  `eval.qa.metrics.yes_no` and flipped for negative polarity ("Is this normal?"), and a
-  (group, scan) pair is consistent when every paraphrase gives the same reading. Also reported:
-  how many answers had no yes/no at all and how many readings were right about the scan.
+  answer is read with `eval.qa.metrics.yes_no` and flipped for negative polarity ("Is this
+  normal?"), and a (group, scan) pair is consistent when every paraphrase gives the same
+  reading. Also reported: how many answers had no yes/no at all and how many readings were right
+  about the scan.
 
 The classifier: `MODULE:FUNC` called as FUNC(question). It may return a label (str), a tuple
 whose first element is the label, or an object with `.intent` (and optionally `.source`,
