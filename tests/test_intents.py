@@ -861,3 +861,80 @@ def test_glitches_and_an_empty_detector_mean_yes_is_normal(question, normal):
     from assistant.responders.intents.parse import asks_normal
 
     assert asks_normal(question) is normal
+
+
+@pytest.mark.parametrize(
+    "question, intent, normal",
+    [
+        # the detector's output read as a verdict (tuning set train30b, read; tested in other words)
+        ("Is the overlay completely blank on this one?", "presence", True),
+        ("Did the residual stay flat?", "presence", True),
+        ("Is the anomaly mask all zero for this patient?", "presence", True),
+        ("Does anything light up on this slice?", "presence", False),
+        ("Did the score go above the threshold?", "presence", False),
+        ("Does the detector output come up empty-handed?", "presence", True),
+        # what the map means, or what else it shows, is not a verdict
+        ("What does a blank heatmap mean?", "heatmap", False),
+        ("Is everything above threshold drawn in red?", "heatmap", False),
+    ],
+)
+def test_the_detector_output_read_as_a_verdict(question, intent, normal):
+    from assistant.responders.intents.parse import asks_normal, parse
+
+    assert parse(question).intent == intent
+    if intent == "presence":
+        assert asks_normal(question) is normal
+
+
+@pytest.mark.parametrize(
+    "question, normal",
+    [
+        # a finding called an artefact, a fluke or nothing is asked whether it is real
+        # (tuning sets train30a-d, read; tested in other words)
+        ("Is the first finding a processing artefact?", True),
+        ("Is F2 a fluke of the algorithm?", True),
+        ("Could F3 be nothing at all?", True),
+        ("Can the second region be disregarded as noise?", True),
+        ("Is F1 clinically negligible?", True),
+    ],
+)
+def test_a_finding_called_an_artefact_or_nothing_is_asked_whether_real(question, normal):
+    from assistant.responders.intents.parse import asks_normal, parse
+
+    assert parse(question).intent == "presence"
+    assert asks_normal(question) is normal
+
+
+@pytest.mark.parametrize(
+    "question, normal",
+    [
+        # a yes/no form, a filed verdict, a question that hangs on the answer, a missing
+        # apostrophe (tuning sets train30a-d, read; tested in other words)
+        ("Tumour: yes/no", False),
+        ("Infarct yes, no?", False),
+        ("mass or no mass", False),
+        ("Can I sign this off as normal?", True),
+        ("Is it safe to send the patient home?", True),
+        ("Any mass? If so, how big?", False),
+        ("this doesnt show any bleed, right", True),
+        ("Would you disagree that there is a tumour?", True),
+        ("Is the slice without abnormal findings?", True),
+        ("Please confirm there is nothing.", True),
+    ],
+)
+def test_forms_verdicts_and_follow_ups_are_read_for_their_yes(question, normal):
+    from assistant.responders.intents.parse import asks_normal, parse
+
+    assert parse(question).intent == "presence"
+    assert asks_normal(question) is normal
+
+
+def test_a_lesion_in_a_named_structure_is_a_presence_question():
+    # tuning sets train28b and train30a, read; tested in other words
+    from assistant.responders.intents.parse import parse
+
+    assert parse("Is there a haematoma in the left temporal lobe?").intent == "presence"
+    assert parse("Isn't there a bleed within the right cerebellar hemisphere?").intent == "presence"
+    assert parse("Is there a lesion on the left?").intent == "side"  # a bare side stays one
+    # a sports match in the history is not a matching case
+    assert parse("Fell at a match today, anything on his MRI?").intent == "presence"

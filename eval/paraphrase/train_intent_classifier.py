@@ -4,10 +4,10 @@ yes/no presence questions whether "yes" means normal).
 
     python -m eval.paraphrase.train_intent_classifier \
         [--out assistant/responders/intents/intent_classifier.npz] [--C 30] \
-        [--exclude blind19 ... blind29]
+        [--exclude blind19 ... blind31]
 
 Every benchmark file in this folder (`benchmark*.jsonl`) whose name does not contain an
-`--exclude` word is training data (by default all but `blind19` to `blind29`, the newest
+`--exclude` word is training data (by default all but `blind19` to `blind31`, the newest
 held-out sets, which stay test sets). Questions are read as the
 resolver sees them (`text.normalise`, then `text.strip_modality`): the n-gram vocabulary (n-grams
 in at least two questions) and idf are fitted on them and stored, and the sentence embeddings
@@ -30,7 +30,7 @@ from eval.paraphrase import HERE
 
 BENCH_TO_PROJECT = {"cause": "explanation", "comparison": "similar_cases"}
 # the newest question sets, never read and never trained on: the held-out test sets
-HELD_OUT = tuple(f"blind{n}" for n in range(19, 30))
+HELD_OUT = tuple(f"blind{n}" for n in range(19, 32))
 
 
 def training_rows(

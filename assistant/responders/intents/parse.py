@@ -105,7 +105,9 @@ DIAGNOSIS = (
     rf"normal variant|scar\w*|gliosis|oedema|malformation|aneurysm|{FINDING_TERMS})"
 )
 DIAGNOSIS_CHOICE = re.compile(rf"\b{DIAGNOSIS}\b,? (or|vs\.?|versus) (an? |the )?{DIAGNOSIS}\b")
-NORMAL_WORD = r"(?:normal|healthy|unremarkable|fine|ok|okay|intact|clean|clear|benign-looking)"
+NORMAL_WORD = (
+    r"(?:normal|healthy|unremarkable|fine|ok|okay|intact|clean|clear|benign-looking|kosher)"
+)
 
 # "should she see a neurologist?": a referral (a next-steps cue the learned reader keeps)
 _REFERRAL = (
@@ -350,9 +352,10 @@ CASES = _rx(
     r"match|result|hit)s?\b",
     r"\b(library|database|data base|reference set|archive|retriev\w*|look-?alikes?|"
     r"neighbou?rs?)\b",
-    r"\bmatch(es)?\b(?! (the|this) (lesion|finding))",
+    r"(?<!at a )(?<!at the )(?<!during a )\bmatch(es)?\b(?! (the|this) (lesion|finding))",
     r"\b(similar|comparable|resembl\w*) (to )?(this|it|f\d+|ones?)\b",
-    r"\bresembl\w*\b",
+    # "nothing resembling a tumour": whether a kind of lesion is there
+    rf"\bresembl\w*\b(?! (an? |any )?(\w+ )?{PATHOLOGY})",
     r"\bother (patients|people|subjects|scans|images|examples)\b",
     r"\b(seen|encountered) (this|it|something like this|one like this|anything like this) "
     r"before\b",
@@ -812,6 +815,30 @@ def general_question(q: str) -> bool:
 
 
 # ----------------------------------------------------------------------------- polarity
+# what the detector produced, read as a verdict: "Is the heatmap blank?", "Is the anomaly map
+# quiet?", "Was the reconstruction error low everywhere?" (nothing found), "Did it light up
+# anywhere?", "Does the residual exceed the noise floor?" (something found)
+_TRIVIAL = r"(meaningless|insignificant|irrelevant|negligible|harmless|trivial)"
+_OUTPUT_NOUN = (
+    r"\b(map|heatmap|heat map|overlay|mask|residual|error|difference|output|detector|model|"
+    r"anomaly score|score)s?\b"
+)
+_OUTPUT_QUIET = (
+    rf"{_OUTPUT_NOUN}( \w+){{0,4}}? (blank|empty|quiet|silent|cold|flat|featureless|"
+    r"(uniformly |all |everywhere |totally |completely )?(low|zero|zeros|dark|black|blue)|"
+    r"all zeros?)\b(?!( \w+){0,2} (in|on|at|over|around|near|inside|within) (f\d+|the (lesion|"
+    r"finding|region|spot)))"
+)
+_OUTPUT_ACTIVE = (
+    r"\b(light|lights|lit|lighting) up\b|\b(exceed\w*|above|over|beyond) (the )?(\w+ )?(noise|"
+    r"noise floor|threshold|cut-?off|alarm( level)?)\b|\bsurviv\w* (the )?threshold\w*\b"
+)
+# "Is the second finding an artefact?" (after text.normalise: "an imaging artefact" too)
+_FINDING_IS_ARTEFACT = (
+    r"^(is|are|was|were) (the |this |that )?(\w+ ){0,2}(finding|lesion|region|spot|area|blob|"
+    r"hot ?spot|highlight|detection|hit|one) (just |only |simply |merely |purely )?(an? )?"
+    r"(artefact|noise)\b"
+)
 _YES_NO_START = re.compile(
     r"^(so |and |but |also |ok,? |okay,? |sorry,? |hi,? |hey,? |quick question,? |"
     r"just to (check|confirm),? |please,? |doctor,? )*"
@@ -829,8 +856,8 @@ _NORMAL_ASK = _rx(
     r"problems?|issues?|disease|concerns?|signs?|evidence|abnormality detected)\b",
     rf"\b(is|are) there no\b|\bthere (is|are) no\b|\bno (\w+[ -]){{0,3}}{PATHOLOGY}",
     r"\bspared\b|\bpreserved\b",
-    r"\bfree (of|from)\b|\bwithout (any )?(abnormal|lesion|finding|sign|pathology|tumou?r|"
-    r"problem|mass)",
+    r"\bfree (of|from)\b|\bwithout (any )?(\w+ )?(abnormal|lesion|finding|sign|patholog|tumou?r|"
+    r"problem|mass|surgical|post-?operative)",
     r"\brule[sd]? out\b|\bruling out\b|\bexclude[sd]?\b|\bnegative for\b|\bsign (it|this|that) "
     r"off\b|\ball good\b|\bwithin normal limits\b|\bnothing to worry\b|\bclear of\b|"
     r"\bas (it|they|one) should\b|\bas expected\b|\balright\b|"
@@ -843,8 +870,8 @@ _NORMAL_ASK = _rx(
     r"\bnegative (sample|case|control|example|study|scan|subject|result|image|slice)\b",
     r"\bthere (is|are) (none|not (a |an |any )?\w+)\b|\ban? negative\b(?! for)",
     r"^(is )?f\d+ (\w+ )?(just |only )?(an? )?(artefact|artifact|noise|normal)\b|"
-    r"(?<!not )(?<!n't )\bspurious\b|(?<!or )(?<!or an )(?<!or a )\b(artefact|artifact|noise)"
-    r"( only| alone)?\s*[?.!]*$|(?<!or )\b(is|are) (just |only |simply |purely )?(an? )?(artefact|"
+    r"(?<!not )(?<!n't )\bspurious\b|(?<!or )(?<!or an )(?<!or a )(?<!not an )(?<!not a )(?<!above the )(?<!over the )"
+    r"(?<!beyond the )(?<!than the )\b(artefact|artifact|noise)( only| alone)?\s*[?.!]*$|(?<!or )\b(is|are) (just |only |simply |purely )?(an? )?(artefact|"
     r"artifact|noise)\b",
     r"\bi (do not|don't|dont) (think|believe|reckon)\b",
     # "this doesn't look infected", "it isn't malignant": a negated pathology predicate
@@ -855,13 +882,15 @@ _NORMAL_ASK = _rx(
     rf"\b{PATHOLOGY}[ -]free\b",  # "lesion free?"
     # "is that just a false alarm?": the finding is not real
     r"\b(just|only|merely|simply|purely) (an? )?false (alarm|positive)s?\b",
-    r"\bin[- ]distribution\b|\bun(operated|remarkable|touched)\b|"
+    r"\bin[- ]distribution\b|\binliers?\b|\bun(operated|remarkable|touched)\b|"
     r"\bwithin (the |its |our )?([\w-]+ ){0,2}(distribution|range)\b",
     r"\b(not|n't|never) (\w+ )?(injured|damaged|bruised|affected|involved|hurt|harmed|bleeding|"
-    r"infarcted|abnormal|diseased|operated|fractured)\b|\b(ignore|disregard|dismiss|forget about)\b",
+    r"infarcted|abnormal|diseased|operated|fractured)\b|"
+    r"\b(ignored?|disregard(ed)?|dismiss(ed)?|forget about)\b",
+    rf"{_FINDING_IS_ARTEFACT}",
     r"\b(not|n't) (\w+ ){0,2}(correspond|represent|reflect|indicate|mean)\w* (to )?(an? |any )?"
     r"(\w+ )?(real|true|genuine|actual|lesion|abnormal\w*|patholog\w*)\b",
-    r"\b(just|only|merely|simply|purely|actually) (\w+ )?(an? )?(artefact|artifact|noise|normal "
+    r"\b(just|only|merely|simply|purely|actually) (\w+ )?(an? )?(artefacts?|artifacts?|noise|normal "
     r"(variant|variation|anatomy|tissue|brain|structure))\b|^(\w+ ){0,3}(is|are) (an? )?"
     r"(artefact|artifact|noise|normal (variant|variation|anatomy|tissue|brain))\b|"
     r"\b(not|n't) (an? )?(true|real|genuine|actual)\b",
@@ -871,7 +900,14 @@ _NORMAL_ASK = _rx(
     # threshold?"; reassurance: "Can I relax?", "Is it good news?"
     r"\bno (\w+ )?(detections?|flags?|hits?|alerts?|hot ?spots?|highlights?|red)\b|"
     # "Did the detector come back empty?", "Is its output empty?", "Did the model stay silent?"
-    r"\b(come|comes|came|coming) back (\w+ )?(empty|blank)\b|"
+    r"\b(come|comes|came|coming) (back|up) (\w+ )?(empty|blank|empty-handed)\b|"
+    # "Is the heatmap blank?", "Was the reconstruction error low everywhere?": a quiet output
+    rf"{_OUTPUT_QUIET}|\bgood to go\b|\bnever-operated\b|"
+    r"\bexplained by (\w+ ){0,3}(noise|artefacts?|chance)\b|"
+    r"\bwithout (any )?(\w+ )?(error|deviation|discrepanc\w*)s?\b|"
+    r"\bsend (him|her|them|the patient|this patient|the pt|pt|patient) home\b|"
+    # "F1 meaningless?", "Is the hot spot insignificant?": the finding does not matter
+    rf"\b{_TRIVIAL}\b|\bconfirm (that )?(there is |there are )?(none|nothing)\b|"
     r"\b(output|outputs|results?|list|findings?|detections?|report)( \w+){0,3} (empty|blank)\b|"
     r"\b(stay|stays|stayed|remain|remains|remained|kept|keep|keeps|was|is) (\w+ )?(silent|quiet)\b|"
     r"\bnot (a )?feature\b|\bnot (seen|present|evident|visible|identified)\b|\ball[- ]clear\b|"
@@ -879,7 +915,7 @@ _NORMAL_ASK = _rx(
     r"\bun(injured|damaged|affected|involved|changed|scathed)\b|"
     r"\bstop worrying\b|\bnot (to )?worry\b|"
     r"\bcleared\b|\b(below|under|beneath|within) (the |its |their )?(\w+ )?"
-    r"(threshold|cut-?off)s?\b|\brelax\w*\b|\bgood news\b|\bnothing to be concerned\b",
+    r"(threshold|cut-?off|alarm|alert|trigger)( level)?s?\b|\brelax\w*\b|\bgood news\b|\bnothing to be concerned\b",
 )
 _NOT_NORMAL = re.compile(
     r"\bother than normal\b|\boutside (of )?(the |its |our )?([\w-]+ ){0,2}(distribution|range|"
@@ -936,6 +972,8 @@ def yes_no_question(question: str) -> bool:
     lead = re.match(r"^[^,?]{3,60},\s*", q)
     if lead and _YES_NO_START.search(q[lead.end() :]):
         return True
+    if re.search(r"^(show|tell|point out|flag)( me| us)? (any|anything|something)\b.*\?$", q):
+        return True  # "SHOW ME ANYTHING ABNORMAL?": asked as a question, it wants a verdict
     if _OPEN_START.search(q):
         return False
     if _YES_NO_START.search(q) or re.search(r"\byes or no\b|\bor not\b", q):
@@ -1026,6 +1064,9 @@ _NOT_LIKE = re.compile(r"\b(not|n't|never|less|hardly|barely) (\w+ )?(similar|li
 
 
 def _asks_normal(q: str) -> bool:
+    if re.match(r"^(\w+( \w+)?) or no \1\W*$", q):  # "lesion or no lesion": yes = a lesion
+        return False
+    q = re.sub(r"[\s:,(-]*\byes or no\b[).?!\s]*$", "?", q)  # "F2: noise Y/N", "Bleed (yes or no)?"
     if _LIKE_NORMAL.search(q) and not _NOT_LIKE.search(q):
         return True
     q = _NORMAL_REFERENCE.sub(" ", q)
@@ -1137,7 +1178,8 @@ _COURTESY_TAIL = re.compile(rf"(?<=[.!?])\s*{_COURTESY}([,;.!]?\s*{_COURTESY})*[
 
 
 _BARE_CHECK = re.compile(
-    r"^(is it|was it|were they|has it|is there|is that (so|right|correct|true)|is that|am i right|right|correct|true|agree|"
+    r"^(is it|was it|were they|has it|did it|does it|did they|do they|have they|is there|"
+    r"is that (so|right|correct|true)|is that|am i right|right|correct|true|agree|"
     r"do you agree|yes or no|((can|could|would|will) you (please )?)?(double[- ]?check|confirm|"
     r"verify|check)( (that|if|whether) (i am|i was|this is|that is|it is) (right|correct|true))?)\W*$"
 )
@@ -1242,11 +1284,12 @@ def _without_one_hedge(q: str) -> str:
 # (its yes/no flipped after "wrong", `asks_normal`)
 STATEMENT_FRAME = re.compile(
     r"^((can|could|may) (we|i|you) (say|state|call it)( that)?\s+|"
+    r"(would|do|does|did) (you|anyone) disagree (that|with saying)?\s*|"
     r"(am i|is it|would it be|would i be|was i|is that|would that be|are we) "
     r"(wrong|incorrect|mistaken|right|correct|fair|accurate|ok|okay|true)( (that|to say|to call|"
     r"in saying|in thinking|if i say|if i call|to think))?\b\s*)"
 )
-_WRONG_FRAME = re.compile(r"\b(wrong|incorrect|mistaken)\b")
+_WRONG_FRAME = re.compile(r"\b(wrong|incorrect|mistaken|disagree)\b")
 
 
 def without_frame(q: str) -> tuple[str, bool]:
@@ -1283,6 +1326,10 @@ _DIAGNOSIS_CLASS = re.compile(
 )
 _COULD_IT_BE = re.compile(
     rf"^(so |and |but )?(could|might|may|can) {REFERENT} (\w+ )?(be|represent)\b"
+)
+_COULD_BE_NOTHING = re.compile(
+    rf"^(so |and |but )?(could|might|may|can) {REFERENT} (\w+ )?(be|turn out to be) (just |simply |"
+    r"merely |only )?(nothing( at all| really)?|noise|written off( as \w+)?)\s*[?.!]*$"
 )
 _HOW_TELL = re.compile(
     r"\bhow (can|could|do|would|did|should) (i|we|you|one) (tell|know|see|check|confirm|verify|be "
@@ -1349,6 +1396,19 @@ def parse(question: str) -> Ask | None:
         and yes_no_question(q)
     ):
         return Ask("presence", about, "whether a finding is real")
+    # "Is the heatmap blank?", "Did it light up anywhere?": whether the detector found anything
+    if (
+        (re.search(_OUTPUT_QUIET, q) or (re.search(_OUTPUT_ACTIVE, q)))
+        and yes_no_question(q)
+        and not re.search(
+            r"\b(mean|means|meaning|represent\w*|stand for|units?|comput\w*|calculat\w*|made|"
+            r"generated|derived|legend|scale|shown|displayed|drawn|plotted|colou?red)\b",
+            q,
+        )
+        and not _OPEN_ANYWHERE.search(q)
+        and not COUNT.search(q)  # "Does anything else light up apart from F1?"
+    ):
+        return Ask("presence", about, "whether the detector found anything")
     # 4. what it is about decides the heatmap / reconstruction / cases questions
     if _DIAGNOSIS_CLASS.search(q):  # "Which pathology class does it most resemble?"
         return Ask("explanation", about, "cause")
@@ -1421,7 +1481,20 @@ def parse(question: str) -> Ask | None:
     existential = bool(EXISTENTIAL.search(q))
     if _HOW_MUCH_OF.search(q):
         return Ask("size", about, "size")
-    if _side(q) and not (WHICH_PART.search(q) and not re.search(r"\b(left|right|side)\b", q)):
+    in_a_structure = (
+        (existential or re.search(r"^(is|are) not there\b", q))
+        and yes_no_question(q)
+        and re.search(
+            r"\b(in|within|of) the (left|right) (\w+ ){0,2}(lobes?|hemispheres?|region|territory|"
+            r"cortex|matter|ganglia|thalamus|cerebellum|cerebellar hemisphere)\b",
+            q,
+        )
+    )  # "Isn't there some blood in the right hemisphere?": whether it is there
+    if (
+        _side(q)
+        and not (WHICH_PART.search(q) and not re.search(r"\b(left|right|side)\b", q))
+        and not in_a_structure
+    ):
         return Ask("side", about, "side")
     tissue_normal = bool(
         (
@@ -1455,11 +1528,13 @@ def parse(question: str) -> Ask | None:
         # "Is there evidence of an acute ischaemic event?", "Negative for ischaemic change?":
         # whether something is there, whatever kind of lesion it names
         return Ask("presence", about, "presence of a kind of lesion")
-    if _LABELLED_AS.search(q):  # "Can this be called within normal limits?": is it normal
+    if _LABELLED_AS.search(q) or _FILED_AS.search(q):  # "Can this be called normal?": is it normal
         return Ask("presence", about, "presence")
     if CAUSE.search(q) or _copula_cause(q) or (DIAGNOSIS_CHOICE.search(q) and not existential):
         if _unrelated(q):
             return Ask("out_of_scope", "none", "nothing about this scan")
+        if _COULD_BE_NOTHING.search(q):  # "Could F1 be nothing?": whether it is real
+            return Ask("presence", about, "whether a finding is real")
         # "Could this be an old infarct?": what the finding is (a cue the learned reader keeps)
         return Ask("explanation", about, "could it be" if _COULD_IT_BE.search(q) else "cause")
     if PRESENCE.search(q) or INTENSITY.search(q):
@@ -1493,11 +1568,12 @@ _FINDING_REALITY = re.compile(
     r"\b(nothing|something|anything) (to worry|to be worried|of concern)\b|"
     r"^(is )?(the )?(map'?s? |heatmap'?s? )?(hot ?spot|highlight|red (spot|area|blob|"
     r"region)|blob|peak|spot)( (on|in) (the )?(map|heatmap|overlay))? (\w+ )?(artefact|artifact|"
-    r"noise|real|genuine)\W*$|"
+    rf"noise|real|genuine|{_TRIVIAL})\W*$|"
     r"^(is )?f\d+ (\w+ )?(significant|relevant|important|concerning|worrying|nothing|artefact|"
-    r"artifact|noise|normal|real|true|genuine)\b|\bsomething real\b|"
+    rf"artifact|noise|normal|real|true|genuine|{_TRIVIAL})\b|\bsomething real\b|"
     r"\bnormal (tissue|anatomy|brain|variant|variation|structure)\s*[?.!]*$|"
-    r"\b(ignore|disregard|dismiss)\b"
+    r"\b(ignored?|disregard(ed)?|dismiss(ed)?)\b|"
+    rf"{_FINDING_IS_ARTEFACT}"
 )
 _REALITY_REFERENT = re.compile(
     r"\bf\d+\b|\b(it|this|that|((the|this|that) )?(\w+ ){0,2}(finding|lesion|region|spot|area|"
@@ -1521,6 +1597,14 @@ _LABELLED_AS = re.compile(
     r"\b(be|been|being) (called|considered|regarded|labell?ed|reported|classed|classified|deemed|"
     rf"signed off|passed) (as )?(an? )?(\w+ )?(within normal limits|{NORMAL_WORD}|abnormal|"
     r"pathological)\b"
+)
+# "Is this a scan I can file as normal?", "Can I sign it off as negative?", "Can I send him home
+# on this scan?": whether it is normal
+_FILED_AS = re.compile(
+    r"\b(file|sign (it |this )?off|class|count|mark|put (it |this )?down|treat)\w* (it |this |this one "
+    rf"|this scan |the scan )?as (an? )?(\w+ )?(within normal limits|{NORMAL_WORD}|abnormal|"
+    r"pathological|negative|positive)\b|"
+    r"\bsend (him|her|them|the patient|this patient|the pt|pt|patient) home\b"
 )
 _CALLED_NORMAL = re.compile(
     rf"\b(is|are|looks?|seems?) (\w+ )?(abnormal|{NORMAL_WORD}|pathological|a lesion)\s*\??$"

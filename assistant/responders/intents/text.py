@@ -36,7 +36,9 @@ SHORTHAND: list[tuple[re.Pattern[str], str]] = [
         (r"\bcud\b", "could"),
         (r"\b(vs\.?|versus|or) met\b", r"\1 metastasis"),
         (r"^(please )?report (on )?(whether|if)\b", r"\1tell me \3"),  # not a report request
-        (r"\by/n\b", "yes or no"),
+        (r"\by/n\b|\byes ?/ ?no\b|\byes,? no\s*(?=\?*\s*$)", "yes or no"),
+        # "Any bleed? If so, where?": the first question; the second hangs on its answer
+        (r"\?\s*(and |but )?if (yes|so|there is one|there are any|present|positive)\b.*$", "?"),
         (r"\bl or r\b|\bl/r\b", "left or right"),
         (r"\br/o\b", "rule out"),
         (r"\bf/u\b", "follow up"),
@@ -95,7 +97,10 @@ SHORTHAND: list[tuple[re.Pattern[str], str]] = [
         (r"\bcvas?\b", "stroke"),
         (r"\bnml\b", "normal"),
         (r"\bcmbs?\b", "cerebral microbleeds"),
-        (r"\bzero (?=(?!or\b|and\b|point\b)[a-z])", "no "),  # "zero lesions?", not "score zero?"
+        (
+            r"(?<!all )(?<!at )(?<!is )(?<!are )\bzero (?=(?!or\b|and\b|point\b)[a-z])",
+            "no ",
+        ),  # "zero lesions?", not "score zero?"
         # "so this is normal right??": a tag without a comma
         # "no tumour right", "so this is normal right?? ...": a tag, unless "right" names a side
         (
@@ -149,6 +154,15 @@ SHORTHAND: list[tuple[re.Pattern[str], str]] = [
         (r"\bglitches\b", "artefacts"),
         (r"\bglitch\b", "artefact"),
         (r"\b(an? )?artefactual\b", "an artefact"),
+        # "a quirk of the image", "an edge effect of the model", "a model artefact": an artefact
+        (r"\ba (quirk|fluke)\b", "an artefact"),
+        (r"\b(quirk|fluke|edge effect)s\b", "artefacts"),
+        (r"\b(quirk|fluke|edge effect)\b", "artefact"),
+        (
+            r"\b(imaging|model|processing|reconstruction|software|algorithm|detector) "
+            r"(artefacts?)\b",
+            r"\2",
+        ),
         # contractions
         (r"\b(what|where|there|it|that|here|who|how|which|this|he|she|what)'s\b", r"\1 is"),
         (r"\b(what|where|there|how|which)re\b", r"\1 are"),
@@ -156,6 +170,10 @@ SHORTHAND: list[tuple[re.Pattern[str], str]] = [
         (r"\bcan't\b|\bcant\b", "cannot"),
         (r"\bwon't\b", "will not"),
         (r"\b(\w+)n't\b", r"\1 not"),
+        # without the apostrophe: "the scan dont show any infarct"
+        (r"\b(do|does|did|is|are|was|were|has|have|had)nt\b", r"\1 not"),
+        (r"\bnothin\b", "nothing"),
+        (r"\bnorm\s*(?=\?*\s*$)", "normal"),  # "the brain is norm?"
         (r"\b(\w+)'re\b", r"\1 are"),
         (r"\bi'm\b|\bim\b", "i am"),
         (r"\b(\w+)'ll\b", r"\1 will"),
