@@ -497,7 +497,11 @@ def test_reality_of_a_named_finding_is_answered_yes_or_no(responder):
     absent = responder.answer("Is F4 a genuine lesion?", ev, [])
     assert absent.startswith("No: there is no F4 on this scan (the detector's findings: F1)")
     flipped = responder.answer("Is F4 only a normal variant?", ev, [])
-    assert flipped.startswith("Yes: there is no F4 on this scan")
+    # yes, but not as if F4 were a normal variant: it does not exist
+    assert flipped.startswith("Yes, no such finding: there is no F4 on this scan")
+    empty = build_evidence(synthetic_result([]), scan_summary())
+    glitch = responder.answer("Is F1 a glitch?", empty, [])
+    assert glitch.startswith("Yes, nothing is there: there is no F1 on this scan")
 
 
 def test_a_negated_question_gets_a_no_that_says_which_way(responder):

@@ -139,7 +139,10 @@ class GroundedResponder(Responder):
         ):
             # "Is F2 a real lesion?" when there is no F2: about that finding, the answer is no
             have = ", ".join(f.id for f in found) or "none"
-            lead = "Yes" if yes_means_normal(question) else "No"
+            # "Is F1 a glitch?" with no F1: yes, but say why, not as if F1 were a glitch
+            lead = "No"
+            if yes_means_normal(question):
+                lead = "Yes, no such finding" if found else "Yes, nothing is there"
             text = (
                 f"{lead}: there is no {' or '.join(missing)} on this scan (the detector's "
                 f"findings: {have})."
