@@ -4,11 +4,12 @@ yes/no presence questions whether "yes" means normal).
 
     python -m eval.paraphrase.train_intent_classifier \
         [--out assistant/responders/intents/intent_classifier.npz] [--C 30] \
-        [--exclude blind19 ... blind31]
+        [--exclude blind19 ... blind32 train31]
 
 Every benchmark file in this folder (`benchmark*.jsonl`) whose name does not contain an
-`--exclude` word is training data (by default all but `blind19` to `blind31`, the newest
-held-out sets, which stay test sets). Questions are read as the
+`--exclude` word is training data (by default all but `blind19` to `blind32`, the newest
+held-out sets, which stay test sets, and `train31a-d`, left out of training: the round that added
+them failed its held-out check, see `eval/paraphrase/README.md`). Questions are read as the
 resolver sees them (`text.normalise`, then `text.strip_modality`): the n-gram vocabulary (n-grams
 in at least two questions) and idf are fitted on them and stored, and the sentence embeddings
 are unit-length; labels are the
@@ -30,7 +31,11 @@ from eval.paraphrase import HERE
 
 BENCH_TO_PROJECT = {"cause": "explanation", "comparison": "similar_cases"}
 # the newest question sets, never read and never trained on: the held-out test sets
-HELD_OUT = tuple(f"blind{n}" for n in range(19, 32))
+HELD_OUT = tuple(f"blind{n}" for n in range(19, 33))
+# training sets kept but not trained on: the fourth round (train31a-d with its rules) lowered the
+# held-out consistency (1,020 -> 1,004 of 1,120 pairs), so neither its rules nor its data ship
+NOT_TRAINED = ("train31",)
+DEFAULT_EXCLUDE = HELD_OUT + NOT_TRAINED
 
 
 def training_rows(
@@ -269,7 +274,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--exclude",
         nargs="*",
-        default=list(HELD_OUT),
+        default=list(DEFAULT_EXCLUDE),
         help="benchmark files left out",
     )
     ap.add_argument(
