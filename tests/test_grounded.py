@@ -515,3 +515,14 @@ def test_a_negated_question_gets_a_no_that_says_which_way(responder):
     assert responder.answer("There's no bleed on this slice, is there?", normal, []).startswith(
         "Yes"
     )
+
+
+def test_a_clinical_act_asked_about_is_left_to_the_clinician(responder):
+    """'Can I sign this off as normal?' gets the detector's yes/no and a note that signing off,
+    discharging or reassuring is the clinician's decision; a plain presence question does not."""
+    ev = build_evidence(synthetic_result([]), scan_summary())
+    for question in ("Can I sign the scan off as normal?", "Is it safe to discharge him?"):
+        answer = responder.answer(question, ev, [])
+        assert answer.startswith("Yes")
+        assert "is a clinical decision" in answer
+    assert "clinical decision" not in responder.answer("Is there a lesion?", ev, [])

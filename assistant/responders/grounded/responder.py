@@ -26,7 +26,11 @@ from assistant.responders.intents import (
     yes_means_normal,
     yes_no_question,
 )
-from assistant.responders.intents.parse import FINDING_TERMS, without_hedge
+from assistant.responders.intents.parse import (
+    FINDING_TERMS,
+    asks_for_a_clinical_act,
+    without_hedge,
+)
 from assistant.responders.intents.text import normalise
 
 VERSION = "1.2.0"  # bump when the wording changes; logged as the prompt version
@@ -158,6 +162,12 @@ class GroundedResponder(Responder):
             text = (
                 f"There is no {' or '.join(missing)} on this scan (the detector's findings: "
                 f"{have}). " + text
+            )
+        if resolved.intent == "presence" and asks_for_a_clinical_act(question):
+            # "Can I sign this off as normal?": the detector reads one scan; the act is the user's
+            text += (
+                " Whether to sign off, discharge or reassure is a clinical decision that this "
+                "reading of one scan can inform but not make."
             )
         if self.disclaimer and resolved.intent != "out_of_scope":
             text += "\n\n" + DISCLAIMER_LINE

@@ -1606,6 +1606,20 @@ _FILED_AS = re.compile(
     r"pathological|negative|positive)\b|"
     r"\bsend (him|her|them|the patient|this patient|the pt|pt|patient) home\b"
 )
+# a clinical act asked about: signing off, filing, discharging, reassuring ("Can I sign this off
+# as normal?", "Safe to send her home?", "Can I reassure the family?")
+_CLINICAL_ACT = re.compile(
+    r"\b(sign\w* (it |this |the scan |this scan )?off|send (him|her|them|the patient|this patient|"
+    r"the pt|pt|patient) home|discharg\w*|reassur\w*|file (it |this |this scan |the scan )?as)\b"
+)
+
+
+def asks_for_a_clinical_act(question: str) -> bool:
+    """Whether a yes/no question asks if a clinical act follows (sign off, discharge, reassure),
+    which is the clinician's decision, not the detector's."""
+    return bool(_CLINICAL_ACT.search(normalise(question)))
+
+
 _CALLED_NORMAL = re.compile(
     rf"\b(is|are|looks?|seems?) (\w+ )?(abnormal|{NORMAL_WORD}|pathological|a lesion)\s*\??$"
 )
