@@ -819,6 +819,7 @@ def general_question(q: str) -> bool:
 # quiet?", "Was the reconstruction error low everywhere?" (nothing found), "Did it light up
 # anywhere?", "Does the residual exceed the noise floor?" (something found)
 _TRIVIAL = r"(meaningless|insignificant|irrelevant|negligible|harmless|trivial)"
+_SEND_HOME = r"send (him|her|them|the patient|this patient|the pt|pt|patient) home"
 _OUTPUT_NOUN = (
     r"\b(map|heatmap|heat map|overlay|mask|residual|error|difference|output|detector|model|"
     r"anomaly score|score)s?\b"
@@ -905,7 +906,7 @@ _NORMAL_ASK = _rx(
     rf"{_OUTPUT_QUIET}|\bgood to go\b|\bnever-operated\b|"
     r"\bexplained by (\w+ ){0,3}(noise|artefacts?|chance)\b|"
     r"\bwithout (any )?(\w+ )?(error|deviation|discrepanc\w*)s?\b|"
-    r"\bsend (him|her|them|the patient|this patient|the pt|pt|patient) home\b|"
+    rf"\b{_SEND_HOME}\b|"
     # "F1 meaningless?", "Is the hot spot insignificant?": the finding does not matter
     rf"\b{_TRIVIAL}\b|\bconfirm (that )?(there is |there are )?(none|nothing)\b|"
     r"\b(output|outputs|results?|list|findings?|detections?|report)( \w+){0,3} (empty|blank)\b|"
@@ -1604,13 +1605,13 @@ _FILED_AS = re.compile(
     r"\b(file|sign (it |this )?off|class|count|mark|put (it |this )?down|treat)\w* (it |this |this one "
     rf"|this scan |the scan )?as (an? )?(\w+ )?(within normal limits|{NORMAL_WORD}|abnormal|"
     r"pathological|negative|positive)\b|"
-    r"\bsend (him|her|them|the patient|this patient|the pt|pt|patient) home\b"
+    rf"\b{_SEND_HOME}\b"
 )
 # a clinical act asked about: signing off, filing, discharging, reassuring ("Can I sign this off
 # as normal?", "Safe to send her home?", "Can I reassure the family?")
 _CLINICAL_ACT = re.compile(
-    r"\b(sign\w* (it |this |the scan |this scan )?off|send (him|her|them|the patient|this patient|"
-    r"the pt|pt|patient) home|discharg\w*|reassur\w*|file (it |this |this scan |the scan )?as)\b"
+    rf"\b(sign\w* (it |this |the scan |this scan )?off|{_SEND_HOME}|discharg\w*|reassur\w*|"
+    r"file (it |this |this scan |the scan )?as)\b"
 )
 
 
