@@ -830,6 +830,12 @@ _OUTPUT_QUIET = (
     r"all zeros?)\b(?!( \w+){0,2} (in|on|at|over|around|near|inside|within) (f\d+|the (lesion|"
     r"finding|region|spot)))"
 )
+# "What does a blank heatmap mean?", "Is everything above threshold drawn in red?": how the
+# output is made or shown, not a verdict
+_OUTPUT_MEANING = re.compile(
+    r"\b(mean|means|meaning|represent\w*|stand for|units?|comput\w*|calculat\w*|made|"
+    r"generated|derived|legend|scale|shown|displayed|drawn|plotted|colou?red)\b"
+)
 _OUTPUT_ACTIVE = (
     r"\b(light|lights|lit|lighting) up\b|\b(exceed\w*|above|over|beyond) (the )?(\w+ )?(noise|"
     r"noise floor|threshold|cut-?off|alarm( level)?)\b|\bsurviv\w* (the )?threshold\w*\b"
@@ -1399,13 +1405,9 @@ def parse(question: str) -> Ask | None:
         return Ask("presence", about, "whether a finding is real")
     # "Is the heatmap blank?", "Did it light up anywhere?": whether the detector found anything
     if (
-        (re.search(_OUTPUT_QUIET, q) or (re.search(_OUTPUT_ACTIVE, q)))
+        (re.search(_OUTPUT_QUIET, q) or re.search(_OUTPUT_ACTIVE, q))
         and yes_no_question(q)
-        and not re.search(
-            r"\b(mean|means|meaning|represent\w*|stand for|units?|comput\w*|calculat\w*|made|"
-            r"generated|derived|legend|scale|shown|displayed|drawn|plotted|colou?red)\b",
-            q,
-        )
+        and not _OUTPUT_MEANING.search(q)
         and not _OPEN_ANYWHERE.search(q)
         and not COUNT.search(q)  # "Does anything else light up apart from F1?"
     ):
