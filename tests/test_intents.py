@@ -265,6 +265,20 @@ def test_real_words_are_never_corrected_as_typos():
     assert classify("Is there a cure for this?")[0] != "confidence"
 
 
+def test_a_negating_prefix_is_never_corrected_away():
+    # "unflagged" is two edits from the key word "flagged": correcting it flipped the question
+    from assistant.responders.intents.learned import yes_means_normal
+    from assistant.responders.intents.text import correct_word, normalise
+
+    for word in ("unflagged", "undetected", "nonflagged", "unhighlighted"):
+        assert correct_word(word) == word
+    assert normalise("Is the slice unflagged?") == "is the slice unflagged?"
+    assert correct_word("flaged") == "flagged"  # a typo of the word itself is still corrected
+    assert classify("Is the slice unflagged?")[0] == "presence"
+    assert yes_means_normal("Is the slice unflagged?")
+    assert not yes_means_normal("Is the slice flagged?")
+
+
 @pytest.mark.parametrize(
     "question",
     [

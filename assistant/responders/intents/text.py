@@ -313,8 +313,13 @@ def edit_distance(a: str, b: str) -> int:
 def correct_word(word: str) -> str:
     """`word`, or the key word it is a likely misspelling of ("lesoin" -> "lesion", "wher" ->
     "where"): words the embedding model's vocabulary knows are kept; otherwise the closest key
-    word within 1 edit (2 for words of 7+ letters) replaces it."""
+    word within 1 edit (2 for words of 7+ letters) replaces it. A known word with a negating
+    prefix ("unflagged", "undetected") is kept: dropping the prefix would flip its meaning."""
     if len(word) < 4 or word in KEY_WORDS or word in vocabulary():
+        return word
+    # a negating prefix on a known word is a word, not a typo of it: "unflagged" is not "flagged"
+    stem = re.sub(r"^(?:un|non-?)", "", word)
+    if stem != word and (stem in KEY_WORDS or stem in vocabulary()):
         return word
     limit = 2 if len(word) >= 7 else 1
     best, best_d = word, limit + 1
