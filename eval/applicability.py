@@ -6,6 +6,8 @@
 Classes (the ones that should be accepted first):
 - ``healthy_val``: the healthy val mid-axial IXI slices (MNI, trained level);
 - ``lesion_val``: the same with one synthetic lesion each (small, medium, large; every kind);
+- ``stripped_healthy_val`` / ``stripped_lesion_val``: the same two, skull-stripped (masked with
+  the dilated brain mask): to be refused, the detector was trained with the skull on;
 - ``registered_at_level``: val 2 mm volumes (native, skull on) checked as volumes: registered to
   MNI space, the slice at the trained level; ``native_at_level``: the native axial slice nearest
   the trained level, as a volume slice (level from the registration) and ``native_at_level_2d``
@@ -33,11 +35,13 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import numpy as np
+from scipy import ndimage
 
 from assistant.domain import check_applicability, load_domain_model, register_volume
 from assistant.domain.fitdata import registered_matrices, stem, volume_paths
 from assistant.domain.fitsets import lesion_images
 from assistant.domain.register import slice_levels
+from assistant.preprocess import brain_mask
 from assistant.scan import Scan, ScanError, load_scan
 from eval import ROOT, portable_path
 
@@ -47,6 +51,7 @@ FAR_MM = 10.0
 TARGETS = {  # class prefix -> (expected verdict, minimum rate)
     "healthy_val": ("accept", 0.98),
     "lesion_val": ("accept", 0.98),
+    "stripped_": ("reject", 0.95),
     "chest_xray": ("reject", 0.98),
     "pydicom_CT": ("reject", 0.98),
     "pydicom_CR": ("reject", 0.98),
@@ -103,6 +108,7 @@ class Tally:
 
 def _reason_kind(reason: str) -> str:
     for key, kind in (
+        ("skull-stripped", "skull_stripped"),
         ("modality", "modality"),
         ("slice (", "plane"),
         ("body part", "body_part"),
@@ -166,8 +172,16 @@ def slice_classes(data: Path, model, tallies: dict[str, Tally]) -> None:
     mid = data / "ixi-t1-midaxial" / "val"
     tallies["healthy_val"] = files_class(sorted(mid.glob("*.png")), model)
     lesion = tallies["lesion_val"] = Tally()
-    for img, _, _ in lesion_images(data / "ixi-t1-midaxial", "val"):
+    stripped = tallies["stripped_lesion_val"] = Tally()
+    for img, img_stripped, _ in lesion_images(data / "ixi-t1-midaxial", "val"):
         _timed_check(lesion, Scan(pixels=img, format="png"), model_dir=model)
+        _timed_check(stripped, Scan(pixels=img_stripped, format="png"), model_dir=model)
+    healthy_stripped = tallies["stripped_healthy_val"] = Tally()
+    for path in sorted(mid.glob("*.png")):
+        img = load_scan(path).pixels.astype(np.float32)
+        img = img / max(float(img.max()), 1e-6)
+        keep = ndimage.binary_dilation(brain_mask(img), iterations=2)
+        _timed_check(healthy_stripped, Scan(pixels=img * keep, format="png"), model_dir=model)
     tallies["chest_xray"] = files_class(sorted((data / "ood" / "cxr-kermany").glob("*.png")), model)
     for modality, scan in pydicom_scans():
         view = scan.slice2d() if scan.is_volume else scan
@@ -176,8 +190,9 @@ def slice_classes(data: Path, model, tallies: dict[str, Tally]) -> None:
 
 
 def info_classes(data: Path, model, tallies: dict[str, Tally]) -> None:
-    """Reported without a target: the shipped examples (MNI template, skull-stripped) and the
-    three MSLUB patients (real MS lesions, skull-stripped, FSL MNI grid) at the trained level."""
+    """Reported without a target: the shipped examples (the skull-on average IXI head with
+    synthetic lesions) and the three MSLUB patients (real MS lesions, skull-stripped, FSL MNI
+    grid) at the trained level."""
     import nibabel as nib
 
     import assistant.examples

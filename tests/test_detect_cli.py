@@ -82,7 +82,7 @@ def test_anyway_marks_everything_unreliable(tmp_path, ckpt, capsys):
 
 
 def test_in_domain_slice_is_detected_with_the_verdict(tmp_path, ckpt, capsys):
-    from assistant.domain.geometry import template_slice
+    from assistant.domain.align2d import template_slice  # skull on, like the training slices
 
     path = tmp_path / "mni.png"
     Image.fromarray(np.clip(template_slice() * 255, 0, 255).astype(np.uint8)).save(path)
@@ -137,7 +137,7 @@ def test_volume_level_is_chosen_by_registration(tmp_path, ckpt, capsys):
 def test_spacing_gives_sizes_in_mm_and_is_refused_for_a_scan_with_its_own(tmp_path, ckpt, capsys):
     """Without a spacing a PNG's sizes are pixels of the original image (findings.json says
     so); --spacing 0.5 turns them into mm²; a DICOM with a different spacing refuses it."""
-    from assistant.domain.geometry import template_slice
+    from assistant.domain.align2d import template_slice  # skull on, like the training slices
 
     path = tmp_path / "mni.png"
     Image.fromarray(np.clip(template_slice() * 255, 0, 255).astype(np.uint8)).save(path)

@@ -43,8 +43,10 @@ def test_template_grid_constants_match_nilearn():
     assert np.allclose(np.diag(aff)[:3], 1.0)
 
 
-def test_template_slice_in_domain_and_json_ready(model):
-    verdict = check_applicability(template_slice() * 255.0)
+def test_head_template_slice_in_domain_and_json_ready(model):
+    from assistant.domain.align2d import template_slice as head_slice
+
+    verdict = check_applicability(head_slice() * 255.0)
     assert isinstance(verdict, Applicability)
     d = verdict.to_dict()
     json.dumps(d)
@@ -52,6 +54,24 @@ def test_template_slice_in_domain_and_json_ready(model):
     assert verdict.in_domain, verdict.reasons
     assert verdict.reasons == []
     assert abs(verdict.level - model.trained_level) <= model.level_tolerance
+    assert d["checks"]["skull"]["skull_stripped"] is False
+
+
+def test_skull_stripped_slices_are_refused_with_the_reason(model):
+    # nilearn's MNI152 template is skull-stripped: typical and at the right level, but the
+    # detector, trained with the skull on, reads the bare brain edge as abnormal
+    from assistant.domain.align2d import template_slice as head_slice
+    from assistant.domain.skull import RIM_ON_BRAIN_THRESHOLD, rim_on_brain
+
+    verdict = check_applicability(template_slice() * 255.0)
+    assert not verdict.in_domain
+    assert len(verdict.reasons) == 1 and "skull-stripped" in verdict.reasons[0]
+    assert "with the skull and scalp on" in verdict.reasons[0]
+    assert verdict.to_dict()["checks"]["skull"]["skull_stripped"] is True
+    # the outline of the skull-on average head lies on scalp, the template's on the brain
+    assert rim_on_brain(head_slice()) <= RIM_ON_BRAIN_THRESHOLD
+    assert rim_on_brain(template_slice()) > 0.5
+    assert rim_on_brain(np.zeros((64, 64))) is None  # no head: no measure
 
 
 @pytest.mark.parametrize(
@@ -61,7 +81,7 @@ def test_template_slice_in_domain_and_json_ready(model):
         "mni_left_hyperintense.png",
         "mni_right_hypointense.dcm",
         "mni_left_volume.nii.gz",  # a 9-slice slab: checked slice by slice in 2D
-        "mni_right_ring.png",  # drawn 3 mm above the trained level
+        "mni_right_ring.png",  # drawn 2 mm below the trained level
     ],
 )
 def test_shipped_examples_in_domain(name):
@@ -389,9 +409,10 @@ def test_cli_check_json(tmp_path, capsys):
     from PIL import Image
 
     from assistant.cli import main
+    from assistant.domain.align2d import template_slice as head_slice
 
-    path = tmp_path / "slice.png"
-    Image.fromarray((template_slice() * 255).astype(np.uint8)).save(path)
+    path = tmp_path / "slice.png"  # the skull-on head template (nilearn's is skull-stripped)
+    Image.fromarray(np.clip(head_slice() * 255, 0, 255).astype(np.uint8)).save(path)
     assert main(["check", str(path), "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["in_domain"] is True and out["reasons"] == [] and out["level"] is not None

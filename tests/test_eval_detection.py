@@ -289,9 +289,9 @@ def test_lesions_hit_counts_components_with_more_than_a_tenth_flagged():
 
 
 def test_applicability_keys_and_in_domain_metrics(tmp_path):
-    """The shipped check: mid-grey test images are out of domain, an MNI template slice at the
+    """The shipped check: mid-grey test images are out of domain, a head template slice at the
     trained level is in; the detector runs on all of them for the top-level keys."""
-    from assistant.domain.geometry import template_slice
+    from assistant.domain.align2d import template_slice  # skull on, like the training slices
 
     images, masks = _write_set(
         tmp_path, {"a": (slice(10, 20), slice(10, 20)), "b": (slice(6, 9), slice(6, 9)), "h1": None}

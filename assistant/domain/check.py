@@ -10,7 +10,9 @@ ventricles) of MNI-registered healthy T1 brain slices. A scan is in its domain w
    threshold calibrated on val so that >= 98% of healthy val slices and of val slices with
    synthetic lesions are accepted;
 3. its axial level is within the measured tolerance of the trained level: estimated from the
-   image for a 2D slice, from the registration to MNI space for a volume.
+   image for a 2D slice, from the registration to MNI space for a volume;
+4. it has the skull and scalp on, like every training slice: a slice that passed 1-3 is
+   refused when it looks skull-stripped (`assistant.domain.skull`).
 
 A volume is registered (`register_volume`); without `slice_index` the slice checked is the
 registered slice at the trained level, with it the native axial slice `slice_index` (its level
@@ -31,6 +33,7 @@ from assistant.domain.features import describe, mirrored_vectors
 from assistant.domain.metadata import check_metadata
 from assistant.domain.model import DomainModel, load_domain_model
 from assistant.domain.register import Registered, register_volume, slice_levels
+from assistant.domain.skull import RIM_ON_BRAIN_THRESHOLD, rim_on_brain
 from assistant.scan import Scan, ScanError
 
 log = logging.getLogger(__name__)
@@ -167,6 +170,8 @@ def check_applicability(
             _check_volume(scan, slice_index, model, out, accepted, model_dir, registered)
     else:
         _check_image(scan.pixels, scan.spacing, model, out, accepted)
+    if meta.ok and not out.reasons:
+        _check_skull(_checked_slice(scan, out), out, accepted)
     out.in_domain = meta.ok and not out.reasons
     out.reasons = said_once(out.reasons, accepted)
     out.summary = _summary(out)
@@ -201,6 +206,34 @@ def _check_image(
         level, source = model.robust_level(desc.vector()[None], mirrored_vectors(pixels, spacing))
         _set_level(out, float(level[0]), model, accepted, "estimated from the image")
         out.checks["level"]["read_from"] = _HALVES[int(source[0])]
+
+
+def _checked_slice(scan: Scan, out: Applicability) -> np.ndarray:
+    """The pixels of the slice the other checks read (and the detector would analyse)."""
+    if not scan.is_volume:
+        return scan.pixels
+    if out.registered is not None and out.slice_index == out.registered.slice_index:
+        return out.registered.scan.pixels
+    return scan.slice2d(int(out.slice_index), "axial").pixels
+
+
+def _check_skull(pixels: np.ndarray, out: Applicability, accepted: str) -> None:
+    """Refuse a skull-stripped slice (read only on slices that passed the other checks)."""
+    value = rim_on_brain(pixels)
+    stripped = value is not None and value > RIM_ON_BRAIN_THRESHOLD
+    out.checks["skull"] = {
+        "rim_on_brain": value,
+        "threshold": RIM_ON_BRAIN_THRESHOLD,
+        "skull_stripped": stripped,
+    }
+    if stripped:
+        out.reasons.append(
+            "The slice looks skull-stripped: the outline of the head is the surface of the "
+            f"brain, with no scalp or skull around it ({value:.0%} of the outline lies on the "
+            "brain). The detector learned normal anatomy from scans with the skull and scalp "
+            "on, and on skull-stripped slices it reads the bare edge of the brain as abnormal; "
+            f"{accepted}, with the skull and scalp on (not skull-stripped)."
+        )
 
 
 def _set_level(out: Applicability, level: float, model: DomainModel, accepted, how) -> None:

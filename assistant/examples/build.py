@@ -1,9 +1,14 @@
 """Build the offline example scans of the app: `python -m assistant.examples.build`.
 
-Every example is made from the MNI152 2009 template that nilearn ships (no download) with a
+Every example is made from the skull-on head template that ships with the detector (the mean
+of the 146 IXI train T1 volumes registered to MNI space, `assistant/weights/ixi-t1-128/domain/
+head_template.npz`), resampled on the 1 mm grid of nilearn's MNI152 2009 template, with a
 synthetic lesion painted by `assistant.synth.synthesize_lesion` (or none, for the normal one).
-They are never real patients. Axial slices are taken as `template[:, :, k].T[::-1]`: row 0
-anterior, column 0 the patient's left (neurological convention, like the IXI slices).
+They are never real patients, and, being an average, smoother than any real scan. The skull and
+scalp are on, like the detector's training scans: nilearn's template itself is skull-stripped,
+which the applicability check refuses (`assistant.domain.skull`). Axial slices are taken as
+`template[:, :, k].T[::-1]`: row 0 anterior, column 0 the patient's left (neurological
+convention, like the IXI slices).
 
 Written into this folder (see `assistant.examples.EXAMPLES` for what each one holds):
 - three 8-bit PNG slices (one normal, a left and a right lesion);
@@ -27,18 +32,41 @@ from assistant.examples import EXAMPLES_DIR
 
 logger = logging.getLogger(__name__)
 
-MID_LEVEL = 95  # the IXI mid-axial level of the 1 mm template
-VOLUME_LEVELS = range(91, 100)  # 9 slices for the NIfTI example
+MID_LEVEL = 95  # the IXI mid-axial level of the 1 mm template (MNI z = +23 mm)
+# the 2D examples' level: 2 mm below it. The level estimated from the image (`assistant.domain`)
+# reads the smooth average head 2-4 mm high (more with a lesion drawn), so at MID_LEVEL itself a
+# lesioned example would sit at the edge of the 4.5 mm tolerance
+EXAMPLE_LEVEL = MID_LEVEL - 2
+VOLUME_LEVELS = range(89, 98)  # 9 slices for the NIfTI example, the middle one 2 mm below
 SEED = 20240611
 
 
-def template() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(volume (x, y, z) uint8, brain mask (x, y, z) bool, affine (4, 4)) of the 1 mm template."""
-    from nilearn.datasets import load_mni152_brain_mask, load_mni152_template
+SOURCE = "IXI average head (the detector's skull-on head template), on the MNI152 1 mm grid"
 
-    img = load_mni152_template(resolution=1)
-    brain = np.asarray(load_mni152_brain_mask(resolution=1).get_fdata()) > 0.5
-    return np.asarray(img.get_fdata(), dtype=np.float32), brain, np.asarray(img.affine)
+
+def template() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(volume (x, y, z) float32, brain mask (x, y, z) bool, affine (4, 4)): the skull-on head
+    template resampled (linear) on the 1 mm grid of nilearn's MNI152 template; the brain mask
+    of each axial slice from its intensities (`assistant.preprocess.brain_mask`)."""
+    from nilearn.datasets import load_mni152_template
+
+    from assistant.domain.model import load_domain_model
+    from assistant.preprocess import brain_mask, to_unit
+
+    grid = load_mni152_template(resolution=1)
+    affine, shape = np.asarray(grid.affine), grid.shape[:3]
+    head = load_domain_model().head_template
+    hvol, origin, step = np.asarray(head["volume"]), np.asarray(head["origin"]), float(head["step"])
+    ijk = np.stack(np.meshgrid(*[np.arange(n) for n in shape], indexing="ij"), -1).reshape(-1, 3)
+    mm = ijk @ affine[:3, :3].T + affine[:3, 3]
+    idx = ((mm - origin) / step)[:, ::-1].T  # (z, y, x) indices of the head template
+    vol = ndimage.map_coordinates(hvol.astype(np.float32), idx, order=1, cval=0.0)
+    vol = vol.reshape(shape)
+    brain = np.zeros(shape, dtype=bool)
+    for k in range(shape[2]):
+        if vol[:, :, k].max() > 0:
+            brain[:, :, k] = unaxial(brain_mask(to_unit(axial(vol, k))))
+    return vol, brain, affine
 
 
 def axial(vol: np.ndarray, k: int) -> np.ndarray:
@@ -85,7 +113,7 @@ def write_dicom(path: Path, img01: np.ndarray, spacing=(1.0, 1.0)) -> None:
     ds.SeriesInstanceUID = generate_uid()
     ds.FrameOfReferenceUID = generate_uid()
     ds.Modality = "MR"
-    ds.SeriesDescription = "Synthetic example: MNI152 T1 with a synthetic lesion"
+    ds.SeriesDescription = "Synthetic example: IXI average head T1 with a synthetic lesion"
     ds.PatientName = ""
     ds.PatientID = ""
     ds.ImageType = ["DERIVED", "SECONDARY"]
@@ -129,25 +157,25 @@ def build(out: Path = EXAMPLES_DIR) -> dict:
         if les is not None:
             d = {k: les.labels()[k] for k in ("kind", "side", "size_bin", "intensity", "area_px")}
             d["centroid"] = [round(float(c), 1) for c in les.centroid]
-        truth[name] = {**d, **extra, "synthetic": True, "source": "MNI152 2009 template (nilearn)"}
+        truth[name] = {**d, **extra, "synthetic": True, "source": SOURCE}
 
-    mid = to_unit(axial(vol, MID_LEVEL))
-    mid_brain = axial(brain, MID_LEVEL)
+    mid = to_unit(axial(vol, EXAMPLE_LEVEL))
+    mid_brain = axial(brain, EXAMPLE_LEVEL)
     write_png(out / "mni_normal.png", mid)
-    note("mni_normal.png", None, format="png")
+    note("mni_normal.png", None, format="png", level=EXAMPLE_LEVEL)
 
     left = _lesion(mid, mid_brain, SEED, "hyperintense", "medium", "left")
     write_png(out / "mni_left_hyperintense.png", left.image)
-    note("mni_left_hyperintense.png", left, format="png")
+    note("mni_left_hyperintense.png", left, format="png", level=EXAMPLE_LEVEL)
 
-    lvl = MID_LEVEL + 3  # 3 mm above: inside the level tolerance (4.5 mm) of the trained level
+    lvl = EXAMPLE_LEVEL - 1  # 3 mm below: inside the level tolerance (4.5 mm)
     right = _lesion(to_unit(axial(vol, lvl)), axial(brain, lvl), SEED + 1, "ring", "large", "right")
     write_png(out / "mni_right_ring.png", right.image)
     note("mni_right_ring.png", right, format="png", level=lvl)
 
     dcm = _lesion(mid, mid_brain, SEED + 2, "hypointense", "medium", "right")
     write_dicom(out / "mni_right_hypointense.dcm", dcm.image)
-    note("mni_right_hypointense.dcm", dcm, format="dicom")
+    note("mni_right_hypointense.dcm", dcm, format="dicom", level=EXAMPLE_LEVEL)
 
     # volume: one lesion painted at the middle slice, shrinking over the slices around it
     levels = list(VOLUME_LEVELS)
@@ -156,7 +184,7 @@ def build(out: Path = EXAMPLES_DIR) -> dict:
     unit = np.clip((sub - lo) / (hi - lo), 0, 1)  # one window for the whole volume
     c = len(levels) // 2
     base = axial(unit, c)
-    les = _lesion(base, axial(brain, levels[c]), SEED + 3, "hyperintense", "large", "left")
+    les = _lesion(base, axial(brain, levels[c]), SEED + 3, "hyperintense", "medium", "left")
     delta = les.image - base
     for j in range(len(levels)):
         dz = abs(j - c)

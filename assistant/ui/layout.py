@@ -100,7 +100,7 @@ def _scan_inputs() -> Page:
         gr.Examples(
             [[str(p)] for p in examples],
             inputs=[upload],
-            label="Examples (MNI152 template with synthetic lesions; not patients)",
+            label="Examples (the average IXI head with synthetic lesions; not patients)",
             example_labels=[p.name for p in examples],
         )
     reanalyse = gr.Button("Re-analyse with the settings", elem_id="reanalyse")
