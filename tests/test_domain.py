@@ -74,6 +74,26 @@ def test_skull_stripped_slices_are_refused_with_the_reason(model):
     assert rim_on_brain(np.zeros((64, 64))) is None  # no head: no measure
 
 
+def test_upside_down_slices_are_refused_with_the_reason(model):
+    # typical and at the right level when turned, but the detector learned the front at the top
+    from assistant.domain.orientation import UPSIDE_DOWN_THRESHOLD, upside_down_score
+    from assistant.examples import EXAMPLES_DIR
+
+    head = load_scan(EXAMPLES_DIR / "mni_normal.png").pixels  # the average head, 2 mm low
+    upright = check_applicability(head)
+    assert upright.in_domain and upright.checks["orientation"]["upside_down"] is False
+    assert upside_down_score(head) < UPSIDE_DOWN_THRESHOLD - 0.2
+    assert upside_down_score(head[:, ::-1]) < UPSIDE_DOWN_THRESHOLD  # mirrored: still upright
+    for turned in (head[::-1], head[::-1, ::-1]):  # upside-down, and turned by 180 degrees
+        assert upside_down_score(turned) > UPSIDE_DOWN_THRESHOLD + 0.2
+        verdict = check_applicability(np.ascontiguousarray(turned))
+        assert not verdict.in_domain
+        assert verdict.checks["orientation"]["upside_down"] is True
+        assert len(verdict.reasons) == 1 and "upside-down" in verdict.reasons[0]
+        assert "front of the head is at the top" in verdict.reasons[0]
+    assert upside_down_score(np.zeros((64, 64))) is None  # no head: no measure
+
+
 @pytest.mark.parametrize(
     "name",
     [

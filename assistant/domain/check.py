@@ -11,8 +11,9 @@ ventricles) of MNI-registered healthy T1 brain slices. A scan is in its domain w
    synthetic lesions are accepted;
 3. its axial level is within the measured tolerance of the trained level: estimated from the
    image for a 2D slice, from the registration to MNI space for a volume;
-4. it has the skull and scalp on, like every training slice: a slice that passed 1-3 is
-   refused when it looks skull-stripped (`assistant.domain.skull`).
+4. it has the skull and scalp on, like every training slice, and the front of the head at the
+   top: a slice that passed 1-3 is refused when it looks skull-stripped
+   (`assistant.domain.skull`) or upside-down (`assistant.domain.orientation`).
 
 A volume is registered (`register_volume`); without `slice_index` the slice checked is the
 registered slice at the trained level, with it the native axial slice `slice_index` (its level
@@ -32,6 +33,7 @@ import numpy as np
 from assistant.domain.features import describe, mirrored_vectors
 from assistant.domain.metadata import check_metadata
 from assistant.domain.model import DomainModel, load_domain_model
+from assistant.domain.orientation import UPSIDE_DOWN_THRESHOLD, upside_down_score
 from assistant.domain.register import Registered, register_volume, slice_levels
 from assistant.domain.skull import RIM_ON_BRAIN_THRESHOLD, rim_on_brain
 from assistant.scan import Scan, ScanError
@@ -171,7 +173,9 @@ def check_applicability(
     else:
         _check_image(scan.pixels, scan.spacing, model, out, accepted)
     if meta.ok and not out.reasons:
-        _check_skull(_checked_slice(scan, out), out, accepted)
+        checked = _checked_slice(scan, out)
+        _check_orientation(checked, out, accepted, model_dir)
+        _check_skull(checked, out, accepted)
     out.in_domain = meta.ok and not out.reasons
     out.reasons = said_once(out.reasons, accepted)
     out.summary = _summary(out)
@@ -215,6 +219,25 @@ def _checked_slice(scan: Scan, out: Applicability) -> np.ndarray:
     if out.registered is not None and out.slice_index == out.registered.slice_index:
         return out.registered.scan.pixels
     return scan.slice2d(int(out.slice_index), "axial").pixels
+
+
+def _check_orientation(pixels: np.ndarray, out: Applicability, accepted: str, model_dir) -> None:
+    """Refuse an upside-down slice (read only on slices that passed the other checks)."""
+    value = upside_down_score(pixels, model_dir)
+    flipped = value is not None and value > UPSIDE_DOWN_THRESHOLD
+    out.checks["orientation"] = {
+        "upside_down_score": value,
+        "threshold": UPSIDE_DOWN_THRESHOLD,
+        "upside_down": flipped,
+    }
+    if flipped:
+        out.reasons.append(
+            "The slice looks upside-down: the front of the head appears to be at the bottom of "
+            "the image. The detector learned axial slices with the front of the head at the top "
+            "(the usual display) and reads an upside-down slice as abnormal throughout; turn "
+            "the image so that the front of the head is at the top and upload it again (if it "
+            f"already is, this check is wrong and 'Analyse anyway' runs the detector); {accepted}."
+        )
 
 
 def _check_skull(pixels: np.ndarray, out: Applicability, accepted: str) -> None:
