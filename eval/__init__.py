@@ -19,3 +19,12 @@ def portable_path(path: str | os.PathLike) -> str:
         except ValueError:
             continue
     return str(path)
+
+
+def write_figures(path: str | os.PathLike, figures: dict) -> None:
+    """Write an evaluation's figures as indented JSON (creating the folder) and print them."""
+    import json
+
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    Path(path).write_text(json.dumps(figures, indent=2) + "\n")
+    print(json.dumps(figures, indent=2))

@@ -17,7 +17,6 @@ mid-axial slices upright and upside-down (minutes on a CPU).
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 import numpy as np
@@ -26,6 +25,7 @@ from assistant.domain import check_applicability
 from assistant.domain.fitdata import load_volume, volume_paths
 from assistant.domain.orientation import UPSIDE_DOWN_THRESHOLD
 from assistant.scan import Scan, load_scan
+from eval import write_figures
 from eval.skull_stripped import choose_threshold
 
 SPLITS = ("train", "val", "holdout")
@@ -115,9 +115,7 @@ def main(argv: list[str] | None = None) -> int:
     }
     if args.detector:
         out["detector_val_mid"] = detector_figures(root)
-    Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.json).write_text(json.dumps(out, indent=2) + "\n")
-    print(json.dumps(out, indent=2))
+    write_figures(args.json, out)
     return 0
 
 

@@ -21,7 +21,6 @@ shipped detector on the val mid-axial slices with and without the skull (minutes
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 import numpy as np
@@ -31,6 +30,7 @@ from assistant.domain.fitdata import load_volume, volume_paths
 from assistant.domain.skull import RIM_ON_BRAIN_THRESHOLD, rim_on_brain
 from assistant.preprocess import brain_mask
 from assistant.scan import load_scan
+from eval import write_figures
 
 SPLITS = ("train", "val", "holdout")
 
@@ -144,9 +144,7 @@ def main(argv: list[str] | None = None) -> int:
             ]
             flagged[name] = f"{sum(bool(r.findings) for r in results)}/{len(results)}"
         out["detector_val_mid_with_a_finding"] = flagged
-    Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.json).write_text(json.dumps(out, indent=2) + "\n")
-    print(json.dumps(out, indent=2))
+    write_figures(args.json, out)
     return 0
 
 

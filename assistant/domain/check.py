@@ -221,16 +221,17 @@ def _checked_slice(scan: Scan, out: Applicability) -> np.ndarray:
     return scan.slice2d(int(out.slice_index), "axial").pixels
 
 
+def _above(out: Applicability, check: str, measure: str, value, threshold: float, verdict: str):
+    """Record one measured check in `out.checks[check]`; whether `value` exceeds `threshold`."""
+    hit = value is not None and value > threshold
+    out.checks[check] = {measure: value, "threshold": threshold, verdict: hit}
+    return hit
+
+
 def _check_orientation(pixels: np.ndarray, out: Applicability, accepted: str, model_dir) -> None:
     """Refuse an upside-down slice (read only on slices that passed the other checks)."""
     value = upside_down_score(pixels, model_dir)
-    flipped = value is not None and value > UPSIDE_DOWN_THRESHOLD
-    out.checks["orientation"] = {
-        "upside_down_score": value,
-        "threshold": UPSIDE_DOWN_THRESHOLD,
-        "upside_down": flipped,
-    }
-    if flipped:
+    if _above(out, "orientation", "upside_down_score", value, UPSIDE_DOWN_THRESHOLD, "upside_down"):
         out.reasons.append(
             "The slice looks upside-down: the front of the head appears to be at the bottom of "
             "the image. The detector learned axial slices with the front of the head at the top "
@@ -243,13 +244,7 @@ def _check_orientation(pixels: np.ndarray, out: Applicability, accepted: str, mo
 def _check_skull(pixels: np.ndarray, out: Applicability, accepted: str) -> None:
     """Refuse a skull-stripped slice (read only on slices that passed the other checks)."""
     value = rim_on_brain(pixels)
-    stripped = value is not None and value > RIM_ON_BRAIN_THRESHOLD
-    out.checks["skull"] = {
-        "rim_on_brain": value,
-        "threshold": RIM_ON_BRAIN_THRESHOLD,
-        "skull_stripped": stripped,
-    }
-    if stripped:
+    if _above(out, "skull", "rim_on_brain", value, RIM_ON_BRAIN_THRESHOLD, "skull_stripped"):
         out.reasons.append(
             "The slice looks skull-stripped: the outline of the head is the surface of the "
             f"brain, with no scalp or skull around it ({value:.0%} of the outline lies on the "
