@@ -47,6 +47,20 @@ def test_out_of_domain_asserts_no_finding_and_says_why(bot):
     assert "deviating" not in report.to_text()
 
 
+def test_a_slice_prepared_otherwise_gets_its_own_advice(bot):
+    # an upside-down slice is the right kind of scan: the answer says how to fix it, not to
+    # upload another kind of scan
+    normal = load_scan(EXAMPLES_DIR / "mni_normal.png")
+    turned = Scan(pixels=np.ascontiguousarray(normal.pixels[::-1]), format="png")
+    answer = bot.answer(bot.analyze(turned), "Is there an abnormality?")
+    assert answer.text.startswith("I can't tell") and "upside-down" in answer.text
+    assert "front of the head is at the top" in answer.text
+    assert "Upload an axial T1-weighted" not in answer.text
+    assert answer.text.lower().count("analyse anyway") == 1  # said once, in the reason
+    other = bot.answer(bot.analyze(gradient()), "Is there an abnormality?")
+    assert "Upload an axial T1-weighted brain MRI at that level" in other.text
+
+
 def test_analysed_anyway_is_unreliable_everywhere(bot):
     state = bot.analyze(gradient(), anyway=True)
     assert state.unreliable and state.result is not None and state.result.unreliable

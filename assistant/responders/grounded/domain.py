@@ -20,21 +20,40 @@ TRAINED_ON = (
 )
 
 
+ANYWAY = '"Analyse anyway" runs the detector, with every result marked unreliable.'
+
+
 def applicability_item(c: CaseFacts) -> EvidenceItem | None:
     """A1 when the scan is outside the detector's domain, else None."""
     items = c.evidence.by_kind("applicability")
     return items[0] if items else None
 
 
+# checks read only on the right kind of slice at the right level: when one of them refuses it,
+# the scan itself is what the detector needs, prepared otherwise (its reason says how to fix it)
+_PREPARATION = (("orientation", "upside_down"), ("skull", "skull_stripped"))
+
+
 def not_applicable(c: CaseFacts, item: EvidenceItem) -> str:
     """ "I can't tell": the detector does not apply to this image, and why [A1]."""
     reasons = " ".join(item.data.get("reasons") or [])
+    checks = item.data.get("checks") or {}
+    if any((checks.get(name) or {}).get(flag) for name, flag in _PREPARATION):
+        advice = "" if "nalyse anyway" in reasons else ANYWAY
+    else:
+        advice = (
+            f"{TRAINED_ON} Upload an axial T1-weighted brain MRI at that level (or a 3D T1 "
+            'volume, which is registered and sliced at that level), or choose "analyse anyway" '
+            "for a result marked unreliable."
+        )
     return (
-        f"I can't tell. The anomaly detector does not apply to this image [{item.id}]: "
-        f"{reasons} {TRAINED_ON} Upload an axial T1-weighted brain MRI at that level (or a 3D T1 "
-        'volume, which is registered and sliced at that level), or choose "analyse anyway" '
-        "for a result marked unreliable."
-    ).replace("  ", " ")
+        (
+            f"I can't tell. The anomaly detector does not apply to this image [{item.id}]: "
+            f"{reasons} {advice}"
+        )
+        .replace("  ", " ")
+        .strip()
+    )
 
 
 def unreliable_prefix(item: EvidenceItem) -> str:
