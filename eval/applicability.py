@@ -35,15 +35,14 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import numpy as np
-from scipy import ndimage
 
 from assistant.domain import check_applicability, load_domain_model, register_volume
 from assistant.domain.fitdata import registered_matrices, stem, volume_paths
 from assistant.domain.fitsets import lesion_images
 from assistant.domain.register import slice_levels
-from assistant.preprocess import brain_mask
 from assistant.scan import Scan, ScanError, load_scan
 from eval import ROOT, portable_path
+from eval.skull_stripped import mid_pairs
 
 log = logging.getLogger(__name__)
 
@@ -177,11 +176,8 @@ def slice_classes(data: Path, model, tallies: dict[str, Tally]) -> None:
         _timed_check(lesion, Scan(pixels=img, format="png"), model_dir=model)
         _timed_check(stripped, Scan(pixels=img_stripped, format="png"), model_dir=model)
     healthy_stripped = tallies["stripped_healthy_val"] = Tally()
-    for path in sorted(mid.glob("*.png")):
-        img = load_scan(path).pixels.astype(np.float32)
-        img = img / max(float(img.max()), 1e-6)
-        keep = ndimage.binary_dilation(brain_mask(img), iterations=2)
-        _timed_check(healthy_stripped, Scan(pixels=img * keep, format="png"), model_dir=model)
+    for img in mid_pairs(data, "val")[1]:
+        _timed_check(healthy_stripped, Scan(pixels=img, format="png"), model_dir=model)
     tallies["chest_xray"] = files_class(sorted((data / "ood" / "cxr-kermany").glob("*.png")), model)
     for modality, scan in pydicom_scans():
         view = scan.slice2d() if scan.is_volume else scan

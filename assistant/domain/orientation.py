@@ -19,7 +19,7 @@ from functools import lru_cache
 import numpy as np
 from scipy import ndimage
 
-from assistant.preprocess import fit_to_grid, foreground_mask, to_unit
+from assistant.domain.skull import head_on_grid
 
 SIZE = 64
 # chosen on the train split by `python -m eval.orientation` (fewest errors between upright and
@@ -28,11 +28,10 @@ UPSIDE_DOWN_THRESHOLD = -0.0474
 
 
 def _canonical(pixels: np.ndarray) -> np.ndarray | None:
-    unit = to_unit(np.asarray(pixels, dtype=np.float32), percentiles=(0.5, 99.5))
-    grid, _ = fit_to_grid(unit, 128)
-    head = foreground_mask(grid, threshold=0.08)
-    if head.sum() < 50:
+    found = head_on_grid(pixels)
+    if found is None:
         return None
+    grid, head = found
     ys, xs = np.nonzero(head)
     crop = grid[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
     z = ndimage.zoom(crop, (SIZE / crop.shape[0], SIZE / crop.shape[1]), order=1)[:SIZE, :SIZE]

@@ -21,6 +21,7 @@ from scipy import ndimage
 from assistant.preprocess import brain_mask, fit_to_grid, foreground_mask, to_unit
 
 GRID = 128  # the detector's grid (`detector.json` preprocess size)
+MIN_HEAD_PX = 50
 RIM_PX = 3
 NEAR_PX = 2
 # chosen on the train split by `python -m eval.skull_stripped` (fewest errors, then the widest gap
@@ -28,14 +29,22 @@ NEAR_PX = 2
 RIM_ON_BRAIN_THRESHOLD = 0.0096
 
 
-def rim_on_brain(pixels: np.ndarray) -> float | None:
-    """The fraction of the head outline's rim within `NEAR_PX` grid pixels of the brain; None
-    when no head is found."""
+def head_on_grid(pixels: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """(the slice in [0, 1] on the detector's `GRID`, its head mask), as the detector prepares
+    it (`assistant.preprocess`); None when no head is found."""
     unit = to_unit(np.asarray(pixels, dtype=np.float32), percentiles=(0.5, 99.5))
     grid, _ = fit_to_grid(unit, GRID)
     head = foreground_mask(grid, threshold=0.08)
-    if head.sum() < 50:
+    return None if head.sum() < MIN_HEAD_PX else (grid, head)
+
+
+def rim_on_brain(pixels: np.ndarray) -> float | None:
+    """The fraction of the head outline's rim within `NEAR_PX` grid pixels of the brain; None
+    when no head is found."""
+    found = head_on_grid(pixels)
+    if found is None:
         return None
+    grid, head = found
     rim = head & ~ndimage.binary_erosion(head, iterations=RIM_PX)
     if not rim.any():
         return None
@@ -44,8 +53,3 @@ def rim_on_brain(pixels: np.ndarray) -> float | None:
         return None
     distance = ndimage.distance_transform_edt(~brain)
     return float((distance[rim] <= NEAR_PX).mean())
-
-
-def looks_skull_stripped(pixels: np.ndarray, threshold: float = RIM_ON_BRAIN_THRESHOLD) -> bool:
-    value = rim_on_brain(pixels)
-    return value is not None and value > threshold

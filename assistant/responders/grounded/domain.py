@@ -30,16 +30,21 @@ def applicability_item(c: CaseFacts) -> EvidenceItem | None:
 
 
 # checks read only on the right kind of slice at the right level: when one of them refuses it,
-# the scan itself is what the detector needs, prepared otherwise (its reason says how to fix it)
+# the scan itself is what the detector needs, prepared otherwise (its reason says how to fix it;
+# the upside-down reason also names "analyse anyway")
 _PREPARATION = (("orientation", "upside_down"), ("skull", "skull_stripped"))
+
+
+def _refused(checks: dict, name: str, flag: str) -> bool:
+    return bool((checks.get(name) or {}).get(flag))
 
 
 def not_applicable(c: CaseFacts, item: EvidenceItem) -> str:
     """ "I can't tell": the detector does not apply to this image, and why [A1]."""
     reasons = " ".join(item.data.get("reasons") or [])
     checks = item.data.get("checks") or {}
-    if any((checks.get(name) or {}).get(flag) for name, flag in _PREPARATION):
-        advice = "" if "nalyse anyway" in reasons else ANYWAY
+    if any(_refused(checks, name, flag) for name, flag in _PREPARATION):
+        advice = "" if _refused(checks, *_PREPARATION[0]) else ANYWAY
     else:
         advice = (
             f"{TRAINED_ON} Upload an axial T1-weighted brain MRI at that level (or a 3D T1 "
