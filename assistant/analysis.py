@@ -28,10 +28,10 @@ from typing import Any
 import numpy as np
 
 from assistant.detector import DetectionResult, Detector
-from assistant.detector.detector import REGISTERED, UNREGISTERED
+from assistant.detector.detector import REGISTERED, UNREGISTERED, VOLUME
 from assistant.domain import Applicability, Registered, check_applicability
 from assistant.domain.align2d import on_training_grid
-from assistant.evidence import Evidence, EvidenceItem
+from assistant.evidence import Evidence, EvidenceItem, analysed_scope
 from assistant.preprocess import to_unit
 from assistant.scan import Scan, ScanError
 from retrieval.index import CaseIndex
@@ -66,6 +66,9 @@ class CaseState:
     # analysed anyway, and then `unreliable` is True
     applicability: Applicability | None = None
     unreliable: bool = False
+    # a registered volume analysed at every level the detector knows (`Analyzer.whole_volume`):
+    # `assistant.volume.VolumeResult`, its 3D findings V1.. also in the evidence; else None
+    volume: Any | None = None
 
 
 def scan_hash(scan: Scan) -> str:
@@ -174,8 +177,9 @@ def unregistered_calibration(result: DetectionResult) -> bool:
     return str(result.params.get("calibration", "")).endswith("+" + UNREGISTERED)
 
 
-def _detector_items(result: DetectionResult, summary: dict) -> list[EvidenceItem]:
-    """D1 (the image-level result), then F1.. findings and W1.. weaker regions."""
+def _detector_items(result: DetectionResult, summary: dict, scope: str = "") -> list[EvidenceItem]:
+    """D1 (the image-level result; `scope`: for a slice of a volume, that only this slice was
+    analysed), then F1.. findings and W1.. weaker regions."""
     n = len(result.findings)
     mark = "UNRELIABLE (outside the detector's domain, analysed anyway): " * result.unreliable
     if result.score_threshold is None:
@@ -191,7 +195,7 @@ def _detector_items(result: DetectionResult, summary: dict) -> list[EvidenceItem
             "detector",
             f"{mark}image anomaly score {result.score:.3g}, {verdict}; "
             f"{n} finding(s); {len(result.weak_findings)} weaker region(s) below the image "
-            "threshold",
+            "threshold" + (f". {scope}" if scope else ""),
             score=float(result.score),
             data={k: summary[k] for k in ("score", "score_threshold", "is_abnormal")},
         )
@@ -236,7 +240,7 @@ def build_evidence(
     image = overlay = None
     if result is not None:
         detector_summary = result.summary()
-        items += _detector_items(result, detector_summary)
+        items += _detector_items(result, detector_summary, analysed_scope(scan_summary))
         image = result.image
         overlay = heatmap_overlay(result.image, result.anomaly_map, result.pixel_threshold)
     items += [_hit_item(h, f"C{i}", "case") for i, h in enumerate(hits, start=1)]
@@ -252,6 +256,29 @@ def build_evidence(
     )
 
 
+def volume_summary(volume) -> dict:
+    """What the answers and the report say about a whole-volume analysis (no arrays): the
+    analysed MNI levels, the native slices they cover and the 3D findings' ids."""
+    analysed = [i for i, v in enumerate(volume.slice_scores) if v is not None]
+    return {
+        "levels_mm": [round(float(z), 1) for z in volume.levels],
+        "native_slices": [min(analysed), max(analysed)] if analysed else None,
+        "n_slices": int(volume.shape[0]),
+        "findings": [f.id for f in volume.findings],
+        "is_abnormal": volume.is_abnormal,
+        "score": round(volume.score, 5),
+        "level_aware": volume.level_aware,
+    }
+
+
+def volume_items(volume) -> list[EvidenceItem]:
+    """V1.. : the volume's 3D findings as evidence (text: `VolumeFinding.describe`)."""
+    return [
+        EvidenceItem(f.id, "volume_finding", f.describe(), f.confidence, f.to_dict())
+        for f in volume.findings
+    ]
+
+
 def _summary(scan2d: Scan, full: Scan, slice_index: int | None) -> dict:
     summary = scan2d.summary()
     summary.pop("metadata", None)  # allow-listed already, but nothing free-text goes further
@@ -263,6 +290,9 @@ def _summary(scan2d: Scan, full: Scan, slice_index: int | None) -> dict:
 
 
 # ----------------------------------------------------------------------- the analyzer
+
+
+VOLUME_CACHE = 4  # whole-volume analyses kept (native-grid maps: tens of MB per volume)
 
 
 class Analyzer:
@@ -278,6 +308,12 @@ class Analyzer:
         adaptive cut may keep fewer).
     check_domain: run the applicability check (`assistant.domain`) before detection; a scan
         outside the detector's domain gets no detection unless analysed with `anyway=True`.
+    whole_volume: a volume registered to MNI space and inside the detector's domain is also
+        analysed at every axial level the detector knows (`assistant.volume.analyze_volume`,
+        the registration reused): its 3D findings (V1..) join the evidence and the answers say
+        which levels were analysed. It runs with the volume's first analysis at the trained
+        level (what an upload gets) and is kept for the volume's other slices (a slider), which
+        then carry the same 3D findings. Off: only the slice at the trained level.
     """
 
     def __init__(
@@ -290,8 +326,10 @@ class Analyzer:
         k_cases: int = 3,
         k_knowledge: int = 3,
         check_domain: bool = True,
+        whole_volume: bool = True,
     ):
         self._detector = detector
+        self.whole_volume = whole_volume
         self.check_domain = check_domain
         self._library = Library(library, None) if isinstance(library, CaseIndex) else library
         self.use_detector = use_detector
@@ -302,6 +340,8 @@ class Analyzer:
         self._cache: OrderedDict[tuple, CaseState] = OrderedDict()
         # a volume's registration, reused when another of its slices is analysed (seconds each)
         self._registrations: OrderedDict[str, Registered] = OrderedDict()
+        # a volume's whole-volume analysis (`whole_volume`), shared by all its slices
+        self._volumes: OrderedDict[str, Any] = OrderedDict()
 
     @property
     def detector(self):
@@ -356,8 +396,17 @@ class Analyzer:
             summary["registered"] = registered.to_dict()
         if result is not None and unregistered_calibration(result):
             summary["notes"] = [*summary.get("notes", []), UNREGISTERED_NOTE]
+        volume = None
+        if result is not None and in_domain and self.whole_volume and scan.is_volume:
+            volume = self._volume(scan, key[0], registered)
+        if volume is not None:
+            summary["volume_analysis"] = volume_summary(volume)
+        t3 = time.perf_counter()
         hits, knowledge = self._retrieve(scan2d, result) if self.use_retrieval else ([], [])
         unreliable = not in_domain and result is not None
+        evidence = build_evidence(result, summary, hits, knowledge, applicability, unreliable)
+        if volume is not None:
+            evidence.items[1:1] = volume_items(volume)  # after D1, before the slice's findings
         state = CaseState(
             scan_hash=key[0],
             slice_index=index if scan.is_volume else None,
@@ -365,14 +414,16 @@ class Analyzer:
             result=result,
             hits=hits,
             knowledge=knowledge,
-            evidence=build_evidence(result, summary, hits, knowledge, applicability, unreliable),
+            evidence=evidence,
             applicability=applicability,
             unreliable=unreliable,
+            volume=volume,
         )
         state.timings = {
             "check_s": t1 - t0,
             "detect_s": t2 - t1,
-            "retrieve_s": time.perf_counter() - t2,
+            "volume_s": t3 - t2,
+            "retrieve_s": time.perf_counter() - t3,
             "total_s": time.perf_counter() - t0,
         }
         self._remember(key, state)
@@ -396,8 +447,32 @@ class Analyzer:
         if registered is None:
             detector = self._for_slice(scan, slice_index)
             return detector(scan, slice_index) if scan.is_volume else detector(scan)
-        result = self.detector(registered.scan)
+        detector = self.detector
+        if self.whole_volume and hasattr(detector, "in_space"):
+            # judged as one of the volume's analysed levels, with their threshold
+            detector = detector.in_space(VOLUME)
+        result = detector(registered.scan)
         return registered.in_native_space(result)
+
+    def _volume(self, scan: Scan, hash_: str, registered: Registered | None):
+        """The volume's analysis at every level the detector knows: kept from an earlier slice,
+        else run with the check's registration when the check registered it (the trained
+        level's slice); None otherwise, or when the detector is not a `Detector` (a test's
+        callable)."""
+        if hash_ in self._volumes:
+            self._volumes.move_to_end(hash_)
+            return self._volumes[hash_]
+        if registered is None or not isinstance(self.detector, Detector):
+            return None
+        from assistant.volume import analyze_volume
+
+        volume = analyze_volume(
+            scan, self.detector, mni_to_voxel=registered.mni_to_voxel, progress=False
+        )
+        self._volumes[hash_] = volume
+        while len(self._volumes) > VOLUME_CACHE:
+            self._volumes.popitem(last=False)
+        return volume
 
     def _for_slice(self, scan: Scan, slice_index: int | None):
         return detector_for_slice(self.detector, scan, slice_index)

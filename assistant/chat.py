@@ -147,7 +147,8 @@ class Assistant:
     responder: any `Responder` (default: the offline grounded responder).
     use_detector / use_retrieval: switch detection or retrieval off (ablations, no-image runs).
     audit_log: path of a JSONL audit log (None = no audit log).
-    cache_size, k_cases, k_knowledge, check_domain: see `assistant.analysis.Analyzer`.
+    cache_size, k_cases, k_knowledge, check_domain, whole_volume: see
+        `assistant.analysis.Analyzer`.
     analyzer: a ready `Analyzer` to share (then leave detector, index and the analysis options
         at their defaults). Nothing is loaded for the analysis until `analyze` is called.
     """
@@ -165,6 +166,7 @@ class Assistant:
         k_knowledge: int = 3,
         *,
         check_domain: bool = True,
+        whole_volume: bool = True,
         analyzer: Analyzer | None = None,
     ):
         analysis = dict(
@@ -176,6 +178,7 @@ class Assistant:
             k_cases=k_cases,
             k_knowledge=k_knowledge,
             check_domain=check_domain,
+            whole_volume=whole_volume,
         )
         if analyzer is not None and (detector is not None or index is not None):
             raise ValueError("give either an analyzer or a detector / index, not both")

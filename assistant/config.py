@@ -51,6 +51,8 @@ class Settings:
     k_knowledge: int = 3  # at most this many knowledge passages per slice
     check_domain: bool = True  # applicability check before detection (assistant.domain); off:
     #                            every scan is analysed as if it were in the detector's domain
+    whole_volume: bool = True  # a registered volume: also every level the detector knows, as
+    #                            3D findings (assistant.volume); off: the trained level's slice
     # --- answers ----------------------------------------------------------------------------
     responder: str | None = None  # registry.RESPONDERS; None: $ASSISTANT_RESPONDER, else grounded
     model: str | None = None  # model id / folder (transformers) or served name (openai); None:
@@ -117,6 +119,7 @@ def build_analyzer(settings: Settings) -> Analyzer:
         k_cases=settings.k_cases,
         k_knowledge=settings.k_knowledge,
         check_domain=settings.check_domain,
+        whole_volume=settings.whole_volume,
     )
 
 

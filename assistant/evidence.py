@@ -7,6 +7,8 @@ that answers cite in square brackets:
     D1       the detector's image-level result (score against its calibrated threshold)
     F1, F2   findings: regions above the pixel threshold (`assistant.findings.Finding`)
     W1, W2   weaker regions below the image threshold (may be noise or normal variation)
+    V1, V2   3D findings of a volume analysed at every level the detector knows
+             (`assistant.volume`; the F and W items are then those of the displayed slice)
     C1, C2   similar cases retrieved from the case library (their text is data, never obeyed)
     K1, K2   knowledge passages retrieved for the findings (data as well)
     A1       the applicability check, present when the scan is outside what the detector knows
@@ -20,7 +22,52 @@ from typing import Literal
 
 import numpy as np
 
-EvidenceKind = Literal["detector", "finding", "weak_finding", "case", "knowledge", "applicability"]
+EvidenceKind = Literal[
+    "detector", "finding", "weak_finding", "volume_finding", "case", "knowledge", "applicability"
+]
+
+
+def analysed_scope(scan_summary: dict | None) -> str:
+    """For a volume: what of it was analysed (the same sentences in answers, the detector's
+    evidence and the draft report); "" for a 2D image, which is analysed whole.
+    `scan_summary` is the analysis' summary of the analysed slice: `source_shape`,
+    `slice_index`, `registered`, and `volume_analysis` when the volume was analysed at every
+    level the detector knows (`assistant.analysis.volume_summary`)."""
+    s = scan_summary or {}
+    shape = s.get("source_shape")
+    if not shape or len(shape) < 3:
+        return ""
+    n, index = int(shape[0]), s.get("slice_index")
+    level = (s.get("registered") or {}).get("level_mm")
+    shown = f"slice {index} (numbered from 0)" if index is not None else "one slice"
+    if level is not None:
+        shown += f", resampled at about MNI z = {level:+.0f} mm"
+    whole = s.get("volume_analysis")
+    if whole and whole.get("levels_mm"):
+        levels = whole["levels_mm"]
+        span = f"MNI z {min(levels):+.0f} to {max(levels):+.0f} mm"
+        first_last = whole.get("native_slices")
+        if first_last:
+            span += f"; native slices {first_last[0]}-{first_last[1]}"
+        ids = whole.get("findings") or []
+        found = f"3D findings: {', '.join(ids)}" if ids else "no 3D finding"
+        if whole.get("level_aware"):
+            return (
+                f"The whole volume ({n} axial slices) was analysed at every brain level ({span}), "
+                f"{found}; the displayed slice is {shown}."
+            )
+        return (
+            f"Of this volume's {n} axial slices, the {len(levels)} levels the detector was "
+            f"trained for were analysed ({span}), {found}; the displayed slice is "
+            f"{shown}. The rest of the volume was not analysed, so nothing can be said about "
+            "other levels."
+        )
+    if level is not None:
+        shown += ", the level the detector was trained on"
+    return (
+        f"Only one of this volume's {n} axial slices was analysed: {shown}. The rest of the "
+        "volume was not analysed, so nothing can be said about other levels."
+    )
 
 
 @dataclass

@@ -309,6 +309,13 @@ def build_evidence_block(evidence: Evidence) -> str:
             "variation):"
         )
         lines += [_finding_line(item) for item in weak]
+    volume = evidence.by_kind("volume_finding")
+    if volume:  # text written by code (`VolumeFinding.describe`)
+        lines.append(
+            "3D findings of the volume, over the levels analysed (the findings above are those "
+            "of the displayed slice):"
+        )
+        lines += [f"[{item.id}] {quote_data(item.text, max_chars=300)}" for item in volume]
     for kind, title in (
         ("case", "Similar cases (retrieved; a similar case is not this patient)"),
         ("knowledge", "Reference knowledge (retrieved)"),

@@ -26,7 +26,7 @@ from datetime import datetime, timezone
 from typing import Literal
 
 from assistant import DISCLAIMER
-from assistant.evidence import Evidence, EvidenceItem
+from assistant.evidence import Evidence, EvidenceItem, analysed_scope
 from assistant.findings import (
     CONFIDENCE_DEFINITION,
     CONFIDENCE_FALLBACK_DEFINITION,
@@ -141,12 +141,25 @@ def _technique(evidence: Evidence) -> list[ReportSentence]:
     dims = " × ".join(str(v) for v in shape[-2:]) if shape else "unknown size"
     sp = s.get("spacing_mm")
     spacing = f", {sp[-2]:g} × {sp[-1]:g} mm pixels" if sp and len(sp) >= 2 else ""
-    out = [
-        ReportSentence(
-            f"Single 2D {kind} slice ({dims} pixels{spacing}), {s.get('format', 'unknown')} input.",
-            source="scan",
-        )
-    ]
+    source = s.get("source_shape") or []
+    if len(source) >= 3:  # one slice analysed out of a volume: say so, and which
+        volume = " × ".join(str(v) for v in source)
+        out = [
+            ReportSentence(
+                f"One axial slice ({dims} pixels{spacing}) of a 3D {kind} volume ({volume} "
+                f"voxels), {s.get('format', 'unknown')} input.",
+                source="scan",
+            ),
+            ReportSentence(analysed_scope(s), source="scan"),
+        ]
+    else:
+        out = [
+            ReportSentence(
+                f"Single 2D {kind} slice ({dims} pixels{spacing}), "
+                f"{s.get('format', 'unknown')} input.",
+                source="scan",
+            )
+        ]
     if d:
         method = d.get("method") or "diffusion"
         out.append(
@@ -221,6 +234,7 @@ def draft_report(evidence: Evidence, scan_hash: str | None = None) -> DraftRepor
     """Technique / Findings / Impression from the evidence alone (deterministic)."""
     d = evidence.detector_summary or {}
     findings = evidence.by_kind("finding")
+    volume = evidence.by_kind("volume_finding")  # 3D findings of a whole-volume analysis
     cases = evidence.by_kind("case")
     knowledge = evidence.by_kind("knowledge")
     sp_raw = (evidence.scan_summary or {}).get("spacing_mm")
@@ -230,16 +244,18 @@ def draft_report(evidence: Evidence, scan_hash: str | None = None) -> DraftRepor
     body: list[ReportSentence] = [
         ReportSentence(_finding_sentence(f, spacing, thr), [f.id]) for f in findings
     ]
-    if findings:
-        body.append(_confidence_sentence(findings))
     if not findings and d:
+        where = " on the displayed slice" if volume else ""
         body.append(
             ReportSentence(
-                "No focal region deviates from the healthy training distribution above the "
-                "detector's threshold.",
+                f"No focal region{where} deviates from the healthy training distribution above "
+                "the detector's threshold.",
                 source="detector",
             )
         )
+    body += [ReportSentence(f"In 3D, over the analysed levels: {v.text}.", [v.id]) for v in volume]
+    if findings or volume:
+        body.append(_confidence_sentence(findings or volume))
     score = _score_sentence(d)
     if score:
         body.append(score)
@@ -256,16 +272,18 @@ def draft_report(evidence: Evidence, scan_hash: str | None = None) -> DraftRepor
         )
 
     impression: list[ReportSentence] = []
-    if findings:
-        n = len(findings)
-        top = findings[0].data
+    if findings or volume:
+        main = volume or findings  # a volume's 3D findings, else the slice's
+        n = len(main)
+        top = main[0].data
+        where = " in 3D" if volume else ""
         impression.append(
             ReportSentence(
-                f"{n} region{'s' if n > 1 else ''} deviating from healthy anatomy, the most "
-                f"prominent {top['intensity']} on the {top['side']} "
+                f"{n} region{'s' if n > 1 else ''}{where} deviating from healthy anatomy, the "
+                f"most prominent {top['intensity']} on the {top['side']} "
                 f"({'patient' if top.get('side_frame') == 'patient' else 'image'} side); this "
                 "may correspond to a focal abnormality and needs clinical correlation.",
-                [f.id for f in findings],
+                [f.id for f in findings + volume],
             )
         )
         if knowledge:

@@ -6,8 +6,12 @@
 Every NIfTI volume in `--volumes` is taken as healthy. Each one goes through what a user's upload
 goes through (`assistant.analysis.Analyzer`, retrieval off): the applicability check registers it
 to MNI space and picks the slice at the detector's trained level, and the detector runs on that
-slice resampled to its training grid. Reported: how many volumes were in domain, the fraction
-with at least one finding (`healthy_with_findings`, the false-positive rate a clinician sees),
+slice resampled to its training grid; then (unless `--slice-only`) every level the detector
+knows is analysed and joined into 3D findings (`assistant.volume`, what `ask`, `report` and
+`detect` do for a volume). Reported: how many volumes were in domain, the fraction with at least
+one finding on the trained level's slice (`healthy_with_findings`) and with at least one 3D
+finding over the analysed levels (`healthy_with_volume_findings`: the false-positive rate a
+clinician sees for a volume), the analysed levels,
 the registered level and similarity per volume, the median seconds of the check and of the
 detection, and the most seconds of a check and of a registration (a check's seconds include
 loading the applicability model, once per process, on the first volume; a registration's do
@@ -31,6 +35,21 @@ from eval import portable_path
 logger = logging.getLogger(__name__)
 
 
+def _finding_row(f) -> dict:
+    """A 3D finding's extent and strength (for studying false alarms on healthy volumes)."""
+    levels = sorted({d["level_mm"] for d in f.slice_findings})
+    return {
+        "id": f.id,
+        "n_levels": len(levels),
+        "levels_mm": levels,
+        "n_slices": f.n_slices,
+        "volume_mm3": None if f.volume_mm3 is None else round(f.volume_mm3, 1),
+        "peak_anomaly": round(f.peak_anomaly, 5),
+        "confidence": None if f.confidence is None else round(f.confidence, 3),
+        "regions": [r["name"] for r in f.regions],
+    }
+
+
 def evaluate(volumes: list[Path], analyzer: Analyzer) -> dict:
     """Per-volume rows and the summary (see the module docstring)."""
     rows = []
@@ -49,15 +68,29 @@ def evaluate(volumes: list[Path], analyzer: Analyzer) -> dict:
                 "check_s": round(state.timings["check_s"], 3),
                 "registration_s": app.checks.get("registration", {}).get("seconds"),
                 "detect_s": round(state.timings["detect_s"], 3),
+                "n_volume_findings": None if state.volume is None else len(state.volume.findings),
+                "volume_levels_mm": None
+                if state.volume is None
+                else [round(float(z), 1) for z in state.volume.levels],
+                "volume_s": round(state.timings.get("volume_s", 0.0), 3),
+                "volume_findings": None
+                if state.volume is None
+                else [_finding_row(f) for f in state.volume.findings],
             }
         )
     analysed = [r for r in rows if r["in_domain"]]
+    whole = [r for r in analysed if r["n_volume_findings"] is not None]
     return {
         "n_volumes": len(rows),
         "n_in_domain": len(analysed),
         "healthy_with_findings": (
             sum(r["n_findings"] > 0 for r in analysed) / len(analysed) if analysed else None
         ),
+        "healthy_with_volume_findings": (
+            sum(bool(r["n_volume_findings"]) for r in whole) / len(whole) if whole else None
+        ),
+        "n_volume_analysed": len(whole),
+        "median_volume_s": statistics.median(r["volume_s"] for r in whole) if whole else None,
         "median_check_s": statistics.median(r["check_s"] for r in rows) if rows else None,
         "max_check_s": max(r["check_s"] for r in rows) if rows else None,
         "max_registration_s": max(
@@ -75,18 +108,24 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--volumes", type=Path, required=True, help="folder of healthy NIfTI volumes")
     p.add_argument("--json", type=Path, required=True, help="write the figures here")
     p.add_argument("--limit", type=int, default=None, help="only the first N volumes (sorted)")
+    p.add_argument(
+        "--slice-only",
+        action="store_true",
+        help="only the trained level's slice, no whole-volume analysis",
+    )
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     volumes = sorted(args.volumes.glob("*.nii*"))[: args.limit]
     if not volumes:
         p.error(f"no NIfTI volumes in {args.volumes}")
-    out = evaluate(volumes, Analyzer(use_retrieval=False))
+    out = evaluate(volumes, Analyzer(use_retrieval=False, whole_volume=not args.slice_only))
     out["volumes_dir"] = portable_path(args.volumes)
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(out, indent=2) + "\n", encoding="utf-8")
     print(
         f"{out['n_in_domain']}/{out['n_volumes']} in domain; healthy_with_findings "
-        f"{out['healthy_with_findings']}; check {out['median_check_s']} s, detect "
+        f"{out['healthy_with_findings']}, with 3D findings {out['healthy_with_volume_findings']} "
+        f"({out['n_volume_analysed']} analysed whole); check {out['median_check_s']} s, detect "
         f"{out['median_detect_s']} s (medians); registration at most "
         f"{out['max_registration_s']} s, check at most {out['max_check_s']} s"
     )

@@ -571,3 +571,46 @@ def test_domain_views_for_volumes():
     assert views.slice_info(state, 95).startswith("No slice is analysable")
     assert views.domain_banner(state, "x`y.nii").count("`x'y.nii`") == 1
     assert "- It is a CT scan." in views.domain_banner(state, None)
+
+
+def test_a_volume_gets_a_score_strip_and_a_menu_of_its_3d_findings(tmp_path):
+    """A volume analysed whole: the strip shows its score per slice (the shown slice in blue,
+    3D findings ticked), "Go to a 3D finding" lists V1.. and moves the slider there (the 3D
+    findings stay in the table), and clearing the file hides both at once."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from test_volume import template_volume, write_nifti
+
+    from assistant.ui import views
+
+    cb, det = tiny_callbacks(tmp_path)
+    scan, _, origin, step = template_volume()
+    path = write_nifti(tmp_path / "head.nii.gz", scan.pixels, origin, step)
+    settings = (*det, None, 0.5)
+    out = cb.on_upload(str(path), *settings, None)
+    session = out["session"]
+    volume = session.state.volume
+    assert volume is not None and out["strip"]["visible"] is True
+    strip = out["strip"]["value"]
+    n = scan.pixels.shape[0]
+    assert strip.shape[0] == views.STRIP_HEIGHT and strip.shape[1] % n == 0
+    k = strip.shape[1] // n
+    shown = session.state.slice_index
+    assert tuple(strip[-1, shown * k]) == (40, 90, 220)  # the shown slice
+    assert tuple(strip[-1, 0]) == (225, 225, 225)  # the lowest slice: not analysed
+    choices = out["jump"]["choices"]
+    assert [c[0].split(" · ")[0] for c in choices] == [v.id for v in volume.findings]
+    assert out["jump"]["visible"] is bool(choices)
+    for v in volume.findings:
+        lo, hi = v.slice_range
+        assert (strip[:5, lo * k : (hi + 1) * k] == 0).all()  # ticks over its slices
+    if choices:
+        target = choices[0][1]
+        moved = cb.on_slice(target, *settings, False, session)
+        assert moved["slice"].value == target == moved["session"].state.slice_index
+        assert [r[0] for r in moved["findings"]["value"] if r[0].startswith("V")]
+    cleared = cb.on_file(None, session)
+    assert cleared["strip"]["visible"] is False and cleared["jump"]["visible"] is False
+    assert cleared["jump"]["choices"] == []
+    session.close()

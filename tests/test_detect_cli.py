@@ -168,3 +168,28 @@ def test_spacing_gives_sizes_in_mm_and_is_refused_for_a_scan_with_its_own(tmp_pa
     with pytest.raises(SystemExit):
         main(["detect", str(path), "--spacing", "-2", "--out", str(tmp_path / "bad")])
     assert "pixel spacing -2 mm is out of range" in capsys.readouterr().err
+
+
+def test_a_volume_is_detected_at_every_level_the_detector_knows(tmp_path, ckpt, capsys):
+    """`assistant detect VOLUME`: the trained level's slice (findings.json) and every level the
+    detector knows (volume.json: levels, 3D findings, the score strip); `--slice-only` skips
+    the volume."""
+    from test_volume import template_volume, write_nifti
+
+    scan, _, origin, step = template_volume()
+    path = write_nifti(tmp_path / "head.nii.gz", scan.pixels, origin, step)
+    out = tmp_path / "out"
+    rc, stdout, stderr = detect(capsys, str(path), "--model", ckpt, "--out", str(out))
+    assert rc == 0, stderr
+    volume = json.loads((out / "volume.json").read_text())
+    assert volume["levels_mm"] == [19.0, 21.0, 23.0, 25.0, 27.0]
+    assert len(volume["slice_scores"]) == scan.pixels.shape[0]
+    assert volume["analysed_slices"] and len(volume["level_scores"]) == 5
+    assert "the 5 levels the detector was trained for were analysed" in stdout
+    assert all(f["id"] in stdout for f in volume["findings"])
+    assert "volume.json" in stdout
+    assert json.loads((out / "findings.json").read_text())["registered"]["level_mm"] == 23.0
+
+    only = tmp_path / "only"
+    rc, stdout, _ = detect(capsys, str(path), "--model", ckpt, "--out", str(only), "--slice-only")
+    assert rc == 0 and (only / "findings.json").exists() and not (only / "volume.json").exists()

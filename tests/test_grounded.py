@@ -526,3 +526,68 @@ def test_a_clinical_act_asked_about_is_left_to_the_clinician(responder):
         assert answer.startswith("Yes")
         assert "is a clinical decision" in answer
     assert "clinical decision" not in responder.answer("Is there a lesion?", ev, [])
+
+
+def test_a_slice_of_a_volume_is_answered_for_that_slice_only(responder):
+    """A volume is analysed on one slice: a presence or count answer says which slice and that
+    the rest of the volume was not analysed (a "No" must not read as "the whole brain is
+    normal"); a 2D image gets no such sentence, and a chosen slice without registration no MNI
+    level."""
+    volume = {**scan_summary(), "source_shape": [120, 256, 256], "slice_index": 76}
+    registered = {**volume, "registered": {"level_mm": 23.0, "slice_index": 76}}
+    healthy = synthetic_result([])
+    scope = "Only one of this volume's 120 axial slices was analysed: slice 76"
+    for summary in (volume, registered):
+        ev = build_evidence(healthy, summary)
+        assert scope in ev.items[0].text  # D1: what every responder is given
+        for q in ("Is there anything abnormal anywhere in this brain?", "How many lesions?"):
+            answer = responder.answer(q, ev, [])
+            assert scope in answer and "nothing can be said about other levels" in answer
+            assert ("MNI z = +23 mm" in answer) == (summary is registered)
+        assert responder.answer("Is there a lesion?", ev, []).startswith("No")
+    found = responder.answer(
+        "Is there a lesion?", build_evidence(synthetic_result([LEFT_BRIGHT]), registered), []
+    )
+    assert found.startswith("Yes") and scope in found
+    flat = build_evidence(healthy, scan_summary())
+    assert "volume" not in flat.items[0].text
+    assert "Only one of" not in responder.answer("Is there a lesion?", flat, [])
+
+
+def test_a_3d_finding_off_the_displayed_slice_makes_the_answer_yes(responder):
+    """A volume analysed at several levels: a 3D finding (V1) at another level than the
+    displayed slice answers "Is there a lesion?" with yes and "Is this brain normal?" with "No,
+    not normal", citing V1; the displayed slice's own "nothing here" is not the answer."""
+    summary = {
+        **scan_summary(),
+        "source_shape": [120, 256, 256],
+        "slice_index": 76,
+        "registered": {"level_mm": 23.0, "slice_index": 76},
+        "volume_analysis": {
+            "levels_mm": [19.0, 21.0, 23.0, 25.0, 27.0],
+            "native_slices": [70, 84],
+            "n_slices": 120,
+            "findings": ["V1"],
+            "level_aware": False,
+        },
+    }
+    ev = build_evidence(synthetic_result([]), summary)
+    text = "V1: hypointense region, left, left frontal white matter, 420 mm³, axial slices 80-82"
+    data = {"intensity": "hypointense", "side": "left", "side_frame": "patient", "regions": []}
+    data["regions"] = [{"name": "left frontal white matter", "label": 85, "fraction": 0.8}]
+    ev.items.insert(1, EvidenceItem("V1", "volume_finding", text, 0.7, data))
+    yes = responder.answer("Is there a lesion?", ev, [])
+    assert yes.startswith("Yes. The detector found 1 region in 3D") and "[V1]" in yes
+    assert "not on the displayed slice" in yes and "MNI z +19 to +27 mm" in yes
+    assert responder.answer("Is this brain normal?", ev, []).startswith("No, not normal.")
+    # follow-ups are answered from V1, not "there is none"
+    for q, lead in [
+        ("Which side is it on?", "Left. Nothing was found on the displayed slice"),
+        ("Is it on the right?", "No. "),
+        ("How many lesions are there?", "1. "),
+        ("Is it hypointense?", "Yes. "),
+        ("Where is the lesion?", "Left, left frontal white matter. "),
+    ]:
+        answer = responder.answer(q, ev, [])
+        assert answer.startswith(lead) and "[V1]" in answer, (q, answer)
+        assert "MNI z +19 to +27 mm" in answer

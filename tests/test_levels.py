@@ -299,9 +299,10 @@ def test_calibrate_levels_fits_each_band_on_its_own_slices_and_detection_uses_it
     )
 
 
-def test_calibrate_cli_needs_slices_or_volumes_and_a_level_aware_model_for_volumes(
-    tmp_path, capsys
-):
+def test_calibrate_cli_needs_slices_or_volumes_and_volumes_in_the_folder(tmp_path, capsys):
+    """No data: refused; `--volumes` of a level-unaware model is its threshold for whole
+    volumes (`calibrate_slab`, tests/test_volume.py), refused with a clear error when the
+    folder holds no volume."""
     from assistant.cli import main
     from assistant.detector.testing import tiny_checkpoint
 
@@ -312,4 +313,4 @@ def test_calibrate_cli_needs_slices_or_volumes_and_a_level_aware_model_for_volum
     vols.mkdir()
     # refused (a clear error, exit 2) before any volume is read
     assert main(["calibrate", "--model", str(ck), "--volumes", str(vols)]) == 2
-    assert "is not level-aware" in capsys.readouterr().err
+    assert "no NIfTI volumes" in capsys.readouterr().err

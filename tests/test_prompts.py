@@ -213,7 +213,7 @@ def test_build_prompt_answer_and_draft(evidence):
     assert "QUOTED DATA" in prompt.system  # the model is told quoted data is not instructions
     assert prompt.user.startswith(EVIDENCE_BEGIN) and "And how big is it?" in prompt.user
     assert [m.content for m in prompt.turns] == ["Is there a lesion?", "Yes [F1]."]
-    assert prompt.versions == {"system": "1.3.0", "answer": "1.0.0", "refusal": "1.1.0"}
+    assert prompt.versions == {"system": "1.4.0", "answer": "1.0.0", "refusal": "1.1.0"}
     draft = build_prompt("", evidence, task="draft_findings")
     assert "Technique:" in draft.user and "Impression:" in draft.user
     with pytest.raises(ValueError, match="question is empty"):
@@ -245,4 +245,20 @@ def test_llm_responders_report_prompt_versions():
 
     responder = OpenAICompatResponder(model="m", base_url="http://127.0.0.1:9/v1")
     assert responder.prompt_version == ",".join(f"{k}-{v}" for k, v in prompt_versions().items())
-    assert responder.prompt_version.startswith("system-1.3.0,answer-1.0.0")
+    assert responder.prompt_version.startswith("system-1.4.0,answer-1.0.0")
+
+
+def test_the_evidence_block_carries_a_volumes_3d_findings():
+    """LLM responders get a volume's 3D findings (V1..) apart from the displayed slice's."""
+    from assistant_fixtures import scan_summary, synthetic_result
+
+    from assistant.analysis import build_evidence
+    from assistant.evidence import EvidenceItem
+
+    ev = build_evidence(synthetic_result([]), scan_summary())
+    text = "V1: hypointense region, left, left frontal white matter, 420 mm³, axial slices 80-82"
+    ev.items.insert(1, EvidenceItem("V1", "volume_finding", text, 0.7, {}))
+    block = build_evidence_block(ev)
+    assert "3D findings of the volume, over the levels analysed" in block
+    assert "[V1] " in block and "left frontal white matter" in block
+    assert "3D findings" not in build_evidence_block(build_evidence(synthetic_result([]), {}))

@@ -126,3 +126,23 @@ def test_report_of_an_uncalibrated_confidence_does_not_call_it_a_probability():
     data = json.loads(report.to_fhir_json(ev.by_kind("finding")))
     names = [c["code"]["text"] for c in data["contained"][0]["component"]]
     assert any(n.startswith("detector confidence (uncalibrated") for n in names)
+
+
+def test_a_slice_of_a_volume_is_reported_as_one_slice_of_it():
+    """A volume is analysed on one slice: the technique says which, and that the rest of the
+    volume was not analysed (not "Single 2D slice")."""
+    summary = {
+        **scan_summary(),
+        "source_shape": [120, 256, 256],
+        "slice_index": 76,
+        "registered": {"level_mm": 23.0, "slice_index": 76},
+    }
+    report = draft_report(build_evidence(synthetic_result([]), summary))
+    technique = " ".join(s.text for s in report.technique)
+    assert "Single 2D" not in technique
+    assert "3D MRI volume (120 × 256 × 256 voxels)" in technique
+    assert "Only one of this volume's 120 axial slices was analysed: slice 76" in technique
+    assert "MNI z = +23 mm" in technique and "nothing can be said about other levels" in technique
+    plain = draft_report(build_evidence(synthetic_result([]), scan_summary()))
+    assert "Single 2D MRI slice" in plain.technique[0].text
+    assert not any("volume" in s.text for s in plain.technique)

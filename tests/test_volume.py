@@ -437,3 +437,96 @@ def test_eval_contract_on_two_volumes(tmp_path):
     assert [v["name"] for v in fig["per_volume"]] == ["sick.nii.gz", "well.nii.gz"]
     reg = fig["per_volume"][1]["registration_similarity"]
     assert reg is not None and reg > 0.9
+
+
+# ----------------------------------------------------------------------------- in the analysis
+
+
+def test_a_volume_upload_is_analysed_at_every_level_the_detector_knows(tiny):
+    """`Analyzer` (ask, report, chat, the app) on a registered volume: besides the slice at the
+    trained level, every level the detector knows is analysed with the check's registration; its
+    3D findings are evidence V1.., and answers and the report say which levels were analysed.
+    `whole_volume=False` keeps the one slice and says that only it was analysed."""
+    from assistant.chat import Assistant
+    from assistant.report import draft_report
+    from assistant.responders.grounded import GroundedResponder
+
+    scan, _, _, _ = template_volume()
+    bot = Assistant(detector=tiny, responder=GroundedResponder(), use_retrieval=False)
+    state = bot.analyze(scan)
+    assert state.applicability.in_domain, state.applicability.reasons
+    assert state.volume is not None and state.volume.levels == [19.0, 21.0, 23.0, 25.0, 27.0]
+    whole = state.scan_summary["volume_analysis"]
+    assert whole["levels_mm"] == state.volume.levels and whole["n_slices"] == scan.pixels.shape[0]
+    lo, hi = whole["native_slices"]
+    assert lo <= state.slice_index <= hi
+    ids = [i.id for i in state.evidence.items if i.kind == "volume_finding"]
+    assert ids == [f.id for f in state.volume.findings] == whole["findings"]
+    said = "the 5 levels the detector was trained for were analysed (MNI z +19 to +27 mm"
+    answer = bot.answer(state, "Is there anything abnormal in this brain?").text
+    assert said in answer and "nothing can be said about other levels" in answer
+    assert all(f"[{i}]" in answer for i in ids)
+    report = draft_report(state.evidence).to_markdown()
+    assert said in report and all(f"In 3D, over the analysed levels: {i}:" in report for i in ids)
+    # the app: 3D findings in the findings table, the levels and their slices in the score line
+    from assistant.ui import views
+
+    rows = views.findings_rows(state.result, state.volume)
+    assert [r[0] for r in rows if r[0].startswith("V")] == ids
+    assert all(r[1].startswith("3D finding, axial slices") for r in rows if r[0] in ids)
+    line = views.score_markdown(state, "head.nii.gz")
+    assert "Whole volume: 5 levels analysed (MNI z +19 to +27 mm" in line
+    assert all(f"**{i}** at slices" in line for i in ids)
+    assert views.analysis_dict(state)["volume"]["levels_mm"] == state.volume.levels
+    from assistant.commands.ask import analysis_summary
+
+    cli = json.loads(json.dumps(analysis_summary(state)))  # `ask --json`'s "analysis"
+    assert [f["id"] for f in cli["volume"]["findings"]] == ids
+    assert cli["volume"]["levels_mm"] == state.volume.levels
+    # another slice of the same volume (the app's slider) keeps the volume's 3D findings
+    k = state.slice_index + 1
+    other = bot.analyze(scan, k)
+    assert other.applicability.in_domain and other.result is not None
+    assert other.volume is state.volume
+    assert [i.id for i in other.evidence.items if i.kind == "volume_finding"] == ids
+    assert f"the displayed slice is slice {k} (numbered from 0)" in other.evidence.items[0].text
+
+    one = Assistant(
+        detector=tiny, responder=GroundedResponder(), use_retrieval=False, whole_volume=False
+    )
+    single = one.analyze(scan)
+    assert single.volume is None and "volume_analysis" not in single.scan_summary
+    assert not [i for i in single.evidence.items if i.kind == "volume_finding"]
+    answer = one.answer(single, "Is there anything abnormal in this brain?").text
+    assert f"Only one of this volume's {scan.pixels.shape[0]} axial slices was analysed" in answer
+
+
+def test_a_level_unaware_checkpoint_gets_a_threshold_for_whole_volumes(tmp_path):
+    """`assistant calibrate --volumes` on a level-unaware checkpoint: the score threshold is
+    the 95% quantile of each healthy volume's highest score over the levels `analyze_volume`
+    gives it ("method/preset+volume", pixel threshold and confidence of the slice calibration);
+    `analyze_volume` and the volume's displayed slice (`Detector.in_space("volume")`) apply it,
+    other slices keep theirs."""
+    from assistant.cli import main
+    from assistant.detector import Detector
+    from assistant.detector.detector import VOLUME
+
+    ckpt = tiny_checkpoint(tmp_path / "ckpt")
+    scan, _, origin, step = template_volume()
+    folder = tmp_path / "healthy"
+    folder.mkdir()
+    for k, gain in enumerate((1.0, 0.9, 1.1)):
+        write_nifti(folder / f"v{k}.nii.gz", scan.pixels * gain, origin, step)
+    assert main(["calibrate", "--model", str(ckpt), "--volumes", str(folder)]) == 0
+    det = Detector.from_pretrained(ckpt)
+    slice_cal = det.calibration
+    whole = det.in_space(VOLUME)
+    assert whole.calibration_key == f"{det.key}+{VOLUME}" and det.calibration_key == det.key
+    cal = whole.calibration
+    assert cal.n_images == 3 and len(cal.healthy_scores) == 3
+    assert cal.score_threshold == pytest.approx(np.quantile(cal.healthy_scores, 0.95), abs=1e-5)
+    assert cal.pixel_threshold == slice_cal.pixel_threshold
+    assert det.in_space("unregistered").calibration_key == det.key  # none of its own here
+    result = analyze_volume(scan, det, mni_to_voxel=template_volume()[1], progress=False)
+    assert result.score_threshold == cal.score_threshold
+    assert any("thresholded for whole volumes" in n for n in result.notes)

@@ -62,6 +62,15 @@ def load_with_spacing(args: argparse.Namespace):
     return with_spacing(load_scan(args.scan), getattr(args, "spacing", None))
 
 
+def add_slice_only_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--slice-only",
+        action="store_true",
+        help="for a volume, analyse only the slice at the trained level (default: also every "
+        "level the detector knows, joined into 3D findings)",
+    )
+
+
 def add_analysis_args(p: argparse.ArgumentParser) -> None:
     """Arguments shared by `ask`, `chat` and `report`: the scan and how to analyse it."""
     p.add_argument("scan", help="PNG/JPEG/TIFF/BMP, DICOM file, folder or .zip, NIfTI")
@@ -87,6 +96,7 @@ def add_analysis_args(p: argparse.ArgumentParser) -> None:
         "unreliable)",
     )
     p.add_argument("--no-retrieval", action="store_true", help="skip similar-case retrieval")
+    add_slice_only_arg(p)
 
 
 def add_responder_args(p: argparse.ArgumentParser) -> None:
@@ -142,6 +152,7 @@ def settings_of(args: argparse.Namespace):
         use_detector=not args.no_detector,
         library=args.library,
         use_retrieval=not args.no_retrieval,
+        whole_volume=not getattr(args, "slice_only", False),
         responder=getattr(args, "responder", None),
         model=getattr(args, "model", None),
         quantization=getattr(args, "quantization", None),
@@ -190,6 +201,13 @@ def analysis_summary(state) -> dict:
         "unreliable": state.unreliable,
         "sizes": size_basis(state.scan_summary),
         "findings": [i.data for i in state.evidence.by_kind("finding")],
+        # a volume analysed at every level the detector knows: the levels and its 3D findings
+        "volume": None
+        if getattr(state, "volume", None) is None
+        else {
+            **state.scan_summary["volume_analysis"],
+            "findings": [i.data for i in state.evidence.by_kind("volume_finding")],
+        },
         "evidence": [{"id": i.id, "kind": i.kind, "score": i.score} for i in state.evidence.items],
         "timings": state.timings,
     }

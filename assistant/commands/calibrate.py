@@ -1,6 +1,8 @@
 """`assistant calibrate`: fit the pixel and image thresholds on healthy validation scans
-(`--healthy`: mid-axial slices), and a level-aware model's thresholds per band of MNI levels on
-healthy whole-head volumes (`--volumes`)."""
+(`--healthy`: mid-axial slices), and thresholds for whole volumes on healthy whole-head volumes
+(`--volumes`): a level-aware model's per band of MNI levels, a level-unaware model's one
+threshold for the levels it analyses in a volume ("method/preset+volume"); `--volumes` runs
+after `--healthy`, whose thresholds it starts from."""
 
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--volumes",
         help="folder of healthy validation head volumes (NIfTI): per-band thresholds of a "
-        "level-aware model",
+        "level-aware model, or a level-unaware model's threshold for whole volumes",
     )
     p.add_argument("--level-step", type=float, default=2.0, help="--volumes: mm between levels")
     p.add_argument("--fpr", type=float, default=0.05, help="healthy false-positive rate")
@@ -25,7 +27,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     if not args.healthy and not args.volumes:
-        raise SystemExit("give --healthy (slices) and/or --volumes (a level-aware model)")
+        raise SystemExit("give --healthy (slices) and/or --volumes (head volumes)")
     if args.healthy:
         from assistant.detector.calibrate import calibrate_checkpoint
 

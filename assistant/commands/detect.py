@@ -10,6 +10,12 @@ slice at the trained level, resampled on the training grid; each finding then ca
 native voxel (z, y, x) under its centroid ("native_voxel") and that voxel's axial slice
 ("slice_index"). `--slice N` analyses native axial slice N instead (still checked).
 
+A registered volume inside the domain is also analysed at every axial level the detector knows
+(`assistant.volume.analyze_volume`, with the check's registration; the shipped model: the five
+2 mm levels MNI z +19..+27 mm): volume.json holds its 3D findings (V1.., volume in mm³, native
+slice range, centroid, side, anatomical region), the per-level and per-slice scores (the score
+strip) and which levels were analysed. `--slice-only` skips it.
+
 `--spacing MM` (or `ROW,COL`) gives an image without a pixel spacing (PNG, JPEG, ...) one, so
 that sizes are in mm² (`assistant.scan.with_spacing`; refused when the scan's own spacing
 differs). findings.json's "sizes" says what the sizes are in: mm² (and the spacing's source) or
@@ -25,7 +31,7 @@ OUTPUTS = ("overlay.png", "heatmap.png", "pseudo_healthy.png")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    from assistant.commands.ask import add_spacing_arg
+    from assistant.commands.ask import add_slice_only_arg, add_spacing_arg
 
     p = sub.add_parser(
         "detect",
@@ -46,6 +52,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--method", choices=["thor", "autoddpm", "anoddpm"])
     p.add_argument("--preset", help="method preset, e.g. fast, reference")
     p.add_argument("--out", required=True, help="folder for overlay.png, heatmap.png, ...")
+    add_slice_only_arg(p)
     p.add_argument(
         "--anyway",
         action="store_true",
@@ -163,11 +170,14 @@ def _detect(args: argparse.Namespace, scan, verdict, out) -> int:
 
     from assistant.analysis import UNREGISTERED_NOTE, unregistered_calibration
     from assistant.detector import Detector
+    from assistant.detector.detector import VOLUME
     from assistant.render import save_outputs
     from assistant.scan import size_basis
 
     det = Detector.from_pretrained(args.model, method=args.method, preset=args.preset)
-    res, reg = detect_checked(det, scan, args.slice, verdict)
+    whole = scan.is_volume and args.slice is None and not args.slice_only
+    # a volume analysed whole: its displayed slice is judged as one of its levels
+    res, reg = detect_checked(det.in_space(VOLUME) if whole else det, scan, args.slice, verdict)
     res = marked(res, verdict, reg)
     save_outputs(res, out)
     analysed = reg.scan if reg is not None else scan.slice2d(res.slice_index)
@@ -196,5 +206,28 @@ def _detect(args: argparse.Namespace, scan, verdict, out) -> int:
     for f in res.findings:
         voxel = f" [native voxel (z, y, x) {f.native_voxel}]" if f.native_voxel else ""
         print(f"  {f.describe()}{voxel}")
-    print(f"wrote {out}/{', '.join(OUTPUTS)}, findings.json")
+    written = [*OUTPUTS, "findings.json"]
+    if reg is not None and verdict.in_domain and not args.slice_only:
+        _whole_volume(det, scan, reg, out)
+        written.append("volume.json")
+    print(f"wrote {out}/{', '.join(written)}")
     return 0
+
+
+def _whole_volume(det, scan, reg, out) -> None:
+    """Every level of the registered volume that the detector knows: volume.json and a summary
+    of its 3D findings on stdout."""
+    import json
+
+    from assistant.analysis import volume_summary
+    from assistant.evidence import analysed_scope
+    from assistant.volume import analyze_volume
+
+    vol = analyze_volume(scan, det, mni_to_voxel=reg.mni_to_voxel, progress=True)
+    (out / "volume.json").write_text(json.dumps(vol.to_dict(), indent=2))
+    summary = {"source_shape": list(scan.pixels.shape), "slice_index": reg.slice_index}
+    summary["registered"] = {"level_mm": reg.level_mm}
+    summary["volume_analysis"] = volume_summary(vol)
+    print(f"volume: {analysed_scope(summary)}")
+    for f in vol.findings:
+        print(f"  {f.describe()}")

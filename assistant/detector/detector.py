@@ -30,7 +30,8 @@ log = logging.getLogger(__name__)
 # 2D slices as uploaded (native space: not registered, often tilted against the training plane)
 REGISTERED = "registered"
 UNREGISTERED = "unregistered"
-SPACES = (REGISTERED, UNREGISTERED)
+VOLUME = "volume"  # every analysable level of a registered volume, judged as one volume
+SPACES = (REGISTERED, UNREGISTERED, VOLUME)
 
 
 class Detector:
@@ -106,10 +107,13 @@ class Detector:
         """The calibration this detector applies: "method/preset" for slices on the training
         grid (registered to MNI space), "method/preset+unregistered" for other 2D slices when
         the checkpoint has one (thresholds that include real native-space slices, see
-        `eval.native2d`), else "method/preset"."""
-        unregistered = f"{self.key}+{UNREGISTERED}"
-        if self.space == UNREGISTERED and unregistered in self.model.config.calibration:
-            return unregistered
+        `eval.native2d`), "method/preset+volume" for the levels of a registered volume when the
+        checkpoint has one (the score threshold on each healthy volume's highest score over those
+        levels, `assistant.volume.calibrate.calibrate_slab`), else "method/preset"."""
+        if self.space in (UNREGISTERED, VOLUME):
+            own = f"{self.key}+{self.space}"
+            if own in self.model.config.calibration:
+                return own
         return self.key
 
     @property
@@ -118,7 +122,8 @@ class Detector:
 
     def in_space(self, space: str) -> Detector:
         """The same detector (model, method, preset) applying the calibration of `space`:
-        "registered" (on the training grid) or "unregistered" (a native 2D slice)."""
+        "registered" (on the training grid), "unregistered" (a native 2D slice) or "volume"
+        (the levels of a registered volume)."""
         return Detector(self.model, self.method, self.preset, self.autocast, space=space)
 
     def with_method(self, method: str, preset: str = "fast", **overrides) -> Detector:

@@ -41,6 +41,8 @@ ANALYSIS_OUTPUTS = (
     "error",
     "anyway",
     "slice",
+    "strip",
+    "jump",
     "overlay",
     "compare",
     "findings",
@@ -225,7 +227,10 @@ class Callbacks:
         session,
         progress=gr.Progress(),  # noqa: B008
     ):
-        """Another axial slice of the volume was chosen: analyse it."""
+        """Another axial slice of the volume was chosen (the slider, or "Go to a 3D finding"):
+        analyse it."""
+        if index is None:  # the menu was reset
+            return gr.skip()
         if session is None or session.scan is None:
             gr.Warning("Upload a scan first.")
             return gr.skip()
@@ -338,6 +343,8 @@ class Callbacks:
             error=gr.Markdown(views.error_markdown(error) if error else "", visible=bool(error)),
             anyway=gr.Checkbox(value=False, visible=False),
             slice=gr.Slider(value=0, minimum=0, maximum=1, visible=False, label="Axial slice"),
+            strip=gr.update(value=None, visible=False),
+            jump=gr.update(choices=[], value=None, visible=False),
             overlay=gr.update(value=None, label=views.OVERLAY_LABEL),
             compare=gr.update(value=None, label=views.COMPARE_LABEL, slider_position=50),
             findings=gr.update(value=[], label="Findings"),
@@ -348,7 +355,7 @@ class Callbacks:
             **_fresh_conversation(),
         )
         if keep_slice:
-            del outputs["slice"]
+            del outputs["slice"], outputs["strip"], outputs["jump"]
         return self.show(**outputs)
 
     def _failed(self, session: Session, message: str, keep_slice: bool = False) -> dict:
@@ -374,6 +381,7 @@ class Callbacks:
             overlay = views.grey_rgb(views.slice_unit(session.scan, st.slice_index), side)
         banner = views.domain_banner(st, session.filename)
         mark = f" · {views.UNRELIABLE}" if st.unreliable else ""
+        strip, jumps = views.score_strip(st), views.jump_choices(st)
         return self.show(
             session=session,
             banner=gr.Markdown(banner, visible=bool(banner)),
@@ -388,6 +396,12 @@ class Callbacks:
                 label=f"Axial slice (0..{n - 1})" if n > 1 else "Axial slice",
                 info=views.slice_info(st, n) if n > 1 else None,
             ),
+            strip=gr.update(
+                value=strip,
+                visible=strip is not None,
+                label=f"{views.STRIP_LABEL} · {title}",
+            ),
+            jump=gr.update(choices=jumps, value=None, visible=bool(jumps)),
             # updates as dicts: the images are encoded once, when sent
             overlay=gr.update(value=overlay, label=f"Anomaly heatmap · {title}{mark}"),
             compare=gr.update(
@@ -396,7 +410,8 @@ class Callbacks:
                 slider_position=views.slider_position(r),
             ),
             findings=gr.update(
-                value=views.findings_rows(r), label=views.findings_caption(st, session.filename)
+                value=views.findings_rows(r, getattr(st, "volume", None)),
+                label=views.findings_caption(st, session.filename),
             ),
             score=views.score_markdown(st, session.filename),
             gallery=gr.update(value=views.gallery_items(st), label=f"Similar cases · {title}"),

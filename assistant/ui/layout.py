@@ -95,6 +95,19 @@ def _scan_inputs() -> Page:
     slice_slider = gr.Slider(
         0, 1, value=0, step=1, visible=False, label="Axial slice", elem_id="slice"
     )
+    # a volume analysed whole: its score per slice, and a menu that moves the slider to a 3D
+    # finding (both hidden otherwise)
+    strip = gr.Image(
+        value=None,
+        visible=False,
+        interactive=False,
+        label=views.STRIP_LABEL,
+        height=60,
+        elem_id="strip",
+    )
+    jump = gr.Dropdown(
+        choices=[], value=None, visible=False, label="Go to a 3D finding", elem_id="jump"
+    )
     examples = example_paths()
     if examples:
         gr.Examples(
@@ -104,7 +117,13 @@ def _scan_inputs() -> Page:
             example_labels=[p.name for p in examples],
         )
     reanalyse = gr.Button("Re-analyse with the settings", elem_id="reanalyse")
-    return {"upload": upload, "slice": slice_slider, "reanalyse": reanalyse}
+    return {
+        "upload": upload,
+        "slice": slice_slider,
+        "strip": strip,
+        "jump": jump,
+        "reanalyse": reanalyse,
+    }
 
 
 def _settings(engine: Engine, config: AppConfig) -> Page:
@@ -285,6 +304,7 @@ def connect(page: Page, cb: Callbacks, config: AppConfig) -> None:
         cb.on_file, named("upload", "session"), shown, queue=False, **undocumented
     ).then(cb.on_upload, named("upload", *settings), shown, **analysis, **undocumented)
     page["slice"].release(cb.on_slice, named("slice", *checked), shown, **analysis, **undocumented)
+    page["jump"].input(cb.on_slice, named("jump", *checked), shown, **analysis, **undocumented)
     page["reanalyse"].click(cb.on_reanalyse, named(*checked), shown, **analysis, **undocumented)
     page["spacing"].submit(cb.on_reanalyse, named(*checked), shown, **analysis, **undocumented)
     # the user ticked or unticked it (not when an analysis resets it)

@@ -281,12 +281,97 @@ def finding_row(f: Finding, weak: bool = False) -> list[Any]:
     return [f.id, kind, side, f"{ap}, {depth}", size, f.intensity, round(float(f.confidence), 2)]
 
 
-def findings_rows(result: DetectionResult | None) -> list[list[Any]]:
-    """One row per finding, then the weaker regions (W1..) marked as such; `FINDING_HEADERS`."""
+def findings_rows(result: DetectionResult | None, volume=None) -> list[list[Any]]:
+    """One row per finding, then the weaker regions (W1..) marked as such, then a volume's 3D
+    findings (V1.., `volume`: `CaseState.volume`); `FINDING_HEADERS`."""
     if result is None:
         return []
     rows = [finding_row(f) for f in result.findings]
-    return rows + [finding_row(f, weak=True) for f in result.weak_findings]
+    rows += [finding_row(f, weak=True) for f in result.weak_findings]
+    return rows + [volume_row(v) for v in getattr(volume, "findings", [])]
+
+
+def volume_row(v) -> list[Any]:
+    """A 3D finding (`assistant.volume.VolumeFinding`) as a row of `FINDING_HEADERS`: its
+    native slice range in the kind, its anatomical region in the position, mm³."""
+    lo, hi = v.slice_range
+    side = v.side if v.side_frame == "patient" else f"{v.side} (image side)"
+    place = v.where().split(", ", 1)[-1] if ", " in v.where() else ""
+    size = f"{v.volume_mm3:.0f} mm³" if v.volume_mm3 is not None else f"{v.n_voxels} voxels"
+    conf = None if v.confidence is None else round(float(v.confidence), 2)
+    return [v.id, f"3D finding, axial slices {lo}-{hi}", side, place, size, v.intensity, conf]
+
+
+STRIP_LABEL = (
+    "Anomaly per axial slice (grey: not analysed; green, amber, red: below, near, above the "
+    "threshold; black ticks: 3D findings; blue: the slice shown)"
+)
+STRIP_HEIGHT = 28  # pixels: a tick row of 6 above the score bar
+
+
+def score_strip(state: CaseState | None, width: int = 600) -> np.ndarray | None:
+    """The score strip of a volume analysed whole: one column per native axial slice, coloured
+    by its highest anomaly against the threshold (`VolumeResult.slice_scores`; grey where not
+    analysed), black ticks over the slices of 3D findings, the shown slice in blue; (H, W, 3)
+    uint8, or None when the scan was not analysed as a volume."""
+    volume = getattr(state, "volume", None)
+    if volume is None or not volume.slice_scores:
+        return None
+    scores, thr = volume.slice_scores, volume.score_threshold
+    n = len(scores)
+    k = max(1, width // n)
+    colours = np.empty((n, 3), np.uint8)
+    for i, s in enumerate(scores):
+        if s is None:
+            colours[i] = (225, 225, 225)
+        elif thr is None or s < 0.67 * thr:
+            colours[i] = (80, 160, 90)
+        elif s < thr:
+            colours[i] = (230, 165, 40)
+        else:
+            colours[i] = (205, 45, 40)
+    strip = np.full((STRIP_HEIGHT, n, 3), 255, np.uint8)
+    strip[6:] = colours[None]
+    for v in volume.findings:
+        lo, hi = v.slice_range
+        strip[:5, lo : hi + 1] = 0
+    shown = getattr(state, "slice_index", None)
+    if shown is not None and 0 <= shown < n:
+        strip[6:, shown] = (40, 90, 220)  # under the ticks
+    return np.repeat(strip, k, axis=1)
+
+
+def jump_choices(state: CaseState | None) -> list[tuple[str, int]]:
+    """(label, native slice) for each 3D finding of a volume analysed whole: the slice through
+    its centroid, for the "Go to a 3D finding" menu."""
+    volume = getattr(state, "volume", None)
+    out = []
+    for v in getattr(volume, "findings", []):
+        lo, hi = v.slice_range
+        centre = int(round(v.centroid_voxel[0]))
+        out.append((f"{v.id} · slice {centre} (slices {lo}-{hi}) · {v.where()}", centre))
+    return out
+
+
+def volume_markdown(state: CaseState | None) -> str:
+    """For a volume analysed at every level the detector knows: which levels and slices, and
+    where its 3D findings lie (slices to move the slider to); "" otherwise."""
+    volume = getattr(state, "volume", None)
+    whole = (getattr(state, "scan_summary", None) or {}).get("volume_analysis")
+    if volume is None or not whole:
+        return ""
+    levels = whole["levels_mm"]
+    slices = whole.get("native_slices")
+    span = f"MNI z {min(levels):+.0f} to {max(levels):+.0f} mm" + (
+        f", native slices {slices[0]}-{slices[1]}" if slices else ""
+    )
+    found = "; ".join(
+        f"**{v.id}** at slices {v.slice_range[0]}-{v.slice_range[1]}" for v in volume.findings
+    )
+    rest = "" if whole.get("level_aware") else " The other levels were not analysed."
+    return (
+        f"Whole volume: {len(levels)} levels analysed ({span}): {found or 'no 3D finding'}.{rest}"
+    )
 
 
 def score_markdown(state: CaseState, filename: str | None = None) -> str:
@@ -319,10 +404,12 @@ def score_markdown(state: CaseState, filename: str | None = None) -> str:
     unregistered = ""
     if unregistered_calibration(r):
         unregistered = f"\n\n<small>{UNREGISTERED_NOTE}</small>"
+    volume = volume_markdown(state)
+    volume = f"\n\n{volume}" if volume else ""
     return (
         f'{head}Anomaly score **{r.score:.3g}** (the heatmap\'s maximum, marked "score" on '
         f"its colour bar), {verdict}. {n} finding(s){where}. Method {r.method}{sens_txt}; analysed in "
-        f"{secs:.1f} s.\n\n<small>{_capital(size_note(state))}.</small>{unregistered}"
+        f"{secs:.1f} s.{volume}\n\n<small>{_capital(size_note(state))}.</small>{unregistered}"
     )
 
 
@@ -521,6 +608,8 @@ def analysis_dict(state: CaseState, n_slices: int = 0, filename: str | None = No
         "in_domain": None if state.applicability is None else state.applicability.in_domain,
         "unreliable": bool(state.unreliable),
         "applicability": None if state.applicability is None else state.applicability.to_dict(),
+        # a volume analysed at every level the detector knows: levels, 3D findings, score strip
+        "volume": None if getattr(state, "volume", None) is None else state.volume.to_dict(),
     }
 
 

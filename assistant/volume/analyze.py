@@ -51,6 +51,7 @@ import numpy as np
 from scipy import ndimage
 
 from assistant.detector.data import prepare_slice
+from assistant.detector.detector import VOLUME
 from assistant.domain.geometry import training_grid
 from assistant.domain.levelset import BRAIN_LEVELS_MM, MIN_FOREGROUND
 from assistant.domain.model import load_domain_model
@@ -429,6 +430,14 @@ def analyze_volume(
             notes.append(
                 f"{len(off)} of the levels lie outside what this level-unaware detector was "
                 "trained on: its maps and findings there are unreliable"
+            )
+    if not level_aware and hasattr(detector, "in_space"):
+        # one threshold for the levels of a volume (`calibrate_slab`), when the checkpoint has it
+        detector = detector.in_space(VOLUME)
+        if getattr(detector, "calibration_key", "").endswith("+" + VOLUME):
+            notes.append(
+                "thresholded for whole volumes: about 5% of healthy validation volumes get a "
+                "finding over these levels"
             )
     pre = detector.model.config.preprocess
     images, kept = level_images(scan.pixels, mni_to_voxel, wanted, pre, brain_margin_mm)

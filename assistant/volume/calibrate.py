@@ -1,4 +1,10 @@
-"""Per-level thresholds of a level-aware detector, on healthy whole-head volumes.
+"""Thresholds for whole volumes, on healthy whole-head volumes.
+
+A level-unaware detector (the shipped one) analyses a few levels of each volume (those within
+its domain's tolerance of the trained level); `calibrate_slab` gives it one score threshold for
+them, on each healthy volume's highest score over those levels (so that about 5% of healthy
+volumes, not slices, get a finding), stored as "method/preset+volume" (`Detector.in_space
+("volume")`, which `analyze_volume` applies). A level-aware detector gets per-band thresholds:
 
 Each volume is registered to MNI space and cut at its brain levels exactly as `analyze_volume`
 analyses it (`level_images`), every `level_step_mm` mm (the slices of one head 2 mm apart are
@@ -78,10 +84,7 @@ def calibrate_volumes(
     volume there. Returns the bands."""
     det = Detector.from_pretrained(model, method=method, preset=preset)
     if not det.level_aware:
-        raise ValueError(
-            f"{model} is not level-aware: its thresholds come from `assistant calibrate "
-            "--healthy` on mid-axial slices"
-        )
+        return [calibrate_slab(model, volumes, fpr, method, preset, progress=progress)]
     images, levels, names = volume_levels(volumes, det, level_step_mm, progress)
     if not images:
         raise ValueError(f"no brain level could be cut from the volumes in {volumes}")
@@ -104,8 +107,83 @@ def calibrate_volumes(
     return bands
 
 
+def calibrate_slab(
+    model: str | Path | None,
+    volumes: str | Path,
+    fpr: float = 0.05,
+    method: str | None = None,
+    preset: str | None = None,
+    progress: bool = True,
+) -> dict:
+    """A level-unaware checkpoint's threshold for whole volumes: every healthy volume in
+    `volumes` is registered and analysed at the levels `analyze_volume` gives this detector,
+    with its slice calibration's pixel threshold; the score threshold is the (1 - fpr) quantile
+    of the volumes' highest scores. Stored as "method/preset+volume" in the checkpoint's
+    detector.json (None: the shipped one), with the slice calibration's confidence map (a
+    region's peak -> probability); returns the thresholds as a band-like dict."""
+    from dataclasses import replace
+
+    from assistant.detector.detector import VOLUME
+    from assistant.detector.model import DEFAULT_CHECKPOINT
+    from assistant.domain.model import load_domain_model
+    from assistant.volume.analyze import candidate_levels
+
+    folder = Path(model) if model else DEFAULT_CHECKPOINT
+    det = Detector.from_pretrained(folder, method=method, preset=preset)
+    base = det.calibration
+    if base is None or base.pixel_threshold is None:
+        raise ValueError(f"{folder} has no slice calibration for {det.key}: run calibrate first")
+    domain = load_domain_model(domain_dir(det))
+    wanted = candidate_levels(False, domain.trained_level, domain.level_tolerance, 2.0)
+    pre = det.model.config.preprocess
+    files = volume_files(volumes)
+    if progress:
+        from tqdm.auto import tqdm
+
+        files = tqdm(files, desc="volumes", unit="volume")
+    highest = []
+    for path in files:
+        scan = load_scan(path)
+        mni_to_voxel, *_ = register_matrix(scan, model_dir=domain_dir(det))
+        images, kept = level_images(scan.pixels, mni_to_voxel, wanted, pre)
+        if images:
+            results = det.detect_batch(images, levels=kept)
+            highest.append(max(float(r.score) for r in results))
+    if not highest:
+        raise ValueError(f"no volume in {volumes} could be cut at {wanted}")
+    cal = replace(
+        base,
+        score_threshold=float(np.quantile(np.asarray(highest), 1 - fpr)),
+        fpr=fpr,
+        n_images=len(highest),
+        data=f"{volumes} ({len(highest)} volumes, levels {min(wanted):+.0f}..{max(wanted):+.0f} "
+        f"mm; pixel threshold from {base.data})",
+        healthy_scores=sorted(round(x, 6) for x in highest),
+        bands=None,
+    )
+    key = f"{det.key}+{VOLUME}"
+    det.model.config.calibration[key] = cal
+    (folder / "detector.json").write_text(det.model.config.to_json())
+    return {
+        "key": key,
+        "lo_mm": min(wanted),
+        "hi_mm": max(wanted),
+        "pixel_threshold": cal.pixel_threshold,
+        "score_threshold": cal.score_threshold,
+        "n_images": len(highest),
+        "n_volumes": len(highest),
+        "slice_score_threshold": base.score_threshold,
+    }
+
+
 def describe_band(b: dict) -> str:
-    """One line for a band of `calibrate_levels`."""
+    """One line for a band of `calibrate_levels` (or `calibrate_slab`'s thresholds)."""
+    if "key" in b:
+        return (
+            f"{b['key']}: MNI z {b['lo_mm']:+.0f}..{b['hi_mm']:+.0f} mm, pixel threshold "
+            f"{b['pixel_threshold']:.5f}, score threshold {b['score_threshold']:.5f} on "
+            f"{b['n_volumes']} volumes' highest scores (slices: {b['slice_score_threshold']:.5f})"
+        )
     return (
         f"MNI z {b['lo_mm']:+.0f}..{b['hi_mm']:+.0f} mm: pixel threshold "
         f"{b['pixel_threshold']:.5f}, score threshold {b['score_threshold']:.5f} "
@@ -115,7 +193,7 @@ def describe_band(b: dict) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m assistant.volume.calibrate", description=__doc__)
-    p.add_argument("--model", required=True, help="level-aware checkpoint (updated in place)")
+    p.add_argument("--model", required=True, help="checkpoint (updated in place)")
     p.add_argument("--volumes", required=True, help="folder of healthy NIfTI head volumes")
     p.add_argument("--level-step", type=float, default=2.0, help="mm between levels (even)")
     p.add_argument("--fpr", type=float, default=0.05)

@@ -65,7 +65,7 @@ def weak(c: CaseFacts, handler) -> str:
         f"{lead} (weak evidence){sep}{rest} No region reached the detector's image "
         f"threshold{c.d1()}: {names} {'is' if len(targets) == 1 else 'are'} only the "
         f"strongest {'deviation' if len(targets) == 1 else 'deviations'} below it and may "
-        "be noise or normal variation."
+        "be noise or normal variation." + c.scope()
     )
 
 
@@ -73,7 +73,75 @@ def presence(c: CaseFacts) -> str:
     """Is there an abnormality: "Yes" / "No" first for a yes/no question (flipped when "yes"
     means normal: "Is this a normal brain?"), a description for an open one ("What is abnormal
     here?"). A named kind of lesion ("Is there a stroke?") is answered about the region the
-    detector found, saying that it cannot tell what kind it is."""
+    detector found, saying that it cannot tell what kind it is. For a slice of a volume the
+    answer ends by saying which slice was analysed and that the rest was not (`CaseFacts.scope`)."""
+    text = _presence(c)
+    if not c.detection_ran:
+        return text
+    volume = c.evidence.by_kind("volume_finding")
+    if not volume:
+        return text + c.scope()
+    listing = "; ".join(f"{v.text} {cite(v.id)}" for v in volume)
+    n = len(volume)
+    if c.findings:
+        return f"{text}{c.scope()} In 3D: {listing}."
+    # nothing on the displayed slice, but at another analysed level: the answer is about the scan
+    lead = ""
+    if yes_no_question(c.question):
+        lead = "No, not normal. " if yes_means_normal(c.question) else "Yes. "
+    return (
+        f"{lead}The detector found {count_word(n, 'region')} in 3D at the analysed levels of "
+        f"the volume, not on the displayed slice: {listing}.{c.scope()}"
+    )
+
+
+def from_volume(c: CaseFacts) -> str:
+    """Where / which side / how big / how bright / how many, when the displayed slice has no
+    finding but the volume analysis found 3D findings (V1..) at other analysed levels: answered
+    from those, with the first word a benchmark scores and the scope of the analysis."""
+    volume = c.evidence.by_kind("volume_finding")
+    data = [v.data for v in volume]
+    intent = c.resolved.intent
+    closed = yes_no_question(c.question)
+    lead = ""
+    if intent == "count":
+        lead = ("Yes" if len(volume) > 1 else "No") if closed else str(len(volume))
+    elif intent == "side":
+        ask = side_question(c.question)
+        sides = [d.get("side") for d in data]
+        if ask.sides and not ask.choice:
+            lead = "Yes" if ask.sides[0] in sides else "No"
+        elif len(set(sides)) == 1 and sides[0]:
+            patient = data[0].get("side_frame") == "patient"
+            lead = sides[0].capitalize() if patient else f"Image {sides[0]}"
+        else:
+            lead = "Both sides"
+    elif intent == "intensity":
+        kinds = {d.get("intensity") for d in data}
+        hyper, hypo = re.search(r"hyper|bright|white", c.q), re.search(r"hypo|dark|black", c.q)
+        if closed and bool(hyper) != bool(hypo):
+            lead = "Yes" if ("hyperintense" if hyper else "hypointense") in kinds else "No"
+        elif len(kinds) == 1:
+            lead = str(next(iter(kinds))).capitalize()
+    elif intent == "size" and len(data) == 1 and data[0].get("volume_mm3") is not None:
+        lead = f"About {data[0]['volume_mm3']:.0f} mm³"
+    elif intent == "location" and len(volume) == 1:
+        d = data[0]
+        names = [r["name"] for r in d.get("regions") or [] if r.get("label") != 0]
+        if not names and d.get("tissue"):
+            names = [d["tissue"]["tissue"]]
+        lead = ", ".join([str(d.get("side")), " / ".join(names)] if names else [str(d.get("side"))])
+        lead = upper_first(lead)
+    listing = "; ".join(f"{v.text} {cite(v.id)}" for v in volume)
+    n = len(volume)
+    return (
+        f"{lead + '. ' if lead else ''}Nothing was found on the displayed slice, but the "
+        f"detector found {count_word(n, 'region')} in 3D at other analysed levels of the volume: "
+        f"{listing}.{c.scope()}"
+    )
+
+
+def _presence(c: CaseFacts) -> str:
     negative = yes_means_normal(c.question)
     closed = yes_no_question(c.question)
     term = SPECIFIC.search(c.q)
@@ -94,7 +162,7 @@ def presence(c: CaseFacts) -> str:
         n = len(below)
         return (
             f"{lead}: the image score is below the detector's calibrated threshold, so the "
-            "scan as a whole looks like the healthy training scans. "
+            "analysed image as a whole looks like the healthy training scans. "
             f"{count_word(n, 'weaker region').capitalize()} exceeded the pixel threshold "
             "without reaching the image threshold and may be noise or normal variation: "
             + "; ".join(c.describe(f) for f in below[:3])
@@ -438,6 +506,12 @@ def _size_bin(c: CaseFacts, f: dict) -> str:
 
 
 def count(c: CaseFacts) -> str:
+    """How many regions (for a slice of a volume: on that slice, `CaseFacts.scope`)."""
+    text = _count(c)
+    return text + c.scope() if c.detection_ran else text
+
+
+def _count(c: CaseFacts) -> str:
     n = len(c.findings)
     if not c.detection_ran:
         return f"I can't tell: {c.no_findings()}."

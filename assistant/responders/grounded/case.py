@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from assistant.evidence import Evidence, EvidenceItem
+from assistant.evidence import Evidence, EvidenceItem, analysed_scope
 from assistant.findings import confidence_level, confidence_meaning, lean_of, position_words
 from assistant.responders.grounded.wording import CLOSED, cite
 from assistant.responders.intents import Resolved
@@ -145,6 +145,12 @@ class CaseFacts:
             "series) is registered first and judged with the training slices' thresholds."
         )
 
+    def scope(self) -> str:
+        """For a slice of a volume: " Only one slice of this volume was analysed: ..." (which
+        one, and that nothing can be said about the other levels); "" for a 2D image."""
+        text = analysed_scope(self.evidence.scan_summary)
+        return f" {text}" if text else ""
+
     def nothing_found(self, open_lead: str) -> str:
         """The answer to a where / how big / how bright question when there is no finding: "No"
         to a closed question when the detector ran and found nothing, "I can't tell" when it
@@ -153,7 +159,7 @@ class CaseFacts:
             lead = "I can't tell"
         else:
             lead = "No" if self.closed else open_lead
-        return f"{lead}: {self.no_findings()}."
+        return f"{lead}: {self.no_findings()}." + self.scope()
 
     def no_findings(self) -> str:
         """Why there is nothing to describe (detection not run, or nothing above threshold)."""
