@@ -264,7 +264,8 @@ def volume_summary(volume) -> dict:
         "levels_mm": [round(float(z), 1) for z in volume.levels],
         "native_slices": [min(analysed), max(analysed)] if analysed else None,
         "n_slices": int(volume.shape[0]),
-        "findings": [f.id for f in volume.findings],
+        "findings": [f.id for f in volume.findings if not f.weak],
+        "weak": [f.id for f in volume.findings if f.weak],  # on one analysed level only
         "is_abnormal": volume.is_abnormal,
         "score": round(volume.score, 5),
         "level_aware": volume.level_aware,

@@ -51,6 +51,9 @@ def analysed_scope(scan_summary: dict | None) -> str:
             span += f"; native slices {first_last[0]}-{first_last[1]}"
         ids = whole.get("findings") or []
         found = f"3D findings: {', '.join(ids)}" if ids else "no 3D finding"
+        weak = whole.get("weak") or []
+        if weak:
+            found += f" (weak, on one level only: {', '.join(weak)})"
         if whole.get("level_aware"):
             return (
                 f"The whole volume ({n} axial slices) was analysed at every brain level ({span}), "

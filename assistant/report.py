@@ -234,7 +234,8 @@ def draft_report(evidence: Evidence, scan_hash: str | None = None) -> DraftRepor
     """Technique / Findings / Impression from the evidence alone (deterministic)."""
     d = evidence.detector_summary or {}
     findings = evidence.by_kind("finding")
-    volume = evidence.by_kind("volume_finding")  # 3D findings of a whole-volume analysis
+    volume_all = evidence.by_kind("volume_finding")  # 3D findings of a whole-volume analysis
+    volume = [v for v in volume_all if not v.data.get("weak")]  # weak: one level only
     cases = evidence.by_kind("case")
     knowledge = evidence.by_kind("knowledge")
     sp_raw = (evidence.scan_summary or {}).get("spacing_mm")
@@ -253,7 +254,9 @@ def draft_report(evidence: Evidence, scan_hash: str | None = None) -> DraftRepor
                 source="detector",
             )
         )
-    body += [ReportSentence(f"In 3D, over the analysed levels: {v.text}.", [v.id]) for v in volume]
+    body += [
+        ReportSentence(f"In 3D, over the analysed levels: {v.text}.", [v.id]) for v in volume_all
+    ]
     if findings or volume:
         body.append(_confidence_sentence(findings or volume))
     score = _score_sentence(d)

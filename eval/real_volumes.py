@@ -41,6 +41,7 @@ def _finding_row(f) -> dict:
     return {
         "id": f.id,
         "n_levels": len(levels),
+        "weak": f.weak,
         "levels_mm": levels,
         "n_slices": f.n_slices,
         "volume_mm3": None if f.volume_mm3 is None else round(f.volume_mm3, 1),
@@ -68,7 +69,10 @@ def evaluate(volumes: list[Path], analyzer: Analyzer) -> dict:
                 "check_s": round(state.timings["check_s"], 3),
                 "registration_s": app.checks.get("registration", {}).get("seconds"),
                 "detect_s": round(state.timings["detect_s"], 3),
-                "n_volume_findings": None if state.volume is None else len(state.volume.findings),
+                # weak 3D findings (one analysed level only) not counted
+                "n_volume_findings": None
+                if state.volume is None
+                else sum(not f.weak for f in state.volume.findings),
                 "volume_levels_mm": None
                 if state.volume is None
                 else [round(float(z), 1) for z in state.volume.levels],

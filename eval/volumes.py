@@ -248,7 +248,7 @@ def run_case(
         n_hit=hit,
         n_lesions_analysed=n_an,
         n_hit_analysed=hit_an,
-        n_findings=len(res.findings),
+        n_findings=sum(not f.weak for f in res.findings),  # weak (one level only) not counted
         volume_score=res.score,
         seconds=seconds,
         timings=dict(res.timings),

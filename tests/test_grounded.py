@@ -591,3 +591,32 @@ def test_a_3d_finding_off_the_displayed_slice_makes_the_answer_yes(responder):
         answer = responder.answer(q, ev, [])
         assert answer.startswith(lead) and "[V1]" in answer, (q, answer)
         assert "MNI z +19 to +27 mm" in answer
+
+
+def test_a_3d_finding_on_one_level_only_is_weak_evidence(responder):
+    """A 3D finding seen on one analysed level only (weak, `assistant.volume.MIN_LEVELS`) does
+    not make the volume abnormal: "Is there a lesion?" stays "No" and the scope names it as
+    weak."""
+    summary = {
+        **scan_summary(),
+        "source_shape": [120, 256, 256],
+        "slice_index": 76,
+        "registered": {"level_mm": 23.0, "slice_index": 76},
+        "volume_analysis": {
+            "levels_mm": [19.0, 21.0, 23.0, 25.0, 27.0],
+            "native_slices": [70, 84],
+            "n_slices": 120,
+            "findings": [],
+            "weak": ["V1"],
+            "level_aware": False,
+        },
+    }
+    ev = build_evidence(synthetic_result([]), summary)
+    text = (
+        "V1: mixed region, right, 80 mm³, axial slices 81-81; weak: seen on one analysed level only"
+    )
+    data = {"intensity": "mixed", "side": "right", "side_frame": "patient", "weak": True}
+    ev.items.insert(1, EvidenceItem("V1", "volume_finding", text, 0.4, data))
+    answer = responder.answer("Is there a lesion?", ev, [])
+    assert answer.startswith("No") and "no 3D finding (weak, on one level only: V1)" in answer
+    assert responder.answer("Which side is it on?", ev, []).startswith("There is nothing")

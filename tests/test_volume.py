@@ -461,11 +461,14 @@ def test_a_volume_upload_is_analysed_at_every_level_the_detector_knows(tiny):
     lo, hi = whole["native_slices"]
     assert lo <= state.slice_index <= hi
     ids = [i.id for i in state.evidence.items if i.kind == "volume_finding"]
-    assert ids == [f.id for f in state.volume.findings] == whole["findings"]
+    assert ids == [f.id for f in state.volume.findings]
+    assert sorted(whole["findings"] + whole["weak"]) == sorted(ids)
+    assert whole["weak"] == [f.id for f in state.volume.findings if f.weak]
+    strong = whole["findings"]
     said = "the 5 levels the detector was trained for were analysed (MNI z +19 to +27 mm"
     answer = bot.answer(state, "Is there anything abnormal in this brain?").text
     assert said in answer and "nothing can be said about other levels" in answer
-    assert all(f"[{i}]" in answer for i in ids)
+    assert all(f"[{i}]" in answer for i in strong)
     report = draft_report(state.evidence).to_markdown()
     assert said in report and all(f"In 3D, over the analysed levels: {i}:" in report for i in ids)
     # the app: 3D findings in the findings table, the levels and their slices in the score line
@@ -473,10 +476,14 @@ def test_a_volume_upload_is_analysed_at_every_level_the_detector_knows(tiny):
 
     rows = views.findings_rows(state.result, state.volume)
     assert [r[0] for r in rows if r[0].startswith("V")] == ids
-    assert all(r[1].startswith("3D finding, axial slices") for r in rows if r[0] in ids)
+    assert all(r[1].startswith("3D finding, axial slices") for r in rows if r[0] in strong)
+    assert all(
+        r[1].startswith("weak 3D: one analysed level only") for r in rows if r[0] in whole["weak"]
+    )
     line = views.score_markdown(state, "head.nii.gz")
     assert "Whole volume: 5 levels analysed (MNI z +19 to +27 mm" in line
-    assert all(f"**{i}** at slices" in line for i in ids)
+    assert all(f"**{i}** at slices" in line for i in strong)
+    assert all(f"**{i}** (weak: one level only) at slices" in line for i in whole["weak"])
     assert views.analysis_dict(state)["volume"]["levels_mm"] == state.volume.levels
     from assistant.commands.ask import analysis_summary
 
@@ -530,3 +537,64 @@ def test_a_level_unaware_checkpoint_gets_a_threshold_for_whole_volumes(tmp_path)
     result = analyze_volume(scan, det, mni_to_voxel=template_volume()[1], progress=False)
     assert result.score_threshold == cal.score_threshold
     assert any("thresholded for whole volumes" in n for n in result.notes)
+
+
+def test_a_3d_finding_knows_its_levels_and_says_when_it_is_weak():
+    from assistant.volume.components import VolumeFinding
+
+    f = VolumeFinding(
+        id="V1",
+        n_voxels=10,
+        volume_mm3=80.0,
+        slice_range=(81, 82),
+        n_slices=2,
+        centroid_voxel=(81.5, 10.0, 10.0),
+        centroid_mm=None,
+        centroid_mni=None,
+        side="right",
+        side_frame="patient",
+        side_lean="right",
+        intensity="mixed",
+        peak_anomaly=0.3,
+        mean_anomaly=0.2,
+        slice_findings=[{"level_mm": 23.0, "id": "F1"}],
+    )
+    assert f.n_levels == 1 and not f.weak and "weak" not in f.describe()
+    f.weak = True
+    assert "weak: seen on one analysed level only" in f.describe()
+    assert f.to_dict()["n_levels"] == 1 and f.to_dict()["weak"] is True
+
+
+def test_levels3d_counts_hits_false_alarms_and_weak_ones():
+    from eval.levels3d import summarise
+
+    rows = [
+        {
+            "volume": "a.nii.gz",
+            "analysed": True,
+            "lesions": [
+                {"voxels": 50, "analysed_fraction": 1.0, "hit": True, "findings": ["V1"]},
+                {"voxels": 20, "analysed_fraction": 1.0, "hit": True, "findings": ["V3"]},
+                {"voxels": 20, "analysed_fraction": 0.5, "hit": False, "findings": []},
+            ],
+            "findings": [
+                {"id": "V1", "true": True, "n_levels": 3, "weak": False},
+                {"id": "V2", "true": False, "n_levels": 1, "weak": True},
+                {"id": "V3", "true": True, "n_levels": 1, "weak": True},
+            ],
+        },
+        {
+            "volume": "b.nii.gz",
+            "analysed": True,
+            "lesions": [],
+            "findings": [{"id": "V1", "true": False, "n_levels": 2, "weak": False}],
+        },
+        {"volume": "c.nii.gz", "analysed": False},
+    ]
+    out = summarise(rows)
+    assert (out["n_analysed"], out["n_lesions"], out["n_lesions_hit"]) == (2, 3, 2)
+    assert out["n_lesions_hit_only_by_weak_findings"] == 1
+    assert out["true_findings_by_levels"] == {1: 1, 3: 1}
+    assert out["false_findings_by_levels"] == {1: 1, 2: 1}
+    assert out["volumes_with_a_false_finding"] == 2
+    assert out["volumes_with_a_false_finding_not_weak"] == 1

@@ -299,7 +299,10 @@ def volume_row(v) -> list[Any]:
     place = v.where().split(", ", 1)[-1] if ", " in v.where() else ""
     size = f"{v.volume_mm3:.0f} mm³" if v.volume_mm3 is not None else f"{v.n_voxels} voxels"
     conf = None if v.confidence is None else round(float(v.confidence), 2)
-    return [v.id, f"3D finding, axial slices {lo}-{hi}", side, place, size, v.intensity, conf]
+    kind = f"3D finding, axial slices {lo}-{hi}"
+    if v.weak:
+        kind = f"weak 3D: one analysed level only, axial slices {lo}-{hi}"
+    return [v.id, kind, side, place, size, v.intensity, conf]
 
 
 STRIP_LABEL = (
@@ -349,7 +352,8 @@ def jump_choices(state: CaseState | None) -> list[tuple[str, int]]:
     for v in getattr(volume, "findings", []):
         lo, hi = v.slice_range
         centre = int(round(v.centroid_voxel[0]))
-        out.append((f"{v.id} · slice {centre} (slices {lo}-{hi}) · {v.where()}", centre))
+        weak = " (weak)" if v.weak else ""
+        out.append((f"{v.id}{weak} · slice {centre} (slices {lo}-{hi}) · {v.where()}", centre))
     return out
 
 
@@ -366,7 +370,9 @@ def volume_markdown(state: CaseState | None) -> str:
         f", native slices {slices[0]}-{slices[1]}" if slices else ""
     )
     found = "; ".join(
-        f"**{v.id}** at slices {v.slice_range[0]}-{v.slice_range[1]}" for v in volume.findings
+        f"**{v.id}**{' (weak: one level only)' if v.weak else ''} at slices "
+        f"{v.slice_range[0]}-{v.slice_range[1]}"
+        for v in volume.findings
     )
     rest = "" if whole.get("level_aware") else " The other levels were not analysed."
     return (

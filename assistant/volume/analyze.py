@@ -71,6 +71,11 @@ MIN_BRAIN_MM2 = 500.0
 # slices per detect_batch call: on 2 CPU cores, 2 slices (4 images with the default preset's two
 # noise draws) ran 3.4-3.5 s per slice against 3.6-3.9 for 1, 3.8-4.0 for 4 and 4.3-4.5 for 8
 # (eval/results/volumes_speed_bench.json); a GPU wants many (16: not measured, no GPU here)
+# a 3D finding must lie on at least this many analysed levels (2 mm apart) to count as a
+# finding of the volume; on one level only it is reported as weak. On val volumes with
+# synthetic lesions in the slab both 3D findings that hit no lesion were single-level, and 1
+# of 29 hit lesions was hit on one level only (docs/volumes.md)
+MIN_LEVELS = 2
 CPU_BATCH = 2
 GPU_BATCH = 16  # a level is analysed when the MNI brain mask covers at least this area
 
@@ -118,10 +123,11 @@ class VolumeResult:
 
     @property
     def is_abnormal(self) -> bool | None:
-        """Whether the volume has a 3D finding (None when the detector is uncalibrated)."""
+        """Whether the volume has a 3D finding that is not weak (None when the detector is
+        uncalibrated)."""
         if self.pixel_threshold is None:
             return None
-        return bool(self.findings)
+        return any(not f.weak for f in self.findings)
 
     @property
     def side_frame(self) -> str:
@@ -527,6 +533,9 @@ def analyze_volume(
         atlas=atlas,
         return_labels=True,
     )
+    if len(kept) >= MIN_LEVELS:
+        for f in findings:
+            f.weak = f.n_levels < MIN_LEVELS
     slice_scores: list[float | None] = []
     for k in range(nz):
         sel = analysed[k]

@@ -57,9 +57,17 @@ class VolumeFinding:
     region_source: str | None = None  # "labels" (the volume's own), "atlas (...)", None
     tissue: dict | None = None  # MNI152 grey/white matter mix (`regions.tissue_mix`)
     slice_findings: list[dict] = field(default_factory=list)  # {"level_mm", "id"} 2D findings
+    # seen on one analysed level only while several were analysed (`analyze_volume`,
+    # MIN_LEVELS): weak evidence, like a slice's weaker regions; not a finding of the volume
+    weak: bool = False
+
+    @property
+    def n_levels(self) -> int:
+        """How many analysed levels its 2D findings lie on."""
+        return len({d["level_mm"] for d in self.slice_findings})
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        return {**asdict(self), "n_levels": self.n_levels}
 
     def where(self) -> str:
         """ "left, right frontal white matter" / "left, white matter" / "left"."""
@@ -86,9 +94,14 @@ class VolumeFinding:
             if self.confidence is None
             else f", confidence {self.confidence:.2f} ({self.confidence_level})"
         )
+        weak = (
+            "; weak: seen on one analysed level only, may be noise or normal variation"
+            if self.weak
+            else ""
+        )
         return (
             f"{self.id}: {self.intensity} region, {self.where()}, {size}, axial slices {lo}-{hi}, "
-            f"peak anomaly {self.peak_anomaly:.3f}{conf}"
+            f"peak anomaly {self.peak_anomaly:.3f}{conf}{weak}"
         )
 
 

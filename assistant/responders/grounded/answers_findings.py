@@ -78,7 +78,7 @@ def presence(c: CaseFacts) -> str:
     text = _presence(c)
     if not c.detection_ran:
         return text
-    volume = c.evidence.by_kind("volume_finding")
+    volume = c.volume_findings()
     if not volume:
         return text + c.scope()
     listing = "; ".join(f"{v.text} {cite(v.id)}" for v in volume)
@@ -99,7 +99,7 @@ def from_volume(c: CaseFacts) -> str:
     """Where / which side / how big / how bright / how many, when the displayed slice has no
     finding but the volume analysis found 3D findings (V1..) at other analysed levels: answered
     from those, with the first word a benchmark scores and the scope of the analysis."""
-    volume = c.evidence.by_kind("volume_finding")
+    volume = c.volume_findings()
     data = [v.data for v in volume]
     intent = c.resolved.intent
     closed = yes_no_question(c.question)

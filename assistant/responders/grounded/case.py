@@ -145,6 +145,10 @@ class CaseFacts:
             "series) is registered first and judged with the training slices' thresholds."
         )
 
+    def volume_findings(self) -> list[EvidenceItem]:
+        """A volume's 3D findings (V1..) that are not weak (weak: on one analysed level only)."""
+        return [v for v in self.evidence.by_kind("volume_finding") if not v.data.get("weak")]
+
     def scope(self) -> str:
         """For a slice of a volume: " Only one slice of this volume was analysed: ..." (which
         one, and that nothing can be said about the other levels); "" for a 2D image."""

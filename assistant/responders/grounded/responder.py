@@ -120,11 +120,7 @@ class GroundedResponder(Responder):
             or resolved.intent in ("presence", "unknown", "explanation", "intensity")
         ):
             text = context.unassessable(case, term.group(0)).strip()
-        elif (
-            resolved.intent in (*WEAK_INTENTS, "count")
-            and not found
-            and evidence.by_kind("volume_finding")
-        ):
+        elif resolved.intent in (*WEAK_INTENTS, "count") and not found and case.volume_findings():
             # nothing on the displayed slice, 3D findings at other levels of the volume
             text = findings.from_volume(case)
         elif resolved.intent in WEAK_INTENTS and not found and weak:
