@@ -2,7 +2,7 @@
 
     python -m assistant.volume.synth3d --volumes ../shared/data/ixi-hh-t1-2mm/val \\
         --labels ../shared/data/ixi-hh-t1-2mm/labels/val --limit 21 --mni-z 19 27 --seed 3 \\
-        --out /tmp/val_slab21
+        --out /tmp/val_slab21   # this run: /tmp/s/val_slab21
     python -m eval.levels3d --volumes /tmp/val_slab21/volumes --masks /tmp/val_slab21/masks \\
         --json eval/results/levels3d_val.json
 
