@@ -554,11 +554,10 @@ def test_a_slice_of_a_volume_is_answered_for_that_slice_only(responder):
     assert "Only one of" not in responder.answer("Is there a lesion?", flat, [])
 
 
-def test_a_3d_finding_off_the_displayed_slice_makes_the_answer_yes(responder):
-    """A volume analysed at several levels: a 3D finding (V1) at another level than the
-    displayed slice answers "Is there a lesion?" with yes and "Is this brain normal?" with "No,
-    not normal", citing V1; the displayed slice's own "nothing here" is not the answer."""
-    summary = {
+def analysed_volume(findings: list[str], weak: list[str] | None = None) -> dict:
+    """The scan summary of a 120-slice volume shown at slice 76 (MNI z +23 mm) and analysed at
+    the shipped model's five levels, with these 3D finding ids."""
+    return {
         **scan_summary(),
         "source_shape": [120, 256, 256],
         "slice_index": 76,
@@ -567,10 +566,18 @@ def test_a_3d_finding_off_the_displayed_slice_makes_the_answer_yes(responder):
             "levels_mm": [19.0, 21.0, 23.0, 25.0, 27.0],
             "native_slices": [70, 84],
             "n_slices": 120,
-            "findings": ["V1"],
+            "findings": findings,
+            "weak": weak or [],
             "level_aware": False,
         },
     }
+
+
+def test_a_3d_finding_off_the_displayed_slice_makes_the_answer_yes(responder):
+    """A volume analysed at several levels: a 3D finding (V1) at another level than the
+    displayed slice answers "Is there a lesion?" with yes and "Is this brain normal?" with "No,
+    not normal", citing V1; the displayed slice's own "nothing here" is not the answer."""
+    summary = analysed_volume(findings=["V1"])
     ev = build_evidence(synthetic_result([]), summary)
     text = "V1: hypointense region, left, left frontal white matter, 420 mm³, axial slices 80-82"
     data = {"intensity": "hypointense", "side": "left", "side_frame": "patient", "regions": []}
@@ -597,20 +604,7 @@ def test_a_3d_finding_on_one_level_only_is_weak_evidence(responder):
     """A 3D finding seen on one analysed level only (weak, `assistant.volume.MIN_LEVELS`) does
     not make the volume abnormal: "Is there a lesion?" stays "No" and the scope names it as
     weak."""
-    summary = {
-        **scan_summary(),
-        "source_shape": [120, 256, 256],
-        "slice_index": 76,
-        "registered": {"level_mm": 23.0, "slice_index": 76},
-        "volume_analysis": {
-            "levels_mm": [19.0, 21.0, 23.0, 25.0, 27.0],
-            "native_slices": [70, 84],
-            "n_slices": 120,
-            "findings": [],
-            "weak": ["V1"],
-            "level_aware": False,
-        },
-    }
+    summary = analysed_volume(findings=[], weak=["V1"])
     ev = build_evidence(synthetic_result([]), summary)
     text = (
         "V1: mixed region, right, 80 mm³, axial slices 81-81; weak: seen on one analysed level only"
