@@ -229,10 +229,12 @@ def build_evidence(
     knowledge: Iterable[Any] = (),
     applicability: Applicability | None = None,
     unreliable: bool = False,
+    volume: Any | None = None,
 ) -> Evidence:
     """The Evidence bundle: A1 (only when the scan is outside the detector's domain), D1
-    (image-level result), F1.. findings, W1.. weaker regions below the image threshold, C1..
-    cases, K1.. knowledge."""
+    (image-level result), V1.. a volume's 3D findings (`volume`: its `VolumeResult`, when it was
+    analysed whole), F1.. findings, W1.. weaker regions below the image threshold, C1.. cases,
+    K1.. knowledge."""
     items: list[EvidenceItem] = []
     if applicability is not None and not applicability.in_domain:
         items.append(_applicability_item(applicability, unreliable))
@@ -240,7 +242,10 @@ def build_evidence(
     image = overlay = None
     if result is not None:
         detector_summary = result.summary()
-        items += _detector_items(result, detector_summary, analysed_scope(scan_summary))
+        found = _detector_items(result, detector_summary, analysed_scope(scan_summary))
+        if volume is not None:  # after D1, before the displayed slice's findings
+            found[1:1] = volume_items(volume)
+        items += found
         image = result.image
         overlay = heatmap_overlay(result.image, result.anomaly_map, result.pixel_threshold)
     items += [_hit_item(h, f"C{i}", "case") for i, h in enumerate(hits, start=1)]
@@ -405,9 +410,9 @@ class Analyzer:
         t3 = time.perf_counter()
         hits, knowledge = self._retrieve(scan2d, result) if self.use_retrieval else ([], [])
         unreliable = not in_domain and result is not None
-        evidence = build_evidence(result, summary, hits, knowledge, applicability, unreliable)
-        if volume is not None:
-            evidence.items[1:1] = volume_items(volume)  # after D1, before the slice's findings
+        evidence = build_evidence(
+            result, summary, hits, knowledge, applicability, unreliable, volume=volume
+        )
         state = CaseState(
             scan_hash=key[0],
             slice_index=index if scan.is_volume else None,

@@ -175,8 +175,15 @@ def _detect(args: argparse.Namespace, scan, verdict, out) -> int:
     from assistant.scan import size_basis
 
     det = Detector.from_pretrained(args.model, method=args.method, preset=args.preset)
-    whole = scan.is_volume and args.slice is None and not args.slice_only
-    # a volume analysed whole: its displayed slice is judged as one of its levels
+    # a registered volume in the domain is analysed whole (unless --slice-only): its displayed
+    # slice is then judged as one of its levels
+    whole = (
+        scan.is_volume
+        and args.slice is None
+        and verdict.registered is not None
+        and verdict.in_domain
+        and not args.slice_only
+    )
     res, reg = detect_checked(det.in_space(VOLUME) if whole else det, scan, args.slice, verdict)
     res = marked(res, verdict, reg)
     save_outputs(res, out)
@@ -207,7 +214,7 @@ def _detect(args: argparse.Namespace, scan, verdict, out) -> int:
         voxel = f" [native voxel (z, y, x) {f.native_voxel}]" if f.native_voxel else ""
         print(f"  {f.describe()}{voxel}")
     written = [*OUTPUTS, "findings.json"]
-    if reg is not None and verdict.in_domain and not args.slice_only:
+    if whole:
         _whole_volume(det, scan, reg, out)
         written.append("volume.json")
     print(f"wrote {out}/{', '.join(written)}")
