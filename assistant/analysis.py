@@ -69,6 +69,9 @@ class CaseState:
     # a registered volume analysed at every level the detector knows (`Analyzer.whole_volume`):
     # `assistant.volume.VolumeResult`, its 3D findings V1.. also in the evidence; else None
     volume: Any | None = None
+    # a chosen native slice of a volume analysed whole, shown as one of its analysed levels:
+    # that level's MNI z (mm); None otherwise
+    shown_level: float | None = None
 
 
 def scan_hash(scan: Scan) -> str:
@@ -362,26 +365,41 @@ class Analyzer:
         return self._library
 
     def analyze(
-        self, scan: Scan, slice_index: int | None = None, *, anyway: bool = False
+        self,
+        scan: Scan,
+        slice_index: int | None = None,
+        *,
+        anyway: bool = False,
+        level_mm: float | None = None,
     ) -> CaseState:
         """Applicability check, detection and retrieval for one slice of `scan` (cached per scan
-        hash, slice and `anyway`).
+        hash, slice, `anyway` and `level_mm`).
 
         slice_index: axial slice of a volume (None: the slice at the detector's trained level,
             found by registering the volume; without the check, the detector's choice);
-            ignored for 2D scans.
+            ignored for 2D scans. In a volume analysed whole (`whole_volume`), a slice with
+            analysed voxels is shown as the analysed level most of them lie on: that level's
+            registered plane and the detector's result there (`CaseState.shown_level`).
         anyway: analyse a scan that the check finds outside the detector's domain; every
             detector result is then marked unreliable (`CaseState.unreliable`).
+        level_mm: with `slice_index`, the analysed level (MNI z, mm) to show instead (the
+            app's "Go to a 3D finding": a level the finding lies on).
         """
         _check(scan, slice_index)
         # the modality and orientation change the applicability check: part of the key
         index = None if not scan.is_volume else slice_index
-        key = (scan_hash(scan), index, scan.modality, scan.patient_left, bool(anyway))
+        level = None if index is None or level_mm is None else round(float(level_mm), 1)
+        key = (scan_hash(scan), index, scan.modality, scan.patient_left, bool(anyway), level)
         if key in self._cache:
             self._cache.move_to_end(key)
             return self._cache[key]
         t0 = time.perf_counter()
         checked = self.check_domain and self.use_detector  # no detector: nothing to apply
+        if index is not None and checked and self.whole_volume:
+            state = self._volume_slice(scan, key, int(index), level, t0)
+            if state is not None:
+                self._remember(key, state)
+                return state
         applicability = self._applicability(scan, key[0], slice_index) if checked else None
         in_domain = applicability is None or applicability.in_domain
         registered = None
@@ -390,30 +408,62 @@ class Analyzer:
             registered = applicability.registered
             slice_index = applicability.slice_index
         t1 = time.perf_counter()
-        result = None
+        result = volume = None
         if self.use_detector and (in_domain or anyway):
-            result = self._detect(scan, slice_index, registered)
+            if in_domain and self.whole_volume and scan.is_volume:
+                volume = self._volume(scan, key[0], registered)
+            tv = time.perf_counter()
+            # the registered slice at the trained level is one of the volume's analysed levels
+            result = _level_result(volume, registered) or self._detect(
+                scan, slice_index, registered
+            )
             if not in_domain:
                 result = result.as_unreliable()
+        else:
+            tv = t1
         t2 = time.perf_counter()
         scan2d, index = self._analysed_slice(scan, slice_index, result, registered)
+        state = self._state(scan, key, scan2d, index, result, applicability, registered, volume)
+        # volume_s: the whole-volume analysis (its trained level's result is the slice's)
+        state.timings = {
+            "check_s": t1 - t0,
+            "volume_s": tv - t1,
+            "detect_s": t2 - tv,
+            **state.timings,
+        }
+        state.timings["total_s"] = time.perf_counter() - t0
+        self._remember(key, state)
+        return state
+
+    def _state(
+        self,
+        scan: Scan,
+        key: tuple,
+        scan2d: Scan,
+        index: int | None,
+        result: DetectionResult | None,
+        applicability: Applicability | None,
+        registered: Registered | None,
+        volume: Any | None,
+        shown_level: float | None = None,
+    ) -> CaseState:
+        """The CaseState of an analysed slice: its summary, retrieval and evidence (timings:
+        `retrieve_s` only; the caller adds the rest)."""
+        in_domain = applicability is None or applicability.in_domain
         summary = _summary(scan2d, scan, index)
         if registered is not None:
             summary["registered"] = registered.to_dict()
         if result is not None and unregistered_calibration(result):
             summary["notes"] = [*summary.get("notes", []), UNREGISTERED_NOTE]
-        volume = None
-        if result is not None and in_domain and self.whole_volume and scan.is_volume:
-            volume = self._volume(scan, key[0], registered)
         if volume is not None:
             summary["volume_analysis"] = volume_summary(volume)
-        t3 = time.perf_counter()
+        t0 = time.perf_counter()
         hits, knowledge = self._retrieve(scan2d, result) if self.use_retrieval else ([], [])
         unreliable = not in_domain and result is not None
         evidence = build_evidence(
             result, summary, hits, knowledge, applicability, unreliable, volume=volume
         )
-        state = CaseState(
+        return CaseState(
             scan_hash=key[0],
             slice_index=index if scan.is_volume else None,
             scan_summary=summary,
@@ -421,18 +471,49 @@ class Analyzer:
             hits=hits,
             knowledge=knowledge,
             evidence=evidence,
+            timings={"retrieve_s": time.perf_counter() - t0},
             applicability=applicability,
             unreliable=unreliable,
             volume=volume,
+            shown_level=shown_level,
         )
-        state.timings = {
-            "check_s": t1 - t0,
-            "detect_s": t2 - t1,
-            "volume_s": t3 - t2,
-            "retrieve_s": time.perf_counter() - t3,
-            "total_s": time.perf_counter() - t0,
-        }
-        self._remember(key, state)
+
+    def _volume_slice(
+        self, scan: Scan, key: tuple, index: int, level_mm: float | None, t0: float
+    ) -> CaseState | None:
+        """Native slice `index` of a volume analysed whole, shown as the analysed level most of
+        its analysed voxels lie on (or `level_mm`): that level's registered plane and the
+        detector's result there, taken from the volume's analysis (nothing is detected again);
+        the plane gets the applicability check. None when the volume is not analysed whole (2D
+        image, outside the detector's domain, not registered) or the slice holds no analysed
+        voxel: the slice is then analysed on its own."""
+        if not scan.is_volume:
+            return None
+        base = self.analyze(scan, None)  # registers the volume and analyses it whole (cached)
+        volume = base.volume
+        registered = None if base.applicability is None else base.applicability.registered
+        if volume is None or registered is None:
+            return None
+        if level_mm is None:
+            j = volume.level_of_slice(index)
+        else:
+            off = np.abs(np.asarray(volume.levels, dtype=float) - level_mm)
+            j = int(off.argmin()) if off.min() < 0.5 else None
+        if j is None:
+            return None
+        shown = registered.at_level(scan, volume.levels[j], index)
+        applicability = check_applicability(scan, None, registered=shown)
+        t1 = time.perf_counter()
+        result = None
+        if applicability.in_domain or key[4]:  # key[4]: analysed anyway
+            result = shown.in_native_space(volume.level_results[j])
+            if not applicability.in_domain:
+                result = result.as_unreliable()
+        state = self._state(
+            scan, key, shown.scan, index, result, applicability, shown, volume, volume.levels[j]
+        )
+        state.timings = {"check_s": t1 - t0, "volume_s": 0.0, "detect_s": 0.0, **state.timings}
+        state.timings["total_s"] = time.perf_counter() - t0
         return state
 
     def _applicability(self, scan: Scan, hash_: str, slice_index: int | None) -> Applicability:
@@ -521,6 +602,17 @@ class Analyzer:
             len(state.knowledge),
             state.timings["total_s"],
         )
+
+
+def _level_result(volume, registered: Registered | None) -> DetectionResult | None:
+    """The volume analysis' result at the registered slice's level (the same image, detector
+    and thresholds as detecting that slice again), mapped to native voxels; None without one."""
+    if volume is None or registered is None:
+        return None
+    for z, r in zip(volume.levels, volume.level_results, strict=True):
+        if abs(float(z) - float(registered.level_mm)) < 0.05:
+            return registered.in_native_space(r)
+    return None
 
 
 def _check(scan: Scan, slice_index: int | None) -> None:

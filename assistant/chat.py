@@ -213,11 +213,18 @@ class Assistant:
             self._responder = default_responder()
         return self._responder
 
-    def analyze(self, scan, slice_index: int | None = None, *, anyway: bool = False) -> CaseState:
+    def analyze(
+        self,
+        scan,
+        slice_index: int | None = None,
+        *,
+        anyway: bool = False,
+        level_mm: float | None = None,
+    ) -> CaseState:
         """Applicability check, detection and retrieval for one slice of `scan` (see
         `Analyzer.analyze`; `anyway`: analyse a scan outside the detector's domain, marked
-        unreliable)."""
-        return self.analyzer.analyze(scan, slice_index, anyway=anyway)
+        unreliable; `level_mm`: the analysed level to show a volume's slice at)."""
+        return self.analyzer.analyze(scan, slice_index, anyway=anyway, level_mm=level_mm)
 
     # --- questions ---------------------------------------------------------------------
     def ask(

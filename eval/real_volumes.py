@@ -12,8 +12,10 @@ knows is analysed and joined into 3D findings (`assistant.volume`, what `ask`, `
 one finding on the trained level's slice (`healthy_with_findings`) and with at least one 3D
 finding over the analysed levels (`healthy_with_volume_findings`: the false-positive rate a
 clinician sees for a volume), the analysed levels,
-the registered level and similarity per volume, the median seconds of the check and of the
-detection, and the most seconds of a check and of a registration (a check's seconds include
+the registered level and similarity per volume, the median seconds of the check, of the
+whole-volume analysis and of the detection (about 0 for a volume analysed whole: its trained
+level's slice is the volume analysis' result there), and the most seconds of a check and of a
+registration (a check's seconds include
 loading the applicability model, once per process, on the first volume; a registration's do
 not).
 """

@@ -579,6 +579,8 @@ def test_a_volume_gets_a_score_strip_and_a_menu_of_its_3d_findings(tmp_path):
     findings stay in the table), and clearing the file hides both at once."""
     import sys
 
+    import gradio as gr
+
     sys.path.insert(0, str(Path(__file__).parent))
     from test_volume import template_volume, write_nifti
 
@@ -605,11 +607,17 @@ def test_a_volume_gets_a_score_strip_and_a_menu_of_its_3d_findings(tmp_path):
     for v in volume.findings:
         lo, hi = v.slice_range
         assert (strip[:5, lo * k : (hi + 1) * k] == 0).all()  # ticks over its slices
-    if choices:
-        target = choices[0][1]
-        moved = cb.on_slice(target, *settings, False, session)
-        assert moved["slice"].value == target == moved["session"].state.slice_index
+    for label, target in choices:  # the finding's centre slice, at a level it lies on
+        v = next(f for f in volume.findings if f.id == target)
+        moved = cb.on_jump(target, *settings, False, session)
+        shown = moved["session"].state
+        assert moved["slice"].value == round(v.centroid_voxel[0]) == shown.slice_index
+        assert f"slice {shown.slice_index} " in label
+        assert shown.shown_level == volume.levels[volume.level_of_finding(v)]
         assert [r[0] for r in moved["findings"]["value"] if r[0].startswith("V")]
+        assert f"MNI z = {shown.shown_level:+.0f} mm" in moved["overlay"]["label"]
+    assert choices  # the tiny detector's noise makes one 3D finding on this volume
+    assert cb.on_jump("V99", *settings, False, session) == gr.skip()  # a warning, no change
     cleared = cb.on_file(None, session)
     assert cleared["strip"]["visible"] is False and cleared["jump"]["visible"] is False
     assert cleared["jump"]["choices"] == []

@@ -508,6 +508,73 @@ def test_a_volume_upload_is_analysed_at_every_level_the_detector_knows(tiny):
     assert f"Only one of this volume's {scan.pixels.shape[0]} axial slices was analysed" in answer
 
 
+def test_a_slice_of_a_volume_analysed_whole_is_shown_at_its_analysed_level(tiny):
+    """Another slice of a volume analysed whole (the app's slider, `ask --slice`) is shown as
+    an analysed level's registered plane with the volume analysis' own result there: the maps
+    and 2D findings its 3D findings are made of, nothing detected again. The levels rise with
+    the slices; a slice without analysed voxels is checked on its own. "Go to a 3D finding"
+    (`level_mm`) shows a level the finding lies on. The trained level's slice of the upload is
+    the volume's result at that level (detected once)."""
+    from assistant.chat import Assistant
+    from assistant.responders.grounded import GroundedResponder
+
+    scan, _, _, _ = template_volume()
+    bot = Assistant(detector=tiny, responder=GroundedResponder(), use_retrieval=False)
+    state = bot.analyze(scan)
+    volume = state.volume
+    at_trained = volume.level_results[volume.levels.index(23.0)]
+    assert state.result.score == at_trained.score and state.shown_level is None
+    np.testing.assert_array_equal(state.result.anomaly_map, at_trained.anomaly_map)
+    analysed = [k for k, s in enumerate(volume.slice_scores) if s is not None]
+    shown = []
+    for k in analysed:
+        other = bot.analyze(scan, k)
+        assert other.slice_index == k and other.volume is volume
+        assert other.shown_level in volume.levels and other.timings["detect_s"] == 0.0
+        level = volume.level_results[volume.levels.index(other.shown_level)]
+        np.testing.assert_array_equal(other.result.anomaly_map, level.anomaly_map)
+        assert [f.id for f in other.result.findings] == [f.id for f in level.findings]
+        assert other.scan_summary["registered"]["level_mm"] == other.shown_level
+        text = other.evidence.items[0].text
+        assert (
+            f"the displayed slice is slice {k} (numbered from 0), resampled at about MNI z = "
+            f"{other.shown_level:+.0f} mm" in text
+        )
+        shown.append(other.shown_level)
+    assert shown == sorted(shown) and set(shown) == set(volume.levels)
+    far = bot.analyze(scan, 2)  # near the bottom of the head: no analysed voxel
+    assert far.shown_level is None and not far.applicability.in_domain and far.result is None
+    for f in volume.findings:
+        j = volume.level_of_finding(f)
+        there = bot.analyze(scan, round(f.centroid_voxel[0]), level_mm=volume.levels[j])
+        assert there.shown_level == volume.levels[j]
+        ids = {d["id"] for d in f.slice_findings if abs(d["level_mm"] - there.shown_level) < 0.05}
+        assert ids and ids <= {g.id for g in there.result.findings}
+
+
+def test_bench_volume_slices_times_and_counts_side_by_side(tmp_path, tiny):
+    """`eval.bench_volume_slices`: per volume the upload, other slices (now: shown at an
+    analysed level; before: analysed on their own) and each 3D finding's jump; the summary's
+    counts and ratios come from those rows."""
+    from assistant.analysis import Analyzer
+    from eval.bench_volume_slices import bench_volume, summarise
+
+    scan, _, origin, step = template_volume()
+    path = write_nifti(tmp_path / "head.nii.gz", scan.pixels, origin, step)
+    now = Analyzer(detector=tiny, use_retrieval=False)
+    before = Analyzer(detector=tiny, use_retrieval=False, whole_volume=False)
+    row = bench_volume(path, now, before, 3)
+    assert row["in_domain"] and row["detect_again_s"] > 0 and len(row["slices"]) == 3
+    assert all(s["shown_level_mm"] in (19.0, 21.0, 23.0, 25.0, 27.0) for s in row["slices"])
+    assert [j["finding"] for j in row["jumps"]] == ["V1"]  # the tiny detector's noise
+    assert all(j["now_shows_it"] for j in row["jumps"])
+    out = summarise([row])
+    assert out["n_slices"] == 3 and out["n_jumps"] == out["jumps_now_show_the_finding"] == 1
+    assert out["slices_before_in_domain"] == sum(s["before_in_domain"] for s in row["slices"])
+    ratio = (row["upload_s"] + row["detect_again_s"]) / row["upload_s"]
+    assert out["median_upload_ratio_before_over_now"] == pytest.approx(ratio, abs=1e-3)
+
+
 def test_a_level_unaware_checkpoint_gets_a_threshold_for_whole_volumes(tmp_path):
     """`assistant calibrate --volumes` on a level-unaware checkpoint: the score threshold is
     the 95% quantile of each healthy volume's highest score over the levels `analyze_volume`

@@ -226,6 +226,26 @@ class Registered:
             slice_index=self.slice_index,
         )
 
+    def at_level(self, volume_scan: Scan, z_mm: float, slice_index: int) -> Registered:
+        """The same registration cut at MNI z `z_mm` instead of the trained level (another of
+        the levels a volume is analysed at), named after the native axial slice
+        `slice_index` the user chose; `volume_scan`: the registered volume."""
+        img, coords = sample_grid(volume_scan.pixels, self.mni_to_voxel, training_grid(z_mm))
+        note = (
+            f"registered to MNI ({self.kind}, mutual information); axial plane at MNI z = "
+            f"{z_mm:+.0f} mm resampled on the 1 mm training grid, shown for native slice "
+            f"{slice_index}"
+        )
+        view = replace(self.scan, pixels=img, notes=[*volume_scan.notes, note])
+        return replace(
+            self,
+            scan=view,
+            native_coords=coords,
+            slice_index=int(slice_index),
+            level_mm=float(z_mm),
+            notes=[note],
+        )
+
     def level_of_slice(self, index: int) -> float:
         """MNI z (mm) of native axial slice `index`, where it crosses the brain's centre line
         (`BRAIN_CENTRE_MNI`): a pitched head's slice is higher at the front than at the back."""

@@ -149,13 +149,18 @@ def _analysed(session: Session | None) -> bool:
     return session is not None and session.state is not None
 
 
-def _shown_slice(session: Session) -> int | None:
-    """The slice to analyse again: the one shown, except a registered volume's slice at the
-    trained level (None: registered again), which is not a native slice."""
+def _shown_slice(session: Session) -> tuple[int | None, float | None]:
+    """(slice, level) to analyse again: the slice shown (and the analysed level it was shown
+    at, for a volume analysed whole), except a registered volume's slice at the trained level
+    ((None, None): registered again), which is not a native slice."""
     st = session.state
-    if st is None or st.scan_summary.get("registered"):
-        return None
-    return st.slice_index
+    if st is None:
+        return None, None
+    if st.shown_level is not None:
+        return st.slice_index, st.shown_level
+    if st.scan_summary.get("registered"):
+        return None, None
+    return st.slice_index, None
 
 
 class Callbacks:
@@ -246,6 +251,43 @@ class Callbacks:
             anyway=bool(anyway),
         )
 
+    def on_jump(
+        self,
+        finding_id,
+        method,
+        preset,
+        sensitivity,
+        spacing,
+        opacity,
+        anyway,
+        session,
+        progress=gr.Progress(),  # noqa: B008
+    ):
+        """ "Go to a 3D finding": show the axial slice through the finding's centroid, at the
+        analysed level of its 2D findings nearest its centre (the level a pitched head's native
+        slice is shown at could miss it)."""
+        if not finding_id:  # the menu was reset
+            return gr.skip()
+        volume = getattr(getattr(session, "state", None), "volume", None)
+        found = [v for v in getattr(volume, "findings", []) if v.id == finding_id]
+        if session is None or session.scan is None or not found:
+            gr.Warning("Analyse a volume first; then choose one of its 3D findings.")
+            return gr.skip()
+        finding = found[0]
+        j = volume.level_of_finding(finding)
+        settings = (method, preset, sensitivity)
+        return self._analyse_and_show(
+            f"Could not show {finding.id} of {views.file_label(session.filename)}",
+            session,
+            settings,
+            spacing,
+            opacity,
+            progress,
+            slice_index=int(round(finding.centroid_voxel[0])),
+            level_mm=None if j is None else volume.levels[j],
+            anyway=bool(anyway),
+        )
+
     def on_reanalyse(
         self,
         method,
@@ -262,7 +304,7 @@ class Callbacks:
         if session is None or session.scan is None:
             gr.Warning("Upload a scan first.")
             return gr.skip()
-        index = _shown_slice(session)
+        index, level = _shown_slice(session)
         settings = (method, preset, sensitivity)
         return self._analyse_and_show(
             f"Could not analyse {views.file_label(session.filename)}",
@@ -272,6 +314,7 @@ class Callbacks:
             opacity,
             progress,
             slice_index=index,
+            level_mm=level,
             anyway=bool(anyway),
         )
 
@@ -286,6 +329,7 @@ class Callbacks:
         *,
         path: str | None = None,
         slice_index: Any = None,
+        level_mm: float | None = None,
         anyway: bool = False,
     ) -> dict:
         """Analyse the file at `path` (None: the session's scan) and show the result. A failure
@@ -300,7 +344,7 @@ class Callbacks:
                 else:
                     scan = session.scan
                 index = None if slice_index is None else int(slice_index)
-                state = self._analyse(scan, index, settings, spacing, progress, anyway)
+                state = self._analyse(scan, index, settings, spacing, progress, anyway, level_mm)
         except gr.Error as exc:
             if session.generation != generation:
                 return gr.skip()  # another file was chosen meanwhile: its own event shows it
@@ -320,15 +364,17 @@ class Callbacks:
         spacing: Any,
         progress: Any,
         anyway: bool = False,
+        level_mm: float | None = None,
     ) -> CaseState:
         """Analyse a slice of `scan` with (method, preset, sensitivity) (`anyway`: also when
-        outside the detector's domain), the settings' pixel spacing applied to an image without
-        one (`with_spacing(keep_own=True)`: a scan's own spacing is kept, with a note)."""
+        outside the detector's domain; `level_mm`: the analysed level to show a volume's slice
+        at), the settings' pixel spacing applied to an image without one
+        (`with_spacing(keep_own=True)`: a scan's own spacing is kept, with a note)."""
         method, preset, sensitivity = settings[0], settings[1], float(settings[2])
         scan = with_spacing(scan, spacing_setting(spacing), keep_own=True)
         progress(0.3, desc="Checking the scan, detecting anomalies, searching similar cases")
         state = self.engine.analyze(
-            scan, slice_index, method, preset, sensitivity, anyway=bool(anyway)
+            scan, slice_index, method, preset, sensitivity, anyway=bool(anyway), level_mm=level_mm
         )
         progress(0.95, desc="Rendering")
         return state

@@ -208,12 +208,14 @@ class Engine:
         preset: str | None = None,
         sensitivity: float = 1.0,
         anyway: bool = False,
+        level_mm: float | None = None,
     ) -> CaseState:
         """Analyse a slice of `scan` with these detection settings; `anyway`: also a scan
-        outside the detector's domain (its results are then marked unreliable)."""
+        outside the detector's domain (its results are then marked unreliable); `level_mm`:
+        the analysed level to show a volume's slice at (`Analyzer.analyze`)."""
         bot, lock = self.analyzer(method, preset, sensitivity)
         with lock:  # the per-slice cache is not thread-safe
-            return bot.analyze(scan, slice_index, anyway=anyway)
+            return bot.analyze(scan, slice_index, anyway=anyway, level_mm=level_mm)
 
     # --- responders --------------------------------------------------------------------
     def asker(

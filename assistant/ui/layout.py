@@ -304,7 +304,7 @@ def connect(page: Page, cb: Callbacks, config: AppConfig) -> None:
         cb.on_file, named("upload", "session"), shown, queue=False, **undocumented
     ).then(cb.on_upload, named("upload", *settings), shown, **analysis, **undocumented)
     page["slice"].release(cb.on_slice, named("slice", *checked), shown, **analysis, **undocumented)
-    page["jump"].input(cb.on_slice, named("jump", *checked), shown, **analysis, **undocumented)
+    page["jump"].input(cb.on_jump, named("jump", *checked), shown, **analysis, **undocumented)
     page["reanalyse"].click(cb.on_reanalyse, named(*checked), shown, **analysis, **undocumented)
     page["spacing"].submit(cb.on_reanalyse, named(*checked), shown, **analysis, **undocumented)
     # the user ticked or unticked it (not when an analysis resets it)

@@ -41,14 +41,21 @@ def plain_name(filename: str | None) -> str:
 
 
 def where_text(state: CaseState | None) -> str:
-    """Which slice of a volume was analysed: "axial slice 4 of 9" (registered: also that it
-    was resampled at the trained level); "" for a 2D image."""
+    """Which slice of a volume was analysed: "axial slice 4 of 9" (registered: also the MNI
+    level it was resampled at); "" for a 2D image."""
     if state is None or state.slice_index is None:
         return ""
     n = (state.scan_summary.get("source_shape") or [0])[0]
     where = f"axial slice {state.slice_index} of {n}"
-    if state.scan_summary.get("registered"):
-        where += " (registered; resampled at the detector's trained level)"
+    registered = state.scan_summary.get("registered")
+    if registered:
+        level = registered.get("level_mm")
+        if getattr(state, "shown_level", None) is not None:
+            kind = "one of the analysed levels"
+        else:
+            kind = "the detector's trained level"
+        at = "" if level is None else f"MNI z = {level:+.0f} mm, "
+        where += f" (registered; resampled at {at}{kind})"
     return where
 
 
@@ -127,6 +134,14 @@ def slice_info(state: CaseState | None, n_slices: int = 0) -> str:
     a = getattr(state, "applicability", None)
     if a is None:
         return ""
+    volume = getattr(state, "volume", None)
+    if volume is not None and volume.levels:
+        analysed = [i for i, s in enumerate(volume.slice_scores) if s is not None]
+        return (
+            f"Analysed: slices {slice_ranges(analysed)}, each shown as the analysed MNI level "
+            f"nearest it (z = {min(volume.levels):+.0f} to {max(volume.levels):+.0f} mm); the "
+            "others are outside the detector's domain."
+        )
     ok = a.checks.get("analysable_slices")
     level = "its trained level"
     if a.trained_level is not None and a.level_tolerance is not None:
@@ -344,16 +359,17 @@ def score_strip(state: CaseState | None, width: int = 600) -> np.ndarray | None:
     return np.repeat(strip, k, axis=1)
 
 
-def jump_choices(state: CaseState | None) -> list[tuple[str, int]]:
-    """(label, native slice) for each 3D finding of a volume analysed whole: the slice through
-    its centroid, for the "Go to a 3D finding" menu."""
+def jump_choices(state: CaseState | None) -> list[tuple[str, str]]:
+    """(label, finding id) for each 3D finding of a volume analysed whole, for the "Go to a 3D
+    finding" menu (`Callbacks.on_jump` shows the slice through its centroid, at an analysed
+    level it lies on)."""
     volume = getattr(state, "volume", None)
     out = []
     for v in getattr(volume, "findings", []):
         lo, hi = v.slice_range
         centre = int(round(v.centroid_voxel[0]))
         weak = " (weak)" if v.weak else ""
-        out.append((f"{v.id}{weak} · slice {centre} (slices {lo}-{hi}) · {v.where()}", centre))
+        out.append((f"{v.id}{weak} · slice {centre} (slices {lo}-{hi}) · {v.where()}", v.id))
     return out
 
 

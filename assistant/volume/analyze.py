@@ -55,7 +55,12 @@ from assistant.detector.detector import VOLUME
 from assistant.domain.geometry import training_grid
 from assistant.domain.levelset import BRAIN_LEVELS_MM, MIN_FOREGROUND
 from assistant.domain.model import load_domain_model
-from assistant.domain.register import BRAIN_CENTRE_MNI, register_matrix, sample_grid
+from assistant.domain.register import (
+    BRAIN_CENTRE_MNI,
+    register_matrix,
+    sample_grid,
+    slice_levels,
+)
 from assistant.findings import side_frame
 from assistant.scan import Scan, ScanError
 from assistant.volume import mni
@@ -136,6 +141,39 @@ class VolumeResult:
     @property
     def voxel_to_mni(self) -> np.ndarray:
         return np.linalg.inv(self.mni_to_voxel)
+
+    def level_of_slice(self, index: int) -> int | None:
+        """The analysed level (an index into `levels`) to show native axial slice `index` at:
+        of the levels its analysed voxels lie on (a pitched head's slice crosses several), the
+        one nearest its level at the brain's centre line (`slice_levels`), so that the level
+        rises with the slice; None when none of its voxels was analysed."""
+        if not 0 <= int(index) < self.shape[0] or not self.levels:
+            return None
+        yy, xx = np.nonzero(self.analysed[int(index)])
+        if not len(yy):
+            return None
+        levels = np.asarray(self.levels, dtype=float)
+        v2m = self.voxel_to_mni
+        z = v2m[2, 0] * int(index) + v2m[2, 1] * yy + v2m[2, 2] * xx + v2m[2, 3]
+        touched = np.unique(np.abs(z[:, None] - levels[None, :]).argmin(axis=1))
+        centre = float(slice_levels(self.mni_to_voxel, [int(index)], float(levels.mean()))[0])
+        return int(min(touched, key=lambda j: (abs(levels[j] - centre), j)))
+
+    def level_of_finding(self, finding: VolumeFinding) -> int | None:
+        """The analysed level to show a 3D finding at: the one of its 2D findings' levels
+        nearest its centroid (None: no 2D finding on an analysed level)."""
+        levels = np.asarray(self.levels, dtype=float)
+        on = sorted(
+            {
+                int(np.abs(levels - d["level_mm"]).argmin())
+                for d in finding.slice_findings
+                if len(levels) and np.abs(levels - d["level_mm"]).min() < 0.5
+            }
+        )
+        if not on:
+            return None
+        centre = finding.centroid_mni[2] if finding.centroid_mni else float(levels[on].mean())
+        return min(on, key=lambda j: (abs(levels[j] - centre), j))
 
     def level_scores(self) -> list[dict]:
         return [
