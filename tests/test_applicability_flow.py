@@ -57,6 +57,16 @@ def test_a_slice_prepared_otherwise_gets_its_own_advice(bot):
     assert "front of the head is at the top" in answer.text
     assert "Upload an axial T1-weighted" not in answer.text
     assert answer.text.lower().count("analyse anyway") == 1  # said once, in the reason
+    from scipy import ndimage
+
+    tilted = Scan(
+        pixels=ndimage.rotate(normal.pixels.astype(np.float32), 20, reshape=False), format="png"
+    )
+    answer = bot.answer(bot.analyze(tilted), "Is there an abnormality?")
+    assert answer.text.startswith("I can't tell") and "turned by about 20 degrees" in answer.text
+    assert "clockwise and upload it again" in answer.text
+    assert "Upload an axial T1-weighted" not in answer.text
+    assert answer.text.lower().count("analyse anyway") == 1
     other = bot.answer(bot.analyze(gradient()), "Is there an abnormality?")
     assert "Upload an axial T1-weighted brain MRI at that level" in other.text
 

@@ -94,6 +94,33 @@ def test_upside_down_slices_are_refused_with_the_reason(model):
     assert upside_down_score(np.zeros((64, 64))) is None  # no head: no measure
 
 
+def test_turned_heads_are_refused_with_the_reason(model):
+    # the detector learned slices with a vertical midline; a head turned in the image plane is
+    # refused for that (before its image-estimated level, which the turn would also throw off)
+    from scipy import ndimage
+
+    from assistant.domain.orientation import TILT_TOLERANCE_DEG, tilt_degrees
+    from assistant.examples import EXAMPLES_DIR
+
+    head = load_scan(EXAMPLES_DIR / "mni_normal.png").pixels.astype(np.float32)
+    assert abs(tilt_degrees(head)) <= 2
+    assert abs(tilt_degrees(head[:, ::-1].copy())) <= 2  # mirrored: still upright
+    for degrees, way in ((20, "counter-clockwise"), (-25, "clockwise")):
+        turned = ndimage.rotate(head, degrees, reshape=False, order=1)
+        assert tilt_degrees(turned) == pytest.approx(degrees, abs=2)
+        verdict = check_applicability(turned)
+        assert not verdict.in_domain and verdict.checks["tilt"]["tilted"] is True
+        assert (
+            len(verdict.reasons) == 1 and f"degrees {way} in the image plane" in verdict.reasons[0]
+        )
+        assert "level" not in verdict.checks  # not estimated on a turned head
+        assert not check_applicability(turned, tilt=False).checks.get("tilt")
+    slight = check_applicability(ndimage.rotate(head, 6, reshape=False, order=1))
+    assert slight.in_domain and slight.checks["tilt"]["tilted"] is False
+    assert abs(slight.checks["tilt"]["degrees"]) < TILT_TOLERANCE_DEG
+    assert tilt_degrees(np.zeros((64, 64))) is None  # no head: no measure
+
+
 @pytest.mark.parametrize(
     "name",
     [

@@ -535,6 +535,7 @@ def test_a_slice_of_a_volume_analysed_whole_is_shown_at_its_analysed_level(tiny)
         np.testing.assert_array_equal(other.result.anomaly_map, level.anomaly_map)
         assert [f.id for f in other.result.findings] == [f.id for f in level.findings]
         assert other.scan_summary["registered"]["level_mm"] == other.shown_level
+        assert "tilt" not in other.applicability.checks  # a registered plane is upright
         text = other.evidence.items[0].text
         assert (
             f"the displayed slice is slice {k} (numbered from 0), resampled at about MNI z = "

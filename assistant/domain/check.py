@@ -11,9 +11,11 @@ ventricles) of MNI-registered healthy T1 brain slices. A scan is in its domain w
    synthetic lesions are accepted;
 3. its axial level is within the measured tolerance of the trained level: estimated from the
    image for a 2D slice, from the registration to MNI space for a volume;
-4. it has the skull and scalp on, like every training slice, and the front of the head at the
-   top: a slice that passed 1-3 is refused when it looks skull-stripped
-   (`assistant.domain.skull`) or upside-down (`assistant.domain.orientation`).
+4. it has the skull and scalp on, like every training slice, the front of the head at the
+   top and the midline about vertical: a slice that passed 1-3 is refused when it looks
+   skull-stripped (`assistant.domain.skull`), turned in the image plane by more than
+   `TILT_TOLERANCE_DEG` or upside-down (`assistant.domain.orientation`; a registered plane is
+   upright by construction and its tilt is not read).
 
 A volume is registered (`register_volume`); without `slice_index` the slice checked is the
 registered slice at the trained level, with it the native axial slice `slice_index` (its level
@@ -33,7 +35,12 @@ import numpy as np
 from assistant.domain.features import describe, mirrored_vectors
 from assistant.domain.metadata import check_metadata
 from assistant.domain.model import DomainModel, load_domain_model
-from assistant.domain.orientation import UPSIDE_DOWN_THRESHOLD, upside_down_score
+from assistant.domain.orientation import (
+    TILT_TOLERANCE_DEG,
+    UPSIDE_DOWN_THRESHOLD,
+    tilt_degrees,
+    upside_down_score,
+)
 from assistant.domain.register import Registered, register_volume, slice_levels
 from assistant.domain.skull import RIM_ON_BRAIN_THRESHOLD, rim_on_brain
 from assistant.scan import Scan, ScanError
@@ -141,12 +148,14 @@ def check_applicability(
     *,
     model_dir: str | Path | None = None,
     registered: Registered | None = None,
+    tilt: bool = True,
 ) -> Applicability:
     """Check a `Scan` (2D slice or 3D volume; a numpy array is taken as pixels without metadata).
 
     For a volume, `slice_index` names the native axial slice to check (None: the registered
     slice at the trained level); `registered` reuses a registration of that volume, and the
-    result's `registered` holds the one used (its `.scan` is the slice to analyse). Never
+    result's `registered` holds the one used (its `.scan` is the slice to analyse). `tilt`
+    False leaves out the turned-head check (to measure what it adds, `eval.tilt`). Never
     raises for image content; ScanError for a bad index.
     """
     t0 = time.perf_counter()
@@ -169,12 +178,16 @@ def check_applicability(
                 f"0..{scan.pixels.shape[0] - 1}"
             )
         if meta.ok:  # a volume refused from its metadata is not registered (seconds saved)
-            _check_volume(scan, slice_index, model, out, accepted, model_dir, registered)
+            _check_volume(scan, slice_index, model, out, accepted, model_dir, registered, tilt)
     else:
-        _check_image(scan.pixels, scan.spacing, model, out, accepted)
+        _check_image(scan.pixels, scan.spacing, model, out, accepted, tilt=tilt)
     if meta.ok and not out.reasons:
         checked = _checked_slice(scan, out)
-        _check_orientation(checked, out, accepted, model_dir)
+        tilted = False
+        if tilt and "tilt" not in out.checks and not _registered_plane(out):
+            tilted = _check_tilt(checked, out, accepted)  # a volume's native slice
+        # a turned head's front-back asymmetry is not read: its score is recorded, not used
+        _check_orientation(checked, out, accepted, model_dir, use=not tilted)
         _check_skull(checked, out, accepted)
     out.in_domain = meta.ok and not out.reasons
     out.reasons = said_once(out.reasons, accepted)
@@ -184,9 +197,17 @@ def check_applicability(
 
 
 def _check_image(
-    pixels, spacing, model: DomainModel, out: Applicability, accepted: str, estimate_level=True
+    pixels,
+    spacing,
+    model: DomainModel,
+    out: Applicability,
+    accepted: str,
+    estimate_level=True,
+    tilt=True,
 ) -> None:
-    """Typicality (and, with `estimate_level`, the image-estimated level) of a 2D slice."""
+    """Typicality (and, with `estimate_level`, the image-estimated level) of a 2D slice. With
+    `estimate_level` and `tilt`, a typical slice's in-plane turn is read first: a turned head
+    is refused for that, since its image-estimated level would be wrong too."""
     desc = describe(pixels, spacing)
     if not desc.head_found:
         out.reasons.append(
@@ -207,16 +228,23 @@ def _check_image(
             f"accepted); {accepted}."
         )
     elif estimate_level:
+        if tilt and _check_tilt(pixels, out, accepted):
+            return
         level, source = model.robust_level(desc.vector()[None], mirrored_vectors(pixels, spacing))
         _set_level(out, float(level[0]), model, accepted, "estimated from the image")
         out.checks["level"]["read_from"] = _HALVES[int(source[0])]
+
+
+def _registered_plane(out: Applicability) -> bool:
+    """Whether the checked slice is a registered volume's plane (resampled in MNI space)."""
+    return out.registered is not None and out.slice_index == out.registered.slice_index
 
 
 def _checked_slice(scan: Scan, out: Applicability) -> np.ndarray:
     """The pixels of the slice the other checks read (and the detector would analyse)."""
     if not scan.is_volume:
         return scan.pixels
-    if out.registered is not None and out.slice_index == out.registered.slice_index:
+    if _registered_plane(out):
         return out.registered.scan.pixels
     return scan.slice2d(int(out.slice_index), "axial").pixels
 
@@ -228,10 +256,43 @@ def _above(out: Applicability, check: str, measure: str, value, threshold: float
     return hit
 
 
-def _check_orientation(pixels: np.ndarray, out: Applicability, accepted: str, model_dir) -> None:
-    """Refuse an upside-down slice (read only on slices that passed the other checks)."""
+def _check_tilt(pixels: np.ndarray, out: Applicability, accepted: str) -> bool:
+    """Refuse a slice whose head is turned in the image plane by more than
+    `TILT_TOLERANCE_DEG` (read only on slices that passed the other checks); whether it was."""
+    value = tilt_degrees(pixels)
+    tilted = value is not None and abs(value) > TILT_TOLERANCE_DEG
+    out.checks["tilt"] = {
+        "degrees": None if value is None else round(value, 1),
+        "tolerance": TILT_TOLERANCE_DEG,
+        "tilted": tilted,
+    }
+    if tilted:
+        turn = "counter-clockwise" if value > 0 else "clockwise"
+        back = "clockwise" if value > 0 else "counter-clockwise"
+        out.reasons.append(
+            f"The head is turned by about {abs(value):.0f} degrees {turn} in the image plane "
+            "(its midline is not vertical). The detector learned slices with a vertical "
+            f"midline (real scans as acquired lie within about {TILT_TOLERANCE_DEG:.0f} "
+            "degrees) and flags healthy slices turned this far more often; turn the image "
+            f"about {abs(value):.0f} degrees {back} and upload it again (if the midline already "
+            f"is vertical, this check is wrong and 'Analyse anyway' runs the detector); {accepted}."
+        )
+    return tilted
+
+
+def _check_orientation(
+    pixels: np.ndarray, out: Applicability, accepted: str, model_dir, use: bool = True
+) -> None:
+    """Refuse an upside-down slice (read only on slices that passed the other checks; `use`
+    False, a turned head: the score is recorded, not read)."""
     value = upside_down_score(pixels, model_dir)
-    if _above(out, "orientation", "upside_down_score", value, UPSIDE_DOWN_THRESHOLD, "upside_down"):
+    upside_down = _above(
+        out, "orientation", "upside_down_score", value, UPSIDE_DOWN_THRESHOLD, "upside_down"
+    )
+    if not use:
+        out.checks["orientation"]["upside_down"] = False
+        out.checks["orientation"]["not_read"] = "the head is turned in the image plane"
+    elif upside_down:
         out.reasons.append(
             "The slice looks upside-down: the front of the head appears to be at the bottom of "
             "the image. The detector learned axial slices with the front of the head at the top "
@@ -267,12 +328,14 @@ def _set_level(out: Applicability, level: float, model: DomainModel, accepted, h
         )
 
 
-def _check_volume(scan: Scan, index, model, out: Applicability, accepted, model_dir, reg) -> None:
+def _check_volume(
+    scan: Scan, index, model, out: Applicability, accepted, model_dir, reg, tilt=True
+) -> None:
     """Register the volume (unless `reg` is given); check the registered slice at the trained
     level (`index` None) or the native axial slice `index` at its registered level."""
     extent = scan.pixels.shape[0] * float(scan.spacing[0]) if scan.spacing else 0.0
     if reg is None and extent < MIN_REGISTRATION_EXTENT_MM:
-        _check_slab(scan, index, model, out, accepted, extent)
+        _check_slab(scan, index, model, out, accepted, extent, tilt)
         return
     if reg is None:
         try:
@@ -307,7 +370,9 @@ def _check_volume(scan: Scan, index, model, out: Applicability, accepted, model_
     _set_level(out, float(levels[int(index)]), model, accepted, "from the registration")
 
 
-def _check_slab(scan: Scan, index, model, out: Applicability, accepted, extent: float) -> None:
+def _check_slab(
+    scan: Scan, index, model, out: Applicability, accepted, extent: float, tilt=True
+) -> None:
     """A volume too thin to register (a slab of a few slices): each slice is checked as a 2D
     image (level estimated from the image); `index` None: the middle slice."""
     n = scan.pixels.shape[0]
@@ -319,13 +384,13 @@ def _check_slab(scan: Scan, index, model, out: Applicability, accepted, extent: 
     for k in range(n) if n <= MAX_SLAB_SLICES else []:
         probe = Applicability(in_domain=False, typicality_threshold=model.typicality_threshold)
         view = scan.slice2d(k, "axial")
-        _check_image(view.pixels, view.spacing, model, probe, accepted)
+        _check_image(view.pixels, view.spacing, model, probe, accepted, tilt=tilt)
         if not probe.reasons:
             ok.append(k)
     out.checks["analysable_slices"] = ok
     out.slice_index = n // 2 if index is None else int(index)
     view = scan.slice2d(out.slice_index, "axial")
-    _check_image(view.pixels, view.spacing, model, out, accepted)
+    _check_image(view.pixels, view.spacing, model, out, accepted, tilt=tilt)
 
 
 def _summary(out: Applicability) -> str:

@@ -25,6 +25,13 @@ SIZE = 64
 # chosen on the train split by `python -m eval.orientation` (fewest errors between upright and
 # upside-down/rotated accepted slices, then the widest gap; eval/results/orientation.json)
 UPSIDE_DOWN_THRESHOLD = -0.0474
+# a slice whose head is turned in the image plane by more than this is refused: every train
+# slice as acquired is within 9.5 degrees (99.5% within 6.5; `python -m eval.tilt`), and turned
+# healthy val slices get findings more often from 15-20 degrees on (eval/results/tilt.json)
+TILT_TOLERANCE_DEG = 12.0
+TILT_SPAN_DEG = 45.0  # a quarter turn already fails typicality
+TILT_COARSE_DEG = 3.0
+TILT_FINE_DEG = 0.5
 
 
 def _canonical(pixels: np.ndarray) -> np.ndarray | None:
@@ -53,6 +60,40 @@ def _reference(model_dir: str | None) -> np.ndarray:
     ref = _front_back(_canonical(template_slice(model_dir)))
     assert ref is not None
     return ref
+
+
+def tilt_degrees(pixels: np.ndarray) -> float | None:
+    """The head's in-plane turn in degrees as displayed (positive: counter-clockwise), the angle
+    at which the slice, centred on its head, best matches its own left-right mirror image (the
+    brain's midline is then vertical); searched within +-`TILT_SPAN_DEG`, in
+    `TILT_COARSE_DEG` steps then `TILT_FINE_DEG` steps around the best. None without a head."""
+    found = head_on_grid(pixels)
+    if found is None:
+        return None
+    grid, head = found
+    half = ndimage.zoom(grid, 0.5, order=1)  # 64 x 64: 4x fewer pixels, the same angle
+    mask = ndimage.zoom(head.astype(np.float32), 0.5, order=1) > 0.5
+    if not mask.any():
+        return None
+    cy, cx = ndimage.center_of_mass(mask)
+    move = ((half.shape[0] - 1) / 2 - cy, (half.shape[1] - 1) / 2 - cx)
+    half = ndimage.shift(half, move, order=1)
+    mask = ndimage.shift(mask.astype(np.float32), move, order=0) > 0.5
+
+    def symmetry(angle: float) -> float:
+        img = ndimage.rotate(half, angle, reshape=False, order=1)
+        m = ndimage.rotate(mask.astype(np.float32), angle, reshape=False, order=0) > 0.5
+        m |= m[:, ::-1]
+        a, b = img[m], img[:, ::-1][m]
+        if a.std() < 1e-6:
+            return -1.0
+        return float(np.corrcoef(a, b)[0, 1])
+
+    coarse = np.arange(-TILT_SPAN_DEG, TILT_SPAN_DEG + 1e-6, TILT_COARSE_DEG)
+    best = max(coarse, key=symmetry)
+    fine = np.arange(best - TILT_COARSE_DEG, best + TILT_COARSE_DEG + 1e-6, TILT_FINE_DEG)
+    # rotating by `angle` brings the midline upright, so the head is turned by -angle
+    return -float(max(fine, key=symmetry))
 
 
 def upside_down_score(pixels: np.ndarray, model_dir=None) -> float | None:

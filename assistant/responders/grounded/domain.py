@@ -31,8 +31,9 @@ def applicability_item(c: CaseFacts) -> EvidenceItem | None:
 
 # checks read only on the right kind of slice at the right level: when one of them refuses it,
 # the scan itself is what the detector needs, prepared otherwise (its reason says how to fix it;
-# the upside-down reason also names "analyse anyway")
-_PREPARATION = (("orientation", "upside_down"), ("skull", "skull_stripped"))
+# the upside-down and the turned-head reasons also name "analyse anyway")
+_PREPARATION = (("orientation", "upside_down"), ("tilt", "tilted"), ("skull", "skull_stripped"))
+_NAMES_ANYWAY = _PREPARATION[:2]
 
 
 def _refused(checks: dict, name: str, flag: str) -> bool:
@@ -44,7 +45,7 @@ def not_applicable(c: CaseFacts, item: EvidenceItem) -> str:
     reasons = " ".join(item.data.get("reasons") or [])
     checks = item.data.get("checks") or {}
     if any(_refused(checks, name, flag) for name, flag in _PREPARATION):
-        advice = "" if _refused(checks, *_PREPARATION[0]) else ANYWAY
+        advice = "" if any(_refused(checks, *check) for check in _NAMES_ANYWAY) else ANYWAY
     else:
         advice = (
             f"{TRAINED_ON} Upload an axial T1-weighted brain MRI at that level (or a 3D T1 "
