@@ -42,6 +42,9 @@ def page(tmp_path_factory):
         )
         pg = browser.new_page(viewport={"width": 1400, "height": 1800})
         pg.set_default_timeout(60_000)
+        # the assertions wait as long as the actions (their own default is 5 s: an analysis
+        # queued behind another on a loaded 2-core machine takes longer)
+        sync_api.expect.set_options(timeout=60_000)
         pg.goto(url)
         yield pg
         browser.close()
