@@ -154,6 +154,16 @@ def test_acquisition_questions_are_modality():
     )
 
 
+def test_which_slice_a_finding_is_on_is_where_not_which_slice_is_shown():
+    for q in ("Which slice is the lesion on?", "Which slices should I look at?",
+              "On what slice is F1 best seen?", "What level is the abnormality at?",
+              "Which slice do I scroll to?"):  # fmt: skip
+        assert classify(q)[0] == "location", q
+    for q in ("Which slice number is this?", "What slice level is this?",
+              "Which slice is this?", "What is the slice thickness?"):  # fmt: skip
+        assert classify(q)[0] == "modality", q
+
+
 def test_shorthand_and_typos():
     assert normalise("DDx?") == "differential diagnosis?"
     assert normalise("?SOL") == "?space occupying lesion"

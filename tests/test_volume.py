@@ -498,6 +498,24 @@ def test_a_volume_upload_is_analysed_at_every_level_the_detector_knows(tiny):
     assert [i.id for i in other.evidence.items if i.kind == "volume_finding"] == ids
     assert f"the displayed slice is slice {k} (numbered from 0)" in other.evidence.items[0].text
 
+    # where in the volume: each 3D finding's slices, its regions in where / how big answers
+    slices = bot.answer(state, "Which slice is the lesion on?").text
+    if strong:
+        v1 = state.volume.findings[0]
+        lo, hi = v1.slice_range
+        assert slices.startswith(f"Axial slices {lo}-{hi} (V1)") and said in slices
+        where = bot.answer(state, "Where is it?").text
+        if state.result.findings:
+            assert "In 3D, over the analysed levels of the volume: V1:" in where
+        lobe = bot.answer(state, "Which lobe is it in?").text
+        assert "Anatomical names come from the 3D analysis" in lobe
+        assert "does not identify lobes" not in lobe
+    shown = bot.answer(state, "Which slice number is this?").text
+    assert shown.startswith(
+        f"Axial slice {state.slice_index} of this volume's {scan.pixels.shape[0]} (numbered from "
+        "0), resampled at about MNI z = +23 mm."
+    )
+
     one = Assistant(
         detector=tiny, responder=GroundedResponder(), use_retrieval=False, whole_volume=False
     )

@@ -460,9 +460,22 @@ def modality(c: CaseFacts) -> str:
         text = "Unknown. " + text
     notes = " ".join(str(n) for n in s.get("notes", []))
     plane = re.search(r"\b(axial|coronal|sagittal) slice \d+", notes)
+    if re.search(r"\b(slice (number|index)|(which|what) (slice|level))\b", c.q):
+        return _which_slice_shown(s)  # "Which slice number is this?"
     if plane:
         text += f" The slice shown is an {plane.group(0)} of a volume."
     return text
+
+
+def _which_slice_shown(s: dict) -> str:
+    """Which slice of a volume is shown (and the MNI level it was resampled at), or that the
+    image is a single 2D slice."""
+    shape, index = s.get("source_shape"), s.get("slice_index")
+    if not shape or len(shape) < 3 or index is None:
+        return "This image is a single 2D slice, not part of a volume."
+    level = (s.get("registered") or {}).get("level_mm")
+    at = "" if level is None else f", resampled at about MNI z = {level:+.0f} mm"
+    return f"Axial slice {index} of this volume's {shape[0]} (numbered from 0){at}."
 
 
 def _image_level(c: CaseFacts) -> str:

@@ -41,6 +41,7 @@ from assistant.responders.grounded.wording import (
     upper_first,
 )
 from assistant.responders.intents import side_question, yes_means_normal, yes_no_question
+from assistant.responders.intents.parse import WHICH_SLICE
 
 _LEADING_PHRASE = re.compile(
     r"^\s*(on|in|for|from|at|looking at|based on|regarding|as for|about)\b[^,?]{0,40},\s*"
@@ -381,9 +382,57 @@ def _cites(c: CaseFacts) -> str:
     return "".join(cite(t.id) for t in c.targets)
 
 
+def in_3d(c: CaseFacts) -> str:
+    """After a where / how big answer about the displayed slice of a volume analysed whole: its
+    3D findings with their anatomical regions, native slices and volumes; "" otherwise."""
+    volume = c.volume_findings()
+    if not volume:
+        return ""
+    listing = "; ".join(f"{v.text} {cite(v.id)}" for v in volume)
+    return f" In 3D, over the analysed levels of the volume: {listing}."
+
+
+def which_slices(c: CaseFacts) -> str:
+    """ "Which slice is the lesion on?": each 3D finding's native axial slices (a volume analysed
+    whole), else the displayed slice's findings, saying what was analysed."""
+    volume = c.volume_findings()
+    shown = (c.evidence.scan_summary or {}).get("slice_index")
+    if volume:
+        ranges = [f"{v.data['slice_range'][0]}-{v.data['slice_range'][1]} ({v.id})" for v in volume]
+        lead = f"Axial slice{'s' if len(ranges) > 1 or '-' in ranges[0] else ''} " + (
+            ", ".join(ranges[:-1]) + " and " + ranges[-1] if len(ranges) > 1 else ranges[0]
+        )
+        here = ""
+        if c.findings and shown is not None:
+            here = (
+                f" On the displayed slice, {shown}: "
+                + "; ".join(f"{t.id} {cite(t.id)}" for t in c.findings)
+                + "."
+            )
+        listing = "; ".join(f"{v.text} {cite(v.id)}" for v in volume)
+        return f"{lead}.{here} In 3D: {listing}.{c.scope()}"
+    if not c.findings:
+        return c.nothing_found("There is nothing to locate")
+    ids = ", ".join(t.id for t in c.targets)
+    if shown is None:
+        verb = "lies" if len(c.targets) == 1 else "lie"
+        lead = f"This image is a single 2D slice, and {ids} {verb} on it"
+    else:
+        lead = f"Slice {shown}, the displayed slice, holds {ids}"
+    details = "; ".join(
+        f"{t.id} lies {_side_detail(c, t.data)}, {ap_phrase(t.data)}, "
+        f"{position_words(t.data)[1]} {cite(t.id)}"
+        for t in c.targets
+    )
+    return f"{lead}. {details}.{c.scope()}"
+
+
 def location(c: CaseFacts) -> str:
     """Where: side (in the frame the scan allows), front/back and depth; "Yes"/"No" to a
-    question about one of them; "Anterior"/"Posterior" first to a front-or-back question."""
+    question about one of them; "Anterior"/"Posterior" first to a front-or-back question;
+    "which slice" with the slices of a volume's 3D findings."""
+    if WHICH_SLICE.search(c.q):
+        return which_slices(c)
     if not c.findings:
         return c.nothing_found("There is nothing to locate")
     words = set(re.findall(r"[a-z]+", c.q))

@@ -127,7 +127,16 @@ class GroundedResponder(Responder):
             text = findings.weak(case, handler)
         else:
             text = handler(case).strip()
-            if term and resolved.intent in ("location", "side"):
+            named_3d = any(v.data.get("regions") for v in case.volume_findings())
+            if resolved.intent in ("location", "size") and "In 3D" not in text:
+                text += findings.in_3d(case)  # a volume analysed whole: regions, slices, mm³
+            if term and resolved.intent in ("location", "side") and named_3d:
+                text += (
+                    " Anatomical names come from the 3D analysis (an atlas registered to the "
+                    "volume, right to a few mm); on the displayed slice the detector reports the "
+                    "position in the image only."
+                )
+            elif term and resolved.intent in ("location", "side"):
                 text += (
                     " The detector does not identify lobes or other anatomical structures; it "
                     "reports the position in the image only."

@@ -339,6 +339,18 @@ ACQUISITION = _rx(
     r"\b(pre|post)[- ]?contrast\b|\bwas contrast\b|\b(pre|post)-? or (pre|post)-?(contrast|gad)",
 )
 
+# "Which slice is the lesion on?", "Which slices should I look at?": where in the volume a
+# finding is (location), not which slice is shown ("Which slice number is this?": acquisition)
+WHICH_SLICE = re.compile(
+    r"\b(which|what) (axial )?(slices?|levels?|sections?|cuts?|images?)\b"
+    r"(?! (number|index|thickness|gap|spacing|level is this|is this))"
+)
+_OF_A_FINDING = re.compile(
+    r"\b(lesions?|findings?|abnormal\w*|anomal\w*|regions?|spots?|[fvw]\d+|shows?|showing|"
+    r"contains?|look(ing)? at|best seen|suspicious|visible|appears?|is it|are they|lights? up|"
+    r"scroll to|go to|jump to)\b"
+)
+
 # "on this sequence", "in the T2 sequence": the image a question is about, not the acquisition
 ON_A_SEQUENCE = re.compile(r"\b(on|in|from|at) (this|the|that|these|those) (\w+ )?sequences?\b")
 
@@ -1377,6 +1389,8 @@ def parse(question: str) -> Ask | None:
         return Ask("report", _about(raw), "report request")
     if general_question(raw):
         return Ask("out_of_scope", "none", "general medical question")
+    if WHICH_SLICE.search(raw) and _OF_A_FINDING.search(raw):
+        return Ask("location", about, "which slice")
     # 2. what to do next (before the modality words: "Should I order DWI?"), unless it asks
     # how this scan was acquired ("Was this done with contrast?")
     if CONVENTION.search(raw):
