@@ -188,7 +188,11 @@ def test_a_volume_is_detected_at_every_level_the_detector_knows(tmp_path, ckpt, 
     assert "the 5 levels the detector was trained for were analysed" in stdout
     assert all(f["id"] in stdout for f in volume["findings"])
     assert "volume.json" in stdout
-    assert json.loads((out / "findings.json").read_text())["registered"]["level_mm"] == 23.0
+    found = json.loads((out / "findings.json").read_text())
+    assert found["registered"]["level_mm"] == 23.0
+    # the trained level's slice is the volume analysis' result at that level (detected once)
+    at_23 = next(row for row in volume["level_scores"] if row["level_mm"] == 23.0)
+    assert found["score"] == pytest.approx(at_23["score"], abs=1e-5)
 
     only = tmp_path / "only"
     rc, stdout, _ = detect(capsys, str(path), "--model", ckpt, "--out", str(only), "--slice-only")

@@ -184,7 +184,17 @@ def _detect(args: argparse.Namespace, scan, verdict, out) -> int:
         and verdict.in_domain
         and not args.slice_only
     )
-    res, reg = detect_checked(det.in_space(VOLUME) if whole else det, scan, args.slice, verdict)
+    vol = None
+    if whole:  # the trained level's slice is one of the analysed levels: detected once
+        from assistant.volume import analyze_volume
+
+        reg = verdict.registered
+        vol = analyze_volume(scan, det, mni_to_voxel=reg.mni_to_voxel, progress=True)
+        pairs = zip(vol.levels, vol.level_results, strict=True)
+        at = [r for z, r in pairs if abs(z - reg.level_mm) < 0.05]
+        res = at[0] if at else detect_checked(det.in_space(VOLUME), scan, None, verdict)[0]
+    else:
+        res, reg = detect_checked(det, scan, args.slice, verdict)
     res = marked(res, verdict, reg)
     save_outputs(res, out)
     analysed = reg.scan if reg is not None else scan.slice2d(res.slice_index)
@@ -214,23 +224,21 @@ def _detect(args: argparse.Namespace, scan, verdict, out) -> int:
         voxel = f" [native voxel (z, y, x) {f.native_voxel}]" if f.native_voxel else ""
         print(f"  {f.describe()}{voxel}")
     written = [*OUTPUTS, "findings.json"]
-    if whole:
-        _whole_volume(det, scan, reg, out)
+    if vol is not None:
+        _whole_volume(vol, scan, reg, out)
         written.append("volume.json")
     print(f"wrote {out}/{', '.join(written)}")
     return 0
 
 
-def _whole_volume(det, scan, reg, out) -> None:
-    """Every level of the registered volume that the detector knows: volume.json and a summary
-    of its 3D findings on stdout."""
+def _whole_volume(vol, scan, reg, out) -> None:
+    """The registered volume analysed at every level the detector knows (`vol`, its
+    `VolumeResult`): volume.json and a summary of its 3D findings on stdout."""
     import json
 
     from assistant.analysis import volume_summary
     from assistant.evidence import analysed_scope
-    from assistant.volume import analyze_volume
 
-    vol = analyze_volume(scan, det, mni_to_voxel=reg.mni_to_voxel, progress=True)
     (out / "volume.json").write_text(json.dumps(vol.to_dict(), indent=2))
     summary = {"source_shape": list(scan.pixels.shape), "slice_index": reg.slice_index}
     summary["registered"] = {"level_mm": reg.level_mm}
