@@ -232,9 +232,9 @@ class Callbacks:
         session,
         progress=gr.Progress(),  # noqa: B008
     ):
-        """Another axial slice of the volume was chosen (the slider, or "Go to a 3D finding"):
-        analyse it."""
-        if index is None:  # the menu was reset
+        """Another axial slice of the volume was chosen (the slider): analyse it, or show it at
+        its analysed level when the volume was analysed whole (`Analyzer.analyze`)."""
+        if index is None:
             return gr.skip()
         if session is None or session.scan is None:
             gr.Warning("Upload a scan first.")
