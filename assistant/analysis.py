@@ -323,6 +323,7 @@ class Analyzer:
         which levels were analysed. It runs with the volume's first analysis at the trained
         level (what an upload gets) and is kept for the volume's other slices (a slider), which
         then carry the same 3D findings. Off: only the slice at the trained level.
+    progress: a progress bar (tqdm, on stderr; the app shows it) over the volume's levels.
     """
 
     def __init__(
@@ -336,8 +337,10 @@ class Analyzer:
         k_knowledge: int = 3,
         check_domain: bool = True,
         whole_volume: bool = True,
+        progress: bool = True,
     ):
         self._detector = detector
+        self.progress = progress
         self.whole_volume = whole_volume
         self.check_domain = check_domain
         self._library = Library(library, None) if isinstance(library, CaseIndex) else library
@@ -554,7 +557,7 @@ class Analyzer:
         from assistant.volume import analyze_volume
 
         volume = analyze_volume(
-            scan, self.detector, mni_to_voxel=registered.mni_to_voxel, progress=False
+            scan, self.detector, mni_to_voxel=registered.mni_to_voxel, progress=self.progress
         )
         self._volumes[hash_] = volume
         while len(self._volumes) > VOLUME_CACHE:

@@ -165,7 +165,8 @@ def _shown_slice(session: Session) -> tuple[int | None, float | None]:
 
 class Callbacks:
     """The event handlers of the app on `engine` (shared models); per-client data lives in the
-    `Session` every handler takes and returns.
+    `Session` every handler takes and returns. The analysing handlers' progress bars also track
+    tqdm (`track_tqdm`): a volume's levels as they are analysed.
 
     components: the layout's components by name (None: the returned dicts keep the names).
     """
@@ -197,7 +198,7 @@ class Callbacks:
         spacing,
         opacity,
         session,
-        progress=gr.Progress(),  # noqa: B008
+        progress=gr.Progress(track_tqdm=True),  # noqa: B008
     ):
         """Read the chosen file and analyse the detector's slice (a new file is never analysed
         anyway: "Analyse anyway" starts unticked). A failure leaves no results and a persistent
@@ -230,7 +231,7 @@ class Callbacks:
         opacity,
         anyway,
         session,
-        progress=gr.Progress(),  # noqa: B008
+        progress=gr.Progress(track_tqdm=True),  # noqa: B008
     ):
         """Another axial slice of the volume was chosen (the slider): analyse it, or show it at
         its analysed level when the volume was analysed whole (`Analyzer.analyze`)."""
@@ -261,7 +262,7 @@ class Callbacks:
         opacity,
         anyway,
         session,
-        progress=gr.Progress(),  # noqa: B008
+        progress=gr.Progress(track_tqdm=True),  # noqa: B008
     ):
         """ "Go to a 3D finding": show the axial slice through the finding's centroid, at the
         analysed level of its 2D findings nearest its centre (the level a pitched head's native
@@ -297,7 +298,7 @@ class Callbacks:
         opacity,
         anyway,
         session,
-        progress=gr.Progress(),  # noqa: B008
+        progress=gr.Progress(track_tqdm=True),  # noqa: B008
     ):
         """Analyse the shown slice again with the settings now chosen (also when "Analyse
         anyway" is ticked or unticked, or the pixel spacing was entered)."""

@@ -505,7 +505,7 @@ def analyze_volume(
     if progress:
         from tqdm.auto import tqdm
 
-        bar = tqdm(total=len(kept), desc="volume slices", unit="slice", dynamic_ncols=True)
+        bar = tqdm(total=len(kept), desc="Analysing the volume's levels", unit="level")
     stage = {"preprocess_s": 0.0, "method_s": 0.0, "postprocess_s": 0.0}
     for i in range(0, len(kept), max(1, int(batch))):
         part = slice(i, i + max(1, int(batch)))
