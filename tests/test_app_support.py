@@ -616,6 +616,7 @@ def test_a_volume_gets_a_score_strip_and_a_menu_of_its_3d_findings(tmp_path):
         assert shown.shown_level == volume.levels[volume.level_of_finding(v)]
         assert [r[0] for r in moved["findings"]["value"] if r[0].startswith("V")]
         assert f"MNI z = {shown.shown_level:+.0f} mm" in moved["overlay"]["label"]
+        assert "shown from the whole-volume analysis" in moved["score"]
     assert choices  # the tiny detector's noise makes one 3D finding on this volume
     assert cb.on_jump("V99", *settings, False, session) == gr.skip()  # a warning, no change
     cleared = cb.on_file(None, session)

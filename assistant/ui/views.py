@@ -423,6 +423,9 @@ def score_markdown(state: CaseState, filename: str | None = None) -> str:
     sens = r.params.get("sensitivity")
     sens_txt = f", sensitivity ×{sens:g}" if sens else ""
     secs = state.timings.get("total_s", 0.0)
+    took = f"analysed in {secs:.1f} s"
+    if getattr(state, "shown_level", None) is not None:
+        took = "shown from the whole-volume analysis (nothing detected again)"
     unregistered = ""
     if unregistered_calibration(r):
         unregistered = f"\n\n<small>{UNREGISTERED_NOTE}</small>"
@@ -430,8 +433,8 @@ def score_markdown(state: CaseState, filename: str | None = None) -> str:
     volume = f"\n\n{volume}" if volume else ""
     return (
         f'{head}Anomaly score **{r.score:.3g}** (the heatmap\'s maximum, marked "score" on '
-        f"its colour bar), {verdict}. {n} finding(s){where}. Method {r.method}{sens_txt}; analysed in "
-        f"{secs:.1f} s.{volume}\n\n<small>{_capital(size_note(state))}.</small>{unregistered}"
+        f"its colour bar), {verdict}. {n} finding(s){where}. Method {r.method}{sens_txt}; "
+        f"{took}.{volume}\n\n<small>{_capital(size_note(state))}.</small>{unregistered}"
     )
 
 
