@@ -614,3 +614,13 @@ def test_a_3d_finding_on_one_level_only_is_weak_evidence(responder):
     answer = responder.answer("Is there a lesion?", ev, [])
     assert answer.startswith("No") and "no 3D finding (weak, on one level only: V1)" in answer
     assert responder.answer("Which side is it on?", ev, []).startswith("There is nothing")
+
+
+def test_which_slice_on_a_volume_with_a_weak_region_only_says_the_scope_once(responder):
+    """ "Which slice is the lesion on?" on a volume slice whose only region is weak (W1): the
+    weak region's slice, that it is weak, and what of the volume was analysed, said once."""
+    ev = build_evidence(_weak_only(LEFT_BRIGHT), analysed_volume(findings=[]))
+    answer = responder.answer("Which slice is the lesion on?", ev, [])
+    assert answer.startswith("Slice 76, the displayed slice, holds W1 (weak evidence).")
+    assert answer.count("The rest of the volume was not analysed") == 1
+    assert "No region reached the detector's image threshold" in answer

@@ -62,11 +62,14 @@ def weak(c: CaseFacts, handler) -> str:
     text = handler(replace(c, findings=targets, targets=targets)).strip()
     lead, sep, rest = text.partition(". ")
     names = ", ".join(t.id for t in targets)
+    scope = c.scope()
+    if scope.strip() and scope.strip() in text:  # the handler said it ("which slice")
+        scope = ""
     return (
         f"{lead} (weak evidence){sep}{rest} No region reached the detector's image "
         f"threshold{c.d1()}: {names} {'is' if len(targets) == 1 else 'are'} only the "
         f"strongest {'deviation' if len(targets) == 1 else 'deviations'} below it and may "
-        "be noise or normal variation." + c.scope()
+        "be noise or normal variation." + scope
     )
 
 
