@@ -548,16 +548,26 @@ class Analyzer:
         """The volume's analysis at every level the detector knows: kept from an earlier slice,
         else run with the check's registration when the check registered it (the trained
         level's slice); None otherwise, or when the detector is not a `Detector` (a test's
-        callable)."""
+        callable) or a wrapper of one with a `sensitivity` (the app's setting, applied to every
+        level)."""
         if hash_ in self._volumes:
             self._volumes.move_to_end(hash_)
             return self._volumes[hash_]
-        if registered is None or not isinstance(self.detector, Detector):
+        detector, sensitivity = self.detector, 1.0
+        inner = getattr(detector, "detector", None)
+        if not isinstance(detector, Detector) and isinstance(inner, Detector):
+            # a detector with scaled thresholds (the app's sensitivity setting)
+            detector, sensitivity = inner, float(getattr(self.detector, "sensitivity", 1.0))
+        if registered is None or not isinstance(detector, Detector):
             return None
         from assistant.volume import analyze_volume
 
         volume = analyze_volume(
-            scan, self.detector, mni_to_voxel=registered.mni_to_voxel, progress=self.progress
+            scan,
+            detector,
+            mni_to_voxel=registered.mni_to_voxel,
+            progress=self.progress,
+            sensitivity=sensitivity,
         )
         self._volumes[hash_] = volume
         while len(self._volumes) > VOLUME_CACHE:

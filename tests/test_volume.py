@@ -571,6 +571,26 @@ def test_a_slice_of_a_volume_analysed_whole_is_shown_at_its_analysed_level(tiny)
         assert ids and ids <= {g.id for g in there.result.findings}
 
 
+def test_the_apps_sensitivity_setting_keeps_the_whole_volume_analysis(tiny):
+    """The app's sensitivity setting wraps the detector (`SensitiveDetector`): a volume is still
+    analysed whole, every level's thresholds and the volume's divided by the sensitivity, and the
+    displayed slice is the volume's result at the trained level, thresholded the same way."""
+    from assistant.analysis import Analyzer
+    from assistant.ui.engine import SensitiveDetector
+
+    scan, _, _, _ = template_volume()
+    base = Analyzer(detector=tiny, use_retrieval=False).analyze(scan).volume
+    state = Analyzer(detector=SensitiveDetector(tiny, 2.0), use_retrieval=False).analyze(scan)
+    volume = state.volume
+    assert volume is not None and volume.levels == base.levels
+    assert volume.pixel_threshold == pytest.approx(base.pixel_threshold / 2.0)
+    assert volume.score_threshold == pytest.approx(base.score_threshold / 2.0)
+    assert all(r.params.get("sensitivity") == 2.0 for r in volume.level_results)
+    assert volume.mask.sum() >= base.mask.sum() and len(volume.findings) >= 1
+    assert state.result.pixel_threshold == pytest.approx(base.pixel_threshold / 2.0)
+    assert "thresholds divided by the sensitivity setting 2" in volume.notes
+
+
 def test_bench_volume_slices_times_and_counts_side_by_side(tmp_path, tiny):
     """`eval.bench_volume_slices`: per volume the upload, other slices (now: shown at an
     analysed level; before: analysed on their own) and each 3D finding's jump; the summary's

@@ -408,6 +408,7 @@ def analyze_volume(
     atlas: MniAtlas | str | Path | bool | None = None,
     brain_margin_mm: int = BRAIN_MARGIN_MM,
     level_step_mm: float = LEVEL_STEP_MM,
+    sensitivity: float = 1.0,
 ) -> VolumeResult:
     """Analyse every analysable axial level of a 3D volume; 3D findings (module docstring).
 
@@ -421,7 +422,8 @@ def analyze_volume(
     checkpoint's own when it has one, else the shipped one). labels / label_names: a label map
     on the volume's grid and its names (region names); atlas: an MNI label atlas (`MniAtlas`
     or its npz file) for region names when there is no label map; None: the packaged one
-    (`DEFAULT_ATLAS`) when it is there; False: none.
+    (`DEFAULT_ATLAS`) when it is there; False: none. sensitivity: every level's thresholds
+    divided by it (`DetectionResult.rethreshold`; the app's sensitivity setting), the volume's too.
     """
     if not scan.is_volume:
         raise ScanError("volume analysis needs a 3D volume; a 2D image was given")
@@ -524,6 +526,9 @@ def analyze_volume(
             bar.update(len(out))
     if bar is not None:
         bar.close()
+    if sensitivity != 1.0:
+        results = [r.rethreshold(sensitivity) for r in results]
+        notes.append(f"thresholds divided by the sensitivity setting {sensitivity:g}")
     t3 = time.perf_counter()
     timings["detect_s"] = t3 - t2
     timings["detect_prepare_s"] = stage["preprocess_s"]
@@ -592,6 +597,7 @@ def analyze_volume(
             "white matter maps) only"
         )
     cal = detector.calibration
+    scale = 1.0 / sensitivity if cal is not None else 1.0
     return VolumeResult(
         shape=tuple(int(s) for s in scan.pixels.shape),
         spacing=tuple(float(s) for s in scan.spacing),
@@ -611,8 +617,8 @@ def analyze_volume(
         timings=timings,
         model=_model_info(detector),
         level_aware=level_aware,
-        pixel_threshold=None if cal is None else cal.pixel_threshold,
-        score_threshold=None if cal is None else cal.score_threshold,
+        pixel_threshold=None if cal is None else cal.pixel_threshold * scale,
+        score_threshold=None if cal is None else cal.score_threshold * scale,
         unreliable=unreliable,
         notes=notes,
     )
