@@ -328,6 +328,29 @@ def test_callbacks_return_outputs_by_name_without_a_browser(tmp_path):
     session.close()
 
 
+def test_a_clear_overtaken_by_a_new_file_does_not_clear_it(tmp_path):
+    """Clear the file, then pick an example before the clear's queued analysis event ran: that
+    stale event (for the empty box) must not clear the example, whose own event shows it; and
+    an analysis event for a file that was replaced meanwhile shows nothing either."""
+    import gradio as gr
+
+    from assistant.examples import EXAMPLES_DIR
+
+    cb, det = tiny_callbacks(tmp_path)
+    settings = (*det, None, 0.5)
+    first = str(EXAMPLES_DIR / "mni_left_hyperintense.png")
+    session = cb.on_file(first, None)["session"]
+    cb.on_upload(first, *settings, session)
+    cb.on_file(None, session)  # cleared: its on_upload(None) is queued ...
+    example = str(EXAMPLES_DIR / "mni_right_ring.png")
+    cb.on_file(example, session)  # ... and an example is picked before it runs
+    assert cb.on_upload(None, *settings, session) == gr.skip()  # the stale clear
+    assert cb.on_upload(first, *settings, session) == gr.skip()  # a stale earlier file
+    out = cb.on_upload(example, *settings, session)
+    assert out["session"].state is not None and "mni_right_ring.png" in out["score"]
+    session.close()
+
+
 def test_clear_then_broken_upload_leaves_no_previous_results(tmp_path):
     """Issue 14: analyse, clear, upload a broken file: the results of the first scan go at
     once, the error stays on the page, and questions are not answered about the first scan."""

@@ -187,6 +187,7 @@ class Callbacks:
         scan and clear every result at once, before the new file is analysed (`on_upload`)."""
         session = session or Session()
         session.reset(path)
+        session.chosen = str(path) if path else ""
         return self._cleared(session, views.pending_markdown(session.filename))
 
     def on_upload(
@@ -204,6 +205,10 @@ class Callbacks:
         anyway: "Analyse anyway" starts unticked). A failure leaves no results and a persistent
         error; an analysis overtaken by another file change is dropped."""
         session = session or Session()
+        if session.chosen is not None and session.chosen != (str(path) if path else ""):
+            # another file was chosen (or the box cleared) after the change this event follows:
+            # that change's own event shows it; this one must not clear or replace it
+            return gr.skip()
         if not path:  # the file was cleared
             if session.path is not None or session.scan is not None or session.error:
                 session.reset(None)

@@ -83,6 +83,9 @@ class Session:
     report: Any = None  # DraftReport of the current slice
     error: str = ""  # why the current file (or slice) could not be analysed; "" when none
     generation: int = 0  # counts file changes
+    # the file box's value as of the last file change (`Callbacks.on_file`; "": cleared; None:
+    # no file change seen, e.g. a script): an analysis event for another value is stale
+    chosen: str | None = None
     folder: str = field(default_factory=lambda: tempfile.mkdtemp(prefix="assistant-session-"))
 
     @property
