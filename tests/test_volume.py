@@ -534,6 +534,7 @@ def test_a_slice_of_a_volume_analysed_whole_is_shown_at_its_analysed_level(tiny)
     (`level_mm`) shows a level the finding lies on. The trained level's slice of the upload is
     the volume's result at that level (detected once)."""
     from assistant.chat import Assistant
+    from assistant.commands.ask import analysis_summary
     from assistant.responders.grounded import GroundedResponder
 
     scan, _, _, _ = template_volume()
@@ -554,6 +555,7 @@ def test_a_slice_of_a_volume_analysed_whole_is_shown_at_its_analysed_level(tiny)
         assert [f.id for f in other.result.findings] == [f.id for f in level.findings]
         assert other.scan_summary["registered"]["level_mm"] == other.shown_level
         assert "tilt" not in other.applicability.checks  # a registered plane is upright
+        assert analysis_summary(other)["level_mm"] == other.shown_level  # `ask --json`
         text = other.evidence.items[0].text
         assert (
             f"the displayed slice is slice {k} (numbered from 0), resampled at about MNI z = "

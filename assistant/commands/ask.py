@@ -190,6 +190,8 @@ def analysis_summary(state) -> dict:
     return {
         "scan_hash": state.scan_hash,
         "slice_index": state.slice_index,
+        # a registered volume's displayed plane: its MNI z (mm); None for a native or 2D slice
+        "level_mm": (state.scan_summary.get("registered") or {}).get("level_mm"),
         "scan": {
             k: state.scan_summary.get(k)
             for k in ("format", "modality", "shape", "spacing_mm", "patient_left")
