@@ -381,8 +381,9 @@ class Analyzer:
         slice_index: axial slice of a volume (None: the slice at the detector's trained level,
             found by registering the volume; without the check, the detector's choice);
             ignored for 2D scans. In a volume analysed whole (`whole_volume`), a slice with
-            analysed voxels is shown as the analysed level most of them lie on: that level's
-            registered plane and the detector's result there (`CaseState.shown_level`).
+            analysed voxels is shown as one of the analysed levels it crosses
+            (`VolumeResult.level_of_slice`): that level's registered plane and the detector's
+            result there (`CaseState.shown_level`).
         anyway: analyse a scan that the check finds outside the detector's domain; every
             detector result is then marked unreliable (`CaseState.unreliable`).
         level_mm: with `slice_index`, the analysed level (MNI z, mm) to show instead (the
@@ -484,8 +485,8 @@ class Analyzer:
     def _volume_slice(
         self, scan: Scan, key: tuple, index: int, level_mm: float | None, t0: float
     ) -> CaseState | None:
-        """Native slice `index` of a volume analysed whole, shown as the analysed level most of
-        its analysed voxels lie on (or `level_mm`): that level's registered plane and the
+        """Native slice `index` of a volume analysed whole, shown as one of the analysed levels
+        it crosses (`VolumeResult.level_of_slice`, or `level_mm`): that level's registered plane and the
         detector's result there, taken from the volume's analysis (nothing is detected again);
         the plane gets the applicability check. None when the volume is not analysed whole (2D
         image, outside the detector's domain, not registered) or the slice holds no analysed
@@ -497,11 +498,7 @@ class Analyzer:
         registered = None if base.applicability is None else base.applicability.registered
         if volume is None or registered is None:
             return None
-        if level_mm is None:
-            j = volume.level_of_slice(index)
-        else:
-            off = np.abs(np.asarray(volume.levels, dtype=float) - level_mm)
-            j = int(off.argmin()) if off.min() < 0.5 else None
+        j = volume.level_of_slice(index) if level_mm is None else volume.level_index(level_mm)
         if j is None:
             return None
         shown = registered.at_level(scan, volume.levels[j], index)
@@ -622,10 +619,8 @@ def _level_result(volume, registered: Registered | None) -> DetectionResult | No
     and thresholds as detecting that slice again), mapped to native voxels; None without one."""
     if volume is None or registered is None:
         return None
-    for z, r in zip(volume.levels, volume.level_results, strict=True):
-        if abs(float(z) - float(registered.level_mm)) < 0.05:
-            return registered.in_native_space(r)
-    return None
+    j = volume.level_index(registered.level_mm, tolerance=0.05)
+    return None if j is None else registered.in_native_space(volume.level_results[j])
 
 
 def _check(scan: Scan, slice_index: int | None) -> None:

@@ -190,9 +190,12 @@ def _detect(args: argparse.Namespace, scan, verdict, out) -> int:
 
         reg = verdict.registered
         vol = analyze_volume(scan, det, mni_to_voxel=reg.mni_to_voxel, progress=True)
-        pairs = zip(vol.levels, vol.level_results, strict=True)
-        at = [r for z, r in pairs if abs(z - reg.level_mm) < 0.05]
-        res = at[0] if at else detect_checked(det.in_space(VOLUME), scan, None, verdict)[0]
+        j = vol.level_index(reg.level_mm, tolerance=0.05)
+        res = (
+            vol.level_results[j]
+            if j is not None
+            else detect_checked(det.in_space(VOLUME), scan, None, verdict)[0]
+        )
     else:
         res, reg = detect_checked(det, scan, args.slice, verdict)
     res = marked(res, verdict, reg)

@@ -142,6 +142,14 @@ class VolumeResult:
     def voxel_to_mni(self) -> np.ndarray:
         return np.linalg.inv(self.mni_to_voxel)
 
+    def level_index(self, z_mm: float, tolerance: float = 0.5) -> int | None:
+        """The index in `levels` of the analysed level at MNI z `z_mm` (within `tolerance` mm;
+        levels are `LEVEL_STEP_MM` apart); None when none is that close."""
+        if not self.levels:
+            return None
+        off = np.abs(np.asarray(self.levels, dtype=float) - float(z_mm))
+        return int(off.argmin()) if off.min() < tolerance else None
+
     def level_of_slice(self, index: int) -> int | None:
         """The analysed level (an index into `levels`) to show native axial slice `index` at:
         of the levels its analysed voxels lie on (a pitched head's slice crosses several), the
@@ -163,13 +171,8 @@ class VolumeResult:
         """The analysed level to show a 3D finding at: the one of its 2D findings' levels
         nearest its centroid (None: no 2D finding on an analysed level)."""
         levels = np.asarray(self.levels, dtype=float)
-        on = sorted(
-            {
-                int(np.abs(levels - d["level_mm"]).argmin())
-                for d in finding.slice_findings
-                if len(levels) and np.abs(levels - d["level_mm"]).min() < 0.5
-            }
-        )
+        found = (self.level_index(d["level_mm"]) for d in finding.slice_findings)
+        on = sorted({j for j in found if j is not None})
         if not on:
             return None
         centre = finding.centroid_mni[2] if finding.centroid_mni else float(levels[on].mean())
