@@ -197,3 +197,40 @@ def test_a_volume_is_detected_at_every_level_the_detector_knows(tmp_path, ckpt, 
     only = tmp_path / "only"
     rc, stdout, _ = detect(capsys, str(path), "--model", ckpt, "--out", str(only), "--slice-only")
     assert rc == 0 and (only / "findings.json").exists() and not (only / "volume.json").exists()
+
+
+def test_a_chosen_slice_of_a_volume_is_shown_at_its_analysed_level(tmp_path, ckpt, capsys):
+    """`detect VOLUME --slice K`, K crossing an analysed level: the registered plane at that
+    level with the volume analysis' own result (as `ask --slice K` and the app's slider show
+    it); `--slice-only` analyses native slice K on its own."""
+    from test_volume import template_volume, write_nifti
+
+    scan, _, origin, step = template_volume()
+    path = write_nifti(tmp_path / "head.nii.gz", scan.pixels, origin, step)
+    first = tmp_path / "first"
+    rc, _, stderr = detect(capsys, str(path), "--model", ckpt, "--out", str(first))
+    assert rc == 0, stderr
+    trained = json.loads((first / "findings.json").read_text())["registered"]["slice_index"]
+    k = trained + 1
+    out = tmp_path / "k"
+    rc, stdout, stderr = detect(
+        capsys, str(path), "--model", ckpt, "--out", str(out), "--slice", str(k)
+    )
+    assert rc == 0, stderr
+    assert f"on native slice {k}, shown at the analysed level" in stdout
+    found = json.loads((out / "findings.json").read_text())
+    volume = json.loads((out / "volume.json").read_text())
+    level = found["registered"]["level_mm"]
+    assert found["registered"]["slice_index"] == k and level in volume["levels_mm"]
+    assert level > 23.0  # a slice above the trained level's lies on a higher level
+    assert found["applicability"]["in_domain"] is True
+    at_level = next(row for row in volume["level_scores"] if row["level_mm"] == level)
+    assert found["score"] == pytest.approx(at_level["score"], abs=1e-5)
+
+    alone = tmp_path / "alone"
+    rc, stdout, _ = detect(
+        capsys, str(path), "--model", ckpt, "--out", str(alone), "--slice", str(k), "--slice-only"
+    )
+    assert rc == 0 and f"on axial slice {k}" in stdout
+    data = json.loads((alone / "findings.json").read_text())
+    assert "registered" not in data and not (alone / "volume.json").exists()

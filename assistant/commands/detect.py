@@ -8,7 +8,14 @@ given: then the detector runs and findings.json and every finding carry "unrelia
 A volume without `--slice` is registered to MNI space by the check and the detector runs on its
 slice at the trained level, resampled on the training grid; each finding then carries the
 native voxel (z, y, x) under its centroid ("native_voxel") and that voxel's axial slice
-("slice_index"). `--slice N` analyses native axial slice N instead (still checked).
+("slice_index").
+
+`--slice N` on such a volume shows native axial slice N as the analysed level it lies on (the
+level it crosses nearest the brain's centre line, `VolumeResult.level_of_slice`): that level's
+registered plane, checked, with the whole-volume analysis' own result there, as `assistant ask
+--slice N` and the app's slider show it. A slice that holds no analysed voxel, a volume that
+is not registered or not inside the domain, and `--slice-only` analyse native slice N on its
+own (still checked).
 
 A registered volume inside the domain is also analysed at every axial level the detector knows
 (`assistant.volume.analyze_volume`, with the check's registration; the shipped model: the five
@@ -124,8 +131,9 @@ def findings_json(result, verdict, registered, sizes: dict | None = None) -> dic
         data["registered"] = {
             "level_mm": round(registered.level_mm, 1),
             "slice_index": registered.slice_index,
-            "note": "maps and findings are on the volume's slice at the trained level, "
-            "resampled on the training grid; native_voxel is (z, y, x) in the volume",
+            "note": "maps and findings are on the volume's axial plane at MNI z = level_mm "
+            "(the trained level, or the analysed level the chosen slice lies on), resampled "
+            "on the training grid; native_voxel is (z, y, x) in the volume",
         }
     data["applicability"] = verdict.to_dict()
     return data
@@ -154,8 +162,12 @@ def run(args: argparse.Namespace) -> int:
     scan = load_with_spacing(args)
     if args.slice is not None and not scan.is_volume:
         raise ScanError("--slice applies to volumes only; the scan is a 2D image")
-    verdict = check_applicability(scan, args.slice, model_dir=domain_model_dir(args.model))
     out = Path(args.out)
+    if args.slice is not None and not args.slice_only:
+        shown = _slice_at_level(args, scan, out)
+        if shown is not None:
+            return shown
+    verdict = check_applicability(scan, args.slice, model_dir=domain_model_dir(args.model))
     out.mkdir(parents=True, exist_ok=True)
     if not verdict.in_domain and not args.anyway:
         (out / "findings.json").write_text(json.dumps(no_findings_json(verdict), indent=2))
@@ -165,14 +177,46 @@ def run(args: argparse.Namespace) -> int:
     return _detect(args, scan, verdict, out)
 
 
-def _detect(args: argparse.Namespace, scan, verdict, out) -> int:
+def _slice_at_level(args: argparse.Namespace, scan, out) -> int | None:
+    """Native slice `args.slice` of a volume shown as the analysed level it lies on (see the
+    module docstring), its outputs written to `out`; None when the slice is to be analysed on
+    its own (the volume is not registered or not in the domain, or the slice holds no
+    analysed voxel)."""
     import json
 
-    from assistant.analysis import UNREGISTERED_NOTE, unregistered_calibration
+    from assistant.detector import Detector
+    from assistant.domain import check_applicability
+    from assistant.volume import analyze_volume
+
+    model_dir = domain_model_dir(args.model)
+    whole = check_applicability(scan, None, model_dir=model_dir)
+    reg = whole.registered
+    if not whole.in_domain or reg is None:
+        return None
+    det = Detector.from_pretrained(args.model, method=args.method, preset=args.preset)
+    vol = analyze_volume(scan, det, mni_to_voxel=reg.mni_to_voxel, progress=True)
+    j = vol.level_of_slice(args.slice)
+    if j is None:
+        print(
+            f"note: native slice {args.slice} holds no voxel of the analysed levels; it is "
+            "analysed on its own",
+            file=sys.stderr,
+        )
+        return None
+    shown = reg.at_level(scan, vol.levels[j], args.slice)
+    verdict = check_applicability(scan, None, model_dir=model_dir, registered=shown)
+    out.mkdir(parents=True, exist_ok=True)
+    if not verdict.in_domain and not args.anyway:
+        (out / "findings.json").write_text(json.dumps(no_findings_json(verdict), indent=2))
+        print(refusal_text(verdict.to_dict()), file=sys.stderr)
+        print(f"wrote {out}/findings.json (applicability only: out of domain)")
+        return 0
+    return _write(args, scan, verdict, out, vol.level_results[j], shown, vol)
+
+
+def _detect(args: argparse.Namespace, scan, verdict, out) -> int:
     from assistant.detector import Detector
     from assistant.detector.detector import VOLUME
-    from assistant.render import save_outputs
-    from assistant.scan import size_basis
 
     det = Detector.from_pretrained(args.model, method=args.method, preset=args.preset)
     # a registered volume in the domain is analysed whole (unless --slice-only): its displayed
@@ -198,6 +242,18 @@ def _detect(args: argparse.Namespace, scan, verdict, out) -> int:
         )
     else:
         res, reg = detect_checked(det, scan, args.slice, verdict)
+    return _write(args, scan, verdict, out, res, reg, vol)
+
+
+def _write(args: argparse.Namespace, scan, verdict, out, res, reg, vol) -> int:
+    """Write the outputs of `res` (on the registered plane `reg`, or None: on the scan) and,
+    for a volume analysed whole (`vol`), volume.json; a summary on stdout."""
+    import json
+
+    from assistant.analysis import UNREGISTERED_NOTE, unregistered_calibration
+    from assistant.render import save_outputs
+    from assistant.scan import size_basis
+
     res = marked(res, verdict, reg)
     save_outputs(res, out)
     analysed = reg.scan if reg is not None else scan.slice2d(res.slice_index)
@@ -210,7 +266,12 @@ def _detect(args: argparse.Namespace, scan, verdict, out) -> int:
         print(f"UNRELIABLE: {verdict.summary} Analysed anyway (--anyway).", file=sys.stderr)
         print("\n".join(f"- {r}" for r in verdict.reasons), file=sys.stderr)
     where = ""
-    if reg is not None:
+    if reg is not None and args.slice is not None:
+        where = (
+            f" on native slice {reg.slice_index}, shown at the analysed level it lies on: "
+            f"the registered plane at MNI z = {reg.level_mm:+.0f} mm"
+        )
+    elif reg is not None:
         where = (
             f" on the registered slice at MNI z = {reg.level_mm:+.0f} mm "
             f"(nearest native slice {reg.slice_index})"
