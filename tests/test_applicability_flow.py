@@ -71,6 +71,22 @@ def test_a_slice_prepared_otherwise_gets_its_own_advice(bot):
     assert "Upload an axial T1-weighted brain MRI at that level" in other.text
 
 
+def test_thick_slices_get_their_own_advice(bot):
+    """A volume cut into 6 mm slices: the answer gives the thickness reason and names
+    "analyse anyway" once, without asking for another kind of scan."""
+    from assistant.domain import load_domain_model
+
+    t = load_domain_model().head_template
+    px = np.asarray(t["volume"], np.float32)[:, ::-1, :] * 1000.0
+    n = px.shape[0] // 3
+    slabs = px[: 3 * n].reshape(n, 3, *px.shape[1:]).mean(axis=1)
+    thick = Scan(pixels=np.ascontiguousarray(slabs), spacing=(6.0, 2.0, 2.0), format="nifti")
+    answer = bot.answer(bot.analyze(thick), "Is there anything wrong with this brain MRI?")
+    assert answer.text.startswith("I can't tell") and "6 mm thick" in answer.text
+    assert "Upload an axial T1-weighted" not in answer.text
+    assert answer.text.lower().count("analyse anyway") == 1
+
+
 def test_analysed_anyway_is_unreliable_everywhere(bot):
     state = bot.analyze(gradient(), anyway=True)
     assert state.unreliable and state.result is not None and state.result.unreliable

@@ -494,3 +494,42 @@ def test_the_level_tolerance_is_stored_in_detector_json(tmp_path):
     (ck / "detector.json").write_text(json.dumps(cfg))
     assert load_domain_model(ck).level_tolerance == 2.0
     assert load_domain_model().level_tolerance == shipped["level_tolerance_mm"]
+
+
+def test_thick_slices_are_refused_with_the_reason(model):
+    """A volume whose slices are thicker than MAX_SLICE_THICKNESS_MM is refused (registered
+    all the same, for "analyse anyway"); the template at 2 mm is not. A 2D DICOM's
+    SliceThickness counts; a PNG records none."""
+    from assistant.domain.check import MAX_SLICE_THICKNESS_MM, slice_thickness
+
+    thin = _template_volume(model)
+    verdict = check_applicability(thin)
+    assert verdict.in_domain, verdict.reasons
+    assert verdict.checks["thickness"] == {
+        "slice_mm": 2.0,
+        "threshold": MAX_SLICE_THICKNESS_MM,
+        "too_thick": False,
+    }
+    px = thin.pixels
+    n = px.shape[0] // 3
+    slabs = px[: 3 * n].reshape(n, 3, *px.shape[1:]).mean(axis=1)  # 6 mm axial slices
+    thick = Scan(pixels=np.ascontiguousarray(slabs), spacing=(6.0, 2.0, 2.0))
+    verdict = check_applicability(thick)
+    assert not verdict.in_domain and verdict.checks["thickness"]["too_thick"] is True
+    assert verdict.registered is not None  # "analyse anyway" has its plane
+    reason = next(r for r in verdict.reasons if "mm thick" in r)
+    assert "The slices are 6 mm thick (voxels 6 x 2 x 2 mm)" in reason
+    assert f"voxels up to {MAX_SLICE_THICKNESS_MM:g} mm" in reason
+    assert "Analyse anyway" in reason
+
+    assert slice_thickness(Scan(pixels=np.zeros((8, 8)), format="png")) is None
+    dicom2d = Scan(pixels=np.zeros((8, 8)), metadata={"SliceThickness": "5.0"})
+    assert slice_thickness(dicom2d) == 5.0
+    overlapping = Scan(
+        pixels=np.zeros((4, 8, 8)), spacing=(1.0, 0.5, 0.5), metadata={"SliceThickness": 5}
+    )
+    assert slice_thickness(overlapping) == 5.0  # thick slices, reconstructed 1 mm apart
+    assert (
+        slice_thickness(Scan(pixels=np.zeros((4, 8, 8)), metadata={"SliceThickness": "n/a"}))
+        is None
+    )

@@ -31,9 +31,14 @@ def applicability_item(c: CaseFacts) -> EvidenceItem | None:
 
 # checks read only on the right kind of slice at the right level: when one of them refuses it,
 # the scan itself is what the detector needs, prepared otherwise (its reason says how to fix it;
-# the upside-down and the turned-head reasons also name "analyse anyway")
-_PREPARATION = (("orientation", "upside_down"), ("tilt", "tilted"), ("skull", "skull_stripped"))
-_NAMES_ANYWAY = _PREPARATION[:2]
+# the upside-down, turned-head and thick-slice reasons also name "analyse anyway")
+_PREPARATION = (
+    ("orientation", "upside_down"),
+    ("tilt", "tilted"),
+    ("thickness", "too_thick"),
+    ("skull", "skull_stripped"),
+)
+_NAMES_ANYWAY = _PREPARATION[:3]
 
 
 def _refused(checks: dict, name: str, flag: str) -> bool:
