@@ -152,7 +152,6 @@ def no_findings_json(verdict) -> dict:
 
 
 def run(args: argparse.Namespace) -> int:
-    import json
     from pathlib import Path
 
     from assistant.commands.ask import load_with_spacing
@@ -163,32 +162,38 @@ def run(args: argparse.Namespace) -> int:
     if args.slice is not None and not scan.is_volume:
         raise ScanError("--slice applies to volumes only; the scan is a 2D image")
     out = Path(args.out)
+    model_dir = domain_model_dir(args.model)
     if args.slice is not None and not args.slice_only:
-        shown = _slice_at_level(args, scan, out)
+        shown = _slice_at_level(args, scan, out, model_dir)
         if shown is not None:
             return shown
-    verdict = check_applicability(scan, args.slice, model_dir=domain_model_dir(args.model))
+    verdict = check_applicability(scan, args.slice, model_dir=model_dir)
     out.mkdir(parents=True, exist_ok=True)
     if not verdict.in_domain and not args.anyway:
-        (out / "findings.json").write_text(json.dumps(no_findings_json(verdict), indent=2))
-        print(refusal_text(verdict.to_dict()), file=sys.stderr)
-        print(f"wrote {out}/findings.json (applicability only: out of domain)")
-        return 0
+        return _refuse(verdict, out)
     return _detect(args, scan, verdict, out)
 
 
-def _slice_at_level(args: argparse.Namespace, scan, out) -> int | None:
+def _refuse(verdict, out) -> int:
+    """Out of the domain (no --anyway): findings.json holds the verdict only; the reasons on
+    stderr."""
+    import json
+
+    (out / "findings.json").write_text(json.dumps(no_findings_json(verdict), indent=2))
+    print(refusal_text(verdict.to_dict()), file=sys.stderr)
+    print(f"wrote {out}/findings.json (applicability only: out of domain)")
+    return 0
+
+
+def _slice_at_level(args: argparse.Namespace, scan, out, model_dir) -> int | None:
     """Native slice `args.slice` of a volume shown as the analysed level it lies on (see the
     module docstring), its outputs written to `out`; None when the slice is to be analysed on
     its own (the volume is not registered or not in the domain, or the slice holds no
-    analysed voxel)."""
-    import json
-
+    analysed voxel). `model_dir`: the applicability model's checkpoint (`domain_model_dir`)."""
     from assistant.detector import Detector
     from assistant.domain import check_applicability
     from assistant.volume import analyze_volume
 
-    model_dir = domain_model_dir(args.model)
     whole = check_applicability(scan, None, model_dir=model_dir)
     reg = whole.registered
     if not whole.in_domain or reg is None:
@@ -207,10 +212,7 @@ def _slice_at_level(args: argparse.Namespace, scan, out) -> int | None:
     verdict = check_applicability(scan, None, model_dir=model_dir, registered=shown)
     out.mkdir(parents=True, exist_ok=True)
     if not verdict.in_domain and not args.anyway:
-        (out / "findings.json").write_text(json.dumps(no_findings_json(verdict), indent=2))
-        print(refusal_text(verdict.to_dict()), file=sys.stderr)
-        print(f"wrote {out}/findings.json (applicability only: out of domain)")
-        return 0
+        return _refuse(verdict, out)
     return _write(args, scan, verdict, out, vol.level_results[j], shown, vol)
 
 
