@@ -1,0 +1,132 @@
+"""Image noise: when does the applicability check refuse a noisier scan, and what would the
+detector say about it?
+
+    python -m eval.noise --healthy ../shared/data/ixi-t1-midaxial/val \
+        --json eval/results/noise_val.json [--levels 0 0.015 0.03 0.06] [--seed 1]
+
+Scanners and sequences differ in signal-to-noise ratio; the detector learned from IXI scans.
+The healthy slices in `--healthy` (MNI-registered mid-axial slices) are written once more with a
+synthetic lesion in half of them (`assistant.synth.synthesize_dataset`, `--seed`). Each image
+then gets Rician noise, the noise of a magnitude MR image: sigma = level x the head's bright
+tissue intensity (the 90th percentile of its pixels above their median). At each level:
+how many healthy and lesion images the applicability check accepts, and, running the detector
+on every image regardless of the check (as "analyse anyway" does), how many healthy images get
+a finding, how many lesion images get a finding that overlaps the lesion, and the median image
+score as a fraction of its calibrated threshold.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import tempfile
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+from tqdm import tqdm
+
+from assistant.detector import Detector
+from assistant.domain import check_applicability
+from assistant.scan import Scan
+from assistant.synth import synthesize_dataset
+from eval import portable_path
+
+LEVELS = (0.0, 0.015, 0.03, 0.06)
+
+
+def rician(pixels: np.ndarray, level: float, rng: np.random.Generator) -> np.ndarray:
+    """`pixels` with Rician noise of sigma `level` x the bright tissue intensity."""
+    img = np.asarray(pixels, dtype=np.float32)
+    if level <= 0:
+        return img
+    head = img[img > 0]
+    bright = float(np.percentile(head[head > np.median(head)], 90)) if head.size else 1.0
+    sigma = level * bright
+    real = img + rng.normal(0.0, sigma, img.shape)
+    imag = rng.normal(0.0, sigma, img.shape)
+    return np.sqrt(real**2 + imag**2).astype(np.float32)
+
+
+def _load(path: Path) -> np.ndarray:
+    return np.asarray(Image.open(path), dtype=np.float32)
+
+
+def evaluate(data: Path, levels, seed: int, batch: int = 2) -> dict:
+    labels = [json.loads(line) for line in (data / "labels.jsonl").read_text().splitlines()]
+    detector = Detector.from_pretrained()
+    out = {}
+    for level in levels:
+        rng = np.random.default_rng([seed, int(round(level * 1e4))])
+        rows = []
+        for i in tqdm(range(0, len(labels), batch), desc=f"noise {level:g}", unit="batch"):
+            chunk = labels[i : i + batch]
+            images = [rician(_load(data / "images" / r["name"]), level, rng) for r in chunk]
+            results = detector.detect_batch(images)
+            for rec, img, res in zip(chunk, images, results, strict=True):
+                verdict = check_applicability(Scan(pixels=img, format="png"))
+                hit = None
+                if rec["abnormal"]:
+                    mask = _load(data / "masks" / rec["name"]) > 0
+                    hit = bool((res.mask & mask).any())
+                rows.append(
+                    {
+                        "name": rec["name"],
+                        "abnormal": rec["abnormal"],
+                        "size_bin": rec.get("size_bin"),
+                        "in_domain": bool(verdict.in_domain),
+                        "typicality": round(float(verdict.typicality or np.nan), 3),
+                        "n_findings": len(res.findings),
+                        "lesion_hit": hit,
+                        "score_over_threshold": round(res.score / res.score_threshold, 4),
+                    }
+                )
+        healthy = [r for r in rows if not r["abnormal"]]
+        lesion = [r for r in rows if r["abnormal"]]
+        out[f"{level:g}"] = {
+            "noise_sigma_fraction": level,
+            "n_healthy": len(healthy),
+            "n_lesion": len(lesion),
+            "healthy_in_domain": sum(r["in_domain"] for r in healthy),
+            "lesion_in_domain": sum(r["in_domain"] for r in lesion),
+            "median_typicality": statistics.median(r["typicality"] for r in rows),
+            "forced_healthy_with_findings": sum(r["n_findings"] > 0 for r in healthy),
+            "forced_lesions_hit": sum(bool(r["lesion_hit"]) for r in lesion),
+            "median_score_over_threshold_healthy": statistics.median(
+                r["score_over_threshold"] for r in healthy
+            ),
+            "median_score_over_threshold_lesion": statistics.median(
+                r["score_over_threshold"] for r in lesion
+            ),
+            "rows": rows,
+        }
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    p.add_argument("--healthy", type=Path, required=True, help="folder of healthy slices")
+    p.add_argument("--json", type=Path, required=True, help="write the figures here")
+    p.add_argument("--levels", type=float, nargs="+", default=list(LEVELS))
+    p.add_argument("--seed", type=int, default=1)
+    args = p.parse_args(argv)
+    with tempfile.TemporaryDirectory() as tmp:
+        synthesize_dataset(args.healthy, tmp, healthy_fraction=0.5, seed=args.seed)
+        figures = evaluate(Path(tmp), args.levels, args.seed)
+    result = {"healthy_dir": portable_path(args.healthy), "seed": args.seed, "levels": figures}
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    for key, f in figures.items():
+        print(
+            f"noise {key}: in domain {f['healthy_in_domain']}/{f['n_healthy']} healthy, "
+            f"{f['lesion_in_domain']}/{f['n_lesion']} lesion; forced: healthy with findings "
+            f"{f['forced_healthy_with_findings']}, lesions hit {f['forced_lesions_hit']}; "
+            f"median score/threshold {f['median_score_over_threshold_healthy']:.2f} healthy, "
+            f"{f['median_score_over_threshold_lesion']:.2f} lesion"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
