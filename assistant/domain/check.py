@@ -234,8 +234,8 @@ def _check_image(
             "The image does not look like the axial T1-weighted brain MRI slices the detector "
             f"was trained on (typicality {typ:.2f}; up to {model.typicality_threshold:.2f} is "
             "accepted): another contrast or modality, an unusual crop or field of view, strong "
-            "artefacts or more image noise than the training scans (measured: noise of 3% of "
-            f"the tissue signal is refused) can cause this; {accepted}."
+            "artefacts or more image noise than the training scans (val slices with noise of 3% "
+            f"of the tissue signal were all refused) can cause this; {accepted}."
         )
     elif estimate_level:
         if tilt and _check_tilt(pixels, out, accepted):
