@@ -42,7 +42,10 @@ def rician(pixels: np.ndarray, level: float, rng: np.random.Generator) -> np.nda
     if level <= 0:
         return img
     head = img[img > 0]
-    bright = float(np.percentile(head[head > np.median(head)], 90)) if head.size else 1.0
+    if head.size == 0:
+        return img
+    upper = head[head > np.median(head)]
+    bright = float(np.percentile(upper if upper.size else head, 90))
     sigma = level * bright
     real = img + rng.normal(0.0, sigma, img.shape)
     imag = rng.normal(0.0, sigma, img.shape)

@@ -1,0 +1,42 @@
+"""eval.thick_slices and eval.noise: the transforms they apply to real scans."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from eval.noise import rician
+from eval.thick_slices import thick_slices
+
+
+def test_thick_slices_average_the_thin_ones_and_keep_their_place():
+    nib = pytest.importorskip("nibabel")
+    data = np.arange(4 * 5 * 7, dtype=np.float32).reshape(4, 5, 7)  # RAS, 2 mm
+    affine = np.diag([2.0, 2.0, 2.0, 1.0])
+    affine[:3, 3] = (-4.0, -5.0, -6.0)
+    out = thick_slices(nib.Nifti1Image(data, affine), 6.0)
+    got = np.asarray(out.dataobj)
+    assert got.shape == (4, 5, 2)  # 7 thin slices -> 2 slabs of 3, the last one dropped
+    np.testing.assert_allclose(got[..., 0], data[..., 0:3].mean(axis=2), rtol=1e-6)
+    np.testing.assert_allclose(got[..., 1], data[..., 3:6].mean(axis=2), rtol=1e-6)
+    assert out.header.get_zooms()[:3] == pytest.approx((2.0, 2.0, 6.0))
+    # each slab sits at the centre of the thin slices it averages (z of slices 1 and 4)
+    centre = out.affine @ np.array([0, 0, 1, 1.0])
+    assert centre[2] == pytest.approx(affine[2, 3] + 2.0 * 4)
+    first = out.affine @ np.array([0, 0, 0, 1.0])
+    assert first[2] == pytest.approx(affine[2, 3] + 2.0 * 1)
+
+
+def test_rician_noise_has_the_asked_sigma():
+    rng = np.random.default_rng(0)
+    img = np.zeros((200, 200), np.float32)
+    img[50:150, 50:150] = 100.0
+    assert np.array_equal(rician(img, 0.0, rng), img)
+    assert np.array_equal(rician(np.zeros((4, 4)), 0.05, rng), np.zeros((4, 4)))  # no head
+    noisy = rician(img, 0.05, rng)  # sigma = 5% of the bright tissue (100)
+    tissue = noisy[60:140, 60:140]
+    assert tissue.mean() == pytest.approx(100.0, abs=0.5)
+    assert tissue.std() == pytest.approx(5.0, rel=0.1)
+    background = noisy[:40, :40]  # Rayleigh: mean sigma * sqrt(pi / 2)
+    assert background.mean() == pytest.approx(5.0 * np.sqrt(np.pi / 2), rel=0.1)
+    assert (noisy >= 0).all()
