@@ -533,3 +533,29 @@ def test_thick_slices_are_refused_with_the_reason(model):
         slice_thickness(Scan(pixels=np.zeros((4, 8, 8)), metadata={"SliceThickness": "n/a"}))
         is None
     )
+
+
+def test_a_noisy_slice_gets_a_second_look_without_its_noise(model):
+    """A T1 slice with Rician noise of 3% of its tissue signal looks atypical as it is; read
+    again after a median filter it is accepted. A clean slice keeps its own read; a chest
+    X-ray stays refused after the second look."""
+    from assistant.domain.align2d import template_slice  # skull on, like the training slices
+
+    clean = (np.clip(template_slice(), 0, 1) * 255).astype(np.float32)
+    verdict = check_applicability(clean)
+    assert verdict.in_domain and "denoised_typicality" not in verdict.checks["image"]
+    rng = np.random.default_rng(0)
+    sigma = 0.03 * float(np.percentile(clean[clean > np.median(clean[clean > 0])], 90))
+    noisy = np.sqrt(
+        (clean + rng.normal(0, sigma, clean.shape)) ** 2 + rng.normal(0, sigma, clean.shape) ** 2
+    )
+    verdict = check_applicability(noisy.astype(np.float32))
+    image = verdict.checks["image"]
+    assert verdict.in_domain, verdict.reasons
+    assert image["read_denoised"] is True
+    assert verdict.typicality == pytest.approx(image["denoised_typicality"])
+    assert verdict.typicality <= model.typicality_threshold
+    from test_detect_cli import chest_xray_like
+
+    xray = check_applicability(chest_xray_like())
+    assert not xray.in_domain and xray.typicality > model.typicality_threshold
