@@ -254,9 +254,9 @@ def _check_image(
             "The image does not look like the axial T1-weighted brain MRI slices the detector "
             f"was trained on (typicality {typ:.2f}; up to {model.typicality_threshold:.2f} is "
             "accepted): another contrast or modality, an unusual crop or field of view, strong "
-            "artefacts or more image noise than the training scans (also after a second look "
-            "with the noise filtered out; val slices with noise of 6% of the tissue signal were "
-            f"all refused) can cause this; {accepted}."
+            "artefacts or more image noise than the training scans (a 2D slice is read a second "
+            "time with its noise filtered out; val slices with noise of 6% of the tissue signal "
+            f"and most val volumes with 3% were refused) can cause this; {accepted}."
         )
     elif estimate_level:
         if tilt and _check_tilt(pixels, out, accepted):
