@@ -163,11 +163,13 @@ def run(args: argparse.Namespace) -> int:
         raise ScanError("--slice applies to volumes only; the scan is a 2D image")
     out = Path(args.out)
     model_dir = domain_model_dir(args.model)
+    registered = None
     if args.slice is not None and not args.slice_only:
-        shown = _slice_at_level(args, scan, out, model_dir)
+        shown, registered = _slice_at_level(args, scan, out, model_dir)
         if shown is not None:
             return shown
-    verdict = check_applicability(scan, args.slice, model_dir=model_dir)
+    # a volume registered above is not registered again
+    verdict = check_applicability(scan, args.slice, model_dir=model_dir, registered=registered)
     out.mkdir(parents=True, exist_ok=True)
     if not verdict.in_domain and not args.anyway:
         return _refuse(verdict, out)
@@ -185,11 +187,12 @@ def _refuse(verdict, out) -> int:
     return 0
 
 
-def _slice_at_level(args: argparse.Namespace, scan, out, model_dir) -> int | None:
+def _slice_at_level(args: argparse.Namespace, scan, out, model_dir) -> tuple[int | None, object]:
     """Native slice `args.slice` of a volume shown as the analysed level it lies on (see the
-    module docstring), its outputs written to `out`; None when the slice is to be analysed on
-    its own (the volume is not registered or not in the domain, or the slice holds no
-    analysed voxel). `model_dir`: the applicability model's checkpoint (`domain_model_dir`)."""
+    module docstring), its outputs written to `out`: (exit code, the volume's registration or
+    None). The exit code is None when the slice is to be analysed on its own (the volume is not
+    registered or not in the domain, or the slice holds no analysed voxel). `model_dir`: the
+    applicability model's checkpoint (`domain_model_dir`)."""
     from assistant.detector import Detector
     from assistant.domain import check_applicability
     from assistant.volume import analyze_volume
@@ -197,7 +200,7 @@ def _slice_at_level(args: argparse.Namespace, scan, out, model_dir) -> int | Non
     whole = check_applicability(scan, None, model_dir=model_dir)
     reg = whole.registered
     if not whole.in_domain or reg is None:
-        return None
+        return None, reg
     det = Detector.from_pretrained(args.model, method=args.method, preset=args.preset)
     vol = analyze_volume(scan, det, mni_to_voxel=reg.mni_to_voxel, progress=True)
     j = vol.level_of_slice(args.slice)
@@ -207,13 +210,13 @@ def _slice_at_level(args: argparse.Namespace, scan, out, model_dir) -> int | Non
             "analysed on its own",
             file=sys.stderr,
         )
-        return None
+        return None, reg
     shown = reg.at_level(scan, vol.levels[j], args.slice)
     verdict = check_applicability(scan, None, model_dir=model_dir, registered=shown)
     out.mkdir(parents=True, exist_ok=True)
     if not verdict.in_domain and not args.anyway:
-        return _refuse(verdict, out)
-    return _write(args, scan, verdict, out, vol.level_results[j], shown, vol)
+        return _refuse(verdict, out), reg
+    return _write(args, scan, verdict, out, vol.level_results[j], shown, vol), reg
 
 
 def _detect(args: argparse.Namespace, scan, verdict, out) -> int:
