@@ -87,6 +87,25 @@ def test_thick_slices_get_their_own_advice(bot):
     assert answer.text.lower().count("analyse anyway") == 1
 
 
+def test_a_very_noisy_scan_gets_its_own_advice(bot):
+    """A T1 slice with noise of 8% of its tissue signal: the answer gives the noise reason and
+    names "analyse anyway" once, without asking for another kind of scan."""
+    from assistant.domain.align2d import template_slice
+    from assistant.domain.noise import bright_level
+
+    clean = np.clip(template_slice(), 0, 1).astype(np.float32) * 1000.0
+    rng = np.random.default_rng(3)
+    sigma = 0.08 * bright_level(clean)
+    noisy = np.sqrt(
+        (clean + rng.normal(0, sigma, clean.shape)) ** 2 + rng.normal(0, sigma, clean.shape) ** 2
+    )
+    scan = Scan(pixels=noisy.astype(np.float32), format="png")
+    answer = bot.answer(bot.analyze(scan), "Is there anything wrong with this brain MRI?")
+    assert answer.text.startswith("I can't tell") and "too noisy" in answer.text
+    assert "Upload an axial T1-weighted" not in answer.text
+    assert answer.text.lower().count("analyse anyway") == 1
+
+
 def test_analysed_anyway_is_unreliable_everywhere(bot):
     state = bot.analyze(gradient(), anyway=True)
     assert state.unreliable and state.result is not None and state.result.unreliable

@@ -559,3 +559,38 @@ def test_a_noisy_slice_gets_a_second_look_without_its_noise(model):
 
     xray = check_applicability(chest_xray_like())
     assert not xray.in_domain and xray.typicality > model.typicality_threshold
+
+
+def _rician(img: np.ndarray, fraction: float, seed: int = 0) -> np.ndarray:
+    """`img` with Rician noise of sigma `fraction` x its bright tissue intensity."""
+    from assistant.domain.noise import bright_level
+
+    rng = np.random.default_rng(seed)
+    sigma = fraction * bright_level(img)
+    real = img + rng.normal(0, sigma, img.shape)
+    return np.sqrt(real**2 + rng.normal(0, sigma, img.shape) ** 2).astype(np.float32)
+
+
+def test_a_noisy_volume_is_read_without_its_noise_and_a_very_noisy_one_is_refused(model):
+    """A whole volume with 2% noise passes (its registered plane read again without the noise
+    floor); with 8% it is still registered and read as a T1 head, but refused for its noise,
+    with the measured figure and "Analyse anyway". The clean template records its noise."""
+    from assistant.domain.check import MAX_NOISE_FRACTION
+
+    clean = _template_volume(model)
+    verdict = check_applicability(clean)
+    assert verdict.in_domain and verdict.checks["noise"]["too_noisy"] is False
+    mild = Scan(pixels=_rician(clean.pixels, 0.02), spacing=clean.spacing)
+    verdict = check_applicability(mild)
+    assert verdict.in_domain, verdict.reasons
+    assert verdict.checks["noise"]["sigma_fraction"] == pytest.approx(0.02, abs=0.008)
+    noisy = Scan(pixels=_rician(clean.pixels, 0.08), spacing=clean.spacing)
+    verdict = check_applicability(noisy)
+    assert not verdict.in_domain and verdict.registered is not None
+    assert verdict.checks["image"]["typical"] is True
+    noise = verdict.checks["noise"]
+    assert noise["too_noisy"] is True and noise["threshold"] == MAX_NOISE_FRACTION
+    assert noise["sigma_fraction"] == pytest.approx(0.08, abs=0.015)
+    (reason,) = verdict.reasons
+    assert reason.startswith("The image is too noisy") and "Analyse anyway" in reason
+    assert f"up to {MAX_NOISE_FRACTION:.0%} is accepted" in reason

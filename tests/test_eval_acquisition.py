@@ -40,3 +40,23 @@ def test_rician_noise_has_the_asked_sigma():
     background = noisy[:40, :40]  # Rayleigh: mean sigma * sqrt(pi / 2)
     assert background.mean() == pytest.approx(5.0 * np.sqrt(np.pi / 2), rel=0.1)
     assert (noisy >= 0).all()
+
+
+def test_a_noisy_copy_keeps_the_grid_and_the_estimate_reads_its_noise(tmp_path):
+    """eval.noise's volumes: the copy keeps shape and affine, and the check's estimator
+    (`assistant.domain.noise`) reads back the noise that was added."""
+    nib = pytest.importorskip("nibabel")
+    from assistant.domain.noise import noise_fraction
+    from eval.noise import _noisy_copy
+
+    data = np.zeros((40, 40, 20), np.float32)
+    data[8:32, 8:32, :] = 1000.0
+    affine = np.diag([2.0, 2.0, 2.0, 1.0])
+    src = tmp_path / "src" / "vol.nii.gz"
+    src.parent.mkdir()
+    nib.save(nib.Nifti1Image(data, affine), src)
+    out_dir = tmp_path / "noisy"
+    out_dir.mkdir()
+    copy = nib.load(_noisy_copy(src, 0.04, np.random.default_rng(0), str(out_dir)))
+    assert copy.shape == data.shape and np.allclose(copy.affine, affine)
+    assert noise_fraction(np.asarray(copy.dataobj)) == pytest.approx(0.04, rel=0.15)
