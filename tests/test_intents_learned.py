@@ -160,3 +160,29 @@ def test_packaged_polarity_reads_plain_questions():
 )
 def test_packaged_polarity_reads_negations(question, normal):
     assert bool(learned_intent().normal_probability(question) > 0.5) is normal
+
+
+def test_cross_validation_can_add_sets_that_are_never_scored():
+    """`cross_validate(..., extra=, folds=)`: the extra rows join every fold's training but are
+    never left out or counted; sets are grouped into the asked number of folds."""
+    from eval.paraphrase.train_intent_classifier import cross_validate
+
+    def rows(name, questions):
+        return [
+            {"question": q, "intent": i, "polarity": pol, "_file": name} for q, i, pol in questions
+        ]
+
+    base = [
+        ("Is there a lesion?", "presence", "positive"),
+        ("Is the brain normal?", "presence", "negative"),
+        ("How big is it?", "size", None),
+        ("Which side is it on?", "side", None),
+    ]
+    cv_rows = rows("a.jsonl", base) + rows("b.jsonl", base) + rows("c.jsonl", base)
+    extra = rows("x.jsonl", base)
+    out = cross_validate(cv_rows, 1.0, extra=extra, views=("embedding",), folds=2)
+    assert set(out["per_set"]) == {"fold0", "fold1"}
+    assert sum(p["intent_n"] for p in out["per_set"].values()) == len(cv_rows) == 12
+    assert out["n_questions"] == 12 and out["n_yes_no"] == 6
+    assert out["extra_files"] == ["x.jsonl"]
+    assert 0.0 <= out["overall"]["embedding"]["intent"] <= 1.0
