@@ -41,6 +41,7 @@ from tqdm import tqdm
 
 from assistant.detector import Detector
 from assistant.domain import check_applicability
+from assistant.domain.noise import bright_level
 from assistant.scan import Scan
 from assistant.synth import synthesize_dataset
 from eval import portable_path
@@ -53,11 +54,9 @@ def rician(pixels: np.ndarray, level: float, rng: np.random.Generator) -> np.nda
     img = np.asarray(pixels, dtype=np.float32)
     if level <= 0:
         return img
-    head = img[img > 0]
-    if head.size == 0:
+    bright = bright_level(img)  # what the check's noise estimate divides by
+    if bright <= 0:
         return img
-    upper = head[head > np.median(head)]
-    bright = float(np.percentile(upper if upper.size else head, 90))
     sigma = level * bright
     real = img + rng.normal(0.0, sigma, img.shape)
     imag = rng.normal(0.0, sigma, img.shape)
@@ -123,7 +122,6 @@ def evaluate(data: Path, levels, seed: int, batch: int = 2) -> dict:
 
 def check_volumes(paths: list[Path], levels, seed: int) -> dict:
     """The applicability check on each volume with noise at each level (module docstring)."""
-    import nibabel as nib
 
     from assistant.scan import load_scan
 
@@ -132,12 +130,8 @@ def check_volumes(paths: list[Path], levels, seed: int) -> dict:
         rng = np.random.default_rng([seed, 7, int(round(level * 1e4))])
         rows = []
         for path in tqdm(paths, desc=f"volumes, noise {level:g}", unit="vol"):
-            img = nib.load(path)
-            noisy = rician(np.asanyarray(img.dataobj, dtype=np.float32), level, rng)
             with tempfile.TemporaryDirectory() as tmp:
-                copy = Path(tmp) / path.name
-                nib.save(nib.Nifti1Image(noisy, img.affine), copy)
-                verdict = check_applicability(load_scan(copy))
+                verdict = check_applicability(load_scan(_noisy_copy(path, level, rng, tmp)))
             rows.append(
                 {
                     "volume": path.name,
@@ -156,9 +150,6 @@ def check_volumes(paths: list[Path], levels, seed: int) -> dict:
             "rows": rows,
         }
     return out
-
-
-HIT_FRACTION = 0.1
 
 
 def _noisy_copy(path: Path, level: float, rng, tmp: str):
@@ -184,6 +175,7 @@ def detect_volumes(
     from assistant.domain.register import register_volume
     from assistant.scan import load_scan
     from assistant.volume import analyze_volume
+    from eval.levels3d import HIT_FRACTION
 
     detector = default_detector()
     out = {}

@@ -262,9 +262,9 @@ def cross_validate(
     for name in sorted(set(sets[scored])):
         train_, test = sets != name, sets == name
         vec = word_vectorizer().fit([t for t, keep in zip(texts, train_, strict=True) if keep])
-        both = {"embedding": emb, "embedding+words": features(questions, vec, emb)}
         per = {"intent_n": int(test.sum()), "polarity_n": int((test & yes_no).sum())}
-        for view, X in ((v, both[v]) for v in views):
+        for view in views:
+            X = emb if view == "embedding" else features(questions, vec, emb)
             clf = LogisticRegression(max_iter=5000, C=C).fit(X[train_], y[train_])
             ok_i = int((clf.predict(X[test]) == y[test]).sum())
             tr_p, te_p = train_ & yes_no, test & yes_no
