@@ -108,10 +108,12 @@ class Tally:
 def _reason_kind(reason: str) -> str:
     for key, kind in (
         ("skull-stripped", "skull_stripped"),
+        ("header describes a", "sequence"),
+        ("tissue contrast is not", "contrast"),
+        ("does not look like", "typicality"),
         ("modality", "modality"),
         ("slice (", "plane"),
         ("body part", "body_part"),
-        ("does not look like", "typicality"),
         ("lies at about", "level"),
         ("No head outline", "no_head"),
         ("registration", "registration"),

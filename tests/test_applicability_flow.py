@@ -197,3 +197,20 @@ def test_a_volume_is_registered_once_for_all_its_slices(bot, monkeypatch):
     first = bot.analyze(volume)
     other = bot.analyze(volume, first.slice_index + 1)
     assert len(calls) == 1 and other.applicability.in_domain
+
+
+def test_a_t2_series_is_refused_from_its_header_with_its_own_advice(bot):
+    """A DICOM whose echo time marks a T2-weighted series: the answer says so and asks for the
+    study's T1 series, naming "analyse anyway" once."""
+    from assistant.domain.align2d import template_slice
+
+    pixels = np.clip(template_slice(), 0, 1).astype(np.float32) * 1000.0
+    meta = {"RepetitionTime": 4000.0, "EchoTime": 100.0, "ScanningSequence": "SE"}
+    scan = Scan(pixels=pixels, modality="MR", format="dicom", metadata=meta)
+    state = bot.analyze(scan)
+    assert not state.applicability.in_domain
+    answer = bot.answer(state, "Is there anything wrong with this brain MRI?")
+    assert answer.text.startswith("I can't tell") and "T2-weighted series" in answer.text
+    assert "TE 100 ms" in answer.text and "T1-weighted series" in answer.text
+    assert "Upload an axial T1-weighted" not in answer.text
+    assert answer.text.lower().count("analyse anyway") == 1

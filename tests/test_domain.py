@@ -55,6 +55,7 @@ def test_head_template_slice_in_domain_and_json_ready(model):
     assert verdict.reasons == []
     assert abs(verdict.level - model.trained_level) <= model.level_tolerance
     assert d["checks"]["skull"]["skull_stripped"] is False
+    assert d["checks"]["contrast"]["not_t1"] is False  # aligned in 2D, read as T1
 
 
 def test_skull_stripped_slices_are_refused_with_the_reason(model):

@@ -39,6 +39,7 @@ from pathlib import Path
 
 import numpy as np
 
+from assistant.domain.contrast import MIN_WM_GM_RATIO, wm_gm_ratio
 from assistant.domain.features import describe, mirrored_vectors
 from assistant.domain.metadata import check_metadata
 from assistant.domain.model import DomainModel, load_domain_model
@@ -192,7 +193,7 @@ def check_applicability(
         trained_level=model.trained_level,
         level_tolerance=model.level_tolerance,
         typicality_threshold=model.typicality_threshold,
-        checks={"metadata": meta.checks},
+        checks={"metadata": meta.checks, "sequence": meta.checks.get("sequence")},
     )
     if scan.is_volume:
         if slice_index is not None and not 0 <= int(slice_index) < scan.pixels.shape[0]:
@@ -204,6 +205,8 @@ def check_applicability(
             _check_volume(scan, slice_index, model, out, accepted, model_dir, registered, tilt)
     else:
         _check_image(scan.pixels, scan.spacing, model, out, accepted, tilt=tilt)
+        if meta.ok and (out.checks.get("image") or {}).get("typical") and out.level_ok:
+            _check_contrast_2d(scan, out, accepted, model_dir)
     if meta.ok:
         _check_thickness(scan, out, accepted)
         if (out.checks.get("image") or {}).get("typical"):  # a head, read as a T1 slice
@@ -446,6 +449,7 @@ def _check_volume(
     levels = slice_levels(reg.mni_to_voxel, range(scan.pixels.shape[0]), reg.level_mm)
     ok = np.flatnonzero(np.abs(levels - model.trained_level) <= model.level_tolerance)
     out.checks["analysable_slices"] = [int(k) for k in ok]
+    _check_contrast(wm_gm_ratio(reg.scan.pixels), out, accepted, "registered to MNI space")
     if index is None:
         out.slice_index = reg.slice_index
         _check_image(reg.scan.pixels, reg.scan.spacing, model, out, accepted, False)
@@ -455,6 +459,41 @@ def _check_volume(
     view = scan.slice2d(int(index), "axial")
     _check_image(view.pixels, view.spacing, model, out, accepted, False)
     _set_level(out, float(levels[int(index)]), model, accepted, "from the registration")
+
+
+def _check_contrast(ratio: float | None, out: Applicability, accepted: str, how: str) -> None:
+    """Refuse a slice whose white matter is not brighter than its grey matter (another MR
+    contrast: T2, FLAIR, PD); `ratio` None (not read) refuses nothing."""
+    low = ratio is not None and ratio < MIN_WM_GM_RATIO
+    out.checks["contrast"] = {
+        "wm_gm_ratio": ratio,
+        "threshold": MIN_WM_GM_RATIO,
+        "not_t1": low,
+        "read_on": how,
+    }
+    if low:
+        out.reasons.append(
+            "The tissue contrast is not T1-weighted: where the MNI template has white matter "
+            f"the image is {ratio:.2f} times as bright as where it has grey matter ({how}), "
+            f"and T1-weighted scans read at least {MIN_WM_GM_RATIO:.2f} (white matter brighter "
+            "than grey matter, fluid dark). This looks like a T2, FLAIR or proton-density "
+            "image, which make healthy tissue look abnormal to a detector that learned T1 "
+            "scans. Upload the study's T1-weighted series, or choose 'Analyse anyway' for a "
+            f"result marked unreliable; {accepted}."
+        )
+
+
+def _check_contrast_2d(scan: Scan, out: Applicability, accepted: str, model_dir) -> None:
+    """The contrast check of a typical 2D slice at the trained level, aligned in 2D to the
+    training grid first (a slice that cannot be aligned is not judged)."""
+    from assistant.domain.align2d import align_slice
+
+    try:
+        aligned = align_slice(scan, model_dir).scan.pixels
+    except (ScanError, RuntimeError):
+        out.checks["contrast"] = {"wm_gm_ratio": None, "not_t1": False}
+        return
+    _check_contrast(wm_gm_ratio(aligned), out, accepted, "aligned in 2D to the training grid")
 
 
 def _check_slab(

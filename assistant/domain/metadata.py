@@ -2,7 +2,9 @@
 
 Only the de-identified fields a `Scan` keeps are read: `modality`, `format`, `notes` (which name
 the plane of a slice cut from a volume) and the allow-listed technical tags in `metadata`
-(BodyPartExamined, SeriesDescription, and ImageOrientationPatient where the loader keeps it).
+(BodyPartExamined, SeriesDescription, the sequence timings RepetitionTime, EchoTime and
+InversionTime, ScanningSequence, ImageType, and ImageOrientationPatient where the loader keeps
+it).
 Each check gives a verdict (True: fits, False: does not, None: not known) and, when it does
 not fit, a sentence saying what is wrong and what is accepted.
 """
@@ -46,6 +48,18 @@ _PLANE_WORDS = (
     (re.compile(r"(?<![A-Z])SAG(ITTAL)?(?![A-Z])", re.I), "sagittal"),
     (re.compile(r"(?<![A-Z])COR(ONAL)?(?![A-Z])", re.I), "coronal"),
 )
+
+
+# Sequence timings that no T1-weighted MRI uses (ms). T1 weighting needs a short echo time
+# (spin echo about 8-20 ms, gradient echo 2-10 ms) and, with an inversion pulse, an inversion
+# time that does not null the fluid (MPRAGE, IR-SPGR, T1-FLAIR: about 400-1200 ms).
+T2_MIN_ECHO_MS = 60.0  # spin echo at TE >= 60 ms: T2-weighted (T2 FSE: 80-120 ms)
+FLAIR_MIN_INVERSION_MS = 1500.0  # T2-FLAIR nulls the fluid with TI of about 2000-2800 ms
+STIR_MAX_INVERSION_MS = 300.0  # STIR nulls fat with TI of about 150-250 ms and a longer TE
+STIR_MIN_ECHO_MS = 30.0
+T2STAR_MIN_ECHO_MS = 15.0  # gradient echo without inversion at TE >= 15 ms: T2*/SWI
+PD_MIN_REPETITION_MS = 1500.0  # spin echo, long TR and short TE without inversion: PD
+_DIFFUSION_TYPES = ("DIFFUSION", "ADC", "TRACEW", "EADC", "TENSOR", "FA")
 
 
 @dataclass
@@ -106,7 +120,73 @@ def check_metadata(scan, accepted: str) -> MetadataVerdict:
             f"brain scans ({accepted})."
         )
     out.checks["hints"] = description_hints(str(meta.get("SeriesDescription", "") or ""))
+    if modality == "MR" or modality in UNKNOWN_MODALITIES:
+        name, evidence = sequence_weighting(meta)
+        out.checks["sequence"] = {"weighting": name, "evidence": evidence, "other_weighting": False}
+        if name is not None:
+            out.checks["sequence"]["other_weighting"] = True
+            out.ok = False
+            out.reasons.append(
+                f"The DICOM header describes a {name} series ({evidence}); the detector "
+                "learned only T1-weighted MRI, on which white matter is brighter than grey "
+                "matter and fluid is dark, and other contrasts make healthy tissue look "
+                "abnormal to it. Upload the study's T1-weighted series (e.g. MPRAGE, SPGR or a "
+                "T1 spin echo), or choose 'Analyse anyway' for a result marked unreliable; "
+                f"{accepted}."
+            )
     return out
+
+
+def _ms(meta: dict, key: str) -> float | None:
+    """A timing tag in ms (the first value of a multi-valued one), None when absent or 0."""
+    raw = meta.get(key)
+    if raw is None:
+        return None
+    try:
+        value = float(str(raw).split(",")[0].strip())
+    except ValueError:
+        return None
+    return value if np.isfinite(value) and value > 0 else None
+
+
+def sequence_weighting(meta: dict) -> tuple[str | None, str]:
+    """(name, evidence) when a DICOM header's own sequence timings or image type mark a
+    sequence that is not T1-weighted; (None, "") when they do not or are not recorded. Only
+    the timings and ImageType decide (the series description is free text: a hint, never a
+    verdict)."""
+    image_type = str(meta.get("ImageType", "") or "").upper().replace("\\", ",")
+    kinds = {t.strip() for t in image_type.split(",")}
+    hit = sorted(kinds & set(_DIFFUSION_TYPES))
+    if hit:
+        return "diffusion-weighted (or diffusion-derived)", f"image type {', '.join(hit)}"
+    te, tr, ti = _ms(meta, "EchoTime"), _ms(meta, "RepetitionTime"), _ms(meta, "InversionTime")
+    seq = str(meta.get("ScanningSequence", "") or "").upper()
+    timing = ", ".join(
+        f"{label} {value:g} ms"
+        for label, value in (("TR", tr), ("TE", te), ("TI", ti))
+        if value is not None
+    )
+    if ti is not None and ti >= FLAIR_MIN_INVERSION_MS:
+        return "FLAIR (fluid-attenuated inversion recovery)", (
+            f"{timing}: an inversion time of {FLAIR_MIN_INVERSION_MS:g} ms or more nulls the fluid"
+        )
+    if ti is not None and ti <= STIR_MAX_INVERSION_MS and te is not None and te >= STIR_MIN_ECHO_MS:
+        return "STIR (short-tau inversion recovery)", f"{timing}: a short inversion time nulls fat"
+    if te is not None and te >= T2_MIN_ECHO_MS:
+        return "T2-weighted", f"{timing}: T1-weighted MRI uses an echo time under 30 ms"
+    gradient = "GR" in seq and "IR" not in seq and ti is None
+    if gradient and te is not None and te >= T2STAR_MIN_ECHO_MS:
+        return "T2*-weighted (gradient echo, e.g. SWI)", (
+            f"{timing}: a T1-weighted gradient echo uses an echo time under "
+            f"{T2STAR_MIN_ECHO_MS:g} ms"
+        )
+    spin_echo = "SE" in seq and "GR" not in seq and "IR" not in seq and ti is None
+    if spin_echo and tr is not None and tr >= PD_MIN_REPETITION_MS and te is not None:
+        return "proton-density-weighted", (
+            f"{timing}: a long repetition time with a short echo time and no inversion; a "
+            "T1-weighted spin echo uses a repetition time under 1000 ms"
+        )
+    return None, ""
 
 
 def description_hints(description: str) -> list[str]:

@@ -52,6 +52,7 @@ from scipy import ndimage
 
 from assistant.detector.data import prepare_slice
 from assistant.detector.detector import VOLUME
+from assistant.domain import mni
 from assistant.domain.geometry import training_grid
 from assistant.domain.levelset import BRAIN_LEVELS_MM, MIN_FOREGROUND
 from assistant.domain.model import load_domain_model
@@ -63,7 +64,6 @@ from assistant.domain.register import (
 )
 from assistant.findings import side_frame
 from assistant.scan import Scan, ScanError
-from assistant.volume import mni
 from assistant.volume.components import VolumeFinding, find_components
 from assistant.volume.regions import MniAtlas
 

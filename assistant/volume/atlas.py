@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 from scipy import ndimage
 
-from assistant.volume import mni
+from assistant.domain import mni
 from assistant.volume.regions import MniAtlas, read_label_names
 
 log = logging.getLogger(__name__)

@@ -181,7 +181,7 @@ def find_components(
     voxel_mm3 = float(np.prod(spacing)) if spacing is not None else None
     gm = wm = None
     if tissue and voxel_to_mni is not None:
-        from assistant.volume.mni import tissue_maps
+        from assistant.domain.mni import tissue_maps
 
         gm, wm = tissue_maps()
     out = []
@@ -240,7 +240,7 @@ def find_components(
             f.regions = reg.region_fractions(atlas.lookup(pts), atlas.names)
             f.region_source = f"atlas ({atlas.provenance})"
         if gm is not None and pts is not None:
-            from assistant.volume.mni import sample
+            from assistant.domain.mni import sample
 
             f.tissue = reg.tissue_mix(sample(gm, pts, order=1), sample(wm, pts, order=1))
         out.append((k, f))

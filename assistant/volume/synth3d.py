@@ -213,10 +213,10 @@ def registration_maps(img) -> tuple[np.ndarray, np.ndarray]:
     mapped back to the stored axes)."""
     import nibabel as nib
 
+    from assistant.domain import mni
     from assistant.domain.register import register_matrix
     from assistant.scan import Scan
     from assistant.scan.pixels import canonical_zyx
-    from assistant.volume import mni
     from assistant.volume.components import voxel_points
 
     pixels, spacing = canonical_zyx(img)

@@ -31,15 +31,18 @@ def applicability_item(c: CaseFacts) -> EvidenceItem | None:
 
 # checks read only on the right kind of slice at the right level: when one of them refuses it,
 # the scan itself is what the detector needs, prepared otherwise (its reason says how to fix it;
-# the upside-down, turned-head, thick-slice and noise reasons also name "analyse anyway")
+# the upside-down, turned-head, thick-slice, noise, sequence and contrast reasons also name
+# "analyse anyway")
 _PREPARATION = (
     ("orientation", "upside_down"),
     ("tilt", "tilted"),
     ("thickness", "too_thick"),
     ("noise", "too_noisy"),
+    ("sequence", "other_weighting"),
+    ("contrast", "not_t1"),
     ("skull", "skull_stripped"),
 )
-_NAMES_ANYWAY = _PREPARATION[:4]
+_NAMES_ANYWAY = _PREPARATION[:6]
 
 
 def _refused(checks: dict, name: str, flag: str) -> bool:

@@ -1,0 +1,133 @@
+"""Other MR contrasts: the DICOM header's sequence timings, and the white/grey matter order."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from conftest import pydicom_file
+
+from assistant.domain import check_applicability, load_domain_model
+from assistant.domain.contrast import MIN_WM_GM_RATIO, tissue_masks, wm_gm_ratio
+from assistant.domain.metadata import sequence_weighting
+from assistant.scan import Scan, load_scan
+
+
+@pytest.mark.parametrize(
+    ("meta", "expected"),
+    [
+        # T1-weighted: a T1 spin echo, MPRAGE, the IXI 3D FFE, a T1-FLAIR, an IR-SPGR
+        ({"RepetitionTime": 500, "EchoTime": 12, "ScanningSequence": "SE"}, None),
+        (
+            {
+                "RepetitionTime": 2300,
+                "EchoTime": 2.98,
+                "InversionTime": 900,
+                "ScanningSequence": "GR\\IR",
+            },
+            None,
+        ),
+        ({"RepetitionTime": 9.8, "EchoTime": 4.6, "ScanningSequence": "GR"}, None),
+        (
+            {
+                "RepetitionTime": 2200,
+                "EchoTime": 12,
+                "InversionTime": 860,
+                "ScanningSequence": "SE\\IR",
+            },
+            None,
+        ),
+        (
+            {
+                "RepetitionTime": 8.2,
+                "EchoTime": 3.2,
+                "InversionTime": 300,
+                "ScanningSequence": "GR",
+            },
+            None,
+        ),
+        ({}, None),  # nothing recorded: no verdict
+        ({"EchoTime": 0, "RepetitionTime": 0}, None),  # zeros: not recorded
+        # other contrasts
+        ({"RepetitionTime": 4000, "EchoTime": 100, "ScanningSequence": "SE"}, "T2-weighted"),
+        (
+            {
+                "RepetitionTime": 9000,
+                "EchoTime": 120,
+                "InversionTime": 2500,
+                "ScanningSequence": "SE\\IR",
+            },
+            "FLAIR",
+        ),
+        ({"RepetitionTime": 4000, "EchoTime": 50, "InversionTime": 170}, "STIR"),
+        ({"RepetitionTime": 3000, "EchoTime": 15, "ScanningSequence": "SE"}, "proton-density"),
+        ({"RepetitionTime": 28, "EchoTime": 20, "ScanningSequence": "GR"}, "T2*"),
+        ({"ImageType": "DERIVED, PRIMARY, DIFFUSION, ADC"}, "diffusion"),
+        ({"ImageType": "ORIGINAL\\PRIMARY\\M\\ND"}, None),
+    ],
+)
+def test_the_header_names_sequences_that_are_not_t1_weighted(meta, expected):
+    name, evidence = sequence_weighting(meta)
+    if expected is None:
+        assert name is None and evidence == ""
+    else:
+        assert name is not None and name.startswith(expected), name
+        assert evidence
+
+
+def test_a_t2_dicom_is_refused_for_its_sequence_before_anything_else():
+    """pydicom's MR_small (TR 4000 ms, TE 240 ms) is refused from its header, with the
+    timings in the reason; a header without timings gives no verdict."""
+    verdict = check_applicability(load_scan(pydicom_file("MR_small.dcm")))
+    assert not verdict.in_domain
+    seq = verdict.checks["sequence"]
+    assert seq["other_weighting"] is True and seq["weighting"] == "T2-weighted"
+    assert "T2-weighted series (TR 4000 ms, TE 240 ms" in verdict.reasons[0]
+    assert "Analyse anyway" in verdict.reasons[0]
+    plain = Scan(pixels=np.zeros((8, 8), np.float32), modality="MR", format="dicom")
+    assert check_applicability(plain).checks["sequence"]["other_weighting"] is False
+
+
+def _flair_like(pixels: np.ndarray) -> np.ndarray:
+    """Grey matter brighter than white matter, fluid dark: the T1 levels of the slice's own
+    tissue classes mapped to a FLAIR-like order (partial volume lands in between)."""
+    wm, gm = tissue_masks()
+    lo = float(np.percentile(pixels, 1))
+    g, w = float(np.median(pixels[gm])), float(np.median(pixels[wm]))
+    csf = lo + 0.3 * (g - lo)
+    out = np.interp(pixels, [lo, csf, g, w], [lo, csf * 0.4, 1.1 * w, 0.8 * w])
+    return out.astype(np.float32)
+
+
+def test_white_matter_brighter_than_grey_matter_reads_as_t1():
+    from assistant.domain.align2d import template_slice
+
+    t1 = np.clip(template_slice(), 0, 1).astype(np.float32) * 1000.0
+    ratio = wm_gm_ratio(t1)
+    assert ratio is not None and ratio > MIN_WM_GM_RATIO + 0.1
+    assert wm_gm_ratio(t1 * 3.0 + 200.0) == pytest.approx(ratio, rel=0.02)  # scale, offset
+    assert wm_gm_ratio(_flair_like(t1)) < 1.0
+    assert wm_gm_ratio(t1[:100]) is None  # not on the training grid
+    assert wm_gm_ratio(np.zeros_like(t1)) is None  # no head
+
+
+def test_a_volume_with_grey_brighter_than_white_is_refused_for_its_contrast():
+    """The head template as a volume passes; with a FLAIR-like tissue order it still registers
+    but is refused with the contrast reason and "Analyse anyway"."""
+    t = load_domain_model().head_template
+    vol = np.ascontiguousarray(np.asarray(t["volume"], np.float32)[:, ::-1, :]) * 1000.0
+    t1 = Scan(pixels=vol, spacing=(2.0, 2.0, 2.0))
+    verdict = check_applicability(t1)
+    assert verdict.in_domain, verdict.reasons
+    assert verdict.checks["contrast"]["not_t1"] is False
+    plane = verdict.registered.scan.pixels
+    wm, gm = tissue_masks()
+    lo = float(np.percentile(plane, 1))
+    g, w = float(np.median(plane[gm])), float(np.median(plane[wm]))
+    csf = lo + 0.3 * (g - lo)
+    flair = np.interp(vol, [lo, csf, g, w], [lo, csf * 0.4, 1.1 * w, 0.8 * w]).astype(np.float32)
+    verdict = check_applicability(Scan(pixels=flair, spacing=(2.0, 2.0, 2.0)))
+    assert not verdict.in_domain and verdict.registered is not None
+    contrast = verdict.checks["contrast"]
+    assert contrast["not_t1"] is True and contrast["wm_gm_ratio"] < MIN_WM_GM_RATIO
+    reason = next(r for r in verdict.reasons if "tissue contrast" in r)
+    assert "T2, FLAIR or proton-density" in reason and "Analyse anyway" in reason
