@@ -10,7 +10,10 @@ to ONNX (`torch.onnx.export`) and run by ONNX Runtime's CPU provider with all gr
 optimisations. Rows carry the median seconds per call over `--repeats` calls (after two warm-up
 calls), the ratio to eager channels-last measured in the same run, and the largest absolute
 difference of the output from eager (float32). Inputs are random, timesteps 300: the cost of a
-call does not depend on either.
+call does not depend on either. `gflop_per_call` counts the call's floating-point operations
+(`torch.utils.flop_counter`: convolutions and matrix products, 2 per multiply-add); each row's
+`gflop_per_s` is what the runtime achieved, and `calls_per_slice_for_75_in_60s` how many UNet
+calls per slice the issue's speed target (about 75 brain slices in 60 s) leaves at that rate.
 """
 
 from __future__ import annotations
@@ -64,6 +67,11 @@ def run(model: str | None, batch: int, repeats: int, threads: int) -> dict:
     )
     t = torch.full((batch,), 300, dtype=torch.long)
     rows: dict[str, dict] = {}
+    from torch.utils.flop_counter import FlopCounterMode
+
+    with torch.no_grad(), FlopCounterMode(display=False) as counter:
+        unet(x, t)
+    gflop = counter.get_total_flops() / 1e9
     # no_grad, not inference_mode: parameters converted inside inference_mode could not be
     # traced by the export below
     with torch.no_grad():
@@ -110,9 +118,12 @@ def run(model: str | None, batch: int, repeats: int, threads: int) -> dict:
             row["speedup_vs_eager_channels_last"] = round(base / row["s_per_call"], 3)
             row["s_per_call"] = round(row["s_per_call"], 4)
             row["s_per_slice"] = round(row["s_per_call"] / batch, 4)
+            row["gflop_per_s"] = round(gflop / row["s_per_call"], 1)
+            row["calls_per_slice_for_75_in_60s"] = round(60.0 / (75 * row["s_per_slice"]), 2)
     return {
         "model": portable_path(model) if model else "shipped default",
         "batch": batch,
+        "gflop_per_call": round(gflop, 2),
         "repeats": repeats,
         "torch_threads": threads,
         "torch": torch.__version__,
