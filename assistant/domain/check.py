@@ -39,7 +39,7 @@ from pathlib import Path
 
 import numpy as np
 
-from assistant.domain.contrast import MIN_WM_GM_RATIO, wm_gm_ratio
+from assistant.domain.contrast import MIN_WM_GM_RATIO, T1_TRAIN_RANGE, wm_gm_ratio
 from assistant.domain.features import describe, mirrored_vectors
 from assistant.domain.metadata import check_metadata
 from assistant.domain.model import DomainModel, load_domain_model
@@ -475,8 +475,9 @@ def _check_contrast(ratio: float | None, out: Applicability, accepted: str, how:
         out.reasons.append(
             "The tissue contrast is not T1-weighted: where the MNI template has white matter "
             f"the image is {ratio:.2f} times as bright as where it has grey matter ({how}), "
-            f"and T1-weighted scans read at least {MIN_WM_GM_RATIO:.2f} (white matter brighter "
-            "than grey matter, fluid dark). This looks like a T2, FLAIR or proton-density "
+            f"and a T1-weighted scan reads above {MIN_WM_GM_RATIO:.2f} (the training scans: "
+            f"{T1_TRAIN_RANGE[0]:.2f}-{T1_TRAIN_RANGE[1]:.2f}; white matter brighter than grey "
+            "matter, fluid dark). This looks like a T2, FLAIR or proton-density "
             "image, which make healthy tissue look abnormal to a detector that learned T1 "
             "scans. Upload the study's T1-weighted series, or choose 'Analyse anyway' for a "
             f"result marked unreliable; {accepted}."

@@ -28,6 +28,7 @@ MIN_PIXELS = 500  # of each class in the slice's own foreground
 # below all of them; the val volumes turned into FLAIR and PD contrasts read at most 0.97
 # (`eval/results/contrast_val.json`)
 MIN_WM_GM_RATIO = 1.0
+T1_TRAIN_RANGE = (1.06, 1.48)  # what the train T1 slices and volume planes read (above)
 
 
 @lru_cache(maxsize=1)
