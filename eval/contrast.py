@@ -162,13 +162,10 @@ def evaluate(
                 data = recontrast_by_labels(raw, lab, classes, weighting)
             else:
                 data = recontrast(raw, tissue, weighting)
-            scan = _as_scan(data, img, path.parent / "x.nii.gz")
-            for kind, view, index in (
-                ("volume", scan, None),
-                ("2d", bare(scan.slice2d(k)), None),
-            ):
+            scan = _as_scan(data, img)
+            for kind, view in (("volume", scan), ("2d", bare(scan.slice2d(k)))):
                 t0 = time.perf_counter()
-                verdict = check_applicability(view, index, model_dir=model)
+                verdict = check_applicability(view, model_dir=model)
                 tallies[f"{weighting}_{kind}"].add(verdict, time.perf_counter() - t0)
                 contrast = verdict.checks.get("contrast") or {}
                 ratios[f"{weighting}_{kind}"].append(contrast.get("wm_gm_ratio"))
@@ -241,7 +238,7 @@ def _contrast_check_on() -> bool:
     return bool(np.isfinite(check.MIN_WM_GM_RATIO))
 
 
-def _as_scan(data: np.ndarray, img, _name: Path) -> Scan:
+def _as_scan(data: np.ndarray, img) -> Scan:
     """Load `data` (on `img`'s grid) through the project's NIfTI loader, as an upload would."""
     import tempfile
 

@@ -87,12 +87,14 @@ def test_a_t2_dicom_is_refused_for_its_sequence_before_anything_else():
     assert check_applicability(plain).checks["sequence"]["other_weighting"] is False
 
 
-def _flair_like(pixels: np.ndarray) -> np.ndarray:
-    """Grey matter brighter than white matter, fluid dark: the T1 levels of the slice's own
-    tissue classes mapped to a FLAIR-like order (partial volume lands in between)."""
+def _flair_like(pixels: np.ndarray, levels_from: np.ndarray | None = None) -> np.ndarray:
+    """Grey matter brighter than white matter, fluid dark: the T1 levels of the tissue classes
+    of `levels_from` (a slice on the training grid; default `pixels`) mapped to a FLAIR-like
+    order and applied to `pixels` (partial volume lands in between)."""
+    plane = pixels if levels_from is None else levels_from
     wm, gm = tissue_masks()
-    lo = float(np.percentile(pixels, 1))
-    g, w = float(np.median(pixels[gm])), float(np.median(pixels[wm]))
+    lo = float(np.percentile(plane, 1))
+    g, w = float(np.median(plane[gm])), float(np.median(plane[wm]))
     csf = lo + 0.3 * (g - lo)
     out = np.interp(pixels, [lo, csf, g, w], [lo, csf * 0.4, 1.1 * w, 0.8 * w])
     return out.astype(np.float32)
@@ -119,12 +121,7 @@ def test_a_volume_with_grey_brighter_than_white_is_refused_for_its_contrast():
     verdict = check_applicability(t1)
     assert verdict.in_domain, verdict.reasons
     assert verdict.checks["contrast"]["not_t1"] is False
-    plane = verdict.registered.scan.pixels
-    wm, gm = tissue_masks()
-    lo = float(np.percentile(plane, 1))
-    g, w = float(np.median(plane[gm])), float(np.median(plane[wm]))
-    csf = lo + 0.3 * (g - lo)
-    flair = np.interp(vol, [lo, csf, g, w], [lo, csf * 0.4, 1.1 * w, 0.8 * w]).astype(np.float32)
+    flair = _flair_like(vol, levels_from=verdict.registered.scan.pixels)
     verdict = check_applicability(Scan(pixels=flair, spacing=(2.0, 2.0, 2.0)))
     assert not verdict.in_domain and verdict.registered is not None
     contrast = verdict.checks["contrast"]

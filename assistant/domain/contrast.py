@@ -16,7 +16,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from assistant.domain.geometry import TRAINED_INDEX, training_grid
+from assistant.domain.geometry import as_training_slice, training_grid
 
 WM_MIN_PROB = 0.9
 GM_MIN_PROB = 0.6
@@ -37,9 +37,7 @@ def tissue_masks() -> tuple[np.ndarray, np.ndarray]:
     level, from nilearn's packaged MNI152 2009 probability maps."""
     from assistant.domain.mni import tissue_maps
 
-    gm, wm = tissue_maps()
-    g = np.ascontiguousarray(gm[:, :, TRAINED_INDEX].T[::-1])
-    w = np.ascontiguousarray(wm[:, :, TRAINED_INDEX].T[::-1])
+    g, w = (as_training_slice(m) for m in tissue_maps())
     if g.shape != training_grid().shape:
         raise RuntimeError(f"unexpected tissue map shape {g.shape}")
     return w >= WM_MIN_PROB, (g >= GM_MIN_PROB) & (w < GM_MAX_WM_PROB)

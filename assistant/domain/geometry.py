@@ -69,10 +69,15 @@ def training_grid(z_mm: float | None = None) -> SliceGrid:
     )
 
 
+def as_training_slice(volume_xyz: np.ndarray, z_index: int = TRAINED_INDEX) -> np.ndarray:
+    """Axial slice `z_index` of an (x, y, z) map on the template's grid, laid out like the
+    training slices (row 0 anterior, column 0 the patient's left)."""
+    return np.ascontiguousarray(volume_xyz[:, :, z_index].T[::-1])
+
+
 def template_slice(z_index: int = TRAINED_INDEX) -> np.ndarray:
     """The template's axial slice laid out like the training slices, [0, 1]."""
-    data, _ = template_array()
-    return np.ascontiguousarray(data[:, :, z_index].T[::-1])
+    return as_training_slice(template_array()[0], z_index)
 
 
 def sitk_from_zyx(pixels: np.ndarray, spacing: tuple[float, float, float], origin=None):
