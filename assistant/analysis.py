@@ -84,6 +84,16 @@ def scan_hash(scan: Scan) -> str:
     return h.hexdigest()
 
 
+def _header_key(scan: Scan) -> str:
+    """The allow-listed header values the applicability check reads (sequence timings, contrast
+    agent, body part...), as part of the cache keys: the same pixels under another header are
+    checked again."""
+    meta = getattr(scan, "metadata", {}) or {}
+    return hashlib.sha256(
+        repr(sorted((str(k), str(v)) for k, v in meta.items())).encode()
+    ).hexdigest()
+
+
 def heatmap_overlay(
     image01: np.ndarray, anomaly_map: np.ndarray, threshold: float | None
 ) -> np.ndarray:
@@ -352,6 +362,8 @@ class Analyzer:
         self._cache: OrderedDict[tuple, CaseState] = OrderedDict()
         # a volume's registration, reused when another of its slices is analysed (seconds each)
         self._registrations: OrderedDict[str, Registered] = OrderedDict()
+        # a volume's own check (no slice given), by scan hash, modality and orientation
+        self._whole_checks: OrderedDict[tuple, Applicability] = OrderedDict()
         # a volume's whole-volume analysis (`whole_volume`), shared by all its slices
         self._volumes: OrderedDict[str, Any] = OrderedDict()
 
@@ -393,7 +405,15 @@ class Analyzer:
         # the modality and orientation change the applicability check: part of the key
         index = None if not scan.is_volume else slice_index
         level = None if index is None or level_mm is None else round(float(level_mm), 1)
-        key = (scan_hash(scan), index, scan.modality, scan.patient_left, bool(anyway), level)
+        key = (
+            scan_hash(scan),
+            index,
+            scan.modality,
+            scan.patient_left,
+            bool(anyway),
+            level,
+            _header_key(scan),
+        )
         if key in self._cache:
             self._cache.move_to_end(key)
             return self._cache[key]
@@ -493,6 +513,8 @@ class Analyzer:
         voxel: the slice is then analysed on its own."""
         if not scan.is_volume:
             return None
+        if key[0] not in self._volumes and level_mm is None and self._off_levels(scan, key, index):
+            return None  # known from the geometry: the volume's analysis is not waited for
         base = self.analyze(scan, None)  # registers the volume and analyses it whole (cached)
         volume = base.volume
         registered = None if base.applicability is None else base.applicability.registered
@@ -516,14 +538,51 @@ class Analyzer:
         state.timings["total_s"] = time.perf_counter() - t0
         return state
 
+    def _off_levels(self, scan: Scan, key: tuple, index: int) -> bool:
+        """Whether native slice `index` of a volume in the domain, not yet analysed, holds no
+        voxel of the levels its analysis would cover (`slice_is_analysed`, from the check's
+        registration and the geometry alone)."""
+        detector, _ = self._volume_detector()
+        if detector is None:
+            return False
+        base = self._applicability(scan, key[0], None)  # registers once (kept)
+        if not base.in_domain or base.registered is None:
+            return False
+        from assistant.volume.analyze import slice_is_analysed
+
+        return not slice_is_analysed(scan, detector, index, base.registered.mni_to_voxel)
+
+    def _volume_detector(self) -> tuple[Detector | None, float]:
+        """The `Detector` that analyses volumes and its sensitivity: the detector itself, or the
+        one inside a wrapper with a `sensitivity` (the app's setting, applied to every level);
+        None when there is none (a test's callable)."""
+        detector, sensitivity = self.detector, 1.0
+        inner = getattr(detector, "detector", None)
+        if not isinstance(detector, Detector) and isinstance(inner, Detector):
+            detector, sensitivity = inner, float(getattr(self.detector, "sensitivity", 1.0))
+        return (detector if isinstance(detector, Detector) else None), sensitivity
+
     def _applicability(self, scan: Scan, hash_: str, slice_index: int | None) -> Applicability:
-        """The applicability check, registering a volume once per scan (kept like the cache)."""
+        """The applicability check, registering a volume once per scan (kept like the cache);
+        a volume's own check (`slice_index` None) is kept too."""
+        whole = (
+            (hash_, scan.modality, scan.patient_left, _header_key(scan))
+            if slice_index is None
+            else None
+        )
+        if whole in self._whole_checks:
+            self._whole_checks.move_to_end(whole)
+            return self._whole_checks[whole]
         known = self._registrations.get(hash_)
         out = check_applicability(scan, slice_index, registered=known)
         if out.registered is not None and known is None:
             self._registrations[hash_] = out.registered
             while len(self._registrations) > self.cache_size:
                 self._registrations.popitem(last=False)
+        if whole is not None:
+            self._whole_checks[whole] = out
+            while len(self._whole_checks) > self.cache_size:
+                self._whole_checks.popitem(last=False)
         return out
 
     def _detect(
@@ -550,12 +609,8 @@ class Analyzer:
         if hash_ in self._volumes:
             self._volumes.move_to_end(hash_)
             return self._volumes[hash_]
-        detector, sensitivity = self.detector, 1.0
-        inner = getattr(detector, "detector", None)
-        if not isinstance(detector, Detector) and isinstance(inner, Detector):
-            # a detector with scaled thresholds (the app's sensitivity setting)
-            detector, sensitivity = inner, float(getattr(self.detector, "sensitivity", 1.0))
-        if registered is None or not isinstance(detector, Detector):
+        detector, sensitivity = self._volume_detector()
+        if registered is None or detector is None:
             return None
         from assistant.volume import analyze_volume
 

@@ -108,6 +108,7 @@ class Tally:
 def _reason_kind(reason: str) -> str:
     for key, kind in (
         ("skull-stripped", "skull_stripped"),
+        ("contrast agent was given", "post_contrast"),
         ("header describes a", "sequence"),
         ("tissue contrast is not", "contrast"),
         ("does not look like", "typicality"),

@@ -130,6 +130,9 @@ def test_volume_level_is_chosen_by_registration(tmp_path, ckpt, capsys):
         capsys, str(path), "--model", ckpt, "--out", str(far), "--slice", str(index - 20)
     )
     assert rc == 0 and "OUT OF DOMAIN" in stderr and "below the level" in stderr
+    # known from the geometry: the volume's levels were not analysed first
+    assert "holds no voxel of the analysed levels" in stderr
+    assert "Analysing the volume's levels" not in stderr
     data = json.loads((far / "findings.json").read_text())
     assert data["findings"] == [] and data["applicability"]["slice_index"] == index - 20
 

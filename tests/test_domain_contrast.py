@@ -63,6 +63,20 @@ from assistant.scan import Scan, load_scan
         ({"RepetitionTime": 28, "EchoTime": 20, "ScanningSequence": "GR"}, "T2*"),
         ({"ImageType": "DERIVED, PRIMARY, DIFFUSION, ADC"}, "diffusion"),
         ({"ImageType": "ORIGINAL\\PRIMARY\\M\\ND"}, None),
+        # enhanced MR objects: the coded Acquisition Contrast and the Echo Pulse Sequence
+        ({"AcquisitionContrast": "T2", "RepetitionTime": 500, "EchoTime": 12}, "T2-weighted"),
+        ({"AcquisitionContrast": "PROTON_DENSITY"}, "proton-density"),
+        ({"AcquisitionContrast": "DIFFUSION"}, "diffusion"),
+        ({"AcquisitionContrast": "TOF"}, "time-of-flight"),
+        ({"AcquisitionContrast": "T1", "RepetitionTime": 500, "EchoTime": 12}, None),
+        ({"AcquisitionContrast": "MIXED"}, None),
+        ({"AcquisitionContrast": "FLUID_ATTENUATED"}, "FLAIR"),
+        ({"AcquisitionContrast": "FLUID_ATTENUATED", "InversionTime": 2500}, "FLAIR"),
+        # a T1-FLAIR: fluid attenuated, but at an inversion time that keeps T1 weighting
+        ({"AcquisitionContrast": "FLUID_ATTENUATED", "InversionTime": 860, "EchoTime": 12}, None),
+        ({"EchoPulseSequence": "GRADIENT", "RepetitionTime": 28, "EchoTime": 20}, "T2*"),
+        ({"EchoPulseSequence": "GRADIENT", "RepetitionTime": 9.8, "EchoTime": 4.6}, None),
+        ({"EchoPulseSequence": "SPIN", "RepetitionTime": 3000, "EchoTime": 15}, "proton-density"),
     ],
 )
 def test_the_header_names_sequences_that_are_not_t1_weighted(meta, expected):
@@ -85,6 +99,116 @@ def test_a_t2_dicom_is_refused_for_its_sequence_before_anything_else():
     assert "Analyse anyway" in verdict.reasons[0]
     plain = Scan(pixels=np.zeros((8, 8), np.float32), modality="MR", format="dicom")
     assert check_applicability(plain).checks["sequence"]["other_weighting"] is False
+
+
+def _enhanced_mr(tmp_path, shared: dict, per_frame: dict | None = None, **top):
+    """pydicom's MR_small as an enhanced MR object: its timings moved out of the top level into
+    functional-group items (`shared`, `per_frame`: group sequence keyword -> item attributes)."""
+    import pydicom
+    from pydicom.dataset import Dataset
+    from pydicom.sequence import Sequence
+
+    ds = pydicom.dcmread(pydicom_file("MR_small.dcm"))
+    for key in ("RepetitionTime", "EchoTime", "InversionTime", "ScanningSequence", "FlipAngle"):
+        if key in ds:
+            delattr(ds, key)
+
+    def group(items: dict) -> Dataset:
+        out = Dataset()
+        for sequence, attributes in items.items():
+            item = Dataset()
+            for key, value in attributes.items():
+                setattr(item, key, value)
+            setattr(out, sequence, Sequence([item]))
+        return out
+
+    ds.SharedFunctionalGroupsSequence = Sequence([group(shared)])
+    if per_frame is not None:
+        ds.PerFrameFunctionalGroupsSequence = Sequence([group(per_frame)])
+    for key, value in top.items():
+        setattr(ds, key, value)
+    path = tmp_path / "enhanced.dcm"
+    ds.save_as(path, enforce_file_format=True)
+    return path
+
+
+def test_an_enhanced_mr_flair_is_refused_from_its_functional_groups(tmp_path):
+    """Enhanced (multi-frame) MR keeps TR, TE and TI in functional groups: they are read from
+    there, so a FLAIR passes neither as a header without timings nor as a T1."""
+    path = _enhanced_mr(
+        tmp_path,
+        {
+            "MRTimingAndRelatedParametersSequence": {"RepetitionTime": 9000, "FlipAngle": 150},
+            "MREchoSequence": {"EffectiveEchoTime": 120},
+            "MRModifierSequence": {"InversionRecovery": "YES", "InversionTimes": [2500]},
+        },
+        EchoPulseSequence="SPIN",
+    )
+    scan = load_scan(path)
+    assert scan.metadata["RepetitionTime"] == pytest.approx(9000)
+    assert scan.metadata["EchoTime"] == pytest.approx(120)
+    assert scan.metadata["InversionTime"] == pytest.approx(2500)
+    assert scan.metadata["EchoPulseSequence"] == "SPIN"
+    verdict = check_applicability(scan)
+    assert not verdict.in_domain
+    assert verdict.checks["sequence"]["weighting"].startswith("FLAIR")
+    assert "TR 9000 ms, TE 120 ms, TI 2500 ms" in verdict.reasons[0]
+
+
+def test_a_post_contrast_series_is_refused_and_its_agent_text_never_leaves(tmp_path):
+    """A contrast agent recorded in the header (the per-frame Contrast/Bolus Usage of an enhanced
+    object, or the Contrast/Bolus Agent text of a classic one) refuses the scan with its own
+    reason; the free text itself is never copied out, and "NONE" means no agent."""
+    t1 = {
+        "MRTimingAndRelatedParametersSequence": {"RepetitionTime": 500},
+        "MREchoSequence": {"EffectiveEchoTime": 12},
+    }
+    usage = {"ContrastBolusUsageSequence": {"ContrastBolusAgentAdministered": "YES"}}
+    scan = load_scan(_enhanced_mr(tmp_path, t1, usage, AcquisitionContrast="T1"))
+    assert scan.metadata["ContrastAgent"] == "given"
+    verdict = check_applicability(scan)
+    assert not verdict.in_domain
+    assert verdict.checks["sequence"]["other_weighting"] is False  # T1 timings
+    assert verdict.checks["agent"] == {"contrast": "given", "post_contrast": True}
+    assert "contrast agent was given" in verdict.reasons[0]
+    assert "Analyse anyway" in verdict.reasons[0]
+
+    usage = {"ContrastBolusUsageSequence": {"ContrastBolusAgentAdministered": "NO"}}
+    scan = load_scan(_enhanced_mr(tmp_path, t1, usage, ContrastBolusAgent="Gadovist 7ml"))
+    assert scan.metadata["ContrastAgent"] == "not given"  # the coded answer wins over text
+
+    for text, given in (("Gadovist 7ml", "given"), ("NONE", "not given"), ("", None)):
+        scan = load_scan(_enhanced_mr(tmp_path, t1, ContrastBolusAgent=text))
+        assert scan.metadata.get("ContrastAgent") == given, text
+        assert "Gadovist" not in repr(scan.metadata)
+        verdict = check_applicability(scan)
+        assert verdict.checks["agent"]["post_contrast"] is (given == "given")
+        assert not any("Gadovist" in r for r in verdict.reasons)
+
+
+def test_the_same_pixels_under_another_header_are_checked_again(tmp_path):
+    """The analysis cache keys on the header values the check reads: the same pixels as a T2
+    series and then with T1 timings get two verdicts, not the first one twice."""
+    from assistant.analysis import Analyzer
+
+    t2 = load_scan(pydicom_file("MR_small.dcm"))
+    t1 = load_scan(
+        _enhanced_mr(
+            tmp_path,
+            {
+                "MRTimingAndRelatedParametersSequence": {"RepetitionTime": 500},
+                "MREchoSequence": {"EffectiveEchoTime": 12},
+            },
+        )
+    )
+    np.testing.assert_array_equal(t1.pixels, t2.pixels)
+    from assistant.detector.testing import tiny_detector
+
+    analyzer = Analyzer(detector=tiny_detector(), use_retrieval=False)
+    first, second = analyzer.analyze(t2), analyzer.analyze(t1)
+    assert first.applicability.checks["sequence"]["other_weighting"] is True
+    assert second.applicability.checks["sequence"]["other_weighting"] is False
+    assert not second.applicability.in_domain  # 64 x 64 pixels, not a T1 brain slice
 
 
 def _flair_like(pixels: np.ndarray, levels_from: np.ndarray | None = None) -> np.ndarray:

@@ -573,6 +573,40 @@ def test_a_slice_of_a_volume_analysed_whole_is_shown_at_its_analysed_level(tiny)
         assert ids and ids <= {g.id for g in there.result.findings}
 
 
+def test_a_slice_off_the_analysed_levels_is_known_without_analysing_the_volume(
+    tiny, unaware_result, monkeypatch
+):
+    """`slice_is_analysed` reads from the geometry alone what the volume's analysis would give
+    (`level_of_slice` not None) for every native slice; a slice off the analysed levels, asked
+    for first, is then checked on its own without the volume being analysed (seconds on a
+    CPU); an analysed slice still waits for it."""
+    import assistant.volume
+    from assistant.analysis import Analyzer
+    from assistant.volume.analyze import slice_is_analysed
+
+    scan, m, volume = unaware_result
+    got = [slice_is_analysed(scan, tiny, k, m) for k in range(scan.pixels.shape[0])]
+    assert got == [volume.level_of_slice(k) is not None for k in range(scan.pixels.shape[0])]
+    assert any(got) and not all(got)
+    assert not slice_is_analysed(scan, tiny, scan.pixels.shape[0], m)  # out of range
+
+    calls = []
+    real = assistant.volume.analyze_volume
+
+    def counted(*args, **kwargs):
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(assistant.volume, "analyze_volume", counted)
+    analyzer = Analyzer(detector=tiny, use_retrieval=False)
+    far = analyzer.analyze(scan, 2)
+    assert far.volume is None and far.shown_level is None and not far.applicability.in_domain
+    assert calls == []
+    near = analyzer.analyze(scan, got.index(True))
+    assert near.volume is not None and near.shown_level in near.volume.levels
+    assert calls == [1]
+
+
 def test_the_apps_sensitivity_setting_keeps_the_whole_volume_analysis(tiny):
     """The app's sensitivity setting wraps the detector (`SensitiveDetector`): a volume is still
     analysed whole, every level's thresholds and the volume's divided by the sensitivity, and the

@@ -196,20 +196,25 @@ def _slice_at_level(args: argparse.Namespace, scan, out, model_dir) -> tuple[int
     from assistant.detector import Detector
     from assistant.domain import check_applicability
     from assistant.volume import analyze_volume
+    from assistant.volume.analyze import slice_is_analysed
 
     whole = check_applicability(scan, None, model_dir=model_dir)
     reg = whole.registered
     if not whole.in_domain or reg is None:
         return None, reg
     det = Detector.from_pretrained(args.model, method=args.method, preset=args.preset)
+    note = (
+        f"note: native slice {args.slice} holds no voxel of the analysed levels; it is "
+        "analysed on its own"
+    )
+    # from the geometry first: a slice off the analysed levels does not wait for the volume
+    if not slice_is_analysed(scan, det, args.slice, reg.mni_to_voxel):
+        print(note, file=sys.stderr)
+        return None, reg
     vol = analyze_volume(scan, det, mni_to_voxel=reg.mni_to_voxel, progress=True)
     j = vol.level_of_slice(args.slice)
     if j is None:
-        print(
-            f"note: native slice {args.slice} holds no voxel of the analysed levels; it is "
-            "analysed on its own",
-            file=sys.stderr,
-        )
+        print(note, file=sys.stderr)
         return None, reg
     shown = reg.at_level(scan, vol.levels[j], args.slice)
     verdict = check_applicability(scan, None, model_dir=model_dir, registered=shown)

@@ -193,7 +193,11 @@ def check_applicability(
         trained_level=model.trained_level,
         level_tolerance=model.level_tolerance,
         typicality_threshold=model.typicality_threshold,
-        checks={"metadata": meta.checks, "sequence": meta.checks.get("sequence")},
+        checks={
+            "metadata": meta.checks,
+            "sequence": meta.checks.get("sequence"),
+            "agent": meta.checks.get("agent"),
+        },
     )
     if scan.is_volume:
         if slice_index is not None and not 0 <= int(slice_index) < scan.pixels.shape[0]:

@@ -3,8 +3,9 @@
 Only the de-identified fields a `Scan` keeps are read: `modality`, `format`, `notes` (which name
 the plane of a slice cut from a volume) and the allow-listed technical tags in `metadata`
 (BodyPartExamined, SeriesDescription, the sequence timings RepetitionTime, EchoTime and
-InversionTime, ScanningSequence, ImageType, and ImageOrientationPatient where the loader keeps
-it).
+InversionTime, ScanningSequence or EchoPulseSequence, AcquisitionContrast, ImageType, whether a
+contrast agent was given (ContrastAgent, derived by the loader) and ImageOrientationPatient
+where the loader keeps it).
 Each check gives a verdict (True: fits, False: does not, None: not known) and, when it does
 not fit, a sentence saying what is wrong and what is accepted.
 """
@@ -60,6 +61,20 @@ STIR_MIN_ECHO_MS = 30.0
 T2STAR_MIN_ECHO_MS = 15.0  # gradient echo without inversion at TE >= 15 ms: T2*/SWI
 PD_MIN_REPETITION_MS = 1500.0  # spin echo, long TR and short TE without inversion: PD
 _DIFFUSION_TYPES = ("DIFFUSION", "ADC", "TRACEW", "EADC", "TENSOR", "FA")
+# Acquisition Contrast (0008,9209) of enhanced MR objects: coded terms that are not T1-weighted.
+# FLUID_ATTENUATED is left to the inversion time (a T1-FLAIR nulls fluid at TI under 1500 ms).
+_ACQUISITION_CONTRASTS = {
+    "T2": "T2-weighted",
+    "T2_STAR": "T2*-weighted (gradient echo, e.g. SWI)",
+    "PROTON_DENSITY": "proton-density-weighted",
+    "STIR": "STIR (short-tau inversion recovery)",
+    "DIFFUSION": "diffusion-weighted (or diffusion-derived)",
+    "PERFUSION": "perfusion",
+    "FLOW_ENCODED": "flow-encoded (phase-contrast angiography)",
+    "TOF": "time-of-flight angiography",
+    "TAGGING": "tagged",
+}
+_ECHO_PULSE = {"SPIN": "SE", "GRADIENT": "GR", "BOTH": "SE,GR"}
 
 
 @dataclass
@@ -134,6 +149,18 @@ def check_metadata(scan, accepted: str) -> MetadataVerdict:
                 "T1 spin echo), or choose 'Analyse anyway' for a result marked unreliable; "
                 f"{accepted}."
             )
+        given = str(meta.get("ContrastAgent", "") or "") or None
+        out.checks["agent"] = {"contrast": given, "post_contrast": given == "given"}
+        if given == "given":
+            out.ok = False
+            out.reasons.append(
+                "The DICOM header records that a contrast agent was given: this is a "
+                "post-contrast series. The detector learned non-contrast T1-weighted MRI, on "
+                "which vessels, dura and choroid plexus are not bright; on a post-contrast scan "
+                "these normally enhancing structures can look abnormal to it, and how often has "
+                "not been measured. Upload the study's pre-contrast T1-weighted series, or "
+                f"choose 'Analyse anyway' for a result marked unreliable; {accepted}."
+            )
     return out
 
 
@@ -161,11 +188,22 @@ def sequence_weighting(meta: dict) -> tuple[str | None, str]:
         return "diffusion-weighted (or diffusion-derived)", f"image type {', '.join(hit)}"
     te, tr, ti = _ms(meta, "EchoTime"), _ms(meta, "RepetitionTime"), _ms(meta, "InversionTime")
     seq = str(meta.get("ScanningSequence", "") or "").upper()
+    if not seq:  # enhanced MR objects give the echo pulse sequence instead
+        seq = _ECHO_PULSE.get(str(meta.get("EchoPulseSequence", "") or "").upper().strip(), "")
     timing = ", ".join(
         f"{label} {value:g} ms"
         for label, value in (("TR", tr), ("TE", te), ("TI", ti))
         if value is not None
     )
+    coded = str(meta.get("AcquisitionContrast", "") or "").upper().strip()
+    if coded in _ACQUISITION_CONTRASTS:
+        return _ACQUISITION_CONTRASTS[coded], f"acquisition contrast {coded}" + (
+            f"; {timing}" if timing else ""
+        )
+    if coded == "FLUID_ATTENUATED" and (ti is None or ti >= FLAIR_MIN_INVERSION_MS):
+        return "FLAIR (fluid-attenuated inversion recovery)", (
+            "acquisition contrast FLUID_ATTENUATED" + (f"; {timing}" if timing else "")
+        )
     if ti is not None and ti >= FLAIR_MIN_INVERSION_MS:
         return "FLAIR (fluid-attenuated inversion recovery)", (
             f"{timing}: an inversion time of {FLAIR_MIN_INVERSION_MS:g} ms or more nulls the fluid"

@@ -269,9 +269,11 @@ def _native_lookup(
     levels: list[float],
     step: float,
     margin: int,
+    only: int | None = None,
 ):
     """Per native voxel: inside the MNI brain mask? analysed? and the fractional stack
-    coordinates (level index, row, col) of the analysed ones, processed slice by slice.
+    coordinates (level index, row, col) of the analysed ones, processed slice by slice (only
+    native slice `only` when it is given; the others stay False).
 
     Returns (brain (Z, Y, X) bool, analysed (Z, Y, X) bool, coords (3, N) float64 of the
     analysed voxels in C order, their MNI points (N, 3))."""
@@ -287,7 +289,7 @@ def _native_lookup(
     brain = np.zeros((nz, ny, nx), dtype=bool)
     analysed = np.zeros((nz, ny, nx), dtype=bool)
     coords, points = [], []
-    for k in range(nz):
+    for k in range(nz) if only is None else [int(only)]:
         pts = v2m[:3, 0] * k + yx @ v2m[:3, 1:3].T + v2m[:3, 3]  # (ny * nx, 3) MNI mm
         inside = mni.sample(mask, pts, order=0) > 0.5
         brain[k] = inside.reshape(ny, nx)
@@ -313,6 +315,39 @@ def _native_lookup(
     if not coords:
         return brain, analysed, np.zeros((3, 0)), np.zeros((0, 3))
     return brain, analysed, np.concatenate(coords, axis=1), np.concatenate(points)
+
+
+def slice_is_analysed(
+    scan: Scan,
+    detector,
+    index: int,
+    mni_to_voxel: np.ndarray,
+    model_dir: str | Path | None = None,
+    brain_margin_mm: int = BRAIN_MARGIN_MM,
+    level_step_mm: float = LEVEL_STEP_MM,
+) -> bool:
+    """Whether `analyze_volume(scan, detector, mni_to_voxel=...)` would analyse any voxel of
+    native axial slice `index` (`VolumeResult.level_of_slice` is then not None), found from the
+    geometry alone, without running the detector (a fraction of a second)."""
+    if not 0 <= int(index) < scan.pixels.shape[0]:
+        return False
+    domain = load_domain_model(domain_dir(detector, model_dir))
+    wanted = candidate_levels(
+        bool(detector.level_aware), domain.trained_level, domain.level_tolerance, level_step_mm
+    )
+    pre = detector.model.config.preprocess
+    _, kept = level_images(scan.pixels, mni_to_voxel, wanted, pre, brain_margin_mm)
+    if not kept:
+        return False
+    _, analysed, _, _ = _native_lookup(
+        scan,
+        np.asarray(mni_to_voxel, dtype=np.float64),
+        kept,
+        level_step_mm,
+        brain_margin_mm,
+        only=int(index),
+    )
+    return bool(analysed[int(index)].any())
 
 
 def _stack(arrays: list[np.ndarray], levels: list[float], step: float, dtype, fill=0):

@@ -31,18 +31,19 @@ def applicability_item(c: CaseFacts) -> EvidenceItem | None:
 
 # checks read only on the right kind of slice at the right level: when one of them refuses it,
 # the scan itself is what the detector needs, prepared otherwise (its reason says how to fix it;
-# the upside-down, turned-head, thick-slice, noise, sequence and contrast reasons also name
-# "analyse anyway")
+# the upside-down, turned-head, thick-slice, noise, sequence, contrast-agent and tissue-contrast
+# reasons also name "analyse anyway")
 _PREPARATION = (
     ("orientation", "upside_down"),
     ("tilt", "tilted"),
     ("thickness", "too_thick"),
     ("noise", "too_noisy"),
     ("sequence", "other_weighting"),
+    ("agent", "post_contrast"),
     ("contrast", "not_t1"),
     ("skull", "skull_stripped"),
 )
-_NAMES_ANYWAY = _PREPARATION[:6]
+_NAMES_ANYWAY = _PREPARATION[:7]
 
 
 def _refused(checks: dict, name: str, flag: str) -> bool:

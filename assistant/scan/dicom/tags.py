@@ -7,6 +7,7 @@ carry them (PN, UI, DA, DT, TM, AS, LT, UT, sequences, binary) are skipped even 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 import numpy as np
@@ -36,6 +37,8 @@ ALLOWED_TAGS = (
     "EchoTime",
     "InversionTime",
     "FlipAngle",
+    "EchoPulseSequence",
+    "AcquisitionContrast",
     "KVP",
     "ConvolutionKernel",
     "PhotometricInterpretation",
@@ -44,6 +47,23 @@ ALLOWED_TAGS = (
     "BitsStored",
     "PixelRepresentation",
 )
+# Enhanced (multi-frame) MR keeps its sequence timings in functional groups, not at the top
+# level: (metadata key, keyword in the group item, functional-group sequence), read for frame 0.
+FUNCTIONAL_TAGS = (
+    ("RepetitionTime", "RepetitionTime", "MRTimingAndRelatedParametersSequence"),
+    ("FlipAngle", "FlipAngle", "MRTimingAndRelatedParametersSequence"),
+    ("EchoTime", "EffectiveEchoTime", "MREchoSequence"),
+    ("InversionTime", "InversionTimes", "MRModifierSequence"),
+    ("AcquisitionContrast", "AcquisitionContrast", "MRImageFrameTypeSequence"),
+)
+# Contrast/Bolus Agent is free text: these say that none was given (it is never copied out)
+NO_AGENT = re.compile(
+    r"^\W*(none|no|n|nil|n/?a|0|-*|without|not given|no contrast|non[- ]?contrast|nativ|native)"
+    r"\W*$",
+    re.I,
+)
+# values the loader derives from the header (never a copied free-text value)
+DERIVED_TAGS = ("ContrastAgent",)  # "given" / "not given" (`contrast_agent`)
 NEVER_VRS = {"PN", "UI", "DA", "DT", "TM", "AS", "SQ", "OB", "OW", "OF", "OD", "UN", "LT", "UT"}
 
 
@@ -84,10 +104,55 @@ def allowed_metadata(ds) -> dict[str, str | int | float]:
             continue
         if value != "":
             out[key] = value
+    for key, keyword, sequence in FUNCTIONAL_TAGS:
+        if key not in out:
+            value = _plain(fg_value(ds, 0, sequence, keyword))
+            if value is not None:
+                out[key] = value
+    agent = contrast_agent(ds)
+    if agent is not None:
+        out["ContrastAgent"] = agent
     ts = ds.file_meta.get("TransferSyntaxUID")
     if ts is not None:
         out["TransferSyntax"] = str(getattr(ts, "name", "unknown"))
     return out
+
+
+def contrast_agent(ds) -> str | None:
+    """ "given" / "not given" when the header records whether a contrast agent was given, else
+    None. Read from the enhanced objects' per-frame Contrast/Bolus Agent Administered (frame 0)
+    or from the Contrast/Bolus Agent text; the text itself (free text) is never copied out."""
+    administered = fg_value(ds, 0, "ContrastBolusUsageSequence", "ContrastBolusAgentAdministered")
+    if administered is not None:
+        answer = str(administered).strip().upper()
+        if answer in ("YES", "NO"):
+            return "given" if answer == "YES" else "not given"
+    if "ContrastBolusAgent" in ds:
+        text = str(ds["ContrastBolusAgent"].value or "").strip()
+        if text:
+            return "not given" if NO_AGENT.match(text) else "given"
+    return None
+
+
+def fg_value(ds, frame: int, sequence: str, keyword: str):
+    """`keyword` of the functional-group `sequence` item for `frame` (per-frame, then shared)."""
+    item = fg_item(ds, frame, sequence)
+    if item is None or keyword not in item or item[keyword].VR in NEVER_VRS:
+        return None
+    value = item[keyword].value
+    return None if value in (None, "") else value
+
+
+def _plain(value) -> str | int | float | None:
+    """A functional-group value as the plain str/float that `allowed_metadata` keeps."""
+    if value is None:
+        return None
+    if isinstance(value, Sequence) and not isinstance(value, str | bytes):
+        value = value[0] if len(value) else None  # the first of several (inversion) times
+    if num(value):
+        return float(value)
+    text = str(value).strip()[:64] if value is not None else ""
+    return text or None
 
 
 def num(v) -> bool:
