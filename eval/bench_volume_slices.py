@@ -14,6 +14,12 @@ and one process, with the same detector:
   and result from the volume analysis) against the native slice analysed on its own, as it was
   before (`Analyzer(whole_volume=False)`: the check on that slice, then the detector on it when
   in domain);
+- **a slice off the analysed levels, asked for first** (`ask --slice K` on a fresh process):
+  a fresh `Analyzer` asked for one native slice without analysed voxels (a quarter of the way
+  up those slices) now (its geometry is read from the registration, `slice_is_analysed`, and the
+  slice is checked on its own) against what it cost before (a fresh `Analyzer` that analyses the
+  volume whole first, then the slice: `analyze(scan)`, then `analyze(scan, K)`), with whether
+  the two verdicts agree;
 - **"Go to a 3D finding"**: for each 3D finding, its centre slice shown now (`level_mm`: the
   level of its 2D findings nearest its centre) against that native slice analysed on its own:
   whether the check accepts the slice and whether the detector finds anything on it (before),
@@ -88,6 +94,7 @@ def bench_volume(path: Path, now: Analyzer, before: Analyzer, n_slices: int) -> 
             }
         )
     row["slices"] = slices
+    row["off_levels_first"] = _off_levels_first(scan, volume, now.detector)
     jumps = []
     for f in volume.findings:
         j = volume.level_of_finding(f)
@@ -112,10 +119,34 @@ def bench_volume(path: Path, now: Analyzer, before: Analyzer, n_slices: int) -> 
     return row
 
 
+def _off_levels_first(scan, volume, detector) -> dict | None:
+    """A slice off the analysed levels asked for first, now and as before (module docstring)."""
+    off = [k for k, s in enumerate(volume.slice_scores) if s is None]
+    if not off:
+        return None
+    k = off[len(off) // 4]
+    fresh = Analyzer(detector=detector, use_retrieval=False)
+    state, now_s = _timed(fresh.analyze, scan, k)
+    old = Analyzer(detector=detector, use_retrieval=False)
+    t0 = time.perf_counter()
+    old.analyze(scan)
+    alone = old.analyze(scan, k)
+    before_s = time.perf_counter() - t0
+    return {
+        "slice": k,
+        "now_s": round(now_s, 3),
+        "before_s": round(before_s, 3),
+        "now_volume_analysed": state.volume is not None,
+        "same_verdict": state.applicability.in_domain == alone.applicability.in_domain
+        and state.applicability.reasons == alone.applicability.reasons,
+    }
+
+
 def summarise(rows: list[dict]) -> dict:
     whole = [r for r in rows if "detect_again_s" in r]
     slices = [s for r in whole for s in r["slices"]]
     jumps = [j for r in whole for j in r["jumps"]]
+    firsts = [r["off_levels_first"] for r in whole if r.get("off_levels_first")]
 
     def med(values):
         values = list(values)
@@ -138,6 +169,14 @@ def summarise(rows: list[dict]) -> dict:
         "median_slice_ratio_before_over_now": med(
             s["before_s"] / max(s["now_s"], 1e-6) for s in analysed
         ),
+        "n_off_levels_first": len(firsts),
+        "median_off_levels_first_now_s": med(f["now_s"] for f in firsts),
+        "median_off_levels_first_before_s": med(f["before_s"] for f in firsts),
+        "median_off_levels_first_ratio_before_over_now": med(
+            f["before_s"] / max(f["now_s"], 1e-6) for f in firsts
+        ),
+        "off_levels_first_same_verdict": sum(f["same_verdict"] for f in firsts),
+        "off_levels_first_volume_analysed_now": sum(f["now_volume_analysed"] for f in firsts),
         "n_jumps": len(jumps),
         "jumps_now_show_the_finding": sum(j["now_shows_it"] for j in jumps),
         "jumps_before_in_domain": sum(j["before_in_domain"] for j in jumps),

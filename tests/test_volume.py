@@ -643,7 +643,14 @@ def test_bench_volume_slices_times_and_counts_side_by_side(tmp_path, tiny):
     assert all(s["shown_level_mm"] in (19.0, 21.0, 23.0, 25.0, 27.0) for s in row["slices"])
     assert [j["finding"] for j in row["jumps"]] == ["V1"]  # the tiny detector's noise
     assert all(j["now_shows_it"] for j in row["jumps"])
+    first = row["off_levels_first"]
+    assert first["same_verdict"] and not first["now_volume_analysed"]
+    assert first["slice"] not in [s["slice"] for s in row["slices"]]
     out = summarise([row])
+    assert out["n_off_levels_first"] == 1 and out["off_levels_first_same_verdict"] == 1
+    assert out["median_off_levels_first_ratio_before_over_now"] == pytest.approx(
+        first["before_s"] / first["now_s"], rel=1e-2
+    )
     assert out["n_slices"] == 3 and out["n_jumps"] == out["jumps_now_show_the_finding"] == 1
     assert out["slices_before_in_domain"] == sum(s["before_in_domain"] for s in row["slices"])
     ratio = (row["upload_s"] + row["detect_again_s"]) / row["upload_s"]
