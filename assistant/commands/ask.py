@@ -55,11 +55,36 @@ def add_spacing_arg(p: argparse.ArgumentParser) -> None:
     )
 
 
-def load_with_spacing(args: argparse.Namespace):
-    """The scan named by `args.scan`, with the user's `--spacing` (`assistant.scan.with_spacing`)."""
-    from assistant.scan import load_scan, with_spacing
+def add_series_arg(p: argparse.ArgumentParser) -> None:
+    """`--series N`: the series to load from a folder or .zip that holds several."""
+    p.add_argument(
+        "--series",
+        type=int,
+        default=None,
+        metavar="N",
+        help="for a folder or .zip of DICOM files that holds several series of one study: load "
+        "the series with this Series Number. Without it, the study's pre-contrast T1-weighted "
+        "series is chosen from the headers (the note in the output says which and why)",
+    )
 
-    return with_spacing(load_scan(args.scan), getattr(args, "spacing", None))
+
+def load_for_cli(args: argparse.Namespace):
+    """The scan named by `args.scan`: of a study's several series, `--series N` or the
+    pre-contrast T1 one (`assistant.domain.series`)."""
+    from assistant.domain.series import choose_t1_series, series_by_number
+    from assistant.scan import load_scan
+
+    number = getattr(args, "series", None)
+    chooser = choose_t1_series if number is None else series_by_number(number)
+    return load_scan(args.scan, choose_series=chooser)
+
+
+def load_with_spacing(args: argparse.Namespace):
+    """The scan named by `args.scan` (`load_for_cli`), with the user's `--spacing`
+    (`assistant.scan.with_spacing`)."""
+    from assistant.scan import with_spacing
+
+    return with_spacing(load_for_cli(args), getattr(args, "spacing", None))
 
 
 def add_slice_only_arg(p: argparse.ArgumentParser) -> None:
@@ -76,6 +101,7 @@ def add_analysis_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("scan", help="PNG/JPEG/TIFF/BMP, DICOM file, folder or .zip, NIfTI")
     p.add_argument("--slice", type=int, default=None, help="axial slice of a volume")
     add_spacing_arg(p)
+    add_series_arg(p)
     p.add_argument(
         "--detector",
         type=Path,
@@ -185,6 +211,7 @@ def analysis_summary(state) -> dict:
     """The de-identified analysis for JSON output (no arrays, no file name, no metadata);
     "sizes" says whether the findings' sizes are in mm² or in pixels of the original image."""
     from assistant.scan import size_basis
+    from assistant.scan.dicom.series import loaded_series
 
     d = state.evidence.detector_summary or {}
     return {
@@ -193,8 +220,12 @@ def analysis_summary(state) -> dict:
         # a registered volume's displayed plane: its MNI z (mm); None for a native or 2D slice
         "level_mm": (state.scan_summary.get("registered") or {}).get("level_mm"),
         "scan": {
-            k: state.scan_summary.get(k)
-            for k in ("format", "modality", "shape", "spacing_mm", "patient_left")
+            **{
+                k: state.scan_summary.get(k)
+                for k in ("format", "modality", "shape", "spacing_mm", "patient_left")
+            },
+            # of a folder or .zip of several series: the one loaded ("'AX T1' #3 MR (24 files)")
+            "series": loaded_series(state.scan_summary.get("notes") or []),
         },
         "score": d.get("score"),
         "score_threshold": d.get("score_threshold"),

@@ -29,6 +29,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--model", default=None, help="checkpoint folder (default: the shipped one)")
     p.add_argument("--json", action="store_true", help="print the verdict as JSON")
+    from assistant.commands.ask import add_series_arg
+
+    add_series_arg(p)
     p.set_defaults(func=run)
 
 
@@ -70,10 +73,11 @@ def slice_ranges(indices: list[int]) -> str:
 def run(args: argparse.Namespace) -> int:
     import json
 
+    from assistant.commands.ask import load_for_cli
     from assistant.domain import check_applicability
-    from assistant.scan import ScanError, load_scan
+    from assistant.scan import ScanError
 
-    scan = load_scan(args.scan)
+    scan = load_for_cli(args)
     if args.slice is not None and not scan.is_volume:
         raise ScanError("--slice applies to volumes only; the scan is a 2D image")
     verdict = check_applicability(scan, args.slice, model_dir=args.model).to_dict()

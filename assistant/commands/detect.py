@@ -38,7 +38,7 @@ OUTPUTS = ("overlay.png", "heatmap.png", "pseudo_healthy.png")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    from assistant.commands.ask import add_slice_only_arg, add_spacing_arg
+    from assistant.commands.ask import add_series_arg, add_slice_only_arg, add_spacing_arg
 
     p = sub.add_parser(
         "detect",
@@ -55,6 +55,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "registering the volume to MNI space)",
     )
     add_spacing_arg(p)
+    add_series_arg(p)
     p.add_argument("--model", help="checkpoint folder (default: the shipped model)")
     p.add_argument("--method", choices=["thor", "autoddpm", "anoddpm"])
     p.add_argument("--preset", help="method preset, e.g. fast, reference")

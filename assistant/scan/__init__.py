@@ -25,7 +25,15 @@ Layout (each module imports only the ones above it):
 from assistant.scan.load import load_bytes, load_scan
 from assistant.scan.sniff import sniff_format
 from assistant.scan.spacing import USER_SPACING, parse_spacing, size_basis, with_spacing
-from assistant.scan.types import LoadLimits, PatientLeft, Plane, Scan, ScanError
+from assistant.scan.types import (
+    LoadLimits,
+    PatientLeft,
+    Plane,
+    Scan,
+    ScanError,
+    SeriesChooser,
+    SeriesInfo,
+)
 
 __all__ = [
     "LoadLimits",
@@ -33,6 +41,8 @@ __all__ = [
     "Plane",
     "Scan",
     "ScanError",
+    "SeriesChooser",
+    "SeriesInfo",
     "USER_SPACING",
     "load_bytes",
     "load_scan",

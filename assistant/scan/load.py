@@ -20,7 +20,7 @@ from assistant.scan.dicom.series import load_dicom_items
 from assistant.scan.image import load_image_bytes
 from assistant.scan.nifti import load_nifti_bytes
 from assistant.scan.sniff import extension, plausible_dicom_without_preamble, sniff_format
-from assistant.scan.types import ACCEPTED, LoadLimits, Scan, ScanError
+from assistant.scan.types import ACCEPTED, LoadLimits, Scan, ScanError, SeriesChooser
 
 logger = logging.getLogger(__name__)
 
@@ -28,20 +28,28 @@ Source = str | os.PathLike | bytes | bytearray | memoryview | BinaryIO
 
 
 def load_scan(
-    source: Source, *, filename: str | None = None, limits: LoadLimits | None = None
+    source: Source,
+    *,
+    filename: str | None = None,
+    limits: LoadLimits | None = None,
+    choose_series: SeriesChooser | None = None,
 ) -> Scan:
     """Load a scan from a path (file, DICOM folder, .zip of DICOM), bytes or a binary file object.
 
     The format is detected from the content; `filename` is only a hint (its extension is used,
     never logged). `limits` (default `LoadLimits()`) bounds bytes, pixels per side, voxels and
-    slices, checked on headers before decoding. Returns a `Scan` with float32 pixels (see
-    `Scan` for the axis conventions). Raises ScanError for any bad input.
+    slices, checked on headers before decoding. `choose_series`: for a folder or .zip that
+    holds several series of one study, picks the one to load (e.g.
+    `assistant.domain.series.choose_t1_series`); without it such an input is refused with a
+    list of its series. Returns a `Scan` with float32 pixels (see `Scan` for the axis
+    conventions). Raises ScanError for any bad input.
     """
     limits = limits or LoadLimits()
     if isinstance(source, (str, os.PathLike)):
         path = Path(source)
         if path.is_dir():
-            return _finish(load_dicom_items(read_folder(path, limits), limits, "folder"))
+            blobs = read_folder(path, limits)
+            return _finish(load_dicom_items(blobs, limits, "folder", choose_series))
         data = _read_path(path, limits)
         filename = filename or path.name
     elif isinstance(source, (bytes, bytearray, memoryview)):
@@ -61,7 +69,7 @@ def load_scan(
         raise ScanError(
             f"the input is larger than {limits.max_bytes:,} bytes (raise LoadLimits.max_bytes)"
         )
-    return _finish(load_bytes(data, filename, limits))
+    return _finish(load_bytes(data, filename, limits, choose_series))
 
 
 def _read_path(path: Path, limits: LoadLimits) -> bytes:
@@ -79,8 +87,14 @@ def _read_path(path: Path, limits: LoadLimits) -> bytes:
         raise ScanError(f"cannot read the file ({exc.strerror or type(exc).__name__})") from None
 
 
-def load_bytes(data: bytes, filename: str | None, limits: LoadLimits) -> Scan:
-    """Detect the format of `data` by content (with `filename` as a hint) and load it."""
+def load_bytes(
+    data: bytes,
+    filename: str | None,
+    limits: LoadLimits,
+    choose_series: SeriesChooser | None = None,
+) -> Scan:
+    """Detect the format of `data` by content (with `filename` as a hint) and load it
+    (`choose_series`: see `load_scan`)."""
     ext = extension(filename)
     if len(data) == 0:
         raise ScanError("the file is empty (0 bytes); " + ACCEPTED)
@@ -102,7 +116,7 @@ def load_bytes(data: bytes, filename: str | None, limits: LoadLimits) -> Scan:
     if kind == "nifti":
         return load_nifti_bytes(data, limits)
     if kind == "zip":
-        return load_dicom_items(read_zip(data, limits), limits, ".zip archive")
+        return load_dicom_items(read_zip(data, limits), limits, ".zip archive", choose_series)
     if kind == "dicom" or plausible_dicom_without_preamble(data, ext == ".dcm"):
         return load_dicom_bytes(data, limits)
     claimed = f" although its name ends in {ext!r}" if ext else ""

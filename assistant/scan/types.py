@@ -6,6 +6,7 @@ bottom layer of the package.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -21,6 +22,29 @@ SERIES_ACCEPTED = "accepted: a folder or .zip holding the DICOM files of exactly
 class ScanError(ValueError):
     """The one exception users see for bad input: says what was wrong and what is accepted."""
 
+
+@dataclass(frozen=True)
+class SeriesInfo:
+    """One image series of a folder or .zip that holds several (`load_scan`'s `choose_series`
+    gets a list of them). Never an identifier or UID: the series number, description and
+    allow-listed technical tags only."""
+
+    position: int  # 1-based, in the listed order (by series number)
+    number: int | None  # Series Number
+    description: str
+    modality: str
+    n_files: int
+    metadata: dict = field(default_factory=dict)  # allow-listed tags of its first file
+
+    def describe(self) -> str:
+        """'AX T1' #3 MR (24 files)."""
+        number = f" #{self.number}" if self.number is not None else ""
+        modality = f" {self.modality}" if self.modality else ""
+        return f"'{self.description or 'no description'}'{number}{modality} ({self.n_files} files)"
+
+
+# Picks one series of several: (its `position`, a note saying why); raises ScanError when none
+SeriesChooser = Callable[[list[SeriesInfo]], tuple[int, str]]
 
 Plane = Literal["axial", "sagittal", "coronal"]
 PatientLeft = Literal["image_left", "image_right"]

@@ -109,7 +109,10 @@ def read_scan(path: str | None) -> Scan:
     """The uploaded file as a `Scan` (`ScanError` when there is none or it is not a scan)."""
     if not path:
         raise ScanError("no file was uploaded")
-    return load_scan(path, filename=Path(path).name)
+    from assistant.domain.series import choose_t1_series
+
+    # a whole study exported (a .zip of several series): its pre-contrast T1 series is loaded
+    return load_scan(path, filename=Path(path).name, choose_series=choose_t1_series)
 
 
 def spacing_setting(value: Any) -> float | None:

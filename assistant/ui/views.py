@@ -15,6 +15,7 @@ from assistant.chat import Answer
 from assistant.detector.result import DetectionResult
 from assistant.evidence import Evidence
 from assistant.findings import Finding, position_words
+from assistant.scan.dicom.series import loaded_series
 
 FINDING_HEADERS = ["ID", "Kind", "Side", "Position", "Size", "Intensity", "Confidence"]
 CASE_HEADERS = ["Ref", "Case", "Similarity", "Synthetic", "Findings", "Report excerpt"]
@@ -43,10 +44,15 @@ def plain_name(filename: str | None) -> str:
 def where_text(state: CaseState | None) -> str:
     """Which slice of a volume was analysed: "axial slice 4 of 9" (registered: also the MNI
     level it was resampled at); "" for a 2D image."""
-    if state is None or state.slice_index is None:
+    if state is None:
         return ""
+    series = loaded_series((state.scan_summary or {}).get("notes") or [])
+    series = f"series {series}" if series else ""
+    if state.slice_index is None:
+        return series
     n = (state.scan_summary.get("source_shape") or [0])[0]
-    where = f"axial slice {state.slice_index} of {n}"
+    where = f"{series} · " if series else ""
+    where += f"axial slice {state.slice_index} of {n}"
     registered = state.scan_summary.get("registered")
     if registered:
         level = registered.get("level_mm")

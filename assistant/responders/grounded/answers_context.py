@@ -21,6 +21,7 @@ from assistant.prompts import refusal_text
 from assistant.report import draft_report
 from assistant.responders.grounded.case import CaseFacts, threshold_band
 from assistant.responders.grounded.wording import cite, safe_excerpt
+from assistant.scan.dicom.series import loaded_series_sentence
 
 # What the grounded responder can answer; listed whenever a question is outside it.
 ANSWERABLE = (
@@ -464,7 +465,8 @@ def modality(c: CaseFacts) -> str:
         return _which_slice_shown(s)  # "Which slice number is this?"
     if plane:
         text += f" The slice shown is an {plane.group(0)} of a volume."
-    return text
+    series = loaded_series_sentence(s.get("notes", []))
+    return f"{text} {series}" if series else text
 
 
 def _which_slice_shown(s: dict) -> str:

@@ -1,13 +1,17 @@
 """A DICOM series: the files of a folder or a .zip archive assembled into one volume.
 
 Files that are not DICOM, and DICOM objects without pixels (reports, structure sets, ...), are
-skipped with a note. Exactly one image series is accepted: mixed series are refused with a list
-of their descriptions and file counts (never UIDs). Slices are ordered by Instance Number, then
-sorted by position in `assistant.scan.dicom.volume`.
+skipped with a note. Several image series of one study (a whole study exported) are handed to
+the caller's `choose_series` (which gets their numbers, descriptions and allow-listed tags) and
+the chosen one is loaded with a note naming it; without a chooser they are refused with a list
+of their descriptions and file counts (never UIDs). Series of more than one study or patient
+are always refused. Slices are ordered by Instance Number, then sorted by position in
+`assistant.scan.dicom.volume`.
 """
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 
 import numpy as np
@@ -16,16 +20,28 @@ from assistant.scan.dicom.decode import decode, has_pixels, quiet, read_dataset
 from assistant.scan.dicom.tags import allowed_metadata, modality_code, sop_kind
 from assistant.scan.dicom.volume import scan_from_decoded
 from assistant.scan.sniff import plausible_dicom_without_preamble, sniff_format
-from assistant.scan.types import SERIES_ACCEPTED, LoadLimits, Scan, ScanError
+from assistant.scan.types import (
+    SERIES_ACCEPTED,
+    LoadLimits,
+    Scan,
+    ScanError,
+    SeriesChooser,
+    SeriesInfo,
+)
 
 
-def load_dicom_items(blobs: list[bytes], limits: LoadLimits, where: str) -> Scan:
-    """Group the DICOM files in `blobs` by series; exactly one image series is accepted."""
+def load_dicom_items(
+    blobs: list[bytes], limits: LoadLimits, where: str, choose_series: SeriesChooser | None = None
+) -> Scan:
+    """Group the DICOM files in `blobs` by series: one image series is loaded; of several
+    series of one study, the one `choose_series` picks (module docstring)."""
     with quiet():
-        return _load_items(blobs, limits, where)
+        return _load_items(blobs, limits, where, choose_series)
 
 
-def _load_items(blobs: list[bytes], limits: LoadLimits, where: str) -> Scan:
+def _load_items(
+    blobs: list[bytes], limits: LoadLimits, where: str, choose_series: SeriesChooser | None
+) -> Scan:
     datasets, not_dicom, no_pixels = [], 0, Counter()
     for blob in blobs:
         if sniff_format(blob) != "dicom" and not plausible_dicom_without_preamble(blob, False):
@@ -51,13 +67,11 @@ def _load_items(blobs: list[bytes], limits: LoadLimits, where: str) -> Scan:
             f"the {where} holds no DICOM image ({'; '.join(skipped) or 'no files'}); "
             + SERIES_ACCEPTED
         )
+    chosen = None
     try:
         groups = _group_series(datasets)
         if len(groups) > 1:
-            listing = "; ".join(_describe(g) for g in groups.values())
-            raise ScanError(
-                f"the {where} mixes {len(groups)} series ({listing}); {SERIES_ACCEPTED}"
-            )
+            datasets, chosen = _choose(groups, where, choose_series)
         scan = _series_scan(datasets, limits)
     except ScanError:
         raise
@@ -65,9 +79,84 @@ def _load_items(blobs: list[bytes], limits: LoadLimits, where: str) -> Scan:
         raise ScanError(
             f"a DICOM file of the {where} has malformed elements ({type(exc).__name__})"
         ) from None
+    if chosen:
+        scan.notes.append(chosen)
     if skipped:
         scan.notes.append("ignored " + " and ".join(skipped))
     return scan
+
+
+def _choose(groups: dict, where: str, choose_series: SeriesChooser | None) -> tuple[list, str]:
+    """The datasets of the series `choose_series` picks among `groups`, and the note naming it
+    (module docstring); ScanError for series of several studies or patients, or no chooser."""
+    studies = {str(g[0].get("StudyInstanceUID", "") or "") for g in groups.values()} - {""}
+    patients = {str(g[0].get("PatientID", "") or "") for g in groups.values()} - {""}
+    if len(studies) > 1 or len(patients) > 1:  # compared, never shown
+        raise ScanError(
+            f"the {where} holds series of {max(len(studies), len(patients))} different studies "
+            "or patients; load the series of one study only (results are never shown for a "
+            f"mix of patients' scans); {SERIES_ACCEPTED}"
+        )
+    ordered = sorted(groups.values(), key=_series_order)
+    infos = [_info(position, g) for position, g in enumerate(ordered, 1)]
+    listing = "; ".join(info.describe() for info in infos)
+    if choose_series is None:
+        raise ScanError(f"the {where} mixes {len(groups)} series ({listing}); {SERIES_ACCEPTED}")
+    position, why = choose_series(infos)
+    info = infos[int(position) - 1]
+    return ordered[int(position) - 1], (
+        f"series {info.describe()} was loaded of the {len(infos)} series in the {where} "
+        f"({listing}): {why}"
+    )
+
+
+_LOADED = re.compile(r"^series (.+?) was loaded of the \d+ series in the ")
+
+
+def loaded_series_sentence(notes: list[str]) -> str:
+    """ "It is series 'AX T1' #3 MR (24 files), loaded from an upload of several series (...)."
+    for a scan chosen from several series; "" otherwise."""
+    series = loaded_series(notes)
+    if series is None:
+        return ""
+    by_number = any("chosen by its series number" in str(n) for n in notes)
+    how = (
+        "chosen by its series number"
+        if by_number
+        else ("chosen from their headers as the pre-contrast T1-weighted one")
+    )
+    return f"It is series {series}, loaded from an upload of several series ({how})."
+
+
+def loaded_series(notes: list[str]) -> str | None:
+    """The series chosen from several (its description, "'AX T1' #3 MR (24 files)") from a
+    scan's notes; None when the input held one series."""
+    for note in notes or []:
+        m = _LOADED.match(str(note))
+        if m:
+            return m.group(1)
+    return None
+
+
+def _series_order(group: list) -> tuple:
+    number = group[0].get("SeriesNumber")
+    try:
+        return (0, int(number))
+    except (TypeError, ValueError):
+        return (1, 0)
+
+
+def _info(position: int, group: list) -> SeriesInfo:
+    ds = group[0]
+    number = _series_order(group)
+    return SeriesInfo(
+        position=position,
+        number=number[1] if number[0] == 0 else None,
+        description=str(ds.get("SeriesDescription", "") or "").strip()[:48],
+        modality=str(ds.get("Modality", "") or "").strip()[:16],
+        n_files=len(group),
+        metadata=allowed_metadata(ds),
+    )
 
 
 def _group_series(datasets: list) -> dict:
@@ -80,16 +169,6 @@ def _group_series(datasets: list) -> dict:
         )
         groups.setdefault(key, []).append(ds)
     return groups
-
-
-def _describe(group: list) -> str:
-    """'description' #number MODALITY (n files): never a UID."""
-    ds = group[0]
-    text = str(ds.get("SeriesDescription", "") or "").strip()[:48] or "no description"
-    number = ds.get("SeriesNumber")
-    number = f" #{number}" if number not in (None, "") else ""
-    modality = str(ds.get("Modality", "") or "").strip()
-    return f"'{text}'{number}{' ' + modality if modality else ''} ({len(group)} files)"
 
 
 def _series_scan(datasets: list, limits: LoadLimits) -> Scan:

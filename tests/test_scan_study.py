@@ -1,0 +1,154 @@
+"""A whole study in one folder or .zip: the series the detector fits is loaded and named."""
+
+from __future__ import annotations
+
+import copy
+import json
+import zipfile
+from types import SimpleNamespace
+
+import pytest
+from conftest import pydicom_file
+
+from assistant.domain.series import choose_t1_series, series_by_number
+from assistant.scan import ScanError, load_scan
+from assistant.scan.dicom.series import loaded_series
+
+T1 = {"RepetitionTime": 500, "EchoTime": 12, "ScanningSequence": "SE", "MRAcquisitionType": "2D"}
+T2 = {"RepetitionTime": 4000, "EchoTime": 100, "ScanningSequence": "SE"}
+FLAIR = {
+    "RepetitionTime": 9000,
+    "EchoTime": 120,
+    "InversionTime": 2500,
+    "ScanningSequence": "SE\\IR",
+}
+
+
+def write_study(folder, series, patient="PAT-1", study="1.2.3.4"):
+    """One file per slice of each (number, description, tags, n files) series, all of one
+    study and patient (pydicom's MR_small, 64 x 64, with its timings replaced)."""
+    import pydicom
+    from pydicom.uid import generate_uid
+
+    folder.mkdir(parents=True, exist_ok=True)
+    base = pydicom.dcmread(pydicom_file("MR_small.dcm"))
+    for number, description, tags, n in series:
+        uid = generate_uid()
+        for k in range(n):
+            ds = copy.deepcopy(base)
+            for key in ("RepetitionTime", "EchoTime", "InversionTime", "ScanningSequence"):
+                if key in ds:
+                    delattr(ds, key)
+            for key, value in tags.items():
+                setattr(ds, key, value)
+            ds.PatientID, ds.StudyInstanceUID = patient, study
+            ds.SeriesInstanceUID, ds.SOPInstanceUID = uid, generate_uid()
+            ds.SeriesNumber, ds.SeriesDescription, ds.InstanceNumber = number, description, k + 1
+            ds.ImagePositionPatient = [0.0, 0.0, 5.0 * k]
+            ds.ImageOrientationPatient = [1, 0, 0, 0, 1, 0]
+            ds.save_as(folder / f"s{number}_{k:02d}.dcm", enforce_file_format=True)
+    return folder
+
+
+STUDY = [
+    (1, "LOCALIZER", {**T1, "ImageType": ["ORIGINAL", "PRIMARY", "LOCALIZER"]}, 3),
+    (2, "AX T2 TSE", T2, 5),
+    (3, "AX T1 SE", T1, 6),
+    (4, "AX FLAIR", FLAIR, 5),
+    (5, "AX T1 SE +C", {**T1, "ContrastBolusAgent": "Gadovist 7 ml"}, 6),
+]
+
+
+def test_a_study_loads_its_pre_contrast_t1_series_and_says_why(tmp_path):
+    """Without a chooser the study is refused with its listing; with `choose_t1_series` the
+    pre-contrast T1 series is loaded, and its note names it and why each other series was not
+    (localizer, T2 and FLAIR timings, contrast agent; the agent's text is not copied)."""
+    folder = write_study(tmp_path / "study", STUDY)
+    with pytest.raises(ScanError, match="mixes 5 series") as refused:
+        load_scan(folder)
+    assert "'AX T2 TSE' #2 MR (5 files)" in str(refused.value)
+    scan = load_scan(folder, choose_series=choose_t1_series)
+    assert scan.is_volume and scan.pixels.shape[0] == 6
+    assert scan.metadata["EchoTime"] == 12 and "ContrastAgent" not in scan.metadata
+    assert loaded_series(scan.notes) == "'AX T1 SE' #3 MR (6 files)"
+    note = next(n for n in scan.notes if n.startswith("series "))
+    assert "'LOCALIZER' #1 MR (3 files): a localizer" in note
+    assert "'AX T2 TSE' #2 MR (5 files): T2-weighted: TR 4000 ms, TE 100 ms" in note
+    assert "'AX FLAIR' #4 MR (5 files): FLAIR" in note
+    assert "'AX T1 SE +C' #5 MR (6 files): post-contrast" in note
+    assert "Gadovist" not in note and "PAT-1" not in note and "1.2.3.4" not in note
+
+
+def test_a_3d_t1_is_preferred_and_the_users_series_number_wins(tmp_path):
+    """Of two T1 candidates the 3D acquisition wins over a 2D one with more files;
+    `series_by_number` loads the series the user names, even a T2 (the check then refuses it),
+    and an unknown number lists the numbers there are."""
+    study = [
+        (2, "AX T1 SE", T1, 8),
+        (7, "T1 3D FFE", {**T1, "MRAcquisitionType": "3D", "ScanningSequence": "GR"}, 4),
+        (9, "AX T2", T2, 5),
+    ]
+    folder = write_study(tmp_path / "study", study)
+    scan = load_scan(folder, choose_series=choose_t1_series)
+    assert loaded_series(scan.notes) == "'T1 3D FFE' #7 MR (4 files)"
+    assert "of 2 such series, it is the only 3D acquisition" in scan.notes[-1]
+    chosen = load_scan(folder, choose_series=series_by_number(9))
+    assert loaded_series(chosen.notes) == "'AX T2' #9 MR (5 files)"
+    assert "chosen by its series number (9)" in chosen.notes[-1]
+    with pytest.raises(ScanError, match="no series has the number 4; .* 2, 7, 9"):
+        load_scan(folder, choose_series=series_by_number(4))
+
+
+def test_a_study_without_a_fitting_series_lists_why(tmp_path):
+    folder = write_study(tmp_path / "study", [s for s in STUDY if s[1] != "AX T1 SE"])
+    with pytest.raises(ScanError, match="none of its 4 series is a pre-contrast T1") as refused:
+        load_scan(folder, choose_series=choose_t1_series)
+    assert "'AX FLAIR' #4 MR (5 files): FLAIR" in str(refused.value)
+    assert "--series N" in str(refused.value)
+
+
+def test_series_of_two_patients_are_never_loaded(tmp_path):
+    """A folder with two patients' (or studies') series is refused, chooser or not, and no
+    identifier is quoted."""
+    folder = write_study(tmp_path / "mixed", [(3, "AX T1 SE", T1, 4)], patient="PAT-1")
+    write_study(folder, [(4, "AX T1 SE", T1, 4)], patient="PAT-2", study="1.2.3.5")
+    with pytest.raises(ScanError, match="2 different studies or patients") as refused:
+        load_scan(folder, choose_series=choose_t1_series)
+    assert "PAT-" not in str(refused.value) and "1.2.3." not in str(refused.value)
+
+
+def test_the_cli_and_the_app_load_a_study_and_name_its_series(tmp_path, capsys):
+    """`assistant check STUDY` checks the pre-contrast T1 series and `--series 2` the T2 one
+    (refused for its sequence); `assistant ask` says which series it read; the app reads a .zip of the study the same way, and each
+    result's title names the series loaded."""
+    from assistant.cli import main
+    from assistant.ui import views
+    from assistant.ui.callbacks import read_scan
+
+    folder = write_study(tmp_path / "study", STUDY)
+    assert main(["check", str(folder), "--json"]) == 0
+    verdict = json.loads(capsys.readouterr().out)
+    assert verdict["checks"]["sequence"]["other_weighting"] is False
+    assert main(["check", str(folder), "--series", "2", "--json"]) == 0
+    verdict = json.loads(capsys.readouterr().out)
+    assert verdict["checks"]["sequence"]["weighting"] == "T2-weighted"
+    assert main(["ask", str(folder), "Which sequence is this?", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["analysis"]["scan"]["series"] == "'AX T1 SE' #3 MR (6 files)"
+    assert (
+        "It is series 'AX T1 SE' #3 MR (6 files), loaded from an upload of several"
+        in (out["answer"])
+    )
+
+    archive = tmp_path / "study.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        for f in sorted(folder.iterdir()):
+            z.write(f, f.name)
+    scan = read_scan(str(archive))
+    assert loaded_series(scan.notes) == "'AX T1 SE' #3 MR (6 files)"
+    state = SimpleNamespace(
+        scan_summary={"notes": scan.notes, "source_shape": list(scan.pixels.shape)},
+        slice_index=2,
+    )
+    title = views.scan_title("study.zip", state)
+    assert title.startswith("study.zip · series 'AX T1 SE' #3 MR (6 files) · axial slice 2 of 6")
