@@ -6,7 +6,9 @@
 Routine clinical T1 series are often axial with 4-6 mm slices, while the detector learned
 slices cut from near-isotropic volumes. Each volume in `--volumes` (taken as healthy) is
 reoriented to RAS and its axial slices are averaged in groups of `thickness / spacing` (a thick
-slice is the mean of the thin ones it covers, the partial-volume effect of a thick acquisition);
+slice is the mean of the thin ones it covers, the partial-volume effect of a thick acquisition;
+a thickness that is not a multiple of the spacing, e.g. 3 mm from 2 mm slices, weights each thin
+slice by the part of it that the slab covers);
 the result goes through what a user's upload goes through (`eval.real_volumes.evaluate`:
 applicability check, registration, whole-volume analysis). Reported per thickness: how many
 volumes were in domain and how many of those got a finding (on the trained level's slice, and
@@ -43,9 +45,17 @@ def thick_slices(img: nib.Nifti1Image, thickness_mm: float) -> nib.Nifti1Image:
     ras = nib.as_closest_canonical(img)
     data = np.asanyarray(ras.dataobj, dtype=np.float32)
     dz = float(ras.header.get_zooms()[2])
-    k = max(1, int(round(thickness_mm / dz)))
-    n = data.shape[2] // k
-    slabs = data[:, :, : n * k].reshape(*data.shape[:2], n, k).mean(axis=3)
+    k = thickness_mm / dz  # thin slices per slab
+    if abs(k - round(k)) < 1e-6:
+        k = max(1, int(round(k)))
+        n = data.shape[2] // k
+        slabs = data[:, :, : n * k].reshape(*data.shape[:2], n, k).mean(axis=3)
+    else:  # slab j covers thin slices [j k, (j + 1) k): each weighted by the part covered
+        n = int(np.floor(data.shape[2] / k + 1e-9))
+        edges = np.arange(data.shape[2] + 1, dtype=np.float64)
+        lo, hi = np.arange(n)[:, None] * k, (np.arange(n)[:, None] + 1) * k
+        weights = np.clip(np.minimum(edges[1:], hi) - np.maximum(edges[:-1], lo), 0, None) / k
+        slabs = np.tensordot(data, weights.T.astype(np.float32), axes=([2], [0]))
     affine = ras.affine.copy()
     affine[:3, 3] = affine[:3, 3] + affine[:3, 2] * (k - 1) / 2.0
     affine[:3, 2] = affine[:3, 2] * k

@@ -27,6 +27,24 @@ def test_thick_slices_average_the_thin_ones_and_keep_their_place():
     assert first[2] == pytest.approx(affine[2, 3] + 2.0 * 1)
 
 
+def test_a_thickness_between_multiples_weights_the_thin_slices_it_covers():
+    """3 mm from 2 mm slices: slab 0 = slice 0 + half of slice 1, slab 1 = the other half of
+    slice 1 + slice 2, each at the centre of what it covers (z 1.5 and 4.5 mm into the stack)."""
+    nib = pytest.importorskip("nibabel")
+    data = np.arange(2 * 3 * 5, dtype=np.float32).reshape(2, 3, 5)  # RAS, 2 mm, 10 mm deep
+    affine = np.diag([2.0, 2.0, 2.0, 1.0])
+    out = thick_slices(nib.Nifti1Image(data, affine), 3.0)
+    got = np.asarray(out.dataobj)
+    assert got.shape == (2, 3, 3)  # 10 mm -> 3 slabs of 3 mm, the last 1 mm dropped
+    np.testing.assert_allclose(got[..., 0], (2 * data[..., 0] + data[..., 1]) / 3, rtol=1e-6)
+    np.testing.assert_allclose(got[..., 1], (data[..., 1] + 2 * data[..., 2]) / 3, rtol=1e-6)
+    np.testing.assert_allclose(got[..., 2], (2 * data[..., 3] + data[..., 4]) / 3, rtol=1e-6)
+    assert out.header.get_zooms()[:3] == pytest.approx((2.0, 2.0, 3.0))
+    # thin slice i's centre is at z = 2 i mm (its extent from 2 i - 1): slab j's at 3 j + 0.5
+    for j in range(3):
+        assert (out.affine @ np.array([0, 0, j, 1.0]))[2] == pytest.approx(3.0 * j + 0.5)
+
+
 def test_rician_noise_has_the_asked_sigma():
     rng = np.random.default_rng(0)
     img = np.zeros((200, 200), np.float32)
