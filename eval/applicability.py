@@ -20,6 +20,11 @@ Classes (the ones that should be accepted first):
   slices checked as slices of the volume (level from its registration);
 - ``sagittal`` / ``coronal``: slices of the val volumes, as volume slices (the plane is known)
   and as bare 2D images (``*_2d``: image only).
+- ``label_maps`` / ``brain_masks``: what a researcher uploads by mistake: the val DLMUSE label
+  maps and the binary brain masks made from them, as volumes and as their middle axial slice
+  (``*_2d``); to be refused (as label maps or masks, `assistant.domain.flat`);
+  ``info_zoomed_screenshots_val`` (no target): the val mid-axial slices shrunk to a quarter and
+  enlarged x32 with bilinear interpolation in 8 bits, which must not be taken for label maps.
 
 Timing: median seconds per 2D check and per volume registration on this machine.
 """
@@ -61,6 +66,8 @@ TARGETS = {  # class prefix -> (expected verdict, minimum rate)
     "far_axial": ("reject", 0.95),
     "sagittal": ("reject", 0.95),
     "coronal": ("reject", 0.95),
+    "label_maps": ("reject", 0.98),
+    "brain_masks": ("reject", 0.98),
 }
 PHOTO_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp")
 SCANNED_MODALITIES = (
@@ -107,6 +114,7 @@ class Tally:
 
 def _reason_kind(reason: str) -> str:
     for key, kind in (
+        ("label map, segmentation or mask", "label_map"),
         ("skull-stripped", "skull_stripped"),
         ("contrast agent was given", "post_contrast"),
         ("header describes a", "sequence"),
@@ -247,6 +255,38 @@ def volume_classes(data: Path, model, cache: Path, limit: int | None, tallies, t
         log.info("%s done", stem(path))
 
 
+def label_map_classes(data: Path, model, tallies: dict[str, Tally]) -> None:
+    """What a researcher uploads by mistake: the val DLMUSE label maps as volumes and as their
+    middle axial slice (`_2d`), and the binary brain masks made from them."""
+    folder = data / "ixi-hh-t1-2mm" / "labels" / "val"
+    for name in ("label_maps", "label_maps_2d", "brain_masks", "brain_masks_2d"):
+        tallies.setdefault(name, Tally())
+    for path in sorted(folder.glob("*.nii*")):
+        labels = load_scan(path)
+        mask = Scan(
+            pixels=(labels.pixels > 0).astype(np.float32),
+            spacing=labels.spacing,
+            format="nifti",
+            patient_left=labels.patient_left,
+        )
+        for name, scan in (("label_maps", labels), ("brain_masks", mask)):
+            _timed_check(tallies[name], scan, model_dir=model)
+            middle = scan.slice2d(scan.pixels.shape[0] // 2)
+            _timed_check(tallies[f"{name}_2d"], bare(middle), model_dir=model)
+    # not label maps: val slices shrunk to a quarter and enlarged x32, smoothly, in 8 bits (a
+    # screenshot of a zoomed viewer), whose slow ramps must not read as flat patches
+    from PIL import Image
+
+    zoomed = tallies.setdefault("info_zoomed_screenshots_val", Tally())
+    for path in sorted((data / "ixi-t1-midaxial" / "val").glob("*.png")):
+        im = Image.open(path).convert("L")
+        small = im.resize((im.width // 4, im.height // 4), Image.BILINEAR)
+        big = small.resize((small.width * 32, small.height * 32), Image.BILINEAR)
+        _timed_check(
+            zoomed, Scan(pixels=np.asarray(big, np.float32), format="png"), model_dir=model
+        )
+
+
 def _brain_slices(pixels: np.ndarray, axis: int) -> list[int]:
     """Slices whose head foreground covers at least 5% of the largest one (not empty air)."""
     hi = np.percentile(pixels, 99)
@@ -260,6 +300,7 @@ def evaluate(data: Path, model, cache: Path, volumes: int | None) -> dict:
     timing: dict[str, list[float]] = {"registration_seconds": []}
     slice_classes(data, model, tallies)
     info_classes(data, model, tallies)
+    label_map_classes(data, model, tallies)
     volume_classes(data, model, cache, volumes, tallies, timing)
     classes = {name: t.summary(name) for name, t in tallies.items()}
     two_d = [s for n, t in tallies.items() if n not in _VOLUME_CLASSES for s in t.seconds]
@@ -285,7 +326,13 @@ def evaluate(data: Path, model, cache: Path, volumes: int | None) -> dict:
     }
 
 
-_VOLUME_CLASSES = {"registered_at_level", "native_at_level", "far_axial_volume"}
+_VOLUME_CLASSES = {
+    "registered_at_level",
+    "native_at_level",
+    "far_axial_volume",
+    "label_maps",
+    "brain_masks",
+}
 
 
 def _cores() -> int:

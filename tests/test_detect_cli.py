@@ -26,7 +26,8 @@ def ckpt(tmp_path_factory):
 
 def chest_xray_like() -> np.ndarray:
     """(256, 256) uint8: a frontal chest radiograph's layout: bright body, dark lungs, ribs,
-    spine."""
+    spine, with a radiograph's noise (seeded; without it the drawing is made of flat patches,
+    which the check takes for a label map)."""
     yy, xx = np.mgrid[:256, :256]
     img = np.full((256, 256), 0.05, np.float32)
     body = ((yy - 140) / 110) ** 2 + ((xx - 128) / 115) ** 2 < 1
@@ -36,7 +37,8 @@ def chest_xray_like() -> np.ndarray:
     ribs = (((yy - 130) / 80) ** 2 + ((np.abs(xx - 128) - 48) / 38) ** 2 < 1.2) & (yy % 18 < 4)
     img[ribs & (yy > 60)] = 0.5
     img[:, 120:136][body[:, 120:136]] = 0.9
-    return (img * 255).astype(np.uint8)
+    img += np.random.default_rng(0).normal(0, 0.02, img.shape).astype(np.float32)
+    return (np.clip(img, 0, 1) * 255).astype(np.uint8)
 
 
 def gradient() -> np.ndarray:

@@ -41,6 +41,7 @@ import numpy as np
 
 from assistant.domain.contrast import MIN_WM_GM_RATIO, T1_TRAIN_RANGE, wm_gm_ratio
 from assistant.domain.features import describe, mirrored_vectors
+from assistant.domain.flat import MAX_FLAT_FRACTION, flat_fraction
 from assistant.domain.metadata import check_metadata
 from assistant.domain.model import DomainModel, load_domain_model
 from assistant.domain.noise import noise_fraction, without_noise
@@ -199,23 +200,25 @@ def check_applicability(
             "agent": meta.checks.get("agent"),
         },
     )
+    # a label map or mask uploaded instead of the scan: said so, nothing else is read
+    ok = meta.ok and _check_flat(scan, out, accepted)
     if scan.is_volume:
         if slice_index is not None and not 0 <= int(slice_index) < scan.pixels.shape[0]:
             raise ScanError(
                 f"slice {slice_index} is out of range for the axial plane: "
                 f"0..{scan.pixels.shape[0] - 1}"
             )
-        if meta.ok:  # a volume refused from its metadata is not registered (seconds saved)
+        if ok:  # a volume refused from its metadata is not registered (seconds saved)
             _check_volume(scan, slice_index, model, out, accepted, model_dir, registered, tilt)
-    else:
+    elif ok or not meta.ok:  # a flat image (a label map) is not read as a slice
         _check_image(scan.pixels, scan.spacing, model, out, accepted, tilt=tilt)
-        if meta.ok and (out.checks.get("image") or {}).get("typical") and out.level_ok:
+        if ok and (out.checks.get("image") or {}).get("typical") and out.level_ok:
             _check_contrast_2d(scan, out, accepted, model_dir)
-    if meta.ok:
+    if ok:
         _check_thickness(scan, out, accepted)
         if (out.checks.get("image") or {}).get("typical"):  # a head, read as a T1 slice
             _check_noise(scan, out, accepted)
-    if meta.ok and not out.reasons:
+    if ok and not out.reasons:
         checked = _checked_slice(scan, out)
         tilted = False
         if tilt and "tilt" not in out.checks and not _registered_plane(out):
@@ -223,11 +226,31 @@ def check_applicability(
         # a turned head's front-back asymmetry is not read: its score is recorded, not used
         _check_orientation(checked, out, accepted, model_dir, use=not tilted)
         _check_skull(checked, out, accepted)
-    out.in_domain = meta.ok and not out.reasons
+    out.in_domain = ok and not out.reasons
     out.reasons = said_once(out.reasons, accepted)
     out.summary = _summary(out)
     out.checks["seconds"] = round(time.perf_counter() - t0, 3)
     return out
+
+
+def _check_flat(scan: Scan, out: Applicability, accepted: str) -> bool:
+    """False (and the reason) when the image is made of flat patches: a label map,
+    segmentation or mask rather than a scan (`assistant.domain.flat`)."""
+    fraction = flat_fraction(scan.pixels)
+    flat = fraction is not None and fraction > MAX_FLAT_FRACTION
+    out.checks["flat"] = {
+        "fraction": None if fraction is None else round(fraction, 3),
+        "limit": MAX_FLAT_FRACTION,
+        "label_map": flat,
+    }
+    if flat:
+        out.reasons.append(
+            f"The image is made of flat patches ({fraction:.0%} of neighbouring pixels inside "
+            "it have exactly the same value; scans read at most about 26%): it looks like a "
+            "label map, segmentation or mask, not a scan. Upload the T1-weighted image itself "
+            f"({accepted})."
+        )
+    return not flat
 
 
 def _check_image(

@@ -42,6 +42,7 @@ _PREPARATION = (
     ("agent", "post_contrast"),
     ("contrast", "not_t1"),
     ("skull", "skull_stripped"),
+    ("flat", "label_map"),
 )
 _NAMES_ANYWAY = _PREPARATION[:7]
 
