@@ -129,6 +129,11 @@ def test_the_cli_and_the_app_load_a_study_and_name_its_series(tmp_path, capsys):
     assert main(["check", str(folder), "--json"]) == 0
     verdict = json.loads(capsys.readouterr().out)
     assert verdict["checks"]["sequence"]["other_weighting"] is False
+    assert verdict["series"] == "'AX T1 SE' #3 MR (6 files)"
+    assert main(["check", str(folder)]) == 0
+    assert "series 'AX T1 SE' #3 MR (6 files) was loaded of the 5 series in the folder" in (
+        capsys.readouterr().out
+    )
     assert main(["check", str(folder), "--series", "2", "--json"]) == 0
     verdict = json.loads(capsys.readouterr().out)
     assert verdict["checks"]["sequence"]["weighting"] == "T2-weighted"

@@ -76,10 +76,20 @@ def run(args: argparse.Namespace) -> int:
     from assistant.commands.ask import load_for_cli
     from assistant.domain import check_applicability
     from assistant.scan import ScanError
+    from assistant.scan.dicom.series import loaded_series
 
     scan = load_for_cli(args)
     if args.slice is not None and not scan.is_volume:
         raise ScanError("--slice applies to volumes only; the scan is a 2D image")
     verdict = check_applicability(scan, args.slice, model_dir=args.model).to_dict()
-    print(json.dumps(verdict, indent=2) if args.json else format_verdict(verdict))
+    # of a study's several series: the one checked (the scan's note says why)
+    series = loaded_series(scan.notes)
+    if args.json:
+        print(json.dumps({**verdict, "series": series}, indent=2))
+    else:
+        text = format_verdict(verdict)
+        if series:
+            why = next(n for n in scan.notes if n.startswith("series "))
+            text = f"{text}\n{why}"
+        print(text)
     return 0
