@@ -5,6 +5,10 @@
   and its axial level (estimated from the image, or from registration for a volume);
 - `register_volume(scan) -> Registered`: a 3D head volume registered to MNI space (SimpleITK,
   affine, mutual information) and its slice at the trained level on the training grid.
+- `series.choose_t1_series`: of a study's several series (a folder or .zip), the one the
+  detector fits, from each series' own header (`load_scan(..., choose_series=...)`);
+- `flat.flat_fraction`: label maps, segmentations and masks uploaded instead of a scan, which
+  the check refuses as such before anything else.
 
 Fitted artifacts: `assistant/weights/ixi-t1-128/domain/` (`python -m assistant.domain.fit`).
 Layer L2b: imports `assistant.scan`, `assistant.preprocess` and third-party packages only.
