@@ -135,8 +135,11 @@ def test_the_cli_and_the_app_load_a_study_and_name_its_series(tmp_path, capsys):
         capsys.readouterr().out
     )
     assert main(["check", str(folder), "--series", "2", "--json"]) == 0
-    verdict = json.loads(capsys.readouterr().out)
-    assert verdict["checks"]["sequence"]["weighting"] == "T2-weighted"
+    out, err = capsys.readouterr()
+    assert json.loads(out)["checks"]["sequence"]["weighting"] == "T2-weighted"
+    assert "ignored" not in err
+    assert main(["check", pydicom_file("MR_small.dcm"), "--series", "2", "--json"]) == 0
+    assert "--series 2 is ignored: the input holds one series" in capsys.readouterr().err
     assert main(["ask", str(folder), "Which sequence is this?", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["analysis"]["scan"]["series"] == "'AX T1 SE' #3 MR (6 files)"

@@ -73,10 +73,14 @@ def load_for_cli(args: argparse.Namespace):
     pre-contrast T1 one (`assistant.domain.series`)."""
     from assistant.domain.series import choose_t1_series, series_by_number
     from assistant.scan import load_scan
+    from assistant.scan.dicom.series import loaded_series
 
     number = getattr(args, "series", None)
     chooser = choose_t1_series if number is None else series_by_number(number)
-    return load_scan(args.scan, choose_series=chooser)
+    scan = load_scan(args.scan, choose_series=chooser)
+    if number is not None and loaded_series(scan.notes) is None:
+        print(f"note: --series {number} is ignored: the input holds one series", file=sys.stderr)
+    return scan
 
 
 def load_with_spacing(args: argparse.Namespace):

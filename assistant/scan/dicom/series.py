@@ -119,12 +119,9 @@ def loaded_series_sentence(notes: list[str]) -> str:
     series = loaded_series(notes)
     if series is None:
         return ""
-    by_number = any("chosen by its series number" in str(n) for n in notes)
-    how = (
-        "chosen by its series number"
-        if by_number
-        else ("chosen from their headers as the pre-contrast T1-weighted one")
-    )
+    how = "chosen from their headers as the pre-contrast T1-weighted one"
+    if any("chosen by its series number" in str(n) for n in notes):
+        how = "chosen by its series number"
     return f"It is series {series}, loaded from an upload of several series ({how})."
 
 
