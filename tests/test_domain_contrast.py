@@ -155,6 +155,33 @@ def test_an_enhanced_mr_flair_is_refused_from_its_functional_groups(tmp_path):
     assert "TR 9000 ms, TE 120 ms, TI 2500 ms" in verdict.reasons[0]
 
 
+def test_a_dynamic_series_with_any_frame_after_the_injection_is_post_contrast():
+    """Per-frame Contrast/Bolus Agent Administered: "given" when any frame says YES (a dynamic
+    series may start before the injection), "not given" when all say NO, None when none says."""
+    from pydicom.dataset import Dataset
+    from pydicom.sequence import Sequence
+
+    from assistant.scan.dicom.tags import contrast_agent
+
+    def dynamic(*answers):
+        ds = Dataset()
+        frames = []
+        for answer in answers:
+            usage = Dataset()
+            if answer is not None:
+                usage.ContrastBolusAgentAdministered = answer
+            group = Dataset()
+            group.ContrastBolusUsageSequence = Sequence([usage])
+            frames.append(group)
+        ds.PerFrameFunctionalGroupsSequence = Sequence(frames)
+        return ds
+
+    assert contrast_agent(dynamic("NO", "NO", "YES")) == "given"
+    assert contrast_agent(dynamic("NO", "NO")) == "not given"
+    assert contrast_agent(dynamic(None, None)) is None
+    assert contrast_agent(Dataset()) is None
+
+
 def test_a_post_contrast_series_is_refused_and_its_agent_text_never_leaves(tmp_path):
     """A contrast agent recorded in the header (the per-frame Contrast/Bolus Usage of an enhanced
     object, or the Contrast/Bolus Agent text of a classic one) refuses the scan with its own

@@ -120,13 +120,18 @@ def allowed_metadata(ds) -> dict[str, str | int | float]:
 
 def contrast_agent(ds) -> str | None:
     """ "given" / "not given" when the header records whether a contrast agent was given, else
-    None. Read from the enhanced objects' per-frame Contrast/Bolus Agent Administered (frame 0)
-    or from the Contrast/Bolus Agent text; the text itself (free text) is never copied out."""
-    administered = fg_value(ds, 0, "ContrastBolusUsageSequence", "ContrastBolusAgentAdministered")
-    if administered is not None:
-        answer = str(administered).strip().upper()
-        if answer in ("YES", "NO"):
-            return "given" if answer == "YES" else "not given"
+    None. Read from the enhanced objects' per-frame Contrast/Bolus Agent Administered ("given"
+    when any frame says YES: a dynamic series may start before the injection) or from the
+    Contrast/Bolus Agent text; the text itself (free text) is never copied out."""
+    n_frames = len(ds.get("PerFrameFunctionalGroupsSequence") or []) or 1
+    answers = set()
+    for frame in range(n_frames):
+        value = fg_value(ds, frame, "ContrastBolusUsageSequence", "ContrastBolusAgentAdministered")
+        answers.add(str(value).strip().upper() if value is not None else "")
+    if "YES" in answers:
+        return "given"
+    if "NO" in answers:
+        return "not given"
     if "ContrastBolusAgent" in ds:
         text = str(ds["ContrastBolusAgent"].value or "").strip()
         if text:
