@@ -160,3 +160,31 @@ def test_the_cli_and_the_app_load_a_study_and_name_its_series(tmp_path, capsys):
     )
     title = views.scan_title("study.zip", state)
     assert title.startswith("study.zip · series 'AX T1 SE' #3 MR (6 files) · axial slice 2 of 6")
+
+
+def test_the_app_names_the_series_of_a_study_in_every_result(tmp_path):
+    """Uploaded as a .zip in the app, a study's result, the line under each answer and the
+    draft's file names say which series was loaded."""
+    from pathlib import Path
+
+    from test_app_support import ask, tiny_callbacks
+
+    folder = write_study(tmp_path / "study", STUDY)
+    archive = tmp_path / "study.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        for f in sorted(folder.iterdir()):
+            z.write(f, f.name)
+    cb, det = tiny_callbacks(tmp_path)
+    out = cb.on_upload(str(archive), *det, None, 0.5, None)
+    session = out["session"]
+    assert session.state is not None, out["error"]
+    series = "series 'AX T1 SE' #3 MR (6 files)"
+    assert series in out["score"]
+    answer = ask(cb, "Which sequence is this?", session)["chat"][-1]["content"]
+    assert f"It is {series}, loaded from an upload of several series" in answer
+    assert answer.endswith(
+        f"*About `study.zip`, {series} · axial slice {session.state.slice_index} of 6.*"
+    )
+    md = cb.on_draft(session)["dl_md"].value["path"]
+    assert Path(md).name.startswith("study_series3_slice")
+    session.close()

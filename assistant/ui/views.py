@@ -494,12 +494,17 @@ def strip_footer(text: str) -> str:
 
 def download_stem(filename: str | None, state: CaseState | None) -> str:
     """A safe file-name stem for the downloads of this analysis: the upload's name without its
-    extensions, and the slice of a volume ("mni_left_volume_slice4")."""
+    extensions, the series chosen from a study and the slice of a volume
+    ("mni_left_volume_slice4", "study_series3_slice2")."""
     import re
 
     name = plain_name(filename) or "scan"
     stem = re.sub(r"(\.(nii|dcm|png|jpe?g|tiff?|bmp|zip|gz))+$", "", name, flags=re.IGNORECASE)
     stem = re.sub(r"[^A-Za-z0-9._-]+", "_", stem).strip("._") or "scan"
+    series = loaded_series((getattr(state, "scan_summary", None) or {}).get("notes") or [])
+    number = re.search(r"#(\d+)", series or "")
+    if number:  # a series chosen from a study: its number
+        stem += f"_series{number.group(1)}"
     if state is not None and state.slice_index is not None:
         stem += f"_slice{state.slice_index}"
     return stem[:80]
