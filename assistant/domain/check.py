@@ -41,7 +41,7 @@ import numpy as np
 
 from assistant.domain.contrast import MIN_WM_GM_RATIO, T1_TRAIN_RANGE, wm_gm_ratio
 from assistant.domain.features import describe, mirrored_vectors
-from assistant.domain.flat import MAX_FLAT_FRACTION, flat_fraction
+from assistant.domain.flat import MAX_FLAT_FRACTION, SCANS_READ, flat_fraction
 from assistant.domain.metadata import check_metadata
 from assistant.domain.model import DomainModel, load_domain_model
 from assistant.domain.noise import noise_fraction, without_noise
@@ -201,7 +201,8 @@ def check_applicability(
         },
     )
     # a label map or mask uploaded instead of the scan: said so, nothing else is read
-    ok = meta.ok and _check_flat(scan, out, accepted)
+    flat = meta.ok and _is_flat(scan, out, accepted)
+    ok = meta.ok and not flat
     if scan.is_volume:
         if slice_index is not None and not 0 <= int(slice_index) < scan.pixels.shape[0]:
             raise ScanError(
@@ -210,7 +211,7 @@ def check_applicability(
             )
         if ok:  # a volume refused from its metadata is not registered (seconds saved)
             _check_volume(scan, slice_index, model, out, accepted, model_dir, registered, tilt)
-    elif ok or not meta.ok:  # a flat image (a label map) is not read as a slice
+    elif not flat:
         _check_image(scan.pixels, scan.spacing, model, out, accepted, tilt=tilt)
         if ok and (out.checks.get("image") or {}).get("typical") and out.level_ok:
             _check_contrast_2d(scan, out, accepted, model_dir)
@@ -233,8 +234,8 @@ def check_applicability(
     return out
 
 
-def _check_flat(scan: Scan, out: Applicability, accepted: str) -> bool:
-    """False (and the reason) when the image is made of flat patches: a label map,
+def _is_flat(scan: Scan, out: Applicability, accepted: str) -> bool:
+    """True (and the reason) when the image is made of flat patches: a label map,
     segmentation or mask rather than a scan (`assistant.domain.flat`)."""
     fraction = flat_fraction(scan.pixels)
     flat = fraction is not None and fraction > MAX_FLAT_FRACTION
@@ -246,11 +247,12 @@ def _check_flat(scan: Scan, out: Applicability, accepted: str) -> bool:
     if flat:
         out.reasons.append(
             f"The image is made of flat patches ({fraction:.0%} of neighbouring pixels inside "
-            "it have exactly the same value; scans read at most about 26%): it looks like a "
+            f"it have exactly the same value; scans read at most about {SCANS_READ[1]:.0%}): it "
+            "looks like a "
             "label map, segmentation or mask, not a scan. Upload the T1-weighted image itself "
             f"({accepted})."
         )
-    return not flat
+    return flat
 
 
 def _check_image(

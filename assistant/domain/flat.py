@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
+SCANS_READ = (0.07, 0.26)  # what T1 scans of every kind read (the module docstring)
 MAX_FLAT_FRACTION = 0.6  # between the scans (at most 0.26) and the label maps (at least 0.76)
 # (a pure linear gradient, equal along one axis, reads 0.5: not taken for a label map)
 MIN_PAIRS = 1000  # fewer neighbouring foreground pairs: no verdict
