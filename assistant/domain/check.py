@@ -248,9 +248,8 @@ def _is_flat(scan: Scan, out: Applicability, accepted: str) -> bool:
         out.reasons.append(
             f"The image is made of flat patches ({fraction:.0%} of neighbouring pixels inside "
             f"it have exactly the same value; scans read at most about {SCANS_READ[1]:.0%}): it "
-            "looks like a "
-            "label map, segmentation or mask, not a scan. Upload the T1-weighted image itself "
-            f"({accepted})."
+            "looks like a label map, segmentation or mask, not a scan. Upload the T1-weighted "
+            f"image itself ({accepted})."
         )
     return flat
 
