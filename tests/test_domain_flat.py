@@ -68,3 +68,19 @@ def test_a_label_map_slice_gets_its_own_reason_in_the_answer():
     assert answer.text.startswith("I can't tell") and "label map" in answer.text
     assert "Upload the T1-weighted image itself" in answer.text
     assert "does not look like" not in answer.text  # not also read as an atypical slice
+
+
+def test_eval_flat_summarises_the_reads_and_zooms_like_a_viewer(tmp_path):
+    """`eval.flat`: the range and the count over the limit (no verdicts apart), and a zoomed
+    screenshot of an 8-bit slice that still reads as a scan."""
+    from PIL import Image
+
+    from eval.flat import summary, zoomed
+
+    out = summary([0.1, None, 0.7, 0.2])
+    assert out == {"n": 4, "no_verdict": 1, "min": 0.1, "median": 0.2, "max": 0.7, "over_limit": 1}
+    path = tmp_path / "slice.png"
+    Image.fromarray((np.clip(template_slice(), 0, 1) * 255).astype(np.uint8)).save(path)
+    big = zoomed(path, 4, 16)
+    assert big.shape == (233 // 4 * 16, 197 // 4 * 16)
+    assert flat_fraction(big) < 0.3

@@ -11,11 +11,11 @@ repeated k x k times) is read at its own resolution first, and an image larger t
 on a side on every k-th pixel, so that an enlarged, smoothly interpolated 8-bit image (a
 screenshot of a zoomed viewer) is not read as flat.
 
-Measured (`eval.applicability`'s label-map classes, and a scratch study over the data): T1
-scans of every kind read 0.07-0.26 (466 train and 58 val mid-axial PNGs, 61 train/val volumes,
-the shipped examples, 40 chest X-rays; MSLUB volumes 0), 10 val mid-axial PNGs shrunk and
-enlarged x4-x32 with bilinear interpolation at most 0.28, the 21 val DLMUSE label maps 0.76-0.79, binary
-masks 1.0.
+Measured (`python -m eval.flat --json eval/results/flat.json`; the refusals in
+`eval.applicability`'s label-map classes): T1 scans of every kind read 0.07-0.26 (466 train and
+58 val mid-axial PNGs, 61 train/val volumes, the shipped examples, 40 chest X-rays; MSLUB
+volumes 0), 10 val mid-axial PNGs shrunk and enlarged x4-x32 with bilinear interpolation at most
+0.28, the 21 val DLMUSE label maps 0.76-0.79, binary masks 1.0.
 """
 
 from __future__ import annotations
