@@ -268,3 +268,40 @@ def test_small_image_is_enlarged_and_the_spacing_setting_gives_mm(page, tmp_path
     assert start >= 50.0
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "app_spacing.png"), full_page=True)
+
+
+def test_a_studys_series_menu_switches_series_and_names_it(page, tmp_path):
+    """A whole study (.zip of five series) loads its pre-contrast T1 series; the series menu
+    lists the others with why they are not used; choosing the T2 series replaces the T1
+    results with the T2 series' refusal, naming it."""
+    import zipfile
+
+    from playwright.sync_api import expect
+    from test_scan_study import STUDY, write_study
+
+    folder = write_study(tmp_path / "study", STUDY)
+    archive = tmp_path / "study.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        for f in sorted(folder.iterdir()):
+            z.write(f, f.name)
+    page.reload()
+    page.locator("#upload input[type=file]").set_input_files(str(archive))
+    score = page.locator("#score")
+    expect(score).to_contain_text("series 'AX T1 SE' #3 MR (6 files)")
+    menu = page.locator("#series")
+    expect(menu).to_be_visible()
+    expect(menu.locator("input")).to_have_value("'AX T1 SE' #3 MR (6 files)")
+    menu.locator("input").click()
+    options = page.get_by_role("option")
+    expect(options).to_have_count(5)
+    expect(options.nth(1)).to_contain_text("not used, T2-weighted")
+    options.nth(1).click()
+    banner = page.locator("#domain-banner")
+    expect(banner).to_contain_text("series 'AX T2 TSE' #2 MR (5 files)")
+    expect(banner).to_contain_text("T2-weighted")
+    expect(score).to_contain_text("series 'AX T2 TSE' #2 MR (5 files)")
+    expect(score).not_to_contain_text("AX T1 SE")
+    expect(page.locator("#analyse-anyway")).to_be_visible()
+    assert "Traceback" not in page.content()
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "app_study_series_menu.png"), full_page=True)

@@ -94,7 +94,7 @@ def test_a_3d_t1_is_preferred_and_the_users_series_number_wins(tmp_path):
     assert "of 2 such series, it is the only 3D acquisition" in scan.notes[-1]
     chosen = load_scan(folder, choose_series=series_by_number(9))
     assert loaded_series(chosen.notes) == "'AX T2' #9 MR (5 files)"
-    assert "chosen by its series number (9)" in chosen.notes[-1]
+    assert "chosen by hand: its series number (9)" in chosen.notes[-1]
     with pytest.raises(ScanError, match="no series has the number 4; .* 2, 7, 9"):
         load_scan(folder, choose_series=series_by_number(4))
 
@@ -188,3 +188,104 @@ def test_the_app_names_the_series_of_a_study_in_every_result(tmp_path):
     md = cb.on_draft(session)["dl_md"].value["path"]
     assert Path(md).name.startswith("study_series3_slice")
     session.close()
+
+
+def _zip_study(tmp_path, series, name="study.zip"):
+    folder = write_study(tmp_path / name.replace(".zip", ""), series)
+    archive = tmp_path / name
+    with zipfile.ZipFile(archive, "w") as z:
+        for f in sorted(folder.iterdir()):
+            z.write(f, f.name)
+    return archive
+
+
+def test_the_series_menu_lists_a_studys_series_and_why_each_is_not_used(tmp_path):
+    from assistant.domain.series import series_at, series_choices
+
+    seen = []
+
+    def first(infos):
+        seen.extend(infos)
+        return 1, "the first"
+
+    load_scan(write_study(tmp_path / "study", STUDY), choose_series=first)
+    infos = seen
+    labels = dict((p, label) for label, p in series_choices(infos))
+    assert labels[3] == "'AX T1 SE' #3 MR (6 files)"
+    assert labels[1] == "'LOCALIZER' #1 MR (3 files): not used, a localizer"
+    assert labels[2].startswith("'AX T2 TSE' #2 MR (5 files): not used, T2-weighted")
+    assert labels[5].endswith("not used, post-contrast: the header records a contrast agent")
+    assert series_at(2)(infos) == (2, "chosen by hand from the study's series")
+    with pytest.raises(ScanError, match="not a series number 9 in its list"):
+        series_at(9)(infos)
+
+
+def test_the_app_menu_switches_series_and_clears_the_previous_results_at_once(tmp_path):
+    """A study's upload shows the series menu on the series loaded; choosing the T2 series
+    clears the T1 results at once, then reads and checks it like any upload (refused for its
+    sequence, "Analyse anyway" offered, every result naming the series chosen by hand); a
+    choice overtaken by another is dropped; a new file hides the menu."""
+    from test_app_support import ask, tiny_callbacks
+
+    from assistant.ui import views
+
+    archive = _zip_study(tmp_path, STUDY)
+    cb, det = tiny_callbacks(tmp_path)
+    out = cb.on_upload(str(archive), *det, None, 0.5, None)
+    session = out["session"]
+    assert session.state is not None, out["error"]
+    menu = out["series"]
+    assert menu["visible"] is True and menu["value"] == 3
+    assert [p for _, p in menu["choices"]] == [1, 2, 3, 4, 5]
+
+    cleared = cb.on_series_chosen(2, session)
+    assert session.state is None and session.scan is None and session.path == str(archive)
+    assert cleared["findings"]["value"] == [] and cleared["chat"] == []
+    assert cleared["overlay"]["value"] is None
+    assert "no results yet" in cleared["score"]
+    assert cleared["series"]["value"] == 2 and cleared["series"]["visible"] is True
+    assert cb.on_series(4, *det, None, 0.5, session) == gr_skip()  # overtaken by the choice of 2
+
+    out = cb.on_series(2, *det, None, 0.5, session)
+    st = session.state
+    assert st is not None and views.out_of_domain(st), out["error"]
+    assert st.result is None and out["anyway"].visible is True
+    t2 = "series 'AX T2 TSE' #2 MR (5 files)"
+    assert t2 in out["score"] and t2 in out["banner"].value
+    assert "T2-weighted" in out["banner"].value
+    assert out["series"]["value"] == 2
+    answer = ask(cb, "Which sequence is this?", session)["chat"][-1]["content"]
+    assert f"It is {t2}, loaded from an upload of several series (chosen by hand)" in answer
+
+    # analysed anyway: the T2 series, marked unreliable
+    out = cb.on_reanalyse(*det, None, 0.5, True, session)
+    assert session.state.unreliable and t2 in out["score"]
+
+    cb.on_file(None, session)
+    assert cb.on_upload(None, *det, None, 0.5, session)["series"]["visible"] is False
+    session.close()
+
+
+def test_a_study_with_no_fitting_series_offers_the_menu_to_check_one(tmp_path):
+    """No series of the study fits: the upload fails with each series' reason, and the menu
+    lists them (none selected) so that one can be chosen, checked and analysed anyway."""
+    from test_app_support import tiny_callbacks
+
+    archive = _zip_study(tmp_path, [(2, "AX T2 TSE", T2, 5), (4, "AX FLAIR", FLAIR, 5)])
+    cb, det = tiny_callbacks(tmp_path)
+    out = cb.on_upload(str(archive), *det, None, 0.5, None)
+    session = out["session"]
+    assert session.state is None and "in the app's series menu" in out["error"].value
+    assert out["series"]["visible"] is True and out["series"]["value"] is None
+    assert len(out["series"]["choices"]) == 2
+    cb.on_series_chosen(2, session)
+    out = cb.on_series(2, *det, None, 0.5, session)
+    assert session.state is not None and session.state.result is None
+    assert "series 'AX FLAIR' #4 MR (5 files)" in out["banner"].value
+    session.close()
+
+
+def gr_skip():
+    import gradio as gr
+
+    return gr.skip()

@@ -7,13 +7,14 @@ localizer, a sequence that is not T1-weighted (its timings, coded contrast or im
 recorded contrast agent rule a series out. Of the rest it takes an original (not derived) 3D
 acquisition first, then the series with the most files; the note says which series was loaded
 and why the others were not. When none is left it refuses the input, listing each series with
-its reason. `series_by_number` loads the series the user names (`--series N`) instead.
+its reason. `series_by_number` loads the series the user names (`--series N`) instead, and
+`series_at` the one chosen from the app's list of the study's series (`series_choices`).
 """
 
 from __future__ import annotations
 
 from assistant.domain.metadata import MODALITY_NAMES, UNKNOWN_MODALITIES, sequence_weighting
-from assistant.scan import ScanError, SeriesChooser, SeriesInfo
+from assistant.scan import CHOSEN_BY_HAND, ScanError, SeriesChooser, SeriesInfo
 
 _LOCALIZER = ("LOCALIZER", "SCOUT", "SURVEY")
 
@@ -45,9 +46,9 @@ def choose_t1_series(infos: list[SeriesInfo]) -> tuple[int, str]:
         listing = "; ".join(f"{info.describe()}: {why}" for info, why in reasons)
         raise ScanError(
             f"none of its {len(infos)} series is a pre-contrast T1-weighted MRI, the only kind "
-            f"the detector learned ({listing}); load the study's T1-weighted series, or load "
-            "one series on its own (`--series N` in the CLI) to have it checked and, if you "
-            "choose, analysed anyway"
+            f"the detector learned ({listing}); load the study's T1-weighted series, or choose "
+            "one of these (in the app's series menu, or `--series N` in the CLI) to have it "
+            "checked and, if you choose, analysed anyway"
         )
 
     def rank(info: SeriesInfo) -> tuple:
@@ -72,13 +73,40 @@ def choose_t1_series(infos: list[SeriesInfo]) -> tuple[int, str]:
     return best.position, why
 
 
+def series_choices(infos: list[SeriesInfo]) -> list[tuple[str, int]]:
+    """The study's series as (label, position) menu entries: each says what it is and, when
+    its header rules it out, why ("'AX T2 TSE' #2 MR (5 files): not used, T2-weighted: ...")."""
+    choices = []
+    for info in infos:
+        why = why_not(info)
+        label = info.describe() + (f": not used, {why}" if why else "")
+        choices.append((label, info.position))
+    return choices
+
+
+def series_at(position: int) -> SeriesChooser:
+    """A chooser that loads the series at `position` of the listed series (`series_choices`:
+    the user picked it from the app's menu); it is then checked like any upload."""
+
+    def choose(infos: list[SeriesInfo]) -> tuple[int, str]:
+        for info in infos:
+            if info.position == int(position):
+                return info.position, f"{CHOSEN_BY_HAND} from the study's series"
+        raise ScanError(
+            f"the upload holds {len(infos)} series, not a series number {position} in its list; "
+            "upload it again and choose one of its series"
+        )
+
+    return choose
+
+
 def series_by_number(number: int) -> SeriesChooser:
     """A chooser that loads the series whose Series Number is `number` (the user's choice)."""
 
     def choose(infos: list[SeriesInfo]) -> tuple[int, str]:
         for info in infos:
             if info.number == int(number):
-                return info.position, f"chosen by its series number ({number})"
+                return info.position, f"{CHOSEN_BY_HAND}: its series number ({number})"
         numbers = ", ".join(str(i.number) for i in infos if i.number is not None) or "none"
         raise ScanError(f"no series has the number {number}; the series numbers here are {numbers}")
 

@@ -26,6 +26,7 @@ from assistant.scan.load import load_bytes, load_scan
 from assistant.scan.sniff import sniff_format
 from assistant.scan.spacing import USER_SPACING, parse_spacing, size_basis, with_spacing
 from assistant.scan.types import (
+    CHOSEN_BY_HAND,
     LoadLimits,
     PatientLeft,
     Plane,
@@ -41,6 +42,7 @@ __all__ = [
     "Plane",
     "Scan",
     "ScanError",
+    "CHOSEN_BY_HAND",
     "SeriesChooser",
     "SeriesInfo",
     "USER_SPACING",

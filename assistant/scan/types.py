@@ -45,6 +45,8 @@ class SeriesInfo:
 
 # Picks one series of several: (its `position`, a note saying why); raises ScanError when none
 SeriesChooser = Callable[[list[SeriesInfo]], tuple[int, str]]
+# how a chooser's note starts when the user named the series (`--series N`, the app's menu)
+CHOSEN_BY_HAND = "chosen by hand"
 
 Plane = Literal["axial", "sagittal", "coronal"]
 PatientLeft = Literal["image_left", "image_right"]

@@ -40,6 +40,7 @@ ANALYSIS_OUTPUTS = (
     "banner",
     "error",
     "anyway",
+    "series",
     "slice",
     "strip",
     "jump",
@@ -105,14 +106,41 @@ def plain_history(history: list | None) -> list[dict]:
     ]
 
 
-def read_scan(path: str | None) -> Scan:
-    """The uploaded file as a `Scan` (`ScanError` when there is none or it is not a scan)."""
+def read_scan(path: str | None, position: int | None = None, study: dict | None = None) -> Scan:
+    """The uploaded file as a `Scan` (`ScanError` when there is none or it is not a scan).
+
+    A whole study exported (a folder or .zip of several series) loads its pre-contrast T1
+    series, or the series at `position` of its list when the user chose one in the series menu;
+    `study` (a dict) then gets its "series" (`SeriesInfo` list, also when none fits) and the
+    "position" of the one loaded."""
     if not path:
         raise ScanError("no file was uploaded")
-    from assistant.domain.series import choose_t1_series
+    from assistant.domain.series import choose_t1_series, series_at
 
-    # a whole study exported (a .zip of several series): its pre-contrast T1 series is loaded
-    return load_scan(path, filename=Path(path).name, choose_series=choose_t1_series)
+    chooser = choose_t1_series if position is None else series_at(position)
+
+    def choose(infos: list) -> tuple[int, str]:
+        if study is not None:
+            study["series"] = list(infos)
+        chosen, why = chooser(infos)
+        if study is not None:
+            study["position"] = int(chosen)
+        return chosen, why
+
+    return load_scan(path, filename=Path(path).name, choose_series=choose)
+
+
+def series_menu(session: Session) -> dict:
+    """The series menu: shown for an upload of several series, each named with why it is not
+    used when its header rules it out, the one loaded selected."""
+    from assistant.domain.series import series_choices
+
+    choices = series_choices(session.series) if len(session.series) > 1 else []
+    return gr.update(
+        choices=choices,
+        value=session.series_position if choices else None,
+        visible=bool(choices),
+    )
 
 
 def spacing_setting(value: Any) -> float | None:
@@ -229,6 +257,44 @@ class Callbacks:
             path=path,
         )
 
+    def on_series_chosen(self, position, session):
+        """Another series of the study was chosen in the menu: clear every result of the
+        previous series at once, before the chosen one is read and analysed (`on_series`)."""
+        if position is None or session is None or session.path is None:
+            return gr.skip()
+        session.choose_series(position)
+        return self._cleared(session, views.pending_markdown(session.filename))
+
+    def on_series(
+        self,
+        position,
+        method,
+        preset,
+        sensitivity,
+        spacing,
+        opacity,
+        session,
+        progress=gr.Progress(track_tqdm=True),  # noqa: B008
+    ):
+        """Read the chosen series of the uploaded study and analyse it; it is checked like any
+        upload ("Analyse anyway" starts unticked). Dropped when another series or file was
+        chosen meanwhile."""
+        if position is None or session is None or session.path is None:
+            return gr.skip()
+        if session.series_position != int(position) or session.scan is not None:
+            return gr.skip()  # another choice followed: its own events show it
+        settings = (method, preset, sensitivity)
+        return self._analyse_and_show(
+            f"Could not analyse series {int(position)} of {views.file_label(session.filename)}",
+            session,
+            settings,
+            spacing,
+            opacity,
+            progress,
+            path=session.path,
+            position=int(position),
+        )
+
     def on_slice(
         self,
         index,
@@ -337,19 +403,27 @@ class Callbacks:
         progress: Any,
         *,
         path: str | None = None,
+        position: int | None = None,
         slice_index: Any = None,
         level_mm: float | None = None,
         anyway: bool = False,
     ) -> dict:
-        """Analyse the file at `path` (None: the session's scan) and show the result. A failure
-        clears the results and shows the error (a toast and the persistent error element); when
-        the file changed meanwhile (`Session.generation`), nothing is shown."""
+        """Analyse the file at `path` (None: the session's scan; `position`: the series of a
+        study chosen in the menu) and show the result. A failure clears the results and shows
+        the error (a toast and the persistent error element); when the file changed meanwhile
+        (`Session.generation`), nothing is shown."""
         generation = session.generation
+        study: dict = {}
         try:
             with readable_errors(action):
                 if path is not None:
                     progress(0.05, desc="Reading the scan")
-                    scan = read_scan(path)
+                    try:
+                        scan = read_scan(path, position, study)
+                    finally:  # a study none of whose series fits still lists them in the menu
+                        if session.generation == generation and "series" in study:
+                            session.series = study["series"]
+                            session.series_position = study.get("position")
                 else:
                     scan = session.scan
                 index = None if slice_index is None else int(slice_index)
@@ -411,6 +485,8 @@ class Callbacks:
         )
         if keep_slice:
             del outputs["slice"], outputs["strip"], outputs["jump"]
+        else:
+            outputs["series"] = series_menu(session)
         return self.show(**outputs)
 
     def _failed(self, session: Session, message: str, keep_slice: bool = False) -> dict:
@@ -442,6 +518,7 @@ class Callbacks:
             banner=gr.Markdown(banner, visible=bool(banner)),
             error=gr.Markdown("", visible=False),
             anyway=gr.Checkbox(value=bool(anyway), visible=views.out_of_domain(st)),
+            series=series_menu(session),
             slice=gr.Slider(
                 minimum=0,
                 maximum=max(n - 1, 1),

@@ -86,6 +86,10 @@ class Session:
     # the file box's value as of the last file change (`Callbacks.on_file`; "": cleared; None:
     # no file change seen, e.g. a script): an analysis event for another value is stale
     chosen: str | None = None
+    # a study (an upload of several DICOM series): its series (`SeriesInfo`, empty for one
+    # series) and the position of the one loaded, chosen by its headers or in the series menu
+    series: list = field(default_factory=list)
+    series_position: int | None = None
     folder: str = field(default_factory=lambda: tempfile.mkdtemp(prefix="assistant-session-"))
 
     @property
@@ -101,6 +105,15 @@ class Session:
         self.filename = Path(path).name if path else ""
         self.scan = self.state = self.report = None
         self.settings, self.history, self.error = (), [], ""
+        self.series, self.series_position = [], None
+
+    def choose_series(self, position: int) -> None:
+        """Another series of the same upload was chosen: like a new file, nothing of the
+        previous series' analysis stays (the file and its list of series do)."""
+        self.generation += 1
+        self.scan = self.state = self.report = None
+        self.settings, self.history, self.error = (), [], ""
+        self.series_position = int(position)
 
     def close(self) -> None:
         """Forget the scan and remove the session's download folder."""

@@ -92,6 +92,14 @@ def _scan_inputs() -> Page:
         type="filepath",
         elem_id="upload",
     )
+    # an upload of several series (a whole study): which one is analysed (hidden otherwise)
+    series = gr.Dropdown(
+        choices=[],
+        value=None,
+        visible=False,
+        label="Series of the study (the detector fits the pre-contrast T1-weighted one)",
+        elem_id="series",
+    )
     slice_slider = gr.Slider(
         0, 1, value=0, step=1, visible=False, label="Axial slice", elem_id="slice"
     )
@@ -119,6 +127,7 @@ def _scan_inputs() -> Page:
     reanalyse = gr.Button("Re-analyse with the settings", elem_id="reanalyse")
     return {
         "upload": upload,
+        "series": series,
         "slice": slice_slider,
         "strip": strip,
         "jump": jump,
@@ -303,6 +312,10 @@ def connect(page: Page, cb: Callbacks, config: AppConfig) -> None:
     page["upload"].change(
         cb.on_file, named("upload", "session"), shown, queue=False, **undocumented
     ).then(cb.on_upload, named("upload", *settings), shown, **analysis, **undocumented)
+    # another series of the study: cleared at once too, then read and analysed
+    page["series"].input(
+        cb.on_series_chosen, named("series", "session"), shown, queue=False, **undocumented
+    ).then(cb.on_series, named("series", *settings), shown, **analysis, **undocumented)
     page["slice"].release(cb.on_slice, named("slice", *checked), shown, **analysis, **undocumented)
     page["jump"].input(cb.on_jump, named("jump", *checked), shown, **analysis, **undocumented)
     page["reanalyse"].click(cb.on_reanalyse, named(*checked), shown, **analysis, **undocumented)

@@ -109,6 +109,9 @@ def domain_banner(state: CaseState | None, filename: str | None = None) -> str:
     if not out_of_domain(state):
         return ""
     name, a = file_label(filename), state.applicability
+    series = loaded_series((state.scan_summary or {}).get("notes") or [])
+    if series:  # a study's series chosen by its header or in the menu
+        name += f" (series {series})"
     reasons = "\n".join(f"- {r}" for r in a.reasons) or f"- {a.summary}"
     if getattr(state, "unreliable", False):
         return (

@@ -21,6 +21,7 @@ from assistant.scan.dicom.tags import allowed_metadata, modality_code, sop_kind
 from assistant.scan.dicom.volume import scan_from_decoded
 from assistant.scan.sniff import plausible_dicom_without_preamble, sniff_format
 from assistant.scan.types import (
+    CHOSEN_BY_HAND,
     SERIES_ACCEPTED,
     LoadLimits,
     Scan,
@@ -120,8 +121,8 @@ def loaded_series_sentence(notes: list[str]) -> str:
     if series is None:
         return ""
     how = "chosen from their headers as the pre-contrast T1-weighted one"
-    if any("chosen by its series number" in str(n) for n in notes):
-        how = "chosen by its series number"
+    if any(f"): {CHOSEN_BY_HAND}" in str(n) for n in notes):
+        how = CHOSEN_BY_HAND
     return f"It is series {series}, loaded from an upload of several series ({how})."
 
 
