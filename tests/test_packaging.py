@@ -65,3 +65,38 @@ def test_installed_copy_reads_its_own_prompts(wheel, tmp_path):
     where, version = proc.stdout.split()
     assert Path(where) == site / "assistant" / "prompt_files"
     assert version == (ROOT / "prompts" / "system.md").read_text().split("version:")[1].split()[0]
+
+
+def test_importing_the_detector_never_reaches_the_network():
+    """Without HF_HUB_OFFLINE in the environment, importing the package and the detector
+    (diffusers, which imports bitsandbytes, which asks the Hub for an optional CPU kernel on
+    AVX512-BF16 CPUs) looks up no host and opens no connection, sets HF_HUB_OFFLINE and logs no kernel warning; an
+    explicit HF_HUB_OFFLINE=0 is kept."""
+    code = (
+        "import logging, os, socket\n"
+        "logging.basicConfig(level=logging.INFO)\n"
+        "calls = []\n"
+        "def connect(self, address):\n"
+        "    calls.append(address)\n"
+        "    raise OSError('no network in this test')\n"
+        "def lookup(host, *args, **kwargs):\n"
+        "    calls.append(host)\n"
+        "    raise OSError('no network in this test')\n"
+        "socket.socket.connect = connect\n"
+        "socket.getaddrinfo = lookup\n"
+        "import assistant\n"
+        "from assistant.detector import Detector\n"
+        "import transformers\n"
+        "print(len(calls), os.environ.get('HF_HUB_OFFLINE'), calls)\n"
+    )
+    env = {
+        k: v for k, v in os.environ.items() if k not in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")
+    }
+    run = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert run.stdout.split() == ["0", "1", "[]"]  # unset before: ['huggingface.co', ...]
+    assert "kernels-community" not in run.stderr and "publisher trust" not in run.stderr
+    env["HF_HUB_OFFLINE"] = "0"
+    code = "import os, assistant\nprint(os.environ['HF_HUB_OFFLINE'])\n"
+    run = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert run.stdout.strip() == "0"
