@@ -25,6 +25,10 @@ Classes (the ones that should be accepted first):
   (``*_2d``); to be refused (as label maps or masks, `assistant.domain.flat`);
   ``info_zoomed_screenshots_val`` (no target): the val mid-axial slices shrunk to a quarter and
   enlarged x32 with bilinear interpolation in 8 bits, which must not be taken for label maps.
+- ``coloured_marks_val``: the val mid-axial slices saved as RGB PNG with a thin yellow circle
+  drawn on them (a screenshot with an annotation), to be refused as coloured
+  (`assistant.domain.check.MAX_COLOURED_FRACTION`); ``info_rgb_jpeg_val`` (no target): the
+  same slices saved as RGB JPEG (quality 50) without marks, which must be read as before.
 
 Timing: median seconds per 2D check and per volume registration on this machine.
 """
@@ -45,7 +49,7 @@ from assistant.domain import check_applicability, load_domain_model, register_vo
 from assistant.domain.fitdata import registered_matrices, stem, volume_paths
 from assistant.domain.fitsets import lesion_images
 from assistant.domain.register import slice_levels
-from assistant.scan import Scan, ScanError, load_scan
+from assistant.scan import LoadLimits, Scan, ScanError, load_bytes, load_scan
 from eval import ROOT, portable_path
 from eval.skull_stripped import mid_pairs
 
@@ -68,6 +72,7 @@ TARGETS = {  # class prefix -> (expected verdict, minimum rate)
     "coronal": ("reject", 0.95),
     "label_maps": ("reject", 0.98),
     "brain_masks": ("reject", 0.98),
+    "coloured_marks": ("reject", 0.98),
 }
 PHOTO_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp")
 SCANNED_MODALITIES = (
@@ -115,6 +120,7 @@ class Tally:
 def _reason_kind(reason: str) -> str:
     for key, kind in (
         ("label map, segmentation or mask", "label_map"),
+        ("image is in colour", "colour"),
         ("skull-stripped", "skull_stripped"),
         ("contrast agent was given", "post_contrast"),
         ("header describes a", "sequence"),
@@ -287,6 +293,20 @@ def label_map_classes(data: Path, model, tallies: dict[str, Tally]) -> None:
         )
 
 
+def colour_classes(data: Path, model, tallies: dict[str, Tally]) -> None:
+    """Val slices as a user's colour files: with a coloured mark, and as plain RGB JPEG."""
+    from eval.colour import encoded, grey_rgb, marked, yellow_circle
+
+    marks = tallies.setdefault("coloured_marks_val", Tally())
+    plain = tallies.setdefault("info_rgb_jpeg_val", Tally())
+    limits = LoadLimits()
+    for path in sorted((data / "ixi-t1-midaxial" / "val").glob("*.png")):
+        scan = load_bytes(encoded(marked(path, yellow_circle), "png"), path.name, limits)
+        _timed_check(marks, scan, model_dir=model)
+        scan = load_bytes(encoded(grey_rgb(path), "jpeg", 50), f"{path.stem}.jpg", limits)
+        _timed_check(plain, scan, model_dir=model)
+
+
 def _brain_slices(pixels: np.ndarray, axis: int) -> list[int]:
     """Slices whose head foreground covers at least 5% of the largest one (not empty air)."""
     hi = np.percentile(pixels, 99)
@@ -301,6 +321,7 @@ def evaluate(data: Path, model, cache: Path, volumes: int | None) -> dict:
     slice_classes(data, model, tallies)
     info_classes(data, model, tallies)
     label_map_classes(data, model, tallies)
+    colour_classes(data, model, tallies)
     volume_classes(data, model, cache, volumes, tallies, timing)
     classes = {name: t.summary(name) for name, t in tallies.items()}
     two_d = [s for n, t in tallies.items() if n not in _VOLUME_CLASSES for s in t.seconds]

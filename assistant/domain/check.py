@@ -54,6 +54,7 @@ from assistant.domain.orientation import (
 from assistant.domain.register import Registered, register_volume, slice_levels
 from assistant.domain.skull import RIM_ON_BRAIN_THRESHOLD, rim_on_brain
 from assistant.scan import Scan, ScanError
+from assistant.scan.pixels import COLOURED_PIXELS
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +70,10 @@ MAX_SLAB_SLICES = 64
 # volume got a 3D finding at any level). Rule fixed before the run: at most one lesion more
 # missed than without noise. Added noise of 3% reads 0.033-0.035 here, 4.5% reads 0.049-0.053
 MAX_NOISE_FRACTION = 0.04
+# more coloured pixels (`coloured_fraction`) are refused: grey-scale scans saved as RGB PNG or
+# JPEG (quality 10-95) read exactly 0; the app's own heatmap overlays, coloured marks and colour
+# photographs read more (`python -m eval.colour`); a few stray coloured pixels are tolerated
+MAX_COLOURED_FRACTION = 0.001
 # a slice that looks atypical gets a second look with its noise removed (`without_noise`): the
 # more typical of the two reads counts (typicality, image-estimated level). Image noise alone
 # then no longer makes a T1 slice look atypical; a slice typical as it is keeps its own read.
@@ -200,9 +205,11 @@ def check_applicability(
             "agent": meta.checks.get("agent"),
         },
     )
-    # a label map or mask uploaded instead of the scan: said so, nothing else is read
-    flat = meta.ok and _is_flat(scan, out, accepted)
-    ok = meta.ok and not flat
+    # a coloured image (a heatmap overlay, coloured marks, a photograph) or a label map or mask
+    # uploaded instead of the scan: said so, nothing else is read
+    coloured = meta.ok and _is_coloured(scan, out, accepted)
+    flat = meta.ok and not coloured and _is_flat(scan, out, accepted)
+    ok = meta.ok and not flat and not coloured
     if scan.is_volume:
         if slice_index is not None and not 0 <= int(slice_index) < scan.pixels.shape[0]:
             raise ScanError(
@@ -211,7 +218,7 @@ def check_applicability(
             )
         if ok:  # a volume refused from its metadata is not registered (seconds saved)
             _check_volume(scan, slice_index, model, out, accepted, model_dir, registered, tilt)
-    elif not flat:
+    elif not (flat or coloured):
         _check_image(scan.pixels, scan.spacing, model, out, accepted, tilt=tilt)
         if ok and (out.checks.get("image") or {}).get("typical") and out.level_ok:
             _check_contrast_2d(scan, out, accepted, model_dir)
@@ -232,6 +239,30 @@ def check_applicability(
     out.summary = _summary(out)
     out.checks["seconds"] = round(time.perf_counter() - t0, 3)
     return out
+
+
+def _is_coloured(scan: Scan, out: Applicability, accepted: str) -> bool:
+    """True (and the reason) when more than `MAX_COLOURED_FRACTION` of a colour file's pixels
+    were coloured before it was turned to gray (`assistant.scan.pixels.coloured_fraction`): a
+    heatmap overlay, coloured annotations or a photograph, whose colours would be read as
+    tissue. A grey-scale scan saved as colour reads 0."""
+    fraction = (scan.metadata or {}).get(COLOURED_PIXELS)
+    if fraction is None:
+        return False
+    coloured = float(fraction) > MAX_COLOURED_FRACTION
+    out.checks["colour"] = {
+        "fraction": float(fraction),
+        "limit": MAX_COLOURED_FRACTION,
+        "coloured": coloured,
+    }
+    if coloured:
+        out.reasons.append(
+            f"The image is in colour ({fraction:.1%} of its pixels are coloured; a grey-scale scan "
+            "saved as colour has none): it looks like a heatmap overlay, a screenshot with "
+            "coloured marks, arrows or measurements, or a photograph, and the detector would "
+            f"read the colours as tissue. Upload the plain grey-scale scan ({accepted})."
+        )
+    return coloured
 
 
 def _is_flat(scan: Scan, out: Applicability, accepted: str) -> bool:

@@ -13,7 +13,7 @@ import warnings
 
 import numpy as np
 
-from assistant.scan.pixels import rgb_to_gray
+from assistant.scan.pixels import COLOURED_PIXELS, coloured_fraction, rgb_to_gray
 from assistant.scan.types import ACCEPTED, LoadLimits, Scan, ScanError
 
 logger = logging.getLogger(__name__)
@@ -61,21 +61,25 @@ def load_image_bytes(data: bytes, kind: str, limits: LoadLimits) -> Scan:
                 f"decoded ({type(exc).__name__}); {ACCEPTED}"
             ) from None
     mode = im.mode
-    pixels = _to_gray(im, notes)
+    colour: list[float] = []
+    pixels = _to_gray(im, notes, colour)
     metadata: dict[str, str | int | float] = {
         "Format": label,
         "Mode": mode,
         "Rows": int(pixels.shape[0]),
         "Columns": int(pixels.shape[1]),
     }
+    if colour:  # read before the conversion to gray: the domain check refuses coloured marks
+        metadata[COLOURED_PIXELS] = round(colour[0], 5)
     if mode in _BITS:
         metadata["BitsStored"] = _BITS[mode]
     logger.debug("decoded %s image, mode %s, %dx%d", label, mode, width, height)
     return Scan(pixels=pixels, format=kind, notes=notes, metadata=metadata)
 
 
-def _to_gray(im, notes: list[str]) -> np.ndarray:
-    """A Pillow image -> (H, W) float32 in its native value range (0..255, 0..65535, ...)."""
+def _to_gray(im, notes: list[str], colour: list[float]) -> np.ndarray:
+    """A Pillow image -> (H, W) float32 in its native value range (0..255, 0..65535, ...);
+    a colour or palette image's `coloured_fraction` is appended to `colour`."""
     mode = im.mode
     if mode in _GRAY_MODES:
         return np.asarray(im).astype(np.float32)
@@ -83,18 +87,22 @@ def _to_gray(im, notes: list[str]) -> np.ndarray:
         return np.asarray(im.convert("L")).astype(np.float32)
     if mode in ("LA", "La", "PA"):
         if mode == "PA":
-            im = im.convert("RGBA")
+            rgb = np.asarray(im.convert("RGBA"))
+            colour.append(coloured_fraction(rgb))
             notes.append("palette image (PA) converted to gray; alpha channel ignored")
-            return rgb_to_gray(np.asarray(im))
+            return rgb_to_gray(rgb)
         notes.append(f"{mode} image: alpha channel ignored")
         return np.asarray(im)[..., 0].astype(np.float32)
     if mode == "P":
+        rgb = np.asarray(im.convert("RGB"))
+        colour.append(coloured_fraction(rgb))
         notes.append("palette image converted to gray (BT.601 luma)")
-        return rgb_to_gray(np.asarray(im.convert("RGB")))
+        return rgb_to_gray(rgb)
     if mode in _COLOR_MODES:
         alpha = mode in ("RGBA", "RGBa")
         rgb = np.asarray(im.convert("RGBA" if alpha else "RGB"))
         same = np.array_equal(rgb[..., 0], rgb[..., 1]) and np.array_equal(rgb[..., 1], rgb[..., 2])
+        colour.append(0.0 if same else coloured_fraction(rgb))
         detail = "equal channels, nothing lost" if same else "BT.601 luma"
         notes.append(
             f"{mode} image converted to gray ({detail}"

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from assistant.scan.dicom.tags import attr, fg_item, first, pair, sop_kind, vector
-from assistant.scan.pixels import rgb_to_gray
+from assistant.scan.pixels import coloured_fraction, rgb_to_gray
 from assistant.scan.types import ACCEPTED, LoadLimits, ScanError
 
 # pydicom's warnings and log messages quote element values (which may be identifiers), so its
@@ -51,6 +51,7 @@ class Decoded:
     orientation: np.ndarray | None  # (6,) Image Orientation (Patient), LPS
     positions: np.ndarray | None  # (F, 3) Image Position (Patient) per frame, LPS mm
     notes: list[str] = field(default_factory=list)
+    coloured: float | None = None  # a colour image's `coloured_fraction` (None: monochrome)
 
 
 def read_dataset(data: bytes):
@@ -137,7 +138,9 @@ def decode(ds, limits: LoadLimits) -> Decoded:
         arr = arr[None]  # (1, H, W[, C])
     if photometric == "PALETTE COLOR":
         arr = apply_color_lut(arr, ds)
+    coloured = None
     if color:
+        coloured = coloured_fraction(arr)
         frames = rgb_to_gray(arr)
         notes.append(f"{photometric} colour image converted to gray (BT.601 luma)")
     else:
@@ -158,6 +161,7 @@ def decode(ds, limits: LoadLimits) -> Decoded:
         orientation=vector(attr(ds, "ImageOrientationPatient", "PlaneOrientationSequence"), 6),
         positions=_positions(ds, frames.shape[0]),
         notes=notes,
+        coloured=coloured,
     )
 
 

@@ -12,6 +12,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from assistant.scan.pixels import COLOURED_PIXELS
+
 # Technical tags that may enter Scan.metadata. Identifiers, dates, UIDs, institutions, people
 # and free-text comments are never listed here.
 ALLOWED_TAGS = (
@@ -63,7 +65,9 @@ NO_AGENT = re.compile(
     re.I,
 )
 # values the loader derives from the header (never a copied free-text value)
-DERIVED_TAGS = ("ContrastAgent",)  # "given" / "not given" (`contrast_agent`)
+# "given" / "not given" (`contrast_agent`); the fraction of coloured pixels of a colour image
+# (`assistant.scan.pixels.coloured_fraction`, set by `scan_from_decoded`)
+DERIVED_TAGS = ("ContrastAgent", COLOURED_PIXELS)
 NEVER_VRS = {"PN", "UI", "DA", "DT", "TM", "AS", "SQ", "OB", "OW", "OF", "OD", "UN", "LT", "UT"}
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from assistant.scan.dicom.decode import Decoded
-from assistant.scan.pixels import canonical_zyx
+from assistant.scan.pixels import COLOURED_PIXELS, canonical_zyx
 from assistant.scan.types import Scan, ScanError
 
 
@@ -122,6 +122,9 @@ def scan_from_decoded(items: list[Decoded], modality: str, metadata: dict) -> Sc
         notes.append("MONOCHROME1 inverted so that higher values are brighter")
     if spacing is not None:
         spacing = tuple(float(s) for s in spacing)
+    coloured = [d.coloured for d in items if d.coloured is not None]
+    if coloured:  # read before the conversion to gray: the domain check refuses coloured marks
+        metadata = {**metadata, COLOURED_PIXELS: round(max(coloured), 5)}
     return Scan(
         pixels=pixels,
         spacing=spacing,
