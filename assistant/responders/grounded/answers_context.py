@@ -400,8 +400,7 @@ def next_steps(c: CaseFacts) -> str:
         )
     steps += [
         "- comparison with prior imaging: new, growing, stable or shrinking" + k_all,
-        "- the rest of the volume: this evidence is one axial slice, so the extent in 3D is not "
-        "known" + _cite_notes(c, WORKUP, MIMICS),
+        _extent_step(c) + _cite_notes(c, WORKUP, MIMICS),
         "- the other sequences of the study: FLAIR and T2 (oedema, gliosis, demyelination, "
         "fluid), diffusion with ADC (acute ischaemia, abscess, very cellular tissue), SWI or T2* "
         "(blood products, calcification)" + k_all,
@@ -429,6 +428,37 @@ def next_steps(c: CaseFacts) -> str:
         + _image_level(c).strip()
         + (" " if _image_level(c) else "")
         + NOT_A_RECOMMENDATION
+    )
+
+
+def _extent_step(c: CaseFacts) -> str:
+    """The next-steps line on the finding's extent: what of the scan this evidence covers (a
+    2D image, one slice of a volume, the levels of a volume the detector analysed)."""
+    s = c.evidence.scan_summary or {}
+    shape = s.get("source_shape")
+    if not shape or len(shape) < 3:
+        return (
+            "- the rest of the study: this evidence is one 2D image, so the extent in 3D is "
+            "not known"
+        )
+    whole = s.get("volume_analysis") or {}
+    levels = whole.get("levels_mm") or []
+    if whole.get("level_aware"):
+        return (
+            "- the adjacent slices at full resolution: the detector analysed every brain level, "
+            "and its 3D findings give the extent it saw, which may not be the lesion's"
+        )
+    if levels:
+        native = whole.get("native_slices")
+        where = f" (native slices {native[0]}-{native[1]})" if native else ""
+        return (
+            f"- the rest of the volume: the detector analysed only the {len(levels)} levels it "
+            f"was trained for{where}, so the extent beyond them and any finding at other "
+            "levels are not known"
+        )
+    return (
+        "- the rest of the volume: this evidence is one of its axial slices, so the extent in "
+        "3D is not known"
     )
 
 

