@@ -164,7 +164,7 @@ def test_next_steps_lists_what_would_clarify_cited_and_non_prescriptive():
     assert a.startswith("F1 is a hypointense region") and "these would clarify it:\n- " in a
     for step in (
         "prior imaging",
-        "one axial slice",
+        "one 2D image, so the extent in 3D is not known",
         "FLAIR and T2",
         "diffusion with ADC",
         "SWI",
