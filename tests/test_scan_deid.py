@@ -106,3 +106,41 @@ def test_allow_list_has_no_identifying_tags():
     }
     assert not forbidden & set(ALLOWED_TAGS)
     assert all(dictionary_VR(tag) not in NEVER_VRS for tag in ALLOWED_TAGS)
+
+
+def test_images_with_burned_in_text_are_never_decoded(tmp_path):
+    """A DICOM image marked Burned In Annotation YES (its pixels may show the patient's name)
+    is refused on its own; in a folder it is left out with a note, and the rest loads; NO or
+    no tag loads as usual."""
+    import pydicom
+    import pytest
+    from conftest import pydicom_file
+
+    from assistant.scan import ScanError
+
+    ds = pydicom.dcmread(pydicom_file("MR_small.dcm"))
+    for value in ("NO", None):
+        if value is not None:
+            ds.BurnedInAnnotation = value
+        ds.save_as(tmp_path / "ok.dcm")
+        assert load_scan(tmp_path / "ok.dcm").pixels.shape == (64, 64)
+    ds.BurnedInAnnotation = "YES"
+    ds.save_as(tmp_path / "burned.dcm")
+    with pytest.raises(ScanError, match=r"text burned into its pixels .*not shown or analysed"):
+        load_scan(tmp_path / "burned.dcm")
+
+    folder = tmp_path / "series"
+    write_series(folder, n=4)
+    shot = pydicom.dcmread(next(folder.iterdir()))
+    shot.BurnedInAnnotation = "YES"
+    shot.SOPInstanceUID = shot.SOPInstanceUID + ".9"
+    shot.ImagePositionPatient = [0.0, 0.0, 500.0]
+    shot.save_as(folder / "screenshot.dcm")
+    scan = load_scan(folder)
+    assert scan.pixels.shape[0] == 4  # the marked image is not one of the slices
+    assert any("1 DICOM image(s) marked as having text burned" in n for n in scan.notes)
+    for f in folder.iterdir():
+        if f.name != "screenshot.dcm":
+            f.unlink()
+    with pytest.raises(ScanError, match="holds no DICOM image .*burned into their pixels"):
+        load_scan(folder)

@@ -80,6 +80,22 @@ def has_pixels(ds) -> bool:
     return any(k in ds for k in _PIXEL_KEYWORDS)
 
 
+# the pixels of such an image may hold the patient's name, ID or dates as text: it is never
+# decoded, shown, analysed or passed to a language model
+BURNED_IN = (
+    "is marked as having text burned into its pixels (Burned In Annotation: YES), which may "
+    "identify the patient; it is not shown or analysed, so that no identifier reaches the app, "
+    "the answers or a language model. Export the images without annotations (or remove the "
+    "text and set Burned In Annotation to NO)"
+)
+
+
+def burned_in(ds) -> bool:
+    """Whether the header says identifying text is burned into the pixels (BurnedInAnnotation
+    YES; a missing tag or NO is taken at its word)."""
+    return str(ds.get("BurnedInAnnotation", "") or "").strip().upper() == "YES"
+
+
 def check_decodable(ds) -> None:
     """ScanError naming the transfer syntax when no installed plugin can decode the pixels."""
     from pydicom.pixels import get_decoder

@@ -6,7 +6,7 @@ the dataset. Folders and .zip series are assembled in `assistant.scan.dicom.seri
 
 from __future__ import annotations
 
-from assistant.scan.dicom.decode import decode, quiet, read_dataset
+from assistant.scan.dicom.decode import BURNED_IN, burned_in, decode, quiet, read_dataset
 from assistant.scan.dicom.tags import allowed_metadata, modality_code
 from assistant.scan.dicom.volume import scan_from_decoded
 from assistant.scan.types import ACCEPTED, LoadLimits, Scan, ScanError
@@ -16,6 +16,8 @@ def load_dicom_bytes(data: bytes, limits: LoadLimits) -> Scan:
     """One DICOM file (single- or multi-frame) held in `data`."""
     with quiet():
         ds = read_dataset(data)
+        if burned_in(ds):
+            raise ScanError(f"the DICOM file {BURNED_IN}; {ACCEPTED}")
         try:
             decoded = decode(ds, limits)
             metadata = allowed_metadata(ds)

@@ -16,7 +16,7 @@ from collections import Counter
 
 import numpy as np
 
-from assistant.scan.dicom.decode import decode, has_pixels, quiet, read_dataset
+from assistant.scan.dicom.decode import burned_in, decode, has_pixels, quiet, read_dataset
 from assistant.scan.dicom.tags import allowed_metadata, modality_code, sop_kind
 from assistant.scan.dicom.volume import scan_from_decoded
 from assistant.scan.sniff import plausible_dicom_without_preamble, sniff_format
@@ -43,7 +43,7 @@ def load_dicom_items(
 def _load_items(
     blobs: list[bytes], limits: LoadLimits, where: str, choose_series: SeriesChooser | None
 ) -> Scan:
-    datasets, not_dicom, no_pixels = [], 0, Counter()
+    datasets, not_dicom, no_pixels, burned = [], 0, Counter(), 0
     for blob in blobs:
         if sniff_format(blob) != "dicom" and not plausible_dicom_without_preamble(blob, False):
             not_dicom += 1
@@ -53,7 +53,9 @@ def _load_items(
         except ScanError:
             not_dicom += 1
             continue
-        if has_pixels(ds):
+        if has_pixels(ds) and burned_in(ds):
+            burned += 1  # never decoded: its pixels may show the patient's name (`BURNED_IN`)
+        elif has_pixels(ds):
             datasets.append(ds)
         else:
             no_pixels[sop_kind(ds)] += 1
@@ -63,6 +65,11 @@ def _load_items(
     if no_pixels:
         kinds = ", ".join(f"{k} x{v}" for k, v in no_pixels.most_common())
         skipped.append(f"{sum(no_pixels.values())} DICOM object(s) without pixel data ({kinds})")
+    if burned:
+        skipped.append(
+            f"{burned} DICOM image(s) marked as having text burned into their pixels (Burned In "
+            "Annotation: YES), which may identify the patient and are never shown or analysed"
+        )
     if not datasets:
         raise ScanError(
             f"the {where} holds no DICOM image ({'; '.join(skipped) or 'no files'}); "
