@@ -28,3 +28,15 @@ def write_figures(path: str | os.PathLike, figures: dict) -> None:
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     Path(path).write_text(json.dumps(figures, indent=2) + "\n")
     print(json.dumps(figures, indent=2))
+
+
+PHOTO_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp")
+
+
+def photo_paths() -> list[Path]:
+    """scikit-image's bundled sample images (photographs, drawings, a phantom): inputs that are
+    not scans, available offline."""
+    import skimage.data
+
+    folder = Path(skimage.data.__file__).parent
+    return sorted(p for p in folder.iterdir() if p.suffix.lower() in PHOTO_SUFFIXES)

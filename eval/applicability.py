@@ -50,7 +50,7 @@ from assistant.domain.fitdata import registered_matrices, stem, volume_paths
 from assistant.domain.fitsets import lesion_images
 from assistant.domain.register import slice_levels
 from assistant.scan import LoadLimits, Scan, ScanError, load_bytes, load_scan
-from eval import ROOT, portable_path
+from eval import ROOT, photo_paths, portable_path
 from eval.skull_stripped import mid_pairs
 
 log = logging.getLogger(__name__)
@@ -74,7 +74,6 @@ TARGETS = {  # class prefix -> (expected verdict, minimum rate)
     "brain_masks": ("reject", 0.98),
     "coloured_marks": ("reject", 0.98),
 }
-PHOTO_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp")
 SCANNED_MODALITIES = (
     "CT",
     "CR",
@@ -174,13 +173,6 @@ def pydicom_scans() -> Iterator[tuple[str, Scan]]:
             continue
         if scan.modality in SCANNED_MODALITIES:
             yield scan.modality, scan
-
-
-def photo_paths() -> list[Path]:
-    import skimage.data
-
-    folder = Path(skimage.data.__file__).parent
-    return sorted(p for p in folder.iterdir() if p.suffix.lower() in PHOTO_SUFFIXES)
 
 
 def slice_classes(data: Path, model, tallies: dict[str, Tally]) -> None:

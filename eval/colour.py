@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import argparse
 import io
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -28,7 +28,7 @@ import numpy as np
 from assistant.domain.check import MAX_COLOURED_FRACTION
 from assistant.scan import LoadLimits, ScanError, load_bytes, load_scan
 from assistant.scan.pixels import COLOURED_PIXELS
-from eval import portable_path, write_figures
+from eval import photo_paths, portable_path, write_figures
 
 JPEG_QUALITIES = (10, 50, 95)
 
@@ -117,12 +117,6 @@ def overlays(data: Path, n: int) -> list[np.ndarray]:
     return out
 
 
-def photo_files() -> Iterable[Path]:
-    from eval.applicability import photo_paths
-
-    return photo_paths()
-
-
 def colour_dicoms() -> list[float | None]:
     """The fractions of pydicom's test files that load and are stored in colour."""
     from pydicom.data import get_testdata_files
@@ -159,7 +153,7 @@ def evaluate(data: Path, n_overlays: int = 10) -> dict:
             [read(encoded(marked(p, draw), "png"), p.name) for p in val]
         )
     photos = []
-    for path in photo_files():
+    for path in photo_paths():
         try:
             scan = load_scan(path)
         except ScanError:
