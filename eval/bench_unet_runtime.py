@@ -7,7 +7,8 @@ The volume path spends about 98% of its time in UNet calls (docs/volumes.md), so
 what one call costs in: PyTorch eager (contiguous and channels-last memory, the detector's CPU
 default) and, when `onnxruntime` is installed (it is not a dependency), the same UNet exported
 to ONNX (`torch.onnx.export`) and run by ONNX Runtime's CPU provider with all graph
-optimisations. Rows carry the median seconds per call over `--repeats` calls (after two warm-up
+optimisations; on a CPU with native bf16 (avx512_bf16) also eager channels-last under bf16
+autocast, which the detector then uses. Rows carry the median seconds per call over `--repeats` calls (after two warm-up
 calls), the ratio to eager channels-last measured in the same run, and the largest absolute
 difference of the output from eager (float32). Inputs are random, timesteps 300: the cost of a
 call does not depend on either. `gflop_per_call` counts the call's floating-point operations
@@ -57,6 +58,7 @@ class _Eps(torch.nn.Module):
 
 def run(model: str | None, batch: int, repeats: int, threads: int) -> dict:
     from assistant.detector import Detector
+    from assistant.detector.model import cpu_has_bf16
 
     torch.set_num_threads(threads)
     unet = Detector.from_pretrained(model).model.unet.eval()
@@ -84,6 +86,19 @@ def run(model: str | None, batch: int, repeats: int, threads: int) -> dict:
             "s_per_call": _median_seconds(lambda: unet(xc, t).sample, repeats),
             "max_abs_diff": float(np.abs(unet(xc, t).sample.numpy() - reference).max()),
         }
+        # what the detector runs on a CPU with native bf16 (`cpu_has_bf16`: avx512_bf16)
+        if cpu_has_bf16():
+
+            def bf16():
+                with torch.autocast("cpu", dtype=torch.bfloat16):
+                    return unet(xc, t).sample
+
+            rows["eager_channels_last_bf16"] = {
+                "s_per_call": _median_seconds(bf16, repeats),
+                "max_abs_diff": float(np.abs(bf16().float().numpy() - reference).max()),
+            }
+        else:
+            rows["eager_channels_last_bf16"] = {"skipped": "this CPU has no avx512_bf16"}
         unet.to(memory_format=torch.contiguous_format)
     try:
         import onnxruntime as ort

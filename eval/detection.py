@@ -352,14 +352,24 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--method", default=None, help="anomaly method (default: the model's)")
     p.add_argument("--preset", default=None, help="method configuration (default: the model's)")
     p.add_argument("--limit", type=int, default=None, help="evaluate only the first N images")
+    p.add_argument(
+        "--autocast",
+        choices=("auto", "on", "off"),
+        default="auto",
+        help="bf16 autocast: the detector's default (auto: on a GPU or a CPU with avx512_bf16), "
+        "forced on, or off (float32)",
+    )
     return p
 
 
-def load_detector(model: str | None, method: str | None, preset: str | None):
-    """`Detector.from_pretrained(model, method=..., preset=...)` (None = the defaults)."""
+def load_detector(
+    model: str | None, method: str | None, preset: str | None, autocast: bool | None = None
+):
+    """`Detector.from_pretrained(model, method=..., preset=..., autocast=...)` (None = the
+    defaults)."""
     from assistant.detector import Detector
 
-    return Detector.from_pretrained(model, method=method, preset=preset)
+    return Detector.from_pretrained(model, method=method, preset=preset, autocast=autocast)
 
 
 def domain_check(model: str | None):
@@ -378,7 +388,8 @@ def domain_check(model: str | None):
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    detector = load_detector(args.model, args.method, args.preset)
+    autocast = {"auto": None, "on": True, "off": False}[args.autocast]
+    detector = load_detector(args.model, args.method, args.preset, autocast)
     figures = evaluate(
         detector,
         args.images,
@@ -391,6 +402,7 @@ def main(argv: list[str] | None = None) -> int:
         "model": portable_path(args.model) if args.model else "default (shipped)",
         "method_requested": args.method,
         "preset": args.preset,
+        "bf16_autocast": bool(getattr(detector, "autocast", False)),
         **figures,
     }
     out = Path(args.json)

@@ -234,19 +234,19 @@ def test_command_line_writes_json(tmp_path, monkeypatch, capsys):
     images, masks = _write_set(tmp_path, {"a": (slice(10, 20), slice(10, 20)), "h": None})
     seen = {}
 
-    def fake_load(model, method, preset):
-        seen.update(model=model, method=method, preset=preset)
+    def fake_load(model, method, preset, autocast=None):
+        seen.update(model=model, method=method, preset=preset, autocast=autocast)
         return BrightnessDetector()
 
     monkeypatch.setattr(detection, "load_detector", fake_load)
     out = tmp_path / "out" / "figures.json"
     argv = ["--images", str(images), "--masks", str(masks), "--json", str(out)]
-    rc = detection.main([*argv, "--method", "thor", "--limit", "1"])
+    rc = detection.main([*argv, "--method", "thor", "--limit", "1", "--autocast", "off"])
     assert rc == 0
-    assert seen == {"model": None, "method": "thor", "preset": None}
+    assert seen == {"model": None, "method": "thor", "preset": None, "autocast": False}
     figures = json.loads(out.read_text())
     assert figures["n_images"] == 1 and figures["method_requested"] == "thor"
-    assert figures["model"] == "default (shipped)"
+    assert figures["model"] == "default (shipped)" and figures["bf16_autocast"] is False
     assert "pixel_auprc" in json.loads(capsys.readouterr().out)
 
 
