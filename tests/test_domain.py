@@ -595,3 +595,16 @@ def test_a_noisy_volume_is_read_without_its_noise_and_a_very_noisy_one_is_refuse
     (reason,) = verdict.reasons
     assert reason.startswith("The image is too noisy") and "Analyse anyway" in reason
     assert f"up to {MAX_NOISE_FRACTION:.0%} is accepted" in reason
+
+
+def test_an_image_refused_for_its_estimated_level_is_told_to_upload_the_volume(model):
+    """A 2D image's level is an estimate: its refusal suggests the whole volume, whose level
+    registration measures; a volume's slice refused for its (registered) level does not."""
+    from assistant.domain.check import IMAGE_LEVEL, Applicability, _set_level
+
+    for how, hint in ((IMAGE_LEVEL, True), ("from the registration", False)):
+        out = Applicability(in_domain=False)
+        _set_level(out, model.trained_level + 12.0, model, "accepted: axial T1", how)
+        assert out.level_ok is False and len(out.reasons) == 1
+        assert out.reasons[0].startswith(f"The slice lies at about MNI z = +35 mm ({how}), 12 mm")
+        assert ("upload the whole volume (NIfTI or the DICOM series)" in out.reasons[0]) == hint

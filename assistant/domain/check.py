@@ -74,6 +74,7 @@ MAX_NOISE_FRACTION = 0.04
 # JPEG (quality 10-95) read exactly 0; the app's own heatmap overlays, coloured marks and colour
 # photographs read more (`python -m eval.colour`); a few stray coloured pixels are tolerated
 MAX_COLOURED_FRACTION = 0.001
+IMAGE_LEVEL = "estimated from the image"  # how a 2D image's level is known
 # a slice that looks atypical gets a second look with its noise removed (`without_noise`): the
 # more typical of the two reads counts (typicality, image-estimated level). Image noise alone
 # then no longer makes a T1 slice look atypical; a slice typical as it is keeps its own read.
@@ -333,7 +334,7 @@ def _check_image(
         if tilt and _check_tilt(pixels, out, accepted):
             return
         level, source = model.robust_level(desc.vector()[None], mirrored_vectors(read, spacing))
-        _set_level(out, float(level[0]), model, accepted, "estimated from the image")
+        _set_level(out, float(level[0]), model, accepted, IMAGE_LEVEL)
         out.checks["level"]["read_from"] = _HALVES[int(source[0])]
 
 
@@ -471,9 +472,17 @@ def _set_level(out: Applicability, level: float, model: DomainModel, accepted, h
     out.checks["level"] = {"mm": level, "offset_mm": off, "source": how}
     if not out.level_ok:
         where = "above" if off > 0 else "below"
+        hint = ""
+        if how == IMAGE_LEVEL:  # one image's level is an estimate; a volume's is measured
+            hint = (
+                " A single image's level is estimated from its anatomy, which can be off by "
+                "several mm (it put 4 of 21 real val slices taken at this level outside the "
+                "tolerance): if this slice is through the lateral ventricles, upload the whole "
+                "volume (NIfTI or the DICOM series) instead, whose level registration measures."
+            )
         out.reasons.append(
             f"The slice lies at about MNI z = {level:+.0f} mm ({how}), {abs(off):.0f} mm "
-            f"{where} the level the detector was trained on; {accepted}."
+            f"{where} the level the detector was trained on; {accepted}.{hint}"
         )
 
 
