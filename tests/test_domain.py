@@ -598,13 +598,21 @@ def test_a_noisy_volume_is_read_without_its_noise_and_a_very_noisy_one_is_refuse
 
 
 def test_an_image_refused_for_its_estimated_level_is_told_to_upload_the_volume(model):
-    """A 2D image's level is an estimate: its refusal suggests the whole volume, whose level
-    registration measures; a volume's slice refused for its (registered) level does not."""
+    """A 2D image's level is an estimate: a refusal within 3x the tolerance suggests the whole
+    volume, whose level registration measures; one far off, or a volume's slice refused for
+    its (registered) level, does not."""
     from assistant.domain.check import IMAGE_LEVEL, Applicability, _set_level
 
-    for how, hint in ((IMAGE_LEVEL, True), ("from the registration", False)):
+    for how, off, hint in (
+        (IMAGE_LEVEL, 12.0, True),
+        (IMAGE_LEVEL, 28.0, False),  # far off: not a misread level
+        ("from the registration", 12.0, False),
+    ):
         out = Applicability(in_domain=False)
-        _set_level(out, model.trained_level + 12.0, model, "accepted: axial T1", how)
+        _set_level(out, model.trained_level + off, model, "accepted: axial T1", how)
         assert out.level_ok is False and len(out.reasons) == 1
-        assert out.reasons[0].startswith(f"The slice lies at about MNI z = +35 mm ({how}), 12 mm")
+        z = f"{model.trained_level + off:+.0f}"
+        assert out.reasons[0].startswith(
+            f"The slice lies at about MNI z = {z} mm ({how}), {off:.0f}"
+        )
         assert ("upload the whole volume (NIfTI or the DICOM series)" in out.reasons[0]) == hint
