@@ -92,12 +92,16 @@ class Tally:
         self.accepted: list[bool] = []
         self.seconds: list[float] = []
         self.reasons: Counter = Counter()
+        self.level_offsets: list[float] = []  # mm from the trained level, of level refusals
 
     def add(self, verdict, seconds: float) -> None:
         self.accepted.append(bool(verdict.in_domain))
         self.seconds.append(seconds)
         for r in verdict.reasons:
             self.reasons[_reason_kind(r)] += 1
+        level = verdict.checks.get("level") or {}
+        if verdict.level_ok is False and level.get("offset_mm") is not None:
+            self.level_offsets.append(round(float(level["offset_mm"]), 1))
 
     def summary(self, name: str) -> dict:
         n = len(self.accepted)
@@ -109,6 +113,8 @@ class Tally:
             "median_seconds": round(float(np.median(self.seconds)), 4) if n else None,
             "reasons": dict(self.reasons.most_common()),
         }
+        if self.level_offsets and len(self.level_offsets) <= 50:  # a class mostly at the level
+            out["refused_level_offsets_mm"] = sorted(self.level_offsets, key=abs)
         for prefix, (want, rate) in TARGETS.items():
             if name.startswith(prefix):
                 got = acc if want == "accept" else 1.0 - acc

@@ -616,3 +616,21 @@ def test_an_image_refused_for_its_estimated_level_is_told_to_upload_the_volume(m
             f"The slice lies at about MNI z = {z} mm ({how}), {off:.0f}"
         )
         assert ("upload the whole volume (NIfTI or the DICOM series)" in out.reasons[0]) == hint
+
+
+def test_eval_applicability_records_how_far_level_refusals_read(model):
+    """`eval.applicability`'s per-class tally keeps the offsets of slices refused for their
+    level (nearest first), which the README quotes for native 2D slices."""
+    from assistant.domain.check import IMAGE_LEVEL, Applicability, _set_level
+    from eval.applicability import Tally
+
+    tally = Tally()
+    for off in (-12.3, 1.0, 5.3):
+        out = Applicability(in_domain=False)
+        _set_level(out, model.trained_level + off, model, "accepted: axial T1", IMAGE_LEVEL)
+        out.in_domain = bool(out.level_ok)
+        tally.add(out, 0.1)
+    summary = tally.summary("native_at_level_2d")
+    assert summary["accept_rate"] == pytest.approx(1 / 3, abs=1e-3)
+    assert summary["reasons"] == {"level": 2}
+    assert summary["refused_level_offsets_mm"] == [5.3, -12.3]
