@@ -35,6 +35,7 @@ from assistant.findings import (
     confidence_meaning,
     position_words,
 )
+from assistant.scan.dicom.series import loaded_series_sentence
 
 logger = logging.getLogger(__name__)
 
@@ -152,6 +153,9 @@ def _technique(evidence: Evidence) -> list[ReportSentence]:
             ),
             ReportSentence(analysed_scope(s), source="scan"),
         ]
+        series = loaded_series_sentence(s.get("notes") or [])
+        if series:  # of a whole study: which series was read, and how it was chosen
+            out.insert(1, ReportSentence(series, source="scan"))
     else:
         out = [
             ReportSentence(

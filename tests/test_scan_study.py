@@ -289,3 +289,18 @@ def gr_skip():
     import gradio as gr
 
     return gr.skip()
+
+
+def test_the_draft_report_of_a_study_names_its_series(tmp_path, capsys):
+    """`assistant report STUDY`: the draft's technique says which series was read and how it
+    was chosen (also with `--series`)."""
+    from assistant.cli import main
+
+    folder = write_study(tmp_path / "study", STUDY)
+    assert main(["report", str(folder)]) == 0
+    out = capsys.readouterr().out
+    assert "- It is series 'AX T1 SE' #3 MR (6 files), loaded from an upload of several" in out
+    assert main(["report", str(folder), "--series", "2"]) == 0
+    assert "series 'AX T2 TSE' #2 MR (5 files), loaded from an upload of several series " in (
+        capsys.readouterr().out
+    )
