@@ -40,3 +40,19 @@ def photo_paths() -> list[Path]:
 
     folder = Path(skimage.data.__file__).parent
     return sorted(p for p in folder.iterdir() if p.suffix.lower() in PHOTO_SUFFIXES)
+
+
+def pydicom_test_scans():
+    """(file name, `Scan`) of each of pydicom's bundled test files (offline) that loads."""
+    from pydicom.data import get_testdata_files
+
+    from assistant.scan import ScanError, load_scan
+
+    for path in get_testdata_files():
+        if not path.lower().endswith(".dcm"):
+            continue
+        try:
+            scan = load_scan(path)
+        except (ScanError, OSError):
+            continue
+        yield Path(path).name, scan

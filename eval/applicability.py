@@ -50,7 +50,7 @@ from assistant.domain.fitdata import registered_matrices, stem, volume_paths
 from assistant.domain.fitsets import lesion_images
 from assistant.domain.register import slice_levels
 from assistant.scan import LoadLimits, Scan, ScanError, load_bytes, load_scan
-from eval import ROOT, photo_paths, portable_path
+from eval import ROOT, photo_paths, portable_path, pydicom_test_scans
 from eval.skull_stripped import mid_pairs
 
 log = logging.getLogger(__name__)
@@ -168,15 +168,7 @@ def files_class(paths: Iterable[Path], model) -> Tally:
 
 def pydicom_scans() -> Iterator[tuple[str, Scan]]:
     """(modality, scan) of pydicom's test files that load, for the scanned modalities."""
-    from pydicom.data import get_testdata_files
-
-    for path in get_testdata_files():
-        if not path.lower().endswith(".dcm"):
-            continue
-        try:
-            scan = load_scan(path)
-        except (ScanError, OSError):
-            continue
+    for _, scan in pydicom_test_scans():
         if scan.modality in SCANNED_MODALITIES:
             yield scan.modality, scan
 

@@ -28,7 +28,7 @@ import numpy as np
 from assistant.domain.check import MAX_COLOURED_FRACTION
 from assistant.scan import LoadLimits, ScanError, load_bytes, load_scan
 from assistant.scan.pixels import COLOURED_PIXELS
-from eval import photo_paths, portable_path, write_figures
+from eval import photo_paths, portable_path, pydicom_test_scans, write_figures
 
 JPEG_QUALITIES = (10, 50, 95)
 
@@ -119,19 +119,11 @@ def overlays(data: Path, n: int) -> list[np.ndarray]:
 
 def colour_dicoms() -> list[float | None]:
     """The fractions of pydicom's test files that load and are stored in colour."""
-    from pydicom.data import get_testdata_files
-
-    values = []
-    for path in get_testdata_files():
-        if not path.lower().endswith(".dcm"):
-            continue
-        try:
-            scan = load_scan(path)
-        except (ScanError, OSError):
-            continue
-        if COLOURED_PIXELS in scan.metadata:
-            values.append(scan.metadata[COLOURED_PIXELS])
-    return values
+    return [
+        scan.metadata[COLOURED_PIXELS]
+        for _, scan in pydicom_test_scans()
+        if COLOURED_PIXELS in scan.metadata
+    ]
 
 
 def evaluate(data: Path, n_overlays: int = 10) -> dict:
