@@ -9,12 +9,14 @@ only builds, launches and runs the app; the rest is in `assistant.ui`: `engine` 
 loaded once), `layout` (the page), `callbacks` (what each event does), `views` (what is shown).
 
 Named API endpoints (gradio_client), with per-client session state:
-- `/analyze` (file, slice_index=-1 for the detector's choice, anyway=False) -> (analysis JSON,
-  heatmap overlay image, pseudo-healthy image); the JSON carries the applicability check
-  ("applicability", "in_domain"): a scan outside the detector's domain gets no findings (and no
-  images) unless analysed with anyway=True, and then "unreliable" is true; "file" names the
-  file, "sizes" says whether sizes are mm² or pixels of the original image. A failed call
-  forgets the client's previous analysis.
+- `/analyze` (file, slice_index=-1 for the detector's choice, anyway=False, series=-1) ->
+  (analysis JSON, heatmap overlay image, pseudo-healthy image); the JSON carries the
+  applicability check ("applicability", "in_domain"): a scan outside the detector's domain gets
+  no findings (and no images) unless analysed with anyway=True, and then "unreliable" is true;
+  "file" names the file, "sizes" says whether sizes are mm² or pixels of the original image.
+  Of a study's several DICOM series (a .zip), the pre-contrast T1 one is read, or with series=N
+  the one whose Series Number is N; "series" lists them, with why each header rules a series
+  out, and which was loaded. A failed call forgets the client's previous analysis.
 - `/ask` (question) -> (answer text, answer JSON with the cited evidence, "file" and
   "slice_index"); streamed, and the conversation continues across calls of the same client
 - `/draft` () -> (Markdown, JSON, FHIR DiagnosticReport JSON) of the analysed slice

@@ -501,14 +501,17 @@ def test_api_failed_analysis_leaves_nothing_to_ask_about(tmp_path):
     from assistant.examples import EXAMPLES_DIR
 
     cb, _ = tiny_callbacks(tmp_path)
-    out = cb.api_analyze(str(EXAMPLES_DIR / "mni_left_hyperintense.png"), -1, False, None, _noop)
+    out = cb.api_analyze(
+        str(EXAMPLES_DIR / "mni_left_hyperintense.png"), -1, False, -1, None, _noop
+    )
     session = out["session"]
     assert out["api_json"]["file"] == "mni_left_hyperintense.png"
     assert out["api_json"]["sizes"]["unit"] == "px"
+    assert out["api_json"]["series"] is None  # one image: no series to choose from
     bad = tmp_path / "notes.txt"
     bad.write_text("not a scan")
     with pytest.raises(gr.Error):
-        cb.api_analyze(str(bad), -1, False, session, _noop)
+        cb.api_analyze(str(bad), -1, False, -1, session, _noop)
     assert session.state is None
     with pytest.raises(gr.Error, match="the last /analyze failed.*call /analyze first"):
         next(cb.api_ask("Is there an abnormality?", session))

@@ -285,6 +285,40 @@ def test_a_study_with_no_fitting_series_offers_the_menu_to_check_one(tmp_path):
     session.close()
 
 
+def test_the_api_loads_the_series_asked_for_and_lists_the_studys_series(tmp_path):
+    """`/analyze` with `series` -1 loads the pre-contrast T1 series, with a Series Number that
+    series (the T2 one: refused for its sequence), and lists every series with why its header
+    rules it out; an unknown number fails with the numbers there are and leaves nothing to ask
+    about; a number asked of a single image is said to be ignored."""
+    import gradio as gr
+    from test_app_support import _noop, tiny_callbacks
+
+    from assistant.examples import EXAMPLES_DIR
+
+    archive = _zip_study(tmp_path, STUDY)
+    cb, _ = tiny_callbacks(tmp_path)
+    data = cb.api_analyze(str(archive), -1, False, -1, None, _noop)["api_json"]
+    assert data["series"]["loaded"] == 3 and data["in_domain"] is not None
+    assert data["series"]["loaded_description"] == "'AX T1 SE' #3 MR (6 files)"
+    listed = {s["number"]: s for s in data["series"]["series"]}
+    assert sorted(listed) == [1, 2, 3, 4, 5] and listed[3]["not_used_because"] is None
+    assert listed[2]["not_used_because"].startswith("T2-weighted")
+    assert listed[5]["not_used_because"].startswith("post-contrast")
+    assert listed[4]["files"] == 5 and listed[4]["description"] == "AX FLAIR"
+
+    out = cb.api_analyze(str(archive), -1, False, 2, None, _noop)
+    data, session = out["api_json"], out["session"]
+    assert data["series"]["loaded"] == 2 and data["in_domain"] is False
+    assert data["findings"] == [] and "T2-weighted" in " ".join(data["applicability"]["reasons"])
+    with pytest.raises(gr.Error, match="no series has the number 9.*1, 2, 3, 4, 5"):
+        cb.api_analyze(str(archive), -1, False, 9, session, _noop)
+    assert session.state is None
+
+    png = str(EXAMPLES_DIR / "mni_left_hyperintense.png")
+    data = cb.api_analyze(png, -1, False, 2, None, _noop)["api_json"]
+    assert data["series"] == {"ignored": "series 2 was asked for, but the upload holds one series"}
+
+
 def gr_skip():
     import gradio as gr
 

@@ -47,7 +47,8 @@ def choose_t1_series(infos: list[SeriesInfo]) -> tuple[int, str]:
         raise ScanError(
             f"none of its {len(infos)} series is a pre-contrast T1-weighted MRI, the only kind "
             f"the detector learned ({listing}); load the study's T1-weighted series, or choose "
-            "one of these (in the app's series menu, or `--series N` in the CLI) to have it "
+            "one of these (in the app's series menu, `--series N` in the CLI or the `/analyze` "
+            "API's series) to have it "
             "checked and, if you choose, analysed anyway"
         )
 

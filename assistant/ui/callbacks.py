@@ -106,18 +106,27 @@ def plain_history(history: list | None) -> list[dict]:
     ]
 
 
-def read_scan(path: str | None, position: int | None = None, study: dict | None = None) -> Scan:
+def read_scan(
+    path: str | None,
+    position: int | None = None,
+    study: dict | None = None,
+    number: int | None = None,
+) -> Scan:
     """The uploaded file as a `Scan` (`ScanError` when there is none or it is not a scan).
 
     A whole study exported (a folder or .zip of several series) loads its pre-contrast T1
-    series, or the series at `position` of its list when the user chose one in the series menu;
-    `study` (a dict) then gets its "series" (`SeriesInfo` list, also when none fits) and the
-    "position" of the one loaded."""
+    series, the series at `position` of its list when the user chose one in the series menu, or
+    the one whose Series Number is `number` (the API's `series`); `study` (a dict) then gets its
+    "series" (`SeriesInfo` list, also when none fits) and the "position" of the one loaded."""
     if not path:
         raise ScanError("no file was uploaded")
-    from assistant.domain.series import choose_t1_series, series_at
+    from assistant.domain.series import choose_t1_series, series_at, series_by_number
 
-    chooser = choose_t1_series if position is None else series_at(position)
+    chooser = choose_t1_series
+    if position is not None:
+        chooser = series_at(position)
+    elif number is not None:
+        chooser = series_by_number(number)
 
     def choose(infos: list) -> tuple[int, str]:
         if study is not None:
@@ -671,17 +680,24 @@ class Callbacks:
         ]
 
     # --- the scripted API ----------------------------------------------------------------
-    def api_analyze(self, path, slice_index, anyway, session, progress=gr.Progress()):  # noqa: B008
+    def api_analyze(self, path, slice_index, anyway, series, session, progress=gr.Progress()):  # noqa: B008
         """Analyse a scan file (`anyway`: also outside the detector's domain, marked
-        unreliable): returns (analysis JSON with "file", "sizes", "applicability" and
-        "unreliable", overlay image, pseudo-healthy image); out of domain without `anyway`: no
-        findings, no images. The session's previous analysis is forgotten first, so that a
-        failed call leaves none for `/ask`."""
+        unreliable; `series`: of a study's several series, the one with this Series Number,
+        -1 or None for the pre-contrast T1 one): returns (analysis JSON with "file", "sizes",
+        "applicability", "unreliable" and "series", overlay image, pseudo-healthy image); out
+        of domain without `anyway`: no findings, no images. The session's previous analysis is
+        forgotten first, so that a failed call leaves none for `/ask`."""
         session = Session() if session is None else session
         session.reset(path)
+        study: dict = {}
+        number = None if series is None or int(series) < 0 else int(series)
         try:
             with readable_errors(f"Could not analyse {views.file_label(session.filename)}"):
-                scan = read_scan(path)
+                try:
+                    scan = read_scan(path, study=study, number=number)
+                finally:  # a study none of whose series fits still lists them
+                    session.series = study.get("series", [])
+                    session.series_position = study.get("position")
                 idx = None if slice_index is None or int(slice_index) < 0 else int(slice_index)
                 st = self._analyse(scan, idx, (None, None, 1.0), None, progress, bool(anyway))
         except gr.Error as exc:
@@ -691,7 +707,8 @@ class Callbacks:
         r = st.result
         return self.show(
             session=session,
-            api_json=views.analysis_dict(st, session.n_slices, session.filename),
+            api_json=views.analysis_dict(st, session.n_slices, session.filename)
+            | {"series": views.series_dict(session.series, session.series_position, number)},
             api_overlay=views.overlay_image(r) if r is not None else None,
             api_pseudo=views.grey_rgb(r.pseudo_healthy) if r is not None else None,
         )

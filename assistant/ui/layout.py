@@ -279,6 +279,7 @@ def _api() -> Page:
         "api_file": gr.File(type="filepath"),
         "api_slice": gr.Number(value=-1, precision=0),
         "api_anyway": gr.Checkbox(value=False),
+        "api_series": gr.Number(value=-1, precision=0),
         "api_json": gr.JSON(),
         "api_overlay": gr.Image(type="numpy", format="png"),
         "api_pseudo": gr.Image(type="numpy", format="png"),
@@ -342,7 +343,7 @@ def connect(page: Page, cb: Callbacks, config: AppConfig) -> None:
 
     page["api_analyze"].click(
         cb.api_analyze,
-        named("api_file", "api_slice", "api_anyway", "session"),
+        named("api_file", "api_slice", "api_anyway", "api_series", "session"),
         named(*API_ANALYZE_OUTPUTS),
         api_name="analyze",
         **analysis,

@@ -652,6 +652,34 @@ def analysis_dict(state: CaseState, n_slices: int = 0, filename: str | None = No
     }
 
 
+def series_dict(series: list, position: int | None, asked: int | None = None) -> dict | None:
+    """The `/analyze` JSON's "series": for an upload of several series, each one (number,
+    description, modality, files, why its header rules it out) and the number of the one
+    loaded; None for one series (with "ignored" when a series number was asked for)."""
+    from assistant.domain.series import why_not
+
+    if len(series) <= 1:
+        if asked is None:
+            return None
+        return {"ignored": f"series {asked} was asked for, but the upload holds one series"}
+    listed = [
+        {
+            "number": info.number,
+            "description": info.description,
+            "modality": info.modality,
+            "files": info.n_files,
+            "not_used_because": why_not(info),
+        }
+        for info in series
+    ]
+    loaded = next((info for info in series if info.position == position), None)
+    return {
+        "loaded": None if loaded is None else loaded.number,
+        "loaded_description": None if loaded is None else loaded.describe(),
+        "series": listed,
+    }
+
+
 def slice_unit(scan, slice_index: int | None = None) -> np.ndarray:
     """(H, W) in [0, 1]: the displayed slice of a scan (a volume: axial `slice_index`)."""
     from assistant.preprocess import to_unit
