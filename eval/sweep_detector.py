@@ -59,6 +59,7 @@ CONFIGS: dict[str, tuple[str, str, str, dict]] = {
     "thor-faster-s3g2-eta1": ("head", "thor", "faster", {**S1, **G2, "sigma": 3.0, "eta": 1.0}),
     # the presets' settings now (sigma 3, guidance 0.08/0.2, eta 1), with averaged noise draws
     "thor-faster-x2": ("head", "thor", "faster", {"samples": 2}),
+    "thor-faster-x4": ("head", "thor", "faster", {"samples": 4}),
     "thor-4steps-x2": ("head", "thor", "faster", {"steps": 4, "samples": 2}),
     "thor-fast-x2": ("head", "thor", "fast", {"samples": 2}),
     # fewer UNet calls for whole volumes (issue 15: about 75 slices in 60 s on 2 cores)
