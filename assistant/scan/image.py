@@ -2,7 +2,9 @@
 
 Orientation and spacing are unknown for these (`patient_left=None`, `spacing=None`): a DPI
 value says nothing about the patient. Colour images become gray (ITU-R BT.601 luma) with a
-note. Text chunks and EXIF data are never copied into the metadata.
+note. Text chunks and EXIF data are never copied into the metadata, and text burned into the
+pixels outside the head (a screenshot's annotations) is blanked out with a note
+(`assistant.scan.overlay`).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import warnings
 
 import numpy as np
 
+from assistant.scan.overlay import BURNED_IN_TEXT, blank_marks, find_burned_text
 from assistant.scan.pixels import COLOURED_PIXELS, coloured_fraction, rgb_to_gray
 from assistant.scan.types import ACCEPTED, LoadLimits, Scan, ScanError
 
@@ -63,6 +66,10 @@ def load_image_bytes(data: bytes, kind: str, limits: LoadLimits) -> Scan:
     mode = im.mode
     colour: list[float] = []
     pixels = _to_gray(im, notes, colour)
+    text = find_burned_text(pixels)
+    if text is not None:  # a screenshot's annotations: never read, shown or sent anywhere
+        pixels = blank_marks(pixels, text)
+        notes.append(text.note())
     metadata: dict[str, str | int | float] = {
         "Format": label,
         "Mode": mode,
@@ -71,6 +78,8 @@ def load_image_bytes(data: bytes, kind: str, limits: LoadLimits) -> Scan:
     }
     if colour:  # read before the conversion to gray: the domain check refuses coloured marks
         metadata[COLOURED_PIXELS] = round(colour[0], 5)
+    if text is not None:
+        metadata[BURNED_IN_TEXT] = text.glyphs
     if mode in _BITS:
         metadata["BitsStored"] = _BITS[mode]
     logger.debug("decoded %s image, mode %s, %dx%d", label, mode, width, height)

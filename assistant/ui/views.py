@@ -415,13 +415,15 @@ def score_markdown(state: CaseState, filename: str | None = None) -> str:
     head = f"{file_label(filename)}: " if filename else ""
     if getattr(state, "unreliable", False):
         head += f"**{UNRELIABLE}.** "
+    blanked = blanked_text_note(state)
+    blanked = f"\n\n<small>{_capital(blanked)}.</small>" if blanked else ""
     if r is None and out_of_domain(state):
         return (
             f"{head}**The detector does not apply** (outside its domain): no anomaly score and "
-            f"no findings{where}."
+            f"no findings{where}.{blanked}"
         )
     if r is None:
-        return f"{head}**Detection is off**: no anomaly score{where}."
+        return f"{head}**Detection is off**: no anomaly score{where}.{blanked}"
     n = len(r.findings)
     if r.score_threshold is None:
         verdict = "the detector is **not calibrated** for this method: no verdict"
@@ -444,7 +446,17 @@ def score_markdown(state: CaseState, filename: str | None = None) -> str:
         f'{head}Anomaly score **{r.score:.3g}** (the heatmap\'s maximum, marked "score" on '
         f"its colour bar), {verdict}. {n} finding(s){where}. Method {r.method}{sens_txt}; "
         f"{took}.{volume}\n\n<small>{_capital(size_note(state))}.</small>{unregistered}"
+        f"{blanked}"
     )
+
+
+def blanked_text_note(state: CaseState | None) -> str:
+    """The loader's note that text burned into the image was blanked out
+    (`assistant.scan.overlay`), or ""."""
+    from assistant.scan.overlay import TEXT_NOTE_START
+
+    notes = ((state and state.scan_summary) or {}).get("notes") or []
+    return next((str(n) for n in notes if str(n).startswith(TEXT_NOTE_START)), "")
 
 
 def _capital(text: str) -> str:
