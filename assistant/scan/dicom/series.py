@@ -53,12 +53,12 @@ def _load_items(
         except ScanError:
             not_dicom += 1
             continue
-        if has_pixels(ds) and burned_in(ds):
-            burned += 1  # never decoded: its pixels may show the patient's name (`BURNED_IN`)
-        elif has_pixels(ds):
-            datasets.append(ds)
-        else:
+        if not has_pixels(ds):
             no_pixels[sop_kind(ds)] += 1
+        elif burned_in(ds):
+            burned += 1  # never decoded: its pixels may show the patient's name (`BURNED_IN`)
+        else:
+            datasets.append(ds)
     skipped = []
     if not_dicom:
         skipped.append(f"{not_dicom} non-DICOM or unreadable file(s)")
