@@ -314,3 +314,16 @@ def test_calibrate_cli_needs_slices_or_volumes_and_volumes_in_the_folder(tmp_pat
     # refused (a clear error, exit 2) before any volume is read
     assert main(["calibrate", "--model", str(ck), "--volumes", str(vols)]) == 2
     assert "no NIfTI volumes" in capsys.readouterr().err
+
+
+def test_class_labels_take_a_batch_of_levels_as_a_tensor_on_its_device():
+    # training passes the batch's levels as a tensor on the GPU; numpy cannot read such a
+    # tensor (a "meta" tensor stands in for it here: it has no data on the host either)
+    aware = with_level_embedding(tiny_model(size=32).unet)
+    levels = torch.tensor([-30.0, 23.0, 60.0], dtype=torch.float64)
+    expected = class_labels(aware, levels.tolist(), 3, "cpu")
+    got = class_labels(aware, levels, 3, "cpu")
+    torch.testing.assert_close(got, expected)
+    assert got.dtype == torch.float32
+    on_meta = class_labels(aware, levels.to("meta"), 3, "meta")
+    assert on_meta.device.type == "meta" and on_meta.shape == (3,)

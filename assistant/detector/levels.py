@@ -58,7 +58,10 @@ def class_labels(unet: UNet2DModel, level_mm, batch: int, device) -> torch.Tenso
     if not is_level_aware(unet):
         return None
     z = TRAINED_LEVEL_MM if level_mm is None else level_mm
-    labels = torch.as_tensor(level_label(np.asarray(z, dtype=np.float32)), device=device)
+    if torch.is_tensor(z):  # e.g. a training batch's levels, already on the GPU
+        labels = level_label(z.to(device=device, dtype=torch.float32))
+    else:
+        labels = torch.as_tensor(level_label(np.asarray(z, dtype=np.float32)), device=device)
     return labels.reshape(-1).expand(batch) if labels.numel() == 1 else labels
 
 
