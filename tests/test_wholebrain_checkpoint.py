@@ -1,0 +1,35 @@
+"""The packaged whole-brain checkpoint (opt-in, `--detector`): level-aware, calibrated per band
+of MNI levels, and not the default."""
+
+from pathlib import Path
+
+import pytest
+
+from assistant.detector import Detector
+from assistant.detector.levels import LEVEL_BANDS
+
+WHOLE_BRAIN = (
+    Path(__file__).resolve().parent.parent / "assistant" / "weights" / ("ixi-t1-wholebrain-128")
+)
+
+
+@pytest.fixture(scope="module")
+def whole_brain():
+    return Detector.from_pretrained(WHOLE_BRAIN)
+
+
+def test_the_whole_brain_checkpoint_is_level_aware_with_a_threshold_per_band(whole_brain):
+    assert whole_brain.level_aware
+    assert whole_brain.key == "thor/faster-x2"
+    cal = whole_brain.calibration
+    # mid-axial thresholds (a 2D upload has no level) and one pair per band of levels
+    assert 0 < cal.pixel_threshold < 1 and 0 < cal.score_threshold < 1
+    assert len(cal.bands) == len(LEVEL_BANDS)
+    assert [(b["lo_mm"], b["hi_mm"]) for b in cal.bands] == [(lo, hi) for lo, hi in LEVEL_BANDS]
+    for band in cal.bands:
+        assert 0 < band["pixel_threshold"] < 1 and 0 < band["score_threshold"] < 1
+    assert (WHOLE_BRAIN / "MODEL_CARD.md").is_file()
+
+
+def test_the_default_detector_stays_the_level_unaware_mid_axial_one():
+    assert not Detector.from_pretrained().level_aware
