@@ -110,3 +110,28 @@ def test_the_app_says_that_text_was_blanked_out(tmp_path):
     assert "Text burned into the image (" in out["score"]
     assert "was blanked out before anything read it" in out["score"]
     out["session"].close()
+
+
+def test_assistant_ask_says_that_text_was_blanked_out(tmp_path, capsys):
+    """The CLI says it too: a note on stderr beside the plain answer, and the note in the
+    JSON's scan (None for a scan without text)."""
+    import json
+
+    from assistant.cli import main
+
+    marked, _ = _with_text(_example())
+    shot = tmp_path / "screenshot.png"
+    shot.write_bytes(_png(marked))
+    plain = tmp_path / "plain.png"
+    plain.write_bytes(_png(_example()))
+    args = ["Is there an abnormality?", "--no-detector", "--no-retrieval"]
+    assert main(["ask", str(shot), *args]) == 0
+    err = capsys.readouterr().err
+    assert "note: text burned into the image (" in err and "was blanked out" in err
+    assert main(["ask", str(shot), *args, "--json"]) == 0
+    note = json.loads(capsys.readouterr().out)["analysis"]["scan"]["text_blanked"]
+    assert note.startswith(TEXT_NOTE_START) and "DOE" not in note
+    assert main(["ask", str(plain), *args, "--json"]) == 0
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)["analysis"]["scan"]["text_blanked"] is None
+    assert "blanked" not in captured.err

@@ -197,6 +197,8 @@ def analyse(args: argparse.Namespace, assistant):
     Anything a third-party library prints while loading models goes to stderr, so that stdout
     holds only the answer (or the one JSON object / report).
     """
+    from assistant.scan.overlay import blanked_text_note
+
     with contextlib.redirect_stdout(sys.stderr):
         scan = load_with_spacing(args)
         state = assistant.analyze(scan, args.slice, anyway=args.anyway)
@@ -208,6 +210,9 @@ def analyse(args: argparse.Namespace, assistant):
             " ".join(state.applicability.reasons),
             "" if state.unreliable else " Use --anyway to analyse it regardless.",
         )
+    blanked = blanked_text_note(state.scan_summary.get("notes"))
+    if blanked:  # the app shows it under the score; here it goes beside the answer
+        print(f"note: {blanked}", file=sys.stderr)
     return state
 
 
@@ -216,6 +221,7 @@ def analysis_summary(state) -> dict:
     "sizes" says whether the findings' sizes are in mm² or in pixels of the original image."""
     from assistant.scan import size_basis
     from assistant.scan.dicom.series import loaded_series
+    from assistant.scan.overlay import blanked_text_note
 
     d = state.evidence.detector_summary or {}
     return {
@@ -230,6 +236,8 @@ def analysis_summary(state) -> dict:
             },
             # of a folder or .zip of several series: the one loaded ("'AX T1' #3 MR (24 files)")
             "series": loaded_series(state.scan_summary.get("notes") or []),
+            # a screenshot's burned-in text (identifiers) blanked out before anything read it
+            "text_blanked": blanked_text_note(state.scan_summary.get("notes")) or None,
         },
         "score": d.get("score"),
         "score_threshold": d.get("score_threshold"),

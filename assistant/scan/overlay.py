@@ -183,3 +183,9 @@ def blank_marks(gray: np.ndarray, found: BurnedText) -> np.ndarray:
     air = np.median(out[out <= np.percentile(out, 10)])
     out[found.mask] = air.astype(out.dtype)
     return out
+
+
+def blanked_text_note(notes) -> str:
+    """The loader's note that text burned into the image was blanked out (`BurnedText.note`)
+    among a scan's `notes`, or "": the app, `assistant ask` and its JSON all show it."""
+    return next((str(n) for n in notes or () if str(n).startswith(TEXT_NOTE_START)), "")

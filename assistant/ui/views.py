@@ -453,10 +453,9 @@ def score_markdown(state: CaseState, filename: str | None = None) -> str:
 def blanked_text_note(state: CaseState | None) -> str:
     """The loader's note that text burned into the image was blanked out
     (`assistant.scan.overlay`), or ""."""
-    from assistant.scan.overlay import TEXT_NOTE_START
+    from assistant.scan.overlay import blanked_text_note as note_of
 
-    notes = ((state and state.scan_summary) or {}).get("notes") or []
-    return next((str(n) for n in notes if str(n).startswith(TEXT_NOTE_START)), "")
+    return note_of(((state and state.scan_summary) or {}).get("notes"))
 
 
 def _capital(text: str) -> str:
