@@ -225,3 +225,22 @@ def test_chat_says_what_sizes_are_in(tmp_path):
     stdout = io.StringIO()
     assert run_chat(args, stdin=io.StringIO("quit\n"), stdout=stdout) == 0
     assert "sizes in pixels of the original 40 × 50 image" in stdout.getvalue()
+
+
+def test_ask_preset_chooses_the_detector_setting(detector_dir, capsys):
+    """`--preset` picks the method's preset (the JSON says which made the results); an unknown
+    one is a clear error that lists the presets."""
+    from assistant.examples import EXAMPLES_DIR
+
+    scan = str(EXAMPLES_DIR / "mni_normal.png")
+    base = ["ask", scan, "Is there an abnormality?", "--json", "--no-retrieval", "--anyway"]
+    base += ["--detector", str(detector_dir)]
+    assert main(base) == 0
+    default = json.loads(capsys.readouterr().out)["analysis"]
+    assert (default["method"], default["preset"]) == ("thor", "fast")
+    assert main([*base, "--preset", "faster"]) == 0
+    faster = json.loads(capsys.readouterr().out)["analysis"]
+    assert (faster["method"], faster["preset"]) == ("thor", "faster")
+    assert main([*base, "--preset", "quickest"]) == 2
+    err = capsys.readouterr().err
+    assert "unknown preset 'quickest'" in err and "faster-x2" in err

@@ -33,3 +33,19 @@ def test_the_whole_brain_checkpoint_is_level_aware_with_a_threshold_per_band(who
 
 def test_the_default_detector_stays_the_level_unaware_mid_axial_one():
     assert not Detector.from_pretrained().level_aware
+
+
+def test_its_faster_preset_has_its_own_thresholds_per_band(whole_brain):
+    """`--preset faster` (7 UNet calls, a quicker first look) is calibrated the same way, with
+    thresholds of its own: fewer samples make noisier maps."""
+    faster = Detector.from_pretrained(WHOLE_BRAIN, preset="faster")
+    assert faster.key == "thor/faster" and faster.level_aware
+    cal, default = faster.calibration, whole_brain.calibration
+    assert len(cal.bands) == len(LEVEL_BANDS)
+    assert cal.pixel_threshold != pytest.approx(default.pixel_threshold, rel=0.05)
+    for band, other in zip(cal.bands, default.bands, strict=True):
+        assert (band["lo_mm"], band["hi_mm"]) == (other["lo_mm"], other["hi_mm"])
+        assert 0 < band["pixel_threshold"] < 1 and 0 < band["score_threshold"] < 1
+    assert cal.for_level(30.0).score_threshold == pytest.approx(
+        next(b["score_threshold"] for b in cal.bands if b["lo_mm"] <= 30 <= b["hi_mm"])
+    )

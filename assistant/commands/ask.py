@@ -113,6 +113,13 @@ def add_analysis_args(p: argparse.ArgumentParser) -> None:
         help="detector checkpoint folder (default: the shipped checkpoint)",
     )
     p.add_argument(
+        "--preset",
+        default=None,
+        help="the detector method's preset (default: the checkpoint's; e.g. faster, a quicker "
+        "first look with the whole-brain checkpoint); it needs the checkpoint's calibration "
+        "for that preset to give findings",
+    )
+    p.add_argument(
         "--library",
         type=Path,
         default=None,
@@ -179,6 +186,7 @@ def settings_of(args: argparse.Namespace):
         generation["max_new_tokens"] = args.max_new_tokens
     return Settings(
         detector=args.detector,
+        preset=getattr(args, "preset", None),
         use_detector=not args.no_detector,
         library=args.library,
         use_retrieval=not args.no_retrieval,
@@ -239,6 +247,9 @@ def analysis_summary(state) -> dict:
             # a screenshot's burned-in text (identifiers) blanked out before anything read it
             "text_blanked": blanked_text_note(state.scan_summary.get("notes")) or None,
         },
+        # the detector setting that made the results (None: no detector result)
+        "method": d.get("method"),
+        "preset": (d.get("params") or {}).get("preset"),
         "score": d.get("score"),
         "score_threshold": d.get("score_threshold"),
         "is_abnormal": d.get("is_abnormal"),
