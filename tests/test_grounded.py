@@ -647,3 +647,69 @@ def test_the_next_steps_say_what_of_the_scan_was_analysed(responder):
         )
         assert line in answer, answer
         assert answer.count("- the rest of the") == 1
+
+
+def test_a_named_structure_on_one_side_is_checked_against_the_findings_sides(responder):
+    """ "Anything in the right frontal lobe?" with one finding on the patient's left: "No" (not a
+    bare "Yes" about the left-sided finding); on a PNG without orientation: "I can't tell which
+    side of the patient"; "Is the right hemisphere clear?": yes. Also "Is the lesion not on the
+    left?" (its negation was never read before: the pattern held a backspace, not \\b)."""
+    patient = build_evidence(synthetic_result([LEFT_BRIGHT]), scan_summary())
+    ask = lambda q: responder.answer(q, patient, [])  # noqa: E731
+    assert ask("Is there anything in the right frontal lobe?").startswith("No. F1 lies on the ")
+    assert ask("Is there anything in the left frontal lobe?").startswith("Yes. F1 lies on the ")
+    assert ask("Is the right hemisphere clear?").startswith("Yes. F1 lies on the patient's left")
+    assert ask("Is the left hemisphere clear?").startswith("No. F1 lies on the patient's left")
+    assert ask("Is the lesion not on the left?").startswith("No. F1 lies on the patient's left")
+    png = build_evidence(synthetic_result([LEFT_BRIGHT], None, frame="image"), _png_summary())
+    unknown = responder.answer("Is there anything in the right frontal lobe?", png, [])
+    assert unknown.startswith("I can't tell which side of the patient it is on")
+    assert "radiological display convention" in unknown
+
+
+def test_how_sure_what_and_what_next_answer_about_3d_findings_off_the_displayed_slice(responder):
+    """Nothing on the displayed slice, V1 at another level of the volume: the confidence, cause
+    and next-step answers are about V1, never "there is no finding"; "Is V2 real?" says there is
+    no V2; "How many slices does it span?" gives V1's slices."""
+    ev = build_evidence(synthetic_result([]), analysed_volume(findings=["V1"]))
+    text = "V1: hypointense region, left, left frontal white matter, 420 mm³, axial slices 80-82"
+    data = {"intensity": "hypointense", "side": "left", "side_frame": "patient", "regions": []}
+    data |= {"slice_range": [80, 82], "confidence": 0.7, "confidence_level": "moderate"}
+    ev.items.insert(1, EvidenceItem("V1", "volume_finding", text, 0.7, data))
+    for q in ("How confident are you?", "What could it be?", "What should I do next?"):
+        answer = responder.answer(q, ev, [])
+        assert "Nothing was found on the displayed slice, but at other analysed levels" in answer
+        assert "[V1]" in answer and "no finding" not in answer, (q, answer)
+    assert "V1 0.70 (moderate)" in responder.answer("How confident are you?", ev, [])
+    cause = responder.answer("Is this an MS plaque?", ev, [])
+    assert "[V1]" in cause and "no finding" not in cause
+    assert responder.answer("Is V2 real?", ev, []).startswith("No: there is no V2 on this scan")
+    assert responder.answer("How many slices does it span?", ev, []).startswith(
+        "Axial slices 80-82 (V1)"
+    )
+
+
+def test_a_named_place_is_checked_against_the_3d_findings_regions(responder):
+    """Nothing on the displayed slice, V1 in the left frontal white matter: "Any abnormality in
+    the brainstem?" and "... in the right frontal lobe?" are "No" (naming where V1 lies), "...
+    in the left frontal lobe?" stays "Yes"; "Is the brainstem clear?" is "Yes"; a named kind
+    ("Is this an MS plaque?") says that the detector cannot tell what V1 is."""
+    ev = build_evidence(synthetic_result([]), analysed_volume(findings=["V1"]))
+    text = "V1: hypointense region, left, left frontal white matter, 420 mm³, axial slices 80-82"
+    data = {"intensity": "hypointense", "side": "left", "side_frame": "patient", "regions": []}
+    data["regions"] = [{"name": "left frontal white matter", "label": 85, "fraction": 0.8}]
+    ev.items.insert(1, EvidenceItem("V1", "volume_finding", text, 0.7, data))
+    ask = lambda q: responder.answer(q, ev, [])  # noqa: E731
+    for q, place in [
+        ("Any abnormality in the brainstem?", "the brainstem"),
+        ("Is there anything in the right frontal lobe?", "the patient's right frontal lobe"),
+        ("Is there a lesion in the cerebellum?", "the cerebellum"),
+    ]:
+        answer = ask(q)
+        assert answer.startswith(f"No: at the analysed levels of the volume the detector found no "
+                                 f"region in {place}"), (q, answer)  # fmt: skip
+        assert "[V1]" in answer and "left frontal white matter" in answer
+    assert ask("Is there anything in the left frontal lobe?").startswith("Yes. ")
+    assert ask("Is the brainstem clear?").startswith("Yes, nothing was found there")
+    plaque = ask("Is this an MS plaque?")
+    assert "cannot be determined by this detector" in plaque and "[V1]" in plaque

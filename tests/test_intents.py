@@ -20,6 +20,7 @@ from assistant.responders.intents import (
     yes_means_normal,
     yes_no_question,
 )
+from assistant.responders.intents.parse import asks_which_slice
 from assistant.responders.intents.text import modality_only, normalise, strip_modality
 
 # (intent, question): one or more plain and one or more awkward phrasings per intent
@@ -157,10 +158,17 @@ def test_acquisition_questions_are_modality():
 def test_which_slice_a_finding_is_on_is_where_not_which_slice_is_shown():
     for q in ("Which slice is the lesion on?", "Which slices should I look at?",
               "On what slice is F1 best seen?", "What level is the abnormality at?",
-              "Which slice do I scroll to?"):  # fmt: skip
+              "Which slice do I scroll to?",
+              # found by trying the whole-brain checkpoint in the app: read as the similar cases,
+              # presence, the acquisition or a count before
+              "Which slices?", "Which slices are affected?", "How many slices does it span?",
+              "How many slices is the lesion on?", "Show me the slice with the lesion",
+              "Take me to the slice that shows the abnormality"):  # fmt: skip
         assert classify(q)[0] == "location", q
+        assert asks_which_slice(q), q
     for q in ("Which slice number is this?", "What slice level is this?",
-              "Which slice is this?", "What is the slice thickness?"):  # fmt: skip
+              "Which slice is this?", "What is the slice thickness?",
+              "How many slices are in this scan?", "How many slices does this scan have?"):  # fmt: skip
         assert classify(q)[0] == "modality", q
 
 

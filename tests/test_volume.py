@@ -504,6 +504,8 @@ def test_a_volume_upload_is_analysed_at_every_level_the_detector_knows(tiny):
         v1 = state.volume.findings[0]
         lo, hi = v1.slice_range
         assert slices.startswith(f"Axial slices {lo}-{hi} (V1)") and said in slices
+        for q in ("How many slices does it span?", "Show me the slice with the lesion"):
+            assert bot.answer(state, q).text.startswith(f"Axial slices {lo}-{hi} (V1)"), q
         where = bot.answer(state, "Where is it?").text
         if state.result.findings:
             assert "In 3D, over the analysed levels of the volume: V1:" in where

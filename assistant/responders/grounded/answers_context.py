@@ -601,3 +601,81 @@ def unknown(c: CaseFacts) -> str:
         "I can't answer that from the evidence available for this scan: it is outside what "
         f"this assistant can assess. I can answer questions about {ANSWERABLE}."
     )
+
+
+def about_volume(c: CaseFacts) -> str:
+    """How sure / what could it be / what next, when the displayed slice has no finding but the
+    volume analysis found 3D findings (V1..) at other levels: answered about those, never "there
+    is no finding" (the displayed slice is not the whole scan)."""
+    volume = c.volume_findings()
+    listing = "; ".join(f"{v.text} {cite(v.id)}" for v in volume)
+    found = (
+        "Nothing was found on the displayed slice, but at other analysed levels of the volume "
+        f"the detector found {len(volume)} region{'s' if len(volume) > 1 else ''} in 3D: "
+        f"{listing}."
+    )
+    intent = c.resolved.intent
+    if intent == "confidence":
+        uncalibrated = any(v.data.get("confidence_level") == "uncalibrated" for v in volume)
+        means = CONFIDENCE_FALLBACK_DEFINITION if uncalibrated else CONFIDENCE_DEFINITION
+        each = "; ".join(
+            f"{v.id} {float(v.data.get('confidence') or 0):.2f} "
+            f"({v.data.get('confidence_level') or 'uncalibrated'}) {cite(v.id)}"
+            for v in volume
+        )
+        return (
+            f"{found} {means} Here (a 3D finding takes its strongest slice's number): {each}. "
+            "The detector was trained on healthy scans only: it can flag normal variants or "
+            "artefacts, and it can miss small or subtle abnormalities."
+        )
+    if intent == "explanation":
+        entity = asked_entity(c.question)
+        text = (
+            f"{_whether(c, entity)}: that cannot be determined from the detector's output, which "
+            "reports regions that deviate from the healthy T1 scans it was trained on "
+            "(including normal variants and artefacts), not their cause."
+            if entity
+            else "This cannot be determined from the detector's output: it reports regions that "
+            "deviate from the healthy T1 scans it was trained on (including normal variants and "
+            "artefacts), not their cause."
+        )
+        text += " " + found
+        groups: dict[str, list[EvidenceItem]] = {}
+        for v in volume:
+            groups.setdefault(v.data.get("intensity", ""), []).append(v)
+        for intensity, items in groups.items():
+            if intensity in CAN_REPRESENT:
+                passage, statement = CAN_REPRESENT[intensity]
+                text += (
+                    f" In general terms ({_names(items)}), {statement}"
+                    f"{_cite_notes(c, passage)}. What would narrow it down: "
+                    f"{NARROW_DOWN[intensity]}{_cite_notes(c, passage, WORKUP)}."
+                )
+        return text + " None of this is a diagnosis for this scan."
+    # next steps
+    lead = (
+        "That is a clinical decision that this evidence can't settle on its own. "
+        if c.closed
+        else ""
+    )
+    k_all = _cite_notes(c, T1_HYPO, T1_HYPER, WORKUP)
+    steps = [
+        "- first, whether it is real: the heatmap on the finding's slices and the slices around "
+        "them (regions found on one level only, small or low-confidence regions are often "
+        f"normal anatomy, partial-volume effects or artefacts{_cite_notes(c, MIMICS)})",
+        "- comparison with prior imaging: new, growing, stable or shrinking" + k_all,
+        "- the other sequences of the study: FLAIR and T2 (oedema, gliosis, demyelination, "
+        "fluid), diffusion with ADC (acute ischaemia, abscess, very cellular tissue), SWI or T2* "
+        "(blood products, calcification)" + k_all,
+        "- contrast-enhanced T1, where clinically appropriate: enhancement suggests "
+        "blood-brain barrier breakdown" + k_all,
+        "- clinical correlation and a radiologist's read of the full study"
+        + _cite_notes(c, WORKUP),
+    ]
+    return (
+        f"{lead}{found} In general terms, these would clarify "
+        f"{'it' if len(volume) == 1 else 'them'}:\n"
+        + "\n".join(steps)
+        + "\n\n"
+        + NOT_A_RECOMMENDATION
+    )

@@ -41,7 +41,7 @@ from assistant.responders.grounded.wording import (
     upper_first,
 )
 from assistant.responders.intents import side_question, yes_means_normal, yes_no_question
-from assistant.responders.intents.parse import WHICH_SLICE
+from assistant.responders.intents.parse import asks_which_slice, side_structure
 
 _LEADING_PHRASE = re.compile(
     r"^\s*(on|in|for|from|at|looking at|based on|regarding|as for|about)\b[^,?]{0,40},\s*"
@@ -93,10 +93,100 @@ def presence(c: CaseFacts) -> str:
     lead = ""
     if yes_no_question(c.question):
         lead = "No, not normal. " if yes_means_normal(c.question) else "Yes. "
+    term = SPECIFIC.search(c.q)
+    kind = (
+        f" Whether {'it is' if n == 1 else 'any of them is'} {_a(_singular(term.group(0)))} "
+        "cannot be determined by this detector: it measures deviation from healthy anatomy, not "
+        "what the deviation is."
+        if term
+        else ""
+    )
     return (
         f"{lead}The detector found {count_word(n, 'region')} in 3D at the analysed levels of "
-        f"the volume, not on the displayed slice: {listing}.{c.scope()}"
+        f"the volume, not on the displayed slice: {listing}.{kind}{c.scope()}"
     )
+
+
+# a structure named in a question -> words of the atlas region names (`assistant.volume.atlas`,
+# DLMUSE) that belong to it
+STRUCTURES: dict[str, tuple[str, ...]] = {
+    "brainstem": ("brain stem",),
+    "brain stem": ("brain stem",),
+    "pons": ("brain stem",),
+    "medulla": ("brain stem",),
+    "midbrain": ("brain stem", "ventral diencephalon"),
+    "cerebellum": ("cerebell",),
+    "cerebellar": ("cerebell",),
+    "posterior fossa": ("cerebell", "brain stem", "4th ventricle"),
+    "frontal": ("frontal", "precentral", "orbital gyrus", "gyrus rectus", "supplementary motor"),
+    "temporal": ("temporal", "hippocamp", "amygdala", "fusiform", "entorhinal", "planum"),
+    "parietal": ("parietal", "postcentral", "angular", "supramarginal", "precuneus"),
+    "occipital": ("occipital", "calcarine", "cuneus", "lingual"),
+    "thalamus": ("thalamus",),
+    "thalami": ("thalamus",),
+    "basal ganglia": ("caudate", "putamen", "pallidum", "accumbens"),
+    "caudate": ("caudate",),
+    "putamen": ("putamen",),
+    "corpus callosum": ("corpus callosum",),
+    "ventricle": ("ventricle",),
+    "ventricles": ("ventricle",),
+    "insula": ("insula",),
+    "hippocampus": ("hippocamp",),
+    "hippocampi": ("hippocamp",),
+    "internal capsule": ("internal capsule",),
+    "cingulate": ("cingulate",),
+}
+_STRUCTURE = re.compile(r"\b(" + "|".join(sorted(STRUCTURES, key=len, reverse=True)) + r")\b")
+
+
+def named_place(question: str) -> tuple[str | None, str | None]:
+    """(side, structure) a question names: ("right", "frontal") for "Anything in the right
+    frontal lobe?", (None, "brainstem") for "Any abnormality in the brainstem?"."""
+    q = question.lower()
+    m = _STRUCTURE.search(q)
+    return side_structure(q), (m.group(1) if m else None)
+
+
+def presence_at_a_place(c: CaseFacts) -> str | None:
+    """ "Anything in the brainstem?" / "... in the right frontal lobe?" when the displayed slice has
+    no finding and the volume analysis found 3D findings with atlas region names: whether any of
+    them lies there ("No" when none does, naming where they lie). None when the question names
+    no place, or a finding has no region names (then the plain presence answer stands)."""
+    volume = c.volume_findings()
+    side, structure = named_place(c.question)
+    if not volume or not (side or structure):
+        return None
+    words = STRUCTURES.get(structure or "", ())
+
+    def lies_there(d: dict) -> bool | None:
+        if side and d.get("side_frame") != "patient":
+            return None
+        names = [str(r.get("name", "")) for r in d.get("regions") or [] if r.get("label") != 0]
+        if structure and not names:
+            return None
+        on_side = (
+            not side or d.get("side") in (side, "midline") or any(n.startswith(side) for n in names)
+        )
+        in_it = not structure or any(w in n for n in names for w in words)
+        return on_side and in_it
+
+    there = [lies_there(v.data) for v in volume]
+    if any(t is None for t in there) or any(there):
+        return None
+    named = f"{structure}{' lobe' if structure in _LOBES else ''}" if structure else "side"
+    place = f"the patient's {side} {named}" if side else f"the {named}"
+    lead = "No"
+    if yes_no_question(c.question) and yes_means_normal(c.question):
+        lead = "Yes, nothing was found there"
+    listing = "; ".join(f"{v.text} {cite(v.id)}" for v in volume)
+    return (
+        f"{lead}: at the analysed levels of the volume the detector found no region in {place} "
+        "(anatomical names from an atlas registered to the volume, right to a few mm). It found "
+        f"{count_word(len(volume), 'region')} in 3D elsewhere: {listing}.{c.scope()}"
+    )
+
+
+_LOBES = ("frontal", "temporal", "parietal", "occipital")
 
 
 def from_volume(c: CaseFacts) -> str:
@@ -106,6 +196,8 @@ def from_volume(c: CaseFacts) -> str:
     volume = c.volume_findings()
     data = [v.data for v in volume]
     intent = c.resolved.intent
+    if intent == "location" and asks_which_slice(c.question):
+        return which_slices(c)
     closed = yes_no_question(c.question)
     lead = ""
     if intent == "count":
@@ -343,7 +435,8 @@ def side(c: CaseFacts) -> str:
     note = "" if known else _unknown_note({s for s in image_sides if s})
     if not ask.choice and ask.sides:  # "Is the lesion on the left (of the image)?"
         asked = ask.sides[0]
-        frame = ask.frame or ("patient" if known else "image")
+        # a named structure ("the right frontal lobe") is on the patient's side
+        frame = ask.frame or ("patient" if known or side_structure(c.question) else "image")
         if frame == "patient" and not known:
             shown = "; ".join(f"{t.id} is {c.side_phrase(t.data)}" for t in c.targets)
             return f"I can't tell which side of the patient it is on: {shown} {_cites(c)}." + note
@@ -352,7 +445,9 @@ def side(c: CaseFacts) -> str:
         ]
         if any(v is None for v in values):
             return f"I can't tell which side of the image it is shown on: {details}."
-        invert = bool(re.search(r"not (on|in|to) (the )?(left|right|patient)", c.q))
+        invert = bool(re.search(r"\bnot (on|in|to) (the )?(left|right|patient)", c.q))
+        # "Is the right hemisphere clear?": yes when nothing is on that side
+        invert ^= yes_means_normal(c.question)
         hit = any(v == asked for v in values)
         return f"{'Yes' if hit != invert else 'No'}. {details}." + note
     frame = "image" if (ask.frame == "image" or not known) else "patient"
@@ -374,8 +469,8 @@ def side(c: CaseFacts) -> str:
 def _singular_question(c: CaseFacts) -> bool:
     return bool(
         re.search(
-            r"(the|this|that) (lesion|abnormality|anomaly|finding|region|mass|tumou?r|"
-            r"spot|area|hyperintensity)|it",
+            r"\b(the|this|that) (lesion|abnormality|anomaly|finding|region|mass|tumou?r|"
+            r"spot|area|hyperintensity)\b|\bit\b",
             c.q,
         )
     )
@@ -434,7 +529,7 @@ def location(c: CaseFacts) -> str:
     """Where: side (in the frame the scan allows), front/back and depth; "Yes"/"No" to a
     question about one of them; "Anterior"/"Posterior" first to a front-or-back question;
     "which slice" with the slices of a volume's 3D findings."""
-    if WHICH_SLICE.search(c.q):
+    if asks_which_slice(c.q):
         return which_slices(c)
     if not c.findings:
         return c.nothing_found("There is nothing to locate")
@@ -442,7 +537,7 @@ def location(c: CaseFacts) -> str:
     ap_map = {"anterior": "anterior", "front": "anterior", "posterior": "posterior"}
     ap_map["back"] = "posterior"
     ap_asked = {ap_map[w] for w in words if w in ap_map}
-    invert = bool(re.search(r"not (in|at|on|towards?) the", c.q))
+    invert = bool(re.search(r"\bnot (in|at|on|towards?) the\b", c.q))
     details = "; ".join(
         f"{t.id} lies {_side_detail(c, t.data)}, {ap_phrase(t.data)}, "
         f"{position_words(t.data)[1]} {cite(t.id)}"

@@ -29,6 +29,7 @@ from assistant.responders.intents import (
 from assistant.responders.intents.parse import (
     FINDING_TERMS,
     asks_for_a_clinical_act,
+    side_structure,
     without_hedge,
 )
 from assistant.responders.intents.text import normalise
@@ -105,9 +106,21 @@ class GroundedResponder(Responder):
         targets = [f for f in found if f.id in ids] or found
         case = CaseFacts(question, question.lower(), evidence, resolved, found, targets, weak)
         handler = ANSWERS.get(resolved.intent, context.unknown)
+        if resolved.intent == "presence" and found and side_structure(question):
+            # "Anything in the right frontal lobe?": whether a finding lies on that side (in the
+            # frame the scan allows), not a bare "Yes" about a finding on the other side
+            handler = ANSWERS["side"]
         term = UNASSESSABLE.search(case.q)
         outside = domain.applicability_item(case)
-        if outside is not None and resolved.intent not in domain.INDEPENDENT:
+        at_a_place = (
+            findings.presence_at_a_place(case)
+            if resolved.intent == "presence" and not found and outside is None
+            else None
+        )
+        if at_a_place is not None:
+            # "Any abnormality in the brainstem?" with 3D findings elsewhere: no, and where they lie
+            text = at_a_place
+        elif outside is not None and resolved.intent not in domain.INDEPENDENT:
             if not evidence.unreliable:
                 text = domain.not_applicable(case, outside)
             else:
@@ -123,6 +136,12 @@ class GroundedResponder(Responder):
         elif resolved.intent in (*WEAK_INTENTS, "count") and not found and case.volume_findings():
             # nothing on the displayed slice, 3D findings at other levels of the volume
             text = findings.from_volume(case)
+        elif (
+            resolved.intent in ("confidence", "explanation", "next_steps")
+            and not found
+            and case.volume_findings()
+        ):
+            text = context.about_volume(case)  # about the 3D findings, not "no finding"
         elif resolved.intent in WEAK_INTENTS and not found and weak:
             text = findings.weak(case, handler)
         else:
@@ -145,7 +164,7 @@ class GroundedResponder(Responder):
         missing = _missing_ids(f"{question} {normalised}", evidence, resolved.intent)
         # the question proper: after any preface and after "I'm happy with F1, but ..."
         asked_text = re.split(r"\bbut\b", without_hedge(normalised))[-1]
-        asked = dict.fromkeys(m.upper() for m in re.findall(r"\b[fw]\d{1,3}\b", asked_text))
+        asked = dict.fromkeys(m.upper() for m in re.findall(r"\b[fwv]\d{1,3}\b", asked_text))
         if (
             missing
             and resolved.intent == "presence"
@@ -216,5 +235,5 @@ def _missing_ids(question: str, evidence: Evidence, intent: str) -> list[str]:
     so that an answer about the other findings says so first."""
     if intent in ("out_of_scope", "unknown", "modality", "report"):
         return []
-    named = dict.fromkeys(m.upper() for m in re.findall(r"\b[FfWw]\d{1,3}\b", question))
+    named = dict.fromkeys(m.upper() for m in re.findall(r"\b[FfWwVv]\d{1,3}\b", question))
     return [i for i in named if i not in evidence.ids()]

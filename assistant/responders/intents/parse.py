@@ -347,9 +347,50 @@ WHICH_SLICE = re.compile(
 )
 _OF_A_FINDING = re.compile(
     r"\b(lesions?|findings?|abnormal\w*|anomal\w*|regions?|spots?|[fvw]\d+|shows?|showing|"
+    r"affected|involved|"
     r"contains?|look(ing)? at|best seen|suspicious|visible|appears?|is it|are they|lights? up|"
     r"scroll to|go to|jump to)\b"
 )
+
+# a bare "Which slices?" / "What level then?" (a follow-up about a finding in a volume), how
+# many slices a finding covers ("How many slices does it span?"), and "Show me the slice with
+# the lesion": where in the volume (location), not how the scan was acquired
+WHICH_SLICE_BARE = re.compile(
+    r"^\W*((and|so|ok(ay)?|then),? )?(which|what) (axial )?(slices?|levels?)"
+    r"( then| exactly| again| please)?\W*$"
+)
+SLICES_OF_A_FINDING = re.compile(
+    r"\bhow many (axial )?slices (does|do|is|are|did) (it|they|this|that|the (\w+ )?(lesion|"
+    r"finding|abnormality|region|spot|area|hotspot)s?|[fvw]\d+) (\w+ )?(span|spread|cover|"
+    r"extend|occupy|involve|cross|appear|visible|seen|show|on|in)\w*\b|"
+    r"\b(show|take|bring|jump|go|scroll)( me)?( to)? (the |which )?(axial )?(slices?|levels?) "
+    r"(with|showing|containing|that (shows?|contains?|has)|of|where)\b"
+)
+
+
+def asks_which_slice(question: str) -> bool:
+    """Whether a (location) question asks on which slices of a volume a finding lies ("Which
+    slice is the lesion on?", "How many slices does it span?", "Show me the slice with F1")."""
+    q = question.lower()
+    return bool(
+        WHICH_SLICE.search(q) or SLICES_OF_A_FINDING.search(q) or WHICH_SLICE_BARE.search(q)
+    )
+
+
+# a place on one side named in a question ("Any bleed in the right frontal lobe?"): presence
+# on that side (the answer checks the findings' sides)
+SIDE_STRUCTURE = re.compile(
+    r"\b(in|within|of) the (left|right) (\w+ ){0,2}(lobes?|hemispheres?|region|territory|"
+    r"cortex|matter|ganglia|thalamus|cerebellum|cerebellar hemisphere)\b"
+)
+
+
+def side_structure(question: str) -> str | None:
+    """ "left" / "right": the side of a structure a presence question names ("Is there anything
+    in the right frontal lobe?"), else None."""
+    m = SIDE_STRUCTURE.search(question.lower())
+    return m.group(2) if m else None
+
 
 # "on this sequence", "in the T2 sequence": the image a question is about, not the acquisition
 ON_A_SEQUENCE = re.compile(r"\b(on|in|from|at) (this|the|that|these|those) (\w+ )?sequences?\b")
@@ -1389,7 +1430,9 @@ def parse(question: str) -> Ask | None:
         return Ask("report", _about(raw), "report request")
     if general_question(raw):
         return Ask("out_of_scope", "none", "general medical question")
-    if WHICH_SLICE.search(raw) and _OF_A_FINDING.search(raw):
+    if SLICES_OF_A_FINDING.search(raw):  # its own cue: the learned reader does not overrule it
+        return Ask("location", about, "slices of a finding")
+    if (WHICH_SLICE.search(raw) and _OF_A_FINDING.search(raw)) or WHICH_SLICE_BARE.search(raw):
         return Ask("location", about, "which slice")
     # 2. what to do next (before the modality words: "Should I order DWI?"), unless it asks
     # how this scan was acquired ("Was this done with contrast?")
@@ -1501,11 +1544,7 @@ def parse(question: str) -> Ask | None:
     in_a_structure = (
         (existential or re.search(r"^(is|are) not there\b", q))
         and yes_no_question(q)
-        and re.search(
-            r"\b(in|within|of) the (left|right) (\w+ ){0,2}(lobes?|hemispheres?|region|territory|"
-            r"cortex|matter|ganglia|thalamus|cerebellum|cerebellar hemisphere)\b",
-            q,
-        )
+        and SIDE_STRUCTURE.search(q)
     )  # "Isn't there some blood in the right hemisphere?": whether it is there
     if (
         _side(q)

@@ -95,6 +95,7 @@ def rule_intent(question: str) -> str | None:
 # need to see a neurologist?")
 _FRAME_CUES = (
     "side",
+    "slices of a finding",
     "display convention",
     "side of the highlighted region",
     "report request",
