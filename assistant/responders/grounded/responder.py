@@ -34,7 +34,7 @@ from assistant.responders.intents.parse import (
 )
 from assistant.responders.intents.text import normalise
 
-VERSION = "1.2.0"  # bump when the wording changes; logged as the prompt version
+VERSION = "1.3.0"  # bump when the wording changes; logged as the prompt version
 
 # intent -> the function that writes its answer
 ANSWERS: dict[str, Callable[[CaseFacts], str]] = {
