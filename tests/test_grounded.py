@@ -713,3 +713,25 @@ def test_a_named_place_is_checked_against_the_3d_findings_regions(responder):
     assert ask("Is the brainstem clear?").startswith("Yes, nothing was found there")
     plaque = ask("Is this an MS plaque?")
     assert "cannot be determined by this detector" in plaque and "[V1]" in plaque
+
+
+def test_is_a_named_3d_finding_real(responder):
+    """ "Is V1 real?" about a weak 3D finding (one level only): probably not, and why; about a
+    3D finding with a calibrated confidence: by that number; with an uncalibrated one (the
+    whole-brain checkpoint): no probability, and why. Never an answer about another finding."""
+    ev = build_evidence(synthetic_result([]), analysed_volume(findings=["V2"], weak=["V1"]))
+    weak = {"intensity": "mixed", "side": "right", "side_frame": "patient", "weak": True}
+    ev.items.insert(1, EvidenceItem("V1", "volume_finding", "V1: mixed region, right", 0.4, weak))
+    strong = {"intensity": "hypointense", "side": "left", "side_frame": "patient"}
+    strong |= {"confidence": 0.8, "confidence_level": "high"}
+    ev.items.insert(1, EvidenceItem("V2", "volume_finding", "V2: hypointense region", 0.8, strong))
+    ask = lambda q: responder.answer(q, ev, [])  # noqa: E731
+    v1 = ask("Is V1 real?")
+    assert (
+        v1.startswith("No, probably not: V1 was seen on one analysed level only") and "[V1]" in v1
+    )
+    assert "[V2]" not in v1
+    assert ask("Is V1 just noise?").startswith("Yes, possibly: V1 was seen on one")
+    assert ask("Is V2 a real lesion?").startswith("Yes, probably: V2's confidence")
+    strong["confidence_level"] = "uncalibrated"
+    assert ask("Is V2 real?").startswith("I can't put a probability on V2")

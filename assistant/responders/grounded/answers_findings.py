@@ -189,6 +189,44 @@ def presence_at_a_place(c: CaseFacts) -> str | None:
 _LOBES = ("frontal", "temporal", "parietal", "occipital")
 
 
+def is_a_3d_finding_real(c: CaseFacts) -> str | None:
+    """ "Is V1 real?" / "Is V2 just noise?" about 3D findings the question names (weak ones
+    included): a weak one (one analysed level only) is "probably not"; a finding with a
+    calibrated confidence is "probably" / "probably not" by it; with an uncalibrated number, "I
+    can't put a probability on it" and why. None when the question names no 3D finding."""
+    named = {m.upper() for m in re.findall(r"\b[vV]\d{1,3}\b", c.question)}
+    items = [v for v in c.evidence.by_kind("volume_finding") if v.id in named]
+    if not items or not (REALITY.search(c.q) or ARTEFACT.search(c.q)):
+        return None
+    negative = bool(ARTEFACT.search(c.q)) or yes_means_normal(c.question)
+    no, yes = (
+        ("Yes, possibly", "No, probably not") if negative else ("No, probably not", "Yes, probably")
+    )
+    parts = []
+    for v in items:
+        d = v.data
+        if d.get("weak"):
+            parts.append(
+                f"{no}: {v.id} was seen on one analysed level only, which the detector counts as "
+                "weak evidence (it does not make the volume abnormal); regions on one level are "
+                f"often noise, partial-volume effects or normal variation. {v.text} {cite(v.id)}."
+            )
+        elif d.get("confidence_level") in (None, "uncalibrated"):
+            parts.append(
+                f"I can't put a probability on {v.id}: this detector setting has no fitted "
+                "confidence, so its number is only how its peak compares with healthy "
+                f"validation scans, and the detector cannot confirm that a region is a true "
+                f"lesion. {v.text} {cite(v.id)}."
+            )
+        else:
+            p = float(d.get("confidence") or 0.0)
+            parts.append(
+                f"{yes if p >= 0.5 else no}: {v.id}'s confidence, the estimated probability "
+                f"that a region like it is a true lesion, is {p:.2f}. {v.text} {cite(v.id)}."
+            )
+    return " ".join(parts) + c.scope()
+
+
 def from_volume(c: CaseFacts) -> str:
     """Where / which side / how big / how bright / how many, when the displayed slice has no
     finding but the volume analysis found 3D findings (V1..) at other analysed levels: answered

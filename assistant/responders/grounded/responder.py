@@ -117,7 +117,14 @@ class GroundedResponder(Responder):
             if resolved.intent == "presence" and not found and outside is None
             else None
         )
-        if at_a_place is not None:
+        real_3d = (
+            findings.is_a_3d_finding_real(case)
+            if resolved.intent in ("presence", "confidence", "explanation") and outside is None
+            else None
+        )
+        if real_3d is not None:  # "Is V1 real?": about V1, weak or not
+            text = real_3d
+        elif at_a_place is not None:
             # "Any abnormality in the brainstem?" with 3D findings elsewhere: no, and where they lie
             text = at_a_place
         elif outside is not None and resolved.intent not in domain.INDEPENDENT:
