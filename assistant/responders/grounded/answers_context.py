@@ -232,10 +232,10 @@ def _size_class(c: CaseFacts, f: dict) -> str | None:
         return None
 
 
-def _by_intensity(c: CaseFacts) -> dict[str, list[EvidenceItem]]:
-    """The targeted findings grouped by intensity, in detector order."""
+def _by_intensity(items: list[EvidenceItem]) -> dict[str, list[EvidenceItem]]:
+    """Findings (2D or 3D) grouped by intensity, in detector order."""
     groups: dict[str, list[EvidenceItem]] = {}
-    for t in c.targets:
+    for t in items:
         groups.setdefault(t.data.get("intensity", ""), []).append(t)
     return groups
 
@@ -327,28 +327,9 @@ def explanation(c: CaseFacts) -> str:
             else "There is nothing to explain"
         )
         return f"{lead}: {c.no_findings()}. {NEGATIVE_MEANS}" + _weak_note(c) + _image_level(c)
-    if entity:
-        text = (
-            f"{_whether(c, entity)}: that cannot be determined from the "
-            "detector's output, which reports regions that deviate from the healthy T1 scans it "
-            "was trained on (including normal variants and artefacts), not their cause."
-        )
-    else:
-        text = (
-            "This cannot be determined from the detector's output: it reports regions that "
-            "deviate from the healthy T1 scans it was trained on (including normal variants and "
-            "artefacts), not their cause."
-        )
+    text = _cause_lead(c, entity)
     text += " " + "; ".join(c.describe(t) for t in c.targets) + "."
-    for intensity, items in _by_intensity(c).items():
-        if intensity not in CAN_REPRESENT:
-            continue
-        passage, statement = CAN_REPRESENT[intensity]
-        text += (
-            f" In general terms ({_names(items)}), {statement}{_cite_notes(c, passage)}."
-            f" What would narrow it down: {NARROW_DOWN[intensity]}"
-            f"{_cite_notes(c, passage, WORKUP)}."
-        )
+    text += _in_general(c, c.targets)
     text += _mimic_sentence(c)
     low = _low_confidence(c)
     if low:
@@ -358,6 +339,55 @@ def explanation(c: CaseFacts) -> str:
             "false positive."
         )
     return text + _other_references(c) + " None of this is a diagnosis for this scan."
+
+
+def _cause_lead(c: CaseFacts, entity: str | None) -> str:
+    """The first sentence of a cause answer: the detector reports deviation, not its cause."""
+    if entity:
+        return (
+            f"{_whether(c, entity)}: that cannot be determined from the detector's output, which "
+            "reports regions that deviate from the healthy T1 scans it was trained on "
+            "(including normal variants and artefacts), not their cause."
+        )
+    return (
+        "This cannot be determined from the detector's output: it reports regions that "
+        "deviate from the healthy T1 scans it was trained on (including normal variants and "
+        "artefacts), not their cause."
+    )
+
+
+def _in_general(c: CaseFacts, items: list[EvidenceItem]) -> str:
+    """What regions of each intensity among `items` (2D or 3D findings) can represent in
+    general terms, and what would narrow it down, cited to the reference notes."""
+    text = ""
+    for intensity, group in _by_intensity(items).items():
+        if intensity not in CAN_REPRESENT:
+            continue
+        passage, statement = CAN_REPRESENT[intensity]
+        text += (
+            f" In general terms ({_names(group)}), {statement}{_cite_notes(c, passage)}."
+            f" What would narrow it down: {NARROW_DOWN[intensity]}"
+            f"{_cite_notes(c, passage, WORKUP)}."
+        )
+    return text
+
+
+def _common_steps(k_all: str) -> list[str]:
+    """The next-step lines every finding shares: priors, other sequences, contrast."""
+    return [
+        "- comparison with prior imaging: new, growing, stable or shrinking" + k_all,
+        "- the other sequences of the study: FLAIR and T2 (oedema, gliosis, demyelination, "
+        "fluid), diffusion with ADC (acute ischaemia, abscess, very cellular tissue), SWI or T2* "
+        "(blood products, calcification)" + k_all,
+        "- contrast-enhanced T1, where clinically appropriate: enhancement suggests "
+        "blood-brain barrier breakdown" + k_all,
+    ]
+
+
+TRAINED_ON_HEALTHY = (
+    "The detector was trained on healthy scans only: it can flag normal variants or artefacts, "
+    "and it can miss small or subtle abnormalities"
+)
 
 
 def next_steps(c: CaseFacts) -> str:
@@ -385,7 +415,7 @@ def next_steps(c: CaseFacts) -> str:
             + " "
             + NOT_A_RECOMMENDATION
         )
-    groups = _by_intensity(c)
+    groups = _by_intensity(c.targets)
     notes = [CAN_REPRESENT[i][0] for i in groups if i in CAN_REPRESENT]
     k_all = _cite_notes(c, *notes, WORKUP)
     steps = []
@@ -398,13 +428,8 @@ def next_steps(c: CaseFacts) -> str:
             "are often normal anatomy, partial-volume effects or artefacts"
             f"{_cite_notes(c, MIMICS)})"
         )
-    steps += [
-        "- comparison with prior imaging: new, growing, stable or shrinking" + k_all,
-        _extent_step(c) + _cite_notes(c, WORKUP, MIMICS),
-        "- the other sequences of the study: FLAIR and T2 (oedema, gliosis, demyelination, "
-        "fluid), diffusion with ADC (acute ischaemia, abscess, very cellular tissue), SWI or T2* "
-        "(blood products, calcification)" + k_all,
-    ]
+    priors, sequences, contrast = _common_steps(k_all)
+    steps += [priors, _extent_step(c) + _cite_notes(c, WORKUP, MIMICS), sequences]
     if "hyperintense" in groups:
         bright = groups["hyperintense"]
         steps.append(
@@ -413,8 +438,7 @@ def next_steps(c: CaseFacts) -> str:
             + _cite_notes(c, T1_HYPER)
         )
     steps += [
-        "- contrast-enhanced T1, where clinically appropriate: enhancement suggests "
-        "blood-brain barrier breakdown" + k_all,
+        contrast,
         "- clinical correlation: symptoms, history such as previous surgery or known disease"
         + k_all,
         "- a radiologist's read of the full study" + _cite_notes(c, WORKUP),
@@ -557,11 +581,7 @@ def confidence(c: CaseFacts) -> str:
     else:
         text = f"There is no finding to be confident about: {c.no_findings()}." + _weak_note(c)
     text += _image_level(c)
-    return text + (
-        " The detector was trained on healthy scans only: it can flag normal variants or "
-        "artefacts, and it can miss small or subtle abnormalities and anything outside this "
-        "slice."
-    )
+    return text + f" {TRAINED_ON_HEALTHY} and anything outside this slice."
 
 
 def unassessable(c: CaseFacts, term: str) -> str:
@@ -625,32 +645,10 @@ def about_volume(c: CaseFacts) -> str:
         )
         return (
             f"{found} {means} Here (a 3D finding takes its strongest slice's number): {each}. "
-            "The detector was trained on healthy scans only: it can flag normal variants or "
-            "artefacts, and it can miss small or subtle abnormalities."
+            f"{TRAINED_ON_HEALTHY}."
         )
     if intent == "explanation":
-        entity = asked_entity(c.question)
-        text = (
-            f"{_whether(c, entity)}: that cannot be determined from the detector's output, which "
-            "reports regions that deviate from the healthy T1 scans it was trained on "
-            "(including normal variants and artefacts), not their cause."
-            if entity
-            else "This cannot be determined from the detector's output: it reports regions that "
-            "deviate from the healthy T1 scans it was trained on (including normal variants and "
-            "artefacts), not their cause."
-        )
-        text += " " + found
-        groups: dict[str, list[EvidenceItem]] = {}
-        for v in volume:
-            groups.setdefault(v.data.get("intensity", ""), []).append(v)
-        for intensity, items in groups.items():
-            if intensity in CAN_REPRESENT:
-                passage, statement = CAN_REPRESENT[intensity]
-                text += (
-                    f" In general terms ({_names(items)}), {statement}"
-                    f"{_cite_notes(c, passage)}. What would narrow it down: "
-                    f"{NARROW_DOWN[intensity]}{_cite_notes(c, passage, WORKUP)}."
-                )
+        text = _cause_lead(c, asked_entity(c.question)) + " " + found + _in_general(c, volume)
         return text + " None of this is a diagnosis for this scan."
     # next steps
     lead = (
@@ -663,12 +661,7 @@ def about_volume(c: CaseFacts) -> str:
         "- first, whether it is real: the heatmap on the finding's slices and the slices around "
         "them (regions found on one level only, small or low-confidence regions are often "
         f"normal anatomy, partial-volume effects or artefacts{_cite_notes(c, MIMICS)})",
-        "- comparison with prior imaging: new, growing, stable or shrinking" + k_all,
-        "- the other sequences of the study: FLAIR and T2 (oedema, gliosis, demyelination, "
-        "fluid), diffusion with ADC (acute ischaemia, abscess, very cellular tissue), SWI or T2* "
-        "(blood products, calcification)" + k_all,
-        "- contrast-enhanced T1, where clinically appropriate: enhancement suggests "
-        "blood-brain barrier breakdown" + k_all,
+        *_common_steps(k_all),
         "- clinical correlation and a radiologist's read of the full study"
         + _cite_notes(c, WORKUP),
     ]

@@ -93,19 +93,26 @@ def presence(c: CaseFacts) -> str:
     lead = ""
     if yes_no_question(c.question):
         lead = "No, not normal. " if yes_means_normal(c.question) else "Yes. "
-    term = SPECIFIC.search(c.q)
-    kind = (
-        f" Whether {'it is' if n == 1 else 'any of them is'} {_a(_singular(term.group(0)))} "
-        "cannot be determined by this detector: it measures deviation from healthy anatomy, not "
-        "what the deviation is."
-        if term
-        else ""
-    )
+    kind = _kind_caveat(SPECIFIC.search(c.q), n)
     return (
         f"{lead}The detector found {count_word(n, 'region')} in 3D at the analysed levels of "
         f"the volume, not on the displayed slice: {listing}.{kind}{c.scope()}"
     )
 
+
+def _kind_caveat(term: re.Match | None, n: int) -> str:
+    """ "Whether it is a plaque cannot be determined by this detector ..." for a question that
+    names a kind of lesion (`SPECIFIC`), else ""."""
+    if term is None:
+        return ""
+    return (
+        f" Whether {'it is' if n == 1 else 'any of them is'} {_a(_singular(term.group(0)))} "
+        "cannot be determined by this detector: it measures deviation from healthy anatomy, not "
+        "what the deviation is."
+    )
+
+
+_LOBES = ("frontal", "temporal", "parietal", "occipital")
 
 # a structure named in a question -> words of the atlas region names (`assistant.volume.atlas`,
 # DLMUSE) that belong to it
@@ -184,9 +191,6 @@ def presence_at_a_place(c: CaseFacts) -> str | None:
         "(anatomical names from an atlas registered to the volume, right to a few mm). It found "
         f"{count_word(len(volume), 'region')} in 3D elsewhere: {listing}.{c.scope()}"
     )
-
-
-_LOBES = ("frontal", "temporal", "parietal", "occipital")
 
 
 def is_a_3d_finding_real(c: CaseFacts) -> str | None:
@@ -329,13 +333,7 @@ def _presence(c: CaseFacts) -> str:
                 " The detector cannot confirm that a region is a true lesion: its confidence is "
                 "the estimated probability that a region like this is one."
             )
-        if term:
-            text += (
-                f" Whether {'it is' if n == 1 else 'any of them is'} "
-                f"{_a(_singular(term.group(0)))} cannot be determined by this detector: it "
-                "measures deviation from healthy anatomy, not what the deviation is."
-            )
-        return text + c.uncertainty()
+        return text + _kind_caveat(term, n) + c.uncertainty()
     if c.detector.get("is_abnormal"):
         lead = "No, not clearly" if negative else "Yes, but only weakly"
         return (

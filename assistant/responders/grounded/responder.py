@@ -112,19 +112,18 @@ class GroundedResponder(Responder):
             handler = ANSWERS["side"]
         term = UNASSESSABLE.search(case.q)
         outside = domain.applicability_item(case)
-        at_a_place = (
-            findings.presence_at_a_place(case)
-            if resolved.intent == "presence" and not found and outside is None
-            else None
-        )
-        real_3d = (
-            findings.is_a_3d_finding_real(case)
-            if resolved.intent in ("presence", "confidence", "explanation") and outside is None
-            else None
-        )
-        if real_3d is not None:  # "Is V1 real?": about V1, weak or not
-            text = real_3d
-        elif at_a_place is not None:
+        if (
+            outside is None
+            and resolved.intent in ("presence", "confidence", "explanation")
+            and (real_3d := findings.is_a_3d_finding_real(case)) is not None
+        ):
+            text = real_3d  # "Is V1 real?": about V1, weak or not
+        elif (
+            outside is None
+            and resolved.intent == "presence"
+            and not found
+            and (at_a_place := findings.presence_at_a_place(case)) is not None
+        ):
             # "Any abnormality in the brainstem?" with 3D findings elsewhere: no, and where they lie
             text = at_a_place
         elif outside is not None and resolved.intent not in domain.INDEPENDENT:
