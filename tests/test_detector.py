@@ -100,6 +100,59 @@ def test_train_writes_checkpoint_and_resumes(tmp_path):
     assert int(logs[-1].split('"step": ')[1].split(",")[0]) == 8
 
 
+def test_learning_rate_schedules_warm_up_then_hold_or_decay(tmp_path):
+    from assistant.detector.train import _Run
+
+    def rates(schedule):
+        cfg = TrainConfig(
+            data=None, out="unused", steps=100, warmup=10, lr=1e-3, lr_schedule=schedule
+        )
+        run = _Run.__new__(_Run)
+        run.cfg = cfg
+        return [run.lr_at(s) for s in (0, 4, 9, 54, 99, 150)]
+
+    # constant (the default): the linear warm-up of before, then the base rate
+    assert rates("constant_with_warmup") == pytest.approx([1e-4, 5e-4, 1e-3, 1e-3, 1e-3, 1e-3])
+    # cosine: half the rate halfway through the decay, 0 at the last step and held there
+    cos = rates("cosine")
+    assert cos[:3] == pytest.approx([1e-4, 5e-4, 1e-3])
+    assert cos[3] == pytest.approx(0.5e-3, abs=2e-5)
+    assert cos[4] == pytest.approx(0.0, abs=1e-9) and cos[5] == pytest.approx(0.0, abs=1e-9)
+    with pytest.raises(ValueError):
+        rates("no-such-schedule")
+
+
+def test_a_cosine_run_resumed_follows_the_same_curve(tmp_path):
+    data = tmp_path / "healthy"
+    data.mkdir()
+    for i in range(4):
+        Image.fromarray((_phantom(i, 32) * 255).astype(np.uint8)).save(data / f"h{i}.png")
+    cfg = TrainConfig(
+        data=str(data),
+        out=str(tmp_path / "ck"),
+        steps=6,
+        batch=2,
+        warmup=2,
+        ckpt_every=3,
+        bf16=False,
+        device="cpu",
+        unet=tiny_unet_config(32),
+        lr_schedule="cosine",
+        max_minutes=1e-9,  # stops after its first step: resumed five times
+    )
+    for _ in range(6):
+        train(cfg)
+    state = json.loads((tmp_path / "ck" / "train_state" / "state.json").read_text())
+    assert state["step"] == 6
+    opt = torch.load(tmp_path / "ck" / "train_state" / "optimizer.pt", weights_only=True)
+    # the last step ran at the cosine's rate for step 6 of 6: zero
+    assert opt["param_groups"][0]["lr"] == pytest.approx(0.0, abs=1e-12)
+    assert (
+        json.loads((tmp_path / "ck" / "training.json").read_text())["train_config"]["lr_schedule"]
+        == "cosine"
+    )
+
+
 def test_save_load_gives_identical_outputs(tmp_path):
     det = tiny_detector(None, calibrated=False)
     det.model.save(tmp_path / "ck", dtype=torch.float32)

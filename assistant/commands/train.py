@@ -44,6 +44,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--resume", action="store_true", help="continue from OUT/train_state")
     p.add_argument("--init-from", help="start from this checkpoint's weights (fine-tuning)")
     p.add_argument("--warmup", type=int, default=500, help="learning-rate warm-up steps")
+    p.add_argument(
+        "--lr-schedule",
+        default="constant_with_warmup",
+        choices=["constant_with_warmup", "cosine", "linear"],
+        help="learning rate after the warm-up (diffusers' schedules): constant (default), or "
+        "down to 0 at --steps, cosine or linear",
+    )
     p.add_argument("--no-calibrate", action="store_true", help="skip calibration on --val")
     p.set_defaults(func=run)
 
@@ -100,6 +107,7 @@ def run(args: argparse.Namespace) -> int:
         ),
         init_from=args.init_from,
         warmup=args.warmup,
+        lr_schedule=args.lr_schedule,
         level_set=str(level_set) if level_set else None,
         val_level_set=str(val_level_set) if val_level_set else None,
         level_embedding=args.level_embedding or bool(args.volumes),

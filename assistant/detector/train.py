@@ -20,6 +20,7 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 from diffusers import DDPMScheduler, UNet2DModel
+from diffusers.optimization import get_scheduler
 from diffusers.training_utils import EMAModel
 from tqdm.auto import tqdm
 
@@ -52,8 +53,12 @@ class TrainConfig:
     val: str | None = None  # healthy validation folder (loss tracking + calibration)
     steps: int = 20_000  # optimiser steps
     batch: int = 16
-    lr: float = 2e-4  # AdamW, linear warm-up then constant
+    lr: float = 2e-4  # AdamW, linear warm-up, then `lr_schedule`
     warmup: int = 500
+    # a diffusers learning-rate schedule after the warm-up, over `steps`: "constant_with_warmup"
+    # (constant), or e.g. "cosine" (down to 0 at the last step: a fine-tuning run that ends on a
+    # low learning rate)
+    lr_schedule: str = "constant_with_warmup"
     ema_decay: float = 0.999
     low_t_max: int = 500  # see module docstring
     low_t_fraction: float = 0.7
@@ -104,6 +109,8 @@ def train(cfg: TrainConfig) -> Path:
     x_val = load_folder(cfg.val, PreprocessConfig(size=cfg.unet.size))[0] if cfg.val else None
     val_levels = _val_levels(cfg.val_level_set) if cfg.val_level_set else None
     log.info("training on %d slices (device %s)", len(x_train), dev)
+    if dev.type == "cuda":
+        torch.backends.cudnn.benchmark = True  # fixed shapes: let cuDNN pick its fastest kernels
     x_train, l_train = x_train.to(dev), l_train.to(dev)
     run = _Run.start(cfg, out, dev)
     out.mkdir(parents=True, exist_ok=True)
@@ -150,6 +157,18 @@ def _training_data(cfg: TrainConfig) -> tuple[torch.Tensor, torch.Tensor]:
     return torch.cat(parts), torch.cat(levels)
 
 
+def lr_factor(cfg: TrainConfig):
+    """The multiplier of `cfg.lr` at a 1-based step: diffusers' schedule `cfg.lr_schedule`
+    with `cfg.warmup` warm-up steps over `cfg.steps` steps (its own bookkeeping unused: the
+    rate is set from the step, so a resumed run continues the same curve)."""
+    param = torch.nn.Parameter(torch.zeros(1))
+    opt = torch.optim.SGD([param], lr=1.0)
+    sched = get_scheduler(
+        cfg.lr_schedule, opt, num_warmup_steps=cfg.warmup, num_training_steps=cfg.steps
+    )
+    return sched.lr_lambdas[0]
+
+
 def _val_levels(path: str, per_band: int = 16, seed: int = 0) -> dict[str, tuple]:
     """A fixed subset of a val level set, by level band: {"-50..-21": (x, levels), ...}."""
     x, lv = load_level_set(path)
@@ -179,6 +198,11 @@ class _Run:
     n_params: int
     step: int = 0
     elapsed: float = 0.0  # seconds of training, over all resumed runs
+
+    def lr_at(self, step: int) -> float:
+        """The learning rate of optimiser step `step` (0-based): warm-up, then the schedule,
+        held at its last value past `cfg.steps`."""
+        return self.cfg.lr * lr_factor(self.cfg)(min(step + 1, self.cfg.steps))
 
     @property
     def state_dir(self) -> Path:
@@ -235,7 +259,7 @@ class _Run:
         noise = torch.randn(x.shape, generator=gen, device=dev)
         t = _sample_t(cfg.batch, cfg, self.scheduler.config.num_train_timesteps, gen, dev)
         for g in self.opt.param_groups:
-            g["lr"] = cfg.lr * min(1.0, (self.step + 1) / max(1, cfg.warmup))
+            g["lr"] = self.lr_at(self.step)
         loss = _loss(self.unet, self.scheduler, x, t, noise, self.autocast, l_train[idx])
         self.opt.zero_grad(set_to_none=True)
         loss.backward()
