@@ -221,9 +221,12 @@ def _detector_items(result: DetectionResult, summary: dict, scope: str = "") -> 
     return items
 
 
-def _applicability_item(applicability: Applicability, unreliable: bool) -> EvidenceItem:
+def _applicability_item(
+    applicability: Applicability, unreliable: bool, whole_brain: bool = False
+) -> EvidenceItem:
     """A1: why the detector does not apply to this scan (and, analysed anyway, that every
-    detector result is unreliable)."""
+    detector result is unreliable). `whole_brain`: the detector analyses a volume at every brain
+    level (a level-aware model), which its data records for the answers' advice."""
     text = "The anomaly detector does not apply to this image: " + " ".join(
         applicability.reasons or ["it is outside the detector's training domain."]
     )
@@ -232,7 +235,10 @@ def _applicability_item(applicability: Applicability, unreliable: bool) -> Evide
             " It was analysed anyway at the user's request: every detector result for it "
             "(score, findings, heatmap) is unreliable."
         )
-    return EvidenceItem("A1", "applicability", text, data=applicability.to_dict())
+    data = applicability.to_dict()
+    if whole_brain:
+        data["whole_brain"] = True
+    return EvidenceItem("A1", "applicability", text, data=data)
 
 
 def build_evidence(
@@ -243,14 +249,16 @@ def build_evidence(
     applicability: Applicability | None = None,
     unreliable: bool = False,
     volume: Any | None = None,
+    whole_brain: bool = False,
 ) -> Evidence:
-    """The Evidence bundle: A1 (only when the scan is outside the detector's domain), D1
+    """The Evidence bundle: A1 (only when the scan is outside the detector's domain; with
+    `whole_brain` when the detector analyses volumes at every brain level), D1
     (image-level result), V1.. a volume's 3D findings (`volume`: its `VolumeResult`, when it was
     analysed whole), F1.. findings, W1.. weaker regions below the image threshold, C1.. cases,
     K1.. knowledge."""
     items: list[EvidenceItem] = []
     if applicability is not None and not applicability.in_domain:
-        items.append(_applicability_item(applicability, unreliable))
+        items.append(_applicability_item(applicability, unreliable, whole_brain))
     detector_summary: dict = {}
     image = overlay = None
     if result is not None:
@@ -484,8 +492,16 @@ class Analyzer:
         t0 = time.perf_counter()
         hits, knowledge = self._retrieve(scan2d, result) if self.use_retrieval else ([], [])
         unreliable = not in_domain and result is not None
+        detector = self._volume_detector()[0] if self.whole_volume else None
         evidence = build_evidence(
-            result, summary, hits, knowledge, applicability, unreliable, volume=volume
+            result,
+            summary,
+            hits,
+            knowledge,
+            applicability,
+            unreliable,
+            volume=volume,
+            whole_brain=bool(detector is not None and detector.level_aware),
         )
         return CaseState(
             scan_hash=key[0],

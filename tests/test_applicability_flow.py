@@ -47,6 +47,32 @@ def test_out_of_domain_asserts_no_finding_and_says_why(bot):
     assert "deviating" not in report.to_text()
 
 
+def test_a_whole_brain_detector_does_not_say_volumes_are_cut_at_one_level():
+    # a level-aware detector analyses a volume at every brain level: the advice for an image
+    # outside its domain says so, not that a volume "is registered and sliced at that level"
+    from assistant.detector.levels import with_level_embedding
+
+    testing = pytest.importorskip("assistant.detector.testing")
+    det = testing.tiny_detector()
+    det.model.unet = with_level_embedding(det.model.unet)
+    assert det.level_aware
+    aware = Assistant(detector=det, responder=GroundedResponder(), use_retrieval=False)
+    state = aware.analyze(gradient())
+    assert state.evidence.items[0].data["whole_brain"] is True
+    text = aware.answer(state, "Is there an abnormality?").text
+    assert text.startswith("I can't tell") and "does not apply" in text
+    assert "analyses at every axial brain level" in text
+    assert "single 2D slices at one level only" in text
+    assert "sliced at that level" not in text
+    # the shipped kind of detector keeps its one-level advice
+    plain = Assistant(
+        detector=testing.tiny_detector(), responder=GroundedResponder(), use_retrieval=False
+    )
+    bot_answer = plain.answer(plain.analyze(gradient()), "Is there an abnormality?").text
+    assert "sliced at that level" in bot_answer and "every axial brain level" not in bot_answer
+    assert "whole_brain" not in plain.analyze(gradient()).evidence.items[0].data
+
+
 def test_a_slice_prepared_otherwise_gets_its_own_advice(bot):
     # an upside-down slice is the right kind of scan: the answer says how to fix it, not to
     # upload another kind of scan

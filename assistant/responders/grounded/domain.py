@@ -19,6 +19,13 @@ TRAINED_ON = (
     "lateral ventricles); it can only say whether such a slice deviates from that."
 )
 
+# a level-aware (whole-brain) detector: volumes at every level, single images still at one
+TRAINED_ON_WHOLE_BRAIN = (
+    "The detector was trained on healthy T1-weighted brain MRI: whole 3D volumes, which it "
+    "analyses at every axial brain level, and single 2D slices at one level only (through the "
+    "lateral ventricles); it can only say whether such a scan deviates from that."
+)
+
 
 ANYWAY = '"Analyse anyway" runs the detector, with every result marked unreliable.'
 
@@ -57,6 +64,12 @@ def not_applicable(c: CaseFacts, item: EvidenceItem) -> str:
     checks = item.data.get("checks") or {}
     if any(_refused(checks, name, flag) for name, flag in _PREPARATION):
         advice = "" if any(_refused(checks, *check) for check in _NAMES_ANYWAY) else ANYWAY
+    elif item.data.get("whole_brain"):
+        advice = (
+            f"{TRAINED_ON_WHOLE_BRAIN} Upload a 3D T1-weighted brain volume (analysed at every "
+            'brain level) or an axial T1-weighted slice at that level, or choose "analyse '
+            'anyway" for a result marked unreliable.'
+        )
     else:
         advice = (
             f"{TRAINED_ON} Upload an axial T1-weighted brain MRI at that level (or a 3D T1 "
