@@ -545,6 +545,9 @@ def test_a_slice_of_a_volume_is_answered_for_that_slice_only(responder):
             assert scope in answer and "nothing can be said about other levels" in answer
             assert ("MNI z = +23 mm" in answer) == (summary is registered)
         assert responder.answer("Is there a lesion?", ev, []).startswith("No")
+        # "Which slice?" with nothing found: nothing to place, and the slice shown
+        which = responder.answer("Which slice?", ev, [])
+        assert which.startswith("There is nothing to locate") and "slice 76" in which
     found = responder.answer(
         "Is there a lesion?", build_evidence(synthetic_result([LEFT_BRIGHT]), registered), []
     )

@@ -546,7 +546,8 @@ def which_slices(c: CaseFacts) -> str:
         listing = "; ".join(f"{v.text} {cite(v.id)}" for v in volume)
         return f"{lead}.{here} In 3D: {listing}.{c.scope()}"
     if not c.findings:
-        return c.nothing_found("There is nothing to locate")
+        here = "" if shown is None else f" The displayed slice is slice {shown}."
+        return c.nothing_found("There is nothing to locate") + here
     ids = ", ".join(t.id for t in c.targets)
     if shown is None:
         verb = "lies" if len(c.targets) == 1 else "lie"

@@ -1432,7 +1432,9 @@ def parse(question: str) -> Ask | None:
         return Ask("out_of_scope", "none", "general medical question")
     if SLICES_OF_A_FINDING.search(raw):  # its own cue: the learned reader does not overrule it
         return Ask("location", about, "slices of a finding")
-    if (WHICH_SLICE.search(raw) and _OF_A_FINDING.search(raw)) or WHICH_SLICE_BARE.search(raw):
+    # bare as asked ("Which slice?"), not once "is this" is taken out ("Which slice is this?")
+    bare = WHICH_SLICE_BARE.search(raw) and WHICH_SLICE_BARE.search(normalise(question))
+    if (WHICH_SLICE.search(raw) and _OF_A_FINDING.search(raw)) or bare:
         return Ask("location", about, "which slice")
     # 2. what to do next (before the modality words: "Should I order DWI?"), unless it asks
     # how this scan was acquired ("Was this done with contrast?")

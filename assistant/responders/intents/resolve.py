@@ -92,10 +92,12 @@ def rule_intent(question: str) -> str | None:
 # readings right on the tuning sets); "are you sure ...?" (confidence by the benchmark's
 # convention, also when it ends in "normal"); another body part named ("Is the liver normal on
 # this CT?": out of scope, however close to a presence question it reads); a referral ("does she
-# need to see a neurologist?")
+# need to see a neurologist?"); which slice a finding is on ("Which slice?", "Which slice is it
+# on?": read as the acquisition before, "Which slice is this?" stays that)
 _FRAME_CUES = (
     "side",
     "slices of a finding",
+    "which slice",
     "display convention",
     "side of the highlighted region",
     "report request",
