@@ -62,21 +62,18 @@ def test_training_step_lowers_loss_on_fixed_batch():
     assert losses[-1] < 0.7 * losses[0]
 
 
-def test_train_writes_checkpoint_and_resumes(tmp_path):
+def _cpu_run(tmp_path, n_scans: int, size: int, **cfg) -> TrainConfig:
+    """A tiny CPU training run on a folder of `n_scans` phantom PNGs (batch 2, float32)."""
     data = tmp_path / "healthy"
     data.mkdir()
-    for i in range(6):
-        Image.fromarray((_phantom(i, 40) * 255).astype(np.uint8)).save(data / f"h{i}.png")
-    cfg = TrainConfig(
-        data=str(data),
-        out=str(tmp_path / "ck"),
-        steps=4,
-        batch=2,
-        ckpt_every=2,
-        bf16=False,
-        device="cpu",
-        unet=tiny_unet_config(32),
-    )
+    for i in range(n_scans):
+        Image.fromarray((_phantom(i, size) * 255).astype(np.uint8)).save(data / f"h{i}.png")
+    base = dict(batch=2, bf16=False, device="cpu", unet=tiny_unet_config(32))
+    return TrainConfig(data=str(data), out=str(tmp_path / "ck"), **{**base, **cfg})
+
+
+def test_train_writes_checkpoint_and_resumes(tmp_path):
+    cfg = _cpu_run(tmp_path, 6, 40, steps=4, ckpt_every=2)
     train(cfg)
     assert (tmp_path / "ck" / "unet" / "diffusion_pytorch_model.safetensors").is_file()
     assert (tmp_path / "ck" / "train_state" / "state.json").is_file()
@@ -123,22 +120,9 @@ def test_learning_rate_schedules_warm_up_then_hold_or_decay(tmp_path):
 
 
 def test_a_cosine_run_resumed_follows_the_same_curve(tmp_path):
-    data = tmp_path / "healthy"
-    data.mkdir()
-    for i in range(4):
-        Image.fromarray((_phantom(i, 32) * 255).astype(np.uint8)).save(data / f"h{i}.png")
-    cfg = TrainConfig(
-        data=str(data),
-        out=str(tmp_path / "ck"),
-        steps=6,
-        batch=2,
-        warmup=2,
-        ckpt_every=3,
-        bf16=False,
-        device="cpu",
-        unet=tiny_unet_config(32),
-        lr_schedule="cosine",
-        max_minutes=1e-9,  # stops after its first step: resumed five times
+    # max_minutes: each run stops after its first step, so the run is resumed five times
+    cfg = _cpu_run(
+        tmp_path, 4, 32, steps=6, warmup=2, ckpt_every=3, lr_schedule="cosine", max_minutes=1e-9
     )
     for _ in range(6):
         train(cfg)
