@@ -576,6 +576,23 @@ def analysed_volume(findings: list[str], weak: list[str] | None = None) -> dict:
     }
 
 
+def test_a_3d_finding_spanning_the_displayed_slice_number_says_why_it_is_not_on_it(responder):
+    """A 3D finding on native slices 74-78 reported "not on the displayed slice" 76: the answer
+    says that it spans slice 76 but not the displayed plane (resampled at one MNI level)."""
+    data = {"side": "left", "side_frame": "patient", "regions": [], "slice_range": [74, 78]}
+    text = "V1: hypointense region, left, 420 mm³, axial slices 74-78"
+    note = "V1 spans native slice 76 too, but not the displayed plane through it"
+    for lo_hi, expected in (([74, 78], True), ([80, 82], False)):
+        ev = build_evidence(synthetic_result([]), analysed_volume(findings=["V1"]))
+        ev.items.insert(
+            1, EvidenceItem("V1", "volume_finding", text, 0.7, {**data, "slice_range": lo_hi})
+        )
+        for q in ("Is there a lesion?", "Which side is it on?", "How sure are you?"):
+            answer = responder.answer(q, ev, [])
+            assert (note in answer) == expected, (q, answer)
+            assert ("MNI z +23 mm), where the detector found nothing" in answer) == expected
+
+
 def test_a_3d_finding_off_the_displayed_slice_makes_the_answer_yes(responder):
     """A volume analysed at several levels: a 3D finding (V1) at another level than the
     displayed slice answers "Is there a lesion?" with yes and "Is this brain normal?" with "No,

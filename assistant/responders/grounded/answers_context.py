@@ -632,7 +632,7 @@ def about_volume(c: CaseFacts) -> str:
     found = (
         "Nothing was found on the displayed slice, but at other analysed levels of the volume "
         f"the detector found {len(volume)} region{'s' if len(volume) > 1 else ''} in 3D: "
-        f"{listing}."
+        f"{listing}.{c.crossing(volume)}"
     )
     intent = c.resolved.intent
     if intent == "confidence":

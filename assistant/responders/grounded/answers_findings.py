@@ -96,7 +96,7 @@ def presence(c: CaseFacts) -> str:
     kind = _kind_caveat(SPECIFIC.search(c.q), n)
     return (
         f"{lead}The detector found {count_word(n, 'region')} in 3D at the analysed levels of "
-        f"the volume, not on the displayed slice: {listing}.{kind}{c.scope()}"
+        f"the volume, not on the displayed slice: {listing}.{c.crossing(volume)}{kind}{c.scope()}"
     )
 
 
@@ -275,7 +275,7 @@ def from_volume(c: CaseFacts) -> str:
     return (
         f"{lead + '. ' if lead else ''}Nothing was found on the displayed slice, but the "
         f"detector found {count_word(n, 'region')} in 3D at other analysed levels of the volume: "
-        f"{listing}.{c.scope()}"
+        f"{listing}.{c.crossing(volume)}{c.scope()}"
     )
 
 

@@ -149,6 +149,31 @@ class CaseFacts:
         """A volume's 3D findings (V1..) that are not weak (weak: on one analysed level only)."""
         return [v for v in self.evidence.by_kind("volume_finding") if not v.data.get("weak")]
 
+    def crossing(self, volume: list[EvidenceItem]) -> str:
+        """For 3D findings reported off the displayed slice: which of them nonetheless span its
+        native slice number (the displayed image is that slice's plane resampled at one MNI
+        level, which they miss), so that "slices 76-80" and "not on slice 78" do not read as a
+        contradiction; "" when none does."""
+        summary = self.evidence.scan_summary or {}
+        shown = summary.get("slice_index")
+        level = (summary.get("registered") or {}).get("level_mm")
+        if shown is None or level is None:
+            return ""
+        spans = [
+            v
+            for v in volume
+            if v.data.get("slice_range")
+            and v.data["slice_range"][0] <= shown <= v.data["slice_range"][1]
+        ]
+        if not spans:
+            return ""
+        ids = " and ".join(v.id for v in spans)
+        verb = "spans" if len(spans) == 1 else "span"
+        return (
+            f" {ids} {verb} native slice {shown} too, but not the displayed plane through it "
+            f"(resampled at MNI z {level:+.0f} mm), where the detector found nothing."
+        )
+
     def scope(self) -> str:
         """For a slice of a volume: " Only one slice of this volume was analysed: ..." (which
         one, and that nothing can be said about the other levels); "" for a 2D image."""
