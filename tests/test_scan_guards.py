@@ -44,9 +44,16 @@ def test_empty_inputs(tmp_path):
         load_scan(tmp_path / "empty_dir")
 
 
-def test_missing_path_and_wrong_type(tmp_path):
+def test_missing_path_and_wrong_type(tmp_path, monkeypatch):
     with pytest.raises(ScanError, match="no such file"):
         load_scan(tmp_path / "nope.dcm")
+    # an empty path (an unset shell variable) is refused, not read as the working folder, which
+    # loaded whatever DICOM lay below it (an example scan, or another patient's)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "other.dcm").write_bytes(b"")
+    for empty in ("", "  "):
+        with pytest.raises(ScanError, match="no scan given"):
+            load_scan(empty)
     with pytest.raises(ScanError, match="cannot read a scan from a int"):
         load_scan(123)
     with pytest.raises(ScanError, match="binary mode"):

@@ -46,6 +46,9 @@ def load_scan(
     """
     limits = limits or LoadLimits()
     if isinstance(source, (str, os.PathLike)):
+        if not os.fspath(source).strip():
+            # Path("") is the working folder: it would load whatever DICOM lies below it
+            raise ScanError(f"no scan given (the path is empty); {ACCEPTED}")
         path = Path(source)
         if path.is_dir():
             blobs = read_folder(path, limits)
