@@ -9,6 +9,7 @@ that sampling new images from pure noise still works.
 from __future__ import annotations
 
 import copy
+import functools
 import json
 import logging
 import shlex
@@ -199,10 +200,14 @@ class _Run:
     step: int = 0
     elapsed: float = 0.0  # seconds of training, over all resumed runs
 
+    @functools.cached_property
+    def _lr_factor(self):
+        return lr_factor(self.cfg)  # built once per run, not at every step
+
     def lr_at(self, step: int) -> float:
         """The learning rate of optimiser step `step` (0-based): warm-up, then the schedule,
         held at its last value past `cfg.steps`."""
-        return self.cfg.lr * lr_factor(self.cfg)(min(step + 1, self.cfg.steps))
+        return self.cfg.lr * self._lr_factor(min(step + 1, self.cfg.steps))
 
     @property
     def state_dir(self) -> Path:
