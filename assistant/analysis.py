@@ -29,7 +29,7 @@ import numpy as np
 
 from assistant.detector import DetectionResult, Detector
 from assistant.detector.detector import REGISTERED, UNREGISTERED, VOLUME
-from assistant.domain import Applicability, Registered, check_applicability
+from assistant.domain import Applicability, Registered, check_analysed_plane, check_applicability
 from assistant.domain.align2d import on_training_grid
 from assistant.evidence import Evidence, EvidenceItem, analysed_scope
 from assistant.preprocess import to_unit
@@ -540,7 +540,9 @@ class Analyzer:
         if j is None:
             return None
         shown = registered.at_level(scan, volume.levels[j], index)
-        applicability = check_applicability(scan, None, registered=shown)
+        applicability = check_analysed_plane(
+            scan, base.applicability, shown, levels=self._analysed_range()
+        )
         t1 = time.perf_counter()
         result = None
         if applicability.in_domain or key[4]:  # key[4]: analysed anyway
@@ -568,6 +570,12 @@ class Analyzer:
 
         return not slice_is_analysed(scan, detector, index, base.registered.mni_to_voxel)
 
+    def _analysed_range(self) -> tuple[float, float] | None:
+        """The MNI z range a level-aware detector analyses volumes at (None: one level)."""
+        from assistant.volume.analyze import analysed_range
+
+        return analysed_range(self._volume_detector()[0])
+
     def _volume_detector(self) -> tuple[Detector | None, float]:
         """The `Detector` that analyses volumes and its sensitivity: the detector itself, or the
         one inside a wrapper with a `sensitivity` (the app's setting, applied to every level);
@@ -590,7 +598,9 @@ class Analyzer:
             self._whole_checks.move_to_end(whole)
             return self._whole_checks[whole]
         known = self._registrations.get(hash_)
-        out = check_applicability(scan, slice_index, registered=known)
+        out = check_applicability(
+            scan, slice_index, registered=known, levels=self._analysed_range()
+        )
         if out.registered is not None and known is None:
             self._registrations[hash_] = out.registered
             while len(self._registrations) > self.cache_size:

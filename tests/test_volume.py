@@ -749,3 +749,42 @@ def test_levels3d_counts_hits_false_alarms_and_weak_ones():
     assert out["false_findings_by_levels"] == {1: 1, 2: 1}
     assert out["volumes_with_a_false_finding"] == 2
     assert out["volumes_with_a_false_finding_not_weak"] == 1
+
+
+def test_a_whole_brain_detector_shows_every_analysed_level_of_a_volume(monkeypatch):
+    """With a level-aware detector, a native slice shown as one of the volume's analysed
+    levels far from the trained one (MNI z -36 mm) is in the domain and shows that level's
+    result: the volume's own check (at the trained level, where the checks are calibrated)
+    carries over. Before, the plane was checked against the trained level alone and refused
+    ("59 mm below the level the detector was trained on") although the volume was analysed
+    there. A slice above the analysed levels is refused, and the reason names their range."""
+    from assistant.chat import Assistant
+    from assistant.detector.levels import with_level_embedding
+    from assistant.responders.grounded import GroundedResponder
+    from assistant.volume import analyze as analyze_mod
+    from assistant.volume.analyze import analysed_range
+
+    det = tiny_detector()
+    det.model.unet = with_level_embedding(det.model.unet)
+    monkeypatch.setattr(analyze_mod, "BRAIN_LEVELS_MM", (-36.0, 0.0, 24.0, 36.0))
+    assert analysed_range(det) == (-36.0, 36.0) and analysed_range(tiny_detector()) is None
+    scan, m, _, _ = template_volume()
+    bot = Assistant(detector=det, responder=GroundedResponder(), use_retrieval=False)
+    state = bot.analyze(scan)
+    volume = state.volume
+    assert state.applicability.in_domain and volume.levels == [-36.0, 0.0, 24.0, 36.0]
+    k = volume.native_slices[0]  # the slice of the lowest level
+    low = bot.analyze(scan, k)
+    assert low.shown_level == -36.0 and low.applicability.in_domain and not low.unreliable
+    assert low.applicability.level == pytest.approx(-36.0) and low.applicability.level_ok
+    level = low.applicability.checks["level"]
+    assert level["analysed_levels_mm"] == [-36.0, 36.0] and level["volume_checked_at_mm"] == 23.0
+    assert "MNI z = -36 mm, one of the levels the detector analyses" in low.applicability.summary
+    np.testing.assert_array_equal(low.result.anomaly_map, volume.level_results[0].anomaly_map)
+    assert not bot.answer(low, "Is there an abnormality?").text.startswith("I can't tell")
+    # the top of the head: no analysed level; refused, with the analysed range said
+    top = bot.analyze(scan, scan.pixels.shape[0] - 20)
+    assert top.shown_level is None and not top.applicability.in_domain
+    reasons = " ".join(top.applicability.reasons)
+    assert "above the highest level the detector analyses (MNI z = +36 mm)" in reasons
+    assert "analysed at every axial level from MNI z = -36 to +36 mm" in reasons

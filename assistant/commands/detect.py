@@ -195,9 +195,9 @@ def _slice_at_level(args: argparse.Namespace, scan, out, model_dir) -> tuple[int
     registered or not in the domain, or the slice holds no analysed voxel). `model_dir`: the
     applicability model's checkpoint (`domain_model_dir`)."""
     from assistant.detector import Detector
-    from assistant.domain import check_applicability
+    from assistant.domain import check_analysed_plane, check_applicability
     from assistant.volume import analyze_volume
-    from assistant.volume.analyze import slice_is_analysed
+    from assistant.volume.analyze import analysed_range, slice_is_analysed
 
     whole = check_applicability(scan, None, model_dir=model_dir)
     reg = whole.registered
@@ -218,7 +218,10 @@ def _slice_at_level(args: argparse.Namespace, scan, out, model_dir) -> tuple[int
         print(note, file=sys.stderr)
         return None, reg
     shown = reg.at_level(scan, vol.levels[j], args.slice)
-    verdict = check_applicability(scan, None, model_dir=model_dir, registered=shown)
+    # a level-aware detector: the volume's own check carries over to its other levels
+    verdict = check_analysed_plane(
+        scan, whole, shown, levels=analysed_range(det), model_dir=model_dir
+    )
     out.mkdir(parents=True, exist_ok=True)
     if not verdict.in_domain and not args.anyway:
         return _refuse(verdict, out), reg

@@ -14,7 +14,7 @@ Fitted artifacts: `assistant/weights/ixi-t1-128/domain/` (`python -m assistant.d
 Layer L2b: imports `assistant.scan`, `assistant.preprocess` and third-party packages only.
 """
 
-from assistant.domain.check import Applicability, check_applicability
+from assistant.domain.check import Applicability, check_analysed_plane, check_applicability
 from assistant.domain.model import DomainModel, load_domain_model
 from assistant.domain.register import Registered, register_volume
 
@@ -22,6 +22,7 @@ __all__ = [
     "Applicability",
     "DomainModel",
     "Registered",
+    "check_analysed_plane",
     "check_applicability",
     "load_domain_model",
     "register_volume",

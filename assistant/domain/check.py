@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -140,13 +140,74 @@ def _jsonable(obj):
     return obj
 
 
-def accepted_text(model: DomainModel) -> str:
+def accepted_text(model: DomainModel, levels: tuple[float, float] | None = None) -> str:
+    """What the detector accepts; `levels`: the MNI z range (mm) at which a level-aware
+    (whole-brain) detector analyses a registered volume (None: one level)."""
+    if levels is not None:
+        return (
+            "accepted: T1-weighted brain MRI as a 3D volume, which is registered to MNI space "
+            f"and analysed at every axial level from MNI z = {levels[0]:+g} to {levels[1]:+g} "
+            f"mm, or as an axial 2D slice within {model.level_tolerance:g} mm of MNI z = "
+            f"{model.trained_level:+g} mm (the level of the lateral ventricles)"
+        )
     return (
         "accepted: axial T1-weighted brain MRI within "
         f"{model.level_tolerance:g} mm of MNI z = {model.trained_level:+g} mm (the level of "
         "the lateral ventricles), as a 2D slice or as a 3D volume, which is registered to MNI "
         "space"
     )
+
+
+def check_analysed_plane(
+    scan: Scan,
+    whole: Applicability,
+    shown: Registered,
+    *,
+    levels: tuple[float, float] | None = None,
+    model_dir: str | Path | None = None,
+) -> Applicability:
+    """The verdict for `shown`, a registered volume's plane at one of the levels the detector
+    analysed it at, given `whole`, the volume's own check (`check_applicability(scan)`).
+
+    A one-level detector (`levels` None): the plane is checked like any registered plane. A
+    level-aware one (`levels`: the MNI z range it analyses volumes at): the volume's own check
+    carries over, since its checks (typicality, skull, orientation, contrast) are calibrated on
+    slices at the trained level, where the volume was checked, and a plane at another brain
+    level would read as atypical there although the detector knows that level; the plane's
+    level is recorded beside it.
+    """
+    if levels is None or not whole.in_domain:
+        return check_applicability(scan, None, model_dir=model_dir, registered=shown, levels=levels)
+    lo, hi = levels
+    level = float(shown.level_mm)
+    ok = lo - 1e-6 <= level <= hi + 1e-6
+    checks = {
+        **whole.checks,
+        "level": {
+            "mm": level,
+            "source": "registered to MNI space",
+            "analysed_levels_mm": [lo, hi],
+            "volume_checked_at_mm": whole.level,
+        },
+    }
+    out = replace(
+        whole,
+        level=level,
+        level_ok=ok,
+        slice_index=shown.slice_index,
+        registered=shown,
+        checks=checks,
+        reasons=list(whole.reasons),
+    )
+    if not ok:
+        out.in_domain = False
+        accepted = accepted_text(load_domain_model(model_dir), levels)
+        out.reasons.append(
+            f"The slice lies at about MNI z = {level:+.0f} mm (registered to MNI space), "
+            f"outside the levels the detector analyses; {accepted}."
+        )
+    out.summary = _summary(out)
+    return out
 
 
 def said_once(reasons: list[str], accepted: str) -> list[str]:
@@ -180,19 +241,22 @@ def check_applicability(
     model_dir: str | Path | None = None,
     registered: Registered | None = None,
     tilt: bool = True,
+    levels: tuple[float, float] | None = None,
 ) -> Applicability:
     """Check a `Scan` (2D slice or 3D volume; a numpy array is taken as pixels without metadata).
 
     For a volume, `slice_index` names the native axial slice to check (None: the registered
     slice at the trained level); `registered` reuses a registration of that volume, and the
     result's `registered` holds the one used (its `.scan` is the slice to analyse). `tilt`
-    False leaves out the turned-head check (to measure what it adds, `eval.tilt`). Never
-    raises for image content; ScanError for a bad index.
+    False leaves out the turned-head check (to measure what it adds, `eval.tilt`). `levels`:
+    the MNI z range (mm) at which a level-aware detector analyses registered volumes, said in
+    what is accepted (a registered plane at one of those levels: `check_analysed_plane`).
+    Never raises for image content; ScanError for a bad index.
     """
     t0 = time.perf_counter()
     scan = _as_scan(scan2d_or_volume)
     model = load_domain_model(model_dir)
-    accepted = accepted_text(model)
+    accepted = accepted_text(model, levels)
     meta = check_metadata(scan, accepted)
     out = Applicability(
         in_domain=False,
@@ -218,7 +282,9 @@ def check_applicability(
                 f"0..{scan.pixels.shape[0] - 1}"
             )
         if ok:  # a volume refused from its metadata is not registered (seconds saved)
-            _check_volume(scan, slice_index, model, out, accepted, model_dir, registered, tilt)
+            _check_volume(
+                scan, slice_index, model, out, accepted, model_dir, registered, tilt, levels
+            )
     elif not (flat or coloured):
         _check_image(scan.pixels, scan.spacing, model, out, accepted, tilt=tilt)
         if ok and (out.checks.get("image") or {}).get("typical") and out.level_ok:
@@ -465,12 +531,23 @@ def _check_skull(pixels: np.ndarray, out: Applicability, accepted: str) -> None:
         )
 
 
-def _set_level(out: Applicability, level: float, model: DomainModel, accepted, how) -> None:
+def _set_level(
+    out: Applicability, level: float, model: DomainModel, accepted, how, levels=None
+) -> None:
+    """The slice's level against the trained level; `levels`: the MNI z range a level-aware
+    detector analyses registered volumes at, named when a volume's slice lies outside it."""
     out.level = level
     off = level - model.trained_level
     out.level_ok = bool(abs(off) <= model.level_tolerance)
     out.checks["level"] = {"mm": level, "offset_mm": off, "source": how}
-    if not out.level_ok:
+    if not out.level_ok and levels is not None and not levels[0] <= level <= levels[1]:
+        edge = levels[1] if level > levels[1] else levels[0]
+        where = "above the highest" if level > levels[1] else "below the lowest"
+        out.reasons.append(
+            f"The slice lies at about MNI z = {level:+.0f} mm ({how}), {abs(level - edge):.0f} "
+            f"mm {where} level the detector analyses (MNI z = {edge:+.0f} mm); {accepted}."
+        )
+    elif not out.level_ok:
         where = "above" if off > 0 else "below"
         hint = ""
         # one image's level is an estimate (a volume's is measured): near misses get a hint;
@@ -489,7 +566,7 @@ def _set_level(out: Applicability, level: float, model: DomainModel, accepted, h
 
 
 def _check_volume(
-    scan: Scan, index, model, out: Applicability, accepted, model_dir, reg, tilt=True
+    scan: Scan, index, model, out: Applicability, accepted, model_dir, reg, tilt=True, levels=None
 ) -> None:
     """Register the volume (unless `reg` is given); check the registered slice at the trained
     level (`index` None) or the native axial slice `index` at its registered level."""
@@ -516,8 +593,8 @@ def _check_volume(
         )
         out.checks["analysable_slices"] = []
         return
-    levels = slice_levels(reg.mni_to_voxel, range(scan.pixels.shape[0]), reg.level_mm)
-    ok = np.flatnonzero(np.abs(levels - model.trained_level) <= model.level_tolerance)
+    at = slice_levels(reg.mni_to_voxel, range(scan.pixels.shape[0]), reg.level_mm)
+    ok = np.flatnonzero(np.abs(at - model.trained_level) <= model.level_tolerance)
     out.checks["analysable_slices"] = [int(k) for k in ok]
     _check_contrast(wm_gm_ratio(reg.scan.pixels), out, accepted, "registered to MNI space")
     if index is None:
@@ -528,7 +605,7 @@ def _check_volume(
     out.slice_index = int(index)
     view = scan.slice2d(int(index), "axial")
     _check_image(view.pixels, view.spacing, model, out, accepted, False)
-    _set_level(out, float(levels[int(index)]), model, accepted, "from the registration")
+    _set_level(out, float(at[int(index)]), model, accepted, "from the registration", levels)
 
 
 def _check_contrast(ratio: float | None, out: Applicability, accepted: str, how: str) -> None:
@@ -599,6 +676,15 @@ def _summary(out: Applicability) -> str:
             f"({n} reason{'s' if n != 1 else ''}): its findings would not be reliable."
         )
     where = "" if out.level is None else f" at about MNI z = {out.level:+.0f} mm"
+    analysed = (out.checks.get("level") or {}).get("analysed_levels_mm")
+    if analysed:
+        checked = out.checks["level"].get("volume_checked_at_mm")
+        at = "" if checked is None else f" at MNI z = {checked:+.0f} mm"
+        return (
+            f"Axial plane of a T1-weighted brain MRI volume{where}, one of the levels the "
+            f"detector analyses (MNI z = {analysed[0]:+.0f} to {analysed[1]:+.0f} mm); the "
+            f"volume was checked{at}: the detector applies."
+        )
     return (
         f"Axial T1-weighted brain MRI slice{where}, within {out.level_tolerance:g} mm of the "
         f"trained level (MNI z = {out.trained_level:+.0f} mm): the detector applies."

@@ -220,6 +220,14 @@ class VolumeResult:
         }
 
 
+def analysed_range(detector) -> tuple[float, float] | None:
+    """The MNI z range (mm) at which a level-aware detector analyses a registered volume
+    (`BRAIN_LEVELS_MM`'s ends); None for a one-level detector (or not a `Detector`)."""
+    if not getattr(detector, "level_aware", False):
+        return None
+    return float(min(BRAIN_LEVELS_MM)), float(max(BRAIN_LEVELS_MM))
+
+
 def candidate_levels(
     level_aware: bool,
     trained_level: float,
