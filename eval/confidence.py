@@ -36,6 +36,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import re
 import sys
 import time
 from dataclasses import dataclass
@@ -88,6 +89,25 @@ class Cached:
     score_threshold: float
     min_area: int
     healthy_scores: np.ndarray  # the calibration's sorted healthy scores (old confidence)
+    level: float | None = None  # MNI z (mm) of a volume's level image (`level_of`)
+
+
+# a level image of a volume (`eval.band_confidence export`): NAME_z{level}, e.g. IXI033_T1_z-36
+_LEVEL = re.compile(r"_z([+-]?\d+(?:\.\d+)?)$")
+
+
+def level_of(stem: str) -> float | None:
+    """MNI z (mm) of a level image named NAME_z{+NN} (None for other names)."""
+    m = _LEVEL.search(stem)
+    return None if m is None else float(m.group(1))
+
+
+def subject_of(stem: str) -> str:
+    """The subject an image belongs to: a level image's volume, a lesion copy's source."""
+    m = _LEVEL.search(stem)
+    if m is not None:
+        return stem[: m.start()]
+    return stem.split("_l")[0] if "_l" in stem[-4:] else stem
 
 
 def image_set(folder: str | Path, lesions: bool) -> list[tuple[str, Path, Path | None]]:
@@ -108,7 +128,8 @@ def collect(
     detector, folder: str | Path, lesions: bool, cache: Path, tag: str, batch: int = 4
 ) -> list[Cached]:
     """Run `detector` on every image of a set once (in batches of `batch`); per-image npz under
-    `cache/tag/`, read back on later runs."""
+    `cache/tag/`, read back on later runs. Level images (`level_of`) are detected at their
+    level, with the thresholds of its band (a level-aware detector's `Calibration.for_level`)."""
     from tqdm.auto import tqdm
 
     from assistant.scan import load_scan
@@ -123,10 +144,16 @@ def collect(
     for i in range(0, len(todo), batch):
         chunk = todo[i : i + batch]
         scans = [load_scan(path).slice2d() for _, path, _ in chunk]
+        levels = [level_of(stem) for stem, _, _ in chunk]
+        at = {"levels": levels} if all(z is not None for z in levels) else {}
         results = detector.detect_batch(
-            [s.pixels for s in scans], [s.spacing for s in scans], [s.patient_left for s in scans]
+            [s.pixels for s in scans],
+            [s.spacing for s in scans],
+            [s.patient_left for s in scans],
+            **at,
         )
-        for (stem, _, mask), scan, r in zip(chunk, scans, results, strict=True):
+        for (stem, _, mask), scan, r, z in zip(chunk, scans, results, levels, strict=True):
+            ref = cal.for_level(z) if at else cal
             np.savez_compressed(
                 where / f"{stem}.npz",
                 anomaly=r.anomaly_map.astype(np.float32),
@@ -136,8 +163,9 @@ def collect(
                 pixel_threshold=r.pixel_threshold,
                 score_threshold=r.score_threshold,
                 min_area=r.postprocess.min_area,
-                healthy_scores=np.asarray(cal.healthy_scores, np.float64),
+                healthy_scores=np.asarray(ref.healthy_scores, np.float64),
                 key=detector.key,
+                level=np.nan if z is None else z,
             )
         bar.update(len(chunk))
     bar.close()
@@ -146,9 +174,10 @@ def collect(
 
 def load_cached(path: Path, stem: str) -> Cached:
     z = np.load(path)
+    level = float(z["level"]) if "level" in z.files else float("nan")
     return Cached(
         name=stem,
-        subject=stem.split("_l")[0] if "_l" in stem[-4:] else stem,
+        subject=subject_of(stem),
         anomaly=z["anomaly"],
         foreground=z["foreground"],
         truth=z["truth"],
@@ -157,6 +186,7 @@ def load_cached(path: Path, stem: str) -> Cached:
         score_threshold=float(z["score_threshold"]),
         min_area=int(z["min_area"]),
         healthy_scores=z["healthy_scores"],
+        level=None if np.isnan(level) else level,
     )
 
 
@@ -185,7 +215,8 @@ def label_regions(
 def regions_of(cases: list[Cached], overlap: float = OVERLAP) -> dict[str, np.ndarray]:
     """Every candidate region of every cached image (see the module docstring), as columns."""
     cols: dict[str, list] = {
-        k: [] for k in ("peak", "area", "mean", "true", "touches", "image", "subject", "old")
+        k: []
+        for k in ("peak", "area", "mean", "true", "touches", "image", "subject", "old", "level")
     }
     subjects = {s: i for i, s in enumerate(sorted({c.subject for c in cases}))}
     for i, c in enumerate(cases):
@@ -204,6 +235,7 @@ def regions_of(cases: list[Cached], overlap: float = OVERLAP) -> dict[str, np.nd
         cols["image"] += [i] * n
         cols["subject"] += [subjects[c.subject]] * n
         cols["old"] += (np.searchsorted(ref, feats["peak"], side="left") / len(ref)).tolist()
+        cols["level"] += [np.nan if c.level is None else c.level] * n
     out = {k: np.asarray(v) for k, v in cols.items()}
     out["true"] = out["true"].astype(bool)
     out["touches"] = out["touches"].astype(bool)

@@ -50,6 +50,10 @@ from eval import portable_path
 from eval.detection import HIT_FRACTION
 from eval.metrics import average_precision, dice, roc_auc
 
+# the analysed levels' spacing by default (`assistant.volume.analyze.LEVEL_STEP_MM`, the volumes'
+# 2 mm), here without importing the detector at module load
+LEVEL_STEP_MM = 2.0
+
 logger = logging.getLogger(__name__)
 
 MAX_VOXELS = 5_000_000  # pooled voxel metrics subsample (deterministically) above this
@@ -197,7 +201,13 @@ def baseline_scores(pixels: np.ndarray, result) -> dict[str, np.ndarray]:
 
 
 def run_case(
-    case: Case, detector, *, batch: int | None = None, levels=None, label_names=None
+    case: Case,
+    detector,
+    *,
+    batch: int | None = None,
+    levels=None,
+    label_names=None,
+    level_step_mm: float = LEVEL_STEP_MM,
 ) -> CaseResult:
     """Analyse one volume (timed) and compare it with its truth."""
     from assistant.scan import load_scan
@@ -223,6 +233,7 @@ def run_case(
         levels=levels,
         labels=labels,
         label_names=label_names,
+        level_step_mm=level_step_mm,
     )
     seconds = time.perf_counter() - start
     sel = res.analysed
@@ -391,6 +402,7 @@ def evaluate(
     batch: int | None = None,
     levels=None,
     progress: bool = False,
+    level_step_mm: float = LEVEL_STEP_MM,
 ) -> dict:
     """`summarize` of every volume of a folder (see the module docstring)."""
     cases = find_cases(volumes_dir, masks_dir, labels_dir)[: limit if limit is not None else None]
@@ -402,7 +414,14 @@ def evaluate(
     results = []
     for case in it:
         results.append(
-            run_case(case, detector, batch=batch, levels=levels, label_names=label_names)
+            run_case(
+                case,
+                detector,
+                batch=batch,
+                levels=levels,
+                label_names=label_names,
+                level_step_mm=level_step_mm,
+            )
         )
         logger.info(
             "%s: %.1f s, %d findings", case.name, results[-1].seconds, results[-1].n_findings
@@ -487,6 +506,13 @@ def _parser() -> argparse.ArgumentParser:
         "--batch", type=int, default=None, help="slices per UNet pass (default: 2 on a CPU)"
     )
     p.add_argument(
+        "--level-step",
+        type=float,
+        default=LEVEL_STEP_MM,
+        help="mm between analysed levels (a multiple of 2; 4 halves the UNet passes of a "
+        "whole-brain model)",
+    )
+    p.add_argument(
         "--all-levels",
         action="store_true",
         help="analyse every brain level even with a level-unaware model (outside its domain: "
@@ -527,7 +553,8 @@ def main(argv: list[str] | None = None) -> int:
             else Path(args.labels).parent / "muse_rois.csv"
         )
         names = read_label_names(csv) if csv.is_file() else None
-    levels = list(BRAIN_LEVELS_MM) if args.all_levels else None
+    every = max(1, int(round(args.level_step / LEVEL_STEP_MM)))
+    levels = list(BRAIN_LEVELS_MM)[::every] if args.all_levels else None
     figures = evaluate(
         detector,
         args.volumes,
@@ -538,6 +565,7 @@ def main(argv: list[str] | None = None) -> int:
         batch=args.batch,
         levels=levels,
         progress=True,
+        level_step_mm=args.level_step,
     )
     model_path = getattr(detector.model, "path", None)
     figures = {
@@ -547,6 +575,7 @@ def main(argv: list[str] | None = None) -> int:
         "preset": detector.preset,
         "level_aware": bool(detector.level_aware),
         "all_levels_forced": bool(args.all_levels),
+        "level_step_mm": args.level_step,
         "batch": args.batch or (CPU_BATCH if detector.model.device.type == "cpu" else GPU_BATCH),
         "volumes_dir": portable_path(args.volumes),
         "masks_dir": portable_path(args.masks) if args.masks else None,

@@ -788,3 +788,24 @@ def test_a_whole_brain_detector_shows_every_analysed_level_of_a_volume(monkeypat
     reasons = " ".join(top.applicability.reasons)
     assert "above the highest level the detector analyses (MNI z = +36 mm)" in reasons
     assert "analysed at every axial level from MNI z = -36 to +36 mm" in reasons
+
+
+def test_a_whole_brain_volume_at_every_other_level_is_analysed_without_gaps(monkeypatch):
+    """`level_step_mm=4` with a level-aware detector: every other level of `BRAIN_LEVELS_MM`
+    (half the UNet passes), and the native slices between two analysed levels are analysed
+    too (their anomaly interpolated from both), so no brain voxel between them is left out."""
+    from assistant.detector.levels import with_level_embedding
+    from assistant.volume import analyze as analyze_mod
+
+    det = tiny_detector()
+    det.model.unet = with_level_embedding(det.model.unet)
+    monkeypatch.setattr(analyze_mod, "BRAIN_LEVELS_MM", (0.0, 2.0, 4.0, 6.0, 8.0))
+    scan, m, _, _ = template_volume()
+    res = analyze_volume(scan, det, mni_to_voxel=m, progress=False, level_step_mm=4.0)
+    assert res.levels == [0.0, 4.0, 8.0] and len(res.level_results) == 3
+    z_mni = voxel_points(res.voxel_to_mni, np.argwhere(res.analysed))[:, 2]
+    # the template's 2 mm slices between the analysed levels (z = 2 and 6 mm) are analysed,
+    # and every slice from the lowest to the highest level
+    assert {0.0, 2.0, 4.0, 6.0, 8.0} <= set(np.round(z_mni, 3).tolist())
+    with pytest.raises(ValueError, match="multiple of 2 mm"):
+        analyze_volume(scan, det, mni_to_voxel=m, progress=False, level_step_mm=3.0)

@@ -109,10 +109,13 @@ class Calibration:
             return self
         for b in self.bands:
             if b["lo_mm"] <= level_mm <= b["hi_mm"]:
-                # no fitted confidence map: it belongs to the thresholds above; a band's
-                # findings get the fallback (the fraction of its healthy scores below)
+                # the band's own fitted confidence map (`python -m eval.band_confidence`);
+                # without one its findings get the fallback (the fraction of its healthy
+                # scores below the peak)
                 info = {"fpr": self.fpr, "data": self.data, "method": self.method}
-                return Calibration.from_thresholds(b, preset=self.preset, **info)
+                return Calibration.from_thresholds(
+                    b, preset=self.preset, confidence=b.get("confidence"), **info
+                )
         return self
 
 

@@ -235,9 +235,14 @@ def candidate_levels(
     step: float = LEVEL_STEP_MM,
 ) -> list[float]:
     """The MNI z (mm) a detector may analyse: every `BRAIN_LEVELS_MM` level for a level-aware
-    one; the trained level and its neighbours every `step` mm within `tolerance` otherwise."""
+    one (every `step` mm of them from the lowest: a step of 4 mm halves the UNet passes, the
+    native slices between two levels then taking their anomaly from both); the trained level
+    and its neighbours every `step` mm within `tolerance` otherwise."""
     if level_aware:
-        return list(BRAIN_LEVELS_MM)
+        every = max(1, int(round(step / LEVEL_STEP_MM)))
+        if not np.isclose(every * LEVEL_STEP_MM, step):
+            raise ValueError(f"the level step must be a multiple of {LEVEL_STEP_MM:g} mm: {step}")
+        return list(BRAIN_LEVELS_MM)[::every]
     k = int(np.floor(tolerance / step + 1e-9))
     return [float(trained_level + i * step) for i in range(-k, k + 1)]
 
