@@ -53,6 +53,8 @@ class Settings:
     #                            every scan is analysed as if it were in the detector's domain
     whole_volume: bool = True  # a registered volume: also every level the detector knows, as
     #                            3D findings (assistant.volume); off: the trained level's slice
+    level_step_mm: float = 2.0  # mm between a volume's levels with a whole-brain detector
+    #                             (4: every other level, about half the time)
     # --- answers ----------------------------------------------------------------------------
     responder: str | None = None  # registry.RESPONDERS; None: $ASSISTANT_RESPONDER, else grounded
     model: str | None = None  # model id / folder (transformers) or served name (openai); None:
@@ -120,6 +122,7 @@ def build_analyzer(settings: Settings) -> Analyzer:
         k_knowledge=settings.k_knowledge,
         check_domain=settings.check_domain,
         whole_volume=settings.whole_volume,
+        level_step_mm=settings.level_step_mm,
     )
 
 

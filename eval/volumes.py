@@ -483,6 +483,52 @@ def bench(detector, volume: Path, n: int = 8) -> dict:
     }
 
 
+def compare_level_steps(detector, volumes: list[Path], steps: list[float]) -> dict:
+    """Seconds per volume of `analyze_volume` at each level step, side by side in one run: each
+    volume is registered once, then analysed at every step in turn (the order reversed on every
+    other volume, so neither step always runs first); medians over volumes and their ratio to
+    the first step's."""
+    from assistant.domain.register import register_matrix
+    from assistant.scan import load_scan
+    from assistant.volume import analyze_volume
+
+    runs: dict[float, list[dict]] = {s: [] for s in steps}
+    for i, path in enumerate(volumes):
+        scan = load_scan(path)
+        m2v = register_matrix(scan)[0]
+        for step in steps if i % 2 == 0 else steps[::-1]:
+            t0, c0 = time.perf_counter(), time.process_time()
+            res = analyze_volume(
+                scan, detector, mni_to_voxel=m2v, progress=False, level_step_mm=step
+            )
+            runs[step].append(
+                {
+                    "volume": path.name,
+                    "wall_s": round(time.perf_counter() - t0, 2),
+                    "cpu_s": round(time.process_time() - c0, 2),
+                    "levels": len(res.levels),
+                    "findings": len(res.findings),
+                }
+            )
+            logger.info("step %g mm: %s", step, runs[step][-1])
+    first = statistics.median(r["wall_s"] for r in runs[steps[0]])
+    return {
+        "volumes": [portable_path(p) for p in volumes],
+        "order": "each volume at every step in turn, reversed on every other volume",
+        "by_step": {
+            f"{s:g}": {
+                "median_wall_s": round(statistics.median(r["wall_s"] for r in runs[s]), 2),
+                "median_cpu_s": round(statistics.median(r["cpu_s"] for r in runs[s]), 2),
+                "wall_ratio_to_first": round(
+                    statistics.median(r["wall_s"] for r in runs[s]) / first, 3
+                ),
+                "runs": runs[s],
+            }
+            for s in steps
+        },
+    }
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python -m eval.volumes",
@@ -513,6 +559,13 @@ def _parser() -> argparse.ArgumentParser:
         "whole-brain model)",
     )
     p.add_argument(
+        "--compare-level-steps",
+        default=None,
+        metavar="2,4",
+        help="instead: seconds per volume at each level step, side by side on the first "
+        "--limit volumes (default 2)",
+    )
+    p.add_argument(
         "--all-levels",
         action="store_true",
         help="analyse every brain level even with a level-unaware model (outside its domain: "
@@ -538,6 +591,23 @@ def main(argv: list[str] | None = None) -> int:
     from assistant.volume.analyze import CPU_BATCH, GPU_BATCH
 
     detector = Detector.from_pretrained(args.model, method=args.method, preset=args.preset)
+    if args.compare_level_steps:
+        import torch
+
+        steps = [float(s) for s in args.compare_level_steps.split(",")]
+        files = [c.volume for c in find_cases(args.volumes, None)][: args.limit or 2]
+        fig = {
+            "model": portable_path(detector.model.path),
+            "preset": detector.preset,
+            "torch_threads": torch.get_num_threads(),
+            **compare_level_steps(detector, files, steps),
+        }
+        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.json).write_text(json.dumps(fig, indent=2) + "\n")
+        print(json.dumps({k: v for k, v in fig.items() if k != "by_step"}, indent=2))
+        for s, v in fig["by_step"].items():
+            print(f"step {s} mm: median {v['median_wall_s']} s, x{v['wall_ratio_to_first']}")
+        return 0
     if args.bench:
         volume = find_cases(args.volumes, None)[0].volume
         fig = {"model": portable_path(detector.model.path), **bench(detector, volume, args.bench)}

@@ -809,3 +809,70 @@ def test_a_whole_brain_volume_at_every_other_level_is_analysed_without_gaps(monk
     assert {0.0, 2.0, 4.0, 6.0, 8.0} <= set(np.round(z_mni, 3).tolist())
     with pytest.raises(ValueError, match="multiple of 2 mm"):
         analyze_volume(scan, det, mni_to_voxel=m, progress=False, level_step_mm=3.0)
+
+
+def test_the_level_step_reaches_the_volume_analysis_from_the_cli_the_app_and_python(monkeypatch):
+    """`--level-step 4` (`assistant ask/report/chat/detect`, the app's flag or
+    ASSISTANT_LEVEL_STEP, `Settings.level_step_mm`, `Analyzer(level_step_mm=)`): a whole-brain
+    detector analyses every other level; anything but a multiple of 2 mm is refused with what
+    is accepted."""
+    from assistant.analysis import Analyzer
+    from assistant.cli import build_parser
+    from assistant.commands.ask import settings_of
+    from assistant.config import build_analyzer
+    from assistant.detector.levels import with_level_embedding
+    from assistant.ui.config import parse_config
+    from assistant.volume import analyze as analyze_mod
+
+    parser = build_parser()
+    for argv in (["ask", "x.nii.gz", "q"], ["report", "x.nii.gz"]):
+        args = parser.parse_args([*argv, "--level-step", "4"])
+        assert settings_of(args).level_step_mm == 4.0
+    assert build_analyzer(settings_of(args)).level_step_mm == 4.0
+    assert (
+        parser.parse_args(["detect", "x.nii.gz", "--out", "o", "--level-step", "4"]).level_step
+        == 4.0
+    )
+    with pytest.raises(SystemExit):
+        parser.parse_args(["ask", "x.nii.gz", "q", "--level-step", "3"])
+    assert parse_config(["--level-step", "4"], {}).level_step_mm == 4.0
+    assert parse_config([], {"ASSISTANT_LEVEL_STEP": "4"}).level_step_mm == 4.0
+    assert parse_config([], {}).level_step_mm == 2.0
+
+    det = tiny_detector()
+    det.model.unet = with_level_embedding(det.model.unet)
+    monkeypatch.setattr(analyze_mod, "BRAIN_LEVELS_MM", (16.0, 18.0, 20.0, 22.0, 24.0))
+    scan, _, _, _ = template_volume()
+    state = Analyzer(detector=det, use_retrieval=False, level_step_mm=4.0).analyze(scan)
+    assert state.volume.levels == [16.0, 20.0, 24.0]
+    # a one-level detector keeps its 2 mm levels around the trained one
+    plain = Analyzer(detector=tiny_detector(), use_retrieval=False, level_step_mm=4.0)
+    assert plain.analyze(scan).volume.levels == [19.0, 21.0, 23.0, 25.0, 27.0]
+
+
+def test_level_steps_are_timed_side_by_side(tmp_path, monkeypatch):
+    """`python -m eval.volumes --compare-level-steps 2,4`: each volume analysed at both steps
+    in one run, medians and the ratio to the first step; the whole-brain detector analyses
+    half the levels at 4 mm."""
+    import nibabel as nib
+
+    from assistant.detector.levels import with_level_embedding
+    from assistant.domain import load_domain_model
+    from assistant.volume import analyze as analyze_mod
+    from eval.volumes import compare_level_steps
+
+    t = load_domain_model().head_template
+    data = np.ascontiguousarray(np.asarray(t["volume"], np.float32).transpose(2, 1, 0)) * 1000
+    affine = np.diag([float(t["step"])] * 3 + [1.0])
+    affine[:3, 3] = np.asarray(t["origin"])
+    nib.save(nib.Nifti1Image(data, affine), tmp_path / "S1_T1.nii.gz")
+    det = tiny_detector()
+    det.model.unet = with_level_embedding(det.model.unet)
+    monkeypatch.setattr(analyze_mod, "BRAIN_LEVELS_MM", (16.0, 18.0, 20.0, 22.0, 24.0))
+    fig = compare_level_steps(det, [tmp_path / "S1_T1.nii.gz"], [2.0, 4.0])
+    two, four = fig["by_step"]["2"], fig["by_step"]["4"]
+    assert two["runs"][0]["levels"] == 5 and four["runs"][0]["levels"] == 3
+    assert two["wall_ratio_to_first"] == 1.0
+    assert four["wall_ratio_to_first"] == pytest.approx(
+        four["median_wall_s"] / two["median_wall_s"], abs=2e-3
+    )

@@ -98,6 +98,28 @@ def add_slice_only_arg(p: argparse.ArgumentParser) -> None:
         help="for a volume, analyse only the slice at the trained level (default: also every "
         "level the detector knows, joined into 3D findings)",
     )
+    p.add_argument(
+        "--level-step",
+        type=level_step,
+        default=2.0,
+        metavar="MM",
+        help="with the whole-brain detector, mm between a volume's analysed levels: 2 (every "
+        "level, default) or 4 (every other level, about half the time; the slices between are "
+        "interpolated and a small lesion can be missed)",
+    )
+
+
+def level_step(text: str) -> float:
+    """--level-step: a positive multiple of 2 mm (the levels of the whole-brain detector)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--level-step takes millimetres, got {text!r}") from None
+    if value <= 0 or abs(value / 2.0 - round(value / 2.0)) > 1e-6:
+        raise argparse.ArgumentTypeError(
+            f"--level-step must be a multiple of 2 mm (2, 4, 6 ...), got {text}"
+        )
+    return value
 
 
 def add_analysis_args(p: argparse.ArgumentParser) -> None:
@@ -191,6 +213,7 @@ def settings_of(args: argparse.Namespace):
         library=args.library,
         use_retrieval=not args.no_retrieval,
         whole_volume=not getattr(args, "slice_only", False),
+        level_step_mm=getattr(args, "level_step", 2.0),
         responder=getattr(args, "responder", None),
         model=getattr(args, "model", None),
         quantization=getattr(args, "quantization", None),

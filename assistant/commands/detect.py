@@ -209,10 +209,13 @@ def _slice_at_level(args: argparse.Namespace, scan, out, model_dir) -> tuple[int
         "analysed on its own"
     )
     # from the geometry first: a slice off the analysed levels does not wait for the volume
-    if not slice_is_analysed(scan, det, args.slice, reg.mni_to_voxel):
+    step = args.level_step if det.level_aware else 2.0
+    if not slice_is_analysed(scan, det, args.slice, reg.mni_to_voxel, level_step_mm=step):
         print(note, file=sys.stderr)
         return None, reg
-    vol = analyze_volume(scan, det, mni_to_voxel=reg.mni_to_voxel, progress=True)
+    vol = analyze_volume(
+        scan, det, mni_to_voxel=reg.mni_to_voxel, progress=True, level_step_mm=step
+    )
     j = vol.level_of_slice(args.slice)
     if j is None:
         print(note, file=sys.stderr)
@@ -247,7 +250,10 @@ def _detect(args: argparse.Namespace, scan, verdict, out) -> int:
         from assistant.volume import analyze_volume
 
         reg = verdict.registered
-        vol = analyze_volume(scan, det, mni_to_voxel=reg.mni_to_voxel, progress=True)
+        step = args.level_step if det.level_aware else 2.0
+        vol = analyze_volume(
+            scan, det, mni_to_voxel=reg.mni_to_voxel, progress=True, level_step_mm=step
+        )
         j = vol.level_index(reg.level_mm, tolerance=0.05)
         res = (
             vol.level_results[j]

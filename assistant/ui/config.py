@@ -8,6 +8,8 @@ Flag                      Environment variable          Default
 --quantization            ASSISTANT_QUANTIZATION        none (8bit / 4bit: bitsandbytes)
 --detector PATH           ASSISTANT_DETECTOR            the shipped checkpoint
 --method / --preset       ASSISTANT_METHOD / _PRESET    the checkpoint's defaults
+--level-step MM           ASSISTANT_LEVEL_STEP          2 (whole-brain detector: 4 = every other
+                                                        level of a volume, about half the time)
 --index PATH              ASSISTANT_INDEX               the default case library
 --no-retrieval            ASSISTANT_RETRIEVAL=0         retrieval on
 --max-file-size           ASSISTANT_MAX_FILE_SIZE       200mb
@@ -22,6 +24,7 @@ import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from assistant.commands.ask import level_step
 from assistant.responders.registry import QUANTIZATIONS, RESPONDERS
 
 
@@ -35,6 +38,7 @@ class AppConfig:
     detector: str | None = None  # checkpoint folder; None: the shipped default
     method: str | None = None  # anomaly method; None: the checkpoint's default
     preset: str | None = None  # speed preset; None: the checkpoint's default
+    level_step_mm: float = 2.0  # mm between a volume's levels with a whole-brain detector
     index: str | None = None  # a case library folder; None: the default library
     retrieval: bool = True  # search similar cases and knowledge
     max_file_size: str = "200mb"  # largest upload Gradio accepts
@@ -76,6 +80,12 @@ def parse_config(
     p.add_argument("--detector", default=env.get("ASSISTANT_DETECTOR") or None, metavar="PATH")
     p.add_argument("--method", default=env.get("ASSISTANT_METHOD") or None)
     p.add_argument("--preset", default=env.get("ASSISTANT_PRESET") or None)
+    p.add_argument(
+        "--level-step",
+        type=level_step,
+        default=env.get("ASSISTANT_LEVEL_STEP") or d.level_step_mm,
+        metavar="MM",
+    )
     p.add_argument("--index", default=env.get("ASSISTANT_INDEX") or None, metavar="PATH")
     p.add_argument(
         "--no-retrieval",
@@ -103,6 +113,7 @@ def parse_config(
         detector=a.detector,
         method=a.method,
         preset=a.preset,
+        level_step_mm=level_step(str(a.level_step)),
         index=a.index,
         retrieval=a.retrieval,
         max_file_size=a.max_file_size,

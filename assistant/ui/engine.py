@@ -211,6 +211,7 @@ class Engine:
                     library=self.index,
                     use_detector=det is not None,
                     use_retrieval=self.index is not None,
+                    level_step_mm=self.config.level_step_mm,
                 )
                 bot = Assistant(responder=self.responder, analyzer=analyzer)
                 self._analyzers[key] = (bot, threading.Lock())
