@@ -54,7 +54,7 @@ from assistant.detector.calibrate import (
 from assistant.detector.postprocess import ConfidenceMap, flag_mask, region_features
 from assistant.findings import confidence_level_of
 from assistant.synth import image_stem, list_images
-from eval import ROOT, portable_path
+from eval import portable_path
 from eval.metrics import roc_auc
 
 logger = logging.getLogger(__name__)
@@ -340,6 +340,12 @@ def _parser() -> argparse.ArgumentParser:
         help="store the fitted map in the shipped checkpoint's detector.json",
     )
     p.add_argument("--collect-only", action="store_true", help="run the detector and stop")
+    p.add_argument(
+        "--model",
+        default=None,
+        help="another checkpoint (default: the shipped one); --write-checkpoint then writes "
+        "into its detector.json",
+    )
     return p
 
 
@@ -349,7 +355,7 @@ def main(argv: list[str] | None = None) -> int:
     from assistant.detector import Detector
     from assistant.detector.model import DEFAULT_CHECKPOINT
 
-    det = Detector.from_pretrained()
+    det = Detector.from_pretrained(args.model)
     cal = det.calibration
     cache = Path(args.cache)
     t0 = time.perf_counter()
@@ -390,7 +396,7 @@ def main(argv: list[str] | None = None) -> int:
             "one-standard-error rule (the simplest kind within one standard error of the best "
             f"Brier score; Brier {cv_briers})"
         ),
-        measured="python -m eval.confidence: eval/results/confidence.json",
+        measured=f"python -m eval.confidence: {portable_path(args.json)}",
     )
     figures = {
         "what": (
@@ -455,11 +461,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.write_checkpoint:
         from assistant.detector.model import DetectorConfig
 
-        path = DEFAULT_CHECKPOINT / "detector.json"
+        path = (Path(args.model) if args.model else DEFAULT_CHECKPOINT) / "detector.json"
         config = DetectorConfig.from_json(path.read_text())
         config.calibration[det.key].confidence = cmap.to_dict()
         path.write_text(config.to_json() + ("\n" if path.read_text().endswith("\n") else ""))
-        logger.info("wrote the confidence map into %s", path.relative_to(ROOT))
+        logger.info("wrote the confidence map into %s", portable_path(path))
     return 0
 
 
