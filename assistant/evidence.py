@@ -55,8 +55,14 @@ def analysed_scope(scan_summary: dict | None) -> str:
         if weak:
             found += f" (weak, on one level only: {', '.join(weak)})"
         if whole.get("level_aware"):
+            steps = {round(b - a, 1) for a, b in zip(levels, levels[1:], strict=False)}
+            every = (
+                "every brain level"
+                if not steps or max(steps) <= 2.0
+                else f"every {max(steps):g} mm of the brain (the slices between interpolated)"
+            )
             return (
-                f"The whole volume ({n} axial slices) was analysed at every brain level ({span}), "
+                f"The whole volume ({n} axial slices) was analysed at {every} ({span}), "
                 f"{found}; the displayed slice is {shown}."
             )
         return (

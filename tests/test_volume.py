@@ -845,6 +845,8 @@ def test_the_level_step_reaches_the_volume_analysis_from_the_cli_the_app_and_pyt
     scan, _, _, _ = template_volume()
     state = Analyzer(detector=det, use_retrieval=False, level_step_mm=4.0).analyze(scan)
     assert state.volume.levels == [16.0, 20.0, 24.0]
+    said = " ".join(item.text for item in state.evidence.items)
+    assert "analysed at every 4 mm of the brain (the slices between interpolated)" in said
     # a one-level detector keeps its 2 mm levels around the trained one
     plain = Analyzer(detector=tiny_detector(), use_retrieval=False, level_step_mm=4.0)
     assert plain.analyze(scan).volume.levels == [19.0, 21.0, 23.0, 25.0, 27.0]
