@@ -570,20 +570,15 @@ class Analyzer:
         base = self._applicability(scan, key[0], None)  # registers once (kept)
         if not base.in_domain or base.registered is None:
             return False
-        from assistant.volume.analyze import slice_is_analysed
+        from assistant.volume.analyze import level_step_for, slice_is_analysed
 
         return not slice_is_analysed(
             scan,
             detector,
             index,
             base.registered.mni_to_voxel,
-            level_step_mm=self._level_step(detector),
+            level_step_mm=level_step_for(detector, self.level_step_mm),
         )
-
-    def _level_step(self, detector) -> float:
-        """`level_step_mm` for a level-aware detector; a one-level detector's few levels around
-        the trained one keep their 2 mm."""
-        return self.level_step_mm if getattr(detector, "level_aware", False) else 2.0
 
     def _analysed_range(self) -> tuple[float, float] | None:
         """The MNI z range a level-aware detector analyses volumes at (None: one level)."""
@@ -654,6 +649,7 @@ class Analyzer:
         if registered is None or detector is None:
             return None
         from assistant.volume import analyze_volume
+        from assistant.volume.analyze import level_step_for
 
         volume = analyze_volume(
             scan,
@@ -661,7 +657,7 @@ class Analyzer:
             mni_to_voxel=registered.mni_to_voxel,
             progress=self.progress,
             sensitivity=sensitivity,
-            level_step_mm=self._level_step(detector),
+            level_step_mm=level_step_for(detector, self.level_step_mm),
         )
         self._volumes[hash_] = volume
         while len(self._volumes) > VOLUME_CACHE:

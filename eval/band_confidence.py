@@ -165,6 +165,13 @@ def in_band(reg: dict[str, np.ndarray], band: dict) -> np.ndarray:
     return (lv >= band["lo_mm"]) & (lv <= band["hi_mm"])
 
 
+def band_part(cases: list, reg: dict[str, np.ndarray], band: dict) -> tuple[list, dict]:
+    """The images whose level lies in `band`, and their regions."""
+    keep = in_band(reg, band)
+    inside = [c for c in cases if c.level is not None and band["lo_mm"] <= c.level <= band["hi_mm"]]
+    return inside, {k: v[keep] for k, v in reg.items()}
+
+
 def fit_bands(fit_reg: dict, bands: list[dict], data: dict) -> tuple[list[ConfidenceMap], list]:
     """Per band: the kind chosen by cross-validation on the fit set, and its fitted map."""
     maps, choices = [], []
@@ -235,15 +242,8 @@ def fit_main(args: argparse.Namespace, argv: list[str] | None) -> int:
     per_band = []
     for cmap, choice, b in zip(maps, choices, bands, strict=True):
         thr = float(b["score_threshold"])
-        keep_f, keep_t = in_band(fit_reg, b), in_band(test_reg, b)
-        f_sub = {k: v[keep_f] for k, v in fit_reg.items()}
-        t_sub = {k: v[keep_t] for k, v in test_reg.items()}
-        f_cases = [
-            c for c in fit_cases if c.level is not None and b["lo_mm"] <= c.level <= b["hi_mm"]
-        ]
-        t_cases = [
-            c for c in test_cases if c.level is not None and b["lo_mm"] <= c.level <= b["hi_mm"]
-        ]
+        f_cases, f_sub = band_part(fit_cases, fit_reg, b)
+        t_cases, t_sub = band_part(test_cases, test_reg, b)
         per_band.append(
             {
                 "band_mm": [b["lo_mm"], b["hi_mm"]],

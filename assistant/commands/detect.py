@@ -197,7 +197,7 @@ def _slice_at_level(args: argparse.Namespace, scan, out, model_dir) -> tuple[int
     from assistant.detector import Detector
     from assistant.domain import check_analysed_plane, check_applicability
     from assistant.volume import analyze_volume
-    from assistant.volume.analyze import analysed_range, slice_is_analysed
+    from assistant.volume.analyze import analysed_range, level_step_for, slice_is_analysed
 
     whole = check_applicability(scan, None, model_dir=model_dir)
     reg = whole.registered
@@ -209,7 +209,7 @@ def _slice_at_level(args: argparse.Namespace, scan, out, model_dir) -> tuple[int
         "analysed on its own"
     )
     # from the geometry first: a slice off the analysed levels does not wait for the volume
-    step = args.level_step if det.level_aware else 2.0
+    step = level_step_for(det, args.level_step)
     if not slice_is_analysed(scan, det, args.slice, reg.mni_to_voxel, level_step_mm=step):
         print(note, file=sys.stderr)
         return None, reg
@@ -248,9 +248,10 @@ def _detect(args: argparse.Namespace, scan, verdict, out) -> int:
     vol = None
     if whole:  # the trained level's slice is one of the analysed levels: detected once
         from assistant.volume import analyze_volume
+        from assistant.volume.analyze import level_step_for
 
         reg = verdict.registered
-        step = args.level_step if det.level_aware else 2.0
+        step = level_step_for(det, args.level_step)
         vol = analyze_volume(
             scan, det, mni_to_voxel=reg.mni_to_voxel, progress=True, level_step_mm=step
         )

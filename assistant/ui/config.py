@@ -83,7 +83,7 @@ def parse_config(
     p.add_argument(
         "--level-step",
         type=level_step,
-        default=env.get("ASSISTANT_LEVEL_STEP") or d.level_step_mm,
+        default=env.get("ASSISTANT_LEVEL_STEP") or str(d.level_step_mm),  # checked as a flag
         metavar="MM",
     )
     p.add_argument("--index", default=env.get("ASSISTANT_INDEX") or None, metavar="PATH")
@@ -113,7 +113,7 @@ def parse_config(
         detector=a.detector,
         method=a.method,
         preset=a.preset,
-        level_step_mm=level_step(str(a.level_step)),
+        level_step_mm=a.level_step,
         index=a.index,
         retrieval=a.retrieval,
         max_file_size=a.max_file_size,

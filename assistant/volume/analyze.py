@@ -228,6 +228,12 @@ def analysed_range(detector) -> tuple[float, float] | None:
     return float(min(BRAIN_LEVELS_MM)), float(max(BRAIN_LEVELS_MM))
 
 
+def level_step_for(detector, step_mm: float) -> float:
+    """The level step a volume is analysed with: `step_mm` for a level-aware detector (every
+    other level at 4 mm); a one-level detector keeps its 2 mm around the trained level."""
+    return float(step_mm) if getattr(detector, "level_aware", False) else LEVEL_STEP_MM
+
+
 def candidate_levels(
     level_aware: bool,
     trained_level: float,
