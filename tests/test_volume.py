@@ -878,3 +878,46 @@ def test_level_steps_are_timed_side_by_side(tmp_path, monkeypatch):
     assert four["wall_ratio_to_first"] == pytest.approx(
         four["median_wall_s"] / two["median_wall_s"], abs=2e-3
     )
+
+
+def test_assistant_check_with_a_whole_brain_checkpoint_accepts_its_analysed_levels(
+    tmp_path, monkeypatch, capsys
+):
+    """`assistant check VOLUME --model WHOLEBRAIN` checks as `detect`/`ask` do with that
+    checkpoint: the shipped applicability model (the checkpoint has none of its own; before,
+    the command stopped with "no applicability model"), the analysable slices and the accepted
+    text name the analysed levels, and a slice far from the trained level is accepted when the
+    detector analyses its level, refused with the range said when it does not."""
+    from assistant.cli import main
+    from assistant.commands.check import verdict_for
+    from assistant.detector.levels import checkpoint_level_aware, with_level_embedding
+    from assistant.volume import analyze as analyze_mod
+
+    det = tiny_detector()
+    det.model.unet = with_level_embedding(det.model.unet)
+    folder = det.model.save(tmp_path / "wholebrain")
+    assert checkpoint_level_aware(folder) and not checkpoint_level_aware(None)
+    monkeypatch.setattr(analyze_mod, "BRAIN_LEVELS_MM", (-36.0, 0.0, 24.0, 36.0))
+    scan, _, origin, step = template_volume()
+    whole = verdict_for(scan, None, str(folder))
+    assert whole.in_domain and whole.checks["analysed_levels_mm"] == [-36.0, 36.0]
+    assert "at every level it analyses (MNI z = -36 to +36 mm)" in whole.summary
+    reg = whole.registered
+    at = [reg.level_of_slice(k) for k in whole.checks["analysable_slices"]]
+    assert min(at) >= -37.0 and max(at) <= 37.0 and max(at) - min(at) > 60
+    one_level = verdict_for(scan, None, None)
+    assert len(one_level.checks["analysable_slices"]) < len(whole.checks["analysable_slices"])
+    k = min(whole.checks["analysable_slices"], key=lambda j: abs(reg.level_of_slice(j) + 30))
+    low = verdict_for(scan, k, str(folder))
+    assert low.in_domain and low.level == pytest.approx(-30.0, abs=1.0)
+    assert not verdict_for(scan, k, None).in_domain  # the shipped detector: 53 mm below
+    top = verdict_for(scan, scan.pixels.shape[0] - 20, str(folder))
+    assert not top.in_domain
+    assert "outside the levels the detector analyses" in " ".join(top.reasons)
+    path = tmp_path / "head.nii.gz"
+    write_nifti(path, scan.pixels, origin, step)
+    assert main(["check", str(path), "--model", str(folder)]) == 0
+    out = capsys.readouterr().out
+    assert (
+        out.startswith("IN DOMAIN: T1-weighted brain MRI volume") and "analysed -36 to +36" in out
+    )

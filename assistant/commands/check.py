@@ -37,7 +37,16 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def format_verdict(d: dict) -> str:
     lines = [("IN DOMAIN: " if d["in_domain"] else "OUT OF DOMAIN: ") + d["summary"]]
-    if d["level"] is not None:
+    checks = d.get("checks") or {}
+    analysed = checks.get("analysed_levels_mm") or (checks.get("level") or {}).get(
+        "analysed_levels_mm"
+    )
+    if d["level"] is not None and analysed:
+        lines.append(
+            f"level:      MNI z = {d['level']:+.1f} mm (analysed {analysed[0]:+.0f} to "
+            f"{analysed[1]:+.0f} mm)"
+        )
+    elif d["level"] is not None:
         lines.append(
             f"level:      MNI z = {d['level']:+.1f} mm (trained {d['trained_level']:+.0f} mm, "
             f"tolerance {d['level_tolerance']:g} mm)"
@@ -48,7 +57,6 @@ def format_verdict(d: dict) -> str:
         )
     if d["slice_index"] is not None:
         lines.append(f"slice:      {d['slice_index']}")
-    checks = d.get("checks") or {}
     if checks.get("analysable_slices") is not None:
         ok = checks["analysable_slices"]
         lines.append(f"analysable slices: {slice_ranges(ok) if ok else 'none'}")
@@ -70,18 +78,50 @@ def slice_ranges(indices: list[int]) -> str:
     return ", ".join(f"{a}" if a == b else f"{a}-{b}" for a, b in runs)
 
 
+def verdict_for(scan, slice_index: int | None, model_dir: str | None):
+    """The check `assistant detect`/`ask` make with the detector in `model_dir`: with a
+    level-aware (whole-brain) checkpoint, what is accepted names the levels it analyses, and a
+    volume's slice away from the trained level is checked like the plane those commands show
+    for it (the volume's own check carries over: `check_analysed_plane`)."""
+    from assistant.detector.levels import checkpoint_level_aware
+    from assistant.domain import check_analysed_plane, check_applicability
+    from assistant.domain.model import DOMAIN_JSON, domain_dir
+    from assistant.volume.analyze import BRAIN_LEVELS_MM
+
+    level_aware = checkpoint_level_aware(model_dir)
+    # a checkpoint without an applicability model of its own (the whole-brain one) is checked
+    # with the shipped one, as `assistant detect` and `ask` do
+    if model_dir is not None and not (domain_dir(model_dir) / DOMAIN_JSON).exists():
+        model_dir = None
+    if not level_aware:
+        return check_applicability(scan, slice_index, model_dir=model_dir)
+    levels = (float(min(BRAIN_LEVELS_MM)), float(max(BRAIN_LEVELS_MM)))
+    kw = {"model_dir": model_dir, "levels": levels}
+    whole = check_applicability(scan, None if scan.is_volume else slice_index, **kw)
+    if slice_index is None or whole.registered is None:
+        if slice_index is None or not scan.is_volume:
+            return whole
+        return check_applicability(scan, slice_index, **kw)
+    registered = whole.registered
+    z = registered.level_of_slice(slice_index)
+    # the analysed level it is shown at (2 mm apart); one outside the range is refused there
+    nearest = min(BRAIN_LEVELS_MM, key=lambda lv: abs(lv - z))
+    z = nearest if abs(nearest - z) <= 1.0 else z
+    shown = registered.at_level(scan, z, slice_index)
+    return check_analysed_plane(scan, whole, shown, **kw)
+
+
 def run(args: argparse.Namespace) -> int:
     import json
 
     from assistant.commands.ask import load_for_cli
-    from assistant.domain import check_applicability
     from assistant.scan import ScanError
     from assistant.scan.dicom.series import loaded_series
 
     scan = load_for_cli(args)
     if args.slice is not None and not scan.is_volume:
         raise ScanError("--slice applies to volumes only; the scan is a 2D image")
-    verdict = check_applicability(scan, args.slice, model_dir=args.model).to_dict()
+    verdict = verdict_for(scan, args.slice, args.model).to_dict()
     # of a study's several series: the one checked (the scan's note says why)
     series = loaded_series(scan.notes)
     if args.json:

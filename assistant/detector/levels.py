@@ -13,6 +13,8 @@ from the shipped weights (`assistant train --init-from`).
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import torch
 from diffusers import UNet2DModel
@@ -23,6 +25,16 @@ LEVEL_ORIGIN_MM = -72.0  # MNI z of the template's voxel 0 along z
 # (cerebellum, temporal poles), basal (brainstem, basal ganglia), the trained level's band
 # (lateral ventricles) and upper (centrum semiovale to the vertex)
 LEVEL_BANDS: tuple[tuple[int, int], ...] = ((-50, -21), (-20, 9), (10, 39), (40, 79))
+
+
+def checkpoint_level_aware(path) -> bool:
+    """Whether the checkpoint folder `path` (None: the shipped default) holds a level-aware
+    UNet, read from its diffusers config alone (no weights are loaded)."""
+    from assistant.detector.model import DEFAULT_CHECKPOINT
+
+    folder = Path(path) if path is not None else DEFAULT_CHECKPOINT
+    config = UNet2DModel.load_config(folder / "unet")
+    return config.get("class_embed_type") == "timestep"
 
 
 def level_label(z_mm):

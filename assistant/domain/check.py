@@ -594,7 +594,11 @@ def _check_volume(
         out.checks["analysable_slices"] = []
         return
     at = slice_levels(reg.mni_to_voxel, range(scan.pixels.shape[0]), reg.level_mm)
-    ok = np.flatnonzero(np.abs(at - model.trained_level) <= model.level_tolerance)
+    if levels is None:
+        ok = np.flatnonzero(np.abs(at - model.trained_level) <= model.level_tolerance)
+    else:  # a level-aware detector: the slices at the levels it analyses
+        ok = np.flatnonzero((at >= levels[0] - 1.0) & (at <= levels[1] + 1.0))
+        out.checks["analysed_levels_mm"] = [float(levels[0]), float(levels[1])]
     out.checks["analysable_slices"] = [int(k) for k in ok]
     _check_contrast(wm_gm_ratio(reg.scan.pixels), out, accepted, "registered to MNI space")
     if index is None:
@@ -684,6 +688,13 @@ def _summary(out: Applicability) -> str:
             f"Axial plane of a T1-weighted brain MRI volume{where}, one of the levels the "
             f"detector analyses (MNI z = {analysed[0]:+.0f} to {analysed[1]:+.0f} mm); the "
             f"volume was checked{at}: the detector applies."
+        )
+    volume_levels = out.checks.get("analysed_levels_mm")
+    if volume_levels:  # a volume's own check, for a level-aware detector
+        return (
+            f"T1-weighted brain MRI volume, registered to MNI space and checked at its slice"
+            f"{where}: the detector applies at every level it analyses (MNI z = "
+            f"{volume_levels[0]:+.0f} to {volume_levels[1]:+.0f} mm)."
         )
     return (
         f"Axial T1-weighted brain MRI slice{where}, within {out.level_tolerance:g} mm of the "
