@@ -313,6 +313,8 @@ def _summary(scan2d: Scan, full: Scan, slice_index: int | None) -> dict:
         summary["source_shape"] = list(full.pixels.shape)
         summary["slice_index"] = slice_index
         summary["plane"] = "axial"
+        if full.spacing is not None:  # (slice, row, column) mm of the volume as loaded
+            summary["source_spacing_mm"] = [round(float(v), 3) for v in full.spacing]
     return summary
 
 
@@ -489,6 +491,9 @@ class Analyzer:
         summary = _summary(scan2d, scan, index)
         if registered is not None:
             summary["registered"] = registered.to_dict()
+        elif applicability is not None and applicability.level is not None:
+            # the displayed slice's MNI level as the check estimated it (what it can show)
+            summary["level_mm"] = round(float(applicability.level), 1)
         if result is not None and unregistered_calibration(result):
             summary["notes"] = [*summary.get("notes", []), UNREGISTERED_NOTE]
         if volume is not None:

@@ -417,13 +417,13 @@ def test_presence_polarity_and_qualified_lesions(responder):
     wm = responder.answer("Any white matter lesions?", sick, [])
     assert "does not assess white matter" in wm and "[F1]" in wm
     stroke = responder.answer("Is there a stroke on this scan?", sick, [])
-    assert stroke.startswith("Yes") and "Whether it is a stroke cannot be determined" in stroke
+    assert stroke.startswith("Yes") and "whether it is a stroke cannot be determined" in stroke
     # a negative about a named kind of lesion says what it does not exclude
     bleed = responder.answer("Any sign of a bleed?", well, [])
-    assert bleed.startswith("No") and "This does not exclude a bleed" in bleed
+    assert bleed.startswith("No") and "this reading cannot rule out a bleed" in bleed
     faint = build_evidence(_weak_only(LEFT_BRIGHT), scan_summary())
     bleed = responder.answer("Any sign of a bleed?", faint, [])
-    assert bleed.startswith("No, not clearly") and "This does not exclude a bleed" in bleed
+    assert bleed.startswith("No, not clearly") and "this reading cannot rule out a bleed" in bleed
     assert "does not exclude" not in responder.answer("Anything abnormal?", well, [])
 
 
@@ -713,8 +713,13 @@ def test_a_named_place_is_checked_against_the_3d_findings_regions(responder):
     """Nothing on the displayed slice, V1 in the left frontal white matter: "Any abnormality in
     the brainstem?" and "... in the right frontal lobe?" are "No" (naming where V1 lies), "...
     in the left frontal lobe?" stays "Yes"; "Is the brainstem clear?" is "Yes"; a named kind
-    ("Is this an MS plaque?") says that the detector cannot tell what V1 is."""
-    ev = build_evidence(synthetic_result([]), analysed_volume(findings=["V1"]))
+    ("Is this an MS plaque?") says that the detector cannot tell what V1 is. The volume was
+    analysed at every brain level (the whole-brain checkpoint); analysed at the shipped model's
+    five levels only, the brainstem and the cerebellum were not looked at: neither yes nor no."""
+    summary = analysed_volume(findings=["V1"])
+    summary["volume_analysis"] |= {"levels_mm": [float(z) for z in range(-50, 80, 2)]}
+    summary["volume_analysis"] |= {"native_slices": [20, 100], "level_aware": True}
+    ev = build_evidence(synthetic_result([]), summary)
     text = "V1: hypointense region, left, left frontal white matter, 420 mm³, axial slices 80-82"
     data = {"intensity": "hypointense", "side": "left", "side_frame": "patient", "regions": []}
     data["regions"] = [{"name": "left frontal white matter", "label": 85, "fraction": 0.8}]
@@ -733,6 +738,14 @@ def test_a_named_place_is_checked_against_the_3d_findings_regions(responder):
     assert ask("Is the brainstem clear?").startswith("Yes, nothing was found there")
     plaque = ask("Is this an MS plaque?")
     assert "cannot be determined by this detector" in plaque and "[V1]" in plaque
+    five = build_evidence(synthetic_result([]), analysed_volume(findings=["V1"]))
+    five.items.insert(1, EvidenceItem("V1", "volume_finding", text, 0.7, data))
+    for q in ("Any abnormality in the brainstem?", "Is there a lesion in the cerebellum?"):
+        answer = responder.answer(q, five, [])
+        assert answer.startswith("I can't tell: the ") and "MNI z = +19 to +27 mm" in answer
+    assert responder.answer("Is there anything in the right frontal lobe?", five, []).startswith(
+        "No: at the analysed levels of the volume"
+    )
 
 
 def test_is_a_named_3d_finding_real(responder):

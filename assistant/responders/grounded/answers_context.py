@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import re
 
-from assistant.evidence import EvidenceItem
+from assistant.evidence import EvidenceItem, analysed_scope
 from assistant.findings import CONFIDENCE_DEFINITION, CONFIDENCE_FALLBACK_DEFINITION, size_bin
 from assistant.prompts import refusal_text
 from assistant.report import draft_report
 from assistant.responders.grounded.case import CaseFacts, threshold_band
 from assistant.responders.grounded.wording import cite, safe_excerpt
+from assistant.responders.intents.parse import ANALYSED_SLICES, PATIENT_IDENTITY
 from assistant.scan.dicom.series import loaded_series_sentence
 
 # What the grounded responder can answer; listed whenever a question is outside it.
@@ -169,6 +170,7 @@ _ENTITY_PATTERNS = [
 ]
 _NOT_ENTITY = re.compile(
     r"^(?:be|mean|means|anything|something|it|this|that)$|"
+    r"^(?:this|the|that) (?:brain|scan|image|slice|volume|mri|study|patient)$|"
     r"^(?:due to|caused|from|related|because)\b",
     re.I,
 )
@@ -313,6 +315,23 @@ def _weak_note(c: CaseFacts) -> str:
     )
 
 
+_WEAK_WORDS = re.compile(
+    r"\b(weak\w*|faint\w*|flagged|highlighted|sub-?threshold|borderline|marked|coloured|colored)"
+    r"\b"
+)
+
+
+def _asked_weak(c: CaseFacts) -> list:
+    """The weak regions (W1..) a question asks about: those it names, or all of them when it
+    speaks of weak / flagged / highlighted areas; [] otherwise."""
+    if not c.weak:
+        return []
+    named = [w for w in c.weak if re.search(rf"\b{w.id.lower()}\b", c.q)]
+    if named:
+        return named
+    return list(c.weak) if _WEAK_WORDS.search(c.q) else []
+
+
 def explanation(c: CaseFacts) -> str:
     """What the finding(s) can represent in general terms, what would narrow it down, and that
     the detector does not diagnose; "I can't tell whether this is X" when a cause is named."""
@@ -320,6 +339,17 @@ def explanation(c: CaseFacts) -> str:
     if not c.detection_ran:
         lead = _whether(c, entity) if entity else "I can't say what this is"
         return f"{lead}: {c.no_findings()}. I can answer questions about {ANSWERABLE}."
+    if not c.findings and (asked := _asked_weak(c)):
+        # "Could W1 be a vascular malformation?", "What could explain the flagged areas?": about
+        # the weak regions the user sees, not "there is nothing to explain"
+        lead = _whether(c, entity) if entity else "The detector cannot say what this is"
+        one = len(asked) == 1
+        return (
+            f"{lead}: " + "; ".join(c.describe(w) for w in asked) + ". "
+            f"{'It lies' if one else 'They lie'} below the image threshold, so "
+            f"{'it is' if one else 'they are'} not reported as a finding: weak evidence that is "
+            "most likely noise or normal variation." + _image_level(c)
+        )
     if not c.findings:
         lead = (
             f"{_whether(c, entity)}; there is no finding to assess"
@@ -490,7 +520,164 @@ def report(c: CaseFacts) -> str:
     return draft_report(c.evidence).to_text()
 
 
+_ASKS_SEQUENCE = re.compile(
+    r"\b(sequence|weight\w*|t1|t2|flair|pd|proton density|dwi|diffusion|swi|mprage|spgr|"
+    r"gradient echo|spin echo)\b"
+)
+_ASKS_THICKNESS = re.compile(
+    r"\b(thickness|thick|thin|voxels?|resolution|spacing|pixel size|mm slices?|isotropic)\b"
+)
+_ASKS_CONTRAST_AGENT = re.compile(
+    r"\b(gad\w*|gadolinium|contrast (agent|given|administered|injected|medium)|"
+    r"(post|pre)[- ]?contrast|with contrast|without contrast|enhanced|iv contrast)\b|"
+    r"\bcontrast\b.*\b(given|used|administered|injected)\b"
+)
+_ASKS_SKULL = re.compile(r"\b(skull[- ]?strip\w*|brain[- ]?extract\w*|skull on|with the skull)\b")
+_ASKS_SPACE = re.compile(
+    r"\b(mni|template space|registered|registration|normali[sz]ed space|native space)\b"
+)
+_ASKS_PLANE = re.compile(r"\b(axial\w*|coronal\w*|sagittal\w*|planes?|transverse\w*)\b")
+_ASKS_ORIENTATION = re.compile(
+    r"\b(flipped|mirrored|orientation|radiological|neurological|convention)\b"
+)
+
+
+_FORMAT_NAMES = {"png": "PNG", "jpeg": "JPEG", "tiff": "TIFF", "bmp": "BMP", "nifti": "NIfTI"}
+_FORMAT_NAMES |= {"dicom": "DICOM", "npy": "NumPy"}
+
+
+def acquisition_detail(c: CaseFacts) -> str | None:
+    """The answer to a question about one property of the acquisition or its processing that
+    the evidence knows or knows it does not (the sequence or weighting, slice thickness and
+    voxel size, a contrast agent, skull stripping, MNI registration, the plane, the display
+    orientation); None for a question about the modality itself."""
+    s = c.evidence.scan_summary or {}
+    fmt = _FORMAT_NAMES.get(str(s.get("format")), str(s.get("format") or "image"))
+    items = c.evidence.by_kind("applicability")
+    outside = items[0] if items else None
+    reasons = " ".join((outside.data.get("reasons") or []) if outside else [])
+    checked_t1 = c.detection_ran and outside is None
+    q = c.q
+    if ANALYSED_SLICES.search(q):
+        scope = analysed_scope(s)
+        if scope:
+            return scope
+        level = s.get("level_mm")
+        at = f" (at about MNI z = {level:+.0f} mm)" if level is not None else ""
+        ran = "analysed whole" if c.detection_ran else "not analysed by the detector"
+        return f"This is a single 2D image{at}, {ran}; there are no other slices."
+    if _ASKS_SKULL.search(q):
+        if "skull-stripped" in reasons or "skull stripped" in reasons:
+            return (
+                "Yes: the applicability check found the skull removed (skull-stripped), which is "
+                f"why the detector does not apply to it {cite('A1')}: it was trained on scans "
+                "with the skull on."
+            )
+        if checked_t1:
+            return (
+                "No: the applicability check found the skull on (it refuses skull-stripped "
+                "scans, which the detector was not trained on)."
+            )
+        return None
+    if _ASKS_CONTRAST_AGENT.search(q):
+        return (
+            f"The {fmt} file does not record a contrast agent, so whether contrast was given is "
+            "unknown (a DICOM series whose header records one is refused). The detector was "
+            "trained on non-contrast T1 scans; how it reads enhancing tissue was not measured."
+        )
+    if _ASKS_THICKNESS.search(q):
+        src = s.get("source_spacing_mm")
+        if src:
+            z, y, x = src[:3]
+            return (
+                f"The volume's voxels are {z:g} mm between slices and {y:g} x {x:g} mm in plane "
+                f"(from its header; shape {' x '.join(str(n) for n in s.get('source_shape', []))}"
+                "). The detector looks at one axial plane resampled on a 1 mm grid."
+            )
+        sp = s.get("spacing_mm")
+        if sp:
+            return (
+                f"The image's pixels are {sp[0]:g} x {sp[1]:g} mm (from its header); a single 2D "
+                "slice's thickness is not recorded in it."
+            )
+        return (
+            f"The {fmt} file records no pixel spacing or slice thickness, so both are unknown "
+            "(sizes are then given in pixels of the image)."
+        )
+    if _ASKS_SPACE.search(q):
+        reg = s.get("registered")
+        if reg:
+            return (
+                "It was registered to MNI space for the analysis "
+                f"({reg.get('kind', 'affine')}, mutual information, similarity "
+                f"{reg.get('similarity', 0):.2f}): the displayed axial plane is resampled at MNI "
+                f"z = {reg.get('level_mm', 0):+.0f} mm on the 1 mm training grid."
+            )
+        level = s.get("level_mm")
+        at = f" (its level was estimated at about MNI z = {level:+.0f} mm)" if level else ""
+        return (
+            "A single 2D image is not registered to MNI space; it is compared with the training "
+            f"slices as it is{at}."
+        )
+    if _ASKS_ORIENTATION.search(q) and not _ASKS_SEQUENCE.search(q):
+        left = s.get("patient_left")
+        if left is None:
+            return (
+                f"The {fmt} file does not record the patient's orientation, so whether it is "
+                "shown in the radiological convention (patient's left on the image right) or the "
+                "neurological one is unknown; sides are given as image left or right."
+            )
+        side = "left" if left == "image_left" else "right"
+        return (
+            f"From its header, the patient's left is shown on the image {side} "
+            f"({'neurological' if side == 'left' else 'radiological'} convention)."
+        )
+    if _ASKS_SEQUENCE.search(q):
+        series = loaded_series_sentence(s.get("notes", []))
+        known = f" {series}" if series else ""
+        if checked_t1:
+            return (
+                f"The {fmt} file does not record the sequence.{known} Its contrast reads as "
+                "T1-weighted: the applicability check found white matter brighter than grey "
+                "matter, which is what the detector accepts (T2, FLAIR and other contrasts are "
+                "refused)."
+            )
+        read = ((outside.data.get("checks") or {}).get("contrast") or {}) if outside else {}
+        if read.get("wm_gm_ratio") is not None:
+            t1 = not read.get("not_t1")
+            return (
+                f"The {fmt} file does not record the sequence.{known} The applicability check "
+                + (
+                    "read its contrast as T1-weighted (white matter brighter than grey matter)"
+                    if t1
+                    else "did not read its contrast as T1-weighted (white matter not brighter "
+                    "than grey matter)"
+                )
+                + f"; the detector does not apply to this scan {cite('A1')}."
+            )
+        return None
+    if _ASKS_PLANE.search(q) and not re.search(r"\bslice (number|index)\b", q):
+        if s.get("source_shape"):
+            notes = " ".join(str(n) for n in s.get("notes", []))
+            stored = re.search(r"reoriented from (\w+)", notes)
+            how = f" (stored as {stored.group(1)}, reoriented to RAS+)" if stored else ""
+            return (
+                f"It is a 3D volume{how}; the acquisition plane is not recorded. The displayed "
+                "image is an axial plane resampled from it."
+            )
+        if checked_t1:
+            return (
+                "It was read as an axial slice: the applicability check accepts axial brain "
+                "slices at the level the detector was trained on."
+            )
+        return None
+    return None
+
+
 def modality(c: CaseFacts) -> str:
+    detail = acquisition_detail(c)
+    if detail is not None:
+        return detail
     s = c.evidence.scan_summary or {}
     modality = str(s.get("modality") or "OT")
     names = {"MR": "MRI", "CT": "CT", "CR": "X-ray", "DX": "X-ray", "US": "ultrasound"}
@@ -607,8 +794,38 @@ def unassessable(c: CaseFacts, term: str) -> str:
 
 def out_of_scope(c: CaseFacts) -> str:
     """The refusal for questions that are not about this scan, or that ask for personal medical
-    advice (prompts/refusal.md, addressed neutrally), with what the assistant can answer."""
+    advice (prompts/refusal.md, addressed neutrally), with what the assistant can answer; a
+    question for the patient's identity is told that none is kept."""
+    if PATIENT_IDENTITY.search(c.q):
+        return (
+            "I have no patient identifiers: names, dates of birth and record numbers are removed "
+            "when a scan is loaded and are never shown, logged or passed to a model. I can only "
+            f"talk about the image. I can answer questions about {ANSWERABLE}."
+        )
     return " ".join(refusal_text(ANSWERABLE).split())
+
+
+# "Compare with the prior scan", "Has it changed since last year's MRI?": no prior study is given
+PRIOR_COMPARISON = re.compile(
+    r"\b(compar\w*|changed?|progress\w*|interval|stable|new since|grown|shrunk|same as)\b.{0,60}"
+    r"\b(prior|previous|last|earlier|old|older|baseline|last year'?s?|follow-up) (scan|study|"
+    r"mri|mr|imaging|exam\w*|one|images?)\b|\bsince (the )?(last|previous|prior) (scan|study|mri|"
+    r"imaging|exam\w*)\b"
+)
+_ADVICE = re.compile(r"\b(should|would|need|needed|worth|recommend\w*|helpful|useful|advis\w*)\b")
+
+
+def prior_comparison(c: CaseFacts) -> str | None:
+    """A request to compare with a prior study, which the assistant does not have (one scan at a
+    time): said plainly, with what this scan shows; None for other questions and for advice
+    ("Should we compare with prior imaging?" is a next step)."""
+    if not PRIOR_COMPARISON.search(c.q) or _ADVICE.search(c.q):
+        return None
+    return (
+        "I can't compare: no prior study was provided, and the assistant analyses one scan at a "
+        "time, so I can't say what has changed. Comparing the original images with prior "
+        "imaging is a radiologist's task."
+    )
 
 
 def unknown(c: CaseFacts) -> str:

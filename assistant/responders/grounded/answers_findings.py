@@ -40,7 +40,12 @@ from assistant.responders.grounded.wording import (
     leaning,
     upper_first,
 )
-from assistant.responders.intents import side_question, yes_means_normal, yes_no_question
+from assistant.responders.intents import (
+    existential,
+    side_question,
+    yes_means_normal,
+    yes_no_question,
+)
 from assistant.responders.intents.parse import asks_which_slice, side_structure
 
 _LEADING_PHRASE = re.compile(
@@ -62,15 +67,47 @@ def weak(c: CaseFacts, handler) -> str:
     text = handler(replace(c, findings=targets, targets=targets)).strip()
     lead, sep, rest = text.partition(". ")
     names = ", ".join(t.id for t in targets)
+    if c.resolved.intent == "side" and yes_no_question(c.question):
+        normal = yes_means_normal(c.question)
+        if normal or existential(c.question):
+            # "Any abnormality in the left hemisphere?", "Is the right side normal?": whether
+            # something is there, which a region below the threshold is not ("Yes (weak
+            # evidence)" read as a finding, against the image-level "no")
+            verdict = "Yes, as far as this detector can tell" if normal else "No, not clearly"
+            return (
+                f"{verdict}: no region reached the detector's image threshold{c.d1()}. The "
+                f"strongest deviation below it: {rest} {names} may be noise or normal "
+                "variation." + c.scope()
+            )
     scope = c.scope()
     if scope.strip() and scope.strip() in text:  # the handler said it ("which slice")
         scope = ""
+    one = len(targets) == 1
+    if targets == c.weak[: len(targets)]:
+        what = "the strongest deviation" if one else "the strongest deviations"
+    else:  # "the second one": W2, not the strongest
+        what = "a deviation" if one else "deviations"
     return (
         f"{lead} (weak evidence){sep}{rest} No region reached the detector's image "
-        f"threshold{c.d1()}: {names} {'is' if len(targets) == 1 else 'are'} only the "
-        f"strongest {'deviation' if len(targets) == 1 else 'deviations'} below it and may "
+        f"threshold{c.d1()}: {names} {'is' if one else 'are'} only {what} below it and may "
         "be noise or normal variation." + scope
     )
+
+
+def describe_named(c: CaseFacts, items: list) -> str:
+    """A description of the findings / weaker regions a question names ("What are W1 and W2?"),
+    saying which of them are below the image threshold."""
+    text = "; ".join(c.describe(i) for i in items) + "."
+    weak = [i.id for i in items if i.kind == "weak_finding"]
+    if weak:
+        one = len(weak) == 1
+        text += (
+            f" {' and '.join(weak)} {'lies' if one else 'lie'} below the detector's image "
+            f"threshold{c.d1()}, so {'it is' if one else 'they are'} not reported as "
+            f"{'a finding' if one else 'findings'}: weak evidence that may be noise or normal "
+            "variation."
+        )
+    return text + c.scope()
 
 
 def presence(c: CaseFacts) -> str:
@@ -152,6 +189,77 @@ def named_place(question: str) -> tuple[str | None, str | None]:
     q = question.lower()
     m = _STRUCTURE.search(q)
     return side_structure(q), (m.group(1) if m else None)
+
+
+# MNI z extent (mm) of structures that lie wholly below or above the level a slice or a few levels
+# may show; rounded outwards (the MNI152 template; a structure is said to be off the analysed
+# levels only when it ends at least `_OFF_MARGIN_MM` from them)
+Z_EXTENT_MM: dict[str, tuple[float, float]] = {
+    "cerebellum": (-72.0, 2.0),
+    "cerebellar": (-72.0, 2.0),
+    "posterior fossa": (-75.0, 2.0),
+    "brainstem": (-65.0, 5.0),
+    "brain stem": (-65.0, 5.0),
+    "pons": (-48.0, -12.0),
+    "medulla": (-65.0, -35.0),
+    "midbrain": (-28.0, 5.0),
+    "fourth ventricle": (-50.0, -15.0),
+    "4th ventricle": (-50.0, -15.0),
+    "foramen magnum": (-80.0, -55.0),
+    "temporal pole": (-50.0, -10.0),
+    "temporal poles": (-50.0, -10.0),
+    "pituitary": (-35.0, -5.0),
+    "sella": (-35.0, -5.0),
+    "hippocampus": (-30.0, 8.0),
+    "hippocampi": (-30.0, 8.0),
+    "vertex": (60.0, 85.0),
+}
+_OFF_MARGIN_MM = 3.0
+_OFF_PLACE = re.compile(r"\b(" + "|".join(sorted(Z_EXTENT_MM, key=len, reverse=True)) + r")\b")
+
+
+def analysed_levels(c: CaseFacts) -> tuple[float, float] | None:
+    """The MNI z range (mm) the detector analysed: a volume's analysed levels, or the level of
+    the displayed slice (registered, or estimated by the applicability check); None unknown."""
+    summary = c.evidence.scan_summary or {}
+    levels = (summary.get("volume_analysis") or {}).get("levels_mm")
+    if levels:
+        return float(min(levels)), float(max(levels))
+    level = (summary.get("registered") or {}).get("level_mm", summary.get("level_mm"))
+    return None if level is None else (float(level), float(level))
+
+
+def place_not_analysed(c: CaseFacts) -> str | None:
+    """ "Anything in the cerebellum?" about a slice at the level of the lateral ventricles (or a
+    volume analysed only there): the structure is not at any analysed level, so neither "yes"
+    nor "no" can be said; what was analysed and what it found are. None when the question names
+    no such structure, or it lies (partly) at an analysed level, or the level is unknown."""
+    m = _OFF_PLACE.search(c.q)
+    levels = analysed_levels(c)
+    if m is None or levels is None:
+        return None
+    lo, hi = Z_EXTENT_MM[m.group(1)]
+    if lo - _OFF_MARGIN_MM <= levels[1] and hi + _OFF_MARGIN_MM >= levels[0]:
+        return None
+    where = "below" if hi < levels[0] else "above"
+    span = (
+        f"MNI z = {levels[0]:+.0f} mm"
+        if levels[0] == levels[1]
+        else f"MNI z = {levels[0]:+.0f} to {levels[1]:+.0f} mm"
+    )
+    volume = bool((c.evidence.scan_summary or {}).get("volume_analysis"))
+    what = "the levels the detector analysed" if volume else "the analysed slice"
+    there = "At those levels" if volume else "On that slice"
+    found = (
+        f"{there} it found: " + "; ".join(c.describe(t) for t in c.targets) + "."
+        if c.findings
+        else f"{there} {c.no_findings()}."
+    )
+    return (
+        f"I can't tell: the {m.group(1)} is not on {what} ({span}); it lies {where} "
+        f"{'them' if volume else 'it'} (about MNI z = {lo:+.0f} to {hi:+.0f} mm), so the detector "
+        f"says nothing about it. {found}{c.scope()}"
+    )
 
 
 def presence_at_a_place(c: CaseFacts) -> str | None:
@@ -322,6 +430,15 @@ def _presence(c: CaseFacts) -> str:
             else:
                 lead = "Yes, probably. " if best >= 0.5 else "No, probably not. "
         n = len(c.findings)
+        kind = _kind_caveat(term, n)
+        if term is not None and lead == "Yes. ":
+            # "Haemorrhage?": yes, something deviates; a bare "Yes." would assert the kind named
+            kind = " The detector measures deviation from healthy anatomy, not what it is."
+            lead = (
+                f"Yes, {'a region deviates' if n == 1 else 'regions deviate'} from healthy "
+                f"anatomy, but whether {'it is' if n == 1 else 'any of them is'} "
+                f"{_a(_singular(term.group(0)))} cannot be determined by this detector. "
+            )
         text = (
             f"{lead}The detector found {count_word(n, 'region')} that "
             f"{'deviates' if n == 1 else 'deviate'} from the healthy training distribution: "
@@ -333,7 +450,7 @@ def _presence(c: CaseFacts) -> str:
                 " The detector cannot confirm that a region is a true lesion: its confidence is "
                 "the estimated probability that a region like this is one."
             )
-        return text + _kind_caveat(term, n) + c.uncertainty()
+        return text + kind + c.uncertainty()
     if c.detector.get("is_abnormal"):
         lead = "No, not clearly" if negative else "Yes, but only weakly"
         return (
@@ -358,9 +475,9 @@ def _not_excluded(term) -> str:
     if not term:
         return ""
     return (
-        f" This does not exclude {_a(_singular(term.group(0)))}: only the analysed slice of a "
-        "T1-weighted scan was compared with healthy scans, and many lesions show only on other "
-        "slices or sequences."
+        f" On its own, this reading cannot rule out {_a(_singular(term.group(0)))}: only the "
+        "analysed slice of a T1-weighted scan was compared with healthy scans, and many lesions "
+        "show only on other slices or sequences."
     )
 
 
@@ -382,7 +499,9 @@ def _singular(term: str) -> str:
 def _a(noun: str) -> str:
     """The noun with its indefinite article ("a tumour", "an infarct"); uncountable and
     proper names without one."""
-    if noun in ("multiple sclerosis", "oedema", "edema", "cancer", "haemorrhage", "hemorrhage"):
+    uncountable = ("multiple sclerosis", "oedema", "edema", "cancer", "haemorrhage", "hemorrhage")
+    uncountable += ("blood", "blood products", "ischaemia", "ischemia", "demyelination", "gliosis")
+    if noun in uncountable or noun.endswith(" disease"):
         return noun
     return ("an " if noun[:1] in "aeiou" else "a ") + noun
 

@@ -112,12 +112,33 @@ class GroundedResponder(Responder):
             handler = ANSWERS["side"]
         term = UNASSESSABLE.search(case.q)
         outside = domain.applicability_item(case)
-        if (
+        if outside is not None and _WHY_REFUSED.search(case.q):
+            # "Why can't you analyse this?": the reasons are the answer [A1]
+            text = "Because t" + domain.not_applicable(case, outside).removeprefix(
+                "I can't tell. T"
+            )
+        elif (prior := context.prior_comparison(case)) is not None:
+            text = prior  # "Compare with the prior scan": there is none
+        elif (
+            outside is None
+            and resolved.intent in ("count", "out_of_scope", "unknown")
+            and (named := _named_regions(question, found + weak))
+        ):
+            # "What are the weaker regions W1 and W2?", "Tell me about W2.": those regions
+            text = findings.describe_named(case, named)
+        elif (
             outside is None
             and resolved.intent in ("presence", "confidence", "explanation")
             and (real_3d := findings.is_a_3d_finding_real(case)) is not None
         ):
             text = real_3d  # "Is V1 real?": about V1, weak or not
+        elif (
+            outside is None
+            and resolved.intent == "presence"
+            and (off_levels := findings.place_not_analysed(case)) is not None
+        ):
+            # "Anything in the cerebellum?" about a slice above it: not assessed, neither yes nor no
+            text = off_levels
         elif (
             outside is None
             and resolved.intent == "presence"
@@ -134,6 +155,20 @@ class GroundedResponder(Responder):
         elif term and _qualifies_a_lesion(question, case.q, term.group(0), resolved):
             # "Any white matter lesions?": whether a lesion is there, and what is not assessed
             text = handler(case).strip() + findings.unassessed_note(term.group(0))
+        elif (
+            term
+            and resolved.intent in ("explanation", "intensity")
+            and (place := _PLACE_PHRASE.search(case.q))
+        ):
+            # "Is the bright area in the left frontal lobe a tumour?", "... bright or dark relative
+            # to white matter?": the structure only places or compares the finding; the question
+            # asked is answered, with what the detector does not identify
+            text = (
+                handler(case).strip()
+                + f" The detector does not identify the {place.group('place')} or other "
+                "anatomical structures on a slice; it reports the position in the image, and "
+                "signal relative to its pseudo-healthy reconstruction."
+            )
         elif term and (
             resolved.source != "rule"
             or resolved.intent in ("presence", "unknown", "explanation", "intensity")
@@ -166,6 +201,13 @@ class GroundedResponder(Responder):
                     " The detector does not identify lobes or other anatomical structures; it "
                     "reports the position in the image only."
                 )
+        if resolved.intent == "explanation" and outside is None:
+            text = _premise(case) + text
+        if resolved.intent == "size" and _VOLUME_ASK.search(case.q) and not case.volume_findings():
+            # "What's the lesion volume in mL?" of one 2D slice: an area, said as such
+            text = "A volume cannot be measured on a single 2D slice; its area on this slice: " + (
+                text[:1].lower() + text[1:]
+            )
         normalised = normalise(question)
         missing = _missing_ids(f"{question} {normalised}", evidence, resolved.intent)
         # the question proper: after any preface and after "I'm happy with F1, but ..."
@@ -209,6 +251,50 @@ class GroundedResponder(Responder):
         if self.disclaimer and resolved.intent != "out_of_scope":
             text += "\n\n" + DISCLAIMER_LINE
         return text
+
+
+_VOLUME_ASK = re.compile(r"\b(volume|ml|millilit\w*|cc|cm3|cm³|mm3|mm³|cubic)\b")
+
+
+def _named_regions(question: str, items) -> list:
+    """The findings / weaker regions a question names by id ("W1 and W2"), in evidence order."""
+    ids = {m.upper() for m in re.findall(r"\b[fw]\d{1,3}\b", question.lower())}
+    return [i for i in items if i.id in ids]
+
+
+_WHY_REFUSED = re.compile(
+    r"^\W*(but |so |and )?(why|how come)\b.{0,50}\b(not|n't|cannot|can't|unable|refus\w*|"
+    r"reject\w*|won't|doesn't|does not|didn't|out of (domain|scope)|outside)\b|^\W*(but |so |and )?"
+    r"(why|how come)( not)?\W*$"
+)
+# a structure that places or serves as reference for what is asked about ("the spot near the
+# ventricle", "relative to white matter"), not the subject of the question
+_PLACE_PHRASE = re.compile(
+    r"\b(in|at|near|next to|adjacent to|around|within|by|close to|beside|along|of|"
+    r"relative to|compared (to|with)|than) (the |this |that |a |an )?([\w-]+ ){0,2}"
+    r"(?P<place>lobes?|ventric\w*|white matter|gr[ae]y matter|cortex|thalam\w*|cerebell\w*|"
+    r"brain ?stem|basal ganglia|gyr\w*|sulc\w*)\b"
+)
+_DARK = re.compile(r"\b(dark\w*|hypo-?intens\w*|black|low signal)\b")
+_BRIGHT = re.compile(r"\b(bright\w*|hyper-?intens\w*|white(?! matter)|high signal)\b")
+
+
+def _premise(c: CaseFacts) -> str:
+    """A cause question that describes the finding's signal otherwise than the detector found it
+    ("Could the dark spot be a plaque?" when F1 is hyperintense): said first, so that the answer
+    is not read as being about a region that was not flagged ("" when it matches or says none)."""
+    dark, bright = bool(_DARK.search(c.q)), bool(_BRIGHT.search(c.q))
+    regions = c.targets or c.weak
+    if dark == bright or not regions:
+        return ""
+    wanted = "hypointense" if dark else "hyperintense"
+    if any(r.data.get("intensity") in (wanted, "mixed") for r in regions):
+        return ""
+    kinds = "; ".join(f"{r.id} is {r.data.get('intensity', 'of unknown signal')}" for r in regions)
+    return (
+        f"No {'dark (hypointense)' if dark else 'bright (hyperintense)'} region was flagged "
+        f"on this slice: {kinds}. "
+    )
 
 
 _LESION_WORD = re.compile(

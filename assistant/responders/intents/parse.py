@@ -323,6 +323,7 @@ ACQUISITION = _rx(
     r"slice thickness|thickness|pixel spacing|spacing|voxel\w*|resolution|matrix|"
     r"field of view|\bfov\b|bit depth|file format|dicom (tags?|header)|header|metadata|"
     r"skull[- ]?strip\w*|intensity[- ]normali[sz]\w*|bias[- ]field|preprocess\w*|pre-process\w*|"
+    r"mni( space)?|template space|native space|"
     r"slice number|slice index|which slice|what slice|how many slices|"
     r"(mm|millimet\w*|cm) per (pixel|voxel)|pixel size|image size|image dimensions|"
     r"(radiological|neurological) (convention|display|orientation)|display convention|"
@@ -1391,9 +1392,59 @@ _COULD_BE_NOTHING = re.compile(
     rf"^(so |and |but )?(could|might|may|can) {REFERENT} (\w+ )?(be|turn out to be) (just |simply |"
     r"merely |only )?(nothing( at all| really)?|noise|written off( as \w+)?)\s*[?.!]*$"
 )
+# "Could the dark spot near the cerebellum be a stroke?", "Is the bright area in the left frontal
+# lobe a tumour?": a finding described by its look or place, asked whether it is a named
+# diagnosis (what it is: cause), whatever place, side or signal words describe it; the diagnosis
+# is the predicate, at the end ("Is the area of oedema large?" is not one)
+_MORE_DIAGNOSES = r"(?:haematom\w*|hematom\w*|fat|fatty|lipom\w*|melanin|calcium|blood|clot)"
+_DESCRIBED_DIAGNOSIS = re.compile(
+    rf"^(so |and |but )?(((could|might|may|can|would) (the|this|that|these|those) ([\w'-]+ ){{0,3}}"
+    rf"{LESION_NOUN}( [\w'-]+){{0,8}}? (possibly |perhaps |really )?(be|represent|indicate|reflect|"
+    rf"be due to|be consistent with|correspond to))|((is|are) (the|this|that|these|those) "
+    rf"([\w'-]+ ){{0,3}}{LESION_NOUN}( [\w'-]+){{0,8}}?( possibly| perhaps| really| likely)?)) "
+    rf"((an?|the|some|early|old|acute|chronic|subacute|small|possible|likely|focal) )*"
+    rf"([\w'-]+ ){{0,2}}({DIAGNOSIS}|{_MORE_DIAGNOSES})( {DIAGNOSIS}| lesions?| disease| changes?|"
+    r" event| focus)*( (or|rather than|vs\.?|versus) [^?]*|,? (like|such as|e\.?g\.?) [^?]*|"
+    r" (in your (opinion|view)|do you think|at all))?"
+    r"\s*[?.!]*\s*$"
+)
+# "Is the lesion near the ventricles bright?", "Does the spot in the left frontal lobe look dark
+# or bright?": a described finding whose predicate is its signal (intensity, not its place)
+_DESCRIBED_SIGNAL = re.compile(
+    rf"^(so |and |but )?(is|are|does|do) (the|this|that|these|those) ([\w'-]+ ){{0,3}}{LESION_NOUN}"
+    rf"( [\w'-]+){{0,8}}? ((look|appear|seem)s? )?(rather |more |quite |very |really )?"
+    r"(bright(er)?|dark(er)?|hyper-?intense|hypo-?intense|iso-?intense|hyper|hypo|white|black|"
+    r"high signal|low signal)( (or|and) (bright(er)?|dark(er)?|hyper-?intense|hypo-?intense|"
+    r"iso-?intense|hyper|hypo|white|black|grey|gray|high signal|low signal))?"
+    r"( (than|compared (to|with)|relative to) [^?]*)?\s*[?.!]*\s*$"
+)
+# "Is the lesion near the ventricles large?": a described finding whose predicate is its size
+_DESCRIBED_SIZE = re.compile(
+    rf"^(so |and |but )?(is|are|does|do) (the|this|that|these|those) ([\w'-]+ ){{0,3}}{LESION_NOUN}"
+    rf"( [\w'-]+){{0,8}}? ((look|appear|seem|measure)s? )?(rather |quite |very |really |too )?"
+    r"(large|big|small|tiny|huge|sizeable|sizable|significant in size|(larger|bigger|smaller|more|"
+    r"less|over|under) than [^?]*)\s*[?.!]*\s*$"
+)
 _HOW_TELL = re.compile(
     r"\bhow (can|could|do|would|did|should) (i|we|you|one) (tell|know|see|check|confirm|verify|be "
     r"sure)\b"
+)
+
+
+# "Which slices did you actually analyse?", "How many levels were looked at?": what of the scan
+# the detector analysed (the acquisition and its processing), not whether something is there
+ANALYSED_SLICES = re.compile(
+    r"\b(which|what|how many) (\w+ )?(slices?|levels?|sections?|parts? of the (volume|scan|brain))"
+    r"\b.{0,40}\b(analy[sz]\w*|looked at|assess\w*|examin\w*|check\w*|covered|process\w*|"
+    r"includ\w*|run on)\b|\b(did|do|have) (you|it|the (model|detector|ai|tool)) (\w+ )?"
+    r"(analy[sz]\w*|look\w* at|assess\w*|check\w*|cover\w*) (the )?(whole|entire|every|all)"
+    r"( of the)? (volume|scan|brain|slices?|levels?)\b"
+)
+# "What is the patient's name?", "DOB?", "hospital number?": identifiers, never shown
+PATIENT_IDENTITY = re.compile(
+    r"\b(patient'?s? (name|surname|identity|address|birth ?date|date of birth|dob|id|mrn|"
+    r"number|hospital number|nhs number)|(name|identity|dob|date of birth|mrn) of (the|this) "
+    r"patient|who is (the|this) patient|whose (scan|mri|brain) is (this|it))\b"
 )
 
 
@@ -1407,6 +1458,10 @@ def parse(question: str) -> Ask | None:
     # put in the clinic letter")
     if _FOR_A_LETTER.search(raw) and REPORT.search(re.sub(r"\b\w+ (letter|note)\b", " ", raw)):
         return Ask("report", _about(raw), "report for a letter")
+    if PATIENT_IDENTITY.search(raw):
+        return Ask("out_of_scope", "none", "patient identity")
+    if ANALYSED_SLICES.search(raw):
+        return Ask("modality", "image", "analysed slices")
     if _STAKE.search(raw):  # "How much weight should I give it?" (not a drug to give)
         return Ask("confidence", about, "confidence")
     if OOS.search(raw):
@@ -1527,6 +1582,14 @@ def parse(question: str) -> Ask | None:
         if re.search(r"^(so |and |but )?(are|r) (you|u) (\w+ )?(sure|certain|confident)\b", q):
             return Ask("confidence", about, "are you sure")  # a cue the learned reader keeps
         return Ask("confidence", about, "confidence")
+    # a described finding asked about its signal or size: the predicate decides, not the place
+    # or side words that describe it (cues the learned reader keeps)
+    if _DESCRIBED_SIGNAL.search(q):
+        return Ask("intensity", about, "signal of a described finding")
+    if _DESCRIBED_SIZE.search(q):
+        return Ask("size", about, "size of a described finding")
+    if _DESCRIBED_DIAGNOSIS.search(q) and not _COULD_BE_NOTHING.search(q):
+        return Ask("explanation", about, "could it be")  # a cue the learned reader keeps
     if SIGN.search(q):
         return Ask("presence", about, "sign")
     if _EXCLUDE.search(q) and not re.search(r"\bwhat\b", q):

@@ -92,7 +92,8 @@ def rule_intent(question: str) -> str | None:
 # readings right on the tuning sets); "are you sure ...?" (confidence by the benchmark's
 # convention, also when it ends in "normal"); another body part named ("Is the liver normal on
 # this CT?": out of scope, however close to a presence question it reads); a referral ("does she
-# need to see a neurologist?"); which slice a finding is on ("Which slice?", "Which slice is it
+# need to see a neurologist?"); a finding described by its place asked about its signal or size
+# ("Is the area in the right hemisphere hypointense?": not a side question); which slice a finding is on ("Which slice?", "Which slice is it
 # on?": read as the acquisition before, "Which slice is this?" stays that)
 _FRAME_CUES = (
     "side",
@@ -106,6 +107,10 @@ _FRAME_CUES = (
     "are you sure",
     "another body part",
     "referral",
+    "signal of a described finding",
+    "analysed slices",
+    "patient identity",
+    "size of a described finding",
 )
 
 
@@ -153,6 +158,9 @@ def classify(question: str) -> tuple[str, str, float | None]:
     return label, ("embedding" if label != "unknown" else "none"), sim
 
 
+_WORRY = re.compile(r"\b(worr\w*|concern\w*|alarm\w*|serious|dangerous|bother\w*)\b")
+
+
 def _is_elliptic(question: str) -> bool:
     q = question.lower().strip()
     short = len(q.split()) <= 6
@@ -167,7 +175,8 @@ def explicit_findings(question: str, available: list[str]) -> list[str]:
     ids += [f"F{m.group(3)}" for m in re.finditer(FINDING_NUMBER, q)]
     for word, n in _ORDINALS.items():
         if re.search(rf"\b{word}\b", q):
-            ids.append(f"F{n}")
+            # the n-th finding, or the n-th weaker region when the scan has no finding F{n}
+            ids.append(f"F{n}" if f"F{n}" in available or f"W{n}" not in available else f"W{n}")
     return [i for i in dict.fromkeys(ids) if i in available]
 
 
@@ -209,9 +218,16 @@ def resolve(
         prev = resolve(history[last].content, history[:last], findings)
         prev_bot = next((m.content for m in history[last + 1 :] if m.role == "assistant"), "")
         follow_up = True
-        if (source != "rule" or intent == "presence") and prev.intent not in (
-            "unknown",
-            "out_of_scope",
+        # "Should I worry about it?" asks its own question (whether it matters), not the last one
+        own = intent == "presence" and _WORRY.search(q)
+        if (
+            (source != "rule" or intent == "presence")
+            and not own
+            and prev.intent
+            not in (
+                "unknown",
+                "out_of_scope",
+            )
         ):
             intent, source, sim = prev.intent, "history", None
         if not targets:
