@@ -258,3 +258,52 @@ def test_trial_replay_reads_the_question_file_and_reports_changed_answers(tmp_pa
     assert (tmp_path / "a.jsonl").read_text().count("\n") == 2
     edited = [dict(out[0], answer="No."), out[1]]
     assert len(changed(edited, out)) == 1 and changed(out, out) == []
+
+
+def test_space_occupying_whole_head_and_real_patient_questions():
+    """Before: "Is there a space-occupying lesion?" -> a bare "Yes."; "Can I rule out a
+    haemorrhage anywhere in the head?" -> "Yes, probably" of a volume analysed at five levels;
+    "Are the similar cases real patients?" -> a list without the answer."""
+    ev = lesion_evidence()
+    sol = ask("Is there a space-occupying lesion?", ev)
+    assert sol.startswith("Yes, a region deviates from healthy anatomy, but whether it is a ")
+    assert "space-occupying lesion cannot be determined by this detector" in sol
+    five = weak_only_evidence(volume_analysis={"levels_mm": [19.0, 21.0, 23.0, 25.0, 27.0]})
+    head = ask("Can I rule out a haemorrhage anywhere in the head?", five)
+    assert head.startswith("No, not for the whole head: only the levels at MNI z +19 to +27 mm")
+    bleed = ask("Is there a bleed anywhere in the brain?", five)
+    assert bleed.startswith("I can't tell for the whole head")
+    whole = weak_only_evidence(volume_analysis={"levels_mm": [-50.0, 78.0]})
+    assert ask("Can I rule out a haemorrhage anywhere in the head?", whole).startswith("Yes")
+
+
+def test_whether_the_similar_cases_are_real_patients_is_answered_first():
+    from assistant.evidence import EvidenceItem
+
+    ev = lesion_evidence()
+    synthetic = {"case_id": "mni152-x", "source": "template", "synthetic": True}
+    ev.items += [
+        EvidenceItem("C1", "case", "A synthetic lesion.", 0.7, synthetic),
+        EvidenceItem("C2", "case", "Another synthetic lesion.", 0.6, synthetic),
+    ]
+    a = ask("Are the similar cases you retrieved real patients?", ev)
+    assert a.startswith("No: all 2 retrieved cases are synthetic") and "[C1]" in a
+    listing = ask("Show me similar cases.", ev)
+    assert listing.startswith("The most similar cases") and "are synthetic" in listing
+
+
+def test_no_python_source_holds_a_control_character():
+    """A `\\b` written inside a plain (non-raw) string is a backspace (0x08): a regex that can
+    never match. It happened twice (three answer patterns, then a similar-cases pattern while
+    this test was being written), silently, so every source file is checked."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    files = [root / "app.py", *root.glob("assistant/**/*.py"), *root.glob("retrieval/**/*.py")]
+    files += [*root.glob("eval/**/*.py"), *root.glob("tests/**/*.py")]
+    bad = [
+        str(p.relative_to(root))
+        for p in files
+        if any(ord(ch) < 32 and ch not in "\n\t\r" for ch in p.read_text(encoding="utf-8"))
+    ]
+    assert bad == []

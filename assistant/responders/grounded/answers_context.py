@@ -148,10 +148,30 @@ def similar_cases(c: CaseFacts) -> str:
         + f': "{safe_excerpt(i.text)}" {cite(i.id)}'
         for i in cases
     )
+    synthetic = [i.id for i in cases if i.data.get("synthetic")]
+    if synthetic:
+        kind = (
+            f"{'All' if len(synthetic) == len(cases) else ' and '.join(synthetic) + ' of the'} "
+            f"{len(cases)} retrieved case{'s' if len(cases) != 1 else ''} "
+            f"{'are' if len(synthetic) > 1 else 'is'} synthetic (a lesion drawn on a template "
+            "head), not real patients"
+        )
+    else:
+        kind = "The retrieved cases are other patients' scans from the library"
+    if _ASKS_REAL_CASES.search(c.q):
+        # "Are the similar cases real patients?": answered first
+        lead = ("No" if len(synthetic) == len(cases) else "Partly") if synthetic else "Yes"
+        return f"{lead}: {kind[:1].lower() + kind[1:]}. They are: {listing}."
     return (
-        f"The most similar cases in the library are: {listing}. Similar cases are other "
-        "(or synthetic) cases, not this patient; their reports do not transfer to this scan."
+        f"The most similar cases in the library are: {listing}. {kind}; they are not this "
+        "patient, and their reports do not transfer to this scan."
     )
+
+
+_ASKS_REAL_CASES = re.compile(
+    r"\b(real|actual|genuine|true) (patients?|people|cases?|scans?|humans?)\b|\bsynthetic\b|"
+    r"\bsimulated\b|\bfake\b|\bmade[- ]up\b|\bartificial\b"
+)
 
 
 # --------------------------------------------------------------- cause and next steps

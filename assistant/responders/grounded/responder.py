@@ -242,6 +242,20 @@ class GroundedResponder(Responder):
                 f"There is no {' or '.join(missing)} on this scan (the detector's findings: "
                 f"{have}). " + text
             )
+        if resolved.intent == "presence" and outside is None and (part := _part_of_the_head(case)):
+            # "Can I rule out a haemorrhage anywhere in the head?" of a volume analysed at a few
+            # levels: not for the whole head; what those levels show
+            lo, hi = part
+            lead = (
+                "No, not for the whole head"
+                if yes_means_normal(question)
+                else ("I can't tell for the whole head")
+            )
+            rest = re.sub(r"^(Yes|No)\b[^:.]{0,40}[:.] ", "", text)
+            text = (
+                f"{lead}: only the levels at MNI z {lo:+.0f} to {hi:+.0f} mm of this volume were "
+                f"analysed. There: {rest[:1].lower() + rest[1:]}"
+            )
         if resolved.intent == "presence" and asks_for_a_clinical_act(question):
             # "Can I sign this off as normal?": the detector reads one scan; the act is the user's
             text += (
@@ -251,6 +265,24 @@ class GroundedResponder(Responder):
         if self.disclaimer and resolved.intent != "out_of_scope":
             text += "\n\n" + DISCLAIMER_LINE
         return text
+
+
+_WHOLE_HEAD = re.compile(
+    r"\b(anywhere (in|on) (the|this) (head|brain|scan|volume|study)|(whole|entire|full) "
+    r"(head|brain|volume|scan|study)|every (slice|level)|all (the )?(slices|levels)|"
+    r"vertex to (the )?(foramen magnum|skull base)|top to bottom)\b"
+)
+
+
+def _part_of_the_head(c: CaseFacts) -> tuple[float, float] | None:
+    """The analysed MNI z range of a volume analysed at only part of the brain (the shipped
+    model's levels), when the question asks about the whole head; None otherwise."""
+    if not _WHOLE_HEAD.search(c.q):
+        return None
+    levels = ((c.evidence.scan_summary or {}).get("volume_analysis") or {}).get("levels_mm")
+    if not levels or max(levels) - min(levels) >= 100:
+        return None
+    return float(min(levels)), float(max(levels))
 
 
 _VOLUME_ASK = re.compile(r"\b(volume|ml|millilit\w*|cc|cm3|cm³|mm3|mm³|cubic)\b")

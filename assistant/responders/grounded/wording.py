@@ -44,6 +44,7 @@ SPECIFIC = re.compile(
     r"\b(tumou?rs?|mass(?:es)?|cancer|metasta\w+|bleed\w*|ha?emorrhage|infarcts?|stroke|"
     r"cysts?|abscess\w*|plaques?|multiple sclerosis|ms lesions?|glioma\w*|edema|oedema|"
     r"contusions?|ha?ematomas?|hemosiderin|meningioma\w*|lymphoma\w*|"
+    r"space[- ]occupying lesions?|"
     rf"{FINDING_TERMS})\b"
 )
 # Signs and structures the detector does not assess: asked about them, it says so.
