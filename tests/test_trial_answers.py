@@ -307,3 +307,16 @@ def test_no_python_source_holds_a_control_character():
         if any(ord(ch) < 32 and ch not in "\n\t\r" for ch in p.read_text(encoding="utf-8"))
     ]
     assert bad == []
+
+
+def test_a_cause_question_describing_a_weak_region_is_answered_about_it():
+    """Before: "Is the mixed-signal region in the left occipital lobe a tumour?" (W1 is a mixed
+    region on the left) -> "There is nothing to explain"."""
+    ev = weak_only_evidence()
+    w1 = ev.by_kind("weak_finding")[0].data
+    signal = {"hyperintense": "bright", "hypointense": "dark", "mixed": "mixed-signal"}
+    q = f"Is the {signal[w1['intensity']]} region on the {w1['side']} a tumour?"
+    a = ask(q, ev)
+    assert "W1 is a" in a and "below the image threshold" in a, a
+    other = "right" if w1["side"] == "left" else "left"
+    assert "W1 is a" not in ask(f"Is the region on the {other} a tumour?", ev)

@@ -349,7 +349,34 @@ def _asked_weak(c: CaseFacts) -> list:
     named = [w for w in c.weak if re.search(rf"\b{w.id.lower()}\b", c.q)]
     if named:
         return named
-    return list(c.weak) if _WEAK_WORDS.search(c.q) else []
+    if _WEAK_WORDS.search(c.q):
+        return list(c.weak)
+    # "the mixed-signal region in the left occipital lobe": the weak regions it describes (by
+    # signal and side), when it describes a region at all
+    if not re.search(r"\b(region|area|spot|patch|blob|focus|lesion|thing)s?\b", c.q):
+        return []
+    wanted = [k for k, rx in _DESCRIBES.items() if rx.search(c.q)]
+    if not wanted:
+        return []
+    return [
+        w
+        for w in c.weak
+        if all(
+            w.data.get("intensity") == k
+            if k in ("mixed", "hyperintense", "hypointense")
+            else w.data.get("side") == k
+            for k in wanted
+        )
+    ]
+
+
+_DESCRIBES = {
+    "mixed": re.compile(r"\bmixed\b"),
+    "hyperintense": re.compile(r"\b(bright\w*|hyper-?intens\w*|high signal)\b"),
+    "hypointense": re.compile(r"\b(dark\w*|hypo-?intens\w*|low signal)\b"),
+    "left": re.compile(r"\bleft\b"),
+    "right": re.compile(r"\bright\b"),
+}
 
 
 def explanation(c: CaseFacts) -> str:
