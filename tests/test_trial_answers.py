@@ -320,3 +320,15 @@ def test_a_cause_question_describing_a_weak_region_is_answered_about_it():
     assert "W1 is a" in a and "below the image threshold" in a, a
     other = "right" if w1["side"] == "left" else "left"
     assert "W1 is a" not in ask(f"Is the region on the {other} a tumour?", ev)
+
+
+def test_brain_age_is_said_to_be_unassessed():
+    """Before: "Is the patient's age consistent with this brain?" -> "I can't tell whether this
+    is this brain" (a template slot filled with the question's words)."""
+    ev = build_evidence(synthetic_result([]), scan_summary())
+    for q in ("Is the patient's age consistent with this brain?", "Is the brain age-appropriate?"):
+        a = ask(q, ev)
+        assert (
+            a.startswith("I can't tell: the detector does not assess that")
+            and "this is this" not in a
+        )

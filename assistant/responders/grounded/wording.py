@@ -53,7 +53,9 @@ UNASSESSABLE = re.compile(
     r"calcif\w*|margins?|borders?|well[- ]defined|ill[- ]defined|lobes?|gyr\w*|sulc\w*|"
     r"herniat\w*|hydroceph\w*|white matter|gr[ae]y matter|cortex|cortical|thalam\w*|"
     r"cerebell\w*|brain ?stem|basal ganglia|symmetr\w*|asymmetr\w*|volume loss|"
-    r"gr[ae]y[- ]white|(brain|parenchymal|cerebral) volume)\b"
+    r"gr[ae]y[- ]white|(brain|parenchymal|cerebral) volume|brain age|age[- ]appropriate|"
+    r"age[- ]related|(consistent|in keeping|normal) (with|for) (the patient'?s |his |her |their )?"
+    r"age|(patient'?s |his |her |their )age (is )?(consistent|in keeping|compatible) with)\b"
 )
 # Tissues (of `UNASSESSABLE`) that the analysed slice shows as a whole: "Is the white matter normal?" is answered from
 # the detector's findings on the slice (with the note that it does not tell which tissue a region
