@@ -186,8 +186,15 @@ def _technique(evidence: Evidence) -> list[ReportSentence]:
 
 
 def _finding_sentence(
-    item: EvidenceItem, spacing: tuple[float, float] | None, threshold: float | None = None
+    item: EvidenceItem,
+    spacing: tuple[float, float] | None,
+    threshold: float | None = None,
+    resampled: bool = False,
 ) -> str:
+    """One finding as a report sentence. `resampled`: the analysed image is a volume's plane
+    resampled at one MNI level, which crosses several native slices; a finding's slice is then
+    the native slice nearest its centre, said as such (not "on slice 99" beside "slice 97 was
+    analysed")."""
     f = item.data
     if f["side"] == "midline":
         where = "at the midline"
@@ -202,7 +209,13 @@ def _finding_sentence(
             size += f" ({(r1 - r0) * spacing[0]:.0f} × {(c1 - c0) * spacing[1]:.0f} mm)"
     else:
         size = f"{f['area_px']} pixels (no pixel spacing)"
-    slice_note = f" on slice {f['slice_index']}" if f.get("slice_index") is not None else ""
+    slice_note = ""
+    if f.get("slice_index") is not None:
+        slice_note = (
+            f" (its centre nearest native slice {f['slice_index']})"
+            if resampled
+            else f" on slice {f['slice_index']}"
+        )
     ap, depth = position_words(f)
     return (
         f"A {f['intensity']} region {where}{slice_note}, {ap} and {depth}, {size}, deviates from "
@@ -246,8 +259,9 @@ def draft_report(evidence: Evidence, scan_hash: str | None = None) -> DraftRepor
     spacing = (float(sp_raw[-2]), float(sp_raw[-1])) if sp_raw and len(sp_raw) >= 2 else None
 
     thr = d.get("score_threshold")
+    resampled = bool((evidence.scan_summary or {}).get("registered"))
     body: list[ReportSentence] = [
-        ReportSentence(_finding_sentence(f, spacing, thr), [f.id]) for f in findings
+        ReportSentence(_finding_sentence(f, spacing, thr, resampled), [f.id]) for f in findings
     ]
     if not findings and d:
         where = " on the displayed slice" if volume else ""

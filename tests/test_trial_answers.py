@@ -332,3 +332,32 @@ def test_brain_age_is_said_to_be_unassessed():
             a.startswith("I can't tell: the detector does not assess that")
             and "this is this" not in a
         )
+
+
+def test_a_scan_outside_the_domain_gets_a_draft_and_a_treatment_question_its_note():
+    """Before: "Write a report." about a refused scan -> the refusal alone; "Should we start
+    disease-modifying therapy?" -> the refusal, as if the scan were the only obstacle."""
+    refused = Applicability(in_domain=False, reasons=["The slice looks skull-stripped."])
+    ev = build_evidence(None, scan_summary(), applicability=refused)
+    report = ask("Write a report.", ev)
+    assert report.startswith("Technique:") and "outside the detector's domain [A1]" in report
+    therapy = ask("Should we start disease-modifying therapy?", ev)
+    assert therapy.startswith("I can't tell.") and "treatment is a clinical decision" in therapy
+
+
+def test_a_scan_analysed_anyway_corrects_a_cause_questions_premise_and_its_report_slices():
+    """Before: "Is the dark spot next to the right lateral ventricle an MS plaque?" about bright
+    regions was answered without saying that no dark region was flagged; the report put
+    findings "on slice 99" and "on slice 96" beside "slice 97 was analysed"."""
+    from assistant.report import draft_report
+
+    refused = Applicability(in_domain=False, reasons=["The slice looks skull-stripped."])
+    result = synthetic_result([LEFT_BRIGHT])
+    result.findings[0].slice_index = 99
+    summary = {**scan_summary(), "registered": {"level_mm": 23.0, "slice_index": 97}}
+    ev = build_evidence(result, summary, applicability=refused, unreliable=True)
+    a = ask("Is the dark spot next to the right lateral ventricle an MS plaque?", ev)
+    assert "No dark (hypointense) region was flagged on this slice: F1 is hyperintense." in a
+    assert a.startswith("Unreliable")
+    text = " ".join(s.text for s in draft_report(ev).findings)
+    assert "its centre nearest native slice 99" in text and "on slice 99" not in text

@@ -12,7 +12,7 @@ from assistant.evidence import EvidenceItem
 from assistant.responders.grounded.case import CaseFacts
 
 # intents that do not rest on the detector's output: answered as usual, out of domain or not
-INDEPENDENT = ("modality", "out_of_scope", "similar_cases", "unknown")
+INDEPENDENT = ("modality", "out_of_scope", "similar_cases", "unknown", "report")
 
 TRAINED_ON = (
     "The detector was trained on healthy axial T1-weighted brain MRI at one level (through the "

@@ -150,8 +150,15 @@ class GroundedResponder(Responder):
         elif outside is not None and resolved.intent not in domain.INDEPENDENT:
             if not evidence.unreliable:
                 text = domain.not_applicable(case, outside)
+                if resolved.intent == "next_steps" and _TREATMENT.search(case.q):
+                    # "Should we start disease-modifying therapy?": not a question of the scan
+                    text += (
+                        " Whether to start, stop or change a treatment is a clinical decision "
+                        "that no reading of this scan by this tool can make."
+                    )
             else:
-                text = domain.unreliable_prefix(outside) + handler(case).strip()
+                premise = _premise(case) if resolved.intent == "explanation" else ""
+                text = domain.unreliable_prefix(outside) + premise + handler(case).strip()
         elif term and _qualifies_a_lesion(question, case.q, term.group(0), resolved):
             # "Any white matter lesions?": whether a lesion is there, and what is not assessed
             text = handler(case).strip() + findings.unassessed_note(term.group(0))
@@ -285,6 +292,10 @@ def _part_of_the_head(c: CaseFacts) -> tuple[float, float] | None:
     return float(min(levels)), float(max(levels))
 
 
+_TREATMENT = re.compile(
+    r"\b(start|begin|commence|stop|switch|change|escalate|give|prescribe|treat\w*|therap\w*|"
+    r"medication|drugs?|steroids?|dmts?)\b"
+)
 _VOLUME_ASK = re.compile(r"\b(volume|ml|millilit\w*|cc|cm3|cm³|mm3|mm³|cubic)\b")
 
 
