@@ -21,6 +21,26 @@ from pathlib import Path
 EXAMPLES = Path(__file__).resolve().parents[1] / "assistant" / "examples"
 
 
+def scan_path(key: str, data: Path) -> tuple[Path, bool]:
+    """The file and the "analyse anyway" flag of a scan key: one of `scans`, an example's file
+    name, an IXI volume's file name (`ixi-hh-t1-2mm/*/`), `chest_xray_NAME` (`ood/cxr-kermany/`);
+    a key ending in "(anyway)" is analysed anyway."""
+    anyway = key.endswith("(anyway)")
+    key = key.removesuffix("(anyway)")
+    fixed = scans(data)
+    if key in fixed:
+        path, flag = fixed[key]
+        return path, flag or anyway
+    if (EXAMPLES / key).exists():
+        return EXAMPLES / key, anyway
+    if key.startswith("chest_xray_"):
+        return data / "ood" / "cxr-kermany" / key.removeprefix("chest_xray_"), anyway
+    found = sorted((data / "ixi-hh-t1-2mm").glob(f"*/{key}"))
+    if found:
+        return found[0], anyway
+    raise SystemExit(f"unknown scan key {key!r}")
+
+
 def scans(data: Path) -> dict[str, tuple[Path, bool]]:
     ms = data / "mslub-mni" / "patient26" / "T1.nii.gz"
     return {
@@ -47,14 +67,13 @@ def replay(rows, data: Path, out: Path) -> list[dict]:
     from assistant.evidence import Message
     from assistant.scan import load_scan
 
-    where = scans(data)
     bot = Assistant()
     states: dict = {}
     history: dict = {}
     records = []
     for scan, conv, question in rows:
         if scan not in states:
-            path, anyway = where[scan]
+            path, anyway = scan_path(scan, data)
             states[scan] = bot.analyze(load_scan(path), anyway=anyway)
         turns = history.setdefault((scan, conv), []) if conv != "-" else []
         answer = bot.answer(states[scan], question, history=list(turns))
@@ -75,9 +94,21 @@ def replay(rows, data: Path, out: Path) -> list[dict]:
 
 
 def changed(old: list[dict], new: list[dict]) -> list[str]:
+    """The answers of `new` that differ from `old`'s answer to the same question (same scan,
+    conversation and question; the n-th asking when a question repeats), numbered as in `new`."""
+    seen: dict = {}
+    before = {}
+    for r in old:
+        key = (r["scan"], r["conv"], r["question"])
+        seen[key] = seen.get(key, 0) + 1
+        before[(*key, seen[key])] = r
+    seen = {}
     lines = []
-    for i, (a, b) in enumerate(zip(old, new, strict=False), start=1):
-        if a["answer"] != b["answer"]:
+    for i, b in enumerate(new, start=1):
+        key = (b["scan"], b["conv"], b["question"])
+        seen[key] = seen.get(key, 0) + 1
+        a = before.get((*key, seen[key]))
+        if a is not None and a["answer"] != b["answer"]:
             lines.append(f"#{i} [{a['scan']}] {a['question']}\n  before: {a['answer'][:300]}\n"
                          f"  now:    {b['answer'][:300]}\n")  # fmt: skip
     return lines

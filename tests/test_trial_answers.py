@@ -361,3 +361,58 @@ def test_a_scan_analysed_anyway_corrects_a_cause_questions_premise_and_its_repor
     assert a.startswith("Unreliable")
     text = " ".join(s.text for s in draft_report(ev).findings)
     assert "its centre nearest native slice 99" in text and "on slice 99" not in text
+
+
+# ----------------------------------------------------------------------------- second trial
+def test_second_trial_named_conditions_identity_priors_and_slices():
+    """From a second trial (198 new questions on other scans): "Does this look like MS?" was a
+    bare "Yes."; Alzheimer's, an aneurysm or the septum pellucidum got a confident yes/no;
+    age, sex and the hospital were answered as presence or modality; "Compared to the prior
+    from 2019, any new lesions?" was "No"; "How many slices are in this volume?" and "Is this a
+    3D acquisition?" got the modality line; the hippocampi were "No" though never analysed."""
+    ev = lesion_evidence()
+    ms = ask("Does this look like MS to you?", ev)
+    assert ms.startswith("Yes, a region deviates from healthy anatomy, but whether it is MS cannot")
+    healthy = build_evidence(synthetic_result([]), scan_summary(), [])
+    for q, term in [
+        ("Any signs of Alzheimer's disease?", "alzheimer"),
+        ("Is there an aneurysm?", "aneurysm"),
+        ("Is the septum pellucidum intact?", "septum pellucidum"),
+    ]:
+        assert ask(q, healthy).startswith(
+            f"I can't tell: the detector does not assess that ({term}"
+        )
+    for q in ("How old is the patient and what sex?", "What hospital was this scanned at?"):
+        assert ask(q, ev).startswith("I have no patient identifiers or demographics")
+    for q in (
+        "Compared to the prior from 2019, any new lesions?",
+        "Compare with the scan from 2022 please",
+    ):
+        assert ask(q, ev).startswith("I can't compare: no prior study was provided")
+    assert not ask("Compare with the previous similar cases", ev).startswith("I can't compare")
+    vol = lesion_evidence(source_shape=[9, 233, 197], slice_index=4)
+    for q in ("How many slices are in this volume?", "Is this a 3D acquisition?"):
+        assert ask(q, vol).startswith("This is a volume of 9 axial slices")
+    assert ask("How many slices does this scan have?", lesion_evidence()).startswith(
+        "This is a single 2D image"
+    )
+    hippo = ask("Is there hippocampal sclerosis?", lesion_evidence(level_mm=23.0))
+    assert hippo.startswith("I can't tell: the hippocampi are not on the analysed slice")
+
+
+def test_second_trial_an_image_outside_the_domain_and_a_self_declared_patient():
+    """Before: "Is this chest x-ray normal?" / "Are the lungs clear?" -> the refusal of personal
+    medical advice; "Can you analyse it anyway?" -> "outside what I can assess"; "I'm the
+    patient - is my brain ok?" -> "Yes, as far as this detector can tell"."""
+    refused = Applicability(in_domain=False, reasons=["The image does not look like a brain MRI."])
+    ev = build_evidence(None, scan_summary(), applicability=refused)
+    for q in ("Is this chest x-ray normal?", "Are the lungs clear?"):
+        assert ask(q, ev).startswith(
+            "I can't tell. The anomaly detector does not apply to this image [A1]"
+        )
+    anyway = ask("Can you analyse it anyway?", ev)
+    assert anyway.startswith('Yes: choose "analyse anyway"') and "[A1]" in anyway
+    me = ask(
+        "I'm the patient - is my brain ok?", build_evidence(synthetic_result([]), scan_summary())
+    )
+    assert not me.startswith("Yes") and "can't help with that" in me

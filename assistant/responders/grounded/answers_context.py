@@ -579,6 +579,10 @@ _ASKS_CONTRAST_AGENT = re.compile(
     r"(post|pre)[- ]?contrast|with contrast|without contrast|enhanced|iv contrast)\b|"
     r"\bcontrast\b.*\b(given|used|administered|injected)\b"
 )
+_ASKS_SLICE_COUNT = re.compile(
+    r"\bhow many (axial |native )?(slices|sections|images)\b|\bnumber of (slices|sections)\b"
+)
+_ASKS_3D = re.compile(r"\b(3d|three[- ]dimensional|volumetric|2d|two[- ]dimensional)\b")
 _ASKS_SKULL = re.compile(r"\b(skull[- ]?strip\w*|brain[- ]?extract\w*|skull on|with the skull)\b")
 _ASKS_SPACE = re.compile(
     r"\b(mni|template space|registered|registration|normali[sz]ed space|native space)\b"
@@ -613,6 +617,16 @@ def acquisition_detail(c: CaseFacts) -> str | None:
         at = f" (at about MNI z = {level:+.0f} mm)" if level is not None else ""
         ran = "analysed whole" if c.detection_ran else "not analysed by the detector"
         return f"This is a single 2D image{at}, {ran}; there are no other slices."
+    if _ASKS_SLICE_COUNT.search(q) or _ASKS_3D.search(q):
+        shape = s.get("source_shape")
+        if shape and len(shape) >= 3:
+            scope = analysed_scope(s)
+            return (
+                f"This is a volume of {shape[0]} axial slices ({' x '.join(str(n) for n in shape)} "
+                "voxels as loaded); whether it was acquired as a 3D sequence or as 2D slices is "
+                f"not recorded in the file. {scope}"
+            ).strip()
+        return f"This is a single 2D image ({fmt}), not a volume: there are no other slices."
     if _ASKS_SKULL.search(q):
         if "skull-stripped" in reasons or "skull stripped" in reasons:
             return (
@@ -845,9 +859,11 @@ def out_of_scope(c: CaseFacts) -> str:
     question for the patient's identity is told that none is kept."""
     if PATIENT_IDENTITY.search(c.q):
         return (
-            "I have no patient identifiers: names, dates of birth and record numbers are removed "
-            "when a scan is loaded and are never shown, logged or passed to a model. I can only "
-            f"talk about the image. I can answer questions about {ANSWERABLE}."
+            "I have no patient identifiers or demographics: names, dates of birth, age, sex, "
+            "record numbers and the institution are removed from a scan's header when it is "
+            "loaded and are never shown, logged or passed to a model (text burned into the "
+            "pixels is blanked where the loader finds it). I can only talk about the image. I "
+            f"can answer questions about {ANSWERABLE}."
         )
     return " ".join(refusal_text(ANSWERABLE).split())
 
@@ -855,10 +871,13 @@ def out_of_scope(c: CaseFacts) -> str:
 # "Compare with the prior scan", "Has it changed since last year's MRI?": no prior study is given
 PRIOR_COMPARISON = re.compile(
     r"\b(compar\w*|changed?|progress\w*|interval|stable|new since|grown|shrunk|same as)\b.{0,60}"
-    r"\b(prior|previous|last|earlier|old|older|baseline|last year'?s?|follow-up) (scan|study|"
-    r"mri|mr|imaging|exam\w*|one|images?)\b|\bsince (the )?(last|previous|prior) (scan|study|mri|"
-    r"imaging|exam\w*)\b"
+    r"\b(prior|previous|last|earlier|old|older|baseline|last year'?s?|yesterday'?s?|follow-up) "
+    r"(scan|study|mri|mr|imaging|exam\w*|one|images?|films?|ct)\b|\bsince (the )?(last|previous|"
+    r"prior) (scan|study|mri|imaging|exam\w*)\b|\b(compar\w*|new|changed?|progress\w*|interval)\b"
+    r".{0,40}\b(the )?(prior|previous|baseline)( one)? from\b|\bcompar\w*\b.{0,30}\b(scan|study|mri|"
+    r"imaging|exam\w*|films?) from (19|20)\d\d\b"
 )
+_CASES_WORDS = re.compile(r"\b(similar|cases?|library|retrieved|reference)\b")
 _ADVICE = re.compile(r"\b(should|would|need|needed|worth|recommend\w*|helpful|useful|advis\w*)\b")
 
 
@@ -866,7 +885,7 @@ def prior_comparison(c: CaseFacts) -> str | None:
     """A request to compare with a prior study, which the assistant does not have (one scan at a
     time): said plainly, with what this scan shows; None for other questions and for advice
     ("Should we compare with prior imaging?" is a next step)."""
-    if not PRIOR_COMPARISON.search(c.q) or _ADVICE.search(c.q):
+    if not PRIOR_COMPARISON.search(c.q) or _ADVICE.search(c.q) or _CASES_WORDS.search(c.q):
         return None
     return (
         "I can't compare: no prior study was provided, and the assistant analyses one scan at a "

@@ -212,9 +212,17 @@ Z_EXTENT_MM: dict[str, tuple[float, float]] = {
     "sella": (-35.0, -5.0),
     "hippocampus": (-30.0, 8.0),
     "hippocampi": (-30.0, 8.0),
+    "hippocampal": (-30.0, 8.0),
+    "mesial temporal": (-35.0, 0.0),
     "vertex": (60.0, 85.0),
 }
 _OFF_MARGIN_MM = 3.0
+_PLACE_NAMES = {
+    "cerebellar": "cerebellum",
+    "hippocampal": "hippocampi",
+    "mesial temporal": "mesial temporal lobes",
+    "temporal poles": "temporal poles",
+}
 _OFF_PLACE = re.compile(r"\b(" + "|".join(sorted(Z_EXTENT_MM, key=len, reverse=True)) + r")\b")
 
 
@@ -239,6 +247,7 @@ def place_not_analysed(c: CaseFacts) -> str | None:
     if m is None or levels is None:
         return None
     lo, hi = Z_EXTENT_MM[m.group(1)]
+    name = _PLACE_NAMES.get(m.group(1), m.group(1))
     if lo - _OFF_MARGIN_MM <= levels[1] and hi + _OFF_MARGIN_MM >= levels[0]:
         return None
     where = "below" if hi < levels[0] else "above"
@@ -255,10 +264,12 @@ def place_not_analysed(c: CaseFacts) -> str | None:
         if c.findings
         else f"{there} {c.no_findings()}."
     )
+    plural = name.endswith(("i", "lobes", "poles"))
     return (
-        f"I can't tell: the {m.group(1)} is not on {what} ({span}); it lies {where} "
-        f"{'them' if volume else 'it'} (about MNI z = {lo:+.0f} to {hi:+.0f} mm), so the detector "
-        f"says nothing about it. {found}{c.scope()}"
+        f"I can't tell: the {name} {'are' if plural else 'is'} not on {what} ({span}); "
+        f"{'they lie' if plural else 'it lies'} {where} {'them' if volume else 'it'} (about MNI "
+        f"z = {lo:+.0f} to {hi:+.0f} mm), so the detector says nothing about "
+        f"{'them' if plural else 'it'}. {found}{c.scope()}"
     )
 
 
@@ -490,7 +501,7 @@ def _singular(term: str) -> str:
         last = last[:-4] + "asis"
     elif last.endswith("sses"):
         last = last[:-2]
-    elif last.endswith("s") and not last.endswith(("ss", "sis", "us")):
+    elif last.endswith("s") and not last.endswith(("ss", "sis", "us")) and last != "ms":
         last = last[:-1]
     words = [*words[:-1], last]
     return " ".join("MS" if w == "ms" else w for w in words)
@@ -501,7 +512,7 @@ def _a(noun: str) -> str:
     proper names without one."""
     uncountable = ("multiple sclerosis", "oedema", "edema", "cancer", "haemorrhage", "hemorrhage")
     uncountable += ("blood", "blood products", "ischaemia", "ischemia", "demyelination", "gliosis")
-    if noun in uncountable or noun.endswith(" disease"):
+    if noun in uncountable or noun == "MS" or noun.endswith(" disease"):
         return noun
     return ("an " if noun[:1] in "aeiou" else "a ") + noun
 

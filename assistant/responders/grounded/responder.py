@@ -17,6 +17,7 @@ from assistant.responders.grounded.wording import (
     TISSUE,
     UNASSESSABLE,
     WEAK_INTENTS,
+    cite,
     upper_first,
 )
 from assistant.responders.intents import (
@@ -29,6 +30,7 @@ from assistant.responders.intents import (
 from assistant.responders.intents.parse import (
     FINDING_TERMS,
     asks_for_a_clinical_act,
+    parse,
     side_structure,
     without_hedge,
 )
@@ -112,7 +114,25 @@ class GroundedResponder(Responder):
             handler = ANSWERS["side"]
         term = UNASSESSABLE.search(case.q)
         outside = domain.applicability_item(case)
-        if outside is not None and _WHY_REFUSED.search(case.q):
+        if outside is not None and _ANYWAY.search(case.q):
+            # "Can you analyse it anyway?": yes, marked unreliable, and what that means here
+            text = (
+                'Yes: choose "analyse anyway" in the app (`--anyway` in the CLI) and the detector '
+                "runs on it, but every result is then marked unreliable: the detector does not "
+                f"apply to this image {cite(outside.id)}, so its heatmap and findings say nothing "
+                "reliable about it."
+            )
+        elif (
+            outside is not None
+            and not evidence.unreliable
+            and resolved.intent == "out_of_scope"
+            and (ask := parse(question)) is not None
+            and ask.cue == "another body part"
+        ):
+            # "Is this chest X-ray normal?" about the uploaded image: the reason is A1, not a
+            # refusal of personal medical advice
+            text = domain.not_applicable(case, outside)
+        elif outside is not None and _WHY_REFUSED.search(case.q):
             # "Why can't you analyse this?": the reasons are the answer [A1]
             text = "Because t" + domain.not_applicable(case, outside).removeprefix(
                 "I can't tell. T"
@@ -212,7 +232,10 @@ class GroundedResponder(Responder):
             text = _premise(case) + text
         if resolved.intent == "size" and _VOLUME_ASK.search(case.q) and not case.volume_findings():
             # "What's the lesion volume in mL?" of one 2D slice: an area, said as such
-            text = "A volume cannot be measured on a single 2D slice; its area on this slice: " + (
+            one = "on a single 2D slice"
+            if (case.evidence.scan_summary or {}).get("source_shape"):
+                one = "from one analysed slice of the volume"
+            text = f"A volume cannot be measured {one}; its area on this slice: " + (
                 text[:1].lower() + text[1:]
             )
         normalised = normalise(question)
@@ -295,6 +318,10 @@ def _part_of_the_head(c: CaseFacts) -> tuple[float, float] | None:
 _TREATMENT = re.compile(
     r"\b(start|begin|commence|stop|switch|change|escalate|give|prescribe|treat\w*|therap\w*|"
     r"medication|drugs?|steroids?|dmts?)\b"
+)
+_ANYWAY = re.compile(
+    r"\b(analy[sz]e|run|process|check|detect|look at) (it|this|the (scan|image|x-?ray|picture))? ?"
+    r"(anyway|regardless|all the same)\b|\b(force|override) (the )?(analysis|check|detector)\b"
 )
 _VOLUME_ASK = re.compile(r"\b(volume|ml|millilit\w*|cc|cm3|cm³|mm3|mm³|cubic)\b")
 

@@ -42,7 +42,7 @@ ARTEFACT = re.compile(
 NORMAL = re.compile(r"\b(normal|healthy|unremarkable|fine|okay|ok|clear|clean|intact)\b")
 SPECIFIC = re.compile(
     r"\b(tumou?rs?|mass(?:es)?|cancer|metasta\w+|bleed\w*|ha?emorrhage|infarcts?|stroke|"
-    r"cysts?|abscess\w*|plaques?|multiple sclerosis|ms lesions?|glioma\w*|edema|oedema|"
+    r"cysts?|abscess\w*|plaques?|multiple sclerosis|ms lesions?|ms|glioma\w*|edema|oedema|"
     r"contusions?|ha?ematomas?|hemosiderin|meningioma\w*|lymphoma\w*|"
     r"space[- ]occupying lesions?|"
     rf"{FINDING_TERMS})\b"
@@ -53,6 +53,8 @@ UNASSESSABLE = re.compile(
     r"calcif\w*|margins?|borders?|well[- ]defined|ill[- ]defined|lobes?|gyr\w*|sulc\w*|"
     r"herniat\w*|hydroceph\w*|white matter|gr[ae]y matter|cortex|cortical|thalam\w*|"
     r"cerebell\w*|brain ?stem|basal ganglia|symmetr\w*|asymmetr\w*|volume loss|"
+    r"alzheimer\w*|dementia|aneurysm\w*|septum pellucidum|"
+    r"hippocampal sclerosis|mesial temporal sclerosis|"
     r"gr[ae]y[- ]white|(brain|parenchymal|cerebral) volume|brain age|age[- ]appropriate|"
     r"age[- ]related|(consistent|in keeping|normal) (with|for) (the patient'?s |his |her |their )?"
     r"age|(patient'?s |his |her |their )age (is )?(consistent|in keeping|compatible) with)\b"

@@ -1431,6 +1431,10 @@ _HOW_TELL = re.compile(
 )
 
 
+_SELF_AS_PATIENT = re.compile(
+    r"\b(i am|i'm|im) (the )?patient\b|\bmy own (brain|scan|mri|head|results?)\b|\bthis is my "
+    r"(own )?(brain|scan|mri|head)\b"
+)
 # "Which slices did you actually analyse?", "How many levels were looked at?": what of the scan
 # the detector analysed (the acquisition and its processing), not whether something is there
 ANALYSED_SLICES = re.compile(
@@ -1443,8 +1447,13 @@ ANALYSED_SLICES = re.compile(
 # "What is the patient's name?", "DOB?", "hospital number?": identifiers, never shown
 PATIENT_IDENTITY = re.compile(
     r"\b(patient'?s? (name|surname|identity|address|birth ?date|date of birth|dob|id|mrn|"
-    r"number|hospital number|nhs number)|(name|identity|dob|date of birth|mrn) of (the|this) "
-    r"patient|who is (the|this) patient|whose (scan|mri|brain) is (this|it))\b"
+    r"number|hospital number|nhs number)|(name|identity|dob|date of birth|mrn|age|sex|gender) of "
+    r"(the|this) patient|(what|which) is (the|this) patient'?s? (age|sex|gender)|patient'?s? "
+    r"(age|sex|gender)\s*[?.!]*$|who is (the|this) patient|whose (scan|mri|brain) is "
+    r"(this|it)|how old is (the|this) (patient|person|subject)|(which|what) (hospital|"
+    r"institution|centre|center|site|clinic)\b.{0,30}\b(scan\w*|acquir\w*|done|taken|performed|"
+    r"from)|(patient|personal) (information|details|data|identifiers?) (in|on) (this|the) "
+    r"(image|scan|file))\b"
 )
 
 
@@ -1460,6 +1469,8 @@ def parse(question: str) -> Ask | None:
         return Ask("report", _about(raw), "report for a letter")
     if PATIENT_IDENTITY.search(raw):
         return Ask("out_of_scope", "none", "patient identity")
+    if _SELF_AS_PATIENT.search(normalise(question)):  # "I'm the patient - is my brain ok?"
+        return Ask("out_of_scope", "none", "personal medical advice")
     if ANALYSED_SLICES.search(raw):
         return Ask("modality", "image", "analysed slices")
     if _STAKE.search(raw):  # "How much weight should I give it?" (not a drug to give)

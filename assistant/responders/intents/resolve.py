@@ -110,6 +110,7 @@ _FRAME_CUES = (
     "signal of a described finding",
     "analysed slices",
     "patient identity",
+    "personal medical advice",
     "size of a described finding",
 )
 
