@@ -416,3 +416,18 @@ def test_second_trial_an_image_outside_the_domain_and_a_self_declared_patient():
         "I'm the patient - is my brain ok?", build_evidence(synthetic_result([]), scan_summary())
     )
     assert not me.startswith("Yes") and "can't help with that" in me
+
+
+def test_trial_replay_scan_keys(tmp_path):
+    from eval.trial_replay import EXAMPLES, scan_path
+
+    assert scan_path("png_lesion", tmp_path) == (EXAMPLES / "mni_left_hyperintense.png", False)
+    assert scan_path("ms_anyway", tmp_path)[1] is True
+    assert scan_path("mni_right_ring.png", tmp_path) == (EXAMPLES / "mni_right_ring.png", False)
+    cxr = scan_path("chest_xray_IM-1.png(anyway)", tmp_path)
+    assert cxr == (tmp_path / "ood" / "cxr-kermany" / "IM-1.png", True)
+    (tmp_path / "ixi-hh-t1-2mm" / "holdout").mkdir(parents=True)
+    (tmp_path / "ixi-hh-t1-2mm" / "holdout" / "IXI9_T1.nii.gz").write_bytes(b"")
+    assert scan_path("IXI9_T1.nii.gz", tmp_path)[0].parent.name == "holdout"
+    with pytest.raises(SystemExit):
+        scan_path("nothing.png", tmp_path)

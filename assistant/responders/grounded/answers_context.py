@@ -20,7 +20,7 @@ from assistant.findings import CONFIDENCE_DEFINITION, CONFIDENCE_FALLBACK_DEFINI
 from assistant.prompts import refusal_text
 from assistant.report import draft_report
 from assistant.responders.grounded.case import CaseFacts, threshold_band
-from assistant.responders.grounded.wording import cite, safe_excerpt
+from assistant.responders.grounded.wording import BRIGHT_WORDS, DARK_WORDS, cite, safe_excerpt
 from assistant.responders.intents.parse import ANALYSED_SLICES, PATIENT_IDENTITY
 from assistant.scan.dicom.series import loaded_series_sentence
 
@@ -372,8 +372,8 @@ def _asked_weak(c: CaseFacts) -> list:
 
 _DESCRIBES = {
     "mixed": re.compile(r"\bmixed\b"),
-    "hyperintense": re.compile(r"\b(bright\w*|hyper-?intens\w*|high signal)\b"),
-    "hypointense": re.compile(r"\b(dark\w*|hypo-?intens\w*|low signal)\b"),
+    "hyperintense": BRIGHT_WORDS,
+    "hypointense": DARK_WORDS,
     "left": re.compile(r"\bleft\b"),
     "right": re.compile(r"\bright\b"),
 }

@@ -13,6 +13,8 @@ from assistant.prompts import Task
 from assistant.responders.base import Responder
 from assistant.responders.grounded.case import CaseFacts
 from assistant.responders.grounded.wording import (
+    BRIGHT_WORDS,
+    DARK_WORDS,
     DISCLAIMER_LINE,
     TISSUE,
     UNASSESSABLE,
@@ -345,15 +347,13 @@ _PLACE_PHRASE = re.compile(
     r"(?P<place>lobes?|ventric\w*|white matter|gr[ae]y matter|cortex|thalam\w*|cerebell\w*|"
     r"brain ?stem|basal ganglia|gyr\w*|sulc\w*)\b"
 )
-_DARK = re.compile(r"\b(dark\w*|hypo-?intens\w*|black|low signal)\b")
-_BRIGHT = re.compile(r"\b(bright\w*|hyper-?intens\w*|white(?! matter)|high signal)\b")
 
 
 def _premise(c: CaseFacts) -> str:
     """A cause question that describes the finding's signal otherwise than the detector found it
     ("Could the dark spot be a plaque?" when F1 is hyperintense): said first, so that the answer
     is not read as being about a region that was not flagged ("" when it matches or says none)."""
-    dark, bright = bool(_DARK.search(c.q)), bool(_BRIGHT.search(c.q))
+    dark, bright = bool(DARK_WORDS.search(c.q)), bool(BRIGHT_WORDS.search(c.q))
     regions = c.targets or c.weak
     if dark == bright or not regions:
         return ""

@@ -39,6 +39,9 @@ REALITY = re.compile(r"\b(real|actual|actually|genuine|genuinely|true|truly|real
 ARTEFACT = re.compile(
     r"\b(artefact|artifact|noise|normal (variant|variation|anatomy|tissue|brain|structure))\b"
 )
+# a signal said in words: "dark spot", "hypointense", "low signal" / "bright", "high signal"
+DARK_WORDS = re.compile(r"\b(dark\w*|hypo-?intens\w*|black|low signal)\b")
+BRIGHT_WORDS = re.compile(r"\b(bright\w*|hyper-?intens\w*|white(?! matter)|high signal)\b")
 NORMAL = re.compile(r"\b(normal|healthy|unremarkable|fine|okay|ok|clear|clean|intact)\b")
 SPECIFIC = re.compile(
     r"\b(tumou?rs?|mass(?:es)?|cancer|metasta\w+|bleed\w*|ha?emorrhage|infarcts?|stroke|"
