@@ -431,3 +431,14 @@ def test_trial_replay_scan_keys(tmp_path):
     assert scan_path("IXI9_T1.nii.gz", tmp_path)[0].parent.name == "holdout"
     with pytest.raises(SystemExit):
         scan_path("nothing.png", tmp_path)
+
+
+def test_a_low_confidence_finding_is_not_a_plain_yes():
+    """Second trial: a region of confidence 0.38 (score just above the threshold) was a plain
+    "Yes." to "Is there a lesion anywhere?" and "No, not normal." to "Is this normal?"."""
+    from assistant_fixtures import RIGHT_DARK
+
+    ev = build_evidence(synthetic_result([RIGHT_DARK]), scan_summary())  # confidence 0.3
+    assert ask("Is there a lesion?", ev).startswith("Yes, but only a low-confidence region")
+    assert ask("Is this normal?", ev).startswith("No, not clearly normal: only a low-confidence")
+    assert ask("Is there a lesion?", lesion_evidence()).startswith("Yes. ")  # confident

@@ -430,6 +430,15 @@ def _presence(c: CaseFacts) -> str:
     if c.findings:
         # "There's no bleed, is there?": a bare "No." could be read as agreeing, so say which way
         lead = ("No, not normal. " if negative else "Yes. ") if closed else ""
+        best_found = max(f.data.get("confidence") or 0.0 for f in c.findings)
+        calibrated = all(f.data.get("confidence_level") != "uncalibrated" for f in c.findings)
+        if closed and calibrated and best_found < 0.5:
+            # a region more likely false than true (confidence 0.38): not a plain "Yes"
+            lead = (
+                "No, not clearly normal: only a low-confidence region was found. "
+                if negative
+                else "Yes, but only a low-confidence region, more likely a false positive than not. "
+            )
         asks_real = closed and bool(REALITY.search(c.q) or ARTEFACT.search(c.q))
         if asks_real:
             # "Is the red blob a real lesion?", "Is F1 just artefact?": the detector cannot
