@@ -86,7 +86,7 @@ def verdict_for(scan, slice_index: int | None, model_dir: str | None):
     from assistant.detector.levels import checkpoint_level_aware
     from assistant.domain import check_analysed_plane, check_applicability
     from assistant.domain.model import DOMAIN_JSON, domain_dir
-    from assistant.volume.analyze import BRAIN_LEVELS_MM
+    from assistant.volume.analyze import BRAIN_LEVELS_MM, brain_level_range
 
     level_aware = checkpoint_level_aware(model_dir)
     # a checkpoint without an applicability model of its own (the whole-brain one) is checked
@@ -95,7 +95,7 @@ def verdict_for(scan, slice_index: int | None, model_dir: str | None):
         model_dir = None
     if not level_aware:
         return check_applicability(scan, slice_index, model_dir=model_dir)
-    levels = (float(min(BRAIN_LEVELS_MM)), float(max(BRAIN_LEVELS_MM)))
+    levels = brain_level_range()
     kw = {"model_dir": model_dir, "levels": levels}
     whole = check_applicability(scan, None if scan.is_volume else slice_index, **kw)
     if slice_index is None or whole.registered is None:

@@ -225,6 +225,11 @@ def analysed_range(detector) -> tuple[float, float] | None:
     (`BRAIN_LEVELS_MM`'s ends); None for a one-level detector (or not a `Detector`)."""
     if not getattr(detector, "level_aware", False):
         return None
+    return brain_level_range()
+
+
+def brain_level_range() -> tuple[float, float]:
+    """The MNI z range (mm) of `BRAIN_LEVELS_MM`: where a level-aware detector analyses."""
     return float(min(BRAIN_LEVELS_MM)), float(max(BRAIN_LEVELS_MM))
 
 
