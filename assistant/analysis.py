@@ -306,9 +306,22 @@ def volume_items(volume) -> list[EvidenceItem]:
     ]
 
 
+def _header_thickness(scan: Scan) -> float | None:
+    """The slice thickness (mm) a scan's header records (DICOM SliceThickness), else None."""
+    raw = (getattr(scan, "metadata", None) or {}).get("SliceThickness")
+    try:
+        value = float(raw)
+    except (TypeError, ValueError):
+        return None
+    return round(value, 3) if np.isfinite(value) and value > 0 else None
+
+
 def _summary(scan2d: Scan, full: Scan, slice_index: int | None) -> dict:
     summary = scan2d.summary()
     summary.pop("metadata", None)  # allow-listed already, but nothing free-text goes further
+    thickness = _header_thickness(full)
+    if thickness is not None:
+        summary["slice_thickness_mm"] = thickness  # a DICOM header's SliceThickness
     if full.is_volume:
         summary["source_shape"] = list(full.pixels.shape)
         summary["slice_index"] = slice_index

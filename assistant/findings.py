@@ -213,6 +213,32 @@ def confidence_meaning(f: dict) -> str:
     return f"an estimated {c:.0%} probability of being a true lesion"
 
 
+# a region is described as having a part of the opposite signal (a brighter rim around a dark
+# centre, a dark core in a bright lesion) when at least this fraction of its pixels deviates the
+# other way by at least `OPPOSITE_MIN_RATIO` of its mean deviation
+OPPOSITE_PART_MIN = 0.1
+OPPOSITE_MIN_RATIO = 1 / 3
+
+
+def opposite_part_of(delta, mean_delta: float) -> float:
+    """The fraction of a region's (input - pseudo-healthy) differences `delta` (an array) that
+    deviate against its mean `mean_delta` by at least `OPPOSITE_MIN_RATIO` of its size."""
+    if mean_delta == 0 or len(delta) == 0:
+        return 0.0
+    against = -delta if mean_delta > 0 else delta
+    return float((against >= OPPOSITE_MIN_RATIO * abs(mean_delta)).mean())
+
+
+def signal_parts(f: dict) -> str:
+    """ " with a brighter part (about 20% of it)" for a region with a clear part of the opposite
+    signal (`OPPOSITE_PART_MIN`), else ""."""
+    part = f.get("opposite_part")
+    if part is None or part < OPPOSITE_PART_MIN or f.get("intensity") == "mixed":
+        return ""
+    other = "darker" if f.get("intensity_delta", 0) > 0 else "brighter"
+    return f", with a {other} part (about {round(part * 100):.0f}% of it)"
+
+
 # ----------------------------------------------------------------------------- the record
 @dataclass
 class Finding:
@@ -251,6 +277,10 @@ class Finding:
     # the word for `confidence` (`confidence_level_of`), set by the detector; None (a finding
     # built by hand): the probability's band
     confidence_level: ConfidenceLevel | None = None
+    # the fraction of the region's pixels that deviate clearly the other way from its overall
+    # signal (`opposite_part_of`): the brighter rim of a mostly dark ring lesion, say; None when
+    # not measured
+    opposite_part: float | None = None
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -23,7 +23,8 @@ EXAMPLES = Path(__file__).resolve().parents[1] / "assistant" / "examples"
 
 def scan_path(key: str, data: Path) -> tuple[Path, bool]:
     """The file and the "analyse anyway" flag of a scan key: one of `scans`, an example's file
-    name, an IXI volume's file name (`ixi-hh-t1-2mm/*/`), `chest_xray_NAME` (`ood/cxr-kermany/`);
+    name, an IXI volume's file name (`ixi-hh-t1-2mm/*/`), `chest_xray_NAME` (`ood/cxr-kermany/`),
+    `mslub_PATIENT` (`mslub-mni/PATIENT/T1.nii.gz`);
     a key ending in "(anyway)" is analysed anyway."""
     anyway = key.endswith("(anyway)")
     key = key.removesuffix("(anyway)")
@@ -33,6 +34,8 @@ def scan_path(key: str, data: Path) -> tuple[Path, bool]:
         return path, flag or anyway
     if (EXAMPLES / key).exists():
         return EXAMPLES / key, anyway
+    if key.startswith("mslub_"):  # "mslub_patient07": that MSLUB patient's T1
+        return data / "mslub-mni" / key.removeprefix("mslub_") / "T1.nii.gz", anyway
     if key.startswith("chest_xray_"):
         return data / "ood" / "cxr-kermany" / key.removeprefix("chest_xray_"), anyway
     found = sorted((data / "ixi-hh-t1-2mm").glob(f"*/{key}"))

@@ -677,7 +677,10 @@ def test_a_named_structure_on_one_side_is_checked_against_the_findings_sides(res
     patient = build_evidence(synthetic_result([LEFT_BRIGHT]), scan_summary())
     ask = lambda q: responder.answer(q, patient, [])  # noqa: E731
     assert ask("Is there anything in the right frontal lobe?").startswith("No. F1 lies on the ")
-    assert ask("Is there anything in the left frontal lobe?").startswith("Yes. F1 lies on the ")
+    # yes on that side, but the lobe is not something the detector tells
+    assert ask("Is there anything in the left frontal lobe?").startswith(
+        "Yes, on the patient's left, but whether it lies in the left frontal lobe I can't tell"
+    )
     assert ask("Is the right hemisphere clear?").startswith("Yes. F1 lies on the patient's left")
     assert ask("Is the left hemisphere clear?").startswith("No. F1 lies on the patient's left")
     assert ask("Is the lesion not on the left?").startswith("No. F1 lies on the patient's left")

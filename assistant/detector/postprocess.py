@@ -28,7 +28,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 from scipy import ndimage
 
-from assistant.findings import Finding, confidence_level_of, side_frame
+from assistant.findings import Finding, confidence_level_of, opposite_part_of, side_frame
 
 MIN_AREA_GRID = 6  # components smaller than this on the model grid are noise (post-processing)
 MAX_WEAK = 3  # sub-threshold regions kept for questions about an image without findings
@@ -357,6 +357,7 @@ class _Frame:
             side_lean=lean,
             ap_lean=ap_lean,
             confidence_level=level,
+            opposite_part=round(opposite_part_of(delta, float(delta.mean())), 3),
         )
 
     def _side(self, dx: float) -> tuple[str, str]:

@@ -656,6 +656,12 @@ def acquisition_detail(c: CaseFacts) -> str | None:
                 "). The detector looks at one axial plane resampled on a 1 mm grid."
             )
         sp = s.get("spacing_mm")
+        thick = s.get("slice_thickness_mm")
+        if sp and thick:
+            return (
+                f"The slice is {thick:g} mm thick and its pixels are {sp[0]:g} x {sp[1]:g} mm "
+                "(from its DICOM header)."
+            )
         if sp:
             return (
                 f"The image's pixels are {sp[0]:g} x {sp[1]:g} mm (from its header); a single 2D "

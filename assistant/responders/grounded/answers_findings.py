@@ -24,6 +24,7 @@ from assistant.findings import (
     SIZE_EDGES_MM2,
     lean_of,
     position_words,
+    signal_parts,
     size_bin,
     size_edges_px,
 )
@@ -624,7 +625,33 @@ def side(c: CaseFacts) -> str:
         # "Is the right hemisphere clear?": yes when nothing is on that side
         invert ^= yes_means_normal(c.question)
         hit = any(v == asked for v in values)
-        return f"{'Yes' if hit != invert else 'No'}. {details}." + note
+        place = structure_phrase(c.q)
+        if hit and not invert and place and not c.volume_findings():
+            # "Is there a lesion in the right basal ganglia?": yes on that side, but the
+            # detector does not tell the structure (nor the kind of lesion, if one is named)
+            kind = SPECIFIC.search(c.q)
+            what = f" or whether it is {_a(_singular(kind.group(0)))}" if kind else ""
+            where = c.side_phrase(
+                next(t.data for t, v in zip(c.targets, values, strict=True) if v == asked)
+            )
+            return (
+                f"Yes, {where}, but whether it lies in the {place}{what} I can't tell: the "
+                "detector does not identify anatomical structures on a slice"
+                + (" or what a region is" if kind else "")
+                + f". {details}."
+                + note
+            )
+        lead = "Yes" if hit != invert else "No"
+        if (
+            frame == "image"
+            and not ask.frame
+            and not known
+            and not invert
+            and re.search(rf"\b(on|to|in|at) the {asked}\b", c.q)
+        ):
+            # "Is it on the left?" of an image without orientation: the image's left, said so
+            lead += f", {'' if hit else 'not '}on the image's {asked}"
+        return f"{lead}. {details}." + note
     frame = "image" if (ask.frame == "image" or not known) else "patient"
     words = [_side_word(c, t.data, frame) for t in c.targets]
     if len(set(words)) == 1:
@@ -639,6 +666,27 @@ def side(c: CaseFacts) -> str:
     if frame == "image" and known and not ask.both_frames:
         also = " The scan records the patient's orientation, so the sides are also the patient's."
     return f"{upper_first(lead)}. {details}." + note + also
+
+
+# a named structure a question places something in ("the right basal ganglia", "the left MCA
+# territory", "the frontal lobe"): not a hemisphere or side, which the detector does tell
+_STRUCTURE_PHRASE = re.compile(
+    r"\b(?:in|within|of|involving|at) the ((?:(?:left|right) )?(?:(?:frontal|parietal|temporal|"
+    r"occipital|insular|limbic) lobes?|basal ganglia|thalam\w*|internal capsule|corona radiata|"
+    r"centrum semiovale|insula|caudate|putamen|periventricular (?:white matter|region)|"
+    r"(?:deep |subcortical )?white matter|cortex|(?:mca|aca|pca|middle cerebral|anterior "
+    r"cerebral|posterior cerebral|watershed)(?: artery)? territory|(?:frontal|parietal|temporal|"
+    r"occipital) (?:region|cortex|white matter)))\b"
+)
+
+
+def structure_phrase(q: str) -> str | None:
+    """ "right basal ganglia" for "Is there a lesion in the right basal ganglia?": a named
+    structure (not a hemisphere) that a question places a finding in, else None."""
+    m = _STRUCTURE_PHRASE.search(q)
+    if m is None:
+        return None
+    return re.sub(r"\b(mca|aca|pca)\b", lambda a: a.group(1).upper(), m.group(1))
 
 
 def _singular_question(c: CaseFacts) -> bool:
@@ -747,6 +795,12 @@ def _yes_no(c: CaseFacts, key: str, value: str, invert: bool) -> str:
     return "Yes. " if hit != invert else "No. "
 
 
+_DIAMETER = re.compile(
+    r"\b(diameters?|across|widest|longest|length|width|dimensions?|axis|axes|cm|centimet\w*|"
+    r"how (long|wide))\b"
+)
+
+
 def size(c: CaseFacts) -> str:
     if not c.findings:
         return c.nothing_found("There is nothing to measure")
@@ -793,6 +847,18 @@ def size(c: CaseFacts) -> str:
         else:  # "Is the lesion large?"
             lead = "Yes" if asked & set(bins.values()) else "No"
         return f"{lead}. {named} ({_size_classes(c, c.targets)}): {details}." + caveat
+    if len(c.targets) == 1 and _DIAMETER.search(c.q):
+        # "What's the maximum diameter in cm?": a length, in the unit asked
+        f = c.targets[0].data
+        ext = c.extent_mm(f)
+        if ext is None:
+            r0, c0, r1, c1 = f["bbox"]
+            lead = f"About {max(r1 - r0, c1 - c0)} pixels across at its widest (no pixel spacing)."
+        elif re.search(r"\b(cm|centimet\w*)\b", c.q):
+            lead = f"About {max(ext) / 10:.1f} cm at its widest along the image axes."
+        else:
+            lead = f"About {max(ext):.0f} mm at its widest along the image axes."
+        return f"{lead} {details}." + caveat
     if len(c.targets) == 1:
         f = c.targets[0].data
         lead = (
@@ -851,6 +917,12 @@ def _count(c: CaseFacts) -> str:
     )
 
 
+_MIXED_ASK = re.compile(
+    r"\b(heterogen\w*|mixed|inhomogen\w*|variegated|both (bright|dark|hyper|hypo)\w*|rim|ring|"
+    r"(dark|bright|hypo\w*|hyper\w*) (centre|center|core|rim)|(?P<uniform>homogen\w*|uniform\w*))\b"
+)
+
+
 def intensity(c: CaseFacts) -> str:
     if not c.findings:
         return c.nothing_found("There is no region to characterise")
@@ -861,7 +933,7 @@ def intensity(c: CaseFacts) -> str:
         + (
             f"{'brighter' if t.data['intensity_delta'] > 0 else 'darker'} than the "
             f"pseudo-healthy reconstruction by {abs(t.data['intensity_delta']):.2f} on a 0-1 "
-            "intensity scale"
+            f"intensity scale{' on average' if signal_parts(t.data) else ''}{signal_parts(t.data)}"
             if t.data["intensity"] != "mixed"
             else "both brighter and darker parts"
         )
@@ -872,10 +944,21 @@ def intensity(c: CaseFacts) -> str:
         " Intensity is relative to the detector's pseudo-healthy reconstruction of the same "
         "image, not an absolute signal measurement."
     )
+    parted = [bool(signal_parts(t.data)) or t.data["intensity"] == "mixed" for t in c.targets]
+    if _closed(c) and (ask := _MIXED_ASK.search(c.q)):
+        # "Is the signal heterogeneous?", "Is it homogeneous?": whether it has parts of both
+        uniform = bool(ask.group("uniform"))
+        lead = ("No" if any(parted) else "Yes") if uniform else ("Yes" if any(parted) else "No")
+        if not any(parted):
+            details += ", without a clear part of the opposite signal"
+        return f"{lead}. {details}." + caveat
     if _closed(c) and bool(hyper) != bool(hypo):
         want = "hyperintense" if hyper else "hypointense"
-        hit = any(t.data["intensity"] == want for t in c.targets)
-        return f"{'Yes' if hit else 'No'}. {details}." + caveat
+        hit = [t.data["intensity"] == want for t in c.targets]
+        lead = "Yes" if any(hit) else "No"
+        if any(h and p for h, p in zip(hit, parted, strict=True)):
+            lead = "Yes, mostly"
+        return f"{lead}. {details}." + caveat
     values = {t.data["intensity"] for t in c.targets}
     lead = values.pop().capitalize() if len(values) == 1 else "Both hyper- and hypointense"
     return f"{lead}. {details}." + caveat

@@ -6,7 +6,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from assistant.evidence import Evidence, EvidenceItem, analysed_scope
-from assistant.findings import confidence_level, confidence_meaning, lean_of, position_words
+from assistant.findings import (
+    confidence_level,
+    confidence_meaning,
+    lean_of,
+    position_words,
+    signal_parts,
+)
 from assistant.responders.grounded.wording import CLOSED, cite
 from assistant.responders.intents import Resolved
 
@@ -100,8 +106,10 @@ class CaseFacts:
 
     def describe(self, item: EvidenceItem) -> str:
         f = item.data
+        parts = signal_parts(f)
         return (
-            f"{item.id} is a {f['intensity']} region {self.side_phrase(f)} "
+            f"{item.id} is a {f['intensity']} region{parts}{',' if parts else ''} "
+            f"{self.side_phrase(f)} "
             f"({', '.join(position_words(f))}), {self.size_phrase(f)}, "
             f"detector confidence {f['confidence']:.2f} ({self.confidence_word(f)}) "
             f"{cite(item.id)}"

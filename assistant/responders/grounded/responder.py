@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator
 
 import assistant.responders.grounded.answers_context as context
 import assistant.responders.grounded.answers_findings as findings
+import assistant.responders.grounded.answers_scope as scope
 import assistant.responders.grounded.domain as domain
 from assistant.evidence import Evidence, Message
 from assistant.prompts import Task
@@ -104,6 +105,7 @@ class GroundedResponder(Responder):
         (None: resolved here from the question, the history and the evidence's finding ids)."""
         found = evidence.by_kind("finding")
         weak = evidence.by_kind("weak_finding")
+        meaning = None
         if resolved is None:
             resolved = resolve(question, history or [], [f.id for f in found + weak])
         ids = set(resolved.finding_ids)
@@ -126,7 +128,6 @@ class GroundedResponder(Responder):
             )
         elif (
             outside is not None
-            and not evidence.unreliable
             and resolved.intent == "out_of_scope"
             and (ask := parse(question)) is not None
             and ask.cue == "another body part"
@@ -141,6 +142,28 @@ class GroundedResponder(Responder):
             )
         elif (prior := context.prior_comparison(case)) is not None:
             text = prior  # "Compare with the prior scan": there is none
+        elif _FITNESS.search(case.q):
+            # "The patient asks if they can go back to work": not a question this tool can answer
+            text = (
+                "That is a clinical decision for you and the patient: this research tool reads one "
+                "scan for regions that deviate from healthy anatomy, and cannot judge fitness for "
+                "work, driving or other activities."
+            )
+            if outside is None:
+                reading = findings.presence(case).strip()
+                text += " What the reading of this scan found: " + re.sub(
+                    r"^(Yes|No)\b[^:.]{0,90}[:.] ", "", reading
+                )
+        elif outside is None and (meaning := scope.result_meaning(case)) is not None:
+            # "Does a negative result mean this person is healthy?": no, and this scan's result
+            here = re.sub(r"^(Yes|No)\b[^:.]{0,40}[:.] ", "", findings.presence(case).strip())
+            text = f"{meaning} On this scan: {here[:1].lower() + here[1:]}"
+        elif (
+            outside is None
+            and resolved.intent in ("presence", "side", "location", "count")
+            and (not_analysed := scope.slices_not_analysed(case)) is not None
+        ):
+            text = not_analysed  # "Is there a lesion on slice 7?" when only slice 4 was analysed
         elif (
             outside is None
             and resolved.intent in ("count", "out_of_scope", "unknown")
@@ -183,7 +206,17 @@ class GroundedResponder(Responder):
                 text = domain.unreliable_prefix(outside) + premise + handler(case).strip()
         elif term and _qualifies_a_lesion(question, case.q, term.group(0), resolved):
             # "Any white matter lesions?": whether a lesion is there, and what is not assessed
-            text = handler(case).strip() + findings.unassessed_note(term.group(0))
+            text = handler(case).strip()
+            if term.group(0).startswith("enhanc") and text.startswith("Yes. "):
+                # "Is there a ring-enhancing lesion?": something deviates; enhancement is unseen
+                text = (
+                    "Yes, a region deviates from healthy anatomy, but whether it enhances cannot "
+                    "be determined by this detector: enhancement shows only when a post-contrast "
+                    "scan is compared with a pre-contrast one, and the detector was trained on "
+                    "non-contrast T1 scans. " + text.removeprefix("Yes. ")
+                )
+            elif "does not identify anatomical structures" not in text:
+                text += findings.unassessed_note(term.group(0))
         elif (
             term
             and resolved.intent in ("explanation", "intensity")
@@ -225,13 +258,32 @@ class GroundedResponder(Responder):
                     "volume, right to a few mm); on the displayed slice the detector reports the "
                     "position in the image only."
                 )
-            elif term and resolved.intent in ("location", "side"):
+            elif (
+                term
+                and resolved.intent == "location"
+                and yes_no_question(question)
+                and (place := findings.structure_phrase(case.q))
+            ):
+                # "Is the lesion in the frontal lobe?": neither yes nor no; where it is
+                text = (
+                    f"I can't tell whether it lies in the {place}: the detector does not identify "
+                    "lobes or other anatomical structures on a slice; it reports the position in "
+                    f"the image. Where it is: {text}"
+                )
+            elif (
+                term
+                and resolved.intent in ("location", "side")
+                and "does not identify anatomical structures" not in text
+            ):
                 text += (
                     " The detector does not identify lobes or other anatomical structures; it "
                     "reports the position in the image only."
                 )
         if resolved.intent == "explanation" and outside is None:
             text = _premise(case) + text
+        if resolved.intent == "modality" and outside is not None and not evidence.unreliable:
+            # "Is this PA or AP?" of a chest X-ray: and the detector does not apply to it [A1]
+            text += " " + domain.not_applicable(case, outside).removeprefix("I can't tell. ")
         if resolved.intent == "size" and _VOLUME_ASK.search(case.q) and not case.volume_findings():
             # "What's the lesion volume in mL?" of one 2D slice: an area, said as such
             one = "on a single 2D slice"
@@ -288,6 +340,9 @@ class GroundedResponder(Responder):
                 f"{lead}: only the levels at MNI z {lo:+.0f} to {hi:+.0f} mm of this volume were "
                 f"analysed. There: {rest[:1].lower() + rest[1:]}"
             )
+        if resolved.intent == "presence" and outside is None and not meaning:
+            # about a volume analysed in part: "No, not on the analysed slice: ..."
+            text = scope.on_analysed_part(case, text)
         if resolved.intent == "presence" and asks_for_a_clinical_act(question):
             # "Can I sign this off as normal?": the detector reads one scan; the act is the user's
             text += (
@@ -317,6 +372,12 @@ def _part_of_the_head(c: CaseFacts) -> tuple[float, float] | None:
     return float(min(levels)), float(max(levels))
 
 
+_FITNESS = re.compile(
+    r"\b(go|get|return|back) (back )?to (work|school|college|university|driving|sport|the gym)|"
+    r"\b(fit|fitness) (for|to) (work|drive|driving|fly|flying|travel)|\bsick (note|leave)\b|"
+    r"\b(can|could|may|should) (he|she|they|i|the patient) (still )?(drive|fly|travel|work|"
+    r"play \w+|exercise)\b"
+)
 _TREATMENT = re.compile(
     r"\b(start|begin|commence|stop|switch|change|escalate|give|prescribe|treat\w*|therap\w*|"
     r"medication|drugs?|steroids?|dmts?)\b"

@@ -611,10 +611,20 @@ _NOT_SIDE_RIGHT = re.compile(
     r"\b(seem|look|feel|sound|appear|be)s? (\w+ )?right\b|\bright to (you|me)\b|"
     r"\b(everything|something|anything|nothing|all) (is |looks |seems )?(all )?right\b|"
     r"\bnot (quite )?right\b(?! (side|hemisphere|half|of))|\bright (thing|way|answer|call)\b|"
-    r"\b(reading|read|understand\w*|got|get|see|seeing|interpreting) (that|this|it|things) right\b"
+    r"\b(reading|read|understand\w*|got|get|see|seeing|interpreting) (that|this|it|things) right\b|"
+    # a tag question ("F1 is the strongest one, right? Is it ...", spoken "... right question
+    # mark"); someone being right ("Is she right, scan-wise?")
+    r",\s*right\s*(\?|question mark|full stop|\.)|"
+    r"\b((?<!is )it|normal|fine|ok|okay|clear|clean|wrong|there|mets|metastases) right\s*"
+    r"(\?|\.|question mark|full stop)|"
+    r"\b(is|was|are|were) (she|he|they|we|the (registrar|resident|report|reader|radiologist|"
+    r"referrer|ai|model|tool|colleague))( \w+)? right\b|\b(she|he|they|we) (is|are|was|were) right\b"
 )
 _NOT_SIDE_LEFT = re.compile(
-    r"\bleft (in|over|behind|untreated|out|alone)\b|\b(anything|nothing|something|what is) left\b"
+    r"\bleft (in|over|behind|untreated|out|alone)\b|\b(anything|nothing|something|what is) left\b|"
+    # "She left a note", "the registrar left it unreported": the verb
+    r"\b(i|you|he|she|we|they|who|colleague|registrar|resident|someone) (just )?left\b|"
+    r"\bleft (a|me|us|him|her|them|it|my|his|their|early|work|hospital|home)\b"
 )
 SIDE = _rx(
     r"\bhemispher\w*\b|\blateral(ity|ised|ized|isation|ization)\b|\blateralis\w*\b",
@@ -686,6 +696,7 @@ INTENSITY = _rx(
     r"\bsignal\b|\bbright\w*\b|\bdark\w*\b|\bdens(e|ity)\b|\bhyperdens\w*\b|\bhypodens\w*\b",
     r"\b(white|black|grey|gray) (or|on|than)\b|\b(appear|look)s? (white|black|grey|gray)\b",
     r"\b(lighter|paler|shade|whiter|blacker|greyer|grayer)\b",
+    r"\b(heterogene\w*|homogene\w*|inhomogene\w*)\b",
 )
 # a definite finding the question is about ("is IT bright", "is THE LESION dark", "F1 signal?")
 DEFINITE = re.compile(
@@ -898,7 +909,12 @@ _OUTPUT_ACTIVE = (
 _FINDING_IS_ARTEFACT = (
     r"^(is|are|was|were) (the |this |that )?(\w+ ){0,2}(finding|lesion|region|spot|area|blob|"
     r"hot ?spot|highlight|detection|hit|one) (just |only |simply |merely |purely )?(an? )?"
-    r"(artefact|noise)\b"
+    r"(artefact|noise)\b|"
+    # "Is F1 a flow or motion artefact?", "Is F1 probably a motion artefact?": an artefact of
+    # some kind, asked of the finding
+    r"^(is|are) (f\d+|it|this|that|(the|this|that) (finding|lesion|region|spot|area|blob)) "
+    r"(probably |just |only |simply |merely )?(an? )?([\w-]+ (or |and |/ ?)?){1,3}"
+    r"(artefact|artifact)s?\s*[?.!]*$"
 )
 _YES_NO_START = re.compile(
     r"^(so |and |but |also |ok,? |okay,? |sorry,? |hi,? |hey,? |quick question,? |"
@@ -1100,7 +1116,8 @@ _EXPECTED = re.compile(
     r"consistent|compatible) with (\w+ ){0,2}(age|ageing|aging)\b|"
     r"\bwhat (you|one|i|we|a radiologist) (would |might )?(expect|anticipate) (to see )?(for|at|in|"
     r"with) (\w+ ){0,3}(age|ages|aged|\d+|years?|yo|eighties|seventies|sixties|fifties|forties|"
-    r"elderly|old|older|young|healthy|normal)\b"
+    r"elderly|old|older|young|healthy|normal)\b|"
+    r"(?<!not )(?<!n't )\blooks? (like|as|the way) (it|they) should\b(?! not)"
 )
 _UNEXPECTED = re.compile(
     r"\b(beyond|more than|other than|outside( of)?|besides|apart from|than) what\b|"
@@ -1408,6 +1425,20 @@ _DESCRIBED_DIAGNOSIS = re.compile(
     r" (in your (opinion|view)|do you think|at all))?"
     r"\s*[?.!]*\s*$"
 )
+# "hyperintense on T1, could it be blood products?": a description, then the question proper in
+# the last clause, whether it is a named diagnosis (what it is, not its signal)
+_LAST_CLAUSE_DIAGNOSIS = re.compile(
+    rf"[,;:.-]\s+(so |and |but )?(could|might|may|can) (it|this|that|they|these|those) "
+    rf"(\w+ )?(be|represent|indicate|reflect) (\w+ ){{0,3}}({DIAGNOSIS}|{_MORE_DIAGNOSES})\b"
+    r"[^,;:.]*[?.!]*\s*$"
+)
+# "Would DWI help to tell abscess from tumour?": whether a test would help (next steps), however
+# much the words of a kind of lesion make it read like a presence question
+_WOULD_A_TEST_HELP = re.compile(
+    r"\b(would|could|will|might|does|do|can|is|are) (an? |the |some )?([\w-]+ ){0,3}(help|useful|"
+    r"worth\w*|add anything|be of use)\b.{0,30}\b(tell|distinguish|differentiate|separate|"
+    r"discriminat\w*|characteri[sz]\w*|clarify|confirm|exclude|narrow)\b"
+)
 # "Is the lesion near the ventricles bright?", "Does the spot in the left frontal lobe look dark
 # or bright?": a described finding whose predicate is its signal (intensity, not its place)
 _DESCRIBED_SIGNAL = re.compile(
@@ -1508,6 +1539,8 @@ def parse(question: str) -> Ask | None:
         return Ask("modality", "image", "display convention")
     if PAST_ACQUISITION.search(raw):
         return Ask("modality", "image", "acquisition")
+    if _WOULD_A_TEST_HELP.search(raw):
+        return Ask("next_steps", about, "whether a test would help")
     if NEXT.search(raw):
         cue = "referral" if re.search(_REFERRAL, raw) else "next steps"
         return Ask("next_steps", about, cue)
@@ -1537,6 +1570,10 @@ def parse(question: str) -> Ask | None:
         and not COUNT.search(q)  # "Does anything else light up apart from F1?"
     ):
         return Ask("presence", about, "whether the detector found anything")
+    # "Could this be used as a normal reference slice?", "Is this a control scan?", "Does the
+    # brain look like it should?": whether it is normal, not the cases or a cause
+    if _CALLED_NORMAL_AS.search(q) and yes_no_question(q):
+        return Ask("presence", about, "called normal")
     # 4. what it is about decides the heatmap / reconstruction / cases questions
     if _DIAGNOSIS_CLASS.search(q):  # "Which pathology class does it most resemble?"
         return Ask("explanation", about, "cause")
@@ -1595,6 +1632,8 @@ def parse(question: str) -> Ask | None:
         return Ask("confidence", about, "confidence")
     # a described finding asked about its signal or size: the predicate decides, not the place
     # or side words that describe it (cues the learned reader keeps)
+    if _LAST_CLAUSE_DIAGNOSIS.search(q) and not _COULD_BE_NOTHING.search(q):
+        return Ask("explanation", about, "could it be")
     if _DESCRIBED_SIGNAL.search(q):
         return Ask("intensity", about, "signal of a described finding")
     if _DESCRIBED_SIZE.search(q):
@@ -1729,6 +1768,13 @@ _LABELLED_AS = re.compile(
     r"\b(be|been|being) (called|considered|regarded|labell?ed|reported|classed|classified|deemed|"
     rf"signed off|passed) (as )?(an? )?(\w+ )?(within normal limits|{NORMAL_WORD}|abnormal|"
     r"pathological)\b"
+)
+_CALLED_NORMAL_AS = re.compile(
+    r"\b(be|been|being) (used|read|taken|accepted|counted|kept|included|interpreted|described|"
+    r"viewed|treated|filed) as (an? |the )?(\w+ )?(normal|healthy|negative|unremarkable|control)\b|"
+    r"\b(is|was) (this|it|that) (scan |image |slice |brain |subject |one )?(an? )?(\w+ )?"
+    r"(healthy )?control\b(?! (for|group|of))|\blooks? (like|as) (it|they) should\b|"
+    r"\blooks? the way (it|they) should\b"
 )
 # "Is this a scan I can file as normal?", "Can I sign it off as negative?", "Can I send him home
 # on this scan?": whether it is normal

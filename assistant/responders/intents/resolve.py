@@ -112,6 +112,7 @@ _FRAME_CUES = (
     "patient identity",
     "personal medical advice",
     "size of a described finding",
+    "whether a test would help",
 )
 
 
@@ -159,6 +160,7 @@ def classify(question: str) -> tuple[str, str, float | None]:
     return label, ("embedding" if label != "unknown" else "none"), sim
 
 
+_REAL = re.compile(r"\b(real|genuine|artefact\w*|artifact\w*|false (positive|alarm))\b")
 _WORRY = re.compile(r"\b(worr\w*|concern\w*|alarm\w*|serious|dangerous|bother\w*)\b")
 
 
@@ -220,7 +222,8 @@ def resolve(
         prev_bot = next((m.content for m in history[last + 1 :] if m.role == "assistant"), "")
         follow_up = True
         # "Should I worry about it?" asks its own question (whether it matters), not the last one
-        own = intent == "presence" and _WORRY.search(q)
+        # and so does "is it definitely real?" (whether the finding is real, not its size again)
+        own = intent == "presence" and (_WORRY.search(q) or _REAL.search(q))
         if (
             (source != "rule" or intent == "presence")
             and not own
