@@ -81,9 +81,11 @@ def test_a_normal_answer_about_a_volume_analysed_at_a_few_levels_says_where_it_h
         "volume_analysis": {"levels_mm": [19.0, 21.0, 23.0, 25.0, 27.0], "native_slices": [76, 81]},
     }
     ev = evidence([], **summary)
-    spot = ask("Is there a bright spot anywhere?", ev)
+    spot = ask("Is there a bright spot on this scan?", ev)
     assert spot.startswith("No, not at the analysed levels: the detector found no region")
     assert "native slices 76-81" in spot
+    anywhere = ask("Is there a bright spot anywhere?", ev)  # the whole head: neither yes nor no
+    assert anywhere.startswith("I can't tell for the whole head: only the levels at MNI z +19")
     normal = ask("Is the brain normal?", ev)
     assert normal.startswith("Yes at the analysed levels, as far as this detector can tell")
 

@@ -21,7 +21,12 @@ from assistant.prompts import refusal_text
 from assistant.report import draft_report
 from assistant.responders.grounded.case import CaseFacts, threshold_band
 from assistant.responders.grounded.wording import BRIGHT_WORDS, DARK_WORDS, cite, safe_excerpt
-from assistant.responders.intents.parse import ANALYSED_SLICES, PATIENT_IDENTITY
+from assistant.responders.intents.parse import (
+    ANALYSED_SLICES,
+    PATIENT_IDENTITY,
+    TRAINING_DOMAIN,
+    WHAT_TO_UPLOAD,
+)
 from assistant.scan.dicom.series import loaded_series_sentence
 
 # What the grounded responder can answer; listed whenever a question is outside it.
@@ -583,9 +588,14 @@ _ASKS_SLICE_COUNT = re.compile(
     r"\bhow many (axial |native )?(slices|sections|images)\b|\bnumber of (slices|sections)\b"
 )
 _ASKS_3D = re.compile(r"\b(3d|three[- ]dimensional|volumetric|2d|two[- ]dimensional)\b")
-_ASKS_SKULL = re.compile(r"\b(skull[- ]?strip\w*|brain[- ]?extract\w*|skull on|with the skull)\b")
+_ASKS_SKULL = re.compile(
+    r"\b(skull[- ]?strip\w*|brain[- ]?extract\w*|skull on|with the skull|skull (been |was |is )?"
+    r"(removed|taken off))\b"
+)
+_ASKS_LEVEL = re.compile(r"\b(which|what) (\w+ )?(level|height|z)\b")
 _ASKS_SPACE = re.compile(
-    r"\b(mni|template space|registered|registration|normali[sz]ed space|native space)\b"
+    r"\b(mni|template space|registered|registration|normali[sz]ed space|native space|(what|which) "
+    r"(coordinate |reference )?space)\b"
 )
 _ASKS_PLANE = re.compile(r"\b(axial\w*|coronal\w*|sagittal\w*|planes?|transverse\w*)\b")
 _ASKS_ORIENTATION = re.compile(
@@ -609,6 +619,21 @@ def acquisition_detail(c: CaseFacts) -> str | None:
     reasons = " ".join((outside.data.get("reasons") or []) if outside else [])
     checked_t1 = c.detection_ran and outside is None
     q = c.q
+    if WHAT_TO_UPLOAD.search(q):
+        return _what_to_upload(c)
+    if TRAINING_DOMAIN.search(q):
+        if outside is not None:
+            return (
+                "No: the applicability check found this scan outside what the detector was "
+                f"trained on {cite('A1')}: " + " ".join(outside.data.get("reasons") or [])
+            )
+        if checked_t1:
+            return (
+                "Yes, as far as the applicability check can tell: it accepted this scan as "
+                f"{_accepted(c)}, the kind of healthy adult T1-weighted scans (IXI) the detector "
+                "was trained on. That check is about the kind of image, not about the patient."
+            )
+        return None
     if ANALYSED_SLICES.search(q):
         scope = analysed_scope(s)
         if scope:
@@ -628,15 +653,18 @@ def acquisition_detail(c: CaseFacts) -> str | None:
             ).strip()
         return f"This is a single 2D image ({fmt}), not a volume: there are no other slices."
     if _ASKS_SKULL.search(q):
+        either = re.search(r"\bor\b", q)  # "skull on or stripped?": the answer, not a yes/no
         if "skull-stripped" in reasons or "skull stripped" in reasons:
             return (
-                "Yes: the applicability check found the skull removed (skull-stripped), which is "
+                ("Skull-stripped" if either else "Yes")
+                + ": the applicability check found the skull removed (skull-stripped), which is "
                 f"why the detector does not apply to it {cite('A1')}: it was trained on scans "
                 "with the skull on."
             )
         if checked_t1:
             return (
-                "No: the applicability check found the skull on (it refuses skull-stripped "
+                ("Skull on" if either else "No")
+                + ": the applicability check found the skull on (it refuses skull-stripped "
                 "scans, which the detector was not trained on)."
             )
         return None
@@ -682,12 +710,41 @@ def acquisition_detail(c: CaseFacts) -> str | None:
             )
         level = s.get("level_mm")
         at = f" (its level was estimated at about MNI z = {level:+.0f} mm)" if level else ""
+        if s.get("source_shape"):
+            return (
+                "This volume was not registered to MNI space for the analysis"
+                + (f" (the applicability check refused it first {cite('A1')})" if outside else "")
+                + "; its header does not say which space it is in."
+            )
         return (
             "A single 2D image is not registered to MNI space; it is compared with the training "
             f"slices as it is{at}."
         )
+    if _ASKS_LEVEL.search(q) and not ANALYSED_SLICES.search(q):
+        # "Which axial level is this slice at?"
+        reg = s.get("registered") or {}
+        level = reg.get("level_mm", s.get("level_mm"))
+        if level is not None:
+            how = (
+                "the plane resampled from the registered volume"
+                if reg
+                else "as estimated by the applicability check from the image"
+            )
+            return (
+                f"About MNI z = {level:+.0f} mm ({how}), the level of the bodies of the lateral "
+                "ventricles, which the detector was trained on."
+            )
     if _ASKS_ORIENTATION.search(q) and not _ASKS_SEQUENCE.search(q):
         left = s.get("patient_left")
+        notes = " ".join(str(n) for n in s.get("notes", []))
+        stored = re.search(r"reoriented from (\w+)", notes)
+        if stored and re.search(r"\b(stored|saved|file|header|written)\b", q):
+            # "What orientation is the volume stored in?": its axis codes, as read
+            return (
+                f"The file stores its voxels in {stored.group(1)} order (axis codes from its "
+                "header); it was reoriented to RAS+ for the analysis, so the patient's left is "
+                "shown on the image left."
+            )
         if left is None:
             return (
                 f"The {fmt} file does not record the patient's orientation, so whether it is "
@@ -739,6 +796,40 @@ def acquisition_detail(c: CaseFacts) -> str | None:
             )
         return None
     return None
+
+
+def _accepted(c: CaseFacts) -> str:
+    """What the detector accepts, from the applicability check's record."""
+    a = c.evidence.applicability or {}
+    level, tol = a.get("trained_level"), a.get("level_tolerance")
+    where = (
+        f" within {tol:g} mm of MNI z = {level:+g} mm (the level of the lateral ventricles)"
+        if level is not None and tol is not None
+        else " at the level of the lateral ventricles"
+    )
+    return f"an axial T1-weighted brain MRI{where}, as a 2D slice or a 3D volume"
+
+
+def _what_to_upload(c: CaseFacts) -> str:
+    """ "What should I upload instead?": what the detector accepts (the refusal's own words when
+    the scan was refused)."""
+    items = c.evidence.by_kind("applicability")
+    if items:
+        text = items[0].text
+        m = re.search(r"\b(Upload .+?\.)(?= [A-Z]|\s*$)", text)
+        accepted = re.search(r"accepted: (.+?)\.(?= [A-Z]|\s*$)", text)
+        upload = m.group(1) if m else ""
+        what = f"The detector accepts {accepted.group(1).strip()}. " if accepted else ""
+        return (
+            f"{what}{upload} This scan is outside that {cite(items[0].id)}; a DICOM series or "
+            "NIfTI volume of a T1-weighted brain MRI with the skull on works best, as it is "
+            "registered to MNI space first."
+        ).strip()
+    return (
+        f"This scan was accepted. The detector accepts {_accepted(c)}; a 3D T1-weighted volume "
+        "(NIfTI or a DICOM series) with the skull on is registered to MNI space first, and a PNG "
+        "has no pixel spacing or orientation, so sizes and sides are then in image terms."
+    )
 
 
 def modality(c: CaseFacts) -> str:

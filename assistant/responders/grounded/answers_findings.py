@@ -216,6 +216,18 @@ Z_EXTENT_MM: dict[str, tuple[float, float]] = {
     "hippocampal": (-30.0, 8.0),
     "mesial temporal": (-35.0, 0.0),
     "vertex": (60.0, 85.0),
+    "centrum semiovale": (30.0, 50.0),
+    "pineal": (-4.0, 6.0),
+    "chiari": (-80.0, -45.0),
+    "tonsils": (-70.0, -45.0),
+    "tonsillar": (-70.0, -45.0),
+    "craniocervical": (-85.0, -55.0),
+    "infratentorial": (-75.0, 2.0),
+    "orbits": (-45.0, -5.0),
+    "orbit": (-45.0, -5.0),
+    "globes": (-45.0, -10.0),
+    "optic nerves": (-30.0, -5.0),
+    "optic nerve": (-30.0, -5.0),
 }
 _OFF_MARGIN_MM = 3.0
 _PLACE_NAMES = {
@@ -223,6 +235,14 @@ _PLACE_NAMES = {
     "hippocampal": "hippocampi",
     "mesial temporal": "mesial temporal lobes",
     "temporal poles": "temporal poles",
+    "pineal": "pineal region",
+    "chiari": "craniocervical junction (cerebellar tonsils)",
+    "tonsils": "cerebellar tonsils",
+    "tonsillar": "cerebellar tonsils",
+    "craniocervical": "craniocervical junction",
+    "infratentorial": "infratentorial compartment",
+    "orbit": "orbits",
+    "globes": "globes",
 }
 _OFF_PLACE = re.compile(r"\b(" + "|".join(sorted(Z_EXTENT_MM, key=len, reverse=True)) + r")\b")
 
@@ -265,7 +285,7 @@ def place_not_analysed(c: CaseFacts) -> str | None:
         if c.findings
         else f"{there} {c.no_findings()}."
     )
-    plural = name.endswith(("i", "lobes", "poles"))
+    plural = name.endswith(("i", "lobes", "poles", "orbits", "globes", "nerves", "tonsils"))
     return (
         f"I can't tell: the {name} {'are' if plural else 'is'} not on {what} ({span}); "
         f"{'they lie' if plural else 'it lies'} {where} {'them' if volume else 'it'} (about MNI "
@@ -452,6 +472,14 @@ def _presence(c: CaseFacts) -> str:
                 lead = "Yes, probably. " if best >= 0.5 else "No, probably not. "
         n = len(c.findings)
         kind = _kind_caveat(term, n)
+        if term is not None and lead == "No, not normal. ":
+            # "No haemorrhage, correct?": not confirmed, and not a finding of haemorrhage either
+            kind = " The detector measures deviation from healthy anatomy, not what it is."
+            lead = (
+                f"No, not normal: {'a region deviates' if n == 1 else 'regions deviate'} from "
+                f"healthy anatomy, but whether {'it is' if n == 1 else 'any of them is'} "
+                f"{_a(_singular(term.group(0)))} cannot be determined by this detector. "
+            )
         if term is not None and lead == "Yes. ":
             # "Haemorrhage?": yes, something deviates; a bare "Yes." would assert the kind named
             kind = " The detector measures deviation from healthy anatomy, not what it is."
@@ -514,6 +542,8 @@ def _singular(term: str) -> str:
     elif last.endswith("s") and not last.endswith(("ss", "sis", "us")) and last != "ms":
         last = last[:-1]
     words = [*words[:-1], last]
+    if words == ["sol"]:
+        return "space-occupying lesion"
     return " ".join("MS" if w == "ms" else w for w in words)
 
 
@@ -597,6 +627,12 @@ def _unknown_note(sides: set[str]) -> str:
     )
 
 
+_WHICH_FRAME = re.compile(
+    r"\bpatient'?s? (left|right) or (the )?image'?s? (left|right)\b|"
+    r"\bimage'?s? (left|right) or (the )?patient'?s? (left|right)\b"
+)
+
+
 def side(c: CaseFacts) -> str:
     """Left or right: "Left" / "Right" (the patient's side) when the scan records its
     orientation, "Image left" / "Image right" with the patient's side unknown otherwise; "Yes"
@@ -606,6 +642,18 @@ def side(c: CaseFacts) -> str:
         return c.nothing_found("There is nothing to lateralise")
     ask = side_question(c.question)
     known = _known(c.targets)
+    if not known and _WHICH_FRAME.search(c.q):
+        # "Is it the patient's left or the image left?": the image's; the patient's is unknown
+        sides = {
+            s for t in c.targets if t.data["side"] != "midline" and (s := _image_side(c, t.data))
+        }
+        where = " and ".join(f"image {s}" for s in sorted(sides)) or "the midline"
+        details = "; ".join(
+            f"{t.id} lies {_side_detail(c, t.data)} {cite(t.id)}" for t in c.targets
+        )
+        return f"{upper_first(where)}; the patient's side is unknown. {details}." + _unknown_note(
+            sides
+        )
     details = "; ".join(f"{t.id} lies {_side_detail(c, t.data)} {cite(t.id)}" for t in c.targets)
     image_sides = {_image_side(c, t.data) for t in c.targets if t.data["side"] != "midline"}
     note = "" if known else _unknown_note({s for s in image_sides if s})
@@ -642,15 +690,13 @@ def side(c: CaseFacts) -> str:
                 + note
             )
         lead = "Yes" if hit != invert else "No"
-        if (
-            frame == "image"
-            and not ask.frame
-            and not known
-            and not invert
-            and re.search(rf"\b(on|to|in|at) the {asked}\b", c.q)
-        ):
-            # "Is it on the left?" of an image without orientation: the image's left, said so
-            lead += f", {'' if hit else 'not '}on the image's {asked}"
+        if frame == "image" and not ask.frame and not known:
+            # "Is it on the left?", "The right side is normal, isn't it?" of an image without
+            # orientation: the image's side, said so
+            if not invert and re.search(rf"\b(on|to|in|at) the {asked}\b", c.q):
+                lead += f", {'' if hit else 'not '}on the image's {asked}"
+            elif invert and re.search(rf"\bthe {asked}( side| half| hemisphere)?\b", c.q):
+                lead += f" for the image's {asked} side"
         return f"{lead}. {details}." + note
     frame = "image" if (ask.frame == "image" or not known) else "patient"
     words = [_side_word(c, t.data, frame) for t in c.targets]

@@ -77,6 +77,8 @@ def slices_not_analysed(c: CaseFacts) -> str | None:
 
 
 _NO_LEAD = re.compile(r"^No[.:]\s*")
+# the leads of a reading below the image threshold ("No, not clearly: ...", "Yes, probably: ...")
+_WEAK_LEAD = re.compile(r"^(No, not clearly|Yes, probably)(?=[:.])")
 _AN_ID = re.compile(r"^[FWVD]\d")
 _YES_NORMAL_LEAD = re.compile(r"^Yes, as far as this detector can tell\b")
 
@@ -89,7 +91,7 @@ def on_analysed_part(c: CaseFacts, text: str) -> str:
     summary = c.evidence.scan_summary or {}
     if not _partial(summary) or re.search(r"\b[fwv]\d{1,3}\b", c.q):
         return text  # "Is V2 real?": about a finding, not the volume
-    if "analysed" in text.split(". ")[0]:
+    if re.search(r"\banalysed (slice|levels?)\b", text.split(". ")[0]):
         return text  # the lead says where it holds already
     where = "at the analysed levels" if summary.get("volume_analysis") else "on the analysed slice"
     if _NO_LEAD.match(text):
@@ -99,6 +101,8 @@ def on_analysed_part(c: CaseFacts, text: str) -> str:
         text = f"No, not {where}: {rest}"
     elif _YES_NORMAL_LEAD.match(text):
         text = _YES_NORMAL_LEAD.sub(f"Yes {where}, as far as this detector can tell", text, count=1)
+    elif m := _WEAK_LEAD.match(text):
+        text = f"{m.group(1)} {where}" + text[m.end() :]
     else:
         return text
     scope = analysed_scope(summary)

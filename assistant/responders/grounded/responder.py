@@ -32,6 +32,7 @@ from assistant.responders.intents import (
 )
 from assistant.responders.intents.parse import (
     FINDING_TERMS,
+    SENSITIVITY,
     asks_for_a_clinical_act,
     parse,
     side_structure,
@@ -142,6 +143,18 @@ class GroundedResponder(Responder):
             )
         elif (prior := context.prior_comparison(case)) is not None:
             text = prior  # "Compare with the prior scan": there is none
+        elif outside is None and SENSITIVITY.search(normalise(question)):
+            # "Would you pick up a 3 mm lesion?": what is known of its sensitivity to small ones
+            text = (
+                "Probably not reliably. Small lesions are mostly missed by this detector: on "
+                "validation slices with one small synthetic lesion (up to about 200 mm² on a "
+                "slice) it said so in a third of them, and regions smaller than a few pixels of "
+                "its 128 x 128 grid are dropped as noise; lesions of a few millimetres were not "
+                "measured at all. " + findings.presence(case).strip()
+            )
+        elif outside is None and _LOOK_AT.search(case.q) and findings.place_not_analysed(case):
+            # "Could you look at the orbits?": not on the analysed levels
+            text = findings.place_not_analysed(case) or ""
         elif _FITNESS.search(case.q):
             # "The patient asks if they can go back to work": not a question this tool can answer
             text = (
@@ -178,10 +191,22 @@ class GroundedResponder(Responder):
         ):
             text = real_3d  # "Is V1 real?": about V1, weak or not
         elif (
-            outside is None
+            outside is not None
+            and evidence.unreliable
             and resolved.intent == "presence"
             and (off_levels := findings.place_not_analysed(case)) is not None
         ):
+            # "Any lesions in the posterior fossa?" of a scan analysed anyway at one level
+            text = domain.unreliable_prefix(outside) + off_levels
+        elif (
+            outside is None
+            and (
+                resolved.intent == "presence"
+                or (resolved.follow_up and resolved.intent not in ("out_of_scope", "report"))
+            )
+            and (off_levels := findings.place_not_analysed(case)) is not None
+        ):
+            # (also "and the cerebellum?" after another question, whatever it asked)
             # "Anything in the cerebellum?" about a slice above it: not assessed, neither yes nor no
             text = off_levels
         elif (
@@ -203,18 +228,23 @@ class GroundedResponder(Responder):
                     )
             else:
                 premise = _premise(case) if resolved.intent == "explanation" else ""
-                text = domain.unreliable_prefix(outside) + premise + handler(case).strip()
+                body = handler(case).strip()
+                if (
+                    term
+                    and body.startswith("Yes. ")
+                    and _qualifies_a_lesion(question, case.q, term.group(0), resolved)
+                ):
+                    body = _qualified_yes(term.group(0)) + body.removeprefix("Yes. ")
+                text = domain.unreliable_prefix(outside) + premise + body
         elif term and _qualifies_a_lesion(question, case.q, term.group(0), resolved):
             # "Any white matter lesions?": whether a lesion is there, and what is not assessed
             text = handler(case).strip()
-            if term.group(0).startswith("enhanc") and text.startswith("Yes. "):
-                # "Is there a ring-enhancing lesion?": something deviates; enhancement is unseen
-                text = (
-                    "Yes, a region deviates from healthy anatomy, but whether it enhances cannot "
-                    "be determined by this detector: enhancement shows only when a post-contrast "
-                    "scan is compared with a pre-contrast one, and the detector was trained on "
-                    "non-contrast T1 scans. " + text.removeprefix("Yes. ")
-                )
+            named_3d = any(v.data.get("regions") for v in case.volume_findings())
+            if text.startswith("Yes. ") and not named_3d:
+                # "Is there a ring-enhancing lesion?", "Any periventricular plaques?": something
+                # deviates; what the word qualifies it by is not seen, said in the lead
+                place = findings.structure_phrase(case.q) or term.group(0)
+                text = _qualified_yes(place) + text.removeprefix("Yes. ")
             elif "does not identify anatomical structures" not in text:
                 text += findings.unassessed_note(term.group(0))
         elif (
@@ -262,8 +292,12 @@ class GroundedResponder(Responder):
                 term
                 and resolved.intent == "location"
                 and yes_no_question(question)
-                and (place := findings.structure_phrase(case.q))
+                and (place := findings.structure_phrase(case.q) or term.group(0))
             ):
+                if re.search(
+                    r"\b(gr[ae]y|white)( matter)? or (the )?(gr[ae]y|white) matter\b", case.q
+                ):
+                    place = "grey or the white matter"
                 # "Is the lesion in the frontal lobe?": neither yes nor no; where it is
                 text = (
                     f"I can't tell whether it lies in the {place}: the detector does not identify "
@@ -281,6 +315,20 @@ class GroundedResponder(Responder):
                 )
         if resolved.intent == "explanation" and outside is None:
             text = _premise(case) + text
+        if resolved.intent == "similar_cases" and outside is not None and evidence.unreliable:
+            # cases retrieved for a finding of a scan analysed anyway carry its warning too
+            text = domain.unreliable_prefix(outside) + text
+        if (
+            resolved.intent == "presence"
+            and weak
+            and not found
+            and _WEAK_ASK.search(case.q)
+            and text.startswith("No, not clearly")
+        ):
+            # "Any weak or borderline regions?": yes, weaker ones, which the answer lists
+            text = "Yes, weaker regions below the image threshold" + text.removeprefix(
+                "No, not clearly"
+            )
         if resolved.intent == "modality" and outside is not None and not evidence.unreliable:
             # "Is this PA or AP?" of a chest X-ray: and the detector does not apply to it [A1]
             text += " " + domain.not_applicable(case, outside).removeprefix("I can't tell. ")
@@ -289,8 +337,12 @@ class GroundedResponder(Responder):
             one = "on a single 2D slice"
             if (case.evidence.scan_summary or {}).get("source_shape"):
                 one = "from one analysed slice of the volume"
-            text = f"A volume cannot be measured {one}; its area on this slice: " + (
-                text[:1].lower() + text[1:]
+            warning = domain.unreliable_prefix(outside) if outside is not None else ""
+            rest = text.removeprefix(warning) if warning and text.startswith(warning) else text
+            text = (
+                (warning if rest is not text else "")
+                + f"A volume cannot be measured {one}; its area on this slice: "
+                + (rest[:1].lower() + rest[1:])
             )
         normalised = normalise(question)
         missing = _missing_ids(f"{question} {normalised}", evidence, resolved.intent)
@@ -330,10 +382,13 @@ class GroundedResponder(Responder):
             # "Can I rule out a haemorrhage anywhere in the head?" of a volume analysed at a few
             # levels: not for the whole head; what those levels show
             lo, hi = part
+            # "Can I rule out a haemorrhage anywhere?": no; "Is the whole brain normal?" and
+            # "Anything anywhere?": neither yes nor no for the whole head
+            ruling_out = re.search(r"\b(rule[sd]? out|r/o|exclud\w*|excluded)\b", case.q)
             lead = (
                 "No, not for the whole head"
-                if yes_means_normal(question)
-                else ("I can't tell for the whole head")
+                if yes_means_normal(question) and ruling_out
+                else "I can't tell for the whole head"
             )
             rest = re.sub(r"^(Yes|No)\b[^:.]{0,40}[:.] ", "", text)
             text = (
@@ -357,7 +412,7 @@ class GroundedResponder(Responder):
 _WHOLE_HEAD = re.compile(
     r"\b(anywhere (in|on) (the|this) (head|brain|scan|volume|study)|(whole|entire|full) "
     r"(head|brain|volume|scan|study)|every (slice|level)|all (the )?(slices|levels)|"
-    r"vertex to (the )?(foramen magnum|skull base)|top to bottom)\b"
+    r"vertex to (the )?(foramen magnum|skull base)|top to bottom|anywhere|overall|globally)\b"
 )
 
 
@@ -372,6 +427,16 @@ def _part_of_the_head(c: CaseFacts) -> tuple[float, float] | None:
     return float(min(levels)), float(max(levels))
 
 
+_LOOK_AT = re.compile(
+    r"\b(look|looking|check|examine|assess|review|comment) (at |on )?(the )?(\w+ )?"
+    r"(orbits?|globes?|optic nerves?|pineal|cerebell\w*|posterior fossa|brain ?stem|pons|"
+    r"medulla|midbrain|pituitary|sella|vertex|hippocamp\w*|temporal poles?|craniocervical|"
+    r"foramen magnum|tonsils?)\b"
+)
+_WEAK_ASK = re.compile(
+    r"\b(weak(er)?|borderline|sub-?threshold|below[- ]threshold|faint(er)?|equivocal) "
+    r"(or \w+ )?(regions?|areas?|findings?|spots?|ones?|signals?|foci|hits?|anomal\w*)\b"
+)
 _FITNESS = re.compile(
     r"\b(go|get|return|back) (back )?to (work|school|college|university|driving|sport|the gym)|"
     r"\b(fit|fitness) (for|to) (work|drive|driving|fly|flying|travel)|\bsick (note|leave)\b|"
@@ -429,10 +494,33 @@ def _premise(c: CaseFacts) -> str:
 
 
 _LESION_WORD = re.compile(
-    r"\b(lesions?|abnormalit\w*|anomal\w*|tumou?rs?|masse?s?|plaques?|foci|focus|spots?|"
+    r"\b(lesions?|abnormalit\w*|anomal\w*|tumou?rs?|masse?s?(?! effect)|diffusion|plaques?|foci|focus|spots?|"
     r"hyperintensit\w*|hypointensit\w*|infarcts?|bleeds?|nodules?|regions?|areas?|"
     rf"changes?|findings?|pathology|anything|something|{FINDING_TERMS})\b"
 )
+
+
+def _qualified_yes(term: str) -> str:
+    """The lead of a "yes" whose lesion the question qualifies by something the detector does not
+    see ("Is there a ring-enhancing lesion?", "Any white matter lesions?")."""
+    if term.startswith("enhanc"):
+        return (
+            "Yes, a region deviates from healthy anatomy, but whether it enhances cannot be "
+            "determined by this detector: enhancement shows only when a post-contrast scan is "
+            "compared with a pre-contrast one, and the detector was trained on non-contrast T1 "
+            "scans. "
+        )
+    if "diffusion" in term:
+        return (
+            "Yes, a region deviates from healthy anatomy, but whether it restricts diffusion "
+            "cannot be determined by this detector: that needs diffusion-weighted images with an "
+            "ADC map, and it reads one T1-weighted image. "
+        )
+    what = f"is {term}" if term.endswith(("al", "ar")) else f"involves the {term}"
+    return (
+        f"Yes, a region deviates from healthy anatomy, but whether it {what} cannot be "
+        "determined by this detector: it does not identify anatomical structures or tissues. "
+    )
 
 
 def _qualifies_a_lesion(question: str, q: str, term: str, resolved: Resolved) -> bool:
@@ -450,6 +538,8 @@ def _qualifies_a_lesion(question: str, q: str, term: str, resolved: Resolved) ->
     )  # "ring-enhancing lesion?": a bare noun phrase asks whether it is there
     if not (existential(question) or bare):
         return False
+    if "diffusion" in term:
+        return True  # "Any restricted diffusion?": a finding of its own
     return bool(_LESION_WORD.search(q.replace(term, " ")))
 
 

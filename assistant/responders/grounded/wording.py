@@ -44,7 +44,7 @@ DARK_WORDS = re.compile(r"\b(dark\w*|hypo-?intens\w*|black|low signal)\b")
 BRIGHT_WORDS = re.compile(r"\b(bright\w*|hyper-?intens\w*|white(?! matter)|high signal)\b")
 NORMAL = re.compile(r"\b(normal|healthy|unremarkable|fine|okay|ok|clear|clean|intact)\b")
 SPECIFIC = re.compile(
-    r"\b(tumou?rs?|mass(?:es)?|cancer|metasta\w+|bleed\w*|ha?emorrhage|infarcts?|stroke|"
+    r"\b(tumou?rs?|mass(?:es)?(?! effect)|sols?|cancer|metasta\w+|bleed\w*|ha?emorrhage|infarcts?|stroke|"
     r"cysts?|abscess\w*|plaques?|multiple sclerosis|ms lesions?|ms|glioma\w*|edema|oedema|"
     r"contusions?|ha?ematomas?|hemosiderin|meningioma\w*|lymphoma\w*|"
     r"space[- ]occupying lesions?|"
@@ -57,6 +57,8 @@ UNASSESSABLE = re.compile(
     r"herniat\w*|hydroceph\w*|white matter|gr[ae]y matter|cortex|cortical|thalam\w*|"
     r"cerebell\w*|brain ?stem|basal ganglia|symmetr\w*|asymmetr\w*|volume loss|"
     r"alzheimer\w*|dementia|aneurysm\w*|septum pellucidum|"
+    r"corpus callosum|callosal|caudate|putamen|globus pallidus|internal capsule|juxtacortical|"
+    r"periventricular|restrict\w* diffusion|diffusion restriction|"
     r"hippocampal sclerosis|mesial temporal sclerosis|"
     r"gr[ae]y[- ]white|(brain|parenchymal|cerebral) volume|brain age|age[- ]appropriate|"
     r"age[- ]related|(consistent|in keeping|normal) (with|for) (the patient'?s |his |her |their )?"
@@ -65,7 +67,10 @@ UNASSESSABLE = re.compile(
 # Tissues (of `UNASSESSABLE`) that the analysed slice shows as a whole: "Is the white matter normal?" is answered from
 # the detector's findings on the slice (with the note that it does not tell which tissue a region
 # involves), unlike the signs above that it does not measure ("Are the ventricles enlarged?").
-TISSUE = re.compile(r"\b(white matter|gr[ae]y matter|cortex|cortical|basal ganglia|thalam\w*)\b")
+TISSUE = re.compile(
+    r"\b(white matter|gr[ae]y matter|cortex|cortical|basal ganglia|thalam\w*|corpus callosum|"
+    r"callosal|caudate|putamen|globus pallidus|internal capsule|juxtacortical|periventricular)\b"
+)
 INJECTION = re.compile(
     r"(ignore|disregard|forget|override)\b.{0,40}\b(instruction|rule|prompt|previous|above)|"
     r"\b(system prompt|you are now|you must|act as|pretend|as an ai|respond with|reply with|"

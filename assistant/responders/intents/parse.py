@@ -694,7 +694,7 @@ INTENSITY = _rx(
     r"\bhyper-?intens\w*\b|\bhypo-?intens\w*\b|\biso-?intens\w*\b|\bintensit\w*\b",
     r"\bhyper\b|\bhypo\b|\bhyper-? or hypo\b",
     r"\bsignal\b|\bbright\w*\b|\bdark\w*\b|\bdens(e|ity)\b|\bhyperdens\w*\b|\bhypodens\w*\b",
-    r"\b(white|black|grey|gray) (or|on|than)\b|\b(appear|look)s? (white|black|grey|gray)\b",
+    r"\b(white|black|grey|gray) (or|on|than)\b(?! (white|gr[ae]y) matter)|\b(appear|look)s? (white|black|grey|gray)\b",
     r"\b(lighter|paler|shade|whiter|blacker|greyer|grayer)\b",
     r"\b(heterogene\w*|homogene\w*|inhomogene\w*)\b",
 )
@@ -1471,7 +1471,7 @@ _SELF_AS_PATIENT = re.compile(
 ANALYSED_SLICES = re.compile(
     r"\b(which|what|how many) (\w+ )?(slices?|levels?|sections?|parts? of the (volume|scan|brain))"
     r"\b.{0,40}\b(analy[sz]\w*|looked at|assess\w*|examin\w*|check\w*|covered|process\w*|"
-    r"includ\w*|run on)\b|\b(did|do|have) (you|it|the (model|detector|ai|tool)) (\w+ )?"
+    r"includ\w*|run on|based on)\b|\b(did|do|have) (you|it|the (model|detector|ai|tool)) (\w+ )?"
     r"(analy[sz]\w*|look\w* at|assess\w*|check\w*|cover\w*) (the )?(whole|entire|every|all)"
     r"( of the)? (volume|scan|brain|slices?|levels?)\b"
 )
@@ -1485,6 +1485,45 @@ PATIENT_IDENTITY = re.compile(
     r"institution|centre|center|site|clinic)\b.{0,30}\b(scan\w*|acquir\w*|done|taken|performed|"
     r"from)|(patient|personal) (information|details|data|identifiers?) (in|on) (this|the) "
     r"(image|scan|file))\b"
+)
+
+
+# Questions about the processing, the detector's domain and its sensitivity, each read before
+# the words of a finding they contain can make them look like a presence question (their cues
+# are ones the learned reader keeps): "Is the registration to MNI any good?", "What space is this
+# volume in?", "Has the skull been removed?", "Is the detector trained on scans like this one?",
+# "What should I upload instead?", "Would you pick up a 3 mm lesion?", "total lesion load in ml?",
+# "Does the lesion involve the caudate?"
+_REGISTRATION = re.compile(
+    r"\b(registration|co-?registered|normali[sz]ation to mni|(what|which) (coordinate |reference )?"
+    r"space|is (it|this|the (scan|volume|image)) (in )?(mni|native|template|standard) space)\b"
+)
+_SKULL_REMOVED = re.compile(
+    r"\bskull (been |was |is |got )?(removed|stripped|taken off)\b|\b(removed|stripped|taken) "
+    r"(off )?the skull\b|\b(skull|scalp) (on|still on|present|intact)\b(?! (or|and))"
+)
+TRAINING_DOMAIN = re.compile(
+    r"\b(trained|train|built|validated|made|developed|calibrated) (on|for|with) (\w+ ){0,3}"
+    r"(scans?|images?|data|cases|brains?|mris?|ones?|kind)( \w+){0,2} (like|such as|similar to) "
+    r"(this|it|mine|these|that)\b"
+)
+WHAT_TO_UPLOAD = re.compile(
+    r"\b(what|which) (\w+ ){0,2}(should|can|could|do|must) (i|we) (upload|send|provide|load)\b|"
+    r"\b(what|which) (scan|image|file|series|sequence) (should|can|could|do|must) (i|we) use\b|\bwhat (do|does|would) (it|you|the (tool|detector|model)) (accept|need|take|"
+    r"want|expect)\b|\bwhat (kind|type|sort) of (scan|image|file|data|input) (do|does|can|will|"
+    r"would) (it|you|the \w+) (accept|need|take|read|analy[sz]e)\b"
+)
+SENSITIVITY = re.compile(
+    r"\b(would|could|can|does|do|will|did) (you|it|the (detector|model|tool|ai|system)) "
+    r"(\w+ )?(pick up|picked up|detect|catch|see|find|spot|miss|missed)\b.{0,30}"
+    r"\b(\d+(\.\d+)? ?mm|small|tiny|subtle|little|early)\b"
+)
+_LESION_LOAD = re.compile(r"\b(lesion|total|white matter|disease|t2) (load|burden)\b")
+_INVOLVES_A_STRUCTURE = re.compile(
+    r"\b(involv\w*|extend\w* (in)?to|abut\w*|reach\w*|cross\w*|encroach\w* on|spare\w*) "
+    r"(the )?(\w+ ){0,2}(caudate|putamen|globus pallidus|thalam\w*|internal capsule|corpus "
+    r"callosum|cortex|ventric\w*|basal ganglia|white matter|gr[ae]y matter|insula|midline|"
+    r"lobes?)\b|\b(in|within) (the )?(gr[ae]y|white)( matter)? or (the )?(gr[ae]y|white) matter\b"
 )
 
 
@@ -1504,6 +1543,18 @@ def parse(question: str) -> Ask | None:
         return Ask("out_of_scope", "none", "personal medical advice")
     if ANALYSED_SLICES.search(raw):
         return Ask("modality", "image", "analysed slices")
+    if WHAT_TO_UPLOAD.search(raw):
+        return Ask("modality", "image", "what to upload")
+    if TRAINING_DOMAIN.search(raw):
+        return Ask("modality", "image", "training domain")
+    if _REGISTRATION.search(raw) or _SKULL_REMOVED.search(raw):
+        return Ask("modality", "image", "processing")
+    if SENSITIVITY.search(raw):
+        return Ask("confidence", about, "sensitivity")
+    if _LESION_LOAD.search(raw):
+        return Ask("size", about, "lesion load")
+    if _INVOLVES_A_STRUCTURE.search(raw) and yes_no_question(raw) and not EXISTENTIAL.search(raw):
+        return Ask("location", about, "structure involvement")
     if _STAKE.search(raw):  # "How much weight should I give it?" (not a drug to give)
         return Ask("confidence", about, "confidence")
     if OOS.search(raw):

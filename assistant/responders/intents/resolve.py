@@ -113,6 +113,12 @@ _FRAME_CUES = (
     "personal medical advice",
     "size of a described finding",
     "whether a test would help",
+    "what to upload",
+    "training domain",
+    "processing",
+    "sensitivity",
+    "lesion load",
+    "structure involvement",
 )
 
 

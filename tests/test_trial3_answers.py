@@ -1,0 +1,191 @@
+"""Answers a third radiologist's trial (2026-12-05, 170 questions on two example PNGs, a real
+healthy IXI volume, a real MS patient's skull-stripped volume and a chest X-ray) judged wrong,
+asked through the grounded responder with constructed evidence, or through the intent reader."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+from assistant_fixtures import LEFT_BRIGHT, cited, scan_summary, synthetic_result
+
+from assistant.analysis import build_evidence
+from assistant.domain import Applicability
+from assistant.evidence import Message
+from assistant.responders.grounded import GroundedResponder
+from assistant.responders.intents.resolve import classify
+from eval.qa.metrics import yes_no
+
+BOT = GroundedResponder(disclaimer=False)
+
+
+def ask(question: str, ev, history=None) -> str:
+    text = BOT.answer(question, ev, history or [])
+    assert set(cited(text)) <= ev.ids(), (cited(text), ev.ids())
+    return text
+
+
+def evidence(lesions=(LEFT_BRIGHT,), **summary):
+    return build_evidence(synthetic_result(list(lesions)), {**scan_summary(), **summary})
+
+
+# a volume analysed at the five levels the shipped detector knows, with only a weaker region
+FIVE_LEVELS = {
+    "source_shape": [120, 64, 80],
+    "slice_index": 75,
+    "notes": ["reoriented from PSR to RAS+ (column 0 = patient left)"],
+    "registered": {"level_mm": 23.0, "slice_index": 75, "similarity": 0.86, "kind": "affine"},
+    "volume_analysis": {"levels_mm": [19.0, 21.0, 23.0, 25.0, 27.0], "native_slices": [70, 80]},
+}
+
+
+def weak_volume():
+    r = synthetic_result([LEFT_BRIGHT], score=0.2, threshold=0.4)
+    r = replace(r, findings=[], weak_findings=[replace(f, id="W1") for f in r.findings])
+    return build_evidence(r, {**scan_summary(), **FIVE_LEVELS})
+
+
+@pytest.mark.parametrize(
+    "question, intent",
+    [
+        ("What is the total lesion load in ml?", "size"),
+        ("How many levels is that based on?", "modality"),
+        ("Is the detector trained on scans like this one?", "modality"),
+        ("What space is this volume in?", "modality"),
+        ("Has the skull been removed from this image?", "modality"),
+        ("What should I upload instead so that you can read it?", "modality"),
+        ("Is the registration to MNI any good?", "modality"),
+        ("And would you pick up a 3 mm lesion?", "confidence"),
+        ("Does the lesion involve the caudate or the internal capsule?", "location"),
+        ("Is the lesion in grey or white matter?", "location"),
+    ],
+)
+def test_third_trial_questions_are_read_for_what_they_ask(question, intent):
+    assert classify(question)[0] == intent
+
+
+def test_a_volume_analysed_at_a_few_levels_is_not_signed_off_whole():
+    """Before: "nad?" -> "Yes, probably" and "Is the whole brain normal?" -> "No, not for the whole
+    head" of a healthy volume analysed at five levels; "Chiari malformation?" / "Is there a pineal
+    cyst?" -> "No, not clearly"; "and the cerebellum?" as a follow-up lost the level answer;
+    "Any weak or borderline regions?" -> "No, not clearly" then W1; "How many levels is that
+    based on?" -> "0."."""
+    ev = weak_volume()
+    assert ask("nad?", ev).startswith("Yes, probably at the analysed levels:")
+    assert ask("Is the whole brain normal?", ev).startswith("I can't tell for the whole head")
+    assert ask("Can you rule out a bleed anywhere in the brain?", ev).startswith(
+        "No, not for the whole head"
+    )
+    assert ask("So overall is the scan clear?", ev).startswith("I can't tell for the whole head")
+    for q, place in [
+        ("Chiari malformation?", "craniocervical junction"),
+        ("Is there a pineal cyst?", "pineal region"),
+        ("Could you look at the orbits?", "orbits"),
+    ]:
+        assert ask(q, ev).startswith(f"I can't tell: the {place}"), q
+    history = [Message("user", "What about the white matter?"), Message("assistant", "W1 ...")]
+    follow = ask("and the cerebellum?", ev, history)
+    assert follow.startswith("I can't tell: the cerebellum is not on the levels")
+    assert ask("Any weak or borderline regions?", ev).startswith(
+        "Yes, weaker regions below the image threshold"
+    )
+    assert "the 5 levels the detector was trained for" in ask(
+        "How many levels is that based on?", ev
+    )
+
+
+def test_processing_questions_get_the_processing():
+    """Before: the registration's quality, the storage orientation, the space, the level, skull
+    on or stripped, and what to upload were answered as presence, size or a refusal."""
+    ev = weak_volume()
+    assert "similarity 0.86" in ask("Is the registration to MNI any good?", ev)
+    assert ask("What orientation is the volume stored in?", ev).startswith(
+        "The file stores its voxels in PSR order"
+    )
+    assert ask("Has it got a skull on or is it skull-stripped?", ev).startswith("Skull on:")
+    assert ask("Which axial level is this slice at?", ev).startswith("About MNI z = +23 mm")
+    assert ask("Is the detector trained on scans like this one?", ev).startswith(
+        "Yes, as far as the applicability check can tell"
+    )
+    refused = Applicability(
+        in_domain=False,
+        reasons=[
+            "The slice looks skull-stripped. accepted: axial T1-weighted brain MRI within 4.5 mm "
+            "of MNI z = +23 mm (the level of the lateral ventricles), as a 2D slice. Upload an "
+            "axial T1-weighted brain MRI at that level."
+        ],
+    )
+    summary = {**scan_summary(), "source_shape": [182, 218, 182]}
+    out = build_evidence(None, summary, applicability=refused)
+    assert ask("Has the skull been removed from this image?", out).startswith("Yes: the")
+    upload = ask("What should I upload instead so that you can read it?", out)
+    assert upload.startswith("The detector accepts axial T1-weighted brain MRI within 4.5 mm")
+    assert "Upload an axial T1-weighted brain MRI at that level." in upload
+    assert ask("Is the detector trained on scans like this one?", out).startswith("No: the")
+    assert ask("What space is this volume in?", out).startswith(
+        "This volume was not registered to MNI space"
+    )
+
+
+def test_what_a_question_qualifies_a_lesion_by_is_said_in_the_lead():
+    """Before: "Is there a juxtacortical lesion?" -> "Yes."; "Does it restrict diffusion?" ->
+    "Yes."; "is there midline shift or mass effect" -> "Yes, ... whether it is a mass ..."; "No
+    haemorrhage, correct?" -> "No, not normal." with no hedge; "?SOL" -> a bare "Yes."."""
+    ev = evidence()
+    jux = ask("Is there a juxtacortical lesion?", ev)
+    assert jux.startswith("Yes, a region deviates from healthy anatomy, but whether it is "
+                          "juxtacortical cannot be determined")  # fmt: skip
+    assert yes_no(jux) == "yes"
+    wm = ask("Any white matter lesions?", ev)
+    assert wm.startswith("Yes, a region deviates from healthy anatomy, but whether it involves "
+                         "the white matter cannot be determined")  # fmt: skip
+    assert ask("Does it restrict diffusion?", ev).startswith("I can't tell: the detector does not")
+    assert ask("is there midline shift or mass effect", ev).startswith(
+        "I can't tell: the detector does not assess that (midline shift)"
+    )
+    bleed = ask("No haemorrhage, correct?", ev)
+    assert bleed.startswith("No, not normal: a region deviates from healthy anatomy, but whether")
+    assert yes_no(bleed) == "no"
+    assert ask("?SOL", ev).startswith(
+        "Yes, a region deviates from healthy anatomy, but whether it is a space-occupying lesion"
+    )
+    assert ask("Is the corpus callosum intact?", evidence([])).startswith("Yes, as far as")
+    caudate = ask("Does the lesion involve the caudate or the internal capsule?", ev)
+    assert caudate.startswith("I can't tell whether it lies in the caudate")
+    gw = ask("Is the lesion in grey or white matter?", ev)
+    assert gw.startswith("I can't tell whether it lies in the grey or the white matter")
+
+
+def test_a_scan_analysed_anyway_keeps_its_warning_and_its_levels():
+    """Before, of a skull-stripped volume analysed anyway at one level: "Any lesions in the
+    posterior fossa?" -> "Yes."; "Show me similar cases" without the warning; "total lesion load in
+    ml?" put the warning in the middle."""
+    refused = Applicability(in_domain=False, reasons=["The slice looks skull-stripped."])
+    summary = {**scan_summary(), "source_shape": [182, 218, 182], "slice_index": 117}
+    summary["level_mm"] = 23.0
+    ev = build_evidence(synthetic_result([LEFT_BRIGHT]), summary, applicability=refused,
+                        unreliable=True)  # fmt: skip
+    fossa = ask("Any lesions in the posterior fossa?", ev)
+    assert fossa.startswith("Unreliable:") and "I can't tell: the posterior fossa is not" in fossa
+    load = ask("What is the total lesion load in ml?", ev)
+    assert load.startswith("Unreliable:") and "A volume cannot be measured" in load
+    jux = ask("Is there a juxtacortical lesion?", ev)
+    assert "but whether it is juxtacortical cannot be determined" in jux
+
+
+def test_sensitivity_and_the_frame_of_a_side():
+    """Before: "would you pick up a 3 mm lesion?" -> "No: the detector found no region";
+    "Is it the patient's left or the image left?" -> "Yes."; "The right side is normal, isn't
+    it?" -> "Yes." with the patient's side unknown."""
+    small = ask("And would you pick up a 3 mm lesion?", evidence([]))
+    assert small.startswith("Probably not reliably. Small lesions are mostly missed")
+    png = build_evidence(
+        synthetic_result([LEFT_BRIGHT], spacing=None, frame="image"),
+        {**scan_summary(None), "format": "png", "patient_left": None, "modality": None},
+    )
+    assert ask("Is it the patient's left or the image left?", png).startswith(
+        "Image left; the patient's side is unknown."
+    )
+    assert ask("The right side is normal, isn't it?", png).startswith(
+        "Yes for the image's right side."
+    )
