@@ -100,3 +100,20 @@ def cited(text: str) -> list[str]:
 
 LEFT_BRIGHT = {"row": 10, "col": 12, "size": 8, "delta": 0.4}
 RIGHT_DARK = {"row": 48, "col": 58, "size": 5, "delta": -0.3, "confidence": 0.3}
+
+
+def grounded_ask(question: str, ev, history=None) -> str:
+    """The grounded responder's answer (no disclaimer line), checking that it cites only
+    evidence the scan has."""
+    from assistant.responders.grounded import GroundedResponder
+
+    text = GroundedResponder(disclaimer=False).answer(question, ev, history or [])
+    assert set(cited(text)) <= ev.ids(), (cited(text), ev.ids())
+    return text
+
+
+def finding_evidence(lesions=(LEFT_BRIGHT,), **summary):
+    """Evidence of a synthetic NIfTI-like scan with `lesions`, its summary updated by `summary`."""
+    from assistant.analysis import build_evidence
+
+    return build_evidence(synthetic_result(list(lesions)), {**scan_summary(), **summary})

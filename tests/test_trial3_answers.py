@@ -7,26 +7,22 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
-from assistant_fixtures import LEFT_BRIGHT, cited, scan_summary, synthetic_result
+from assistant_fixtures import (
+    LEFT_BRIGHT,
+    finding_evidence,
+    grounded_ask,
+    scan_summary,
+    synthetic_result,
+)
 
 from assistant.analysis import build_evidence
 from assistant.domain import Applicability
 from assistant.evidence import Message
-from assistant.responders.grounded import GroundedResponder
 from assistant.responders.intents.resolve import classify
 from eval.qa.metrics import yes_no
 
-BOT = GroundedResponder(disclaimer=False)
-
-
-def ask(question: str, ev, history=None) -> str:
-    text = BOT.answer(question, ev, history or [])
-    assert set(cited(text)) <= ev.ids(), (cited(text), ev.ids())
-    return text
-
-
-def evidence(lesions=(LEFT_BRIGHT,), **summary):
-    return build_evidence(synthetic_result(list(lesions)), {**scan_summary(), **summary})
+ask = grounded_ask
+evidence = finding_evidence
 
 
 # a volume analysed at the five levels the shipped detector knows, with only a weaker region
