@@ -9,6 +9,7 @@ from dataclasses import replace
 import pytest
 from assistant_fixtures import (
     LEFT_BRIGHT,
+    RIGHT_DARK,
     finding_evidence,
     grounded_ask,
     scan_summary,
@@ -77,6 +78,7 @@ def test_a_volume_analysed_at_a_few_levels_is_not_signed_off_whole():
         ("Chiari malformation?", "craniocervical junction"),
         ("Is there a pineal cyst?", "pineal region"),
         ("Could you look at the orbits?", "orbits"),
+        ("Anything above the ventricles?", "levels above the lateral ventricles"),
     ]:
         assert ask(q, ev).startswith(f"I can't tell: the {place}"), q
     history = [Message("user", "What about the white matter?"), Message("assistant", "W1 ...")]
@@ -185,3 +187,53 @@ def test_sensitivity_and_the_frame_of_a_side():
     assert ask("The right side is normal, isn't it?", png).startswith(
         "Yes for the image's right side."
     )
+
+
+def test_an_acute_treatment_decision_is_not_informed_by_the_tool():
+    """Before: "62M, sudden onset right arm weakness 3h ago. Is this a stroke, should we
+    thrombolyse?" -> the cause answer alone."""
+    a = ask("62M, sudden onset right arm weakness 3h ago. Is this a stroke, should we thrombolyse?",
+            evidence())  # fmt: skip
+    assert a.startswith("Whether to give or withhold an acute treatment")
+    assert "[F1]" in a
+    # a presence question keeps its yes/no ("Can we rule out a bleed before we thrombolyse?")
+    assert yes_no(ask("Can we rule out a bleed before we thrombolyse?", evidence([]))) == "yes"
+
+
+# ----------------------------------------------------------------------------- fourth trial
+def test_fourth_trial_answers():
+    """A fourth trial (159 questions, 49 judged wrong) on the code after the third trial's fixes:
+    "Is there brain atrophy?" analysed anyway was "Yes."; "c/w demyelination?" a bare "Yes.";
+    "single or multiple?" was "No."; "Estimate the volume in cubic cm" gave a length as an area;
+    "Anything on the top slice?" answered about slice 4; field strength got the modality;
+    "Is the detector validated on MS lesions?" and "what can you analyse then?" were presence
+    answers or refusals; "Nothing else abnormal apart from the ring?" was "No, not normal."."""
+    refused = Applicability(in_domain=False, reasons=["The slice looks skull-stripped."])
+    summary = {**scan_summary(), "source_shape": [182, 218, 182], "slice_index": 117}
+    anyway = build_evidence(synthetic_result([LEFT_BRIGHT]), summary, applicability=refused,
+                            unreliable=True)  # fmt: skip
+    atrophy = ask("Is there brain atrophy?", anyway)
+    assert (
+        atrophy.startswith("Unreliable:")
+        and "I can't tell: the detector does not assess" in atrophy
+    )
+    ev = evidence()
+    assert ask("c/w demyelination?", ev).startswith(
+        "Yes, a region deviates from healthy anatomy, but"
+    )
+    assert ask("Is it a single lesion or multiple?", ev).startswith("Single: the detector found 1")
+    vol = evidence(source_shape=[9, 64, 80], slice_index=4, source_spacing_mm=[1.0, 0.9, 1.2])
+    cubic = ask("Estimate the volume in cubic cm", vol)
+    assert cubic.startswith("A volume cannot be measured") and "at its widest" not in cubic
+    assert ask("Anything on the top slice?", vol).startswith("I can't tell")
+    both = ask("How many slices does this volume have and what's the thickness?", vol)
+    assert "1 mm between slices" in both
+    assert "field strength" in ask("Is this a 1.5T or 3T scan?", ev)
+    assert ask("Is the detector validated on MS lesions?", ev).startswith("No, not on patients")
+    assert ask("what can you analyse then?", ev).startswith("This scan was accepted. The detector")
+    only = ask("Nothing else abnormal apart from the ring thing?", ev)
+    assert only.startswith("Yes, nothing else: only F1 [F1] was found")
+    two = build_evidence(synthetic_result([LEFT_BRIGHT, RIGHT_DARK]), scan_summary())
+    assert ask("Nothing else abnormal apart from F1?", two).startswith("No: besides F1 [F1]")
+    bg = ask("Is the lesion in the basal ganglia or thalamus?", ev)
+    assert bg.startswith("I can't tell whether it lies in the basal ganglia or thalamus")

@@ -587,6 +587,10 @@ _ASKS_CONTRAST_AGENT = re.compile(
 _ASKS_SLICE_COUNT = re.compile(
     r"\bhow many (axial |native )?(slices|sections|images)\b|\bnumber of (slices|sections)\b"
 )
+_ASKS_FIELD = re.compile(
+    r"\b(field strength|tesla|1\.5 ?t|3 ?t|7 ?t|scanner (make|model|vendor|type)|vendor|"
+    r"manufacturer|which scanner|what scanner)\b"
+)
 _ASKS_3D = re.compile(r"\b(3d|three[- ]dimensional|volumetric|2d|two[- ]dimensional)\b")
 _ASKS_SKULL = re.compile(
     r"\b(skull[- ]?strip\w*|brain[- ]?extract\w*|skull on|with the skull|skull (been |was |is )?"
@@ -621,6 +625,14 @@ def acquisition_detail(c: CaseFacts) -> str | None:
     q = c.q
     if WHAT_TO_UPLOAD.search(q):
         return _what_to_upload(c)
+    if TRAINING_DOMAIN.search(q) and re.search(r"\b(validated|tested|evaluated|benchmarked)\b", q):
+        # "Is the detector validated on MS lesions?": what it was measured on
+        return (
+            "No, not on patients: the detector was evaluated on healthy scans with synthetic "
+            "lesions painted in; on three real multiple-sclerosis patients (MSLUB, "
+            "skull-stripped scans, which it refuses) it did not find the lesions (see the model "
+            "card). It is a research tool, not validated for clinical use."
+        )
     if TRAINING_DOMAIN.search(q):
         if outside is not None:
             return (
@@ -646,10 +658,17 @@ def acquisition_detail(c: CaseFacts) -> str | None:
         shape = s.get("source_shape")
         if shape and len(shape) >= 3:
             scope = analysed_scope(s)
+            src = s.get("source_spacing_mm")
+            thick = ""
+            if src and _ASKS_THICKNESS.search(q):
+                thick = (
+                    f" Its voxels are {src[0]:g} mm between slices and {src[1]:g} x {src[2]:g} mm "
+                    "in plane (from its header)."
+                )
             return (
                 f"This is a volume of {shape[0]} axial slices ({' x '.join(str(n) for n in shape)} "
                 "voxels as loaded); whether it was acquired as a 3D sequence or as 2D slices is "
-                f"not recorded in the file. {scope}"
+                f"not recorded in the file.{thick} {scope}"
             ).strip()
         return f"This is a single 2D image ({fmt}), not a volume: there are no other slices."
     if _ASKS_SKULL.search(q):
@@ -668,6 +687,12 @@ def acquisition_detail(c: CaseFacts) -> str | None:
                 "scans, which the detector was not trained on)."
             )
         return None
+    if _ASKS_FIELD.search(q):
+        return (
+            "The field strength, scanner make and model are not among what this assistant reads "
+            f"from the {fmt} file (a PNG or NIfTI does not record them), so I can't tell. The "
+            "detector's applicability check looks at the image itself, not the scanner."
+        )
     if _ASKS_CONTRAST_AGENT.search(q):
         return (
             f"The {fmt} file does not record a contrast agent, so whether contrast was given is "

@@ -217,6 +217,11 @@ Z_EXTENT_MM: dict[str, tuple[float, float]] = {
     "mesial temporal": (-35.0, 0.0),
     "vertex": (60.0, 85.0),
     "centrum semiovale": (30.0, 50.0),
+    "above the ventricles": (32.0, 85.0),
+    "above the lateral ventricles": (32.0, 85.0),
+    "supraventricular": (32.0, 85.0),
+    "below the ventricles": (-75.0, 8.0),
+    "below the lateral ventricles": (-75.0, 8.0),
     "pineal": (-4.0, 6.0),
     "chiari": (-80.0, -45.0),
     "tonsils": (-70.0, -45.0),
@@ -236,6 +241,11 @@ _PLACE_NAMES = {
     "mesial temporal": "mesial temporal lobes",
     "temporal poles": "temporal poles",
     "pineal": "pineal region",
+    "above the ventricles": "levels above the lateral ventricles",
+    "above the lateral ventricles": "levels above the lateral ventricles",
+    "supraventricular": "levels above the lateral ventricles",
+    "below the ventricles": "levels below the lateral ventricles",
+    "below the lateral ventricles": "levels below the lateral ventricles",
     "chiari": "craniocervical junction (cerebellar tonsils)",
     "tonsils": "cerebellar tonsils",
     "tonsillar": "cerebellar tonsils",
@@ -285,7 +295,9 @@ def place_not_analysed(c: CaseFacts) -> str | None:
         if c.findings
         else f"{there} {c.no_findings()}."
     )
-    plural = name.endswith(("i", "lobes", "poles", "orbits", "globes", "nerves", "tonsils"))
+    plural = name.endswith(
+        ("i", "lobes", "poles", "orbits", "globes", "nerves", "tonsils", "ventricles")
+    )
     return (
         f"I can't tell: the {name} {'are' if plural else 'is'} not on {what} ({span}); "
         f"{'they lie' if plural else 'it lies'} {where} {'them' if volume else 'it'} (about MNI "
@@ -893,7 +905,8 @@ def size(c: CaseFacts) -> str:
         else:  # "Is the lesion large?"
             lead = "Yes" if asked & set(bins.values()) else "No"
         return f"{lead}. {named} ({_size_classes(c, c.targets)}): {details}." + caveat
-    if len(c.targets) == 1 and _DIAMETER.search(c.q):
+    volume_asked = re.search(r"\b(volume|cubic|ml|millilit\w*|cc|cm3|cm³|mm3|mm³)\b", c.q)
+    if len(c.targets) == 1 and _DIAMETER.search(c.q) and not volume_asked:
         # "What's the maximum diameter in cm?": a length, in the unit asked
         f = c.targets[0].data
         ext = c.extent_mm(f)
@@ -951,6 +964,15 @@ def _count(c: CaseFacts) -> str:
     if not c.detection_ran:
         return f"I can't tell: {c.no_findings()}."
     listing = "".join(f" {c.describe(f)}." for f in c.findings)
+    either = re.search(
+        r"\b(single|one|solitary|isolated)\b.{0,20}\bor\b.{0,20}\b(multiple|several|more|many)\b|"
+        r"\b(multiple|several|many)\b.{0,20}\bor\b.{0,20}\b(single|one|solitary)\b",
+        c.q,
+    )
+    if either and n:
+        # "Is it a single lesion or multiple?": which, not a yes/no
+        lead = "Single" if n == 1 else "Multiple"
+        return f"{lead}: the detector found {count_word(n, 'region')}.{listing}" + c.uncertainty()
     if _closed(c) and re.search(r"more than one|multiple|several", c.q):
         lead = "Yes" if n > 1 else "No"
         return f"{lead}. The detector found {count_word(n, 'region')}.{listing}" + (c.uncertainty())

@@ -43,7 +43,8 @@ _OTHER_SLICES = re.compile(
     r"\b(other|remaining|rest of the|adjacent|neighbou?ring|next|previous|higher|lower|upper|"
     r"more (superior|inferior|cranial|caudal)|different|any other|all (the )?other)\s+"
     r"(slices?|levels?|sections?|images?|cuts?)\b|\brest of the (volume|scan|study|stack|series)\b|"
-    r"\b(slices?|levels?|sections?) (above|below)\b"
+    r"\b(slices?|levels?|sections?) (above|below)\b|"
+    r"\b(top|bottom|first|last|highest|lowest|uppermost|lowermost|end) (slices?|levels?|sections?)\b"
 )
 
 

@@ -21,6 +21,7 @@ from assistant.responders.grounded.wording import (
     UNASSESSABLE,
     WEAK_INTENTS,
     cite,
+    count_word,
     upper_first,
 )
 from assistant.responders.intents import (
@@ -193,7 +194,7 @@ class GroundedResponder(Responder):
         elif (
             outside is not None
             and evidence.unreliable
-            and resolved.intent == "presence"
+            and resolved.intent in ("presence", "out_of_scope", "unknown")
             and (off_levels := findings.place_not_analysed(case)) is not None
         ):
             # "Any lesions in the posterior fossa?" of a scan analysed anyway at one level
@@ -203,6 +204,7 @@ class GroundedResponder(Responder):
             and (
                 resolved.intent == "presence"
                 or (resolved.follow_up and resolved.intent not in ("out_of_scope", "report"))
+                or (resolved.intent in ("out_of_scope", "unknown") and yes_no_question(question))
             )
             and (off_levels := findings.place_not_analysed(case)) is not None
         ):
@@ -229,12 +231,12 @@ class GroundedResponder(Responder):
             else:
                 premise = _premise(case) if resolved.intent == "explanation" else ""
                 body = handler(case).strip()
-                if (
-                    term
-                    and body.startswith("Yes. ")
-                    and _qualifies_a_lesion(question, case.q, term.group(0), resolved)
-                ):
+                qualifies = term and _qualifies_a_lesion(question, case.q, term.group(0), resolved)
+                if qualifies and body.startswith("Yes. "):
                     body = _qualified_yes(term.group(0)) + body.removeprefix("Yes. ")
+                elif term and not qualifies and resolved.intent in ("presence", "unknown"):
+                    # "Is there brain atrophy?" analysed anyway: not assessed, as for any scan
+                    body = context.unassessable(case, term.group(0)).strip()
                 text = domain.unreliable_prefix(outside) + premise + body
         elif term and _qualifies_a_lesion(question, case.q, term.group(0), resolved):
             # "Any white matter lesions?": whether a lesion is there, and what is not assessed
@@ -298,6 +300,12 @@ class GroundedResponder(Responder):
                     r"\b(gr[ae]y|white)( matter)? or (the )?(gr[ae]y|white) matter\b", case.q
                 ):
                     place = "grey or the white matter"
+                elif both := re.search(
+                    r"\b(?:in|within|involve\w*) (?:the )?([a-z ]{3,30}? or (?:the )?[a-z ]{3,30}?)"
+                    r"\s*[?.!]*$",
+                    case.q,
+                ):
+                    place = both.group(1)  # "the caudate or the internal capsule"
                 # "Is the lesion in the frontal lobe?": neither yes nor no; where it is
                 text = (
                     f"I can't tell whether it lies in the {place}: the detector does not identify "
@@ -318,6 +326,33 @@ class GroundedResponder(Responder):
         if resolved.intent == "similar_cases" and outside is not None and evidence.unreliable:
             # cases retrieved for a finding of a scan analysed anyway carry its warning too
             text = domain.unreliable_prefix(outside) + text
+        if (
+            resolved.intent in ("presence", "count")
+            and outside is None
+            and found
+            and _ELSE_ASK.search(case.q)
+            and not case.volume_findings()
+        ):
+            # "Nothing else abnormal apart from the ring?": about the other regions, not F1
+            named = [f for f in found if f.id in ids] or found[:1]
+            others = [f for f in found if f not in named]
+            main = ", ".join(f"{f.id} {cite(f.id)}" for f in named)
+            if yes_means_normal(question):
+                lead = f"Yes, nothing else: only {main} was found" if not others else "No"
+            else:
+                lead = f"No, only {main} was found" if not others else "Yes"
+            listing = "; ".join(case.describe(f) for f in others)
+            text = (
+                f"{lead}: besides {main}, the detector found "
+                f"{count_word(len(others), 'region')}: {listing}."
+                if others
+                else f"{lead}; the detector found no other region on this image."
+            )
+            if resolved.intent == "count" and not yes_no_question(question):
+                # "How many other regions besides F1?": the number first
+                text = f"{len(others)} besides {main}" + (
+                    f": {listing}." if others else "; the detector found no other region."
+                )
         if (
             resolved.intent == "presence"
             and weak
@@ -398,6 +433,18 @@ class GroundedResponder(Responder):
         if resolved.intent == "presence" and outside is None and not meaning:
             # about a volume analysed in part: "No, not on the analysed slice: ..."
             text = scope.on_analysed_part(case, text)
+        if (
+            resolved.intent not in ("presence", "out_of_scope", "report")
+            and _ACUTE_DECISION.search(case.q)
+            and "clinical decision" not in text
+        ):
+            # "Is this a stroke, should we thrombolyse?": the decision is not this tool's to inform
+            text = (
+                "Whether to give or withhold an acute treatment (thrombolysis, thrombectomy, "
+                "anticoagulation) is a clinical decision that this research tool cannot "
+                "inform: it reads one T1-weighted image for deviations from healthy anatomy; such "
+                "decisions rest on the clinical assessment and dedicated imaging. " + text
+            )
         if resolved.intent == "presence" and asks_for_a_clinical_act(question):
             # "Can I sign this off as normal?": the detector reads one scan; the act is the user's
             text += (
@@ -433,9 +480,17 @@ _LOOK_AT = re.compile(
     r"medulla|midbrain|pituitary|sella|vertex|hippocamp\w*|temporal poles?|craniocervical|"
     r"foramen magnum|tonsils?)\b"
 )
+_ELSE_ASK = re.compile(
+    r"\b(else|other|another|additional|further)\b.{0,40}\b(apart from|besides|other than|except|"
+    r"aside from|in addition to)\b|\b(apart from|besides|other than|except( for)?|aside from|"
+    r"in addition to) (the |this |that |f\d)[^?]{0,40}\b(else|other|another|additional)\b"
+)
 _WEAK_ASK = re.compile(
     r"\b(weak(er)?|borderline|sub-?threshold|below[- ]threshold|faint(er)?|equivocal) "
     r"(or \w+ )?(regions?|areas?|findings?|spots?|ones?|signals?|foci|hits?|anomal\w*)\b"
+)
+_ACUTE_DECISION = re.compile(
+    r"\b(thromboly\w*|lyse|tpa|alteplase|tenecteplase|thrombectom\w*|anticoagula\w*)\b"
 )
 _FITNESS = re.compile(
     r"\b(go|get|return|back) (back )?to (work|school|college|university|driving|sport|the gym)|"

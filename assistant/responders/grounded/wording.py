@@ -47,7 +47,7 @@ SPECIFIC = re.compile(
     r"\b(tumou?rs?|mass(?:es)?(?! effect)|sols?|cancer|metasta\w+|bleed\w*|ha?emorrhage|infarcts?|stroke|"
     r"cysts?|abscess\w*|plaques?|multiple sclerosis|ms lesions?|ms|glioma\w*|edema|oedema|"
     r"contusions?|ha?ematomas?|hemosiderin|meningioma\w*|lymphoma\w*|"
-    r"space[- ]occupying lesions?|"
+    r"space[- ]occupying lesions?|demyelinat\w*|black holes?|toxoplasm\w*|"
     rf"{FINDING_TERMS})\b"
 )
 # Signs and structures the detector does not assess: asked about them, it says so.
@@ -61,6 +61,7 @@ UNASSESSABLE = re.compile(
     r"periventricular|restrict\w* diffusion|diffusion restriction|"
     r"hippocampal sclerosis|mesial temporal sclerosis|"
     r"gr[ae]y[- ]white|(brain|parenchymal|cerebral) volume|brain age|age[- ]appropriate|"
+    r"how old (does|do|would) (this|the) (brain|scan|patient) (look|appear|seem)|"
     r"age[- ]related|(consistent|in keeping|normal) (with|for) (the patient'?s |his |her |their )?"
     r"age|(patient'?s |his |her |their )age (is )?(consistent|in keeping|compatible) with)\b"
 )

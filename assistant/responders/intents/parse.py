@@ -118,7 +118,8 @@ _REFERRAL = (
 BODY_PART = (
     r"\b(knee|chest|lungs?|spine|spinal|abdom\w*|liver|kidneys?|heart|cardiac|hip|shoulder|"
     r"ankle|wrist|elbow|pelvi\w*|prostate|breast|mammo\w*|dental|teeth|tooth|retina\w*|"
-    r"skin|moles?|ecg|ekg|colonoscop\w*|thyroid|foot|feet|fracture)\b"
+    r"skin|moles?|ecg|ekg|colonoscop\w*|thyroid|foot|feet|fracture|cardiothoracic|"
+    r"mediastin\w*|costophrenic|pleura\w*|ribs?)\b"
 )
 OOS = _rx(
     # code, computers, arithmetic, general knowledge, chat
@@ -1503,14 +1504,18 @@ _SKULL_REMOVED = re.compile(
     r"(off )?the skull\b|\b(skull|scalp) (on|still on|present|intact)\b(?! (or|and))"
 )
 TRAINING_DOMAIN = re.compile(
+    r"\b(validated|tested|evaluated|benchmarked) (on|with|against|for|in) (\w+ ){0,2}(real |"
+    r"actual )?(ms|multiple sclerosis|patients?|lesions?|tumou?rs?|strokes?|pathology|cases|"
+    r"plaques)\b|"
     r"\b(trained|train|built|validated|made|developed|calibrated) (on|for|with) (\w+ ){0,3}"
     r"(scans?|images?|data|cases|brains?|mris?|ones?|kind)( \w+){0,2} (like|such as|similar to) "
     r"(this|it|mine|these|that)\b"
 )
 WHAT_TO_UPLOAD = re.compile(
     r"\b(what|which) (\w+ ){0,2}(should|can|could|do|must) (i|we) (upload|send|provide|load)\b|"
-    r"\b(what|which) (scan|image|file|series|sequence) (should|can|could|do|must) (i|we) use\b|\bwhat (do|does|would) (it|you|the (tool|detector|model)) (accept|need|take|"
-    r"want|expect)\b|\bwhat (kind|type|sort) of (scan|image|file|data|input) (do|does|can|will|"
+    r"\b(what|which) (scan|image|file|series|sequence) (should|can|could|do|must) (i|we) use\b|"
+    r"\bwhat (can|do|does|will) (you|it|the (tool|detector|model)) (analy[sz]e|accept|read|handle)\b|"
+    r"\bwhat (do|does|would) (it|you|the (tool|detector|model)) (accept|need|take|want|expect)\b|\bwhat (kind|type|sort) of (scan|image|file|data|input) (do|does|can|will|"
     r"would) (it|you|the \w+) (accept|need|take|read|analy[sz]e)\b"
 )
 SENSITIVITY = re.compile(
@@ -1523,7 +1528,11 @@ _INVOLVES_A_STRUCTURE = re.compile(
     r"\b(involv\w*|extend\w* (in)?to|abut\w*|reach\w*|cross\w*|encroach\w* on|spare\w*) "
     r"(the )?(\w+ ){0,2}(caudate|putamen|globus pallidus|thalam\w*|internal capsule|corpus "
     r"callosum|cortex|ventric\w*|basal ganglia|white matter|gr[ae]y matter|insula|midline|"
-    r"lobes?)\b|\b(in|within) (the )?(gr[ae]y|white)( matter)? or (the )?(gr[ae]y|white) matter\b"
+    r"lobes?)\b|\b(in|within) (the )?(gr[ae]y|white)( matter)? or (the )?(gr[ae]y|white) matter\b|"
+    # "Is the lesion in the basal ganglia or thalamus?": where it lies, asked of a structure
+    r"^(is|are) (the|this|that) (\w+ )?(lesion|finding|region|abnormality|spot|area|one)s? "
+    r"(located |situated |sitting )?(in|within) (the )?(\w+ ){0,2}(caudate|putamen|globus pallidus|"
+    r"thalam\w*|internal capsule|corpus callosum|basal ganglia|insula)\b"
 )
 
 
