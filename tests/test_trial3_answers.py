@@ -149,7 +149,7 @@ def test_what_a_question_qualifies_a_lesion_by_is_said_in_the_lead():
     )
     assert ask("Is the corpus callosum intact?", evidence([])).startswith("Yes, as far as")
     caudate = ask("Does the lesion involve the caudate or the internal capsule?", ev)
-    assert caudate.startswith("I can't tell whether it lies in the caudate")
+    assert caudate.startswith("I can't tell whether it involves the caudate")
     gw = ask("Is the lesion in grey or white matter?", ev)
     assert gw.startswith("I can't tell whether it lies in the grey or the white matter")
 
@@ -237,3 +237,37 @@ def test_fourth_trial_answers():
     assert ask("Nothing else abnormal apart from F1?", two).startswith("No: besides F1 [F1]")
     bg = ask("Is the lesion in the basal ganglia or thalamus?", ev)
     assert bg.startswith("I can't tell whether it lies in the basal ganglia or thalamus")
+
+
+def test_fourth_trial_follow_up_quality_and_orientation():
+    """ "and the signal?" after a presence question was the presence answer again; "Is this image
+    even good enough quality to analyse?" got the findings' confidence; "how sure are you about
+    the side, given NIfTI orientation issues?" a bare "Left."."""
+    ev = evidence()
+    history = [Message("user", "anything focal?"), Message("assistant", "Yes. ... [F1]")]
+    assert ask("and the signal?", ev, history).startswith("Hyperintense.")
+    assert ask("Is this image even good enough quality to analyse?", ev).startswith(
+        "For this detector, yes: the applicability check accepted it"
+    )
+    side = ask("how sure are you about the side, given NIfTI orientation issues?", ev)
+    assert side.startswith("Left.") and "comes from the file's header" in side
+
+
+def test_consistent_with_a_diagnosis_is_a_cause_question():
+    """ "Is that consistent with chronic infarct?" in a conversation got the presence answer
+    (the learned reader overruled the cause reading), later the signal of the previous turn."""
+    assert classify("Is that consistent with chronic infarct?")[0] == "explanation"
+    assert classify("Is this slice consistent with no traumatic injury?")[0] != "explanation"
+    history = [Message("user", "and the signal?"), Message("assistant", "Hyperintense. [F1]")]
+    a = ask("Is that consistent with chronic infarct?", evidence(), history)
+    assert a.startswith("I can't tell whether this is")
+
+
+def test_could_you_miss_a_small_lesion_is_a_yes():
+    """The sensitivity answer led "Probably not reliably" also to "Could you miss a small
+    lesion?", which reads as "No"; and "Does it abut the lateral ventricle?" was "I can't tell
+    whether it lies in the ventricle"."""
+    assert ask("Could you miss a small lesion?", evidence([])).startswith("Yes, quite possibly.")
+    assert ask("Would you pick up a 3 mm lesion?", evidence([])).startswith("Probably not")
+    abut = ask("Does it abut the lateral ventricle?", evidence())
+    assert abut.startswith("I can't tell whether it abuts the")

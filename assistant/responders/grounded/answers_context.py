@@ -587,6 +587,10 @@ _ASKS_CONTRAST_AGENT = re.compile(
 _ASKS_SLICE_COUNT = re.compile(
     r"\bhow many (axial |native )?(slices|sections|images)\b|\bnumber of (slices|sections)\b"
 )
+_ASKS_QUALITY = re.compile(
+    r"\b(good enough|adequate|sufficient|acceptable|diagnostic|poor|bad) (image |scan )?quality\b|"
+    r"\bimage quality\b|\b(quality|good) enough (for you )?to (analy[sz]e|read|use|assess)\b"
+)
 _ASKS_FIELD = re.compile(
     r"\b(field strength|tesla|1\.5 ?t|3 ?t|7 ?t|scanner (make|model|vendor|type)|vendor|"
     r"manufacturer|which scanner|what scanner)\b"
@@ -644,6 +648,20 @@ def acquisition_detail(c: CaseFacts) -> str | None:
                 "Yes, as far as the applicability check can tell: it accepted this scan as "
                 f"{_accepted(c)}, the kind of healthy adult T1-weighted scans (IXI) the detector "
                 "was trained on. That check is about the kind of image, not about the patient."
+            )
+        return None
+    if _ASKS_QUALITY.search(q):
+        if outside is not None:
+            return (
+                "No, not for this detector: the applicability check found it outside what the "
+                f"detector can analyse {cite('A1')}: " + " ".join(outside.data.get("reasons") or [])
+            )
+        if checked_t1:
+            return (
+                "For this detector, yes: the applicability check accepted it (it checks the "
+                "contrast, the level, the slice thickness, the noise and the field of view against "
+                "the healthy training scans). Whether its quality is good enough for a clinical "
+                "read is not assessed."
             )
         return None
     if ANALYSED_SLICES.search(q):

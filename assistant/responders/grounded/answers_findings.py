@@ -721,6 +721,14 @@ def side(c: CaseFacts) -> str:
     else:
         lead = "both sides of the image" if frame == "image" else "both sides"
     also = ""
+    if known and re.search(
+        r"\b(sure|certain|confident|trust|orientation|header|flipped|mirrored)\b", c.q
+    ):
+        # "How sure are you about the side, given NIfTI orientation issues?"
+        also += (
+            " The side comes from the file's header (its orientation): if the header is wrong, as "
+            "in a flipped or mislabelled export, the sides are wrong too."
+        )
     if frame == "image" and known and not ask.both_frames:
         also = " The scan records the patient's orientation, so the sides are also the patient's."
     return f"{upper_first(lead)}. {details}." + note + also

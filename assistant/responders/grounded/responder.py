@@ -146,8 +146,10 @@ class GroundedResponder(Responder):
             text = prior  # "Compare with the prior scan": there is none
         elif outside is None and SENSITIVITY.search(normalise(question)):
             # "Would you pick up a 3 mm lesion?": what is known of its sensitivity to small ones
+            missed = re.search(r"\bmiss(ed)?\b", case.q)  # "Could you miss a small lesion?"
             text = (
-                "Probably not reliably. Small lesions are mostly missed by this detector: on "
+                ("Yes, quite possibly. " if missed else "Probably not reliably. ")
+                + "Small lesions are mostly missed by this detector: on "
                 "validation slices with one small synthetic lesion (up to about 200 mm² on a "
                 "slice) it said so in a third of them, and regions smaller than a few pixels of "
                 "its 128 x 128 grid are dropped as noise; lesions of a few millimetres were not "
@@ -307,8 +309,15 @@ class GroundedResponder(Responder):
                 ):
                     place = both.group(1)  # "the caudate or the internal capsule"
                 # "Is the lesion in the frontal lobe?": neither yes nor no; where it is
+                verb = re.search(
+                    r"\b(abut|touch|reach|extend|cross|involv|encroach|spar)\w*", case.q
+                )
+                how = {"abut": "abuts", "touch": "touches", "reach": "reaches", "cross": "crosses"}
+                how |= {"extend": "extends into", "involv": "involves", "encroach": "encroaches on"}
+                how |= {"spar": "spares"}
+                lies = how[verb.group(1)] if verb else "lies in"
                 text = (
-                    f"I can't tell whether it lies in the {place}: the detector does not identify "
+                    f"I can't tell whether it {lies} the {place}: the detector does not identify "
                     "lobes or other anatomical structures on a slice; it reports the position in "
                     f"the image. Where it is: {text}"
                 )

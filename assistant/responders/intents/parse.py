@@ -1433,6 +1433,12 @@ _LAST_CLAUSE_DIAGNOSIS = re.compile(
     rf"(\w+ )?(be|represent|indicate|reflect) (\w+ ){{0,3}}({DIAGNOSIS}|{_MORE_DIAGNOSES})\b"
     r"[^,;:.]*[?.!]*\s*$"
 )
+_CONSISTENT_WITH_DIAGNOSIS = re.compile(
+    rf"^(so |and |but )?(is|are|could|would) (that|this|it|these|those|f\d+) (\w+ )?(be )?"
+    rf"(consistent|compatible|in keeping|typical) (with|of) (?!no |not |without |absence )(an? )?"
+    rf"([\w'-]+ ){{0,2}}"
+    rf"({DIAGNOSIS}|{_MORE_DIAGNOSES})\b"
+)
 # "Would DWI help to tell abscess from tumour?": whether a test would help (next steps), however
 # much the words of a kind of lesion make it read like a presence question
 _WOULD_A_TEST_HELP = re.compile(
@@ -1523,6 +1529,10 @@ SENSITIVITY = re.compile(
     r"(\w+ )?(pick up|picked up|detect|catch|see|find|spot|miss|missed)\b.{0,30}"
     r"\b(\d+(\.\d+)? ?mm|small|tiny|subtle|little|early)\b"
 )
+_QUALITY = re.compile(
+    r"\b(good enough|adequate|sufficient|acceptable|diagnostic|poor|bad) (image |scan )?quality\b|"
+    r"\bimage quality\b|\b(quality|good) enough (for you )?to (analy[sz]e|read|use|assess)\b"
+)
 _LESION_LOAD = re.compile(r"\b(lesion|total|white matter|disease|t2) (load|burden)\b")
 _INVOLVES_A_STRUCTURE = re.compile(
     r"\b(involv\w*|extend\w* (in)?to|abut\w*|reach\w*|cross\w*|encroach\w* on|spare\w*) "
@@ -1556,10 +1566,12 @@ def parse(question: str) -> Ask | None:
         return Ask("modality", "image", "what to upload")
     if TRAINING_DOMAIN.search(raw):
         return Ask("modality", "image", "training domain")
-    if _REGISTRATION.search(raw) or _SKULL_REMOVED.search(raw):
+    if _REGISTRATION.search(raw) or _SKULL_REMOVED.search(raw) or _QUALITY.search(raw):
         return Ask("modality", "image", "processing")
     if SENSITIVITY.search(raw):
         return Ask("confidence", about, "sensitivity")
+    if re.search(r"^(and|what about|how about) (the |its )?(signal|intensity|brightness)\W*$", raw):
+        return Ask("intensity", about, "intensity")  # "and the signal?": a follow-up of its own
     if _LESION_LOAD.search(raw):
         return Ask("size", about, "lesion load")
     if _INVOLVES_A_STRUCTURE.search(raw) and yes_no_question(raw) and not EXISTENTIAL.search(raw):
@@ -1692,6 +1704,9 @@ def parse(question: str) -> Ask | None:
         return Ask("confidence", about, "confidence")
     # a described finding asked about its signal or size: the predicate decides, not the place
     # or side words that describe it (cues the learned reader keeps)
+    if _CONSISTENT_WITH_DIAGNOSIS.search(q):
+        # "Is that consistent with chronic infarct?": what it is (a cue the learned reader keeps)
+        return Ask("explanation", about, "could it be")
     if _LAST_CLAUSE_DIAGNOSIS.search(q) and not _COULD_BE_NOTHING.search(q):
         return Ask("explanation", about, "could it be")
     if _DESCRIBED_SIGNAL.search(q):
