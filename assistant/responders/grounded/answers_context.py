@@ -24,6 +24,7 @@ from assistant.responders.grounded.wording import BRIGHT_WORDS, DARK_WORDS, cite
 from assistant.responders.intents.parse import (
     ANALYSED_SLICES,
     PATIENT_IDENTITY,
+    QUALITY,
     TRAINING_DOMAIN,
     WHAT_TO_UPLOAD,
 )
@@ -587,10 +588,6 @@ _ASKS_CONTRAST_AGENT = re.compile(
 _ASKS_SLICE_COUNT = re.compile(
     r"\bhow many (axial |native )?(slices|sections|images)\b|\bnumber of (slices|sections)\b"
 )
-_ASKS_QUALITY = re.compile(
-    r"\b(good enough|adequate|sufficient|acceptable|diagnostic|poor|bad) (image |scan )?quality\b|"
-    r"\bimage quality\b|\b(quality|good) enough (for you )?to (analy[sz]e|read|use|assess)\b"
-)
 _ASKS_FIELD = re.compile(
     r"\b(field strength|tesla|1\.5 ?t|3 ?t|7 ?t|scanner (make|model|vendor|type)|vendor|"
     r"manufacturer|which scanner|what scanner)\b"
@@ -650,7 +647,7 @@ def acquisition_detail(c: CaseFacts) -> str | None:
                 "was trained on. That check is about the kind of image, not about the patient."
             )
         return None
-    if _ASKS_QUALITY.search(q):
+    if QUALITY.search(q):
         if outside is not None:
             return (
                 "No, not for this detector: the applicability check found it outside what the "

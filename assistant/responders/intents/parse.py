@@ -1529,7 +1529,7 @@ SENSITIVITY = re.compile(
     r"(\w+ )?(pick up|picked up|detect|catch|see|find|spot|miss|missed)\b.{0,30}"
     r"\b(\d+(\.\d+)? ?mm|small|tiny|subtle|little|early)\b"
 )
-_QUALITY = re.compile(
+QUALITY = re.compile(
     r"\b(good enough|adequate|sufficient|acceptable|diagnostic|poor|bad) (image |scan )?quality\b|"
     r"\bimage quality\b|\b(quality|good) enough (for you )?to (analy[sz]e|read|use|assess)\b"
 )
@@ -1566,7 +1566,7 @@ def parse(question: str) -> Ask | None:
         return Ask("modality", "image", "what to upload")
     if TRAINING_DOMAIN.search(raw):
         return Ask("modality", "image", "training domain")
-    if _REGISTRATION.search(raw) or _SKULL_REMOVED.search(raw) or _QUALITY.search(raw):
+    if _REGISTRATION.search(raw) or _SKULL_REMOVED.search(raw) or QUALITY.search(raw):
         return Ask("modality", "image", "processing")
     if SENSITIVITY.search(raw):
         return Ask("confidence", about, "sensitivity")
