@@ -263,11 +263,10 @@ def test_small_image_is_enlarged_and_the_spacing_setting_gives_mm(page, tmp_path
 
     page.get_by_role("tab", name="Original vs pseudo-healthy").click()
     pseudo = page.locator("#compare img").nth(1)  # the pseudo-healthy image, clipped left
-    # wait for the slider's position in % (the style can pass through another form first: a
-    # fresh clone's run once read it before it had settled)
-    expect(pseudo).to_have_attribute("style", re.compile(r"clip-path: inset\(0px 0px 0px [\d.]+%"))
-    start = float(re.search(r"inset\(0px 0px 0px ([\d.]+)%", pseudo.get_attribute("style"))[1])
-    assert start >= 50.0
+    # the slider starts at 50% or more, matched by `expect` (which retries): the style is
+    # re-rendered, and reading it once after a first match raced with that in fresh clones
+    at_least_half = r"clip-path: inset\(0px 0px 0px (5\d|[6-9]\d|100)(\.\d+)?%"
+    expect(pseudo).to_have_attribute("style", re.compile(at_least_half))
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "app_spacing.png"), full_page=True)
 
