@@ -155,9 +155,12 @@ class GroundedResponder(Responder):
                 "its 128 x 128 grid are dropped as noise; lesions of a few millimetres were not "
                 "measured at all. " + findings.presence(case).strip()
             )
-        elif outside is None and _LOOK_AT.search(case.q) and findings.place_not_analysed(case):
-            # "Could you look at the orbits?": not on the analysed levels
-            text = findings.place_not_analysed(case) or ""
+        elif (
+            outside is None
+            and _LOOK_AT.search(case.q)
+            and (off_levels := findings.place_not_analysed(case)) is not None
+        ):
+            text = off_levels  # "Could you look at the orbits?": not on the analysed levels
         elif _FITNESS.search(case.q):
             # "The patient asks if they can go back to work": not a question this tool can answer
             text = (
@@ -167,12 +170,10 @@ class GroundedResponder(Responder):
             )
             if outside is None:
                 reading = findings.presence(case).strip()
-                text += " What the reading of this scan found: " + re.sub(
-                    r"^(Yes|No)\b[^:.]{0,90}[:.] ", "", reading
-                )
+                text += " What the reading of this scan found: " + _without_lead(reading, 90)
         elif outside is None and (meaning := scope.result_meaning(case)) is not None:
             # "Does a negative result mean this person is healthy?": no, and this scan's result
-            here = re.sub(r"^(Yes|No)\b[^:.]{0,40}[:.] ", "", findings.presence(case).strip())
+            here = _without_lead(findings.presence(case).strip())
             text = f"{meaning} On this scan: {here[:1].lower() + here[1:]}"
         elif (
             outside is None
@@ -434,7 +435,7 @@ class GroundedResponder(Responder):
                 if yes_means_normal(question) and ruling_out
                 else "I can't tell for the whole head"
             )
-            rest = re.sub(r"^(Yes|No)\b[^:.]{0,40}[:.] ", "", text)
+            rest = _without_lead(text)
             text = (
                 f"{lead}: only the levels at MNI z {lo:+.0f} to {hi:+.0f} mm of this volume were "
                 f"analysed. There: {rest[:1].lower() + rest[1:]}"
@@ -463,6 +464,12 @@ class GroundedResponder(Responder):
         if self.disclaimer and resolved.intent != "out_of_scope":
             text += "\n\n" + DISCLAIMER_LINE
         return text
+
+
+def _without_lead(text: str, longest: int = 40) -> str:
+    """A presence answer without its yes/no lead ("Yes, as far as this detector can tell: "),
+    for quoting it after another lead; `longest`: the lead's most characters after Yes/No."""
+    return re.sub(rf"^(Yes|No)\b[^:.]{{0,{longest}}}[:.] ", "", text)
 
 
 _WHOLE_HEAD = re.compile(
