@@ -435,6 +435,11 @@ def test_eval_contract_on_two_volumes(tmp_path):
     # the baseline sees a 70% darker lesion on a copy of the template: near perfect
     assert fig["baselines"]["template_residual"]["voxel_auroc"] > 0.9
     assert [v["name"] for v in fig["per_volume"]] == ["sick.nii.gz", "well.nii.gz"]
+    # seconds depend on the CPU (its bfloat16 instructions above all): the file says which
+    import os
+
+    assert fig["machine"]["cpu"] and fig["machine"]["cpu_count"] == os.cpu_count()
+    assert set(fig["machine"]["bf16_instructions"]) <= {"avx512_bf16", "amx_bf16"}
     reg = fig["per_volume"][1]["registration_similarity"]
     assert reg is not None and reg > 0.9
 
