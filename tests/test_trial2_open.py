@@ -188,8 +188,10 @@ def test_a_named_structure_or_enhancement_is_not_confirmed_by_a_side():
     lobe = ask("Is the lesion in the frontal lobe?", ev)
     assert lobe.startswith("I can't tell whether it lies in the frontal lobe")
     ring = ask("Is there a ring-enhancing lesion?", ev)
-    assert ring.startswith("Yes, a region deviates from healthy anatomy, but whether it enhances")
-    assert yes_no(ring) == "yes"
+    # one non-contrast T1 cannot show enhancement at all: "I can't tell" (fourth trial: a "Yes"
+    # lead read as confirming it), then what was found
+    assert ring.startswith("I can't tell whether anything enhances")
+    assert "the detector found 1 region" in ring and yes_no(ring) is None
     assert ask("ring-enhancing lesion?", evidence([])).startswith("No:")
 
 

@@ -87,11 +87,23 @@ NOT_A_RECOMMENDATION = (
 )
 
 
+_ELSEWHERE = re.compile(
+    r"\b(other|else|elsewhere|outside|apart from|besides|additional|another)\b|\bhot ?spots\b"
+)
+
+
 def heatmap(c: CaseFacts) -> str:
     if not c.detection_ran:
         return f"There is no heatmap: {c.no_findings()}."
     thr = c.detector.get("pixel_threshold")
-    text = (
+    lead = ""
+    if _WHICH_PART_LIT.search(c.q) and c.findings:
+        lead = (
+            "I can't tell from the detector's numbers: it reports each region as a whole (its "
+            "peak and mean, and the share that deviates the other way), not which part of it is "
+            "brightest on the map; the overlay in the app shows that pixel by pixel. "
+        )
+    text = lead + (
         "The heatmap (anomaly map) shows, for every pixel, how much the scan differs from the "
         "detector's pseudo-healthy reconstruction: the brighter (redder) an area, the more it "
         "deviates from the healthy training distribution."
@@ -109,6 +121,21 @@ def heatmap(c: CaseFacts) -> str:
             )
             + "."
         )
+        if _ELSEWHERE.search(c.q):
+            # "What does the map show outside the lesion? Any other hotspots?"
+            ids = ", ".join(t.id for t in c.findings)
+            if c.weak:
+                weak = "; ".join(f"{w.id} {c.side_phrase(w.data)} {cite(w.id)}" for w in c.weak)
+                text += (
+                    f" Outside {ids}, {len(c.weak)} weaker region(s) exceeded the pixel threshold "
+                    f"without reaching the image threshold (may be noise or normal variation): "
+                    f"{weak}."
+                )
+            else:
+                text += (
+                    f" Outside {ids}, the detector kept no other region (neither a finding nor a "
+                    "weaker region; specks of a few pixels are dropped as noise)."
+                )
     else:
         text += f" Here {c.no_findings()}; faint low-level signal is expected everywhere."
     return text + (
@@ -117,10 +144,31 @@ def heatmap(c: CaseFacts) -> str:
     )
 
 
+# "Does it remove the lesion cleanly?", "How well did it reconstruct the tissue?": a judgement
+# of the image that the numbers do not make
+_HOW_WELL = re.compile(
+    r"\b(remove\w*|erase\w*|replace\w*|fill\w*|reconstruct\w*|restore\w*|paint\w* out)\b.{0,40}"
+    r"\b(clean\w*|complete\w*|fully|properly|well|entirely|convincing\w*|realistic\w*)\b|"
+    r"\bhow (well|good|realistic|convincing)\b"
+)
+# "Does the heatmap light up only the ring or the whole thing?": which part of a region
+_WHICH_PART_LIT = re.compile(
+    r"\b(light\w*|lit|highlight\w*|colou?r\w*|show\w*) up (only |just )?(the )?(ring|rim|edge|wall|"
+    r"centre|center|core|margin)\b|\b(ring|rim|edge|wall|centre|center|core) or the whole\b"
+)
+
+
 def pseudo_healthy(c: CaseFacts) -> str:
     if not c.detection_ran:
         return f"There is no pseudo-healthy reconstruction: {c.no_findings()}."
-    text = (
+    lead = ""
+    if _HOW_WELL.search(c.q) and c.findings:
+        lead = (
+            "I can't judge that from the numbers: how cleanly the reconstruction replaces a "
+            "region is seen by comparing the two images (the comparison slider in the app), and "
+            "the detector measures only how much the scan differs from it. "
+        )
+    text = lead + (
         "The pseudo-healthy image is the detector's estimate of how this scan would look "
         "without the anomaly, made by a diffusion model trained only on healthy scans."
     )
@@ -701,6 +749,15 @@ def acquisition_detail(c: CaseFacts) -> str | None:
                 + ": the applicability check found the skull on (it refuses skull-stripped "
                 "scans, which the detector was not trained on)."
             )
+        if outside is not None:
+            # refused for another reason first: the skull check was not reached
+            return (
+                "I can't tell: the applicability check refused this scan for another reason "
+                f"{cite('A1')} before it looked at the skull (it reads the skull only on scans that "
+                "pass its other checks). It matters: the detector was trained on scans with the "
+                "skull and scalp on, and on a skull-stripped scan it reads the bare edge of the "
+                "brain as abnormal."
+            )
         return None
     if _ASKS_FIELD.search(q):
         return (
@@ -1018,10 +1075,39 @@ _CASES_WORDS = re.compile(r"\b(similar|cases?|library|retrieved|reference)\b")
 _ADVICE = re.compile(r"\b(should|would|need|needed|worth|recommend\w*|helpful|useful|advis\w*)\b")
 
 
+# "Anything new?", "Any new lesions?", "Is it new?": new since when needs a prior study
+NEW_ASK = re.compile(
+    r"\b(anything|something) new\b(?! (scan|image|patient|upload|question|file|slice|series|"
+    r"case|information|info|feature|option|setting|version)s?\b)|\bnew (lesions?|findings?|plaques?|abnormalit\w*|"
+    r"changes?|activity|disease|foci|focus|spots?|areas?|regions?)\b(?! (detect|found|shown))|"
+    r"\b(is|are) (it|this|that|they|these|f\d+) new\b"
+)
+# "Compared to what?" after an answer: there was nothing to compare with
+_COMPARED_TO_WHAT = re.compile(r"^\W*(compared|relative|in comparison) (to|with) what\b")
+
+
+def asks_what_is_new(c: CaseFacts) -> bool:
+    """Whether the question asks what is new ("Known RRMS. Anything new?"), which needs a prior."""
+    return bool(NEW_ASK.search(c.q)) and not _CASES_WORDS.search(c.q)
+
+
 def prior_comparison(c: CaseFacts) -> str | None:
     """A request to compare with a prior study, which the assistant does not have (one scan at a
     time): said plainly, with what this scan shows; None for other questions and for advice
     ("Should we compare with prior imaging?" is a next step)."""
+    if _COMPARED_TO_WHAT.search(c.q):
+        return (
+            "To nothing: no prior study was provided, and the assistant analyses one scan at a "
+            "time. What it reports is a comparison with its own pseudo-healthy reconstruction of "
+            "this scan and with the healthy training scans, not with an earlier scan of this "
+            "patient, so it cannot say what has changed."
+        )
+    if asks_what_is_new(c) and not _ADVICE.search(c.q) and not PRIOR_COMPARISON.search(c.q):
+        return (
+            "I can't tell what is new: no prior study was provided, and the assistant analyses "
+            "one scan at a time, so it cannot say whether anything appeared or changed. Comparing "
+            "the original images with prior imaging is a radiologist's task."
+        )
     if not PRIOR_COMPARISON.search(c.q) or _ADVICE.search(c.q) or _CASES_WORDS.search(c.q):
         return None
     return (

@@ -217,6 +217,8 @@ Z_EXTENT_MM: dict[str, tuple[float, float]] = {
     "mesial temporal": (-35.0, 0.0),
     "vertex": (60.0, 85.0),
     "centrum semiovale": (30.0, 50.0),
+    "temporal lobes": (-48.0, 18.0),
+    "temporal lobe": (-48.0, 18.0),
     "above the ventricles": (32.0, 85.0),
     "above the lateral ventricles": (32.0, 85.0),
     "supraventricular": (32.0, 85.0),
@@ -279,8 +281,10 @@ def place_not_analysed(c: CaseFacts) -> str | None:
         return None
     lo, hi = Z_EXTENT_MM[m.group(1)]
     name = _PLACE_NAMES.get(m.group(1), m.group(1))
-    if lo - _OFF_MARGIN_MM <= levels[1] and hi + _OFF_MARGIN_MM >= levels[0]:
-        return None
+    if lo <= levels[1] and hi >= levels[0]:
+        return None  # at an analysed level: answered from it
+    # ending within the margin of the analysed levels: only its edge may be there
+    edge = lo - _OFF_MARGIN_MM <= levels[1] and hi + _OFF_MARGIN_MM >= levels[0]
     where = "below" if hi < levels[0] else "above"
     span = (
         f"MNI z = {levels[0]:+.0f} mm"
@@ -298,6 +302,14 @@ def place_not_analysed(c: CaseFacts) -> str | None:
     plural = name.endswith(
         ("i", "lobes", "poles", "orbits", "globes", "nerves", "tonsils", "ventricles")
     )
+    if edge:
+        return (
+            f"I can't tell for {'most of them' if plural else 'most of it'}: the {name} "
+            f"{'lie' if plural else 'lies'} {where} {what} ({span}), at about MNI z = {lo:+.0f} "
+            f"to {hi:+.0f} mm, and at most {'their' if plural else 'its'} edge reaches "
+            f"{'them' if volume else 'it'}, so the detector says nothing about the rest. "
+            f"{found}{c.scope()}"
+        )
     return (
         f"I can't tell: the {name} {'are' if plural else 'is'} not on {what} ({span}); "
         f"{'they lie' if plural else 'it lies'} {where} {'them' if volume else 'it'} (about MNI "
@@ -499,6 +511,15 @@ def _presence(c: CaseFacts) -> str:
                 f"Yes, {'a region deviates' if n == 1 else 'regions deviate'} from healthy "
                 f"anatomy, but whether {'it is' if n == 1 else 'any of them is'} "
                 f"{_a(_singular(term.group(0)))} cannot be determined by this detector. "
+            )
+        if term is not None and c.evidence.unreliable and lead.startswith("Yes"):
+            # "Any MS plaques?" of a scan analysed anyway: its regions are not evidence of a kind
+            kind = ""
+            name = "MS" if term.group(0) in ("ms", "ms lesion", "ms lesions") else term.group(0)
+            lead = (
+                f"I can't tell whether what it flagged here is {_a(_singular(name))}: on a scan "
+                "outside its domain what the detector flags is not evidence of any kind "
+                "of lesion, and it does not tell kinds of lesion apart even on scans it accepts. "
             )
         text = (
             f"{lead}The detector found {count_word(n, 'region')} that "

@@ -6,6 +6,12 @@
   that it holds for the analysed part ("No, not on the analysed slice: ...").
 - `result_meaning`: "Does a negative result mean this person is healthy?": no, and why; the
   same for a positive result and disease.
+- `sign_off_on_part`: "Can I tell the patient it is normal?" of a volume analysed only in part:
+  "I can't tell for the whole scan", then what the analysed part showed.
+- `cannot_tell`: particulars one reading of one T1 image cannot settle (enhancement, "X rather
+  than Y", the clinical fit, the midline, a ring's centre against its rim, "just the edge of the
+  brain?"): "I can't tell ..." and why; the responder adds what was found.
+- `side_comparison`: "Which side has more lesion load?": the flagged area per side.
 """
 
 from __future__ import annotations
@@ -84,6 +90,37 @@ _AN_ID = re.compile(r"^[FWVD]\d")
 _YES_NORMAL_LEAD = re.compile(r"^Yes, as far as this detector can tell\b")
 
 
+# a question that would sign the scan off or reassure: "Can I tell the patient their MRI is
+# normal?", "So nothing to worry about?", "All clear?", "Can I reassure her?"
+_SIGN_OFF = re.compile(
+    r"\b(tell|inform|reassure|assure) (the |my |our )?(patient|family|relatives?|him|her|them|"
+    r"parents?|gp|referrer|colleague)\b|\bnothing (\w+ )?(to worry|to be worried|of concern|to be "
+    r"concerned)\b|\ball[- ]clear\b|\bsign (it |this |the scan |this scan )?off\b|\breassur\w*|"
+    r"\bdischarg\w*|\bsend (him|her|them|the patient) home\b|\b(can|could|may) (i|we) (say|call|"
+    r"report) (it|this|the (scan|mri|study|brain)) (is )?(normal|clear|negative)\b"
+)
+
+
+def sign_off_on_part(c: CaseFacts, text: str) -> str | None:
+    """ "Can I tell the patient their brain MRI is normal?" / "So nothing to worry about?" about a
+    volume analysed only in part, when the reading there is normal: not for the whole scan (the
+    rest was not analysed), then what the analysed levels showed. None otherwise."""
+    summary = c.evidence.scan_summary or {}
+    if not _partial(summary) or not _SIGN_OFF.search(c.q):
+        return None
+    lead = _YES_NORMAL_LEAD.match(text) or re.match(r"^Yes, probably(?=[:.])", text)
+    if lead is None:
+        return None
+    rest = re.sub(r"^[^:.]*[:.]\s*", "", text[lead.start() :], count=1)
+    where = "levels" if summary.get("volume_analysis") else "slice"
+    return (
+        "I can't tell for the whole scan: the detector analysed only part of this volume and "
+        "says nothing about the rest, so its reading cannot support calling the scan normal. "
+        f"{analysed_scope(summary)} "
+        f"On the analysed {where}: {rest[:1].lower() + rest[1:]}"
+    )
+
+
 def on_analysed_part(c: CaseFacts, text: str) -> str:
     """A presence answer about a volume analysed only in part: a leading "No" becomes "No,
     not on the analysed slice" ("... at the analysed levels"), a "Yes, as far as this detector
@@ -145,3 +182,180 @@ def result_meaning(c: CaseFacts) -> str | None:
             "what a region is. A radiologist's reading of the images decides."
         )
     return None
+
+
+# Particulars that one reading of one image cannot settle; each gets "I can't tell ...", why,
+# and then (in the responder) what the detector did find.
+_ENHANCES = re.compile(
+    r"\b(is|are|was|were) (it|this|that|they|these|f\d+|the (\w+ ){0,2}(lesion|ring|mass|region|"
+    r"area|rim|finding|abnormality|thing|one|wall|nodule|focus)) (\w+ )?enhanc\w*|"
+    r"\b(does|do|did) (it|this|that|they|f\d+|the (\w+ ){0,2}(lesion|ring|mass|region|area|rim|"
+    r"finding|abnormality|nodule|focus)) (\w+ )?enhance\b|\benhanc\w* or not\b"
+)
+_NO_CONTRAST = re.compile(
+    r"\b(no|without|didn'?t give|did not give|didnt give|not given|wasn'?t given|no gad\w*)\b.{0,20}"
+    r"\b(contrast|gad\w*)|\b(contrast|gad\w*)\b.{0,15}\b(not|wasn'?t|was not) (given|used|injected)"
+)
+_RATHER_THAN = re.compile(
+    r"\b(?:(?:just|simply|only|merely) )?(?:be|is|it'?s|represent|reflect)\s+"
+    r"(?:(?:this|it|that|they|[fwv]\d+) )?(?:just |simply |only |merely )?(?:an? |the )?"
+    r"(?P<x>[a-z][\w -]{1,40}?)\s+(?:rather than|instead of|as opposed to)\s+(?:an? |the )?"
+    r"(?P<y>[a-z][\w -]{1,40}?)\s*[?.!]*$",
+    re.IGNORECASE,
+)
+# "noise rather than a lesion", "a normal variant rather than pathology": whether a region is
+# real, answered from its confidence elsewhere
+_REALITY_AXIS = re.compile(
+    r"\b(artefacts?|artifacts?|noise|noisy|real|genuine\w*|true|actual\w*|normal|healthy|scanner|"
+    r"reconstruction|glitch|error|partial[- ]volume|variants?|variation|anatomy|map|colou?r|"
+    r"heatmap|spot|tissue)\b",
+    re.IGNORECASE,
+)
+_REAL_OR_ARTEFACT = re.compile(
+    r"\b(real|genuine|true)( lesion| finding| abnormality)? or (an? |just )?(artefact|artifact)"
+)
+_EDGE_ONLY = re.compile(
+    r"\b(just|only|simply|merely|mostly)\b.{0,40}\b(edges?|rim|borders?|surface|outline|boundary|"
+    r"margins?) of the (brain|head|scan|image)\b"
+)
+_SYMPTOM = (
+    r"(symptoms?|presentation|clinical|history|exam\w*|weakness|deficit|story|complaint|signs?|"
+    r"seizures?|headaches?|picture|numbness|confusion|aphasia|palsy|hemiparesis)"
+)
+# "Does the scan fit?" (after a vignette), "Does it fit with her symptoms?", "Could this explain
+# the weakness?": whether the image matches the clinical picture
+_CLINICAL_FIT = re.compile(
+    r"\b(does|do|would|could|can|might) (the |this |that |these |those )?(scan|mri|imaging|image|"
+    r"findings?|lesion|f\d+|it|this|that|appearances?|abnormality|region) (\w+ )?(fit|match|"
+    r"correlate|tally|go with)\b(?=\s*[?.!]*$| (in )?with (the |his |her |their |this |my )?"
+    rf"(\w+ )?{_SYMPTOM})|\b(does|do|would|could|can|might) (the |this |that )?(scan|findings?|"
+    rf"lesion|f\d+|it|this|that|abnormality) (\w+ )?(explain|account for) (the |his |her |their "
+    rf"|this |my )?(\w+ ){{0,2}}{_SYMPTOM}\b|\b(consistent|compatible|in keeping|fit|fits) with "
+    rf"(the |his |her |their |this )?(\w+ )?{_SYMPTOM}\b"
+)
+_MIDLINE = re.compile(
+    r"\b(cross\w*|crossing|reach\w*|extend\w*|span\w*|involv\w*|abut\w*|touch\w*) (\w+ ){0,3}"
+    r"midline\b|\b(how far|distance|how close|how near)\b.{0,25}\bmidline\b|"
+    r"\bmidline\b.{0,20}\b(cross\w*|distance|how far)\b"
+)
+_CENTRE_RIM = re.compile(
+    r"\b(centre|center|middle|core|inside)\b.{0,40}\b(rim|wall|edge|periphery|margin|ring)\b|"
+    r"\b(rim|wall|edge|periphery|margin)\b.{0,40}\b(centre|center|middle|core)\b"
+)
+
+
+def cannot_tell(c: CaseFacts) -> str | None:
+    """The lead of an answer to a particular that this reading cannot settle ("Is the ring lesion
+    enhancing?", "Could it be a CSF space rather than pathology?", "Does the scan fit the
+    symptoms?", "Does it cross the midline?", "Is the centre darker than the rim?"): "I can't
+    tell ...", and why. None for other questions."""
+    q = c.q
+    if _ENHANCES.search(q):
+        why = (
+            "without a contrast injection there is nothing to enhance, and even with one, "
+            if _NO_CONTRAST.search(q)
+            else ""
+        )
+        return (
+            f"I can't tell whether it enhances: {why}enhancement shows only when a post-contrast "
+            "scan is compared with a pre-contrast one, and this detector reads one T1 image and "
+            "was trained on non-contrast T1 scans."
+        )
+    if c.evidence.unreliable and _REAL_OR_ARTEFACT.search(q):
+        return (
+            "I can't tell whether it is real or an artefact: this scan is outside the detector's "
+            "domain, so its findings here are unreliable either way; on such scans (for example "
+            "skull-stripped ones, whose bare brain edge the training scans never showed) regions "
+            "are often flagged because the scan differs, not because of a lesion."
+        )
+    if (
+        (m := _RATHER_THAN.search(c.question.strip()))
+        and not _REALITY_AXIS.search(m[0])
+        and not re.search(r"\b([fwv]\d|left|right)\b", m["x"], re.I)
+    ):
+        x, y = m["x"].strip(), m["y"].strip()
+        normal = re.search(r"\b(csf|normal|variant|sulc\w*|ventric\w*|fissure|space)\b", x, re.I)
+        why = (
+            "; a normal structure that differs from those scans (a larger CSF space, a variant) "
+            "can deviate as well as a lesion can"
+            if normal
+            else ""
+        )
+        return (
+            f"I can't tell whether it is {x} or {y}: the detector reports that a region deviates "
+            f"from the healthy scans it was trained on, not what the region is{why}."
+        )
+    if _EDGE_ONLY.search(q):
+        where = {
+            t.data.get("central_peripheral") for t in c.findings if t.data.get("central_peripheral")
+        }
+        at = (
+            " The regions it kept lie at the periphery, where the edge is."
+            if where == {"peripheral"}
+            else ""
+        )
+        return (
+            "I can't tell from the detector's output: it reports where a region lies (central or "
+            "peripheral), not whether the map follows the brain's edge; the overlay shows it. "
+            "The bare edge of a skull-stripped brain, which the training scans never showed, is "
+            f"read as abnormal.{at}"
+        )
+    if _CLINICAL_FIT.search(q):
+        return (
+            "I can't tell whether it fits the clinical picture: the detector reads the image "
+            "alone, without the history or the examination, and relating what it found to the "
+            "symptoms is the clinician's judgement."
+        )
+    if _MIDLINE.search(q) and "shift" not in q:
+        return (
+            "I can't tell: the detector does not locate the midline, so it cannot say whether a "
+            "region reaches or crosses it, or how far from it a region lies; it reports which "
+            "half of the image a region lies in and whether it is central or peripheral."
+        )
+    if _CENTRE_RIM.search(q):
+        return (
+            "I can't tell: the detector measures how much darker or brighter a region is than "
+            "its pseudo-healthy reconstruction, as a whole and the share of it that deviates the "
+            "other way, but not where in the region each part lies (its rim or its centre)."
+        )
+    return None
+
+
+_WHICH_SIDE_MORE = re.compile(
+    r"\bwhich (side|hemisphere)\b.{0,40}\b(more|most|larger|bigger|greater|worse|heavier)\b|"
+    r"\b(more|most) (lesions?|lesion load|disease|burden|abnormalit\w*|involvement) on (the )?"
+    r"(left|right)\b"
+)
+
+
+def side_comparison(c: CaseFacts) -> str | None:
+    """ "Which side has more lesion load?": the flagged area on each side (in the frame the scan
+    allows), and that lesion load itself is not measured. None for other questions or without
+    findings."""
+    if not _WHICH_SIDE_MORE.search(c.q) or not c.findings:
+        return None
+    sides: dict[str, float] = {}
+    unit = "mm²"
+    for f in c.findings:
+        d = f.data
+        area = d.get("area_mm2")
+        if area is None:
+            area, unit = d.get("area_px") or 0, "pixels"
+        key = c.side_phrase(d)
+        sides[key] = sides.get(key, 0.0) + float(area)
+    listing = "; ".join(
+        f"{key}: {sum(1 for f in c.findings if c.side_phrase(f.data) == key)} region(s), "
+        f"about {area:.0f} {unit}"
+        for key, area in sorted(sides.items(), key=lambda kv: -kv[1])
+    )
+    ids = "".join(f"[{f.id}]" for f in c.findings)
+    lead = (
+        f"Of what the detector flagged, the most lies {max(sides, key=sides.get)}"
+        if len(sides) > 1
+        else f"All that the detector flagged lies {next(iter(sides))}"
+    )
+    return (
+        f"{lead} ({listing}) {ids}. That is the thresholded anomaly on what was analysed, not a "
+        "lesion load: the detector does not count or measure lesions as a radiologist would, "
+        "and small lesions are mostly missed."
+    )

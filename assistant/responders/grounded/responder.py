@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 
 import assistant.responders.grounded.answers_context as context
 import assistant.responders.grounded.answers_findings as findings
@@ -144,6 +145,25 @@ class GroundedResponder(Responder):
             )
         elif (prior := context.prior_comparison(case)) is not None:
             text = prior  # "Compare with the prior scan": there is none
+            if context.asks_what_is_new(case) and (outside is None or evidence.unreliable):
+                # "Anything new?": not answerable, but what this scan shows is
+                here = _without_lead(findings.presence(case).strip(), 90)
+                text += " What this scan shows: " + here[:1].lower() + here[1:]
+                if outside is not None:
+                    text = domain.unreliable_prefix(outside) + text
+        elif (outside is None or evidence.unreliable) and (
+            by_side := scope.side_comparison(case)
+        ) is not None:
+            # "Which side has more lesion load?": the flagged area on each side
+            text = by_side if outside is None else domain.unreliable_prefix(outside) + by_side
+        elif (outside is None or evidence.unreliable) and (
+            particular := scope.cannot_tell(case)
+        ) is not None:
+            # "Is the ring lesion enhancing?", "Does the scan fit?", "Does it cross the
+            # midline?": not settled by this reading; then what the detector did find
+            text = f"{particular} {_plain_reading(case)}"
+            if outside is not None:
+                text = domain.unreliable_prefix(outside) + text
         elif outside is None and SENSITIVITY.search(normalise(question)):
             # "Would you pick up a 3 mm lesion?": what is known of its sensitivity to small ones
             missed = re.search(r"\bmiss(ed)?\b", case.q)  # "Could you miss a small lesion?"
@@ -236,10 +256,13 @@ class GroundedResponder(Responder):
                 body = handler(case).strip()
                 qualifies = term and _qualifies_a_lesion(question, case.q, term.group(0), resolved)
                 if qualifies and body.startswith("Yes. "):
-                    body = _qualified_yes(term.group(0)) + body.removeprefix("Yes. ")
+                    body = _then(_qualified_yes(term.group(0)), body.removeprefix("Yes. "))
                 elif term and not qualifies and resolved.intent in ("presence", "unknown"):
                     # "Is there brain atrophy?" analysed anyway: not assessed, as for any scan
                     body = context.unassessable(case, term.group(0)).strip()
+                elif term and resolved.intent == "location" and yes_no_question(question):
+                    # "Are the lesions periventricular or juxtacortical?" analysed anyway
+                    body = _structure_question(case, term.group(0), body) or body
                 text = domain.unreliable_prefix(outside) + premise + body
         elif term and _qualifies_a_lesion(question, case.q, term.group(0), resolved):
             # "Any white matter lesions?": whether a lesion is there, and what is not assessed
@@ -249,7 +272,7 @@ class GroundedResponder(Responder):
                 # "Is there a ring-enhancing lesion?", "Any periventricular plaques?": something
                 # deviates; what the word qualifies it by is not seen, said in the lead
                 place = findings.structure_phrase(case.q) or term.group(0)
-                text = _qualified_yes(place) + text.removeprefix("Yes. ")
+                text = _then(_qualified_yes(place), text.removeprefix("Yes. "))
             elif "does not identify anatomical structures" not in text:
                 text += findings.unassessed_note(term.group(0))
         elif (
@@ -297,31 +320,9 @@ class GroundedResponder(Responder):
                 term
                 and resolved.intent == "location"
                 and yes_no_question(question)
-                and (place := findings.structure_phrase(case.q) or term.group(0))
+                and (in_structure := _structure_question(case, term.group(0), text)) is not None
             ):
-                if re.search(
-                    r"\b(gr[ae]y|white)( matter)? or (the )?(gr[ae]y|white) matter\b", case.q
-                ):
-                    place = "grey or the white matter"
-                elif both := re.search(
-                    r"\b(?:in|within|involve\w*) (?:the )?([a-z ]{3,30}? or (?:the )?[a-z ]{3,30}?)"
-                    r"\s*[?.!]*$",
-                    case.q,
-                ):
-                    place = both.group(1)  # "the caudate or the internal capsule"
-                # "Is the lesion in the frontal lobe?": neither yes nor no; where it is
-                verb = re.search(
-                    r"\b(abut|touch|reach|extend|cross|involv|encroach|spar)\w*", case.q
-                )
-                how = {"abut": "abuts", "touch": "touches", "reach": "reaches", "cross": "crosses"}
-                how |= {"extend": "extends into", "involv": "involves", "encroach": "encroaches on"}
-                how |= {"spar": "spares"}
-                lies = how[verb.group(1)] if verb else "lies in"
-                text = (
-                    f"I can't tell whether it {lies} the {place}: the detector does not identify "
-                    "lobes or other anatomical structures on a slice; it reports the position in "
-                    f"the image. Where it is: {text}"
-                )
+                text = in_structure  # "Is the lesion in the frontal lobe?": neither yes nor no
             elif (
                 term
                 and resolved.intent in ("location", "side")
@@ -441,8 +442,9 @@ class GroundedResponder(Responder):
                 f"analysed. There: {rest[:1].lower() + rest[1:]}"
             )
         if resolved.intent == "presence" and outside is None and not meaning:
-            # about a volume analysed in part: "No, not on the analysed slice: ..."
-            text = scope.on_analysed_part(case, text)
+            # about a volume analysed in part: "No, not on the analysed slice: ..."; a sign-off
+            # ("Can I tell the patient it is normal?") is not supported by part of a volume
+            text = scope.sign_off_on_part(case, text) or scope.on_analysed_part(case, text)
         if (
             resolved.intent not in ("presence", "out_of_scope", "report")
             and _ACUTE_DECISION.search(case.q)
@@ -455,6 +457,25 @@ class GroundedResponder(Responder):
                 "inform: it reads one T1-weighted image for deviations from healthy anatomy; such "
                 "decisions rest on the clinical assessment and dedicated imaging. " + text
             )
+        if (
+            resolved.intent == "presence"
+            and _T2_FINDING.search(case.q)
+            and "T2-weighted and FLAIR" not in text
+            and "does not apply" not in text
+        ):
+            # "Any white matter hyperintensities?" of a T1: they are a T2/FLAIR finding, so a bare
+            # "Yes" is hedged like a named kind, and a "No" does not exclude them
+            if text.startswith("Yes. "):
+                text = (
+                    "Yes, a region deviates from healthy anatomy, but whether it would be a "
+                    "hyperintensity on T2-weighted or FLAIR images cannot be determined from this "
+                    "T1-weighted image. " + text.removeprefix("Yes. ")
+                )
+            text += (
+                " White matter hyperintensities are defined on T2-weighted and FLAIR images; on "
+                "a T1-weighted image many are not visible at all, and small ones fall below this "
+                "detector's sensitivity, so its reading does not exclude them."
+            )
         if resolved.intent == "presence" and asks_for_a_clinical_act(question):
             # "Can I sign this off as normal?": the detector reads one scan; the act is the user's
             text += (
@@ -464,6 +485,63 @@ class GroundedResponder(Responder):
         if self.disclaimer and resolved.intent != "out_of_scope":
             text += "\n\n" + DISCLAIMER_LINE
         return text
+
+
+# white matter hyperintensities and small white matter spots: a T2/FLAIR finding
+_T2_FINDING = re.compile(
+    r"\bwhite matter hyperintens\w*|\bwmhs?\b|\b(flair|t2)[- ](hyperintens\w*|bright\w*|signal|"
+    r"lesions?)\b|\b(small|tiny|punctate) (\w+ )?(white matter|wm) (spots?|lesions?|foci|dots?|"
+    r"changes?|hyperintens\w*)\b"
+)
+
+
+_COMPARTMENT = (
+    r"(?:periventricular|juxtacortical|infratentorial|supratentorial|subcortical|cortical|"
+    r"callosal|deep white matter|deep)"
+)
+# where a lesion is, asked as adjectives: "Are the lesions periventricular, juxtacortical or
+# infratentorial?"
+_COMPARTMENTS = re.compile(
+    rf"\b(?:are|is) (?:the |this |that |these |those )?(?:\w+ )?(?:lesions?|it|they|findings?|"
+    rf"regions?|plaques?)? ?({_COMPARTMENT}(?:(?:,| or| and|, or|, and) {_COMPARTMENT})*)\b"
+)
+
+
+def _structure_question(case: CaseFacts, term: str, where: str) -> str | None:
+    """ "Is the lesion in the frontal lobe?", "... in the caudate or the internal capsule?", "Are
+    the lesions periventricular or juxtacortical?": neither yes nor no (the detector does not
+    identify structures on a slice), then `where` (the location answer)."""
+    place = findings.structure_phrase(case.q) or term
+    if re.search(r"\b(gr[ae]y|white)( matter)? or (the )?(gr[ae]y|white) matter\b", case.q):
+        place = "grey or the white matter"
+    elif both := re.search(
+        r"\b(?:in|within|involve\w*) (?:the )?([a-z ]{3,30}? or (?:the )?[a-z ]{3,30}?)"
+        r"\s*[?.!]*$",
+        case.q,
+    ):
+        place = both.group(1)  # "the caudate or the internal capsule"
+    verb = re.search(r"\b(abut|touch|reach|extend|cross|involv|encroach|spar)\w*", case.q)
+    how = {"abut": "abuts", "touch": "touches", "reach": "reaches", "cross": "crosses"}
+    how |= {"extend": "extends into", "involv": "involves", "encroach": "encroaches on"}
+    how |= {"spar": "spares"}
+    lies = how[verb.group(1)] if verb else "lies in"
+    the = "the "
+    if adjectives := _COMPARTMENTS.search(case.q):
+        # "Are the lesions periventricular, juxtacortical or infratentorial?"
+        lies, the, place = "is", "", adjectives.group(1)
+    return (
+        f"I can't tell whether it {lies} {the}{place}: the detector does not identify "
+        "lobes or other anatomical structures on a slice; it reports the position in "
+        f"the image. Where it is: {where}"
+    )
+
+
+def _plain_reading(case: CaseFacts) -> str:
+    """What the detector found, as the answer to a plain "Is there an abnormality?" without its
+    yes/no lead (whatever kind of lesion or place the question named)."""
+    plain = "is there an abnormality?"
+    here = _without_lead(findings.presence(replace(case, question=plain, q=plain)).strip(), 90)
+    return here[:1].upper() + here[1:]
 
 
 def _without_lead(text: str, longest: int = 40) -> str:
@@ -571,21 +649,28 @@ _LESION_WORD = re.compile(
 )
 
 
+def _then(lead: str, body: str) -> str:
+    """`lead` then `body`, its first letter lower-cased after a lead that ends with a colon."""
+    if lead.endswith(": ") and body[:1].isupper() and not re.match(r"[FWVDAKC]\d", body):
+        body = body[:1].lower() + body[1:]
+    return lead + body
+
+
 def _qualified_yes(term: str) -> str:
     """The lead of a "yes" whose lesion the question qualifies by something the detector does not
     see ("Is there a ring-enhancing lesion?", "Any white matter lesions?")."""
+    # what one non-contrast T1 image cannot show at all: "I can't tell", then what was found
     if term.startswith("enhanc"):
         return (
-            "Yes, a region deviates from healthy anatomy, but whether it enhances cannot be "
-            "determined by this detector: enhancement shows only when a post-contrast scan is "
-            "compared with a pre-contrast one, and the detector was trained on non-contrast T1 "
-            "scans. "
+            "I can't tell whether anything enhances: enhancement shows only when a post-contrast "
+            "scan is compared with a pre-contrast one, and this detector reads one T1 image and "
+            "was trained on non-contrast T1 scans. What it did find: "
         )
     if "diffusion" in term:
         return (
-            "Yes, a region deviates from healthy anatomy, but whether it restricts diffusion "
-            "cannot be determined by this detector: that needs diffusion-weighted images with an "
-            "ADC map, and it reads one T1-weighted image. "
+            "I can't tell whether there is restricted diffusion: that needs diffusion-weighted "
+            "images with an ADC map, and this detector reads one T1-weighted image. What it did "
+            "find: "
         )
     what = f"is {term}" if term.endswith(("al", "ar")) else f"involves the {term}"
     return (

@@ -1507,7 +1507,9 @@ _REGISTRATION = re.compile(
 )
 _SKULL_REMOVED = re.compile(
     r"\bskull (been |was |is |got )?(removed|stripped|taken off)\b|\b(removed|stripped|taken) "
-    r"(off )?the skull\b|\b(skull|scalp) (on|still on|present|intact)\b(?! (or|and))"
+    r"(off )?the skull\b|\b(skull|scalp) (on|still on|present|intact)\b(?! (or|and))|"
+    r"\b(is|was|are|were) (it|this|that|the (scan|volume|image|brain|mri|study|data)) (\w+ )?"
+    r"(skull[- ]?stripped|brain[- ]?extracted)\b"
 )
 TRAINING_DOMAIN = re.compile(
     r"\b(validated|tested|evaluated|benchmarked) (on|with|against|for|in) (\w+ ){0,2}(real |"
