@@ -117,3 +117,24 @@ def finding_evidence(lesions=(LEFT_BRIGHT,), **summary):
     from assistant.analysis import build_evidence
 
     return build_evidence(synthetic_result(list(lesions)), {**scan_summary(), **summary})
+
+
+# a volume analysed at the five levels the shipped detector knows
+FIVE_LEVELS = {
+    "source_shape": [120, 64, 80],
+    "slice_index": 75,
+    "notes": ["reoriented from PSR to RAS+ (column 0 = patient left)"],
+    "registered": {"level_mm": 23.0, "slice_index": 75, "similarity": 0.86, "kind": "affine"},
+    "volume_analysis": {"levels_mm": [19.0, 21.0, 23.0, 25.0, 27.0], "native_slices": [70, 80]},
+}
+
+
+def weak_five_level_volume():
+    """Evidence of a healthy volume analysed at `FIVE_LEVELS`: a weaker region (W1) only."""
+    from dataclasses import replace
+
+    from assistant.analysis import build_evidence
+
+    r = synthetic_result([LEFT_BRIGHT], score=0.2, threshold=0.4)
+    r = replace(r, findings=[], weak_findings=[replace(f, id="W1") for f in r.findings])
+    return build_evidence(r, {**scan_summary(), **FIVE_LEVELS})

@@ -4,8 +4,6 @@ asked through the grounded responder with constructed evidence, or through the i
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import pytest
 from assistant_fixtures import (
     LEFT_BRIGHT,
@@ -14,6 +12,7 @@ from assistant_fixtures import (
     grounded_ask,
     scan_summary,
     synthetic_result,
+    weak_five_level_volume,
 )
 
 from assistant.analysis import build_evidence
@@ -26,20 +25,7 @@ ask = grounded_ask
 evidence = finding_evidence
 
 
-# a volume analysed at the five levels the shipped detector knows, with only a weaker region
-FIVE_LEVELS = {
-    "source_shape": [120, 64, 80],
-    "slice_index": 75,
-    "notes": ["reoriented from PSR to RAS+ (column 0 = patient left)"],
-    "registered": {"level_mm": 23.0, "slice_index": 75, "similarity": 0.86, "kind": "affine"},
-    "volume_analysis": {"levels_mm": [19.0, 21.0, 23.0, 25.0, 27.0], "native_slices": [70, 80]},
-}
-
-
-def weak_volume():
-    r = synthetic_result([LEFT_BRIGHT], score=0.2, threshold=0.4)
-    r = replace(r, findings=[], weak_findings=[replace(f, id="W1") for f in r.findings])
-    return build_evidence(r, {**scan_summary(), **FIVE_LEVELS})
+weak_volume = weak_five_level_volume
 
 
 @pytest.mark.parametrize(

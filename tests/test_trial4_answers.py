@@ -4,14 +4,13 @@ reading of one T1 image cannot settle gets "I can't tell" and why, then what was
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from assistant_fixtures import (
     LEFT_BRIGHT,
     finding_evidence,
     grounded_ask,
     scan_summary,
     synthetic_result,
+    weak_five_level_volume,
 )
 
 from assistant.analysis import build_evidence
@@ -22,20 +21,7 @@ from eval.qa.metrics import yes_no
 ask = grounded_ask
 evidence = finding_evidence
 
-FIVE_LEVELS = {
-    "source_shape": [120, 64, 80],
-    "slice_index": 75,
-    "registered": {"level_mm": 23.0, "slice_index": 75, "similarity": 0.86, "kind": "affine"},
-    "volume_analysis": {"levels_mm": [19.0, 21.0, 23.0, 25.0, 27.0], "native_slices": [70, 80]},
-}
-
-
-def healthy_five_levels():
-    """A healthy volume analysed at the five levels the shipped detector knows (a weaker region
-    only)."""
-    r = synthetic_result([LEFT_BRIGHT], score=0.2, threshold=0.4)
-    r = replace(r, findings=[], weak_findings=[replace(f, id="W1") for f in r.findings])
-    return build_evidence(r, {**scan_summary(), **FIVE_LEVELS})
+healthy_five_levels = weak_five_level_volume
 
 
 def analysed_anyway():
