@@ -154,7 +154,8 @@ def test_a_scan_analysed_anyway_keeps_its_warning_and_its_levels():
     load = ask("What is the total lesion load in ml?", ev)
     assert load.startswith("Unreliable:") and "A volume cannot be measured" in load
     jux = ask("Is there a juxtacortical lesion?", ev)
-    assert "but whether it is juxtacortical cannot be determined" in jux
+    # (fifth trial: no "Yes" lead on a scan analysed anyway, whose output is not evidence)
+    assert "I can't tell whether there are juxtacortical lesions" in jux
 
 
 def test_sensitivity_and_the_frame_of_a_side():

@@ -136,8 +136,11 @@ def test_a_place_off_the_analysed_slice_is_neither_yes_nor_no(question, place):
 
 
 def test_a_place_on_the_analysed_slice_or_an_unknown_level_keeps_its_answer():
-    ev = lesion_evidence(level_mm=24.0)
+    ev = lesion_evidence(level_mm=16.0)  # the thalami reach about MNI z = +20 mm
     assert ask("Anything in the thalamus?", ev).startswith("Yes")
+    assert ask("Anything in the thalamus?", lesion_evidence(level_mm=23.0)).startswith(
+        "I can't tell for most of it: the thalamus lies below the analysed slice"
+    )
     assert ask("Anything in the cerebellum?", lesion_evidence()).startswith("Yes")
 
 

@@ -641,6 +641,13 @@ _ASKS_FIELD = re.compile(
     r"manufacturer|which scanner|what scanner)\b"
 )
 _ASKS_3D = re.compile(r"\b(3d|three[- ]dimensional|volumetric|2d|two[- ]dimensional)\b")
+_ASKS_MATRIX = re.compile(
+    r"\bmatrix( size)?\b|\b(image|volume|array|scan) (size|dimensions?|shape)\b|"
+    r"\bdimensions?\b|\bhow many (pixels|voxels)\b"
+)
+_ASKS_TIMING = re.compile(
+    r"\b(tr|te|ti|repetition time|echo time|inversion time|flip angle|timing parameters?)\b"
+)
 _ASKS_SKULL = re.compile(
     r"\b(skull[- ]?strip\w*|brain[- ]?extract\w*|skull on|with the skull|skull (been |was |is )?"
     r"(removed|taken off))\b"
@@ -831,6 +838,34 @@ def acquisition_detail(c: CaseFacts) -> str | None:
                 f"About MNI z = {level:+.0f} mm ({how}), the level of the bodies of the lateral "
                 "ventricles, which the detector was trained on."
             )
+    if _ASKS_MATRIX.search(q):
+        # "Matrix size?": the image as stored (the acquisition matrix is not read)
+        shape = s.get("source_shape") or s.get("shape")
+        spacing = s.get("source_spacing_mm") or s.get("spacing_mm")
+        if shape:
+            dims = " x ".join(str(int(n)) for n in shape)
+            what = "volume" if len(shape) >= 3 else "image"
+            unit = "voxels" if len(shape) >= 3 else "pixels"
+            size = (
+                f", {' x '.join(f'{v:g}' for v in spacing)} mm each"
+                if spacing
+                else " (no pixel spacing recorded)"
+            )
+            return (
+                f"The {what} is {dims} {unit} as loaded{size}. The acquisition matrix itself is "
+                f"not among what this assistant reads from the {fmt} file."
+            )
+    if _ASKS_TIMING.search(q):
+        read = (
+            " The applicability check reads the contrast from the image itself (T1-weighted: "
+            "white matter brighter than grey matter)."
+            if checked_t1
+            else ""
+        )
+        return (
+            f"TR, TE, TI and the flip angle are not among what this assistant reads from the {fmt} "
+            f"file (a PNG or NIfTI does not record them), so I can't tell.{read}"
+        )
     if _ASKS_ORIENTATION.search(q) and not _ASKS_SEQUENCE.search(q):
         left = s.get("patient_left")
         notes = " ".join(str(n) for n in s.get("notes", []))
@@ -856,6 +891,14 @@ def acquisition_detail(c: CaseFacts) -> str | None:
     if _ASKS_SEQUENCE.search(q):
         series = loaded_series_sentence(s.get("notes", []))
         known = f" {series}" if series else ""
+        if re.search(r"\bmodality\b", q):
+            # "modality and sequence per header": both
+            mod = s.get("modality")
+            known = (
+                f" The header gives the modality as {mod}."
+                if mod
+                else " Nor does it record the modality."
+            ) + known
         if checked_t1:
             return (
                 f"The {fmt} file does not record the sequence.{known} Its contrast reads as "

@@ -131,11 +131,18 @@ def presence(c: CaseFacts) -> str:
     lead = ""
     if yes_no_question(c.question):
         lead = "No, not normal. " if yes_means_normal(c.question) else "Yes. "
-    kind = _kind_caveat(SPECIFIC.search(c.q), n)
+    kind = _kind_caveat(named_kind(c.q), n)
     return (
         f"{lead}The detector found {count_word(n, 'region')} in 3D at the analysed levels of "
         f"the volume, not on the displayed slice: {listing}.{c.crossing(volume)}{kind}{c.scope()}"
     )
+
+
+def named_kind(q: str) -> re.Match | None:
+    """The kind of lesion a question names (`SPECIFIC`), from its last sentence when that names
+    one: "71M, hx of stroke. old infarct?" asks about an infarct, not the stroke of the history."""
+    last = re.split(r"(?<=[.?!;])\s+", q.strip())[-1]
+    return SPECIFIC.search(last) or SPECIFIC.search(q)
 
 
 def _kind_caveat(term: re.Match | None, n: int) -> str:
@@ -217,6 +224,8 @@ Z_EXTENT_MM: dict[str, tuple[float, float]] = {
     "mesial temporal": (-35.0, 0.0),
     "vertex": (60.0, 85.0),
     "centrum semiovale": (30.0, 50.0),
+    "thalami": (-8.0, 20.0),
+    "thalamus": (-8.0, 20.0),
     "temporal lobes": (-48.0, 18.0),
     "temporal lobe": (-48.0, 18.0),
     "above the ventricles": (32.0, 85.0),
@@ -446,7 +455,7 @@ def from_volume(c: CaseFacts) -> str:
 def _presence(c: CaseFacts) -> str:
     negative = yes_means_normal(c.question)
     closed = yes_no_question(c.question)
-    term = SPECIFIC.search(c.q)
+    term = named_kind(c.q)
     if not c.detection_ran:
         return (
             "I can't tell: anomaly detection was not run for this scan, so there is no "
@@ -710,7 +719,7 @@ def side(c: CaseFacts) -> str:
         if hit and not invert and place and not c.volume_findings():
             # "Is there a lesion in the right basal ganglia?": yes on that side, but the
             # detector does not tell the structure (nor the kind of lesion, if one is named)
-            kind = SPECIFIC.search(c.q)
+            kind = named_kind(c.q)
             what = f" or whether it is {_a(_singular(kind.group(0)))}" if kind else ""
             where = c.side_phrase(
                 next(t.data for t, v in zip(c.targets, values, strict=True) if v == asked)

@@ -101,6 +101,11 @@ _SIGN_OFF = re.compile(
 )
 
 
+def signs_off(c: CaseFacts) -> bool:
+    """Whether the question would sign the scan off or reassure (`_SIGN_OFF`)."""
+    return bool(_SIGN_OFF.search(c.q))
+
+
 def sign_off_on_part(c: CaseFacts, text: str) -> str | None:
     """ "Can I tell the patient their brain MRI is normal?" / "So nothing to worry about?" about a
     volume analysed only in part, when the reading there is normal: not for the whole scan (the
@@ -211,12 +216,19 @@ _REALITY_AXIS = re.compile(
     r"heatmap|spot|tissue)\b",
     re.IGNORECASE,
 )
+# "cyst vs encephalomalacia", "CSF signal? cyst vs encephalomalacia"
+_VERSUS = re.compile(
+    r"(?:^|[?.!,;:]\s*)(?P<x>[a-z][\w -]{1,30}?)\s+(?:vs\.?|versus)\s+(?P<y>[a-z][\w -]{1,30}?)"
+    r"\s*[?.!]*$",
+    re.IGNORECASE,
+)
 _REAL_OR_ARTEFACT = re.compile(
     r"\b(real|genuine|true)( lesion| finding| abnormality)? or (an? |just )?(artefact|artifact)"
 )
 _EDGE_ONLY = re.compile(
     r"\b(just|only|simply|merely|mostly)\b.{0,40}\b(edges?|rim|borders?|surface|outline|boundary|"
-    r"margins?) of the (brain|head|scan|image)\b"
+    r"margins?) of the (brain|head|scan|image)\b|\b(just|only|simply|merely|mostly)\b.{0,40}\b"
+    r"(brain|head|cortical) (edges?|rim|borders?|surface|outline|boundary|margins?)\b"
 )
 _SYMPTOM = (
     r"(symptoms?|presentation|clinical|history|exam\w*|weakness|deficit|story|complaint|signs?|"
@@ -269,9 +281,16 @@ def cannot_tell(c: CaseFacts) -> str | None:
             "are often flagged because the scan differs, not because of a lesion."
         )
     if (
-        (m := _RATHER_THAN.search(c.question.strip()))
+        (m := _RATHER_THAN.search(c.question.strip()) or _VERSUS.search(c.question.strip()))
         and not _REALITY_AXIS.search(m[0])
-        and not re.search(r"\b([fwv]\d|left|right)\b", m["x"], re.I)
+        and not re.search(
+            r"\b([fwv]\d|left|right|l|r|acute|chronic|old|new|what|whats|what's|which|how|why|"
+            r"score|threshold|confidence|probability|heatmap|pseudo\w*|detector|model|slice|image|"
+            r"scan|volume|png|dicom|nifti|t1|t2|flair|mm|px|pixels?|hyper\w*|hypo\w*|iso\w*|"
+            r"bright\w*|dark\w*|bigger|smaller|larger)\b",
+            m["x"] + " " + m["y"],
+            re.I,
+        )
     ):
         x, y = m["x"].strip(), m["y"].strip()
         normal = re.search(r"\b(csf|normal|variant|sulc\w*|ventric\w*|fissure|space)\b", x, re.I)

@@ -143,6 +143,28 @@ class GroundedResponder(Responder):
             text = "Because t" + domain.not_applicable(case, outside).removeprefix(
                 "I can't tell. T"
             )
+        elif _CAN_YOU_READ.search(case.q):
+            # "Can you read this one?": whether the detector applies to it, and its reading
+            denied = re.search(r"\b(can'?t|cannot|won'?t|wont|cant|couldn'?t)\b", case.q)
+            if outside is None:
+                here = _without_lead(findings.presence(case).strip(), 90)
+                text = (
+                    ("No, it can: t" if denied else "Yes: t")
+                    + "he applicability check accepted it, and the detector analysed it. "
+                    + here[:1].upper()
+                    + here[1:]
+                )
+            elif evidence.unreliable:
+                text = (
+                    "Not reliably: the detector does not apply to this image "
+                    f"{cite(outside.id)}, and it was analysed anyway at your request, so its "
+                    "heatmap and findings say nothing reliable about it. "
+                    + " ".join(outside.data.get("reasons") or [])
+                )
+            else:
+                text = ("That's right: t" if denied else "No: t") + domain.not_applicable(
+                    case, outside
+                ).removeprefix("I can't tell. T")
         elif (prior := context.prior_comparison(case)) is not None:
             text = prior  # "Compare with the prior scan": there is none
             if context.asks_what_is_new(case) and (outside is None or evidence.unreliable):
@@ -151,6 +173,11 @@ class GroundedResponder(Responder):
                 text += " What this scan shows: " + here[:1].lower() + here[1:]
                 if outside is not None:
                     text = domain.unreliable_prefix(outside) + text
+            elif context.asks_what_is_new(case) and outside is not None:
+                # "Any new lesions?" of a scan the detector refused: and nothing was read on it
+                text += " Nor was this scan analysed: t" + domain.not_applicable(
+                    case, outside
+                ).removeprefix("I can't tell. T")
         elif (outside is None or evidence.unreliable) and (
             by_side := scope.side_comparison(case)
         ) is not None:
@@ -263,6 +290,18 @@ class GroundedResponder(Responder):
                 elif term and resolved.intent == "location" and yes_no_question(question):
                     # "Are the lesions periventricular or juxtacortical?" analysed anyway
                     body = _structure_question(case, term.group(0), body) or body
+                if resolved.intent in ("presence", "count") and re.match(r"(Yes|No|\d+)\b", body):
+                    # "Anything abnormal?", "How many lesions?", "Periventricular lesions?" of a
+                    # scan analysed anyway: its output is not evidence either way, so no yes/no
+                    what = f" whether there are {term.group(0)} lesions" if qualifies else ""
+                    how_many = " how many lesions there are" if resolved.intent == "count" else ""
+                    body = (
+                        f"I can't tell{what or how_many}: on a scan outside its domain what the "
+                        "detector flags is not evidence either way"
+                        + (", and it does not identify anatomical structures" if qualifies else "")
+                        + ". What it flagged: "
+                        + _then(": ", _plain_reading(case))[2:]
+                    )
                 text = domain.unreliable_prefix(outside) + premise + body
         elif term and _qualifies_a_lesion(question, case.q, term.group(0), resolved):
             # "Any white matter lesions?": whether a lesion is there, and what is not assessed
@@ -476,6 +515,41 @@ class GroundedResponder(Responder):
                 "a T1-weighted image many are not visible at all, and small ones fall below this "
                 "detector's sensitivity, so its reading does not exclude them."
             )
+        if (
+            resolved.intent == "presence"
+            and outside is None
+            and text.startswith("Yes, as far as this detector can tell")
+            and not (evidence.scan_summary or {}).get("source_shape")
+            and (_WHOLE_STUDY.search(case.q) or scope.signs_off(case))
+        ):
+            # "ok so normal study then?", "Can I report this as a normal brain MRI?" of one 2D
+            # image: the study's other slices were never seen
+            text += (
+                " This is one 2D slice: the rest of the study was not seen, so this reading cannot "
+                "support calling the whole study normal."
+            )
+        if (
+            resolved.intent == "side"
+            and outside is None
+            and re.search(r"\b(convention|radiological|neurological)\b", case.q)
+            and (frame := context.acquisition_detail(case))
+            and frame not in text
+        ):
+            # "right or left - radiological or neurological convention?": the side, then how
+            # the image is shown
+            text += " " + frame
+        if (
+            resolved.intent == "presence"
+            and outside is None
+            and text.startswith("No")
+            and re.search(r"\b(tiny|small|subtle|little|minute|few mm|\d+ ?mm)\b", case.q)
+            and "Small lesions are mostly missed" not in text
+        ):
+            # "Any lesions at all, even tiny ones?": a "No" here does not exclude small ones
+            text += (
+                " Small lesions are mostly missed by this detector (it found a third of small "
+                "synthetic lesions on validation slices), so this does not exclude them."
+            )
         if resolved.intent == "presence" and asks_for_a_clinical_act(question):
             # "Can I sign this off as normal?": the detector reads one scan; the act is the user's
             text += (
@@ -574,10 +648,20 @@ _LOOK_AT = re.compile(
     r"medulla|midbrain|pituitary|sella|vertex|hippocamp\w*|temporal poles?|craniocervical|"
     r"foramen magnum|tonsils?)\b"
 )
+# the whole study called normal: "normal study then?", "report this as a normal brain MRI"
+_WHOLE_STUDY = re.compile(
+    r"\b(normal|clear|negative|unremarkable) (brain )?(study|mri|scan|exam|examination|head)\b|"
+    r"\b(study|mri|scan|exam) (is |was )?(normal|clear|negative|unremarkable)\b|"
+    r"\breport (this|it) as (a )?normal\b"
+)
 _ELSE_ASK = re.compile(
     r"\b(else|other|another|additional|further)\b.{0,40}\b(apart from|besides|other than|except|"
     r"aside from|in addition to)\b|\b(apart from|besides|other than|except( for)?|aside from|"
-    r"in addition to) (the |this |that |f\d)[^?]{0,40}\b(else|other|another|additional)\b"
+    r"in addition to) (the |this |that |f\d)[^?]{0,40}\b(else|other|another|additional)\b|"
+    # "any other lesion elsewhere on the slice?", "anything else?"
+    r"\b(any|are there|is there)( \w+)? (other|further|additional|more) (lesions?|abnormalit\w*|"
+    r"findings?|regions?|areas?|spots?|foci)\b|\b(anything|any lesions?|abnormalit\w*) (else|"
+    r"elsewhere)\b"
 )
 _WEAK_ASK = re.compile(
     r"\b(weak(er)?|borderline|sub-?threshold|below[- ]threshold|faint(er)?|equivocal) "
@@ -611,8 +695,17 @@ def _named_regions(question: str, items) -> list:
 
 _WHY_REFUSED = re.compile(
     r"^\W*(but |so |and )?(why|how come)\b.{0,50}\b(not|n't|cannot|can't|unable|refus\w*|"
-    r"reject\w*|won't|doesn't|does not|didn't|out of (domain|scope)|outside)\b|^\W*(but |so |and )?"
-    r"(why|how come)( not)?\W*$"
+    r"reject\w*|won't|wont|cant|dont|doesn't|doesnt|does not|didn't|didnt|out of (domain|scope)|"
+    r"outside)\b|^\W*(but |so |and )?(why|how come)( not)?\W*$"
+)
+# "Can you read this one?", "can you analyse this", "so you can't read it?": whether this scan
+# can be analysed at all
+_CAN_YOU_READ = re.compile(
+    r"^\W*(so |but |and |ok |okay )?(can|could|will|would) (you|u|it|the (tool|detector|assistant|"
+    r"model)) (\w+ )?(analy[sz]e|read|process|interpret|assess|handle)\b( (this|it|this one|that|"
+    r"that one|the (scan|image|study|file|volume|x-?ray)))?( (at all|then|anyway))?\W*$|"
+    r"^\W*(so |but |and |ok )?(you|u) (can'?t|cannot|won'?t|wont|cant|couldn'?t) (\w+ )?(analy[sz]e|"
+    r"read|process|interpret|do) (this|it|this one|that|anything)\b"
 )
 # a structure that places or serves as reference for what is asked about ("the spot near the
 # ventricle", "relative to white matter"), not the subject of the question
@@ -689,6 +782,8 @@ def _qualifies_a_lesion(question: str, q: str, term: str, resolved: Resolved) ->
         return False
     if TISSUE.fullmatch(term):
         return True  # "Is the white matter normal?": a tissue the slice shows as a whole
+    if re.match(r"a?symmetr", term):
+        return False  # "Anything asymmetric L vs R?": the sign itself, which is not assessed
     bare = not re.match(
         r"^\W*(is|are|was|were|does|do|did|can|could|what|where|which|how|why|when|who)\b", q
     )  # "ring-enhancing lesion?": a bare noun phrase asks whether it is there

@@ -178,7 +178,8 @@ GENERAL_HEALTH = _rx(
     r"factors?|treatments?|prognosis|incidence|prevalence|survival|causes?|genetics|"
     r"epidemiology) (of|for)\b",
     r"\bhow (common|rare|frequent|often) (is|are|do|does)\b",
-    r"\bwho (invented|discovered|developed|created|founded|wrote)\b|\bhistory of\b",
+    # "the history of MRI", not a patient's "hx of stroke" (a clinical vignette)
+    r"\bwho (invented|discovered|developed|created|founded|wrote)\b|\bthe history of\b",
 )
 # the words that tie a question to this scan
 ANCHOR = re.compile(
@@ -1529,7 +1530,11 @@ WHAT_TO_UPLOAD = re.compile(
 SENSITIVITY = re.compile(
     r"\b(would|could|can|does|do|will|did) (you|it|the (detector|model|tool|ai|system)) "
     r"(\w+ )?(pick up|picked up|detect|catch|see|find|spot|miss|missed)\b.{0,30}"
-    r"\b(\d+(\.\d+)? ?mm|small|tiny|subtle|little|early)\b"
+    r"\b(\d+(\.\d+)? ?mm|small|tiny|subtle|little|early)\b|"
+    # "could a small lesion be missed here?"
+    r"\b(could|can|might|would|may) (a |any |the )?(\w+ )?(small|tiny|subtle|little|early|\d+(\.\d+)? ?mm)"
+    r" (\w+ )?(lesions?|abnormalit\w*|findings?|plaques?|foci|spots?|ones?) (\w+ )?(be )?(missed|"
+    r"overlooked|undetected)\b"
 )
 QUALITY = re.compile(
     r"\b(good enough|adequate|sufficient|acceptable|diagnostic|poor|bad) (image |scan )?quality\b|"
@@ -1545,6 +1550,22 @@ _INVOLVES_A_STRUCTURE = re.compile(
     r"^(is|are) (the|this|that) (\w+ )?(lesion|finding|region|abnormality|spot|area|one)s? "
     r"(located |situated |sitting )?(in|within) (the )?(\w+ ){0,2}(caudate|putamen|globus pallidus|"
     r"thalam\w*|internal capsule|corpus callosum|basal ganglia|insula)\b"
+)
+
+
+# a bare noun phrase naming a kind of lesion in a place: "frontal lobe tumour?", "left
+# thalamic bleed?"
+_PLACED_KIND = re.compile(
+    r"(?!(where|what|which|how|why|when|who|is|are|was|were|does|do|did|can|could|would|should|"
+    r"will|any|anything|show|tell|describe|give|find|locate|point|the|this|that|its?|size|"
+    r"signal)\b)((left|right|bilateral) )?(\w+ ){1,3}(tumou?rs?|mass(es)?|bleeds?|ha?emorrhages?|infarcts?|"
+    r"infarction|lesions?|cysts?|abscess(es)?|mets|metastas[ie]s|plaques?|strokes?|glioma)\s*\?*"
+)
+# the age of a lesion: "acute or chronic?", "can you say if it's acute?" (a cause question)
+_AGE_ASK = re.compile(
+    r"^\W*(acute|chronic|subacute|old|new|recent|fresh) (or|vs\.?|versus) (acute|chronic|subacute|"
+    r"old|new|recent|fresh)\W*$|\b(it'?s|it is|is it|is this|is that|this is|that is|is the "
+    r"(lesion|finding|infarct|bleed|abnormality|region)) (\w+ )?(acute|chronic|subacute)\b"
 )
 
 
@@ -1572,6 +1593,8 @@ def parse(question: str) -> Ask | None:
         return Ask("modality", "image", "processing")
     if SENSITIVITY.search(raw):
         return Ask("confidence", about, "sensitivity")
+    if _AGE_ASK.search(raw):
+        return Ask("explanation", about, "age of a lesion")
     if re.search(r"^(and|what about|how about) (the |its )?(signal|intensity|brightness)\W*$", raw):
         return Ask("intensity", about, "intensity")  # "and the signal?": a follow-up of its own
     if _LESION_LOAD.search(raw):
@@ -1758,6 +1781,8 @@ def parse(question: str) -> Ask | None:
     location = LOCATION.search(_drop_anatomy(q) if existential or tissue_normal else q)
     if location and existential and yes_no_question(q) and not LOCATION_ASK.search(q):
         location = None  # "Any lesion in the front of the brain?": a place qualifies the ask
+    if location and _PLACED_KIND.fullmatch(q.strip()):
+        location = None  # "frontal lobe tumour?": a kind of lesion, placed; whether it is there
     if location and not re.search(r"\bwhere\b", q) and SIZE.search(q):
         return Ask("size", about, "size")
     if location:

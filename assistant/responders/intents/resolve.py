@@ -96,6 +96,7 @@ def rule_intent(question: str) -> str | None:
 # ("Is the area in the right hemisphere hypointense?": not a side question); which slice a finding is on ("Which slice?", "Which slice is it
 # on?": read as the acquisition before, "Which slice is this?" stays that)
 _FRAME_CUES = (
+    "age of a lesion",
     "side",
     "slices of a finding",
     "which slice",
