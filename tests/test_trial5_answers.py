@@ -119,7 +119,9 @@ def test_acquisition_details_and_the_display_convention():
     neurological convention?" -> the side only."""
     vol = evidence(source_shape=[120, 120, 90], source_spacing_mm=[2.0, 2.0, 2.0])
     assert ask("matrix size?", vol).startswith("The volume is 120 x 120 x 90 voxels as loaded, 2")
-    assert "TR, TE, TI and the flip angle are not among" in ask("whats the TR/TE", vol)
+    assert "TR, TE, TI and the flip angle are not recorded in a NIfTI file" in ask(
+        "whats the TR/TE", vol
+    )
     both = ask("modality and sequence per header", evidence(modality="MR"))
     assert "The header gives the modality as MR." in both and "sequence" in both
     side = ask("right or left - radiological or neurological convention?", evidence())
@@ -139,3 +141,36 @@ def test_vignettes_and_the_age_of_a_lesion_are_read_for_what_they_ask():
     assert resolve("acute or chronic?").intent == "explanation"
     assert resolve("frontal lobe tumour?").intent == "presence"
     assert resolve("Where is the lesion?").intent == "location"
+
+
+# ----------------------------------------------------------------------------- sixth trial
+def test_sixth_trial_answers():
+    """A sixth trial (156 questions, 18 judged wrong, 11.5%): "can I tell the pt its normal" and
+    "so normal study then?" of a volume analysed at five levels -> "Yes, probably at the analysed
+    levels"; "sinuses clear?" -> "Yes, probably"; "is there a 2nd lesion anywhere" -> "Yes";
+    "anything hot outside the lesion?" -> "Yes" then the lesion itself; "rest of the brain ok?" ->
+    "No, not normal"; "any change compared to the prior" and "can i report this as MS
+    progression?" never said that there is no prior; "pts age?" -> a presence answer; "which
+    levels did you look at" of a refused scan -> its displayed slice as if analysed."""
+    from assistant_fixtures import weak_five_level_volume
+
+    vol = weak_five_level_volume()
+    for q in ("can I tell the pt its normal", "so normal study then?"):
+        assert ask(q, vol).startswith("I can't tell for the whole scan"), q
+    assert ask("sinuses clear?", healthy()).startswith("I can't tell: the detector does not")
+    ev = evidence()
+    for q in ("is there a 2nd lesion anywhere", "heatmap - anything hot outside the lesion?"):
+        assert ask(q, ev).startswith("No, only F1 [F1] was found"), q
+    assert ask("rest of the brain ok?", ev).startswith("Yes, nothing else: only F1")
+    for q in ("any change compared to the prior", "can i report this as MS progression?"):
+        assert ask(q, ev).startswith("I can't compare: no prior study was provided"), q
+    assert resolve("pts age?").intent == "out_of_scope"
+    summary = {**scan_summary(), "source_shape": [182, 218, 182], "slice_index": 97}
+    out = build_evidence(None, summary, applicability=SKULL_STRIPPED)
+    assert ask("which levels did you look at", out).startswith(
+        "None: the detector did not analyse this scan"
+    )
+    lacunar = ask("67M hx of HTN. old lacunar infarct?", ev)
+    assert "whether it is a lacunar infarct cannot be determined" in lacunar
+    small = ask("could a small lesion be missed", vol)
+    assert small.startswith("Yes, quite possibly") and "No, not clearly" not in small

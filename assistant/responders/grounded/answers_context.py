@@ -718,6 +718,14 @@ def acquisition_detail(c: CaseFacts) -> str | None:
         return None
     if ANALYSED_SLICES.search(q):
         scope = analysed_scope(s)
+        if outside is not None and not c.detection_ran:
+            # a refused scan: the check read a slice to decide; the detector read none
+            index = s.get("slice_index")
+            read = f" (it read slice {index} to decide)" if index is not None else ""
+            return (
+                "None: the detector did not analyse this scan, because the applicability check "
+                f"refused it{read} {cite('A1')}: " + " ".join(outside.data.get("reasons") or [])
+            )
         if scope:
             return scope
         level = s.get("level_mm")
@@ -862,9 +870,15 @@ def acquisition_detail(c: CaseFacts) -> str | None:
             if checked_t1
             else ""
         )
+        if fmt == "DICOM":
+            return (
+                "I can't quote them: the loader reads a DICOM series' TR, TE and TI only to tell "
+                "a T1-weighted series from T2, FLAIR and others (it refuses those), and does not "
+                f"pass the values on to the answers.{read}"
+            )
         return (
-            f"TR, TE, TI and the flip angle are not among what this assistant reads from the {fmt} "
-            f"file (a PNG or NIfTI does not record them), so I can't tell.{read}"
+            f"TR, TE, TI and the flip angle are not recorded in a {fmt} file, so I can't tell."
+            f"{read}"
         )
     if _ASKS_ORIENTATION.search(q) and not _ASKS_SEQUENCE.search(q):
         left = s.get("patient_left")
@@ -1112,7 +1126,10 @@ PRIOR_COMPARISON = re.compile(
     r"(scan|study|mri|mr|imaging|exam\w*|one|images?|films?|ct)\b|\bsince (the )?(last|previous|"
     r"prior) (scan|study|mri|imaging|exam\w*)\b|\b(compar\w*|new|changed?|progress\w*|interval)\b"
     r".{0,40}\b(the )?(prior|previous|baseline)( one)? from\b|\bcompar\w*\b.{0,30}\b(scan|study|mri|"
-    r"imaging|exam\w*|films?) from (19|20)\d\d\b"
+    r"imaging|exam\w*|films?) from (19|20)\d\d\b|"
+    # "any change compared to the prior", "can I report this as MS progression?"
+    r"\b(compar\w*|changed?) (to|with|from|since) (the |a )?(prior|previous|last|old|earlier)\b|"
+    r"\bprogress(ion|ing|ed|ive disease)\b"
 )
 _CASES_WORDS = re.compile(r"\b(similar|cases?|library|retrieved|reference)\b")
 _ADVICE = re.compile(r"\b(should|would|need|needed|worth|recommend\w*|helpful|useful|advis\w*)\b")

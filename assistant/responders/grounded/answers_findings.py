@@ -141,8 +141,17 @@ def presence(c: CaseFacts) -> str:
 def named_kind(q: str) -> re.Match | None:
     """The kind of lesion a question names (`SPECIFIC`), from its last sentence when that names
     one: "71M, hx of stroke. old infarct?" asks about an infarct, not the stroke of the history."""
-    last = re.split(r"(?<=[.?!;])\s+", q.strip())[-1]
-    return SPECIFIC.search(last) or SPECIFIC.search(q)
+    sentences = re.split(r"(?<=[.?!;])\s+", q.strip())
+    asked = [t for t in sentences if t.rstrip().endswith("?") and SPECIFIC.search(t)]
+    text = asked[-1] if asked else q  # the last question that names a kind, else the whole text
+    found = SPECIFIC.search(text)
+    if found is not None and found.group(0).endswith(("ar", "al", "ic", "ous", "ive")):
+        # an adjective ("lacunar infarct"): with the noun it qualifies, else another kind named
+        noun = SPECIFIC.search(text, found.end())
+        if noun is not None and noun.start() - found.end() <= 1:
+            return re.compile(re.escape(text[found.start() : noun.end()])).search(text)
+        return SPECIFIC.search(q)
+    return found
 
 
 def _kind_caveat(term: re.Match | None, n: int) -> str:
@@ -581,6 +590,8 @@ def _singular(term: str) -> str:
         last = last[:-4] + "asis"
     elif last.endswith("sses"):
         last = last[:-2]
+    elif last.endswith("ies") and len(last) > 4:
+        last = last[:-3] + "y"  # "secondaries" -> "secondary"
     elif last.endswith("s") and not last.endswith(("ss", "sis", "us")) and last != "ms":
         last = last[:-1]
     words = [*words[:-1], last]
@@ -594,6 +605,7 @@ def _a(noun: str) -> str:
     proper names without one."""
     uncountable = ("multiple sclerosis", "oedema", "edema", "cancer", "haemorrhage", "hemorrhage")
     uncountable += ("blood", "blood products", "ischaemia", "ischemia", "demyelination", "gliosis")
+    uncountable += ("bleeding", "haemorrhaging", "hemorrhaging")
     if noun in uncountable or noun == "MS" or noun.endswith(" disease"):
         return noun
     return ("an " if noun[:1] in "aeiou" else "a ") + noun

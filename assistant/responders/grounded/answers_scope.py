@@ -93,7 +93,8 @@ _YES_NORMAL_LEAD = re.compile(r"^Yes, as far as this detector can tell\b")
 # a question that would sign the scan off or reassure: "Can I tell the patient their MRI is
 # normal?", "So nothing to worry about?", "All clear?", "Can I reassure her?"
 _SIGN_OFF = re.compile(
-    r"\b(tell|inform|reassure|assure) (the |my |our )?(patient|family|relatives?|him|her|them|"
+    r"\b(normal|clear|negative|unremarkable) (brain )?(study|mri|exam|examination)\b|"
+    r"\b(tell|inform|reassure|assure) (the |my |our )?(patient|pt|family|relatives?|him|her|them|"
     r"parents?|gp|referrer|colleague)\b|\bnothing (\w+ )?(to worry|to be worried|of concern|to be "
     r"concerned)\b|\ball[- ]clear\b|\bsign (it |this |the scan |this scan )?off\b|\breassur\w*|"
     r"\bdischarg\w*|\bsend (him|her|them|the patient) home\b|\b(can|could|may) (i|we) (say|call|"

@@ -200,7 +200,8 @@ class GroundedResponder(Responder):
                 "validation slices with one small synthetic lesion (up to about 200 mm² on a "
                 "slice) it said so in a third of them, and regions smaller than a few pixels of "
                 "its 128 x 128 grid are dropped as noise; lesions of a few millimetres were not "
-                "measured at all. " + findings.presence(case).strip()
+                "measured at all. On this scan: "
+                + _then(": ", _without_lead(findings.presence(case).strip(), 90))[2:]
             )
         elif (
             outside is None
@@ -661,7 +662,12 @@ _ELSE_ASK = re.compile(
     # "any other lesion elsewhere on the slice?", "anything else?"
     r"\b(any|are there|is there)( \w+)? (other|further|additional|more) (lesions?|abnormalit\w*|"
     r"findings?|regions?|areas?|spots?|foci)\b|\b(anything|any lesions?|abnormalit\w*) (else|"
-    r"elsewhere)\b"
+    r"elsewhere)\b|"
+    # "is there a 2nd lesion anywhere", "anything hot outside the lesion?", "rest of the brain ok?"
+    r"\b(is there|are there|any|see) (a |an )?(2nd|second|third|3rd) (lesion|abnormality|finding|"
+    r"region|spot|focus)\b|"
+    r"\b(outside|apart from|besides|beyond) (the |this |that )?(lesion|finding|abnormality|f\d)\b|"
+    r"\b(the )?rest of the (brain|scan|image|slice|parenchyma)\b"
 )
 _WEAK_ASK = re.compile(
     r"\b(weak(er)?|borderline|sub-?threshold|below[- ]threshold|faint(er)?|equivocal) "

@@ -59,7 +59,7 @@ UNASSESSABLE = re.compile(
     r"alzheimer\w*|dementia|aneurysm\w*|septum pellucidum|"
     r"corpus callosum|callosal|caudate|putamen|globus pallidus|internal capsule|juxtacortical|"
     r"periventricular|restrict\w* diffusion|diffusion restriction|insula|insular|"
-    r"sinus disease|sinusitis|paranasal\w*|mastoid\w*|"
+    r"sinus disease|sinusitis|sinuses|paranasal\w*|mastoid\w*|"
     r"hippocampal sclerosis|mesial temporal sclerosis|"
     r"gr[ae]y[- ]white|(brain|parenchymal|cerebral) volume|brain age|age[- ]appropriate|"
     r"how old (does|do|would) (this|the) (brain|scan|patient) (look|appear|seem)|"

@@ -1477,6 +1477,9 @@ _SELF_AS_PATIENT = re.compile(
 # "Which slices did you actually analyse?", "How many levels were looked at?": what of the scan
 # the detector analysed (the acquisition and its processing), not whether something is there
 ANALYSED_SLICES = re.compile(
+    # "which levels did you look at"
+    r"\b(which|what) (\w+ )?(slices?|levels?|sections?) (did|have|do) (you|it|the (model|detector|"
+    r"ai|tool)) (\w+ )?look\w* at\b|"
     r"\b(which|what|how many) (\w+ )?(slices?|levels?|sections?|parts? of the (volume|scan|brain))"
     r"\b.{0,40}\b(analy[sz]\w*|looked at|assess\w*|examin\w*|check\w*|covered|process\w*|"
     r"includ\w*|run on|based on)\b|\b(did|do|have) (you|it|the (model|detector|ai|tool)) (\w+ )?"
@@ -1485,6 +1488,7 @@ ANALYSED_SLICES = re.compile(
 )
 # "What is the patient's name?", "DOB?", "hospital number?": identifiers, never shown
 PATIENT_IDENTITY = re.compile(
+    r"^\W*(the |this )?pts?'?s? (age|sex|gender|name|dob)\s*[?.!]*$|"
     r"\b(patient'?s? (name|surname|identity|address|birth ?date|date of birth|dob|id|mrn|"
     r"number|hospital number|nhs number)|(name|identity|dob|date of birth|mrn|age|sex|gender) of "
     r"(the|this) patient|(what|which) is (the|this) patient'?s? (age|sex|gender)|patient'?s? "
