@@ -174,3 +174,12 @@ def test_sixth_trial_answers():
     assert "whether it is a lacunar infarct cannot be determined" in lacunar
     small = ask("could a small lesion be missed", vol)
     assert small.startswith("Yes, quite possibly") and "No, not clearly" not in small
+
+
+def test_confidence_about_a_named_kind_is_not_confidence_in_the_kind():
+    """Tried as a user: "honestly, would you bet this is a tumour?" -> "Here: F1 0.98 (high)",
+    which reads as 98% sure of a tumour; the confidence is that F1 is a true lesion at all."""
+    bet = ask("honestly, would you bet this is a tumour?", evidence())
+    assert bet.startswith("I can't tell whether it is a tumour: the detector does not tell kinds")
+    assert "Here: F1" in bet
+    assert ask("how confident are you?", evidence()).startswith("Confidence is the estimated")

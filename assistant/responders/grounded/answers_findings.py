@@ -154,6 +154,11 @@ def named_kind(q: str) -> re.Match | None:
     return found
 
 
+def a_kind(term: str) -> str:
+    """ "a tumour" for "tumours": a named kind, singular, with its article."""
+    return _a(_singular(term))
+
+
 def _kind_caveat(term: re.Match | None, n: int) -> str:
     """ "Whether it is a plaque cannot be determined by this detector ..." for a question that
     names a kind of lesion (`SPECIFIC`), else ""."""

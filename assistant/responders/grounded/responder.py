@@ -498,6 +498,19 @@ class GroundedResponder(Responder):
                 "decisions rest on the clinical assessment and dedicated imaging. " + text
             )
         if (
+            resolved.intent == "confidence"
+            and found
+            and (kind := findings.named_kind(case.q)) is not None
+            and "I can't tell whether" not in text
+        ):
+            # "Would you bet this is a tumour?": the confidence is that a region is a true lesion,
+            # not that it is the kind named
+            text = (
+                f"I can't tell whether it is {findings.a_kind(kind.group(0))}: the detector does "
+                "not tell kinds of lesion apart, and its confidence is the probability that a "
+                "region is a true lesion at all, not that it is the kind named. " + text
+            )
+        if (
             resolved.intent == "presence"
             and _T2_FINDING.search(case.q)
             and "T2-weighted and FLAIR" not in text
