@@ -693,7 +693,7 @@ def acquisition_detail(c: CaseFacts) -> str | None:
         if outside is not None:
             return (
                 "No: the applicability check found this scan outside what the detector was "
-                f"trained on {cite('A1')}: " + " ".join(outside.data.get("reasons") or [])
+                f"trained on {cite('A1')}: " + reasons
             )
         if checked_t1:
             return (
@@ -706,7 +706,7 @@ def acquisition_detail(c: CaseFacts) -> str | None:
         if outside is not None:
             return (
                 "No, not for this detector: the applicability check found it outside what the "
-                f"detector can analyse {cite('A1')}: " + " ".join(outside.data.get("reasons") or [])
+                f"detector can analyse {cite('A1')}: " + reasons
             )
         if checked_t1:
             return (
@@ -724,7 +724,7 @@ def acquisition_detail(c: CaseFacts) -> str | None:
             read = f" (it read slice {index} to decide)" if index is not None else ""
             return (
                 "None: the detector did not analyse this scan, because the applicability check "
-                f"refused it{read} {cite('A1')}: " + " ".join(outside.data.get("reasons") or [])
+                f"refused it{read} {cite('A1')}: " + reasons
             )
         if scope:
             return scope

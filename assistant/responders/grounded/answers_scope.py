@@ -354,23 +354,23 @@ def side_comparison(c: CaseFacts) -> str | None:
     findings."""
     if not _WHICH_SIDE_MORE.search(c.q) or not c.findings:
         return None
-    sides: dict[str, float] = {}
+    sides: dict[str, list[float]] = {}  # side -> [regions, area]
     unit = "mm²"
     for f in c.findings:
         d = f.data
         area = d.get("area_mm2")
         if area is None:
             area, unit = d.get("area_px") or 0, "pixels"
-        key = c.side_phrase(d)
-        sides[key] = sides.get(key, 0.0) + float(area)
+        count_area = sides.setdefault(c.side_phrase(d), [0, 0.0])
+        count_area[0] += 1
+        count_area[1] += float(area)
     listing = "; ".join(
-        f"{key}: {sum(1 for f in c.findings if c.side_phrase(f.data) == key)} region(s), "
-        f"about {area:.0f} {unit}"
-        for key, area in sorted(sides.items(), key=lambda kv: -kv[1])
+        f"{key}: {n} region(s), about {area:.0f} {unit}"
+        for key, (n, area) in sorted(sides.items(), key=lambda kv: -kv[1][1])
     )
     ids = "".join(f"[{f.id}]" for f in c.findings)
     lead = (
-        f"Of what the detector flagged, the most lies {max(sides, key=sides.get)}"
+        f"Of what the detector flagged, the most lies {max(sides, key=lambda k: sides[k][1])}"
         if len(sides) > 1
         else f"All that the detector flagged lies {next(iter(sides))}"
     )

@@ -201,7 +201,7 @@ class GroundedResponder(Responder):
                 "slice) it said so in a third of them, and regions smaller than a few pixels of "
                 "its 128 x 128 grid are dropped as noise; lesions of a few millimetres were not "
                 "measured at all. On this scan: "
-                + _then(": ", _without_lead(findings.presence(case).strip(), 90))[2:]
+                + _lowered(_without_lead(findings.presence(case).strip(), 90))
             )
         elif (
             outside is None
@@ -290,7 +290,7 @@ class GroundedResponder(Responder):
                     body = context.unassessable(case, term.group(0)).strip()
                 elif term and resolved.intent == "location" and yes_no_question(question):
                     # "Are the lesions periventricular or juxtacortical?" analysed anyway
-                    body = _structure_question(case, term.group(0), body) or body
+                    body = _structure_question(case, term.group(0), body)
                 if resolved.intent in ("presence", "count") and re.match(r"(Yes|No|\d+)\b", body):
                     # "Anything abnormal?", "How many lesions?", "Periventricular lesions?" of a
                     # scan analysed anyway: its output is not evidence either way, so no yes/no
@@ -301,7 +301,7 @@ class GroundedResponder(Responder):
                         "detector flags is not evidence either way"
                         + (", and it does not identify anatomical structures" if qualifies else "")
                         + ". What it flagged: "
-                        + _then(": ", _plain_reading(case))[2:]
+                        + _lowered(_plain_reading(case))
                     )
                 text = domain.unreliable_prefix(outside) + premise + body
         elif term and _qualifies_a_lesion(question, case.q, term.group(0), resolved):
@@ -356,13 +356,9 @@ class GroundedResponder(Responder):
                     "volume, right to a few mm); on the displayed slice the detector reports the "
                     "position in the image only."
                 )
-            elif (
-                term
-                and resolved.intent == "location"
-                and yes_no_question(question)
-                and (in_structure := _structure_question(case, term.group(0), text)) is not None
-            ):
-                text = in_structure  # "Is the lesion in the frontal lobe?": neither yes nor no
+            elif term and resolved.intent == "location" and yes_no_question(question):
+                # "Is the lesion in the frontal lobe?": neither yes nor no
+                text = _structure_question(case, term.group(0), text)
             elif (
                 term
                 and resolved.intent in ("location", "side")
@@ -595,7 +591,7 @@ _COMPARTMENTS = re.compile(
 )
 
 
-def _structure_question(case: CaseFacts, term: str, where: str) -> str | None:
+def _structure_question(case: CaseFacts, term: str, where: str) -> str:
     """ "Is the lesion in the frontal lobe?", "... in the caudate or the internal capsule?", "Are
     the lesions periventricular or juxtacortical?": neither yes nor no (the detector does not
     identify structures on a slice), then `where` (the location answer)."""
@@ -761,11 +757,17 @@ _LESION_WORD = re.compile(
 )
 
 
+def _lowered(text: str) -> str:
+    """`text` with its first letter lower-cased (to follow a colon), unless it starts with an
+    evidence id ("F1 is ...")."""
+    if text[:1].isupper() and not re.match(r"[FWVDAKC]\d", text):
+        return text[:1].lower() + text[1:]
+    return text
+
+
 def _then(lead: str, body: str) -> str:
     """`lead` then `body`, its first letter lower-cased after a lead that ends with a colon."""
-    if lead.endswith(": ") and body[:1].isupper() and not re.match(r"[FWVDAKC]\d", body):
-        body = body[:1].lower() + body[1:]
-    return lead + body
+    return lead + (_lowered(body) if lead.endswith(": ") else body)
 
 
 def _qualified_yes(term: str) -> str:
