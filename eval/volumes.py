@@ -107,6 +107,7 @@ class CaseResult:
     similarity: float | None
     findings: list[dict] = field(default_factory=list)
     lesion_voxels: int = 0
+    z_smoothing_mm: float | None = None  # the smoothing across levels applied (None: none)
 
 
 def _nifti(folder: Path) -> list[Path]:
@@ -208,6 +209,7 @@ def run_case(
     levels=None,
     label_names=None,
     level_step_mm: float = LEVEL_STEP_MM,
+    z_smoothing: bool = True,
 ) -> CaseResult:
     """Analyse one volume (timed) and compare it with its truth."""
     from assistant.scan import load_scan
@@ -234,6 +236,7 @@ def run_case(
         labels=labels,
         label_names=label_names,
         level_step_mm=level_step_mm,
+        z_smoothing=z_smoothing,
     )
     seconds = time.perf_counter() - start
     sel = res.analysed
@@ -265,6 +268,7 @@ def run_case(
         timings=dict(res.timings),
         levels=[float(z) for z in res.levels],
         similarity=res.similarity,
+        z_smoothing_mm=res.z_smoothing_mm,
         findings=[
             {
                 "id": f.id,
@@ -364,6 +368,7 @@ def summarize(results: list[CaseResult], max_voxels: int = MAX_VOXELS) -> dict:
         "findings_per_healthy_volume": _mean([r.n_findings for r in healthy]),
         "baselines": baselines,
         "levels_per_volume": _median([len(r.levels) for r in results]),
+        "z_smoothing_mm": sorted({r.z_smoothing_mm for r in results}, key=lambda s: s or 0.0),
         "seconds_by_stage": {k: _median([r.timings.get(k, 0.0) for r in results]) for k in stages},
         "notes": notes,
         "per_volume": [
@@ -403,8 +408,10 @@ def evaluate(
     levels=None,
     progress: bool = False,
     level_step_mm: float = LEVEL_STEP_MM,
+    z_smoothing: bool = True,
 ) -> dict:
-    """`summarize` of every volume of a folder (see the module docstring)."""
+    """`summarize` of every volume of a folder (see the module docstring); `z_smoothing`:
+    as `analyze_volume`'s."""
     cases = find_cases(volumes_dir, masks_dir, labels_dir)[: limit if limit is not None else None]
     it = cases
     if progress:
@@ -421,6 +428,7 @@ def evaluate(
                 levels=levels,
                 label_names=label_names,
                 level_step_mm=level_step_mm,
+                z_smoothing=z_smoothing,
             )
         )
         logger.info(
@@ -594,6 +602,12 @@ def _parser() -> argparse.ArgumentParser:
         "--limit volumes (default 2)",
     )
     p.add_argument(
+        "--no-z-smoothing",
+        action="store_true",
+        help="do not smooth a level-aware model's maps across levels, even when its checkpoint "
+        "has thresholds for that",
+    )
+    p.add_argument(
         "--all-levels",
         action="store_true",
         help="analyse every brain level even with a level-unaware model (outside its domain: "
@@ -669,6 +683,7 @@ def main(argv: list[str] | None = None) -> int:
         levels=levels,
         progress=True,
         level_step_mm=args.level_step,
+        z_smoothing=not args.no_z_smoothing,
     )
     model_path = getattr(detector.model, "path", None)
     figures = {

@@ -19,6 +19,13 @@ def register(sub: argparse._SubParsersAction) -> None:
         "level-aware model, or a level-unaware model's threshold for whole volumes",
     )
     p.add_argument("--level-step", type=float, default=2.0, help="--volumes: mm between levels")
+    p.add_argument(
+        "--z-smoothing",
+        type=float,
+        metavar="MM",
+        help="--volumes, level-aware model: instead fit the thresholds of whole volumes whose "
+        "anomaly maps are smoothed across levels by a Gaussian of MM (e.g. 3)",
+    )
     p.add_argument("--fpr", type=float, default=0.05, help="healthy false-positive rate")
     p.add_argument("--method", choices=["thor", "autoddpm", "anoddpm"])
     p.add_argument("--preset")
@@ -38,7 +45,20 @@ def run(args: argparse.Namespace) -> int:
             f"{cal.method}/{cal.preset}: pixel threshold {cal.pixel_threshold:.5f}, "
             f"score threshold {cal.score_threshold:.5f} (fpr {cal.fpr}, {cal.n_images} images)"
         )
-    if args.volumes:
+    if args.volumes and args.z_smoothing:
+        from assistant.volume.calibrate import calibrate_stacks, describe_band
+
+        for b in calibrate_stacks(
+            args.model,
+            args.volumes,
+            args.z_smoothing,
+            args.level_step,
+            args.fpr,
+            method=args.method,
+            preset=args.preset,
+        ):
+            print(describe_band(b))
+    elif args.volumes:
         from assistant.volume.calibrate import calibrate_volumes, describe_band
 
         for b in calibrate_volumes(

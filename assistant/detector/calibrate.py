@@ -60,8 +60,8 @@ def calibrate(
         healthy_scores=sorted(round(float(x), 6) for x in scores),
     )
     previous = detector.model.config.calibration.get(detector.key)
-    if previous is not None and previous.bands:  # a level-aware model's bands stay
-        cal.bands = previous.bands
+    if previous is not None:  # a level-aware model's bands and volume thresholds stay
+        cal.bands, cal.stack = previous.bands, previous.stack
     detector.model.config.calibration[detector.key] = cal
     return cal
 
@@ -116,6 +116,31 @@ def calibrate_levels(
             {"level_mm": float(z), "score": round(float(sc), 6), "group": g}
             for z, sc, g in zip(levels, scores, groups or [None] * len(levels), strict=True)
         )
+    out = band_thresholds(pixel_vals, scores, levels, bands, fpr, groups)
+    cal = detector.model.config.calibration.get(detector.key)
+    if cal is None:
+        mid = next((b for b in out if b["lo_mm"] <= TRAINED_LEVEL_MM <= b["hi_mm"]), out[0])
+        cal = Calibration.from_thresholds(
+            mid, fpr=fpr, data=data, method=detector.method.name, preset=detector.preset
+        )
+        detector.model.config.calibration[detector.key] = cal
+    cal.bands = out
+    if data and data not in cal.data:
+        cal.data = f"{cal.data}; bands: {data}" if cal.data else data
+    return out
+
+
+def band_thresholds(
+    pixel_vals: list[np.ndarray],
+    scores: list[float],
+    levels: list[float],
+    bands: tuple[tuple[float, float], ...] = LEVEL_BANDS,
+    fpr: float = 0.05,
+    groups: list[str] | None = None,
+) -> list[dict]:
+    """The bands of `calibrate_levels` from each healthy slice's foreground map values
+    (`pixel_vals`), score and MNI z (`levels`), and `groups` (the volume of each slice, for the
+    per-volume score rule; None: the per-slice rule). Bands without slices are left out."""
     lv = np.asarray(levels, np.float64)
     present = [(lo, hi) for lo, hi in bands if np.any((lv >= lo) & (lv <= hi))]
     out = []
@@ -142,16 +167,6 @@ def calibrate_levels(
             band["rule"] = f"volume: {q:g} quantile of each volume's highest score in the band"
             band["n_volumes"] = len(top)
         out.append(band)
-    cal = detector.model.config.calibration.get(detector.key)
-    if cal is None:
-        mid = next((b for b in out if b["lo_mm"] <= TRAINED_LEVEL_MM <= b["hi_mm"]), out[0])
-        cal = Calibration.from_thresholds(
-            mid, fpr=fpr, data=data, method=detector.method.name, preset=detector.preset
-        )
-        detector.model.config.calibration[detector.key] = cal
-    cal.bands = out
-    if data and data not in cal.data:
-        cal.data = f"{cal.data}; bands: {data}" if cal.data else data
     return out
 
 

@@ -89,6 +89,11 @@ class Calibration:
     # a slice whose level lies in a band is thresholded with that band's values (`for_level`),
     # other slices (no level: the mid-axial level) with the thresholds above
     bands: list[dict] | None = None
+    # a level-aware model's thresholds for whole volumes whose anomaly maps are smoothed across
+    # levels (`assistant.volume.smoothing`): {"z_smoothing_mm", "level_step_mm", "bands", "fpr",
+    # "data", "rule"}, each band as in `bands` but fitted on smoothed stacks of healthy
+    # validation volumes (`calibrate_volumes(z_smoothing_mm=...)`); None: volumes are not smoothed
+    stack: dict | None = None
 
     @classmethod
     def from_thresholds(cls, t: dict, **info) -> Calibration:

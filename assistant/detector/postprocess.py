@@ -158,6 +158,7 @@ def describe_regions(
     image01: np.ndarray,
     pseudo01: np.ndarray,
     params: PostProcess,
+    peak_map: np.ndarray | None = None,
 ) -> tuple[np.ndarray, list[Finding], list[Finding]]:
     """The detector's post-processing of a map on the scan grid: (mask, findings, weak).
 
@@ -166,15 +167,19 @@ def describe_regions(
     `params.max_weak` of them by decreasing peak, are the weak findings W1...: deviations below
     the image threshold that may be noise or normal variation, reported apart so that nothing
     calls them findings.
+
+    peak_map: the map whose peak within a region its confidence is read from, when that is not
+    `anomaly` (a volume's maps smoothed across levels: the confidence map was fitted on the
+    peaks of unsmoothed maps, `assistant.volume.smoothing`).
     """
     p = params
     regions, mask = flag_mask(
         anomaly, foreground, p.pixel_threshold, p.seed_threshold, p.min_area, p.core
     )
     maps = (anomaly, image01, pseudo01, foreground)
-    findings = extract_findings(mask, *maps, p)
-    weak = extract_findings(regions & ~mask, *maps, p, id_prefix="W")[: p.max_weak]
-    return mask, findings, weak
+    findings = extract_findings(mask, *maps, p, peak_map=peak_map)
+    weak = extract_findings(regions & ~mask, *maps, p, id_prefix="W", peak_map=peak_map)
+    return mask, findings, weak[: p.max_weak]
 
 
 def flag_mask(
@@ -263,6 +268,7 @@ def extract_findings(
     foreground: np.ndarray,
     params: PostProcess,
     id_prefix: str = "F",
+    peak_map: np.ndarray | None = None,
 ) -> list[Finding]:
     """Describe each connected component of `mask` (all arrays (Y, X) on the scan grid), ids
     `id_prefix`1.. by decreasing peak anomaly.
@@ -278,7 +284,8 @@ def extract_findings(
     with its word (`assistant.findings.confidence_level_of`, against `params.seed_threshold`);
     without a fitted map the fallback (level "uncalibrated"): the fraction of
     `params.healthy_scores` below the peak, or without them how far the peak is above
-    `params.pixel_threshold`.
+    `params.pixel_threshold`. `peak_map`: the map the confidence's peak is read from instead of
+    `anomaly` (`describe_regions`).
     """
     if not mask.any():
         return []
@@ -289,7 +296,9 @@ def extract_findings(
         rr, cc = np.nonzero(labels[sl] == lab)
         rr = rr + sl[0].start
         cc = cc + sl[1].start
-        out.append(frame.finding(rr, cc, anomaly[rr, cc], image01[rr, cc] - pseudo01[rr, cc]))
+        delta = image01[rr, cc] - pseudo01[rr, cc]
+        conf_peak = None if peak_map is None else float(peak_map[rr, cc].max())
+        out.append(frame.finding(rr, cc, anomaly[rr, cc], delta, conf_peak))
     out.sort(key=lambda f: f.peak_anomaly, reverse=True)
     for i, f in enumerate(out, start=1):
         f.id = f"{id_prefix}{i}"
@@ -324,10 +333,16 @@ class _Frame:
         )
 
     def finding(
-        self, rr: np.ndarray, cc: np.ndarray, vals: np.ndarray, delta: np.ndarray
+        self,
+        rr: np.ndarray,
+        cc: np.ndarray,
+        vals: np.ndarray,
+        delta: np.ndarray,
+        conf_peak: float | None = None,
     ) -> Finding:
         """The (unnamed) finding of the component at pixels (rr, cc), with its anomaly `vals`
-        and its input - pseudo-healthy differences `delta`."""
+        and its input - pseudo-healthy differences `delta`; `conf_peak`: the peak its
+        confidence is read at (None: the peak of `vals`)."""
         p = self.params
         cy, cx = float(rr.mean()), float(cc.mean())
         dx = (cx - self.mid_col) / self.half_w
@@ -336,7 +351,7 @@ class _Frame:
         ap_lean = "anterior" if dy < 0 else "posterior"
         peak = float(vals.max())
         px_area = self.px_area
-        confidence, calibrated = self._confidence(peak, len(rr))
+        confidence, calibrated = self._confidence(peak if conf_peak is None else conf_peak, len(rr))
         level = confidence_level_of(confidence, peak, p.seed_threshold, calibrated)
         return Finding(
             id="",

@@ -40,6 +40,9 @@ class DetectionResult:
     # True when the scan is outside the detector's domain and was analysed anyway
     # (`assistant.domain`): the score, the maps and every finding are unreliable
     unreliable: bool = False
+    # the map a region's confidence is read from when it is not `anomaly_map` (a volume's
+    # level smoothed across levels: the unsmoothed map, `assistant.volume.smoothing`)
+    peak_map: np.ndarray | None = field(default=None, repr=False)
 
     @property
     def is_abnormal(self) -> bool | None:
@@ -72,7 +75,12 @@ class DetectionResult:
         )
         params = current.scaled(sensitivity)
         mask, findings, weak = describe_regions(
-            self.anomaly_map, self.foreground, self.image, self.pseudo_healthy, params
+            self.anomaly_map,
+            self.foreground,
+            self.image,
+            self.pseudo_healthy,
+            params,
+            peak_map=self.peak_map,
         )
         redone = replace(
             self,

@@ -19,7 +19,9 @@ Steps (each timed into `VolumeResult.timings`):
    the applicability check refuses any other level;
 3. **resample** each level on the training grid (233 x 197, 1 mm), as `assistant.domain.levelset`
    cuts the level sets the level-aware model trains on;
-4. **detect** in batches of `batch` slices (`Detector.detect_batch`, with `levels`);
+4. **detect** in batches of `batch` slices (`Detector.detect_batch`, with `levels`); when the
+   checkpoint has thresholds for it (`Calibration.stack`), the levels' maps are then smoothed
+   across levels and thresholded with them (`assistant.volume.smoothing`);
 5. **map back** to the native voxels: for each native voxel inside the MNI brain mask (nilearn's,
    dilated by `brain_margin_mm`) whose MNI z lies within half a level step of an analysed level,
    its MNI point (the inverse of the registration) is looked up in the stack of analysed slices
@@ -66,6 +68,8 @@ from assistant.findings import side_frame
 from assistant.scan import Scan, ScanError
 from assistant.volume.components import VolumeFinding, find_components
 from assistant.volume.regions import MniAtlas
+from assistant.volume.smoothing import applies as smoothing_applies
+from assistant.volume.smoothing import smoothed_results
 
 log = logging.getLogger(__name__)
 
@@ -120,6 +124,8 @@ class VolumeResult:
     score_threshold: float | None = None
     unreliable: bool = False  # registration below the domain model's similarity threshold
     notes: list[str] = field(default_factory=list)
+    # the Gaussian (mm) the levels' maps were smoothed with across levels (None: not smoothed)
+    z_smoothing_mm: float | None = None
 
     @property
     def score(self) -> float:
@@ -212,6 +218,7 @@ class VolumeResult:
             "pixel_threshold": self.pixel_threshold,
             "is_abnormal": self.is_abnormal,
             "unreliable": self.unreliable,
+            "z_smoothing_mm": self.z_smoothing_mm,
             "findings": [f.to_dict() for f in self.findings],
             "level_scores": self.level_scores(),
             "slice_scores": [None if s is None else round(s, 5) for s in self.slice_scores],
@@ -471,6 +478,7 @@ def analyze_volume(
     brain_margin_mm: int = BRAIN_MARGIN_MM,
     level_step_mm: float = LEVEL_STEP_MM,
     sensitivity: float = 1.0,
+    z_smoothing: bool = True,
 ) -> VolumeResult:
     """Analyse every analysable axial level of a 3D volume; 3D findings (module docstring).
 
@@ -486,6 +494,8 @@ def analyze_volume(
     or its npz file) for region names when there is no label map; None: the packaged one
     (`DEFAULT_ATLAS`) when it is there; False: none. sensitivity: every level's thresholds
     divided by it (`DetectionResult.rethreshold`; the app's sensitivity setting), the volume's too.
+    z_smoothing: smooth the levels' maps across levels when the checkpoint has thresholds for
+    that at this level step (`assistant.volume.smoothing`); False: never.
     """
     if not scan.is_volume:
         raise ScanError("volume analysis needs a 3D volume; a 2D image was given")
@@ -588,6 +598,21 @@ def analyze_volume(
             bar.update(len(out))
     if bar is not None:
         bar.close()
+    cal = detector.calibration
+    z_smoothing_mm = None
+    if level_aware and z_smoothing and smoothing_applies(cal, level_step_mm, len(kept)):
+        results = smoothed_results(results, kept, level_step_mm, cal)
+        z_smoothing_mm = float(cal.stack["z_smoothing_mm"])
+        notes.append(
+            f"anomaly maps smoothed across levels (Gaussian, {z_smoothing_mm:g} mm) and "
+            "thresholded with thresholds fitted on smoothed healthy validation volumes"
+        )
+    elif level_aware and z_smoothing and cal is not None and cal.stack:
+        notes.append(
+            f"maps not smoothed across levels: the checkpoint's thresholds for that were fitted "
+            f"at a {cal.stack.get('level_step_mm')} mm level step, this volume is analysed at "
+            f"{level_step_mm:g} mm"
+        )
     if sensitivity != 1.0:
         results = [r.rethreshold(sensitivity) for r in results]
         notes.append(f"thresholds divided by the sensitivity setting {sensitivity:g}")
@@ -658,7 +683,6 @@ def analyze_volume(
             "no label map or atlas: findings are named by side and tissue class (MNI152 grey/"
             "white matter maps) only"
         )
-    cal = detector.calibration
     scale = 1.0 / sensitivity if cal is not None else 1.0
     return VolumeResult(
         shape=tuple(int(s) for s in scan.pixels.shape),
@@ -683,4 +707,5 @@ def analyze_volume(
         score_threshold=None if cal is None else cal.score_threshold * scale,
         unreliable=unreliable,
         notes=notes,
+        z_smoothing_mm=z_smoothing_mm,
     )

@@ -16,7 +16,12 @@ not 5% of slices; `--per-slice` for the slice rule). Healthy validation volumes 
 or holdout ones.
 
     python -m assistant.volume.calibrate --model DIR --volumes DIR [--level-step 6] [--fpr 0.05]
-        [--per-slice] [--scores-json OUT]
+        [--per-slice] [--scores-json OUT] [--z-smoothing MM]
+
+With `--z-smoothing MM` a level-aware checkpoint instead gets thresholds for whole volumes
+whose maps are smoothed across levels (`assistant.volume.smoothing`; `Calibration.stack`), on
+the same healthy volumes cut at every `--level-step` mm (2: every level, as volumes are
+analysed); its per-band single-level thresholds stay as they are.
 
 (also `assistant calibrate --model DIR --volumes DIR`). The thresholds are written into the
 checkpoint's detector.json under its default method/preset (or `--method` / `--preset`).
@@ -31,7 +36,7 @@ from pathlib import Path
 
 import numpy as np
 
-from assistant.detector.calibrate import calibrate_levels
+from assistant.detector.calibrate import band_thresholds, calibrate_levels
 from assistant.detector.detector import Detector
 from assistant.domain.levelset import BRAIN_LEVELS_MM, volume_files
 from assistant.domain.register import register_matrix
@@ -105,6 +110,99 @@ def calibrate_volumes(
     if scores_json is not None:
         Path(scores_json).write_text(json.dumps({"data": data, "slices": scores}, indent=0))
     return bands
+
+
+def stack_thresholds(
+    detector: Detector,
+    volumes: str | Path,
+    z_smoothing_mm: float,
+    level_step_mm: float = 2.0,
+    fpr: float = 0.05,
+    batch: int = 2,
+    progress: bool = True,
+) -> dict:
+    """The thresholds of whole volumes smoothed across levels (`Calibration.stack`) for a
+    level-aware `detector`, on the healthy volumes in `volumes`: each is registered and cut at
+    every `level_step_mm` mm (`volume_levels`), its levels' maps smoothed along z with a
+    Gaussian of `z_smoothing_mm` (`smooth_across_levels`), and per band the pixel threshold is
+    the (1 - fpr) quantile of the smoothed healthy foreground pixels, the score threshold the
+    (1 - fpr / bands) quantile of each volume's highest smoothed slice score in the band (as
+    `calibrate_levels` with volumes)."""
+    from assistant.volume.smoothing import smooth_across_levels
+
+    if not detector.level_aware:
+        raise ValueError("smoothing across levels needs a level-aware detector")
+    if z_smoothing_mm <= 0:
+        raise ValueError(f"the smoothing must be > 0 mm, got {z_smoothing_mm}")
+    images, levels, names = volume_levels(volumes, detector, level_step_mm, progress)
+    if not images:
+        raise ValueError(f"no brain level could be cut from the volumes in {volumes}")
+    order = list(dict.fromkeys(names))
+    pixel_vals, scores = [], []
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=len(images), desc="smoothed stacks", unit="level")
+    for name in order:
+        idx = [k for k, n in enumerate(names) if n == name]
+        maps, fgs = [], []
+        for i in range(0, len(idx), max(1, int(batch))):
+            part = idx[i : i + max(1, int(batch))]
+            for r in detector.detect_batch(
+                [images[k] for k in part], levels=[levels[k] for k in part]
+            ):
+                maps.append(r.anomaly_map)
+                fgs.append(r.foreground)
+            if bar is not None:
+                bar.update(len(part))
+        smooth = smooth_across_levels(
+            maps, fgs, [levels[k] for k in idx], level_step_mm, z_smoothing_mm
+        )
+        for s, fg in zip(smooth, fgs, strict=True):
+            pixel_vals.append(s[fg])
+            scores.append(float(s[fg].max()) if fg.any() else 0.0)
+    if bar is not None:
+        bar.close()
+    ordered_levels = [levels[k] for name in order for k, n in enumerate(names) if n == name]
+    groups = [name for name in order for n in names if n == name]
+    bands = band_thresholds(pixel_vals, scores, ordered_levels, fpr=fpr, groups=groups)
+    return {
+        "z_smoothing_mm": float(z_smoothing_mm),
+        "level_step_mm": float(level_step_mm),
+        "bands": bands,
+        "fpr": fpr,
+        "data": f"{volumes} ({len(order)} volumes, every {level_step_mm:g} mm, maps smoothed "
+        f"along z with a Gaussian of {z_smoothing_mm:g} mm)",
+        "rule": "per band: pixel, the (1 - fpr) quantile of smoothed healthy foreground pixels; "
+        "score, the (1 - fpr / bands) quantile of each volume's highest smoothed slice score",
+    }
+
+
+def calibrate_stacks(
+    model: str | Path,
+    volumes: str | Path,
+    z_smoothing_mm: float,
+    level_step_mm: float = 2.0,
+    fpr: float = 0.05,
+    method: str | None = None,
+    preset: str | None = None,
+    progress: bool = True,
+) -> list[dict]:
+    """Fit a level-aware checkpoint's thresholds for volumes smoothed across levels
+    (`stack_thresholds`) and save them in its detector.json (`Calibration.stack` of its
+    method/preset, whose single-level thresholds must be calibrated first). Returns the bands."""
+    det = Detector.from_pretrained(model, method=method, preset=preset)
+    cal = det.calibration
+    if cal is None or not cal.bands:
+        raise ValueError(
+            f"{model} has no per-band calibration for {det.key}: run calibrate --volumes first"
+        )
+    cal.stack = stack_thresholds(
+        det, volumes, z_smoothing_mm, level_step_mm, fpr, progress=progress
+    )
+    (Path(model) / "detector.json").write_text(det.model.config.to_json())
+    return cal.stack["bands"]
 
 
 def calibrate_slab(
@@ -206,8 +304,26 @@ def main(argv: list[str] | None = None) -> int:
         help="score thresholds on slices (fpr of healthy slices), not volumes",
     )
     p.add_argument("--scores-json", help="also write every slice's score here")
+    p.add_argument(
+        "--z-smoothing",
+        type=float,
+        metavar="MM",
+        help="fit thresholds for volumes whose maps are smoothed across levels by this Gaussian",
+    )
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    if args.z_smoothing:
+        for b in calibrate_stacks(
+            args.model,
+            args.volumes,
+            args.z_smoothing,
+            args.level_step,
+            args.fpr,
+            args.method,
+            args.preset,
+        ):
+            print(describe_band(b))
+        return 0
     bands = calibrate_volumes(
         args.model,
         args.volumes,
