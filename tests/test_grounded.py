@@ -18,6 +18,7 @@ from assistant.evidence import EvidenceItem, Message
 from assistant.prompts import build_evidence_block
 from assistant.responders.grounded import GroundedResponder, safe_excerpt
 from assistant.responders.intents import classify, resolve
+from eval.qa.metrics import yes_no
 
 
 @pytest.fixture(scope="module")
@@ -102,8 +103,9 @@ def test_weak_region_answers_location_with_caveat_and_presence_no(responder):
 def test_wording_is_careful_no_diagnosis(responder):
     ev = build_evidence(synthetic_result([LEFT_BRIGHT]), scan_summary())
     tumour = responder.answer("Is there a tumour?", ev, [])
-    assert tumour.startswith("Yes")
-    assert "cannot be determined" in tumour and "deviate" in tumour
+    assert tumour.startswith(
+        "A region deviates from healthy anatomy, yes, but I can't tell whether it is a tumour"
+    )
     explain = responder.answer("Could this be multiple sclerosis?", ev, [])
     assert "cannot be determined" in explain
     asserted = re.sub(r"\bwhether (this|it) (is|has)\b", "", explain)  # a question, not a claim
@@ -387,7 +389,9 @@ def test_the_issue_trial_questions_are_answered_as_asked(responder):
     assert intent("Is there anything wrong with this brain MRI?") == "presence"
     assert ask("Is there anything wrong with this brain MRI?").startswith("Yes")
     assert ask("Is this MRI normal?").startswith("No")
-    assert ask("Is there a tumour on this T1 image?").startswith("Yes")
+    assert ask("Is there a tumour on this T1 image?").startswith(
+        "A region deviates from healthy anatomy, yes, but I can't tell whether it is a tumour"
+    )
     assert intent("Where exactly is the most suspicious area?") == "location"
     assert ask("Where exactly is the most suspicious area?").startswith("Image left, anterior")
     assert intent("Is this a post-operative resection cavity?") == "explanation"
@@ -412,13 +416,16 @@ def test_presence_polarity_and_qualified_lesions(responder):
         ("So nothing was found?", "No", "Yes"),
         ("Any white matter lesions?", "Yes", "No"),
     ]:
-        assert responder.answer(q, sick, []).startswith(on_sick), q
+        # a named kind's yes is "A region deviates from healthy anatomy, yes, but ..."
+        assert yes_no(responder.answer(q, sick, [])) == on_sick.lower(), q
         assert responder.answer(q, well, []).startswith(on_well), q
     wm = responder.answer("Any white matter lesions?", sick, [])
     # what the question qualifies the lesion by is said in the lead (third trial)
-    assert "whether it involves the white matter cannot be determined" in wm and "[F1]" in wm
+    assert "I can't tell whether it involves the white matter" in wm and "[F1]" in wm
     stroke = responder.answer("Is there a stroke on this scan?", sick, [])
-    assert stroke.startswith("Yes") and "whether it is a stroke cannot be determined" in stroke
+    assert stroke.startswith(
+        "A region deviates from healthy anatomy, yes, but I can't tell whether it is a stroke"
+    )
     # a negative about a named kind of lesion says what it does not exclude
     bleed = responder.answer("Any sign of a bleed?", well, [])
     assert bleed.startswith("No") and "this reading cannot rule out a bleed" in bleed
@@ -482,7 +489,9 @@ def test_brain_volume_is_not_assessed(responder):
 def test_named_kind_and_true_lesion_questions_are_hedged(responder):
     ev = build_evidence(synthetic_result([LEFT_BRIGHT]), scan_summary())
     kind = responder.answer("Is there a subdural haematoma?", ev, [])
-    assert kind.startswith("Yes") and "cannot be determined by this detector" in kind
+    assert kind.startswith(
+        "A region deviates from healthy anatomy, yes, but I can't tell whether it is a subdural haematoma"
+    )
     real = responder.answer("Is the yellow spot a genuine lesion?", ev, [])
     assert re.match(r"(Yes, probably|No, probably not)\.", real)
     assert "cannot confirm that a region is a true lesion" in real
@@ -516,7 +525,7 @@ def test_a_negated_question_gets_a_no_that_says_which_way(responder):
     assert answer.startswith("No, not normal: a region deviates from healthy anatomy, but whether")
     normal = build_evidence(synthetic_result([]), scan_summary())
     assert responder.answer("There's no bleed on this slice, is there?", normal, []).startswith(
-        "Yes"
+        "Nothing was found, yes, but that does not rule out a bleed"
     )
 
 
@@ -526,7 +535,7 @@ def test_a_clinical_act_asked_about_is_left_to_the_clinician(responder):
     ev = build_evidence(synthetic_result([]), scan_summary())
     for question in ("Can I sign the scan off as normal?", "Is it safe to discharge him?"):
         answer = responder.answer(question, ev, [])
-        assert answer.startswith("Yes")
+        assert answer.startswith("Nothing was found, yes, but not on this reading alone")
         assert "is a clinical decision" in answer
     assert "clinical decision" not in responder.answer("Is there a lesion?", ev, [])
 

@@ -117,12 +117,14 @@ def test_what_a_question_qualifies_a_lesion_by_is_said_in_the_lead():
     haemorrhage, correct?" -> "No, not normal." with no hedge; "?SOL" -> a bare "Yes."."""
     ev = evidence()
     jux = ask("Is there a juxtacortical lesion?", ev)
-    assert jux.startswith("Yes, a region deviates from healthy anatomy, but whether it is "
-                          "juxtacortical cannot be determined")  # fmt: skip
+    assert jux.startswith(
+        "A region deviates from healthy anatomy, yes, but I can't tell whether it is juxtacortical"
+    )
     assert yes_no(jux) == "yes"
     wm = ask("Any white matter lesions?", ev)
-    assert wm.startswith("Yes, a region deviates from healthy anatomy, but whether it involves "
-                         "the white matter cannot be determined")  # fmt: skip
+    assert wm.startswith(
+        "A region deviates from healthy anatomy, yes, but I can't tell whether it involves the white matter"
+    )
     assert ask("Does it restrict diffusion?", ev).startswith("I can't tell: the detector does not")
     assert ask("is there midline shift or mass effect", ev).startswith(
         "I can't tell: the detector does not assess that (midline shift)"
@@ -131,7 +133,7 @@ def test_what_a_question_qualifies_a_lesion_by_is_said_in_the_lead():
     assert bleed.startswith("No, not normal: a region deviates from healthy anatomy, but whether")
     assert yes_no(bleed) == "no"
     assert ask("?SOL", ev).startswith(
-        "Yes, a region deviates from healthy anatomy, but whether it is a space-occupying lesion"
+        "A region deviates from healthy anatomy, yes, but I can't tell whether it is a space-occupying lesion"
     )
     assert ask("Is the corpus callosum intact?", evidence([])).startswith("Yes, as far as")
     caudate = ask("Does the lesion involve the caudate or the internal capsule?", ev)
@@ -206,7 +208,7 @@ def test_fourth_trial_answers():
     )
     ev = evidence()
     assert ask("c/w demyelination?", ev).startswith(
-        "Yes, a region deviates from healthy anatomy, but"
+        "A region deviates from healthy anatomy, yes, but"
     )
     assert ask("Is it a single lesion or multiple?", ev).startswith("Single: the detector found 1")
     vol = evidence(source_shape=[9, 64, 80], slice_index=4, source_spacing_mm=[1.0, 0.9, 1.2])

@@ -83,8 +83,7 @@ def test_what_one_t1_image_cannot_show_is_not_a_yes():
     assert "The detector found 1 region" in enhancing
     flair = ask("Any FLAIR hyperintensities?", ev)
     assert flair.startswith(
-        "Yes, a region deviates from healthy anatomy, but whether it would be a hyperintensity on "
-        "T2-weighted or FLAIR images cannot be determined"
+        "A region deviates from healthy anatomy, yes, but I can't tell whether it would be a hyperintensity on T2-weighted or FLAIR images"
     )  # the benchmarks' reading of a named kind (a yes), hedged
     assert yes_no(flair) == "yes" and "many are not visible at all" in flair
     wmh = ask("any white matter hyperintensities?", healthy_five_levels())
@@ -136,7 +135,7 @@ def test_a_scan_analysed_anyway_does_not_name_a_kind_of_lesion():
     assert skull.startswith("I can't tell: the applicability check refused this scan for another")
     assert "It matters" in skull
     # in the detector's domain the benchmark's convention stays: something deviates, kind unknown
-    assert ask("Any MS plaques visible?", evidence()).startswith("Yes, a region deviates")
+    assert ask("Any MS plaques visible?", evidence()).startswith("A region deviates")
 
 
 def test_other_hotspots_and_levels_off_the_analysed_ones():

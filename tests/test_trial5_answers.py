@@ -134,7 +134,7 @@ def test_vignettes_and_the_age_of_a_lesion_are_read_for_what_they_ask():
     one."""
     assert resolve("71M, hx of stroke. old infarct?").intent == "presence"
     old = ask("71M, hx of stroke. old infarct?", evidence())
-    assert "whether it is an infarct cannot be determined" in old  # the kind asked, not the history
+    assert "I can't tell whether it is an infarct" in old  # the kind asked, not the history
     assert resolve("Tell me about the history of MRI").intent == "out_of_scope"
     history = [Message("user", "is it a stroke?"), Message("assistant", "Yes, a region ...")]
     assert resolve("so can you say if it's acute?", history, ["F1"]).intent == "explanation"
@@ -171,7 +171,7 @@ def test_sixth_trial_answers():
         "None: the detector did not analyse this scan"
     )
     lacunar = ask("67M hx of HTN. old lacunar infarct?", ev)
-    assert "whether it is a lacunar infarct cannot be determined" in lacunar
+    assert "I can't tell whether it is a lacunar infarct" in lacunar
     small = ask("could a small lesion be missed", vol)
     assert small.startswith("Yes, quite possibly") and "No, not clearly" not in small
 

@@ -137,11 +137,15 @@ def test_a_place_off_the_analysed_slice_is_neither_yes_nor_no(question, place):
 
 def test_a_place_on_the_analysed_slice_or_an_unknown_level_keeps_its_answer():
     ev = lesion_evidence(level_mm=16.0)  # the thalami reach about MNI z = +20 mm
-    assert ask("Anything in the thalamus?", ev).startswith("Yes")
+    assert ask("Anything in the thalamus?", ev).startswith(
+        "A region deviates from healthy anatomy, yes, but I can't tell whether it involves the thalamus"
+    )
     assert ask("Anything in the thalamus?", lesion_evidence(level_mm=23.0)).startswith(
         "I can't tell for most of it: the thalamus lies below the analysed slice"
     )
-    assert ask("Anything in the cerebellum?", lesion_evidence()).startswith("Yes")
+    assert ask("Anything in the cerebellum?", lesion_evidence()).startswith(
+        "A region deviates from healthy anatomy, yes, but I can't tell whether it involves the cerebellum"
+    )
 
 
 # ----------------------------------------------------------------------------- acquisition
@@ -269,15 +273,18 @@ def test_space_occupying_whole_head_and_real_patient_questions():
     "Are the similar cases real patients?" -> a list without the answer."""
     ev = lesion_evidence()
     sol = ask("Is there a space-occupying lesion?", ev)
-    assert sol.startswith("Yes, a region deviates from healthy anatomy, but whether it is a ")
-    assert "space-occupying lesion cannot be determined by this detector" in sol
+    assert sol.startswith(
+        "A region deviates from healthy anatomy, yes, but I can't tell whether it is a space-occupying lesion"
+    )
     five = weak_only_evidence(volume_analysis={"levels_mm": [19.0, 21.0, 23.0, 25.0, 27.0]})
     head = ask("Can I rule out a haemorrhage anywhere in the head?", five)
     assert head.startswith("No, not for the whole head: only the levels at MNI z +19 to +27 mm")
     bleed = ask("Is there a bleed anywhere in the brain?", five)
     assert bleed.startswith("I can't tell for the whole head")
     whole = weak_only_evidence(volume_analysis={"levels_mm": [-50.0, 78.0]})
-    assert ask("Can I rule out a haemorrhage anywhere in the head?", whole).startswith("Yes")
+    assert ask("Can I rule out a haemorrhage anywhere in the head?", whole).startswith(
+        "Nothing clear was found, yes, but that does not rule out haemorrhage"
+    )
 
 
 def test_whether_the_similar_cases_are_real_patients_is_answered_first():
@@ -375,7 +382,9 @@ def test_second_trial_named_conditions_identity_priors_and_slices():
     3D acquisition?" got the modality line; the hippocampi were "No" though never analysed."""
     ev = lesion_evidence()
     ms = ask("Does this look like MS to you?", ev)
-    assert ms.startswith("Yes, a region deviates from healthy anatomy, but whether it is MS cannot")
+    assert ms.startswith(
+        "A region deviates from healthy anatomy, yes, but I can't tell whether it is MS"
+    )
     healthy = build_evidence(synthetic_result([]), scan_summary(), [])
     for q, term in [
         ("Any signs of Alzheimer's disease?", "alzheimer"),

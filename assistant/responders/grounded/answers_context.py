@@ -659,7 +659,9 @@ _ASKS_SPACE = re.compile(
 )
 _ASKS_PLANE = re.compile(r"\b(axial\w*|coronal\w*|sagittal\w*|planes?|transverse\w*)\b")
 _ASKS_ORIENTATION = re.compile(
-    r"\b(flipped|mirrored|orientation|radiological|neurological|convention)\b"
+    r"\b(flipped|mirrored|orientation|radiological|neurological|convention)\b|"
+    r"\bwhich (way|side) is (the patient'?s? )?(left|right)\b|\b(left|right) (shown )?on the "
+    r"(left|right) (of|on) the (display|screen|image)\b"
 )
 
 

@@ -484,6 +484,9 @@ def _presence(c: CaseFacts) -> str:
             if closed
             else ("No clear abnormality")
         )
+        if closed and negative and term is not None:
+            # "r/o mets": nothing clear, but that does not exclude the kind named
+            lead = f"Nothing clear was found, yes, but that does not rule out {_a(_singular(term.group(0)))}"
         n = len(below)
         return (
             f"{lead}: the image score is below the detector's calibrated threshold, so the "
@@ -528,14 +531,25 @@ def _presence(c: CaseFacts) -> str:
                 f"{_a(_singular(term.group(0)))} cannot be determined by this detector. "
             )
         if term is not None and lead == "Yes. ":
-            # "Haemorrhage?": yes, something deviates; a bare "Yes." would assert the kind named
+            # "Haemorrhage?", "lacunar infarct in the R?": something deviates, but a leading
+            # "Yes" would read as the kind named; what it is, this detector cannot tell
             kind = " The detector measures deviation from healthy anatomy, not what it is."
             lead = (
-                f"Yes, {'a region deviates' if n == 1 else 'regions deviate'} from healthy "
-                f"anatomy, but whether {'it is' if n == 1 else 'any of them is'} "
-                f"{_a(_singular(term.group(0)))} cannot be determined by this detector. "
+                f"{'A region deviates' if n == 1 else 'Regions deviate'} from healthy anatomy, "
+                f"yes, but I can't tell whether {'it is' if n == 1 else 'any of them is'} "
+                f"{_a(_singular(term.group(0)))}: the detector does not tell kinds of lesion "
+                "apart. "
             )
-        if term is not None and c.evidence.unreliable and lead.startswith("Yes"):
+        if term is not None and lead.startswith("Yes, but only a low-confidence region"):
+            # "febrile pt, abscess??" with a region more likely false than true: what it is, the
+            # detector cannot tell either
+            kind = ""
+            lead = (
+                "A low-confidence region deviates from healthy anatomy, yes, but I can't tell "
+                f"whether it is {_a(_singular(term.group(0)))}: the detector does not tell kinds "
+                "of lesion apart, and this region is more likely a false positive than not. "
+            )
+        if term is not None and c.evidence.unreliable and lead.startswith(_A_YES):
             # "Any MS plaques?" of a scan analysed anyway: its regions are not evidence of a kind
             kind = ""
             name = "MS" if term.group(0) in ("ms", "ms lesion", "ms lesions") else term.group(0)
@@ -564,6 +578,21 @@ def _presence(c: CaseFacts) -> str:
         )
     if not closed:
         text = f"Nothing abnormal was found: {c.no_findings()}."
+    elif negative and term is not None:
+        # "pls confirm no MS lesions", "can you exclude a met?": none found, but not excluded
+        text = (
+            f"Nothing was found, yes, but that does not rule out {_a(_singular(term.group(0)))}: "
+            f"{c.no_findings()}."
+        )
+        if c.detector.get("score_threshold") is None:
+            text += " The detector is uncalibrated, so this is not a reliable negative."
+        else:
+            text += c.uncertainty()
+        return (
+            text + " A detector can miss small or subtle abnormalities, and only the analysed "
+            "slice of a T1-weighted scan was compared with healthy scans: many lesions show "
+            "only on other slices or sequences."
+        )
     else:
         lead = "Yes, as far as this detector can tell" if negative else "No"
         text = f"{lead}: {c.no_findings()}."
@@ -572,6 +601,11 @@ def _presence(c: CaseFacts) -> str:
     else:
         text += c.uncertainty()
     return text + " A detector can miss small or subtle abnormalities." + _not_excluded(term)
+
+
+# the leads of a "yes" to a named kind or a qualified lesion: "Yes, ...", "A region deviates
+# from healthy anatomy, yes, but I can't tell whether it is ..."
+_A_YES = ("Yes", "A region deviates", "Regions deviate", "A low-confidence region deviates")
 
 
 def _not_excluded(term) -> str:
@@ -602,6 +636,10 @@ def _singular(term: str) -> str:
     words = [*words[:-1], last]
     if words == ["sol"]:
         return "space-occupying lesion"
+    if words in (["met"], ["mets"]):
+        return "metastasis"
+    if words == ["sah"]:
+        return "subarachnoid haemorrhage"
     return " ".join("MS" if w == "ms" else w for w in words)
 
 
@@ -613,7 +651,8 @@ def _a(noun: str) -> str:
     uncountable += ("bleeding", "haemorrhaging", "hemorrhaging")
     if noun in uncountable or noun == "MS" or noun.endswith(" disease"):
         return noun
-    return ("an " if noun[:1] in "aeiou" else "a ") + noun
+    vowel = noun[:1] in "aeiou" or noun.startswith("MS ")  # "an MS lesion"
+    return ("an " if vowel else "a ") + noun
 
 
 def unassessed_note(term: str) -> str:

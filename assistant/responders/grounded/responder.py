@@ -119,9 +119,26 @@ class GroundedResponder(Responder):
             # "Anything in the right frontal lobe?": whether a finding lies on that side (in the
             # frame the scan allows), not a bare "Yes" about a finding on the other side
             handler = ANSWERS["side"]
-        term = UNASSESSABLE.search(case.q)
+        if (
+            resolved.intent in ("side", "size", "location")
+            and found
+            and _SIZE_AND_SIDE.search(case.q)
+        ):
+            # "two things: how big and which side": both parts, the size first
+            def handler(c: CaseFacts) -> str:
+                return ANSWERS["size"](c).strip() + " " + ANSWERS["side"](c).strip()
+
+        term = _asked_unassessable(case.q)
         outside = domain.applicability_item(case)
-        if outside is not None and _ANYWAY.search(case.q):
+        if outside is not None and _ANYWAY.search(case.q) and evidence.unreliable:
+            # "ok analyse it anyway. what do you see" of a scan analysed anyway: it is, and what
+            # it flagged, with the warning
+            text = (
+                domain.unreliable_prefix(outside)
+                + "It is analysed anyway, as asked. What the detector flagged: "
+                + _lowered(_plain_reading(case))
+            )
+        elif outside is not None and _ANYWAY.search(case.q):
             # "Can you analyse it anyway?": yes, marked unreliable, and what that means here
             text = (
                 'Yes: choose "analyse anyway" in the app (`--anyway` in the CLI) and the detector '
@@ -291,7 +308,7 @@ class GroundedResponder(Responder):
                 elif term and resolved.intent == "location" and yes_no_question(question):
                     # "Are the lesions periventricular or juxtacortical?" analysed anyway
                     body = _structure_question(case, term.group(0), body)
-                if resolved.intent in ("presence", "count") and re.match(r"(Yes|No|\d+)\b", body):
+                if resolved.intent in ("presence", "count") and re.match(_YES_NO_LEAD, body):
                     # "Anything abnormal?", "How many lesions?", "Periventricular lesions?" of a
                     # scan analysed anyway: its output is not evidence either way, so no yes/no
                     what = f" whether there are {term.group(0)} lesions" if qualifies else ""
@@ -400,6 +417,23 @@ class GroundedResponder(Responder):
                 text = f"{len(others)} besides {main}" + (
                     f": {listing}." if others else "; the detector found no other region."
                 )
+            if (part := case.scope()) and part.strip() not in text:
+                # "rest of brain unremarkable?" of a volume analysed in part: of that part only
+                text = text.replace("Yes, nothing else:", "Nothing else on the analysed part, yes:")
+                text += part
+        if (
+            resolved.intent == "count"
+            and weak
+            and not found
+            and outside is None
+            and _WEAK_ASK.search(case.q)
+            and (yes_no_question(question) or re.search(r"\bhow many\b", case.q))
+            and not re.search(r"\b[wf]\d+\b", case.q)
+        ):
+            # "any weak or single-level regions I should eyeball myself?": the weaker ones
+            n = count_word(len(weak), "weaker region")
+            lead = f"Yes, {n}" if yes_no_question(question) else upper_first(n)
+            text = f"{lead} below the image threshold: " + _lowered(_plain_reading(case))
         if (
             resolved.intent == "presence"
             and weak
@@ -516,8 +550,8 @@ class GroundedResponder(Responder):
             # "Yes" is hedged like a named kind, and a "No" does not exclude them
             if text.startswith("Yes. "):
                 text = (
-                    "Yes, a region deviates from healthy anatomy, but whether it would be a "
-                    "hyperintensity on T2-weighted or FLAIR images cannot be determined from this "
+                    "A region deviates from healthy anatomy, yes, but I can't tell whether it "
+                    "would be a hyperintensity on T2-weighted or FLAIR images: this is a "
                     "T1-weighted image. " + text.removeprefix("Yes. ")
                 )
             text += (
@@ -534,6 +568,15 @@ class GroundedResponder(Responder):
         ):
             # "ok so normal study then?", "Can I report this as a normal brain MRI?" of one 2D
             # image: the study's other slices were never seen
+            if _CLINICAL_ACT.search(case.q):
+                # "can i just tell them the scan is fine": not a go-ahead
+                text = "Nothing was found, yes, but not on this reading alone" + text.removeprefix(
+                    "Yes, as far as this detector can tell"
+                )
+                text += (
+                    " Telling the patient, or signing the study off, is a clinical decision that "
+                    "this reading can inform but not make."
+                )
             text += (
                 " This is one 2D slice: the rest of the study was not seen, so this reading cannot "
                 "support calling the whole study normal."
@@ -551,7 +594,7 @@ class GroundedResponder(Responder):
         if (
             resolved.intent == "presence"
             and outside is None
-            and text.startswith("No")
+            and text.startswith(("No", "Nothing was found", "Nothing clear was found"))
             and re.search(r"\b(tiny|small|subtle|little|minute|few mm|\d+ ?mm)\b", case.q)
             and "Small lesions are mostly missed" not in text
         ):
@@ -620,6 +663,27 @@ def _structure_question(case: CaseFacts, term: str, where: str) -> str:
     )
 
 
+_SIZE_AND_SIDE = re.compile(
+    r"\b(how (big|large)|size|dimensions?)\b.{0,30}\b(and|&|\+)\b.{0,20}\b(which|what) side\b|"
+    r"\b(which|what) side\b.{0,30}\b(and|&|\+)\b.{0,20}\b(how (big|large)|size|dimensions?)\b"
+)
+
+
+def _asked_unassessable(q: str) -> re.Match | None:
+    """The sign or structure the detector does not assess (`UNASSESSABLE`) that the question
+    asks about; None when there is none, or when it is only named in a history before the
+    question that names a kind of lesion ("febrile pt w/ sinusitis, abscess??")."""
+    term = UNASSESSABLE.search(q)
+    kind = findings.named_kind(q)
+    if term is None or kind is None or kind.start() < term.end():
+        return term
+    asked = re.split(r"[.,;:]\s*", q[term.end() : kind.start()])
+    if len(asked) < 2 or re.match(r"(or|and|and/or|plus|also|vs|versus)\b", asked[-1]):
+        return term  # "midline shift or a mass?": both asked
+    later = UNASSESSABLE.search(q, kind.end())
+    return later
+
+
 def _plain_reading(case: CaseFacts) -> str:
     """What the detector found, as the answer to a plain "Is there an abnormality?" without its
     yes/no lead (whatever kind of lesion or place the question named)."""
@@ -664,6 +728,15 @@ _WHOLE_STUDY = re.compile(
     r"\b(study|mri|scan|exam) (is |was )?(normal|clear|negative|unremarkable)\b|"
     r"\breport (this|it) as (a )?normal\b"
 )
+# an answer's yes/no lead, in the words `answers_findings` writes it ("Yes.", "No:", "3 regions",
+# "A region deviates from healthy anatomy, yes, but ...", "Nothing was found, yes, but ...")
+_YES_NO_LEAD = re.compile(
+    r"(Yes|No|\d+)\b|(A (low-confidence )?region deviates|Regions deviate)[^.:]*, yes\b|Nothing (clear )?was found, yes\b"
+)
+# a clinical act on the reading's strength: telling, reassuring, signing off, discharging
+_CLINICAL_ACT = re.compile(
+    r"\b(tell|inform|reassure|assure|discharg\w*|sign (\w+ ){0,2}off|send (\w+ )?home)\b"
+)
 _ELSE_ASK = re.compile(
     r"\b(else|other|another|additional|further)\b.{0,40}\b(apart from|besides|other than|except|"
     r"aside from|in addition to)\b|\b(apart from|besides|other than|except( for)?|aside from|"
@@ -676,11 +749,14 @@ _ELSE_ASK = re.compile(
     r"\b(is there|are there|any|see) (a |an )?(2nd|second|third|3rd) (lesion|abnormality|finding|"
     r"region|spot|focus)\b|"
     r"\b(outside|apart from|besides|beyond) (the |this |that )?(lesion|finding|abnormality|f\d)\b|"
-    r"\b(the )?rest of the (brain|scan|image|slice|parenchyma)\b"
+    r"\b(the )?rest of (the )?(brain|scan|image|slice|parenchyma)\b|"
+    # "Is the heatmap hot anywhere apart from the left side?"
+    r"\b(apart from|besides|other than|except( for)?|aside from|outside( of)?) the (left|right)"
+    r"( side| hemisphere| half)?\b"
 )
 _WEAK_ASK = re.compile(
     r"\b(weak(er)?|borderline|sub-?threshold|below[- ]threshold|faint(er)?|equivocal) "
-    r"(or \w+ )?(regions?|areas?|findings?|spots?|ones?|signals?|foci|hits?|anomal\w*)\b"
+    r"(or [\w-]+ )?(regions?|areas?|findings?|spots?|ones?|signals?|foci|hits?|anomal\w*)\b"
 )
 _ACUTE_DECISION = re.compile(
     r"\b(thromboly\w*|lyse|tpa|alteplase|tenecteplase|thrombectom\w*|anticoagula\w*)\b"
@@ -788,8 +864,8 @@ def _qualified_yes(term: str) -> str:
         )
     what = f"is {term}" if term.endswith(("al", "ar")) else f"involves the {term}"
     return (
-        f"Yes, a region deviates from healthy anatomy, but whether it {what} cannot be "
-        "determined by this detector: it does not identify anatomical structures or tissues. "
+        f"A region deviates from healthy anatomy, yes, but I can't tell whether it {what}: "
+        "the detector does not identify anatomical structures or tissues. "
     )
 
 
@@ -812,7 +888,9 @@ def _qualifies_a_lesion(question: str, q: str, term: str, resolved: Resolved) ->
         return False
     if "diffusion" in term:
         return True  # "Any restricted diffusion?": a finding of its own
-    return bool(_LESION_WORD.search(q.replace(term, " ")))
+    lesion = _LESION_WORD.search(q.replace(term, " "))
+    # "ventricles enlarged? hydrocephalus?": the only "lesion" named is a sign of its own
+    return bool(lesion) and not re.match(r"(hydroceph|ventriculomeg|atroph)", lesion.group(0))
 
 
 def _missing_ids(question: str, evidence: Evidence, intent: str) -> list[str]:

@@ -82,7 +82,7 @@ FINDING_TERMS = (
     r"infect\w*|encephalitis|cerebritis|meningitis|thrombos\w*|emboli\w*|"
     r"hypoxic\w*|necros\w*|necrotic|scar\w*|cavit(y|ies)|resection|post-?operative|"
     r"oedema\w*|swelling|inflammat\w*|vasculitis|hamartom\w*|dysplasi\w*|heterotopi\w*|"
-    r"ventriculomegaly|hydroceph\w*)"
+    r"ventriculomegaly|hydroceph\w*|dermoids?|epidermoids?|lipomas?|fat[- ]containing)"
 )
 # a thing that can be present on a scan (presence questions)
 PATHOLOGY = (
@@ -300,7 +300,11 @@ CONVENTION = re.compile(
     r"^(?!.*\b(lesion|finding|f\d+|abnormal\w*)\b).*\b(patient'?s?'?|anatomical) (left|right)\b"
     r".*\b(left|right) (side )?of the (image|screen|picture|display)\b|"
     r"^(?!.*\b(lesion|finding|f\d+|abnormal\w*)\b).*\bwhich (side|way) (of|on) the (image|screen|"
-    r"picture|display) (is|shows|corresponds to) (the )?(patient'?s?'?|anatomical) (left|right)\b"
+    r"picture|display) (is|shows|corresponds to) (the )?(patient'?s?'?|anatomical) (left|right)\b|"
+    # "which way is left on the display", "is left on the left of the screen?"
+    r"^(?!.*\b(lesion|finding|f\d+|abnormal\w*)\b).*\b(which (way|side) is (the patient'?s? )?"
+    r"(left|right)|(is )?(the patient'?s? )?(left|right) (shown )?on the (left|right))\b.*\b(display|"
+    r"screen|image|picture|viewer)\b"
 )
 PAST_ACQUISITION = re.compile(
     r"\b(was|were|has|have) (this|it|the (scan|image|study|slice|mri|ct)|they)( been)? "
@@ -554,7 +558,9 @@ CONFIDENCE = _rx(
     r"\brel(y|ied|ies) (on|upon)\b",
     r"\b(just|only|merely|simply|probably) (\w+ )?(noise|an? artefact|artifact|normal variation|"
     r"a normal variant|an? (imaging )?artefact)\b",
-    r"\bany good\b|\bhow good\b|\bgood enough\b|\blimitations?\b|\bweakness\w*\b|"
+    r"\bany good\b|\bhow good\b|\bgood enough\b|\blimitations?\b|"
+    r"(?<!arm )(?<!leg )(?<!limb )(?<!sided )(?<!facial )(?<!face )(?<!hand )(?<!muscle )"
+    r"\bweakness\w*\b(?! (of|in) (the )?(left|right|arm|leg|limb|face|hand)\w*)|"
     r"\bcaveats?\b|\bpitfalls?\b|\bblind spots?\b|\bmargin of error\b|\berror\b",
     r"\b(how often|how frequently)\b.*\b(wrong|mistaken|err\w*|miss\w*|fail\w*)\b|"
     r"\bis (it|the detector|the model|the result|the ai|this) (ever |often |sometimes )?wrong\b",
@@ -1372,6 +1378,30 @@ STATEMENT_FRAME = re.compile(
 _WRONG_FRAME = re.compile(r"\b(wrong|incorrect|mistaken|disagree)\b")
 
 
+# what would settle it: "what would make you more confident", "if i wanted more certainty what
+# else should be done" (what would clarify the reading, not how sure it is)
+_MORE_CERTAINTY = re.compile(
+    r"\bwhat (would|could|might|will|else would) (make|get) (you|me|us|it|this|the (detector|model|"
+    r"tool|reading)) (\w+ )?(more )?(confident|certain|sure)\b|"
+    r"\bmore (certainty|confidence|certain|confident|sure)\b.{0,40}\bwhat (else )?(should|could|can|"
+    r"would|do|must)\b|\b(how|what) (can|could|would|do) (i|we) (get|gain|achieve) more (certainty|"
+    r"confidence)\b"
+)
+
+
+def _last_sentence(q: str) -> str:
+    return re.split(r"(?<=[.!;])\s+", q.strip())[-1]
+
+
+def _kind_asked_after_a_history(q: str) -> bool:
+    """Whether `q` is a history, then a question that names a kind of lesion: "34M with
+    thunderclap headache yesterday. SAH?" asks about the scan, whatever the history says."""
+    sentences = re.split(r"(?<=[.!;])\s+", q.strip())
+    if len(sentences) < 2:
+        return False
+    return bool(re.search(rf"\b({PATHOLOGY}|{FINDING_TERMS})", sentences[-1]))
+
+
 def without_frame(q: str) -> tuple[str, bool]:
     """(the statement a framed question asks about, whether the frame says "wrong"), or
     (`q`, False) when it has no such frame."""
@@ -1537,8 +1567,8 @@ SENSITIVITY = re.compile(
     r"\b(\d+(\.\d+)? ?mm|small|tiny|subtle|little|early)\b|"
     # "could a small lesion be missed here?"
     r"\b(could|can|might|would|may) (a |any |the )?(\w+ )?(small|tiny|subtle|little|early|\d+(\.\d+)? ?mm)"
-    r" (\w+ )?(lesions?|abnormalit\w*|findings?|plaques?|foci|spots?|ones?) (\w+ )?(be )?(missed|"
-    r"overlooked|undetected)\b"
+    r" (\w+ )?(lesions?|abnormalit\w*|findings?|plaques?|foci|spots?|ones?|mets|metastas[ie]s) "
+    r"(\w+ )?(be )?(missed|overlooked|undetected|hiding|hidden|lurking)\b"
 )
 QUALITY = re.compile(
     r"\b(good enough|adequate|sufficient|acceptable|diagnostic|poor|bad) (image |scan )?quality\b|"
@@ -1551,7 +1581,7 @@ _INVOLVES_A_STRUCTURE = re.compile(
     r"callosum|cortex|ventric\w*|basal ganglia|white matter|gr[ae]y matter|insula|midline|"
     r"lobes?)\b|\b(in|within) (the )?(gr[ae]y|white)( matter)? or (the )?(gr[ae]y|white) matter\b|"
     # "Is the lesion in the basal ganglia or thalamus?": where it lies, asked of a structure
-    r"^(is|are) (the|this|that) (\w+ )?(lesion|finding|region|abnormality|spot|area|one)s? "
+    r"^(is|are) ((the|this|that) (\w+ )?(lesion|finding|region|abnormality|spot|area|one)s?|it) "
     r"(located |situated |sitting )?(in|within) (the )?(\w+ ){0,2}(caudate|putamen|globus pallidus|"
     r"thalam\w*|internal capsule|corpus callosum|basal ganglia|insula)\b"
 )
@@ -1564,6 +1594,13 @@ _PLACED_KIND = re.compile(
     r"will|any|anything|show|tell|describe|give|find|locate|point|the|this|that|its?|size|"
     r"signal)\b)((left|right|bilateral) )?(\w+ ){1,3}(tumou?rs?|mass(es)?|bleeds?|ha?emorrhages?|infarcts?|"
     r"infarction|lesions?|cysts?|abscess(es)?|mets|metastas[ie]s|plaques?|strokes?|glioma)\s*\?*"
+)
+# a bare kind of lesion on a side: "lacunar infarct in the R?" (whether it is there)
+_KIND_ON_A_SIDE = re.compile(
+    r"(?!(where|what|which|how|is|are|was|were|does|do|did|can|could|would|should|will|the|this|"
+    r"that|its?|any|anything)\b)((\w+ ){0,3}(tumou?rs?|mass(es)?|bleeds?|ha?emorrhages?|infarcts?|infarction|lesions?|cysts?|"
+    r"abscess(es)?|metastas[ie]s|plaques?|strokes?|glioma)) (in|on) the (left|right)"
+    r"( hemisphere| side| brain)?\s*\?*"
 )
 # the age of a lesion: "acute or chronic?", "can you say if it's acute?" (a cause question)
 _AGE_ASK = re.compile(
@@ -1617,8 +1654,10 @@ def parse(question: str) -> Ask | None:
         ):
             return Ask("out_of_scope", "none", "another body part")
         return Ask("out_of_scope", "none", "out of scope")
-    if GENERAL_HEALTH.search(raw) and (
-        not ANCHOR.search(raw) or re.search(r"\b(in general|generally|in principle)\b", raw)
+    if (
+        GENERAL_HEALTH.search(raw)
+        and (not ANCHOR.search(raw) or re.search(r"\b(in general|generally|in principle)\b", raw))
+        and not _kind_asked_after_a_history(raw)
     ):
         return Ask("out_of_scope", "none", "general health")
     if REPORT_FIRST.search(raw) and (
@@ -1640,7 +1679,7 @@ def parse(question: str) -> Ask | None:
         return Ask("modality", "image", "display convention")
     if PAST_ACQUISITION.search(raw):
         return Ask("modality", "image", "acquisition")
-    if _WOULD_A_TEST_HELP.search(raw):
+    if _WOULD_A_TEST_HELP.search(raw) or _MORE_CERTAINTY.search(raw):
         return Ask("next_steps", about, "whether a test would help")
     if NEXT.search(raw):
         cue = "referral" if re.search(_REFERRAL, raw) else "next steps"
@@ -1765,10 +1804,13 @@ def parse(question: str) -> Ask | None:
         and yes_no_question(q)
         and SIDE_STRUCTURE.search(q)
     )  # "Isn't there some blood in the right hemisphere?": whether it is there
+    if _KIND_ON_A_SIDE.fullmatch(q.strip()):
+        return Ask("presence", about, "presence of a kind on a side")  # "lacunar infarct in the R?"
     if (
         _side(q)
         and not (WHICH_PART.search(q) and not re.search(r"\b(left|right|side)\b", q))
         and not in_a_structure
+        and not (_kind_asked_after_a_history(q) and not _side(_last_sentence(q)))
     ):
         return Ask("side", about, "side")
     tissue_normal = bool(

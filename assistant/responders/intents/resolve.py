@@ -231,6 +231,9 @@ def resolve(
         # "Should I worry about it?" asks its own question (whether it matters), not the last one
         # and so does "is it definitely real?" (whether the finding is real, not its size again)
         own = intent == "presence" and (_WORRY.search(q) or _REAL.search(q))
+        # a question of its own after a question about the acquisition ("which way is left on
+        # the display", "and is there anything on it"): not about the acquisition again
+        own = own or (source == "rule" and prev.intent == "modality")
         if (
             (source != "rule" or intent == "presence")
             and not own

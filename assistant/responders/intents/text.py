@@ -54,6 +54,16 @@ SHORTHAND: list[tuple[re.Pattern[str], str]] = [
         (r"\bms\b", "multiple sclerosis"),
         (r"\bicb\b|\bich\b", "haemorrhage"),
         (r"\bhw\b", "how"),
+        (r"\bsah\b", "subarachnoid haemorrhage"),
+        # "R arm weakness", "in the R?", "R frontal": the right side, not "are"
+        (
+            # ("R sided" stays "are sided": the packaged intent reader was trained on that)
+            r"\br(?= (arm|leg|hand|foot|face|side|hemispheres?|\w*(frontal|parietal|"
+            r"temporal|occipital|basal|thalam|cerebell|caudate|putamen|insul|lobe|mca|aca|pca|"
+            r"ica|hemipar|weak)\w*)\b)",
+            "right",
+        ),
+        (r"\b(the|in|on|to|of) r\b(?! (you|u|there|they|these|those|we)\b)", r"\1 right"),
         (r"\br\b", "are"),
         (r"\bu\b", "you"),
         (r"\bur\b", "your"),
