@@ -129,3 +129,20 @@ def test_a_question_after_an_acquisition_question_keeps_its_own_reading():
     rest = ask("rest of brain unremarkable?", nine)
     assert rest.startswith("Nothing else on the analysed part, yes: only F1")
     assert "The rest of the volume was not analysed" in rest
+
+
+def test_either_or_questions_get_one_of_the_two():
+    """Noticed after the sixth trial: "left vs right?" -> "Yes." (the "right?" was read as a
+    tag question), "noise vs lesion?" -> "Yes, probably."; and "which side is the lesion, and is
+    the image in radiological convention?" gave the convention only."""
+    ev = evidence()
+    assert ask("left vs right?", ev).startswith("Left. F1 lies on the patient's left")
+    assert ask("noise vs lesion?", ev).startswith("More likely a true lesion than noise")
+    assert ask("real lesion or artefact?", evidence((RIGHT_DARK,))).startswith(
+        "More likely noise or a false alarm than a true lesion"
+    )
+    assert ask("f1 real or not", ev).startswith("Yes, probably.")  # a yes/no, as before
+    both = ask("which side is the lesion, and is the image in radiological convention?", ev)
+    assert (
+        both.startswith("Left. F1 lies on the patient's left") and "neurological convention" in both
+    )

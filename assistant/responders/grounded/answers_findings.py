@@ -520,6 +520,14 @@ def _presence(c: CaseFacts) -> str:
                 lead = "No, probably not. " if best >= 0.5 else "Yes, possibly. "
             else:
                 lead = "Yes, probably. " if best >= 0.5 else "No, probably not. "
+            if _NOISE_OR_LESION.search(c.q):
+                # "noise vs lesion?": an either/or, answered with one of the two
+                lead = (
+                    "More likely a true lesion than noise or an artefact, going by its confidence. "
+                    if best >= 0.5
+                    else "More likely noise or a false alarm than a true lesion, going by its "
+                    "confidence. "
+                )
         n = len(c.findings)
         kind = _kind_caveat(term, n)
         if term is not None and lead == "No, not normal. ":
@@ -605,6 +613,12 @@ def _presence(c: CaseFacts) -> str:
 
 # the leads of a "yes" to a named kind or a qualified lesion: "Yes, ...", "A region deviates
 # from healthy anatomy, yes, but I can't tell whether it is ..."
+# "noise vs lesion?", "real lesion or artefact?": which of the two, not yes/no
+_NOISE_OR_LESION = re.compile(
+    r"\b(noise|artefact\w*|artifact\w*)\s*(vs\.?|versus|or)\s*(a |an |the )?(real |true )?"
+    r"(lesion|finding|abnormality)\b|\b(lesion|finding|abnormality)\s*(vs\.?|versus|or)\s*"
+    r"(a |an |just )?(noise|artefact\w*|artifact\w*)\b"
+)
 _A_YES = ("Yes", "A region deviates", "Regions deviate", "A low-confidence region deviates")
 
 

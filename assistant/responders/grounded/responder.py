@@ -592,6 +592,17 @@ class GroundedResponder(Responder):
             # the image is shown
             text += " " + frame
         if (
+            resolved.intent == "modality"
+            and outside is None
+            and found
+            and re.search(r"\b(convention|radiological|neurological)\b", case.q)
+            and re.search(
+                r"\b(which|what) side\b.{0,30}\b(lesion|finding|abnormality|it|f\d)\b", case.q
+            )
+        ):
+            # "which side is the lesion, and is the image in radiological convention?": both
+            text = ANSWERS["side"](case).strip() + " " + text
+        if (
             resolved.intent == "presence"
             and outside is None
             and text.startswith(("No", "Nothing was found", "Nothing clear was found"))

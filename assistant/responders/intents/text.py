@@ -116,7 +116,7 @@ SHORTHAND: list[tuple[re.Pattern[str], str]] = [
         (
             r"(?<![a-z'])(?!(?:on|to|the|at|towards|far|of|lower|upper|and|or|left|patient's|patients|"
             r"her|his|their|its|is|it|that|this|hand|image|screen|side|turn|go|move|i|am|are|we|"
-            r"you|be|was|were|get|got|quite|all)\b)([a-z]+) "
+            r"you|be|was|were|get|got|quite|all|vs|versus)\b)([a-z]+) "
             r"right(\s*\?+|\s*$)",
             r"\1, right?",
         ),
