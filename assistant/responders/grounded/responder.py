@@ -601,7 +601,9 @@ class GroundedResponder(Responder):
             )
         ):
             # "which side is the lesion, and is the image in radiological convention?": both
-            text = ANSWERS["side"](case).strip() + " " + text
+            # (the side answer of an image without orientation already says both conventions)
+            sided = ANSWERS["side"](case).strip()
+            text = sided if "convention" in sided else sided + " " + text
         if (
             resolved.intent == "presence"
             and outside is None
