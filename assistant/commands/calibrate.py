@@ -45,20 +45,7 @@ def run(args: argparse.Namespace) -> int:
             f"{cal.method}/{cal.preset}: pixel threshold {cal.pixel_threshold:.5f}, "
             f"score threshold {cal.score_threshold:.5f} (fpr {cal.fpr}, {cal.n_images} images)"
         )
-    if args.volumes and args.z_smoothing:
-        from assistant.volume.calibrate import calibrate_stacks, describe_band
-
-        for b in calibrate_stacks(
-            args.model,
-            args.volumes,
-            args.z_smoothing,
-            args.level_step,
-            args.fpr,
-            method=args.method,
-            preset=args.preset,
-        ):
-            print(describe_band(b))
-    elif args.volumes:
+    if args.volumes:
         from assistant.volume.calibrate import calibrate_volumes, describe_band
 
         for b in calibrate_volumes(
@@ -68,6 +55,7 @@ def run(args: argparse.Namespace) -> int:
             args.fpr,
             method=args.method,
             preset=args.preset,
+            z_smoothing_mm=args.z_smoothing,
         ):
             print(describe_band(b))
     return 0

@@ -82,11 +82,17 @@ def calibrate_volumes(
     progress: bool = True,
     per_volume: bool = True,
     scores_json: str | Path | None = None,
+    z_smoothing_mm: float | None = None,
 ) -> list[dict]:
     """Calibrate a level-aware checkpoint's per-band thresholds on a folder of healthy volumes
     and save its detector.json (`per_volume`: score thresholds on each volume's highest score
     per band, see `calibrate_levels`). `scores_json`: also write every slice's score, level and
-    volume there. Returns the bands."""
+    volume there. `z_smoothing_mm`: instead fit the thresholds of volumes smoothed across levels
+    (`calibrate_stacks`). Returns the bands."""
+    if z_smoothing_mm:
+        return calibrate_stacks(
+            model, volumes, z_smoothing_mm, level_step_mm, fpr, method, preset, progress
+        )
     det = Detector.from_pretrained(model, method=method, preset=preset)
     if not det.level_aware:
         return [calibrate_slab(model, volumes, fpr, method, preset, progress=progress)]
@@ -312,18 +318,6 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    if args.z_smoothing:
-        for b in calibrate_stacks(
-            args.model,
-            args.volumes,
-            args.z_smoothing,
-            args.level_step,
-            args.fpr,
-            args.method,
-            args.preset,
-        ):
-            print(describe_band(b))
-        return 0
     bands = calibrate_volumes(
         args.model,
         args.volumes,
@@ -334,6 +328,7 @@ def main(argv: list[str] | None = None) -> int:
         args.batch,
         per_volume=not args.per_slice,
         scores_json=args.scores_json,
+        z_smoothing_mm=args.z_smoothing,
     )
     for b in bands:
         print(describe_band(b))
