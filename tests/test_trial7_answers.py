@@ -146,3 +146,18 @@ def test_either_or_questions_get_one_of_the_two():
     assert (
         both.startswith("Left. F1 lies on the patient's left") and "neurological convention" in both
     )
+
+
+def test_every_answer_carries_the_research_use_line():
+    """Out-of-scope answers ("is the heart enlarged" of a chest X-ray, "pt name and DOB?") had
+    no research-use line, although the README says every answer carries it."""
+    from assistant.responders.grounded import GroundedResponder
+    from assistant.responders.grounded.responder import DISCLAIMER_LINE
+
+    responder = GroundedResponder()
+    for q in (
+        "pt name and DOB?",
+        "ok should we start aspirin then",
+        "what is the capital of France",
+    ):
+        assert responder.answer(q, evidence(), []).endswith(DISCLAIMER_LINE), q

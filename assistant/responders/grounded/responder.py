@@ -70,7 +70,7 @@ ANSWERS: dict[str, Callable[[CaseFacts], str]] = {
 class GroundedResponder(Responder):
     """Deterministic, evidence-only answers; the offline default responder.
 
-    disclaimer: append the one-line research-use note to every answer but refusals.
+    disclaimer: append the one-line research-use note to every answer.
     """
 
     name = "grounded"
@@ -622,7 +622,7 @@ class GroundedResponder(Responder):
                 " Whether to sign off, discharge or reassure is a clinical decision that this "
                 "reading of one scan can inform but not make."
             )
-        if self.disclaimer and resolved.intent != "out_of_scope":
+        if self.disclaimer:  # every answer, refusals too (the README's promise)
             text += "\n\n" + DISCLAIMER_LINE
         return text
 
