@@ -161,3 +161,13 @@ def test_every_answer_carries_the_research_use_line():
         "what is the capital of France",
     ):
         assert responder.answer(q, evidence(), []).endswith(DISCLAIMER_LINE), q
+
+
+def test_a_structure_asked_about_is_not_called_abnormal_for_a_region_anywhere():
+    """The sixth trial's "basal ganglia normal?" (and "is the thalamus normal?") of a slice
+    with a region: "No, not normal", as if the region were known to be there."""
+    for q in ("basal ganglia normal?", "is the thalamus normal?", "caudate ok?"):
+        a = ask(q, evidence())
+        assert a.startswith("No, not clearly: a region deviates from healthy anatomy on this slice")
+        assert "I can't tell whether it involves the" in a and yes_no(a) == "no", q
+    assert ask("is the thalamus normal?", healthy()).startswith("Yes, as far as")

@@ -607,6 +607,22 @@ class GroundedResponder(Responder):
         if (
             resolved.intent == "presence"
             and outside is None
+            and found
+            and (structure := _STRUCTURE.search(case.q))
+            and yes_means_normal(question)
+            and text.startswith("No, not normal")
+            and not any(v.data.get("regions") for v in case.volume_findings())
+        ):
+            # "is the thalamus normal?" with a region on the slice: not clearly, and whether
+            # the region is in the thalamus the detector cannot tell
+            text = (
+                "No, not clearly: a region deviates from healthy anatomy on this slice, but I "
+                f"can't tell whether it involves the {structure.group(0)}: the detector does not "
+                "identify anatomical structures on a slice. " + _without_lead(text, 60)
+            )
+        if (
+            resolved.intent == "presence"
+            and outside is None
             and text.startswith(("No", "Nothing was found", "Nothing clear was found"))
             and re.search(r"\b(tiny|small|subtle|little|minute|few mm|\d+ ?mm)\b", case.q)
             and "Small lesions are mostly missed" not in text
@@ -676,6 +692,11 @@ def _structure_question(case: CaseFacts, term: str, where: str) -> str:
     )
 
 
+# structures of a slice the detector does not identify ("is the thalamus normal?")
+_STRUCTURE = re.compile(
+    r"\b(thalam(us|i)|caudate( nucle(us|i))?|putamen|basal ganglia|internal capsules?|corpus "
+    r"callosum|insula|brain ?stem|pons|cerebellum|hippocamp(us|i))\b"
+)
 _SIZE_AND_SIDE = re.compile(
     r"\b(how (big|large)|size|dimensions?)\b.{0,30}\b(and|&|\+)\b.{0,20}\b(which|what) side\b|"
     r"\b(which|what) side\b.{0,30}\b(and|&|\+)\b.{0,20}\b(how (big|large)|size|dimensions?)\b"
