@@ -14,6 +14,7 @@ in the evidence for this scan.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from assistant.evidence import EvidenceItem, analysed_scope
 from assistant.findings import CONFIDENCE_DEFINITION, CONFIDENCE_FALLBACK_DEFINITION, size_bin
@@ -670,6 +671,18 @@ _FORMAT_NAMES |= {"dicom": "DICOM", "npy": "NumPy"}
 
 
 def acquisition_detail(c: CaseFacts) -> str | None:
+    """`_acquisition_detail`, and the display orientation after it when the question asks that
+    too ("voxel size and orientation of the volume?")."""
+    text = _acquisition_detail(c)
+    if text and _ASKS_ORIENTATION.search(c.q) and not re.search(r"convention|orientation", text):
+        ask = "which way is left on the display?"
+        orientation = _acquisition_detail(replace(c, question=ask, q=ask))
+        if orientation:
+            text = f"{text.rstrip()} {orientation}"
+    return text
+
+
+def _acquisition_detail(c: CaseFacts) -> str | None:
     """The answer to a question about one property of the acquisition or its processing that
     the evidence knows or knows it does not (the sequence or weighting, slice thickness and
     voxel size, a contrast agent, skull stripping, MNI registration, the plane, the display
@@ -1016,7 +1029,9 @@ def modality(c: CaseFacts) -> str:
         text = "Unknown. " + text
     notes = " ".join(str(n) for n in s.get("notes", []))
     plane = re.search(r"\b(axial|coronal|sagittal) slice \d+", notes)
-    if re.search(r"\b(slice (number|index)|(which|what) (slice|level))\b", c.q):
+    if re.search(
+        r"\b(slice (number|index)|(which|what) (slice|level)|slice (shown|displayed))\b", c.q
+    ):
         return _which_slice_shown(s)  # "Which slice number is this?"
     if plane:
         text += f" The slice shown is an {plane.group(0)} of a volume."

@@ -229,7 +229,10 @@ _REAL_OR_ARTEFACT = re.compile(
 _EDGE_ONLY = re.compile(
     r"\b(just|only|simply|merely|mostly)\b.{0,40}\b(edges?|rim|borders?|surface|outline|boundary|"
     r"margins?) of the (brain|head|scan|image)\b|\b(just|only|simply|merely|mostly)\b.{0,40}\b"
-    r"(brain|head|cortical) (edges?|rim|borders?|surface|outline|boundary|margins?)\b"
+    r"(brain|head|cortical) (edges?|rim|borders?|surface|outline|boundary|margins?)\b|"
+    # "is the heatmap hot along the brain edge?"
+    r"\b(along|around|at|on|follow\w*) (the )?(brain'?s? |head'?s? |cortical )?(edges?|rim|"
+    r"outline|surface|boundary|margins?)( of the (brain|head))?\b"
 )
 _SYMPTOM = (
     r"(symptoms?|presentation|clinical|history|exam\w*|weakness|deficit|story|complaint|signs?|"

@@ -516,6 +516,72 @@ class GroundedResponder(Responder):
             # ("Can I tell the patient it is normal?") is not supported by part of a volume
             text = scope.sign_off_on_part(case, text) or scope.on_analysed_part(case, text)
         if (
+            resolved.intent == "presence"
+            and outside is None
+            and (act := _PROCEDURE.search(case.question))
+            and _PERMISSION.search(case.q[: act.start() + 1])
+        ):
+            # "so ok to give tPA?", "safe to do an LP on this pt?", "ok to restart her anticoag
+            # then?": not a yes or no from this tool, whatever the reading
+            text = (
+                f"Whether to go ahead ({act.group(0)}) is a clinical decision that this research "
+                "tool cannot inform: it reads one T1-weighted image for deviations from healthy "
+                "anatomy; such decisions rest on the clinical assessment and dedicated imaging. "
+                "What the detector found: " + _lowered(_plain_reading(case))
+            )
+        if (
+            resolved.intent in ("presence", "explanation")
+            and outside is None
+            and _SEEING_THINGS.search(case.q)
+        ):
+            # "is that a ring lesion or am i seeing things"
+            reading = _lowered(_plain_reading(case))
+            if found:
+                text = "You are not seeing things: " + reading
+                if re.search(r"\bring\b", case.q):
+                    text += (
+                        " Whether it is a ring lesion I can't tell: the detector reports where and "
+                        "how a region deviates, not its shape or what it is."
+                    )
+            else:
+                text = "The detector found nothing there: " + reading
+        if (
+            resolved.intent == "presence"
+            and outside is None
+            and found
+            and _ACUTE_ASK.search(case.q)
+            and text.startswith(("Yes. ", "Yes, but only a low-confidence region"))
+        ):
+            # "78F fall, on apixaban. anything acute?": something deviates; its age, the detector
+            # cannot tell
+            text = (
+                "A region deviates from healthy anatomy, yes, but I can't tell whether it is "
+                "acute: the detector does not tell how old a lesion is. "
+                + re.sub(r"^Yes(, but only a low-confidence region[^.]*)?\. ", "", text)
+            )
+        if (
+            resolved.intent == "side"
+            and outside is None
+            and found
+            and re.match(
+                r"^\W*(any )?(lesions?|abnormality|anything|something|mass|findings?|"
+                r"tumou?rs?)\s*\?",
+                case.q,
+            )
+        ):
+            # "lesion? which side": whether there is one, then its side
+            plain = "is there a lesion?"
+            there = findings.presence(replace(case, question=plain, q=plain)).strip()
+            text = there + " " + text
+        if (
+            outside is not None
+            and not evidence.unreliable
+            and _MAKE_ANALYSABLE.search(case.q)
+            and text.startswith("I can't tell. ")
+        ):
+            # "what do I need to do to make it analysable": why not, and what it accepts
+            text = "It can't be analysed as it is. " + text.removeprefix("I can't tell. ")
+        if (
             resolved.intent not in ("presence", "out_of_scope", "report")
             and _ACUTE_DECISION.search(case.q)
             and "clinical decision" not in text
@@ -562,7 +628,9 @@ class GroundedResponder(Responder):
         if (
             resolved.intent == "presence"
             and outside is None
-            and text.startswith("Yes, as far as this detector can tell")
+            and text.startswith(
+                ("Yes, as far as this detector can tell", "Nothing abnormal was found")
+            )
             and not (evidence.scan_summary or {}).get("source_shape")
             and (_WHOLE_STUDY.search(case.q) or scope.signs_off(case))
         ):
@@ -570,8 +638,14 @@ class GroundedResponder(Responder):
             # image: the study's other slices were never seen
             if _CLINICAL_ACT.search(case.q):
                 # "can i just tell them the scan is fine": not a go-ahead
-                text = "Nothing was found, yes, but not on this reading alone" + text.removeprefix(
-                    "Yes, as far as this detector can tell"
+                closed = text.startswith("Yes")
+                text = (
+                    "Nothing was found, yes, but not on this reading alone"
+                    if closed
+                    else "Nothing was found, but that is not enough on its own to tell the patient "
+                    "the scan is normal"
+                ) + re.sub(
+                    r"^(Yes, as far as this detector can tell|Nothing abnormal was found)", "", text
                 )
                 text += (
                     " Telling the patient, or signing the study off, is a clinical decision that "
@@ -653,7 +727,7 @@ _T2_FINDING = re.compile(
 
 _COMPARTMENT = (
     r"(?:periventricular|juxtacortical|infratentorial|supratentorial|subcortical|cortical|"
-    r"callosal|deep white matter|deep)"
+    r"callosal|deep white matter|deep gr[ae]y(?: matter)?|deep)"
 )
 # where a lesion is, asked as adjectives: "Are the lesions periventricular, juxtacortical or
 # infratentorial?"
@@ -685,6 +759,16 @@ def _structure_question(case: CaseFacts, term: str, where: str) -> str:
     if adjectives := _COMPARTMENTS.search(case.q):
         # "Are the lesions periventricular, juxtacortical or infratentorial?"
         lies, the, place = "is", "", adjectives.group(1)
+    if re.search(r"\bdeep gr[ae]y\b", case.q):
+        # "is it deep grey (basal ganglia) or more cortical": "deep" in the answer below means
+        # central in the image, which says nothing about the deep grey matter
+        cortex = " or the cortex" if re.search(r"\bcorti\w*", case.q) else ""
+        lies, the, place = "lies in", "the ", f"deep grey matter{cortex}"
+        where += (
+            ' ("deep" there means central in the image, not the deep grey matter)'
+            if "deep" in where
+            else ""
+        )
     return (
         f"I can't tell whether it {lies} {the}{place}: the detector does not identify "
         "lobes or other anatomical structures on a slice; it reports the position in "
@@ -782,7 +866,8 @@ _ELSE_ASK = re.compile(
     # "is there a 2nd lesion anywhere", "anything hot outside the lesion?", "rest of the brain ok?"
     r"\b(is there|are there|any|see) (a |an )?(2nd|second|third|3rd) (lesion|abnormality|finding|"
     r"region|spot|focus)\b|"
-    r"\b(outside|apart from|besides|beyond) (the |this |that )?(lesion|finding|abnormality|f\d)\b|"
+    r"\b(outside|apart from|besides|beyond|other than|except( for)?|aside from) (the |this |that )?"
+    r"(lesion|finding|abnormality|f\d)\b|"
     r"\b(the )?rest of (the )?(brain|scan|image|slice|parenchyma)\b|"
     # "Is the heatmap hot anywhere apart from the left side?"
     r"\b(apart from|besides|other than|except( for)?|aside from|outside( of)?) the (left|right)"
@@ -791,6 +876,26 @@ _ELSE_ASK = re.compile(
 _WEAK_ASK = re.compile(
     r"\b(weak(er)?|borderline|sub-?threshold|below[- ]threshold|faint(er)?|equivocal) "
     r"(or [\w-]+ )?(regions?|areas?|findings?|spots?|ones?|signals?|foci|hits?|anomal\w*)\b"
+)
+# a procedure or treatment asked permission for ("safe to do an LP", "ok to give tPA")
+_PROCEDURE = re.compile(
+    r"(?i)\b(lp|lumbar puncture|tpa|alteplase|tenecteplase|thromboly\w*|lyse|thrombectom\w*|"
+    r"anticoag\w*|apixaban|rivaroxaban|edoxaban|dabigatran|warfarin|heparin|doac|antiplatelets?|"
+    r"aspirin|clopidogrel|biopsy|surgery|craniotomy|operate)\b"
+)
+# asked right before the procedure: "safe to do an LP", "ok to restart her anticoag", "can we
+# give tPA" (not "rule out a bleed before we thrombolyse", a presence question)
+_PERMISSION = re.compile(
+    r"\b(safe|ok|okay|alright|fine|go ahead|proceed|(can|should|could|may) (i|we))\b( to)?"
+    r"( \w+){0,3} \w$"
+)
+_SEEING_THINGS = re.compile(
+    r"\b(am i|i am|i'm|im) (just )?(seeing things|imagining( it| things)?|hallucinating)\b"
+)
+_ACUTE_ASK = re.compile(r"\b(anything|any|something|is (it|this|that|there)\w*) (\w+ )?acute\b")
+_MAKE_ANALYSABLE = re.compile(
+    r"\b(make|get) (it|this|the (scan|image|file|volume)) (\w+ )?(analy[sz]able|analy[sz]ed|"
+    r"accepted|readable|work)\b|\bwhat (do|would|should) (i|we) (need to )?(do|upload|send|change)\b"
 )
 _ACUTE_DECISION = re.compile(
     r"\b(thromboly\w*|lyse|tpa|alteplase|tenecteplase|thrombectom\w*|anticoagula\w*)\b"

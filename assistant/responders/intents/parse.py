@@ -1389,6 +1389,21 @@ _MORE_CERTAINTY = re.compile(
 )
 
 
+# "mets, abscess or GBM, which fits best?": a differential, whatever else the text names
+_WHICH_FITS = re.compile(
+    r"\b(which|what) (one |of (these|them|those) )?(fits|matches|is (the )?best fit)\b|"
+    r"\bwhich (would|do) you favou?r\b"
+)
+_SHOWN_SLICE_NUMBER = re.compile(
+    r"\b(slice|level|section) (shown|displayed|on (the )?screen)\b.*\b(which|what) (number|one)\b|"
+    r"\b(which|what) (number|slice number) is (the )?(slice )?(shown|displayed|this slice)\b"
+)
+# a lesion of the brain asked about after a history that names another organ
+_BRAIN_LESION_ASKED = re.compile(
+    r"\b(brain|intracranial|cerebr\w*|lesions?|ring|abscess\w*|glio\w*|metasta\w*)\b.*\?"
+)
+
+
 def _last_sentence(q: str) -> str:
     return re.split(r"(?<=[.!;])\s+", q.strip())[-1]
 
@@ -1514,7 +1529,12 @@ ANALYSED_SLICES = re.compile(
     r"\b.{0,40}\b(analy[sz]\w*|looked at|assess\w*|examin\w*|check\w*|covered|process\w*|"
     r"includ\w*|run on|based on)\b|\b(did|do|have) (you|it|the (model|detector|ai|tool)) (\w+ )?"
     r"(analy[sz]\w*|look\w* at|assess\w*|check\w*|cover\w*) (the )?(whole|entire|every|all)"
-    r"( of the)? (volume|scan|brain|slices?|levels?)\b"
+    r"( of the)? (volume|scan|brain|slices?|levels?)\b|"
+    # "does this analysis cover the whole brain?", "what about outside the levels you looked at"
+    r"\b(analysis|reading|result|detector|model) (\w+ )?(cover|include|span)s? (the )?(whole|entire|"
+    r"full|all( of)?( the)?) (volume|scan|brain|head|study)\b|\b(outside|beyond|apart from|besides) "
+    r"(the )?(levels?|slices?|sections?) (you|it|the (model|detector)) (\w+ )?(look\w* at|analy[sz]\w*|"
+    r"check\w*|saw)\b"
 )
 # "What is the patient's name?", "DOB?", "hospital number?": identifiers, never shown
 PATIENT_IDENTITY = re.compile(
@@ -1626,6 +1646,8 @@ def parse(question: str) -> Ask | None:
         return Ask("out_of_scope", "none", "personal medical advice")
     if ANALYSED_SLICES.search(raw):
         return Ask("modality", "image", "analysed slices")
+    if _SHOWN_SLICE_NUMBER.search(raw):
+        return Ask("modality", "image", "displayed slice")
     if WHAT_TO_UPLOAD.search(raw):
         return Ask("modality", "image", "what to upload")
     if TRAINING_DOMAIN.search(raw):
@@ -1644,7 +1666,14 @@ def parse(question: str) -> Ask | None:
         return Ask("location", about, "structure involvement")
     if _STAKE.search(raw):  # "How much weight should I give it?" (not a drug to give)
         return Ask("confidence", about, "confidence")
-    if OOS.search(raw):
+    oos = OOS.search(raw)
+    if (
+        oos
+        and re.fullmatch(BODY_PART, oos.group(0))
+        and _BRAIN_LESION_ASKED.search(raw[oos.end() :])
+    ):
+        oos = None  # "62M, known lung adenoCA ... ring-like lesion here - mets or GBM?"
+    if oos:
         # "Is the liver normal on this CT?" (a cue the learned reader keeps); not "lung primary,
         # any intracranial deposits?", which asks about the brain
         if re.search(BODY_PART, raw) and not re.search(
@@ -1764,7 +1793,7 @@ def parse(question: str) -> Ask | None:
         return Ask("presence", about, "presence, as it would be reported")
     if REPORT.search(q) and not NOTHING_TO_REPORT.search(q):
         return Ask("report", about, "report")
-    if CHANCE_OF_DIAGNOSIS.search(q):
+    if CHANCE_OF_DIAGNOSIS.search(q) or _WHICH_FITS.search(q):
         return Ask("explanation", about, "cause")
     if CONFIDENCE.search(q):
         if re.search(r"^(so |and |but )?(are|r) (you|u) (\w+ )?(sure|certain|confident)\b", q):

@@ -40,6 +40,7 @@ SHORTHAND: list[tuple[re.Pattern[str], str]] = [
         # "Any bleed? If so, where?": the first question; the second hangs on its answer
         (r"\?\s*(and |but )?if (yes|so|there is one|there are any|present|positive)\b.*$", "?"),
         (r"\bl or r\b|\bl/r\b", "left or right"),
+        (r"\br or l\b|\br/l\b", "right or left"),
         (r"\br/o\b", "rule out"),
         (r"\bf/u\b", "follow up"),
         (r"\bw/o\b", "without"),
