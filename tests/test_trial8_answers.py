@@ -85,9 +85,14 @@ def test_what_it_cannot_tell_is_said_without_contradiction():
     can't tell whether it is deep" then "deep (central)"; "anything acute?" -> "Yes."."""
     ev = evidence()
     seeing = ask("is that a ring lesion or am i seeing things", ev)
-    assert seeing.startswith("You are not seeing things: the detector found 1 region")
+    assert seeing.startswith("Yes, you are not seeing things: the detector found 1 region")
     assert "Whether it is a ring lesion I can't tell" in seeing
-    assert ask("am i seeing things?", healthy()).startswith("The detector found nothing there")
+    assert ask("am i seeing things?", healthy()).startswith("No, the detector found nothing there")
+    tell = "Can I tell the anticoagulation clinic that no bleed is seen?"
+    assert "clinical decision that this research tool cannot inform" not in ask(tell, healthy())
+    assert "map follows the brain's edge" not in ask(
+        "Is F1 just an artefact at the edge of the skull?", ev
+    )
     deep = ask("is it deep grey (basal ganglia) or more cortical", evidence((RIGHT_DARK,)))
     assert deep.startswith("I can't tell whether it lies in the deep grey matter or the cortex")
     if "deep (central)" in deep:

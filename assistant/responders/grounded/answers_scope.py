@@ -231,7 +231,7 @@ _EDGE_ONLY = re.compile(
     r"margins?) of the (brain|head|scan|image)\b|\b(just|only|simply|merely|mostly)\b.{0,40}\b"
     r"(brain|head|cortical) (edges?|rim|borders?|surface|outline|boundary|margins?)\b|"
     # "is the heatmap hot along the brain edge?"
-    r"\b(along|around|at|on|follow\w*) (the )?(brain'?s? |head'?s? |cortical )?(edges?|rim|"
+    r"\b(along|around|follow\w*) (the )?(brain'?s? |head'?s? |cortical )?(edges?|rim|"
     r"outline|surface|boundary|margins?)( of the (brain|head))?\b"
 )
 _SYMPTOM = (

@@ -520,6 +520,7 @@ class GroundedResponder(Responder):
             and outside is None
             and (act := _PROCEDURE.search(case.question))
             and _PERMISSION.search(case.q[: act.start() + 1])
+            and not re.search(r"\b(tell|inform|say|report|let)\b", case.q[: act.start()])
         ):
             # "so ok to give tPA?", "safe to do an LP on this pt?", "ok to restart her anticoag
             # then?": not a yes or no from this tool, whatever the reading
@@ -537,14 +538,14 @@ class GroundedResponder(Responder):
             # "is that a ring lesion or am i seeing things"
             reading = _lowered(_plain_reading(case))
             if found:
-                text = "You are not seeing things: " + reading
+                text = "Yes, you are not seeing things: " + reading
                 if re.search(r"\bring\b", case.q):
                     text += (
                         " Whether it is a ring lesion I can't tell: the detector reports where and "
                         "how a region deviates, not its shape or what it is."
                     )
             else:
-                text = "The detector found nothing there: " + reading
+                text = "No, the detector found nothing there: " + reading
         if (
             resolved.intent == "presence"
             and outside is None
