@@ -89,7 +89,7 @@ def test_what_it_cannot_tell_is_said_without_contradiction():
     assert "Whether it is a ring lesion I can't tell" in seeing
     assert ask("am i seeing things?", healthy()).startswith("No, the detector found nothing there")
     tell = "Can I tell the anticoagulation clinic that no bleed is seen?"
-    assert "clinical decision that this research tool cannot inform" not in ask(tell, healthy())
+    assert ask(tell, healthy()).startswith("Nothing was found, yes")  # a reading, then the act
     assert "map follows the brain's edge" not in ask(
         "Is F1 just an artefact at the edge of the skull?", ev
     )

@@ -666,6 +666,11 @@ _ASKS_ORIENTATION = re.compile(
 )
 
 
+_APPLICABILITY = re.compile(
+    r"\b(applicability( check)?|in (the )?domain|out of (the )?domain|within (the )?domain|"
+    r"pass(ed)? the (domain |applicability )?check)\b"
+)
+
 _FORMAT_NAMES = {"png": "PNG", "jpeg": "JPEG", "tiff": "TIFF", "bmp": "BMP", "nifti": "NIfTI"}
 _FORMAT_NAMES |= {"dicom": "DICOM", "npy": "NumPy"}
 
@@ -674,6 +679,10 @@ def acquisition_detail(c: CaseFacts) -> str | None:
     """`_acquisition_detail`, and the display orientation after it when the question asks that
     too ("voxel size and orientation of the volume?")."""
     text = _acquisition_detail(c)
+    if text and re.search(r"\bmodality\b", c.q) and "modality" not in text:
+        # "what modality and plane is this?": the modality first
+        ask = "what modality is this?"
+        text = f"{modality(replace(c, question=ask, q=ask)).strip()} {text}"
     if text and _ASKS_ORIENTATION.search(c.q) and not re.search(r"convention|orientation", text):
         ask = "which way is left on the display?"
         orientation = _acquisition_detail(replace(c, question=ask, q=ask))
@@ -696,6 +705,16 @@ def _acquisition_detail(c: CaseFacts) -> str | None:
     q = c.q
     if WHAT_TO_UPLOAD.search(q):
         return _what_to_upload(c)
+    if _APPLICABILITY.search(q):
+        # "Did the scan pass the applicability check, or is it out of domain?"
+        if outside is not None:
+            return (
+                f"No: the applicability check found it outside the detector's domain "
+                f"{cite('A1')}: " + reasons
+            )
+        if checked_t1:
+            return f"Yes: the applicability check accepted it as {_accepted(c)}."
+        return None
     if TRAINING_DOMAIN.search(q) and re.search(r"\b(validated|tested|evaluated|benchmarked)\b", q):
         # "Is the detector validated on MS lesions?": what it was measured on
         return (

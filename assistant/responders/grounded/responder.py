@@ -119,6 +119,11 @@ class GroundedResponder(Responder):
             # "Anything in the right frontal lobe?": whether a finding lies on that side (in the
             # frame the scan allows), not a bare "Yes" about a finding on the other side
             handler = ANSWERS["side"]
+        if resolved.intent in ("side", "location") and found and _SIDE_AND_SIGNAL.search(case.q):
+            # "which hemisphere, and how bright is it compared with the white matter?": both
+            def handler(c: CaseFacts) -> str:
+                return ANSWERS["side"](c).strip() + " " + ANSWERS["intensity"](c).strip()
+
         if (
             resolved.intent in ("side", "size", "location")
             and found
@@ -211,9 +216,11 @@ class GroundedResponder(Responder):
         elif outside is None and SENSITIVITY.search(normalise(question)):
             # "Would you pick up a 3 mm lesion?": what is known of its sensitivity to small ones
             missed = re.search(r"\bmiss(ed)?\b", case.q)  # "Could you miss a small lesion?"
+            lead = "Yes, quite possibly. " if missed else "Probably not reliably. "
+            if not yes_no_question(question):
+                lead = ""  # "what size lesion could you have missed?"
             text = (
-                ("Yes, quite possibly. " if missed else "Probably not reliably. ")
-                + "Small lesions are mostly missed by this detector: on "
+                lead + "Small lesions are mostly missed by this detector: on "
                 "validation slices with one small synthetic lesion (up to about 200 mm² on a "
                 "slice) it said so in a third of them, and regions smaller than a few pixels of "
                 "its 128 x 128 grid are dropped as noise; lesions of a few millimetres were not "
@@ -583,6 +590,52 @@ class GroundedResponder(Responder):
             # "what do I need to do to make it analysable": why not, and what it accepts
             text = "It can't be analysed as it is. " + text.removeprefix("I can't tell. ")
         if (
+            resolved.intent == "size"
+            and outside is None
+            and found
+            and _CRANIOCAUDAL.search(case.q)
+            and not case.volume_findings()
+        ):
+            # "extent in the craniocaudal direction?" with one slice analysed: not measurable
+            text = (
+                "The craniocaudal extent can't be measured here: it needs the region on several "
+                "analysed slices, and only one slice was analysed. In plane: " + _lowered(text)
+            )
+        if (
+            resolved.intent == "presence"
+            and outside is not None
+            and evidence.unreliable
+            and found
+            and re.search(r"\b(flag\w*|highlight\w*|mark\w*|pick\w* up|detect\w*)\b", case.q)
+            and "I can't tell" in text
+        ):
+            # "anything flagged?" of a scan analysed anyway: what it flagged, and that it is not
+            # evidence either way
+            n = count_word(len(found), "region")
+            text = domain.unreliable_prefix(outside) + (
+                f"It flagged {n}, but on a scan outside its domain what the detector flags is not "
+                "evidence either way: " + _lowered(_plain_reading(case))
+            )
+        if (
+            resolved.intent == "presence"
+            and _ACUTE_DECISION.search(case.q)
+            and "clinical decision" not in text
+        ):
+            # "acute stroke on this? thrombolyse?": the decision, after the reading
+            text += (
+                " Whether to give or withhold an acute treatment (thrombolysis, thrombectomy, "
+                "anticoagulation) is a clinical decision that this research tool cannot inform."
+            )
+        if (
+            resolved.intent == "side"
+            and outside is None
+            and yes_means_normal(question)
+            and text.startswith("Yes")
+            and not (evidence.scan_summary or {}).get("source_shape")
+        ):
+            # "is the left hemisphere clear of abnormality" of one 2D image
+            text += " This is one 2D slice: the rest of that hemisphere was not seen."
+        if (
             resolved.intent not in ("presence", "out_of_scope", "report")
             and _ACUTE_DECISION.search(case.q)
             and "clinical decision" not in text
@@ -781,6 +834,14 @@ def _structure_question(case: CaseFacts, term: str, where: str) -> str:
 _STRUCTURE = re.compile(
     r"\b(thalam(us|i)|caudate( nucle(us|i))?|putamen|basal ganglia|internal capsules?|corpus "
     r"callosum|insula|brain ?stem|pons|cerebellum|hippocamp(us|i))\b"
+)
+_SIDE_AND_SIGNAL = re.compile(
+    r"\b(which|what) (side|hemisphere)\b.{0,40}\b(and|&)\b.{0,20}\b(how (bright|dark)|brightness|"
+    r"signal|intensity)\b"
+)
+_CRANIOCAUDAL = re.compile(
+    r"\b(cranio-?caudal\w*|superior[- ]inferior|through[- ]plane|top to bottom|z[- ]extent|vertical "
+    r"extent|how many slices (does it|is it|it) (span|cover|extend)\w*)\b"
 )
 _SIZE_AND_SIDE = re.compile(
     r"\b(how (big|large)|size|dimensions?)\b.{0,30}\b(and|&|\+)\b.{0,20}\b(which|what) side\b|"

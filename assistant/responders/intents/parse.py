@@ -1389,6 +1389,20 @@ _MORE_CERTAINTY = re.compile(
 )
 
 
+# "Did the scan pass the applicability check, or is it out of domain?"
+_APPLICABILITY_ASK = re.compile(
+    r"\b(applicability( check)?|in (the )?domain|out of (the )?domain|within (the )?domain|"
+    r"pass(ed)? the (domain |applicability )?check)\b"
+)
+# "how does the top one compare with this scan?" (after "show me similar cases")
+_TOP_CASE = re.compile(
+    r"\b(top|first|second|closest|best|nearest) (one|case|match|hit|result)\b.{0,40}\bcompar\w*|"
+    r"\bcompar\w*\b.{0,40}\b(top|first|closest|best|nearest) (one|case|match|hit)\b"
+)
+_WHAT_IS_GOING_ON = re.compile(
+    r"^\W*(so |ok |okay )?(what'?s|what is|whats) (going on|happening|up)( here| with (it|this|the "
+    r"(scan|slice|image))| in (this|the) (slice|scan|image))?\W*$"
+)
 # "mets, abscess or GBM, which fits best?": a differential, whatever else the text names
 _WHICH_FITS = re.compile(
     r"\b(which|what) (one |of (these|them|those) )?(fits|matches|is (the )?best fit)\b|"
@@ -1558,7 +1572,9 @@ PATIENT_IDENTITY = re.compile(
 # "Does the lesion involve the caudate?"
 _REGISTRATION = re.compile(
     r"\b(registration|co-?registered|normali[sz]ation to mni|(what|which) (coordinate |reference )?"
-    r"space|is (it|this|the (scan|volume|image)) (in )?(mni|native|template|standard) space)\b"
+    r"space|is (it|this|the (scan|volume|image)) (in )?(mni|native|template|standard) space)\b|"
+    # "is the scan registered OK to MNI, did the alignment work?"
+    r"\bregistered (\w+ )?to (mni|the template)\b|\b(alignment|registration) (work|fail|succeed)\w*\b"
 )
 _SKULL_REMOVED = re.compile(
     r"\bskull (been |was |is |got )?(removed|stripped|taken off)\b|\b(removed|stripped|taken) "
@@ -1585,6 +1601,9 @@ SENSITIVITY = re.compile(
     r"\b(would|could|can|does|do|will|did) (you|it|the (detector|model|tool|ai|system)) "
     r"(\w+ )?(pick up|picked up|detect|catch|see|find|spot|miss|missed)\b.{0,30}"
     r"\b(\d+(\.\d+)? ?mm|small|tiny|subtle|little|early)\b|"
+    # "what size lesion could you have missed?"
+    r"\b(what|which|how) (size|small|big|large)\b.{0,30}\b(missed|overlooked|not (be )?(detected|"
+    r"flagged|picked up))\b|"
     # "could a small lesion be missed here?"
     r"\b(could|can|might|would|may) (a |any |the )?(\w+ )?(small|tiny|subtle|little|early|\d+(\.\d+)? ?mm)"
     r" (\w+ )?(lesions?|abnormalit\w*|findings?|plaques?|foci|spots?|ones?|mets|metastas[ie]s) "
@@ -1646,6 +1665,12 @@ def parse(question: str) -> Ask | None:
         return Ask("out_of_scope", "none", "personal medical advice")
     if ANALYSED_SLICES.search(raw):
         return Ask("modality", "image", "analysed slices")
+    if _APPLICABILITY_ASK.search(raw):
+        return Ask("modality", "image", "applicability")
+    if _TOP_CASE.search(raw):
+        return Ask("similar_cases", "cases", "similar cases")
+    if _WHAT_IS_GOING_ON.search(raw):
+        return Ask("presence", about, "what is going on")
     if _SHOWN_SLICE_NUMBER.search(raw):
         return Ask("modality", "image", "displayed slice")
     if WHAT_TO_UPLOAD.search(raw):

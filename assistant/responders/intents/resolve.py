@@ -97,6 +97,8 @@ def rule_intent(question: str) -> str | None:
 # on?": read as the acquisition before, "Which slice is this?" stays that)
 _FRAME_CUES = (
     "age of a lesion",
+    "applicability",
+    "what is going on",
     "side",
     "slices of a finding",
     "which slice",
