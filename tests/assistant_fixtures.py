@@ -138,3 +138,25 @@ def weak_five_level_volume():
     r = synthetic_result([LEFT_BRIGHT], score=0.2, threshold=0.4)
     r = replace(r, findings=[], weak_findings=[replace(f, id="W1") for f in r.findings])
     return build_evidence(r, {**scan_summary(), **FIVE_LEVELS})
+
+
+def healthy_evidence():
+    """Evidence of a synthetic slice where the detector found nothing."""
+    from assistant.analysis import build_evidence
+
+    return build_evidence(synthetic_result([]), scan_summary())
+
+
+def skull_stripped_volume(analysed_anyway: bool = False):
+    """Evidence of a volume the applicability check refused as skull-stripped: not analysed, or
+    (`analysed_anyway`) analysed anyway with one region (LEFT_BRIGHT), marked unreliable."""
+    from assistant.analysis import build_evidence
+    from assistant.domain import Applicability
+
+    stripped = Applicability(in_domain=False, reasons=["The slice looks skull-stripped."])
+    summary = {**scan_summary(), "source_shape": [182, 218, 182], "slice_index": 117}
+    if not analysed_anyway:
+        return build_evidence(None, summary, applicability=stripped)
+    return build_evidence(
+        synthetic_result([LEFT_BRIGHT]), summary, applicability=stripped, unreliable=True
+    )

@@ -4,17 +4,14 @@ asked through the grounded responder with constructed evidence, or through the i
 from __future__ import annotations
 
 from assistant_fixtures import (
-    LEFT_BRIGHT,
     RIGHT_DARK,
     finding_evidence,
     grounded_ask,
-    scan_summary,
-    synthetic_result,
+    healthy_evidence,
+    skull_stripped_volume,
     weak_five_level_volume,
 )
 
-from assistant.analysis import build_evidence
-from assistant.domain import Applicability
 from assistant.evidence import Message
 from assistant.responders.intents import resolve
 from eval.qa.metrics import yes_no
@@ -22,10 +19,6 @@ from eval.qa.metrics import yes_no
 ask = grounded_ask
 evidence = finding_evidence
 NAMED = "A region deviates from healthy anatomy, yes, but I can't tell whether it is "
-
-
-def healthy():
-    return build_evidence(synthetic_result([]), scan_summary())
 
 
 def test_a_named_kind_is_not_a_leading_yes():
@@ -55,7 +48,7 @@ def test_a_negative_does_not_exclude_a_named_kind_or_sign_a_patient_off():
     rule out"; "pt is anxious, can i just tell them the scan is fine" -> "Yes"; "SAH?" after a
     history with a headache -> "not about this scan"; "ventricles enlarged? hydrocephalus?" ->
     "No"; a 4 mm lesion "hiding" -> the confidence."""
-    well = healthy()
+    well = healthy_evidence()
     met = ask("can you exclude a small met on this", well)
     assert met.startswith("Nothing was found, yes, but that does not rule out a metastasis")
     assert "Small lesions are mostly missed" in met and yes_no(met) == "yes"
@@ -103,11 +96,7 @@ def test_questions_read_for_what_they_ask():
         "any weak or single-level regions I should eyeball myself?", weak_five_level_volume()
     )
     assert weak.startswith("Yes, 1 weaker region below the image threshold") and "[W1]" in weak
-    stripped = Applicability(in_domain=False, reasons=["The slice looks skull-stripped."])
-    summary = {**scan_summary(), "source_shape": [182, 218, 182], "slice_index": 117}
-    anyway = build_evidence(
-        synthetic_result([LEFT_BRIGHT]), summary, applicability=stripped, unreliable=True
-    )
+    anyway = skull_stripped_volume(analysed_anyway=True)
     seen = ask("ok analyse it anyway. what do you see", anyway)
     assert "It is analysed anyway, as asked. What the detector flagged" in seen and "[F1]" in seen
     assert seen.startswith("Unreliable")
@@ -170,4 +159,4 @@ def test_a_structure_asked_about_is_not_called_abnormal_for_a_region_anywhere():
         a = ask(q, evidence())
         assert a.startswith("No, not clearly: a region deviates from healthy anatomy on this slice")
         assert "I can't tell whether it involves the" in a and yes_no(a) == "no", q
-    assert ask("is the thalamus normal?", healthy()).startswith("Yes, as far as")
+    assert ask("is the thalamus normal?", healthy_evidence()).startswith("Yes, as far as")

@@ -4,17 +4,14 @@ asked through the grounded responder with constructed evidence, or through the i
 from __future__ import annotations
 
 from assistant_fixtures import (
-    LEFT_BRIGHT,
     RIGHT_DARK,
     finding_evidence,
     grounded_ask,
-    scan_summary,
-    synthetic_result,
+    healthy_evidence,
+    skull_stripped_volume,
     weak_five_level_volume,
 )
 
-from assistant.analysis import build_evidence
-from assistant.domain import Applicability
 from assistant.responders.intents import resolve
 
 ask = grounded_ask
@@ -22,14 +19,10 @@ evidence = finding_evidence
 DECISION = "Whether to go ahead ({}) is a clinical decision that this research tool cannot inform"
 
 
-def healthy():
-    return build_evidence(synthetic_result([]), scan_summary())
-
-
 def test_a_procedure_or_treatment_is_not_given_a_yes_or_a_no():
     """ "so ok to give tPA?" -> "Yes, as far as this detector can tell"; "safe to do an LP on
     this pt?" and "ok to restart her anticoag then?" -> "No, not normal."."""
-    assert ask("so ok to give tPA?", healthy()).startswith(DECISION.format("tPA"))
+    assert ask("so ok to give tPA?", healthy_evidence()).startswith(DECISION.format("tPA"))
     lp = ask("safe to do an LP on this pt?", evidence())
     assert (
         lp.startswith(DECISION.format("LP"))
@@ -38,7 +31,7 @@ def test_a_procedure_or_treatment_is_not_given_a_yes_or_a_no():
     assert ask("ok to restart her anticoag then?", evidence()).startswith(
         DECISION.format("anticoag")
     )
-    tell = ask("pt is asking 'is my brain normal', what do i tell her", healthy())
+    tell = ask("pt is asking 'is my brain normal', what do i tell her", healthy_evidence())
     assert tell.startswith(
         "Nothing was found, but that is not enough on its own to tell the patient"
     )
@@ -87,9 +80,13 @@ def test_what_it_cannot_tell_is_said_without_contradiction():
     seeing = ask("is that a ring lesion or am i seeing things", ev)
     assert seeing.startswith("Yes, you are not seeing things: the detector found 1 region")
     assert "Whether it is a ring lesion I can't tell" in seeing
-    assert ask("am i seeing things?", healthy()).startswith("No, the detector found nothing there")
+    assert ask("am i seeing things?", healthy_evidence()).startswith(
+        "No, the detector found nothing there"
+    )
     tell = "Can I tell the anticoagulation clinic that no bleed is seen?"
-    assert ask(tell, healthy()).startswith("Nothing was found, yes")  # a reading, then the act
+    assert ask(tell, healthy_evidence()).startswith(
+        "Nothing was found, yes"
+    )  # a reading, then the act
     assert "map follows the brain's edge" not in ask(
         "Is F1 just an artefact at the edge of the skull?", ev
     )
@@ -106,16 +103,9 @@ def test_what_it_cannot_tell_is_said_without_contradiction():
 def test_a_refused_or_analysed_anyway_scan():
     """ "what do I need to do to make it analysable" of a refused scan led "I can't tell."; "is
     the heatmap hot along the brain edge?" of a scan analysed anyway described the heatmap."""
-    stripped = Applicability(in_domain=False, reasons=["The slice looks skull-stripped."])
-    summary = {**scan_summary(), "source_shape": [182, 218, 182], "slice_index": 117}
-    refused = build_evidence(None, summary, applicability=stripped)
+    refused = skull_stripped_volume()
     fix = ask("what do I need to do to make it analysable", refused)
     assert fix.startswith("It can't be analysed as it is. The anomaly detector does not apply")
-    anyway = build_evidence(
-        synthetic_result([LEFT_BRIGHT]),
-        summary,
-        applicability=stripped,
-        unreliable=True,
-    )
+    anyway = skull_stripped_volume(analysed_anyway=True)
     edge = ask("is the heatmap hot along the brain edge?", anyway)
     assert "not whether the map follows the brain's edge" in edge

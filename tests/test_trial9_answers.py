@@ -4,16 +4,12 @@ asked through the grounded responder with constructed evidence, or through the i
 from __future__ import annotations
 
 from assistant_fixtures import (
-    LEFT_BRIGHT,
     finding_evidence,
     grounded_ask,
-    scan_summary,
-    synthetic_result,
+    skull_stripped_volume,
     weak_five_level_volume,
 )
 
-from assistant.analysis import build_evidence
-from assistant.domain import Applicability
 from assistant.responders.intents import resolve
 
 ask = grounded_ask
@@ -68,11 +64,7 @@ def test_a_treatment_named_after_a_presence_question_and_what_was_flagged():
     )
     assert stroke.startswith("A region deviates from healthy anatomy, yes, but I can't tell")
     assert stroke.endswith("is a clinical decision that this research tool cannot inform.")
-    stripped = Applicability(in_domain=False, reasons=["The slice looks skull-stripped."])
-    summary = {**scan_summary(), "source_shape": [182, 218, 182], "slice_index": 117}
-    anyway = build_evidence(
-        synthetic_result([LEFT_BRIGHT]), summary, applicability=stripped, unreliable=True
-    )
+    anyway = skull_stripped_volume(analysed_anyway=True)
     flagged = ask("anything flagged?", anyway)
     assert "It flagged 1 region, but on a scan outside its domain" in flagged
     assert "I can't tell" not in flagged
