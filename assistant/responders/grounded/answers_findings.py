@@ -592,15 +592,6 @@ def _presence(c: CaseFacts) -> str:
             f"Nothing was found, yes, but that does not rule out {_a(_singular(term.group(0)))}: "
             f"{c.no_findings()}."
         )
-        if c.detector.get("score_threshold") is None:
-            text += " The detector is uncalibrated, so this is not a reliable negative."
-        else:
-            text += c.uncertainty()
-        return (
-            text + " A detector can miss small or subtle abnormalities, and only the analysed "
-            "slice of a T1-weighted scan was compared with healthy scans: many lesions show "
-            "only on other slices or sequences."
-        )
     else:
         lead = "Yes, as far as this detector can tell" if negative else "No"
         text = f"{lead}: {c.no_findings()}."
@@ -608,17 +599,23 @@ def _presence(c: CaseFacts) -> str:
         text += " The detector is uncalibrated, so this is not a reliable negative."
     else:
         text += c.uncertainty()
-    return text + " A detector can miss small or subtle abnormalities." + _not_excluded(term)
+    miss = " A detector can miss small or subtle abnormalities"
+    if closed and negative and term is not None:  # the lead said it is not ruled out: why
+        return (
+            f"{text}{miss}, and only the analysed slice of a T1-weighted scan was compared with "
+            "healthy scans: many lesions show only on other slices or sequences."
+        )
+    return text + miss + "." + _not_excluded(term)
 
 
-# the leads of a "yes" to a named kind or a qualified lesion: "Yes, ...", "A region deviates
-# from healthy anatomy, yes, but I can't tell whether it is ..."
 # "noise vs lesion?", "real lesion or artefact?": which of the two, not yes/no
 _NOISE_OR_LESION = re.compile(
     r"\b(noise|artefact\w*|artifact\w*)\s*(vs\.?|versus|or)\s*(a |an |the )?(real |true )?"
     r"(lesion|finding|abnormality)\b|\b(lesion|finding|abnormality)\s*(vs\.?|versus|or)\s*"
     r"(a |an |just )?(noise|artefact\w*|artifact\w*)\b"
 )
+# the leads of a "yes" to a named kind or a qualified lesion: "Yes, ...", "A region deviates
+# from healthy anatomy, yes, but I can't tell whether it is ..."
 _A_YES = ("Yes", "A region deviates", "Regions deviate", "A low-confidence region deviates")
 
 

@@ -121,17 +121,13 @@ class GroundedResponder(Responder):
             handler = ANSWERS["side"]
         if resolved.intent in ("side", "location") and found and _SIDE_AND_SIGNAL.search(case.q):
             # "which hemisphere, and how bright is it compared with the white matter?": both
-            def handler(c: CaseFacts) -> str:
-                return ANSWERS["side"](c).strip() + " " + ANSWERS["intensity"](c).strip()
-
+            handler = _both("side", "intensity")
         if (
             resolved.intent in ("side", "size", "location")
             and found
             and _SIZE_AND_SIDE.search(case.q)
         ):
-            # "two things: how big and which side": both parts, the size first
-            def handler(c: CaseFacts) -> str:
-                return ANSWERS["size"](c).strip() + " " + ANSWERS["side"](c).strip()
+            handler = _both("size", "side")  # "two things: how big and which side"
 
         term = _asked_unassessable(case.q)
         outside = domain.applicability_item(case)
@@ -617,16 +613,6 @@ class GroundedResponder(Responder):
                 "evidence either way: " + _lowered(_plain_reading(case))
             )
         if (
-            resolved.intent == "presence"
-            and _ACUTE_DECISION.search(case.q)
-            and "clinical decision" not in text
-        ):
-            # "acute stroke on this? thrombolyse?": the decision, after the reading
-            text += (
-                " Whether to give or withhold an acute treatment (thrombolysis, thrombectomy, "
-                "anticoagulation) is a clinical decision that this research tool cannot inform."
-            )
-        if (
             resolved.intent == "side"
             and outside is None
             and yes_means_normal(question)
@@ -636,17 +622,24 @@ class GroundedResponder(Responder):
             # "is the left hemisphere clear of abnormality" of one 2D image
             text += " This is one 2D slice: the rest of that hemisphere was not seen."
         if (
-            resolved.intent not in ("presence", "out_of_scope", "report")
+            resolved.intent not in ("out_of_scope", "report")
             and _ACUTE_DECISION.search(case.q)
             and "clinical decision" not in text
         ):
-            # "Is this a stroke, should we thrombolyse?": the decision is not this tool's to inform
-            text = (
+            decision = (
                 "Whether to give or withhold an acute treatment (thrombolysis, thrombectomy, "
-                "anticoagulation) is a clinical decision that this research tool cannot "
-                "inform: it reads one T1-weighted image for deviations from healthy anatomy; such "
-                "decisions rest on the clinical assessment and dedicated imaging. " + text
+                "anticoagulation) is a clinical decision that this research tool cannot inform"
             )
+            if resolved.intent == "presence":
+                # "acute stroke on this? thrombolyse?": the decision, after the reading
+                text += f" {decision}."
+            else:
+                # "Is this a stroke, should we thrombolyse?": the decision is not this tool's
+                text = (
+                    f"{decision}: it reads one T1-weighted image for deviations from healthy "
+                    "anatomy; such decisions rest on the clinical assessment and dedicated "
+                    "imaging. " + text
+                )
         if (
             resolved.intent == "confidence"
             and found
@@ -690,7 +683,7 @@ class GroundedResponder(Responder):
         ):
             # "ok so normal study then?", "Can I report this as a normal brain MRI?" of one 2D
             # image: the study's other slices were never seen
-            if _CLINICAL_ACT.search(case.q):
+            if _TELLS_OR_SIGNS_OFF.search(case.q):
                 # "can i just tell them the scan is fine": not a go-ahead
                 closed = text.startswith("Yes")
                 text = (
@@ -849,6 +842,11 @@ _SIZE_AND_SIDE = re.compile(
 )
 
 
+def _both(*intents: str) -> Callable[[CaseFacts], str]:
+    """A handler that answers a two-part question with each part's answer, in order."""
+    return lambda c: " ".join(ANSWERS[i](c).strip() for i in intents)
+
+
 def _asked_unassessable(q: str) -> re.Match | None:
     """The sign or structure the detector does not assess (`UNASSESSABLE`) that the question
     asks about; None when there is none, or when it is only named in a history before the
@@ -913,8 +911,9 @@ _WHOLE_STUDY = re.compile(
 _YES_NO_LEAD = re.compile(
     r"(Yes|No|\d+)\b|(A (low-confidence )?region deviates|Regions deviate)[^.:]*, yes\b|Nothing (clear )?was found, yes\b"
 )
-# a clinical act on the reading's strength: telling, reassuring, signing off, discharging
-_CLINICAL_ACT = re.compile(
+# a clinical act on the reading's strength: telling, reassuring, signing off, discharging (wider
+# than `parse.asks_for_a_clinical_act`, which does not count telling the patient)
+_TELLS_OR_SIGNS_OFF = re.compile(
     r"\b(tell|inform|reassure|assure|discharg\w*|sign (\w+ ){0,2}off|send (\w+ )?home)\b"
 )
 _ELSE_ASK = re.compile(
