@@ -18,7 +18,13 @@ Layout (each module imports only the ones above it):
     answers_findings  presence, location, size, count, intensity (+ weak-evidence answers)
     answers_context   heatmap, pseudo-healthy, similar cases, explanation, confidence,
                       modality, draft report, refusals
-    responder         GroundedResponder: intent -> answer, caveats and disclaimer
+    answers_scope     what one reading can and cannot settle (parts of a volume, sign-off)
+    domain            answers for a scan outside the detector's domain [A1]
+    turn              Turn: one question on its way to an answer; the intents' handlers
+    routes            the answers that take the place of the intent's own, in order
+    afterwards        the caveats and second parts added to an answer, in order
+    responder         GroundedResponder: intent -> handler -> route or own answer ->
+                      afterwards -> disclaimer
 """
 
 from assistant.responders.grounded.responder import GroundedResponder

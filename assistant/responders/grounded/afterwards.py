@@ -1,0 +1,635 @@
+"""What is added to, or changed in, an answer once it is written (`routes.first_answer`): each
+of `AFTERWARDS`, in order, takes the answer so far and returns it, changed where its question
+asks for it. Some add a caveat ("Any lesions at all, even tiny ones?": small ones are missed;
+"Can I sign this off?": a clinical decision), some answer what the first answer left out ("lesion?
+which side": whether there is one, then its side), some take back a yes/no the reading cannot
+support ("so ok to give tPA?": not a yes or no from this tool)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import replace
+
+import assistant.responders.grounded.answers_context as context
+import assistant.responders.grounded.answers_findings as findings
+import assistant.responders.grounded.answers_scope as scope
+import assistant.responders.grounded.domain as domain
+from assistant.evidence import Evidence
+from assistant.responders.grounded.case import CaseFacts
+from assistant.responders.grounded.turn import (
+    ANSWERS,
+    Turn,
+    lowered,
+    plain_reading,
+    premise,
+    without_lead,
+)
+from assistant.responders.grounded.wording import cite, count_word, upper_first
+from assistant.responders.intents import yes_means_normal, yes_no_question
+from assistant.responders.intents.parse import asks_for_a_clinical_act, without_hedge
+from assistant.responders.intents.text import normalise
+
+
+def explanation_premise(t: Turn, text: str) -> str:
+    """A cause question that describes the finding otherwise than the detector found it: said
+    first (`turn.premise`)."""
+    if t.intent == "explanation" and t.outside is None:
+        return premise(t.case) + text
+    return text
+
+
+def cases_of_a_scan_analysed_anyway(t: Turn, text: str) -> str:
+    """Cases retrieved for a finding of a scan analysed anyway carry its warning too."""
+    if t.intent == "similar_cases" and t.outside is not None and t.evidence.unreliable:
+        return domain.unreliable_prefix(t.outside) + text
+    return text
+
+
+def anything_else(t: Turn, text: str) -> str:
+    """ "Nothing else abnormal apart from the ring?": about the other regions, not F1."""
+    found, question = t.found, t.question
+    if not (
+        t.intent in ("presence", "count")
+        and t.outside is None
+        and found
+        and _ELSE_ASK.search(t.q)
+        and not t.case.volume_findings()
+    ):
+        return text
+    named = [f for f in found if f.id in t.ids] or found[:1]
+    others = [f for f in found if f not in named]
+    main = ", ".join(f"{f.id} {cite(f.id)}" for f in named)
+    if yes_means_normal(question):
+        lead = f"Yes, nothing else: only {main} was found" if not others else "No"
+    else:
+        lead = f"No, only {main} was found" if not others else "Yes"
+    listing = "; ".join(t.case.describe(f) for f in others)
+    text = (
+        f"{lead}: besides {main}, the detector found "
+        f"{count_word(len(others), 'region')}: {listing}."
+        if others
+        else f"{lead}; the detector found no other region on this image."
+    )
+    if t.intent == "count" and not yes_no_question(question):
+        # "How many other regions besides F1?": the number first
+        text = f"{len(others)} besides {main}" + (
+            f": {listing}." if others else "; the detector found no other region."
+        )
+    if (part := t.case.scope()) and part.strip() not in text:
+        # "rest of brain unremarkable?" of a volume analysed in part: of that part only
+        text = text.replace("Yes, nothing else:", "Nothing else on the analysed part, yes:")
+        text += part
+    return text
+
+
+def weak_regions_counted(t: Turn, text: str) -> str:
+    """ "any weak or single-level regions I should eyeball myself?": the weaker ones."""
+    if not (
+        t.intent == "count"
+        and t.weak
+        and not t.found
+        and t.outside is None
+        and _WEAK_ASK.search(t.q)
+        and (yes_no_question(t.question) or re.search(r"\bhow many\b", t.q))
+        and not re.search(r"\b[wf]\d+\b", t.q)
+    ):
+        return text
+    n = count_word(len(t.weak), "weaker region")
+    lead = f"Yes, {n}" if yes_no_question(t.question) else upper_first(n)
+    return f"{lead} below the image threshold: " + lowered(plain_reading(t.case))
+
+
+def weak_regions_asked(t: Turn, text: str) -> str:
+    """ "Any weak or borderline regions?": yes, weaker ones, which the answer lists."""
+    if (
+        t.intent == "presence"
+        and t.weak
+        and not t.found
+        and _WEAK_ASK.search(t.q)
+        and text.startswith("No, not clearly")
+    ):
+        return "Yes, weaker regions below the image threshold" + text.removeprefix(
+            "No, not clearly"
+        )
+    return text
+
+
+def acquisition_of_a_refused_scan(t: Turn, text: str) -> str:
+    """ "Is this PA or AP?" of a chest X-ray: and the detector does not apply to it [A1]."""
+    if t.intent == "modality" and t.outside is not None and not t.evidence.unreliable:
+        return text + " " + domain.not_applicable(t.case, t.outside).removeprefix("I can't tell. ")
+    return text
+
+
+def volume_of_one_slice(t: Turn, text: str) -> str:
+    """ "What's the lesion volume in mL?" of one 2D slice: an area, said as such."""
+    if not (t.intent == "size" and _VOLUME_ASK.search(t.q) and not t.case.volume_findings()):
+        return text
+    one = "on a single 2D slice"
+    if (t.evidence.scan_summary or {}).get("source_shape"):
+        one = "from one analysed slice of the volume"
+    warning = domain.unreliable_prefix(t.outside) if t.outside is not None else ""
+    rest = text.removeprefix(warning) if warning and text.startswith(warning) else text
+    return (
+        (warning if rest is not text else "")
+        + f"A volume cannot be measured {one}; its area on this slice: "
+        + (rest[:1].lower() + rest[1:])
+    )
+
+
+def ids_not_on_this_scan(t: Turn, text: str) -> str:
+    """ "Is F2 a real lesion?" when there is no F2: about that finding, the answer is no; other
+    questions naming an id this scan does not have say so first."""
+    question, found = t.question, t.found
+    normalised = normalise(question)
+    missing = _missing_ids(f"{question} {normalised}", t.evidence, t.intent)
+    if not missing:
+        return text
+    # the question proper: after any preface and after "I'm happy with F1, but ..."
+    asked_text = re.split(r"\bbut\b", without_hedge(normalised))[-1]
+    asked = dict.fromkeys(m.upper() for m in re.findall(r"\b[fwv]\d{1,3}\b", asked_text))
+    have = ", ".join(f.id for f in found) or "none"
+    if (
+        t.intent == "presence"
+        and t.outside is None
+        and set(asked) <= set(missing)
+        and yes_no_question(question)
+    ):
+        # "Is F1 a glitch?" with no F1: yes, but say why, not as if F1 were a glitch
+        lead = "No"
+        if yes_means_normal(question):
+            lead = "Yes, no such finding" if found else "Yes, nothing is there"
+        return (
+            f"{lead}: there is no {' or '.join(missing)} on this scan (the detector's "
+            f"findings: {have})."
+            + (
+                f" Ask about {have} by name for {'its' if len(found) == 1 else 'their'} details."
+                if found
+                else " " + upper_first(findings.presence(t.case).split(": ", 1)[-1])
+            )
+        )
+    return (
+        f"There is no {' or '.join(missing)} on this scan (the detector's findings: "
+        f"{have}). " + text
+    )
+
+
+def whole_head_of_part(t: Turn, text: str) -> str:
+    """ "Can I rule out a haemorrhage anywhere in the head?" of a volume analysed at a few levels:
+    not for the whole head ("No" to a rule-out; "I can't tell" to "Is the whole brain normal?"
+    and "Anything anywhere?"); what those levels show."""
+    if t.intent != "presence" or t.outside is not None or not (part := _part_of_the_head(t.case)):
+        return text
+    lo, hi = part
+    ruling_out = re.search(r"\b(rule[sd]? out|r/o|exclud\w*|excluded)\b", t.q)
+    lead = (
+        "No, not for the whole head"
+        if yes_means_normal(t.question) and ruling_out
+        else "I can't tell for the whole head"
+    )
+    rest = without_lead(text)
+    return (
+        f"{lead}: only the levels at MNI z {lo:+.0f} to {hi:+.0f} mm of this volume were "
+        f"analysed. There: {rest[:1].lower() + rest[1:]}"
+    )
+
+
+def part_of_a_volume(t: Turn, text: str) -> str:
+    """About a volume analysed in part: "No, not on the analysed slice: ..."; a sign-off ("Can I
+    tell the patient it is normal?") is not supported by part of a volume."""
+    if t.intent == "presence" and t.outside is None and t.route != "result_meaning":
+        return scope.sign_off_on_part(t.case, text) or scope.on_analysed_part(t.case, text)
+    return text
+
+
+def procedure_asked_permission(t: Turn, text: str) -> str:
+    """ "so ok to give tPA?", "safe to do an LP on this pt?", "ok to restart her anticoag
+    then?": not a yes or no from this tool, whatever the reading."""
+    if not (
+        t.intent == "presence"
+        and t.outside is None
+        and (act := _PROCEDURE.search(t.question))
+        and _PERMISSION.search(t.q[: act.start() + 1])
+        and not re.search(r"\b(tell|inform|say|report|let)\b", t.q[: act.start()])
+    ):
+        return text
+    return (
+        f"Whether to go ahead ({act.group(0)}) is a clinical decision that this research "
+        "tool cannot inform: it reads one T1-weighted image for deviations from healthy "
+        "anatomy; such decisions rest on the clinical assessment and dedicated imaging. "
+        "What the detector found: " + lowered(plain_reading(t.case))
+    )
+
+
+def seeing_things(t: Turn, text: str) -> str:
+    """ "is that a ring lesion or am i seeing things"."""
+    if not (
+        t.intent in ("presence", "explanation") and t.outside is None and _SEEING_THINGS.search(t.q)
+    ):
+        return text
+    reading = lowered(plain_reading(t.case))
+    if not t.found:
+        return "No, the detector found nothing there: " + reading
+    text = "Yes, you are not seeing things: " + reading
+    if re.search(r"\bring\b", t.q):
+        text += (
+            " Whether it is a ring lesion I can't tell: the detector reports where and "
+            "how a region deviates, not its shape or what it is."
+        )
+    return text
+
+
+def anything_acute(t: Turn, text: str) -> str:
+    """ "78F fall, on apixaban. anything acute?": something deviates; its age, the detector
+    cannot tell."""
+    if (
+        t.intent == "presence"
+        and t.outside is None
+        and t.found
+        and _ACUTE_ASK.search(t.q)
+        and text.startswith(("Yes. ", "Yes, but only a low-confidence region"))
+    ):
+        return (
+            "A region deviates from healthy anatomy, yes, but I can't tell whether it is "
+            "acute: the detector does not tell how old a lesion is. "
+            + re.sub(r"^Yes(, but only a low-confidence region[^.]*)?\. ", "", text)
+        )
+    return text
+
+
+def lesion_which_side(t: Turn, text: str) -> str:
+    """ "lesion? which side": whether there is one, then its side."""
+    if (
+        t.intent == "side"
+        and t.outside is None
+        and t.found
+        and re.match(
+            r"^\W*(any )?(lesions?|abnormality|anything|something|mass|findings?|"
+            r"tumou?rs?)\s*\?",
+            t.q,
+        )
+    ):
+        plain = "is there a lesion?"
+        there = findings.presence(replace(t.case, question=plain, q=plain)).strip()
+        return there + " " + text
+    return text
+
+
+def make_it_analysable(t: Turn, text: str) -> str:
+    """ "what do I need to do to make it analysable": why not, and what it accepts."""
+    if (
+        t.outside is not None
+        and not t.evidence.unreliable
+        and _MAKE_ANALYSABLE.search(t.q)
+        and text.startswith("I can't tell. ")
+    ):
+        return "It can't be analysed as it is. " + text.removeprefix("I can't tell. ")
+    return text
+
+
+def craniocaudal_of_one_slice(t: Turn, text: str) -> str:
+    """ "extent in the craniocaudal direction?" with one slice analysed: not measurable."""
+    if (
+        t.intent == "size"
+        and t.outside is None
+        and t.found
+        and _CRANIOCAUDAL.search(t.q)
+        and not t.case.volume_findings()
+    ):
+        return (
+            "The craniocaudal extent can't be measured here: it needs the region on several "
+            "analysed slices, and only one slice was analysed. In plane: " + lowered(text)
+        )
+    return text
+
+
+def flagged_when_analysed_anyway(t: Turn, text: str) -> str:
+    """ "anything flagged?" of a scan analysed anyway: what it flagged, and that it is not
+    evidence either way."""
+    if (
+        t.intent == "presence"
+        and t.outside is not None
+        and t.evidence.unreliable
+        and t.found
+        and re.search(r"\b(flag\w*|highlight\w*|mark\w*|pick\w* up|detect\w*)\b", t.q)
+        and "I can't tell" in text
+    ):
+        n = count_word(len(t.found), "region")
+        return domain.unreliable_prefix(t.outside) + (
+            f"It flagged {n}, but on a scan outside its domain what the detector flags is not "
+            "evidence either way: " + lowered(plain_reading(t.case))
+        )
+    return text
+
+
+def hemisphere_of_one_slice(t: Turn, text: str) -> str:
+    """ "is the left hemisphere clear of abnormality" of one 2D image: one slice of it."""
+    if (
+        t.intent == "side"
+        and t.outside is None
+        and yes_means_normal(t.question)
+        and text.startswith("Yes")
+        and not (t.evidence.scan_summary or {}).get("source_shape")
+    ):
+        return text + " This is one 2D slice: the rest of that hemisphere was not seen."
+    return text
+
+
+def acute_treatment(t: Turn, text: str) -> str:
+    """ "acute stroke on this? thrombolyse?": the reading, then that the decision is not this
+    tool's; "Is this a stroke, should we thrombolyse?": the decision first."""
+    if (
+        t.intent in ("out_of_scope", "report")
+        or not _ACUTE_DECISION.search(t.q)
+        or "clinical decision" in text
+    ):
+        return text
+    decision = (
+        "Whether to give or withhold an acute treatment (thrombolysis, thrombectomy, "
+        "anticoagulation) is a clinical decision that this research tool cannot inform"
+    )
+    if t.intent == "presence":
+        return text + f" {decision}."
+    return (
+        f"{decision}: it reads one T1-weighted image for deviations from healthy "
+        "anatomy; such decisions rest on the clinical assessment and dedicated "
+        "imaging. " + text
+    )
+
+
+def confidence_in_a_kind(t: Turn, text: str) -> str:
+    """ "Would you bet this is a tumour?": the confidence is that a region is a true lesion, not
+    that it is the kind named."""
+    if (
+        t.intent == "confidence"
+        and t.found
+        and (kind := findings.named_kind(t.q)) is not None
+        and "I can't tell whether" not in text
+    ):
+        return (
+            f"I can't tell whether it is {findings.a_kind(kind.group(0))}: the detector does "
+            "not tell kinds of lesion apart, and its confidence is the probability that a "
+            "region is a true lesion at all, not that it is the kind named. " + text
+        )
+    return text
+
+
+def t2_finding(t: Turn, text: str) -> str:
+    """ "Any white matter hyperintensities?" of a T1: they are a T2/FLAIR finding, so a bare
+    "Yes" is hedged like a named kind, and a "No" does not exclude them."""
+    if not (
+        t.intent == "presence"
+        and _T2_FINDING.search(t.q)
+        and "T2-weighted and FLAIR" not in text
+        and "does not apply" not in text
+    ):
+        return text
+    if text.startswith("Yes. "):
+        text = (
+            "A region deviates from healthy anatomy, yes, but I can't tell whether it "
+            "would be a hyperintensity on T2-weighted or FLAIR images: this is a "
+            "T1-weighted image. " + text.removeprefix("Yes. ")
+        )
+    return text + (
+        " White matter hyperintensities are defined on T2-weighted and FLAIR images; on "
+        "a T1-weighted image many are not visible at all, and small ones fall below this "
+        "detector's sensitivity, so its reading does not exclude them."
+    )
+
+
+def whole_study_of_one_slice(t: Turn, text: str) -> str:
+    """ "ok so normal study then?", "Can I report this as a normal brain MRI?" of one 2D image:
+    the study's other slices were never seen; "can i just tell them the scan is fine": not a
+    go-ahead."""
+    if not (
+        t.intent == "presence"
+        and t.outside is None
+        and text.startswith(("Yes, as far as this detector can tell", "Nothing abnormal was found"))
+        and not (t.evidence.scan_summary or {}).get("source_shape")
+        and (_WHOLE_STUDY.search(t.q) or scope.signs_off(t.case))
+    ):
+        return text
+    if _TELLS_OR_SIGNS_OFF.search(t.q):
+        closed = text.startswith("Yes")
+        text = (
+            "Nothing was found, yes, but not on this reading alone"
+            if closed
+            else "Nothing was found, but that is not enough on its own to tell the patient "
+            "the scan is normal"
+        ) + re.sub(r"^(Yes, as far as this detector can tell|Nothing abnormal was found)", "", text)
+        text += (
+            " Telling the patient, or signing the study off, is a clinical decision that "
+            "this reading can inform but not make."
+        )
+    return text + (
+        " This is one 2D slice: the rest of the study was not seen, so this reading cannot "
+        "support calling the whole study normal."
+    )
+
+
+def side_and_display_convention(t: Turn, text: str) -> str:
+    """ "right or left - radiological or neurological convention?": the side, then how the image
+    is shown."""
+    if (
+        t.intent == "side"
+        and t.outside is None
+        and re.search(r"\b(convention|radiological|neurological)\b", t.q)
+        and (frame := context.acquisition_detail(t.case))
+        and frame not in text
+    ):
+        return text + " " + frame
+    return text
+
+
+def display_convention_and_side(t: Turn, text: str) -> str:
+    """ "which side is the lesion, and is the image in radiological convention?": both (the side
+    answer of an image without orientation already says both conventions)."""
+    if (
+        t.intent == "modality"
+        and t.outside is None
+        and t.found
+        and re.search(r"\b(convention|radiological|neurological)\b", t.q)
+        and re.search(r"\b(which|what) side\b.{0,30}\b(lesion|finding|abnormality|it|f\d)\b", t.q)
+    ):
+        sided = ANSWERS["side"](t.case).strip()
+        return sided if "convention" in sided else sided + " " + text
+    return text
+
+
+def structure_normal(t: Turn, text: str) -> str:
+    """ "is the thalamus normal?" with a region on the slice: not clearly, and whether the region
+    is in the thalamus the detector cannot tell."""
+    if (
+        t.intent == "presence"
+        and t.outside is None
+        and t.found
+        and (structure := _STRUCTURE.search(t.q))
+        and yes_means_normal(t.question)
+        and text.startswith("No, not normal")
+        and not any(v.data.get("regions") for v in t.case.volume_findings())
+    ):
+        return (
+            "No, not clearly: a region deviates from healthy anatomy on this slice, but I "
+            f"can't tell whether it involves the {structure.group(0)}: the detector does not "
+            "identify anatomical structures on a slice. " + without_lead(text, 60)
+        )
+    return text
+
+
+def small_ones_missed(t: Turn, text: str) -> str:
+    """ "Any lesions at all, even tiny ones?": a "No" here does not exclude small ones."""
+    if (
+        t.intent == "presence"
+        and t.outside is None
+        and text.startswith(("No", "Nothing was found", "Nothing clear was found"))
+        and re.search(r"\b(tiny|small|subtle|little|minute|few mm|\d+ ?mm)\b", t.q)
+        and "Small lesions are mostly missed" not in text
+    ):
+        return text + (
+            " Small lesions are mostly missed by this detector (it found a third of small "
+            "synthetic lesions on validation slices), so this does not exclude them."
+        )
+    return text
+
+
+def clinical_act(t: Turn, text: str) -> str:
+    """ "Can I sign this off as normal?": the detector reads one scan; the act is the user's."""
+    if t.intent == "presence" and asks_for_a_clinical_act(t.question):
+        return text + (
+            " Whether to sign off, discharge or reassure is a clinical decision that this "
+            "reading of one scan can inform but not make."
+        )
+    return text
+
+
+AFTERWARDS: list[Callable[[Turn, str], str]] = [
+    explanation_premise,
+    cases_of_a_scan_analysed_anyway,
+    anything_else,
+    weak_regions_counted,
+    weak_regions_asked,
+    acquisition_of_a_refused_scan,
+    volume_of_one_slice,
+    ids_not_on_this_scan,
+    whole_head_of_part,
+    part_of_a_volume,
+    procedure_asked_permission,
+    seeing_things,
+    anything_acute,
+    lesion_which_side,
+    make_it_analysable,
+    craniocaudal_of_one_slice,
+    flagged_when_analysed_anyway,
+    hemisphere_of_one_slice,
+    acute_treatment,
+    confidence_in_a_kind,
+    t2_finding,
+    whole_study_of_one_slice,
+    side_and_display_convention,
+    display_convention_and_side,
+    structure_normal,
+    small_ones_missed,
+    clinical_act,
+]
+
+
+def _missing_ids(question: str, evidence: Evidence, intent: str) -> list[str]:
+    """Finding ids the question names ("F2", "W1") that this scan's evidence does not have,
+    so that an answer about the other findings says so first."""
+    if intent in ("out_of_scope", "unknown", "modality", "report"):
+        return []
+    named = dict.fromkeys(m.upper() for m in re.findall(r"\b[FfWwVv]\d{1,3}\b", question))
+    return [i for i in named if i not in evidence.ids()]
+
+
+_WHOLE_HEAD = re.compile(
+    r"\b(anywhere (in|on) (the|this) (head|brain|scan|volume|study)|(whole|entire|full) "
+    r"(head|brain|volume|scan|study)|every (slice|level)|all (the )?(slices|levels)|"
+    r"vertex to (the )?(foramen magnum|skull base)|top to bottom|anywhere|overall|globally)\b"
+)
+
+
+def _part_of_the_head(c: CaseFacts) -> tuple[float, float] | None:
+    """The analysed MNI z range of a volume analysed at only part of the brain (the shipped
+    model's levels), when the question asks about the whole head; None otherwise."""
+    if not _WHOLE_HEAD.search(c.q):
+        return None
+    levels = ((c.evidence.scan_summary or {}).get("volume_analysis") or {}).get("levels_mm")
+    if not levels or max(levels) - min(levels) >= 100:
+        return None
+    return float(min(levels)), float(max(levels))
+
+
+# white matter hyperintensities and small white matter spots: a T2/FLAIR finding
+_T2_FINDING = re.compile(
+    r"\bwhite matter hyperintens\w*|\bwmhs?\b|\b(flair|t2)[- ](hyperintens\w*|bright\w*|signal|"
+    r"lesions?)\b|\b(small|tiny|punctate) (\w+ )?(white matter|wm) (spots?|lesions?|foci|dots?|"
+    r"changes?|hyperintens\w*)\b"
+)
+# structures of a slice the detector does not identify ("is the thalamus normal?")
+_STRUCTURE = re.compile(
+    r"\b(thalam(us|i)|caudate( nucle(us|i))?|putamen|basal ganglia|internal capsules?|corpus "
+    r"callosum|insula|brain ?stem|pons|cerebellum|hippocamp(us|i))\b"
+)
+_CRANIOCAUDAL = re.compile(
+    r"\b(cranio-?caudal\w*|superior[- ]inferior|through[- ]plane|top to bottom|z[- ]extent|vertical "
+    r"extent|how many slices (does it|is it|it) (span|cover|extend)\w*)\b"
+)
+# the whole study called normal: "normal study then?", "report this as a normal brain MRI"
+_WHOLE_STUDY = re.compile(
+    r"\b(normal|clear|negative|unremarkable) (brain )?(study|mri|scan|exam|examination|head)\b|"
+    r"\b(study|mri|scan|exam) (is |was )?(normal|clear|negative|unremarkable)\b|"
+    r"\breport (this|it) as (a )?normal\b"
+)
+# a clinical act on the reading's strength: telling, reassuring, signing off, discharging (wider
+# than `parse.asks_for_a_clinical_act`, which does not count telling the patient)
+_TELLS_OR_SIGNS_OFF = re.compile(
+    r"\b(tell|inform|reassure|assure|discharg\w*|sign (\w+ ){0,2}off|send (\w+ )?home)\b"
+)
+_ELSE_ASK = re.compile(
+    r"\b(else|other|another|additional|further)\b.{0,40}\b(apart from|besides|other than|except|"
+    r"aside from|in addition to)\b|\b(apart from|besides|other than|except( for)?|aside from|"
+    r"in addition to) (the |this |that |f\d)[^?]{0,40}\b(else|other|another|additional)\b|"
+    # "any other lesion elsewhere on the slice?", "anything else?"
+    r"\b(any|are there|is there)( \w+)? (other|further|additional|more) (lesions?|abnormalit\w*|"
+    r"findings?|regions?|areas?|spots?|foci)\b|\b(anything|any lesions?|abnormalit\w*) (else|"
+    r"elsewhere)\b|"
+    # "is there a 2nd lesion anywhere", "anything hot outside the lesion?", "rest of the brain ok?"
+    r"\b(is there|are there|any|see) (a |an )?(2nd|second|third|3rd) (lesion|abnormality|finding|"
+    r"region|spot|focus)\b|"
+    r"\b(outside|apart from|besides|beyond|other than|except( for)?|aside from) (the |this |that )?"
+    r"(lesion|finding|abnormality|f\d)\b|"
+    r"\b(the )?rest of (the )?(brain|scan|image|slice|parenchyma)\b|"
+    # "Is the heatmap hot anywhere apart from the left side?"
+    r"\b(apart from|besides|other than|except( for)?|aside from|outside( of)?) the (left|right)"
+    r"( side| hemisphere| half)?\b"
+)
+_WEAK_ASK = re.compile(
+    r"\b(weak(er)?|borderline|sub-?threshold|below[- ]threshold|faint(er)?|equivocal) "
+    r"(or [\w-]+ )?(regions?|areas?|findings?|spots?|ones?|signals?|foci|hits?|anomal\w*)\b"
+)
+# a procedure or treatment asked permission for ("safe to do an LP", "ok to give tPA")
+_PROCEDURE = re.compile(
+    r"(?i)\b(lp|lumbar puncture|tpa|alteplase|tenecteplase|thromboly\w*|lyse|thrombectom\w*|"
+    r"anticoag\w*|apixaban|rivaroxaban|edoxaban|dabigatran|warfarin|heparin|doac|antiplatelets?|"
+    r"aspirin|clopidogrel|biopsy|surgery|craniotomy|operate)\b"
+)
+# asked right before the procedure: "safe to do an LP", "ok to restart her anticoag", "can we
+# give tPA" (not "rule out a bleed before we thrombolyse", a presence question)
+_PERMISSION = re.compile(
+    r"\b(safe|ok|okay|alright|fine|go ahead|proceed|(can|should|could|may) (i|we))\b( to)?"
+    r"( \w+){0,3} \w$"
+)
+_SEEING_THINGS = re.compile(
+    r"\b(am i|i am|i'm|im) (just )?(seeing things|imagining( it| things)?|hallucinating)\b"
+)
+_ACUTE_ASK = re.compile(r"\b(anything|any|something|is (it|this|that|there)\w*) (\w+ )?acute\b")
+_MAKE_ANALYSABLE = re.compile(
+    r"\b(make|get) (it|this|the (scan|image|file|volume)) (\w+ )?(analy[sz]able|analy[sz]ed|"
+    r"accepted|readable|work)\b|\bwhat (do|would|should) (i|we) (need to )?(do|upload|send|change)\b"
+)
+_ACUTE_DECISION = re.compile(
+    r"\b(thromboly\w*|lyse|tpa|alteplase|tenecteplase|thrombectom\w*|anticoagula\w*)\b"
+)
+_VOLUME_ASK = re.compile(r"\b(volume|ml|millilit\w*|cc|cm3|cm³|mm3|mm³|cubic)\b")

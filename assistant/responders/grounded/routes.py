@@ -1,0 +1,578 @@
+"""The answers that take the place of the intent's own: the first of `ROUTES` that applies to a
+question writes the answer ("Can you analyse it anyway?", "Would you pick up a 3 mm lesion?",
+"Anything in the cerebellum?" above the cerebellum, a scan outside the detector's domain, a sign
+it does not assess); `first_answer` falls back to the intent's own answer, with its notes on 3D
+findings and anatomical structures. `afterwards` then adds the caveats."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+import assistant.responders.grounded.answers_context as context
+import assistant.responders.grounded.answers_findings as findings
+import assistant.responders.grounded.answers_scope as scope
+import assistant.responders.grounded.domain as domain
+from assistant.responders.grounded.case import CaseFacts
+from assistant.responders.grounded.turn import (
+    Turn,
+    lowered,
+    plain_reading,
+    premise,
+    then,
+    without_lead,
+)
+from assistant.responders.grounded.wording import TISSUE, WEAK_INTENTS, cite
+from assistant.responders.intents import (
+    Resolved,
+    existential,
+    yes_no_question,
+)
+from assistant.responders.intents.parse import FINDING_TERMS, SENSITIVITY, parse
+from assistant.responders.intents.text import normalise
+
+
+def first_answer(t: Turn) -> str:
+    """The answer before the caveats: the first route's that applies (its name kept in
+    `t.route`), else the intent's own."""
+    for route in ROUTES:
+        if (text := route(t)) is not None:
+            t.route = route.__name__
+            return text
+    return intents_own(t)
+
+
+def analysed_anyway_as_asked(t: Turn) -> str | None:
+    """ "ok analyse it anyway. what do you see" of a scan analysed anyway: it is, and what it
+    flagged, with the warning."""
+    if t.outside is None or not _ANYWAY.search(t.q) or not t.evidence.unreliable:
+        return None
+    return (
+        domain.unreliable_prefix(t.outside)
+        + "It is analysed anyway, as asked. What the detector flagged: "
+        + lowered(plain_reading(t.case))
+    )
+
+
+def how_to_analyse_anyway(t: Turn) -> str | None:
+    """ "Can you analyse it anyway?": yes, marked unreliable, and what that means here."""
+    if t.outside is None or not _ANYWAY.search(t.q):
+        return None
+    return (
+        'Yes: choose "analyse anyway" in the app (`--anyway` in the CLI) and the detector '
+        "runs on it, but every result is then marked unreliable: the detector does not "
+        f"apply to this image {cite(t.outside.id)}, so its heatmap and findings say nothing "
+        "reliable about it."
+    )
+
+
+def another_body_part(t: Turn) -> str | None:
+    """ "Is this chest X-ray normal?" about the uploaded image: the reason is A1, not a refusal of
+    personal medical advice."""
+    if t.outside is None or t.intent != "out_of_scope":
+        return None
+    ask = parse(t.question)
+    if ask is None or ask.cue != "another body part":
+        return None
+    return domain.not_applicable(t.case, t.outside)
+
+
+def why_refused(t: Turn) -> str | None:
+    """ "Why can't you analyse this?": the reasons are the answer [A1]."""
+    if t.outside is None or not _WHY_REFUSED.search(t.q):
+        return None
+    return "Because t" + domain.not_applicable(t.case, t.outside).removeprefix("I can't tell. T")
+
+
+def can_you_read_it(t: Turn) -> str | None:
+    """ "Can you read this one?": whether the detector applies to it, and its reading."""
+    if not _CAN_YOU_READ.search(t.q):
+        return None
+    denied = re.search(r"\b(can'?t|cannot|won'?t|wont|cant|couldn'?t)\b", t.q)
+    if t.outside is None:
+        here = without_lead(findings.presence(t.case).strip(), 90)
+        return (
+            ("No, it can: t" if denied else "Yes: t")
+            + "he applicability check accepted it, and the detector analysed it. "
+            + here[:1].upper()
+            + here[1:]
+        )
+    if t.evidence.unreliable:
+        return (
+            "Not reliably: the detector does not apply to this image "
+            f"{cite(t.outside.id)}, and it was analysed anyway at your request, so its "
+            "heatmap and findings say nothing reliable about it. "
+            + " ".join(t.outside.data.get("reasons") or [])
+        )
+    return ("That's right: t" if denied else "No: t") + domain.not_applicable(
+        t.case, t.outside
+    ).removeprefix("I can't tell. T")
+
+
+def prior_comparison(t: Turn) -> str | None:
+    """ "Compare with the prior scan": there is none; "Anything new?": and what this scan shows,
+    or that it was not analysed either."""
+    text = context.prior_comparison(t.case)
+    if text is None:
+        return None
+    if context.asks_what_is_new(t.case) and t.analysed:
+        here = without_lead(findings.presence(t.case).strip(), 90)
+        text += " What this scan shows: " + here[:1].lower() + here[1:]
+        if t.outside is not None:
+            text = domain.unreliable_prefix(t.outside) + text
+    elif context.asks_what_is_new(t.case) and t.outside is not None:
+        # "Any new lesions?" of a scan the detector refused: and nothing was read on it
+        text += " Nor was this scan analysed: t" + domain.not_applicable(
+            t.case, t.outside
+        ).removeprefix("I can't tell. T")
+    return text
+
+
+def side_comparison(t: Turn) -> str | None:
+    """ "Which side has more lesion load?": the flagged area on each side."""
+    if not t.analysed or (by_side := scope.side_comparison(t.case)) is None:
+        return None
+    return by_side if t.outside is None else domain.unreliable_prefix(t.outside) + by_side
+
+
+def cannot_tell(t: Turn) -> str | None:
+    """ "Is the ring lesion enhancing?", "Does the scan fit?", "Does it cross the midline?": not
+    settled by this reading; then what the detector did find."""
+    if not t.analysed or (particular := scope.cannot_tell(t.case)) is None:
+        return None
+    text = f"{particular} {plain_reading(t.case)}"
+    if t.outside is not None:
+        text = domain.unreliable_prefix(t.outside) + text
+    return text
+
+
+def sensitivity(t: Turn) -> str | None:
+    """ "Would you pick up a 3 mm lesion?": what is known of its sensitivity to small ones."""
+    if t.outside is not None or not SENSITIVITY.search(normalise(t.question)):
+        return None
+    missed = re.search(r"\bmiss(ed)?\b", t.q)  # "Could you miss a small lesion?"
+    lead = "Yes, quite possibly. " if missed else "Probably not reliably. "
+    if not yes_no_question(t.question):
+        lead = ""  # "what size lesion could you have missed?"
+    return (
+        lead + "Small lesions are mostly missed by this detector: on "
+        "validation slices with one small synthetic lesion (up to about 200 mm² on a "
+        "slice) it said so in a third of them, and regions smaller than a few pixels of "
+        "its 128 x 128 grid are dropped as noise; lesions of a few millimetres were not "
+        "measured at all. On this scan: "
+        + lowered(without_lead(findings.presence(t.case).strip(), 90))
+    )
+
+
+def look_at_a_place_not_analysed(t: Turn) -> str | None:
+    """ "Could you look at the orbits?": not on the analysed levels."""
+    if t.outside is not None or not _LOOK_AT.search(t.q):
+        return None
+    return findings.place_not_analysed(t.case)
+
+
+def fitness(t: Turn) -> str | None:
+    """ "The patient asks if they can go back to work": not a question this tool can answer."""
+    if not _FITNESS.search(t.q):
+        return None
+    text = (
+        "That is a clinical decision for you and the patient: this research tool reads one "
+        "scan for regions that deviate from healthy anatomy, and cannot judge fitness for "
+        "work, driving or other activities."
+    )
+    if t.outside is None:
+        reading = findings.presence(t.case).strip()
+        text += " What the reading of this scan found: " + without_lead(reading, 90)
+    return text
+
+
+def result_meaning(t: Turn) -> str | None:
+    """ "Does a negative result mean this person is healthy?": no, and this scan's result."""
+    if t.outside is not None or (meaning := scope.result_meaning(t.case)) is None:
+        return None
+    here = without_lead(findings.presence(t.case).strip())
+    return f"{meaning} On this scan: {here[:1].lower() + here[1:]}"
+
+
+def slices_not_analysed(t: Turn) -> str | None:
+    """ "Is there a lesion on slice 7?" when only slice 4 was analysed."""
+    if t.outside is not None or t.intent not in ("presence", "side", "location", "count"):
+        return None
+    return scope.slices_not_analysed(t.case)
+
+
+def named_regions(t: Turn) -> str | None:
+    """ "What are the weaker regions W1 and W2?", "Tell me about W2.": those regions."""
+    if t.outside is not None or t.intent not in ("count", "out_of_scope", "unknown"):
+        return None
+    named = _named_regions(t.question, t.found + t.weak)
+    return findings.describe_named(t.case, named) if named else None
+
+
+def is_a_3d_finding_real(t: Turn) -> str | None:
+    """ "Is V1 real?": about V1, weak or not."""
+    if t.outside is not None or t.intent not in ("presence", "confidence", "explanation"):
+        return None
+    return findings.is_a_3d_finding_real(t.case)
+
+
+def place_not_analysed_anyway(t: Turn) -> str | None:
+    """ "Any lesions in the posterior fossa?" of a scan analysed anyway at one level."""
+    if (
+        t.outside is None
+        or not t.evidence.unreliable
+        or t.intent not in ("presence", "out_of_scope", "unknown")
+        or (off_levels := findings.place_not_analysed(t.case)) is None
+    ):
+        return None
+    return domain.unreliable_prefix(t.outside) + off_levels
+
+
+def place_not_analysed(t: Turn) -> str | None:
+    """ "Anything in the cerebellum?" about a slice above it: not assessed, neither yes nor no
+    (also "and the cerebellum?" after another question, whatever it asked)."""
+    resolved = t.resolved
+    if t.outside is not None or not (
+        t.intent == "presence"
+        or (resolved.follow_up and t.intent not in ("out_of_scope", "report"))
+        or (t.intent in ("out_of_scope", "unknown") and yes_no_question(t.question))
+    ):
+        return None
+    return findings.place_not_analysed(t.case)
+
+
+def presence_at_a_place(t: Turn) -> str | None:
+    """ "Any abnormality in the brainstem?" with 3D findings elsewhere: no, and where they lie."""
+    if t.outside is not None or t.intent != "presence" or t.found:
+        return None
+    return findings.presence_at_a_place(t.case)
+
+
+def outside_the_domain(t: Turn) -> str | None:
+    """A scan outside the detector's domain, asked about what the detector would say: refused
+    with the reasons [A1]; analysed anyway, the answer with the warning and without a yes/no
+    for presence or count."""
+    if t.outside is None or t.intent in domain.INDEPENDENT:
+        return None
+    case, term = t.case, t.term
+    if not t.evidence.unreliable:
+        text = domain.not_applicable(case, t.outside)
+        if t.intent == "next_steps" and _TREATMENT.search(t.q):
+            # "Should we start disease-modifying therapy?": not a question of the scan
+            text += (
+                " Whether to start, stop or change a treatment is a clinical decision "
+                "that no reading of this scan by this tool can make."
+            )
+        return text
+    lead = premise(case) if t.intent == "explanation" else ""
+    body = t.handler(case).strip()
+    qualifies = term and _qualifies_a_lesion(t.question, t.q, term.group(0), t.resolved)
+    if qualifies and body.startswith("Yes. "):
+        body = then(_qualified_yes(term.group(0)), body.removeprefix("Yes. "))
+    elif term and not qualifies and t.intent in ("presence", "unknown"):
+        # "Is there brain atrophy?" analysed anyway: not assessed, as for any scan
+        body = context.unassessable(case, term.group(0)).strip()
+    elif term and t.intent == "location" and yes_no_question(t.question):
+        # "Are the lesions periventricular or juxtacortical?" analysed anyway
+        body = structure_question(case, term.group(0), body)
+    if t.intent in ("presence", "count") and re.match(_YES_NO_LEAD, body):
+        # "Anything abnormal?", "How many lesions?", "Periventricular lesions?" of a scan
+        # analysed anyway: its output is not evidence either way, so no yes/no
+        what = f" whether there are {term.group(0)} lesions" if qualifies else ""
+        how_many = " how many lesions there are" if t.intent == "count" else ""
+        body = (
+            f"I can't tell{what or how_many}: on a scan outside its domain what the "
+            "detector flags is not evidence either way"
+            + (", and it does not identify anatomical structures" if qualifies else "")
+            + ". What it flagged: "
+            + lowered(plain_reading(case))
+        )
+    return domain.unreliable_prefix(t.outside) + lead + body
+
+
+def qualified_lesion(t: Turn) -> str | None:
+    """ "Any white matter lesions?": whether a lesion is there, and what is not assessed."""
+    term = t.term
+    if not term or not _qualifies_a_lesion(t.question, t.q, term.group(0), t.resolved):
+        return None
+    text = t.handler(t.case).strip()
+    named_3d = any(v.data.get("regions") for v in t.case.volume_findings())
+    if text.startswith("Yes. ") and not named_3d:
+        # "Is there a ring-enhancing lesion?", "Any periventricular plaques?": something
+        # deviates; what the word qualifies it by is not seen, said in the lead
+        place = findings.structure_phrase(t.q) or term.group(0)
+        text = then(_qualified_yes(place), text.removeprefix("Yes. "))
+    elif "does not identify anatomical structures" not in text:
+        text += findings.unassessed_note(term.group(0))
+    return text
+
+
+def placed_by_a_structure(t: Turn) -> str | None:
+    """ "Is the bright area in the left frontal lobe a tumour?", "... bright or dark relative to
+    white matter?": the structure only places or compares the finding; the question asked is
+    answered, with what the detector does not identify."""
+    if not t.term or t.intent not in ("explanation", "intensity"):
+        return None
+    if (place := _PLACE_PHRASE.search(t.q)) is None:
+        return None
+    return (
+        t.handler(t.case).strip()
+        + f" The detector does not identify the {place.group('place')} or other "
+        "anatomical structures on a slice; it reports the position in the image, and "
+        "signal relative to its pseudo-healthy reconstruction."
+    )
+
+
+def not_assessed(t: Turn) -> str | None:
+    """ "Is there a midline shift?", "Are the ventricles enlarged?": a sign the detector does not
+    assess."""
+    if not t.term or (
+        t.resolved.source == "rule"
+        and t.intent not in ("presence", "unknown", "explanation", "intensity")
+    ):
+        return None
+    return context.unassessable(t.case, t.term.group(0)).strip()
+
+
+def from_the_volume(t: Turn) -> str | None:
+    """Nothing on the displayed slice, 3D findings at other levels of the volume."""
+    if t.intent not in (*WEAK_INTENTS, "count") or t.found or not t.case.volume_findings():
+        return None
+    return findings.from_volume(t.case)
+
+
+def about_the_volume(t: Turn) -> str | None:
+    """ "How confident are you?", "What could it be?" with 3D findings at other levels: about
+    them, not "no finding"."""
+    if (
+        t.intent not in ("confidence", "explanation", "next_steps")
+        or t.found
+        or not t.case.volume_findings()
+    ):
+        return None
+    return context.about_volume(t.case)
+
+
+def weaker_regions(t: Turn) -> str | None:
+    """No finding, weaker regions below the image threshold: about them."""
+    if t.intent not in WEAK_INTENTS or t.found or not t.weak:
+        return None
+    return findings.weak(t.case, t.handler)
+
+
+ROUTES: list[Callable[[Turn], str | None]] = [
+    analysed_anyway_as_asked,
+    how_to_analyse_anyway,
+    another_body_part,
+    why_refused,
+    can_you_read_it,
+    prior_comparison,
+    side_comparison,
+    cannot_tell,
+    sensitivity,
+    look_at_a_place_not_analysed,
+    fitness,
+    result_meaning,
+    slices_not_analysed,
+    named_regions,
+    is_a_3d_finding_real,
+    place_not_analysed_anyway,
+    place_not_analysed,
+    presence_at_a_place,
+    outside_the_domain,
+    qualified_lesion,
+    placed_by_a_structure,
+    not_assessed,
+    from_the_volume,
+    about_the_volume,
+    weaker_regions,
+]
+
+
+def intents_own(t: Turn) -> str:
+    """The answer of the question's intent, with where the anatomical names come from on a
+    volume analysed whole, and what the detector does not identify."""
+    text = t.handler(t.case).strip()
+    term = t.term
+    named_3d = any(v.data.get("regions") for v in t.case.volume_findings())
+    if t.intent in ("location", "size") and "In 3D" not in text:
+        text += findings.in_3d(t.case)  # a volume analysed whole: regions, slices, mm³
+    if term and t.intent in ("location", "side") and named_3d:
+        text += (
+            " Anatomical names come from the 3D analysis (an atlas registered to the "
+            "volume, right to a few mm); on the displayed slice the detector reports the "
+            "position in the image only."
+        )
+    elif term and t.intent == "location" and yes_no_question(t.question):
+        # "Is the lesion in the frontal lobe?": neither yes nor no
+        text = structure_question(t.case, term.group(0), text)
+    elif (
+        term
+        and t.intent in ("location", "side")
+        and "does not identify anatomical structures" not in text
+    ):
+        text += (
+            " The detector does not identify lobes or other anatomical structures; it "
+            "reports the position in the image only."
+        )
+    return text
+
+
+def _named_regions(question: str, items) -> list:
+    """The findings / weaker regions a question names by id ("W1 and W2"), in evidence order."""
+    ids = {m.upper() for m in re.findall(r"\b[fw]\d{1,3}\b", question.lower())}
+    return [i for i in items if i.id in ids]
+
+
+_COMPARTMENT = (
+    r"(?:periventricular|juxtacortical|infratentorial|supratentorial|subcortical|cortical|"
+    r"callosal|deep white matter|deep gr[ae]y(?: matter)?|deep)"
+)
+# where a lesion is, asked as adjectives: "Are the lesions periventricular, juxtacortical or
+# infratentorial?"
+_COMPARTMENTS = re.compile(
+    rf"\b(?:are|is) (?:the |this |that |these |those )?(?:\w+ )?(?:lesions?|it|they|findings?|"
+    rf"regions?|plaques?)? ?({_COMPARTMENT}(?:(?:,| or| and|, or|, and) {_COMPARTMENT})*)\b"
+)
+
+
+def structure_question(case: CaseFacts, term: str, where: str) -> str:
+    """ "Is the lesion in the frontal lobe?", "... in the caudate or the internal capsule?", "Are
+    the lesions periventricular or juxtacortical?": neither yes nor no (the detector does not
+    identify structures on a slice), then `where` (the location answer)."""
+    place = findings.structure_phrase(case.q) or term
+    if re.search(r"\b(gr[ae]y|white)( matter)? or (the )?(gr[ae]y|white) matter\b", case.q):
+        place = "grey or the white matter"
+    elif both := re.search(
+        r"\b(?:in|within|involve\w*) (?:the )?([a-z ]{3,30}? or (?:the )?[a-z ]{3,30}?)"
+        r"\s*[?.!]*$",
+        case.q,
+    ):
+        place = both.group(1)  # "the caudate or the internal capsule"
+    verb = re.search(r"\b(abut|touch|reach|extend|cross|involv|encroach|spar)\w*", case.q)
+    how = {"abut": "abuts", "touch": "touches", "reach": "reaches", "cross": "crosses"}
+    how |= {"extend": "extends into", "involv": "involves", "encroach": "encroaches on"}
+    how |= {"spar": "spares"}
+    lies = how[verb.group(1)] if verb else "lies in"
+    the = "the "
+    if adjectives := _COMPARTMENTS.search(case.q):
+        # "Are the lesions periventricular, juxtacortical or infratentorial?"
+        lies, the, place = "is", "", adjectives.group(1)
+    if re.search(r"\bdeep gr[ae]y\b", case.q):
+        # "is it deep grey (basal ganglia) or more cortical": "deep" in the answer below means
+        # central in the image, which says nothing about the deep grey matter
+        cortex = " or the cortex" if re.search(r"\bcorti\w*", case.q) else ""
+        lies, the, place = "lies in", "the ", f"deep grey matter{cortex}"
+        where += (
+            ' ("deep" there means central in the image, not the deep grey matter)'
+            if "deep" in where
+            else ""
+        )
+    return (
+        f"I can't tell whether it {lies} {the}{place}: the detector does not identify "
+        "lobes or other anatomical structures on a slice; it reports the position in "
+        f"the image. Where it is: {where}"
+    )
+
+
+_LESION_WORD = re.compile(
+    r"\b(lesions?|abnormalit\w*|anomal\w*|tumou?rs?|masse?s?(?! effect)|diffusion|plaques?|foci|focus|spots?|"
+    r"hyperintensit\w*|hypointensit\w*|infarcts?|bleeds?|nodules?|regions?|areas?|"
+    rf"changes?|findings?|pathology|anything|something|{FINDING_TERMS})\b"
+)
+
+
+def _qualified_yes(term: str) -> str:
+    """The lead of a "yes" whose lesion the question qualifies by something the detector does not
+    see ("Is there a ring-enhancing lesion?", "Any white matter lesions?")."""
+    # what one non-contrast T1 image cannot show at all: "I can't tell", then what was found
+    if term.startswith("enhanc"):
+        return (
+            "I can't tell whether anything enhances: enhancement shows only when a post-contrast "
+            "scan is compared with a pre-contrast one, and this detector reads one T1 image and "
+            "was trained on non-contrast T1 scans. What it did find: "
+        )
+    if "diffusion" in term:
+        return (
+            "I can't tell whether there is restricted diffusion: that needs diffusion-weighted "
+            "images with an ADC map, and this detector reads one T1-weighted image. What it did "
+            "find: "
+        )
+    what = f"is {term}" if term.endswith(("al", "ar")) else f"involves the {term}"
+    return (
+        f"A region deviates from healthy anatomy, yes, but I can't tell whether it {what}: "
+        "the detector does not identify anatomical structures or tissues. "
+    )
+
+
+def _qualifies_a_lesion(question: str, q: str, term: str, resolved: Resolved) -> bool:
+    """A presence question whose unassessed word only qualifies the lesion asked about ("Any
+    white matter lesions?", "Is there an enhancing mass?") or names a tissue of the slice ("Is
+    the white matter normal?"): it is answered as a presence question, with a note on what the
+    detector does not assess. A question about the sign itself ("Is there a midline shift?",
+    "Are the ventricles enlarged?") is not."""
+    if resolved.intent != "presence":
+        return False
+    if TISSUE.fullmatch(term):
+        return True  # "Is the white matter normal?": a tissue the slice shows as a whole
+    if re.match(r"a?symmetr", term):
+        return False  # "Anything asymmetric L vs R?": the sign itself, which is not assessed
+    bare = not re.match(
+        r"^\W*(is|are|was|were|does|do|did|can|could|what|where|which|how|why|when|who)\b", q
+    )  # "ring-enhancing lesion?": a bare noun phrase asks whether it is there
+    if not (existential(question) or bare):
+        return False
+    if "diffusion" in term:
+        return True  # "Any restricted diffusion?": a finding of its own
+    lesion = _LESION_WORD.search(q.replace(term, " "))
+    # "ventricles enlarged? hydrocephalus?": the only "lesion" named is a sign of its own
+    return bool(lesion) and not re.match(r"(hydroceph|ventriculomeg|atroph)", lesion.group(0))
+
+
+# an answer's yes/no lead, in the words `answers_findings` writes it ("Yes.", "No:", "3 regions",
+# "A region deviates from healthy anatomy, yes, but ...", "Nothing was found, yes, but ...")
+_YES_NO_LEAD = re.compile(
+    r"(Yes|No|\d+)\b|(A (low-confidence )?region deviates|Regions deviate)[^.:]*, yes\b|Nothing (clear )?was found, yes\b"
+)
+_ANYWAY = re.compile(
+    r"\b(analy[sz]e|run|process|check|detect|look at) (it|this|the (scan|image|x-?ray|picture))? ?"
+    r"(anyway|regardless|all the same)\b|\b(force|override) (the )?(analysis|check|detector)\b"
+)
+_WHY_REFUSED = re.compile(
+    r"^\W*(but |so |and )?(why|how come)\b.{0,50}\b(not|n't|cannot|can't|unable|refus\w*|"
+    r"reject\w*|won't|wont|cant|dont|doesn't|doesnt|does not|didn't|didnt|out of (domain|scope)|"
+    r"outside)\b|^\W*(but |so |and )?(why|how come)( not)?\W*$"
+)
+# "Can you read this one?", "can you analyse this", "so you can't read it?": whether this scan
+# can be analysed at all
+_CAN_YOU_READ = re.compile(
+    r"^\W*(so |but |and |ok |okay )?(can|could|will|would) (you|u|it|the (tool|detector|assistant|"
+    r"model)) (\w+ )?(analy[sz]e|read|process|interpret|assess|handle)\b( (this|it|this one|that|"
+    r"that one|the (scan|image|study|file|volume|x-?ray)))?( (at all|then|anyway))?\W*$|"
+    r"^\W*(so |but |and |ok )?(you|u) (can'?t|cannot|won'?t|wont|cant|couldn'?t) (\w+ )?(analy[sz]e|"
+    r"read|process|interpret|do) (this|it|this one|that|anything)\b"
+)
+_LOOK_AT = re.compile(
+    r"\b(look|looking|check|examine|assess|review|comment) (at |on )?(the )?(\w+ )?"
+    r"(orbits?|globes?|optic nerves?|pineal|cerebell\w*|posterior fossa|brain ?stem|pons|"
+    r"medulla|midbrain|pituitary|sella|vertex|hippocamp\w*|temporal poles?|craniocervical|"
+    r"foramen magnum|tonsils?)\b"
+)
+_FITNESS = re.compile(
+    r"\b(go|get|return|back) (back )?to (work|school|college|university|driving|sport|the gym)|"
+    r"\b(fit|fitness) (for|to) (work|drive|driving|fly|flying|travel)|\bsick (note|leave)\b|"
+    r"\b(can|could|may|should) (he|she|they|i|the patient) (still )?(drive|fly|travel|work|"
+    r"play \w+|exercise)\b"
+)
+_TREATMENT = re.compile(
+    r"\b(start|begin|commence|stop|switch|change|escalate|give|prescribe|treat\w*|therap\w*|"
+    r"medication|drugs?|steroids?|dmts?)\b"
+)
+# a structure that places or serves as reference for what is asked about ("the spot near the
+# ventricle", "relative to white matter"), not the subject of the question
+_PLACE_PHRASE = re.compile(
+    r"\b(in|at|near|next to|adjacent to|around|within|by|close to|beside|along|of|"
+    r"relative to|compared (to|with)|than) (the |this |that |a |an )?([\w-]+ ){0,2}"
+    r"(?P<place>lobes?|ventric\w*|white matter|gr[ae]y matter|cortex|thalam\w*|cerebell\w*|"
+    r"brain ?stem|basal ganglia|gyr\w*|sulc\w*)\b"
+)
