@@ -355,7 +355,8 @@ def test_uncalibrated_detector_is_flagged(responder):
     assert a.startswith("Yes") and "not calibrated" in a
     healthy = build_evidence(synthetic_result([], threshold=None), scan_summary())
     b = responder.answer("Is there an abnormality?", healthy, [])
-    assert b.startswith("No") and "not a reliable negative" in b
+    # no thresholds: no regions are marked and no call is made, so neither yes nor no
+    assert b.startswith("I can't tell: this detector checkpoint is uncalibrated")
     assert "no calibrated threshold" in healthy.items[0].text
 
 

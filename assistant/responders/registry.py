@@ -61,7 +61,8 @@ def choose_responder(
         if model is not None or quantization not in (None, "none") or generation:
             raise ValueError(
                 "the grounded responder is deterministic and takes no model, quantization or "
-                "generation settings; use --responder transformers or openai for a model"
+                "generation settings; use --responder transformers or openai for a language "
+                "model (a detector checkpoint is --detector)"
             )
         return ResponderChoice(name)
     model = model or os.environ.get("ASSISTANT_MODEL") or None

@@ -259,15 +259,19 @@ def anything_acute(t: Turn, text: str) -> str:
 
 
 def lesion_which_side(t: Turn, text: str) -> str:
-    """ "lesion? which side": whether there is one, then its side."""
+    """ "lesion? which side", "Is there an abnormality, and on which side?": whether there is
+    one, then its side."""
     if (
         t.intent == "side"
         and t.outside is None
         and t.found
-        and re.match(
-            r"^\W*(any )?(lesions?|abnormality|anything|something|mass|findings?|"
-            r"tumou?rs?)\s*\?",
-            t.q,
+        and (
+            re.match(
+                r"^\W*(any )?(lesions?|abnormality|anything|something|mass|findings?|"
+                r"tumou?rs?)\s*\?",
+                t.q,
+            )
+            or _PRESENCE_AND_SIDE.match(t.q)
         )
     ):
         plain = "is there a lesion?"
@@ -585,7 +589,10 @@ _WHOLE_STUDY = re.compile(
 # a clinical act on the reading's strength: telling, reassuring, signing off, discharging (wider
 # than `parse.asks_for_a_clinical_act`, which does not count telling the patient)
 _TELLS_OR_SIGNS_OFF = re.compile(
-    r"\b(tell|inform|reassure|assure|discharg\w*|sign (\w+ ){0,2}off|send (\w+ )?home)\b"
+    r"\b(tell|inform|reassure|assure|discharg\w*|sign (\w+ ){0,2}off|send (\w+ )?home)\b|"
+    # "pt wants to know if her brain is normal, what do i say"
+    r"\bwhat (do|should|can|shall) (i|we) say\b|\b(patient|pt|she|he|they|family) (wants?|asks?|"
+    r"is asking|are asking) (to know )?(if|whether)\b"
 )
 _ELSE_ASK = re.compile(
     r"\b(else|other|another|additional|further)\b.{0,40}\b(apart from|besides|other than|except|"
@@ -599,11 +606,17 @@ _ELSE_ASK = re.compile(
     r"\b(is there|are there|any|see) (a |an )?(2nd|second|third|3rd) (lesion|abnormality|finding|"
     r"region|spot|focus)\b|"
     r"\b(outside|apart from|besides|beyond|other than|except( for)?|aside from) (the |this |that )?"
-    r"(lesion|finding|abnormality|f\d)\b|"
+    r"(lesion|finding|abnormality|ring|spot|mass|f\d)\b|"
     r"\b(the )?rest of (the )?(brain|scan|image|slice|parenchyma)\b|"
     # "Is the heatmap hot anywhere apart from the left side?"
     r"\b(apart from|besides|other than|except( for)?|aside from|outside( of)?) the (left|right)"
     r"( side| hemisphere| half)?\b"
+)
+# "Is there an abnormality, and on which side?": a presence question, then its side
+_PRESENCE_AND_SIDE = re.compile(
+    r"^\W*(is there|are there|do you see|can you see|any)\s+(an? |any )?(\w+ )?(lesions?|"
+    r"abnormalit\w*|anything|something|mass(es)?|findings?|tumou?rs?)\b[^?]{0,15}\b(and|&)\b"
+    r"[^?]{0,10}\b(which|what) (side|hemisphere)\b"
 )
 _WEAK_ASK = re.compile(
     r"\b(weak(er)?|borderline|sub-?threshold|below[- ]threshold|faint(er)?|equivocal) "
@@ -632,4 +645,6 @@ _MAKE_ANALYSABLE = re.compile(
 _ACUTE_DECISION = re.compile(
     r"\b(thromboly\w*|lyse|tpa|alteplase|tenecteplase|thrombectom\w*|anticoagula\w*)\b"
 )
-_VOLUME_ASK = re.compile(r"\b(volume|ml|millilit\w*|cc|cm3|cm³|mm3|mm³|cubic)\b")
+_VOLUME_ASK = re.compile(
+    r"\b(volume|ml|millilit\w*|cc|cm3|cm³|mm3|mm³|cubic|in 3-?d|three[- ]dimension\w*)\b"
+)

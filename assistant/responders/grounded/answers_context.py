@@ -29,6 +29,7 @@ from assistant.responders.intents.parse import (
     TRAINING_DOMAIN,
     WHAT_TO_UPLOAD,
 )
+from assistant.responders.intents.text import normalise
 from assistant.scan.dicom.series import loaded_series_sentence
 
 # What the grounded responder can answer; listed whenever a question is outside it.
@@ -137,6 +138,14 @@ def heatmap(c: CaseFacts) -> str:
                     f" Outside {ids}, the detector kept no other region (neither a finding nor a "
                     "weaker region; specks of a few pixels are dropped as noise)."
                 )
+    elif c.weak:
+        # "what does the heatmap show" with weaker regions only: they are what stands out on it
+        weak = "; ".join(f"{w.id} {c.side_phrase(w.data)} {cite(w.id)}" for w in c.weak)
+        text += (
+            f" Here {c.no_findings()}; what stands out on it is {len(c.weak)} weaker region(s) "
+            "that exceeded the pixel threshold without reaching the image threshold (may be noise "
+            f"or normal variation): {weak}."
+        )
     else:
         text += f" Here {c.no_findings()}; faint low-level signal is expected everywhere."
     return text + (
@@ -661,7 +670,7 @@ _ASKS_SPACE = re.compile(
 _ASKS_PLANE = re.compile(r"\b(axial\w*|coronal\w*|sagittal\w*|planes?|transverse\w*)\b")
 _ASKS_ORIENTATION = re.compile(
     r"\b(flipped|mirrored|orientation|radiological|neurological|convention)\b|"
-    r"\bwhich (way|side) is (the patient'?s? )?(left|right)\b|\b(left|right) (shown )?on the "
+    r"\bwhich (way|side) is (the )?(patient'?s?'? |pts?'?s? )?(left|right|l|r)\b|\b(left|right) (shown )?on the "
     r"(left|right) (of|on) the (display|screen|image)\b"
 )
 
@@ -750,7 +759,8 @@ def _acquisition_detail(c: CaseFacts) -> str | None:
                 "read is not assessed."
             )
         return None
-    if ANALYSED_SLICES.search(q):
+    if ANALYSED_SLICES.search(q) or ANALYSED_SLICES.search(normalise(c.question)):
+        # (as the parser reads it: "which levels did u look at")
         scope = analysed_scope(s)
         if outside is not None and not c.detection_ran:
             # a refused scan: the check read a slice to decide; the detector read none
@@ -1008,11 +1018,12 @@ def _what_to_upload(c: CaseFacts) -> str:
         accepted = re.search(r"accepted: (.+?)\.(?= [A-Z]|\s*$)", text)
         upload = m.group(1) if m else ""
         what = f"The detector accepts {accepted.group(1).strip()}. " if accepted else ""
-        return (
-            f"{what}{upload} This scan is outside that {cite(items[0].id)}; a DICOM series or "
-            "NIfTI volume of a T1-weighted brain MRI with the skull on works best, as it is "
-            "registered to MNI space first."
-        ).strip()
+        outside = (
+            f"This scan is outside that {cite(items[0].id)}; a DICOM series or NIfTI volume of a "
+            "T1-weighted brain MRI with the skull on works best, as it is registered to MNI space "
+            "first."
+        )
+        return " ".join(part for part in (what.strip(), upload, outside) if part)
     return (
         f"This scan was accepted. The detector accepts {_accepted(c)}; a 3D T1-weighted volume "
         "(NIfTI or a DICOM series) with the skull on is registered to MNI space first, and a PNG "

@@ -584,6 +584,17 @@ def _presence(c: CaseFacts) -> str:
             f"{lead}: the image as a whole scores above the detector's threshold, but no "
             "localised region exceeded the pixel threshold." + c.uncertainty()
         )
+    if c.detection_ran and c.detector.get("score_threshold") is None:
+        # a checkpoint trained but never calibrated (`assistant train` without --val): no
+        # thresholds, so no regions and no call either way
+        score = c.detector.get("score")
+        scored = f"; its image anomaly score is {score:.3g}" if score is not None else ""
+        return (
+            "I can't tell: this detector checkpoint is uncalibrated (it has no thresholds), so it "
+            f"marks no regions and calls the image neither normal nor abnormal{scored}"
+            f"{c.d1()}. Calibrating it on healthy scans it was not trained on (`assistant "
+            "calibrate --model DIR --healthy FOLDER`) sets the thresholds."
+        )
     if not closed:
         text = f"Nothing abnormal was found: {c.no_findings()}."
     elif negative and term is not None:
@@ -737,8 +748,9 @@ def _unknown_note(sides: set[str]) -> str:
 
 
 _WHICH_FRAME = re.compile(
-    r"\bpatient'?s? (left|right) or (the )?image'?s? (left|right)\b|"
-    r"\bimage'?s? (left|right) or (the )?patient'?s? (left|right)\b"
+    r"\b(patient'?s?|pts?'?s?) (left|right) or (just |only |merely |simply )?(the |on the )?image'?s?"
+    r" (left|right)\b|"
+    r"\bimage'?s? (left|right) or (the )?(patient'?s?|pts?'?s?) (left|right)\b"
 )
 
 

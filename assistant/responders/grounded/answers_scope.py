@@ -98,7 +98,10 @@ _SIGN_OFF = re.compile(
     r"parents?|gp|referrer|colleague)\b|\bnothing (\w+ )?(to worry|to be worried|of concern|to be "
     r"concerned)\b|\ball[- ]clear\b|\bsign (it |this |the scan |this scan )?off\b|\breassur\w*|"
     r"\bdischarg\w*|\bsend (him|her|them|the patient) home\b|\b(can|could|may) (i|we) (say|call|"
-    r"report) (it|this|the (scan|mri|study|brain)) (is )?(normal|clear|negative)\b"
+    r"report) (it|this|the (scan|mri|study|brain)) (is )?(normal|clear|negative)\b|"
+    # "pt wants to know if her brain is normal, what do i say"
+    r"\bwhat (do|should|can|shall) (i|we) say\b|\b(patient|pt|she|he|they|family) (wants?|asks?|"
+    r"is asking|are asking) (to know )?(if|whether)\b"
 )
 
 

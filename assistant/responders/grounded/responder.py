@@ -107,7 +107,7 @@ def _handler(case: CaseFacts) -> Callable[[CaseFacts], str]:
 
 _SIDE_AND_SIGNAL = re.compile(
     r"\b(which|what) (side|hemisphere)\b.{0,40}\b(and|&)\b.{0,20}\b(how (bright|dark)|brightness|"
-    r"signal|intensity)\b"
+    r"signal|intensity|brighter|darker|hyperintense|hypointense)\b"
 )
 _SIZE_AND_SIDE = re.compile(
     r"\b(how (big|large)|size|dimensions?)\b.{0,30}\b(and|&|\+)\b.{0,20}\b(which|what) side\b|"

@@ -302,9 +302,9 @@ CONVENTION = re.compile(
     r"^(?!.*\b(lesion|finding|f\d+|abnormal\w*)\b).*\bwhich (side|way) (of|on) the (image|screen|"
     r"picture|display) (is|shows|corresponds to) (the )?(patient'?s?'?|anatomical) (left|right)\b|"
     # "which way is left on the display", "is left on the left of the screen?"
-    r"^(?!.*\b(lesion|finding|f\d+|abnormal\w*)\b).*\b(which (way|side) is (the patient'?s? )?"
-    r"(left|right)|(is )?(the patient'?s? )?(left|right) (shown )?on the (left|right))\b.*\b(display|"
-    r"screen|image|picture|viewer)\b"
+    r"^(?!.*\b(lesion|finding|f\d+|abnormal\w*)\b).*\b(which (way|side) is (the )?(patient'?s?'? )?"
+    r"(left|right|l|r)|(is )?(the patient'?s? )?(left|right) (shown )?on the (left|right))\b.*\b("
+    r"display|screen|image|picture|viewer|volume|scan|stack)\b"
 )
 PAST_ACQUISITION = re.compile(
     r"\b(was|were|has|have) (this|it|the (scan|image|study|slice|mri|ct)|they)( been)? "
@@ -824,6 +824,9 @@ _WHAT_IS_IT = re.compile(
     r"serious|sinister|worrying|nasty|dangerous|malignant|benign)\b|"
     r"\b(benign|malignant)\b.{0,40}\bor\b.{0,30}\b(benign|malignant)\b|"
     r"\b(benign|malignant|cancer|cancerous) or not\b|"
+    # "dark spot R hemisphere - what is it": a description, then what it is
+    r"\w[,;:.]?\s+[-,;:]?\s*(so |and |but )?what('s| is) (it|this|that)( then| exactly| likely)?"
+    r"\s*[?.!]*\s*$|"
     r"^what (is|are) (this|that|these|those|the) (\w+ )?(lesion|finding|abnormality|thing|mass|"
     r"spot|area|region)s?\s*([,?.]|$)|"
     rf"^{REFERENT} (maybe |possibly |perhaps |probably )?((can|could|might|may) )?(is|are|be) (an? )?(\w+ )?({DIAGNOSIS}|"
@@ -1385,7 +1388,12 @@ _MORE_CERTAINTY = re.compile(
     r"tool|reading)) (\w+ )?(more )?(confident|certain|sure)\b|"
     r"\bmore (certainty|confidence|certain|confident|sure)\b.{0,40}\bwhat (else )?(should|could|can|"
     r"would|do|must)\b|\b(how|what) (can|could|would|do) (i|we) (get|gain|achieve) more (certainty|"
-    r"confidence)\b"
+    r"confidence)\b|"
+    # "what else would you want before calling it normal", "what would you need before signing
+    # it off"
+    r"\bwhat (else |more )?(would|do|should|will|might) (you|i|we|one) (\w+ )?(want|need|require|"
+    r"like|check|see|get|look at)\b.{0,25}\bbefore (calling|call|signing|sign|reporting|report|"
+    r"saying|say|declaring|labell?ing)\b"
 )
 
 
@@ -1550,6 +1558,15 @@ ANALYSED_SLICES = re.compile(
     r"(the )?(levels?|slices?|sections?) (you|it|the (model|detector)) (\w+ )?(look\w* at|analy[sz]\w*|"
     r"check\w*|saw)\b"
 )
+# "how many slices are there in total", "how many slices in the volume": the acquisition, not
+# how many slices a finding spans
+_SLICES_IN_THE_SCAN = re.compile(
+    r"\bhow many (axial |native |image )?(slices|sections|images|levels) (are there|(does|do|did) "
+    r"(it|this|the (volume|scan|study|series|stack|file)) (have|contain|consist of)|(are )?(there )?"
+    r"in (total|all|the (whole )?(volume|scan|study|series|stack|file)))\b|"
+    r"\b(total|overall) (number of )?(slices|sections)\b|\bnumber of (slices|sections) (in|of) "
+    r"(the|this) (volume|scan|study|series|stack|file)\b"
+)
 # "What is the patient's name?", "DOB?", "hospital number?": identifiers, never shown
 PATIENT_IDENTITY = re.compile(
     r"^\W*(the |this )?pts?'?s? (age|sex|gender|name|dob)\s*[?.!]*$|"
@@ -1594,6 +1611,9 @@ WHAT_TO_UPLOAD = re.compile(
     r"\b(what|which) (\w+ ){0,2}(should|can|could|do|must) (i|we) (upload|send|provide|load)\b|"
     r"\b(what|which) (scan|image|file|series|sequence) (should|can|could|do|must) (i|we) use\b|"
     r"\bwhat (can|do|does|will) (you|it|the (tool|detector|model)) (analy[sz]e|accept|read|handle)\b|"
+    # "if I upload his head MRI instead can you do that"
+    r"\bif (i|we) (upload|send|load|give you|provide|use) (\w+ ){0,3}(head|brain) (mri|mr|scan|"
+    r"ct|images?|study|series|t1)\b|"
     r"\bwhat (do|does|would) (it|you|the (tool|detector|model)) (accept|need|take|want|expect)\b|\bwhat (kind|type|sort) of (scan|image|file|data|input) (do|does|can|will|"
     r"would) (it|you|the \w+) (accept|need|take|read|analy[sz]e)\b"
 )
@@ -1611,7 +1631,11 @@ SENSITIVITY = re.compile(
 )
 QUALITY = re.compile(
     r"\b(good enough|adequate|sufficient|acceptable|diagnostic|poor|bad) (image |scan )?quality\b|"
-    r"\bimage quality\b|\b(quality|good) enough (for you )?to (analy[sz]e|read|use|assess)\b"
+    r"\bimage quality\b|\b(quality|good) enough (for you )?to (analy[sz]e|read|use|assess)\b|"
+    # "is the noise level acceptable", "too noisy?", "SNR ok?"
+    r"\b(noise|snr|signal[- ]to[- ]noise( ratio)?)( levels?)? (is |are |looks? |seems? )?"
+    r"(acceptable|ok|okay|fine|adequate|good enough|too high|high|a problem|an issue)\b|"
+    r"\b(how|too) noisy\b"
 )
 _LESION_LOAD = re.compile(r"\b(lesion|total|white matter|disease|t2) (load|burden)\b")
 _INVOLVES_A_STRUCTURE = re.compile(
@@ -1665,6 +1689,8 @@ def parse(question: str) -> Ask | None:
         return Ask("out_of_scope", "none", "personal medical advice")
     if ANALYSED_SLICES.search(raw):
         return Ask("modality", "image", "analysed slices")
+    if _SLICES_IN_THE_SCAN.search(raw):
+        return Ask("modality", "image", "slices in the scan")
     if _APPLICABILITY_ASK.search(raw):
         return Ask("modality", "image", "applicability")
     if _TOP_CASE.search(raw):

@@ -112,6 +112,7 @@ _FRAME_CUES = (
     "referral",
     "signal of a described finding",
     "analysed slices",
+    "slices in the scan",
     "patient identity",
     "personal medical advice",
     "size of a described finding",
