@@ -30,7 +30,8 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from assistant.analysis import Analyzer
+from assistant.analysis import Analyzer, default_detector
+from assistant.detector import Detector
 from assistant.scan import load_scan
 from eval import portable_path
 
@@ -115,6 +116,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--json", type=Path, required=True, help="write the figures here")
     p.add_argument("--limit", type=int, default=None, help="only the first N volumes (sorted)")
     p.add_argument(
+        "--model", default=None, help="detector checkpoint folder (default: the shipped one)"
+    )
+    p.add_argument(
         "--slice-only",
         action="store_true",
         help="only the trained level's slice, no whole-volume analysis",
@@ -124,8 +128,11 @@ def main(argv: list[str] | None = None) -> int:
     volumes = sorted(args.volumes.glob("*.nii*"))[: args.limit]
     if not volumes:
         p.error(f"no NIfTI volumes in {args.volumes}")
-    out = evaluate(volumes, Analyzer(use_retrieval=False, whole_volume=not args.slice_only))
+    detector = Detector.from_pretrained(args.model) if args.model else None
+    analyzer = Analyzer(detector=detector, use_retrieval=False, whole_volume=not args.slice_only)
+    out = evaluate(volumes, analyzer)
     out["volumes_dir"] = portable_path(args.volumes)
+    out["checkpoint"] = (detector or default_detector()).model.checkpoint
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(out, indent=2) + "\n", encoding="utf-8")
     print(

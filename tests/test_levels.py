@@ -300,15 +300,15 @@ def test_calibrate_levels_fits_each_band_on_its_own_slices_and_detection_uses_it
 
 
 def test_calibrate_cli_needs_slices_or_volumes_and_volumes_in_the_folder(tmp_path, capsys):
-    """No data: refused; `--volumes` of a level-unaware model is its threshold for whole
-    volumes (`calibrate_slab`, tests/test_volume.py), refused with a clear error when the
-    folder holds no volume."""
+    """No data: refused (an "error:" line, exit 2, like the other errors); `--volumes` of a
+    level-unaware model is its threshold for whole volumes (`calibrate_slab`,
+    tests/test_volume.py), refused with a clear error when the folder holds no volume."""
     from assistant.cli import main
     from assistant.detector.testing import tiny_checkpoint
 
     ck = tiny_checkpoint(tmp_path / "ck")
-    with pytest.raises(SystemExit, match="--healthy"):
-        main(["calibrate", "--model", str(ck)])
+    assert main(["calibrate", "--model", str(ck)]) == 2
+    assert "error: give --healthy" in capsys.readouterr().err
     vols = tmp_path / "vols"
     vols.mkdir()
     # refused (a clear error, exit 2) before any volume is read

@@ -265,12 +265,19 @@ def analysis_summary(state) -> dict:
                 k: state.scan_summary.get(k)
                 for k in ("format", "modality", "shape", "spacing_mm", "patient_left")
             },
+            # a volume as loaded (the analysed slice above may be resampled on the MNI grid)
+            "source_shape": state.scan_summary.get("source_shape"),
+            "source_spacing_mm": state.scan_summary.get("source_spacing_mm"),
+            # what the loader and the registration changed or noticed ("4D NIfTI ...: the first
+            # volume of 2 is used", "reoriented from PSR to RAS+", "registered to MNI ...")
+            "notes": list(state.scan_summary.get("notes") or []),
             # of a folder or .zip of several series: the one loaded ("'AX T1' #3 MR (24 files)")
             "series": loaded_series(state.scan_summary.get("notes") or []),
             # a screenshot's burned-in text (identifiers) blanked out before anything read it
             "text_blanked": blanked_text_note(state.scan_summary.get("notes")) or None,
         },
         # the detector setting that made the results (None: no detector result)
+        "checkpoint": (d.get("params") or {}).get("checkpoint"),
         "method": d.get("method"),
         "preset": (d.get("params") or {}).get("preset"),
         "score": d.get("score"),

@@ -29,12 +29,22 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--fpr", type=float, default=0.05, help="healthy false-positive rate")
     p.add_argument("--method", choices=["thor", "autoddpm", "anoddpm"])
     p.add_argument("--preset")
+    p.add_argument(
+        "--make-default",
+        action="store_true",
+        help="also make --method/--preset the checkpoint's default (what `ask`, `detect` and the "
+        "app use when no preset is named; a checkpoint from `assistant train` defaults to "
+        "thor/fast, the shipped one to thor/faster-x2)",
+    )
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    import sys
+    from pathlib import Path
+
     if not args.healthy and not args.volumes:
-        raise SystemExit("give --healthy (slices) and/or --volumes (head volumes)")
+        raise ValueError("give --healthy (slices) and/or --volumes (head volumes)")
     if args.healthy:
         from assistant.detector.calibrate import calibrate_checkpoint
 
@@ -43,8 +53,32 @@ def run(args: argparse.Namespace) -> int:
         )
         print(
             f"{cal.method}/{cal.preset}: pixel threshold {cal.pixel_threshold:.5f}, "
-            f"score threshold {cal.score_threshold:.5f} (fpr {cal.fpr}, {cal.n_images} images)"
+            f"score threshold {cal.score_threshold:.5f} (fpr {cal.fpr}, {cal.n_images} images); "
+            f"written to {Path(args.model) / 'detector.json'}"
         )
+        print(
+            "  the score threshold is the image score above which a scan is called abnormal, "
+            f"set so that about {cal.fpr:.0%} of these healthy scans are; the pixel threshold "
+            "outlines the regions (findings) on the anomaly map"
+        )
+        if cal.n_images * cal.fpr < 1:
+            print(
+                f"warning: {cal.n_images} healthy scans cannot place a {cal.fpr:.0%} "
+                f"false-positive rate (that needs at least {int(round(1 / cal.fpr))}, better "
+                "several times that): the threshold lies among the highest one or two scores, "
+                "and the rate it gives on new healthy scans is not known",
+                file=sys.stderr,
+            )
+        if args.make_default:
+            from assistant.detector.model import DetectorConfig
+
+            path = Path(args.model) / "detector.json"
+            config = DetectorConfig.from_json(path.read_text())
+            config.default_method, config.default_preset = cal.method, cal.preset
+            path.write_text(config.to_json())
+            print(f"{cal.method}/{cal.preset} is now the default of {args.model}")
+    elif args.make_default:
+        raise ValueError("--make-default needs --healthy (the slices' thresholds of that preset)")
     if args.volumes:
         from assistant.volume.calibrate import calibrate_volumes, describe_band
 

@@ -10,6 +10,7 @@ scan that cannot be read.
 from __future__ import annotations
 
 import argparse
+import re
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -122,14 +123,22 @@ def run(args: argparse.Namespace) -> int:
     if args.slice is not None and not scan.is_volume:
         raise ScanError("--slice applies to volumes only; the scan is a 2D image")
     verdict = verdict_for(scan, args.slice, args.model).to_dict()
+    if args.model is not None:
+        from assistant.commands.detect import domain_model_dir
+
+        domain_model_dir(args.model)  # a note on stderr when the shipped check stands in
     # of a study's several series: the one checked (the scan's note says why)
     series = loaded_series(scan.notes)
+    # what the loader changed that bears on what was checked ("4D NIfTI ...: the first volume of
+    # 2 is used", "millimetres assumed")
+    loaded = [n for n in scan.notes if re.search(r"first volume|assumed|replaced", n)]
     if args.json:
-        print(json.dumps({**verdict, "series": series}, indent=2))
+        print(json.dumps({**verdict, "series": series, "loader_notes": loaded}, indent=2))
     else:
         text = format_verdict(verdict)
         if series:
             why = next(n for n in scan.notes if n.startswith("series "))
             text = f"{text}\n{why}"
+        text += "".join(f"\nnote: {n}" for n in loaded)
         print(text)
     return 0

@@ -73,11 +73,12 @@ def register(sub: argparse._SubParsersAction) -> None:
 def domain_model_dir(model: str | None) -> str | None:
     """The checkpoint whose applicability model to use: `model` when it has one (a `domain/`
     folder or `domain.json`), else None (the shipped one, with a note on stderr)."""
-    from pathlib import Path
+
+    from assistant.detector.model import require_checkpoint
 
     if model is None:
         return None
-    base = Path(model)
+    base = require_checkpoint(model)  # not a checkpoint: that error first, not this note
     if (base / "domain" / "domain.json").is_file() or (base / "domain.json").is_file():
         return model
     print(
@@ -299,10 +300,21 @@ def _write(args: argparse.Namespace, scan, verdict, out, res, reg, vol) -> int:
         )
     elif res.slice_index is not None:
         where = f" on axial slice {res.slice_index}"
+    threshold = (
+        "none: uncalibrated" if res.score_threshold is None else f"{res.score_threshold:.4f}"
+    )
     print(
-        f"{mark}score {res.score:.4f} (threshold {res.score_threshold}){where}; "
+        f"{mark}score {res.score:.4f} (threshold {threshold}){where}; "
         f"{len(res.findings)} finding(s); {res.unet_calls} UNet calls; {sizes['note']}"
     )
+    print(f"checkpoint {res.params.get('checkpoint', '?')}, preset {res.params.get('preset')}")
+    if res.score_threshold is None:
+        print(
+            "note: this checkpoint is uncalibrated (no thresholds), so it marks no regions and "
+            "calls the scan neither normal nor abnormal; calibrate it on healthy scans it was not "
+            "trained on: assistant calibrate --model DIR --healthy FOLDER",
+            file=sys.stderr,
+        )
     if unregistered_calibration(res):
         print(UNREGISTERED_NOTE)
     for f in res.findings:

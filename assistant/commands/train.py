@@ -25,9 +25,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--val", help="folder of healthy validation scans (loss + calibration)")
     p.add_argument("--out", required=True, help="checkpoint folder to write")
     p.add_argument("--size", type=int, default=128, help="model grid size (default 128)")
-    p.add_argument("--steps", type=int, default=20_000)
-    p.add_argument("--batch", type=int, default=16)
-    p.add_argument("--lr", type=float, default=2e-4)
+    p.add_argument(
+        "--steps", type=int, default=20_000, help="optimiser steps in all (default 20000)"
+    )
+    p.add_argument("--batch", type=int, default=16, help="scans per step (default 16)")
+    p.add_argument(
+        "--lr",
+        type=float,
+        default=2e-4,
+        help="learning rate after the warm-up (default 2e-4; a run shorter than --warmup never "
+        "reaches it)",
+    )
     p.add_argument("--channels", default="32,64,128,256", help="UNet channels per level")
     p.add_argument("--layers-per-block", type=int, default=2)
     p.add_argument("--attention-levels", default="3", help="levels with attention, e.g. 3")
@@ -36,14 +44,21 @@ def register(sub: argparse._SubParsersAction) -> None:
         type=float,
         help="stop and save after this many minutes of this run (a resumed run counts afresh)",
     )
-    p.add_argument("--ckpt-every", type=int, default=1000)
+    p.add_argument(
+        "--ckpt-every",
+        type=int,
+        default=1000,
+        help="write the checkpoint and the resumable state every N steps (default 1000)",
+    )
     p.add_argument("--device", default="auto")
     p.add_argument("--no-bf16", action="store_true", help="disable bf16 autocast")
     p.add_argument("--no-flip", action="store_true", help="no left-right flips (non-brain data)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.add_argument("--resume", action="store_true", help="continue from OUT/train_state")
     p.add_argument("--init-from", help="start from this checkpoint's weights (fine-tuning)")
-    p.add_argument("--warmup", type=int, default=500, help="learning-rate warm-up steps")
+    p.add_argument(
+        "--warmup", type=int, default=500, help="learning-rate warm-up steps (default 500)"
+    )
     p.add_argument(
         "--lr-schedule",
         default="constant_with_warmup",
@@ -71,6 +86,10 @@ def run(args: argparse.Namespace) -> int:
         )
     if not args.data and not args.volumes:
         raise ValueError("give --data (a folder of scans), --volumes (a folder of volumes) or both")
+    if args.steps < 1:
+        raise ValueError(f"--steps must be at least 1, got {args.steps}")
+    if args.resume and not (out / "train_state" / "state.json").is_file():
+        log.info("--resume: %s holds no training run yet; starting from step 0", out)
     level_set = val_level_set = None
     if args.volumes:
         from assistant.domain.levelset import build_level_set
@@ -86,6 +105,11 @@ def run(args: argparse.Namespace) -> int:
                 build_level_set(args.val_volumes, val_level_set, PreprocessConfig(size=args.size))
     levels = tuple(int(c) for c in args.channels.split(","))
     attn = tuple(int(a) for a in args.attention_levels.split(",") if a.strip())
+    if any(not 0 <= a < len(levels) for a in attn):
+        raise ValueError(
+            f"--attention-levels {args.attention_levels}: the UNet has {len(levels)} levels "
+            f"(--channels {args.channels}), numbered 0 to {len(levels) - 1}"
+        )
     cfg = TrainConfig(
         data=args.data,
         val=args.val,
@@ -118,5 +142,11 @@ def run(args: argparse.Namespace) -> int:
         from assistant.detector.calibrate import calibrate_checkpoint
 
         cal = calibrate_checkpoint(out, args.val, fpr=0.05)
-        log.info("calibrated: %s", cal)
+        log.info(
+            "calibrated on %s: pixel threshold %.4g, image score threshold %.4g (written to %s)",
+            args.val,
+            cal.pixel_threshold,
+            cal.score_threshold,
+            out / "detector.json",
+        )
     return 0

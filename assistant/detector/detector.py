@@ -249,6 +249,7 @@ class Detector:
             weak_findings=weak,
             method=self.method.name,
             params={
+                "checkpoint": self.model.checkpoint,
                 "preset": self.preset,
                 "calibration": self.calibration_key,
                 **self.method.to_dict(),

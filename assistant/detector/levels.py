@@ -13,8 +13,6 @@ from the shipped weights (`assistant train --init-from`).
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import torch
 from diffusers import UNet2DModel
@@ -30,10 +28,9 @@ LEVEL_BANDS: tuple[tuple[int, int], ...] = ((-50, -21), (-20, 9), (10, 39), (40,
 def checkpoint_level_aware(path) -> bool:
     """Whether the checkpoint folder `path` (None: the shipped default) holds a level-aware
     UNet, read from its diffusers config alone (no weights are loaded)."""
-    from assistant.detector.model import DEFAULT_CHECKPOINT
+    from assistant.detector.model import require_checkpoint
 
-    folder = Path(path) if path is not None else DEFAULT_CHECKPOINT
-    config = UNet2DModel.load_config(folder / "unet")
+    config = UNet2DModel.load_config(require_checkpoint(path) / "unet")
     return config.get("class_embed_type") == "timestep"
 
 

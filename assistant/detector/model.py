@@ -177,6 +177,18 @@ class DiffusionModel:
     def device(self) -> torch.device:
         return next(self.unet.parameters()).device
 
+    @property
+    def checkpoint(self) -> str:
+        """Which checkpoint this is, for the record of a result: a shipped one by its name
+        ("shipped:ixi-t1-128"), another by its folder's absolute path ("in memory" when built
+        without one, as the tests do)."""
+        if self.path is None:
+            return "in memory"
+        path = Path(self.path).resolve()
+        if path.parent == DEFAULT_CHECKPOINT.parent:
+            return f"shipped:{path.name}"
+        return str(path)
+
     def ddim(self) -> DDIMScheduler:
         """A DDIM scheduler on the same noise schedule (fast deterministic inference)."""
         return DDIMScheduler.from_config(self.scheduler.config, clip_sample=False)
@@ -206,17 +218,24 @@ class DiffusionModel:
         cls, path: str | Path | None = None, device: str | torch.device = "cpu"
     ) -> DiffusionModel:
         """Load a checkpoint folder (None: the shipped default) as float32 on `device`."""
-        path = Path(path) if path is not None else DEFAULT_CHECKPOINT
-        if not (path / "unet").is_dir() or not (path / "detector.json").is_file():
-            raise FileNotFoundError(
-                f"{path} is not a detector checkpoint folder (expected unet/, scheduler/ and "
-                "detector.json, as written by `assistant train`)"
-            )
+        path = require_checkpoint(path)
         unet = UNet2DModel.from_pretrained(path / "unet", torch_dtype=torch.float32).to(device)
         unet.eval()
         scheduler = DDPMScheduler.from_pretrained(path / "scheduler")
         config = DetectorConfig.from_json((path / "detector.json").read_text())
         return cls(unet=unet, scheduler=scheduler, config=config, path=path)
+
+
+def require_checkpoint(path: str | Path | None) -> Path:
+    """The checkpoint folder `path` (None: the shipped default), or FileNotFoundError saying what
+    a checkpoint folder holds when it is not one."""
+    path = Path(path) if path is not None else DEFAULT_CHECKPOINT
+    if not (path / "unet").is_dir() or not (path / "detector.json").is_file():
+        raise FileNotFoundError(
+            f"{path} is not a detector checkpoint folder (expected unet/, scheduler/ and "
+            "detector.json, as written by `assistant train`)"
+        )
+    return path
 
 
 def new_scheduler(num_train_timesteps: int = 1000) -> DDPMScheduler:

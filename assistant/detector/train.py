@@ -225,6 +225,7 @@ class _Run:
         if (state_dir / "state.json").is_file():
             state = json.loads((state_dir / "state.json").read_text())
             unet = UNet2DModel.from_pretrained(state_dir / "unet").to(dev)
+            _same_architecture(unet, cfg.unet, out)
             ema_unet = UNet2DModel.from_pretrained(state_dir / "ema").to(dev)
             step, elapsed = state["step"], state["elapsed"]
             log.info("resuming from step %d", step)
@@ -326,6 +327,23 @@ def _val_loss(ema_unet, ema, scheduler, x_val, dev, autocast, n_t: int = 8, leve
     return round(total / n_t, 5)
 
 
+def _same_architecture(unet: UNet2DModel, wanted, out: Path) -> None:
+    """ValueError when the run being resumed (`unet`) is not the architecture the flags ask for
+    (`wanted`, a `UNetConfig`): a resumed run keeps its own, so the flags would be ignored and
+    training.json would record a network that was never trained."""
+    have = unet.config
+    had = (have.sample_size, tuple(have.block_out_channels), have.layers_per_block)
+    asked = (wanted.size, tuple(wanted.block_out_channels), wanted.layers_per_block)
+    if had != asked:
+        raise ValueError(
+            f"--resume: {out} holds a run of a {had[0]} px UNet with channels "
+            f"{','.join(map(str, had[1]))} and {had[2]} layer(s) per block, but the flags ask for "
+            f"{asked[0]} px, channels {','.join(map(str, asked[1]))}, {asked[2]} layer(s) per "
+            "block; a resumed run keeps its architecture: repeat its flags (the command is in "
+            f"{out / 'training.json'}) or choose another --out"
+        )
+
+
 def _write_checkpoint(out, ema_unet, scheduler, cfg, step, elapsed, n_params) -> None:
     config_path = out / "detector.json"
     config = (
@@ -333,6 +351,17 @@ def _write_checkpoint(out, ema_unet, scheduler, cfg, step, elapsed, n_params) ->
         if config_path.is_file()
         else DetectorConfig(preprocess=PreprocessConfig(size=cfg.unet.size), flip_augment=cfg.flip)
     )
+    if config.calibration:
+        # thresholds fitted on earlier weights (a resumed run) do not fit these: removed, so
+        # that the checkpoint reads as uncalibrated until it is calibrated again
+        log.warning(
+            "removing the thresholds of %s (%s): they were fitted on earlier weights; calibrate "
+            "again (--val, or assistant calibrate --model %s --healthy FOLDER)",
+            config_path,
+            ", ".join(config.calibration),
+            out,
+        )
+        config.calibration = {}
     model = DiffusionModel(unet=ema_unet, scheduler=copy.deepcopy(scheduler), config=config)
     model.scheduler.alphas_cumprod = model.scheduler.alphas_cumprod.cpu()
     model.save(out)

@@ -571,6 +571,14 @@ def _check_volume(
     """Register the volume (unless `reg` is given); check the registered slice at the trained
     level (`index` None) or the native axial slice `index` at its registered level."""
     extent = scan.pixels.shape[0] * float(scan.spacing[0]) if scan.spacing else 0.0
+    finite = scan.pixels[np.isfinite(scan.pixels)]
+    if reg is None and (finite.size == 0 or float(finite.max()) == float(finite.min())):
+        # an empty volume (all zero, say): nothing to register, so say that, not ITK's error
+        first = next((f" ({n})" for n in scan.notes if "first volume" in n), "")
+        out.reasons.append(
+            f"The volume is blank: every voxel has the same value{first}; {accepted}."
+        )
+        return
     if reg is None and extent < MIN_REGISTRATION_EXTENT_MM:
         _check_slab(scan, index, model, out, accepted, extent, tilt)
         return

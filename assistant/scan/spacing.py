@@ -130,16 +130,21 @@ def with_spacing(scan: Scan, spacing: SpacingInput, *, keep_own: bool = False) -
 
 def size_basis(summary: dict) -> dict:
     """What the sizes of an analysed slice are in, from its `Scan.summary()`: {"unit": "mm²" or
-    "px", "spacing_mm", "spacing_source" ("file", "user" or None), "image_shape" (rows, cols),
+    "px", "spacing_mm", "spacing_source" ("file", "user", "registration" for a volume registered to MNI, or None), "image_shape" (rows, cols),
     "note"}."""
     spacing = summary.get("spacing_mm")
     shape = list(summary.get("shape") or [])[-2:]
     notes = summary.get("notes") or []
     if spacing:
         user = any(str(n).startswith(USER_SPACING) for n in notes)
+        registered = any(str(n).startswith("registered to MNI") for n in notes)
         inplane = list(spacing)[-2:]
-        source = "user" if user else "file"
+        source = "user" if user else "registration" if registered else "file"
         where = "given by the user" if user else "from the file"
+        if registered and not user:
+            # a volume registered to MNI: its slice is resampled on the 1 mm training grid,
+            # whatever the file's voxels
+            where = "of the registered MNI grid the slice is resampled on"
         return {
             "unit": "mm²",
             "spacing_mm": inplane,
