@@ -113,3 +113,24 @@ def test_the_readme_examples_question_gets_presence_then_side():
     both = ask("Is there an abnormality, and on which side?", evidence())
     assert both.startswith("Yes. The detector found 1 region") and "Left. F1 lies" in both
     assert ask("Is there an abnormality, and on which side?", healthy_evidence()).startswith("No")
+
+
+def test_the_borderline_calls_of_the_tenth_trial():
+    """Accepted by the judge but worth doing better: "can I tell the pt it's probably a met"
+    opened "No, not normal" (normality was not asked); "analyse this pls" got the list of what
+    can be asked; "what can you do then" of a refused scan opened "I can't tell"; "so is it a
+    brain scan or not" opened "I can't tell" although the check refused it by far."""
+    tell = ask("ok so can I tell the pt it's probably a met", evidence())
+    assert tell.startswith("No, this reading cannot support that: a region deviates")
+    assert "I can't tell whether it is a metastasis" in tell and "clinical decision" in tell
+    assert ask("analyse this pls", evidence()).startswith("The detector found 1 region")
+    refused = skull_stripped_volume()
+    assert ask("analyse this pls", refused).startswith("I can't analyse it: the anomaly detector")
+    can = ask("what can you do then", refused)
+    assert can.startswith("I can tell you about whether the detector found a region")
+    assert "outside what the detector reads, so about it I can only say why" in can
+    assert resolve("what can you do then").intent == "out_of_scope"
+    brain = ask("so is it a brain scan or not", refused)
+    assert brain.startswith("Not one this detector can read: the anomaly detector")
+    accepted = ask("so is it a brain scan or not", evidence())
+    assert accepted.startswith("Yes: the applicability check accepted it")

@@ -507,6 +507,31 @@ def clinical_act(t: Turn, text: str) -> str:
     return text
 
 
+def telling_a_kind(t: Turn, text: str) -> str:
+    """ "can I tell the pt it's probably a met", "sign this off as a solitary metastasis": no,
+    because the kind is not something the detector tells (the reading's "No, not normal" answered
+    a question about normality that was not asked), and telling or signing off is the user's
+    decision."""
+    if t.intent != "presence" or t.outside is not None or not t.found:
+        return text
+    if not (_TELLS_OR_SIGNS_OFF.search(t.q) or scope.signs_off(t.case)):
+        return text
+    m = _NOT_NORMAL_KIND.match(text)
+    if m is None:
+        return text
+    text = (
+        f"No, this reading cannot support that: {m.group('who')} from healthy anatomy, but I "
+        f"can't tell whether {m.group('it')} {m.group('kind')}: the detector does not tell kinds "
+        "of lesion apart. " + text[m.end() :]
+    )
+    if "clinical decision" not in text:
+        text += (
+            " Telling the patient, or signing the study off, is a clinical decision that this "
+            "reading can inform but not make."
+        )
+    return text
+
+
 AFTERWARDS: list[Callable[[Turn, str], str]] = [
     explanation_premise,
     cases_of_a_scan_analysed_anyway,
@@ -535,6 +560,7 @@ AFTERWARDS: list[Callable[[Turn, str], str]] = [
     structure_normal,
     small_ones_missed,
     clinical_act,
+    telling_a_kind,
 ]
 
 
@@ -617,6 +643,11 @@ _PRESENCE_AND_SIDE = re.compile(
     r"^\W*(is there|are there|do you see|can you see|any)\s+(an? |any )?(\w+ )?(lesions?|"
     r"abnormalit\w*|anything|something|mass(es)?|findings?|tumou?rs?)\b[^?]{0,15}\b(and|&)\b"
     r"[^?]{0,10}\b(which|what) (side|hemisphere)\b"
+)
+# the lead of a presence answer read as "is it normal?" with a kind named (`findings.presence`)
+_NOT_NORMAL_KIND = re.compile(
+    r"^No, not normal: (?P<who>a region deviates|regions deviate) from healthy anatomy, but "
+    r"whether (?P<it>it is|any of them is) (?P<kind>.+?) cannot be determined by this detector\. "
 )
 _WEAK_ASK = re.compile(
     r"\b(weak(er)?|borderline|sub-?threshold|below[- ]threshold|faint(er)?|equivocal) "

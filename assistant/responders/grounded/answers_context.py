@@ -713,7 +713,7 @@ def _acquisition_detail(c: CaseFacts) -> str | None:
     checked_t1 = c.detection_ran and outside is None
     q = c.q
     if WHAT_TO_UPLOAD.search(q):
-        return _what_to_upload(c)
+        return what_to_upload(c)
     if _APPLICABILITY.search(q):
         # "Did the scan pass the applicability check, or is it out of domain?"
         if outside is not None:
@@ -1008,7 +1008,7 @@ def _accepted(c: CaseFacts) -> str:
     return f"an axial T1-weighted brain MRI{where}, as a 2D slice or a 3D volume"
 
 
-def _what_to_upload(c: CaseFacts) -> str:
+def what_to_upload(c: CaseFacts) -> str:
     """ "What should I upload instead?": what the detector accepts (the refusal's own words when
     the scan was refused)."""
     items = c.evidence.by_kind("applicability")

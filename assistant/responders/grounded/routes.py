@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import replace
 
 import assistant.responders.grounded.answers_context as context
 import assistant.responders.grounded.answers_findings as findings
@@ -28,7 +29,13 @@ from assistant.responders.intents import (
     existential,
     yes_no_question,
 )
-from assistant.responders.intents.parse import FINDING_TERMS, SENSITIVITY, parse
+from assistant.responders.intents.parse import (
+    ANALYSE_THIS,
+    CAPABILITIES,
+    FINDING_TERMS,
+    SENSITIVITY,
+    parse,
+)
 from assistant.responders.intents.text import normalise
 
 
@@ -82,6 +89,47 @@ def why_refused(t: Turn) -> str | None:
     if t.outside is None or not _WHY_REFUSED.search(t.q):
         return None
     return "Because t" + domain.not_applicable(t.case, t.outside).removeprefix("I can't tell. T")
+
+
+def capabilities(t: Turn) -> str | None:
+    """ "what can you do then": what the assistant answers, and of a scan it refused, that this
+    one is outside what it reads and what it accepts."""
+    if not CAPABILITIES.search(normalise(t.question)):
+        return None
+    text = f"I can tell you about {context.ANSWERABLE}."
+    if t.outside is not None and not t.evidence.unreliable:
+        text += (
+            " This scan, though, is outside what the detector reads, so about it I can only say "
+            "why: " + lowered(context.what_to_upload(t.case))
+        )
+    return text
+
+
+def analyse_this(t: Turn) -> str | None:
+    """ "analyse this pls": what the detector found (no yes/no to an imperative); of a scan it
+    refused, that it can't, and why."""
+    if not ANALYSE_THIS.search(normalise(t.question)) or _CAN_YOU_READ.search(t.q):
+        return None
+    if t.outside is None:
+        return plain_reading(t.case)
+    if t.evidence.unreliable:
+        return None  # analysed anyway: the warning, then what it flagged (outside_the_domain)
+    return "I can't analyse it: t" + domain.not_applicable(t.case, t.outside).removeprefix(
+        "I can't tell. T"
+    )
+
+
+def is_it_a_brain_scan(t: Turn) -> str | None:
+    """ "so is it a brain scan or not": whether the applicability check took it for the brain MRI
+    the detector reads."""
+    if not _IS_IT_A_BRAIN.search(t.q) or (t.outside is not None and t.evidence.unreliable):
+        return None
+    if t.outside is not None:
+        return "Not one this detector can read: t" + domain.not_applicable(
+            t.case, t.outside
+        ).removeprefix("I can't tell. T")
+    ask = "did the scan pass the applicability check?"
+    return context.modality(replace(t.case, question=ask, q=ask))
 
 
 def can_you_read_it(t: Turn) -> str | None:
@@ -365,6 +413,9 @@ ROUTES: list[Callable[[Turn], str | None]] = [
     how_to_analyse_anyway,
     another_body_part,
     why_refused,
+    capabilities,
+    analyse_this,
+    is_it_a_brain_scan,
     can_you_read_it,
     prior_comparison,
     side_comparison,
@@ -551,6 +602,11 @@ _CAN_YOU_READ = re.compile(
     r"that one|the (scan|image|study|file|volume|x-?ray)))?( (at all|then|anyway))?\W*$|"
     r"^\W*(so |but |and |ok )?(you|u) (can'?t|cannot|won'?t|wont|cant|couldn'?t) (\w+ )?(analy[sz]e|"
     r"read|process|interpret|do) (this|it|this one|that|anything)\b"
+)
+# "so is it a brain scan or not", "is this even a brain?"
+_IS_IT_A_BRAIN = re.compile(
+    r"^\W*(so |but |and |ok |wait )?(is (it|this|that)|it'?s) (even |actually |really )?(an? )?"
+    r"(brain|head)( mri| mr| scan| image| ct| study)?( (at all|or not|then))*\W*$"
 )
 _LOOK_AT = re.compile(
     r"\b(look|looking|check|examine|assess|review|comment) (at |on )?(the )?(\w+ )?"

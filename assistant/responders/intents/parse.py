@@ -1558,6 +1558,20 @@ ANALYSED_SLICES = re.compile(
     r"(the )?(levels?|slices?|sections?) (you|it|the (model|detector)) (\w+ )?(look\w* at|analy[sz]\w*|"
     r"check\w*|saw)\b"
 )
+# "what can you do then", "how can you help?": what the assistant can do (not a next step)
+CAPABILITIES = re.compile(
+    r"^\W*(so |ok |okay |and |then |well )?what (can|could|do|does) (you|it|this (tool|thing|"
+    r"assistant|app)|the (tool|assistant|detector|app)) (do|offer|help with)( then| instead| at all|"
+    r"( for)? me| here| exactly)?\W*$|^\W*(so |ok |and )?how (can|could) (you|it) help( me)?\W*$|"
+    r"^\W*what are (your|its) (capabilities|abilities|functions)\W*$"
+)
+# "analyse this pls", "can you read this one for me": read the scan (what was found)
+ANALYSE_THIS = re.compile(
+    r"^\W*(ok |okay |so |then |now )?(please |pls |plz |can you |could you |would you |just )?"
+    r"(analy[sz]e|read|interpret|review|assess|check|look at|go through|report on) (this|it|this one|"
+    r"the (scan|image|study|slice|volume|mri|x-?ray|film))( (for me|pls|please|plz|now|then|thanks|"
+    r"quickly))*\W*$"
+)
 # "how many slices are there in total", "how many slices in the volume": the acquisition, not
 # how many slices a finding spans
 _SLICES_IN_THE_SCAN = re.compile(
@@ -1687,6 +1701,10 @@ def parse(question: str) -> Ask | None:
         return Ask("out_of_scope", "none", "patient identity")
     if _SELF_AS_PATIENT.search(normalise(question)):  # "I'm the patient - is my brain ok?"
         return Ask("out_of_scope", "none", "personal medical advice")
+    if CAPABILITIES.search(raw):
+        return Ask("out_of_scope", "none", "capabilities")
+    if ANALYSE_THIS.search(raw):
+        return Ask("presence", "image", "analyse this")
     if ANALYSED_SLICES.search(raw):
         return Ask("modality", "image", "analysed slices")
     if _SLICES_IN_THE_SCAN.search(raw):

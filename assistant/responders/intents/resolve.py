@@ -113,6 +113,8 @@ _FRAME_CUES = (
     "signal of a described finding",
     "analysed slices",
     "slices in the scan",
+    "capabilities",
+    "analyse this",
     "patient identity",
     "personal medical advice",
     "size of a described finding",
