@@ -65,12 +65,17 @@ def read_questions(path: Path) -> list[tuple[str, str, str]]:
     return rows
 
 
-def replay(rows, data: Path, out: Path) -> list[dict]:
+def replay(rows, data: Path, out: Path, detector: str | None = None) -> list[dict]:
     from assistant.chat import Assistant
     from assistant.evidence import Message
     from assistant.scan import load_scan
 
-    bot = Assistant()
+    if detector is None:
+        bot = Assistant()
+    else:
+        from assistant.detector import Detector
+
+        bot = Assistant(detector=Detector.from_pretrained(detector))
     states: dict = {}
     history: dict = {}
     records = []
@@ -125,8 +130,14 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument("--out", required=True, type=Path)
     ap.add_argument("--compare", type=Path, default=None, help="an earlier replay's JSONL")
+    ap.add_argument(
+        "--detector",
+        default=None,
+        help="detector checkpoint folder (default: the shipped one; e.g. "
+        "assistant/weights/ixi-t1-wholebrain-128)",
+    )
     args = ap.parse_args(argv)
-    records = replay(read_questions(args.questions), args.data, args.out)
+    records = replay(read_questions(args.questions), args.data, args.out, args.detector)
     print(f"{len(records)} answers -> {args.out}")
     if args.compare is not None:
         old = [json.loads(x) for x in args.compare.read_text().splitlines() if x.strip()]
