@@ -134,3 +134,25 @@ def test_sizes_of_a_registered_slice_are_on_the_mni_grid():
     basis = size_basis({"spacing_mm": [1.0, 1.0], "shape": [233, 197], "notes": notes})
     assert basis["spacing_source"] == "registration"
     assert "registered MNI grid" in basis["note"] and "from the file" not in basis["note"]
+
+
+def test_healthy_folders_are_checked_and_what_would_be_refused_is_named(tmp_path, capsys):
+    """A chest X-ray went into a "healthy" training set, and an MS patient's volume (read at its
+    middle native slice) into a calibration set, without a word."""
+    import shutil
+
+    from assistant.commands.datacheck import audit_healthy_folder
+    from assistant.examples import EXAMPLES_DIR
+
+    folder = tmp_path / "healthy"
+    folder.mkdir()
+    shutil.copy(EXAMPLES_DIR / "mni_normal.png", folder / "normal.png")
+    shutil.copy(EXAMPLES_DIR / "mni_left_volume.nii.gz", folder / "volume.nii.gz")
+    rng = np.random.default_rng(0)
+    noise = (rng.random((128, 128)) * 255).astype(np.uint8)
+    Image.fromarray(noise).save(folder / "noise.png")
+    warnings = audit_healthy_folder(folder, "calibration scans")
+    assert len(warnings) == 2 and warnings == capsys.readouterr().err.strip().split("\n")
+    refused, volumes = warnings
+    assert "1 of 3 files" in refused and "noise.png" in refused and "normal.png" not in refused
+    assert "volume.nii.gz" in volumes and "--volumes" in volumes

@@ -30,6 +30,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--method", choices=["thor", "autoddpm", "anoddpm"])
     p.add_argument("--preset")
     p.add_argument(
+        "--no-data-check",
+        action="store_true",
+        help="skip the applicability check of the --healthy files (by default, files it would "
+        "refuse and volumes in that folder are named in a warning)",
+    )
+    p.add_argument(
         "--make-default",
         action="store_true",
         help="also make --method/--preset the checkpoint's default (what `ask`, `detect` and the "
@@ -46,8 +52,11 @@ def run(args: argparse.Namespace) -> int:
     if not args.healthy and not args.volumes:
         raise ValueError("give --healthy (slices) and/or --volumes (head volumes)")
     if args.healthy:
+        from assistant.commands.datacheck import audit_healthy_folder
         from assistant.detector.calibrate import calibrate_checkpoint
 
+        if not args.no_data_check:
+            audit_healthy_folder(args.healthy, "calibration scans", model=args.model)
         cal = calibrate_checkpoint(
             args.model, args.healthy, fpr=args.fpr, method=args.method, preset=args.preset
         )
