@@ -10,7 +10,6 @@ scan that cannot be read.
 from __future__ import annotations
 
 import argparse
-import re
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -122,16 +121,16 @@ def run(args: argparse.Namespace) -> int:
     scan = load_for_cli(args)
     if args.slice is not None and not scan.is_volume:
         raise ScanError("--slice applies to volumes only; the scan is a 2D image")
+    from assistant.commands.detect import domain_model_dir, loader_notes
+
     verdict = verdict_for(scan, args.slice, args.model).to_dict()
     if args.model is not None:
-        from assistant.commands.detect import domain_model_dir
-
         domain_model_dir(args.model)  # a note on stderr when the shipped check stands in
     # of a study's several series: the one checked (the scan's note says why)
     series = loaded_series(scan.notes)
     # what the loader changed that bears on what was checked ("4D NIfTI ...: the first volume of
     # 2 is used", "millimetres assumed")
-    loaded = [n for n in scan.notes if re.search(r"first volume|assumed|replaced", n)]
+    loaded = loader_notes(scan)
     if args.json:
         print(json.dumps({**verdict, "series": series, "loader_notes": loaded}, indent=2))
     else:

@@ -70,6 +70,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
+def loader_notes(scan) -> list[str]:
+    """What the loader changed that bears on what is analysed (a 4D file's first volume, an
+    assumed unit, replaced values), for the commands to say."""
+    import re
+
+    return [n for n in scan.notes if re.search(r"first volume|assumed|replaced", n)]
+
+
 def domain_model_dir(model: str | None) -> str | None:
     """The checkpoint whose applicability model to use: `model` when it has one (a `domain/`
     folder or `domain.json`), else None (the shipped one, with a note on stderr)."""
@@ -163,6 +171,8 @@ def run(args: argparse.Namespace) -> int:
     scan = load_with_spacing(args)
     if args.slice is not None and not scan.is_volume:
         raise ScanError("--slice applies to volumes only; the scan is a 2D image")
+    for note in loader_notes(scan):  # "4D NIfTI ...: the first volume of 2 is used"
+        print(f"note: {note}", file=sys.stderr)
     out = Path(args.out)
     model_dir = domain_model_dir(args.model)
     registered = None
