@@ -316,9 +316,42 @@ def _header_thickness(scan: Scan) -> float | None:
     return round(value, 3) if np.isfinite(value) and value > 0 else None
 
 
+# coded or numeric acquisition tags of a DICOM header (no free text) that answers may quote
+ACQUISITION_TAGS = (
+    "ScanningSequence",
+    "SequenceVariant",
+    "MRAcquisitionType",
+    "RepetitionTime",
+    "EchoTime",
+    "InversionTime",
+    "FlipAngle",
+    "MagneticFieldStrength",
+)
+
+
+def _acquisition(scan: Scan) -> dict:
+    """The header's `ACQUISITION_TAGS` that are set, as plain str/float values."""
+    meta = getattr(scan, "metadata", None) or {}
+    out: dict = {}
+    for key in ACQUISITION_TAGS:
+        value = meta.get(key)
+        if value in (None, "", []):
+            continue
+        if isinstance(value, list | tuple):
+            value = "\\".join(str(v) for v in value)
+        try:
+            out[key] = round(float(value), 3) if key not in ACQUISITION_TAGS[:3] else str(value)
+        except (TypeError, ValueError):
+            continue
+    return out
+
+
 def _summary(scan2d: Scan, full: Scan, slice_index: int | None) -> dict:
     summary = scan2d.summary()
     summary.pop("metadata", None)  # allow-listed already, but nothing free-text goes further
+    acquisition = _acquisition(full)
+    if acquisition:
+        summary["acquisition"] = acquisition  # coded and numeric tags only
     thickness = _header_thickness(full)
     if thickness is not None:
         summary["slice_thickness_mm"] = thickness  # a DICOM header's SliceThickness

@@ -159,7 +159,10 @@ CONFIDENCE_FALLBACK_DEFINITION = (
     "not a probability of a lesion."
 )
 # how the report's JSON / FHIR name the number
-CONFIDENCE_NAME = "estimated probability of a true lesion (calibrated on validation data)"
+CONFIDENCE_NAME = (
+    "estimated probability of a true lesion (calibrated on healthy and synthetic-lesion "
+    "validation scans, not on patients)"
+)
 
 
 def confidence_band(probability: float) -> str:
@@ -210,7 +213,10 @@ def confidence_meaning(f: dict) -> str:
             "not calibrated for this detector setting: its peak is higher than in "
             f"{c:.0%} of healthy validation scans"
         )
-    return f"an estimated {c:.0%} probability of being a true lesion"
+    return (
+        f"an estimated {c:.0%} probability of being a true lesion, as calibrated on healthy and "
+        "synthetic-lesion validation scans"
+    )
 
 
 # a region is described as having a part of the opposite signal (a brighter rim around a dark

@@ -167,6 +167,7 @@ def make_synthetic_cases(
 def _normal_case(name, img, out: Path, source: str, license: str) -> Case:
     cid = f"{name}-normal"
     _write_png(out / "images" / f"{cid}.png", img)
+    source = source.replace(" with a synthetic lesion", "")  # the healthy slice itself
     findings = "No focal lesion. Normal appearance of this axial T1-weighted slice."
     return Case(
         id=cid,
@@ -177,7 +178,7 @@ def _normal_case(name, img, out: Path, source: str, license: str) -> Case:
         report=f"Technique: single axial T1-weighted slice ({source}).\nFindings: {findings}",
         labels=["normal"],
         profile=[],
-        source=source.replace(" with a synthetic lesion", ""),
+        source=source,
         license=license,
         synthetic=False,
     )

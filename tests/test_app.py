@@ -235,3 +235,25 @@ def test_engine_loads_models_once_and_sessions_are_separate(server, client):
 
     with pytest.raises(AppError, match="call /analyze first"):
         other.predict("Is there an abnormality?", api_name="/ask")
+
+
+def test_an_upload_leaves_gradios_public_cache_once_read(client, tmp_path):
+    """Gradio serves every file in its cache to anyone with the URL: a demo host's trial fetched
+    an uploaded DICOM back, header identifiers included, with no session. The app moves an
+    upload into the session's own folder (removed when the session ends) as it reads it."""
+    import shutil
+
+    from gradio.utils import get_upload_folder
+
+    mine = tmp_path / "privacy_check_upload.dcm"
+    shutil.copy(DICOM, mine)
+    analysis, _, _ = analyze(client, mine)
+    assert analysis["file"] == "privacy_check_upload.dcm" and analysis["findings"]
+    assert not list(Path(get_upload_folder()).rglob("privacy_check_upload.dcm"))
+    assert mine.exists()  # only Gradio's copy is moved; a caller's own file is never touched
+    from assistant.ui.engine import Session
+
+    assert Session().keep_upload(str(mine)) == str(mine) and mine.exists()
+    # the examples, cached once for every visitor, stay servable
+    assert analyze(client, DICOM)[0]["file"] == DICOM.name
+    assert analyze(client, DICOM)[0]["file"] == DICOM.name

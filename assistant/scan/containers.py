@@ -26,7 +26,7 @@ def gunzip(data: bytes, limits: LoadLimits) -> bytes:
             if out.tell() > limits.max_bytes:
                 raise ScanError(
                     f"the gzip stream expands beyond {limits.max_bytes:,} bytes "
-                    "(decompression bomb guard; raise LoadLimits.max_bytes)"
+                    "(decompression bomb guard; a limit whoever runs this tool can raise: LoadLimits.max_bytes)"
                 )
             chunk = d.unconsumed_tail
         if not d.eof:

@@ -42,9 +42,9 @@ def load_image_bytes(data: bytes, kind: str, limits: LoadLimits) -> Scan:
                 f"the {label} header claims an image too large to decode safely "
                 f"(decompression bomb guard: {exc})"
             ) from None
-        except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+        except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
             raise ScanError(
-                f"the {label} file is corrupt or truncated ({type(exc).__name__}); {ACCEPTED}"
+                f"the {label} file is corrupt or truncated, or not really a {label}; {ACCEPTED}"
             ) from None
         width, height = im.size
         limits.check_shape((height, width), label)  # before any pixel is decoded
@@ -58,10 +58,10 @@ def load_image_bytes(data: bytes, kind: str, limits: LoadLimits) -> Scan:
                 notes.append("rotated/flipped according to the EXIF orientation tag")
         except Image.DecompressionBombError:
             raise ScanError(f"the {label} image is too large to decode safely") from None
-        except (OSError, SyntaxError, ValueError, EOFError) as exc:
+        except (OSError, SyntaxError, ValueError, EOFError):
             raise ScanError(
                 f"the {label} file is truncated or corrupt: its pixel data could not be "
-                f"decoded ({type(exc).__name__}); {ACCEPTED}"
+                f"decoded; {ACCEPTED}"
             ) from None
     mode = im.mode
     colour: list[float] = []

@@ -70,7 +70,7 @@ def load_scan(
         )
     if len(data) > limits.max_bytes:
         raise ScanError(
-            f"the input is larger than {limits.max_bytes:,} bytes (raise LoadLimits.max_bytes)"
+            f"the input is larger than {limits.max_bytes:,} bytes (a limit whoever runs this tool can raise: LoadLimits.max_bytes)"
         )
     return _finish(load_bytes(data, filename, limits, choose_series))
 
@@ -82,7 +82,7 @@ def _read_path(path: Path, limits: LoadLimits) -> bytes:
     if size > limits.max_bytes:
         raise ScanError(
             f"the file has {size:,} bytes; at most {limits.max_bytes:,} are accepted "
-            "(raise LoadLimits.max_bytes)"
+            "(a limit whoever runs this tool can raise: LoadLimits.max_bytes)"
         )
     try:
         return path.read_bytes()

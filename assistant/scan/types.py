@@ -70,18 +70,21 @@ class LoadLimits:
             raise ScanError(
                 f"the {what} header claims {dims[-2]} x {dims[-1]} pixels; at most "
                 f"{self.max_pixels_per_side} per side are accepted (decompression bomb guard; "
-                "raise LoadLimits.max_pixels_per_side for larger images)"
+                "a limit whoever runs this tool can raise: LoadLimits.max_pixels_per_side)"
             )
         if len(dims) > 2 and int(np.prod(dims[:-2])) > self.max_slices:
             raise ScanError(
                 f"the {what} header claims {int(np.prod(dims[:-2]))} slices/frames; at most "
-                f"{self.max_slices} are accepted (raise LoadLimits.max_slices)"
+                f"{self.max_slices} are accepted (a limit whoever runs this tool can raise: "
+                "LoadLimits.max_slices)"
             )
         total = int(np.prod(dims, dtype=np.int64))
         if total > self.max_total_voxels:
             raise ScanError(
                 f"the {what} header claims {total:,} voxels; at most {self.max_total_voxels:,} "
-                "are accepted (raise LoadLimits.max_total_voxels)"
+                f"are accepted (about {int(self.max_total_voxels**0.5):,} x "
+                f"{int(self.max_total_voxels**0.5):,} pixels for one image; a limit whoever runs "
+                "this tool can raise: LoadLimits.max_total_voxels)"
             )
 
 

@@ -255,6 +255,7 @@ class Callbacks:
             return self._cleared(session, views.NO_SCAN)
         if session.path != str(path) or session.scan is not None:
             session.reset(path)  # called without `on_file` first (a script, a test)
+        path = session.path = session.keep_upload(path)  # out of Gradio's public cache
         settings = (method, preset, sensitivity)
         return self._analyse_and_show(
             f"Could not analyse {views.file_label(session.filename)}",
@@ -689,6 +690,8 @@ class Callbacks:
         forgotten first, so that a failed call leaves none for `/ask`."""
         session = Session() if session is None else session
         session.reset(path)
+        if path:
+            path = session.path = session.keep_upload(path)  # out of Gradio's public cache
         study: dict = {}
         number = None if series is None or int(series) < 0 else int(series)
         try:

@@ -15,6 +15,8 @@ Flag                      Environment variable          Default
 --max-file-size           ASSISTANT_MAX_FILE_SIZE       200mb
 --concurrency             ASSISTANT_CONCURRENCY         1 analysis at a time (chat: 2)
 --audit-log PATH          ASSISTANT_AUDIT_LOG           none
+--upload-retention S      ASSISTANT_UPLOAD_RETENTION    3600 (files served for download, deleted
+                                                        after; uploads leave the cache at once)
 """
 
 from __future__ import annotations
@@ -46,6 +48,8 @@ class AppConfig:
     chat_concurrency: int = 2  # answers streamed at once
     max_queue: int = 64  # waiting events beyond this are refused with "queue full"
     audit_log: str | None = None  # JSONL audit log of answers (no questions, no identifiers)
+    # seconds Gradio keeps the files it serves (drafts for download) before deleting them
+    upload_retention_s: int = 3600  # ASSISTANT_UPLOAD_RETENTION
 
 
 def _env_bool(value: str | None, default: bool) -> bool:
@@ -101,9 +105,18 @@ def parse_config(
         help="scans analysed at once",
     )
     p.add_argument("--audit-log", default=env.get("ASSISTANT_AUDIT_LOG") or None, metavar="PATH")
+    p.add_argument(
+        "--upload-retention",
+        type=int,
+        default=int(env.get("ASSISTANT_UPLOAD_RETENTION") or d.upload_retention_s),
+        metavar="SECONDS",
+        help="delete the files the app serves (drafts for download) after this many seconds",
+    )
     a = p.parse_args(list(argv) if argv is not None else [])
     if a.concurrency < 1:
         p.error(f"--concurrency must be >= 1, got {a.concurrency}")
+    if a.upload_retention < 60:
+        p.error(f"--upload-retention must be at least 60 seconds, got {a.upload_retention}")
     return AppConfig(
         host=a.host,
         port=a.port,
@@ -119,4 +132,5 @@ def parse_config(
         max_file_size=a.max_file_size,
         analysis_concurrency=a.concurrency,
         audit_log=a.audit_log,
+        upload_retention_s=a.upload_retention,
     )

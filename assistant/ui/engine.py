@@ -10,6 +10,7 @@ see each other's scans or chats.
 from __future__ import annotations
 
 import logging
+import shutil
 import tempfile
 import threading
 from dataclasses import dataclass, field
@@ -114,6 +115,32 @@ class Session:
         self.scan = self.state = self.report = None
         self.settings, self.history, self.error = (), [], ""
         self.series_position = int(position)
+
+    def keep_upload(self, path: str) -> str:
+        """The uploaded file at `path`, moved out of Gradio's file cache (from which anyone with
+        its URL can fetch it again, header identifiers included) into this session's own
+        folder, removed when the session ends; its new path. Only files in Gradio's upload
+        folder are moved (a path given by a script or a test is the caller's own file); the
+        app's example files, which Gradio caches once for everybody, stay. A file already moved
+        (the same event seen again) is found in the session's folder."""
+        from gradio.utils import get_upload_folder
+
+        from assistant.examples import EXAMPLES_DIR
+
+        src = Path(path)
+        kept = Path(self.folder) / "uploads" / src.name
+        if not src.exists():
+            return str(kept) if kept.exists() else str(src)
+        cache = Path(get_upload_folder()).resolve()
+        if (EXAMPLES_DIR / src.name).is_file() or cache not in src.resolve().parents:
+            return str(src)
+        kept.parent.mkdir(parents=True, exist_ok=True)
+        shutil.move(str(src), kept)
+        try:
+            src.parent.rmdir()  # Gradio's per-upload folder, now empty
+        except OSError:
+            pass
+        return str(kept)
 
     def close(self) -> None:
         """Forget the scan and remove the session's download folder."""

@@ -56,9 +56,22 @@ CASE_WIDTHS = ["52px", "112px", "112px", "104px", "200px", "260px"]
 Page = dict[str, Any]  # component name -> Gradio component
 
 
+# what a visitor must know before uploading: DICOM header identifiers are dropped, but the file
+# name is shown and used for downloads (it names the results, against a wrong-patient mix-up)
+NO_IDENTIFIABLE_DATA = (
+    "Do not upload identifiable patient data: header identifiers are removed on loading, but "
+    "the file's name is shown with every result and names the downloads, so rename a file "
+    "that carries a name or an ID."
+)
+
+
 def build_blocks(engine: Engine, config: AppConfig) -> gr.Blocks:
     """The app's page with its events connected to `Callbacks(engine)`."""
-    with gr.Blocks(title=TITLE) as demo:
+    # files Gradio keeps to serve (the drafts offered for download, examples) are deleted
+    # once an hour when older than `upload_retention_s`; uploads are moved out of its cache
+    # when read (`Session.keep_upload`)
+    retention = config.upload_retention_s
+    with gr.Blocks(title=TITLE, delete_cache=(max(60, retention // 4), retention)) as demo:
         page = build_page(engine, config)
         connect(page, Callbacks(engine, page), config)
     return demo
@@ -69,7 +82,7 @@ def build_page(engine: Engine, config: AppConfig) -> Page:
     # one Session per client; its download folder is removed when the session ends
     page: Page = {"session": gr.State(None, delete_callback=close_session)}
     gr.Markdown(f"# {TITLE}")
-    gr.Markdown(f"**{DISCLAIMER}**", elem_id="disclaimer")
+    gr.Markdown(f"**{DISCLAIMER}** {NO_IDENTIFIABLE_DATA}", elem_id="disclaimer")
     gr.Markdown(f"<small>{engine.status()}</small>", elem_id="status")
     with gr.Row():
         with gr.Column(scale=2, min_width=300):
@@ -302,8 +315,15 @@ def connect(page: Page, cb: Callbacks, config: AppConfig) -> None:
         return [page[name] for name in names]
 
     undocumented = {"api_visibility": "undocumented"}  # the page's own events: not in the API
-    # the analyses share one concurrency group: the detector already uses every core
-    analysis = {"concurrency_id": "analysis", "concurrency_limit": config.analysis_concurrency}
+    # the analyses share one concurrency group: the detector already uses every core. An
+    # analysis asked for while another of the same kind runs is sent when that one ends, the
+    # last one asked for (Gradio's default for a `.then` or a release is "once", which drops
+    # it: a file replaced during an analysis then stayed "reading and analysing" for good)
+    analysis = {
+        "concurrency_id": "analysis",
+        "concurrency_limit": config.analysis_concurrency,
+        "trigger_mode": "always_last",
+    }
     chat = {"concurrency_id": "chat", "concurrency_limit": config.chat_concurrency}
 
     settings = ("method", "preset", "sensitivity", "spacing", "opacity", "session")

@@ -6,6 +6,7 @@ Nothing here imports gradio, so every view is tested without a server or a brows
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -659,8 +660,21 @@ def analysis_dict(state: CaseState, n_slices: int = 0, filename: str | None = No
         "unreliable": bool(state.unreliable),
         "applicability": None if state.applicability is None else state.applicability.to_dict(),
         # a volume analysed at every level the detector knows: levels, 3D findings, score strip
-        "volume": None if getattr(state, "volume", None) is None else state.volume.to_dict(),
+        "volume": None
+        if getattr(state, "volume", None) is None
+        else _no_server_paths(state.volume.to_dict()),
     }
+
+
+def _no_server_paths(volume: dict) -> dict:
+    """A volume's analysis for API callers without the server's folders: a custom checkpoint is
+    named by its folder's name (a path leaks the install and makes `gradio_client` try to
+    download it)."""
+    model = dict(volume.get("model") or {})
+    checkpoint = model.get("checkpoint")
+    if isinstance(checkpoint, str) and checkpoint.startswith("/"):
+        model["checkpoint"] = Path(checkpoint).name
+    return {**volume, "model": model} if model else volume
 
 
 def series_dict(series: list, position: int | None, asked: int | None = None) -> dict | None:

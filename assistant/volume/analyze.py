@@ -454,9 +454,9 @@ def domain_dir(detector, model_dir=None):
 
 
 def _model_info(detector) -> dict:
-    path = getattr(detector.model, "path", None)
     return {
-        "path": None if path is None else str(path),
+        # "shipped:NAME" or a custom checkpoint's folder (`DiffusionModel.checkpoint`)
+        "checkpoint": getattr(detector.model, "checkpoint", None),
         "method": detector.method.name,
         "preset": detector.preset,
         "level_aware": bool(detector.level_aware),
