@@ -80,6 +80,15 @@ def anything_else(t: Turn, text: str) -> str:
         # "rest of brain unremarkable?" of a volume analysed in part: of that part only
         text = text.replace("Yes, nothing else:", "Nothing else on the analysed part, yes:")
         text += part
+    one_image = not (t.evidence.scan_summary or {}).get("source_shape")
+    if one_image and _WHOLE_BRAIN_ASKED.search(t.q):
+        # "can I rule out a lesion elsewhere in the brain" of one 2D image: not for the brain
+        if _RULE_OUT.search(t.q) and not others:
+            return (
+                "No, not for the whole brain: this is one 2D slice, and the rest of the brain was "
+                f"not seen. On this slice the detector found only {main}, no other region."
+            )
+        text += " This is one 2D slice: the rest of the brain was not seen."
     return text
 
 
@@ -126,6 +135,8 @@ def volume_of_one_slice(t: Turn, text: str) -> str:
     """ "What's the lesion volume in mL?" of one 2D slice: an area, said as such."""
     if not (t.intent == "size" and _VOLUME_ASK.search(t.q) and not t.case.volume_findings()):
         return text
+    if t.outside is not None and not t.evidence.unreliable:
+        return text  # refused: nothing was analysed, the refusal stands
     one = "on a single 2D slice"
     if (t.evidence.scan_summary or {}).get("source_shape"):
         one = "from one analysed slice of the volume"
@@ -136,6 +147,40 @@ def volume_of_one_slice(t: Turn, text: str) -> str:
         + f"A volume cannot be measured {one}; its area on this slice: "
         + (rest[:1].lower() + rest[1:])
     )
+
+
+def count_and_volume(t: Turn, text: str) -> str:
+    """ "how many lesions and total volume in mL" of a scan with no 3D findings: the count, then
+    that a volume cannot be measured from the analysed slice."""
+    if not (
+        t.intent == "count"
+        and _VOLUME_ASK.search(t.q)
+        and not t.case.volume_findings()
+        and (t.outside is None or t.evidence.unreliable)
+    ):
+        return text
+    return text + (
+        " A volume (mL) cannot be measured from one analysed slice: it needs the regions on "
+        "every level of a volume analysed whole."
+    )
+
+
+def ordinal_not_on_this_scan(t: Turn, text: str) -> str:
+    """ "and the second one?" when the scan has one region: there is no second one (the
+    follow-up had repeated the first's answer)."""
+    m = _ORDINAL_ONLY.match(t.q)
+    if m is None or t.outside is not None and not t.evidence.unreliable:
+        return text
+    n = _ORDINAL_NUMBER[m.group("nth")]
+    if not t.found or len(t.found) >= n:
+        return text
+    have = ", ".join(f"{r.id} {cite(r.id)}" for r in t.found)
+    word = "other" if m.group("nth") in ("other", "next") else m.group("nth")
+    text = f"There is no {word} finding on this scan: the detector found only {have}."
+    if t.weak:
+        weak = ", ".join(f"{w.id} {cite(w.id)}" for w in t.weak)
+        text += f" Weaker regions below the image threshold, which may be noise: {weak}."
+    return text
 
 
 def ids_not_on_this_scan(t: Turn, text: str) -> str:
@@ -328,16 +373,21 @@ def flagged_when_analysed_anyway(t: Turn, text: str) -> str:
 
 
 def hemisphere_of_one_slice(t: Turn, text: str) -> str:
-    """ "is the left hemisphere clear of abnormality" of one 2D image: one slice of it."""
-    if (
+    """ "is the left hemisphere clear of abnormality" of one 2D image, or of a volume analysed at
+    one slice or a few levels: only that part of it was seen."""
+    if not (
         t.intent == "side"
         and t.outside is None
         and yes_means_normal(t.question)
         and text.startswith("Yes")
-        and not (t.evidence.scan_summary or {}).get("source_shape")
     ):
+        return text
+    if not (t.evidence.scan_summary or {}).get("source_shape"):
         return text + " This is one 2D slice: the rest of that hemisphere was not seen."
-    return text
+    part = t.case.scope()
+    if t.case.whole_brain() or not part or part.strip() in text:
+        return text
+    return text + part
 
 
 def acute_treatment(t: Turn, text: str) -> str:
@@ -432,6 +482,35 @@ def whole_study_of_one_slice(t: Turn, text: str) -> str:
     )
 
 
+def sign_off_of_a_whole_volume(t: Turn, text: str) -> str:
+    """ "can I tell the patient her MRI is normal", "ok to discharge then", "so can i report it
+    as a normal study" of a volume analysed at every brain level, nothing found: the reading,
+    not a go-ahead (one T1-weighted volume, not the study)."""
+    if not (
+        t.intent == "presence"
+        and t.outside is None
+        and t.case.whole_brain()
+        and text.startswith(_NORMAL_LEADS)
+        and (
+            _TELLS_OR_SIGNS_OFF.search(t.q)
+            or scope.signs_off(t.case)
+            or asks_for_a_clinical_act(t.question)
+            or _WHOLE_STUDY.search(t.q)
+        )
+    ):
+        return text
+    rest = text
+    for lead in _NORMAL_LEADS:
+        rest = rest.removeprefix(lead)
+    return (
+        "Nothing was found at any analysed level, yes, but not on this reading alone"
+        + rest
+        + " Telling the patient, reporting the study as normal or discharging is a clinical "
+        "decision that this reading can inform but not make: it compares one T1-weighted volume "
+        "with healthy scans, not the study's other sequences, and small lesions are mostly missed."
+    )
+
+
 def side_and_display_convention(t: Turn, text: str) -> str:
     """ "right or left - radiological or neurological convention?": the side, then how the image
     is shown."""
@@ -498,8 +577,13 @@ def small_ones_missed(t: Turn, text: str) -> str:
 
 
 def clinical_act(t: Turn, text: str) -> str:
-    """ "Can I sign this off as normal?": the detector reads one scan; the act is the user's."""
-    if t.intent == "presence" and asks_for_a_clinical_act(t.question):
+    """ "Can I sign this off as normal?": the detector reads one scan; the act is the user's
+    (unless an earlier step said so already)."""
+    if (
+        t.intent == "presence"
+        and asks_for_a_clinical_act(t.question)
+        and "clinical decision that this reading can inform" not in text
+    ):
         return text + (
             " Whether to sign off, discharge or reassure is a clinical decision that this "
             "reading of one scan can inform but not make."
@@ -532,6 +616,37 @@ def telling_a_kind(t: Turn, text: str) -> str:
     return text
 
 
+def atlas_without_a_3d_finding(t: Turn, text: str) -> str:
+    """ "which atlas region" with no 3D finding: atlas names belong to 3D findings only; then
+    where on the displayed slice."""
+    if (
+        t.intent in ("location", "side")
+        and t.outside is None
+        and re.search(r"\batlas\b|\banatomical (region|label|name)s?\b", t.q)
+        and not t.case.volume_findings()
+    ):
+        whole = "no 3D finding was made" if t.case.whole_brain() else "this scan has no 3D finding"
+        return (
+            f"No atlas region can be named: {whole}, and atlas names are given only for 3D "
+            "findings of a volume analysed at several levels (an atlas registered to the volume); "
+            "on a slice the detector reports the position in the image. " + text
+        )
+    return text
+
+
+def unreliable_warning(t: Turn, text: str) -> str:
+    """Of a scan analysed anyway, an answer that cites its findings opens with the warning
+    ("corpus callosum involved?" answered by the unassessed-structure answer had lost it)."""
+    if (
+        t.outside is not None
+        and t.evidence.unreliable
+        and re.search(r"\[[FWV]\d+\]", text)
+        and "outside the detector's domain" not in text
+    ):
+        return domain.unreliable_prefix(t.outside) + text
+    return text
+
+
 AFTERWARDS: list[Callable[[Turn, str], str]] = [
     explanation_premise,
     cases_of_a_scan_analysed_anyway,
@@ -540,6 +655,8 @@ AFTERWARDS: list[Callable[[Turn, str], str]] = [
     weak_regions_asked,
     acquisition_of_a_refused_scan,
     volume_of_one_slice,
+    count_and_volume,
+    ordinal_not_on_this_scan,
     ids_not_on_this_scan,
     whole_head_of_part,
     part_of_a_volume,
@@ -555,12 +672,15 @@ AFTERWARDS: list[Callable[[Turn, str], str]] = [
     confidence_in_a_kind,
     t2_finding,
     whole_study_of_one_slice,
+    sign_off_of_a_whole_volume,
     side_and_display_convention,
     display_convention_and_side,
     structure_normal,
     small_ones_missed,
     clinical_act,
     telling_a_kind,
+    atlas_without_a_3d_finding,
+    unreliable_warning,
 ]
 
 
@@ -624,6 +744,8 @@ _ELSE_ASK = re.compile(
     r"\b(else|other|another|additional|further)\b.{0,40}\b(apart from|besides|other than|except|"
     r"aside from|in addition to)\b|\b(apart from|besides|other than|except( for)?|aside from|"
     r"in addition to) (the |this |that |f\d)[^?]{0,40}\b(else|other|another|additional)\b|"
+    # "can I rule out a lesion elsewhere in the brain"
+    r"\b(lesions?|abnormalit\w*|findings?|something|anything) elsewhere\b|"
     # "any other lesion elsewhere on the slice?", "anything else?"
     r"\b(any|are there|is there)( \w+)? (other|further|additional|more) (lesions?|abnormalit\w*|"
     r"findings?|regions?|areas?|spots?|foci)\b|\b(anything|any lesions?|abnormalit\w*) (else|"
@@ -649,6 +771,23 @@ _NOT_NORMAL_KIND = re.compile(
     r"^No, not normal: (?P<who>a region deviates|regions deviate) from healthy anatomy, but "
     r"whether (?P<it>it is|any of them is) (?P<kind>.+?) cannot be determined by this detector\. "
 )
+# the leads of a presence answer that calls the scan normal (`findings.presence`)
+_NORMAL_LEADS = (
+    "Yes, probably",
+    "Yes, as far as this detector can tell",
+    "Nothing abnormal was found",
+)
+_WHOLE_BRAIN_ASKED = re.compile(
+    r"\b(in|of) the (whole |entire |rest of the )?(brain|head)\b|\banywhere\b|\bwhole (brain|head)\b"
+)
+_RULE_OUT = re.compile(r"\b(rule[sd]? out|r/o|exclud\w*)\b")
+# "and the second one?", "what about the other one": a region by its place in the order only
+_ORDINAL_ONLY = re.compile(
+    r"^\W*(and |what about |how about |ok |so )?(the )?(?P<nth>second|2nd|third|3rd|fourth|4th|"
+    r"other|next)( one| lesion| finding| region| spot| abnormality| area)?\W*$"
+)
+_ORDINAL_NUMBER = {"second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4, "4th": 4}
+_ORDINAL_NUMBER |= {"other": 2, "next": 2}
 _WEAK_ASK = re.compile(
     r"\b(weak(er)?|borderline|sub-?threshold|below[- ]threshold|faint(er)?|equivocal) "
     r"(or [\w-]+ )?(regions?|areas?|findings?|spots?|ones?|signals?|foci|hits?|anomal\w*)\b"

@@ -24,6 +24,7 @@ from assistant.responders.grounded.case import CaseFacts, threshold_band
 from assistant.responders.grounded.wording import BRIGHT_WORDS, DARK_WORDS, cite, safe_excerpt
 from assistant.responders.intents.parse import (
     ANALYSED_SLICES,
+    COVERAGE,
     PATIENT_IDENTITY,
     QUALITY,
     TRAINING_DOMAIN,
@@ -83,6 +84,19 @@ NEGATIVE_MEANS = (
     "findings that show only on other sequences (FLAIR, DWI, SWI, contrast-enhanced T1), lesions "
     "too small or subtle for the threshold, or diffuse changes such as atrophy."
 )
+NEGATIVE_MEANS_WHOLE = (
+    "A negative result means only that no level of this volume deviates from the healthy "
+    "training scans enough to pass the detector's thresholds. It does not exclude findings that "
+    "show only on other sequences (FLAIR, DWI, SWI, contrast-enhanced T1), lesions too small or "
+    "subtle for the thresholds, or diffuse changes such as atrophy."
+)
+
+
+def negative_means(c: CaseFacts) -> str:
+    """What a negative result means, for a slice or for a volume analysed at every level."""
+    return NEGATIVE_MEANS_WHOLE if c.whole_brain() else NEGATIVE_MEANS
+
+
 NOT_A_RECOMMENDATION = (
     "These are general considerations from a research tool, not a management recommendation "
     "for this patient."
@@ -467,7 +481,7 @@ def explanation(c: CaseFacts) -> str:
             if entity
             else "There is nothing to explain"
         )
-        return f"{lead}: {c.no_findings()}. {NEGATIVE_MEANS}" + _weak_note(c) + _image_level(c)
+        return f"{lead}: {c.no_findings()}. {negative_means(c)}" + _weak_note(c) + _image_level(c)
     text = _cause_lead(c, entity)
     text += " " + "; ".join(c.describe(t) for t in c.targets) + "."
     text += _in_general(c, c.targets)
@@ -548,7 +562,7 @@ def next_steps(c: CaseFacts) -> str:
         )
     if not c.findings:
         return (
-            f"{lead}There is no finding to work up: {c.no_findings()}. {NEGATIVE_MEANS}"
+            f"{lead}There is no finding to work up: {c.no_findings()}. {negative_means(c)}"
             + _weak_note(c)
             + " If there is a clinical question, the full study (all slices and sequences) and a "
             "radiologist's read address it, not this detector."
@@ -684,6 +698,79 @@ _FORMAT_NAMES = {"png": "PNG", "jpeg": "JPEG", "tiff": "TIFF", "bmp": "BMP", "ni
 _FORMAT_NAMES |= {"dicom": "DICOM", "npy": "NumPy"}
 
 
+_SEQUENCE_NAMES = {"SE": "spin echo", "GR": "gradient echo", "IR": "inversion recovery"}
+_SEQUENCE_NAMES |= {"EP": "echo planar", "RM": "research mode"}
+
+
+def _sequence_name(header: dict) -> str:
+    """ "a 2D spin echo sequence (ScanningSequence SE)" from the coded tags."""
+    codes = [c for c in str(header.get("ScanningSequence", "")).split("\\") if c]
+    names = " / ".join(_SEQUENCE_NAMES.get(c, c) for c in codes) or "a sequence"
+    dims = header.get("MRAcquisitionType")
+    dims = f"{dims} " if dims in ("2D", "3D") else ""
+    return f"a {dims}{names} sequence (ScanningSequence {'/'.join(codes)})"
+
+
+def _timing(header: dict) -> str:
+    """ "TR 500 ms, TE 10 ms" from the header's timings (those it has)."""
+    parts = [
+        f"{name} {header[key]:g}{unit}"
+        for key, name, unit in (
+            ("RepetitionTime", "TR", " ms"),
+            ("EchoTime", "TE", " ms"),
+            ("InversionTime", "TI", " ms"),
+            ("FlipAngle", "flip angle", "°"),
+        )
+        if isinstance(header.get(key), float)
+    ]
+    return ", ".join(parts)
+
+
+def _sequence_reading(header: dict) -> str:
+    """What short or long TR and TE say of the weighting (a spin echo's rule of thumb)."""
+    tr, te = header.get("RepetitionTime"), header.get("EchoTime")
+    if not isinstance(tr, float) or not isinstance(te, float):
+        return ""
+    if tr < 1000 and te < 30:
+        return " Short TR and TE: T1-weighted, as the detector expects."
+    if tr >= 2000 and te >= 60:
+        return " Long TR and TE: T2-weighted, which the detector was not trained on."
+    return ""
+
+
+def _axis_codes(q: str) -> str | None:
+    """Orientation axis codes asked about ("is it LAS?", "RAS or LPS?": the first), upper-case;
+    None when the question names none."""
+    for word in re.findall(r"\b[a-z]{3}\b", q):
+        if {frozenset(p) & set(word) for p in ("lr", "ap", "si")} == {frozenset(ch) for ch in word}:
+            return word.upper()
+    return None
+
+
+def _coverage(c: CaseFacts) -> str:
+    """ "does this cover the whole brain or just a slab?": the volume's extent along z, then
+    what of it was analysed."""
+    s = c.evidence.scan_summary or {}
+    shape, spacing = s.get("source_shape"), s.get("source_spacing_mm")
+    if not shape:
+        return "This is a single 2D image, not a volume: one slice of the brain, not all of it."
+    n = int(shape[0])
+    if not spacing:
+        text = f"It has {n} axial slices; their spacing is not recorded, so its extent is unknown."
+    else:
+        dz = float(spacing[0])
+        extent = n * dz
+        text = (
+            f"It is a slab: {n} axial slices of {dz:g} mm, about {extent:.0f} mm in all, not the "
+            "whole brain (about 130 mm from the vertex to the foramen magnum)."
+            if extent < 100
+            else f"It covers about {extent:.0f} mm along its slice axis ({n} axial slices of "
+            f"{dz:g} mm), enough for the whole brain."
+        )
+    scope = analysed_scope(s)
+    return f"{text} {scope}" if scope else text
+
+
 def acquisition_detail(c: CaseFacts) -> str | None:
     """`_acquisition_detail`, and the display orientation after it when the question asks that
     too ("voxel size and orientation of the volume?")."""
@@ -692,7 +779,11 @@ def acquisition_detail(c: CaseFacts) -> str | None:
         # "what modality and plane is this?": the modality first
         ask = "what modality is this?"
         text = f"{modality(replace(c, question=ask, q=ask)).strip()} {text}"
-    if text and _ASKS_ORIENTATION.search(c.q) and not re.search(r"convention|orientation", text):
+    if (
+        text
+        and _ASKS_ORIENTATION.search(c.q)
+        and not re.search(r"convention|orientation|RAS\+", text)
+    ):
         ask = "which way is left on the display?"
         orientation = _acquisition_detail(replace(c, question=ask, q=ask))
         if orientation:
@@ -759,6 +850,8 @@ def _acquisition_detail(c: CaseFacts) -> str | None:
                 "read is not assessed."
             )
         return None
+    if COVERAGE.search(q):
+        return _coverage(c)
     if ANALYSED_SLICES.search(q) or ANALYSED_SLICES.search(normalise(c.question)):
         # (as the parser reads it: "which levels did u look at")
         scope = analysed_scope(s)
@@ -818,6 +911,12 @@ def _acquisition_detail(c: CaseFacts) -> str | None:
                 "brain as abnormal."
             )
         return None
+    header = s.get("acquisition") or {}
+    if _ASKS_FIELD.search(q) and header.get("MagneticFieldStrength"):
+        return (
+            f"The {fmt} header records a field strength of {header['MagneticFieldStrength']:g} T. "
+            "The detector's applicability check looks at the image itself, not the scanner."
+        )
     if _ASKS_FIELD.search(q):
         return (
             "The field strength, scanner make and model are not among what this assistant reads "
@@ -907,6 +1006,8 @@ def _acquisition_detail(c: CaseFacts) -> str | None:
                 f"The {what} is {dims} {unit} as loaded{size}. The acquisition matrix itself is "
                 f"not among what this assistant reads from the {fmt} file."
             )
+    if _ASKS_TIMING.search(q) and (timing := _timing(header)):
+        return f"The {fmt} header records {timing}." + _sequence_reading(header)
     if _ASKS_TIMING.search(q):
         read = (
             " The applicability check reads the contrast from the image itself (T1-weighted: "
@@ -928,6 +1029,16 @@ def _acquisition_detail(c: CaseFacts) -> str | None:
         left = s.get("patient_left")
         notes = " ".join(str(n) for n in s.get("notes", []))
         stored = re.search(r"reoriented from (\w+)", notes)
+        codes = _axis_codes(q)
+        if stored and codes:
+            # "is the orientation LAS?": the header's axis codes against those asked
+            same = codes == stored.group(1).upper()
+            return (
+                f"{'Yes' if same else 'No'}: the file stores its voxels in {stored.group(1)} order "
+                f"(axis codes from its header){'' if same else f', not {codes}'}; it was "
+                "reoriented to RAS+ for the analysis, so the patient's left is shown on the image "
+                "left."
+            )
         if stored and re.search(r"\b(stored|saved|file|header|written)\b", q):
             # "What orientation is the volume stored in?": its axis codes, as read
             return (
@@ -945,6 +1056,17 @@ def _acquisition_detail(c: CaseFacts) -> str | None:
         return (
             f"From its header, the patient's left is shown on the image {side} "
             f"({'neurological' if side == 'left' else 'radiological'} convention)."
+        )
+    if _ASKS_SEQUENCE.search(q) and header.get("ScanningSequence") and checked_t1:
+        # "Which sequence is this?" of a DICOM whose header codes it
+        timing = _timing(header)
+        return (
+            f"The {fmt} header records {_sequence_name(header)}"
+            + (f", {timing}" if timing else "")
+            + "."
+            + _sequence_reading(header)
+            + " The applicability check also read its contrast as T1-weighted (white matter "
+            "brighter than grey matter), which is what the detector accepts."
         )
     if _ASKS_SEQUENCE.search(q):
         series = loaded_series_sentence(s.get("notes", []))
@@ -1158,7 +1280,8 @@ def out_of_scope(c: CaseFacts) -> str:
     if PATIENT_IDENTITY.search(c.q):
         return (
             "I have no patient identifiers or demographics: names, dates of birth, age, sex, "
-            "record numbers and the institution are removed from a scan's header when it is "
+            "record numbers, the study's dates and the institution are removed from a scan's "
+            "header when it is "
             "loaded and are never shown, logged or passed to a model (text burned into the "
             "pixels is blanked where the loader finds it). I can only talk about the image. I "
             f"can answer questions about {ANSWERABLE}."

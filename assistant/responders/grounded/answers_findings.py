@@ -282,6 +282,16 @@ _PLACE_NAMES = {
 _OFF_PLACE = re.compile(r"\b(" + "|".join(sorted(Z_EXTENT_MM, key=len, reverse=True)) + r")\b")
 
 
+def places_asked(q: str) -> list[tuple[str, float, float]]:
+    """The structures off the trained level a question names ("the cerebellum and brainstem"),
+    each with its MNI z extent (mm): (name, lowest, highest), in the question's order."""
+    named: dict[str, tuple[str, float, float]] = {}
+    for m in _OFF_PLACE.finditer(q):
+        name = _PLACE_NAMES.get(m.group(1), m.group(1))
+        named.setdefault(name, (name, *Z_EXTENT_MM[m.group(1)]))
+    return list(named.values())
+
+
 def analysed_levels(c: CaseFacts) -> tuple[float, float] | None:
     """The MNI z range (mm) the detector analysed: a volume's analysed levels, or the level of
     the displayed slice (registered, or estimated by the applicability check); None unknown."""
@@ -496,7 +506,7 @@ def _presence(c: CaseFacts) -> str:
             + "; ".join(c.describe(f) for f in below[:3])
             + "."
             + c.uncertainty()
-            + _not_excluded(term)
+            + _not_excluded(term, c)
         )
     if c.findings:
         # "There's no bleed, is there?": a bare "No." could be read as agreeing, so say which way
@@ -612,11 +622,8 @@ def _presence(c: CaseFacts) -> str:
         text += c.uncertainty()
     miss = " A detector can miss small or subtle abnormalities"
     if closed and negative and term is not None:  # the lead said it is not ruled out: why
-        return (
-            f"{text}{miss}, and only the analysed slice of a T1-weighted scan was compared with "
-            "healthy scans: many lesions show only on other slices or sequences."
-        )
-    return text + miss + "." + _not_excluded(term)
+        return f"{text}{miss}, and {c.compared()}."
+    return text + miss + "." + _not_excluded(term, c)
 
 
 # "noise vs lesion?", "real lesion or artefact?": which of the two, not yes/no
@@ -630,15 +637,13 @@ _NOISE_OR_LESION = re.compile(
 _A_YES = ("Yes", "A region deviates", "Regions deviate", "A low-confidence region deviates")
 
 
-def _not_excluded(term) -> str:
+def _not_excluded(term, c: CaseFacts) -> str:
     """For a negative answer about a named kind of lesion ("Any sign of a bleed?"): what the
     negative does not exclude."""
     if not term:
         return ""
     return (
-        f" On its own, this reading cannot rule out {_a(_singular(term.group(0)))}: only the "
-        "analysed slice of a T1-weighted scan was compared with healthy scans, and many lesions "
-        "show only on other slices or sequences."
+        f" On its own, this reading cannot rule out {_a(_singular(term.group(0)))}: {c.compared()}."
     )
 
 

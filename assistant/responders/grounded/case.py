@@ -182,6 +182,28 @@ class CaseFacts:
             f"(resampled at MNI z {level:+.0f} mm), where the detector found nothing."
         )
 
+    def whole_brain(self) -> bool:
+        """A volume analysed at every brain level (a level-aware, whole-brain detector), where
+        "only the analysed slice" caveats do not hold."""
+        whole = (self.evidence.scan_summary or {}).get("volume_analysis") or {}
+        return bool(whole.get("level_aware") and whole.get("levels_mm"))
+
+    def compared(self) -> str:
+        """What was compared with healthy scans, and so what a negative does not cover: "only
+        the analysed slice of a T1-weighted scan was compared with healthy scans, and many lesions
+        show only on other slices or sequences", or for a volume analysed whole, on other
+        sequences."""
+        if self.whole_brain():
+            return (
+                "only this T1-weighted volume was compared with healthy scans, level by level, "
+                "and many lesions show only on other sequences (FLAIR, DWI, SWI, contrast) or are "
+                "too small for the detector"
+            )
+        return (
+            "only the analysed slice of a T1-weighted scan was compared with healthy scans, and "
+            "many lesions show only on other slices or sequences"
+        )
+
     def scope(self) -> str:
         """For a slice of a volume: " Only one slice of this volume was analysed: ..." (which
         one, and that nothing can be said about the other levels); "" for a 2D image."""

@@ -102,12 +102,31 @@ def _handler(case: CaseFacts) -> Callable[[CaseFacts], str]:
         handler = both("side", "intensity")
     if intent in ("side", "size", "location") and found and _SIZE_AND_SIDE.search(case.q):
         handler = both("size", "side")  # "two things: how big and which side"
+    if intent in ("side", "location") and found and _SIDE_AND_SLICES.search(case.q):
+        handler = both("side", "location")  # "what side and which slices does it span"
+    if intent in ("location", "size") and found and _WHERE_AND_SIZE.search(case.q):
+        handler = both("location", "size")  # "biggest lesion - where and how big"
+    if intent in ("size", "explanation") and found and _SIZE_AND_CAUSE.search(case.q):
+        handler = both("size", "explanation")  # "How big is it and what could it be?"
     return handler
 
 
 _SIDE_AND_SIGNAL = re.compile(
     r"\b(which|what) (side|hemisphere)\b.{0,40}\b(and|&)\b.{0,20}\b(how (bright|dark)|brightness|"
     r"signal|intensity|brighter|darker|hyperintense|hypointense)\b"
+)
+_SIDE_AND_SLICES = re.compile(
+    r"\b(which|what) side\b.{0,20}\b(and|&|\+)\b.{0,20}\b(which|what|how many) (slices?|levels?)\b|"
+    r"\b(which|what|how many) (slices?|levels?)\b.{0,30}\b(and|&|\+)\b.{0,20}\b(which|what) side\b"
+)
+_WHERE_AND_SIZE = re.compile(
+    r"\bwhere\b.{0,25}\b(and|&|\+)\b.{0,10}\b(how (big|large)|what size|size)\b|"
+    r"\b(how (big|large)|what size)\b.{0,25}\b(and|&|\+)\b.{0,10}\bwhere\b"
+)
+_SIZE_AND_CAUSE = re.compile(
+    r"\bhow (big|large)\b.{0,25}\b(and|&|\+)\b.{0,10}\bwhat (could|might|would|is|'s) (it|this|"
+    r"that)( likely)?( be)?\b|\bwhat (could|might|is) (it|this|that)( be)?\b.{0,10}\b(and|&|\+)\b"
+    r".{0,10}\bhow (big|large)\b"
 )
 _SIZE_AND_SIDE = re.compile(
     r"\b(how (big|large)|size|dimensions?)\b.{0,30}\b(and|&|\+)\b.{0,20}\b(which|what) side\b|"

@@ -27,6 +27,7 @@ from assistant.responders.grounded.wording import TISSUE, WEAK_INTENTS, cite
 from assistant.responders.intents import (
     Resolved,
     existential,
+    yes_means_normal,
     yes_no_question,
 )
 from assistant.responders.intents.parse import (
@@ -264,6 +265,49 @@ def is_a_3d_finding_real(t: Turn) -> str | None:
     return findings.is_a_3d_finding_real(t.case)
 
 
+def place_on_a_whole_volume(t: Turn) -> str | None:
+    """ "Anything in the posterior fossa?", "and the brainstem?", "pituitary ok?" of a volume
+    analysed at every brain level with no 3D finding: those levels were analysed, and nothing
+    was found there (not "the detector does not assess that")."""
+    if t.outside is not None or not t.case.whole_brain() or t.case.volume_findings():
+        return None
+    if _SIGN_OF_A_STRUCTURE.search(t.q):
+        return None  # "hippocampi symmetric?", "tonsils ok? ?chiari": a sign, not assessed
+    if not (
+        t.intent == "presence"
+        or (t.resolved.follow_up and t.intent not in ("out_of_scope", "report"))
+        or (t.intent in ("out_of_scope", "unknown", "location") and yes_no_question(t.question))
+    ):
+        return None
+    places = findings.places_asked(t.q)
+    levels = findings.analysed_levels(t.case)
+    if not places or levels is None:
+        return None
+    lo, hi = min(p[1] for p in places), max(p[2] for p in places)
+    if any(p[1] > levels[1] or p[2] < levels[0] for p in places):
+        return None  # one is not at an analysed level: `place_not_analysed` says so
+    name = " and the ".join(p[0] for p in places)
+    normal = yes_no_question(t.question) and yes_means_normal(t.question)
+    plural = len(places) > 1 or name.endswith(
+        ("i", "lobes", "poles", "orbits", "globes", "nerves", "tonsils")
+    )
+    weak = [v for v in t.evidence.by_kind("volume_finding") if v.data.get("weak")]
+    text = (
+        f"{'Yes, nothing was found there' if normal else 'No'}: the whole volume was analysed at "
+        f"every brain level, {'those' if plural else 'the levels'} of the {name} included (about "
+        f"MNI z {max(lo, levels[0]):+.0f} to {min(hi, levels[1]):+.0f} mm), and the detector made "
+        "no 3D finding there or anywhere else. It does not identify anatomical structures, and "
+        "small lesions are mostly missed."
+    )
+    if weak:
+        text += (
+            " Weak regions, on one analysed level only (most likely noise): "
+            + "; ".join(f"{v.text} {cite(v.id)}" for v in weak)
+            + "."
+        )
+    return text
+
+
 def place_not_analysed_anyway(t: Turn) -> str | None:
     """ "Any lesions in the posterior fossa?" of a scan analysed anyway at one level."""
     if (
@@ -427,6 +471,7 @@ ROUTES: list[Callable[[Turn], str | None]] = [
     slices_not_analysed,
     named_regions,
     is_a_3d_finding_real,
+    place_on_a_whole_volume,
     place_not_analysed_anyway,
     place_not_analysed,
     presence_at_a_place,
@@ -602,6 +647,11 @@ _CAN_YOU_READ = re.compile(
     r"that one|the (scan|image|study|file|volume|x-?ray)))?( (at all|then|anyway))?\W*$|"
     r"^\W*(so |but |and |ok )?(you|u) (can'?t|cannot|won'?t|wont|cant|couldn'?t) (\w+ )?(analy[sz]e|"
     r"read|process|interpret|do) (this|it|this one|that|anything)\b"
+)
+# a sign of a structure's shape, size or position, which the detector does not assess
+_SIGN_OF_A_STRUCTURE = re.compile(
+    r"\b(a?symmetr\w*|atroph\w*|volume loss|enlarg\w*|dilat\w*|swollen|swelling|shift\w*|"
+    r"hydroceph\w*|chiari|herniat\w*|descent|ectopi\w*|displac\w*|compress\w*|effac\w*|size)\b"
 )
 # "so is it a brain scan or not", "is this even a brain?"
 _IS_IT_A_BRAIN = re.compile(

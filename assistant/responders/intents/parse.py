@@ -356,7 +356,9 @@ _OF_A_FINDING = re.compile(
     r"\b(lesions?|findings?|abnormal\w*|anomal\w*|regions?|spots?|[fvw]\d+|shows?|showing|"
     r"affected|involved|"
     r"contains?|look(ing)? at|best seen|suspicious|visible|appears?|is it|are they|lights? up|"
-    r"scroll to|go to|jump to)\b"
+    r"scroll to|go to|jump to)\b|"
+    # "which slices for that one", "which slice for the second one"
+    r"\b(for|of) (that |this |the (\w+ )?)(one|lesion|finding|region)\b"
 )
 
 # a bare "Which slices?" / "What level then?" (a follow-up about a finding in a volume), how
@@ -1189,10 +1191,19 @@ def _about(q: str) -> str:
     return f"finding:F{ids[0]}" if ids else "image"
 
 
+# a side in the clinical history: "new R hand numbness", "left-sided weakness", "right facial
+# droop" (the patient's symptom, not the side asked about)
+_SYMPTOM_SIDE = re.compile(
+    r"\b(left|right)(-| )(sided )?(hand|arm|leg|foot|face|facial|body|limb|upper limb|lower limb|"
+    r"hemi(paresis|plegia|anopi\w*|sensory|body)|weakness|numbness|tingling|paraesthesia\w*|sensory|motor|visual field|eye|ear|"
+    r"hearing|ptosis|pronator|neglect|homonymous|droop|clumsiness|ataxia|tremor|focal seizures?)\b"
+)
+
+
 def _side(q: str) -> bool:
     if not SIDE.search(q):
         return False
-    t = _NOT_SIDE_LEFT.sub(" ", _NOT_SIDE_RIGHT.sub(" ", q))
+    t = _NOT_SIDE_LEFT.sub(" ", _NOT_SIDE_RIGHT.sub(" ", _SYMPTOM_SIDE.sub(" ", q)))
     t = re.sub(r"\bside effects?\b", " ", t)
     return bool(SIDE.search(t))
 
@@ -1561,7 +1572,7 @@ ANALYSED_SLICES = re.compile(
 # "what can you do then", "how can you help?": what the assistant can do (not a next step)
 CAPABILITIES = re.compile(
     r"^\W*(so |ok |okay |and |then |well )?what (can|could|do|does) (you|it|this (tool|thing|"
-    r"assistant|app)|the (tool|assistant|detector|app)) (do|offer|help with)( then| instead| at all|"
+    r"assistant|app)|the (tool|assistant|detector|app)) (do|offer|help with|tell me)( then| instead| at all|"
     r"( for)? me| here| exactly)?\W*$|^\W*(so |ok |and )?how (can|could) (you|it) help( me)?\W*$|"
     r"^\W*what are (your|its) (capabilities|abilities|functions)\W*$"
 )
@@ -1571,6 +1582,14 @@ ANALYSE_THIS = re.compile(
     r"(analy[sz]e|read|interpret|review|assess|check|look at|go through|report on) (this|it|this one|"
     r"the (scan|image|study|slice|volume|mri|x-?ray|film))( (for me|pls|please|plz|now|then|thanks|"
     r"quickly))*\W*$"
+)
+# "does this cover the whole brain or just a slab?": the volume's extent (the acquisition)
+COVERAGE = re.compile(
+    r"\b(does|do|did) (this|it|the (scan|volume|file|study|series|acquisition)) (\w+ )?(cover|"
+    r"include|span|contain|image)s? (the )?(whole|entire|full|complete|all( of)?( the)?) (brain|"
+    r"head)\b|\b(just|only|merely) a (thin )?slab\b|\bwhole[- ](brain|head) coverage\b|"
+    r"\bhow much of the (brain|head) (does|do|is) (it|this|the (scan|volume)) (cover|include|"
+    r"cover\w*|imag\w*)"
 )
 # "how many slices are there in total", "how many slices in the volume": the acquisition, not
 # how many slices a finding spans
@@ -1591,7 +1610,13 @@ PATIENT_IDENTITY = re.compile(
     r"(this|it)|how old is (the|this) (patient|person|subject)|(which|what) (hospital|"
     r"institution|centre|center|site|clinic)\b.{0,30}\b(scan\w*|acquir\w*|done|taken|performed|"
     r"from)|(patient|personal) (information|details|data|identifiers?) (in|on) (this|the) "
-    r"(image|scan|file))\b"
+    r"(image|scan|file)|"
+    # "When was this scan taken and at which hospital?", "What is the date of the scan?"
+    r"(date|day|time) of (the |this )?(scan|study|exam|examination|mri|acquisition)|"
+    r"(scan|study|exam|acquisition) date|when was (this|it|the (scan|study|mri|image|exam)) "
+    r"(\w+ )?(taken|done|acquired|performed|scanned|obtained)|how old is (this|the) (scan|study)|"
+    r"at which (hospital|institution|centre|center|site)|where was (this|it|the (scan|study|mri)) "
+    r"(\w+ )?(taken|done|acquired|performed|scanned))\b"
 )
 
 
@@ -1707,7 +1732,7 @@ def parse(question: str) -> Ask | None:
         return Ask("presence", "image", "analyse this")
     if ANALYSED_SLICES.search(raw):
         return Ask("modality", "image", "analysed slices")
-    if _SLICES_IN_THE_SCAN.search(raw):
+    if _SLICES_IN_THE_SCAN.search(raw) or COVERAGE.search(raw):
         return Ask("modality", "image", "slices in the scan")
     if _APPLICABILITY_ASK.search(raw):
         return Ask("modality", "image", "applicability")
@@ -2095,7 +2120,7 @@ def side_question(question: str) -> SideAsk:
     """The `SideAsk` of a side question ("Is F1 on the patient's left?" -> sides ("left",),
     frame "patient", choice False)."""
     q = without_hedge(normalise(question))
-    t = _NOT_SIDE_LEFT.sub(" ", _NOT_SIDE_RIGHT.sub(" ", q))
+    t = _NOT_SIDE_LEFT.sub(" ", _NOT_SIDE_RIGHT.sub(" ", _SYMPTOM_SIDE.sub(" ", q)))
     sides = tuple(dict.fromkeys(re.findall(r"\b(left|right)\b", t)))
     image, patient = bool(_IMAGE_FRAME.search(t)), bool(_PATIENT_FRAME.search(t))
     frame = "image" if image and not patient else "patient" if patient and not image else None
