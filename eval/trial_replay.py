@@ -24,7 +24,7 @@ EXAMPLES = Path(__file__).resolve().parents[1] / "assistant" / "examples"
 def scan_path(key: str, data: Path) -> tuple[Path, bool]:
     """The file and the "analyse anyway" flag of a scan key: one of `scans`, an example's file
     name, an IXI volume's file name (`ixi-hh-t1-2mm/*/`), `chest_xray_NAME` (`ood/cxr-kermany/`),
-    `mslub_PATIENT` (`mslub-mni/PATIENT/T1.nii.gz`);
+    `mslub_PATIENT` (`mslub-mni/PATIENT/T1.nii.gz`), `midaxial_NAME` (`ixi-t1-midaxial/*/NAME`);
     a key ending in "(anyway)" is analysed anyway."""
     anyway = key.endswith("(anyway)")
     key = key.removesuffix("(anyway)")
@@ -38,6 +38,10 @@ def scan_path(key: str, data: Path) -> tuple[Path, bool]:
         return data / "mslub-mni" / key.removeprefix("mslub_") / "T1.nii.gz", anyway
     if key.startswith("chest_xray_"):
         return data / "ood" / "cxr-kermany" / key.removeprefix("chest_xray_"), anyway
+    if key.startswith("midaxial_"):  # "midaxial_sub-IXI...png": a healthy mid-axial slice
+        found = sorted((data / "ixi-t1-midaxial").glob(f"*/{key.removeprefix('midaxial_')}"))
+        if found:
+            return found[0], anyway
     found = sorted((data / "ixi-hh-t1-2mm").glob(f"*/{key}"))
     if found:
         return found[0], anyway
