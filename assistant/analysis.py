@@ -34,6 +34,7 @@ from assistant.domain.align2d import on_training_grid
 from assistant.evidence import Evidence, EvidenceItem, analysed_scope
 from assistant.preprocess import to_unit
 from assistant.scan import Scan, ScanError
+from assistant.scan.dicom.tags import ACQUISITION_TAGS
 from retrieval.index import CaseIndex
 from retrieval.library import Library, default_library
 
@@ -316,28 +317,16 @@ def _header_thickness(scan: Scan) -> float | None:
     return round(value, 3) if np.isfinite(value) and value > 0 else None
 
 
-# coded or numeric acquisition tags of a DICOM header (no free text) that answers may quote
-ACQUISITION_TAGS = (
-    "ScanningSequence",
-    "SequenceVariant",
-    "MRAcquisitionType",
-    "RepetitionTime",
-    "EchoTime",
-    "InversionTime",
-    "FlipAngle",
-    "MagneticFieldStrength",
-)
-
-
 def _acquisition(scan: Scan) -> dict:
-    """The header's `ACQUISITION_TAGS` that are set, as plain str/float values."""
+    """The header's `ACQUISITION_TAGS` that are set, as plain str/float values (the first three
+    are codes, the others numbers)."""
     meta = getattr(scan, "metadata", None) or {}
     out: dict = {}
     for key in ACQUISITION_TAGS:
         value = meta.get(key)
         if value in (None, "", []):
             continue
-        if isinstance(value, list | tuple):
+        if isinstance(value, list | tuple):  # a multi-valued code: "SE\\IR"
             value = "\\".join(str(v) for v in value)
         try:
             out[key] = round(float(value), 3) if key not in ACQUISITION_TAGS[:3] else str(value)

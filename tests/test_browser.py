@@ -30,11 +30,11 @@ def _need_chromium() -> None:
     pytest.skip("/usr/bin/chromium is missing (apt-get install -y chromium)")
 
 
-@pytest.fixture(scope="module")
-def page(tmp_path_factory):
+def chromium_page(url: str):
+    """A page of headless Chromium open at `url` (a generator: yields the page, then closes
+    the browser), for the module fixtures of the browser tests."""
     _need_chromium()
     sync_api = pytest.importorskip("playwright.sync_api")
-    demo, url = launch_tiny_app(tmp_path_factory.mktemp("browser"))
     with sync_api.sync_playwright() as pw:
         browser = pw.chromium.launch(
             executable_path=str(CHROMIUM),
@@ -48,6 +48,13 @@ def page(tmp_path_factory):
         pg.goto(url)
         yield pg
         browser.close()
+
+
+@pytest.fixture(scope="module")
+def page(tmp_path_factory):
+    _need_chromium()
+    demo, url = launch_tiny_app(tmp_path_factory.mktemp("browser"))
+    yield from chromium_page(url)
     demo.close()
 
 

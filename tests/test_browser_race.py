@@ -9,7 +9,7 @@ import time
 
 import pytest
 from app_helpers import launch_tiny_app
-from test_browser import CHROMIUM, _need_chromium
+from test_browser import _need_chromium, chromium_page
 
 pytestmark = pytest.mark.browser
 
@@ -19,7 +19,6 @@ SLOW_S = 3.0  # each analysis waits this long, so that the second file is chosen
 @pytest.fixture(scope="module")
 def slow_page(tmp_path_factory):
     _need_chromium()
-    sync_api = pytest.importorskip("playwright.sync_api")
     demo, url = launch_tiny_app(tmp_path_factory.mktemp("race"))
     analyze = demo.engine.analyze
 
@@ -28,17 +27,7 @@ def slow_page(tmp_path_factory):
         return analyze(*args, **kwargs)
 
     demo.engine.analyze = slow
-    with sync_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
-        )
-        pg = browser.new_page(viewport={"width": 1400, "height": 1800})
-        pg.set_default_timeout(60_000)
-        sync_api.expect.set_options(timeout=60_000)
-        pg.goto(url)
-        yield pg
-        browser.close()
+    yield from chromium_page(url)
     demo.close()
 
 

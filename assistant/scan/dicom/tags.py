@@ -49,6 +49,17 @@ ALLOWED_TAGS = (
     "BitsStored",
     "PixelRepresentation",
 )
+# of ALLOWED_TAGS, the coded (first three) and numeric ones that answers may quote: no free text
+ACQUISITION_TAGS = (
+    "ScanningSequence",
+    "SequenceVariant",
+    "MRAcquisitionType",
+    "RepetitionTime",
+    "EchoTime",
+    "InversionTime",
+    "FlipAngle",
+    "MagneticFieldStrength",
+)
 # Enhanced (multi-frame) MR keeps its sequence timings in functional groups, not at the top
 # level: (metadata key, keyword in the group item, functional-group sequence), read for frame 0.
 FUNCTIONAL_TAGS = (
