@@ -102,8 +102,15 @@ def test_report_states_the_confidence_as_a_calibrated_probability():
     ev = evidence([LEFT_BRIGHT, RIGHT_DARK])
     report = draft_report(ev)
     f1, f2 = (s.text for s in report.findings[:2])
-    assert "(confidence 0.80, moderate: an estimated 80% probability of being a true lesion)" in f1
-    assert "(confidence 0.30, low: an estimated 30% probability of being a true lesion)" in f2
+    calibrated = "as calibrated on healthy and synthetic-lesion validation scans)"
+    assert (
+        f"(confidence 0.80, moderate: an estimated 80% probability of being a true lesion, {calibrated}"
+        in f1
+    )
+    assert (
+        f"(confidence 0.30, low: an estimated 30% probability of being a true lesion, {calibrated}"
+        in f2
+    )
     assert "high" not in f1 + f2
     assert any(s.text == CONFIDENCE_DEFINITION for s in report.findings)
     data = json.loads(report.to_fhir_json(ev.by_kind("finding")))

@@ -82,8 +82,11 @@ def test_a_normal_answer_about_a_volume_analysed_at_a_few_levels_says_where_it_h
     assert "native slices 76-81" in spot
     anywhere = ask("Is there a bright spot anywhere?", ev)  # the whole head: neither yes nor no
     assert anywhere.startswith("I can't tell for the whole head: only the levels at MNI z +19")
+    # the brain (or the MRI) normal asks about the whole of it: since the twelfth trial, neither
+    # yes nor no when only five levels were analysed, as for "anywhere"
     normal = ask("Is the brain normal?", ev)
-    assert normal.startswith("Yes at the analysed levels, as far as this detector can tell")
+    assert normal.startswith("I can't tell for the whole head: only the levels at MNI z +19")
+    assert "There: the detector found no region" in normal
 
 
 # ----------------------------------------------------------------------------- H: signal

@@ -161,7 +161,8 @@ def test_sixth_trial_answers():
     ev = evidence()
     for q in ("is there a 2nd lesion anywhere", "heatmap - anything hot outside the lesion?"):
         assert ask(q, ev).startswith("No, only F1 [F1] was found"), q
-    assert ask("rest of the brain ok?", ev).startswith("Yes, nothing else: only F1")
+    # (since the twelfth trial: "on this slice", for one slice does not show the rest of the brain)
+    assert ask("rest of the brain ok?", ev).startswith("Nothing else on this slice, yes: only F1")
     for q in ("any change compared to the prior", "can i report this as MS progression?"):
         assert ask(q, ev).startswith("I can't compare: no prior study was provided"), q
     assert resolve("pts age?").intent == "out_of_scope"

@@ -88,6 +88,9 @@ def anything_else(t: Turn, text: str) -> str:
                 "No, not for the whole brain: this is one 2D slice, and the rest of the brain was "
                 f"not seen. On this slice the detector found only {main}, no other region."
             )
+        if text.startswith("Yes, nothing else"):
+            # "is the rest of the brain normal?": on this slice only
+            text = "Nothing else on this slice, yes" + text.removeprefix("Yes, nothing else")
         text += " This is one 2D slice: the rest of the brain was not seen."
     return text
 
@@ -226,6 +229,8 @@ def whole_head_of_part(t: Turn, text: str) -> str:
     and "Anything anywhere?"); what those levels show."""
     if t.intent != "presence" or t.outside is not None or not (part := _part_of_the_head(t.case)):
         return text
+    if yes_means_normal(t.question) and text.startswith("No, not normal"):
+        return text  # "Is this brain normal?" with a finding: not normal, whatever the rest
     lo, hi = part
     ruling_out = re.search(r"\b(rule[sd]? out|r/o|exclud\w*|excluded)\b", t.q)
     lead = (
@@ -259,6 +264,13 @@ def procedure_asked_permission(t: Turn, text: str) -> str:
         and not re.search(r"\b(tell|inform|say|report|let)\b", t.q[: act.start()])
     ):
         return text
+    if findings.named_kind(t.q[: act.start()]) is not None and "?" in t.q[: act.start()]:
+        # "is the white spot a bleed? should i stop his aspirin?": the first answered, then the
+        # decision
+        return text + (
+            f" Whether to go ahead ({act.group(0)}) is a clinical decision that this research "
+            "tool cannot inform."
+        )
     return (
         f"Whether to go ahead ({act.group(0)}) is a clinical decision that this research "
         "tool cannot inform: it reads one T1-weighted image for deviations from healthy "
@@ -299,6 +311,25 @@ def anything_acute(t: Turn, text: str) -> str:
             "A region deviates from healthy anatomy, yes, but I can't tell whether it is "
             "acute: the detector does not tell how old a lesion is. "
             + re.sub(r"^Yes(, but only a low-confidence region[^.]*)?\. ", "", text)
+        )
+    return text
+
+
+def explains_the_symptoms(t: Turn, text: str) -> str:
+    """ "new right sided weakness, anything on the scan that explains it?": something deviates;
+    whether it explains the symptoms the detector cannot tell."""
+    if (
+        t.intent == "presence"
+        and t.outside is None
+        and t.found
+        and _EXPLAINS_SYMPTOMS.search(t.q)
+        and text.startswith("Yes. ")
+    ):
+        return (
+            "A region deviates from healthy anatomy, yes, but I can't tell whether it explains "
+            "the symptoms: the detector reports deviations from healthy scans, not their "
+            "clinical significance, and one slice does not show the whole pathway. "
+            + text.removeprefix("Yes. ")
         )
     return text
 
@@ -459,7 +490,7 @@ def whole_study_of_one_slice(t: Turn, text: str) -> str:
     if not (
         t.intent == "presence"
         and t.outside is None
-        and text.startswith(("Yes, as far as this detector can tell", "Nothing abnormal was found"))
+        and text.startswith(_NORMAL_LEADS)
         and not (t.evidence.scan_summary or {}).get("source_shape")
         and (_WHOLE_STUDY.search(t.q) or scope.signs_off(t.case))
     ):
@@ -471,7 +502,7 @@ def whole_study_of_one_slice(t: Turn, text: str) -> str:
             if closed
             else "Nothing was found, but that is not enough on its own to tell the patient "
             "the scan is normal"
-        ) + re.sub(r"^(Yes, as far as this detector can tell|Nothing abnormal was found)", "", text)
+        ) + _without_normal_lead(text)
         text += (
             " Telling the patient, or signing the study off, is a clinical decision that "
             "this reading can inform but not make."
@@ -499,12 +530,9 @@ def sign_off_of_a_whole_volume(t: Turn, text: str) -> str:
         )
     ):
         return text
-    rest = text
-    for lead in _NORMAL_LEADS:
-        rest = rest.removeprefix(lead)
     return (
         "Nothing was found at any analysed level, yes, but not on this reading alone"
-        + rest
+        + _without_normal_lead(text)
         + " Telling the patient, reporting the study as normal or discharging is a clinical "
         "decision that this reading can inform but not make: it compares one T1-weighted volume "
         "with healthy scans, not the study's other sequences, and small lesions are mostly missed."
@@ -634,6 +662,47 @@ def atlas_without_a_3d_finding(t: Turn, text: str) -> str:
     return text
 
 
+def report_of_a_scan_analysed_anyway(t: Turn, text: str) -> str:
+    """ "can I put any of this in a report" of a scan analysed anyway: no, not as findings; the
+    draft follows, as what the tool would write."""
+    if (
+        t.intent == "report"
+        and t.outside is not None
+        and t.evidence.unreliable
+        and re.search(
+            r"\b(can|could|should|may) (i|we) (put|include|use|write|report|quote)\b", t.q
+        )
+    ):
+        return (
+            f"No, not as findings: this scan is outside the detector's domain {cite(t.outside.id)} "
+            "and was analysed anyway, so nothing it flagged is evidence about the scan; if it is "
+            "recorded at all, it is as an unreliable research output. The draft it would write: "
+            + text
+        )
+    return text
+
+
+def map_completely_cold(t: Turn, text: str) -> str:
+    """ "heatmap completely cold?" with weaker regions: mostly, but not completely (it answered
+    "Yes, probably" and then described a region on the map)."""
+    if (
+        t.intent == "presence"
+        and t.outside is None
+        and t.weak
+        and not t.found
+        and re.search(r"\b(heat ?map|map|overlay)\b", t.q)
+        and re.search(
+            r"\b(completely|totally|entirely|all|fully) (cold|clean|blank|quiet|empty|clear)", t.q
+        )
+        and text.startswith("Yes, probably")
+    ):
+        return (
+            "Mostly, yes: no region reached the detector's thresholds for a finding, but the map "
+            "is not completely cold" + text.removeprefix("Yes, probably")
+        )
+    return text
+
+
 def unreliable_warning(t: Turn, text: str) -> str:
     """Of a scan analysed anyway, an answer that cites its findings opens with the warning
     ("corpus callosum involved?" answered by the unassessed-structure answer had lost it)."""
@@ -663,6 +732,7 @@ AFTERWARDS: list[Callable[[Turn, str], str]] = [
     procedure_asked_permission,
     seeing_things,
     anything_acute,
+    explains_the_symptoms,
     lesion_which_side,
     make_it_analysable,
     craniocaudal_of_one_slice,
@@ -680,6 +750,8 @@ AFTERWARDS: list[Callable[[Turn, str], str]] = [
     clinical_act,
     telling_a_kind,
     atlas_without_a_3d_finding,
+    report_of_a_scan_analysed_anyway,
+    map_completely_cold,
     unreliable_warning,
 ]
 
@@ -696,7 +768,9 @@ def _missing_ids(question: str, evidence: Evidence, intent: str) -> list[str]:
 _WHOLE_HEAD = re.compile(
     r"\b(anywhere (in|on) (the|this) (head|brain|scan|volume|study)|(whole|entire|full) "
     r"(head|brain|volume|scan|study)|every (slice|level)|all (the )?(slices|levels)|"
-    r"vertex to (the )?(foramen magnum|skull base)|top to bottom|anywhere|overall|globally)\b"
+    r"vertex to (the )?(foramen magnum|skull base)|top to bottom|anywhere|overall|globally|"
+    # "so is the MRI normal or not?" of a volume analysed at a few levels
+    r"(is )?(the |this |her |his )(mri|scan|study|brain) (normal|ok|okay|fine|clear))\b"
 )
 
 
@@ -730,12 +804,17 @@ _CRANIOCAUDAL = re.compile(
 _WHOLE_STUDY = re.compile(
     r"\b(normal|clear|negative|unremarkable) (brain )?(study|mri|scan|exam|examination|head)\b|"
     r"\b(study|mri|scan|exam) (is |was )?(normal|clear|negative|unremarkable)\b|"
-    r"\breport (this|it) as (a )?normal\b"
+    r"\breport (this|it) as (a )?normal\b|"
+    # "happy for me to report as NAD?", "is the brain ok on this?" (a registrar's whole brain)
+    r"\b(nad|no abnormality detected)\b|\breport (this |it )?as (nad|normal|negative|clear)\b|"
+    r"\b(is )?(the|her|his|their) brain (ok|okay|normal|fine|alright|all right|clear)\b"
 )
 # a clinical act on the reading's strength: telling, reassuring, signing off, discharging (wider
 # than `parse.asks_for_a_clinical_act`, which does not count telling the patient)
 _TELLS_OR_SIGNS_OFF = re.compile(
     r"\b(tell|inform|reassure|assure|discharg\w*|sign (\w+ ){0,2}off|send (\w+ )?home)\b|"
+    # "happy for me to report as NAD?", "can I report it as normal"
+    r"\breport (this |it )?as (a )?(nad|normal|negative|clear|unremarkable)\b|"
     # "pt wants to know if her brain is normal, what do i say"
     r"\bwhat (do|should|can|shall) (i|we) say\b|\b(patient|pt|she|he|they|family) (wants?|asks?|"
     r"is asking|are asking) (to know )?(if|whether)\b"
@@ -776,9 +855,20 @@ _NORMAL_LEADS = (
     "Yes, probably",
     "Yes, as far as this detector can tell",
     "Nothing abnormal was found",
+    "No clear abnormality",
 )
+
+
+def _without_normal_lead(text: str) -> str:
+    for lead in _NORMAL_LEADS:
+        if text.startswith(lead):
+            return text.removeprefix(lead)
+    return text
+
+
 _WHOLE_BRAIN_ASKED = re.compile(
-    r"\b(in|of) the (whole |entire |rest of the )?(brain|head)\b|\banywhere\b|\bwhole (brain|head)\b"
+    r"\b(in|of) the (whole |entire |rest of the )?(brain|head)\b|\banywhere\b|\bwhole (brain|head)\b|"
+    r"\brest of (the |her |his )?(brain|head)\b"
 )
 _RULE_OUT = re.compile(r"\b(rule[sd]? out|r/o|exclud\w*)\b")
 # "and the second one?", "what about the other one": a region by its place in the order only
@@ -788,6 +878,13 @@ _ORDINAL_ONLY = re.compile(
 )
 _ORDINAL_NUMBER = {"second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4, "4th": 4}
 _ORDINAL_NUMBER |= {"other": 2, "next": 2}
+# "anything that explains it?", "a lesion to explain this man's symptoms" (not "explained by a
+# tissue boundary")
+_EXPLAINS_SYMPTOMS = re.compile(
+    r"\b(explains?|account(s)? for)\b (it|this|that|them|(the|his|her|their|this man'?s|this "
+    r"woman'?s|the patient'?s|my patient'?s|the pt'?s) (\w+ )?(symptoms?|weakness|numbness|"
+    r"seizures?|fits?|headaches?|presentation|deficits?|confusion))\b"
+)
 _WEAK_ASK = re.compile(
     r"\b(weak(er)?|borderline|sub-?threshold|below[- ]threshold|faint(er)?|equivocal) "
     r"(or [\w-]+ )?(regions?|areas?|findings?|spots?|ones?|signals?|foci|hits?|anomal\w*)\b"

@@ -173,6 +173,8 @@ def heatmap(c: CaseFacts) -> str:
 _HOW_WELL = re.compile(
     r"\b(remove\w*|erase\w*|replace\w*|fill\w*|reconstruct\w*|restore\w*|paint\w* out)\b.{0,40}"
     r"\b(clean\w*|complete\w*|fully|properly|well|entirely|convincing\w*|realistic\w*)\b|"
+    r"\b(fully|completely|cleanly|entirely|properly|totally) (remove|erase|replace|fill|paint\w* "
+    r"out|restore)\w*\b|\b(recon\w*|reconstruction|pseudo-?healthy)\b.{0,20}\bconvincing\b|"
     r"\bhow (well|good|realistic|convincing)\b"
 )
 # "Does the heatmap light up only the ring or the whole thing?": which part of a region
@@ -258,6 +260,8 @@ _SUBJECT = (
     r"this|it|that|these|they|those|f\d+)"
 )
 _ENTITY_PATTERNS = [
+    # "is that ring thing the cause of her seizure?": the cause asked about, not the description
+    re.compile(r"\b(?P<e>the (?:cause|reason|explanation) (?:of|for) [^?.!]+)", re.I),
     re.compile(rf"\b(?:could|can|might|may|would)\s+{_SUBJECT}\s+be\s+(?P<e>[^?.!]+)", re.I),
     re.compile(rf"^\s*(?:is|are)\s+{_SUBJECT}\s+(?P<e>[^?.!]+)", re.I),
     re.compile(
@@ -658,7 +662,8 @@ _ASKS_CONTRAST_AGENT = re.compile(
     r"\bcontrast\b.*\b(given|used|administered|injected)\b"
 )
 _ASKS_SLICE_COUNT = re.compile(
-    r"\bhow many (axial |native )?(slices|sections|images)\b|\bnumber of (slices|sections)\b"
+    r"\bhow many (axial |native )?(slices|sections|images)\b|\bnumber of (slices|sections)\b|"
+    r"\bslice count\b"
 )
 _ASKS_FIELD = re.compile(
     r"\b(field strength|tesla|1\.5 ?t|3 ?t|7 ?t|scanner (make|model|vendor|type)|vendor|"
@@ -1299,7 +1304,13 @@ PRIOR_COMPARISON = re.compile(
     r"imaging|exam\w*|films?) from (19|20)\d\d\b|"
     # "any change compared to the prior", "can I report this as MS progression?"
     r"\b(compar\w*|changed?) (to|with|from|since) (the |a )?(prior|previous|last|old|earlier)\b|"
-    r"\bprogress(ion|ing|ed|ive disease)\b"
+    r"\bprogress(ion|ing|ed|ive disease)\b|"
+    # "can it tell if the lump is growing?", "is her brain shrinking?", "is her MS getting
+    # worse?": a change of the finding or the brain needs a prior (not "something growing",
+    # not "migraines getting worse")
+    r"\b(it|this|that|they|the (lump|lesion|mass|tumou?r|spot|finding|abnormality|area|brain)|"
+    r"(her|his|their) (brain|ms|lesions?|disease|tumou?r))( is| are| has| have)?( been)? "
+    r"(growing|shrinking|getting (bigger|smaller|worse|better)|enlarging|progressing)\b"
 )
 _CASES_WORDS = re.compile(r"\b(similar|cases?|library|retrieved|reference)\b")
 _ADVICE = re.compile(r"\b(should|would|need|needed|worth|recommend\w*|helpful|useful|advis\w*)\b")

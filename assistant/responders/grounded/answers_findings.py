@@ -218,6 +218,10 @@ def named_place(question: str) -> tuple[str | None, str | None]:
 # levels only when it ends at least `_OFF_MARGIN_MM` from them)
 Z_EXTENT_MM: dict[str, tuple[float, float]] = {
     "cerebellum": (-72.0, 2.0),
+    # a lay name: "the back of the brain, the balance bit"
+    "balance bit": (-72.0, 2.0),
+    "balance part": (-72.0, 2.0),
+    "balance centre": (-72.0, 2.0),
     "cerebellar": (-72.0, 2.0),
     "posterior fossa": (-75.0, 2.0),
     "brainstem": (-65.0, 5.0),
@@ -262,6 +266,9 @@ Z_EXTENT_MM: dict[str, tuple[float, float]] = {
 _OFF_MARGIN_MM = 3.0
 _PLACE_NAMES = {
     "cerebellar": "cerebellum",
+    "balance bit": "cerebellum",
+    "balance part": "cerebellum",
+    "balance centre": "cerebellum",
     "hippocampal": "hippocampi",
     "mesial temporal": "mesial temporal lobes",
     "temporal poles": "temporal poles",

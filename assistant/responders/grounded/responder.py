@@ -129,6 +129,8 @@ _SIZE_AND_CAUSE = re.compile(
     r".{0,10}\bhow (big|large)\b"
 )
 _SIZE_AND_SIDE = re.compile(
-    r"\b(how (big|large)|size|dimensions?)\b.{0,30}\b(and|&|\+)\b.{0,20}\b(which|what) side\b|"
-    r"\b(which|what) side\b.{0,30}\b(and|&|\+)\b.{0,20}\b(how (big|large)|size|dimensions?)\b"
+    r"\b(how (big|large)|size|dimensions?)\b.{0,30}\b(and|&|\+)\b.{0,20}\b((which|what) "
+    r"(side|hemisphere)|side)\b|"
+    r"\b((which|what) (side|hemisphere)|side)\b.{0,30}\b(and|&|\+)\b.{0,20}\b(how (big|large)|size|"
+    r"(approx\w* )?dimensions?)\b"
 )

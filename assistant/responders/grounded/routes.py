@@ -133,6 +133,19 @@ def is_it_a_brain_scan(t: Turn) -> str | None:
     return context.modality(replace(t.case, question=ask, q=ask))
 
 
+def showing_the_images(t: Turn) -> str | None:
+    """ "can the family see a picture of it?": the app's images, and that showing them is the
+    clinician's decision (not a "Yes" about a finding)."""
+    if not _SHOW_SOMEONE.search(t.q):
+        return None
+    return (
+        "The app shows the scan, the anomaly heatmap and the pseudo-healthy image, and the draft "
+        "findings can be downloaded; whether and how to show them to the patient or the family is "
+        "your decision. The heatmap shows where the scan deviates from healthy scans, not a "
+        "diagnosis, and these are a research tool's images, not clinical images."
+    )
+
+
 def can_you_read_it(t: Turn) -> str | None:
     """ "Can you read this one?": whether the detector applies to it, and its reading."""
     if not _CAN_YOU_READ.search(t.q):
@@ -367,7 +380,8 @@ def outside_the_domain(t: Turn) -> str | None:
     elif term and t.intent == "location" and yes_no_question(t.question):
         # "Are the lesions periventricular or juxtacortical?" analysed anyway
         body = structure_question(case, term.group(0), body)
-    if t.intent in ("presence", "count") and re.match(_YES_NO_LEAD, body):
+    sided = t.intent == "side" and yes_no_question(t.question)  # "is the left side worse?"
+    if (t.intent in ("presence", "count") or sided) and re.match(_YES_NO_LEAD, body):
         # "Anything abnormal?", "How many lesions?", "Periventricular lesions?" of a scan
         # analysed anyway: its output is not evidence either way, so no yes/no
         what = f" whether there are {term.group(0)} lesions" if qualifies else ""
@@ -460,6 +474,7 @@ ROUTES: list[Callable[[Turn], str | None]] = [
     capabilities,
     analyse_this,
     is_it_a_brain_scan,
+    showing_the_images,
     can_you_read_it,
     prior_comparison,
     side_comparison,
@@ -652,6 +667,13 @@ _CAN_YOU_READ = re.compile(
 _SIGN_OF_A_STRUCTURE = re.compile(
     r"\b(a?symmetr\w*|atroph\w*|volume loss|enlarg\w*|dilat\w*|swollen|swelling|shift\w*|"
     r"hydroceph\w*|chiari|herniat\w*|descent|ectopi\w*|displac\w*|compress\w*|effac\w*|size)\b"
+)
+# "can the family see a picture of it?", "can I show her the image?"
+_SHOW_SOMEONE = re.compile(
+    r"\b(can|could|may|should) (the )?(family|patient|pt|relatives?|wife|husband|parents?|he|she|"
+    r"they) (see|have|get|look at|take)\b.{0,20}\b(picture|image|copy|photo|print\w*|screenshot)s?\b|"
+    r"\b(show|send|give) (the )?(family|patient|pt|relatives?|him|her|them) (a |the |an )?(picture|"
+    r"image|copy|photo|print\w*|screenshot)s?\b"
 )
 # "so is it a brain scan or not", "is this even a brain?"
 _IS_IT_A_BRAIN = re.compile(

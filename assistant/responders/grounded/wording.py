@@ -37,7 +37,9 @@ CLOSED = re.compile(
 REALITY = re.compile(r"\b(real|actual|actually|genuine|genuinely|true|truly|really)\b")
 # "Is F1 just artefact?", "Is the red spot noise?": whether a region is real, asked the other way
 ARTEFACT = re.compile(
-    r"\b(artefact|artifact|noise|normal (variant|variation|anatomy|tissue|brain|structure))\b"
+    r"\b(artefact|artifact|noise|normal (variant|variation|anatomy|tissue|brain|structure))\b|"
+    # "could it just be nothing?"
+    r"\b(be|is it|it'?s) (just |simply |merely )?nothing\b(?! (abnormal|wrong|there|to|of|else))"
 )
 # a signal said in words: "dark spot", "hypointense", "low signal" / "bright", "high signal"
 DARK_WORDS = re.compile(r"\b(dark\w*|hypo-?intens\w*|black|low signal)\b")
@@ -62,6 +64,8 @@ UNASSESSABLE = re.compile(
     r"sinus disease|sinusitis|sinuses|paranasal\w*|mastoid\w*|"
     r"hippocampal sclerosis|mesial temporal sclerosis|"
     r"gr[ae]y[- ]white|(brain|parenchymal|cerebral) volume|brain age|age[- ]appropriate|"
+    r"volumetr\w*|(hippocampal|hippocampus|ventricular|cortical|gr[ae]y matter|white matter) "
+    r"volumes?|"
     r"how old (does|do|would) (this|the) (brain|scan|patient) (look|appear|seem)|"
     r"age[- ]related|(consistent|in keeping|normal) (with|for) (the patient'?s |his |her |their )?"
     r"age|(patient'?s |his |her |their )age (is )?(consistent|in keeping|compatible) with)\b"

@@ -80,7 +80,8 @@ FINDING_TERMS = (
     r"dawson\W?s fingers|aneurysm\w*|malformations?|avms?|cavernom\w*|angiom\w*|"
     r"glioblastom\w*|metastas\w*|lymphom\w*|tumefactive|collections?|empyem\w*|"
     r"infect\w*|encephalitis|cerebritis|meningitis|thrombos\w*|emboli\w*|"
-    r"hypoxic\w*|necros\w*|necrotic|scar\w*|cavit(y|ies)|resection|post-?operative|"
+    r"hypoxic\w*|necros\w*|necrotic|dead (brain|tissue)|scar\w*|cavit(y|ies)|resection|"
+    r"post-?operative|"
     r"oedema\w*|swelling|inflammat\w*|vasculitis|hamartom\w*|dysplasi\w*|heterotopi\w*|"
     r"ventriculomegaly|hydroceph\w*|dermoids?|epidermoids?|lipomas?|fat[- ]containing)"
 )
@@ -1403,8 +1404,13 @@ _MORE_CERTAINTY = re.compile(
     # "what else would you want before calling it normal", "what would you need before signing
     # it off"
     r"\bwhat (else |more )?(would|do|should|will|might) (you|i|we|one) (\w+ )?(want|need|require|"
-    r"like|check|see|get|look at)\b.{0,25}\bbefore (calling|call|signing|sign|reporting|report|"
-    r"saying|say|declaring|labell?ing)\b"
+    r"like|check|see|get|look at)\b.{0,25}\b(before (calling|call|signing|sign|reporting|report|"
+    r"saying|say|declaring|labell?ing)|to (characteri[sz]e|clarify|work up|sort out|pin down) "
+    r"(it|this|that|the (lesion|finding|region)))\b|"
+    # "would a CT have been better?", "would contrast have helped?"
+    r"\bwould (a |an )?(ct|mri|dwi|flair|swi|pet|contrast|gad\w*|another scan)( scan)? (have been|"
+    r"be) (better|more useful|more helpful)\b|\bwould (a |an )?(ct|contrast|dwi|flair) (have )?"
+    r"help(ed)?\b"
 )
 
 
@@ -1569,6 +1575,16 @@ ANALYSED_SLICES = re.compile(
     r"(the )?(levels?|slices?|sections?) (you|it|the (model|detector)) (\w+ )?(look\w* at|analy[sz]\w*|"
     r"check\w*|saw)\b"
 )
+# "lesion volume in cc?": a size, whatever else the question says
+_VOLUME_IN_UNITS = re.compile(
+    r"\b(volume|size|load)\b.{0,15}\b(in )?(cc|ccs|ml|mls|millilit\w*|cm3|cm³|mm3|mm³|cubic)\b"
+)
+# "is that ring thing the cause of her seizure?": whether a finding explains a symptom
+_CAUSE_OF_A_SYMPTOM = re.compile(
+    r"\b(the )?(cause|reason|explanation) (of|for) (her|his|their|the|this|these|my|your) "
+    r"(\w+ )?(seizures?|fits?|symptoms?|headaches?|weakness|numbness|confusion|dizziness|"
+    r"vertigo|problems?|deficits?|palsy|aphasia|speech)\b"
+)
 # "what can you do then", "how can you help?": what the assistant can do (not a next step)
 CAPABILITIES = re.compile(
     r"^\W*(so |ok |okay |and |then |well )?what (can|could|do|does) (you|it|this (tool|thing|"
@@ -1579,9 +1595,15 @@ CAPABILITIES = re.compile(
 # "analyse this pls", "can you read this one for me": read the scan (what was found)
 ANALYSE_THIS = re.compile(
     r"^\W*(ok |okay |so |then |now )?(please |pls |plz |can you |could you |would you |just )?"
-    r"(analy[sz]e|read|interpret|review|assess|check|look at|go through|report on) (this|it|this one|"
-    r"the (scan|image|study|slice|volume|mri|x-?ray|film))( (for me|pls|please|plz|now|then|thanks|"
-    r"quickly))*\W*$"
+    r"(analy[sz]e|read|interpret|review|assess|check|look at|go through|report on|run)( (this|it|"
+    r"this one|(this|the) (scan|image|study|slice|volume|vol|mri|x-?ray|film)))?( (for me|pls|"
+    r"please|plz|now|then|thanks|quickly))*\W*$|"
+    # "what have we got", "what are we looking at"
+    r"^\W*(so |ok |and )?what (have we got|do we have|are we looking at|have you got|did you find)"
+    r"( here| then)?\W*$|"
+    # "can you look at this, my patient is short of breath": the request, then a history
+    r"^\W*(can|could|would) (you|u) (please |pls )?(look at|check|read|analy[sz]e|review) (this|it)"
+    r"\s*[,.;:!-]"
 )
 # "does this cover the whole brain or just a slab?": the volume's extent (the acquisition)
 COVERAGE = re.compile(
@@ -1597,7 +1619,8 @@ _SLICES_IN_THE_SCAN = re.compile(
     r"\bhow many (axial |native |image )?(slices|sections|images|levels) (are there|(does|do|did) "
     r"(it|this|the (volume|scan|study|series|stack|file)) (have|contain|consist of)|(are )?(there )?"
     r"in (total|all|the (whole )?(volume|scan|study|series|stack|file)))\b|"
-    r"\b(total|overall) (number of )?(slices|sections)\b|\bnumber of (slices|sections) (in|of) "
+    r"\b(total|overall) (number of )?(slices|sections)\b|^\W*(the )?slice count\W*$|"
+    r"\bnumber of (slices|sections) (in|of) "
     r"(the|this) (volume|scan|study|series|stack|file)\b"
 )
 # "What is the patient's name?", "DOB?", "hospital number?": identifiers, never shown
@@ -1671,6 +1694,8 @@ SENSITIVITY = re.compile(
 QUALITY = re.compile(
     r"\b(good enough|adequate|sufficient|acceptable|diagnostic|poor|bad) (image |scan )?quality\b|"
     r"\bimage quality\b|\b(quality|good) enough (for you )?to (analy[sz]e|read|use|assess)\b|"
+    r"\b(scan|image|study|mri) (of )?(good|decent|ok|okay|acceptable|poor|bad|diagnostic) quality\b|"
+    r"\b(good|decent|poor|bad|diagnostic) quality (scan|image|study|mri)\b|"
     # "is the noise level acceptable", "too noisy?", "SNR ok?"
     r"\b(noise|snr|signal[- ]to[- ]noise( ratio)?)( levels?)? (is |are |looks? |seems? )?"
     r"(acceptable|ok|okay|fine|adequate|good enough|too high|high|a problem|an issue)\b|"
@@ -1730,6 +1755,10 @@ def parse(question: str) -> Ask | None:
         return Ask("out_of_scope", "none", "capabilities")
     if ANALYSE_THIS.search(raw):
         return Ask("presence", "image", "analyse this")
+    if _VOLUME_IN_UNITS.search(raw) and not re.search(r"\bhow many\b", raw):
+        return Ask("size", _about(raw), "volume in units")
+    if _CAUSE_OF_A_SYMPTOM.search(raw):
+        return Ask("explanation", _about(raw), "could it be")
     if ANALYSED_SLICES.search(raw):
         return Ask("modality", "image", "analysed slices")
     if _SLICES_IN_THE_SCAN.search(raw) or COVERAGE.search(raw):

@@ -12,7 +12,7 @@ from typing import Literal
 from assistant.evidence import Message
 from assistant.responders.intents.classifier import default_classifier
 from assistant.responders.intents.learned import OVERRIDE_PROBABILITY, learned_intent
-from assistant.responders.intents.parse import parse
+from assistant.responders.intents.parse import DIAGNOSIS, parse
 from assistant.responders.intents.text import FINDING_NUMBER, normalise, strip_modality
 
 logger = logging.getLogger(__name__)
@@ -115,6 +115,7 @@ _FRAME_CUES = (
     "slices in the scan",
     "capabilities",
     "analyse this",
+    "volume in units",
     "patient identity",
     "personal medical advice",
     "size of a described finding",
@@ -239,6 +240,14 @@ def resolve(
         # a question of its own after a question about the acquisition ("which way is left on
         # the display", "and is there anything on it"): not about the acquisition again
         own = own or (source == "rule" and prev.intent == "modality")
+        # "is it MS?", "is that a stroke?", "could it just be nothing?" after a side question: a
+        # named kind, or nothing at all, is a question of its own, however short
+        own = own or (
+            intent in ("presence", "explanation")
+            and bool(
+                re.search(rf"\b{DIAGNOSIS}\b|\b(ms|mets?|sol)\b|\b(just )?nothing\b|\bnoise\b", q)
+            )
+        )
         if (
             (source != "rule" or intent == "presence")
             and not own

@@ -14,6 +14,17 @@ import numpy as np
 
 from assistant.scan.pixels import COLOURED_PIXELS
 
+# the acquisition's coded (first three) and numeric tags, which answers may quote: no free text
+ACQUISITION_TAGS = (
+    "ScanningSequence",
+    "SequenceVariant",
+    "MRAcquisitionType",
+    "RepetitionTime",
+    "EchoTime",
+    "InversionTime",
+    "FlipAngle",
+    "MagneticFieldStrength",
+)
 # Technical tags that may enter Scan.metadata. Identifiers, dates, UIDs, institutions, people
 # and free-text comments are never listed here.
 ALLOWED_TAGS = (
@@ -31,14 +42,7 @@ ALLOWED_TAGS = (
     "SliceThickness",
     "SpacingBetweenSlices",
     "PatientPosition",
-    "MagneticFieldStrength",
-    "ScanningSequence",
-    "SequenceVariant",
-    "MRAcquisitionType",
-    "RepetitionTime",
-    "EchoTime",
-    "InversionTime",
-    "FlipAngle",
+    *ACQUISITION_TAGS,
     "EchoPulseSequence",
     "AcquisitionContrast",
     "KVP",
@@ -48,17 +52,6 @@ ALLOWED_TAGS = (
     "BitsAllocated",
     "BitsStored",
     "PixelRepresentation",
-)
-# of ALLOWED_TAGS, the coded (first three) and numeric ones that answers may quote: no free text
-ACQUISITION_TAGS = (
-    "ScanningSequence",
-    "SequenceVariant",
-    "MRAcquisitionType",
-    "RepetitionTime",
-    "EchoTime",
-    "InversionTime",
-    "FlipAngle",
-    "MagneticFieldStrength",
 )
 # Enhanced (multi-frame) MR keeps its sequence timings in functional groups, not at the top
 # level: (metadata key, keyword in the group item, functional-group sequence), read for frame 0.
