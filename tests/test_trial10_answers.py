@@ -127,7 +127,7 @@ def test_the_borderline_calls_of_the_tenth_trial():
     refused = skull_stripped_volume()
     assert ask("analyse this pls", refused).startswith("I can't analyse it: the anomaly detector")
     can = ask("what can you do then", refused)
-    assert can.startswith("I can tell you about whether the detector found a region")
+    assert "I can tell you about whether the detector found a region" in can
     assert "outside what the detector reads, so about it I can only say why" in can
     assert resolve("what can you do then").intent == "out_of_scope"
     brain = ask("so is it a brain scan or not", refused)

@@ -124,7 +124,7 @@ def test_a_refused_volume_and_one_analysed_anyway():
     las = evidence(notes=["reoriented from LAS to RAS+ (column 0 = patient left)"])
     assert ask("is the orientation LAS?", las).startswith("Yes: the file stores its voxels in LAS")
     assert ask("orientation RAS?", las).startswith("No: the file stores its voxels in LAS order")
-    assert ask("what can you tell me then", refused).startswith("I can tell you about")
+    assert "I can tell you about" in ask("what can you tell me then", refused)
     anyway = skull_stripped_volume(analysed_anyway=True)
     count = ask("how many lesions and total volume in mL", anyway)
     assert count.startswith("Unreliable") and "A volume (mL) cannot be measured" in count

@@ -299,7 +299,19 @@ def seeing_things(t: Turn, text: str) -> str:
 
 def anything_acute(t: Turn, text: str) -> str:
     """ "78F fall, on apixaban. anything acute?": something deviates; its age, the detector
-    cannot tell."""
+    cannot tell; with nothing found, that does not exclude an acute lesion."""
+    if (
+        t.intent == "presence"
+        and t.outside is None
+        and not t.found
+        and _ACUTE_ASK.search(t.q)
+        and text.startswith(("No", *_NORMAL_LEADS))
+    ):
+        return text + (
+            " The detector cannot tell how old a lesion is, and an acute infarct is often "
+            "invisible on a T1-weighted scan in its first hours, so this reading does not exclude "
+            "one."
+        )
     if (
         t.intent == "presence"
         and t.outside is None
@@ -321,6 +333,20 @@ def explains_the_symptoms(t: Turn, text: str) -> str:
     if (
         t.intent == "presence"
         and t.outside is None
+        and not t.found
+        and _EXPLAINS_SYMPTOMS.search(t.q)
+        and text.startswith((*_NORMAL_LEADS, "No"))
+        and "does not mean nothing explains" not in text
+    ):
+        # "so nothing there to explain his symptoms?": nothing found here is not nothing there
+        return text + (
+            " Nothing found on this reading does not mean nothing explains the symptoms: it "
+            "compares one T1-weighted scan (and only the analysed part of it) with healthy scans; "
+            "many causes show only on other sequences or are too small for the detector."
+        )
+    if (
+        t.intent == "presence"
+        and t.outside is None
         and t.found
         and _EXPLAINS_SYMPTOMS.search(t.q)
         and text.startswith("Yes. ")
@@ -330,6 +356,24 @@ def explains_the_symptoms(t: Turn, text: str) -> str:
             "the symptoms: the detector reports deviations from healthy scans, not their "
             "clinical significance, and one slice does not show the whole pathway. "
             + text.removeprefix("Yes. ")
+        )
+    return text
+
+
+def how_serious(t: Turn, text: str) -> str:
+    """ "the patient wants to know if it's serious", "should I worry?": something deviates; how
+    serious it is the detector cannot tell (not a bare "Yes")."""
+    if (
+        t.intent == "presence"
+        and t.outside is None
+        and t.found
+        and _SERIOUS.search(t.q)
+        and text.startswith("Yes. ")
+    ):
+        return (
+            "A region deviates from healthy anatomy, yes, but I can't tell how serious it is: the "
+            "detector does not tell what a region is or how it will behave; that needs a "
+            "clinician's assessment of the full study. " + text.removeprefix("Yes. ")
         )
     return text
 
@@ -733,6 +777,7 @@ AFTERWARDS: list[Callable[[Turn, str], str]] = [
     seeing_things,
     anything_acute,
     explains_the_symptoms,
+    how_serious,
     lesion_which_side,
     make_it_analysable,
     craniocaudal_of_one_slice,
@@ -881,9 +926,16 @@ _ORDINAL_NUMBER |= {"other": 2, "next": 2}
 # "anything that explains it?", "a lesion to explain this man's symptoms" (not "explained by a
 # tissue boundary")
 _EXPLAINS_SYMPTOMS = re.compile(
-    r"\b(explains?|account(s)? for)\b (it|this|that|them|(the|his|her|their|this man'?s|this "
-    r"woman'?s|the patient'?s|my patient'?s|the pt'?s) (\w+ )?(symptoms?|weakness|numbness|"
-    r"seizures?|fits?|headaches?|presentation|deficits?|confusion))\b"
+    r"\b(explains?|explain|account(s)? for|(could|might|would|can) cause)\b (it|this|that|them|"
+    r"(an? |the |his |her |their |this man'?s |this woman'?s |the patient'?s |my patient'?s |the "
+    r"pt'?s )?([\w-]+ ){0,2}(symptoms?|weakness|numbness|seizures?|fits?|headaches?|presentation|"
+    r"deficits?|confusion))\b"
+)
+# "is it serious?", "should I worry?", "the patient wants to know if it's serious"
+_SERIOUS = re.compile(
+    r"\b(is (it|this|that) (serious|dangerous|bad|life[- ]threatening)|how (serious|bad|dangerous)|"
+    r"should (i|we|she|he|they) (be )?worr(y|ied)|need (i|we|she|he|they) worry|"
+    r"(know|asking|asks|wondering) (if|whether) (it'?s|it is|this is) (serious|dangerous|bad))\b"
 )
 _WEAK_ASK = re.compile(
     r"\b(weak(er)?|borderline|sub-?threshold|below[- ]threshold|faint(er)?|equivocal) "
@@ -898,7 +950,8 @@ _PROCEDURE = re.compile(
 # asked right before the procedure: "safe to do an LP", "ok to restart her anticoag", "can we
 # give tPA" (not "rule out a bleed before we thrombolyse", a presence question)
 _PERMISSION = re.compile(
-    r"\b(safe|ok|okay|alright|fine|go ahead|proceed|(can|should|could|may) (i|we))\b( to)?"
+    r"\b(safe|ok|okay|alright|fine|go ahead|proceed|stop|prevent|against|contraindicat\w*|"
+    r"(can|should|could|may) (i|we))\b( to)?"
     r"( \w+){0,3} \w$"
 )
 _SEEING_THINGS = re.compile(

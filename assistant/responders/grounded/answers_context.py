@@ -1137,7 +1137,21 @@ def _accepted(c: CaseFacts) -> str:
 
 def what_to_upload(c: CaseFacts) -> str:
     """ "What should I upload instead?": what the detector accepts (the refusal's own words when
-    the scan was refused)."""
+    the scan was refused); of a photo of a screen, that an export is what it needs."""
+    if re.search(
+        r"\b(photo\w*|picture|pic|snap)\b.{0,40}\b(screen|monitor|pacs|computer|viewer)\b", c.q
+    ):
+        return (
+            "A photo of a screen is not good enough: it adds glare, moiré, perspective and the "
+            "screen's own windowing, and loses the pixel spacing and orientation, so the detector's "
+            "reading of it is not reliable even when the check accepts it. Export the image itself "
+            "instead (the DICOM series or a NIfTI volume, or at least a PNG export of the slice). "
+            + _what_to_upload_plain(c)
+        )
+    return _what_to_upload_plain(c)
+
+
+def _what_to_upload_plain(c: CaseFacts) -> str:
     items = c.evidence.by_kind("applicability")
     if items:
         text = items[0].text
@@ -1177,7 +1191,13 @@ def modality(c: CaseFacts) -> str:
         known = names.get(modality, modality)
         text = f"The scan's header gives the modality as {modality} ({known})."
     asked = re.search(r"\b(mri|mr|ct|x-?ray|ultrasound|pet)\b", c.q)
-    if c.closed and asked and known is not None:
+    choice = re.search(
+        r"\b(mri|mr|ct|x-?ray|ultrasound|pet)\b.{0,6}\bor\b.{0,6}\b(an? )?(mri|mr|ct|x-?ray|ultrasound|pet)\b",
+        c.q,
+    )
+    if choice and known is not None:
+        text = f"{known}. " + text  # "is this a CT or an MRI?": the one it is
+    elif c.closed and asked and known is not None:
         want = {"mr": "MRI", "mri": "MRI", "ct": "CT", "pet": "PET"}.get(
             asked.group(1), "X-ray" if "ray" in asked.group(1) else "ultrasound"
         )

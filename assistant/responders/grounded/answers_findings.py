@@ -218,6 +218,12 @@ def named_place(question: str) -> tuple[str | None, str | None]:
 # levels only when it ends at least `_OFF_MARGIN_MM` from them)
 Z_EXTENT_MM: dict[str, tuple[float, float]] = {
     "cerebellum": (-72.0, 2.0),
+    # "anything near his ears or balance nerves?": the inner ear canals and the nerves there
+    "balance nerves": (-45.0, -20.0),
+    "balance nerve": (-45.0, -20.0),
+    "internal auditory": (-45.0, -20.0),
+    "cerebellopontine": (-45.0, -20.0),
+    "vestibular": (-45.0, -20.0),
     # a lay name: "the back of the brain, the balance bit"
     "balance bit": (-72.0, 2.0),
     "balance part": (-72.0, 2.0),
@@ -267,6 +273,10 @@ _OFF_MARGIN_MM = 3.0
 _PLACE_NAMES = {
     "cerebellar": "cerebellum",
     "balance bit": "cerebellum",
+    "balance nerve": "balance nerves",
+    "internal auditory": "internal auditory canals",
+    "cerebellopontine": "cerebellopontine angles",
+    "vestibular": "vestibular nerves",
     "balance part": "cerebellum",
     "balance centre": "cerebellum",
     "hippocampal": "hippocampi",

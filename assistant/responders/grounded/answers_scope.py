@@ -100,7 +100,7 @@ _SIGN_OFF = re.compile(
     r"\bdischarg\w*|\bsend (him|her|them|the patient) home\b|\b(can|could|may) (i|we) (say|call|"
     r"report) (it|this|the (scan|mri|study|brain)) (is )?(normal|clear|negative)\b|"
     # "pt wants to know if her brain is normal, what do i say"
-    r"\bwhat (do|should|can|shall) (i|we) say\b|\b(patient|pt|she|he|they|family) (wants?|asks?|"
+    r"\bwhat (do|should|can|shall) (i|we) (say|tell)\b|\b(patient|pt|she|he|they|family) (wants?|asks?|"
     r"is asking|are asking) (to know )?(if|whether)\b"
 )
 
@@ -117,7 +117,9 @@ def sign_off_on_part(c: CaseFacts, text: str) -> str | None:
     summary = c.evidence.scan_summary or {}
     if not _partial(summary) or not _SIGN_OFF.search(c.q):
         return None
-    lead = _YES_NORMAL_LEAD.match(text) or re.match(r"^Yes, probably(?=[:.])", text)
+    lead = _YES_NORMAL_LEAD.match(text) or re.match(
+        r"^(Yes, probably|Nothing abnormal was found|No clear abnormality)(?=[:.])", text
+    )
     if lead is None:
         return None
     rest = re.sub(r"^[^:.]*[:.]\s*", "", text[lead.start() :], count=1)

@@ -97,7 +97,11 @@ def capabilities(t: Turn) -> str | None:
     one is outside what it reads and what it accepts."""
     if not CAPABILITIES.search(normalise(t.question)):
         return None
-    text = f"I can tell you about {context.ANSWERABLE}."
+    text = (
+        "This is a research tool: an anomaly detector, trained on healthy T1-weighted brain MRI "
+        "only, marks the regions of an uploaded scan that deviate from them, and I answer "
+        f"questions about what it found. I can tell you about {context.ANSWERABLE}."
+    )
     if t.outside is not None and not t.evidence.unreliable:
         text += (
             " This scan, though, is outside what the detector reads, so about it I can only say "
@@ -143,6 +147,18 @@ def showing_the_images(t: Turn) -> str | None:
         "findings can be downloaded; whether and how to show them to the patient or the family is "
         "your decision. The heatmap shows where the scan deviates from healthy scans, not a "
         "diagnosis, and these are a research tool's images, not clinical images."
+    )
+
+
+def instead_of_a_report(t: Turn) -> str | None:
+    """ "is this as good as the radiologist's report?", "can I use this instead of waiting for
+    the formal report?": no."""
+    if not _INSTEAD_OF_A_REPORT.search(t.q):
+        return None
+    return (
+        "No: this is a research tool, not a medical device. Its reading compares one T1-weighted "
+        "scan with healthy scans and is not a radiologist's report; it cannot replace one or "
+        "stand in for it while you wait. Use it, if at all, alongside the formal report."
     )
 
 
@@ -475,6 +491,7 @@ ROUTES: list[Callable[[Turn], str | None]] = [
     analyse_this,
     is_it_a_brain_scan,
     showing_the_images,
+    instead_of_a_report,
     can_you_read_it,
     prior_comparison,
     side_comparison,
@@ -626,8 +643,8 @@ def _qualifies_a_lesion(question: str, q: str, term: str, resolved: Resolved) ->
         return False
     if TISSUE.fullmatch(term):
         return True  # "Is the white matter normal?": a tissue the slice shows as a whole
-    if re.match(r"a?symmetr", term):
-        return False  # "Anything asymmetric L vs R?": the sign itself, which is not assessed
+    if re.match(r"a?symmetr|any shift|pushing|pressing|compress", term):
+        return False  # "Anything asymmetric L vs R?", "any shift?": the sign itself, not assessed
     bare = not re.match(
         r"^\W*(is|are|was|were|does|do|did|can|could|what|where|which|how|why|when|who)\b", q
     )  # "ring-enhancing lesion?": a bare noun phrase asks whether it is there
@@ -650,7 +667,7 @@ _ANYWAY = re.compile(
     r"(anyway|regardless|all the same)\b|\b(force|override) (the )?(analysis|check|detector)\b"
 )
 _WHY_REFUSED = re.compile(
-    r"^\W*(but |so |and )?(why|how come)\b.{0,50}\b(not|n't|cannot|can't|unable|refus\w*|"
+    r"(^|[,.;:!?]\s+)\W*(but |so |and )?(why|how come)\b.{0,50}\b(not|n't|cannot|can't|unable|refus\w*|"
     r"reject\w*|won't|wont|cant|dont|doesn't|doesnt|does not|didn't|didnt|out of (domain|scope)|"
     r"outside)\b|^\W*(but |so |and )?(why|how come)( not)?\W*$"
 )
@@ -674,6 +691,11 @@ _SHOW_SOMEONE = re.compile(
     r"they) (see|have|get|look at|take)\b.{0,20}\b(picture|image|copy|photo|print\w*|screenshot)s?\b|"
     r"\b(show|send|give) (the )?(family|patient|pt|relatives?|him|her|them) (a |the |an )?(picture|"
     r"image|copy|photo|print\w*|screenshot)s?\b"
+)
+# "is this as good as the radiologist's report?", "can I use this instead of the formal report?"
+_INSTEAD_OF_A_REPORT = re.compile(
+    r"\b(as good as|instead of|replace|substitute for|in place of|rather than wait\w*( for)?)\b"
+    r".{0,40}\b(radiologist|formal report|radiology report|official report|the report|a report)\b"
 )
 # "so is it a brain scan or not", "is this even a brain?"
 _IS_IT_A_BRAIN = re.compile(

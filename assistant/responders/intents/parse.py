@@ -80,7 +80,7 @@ FINDING_TERMS = (
     r"dawson\W?s fingers|aneurysm\w*|malformations?|avms?|cavernom\w*|angiom\w*|"
     r"glioblastom\w*|metastas\w*|lymphom\w*|tumefactive|collections?|empyem\w*|"
     r"infect\w*|encephalitis|cerebritis|meningitis|thrombos\w*|emboli\w*|"
-    r"hypoxic\w*|necros\w*|necrotic|dead (brain|tissue)|scar\w*|cavit(y|ies)|resection|"
+    r"hypoxic\w*|necros\w*|necrotic|dead (brain|tissue)|scar(s|ring|red)?\b|cavit(y|ies)|resection|"
     r"post-?operative|"
     r"oedema\w*|swelling|inflammat\w*|vasculitis|hamartom\w*|dysplasi\w*|heterotopi\w*|"
     r"ventriculomegaly|hydroceph\w*|dermoids?|epidermoids?|lipomas?|fat[- ]containing)"
@@ -103,7 +103,7 @@ DIAGNOSIS = (
     r"(?:tumou?rs?|masse?s?|cancers?|metasta\w+|strokes?|infarct\w*|bleeds?|haemorrhag\w*|"
     r"multiple sclerosis|plaques?|demyelinat\w*|cysts?|abscess\w*|gliom\w*|glioblastom\w*|"
     r"lymphom\w*|meningiom\w*|infection|inflammation|vasculitis|encephalitis|cavity|primary|"
-    rf"normal variant|scar\w*|gliosis|oedema|malformation|aneurysm|{FINDING_TERMS})"
+    rf"normal variant|scar(?:s|ring|red)?\b|gliosis|oedema|malformation|aneurysm|{FINDING_TERMS})"
 )
 DIAGNOSIS_CHOICE = re.compile(rf"\b{DIAGNOSIS}\b,? (or|vs\.?|versus) (an? |the )?{DIAGNOSIS}\b")
 NORMAL_WORD = (
@@ -1575,6 +1575,20 @@ ANALYSED_SLICES = re.compile(
     r"(the )?(levels?|slices?|sections?) (you|it|the (model|detector)) (\w+ )?(look\w* at|analy[sz]\w*|"
     r"check\w*|saw)\b"
 )
+# "can it be treated?", "is it curable?": a clinical question, answered as a next step
+_TREATABLE = re.compile(
+    r"\bcan (it|this|that|she|he|they) be (treated|cured|fixed|operated on|removed|managed)\b(?! as)|"
+    r"\b(is|are) (it|this|that|they) (treatable|curable|operable)\b"
+)
+# "what does the dark area mean?": what a described finding may be
+_WHAT_IT_MEANS = re.compile(
+    r"\bwhat (does|do|could|might) (the|this|that|these|those) (\w+ ){0,2}(area|spot|patch|region|"
+    r"lesion|finding|shadow|blob|mark|change|signal|bit)s? (mean|signify|represent|indicate)\b"
+)
+# "could this just be an artefact from the scanner?": whether a region is real
+_SCANNER_ARTEFACT = re.compile(
+    r"\b(artefact|artifact|glitch|noise)\b.{0,30}\b(scanner|machine|magnet|motion|movement)\b"
+)
 # "lesion volume in cc?": a size, whatever else the question says
 _VOLUME_IN_UNITS = re.compile(
     r"\b(volume|size|load)\b.{0,15}\b(in )?(cc|ccs|ml|mls|millilit\w*|cm3|cm³|mm3|mm³|cubic)\b"
@@ -1583,14 +1597,21 @@ _VOLUME_IN_UNITS = re.compile(
 _CAUSE_OF_A_SYMPTOM = re.compile(
     r"\b(the )?(cause|reason|explanation) (of|for) (her|his|their|the|this|these|my|your) "
     r"(\w+ )?(seizures?|fits?|symptoms?|headaches?|weakness|numbness|confusion|dizziness|"
-    r"vertigo|problems?|deficits?|palsy|aphasia|speech)\b"
+    r"vertigo|problems?|deficits?|palsy|aphasia|speech)\b|"
+    # "does this dark spot explain her left sided weakness?"
+    r"^\W*(does|do|could|can|would|might) (this|that|it|the) ([\w-]+ ){0,3}(explain|account for|"
+    r"cause) (her|his|their|the|this|these|my) ([\w-]+ ){0,2}(seizures?|fits?|symptoms?|"
+    r"headaches?|weakness|numbness|confusion|dizziness|deficits?)\b"
 )
 # "what can you do then", "how can you help?": what the assistant can do (not a next step)
 CAPABILITIES = re.compile(
     r"^\W*(so |ok |okay |and |then |well )?what (can|could|do|does) (you|it|this (tool|thing|"
     r"assistant|app)|the (tool|assistant|detector|app)) (do|offer|help with|tell me)( then| instead| at all|"
     r"( for)? me| here| exactly)?\W*$|^\W*(so |ok |and )?how (can|could) (you|it) help( me)?\W*$|"
-    r"^\W*what are (your|its) (capabilities|abilities|functions)\W*$"
+    r"^\W*what are (your|its) (capabilities|abilities|functions)\W*$|"
+    # "what does this program do?", "what does this tool look for?"
+    r"\bwhat (does|do|can) (this|the) (program|programme|tool|app|thing|ai|software|assistant|"
+    r"system|detector) (actually |really |exactly )?(do|look for|check( for)?|detect|find|show)\b"
 )
 # "analyse this pls", "can you read this one for me": read the scan (what was found)
 ANALYSE_THIS = re.compile(
@@ -1673,6 +1694,8 @@ WHAT_TO_UPLOAD = re.compile(
     r"\b(what|which) (\w+ ){0,2}(should|can|could|do|must) (i|we) (upload|send|provide|load)\b|"
     r"\b(what|which) (scan|image|file|series|sequence) (should|can|could|do|must) (i|we) use\b|"
     r"\bwhat (can|do|does|will) (you|it|the (tool|detector|model)) (analy[sz]e|accept|read|handle)\b|"
+    # "I took a photo of the hospital screen, is that good enough?"
+    r"\b(photo\w*|picture|pic|snap)\b.{0,40}\b(screen|monitor|pacs|computer|viewer)\b|"
     # "if I upload his head MRI instead can you do that"
     r"\bif (i|we) (upload|send|load|give you|provide|use) (\w+ ){0,3}(head|brain) (mri|mr|scan|"
     r"ct|images?|study|series|t1)\b|"
@@ -1755,6 +1778,14 @@ def parse(question: str) -> Ask | None:
         return Ask("out_of_scope", "none", "capabilities")
     if ANALYSE_THIS.search(raw):
         return Ask("presence", "image", "analyse this")
+    if _TREATABLE.search(raw):
+        return Ask("next_steps", _about(raw), "referral")  # "can it be treated?"
+    if _WHAT_IT_MEANS.search(raw):
+        return Ask("explanation", _about(raw), "could it be")  # "what does the dark area mean?"
+    if _SCANNER_ARTEFACT.search(raw) and not re.search(
+        r"\b(chance|likely|likelihood|probab\w*|confiden\w*|sure|certain)\b", raw
+    ):
+        return Ask("presence", _about(raw), "scanner artefact")
     if _VOLUME_IN_UNITS.search(raw) and not re.search(r"\bhow many\b", raw):
         return Ask("size", _about(raw), "volume in units")
     if _CAUSE_OF_A_SYMPTOM.search(raw):

@@ -116,6 +116,7 @@ _FRAME_CUES = (
     "capabilities",
     "analyse this",
     "volume in units",
+    "scanner artefact",
     "patient identity",
     "personal medical advice",
     "size of a described finding",
