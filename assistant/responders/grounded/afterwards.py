@@ -297,6 +297,13 @@ def seeing_things(t: Turn, text: str) -> str:
     return text
 
 
+def _hedged_yes(what: str, why: str, rest: str) -> str:
+    """The named-kind convention for a "yes" the detector cannot stand behind in full: "A region
+    deviates from healthy anatomy, yes, but I can't tell {what}: {why}. " then the rest of the
+    answer (the yes stays in the first clause; what was asked is not affirmed)."""
+    return f"A region deviates from healthy anatomy, yes, but I can't tell {what}: {why}. " + rest
+
+
 def anything_acute(t: Turn, text: str) -> str:
     """ "78F fall, on apixaban. anything acute?": something deviates; its age, the detector
     cannot tell; with nothing found, that does not exclude an acute lesion."""
@@ -319,10 +326,10 @@ def anything_acute(t: Turn, text: str) -> str:
         and _ACUTE_ASK.search(t.q)
         and text.startswith(("Yes. ", "Yes, but only a low-confidence region"))
     ):
-        return (
-            "A region deviates from healthy anatomy, yes, but I can't tell whether it is "
-            "acute: the detector does not tell how old a lesion is. "
-            + re.sub(r"^Yes(, but only a low-confidence region[^.]*)?\. ", "", text)
+        return _hedged_yes(
+            "whether it is acute",
+            "the detector does not tell how old a lesion is",
+            re.sub(r"^Yes(, but only a low-confidence region[^.]*)?\. ", "", text),
         )
     return text
 
@@ -351,11 +358,11 @@ def explains_the_symptoms(t: Turn, text: str) -> str:
         and _EXPLAINS_SYMPTOMS.search(t.q)
         and text.startswith("Yes. ")
     ):
-        return (
-            "A region deviates from healthy anatomy, yes, but I can't tell whether it explains "
-            "the symptoms: the detector reports deviations from healthy scans, not their "
-            "clinical significance, and one slice does not show the whole pathway. "
-            + text.removeprefix("Yes. ")
+        return _hedged_yes(
+            "whether it explains the symptoms",
+            "the detector reports deviations from healthy scans, not their clinical "
+            "significance, and one slice does not show the whole pathway",
+            text.removeprefix("Yes. "),
         )
     return text
 
@@ -370,10 +377,11 @@ def how_serious(t: Turn, text: str) -> str:
         and _SERIOUS.search(t.q)
         and text.startswith("Yes. ")
     ):
-        return (
-            "A region deviates from healthy anatomy, yes, but I can't tell how serious it is: the "
-            "detector does not tell what a region is or how it will behave; that needs a "
-            "clinician's assessment of the full study. " + text.removeprefix("Yes. ")
+        return _hedged_yes(
+            "how serious it is",
+            "the detector does not tell what a region is or how it will behave; that needs a "
+            "clinician's assessment of the full study",
+            text.removeprefix("Yes. "),
         )
     return text
 
@@ -515,10 +523,10 @@ def t2_finding(t: Turn, text: str) -> str:
     ):
         return text
     if text.startswith("Yes. "):
-        text = (
-            "A region deviates from healthy anatomy, yes, but I can't tell whether it "
-            "would be a hyperintensity on T2-weighted or FLAIR images: this is a "
-            "T1-weighted image. " + text.removeprefix("Yes. ")
+        text = _hedged_yes(
+            "whether it would be a hyperintensity on T2-weighted or FLAIR images",
+            "this is a T1-weighted image",
+            text.removeprefix("Yes. "),
         )
     return text + (
         " White matter hyperintensities are defined on T2-weighted and FLAIR images; on "
