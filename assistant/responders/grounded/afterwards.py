@@ -868,9 +868,7 @@ _TELLS_OR_SIGNS_OFF = re.compile(
     r"\b(tell|inform|reassure|assure|discharg\w*|sign (\w+ ){0,2}off|send (\w+ )?home)\b|"
     # "happy for me to report as NAD?", "can I report it as normal"
     r"\breport (this |it )?as (a )?(nad|normal|negative|clear|unremarkable)\b|"
-    # "pt wants to know if her brain is normal, what do i say"
-    r"\bwhat (do|should|can|shall) (i|we) say\b|\b(patient|pt|she|he|they|family) (wants?|asks?|"
-    r"is asking|are asking) (to know )?(if|whether)\b"
+    + scope.PASSING_IT_ON
 )
 _ELSE_ASK = re.compile(
     r"\b(else|other|another|additional|further)\b.{0,40}\b(apart from|besides|other than|except|"

@@ -92,16 +92,18 @@ _YES_NORMAL_LEAD = re.compile(r"^Yes, as far as this detector can tell\b")
 
 # a question that would sign the scan off or reassure: "Can I tell the patient their MRI is
 # normal?", "So nothing to worry about?", "All clear?", "Can I reassure her?"
+# passing the reading on: "pt wants to know if her brain is normal, what do i say"
+PASSING_IT_ON = (
+    r"\bwhat (do|should|can|shall) (i|we) (say|tell)\b|\b(patient|pt|she|he|they|family) (wants?|"
+    r"asks?|is asking|are asking) (to know )?(if|whether)\b"
+)
 _SIGN_OFF = re.compile(
     r"\b(normal|clear|negative|unremarkable) (brain )?(study|mri|exam|examination)\b|"
     r"\b(tell|inform|reassure|assure) (the |my |our )?(patient|pt|family|relatives?|him|her|them|"
     r"parents?|gp|referrer|colleague)\b|\bnothing (\w+ )?(to worry|to be worried|of concern|to be "
     r"concerned)\b|\ball[- ]clear\b|\bsign (it |this |the scan |this scan )?off\b|\breassur\w*|"
     r"\bdischarg\w*|\bsend (him|her|them|the patient) home\b|\b(can|could|may) (i|we) (say|call|"
-    r"report) (it|this|the (scan|mri|study|brain)) (is )?(normal|clear|negative)\b|"
-    # "pt wants to know if her brain is normal, what do i say"
-    r"\bwhat (do|should|can|shall) (i|we) (say|tell)\b|\b(patient|pt|she|he|they|family) (wants?|asks?|"
-    r"is asking|are asking) (to know )?(if|whether)\b"
+    r"report) (it|this|the (scan|mri|study|brain)) (is )?(normal|clear|negative)\b|" + PASSING_IT_ON
 )
 
 
