@@ -356,7 +356,13 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m eval.applicability", description=__doc__)
     p.add_argument("--json", type=Path, required=True, help="write the figures here")
     p.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
-    p.add_argument("--model", default=None, help="checkpoint folder (default: shipped)")
+    p.add_argument(
+        "--model",
+        "--detector",
+        dest="model",
+        default=None,
+        help="checkpoint folder (default: shipped)",
+    )
     p.add_argument("--cache", type=Path, default=ROOT / "runs" / "domain")
     p.add_argument("--volumes", type=int, default=None, help="at most N val volumes")
     args = p.parse_args(argv)

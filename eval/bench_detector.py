@@ -52,7 +52,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--images", required=True)
     p.add_argument("--masks", required=True)
     p.add_argument("--json", required=True)
-    p.add_argument("--model", default=None, help="checkpoint (default: the shipped model)")
+    p.add_argument(
+        "--model",
+        "--detector",
+        dest="model",
+        default=None,
+        help="checkpoint (default: the shipped model)",
+    )
     p.add_argument("--limit", type=int, default=None, help="first N images only")
     p.add_argument("--rows", nargs="*", default=list(ROWS), choices=list(ROWS))
     p.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's)")

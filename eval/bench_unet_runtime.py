@@ -149,7 +149,13 @@ def run(model: str | None, batch: int, repeats: int, threads: int) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--model", default=None, help="checkpoint folder (default: shipped)")
+    ap.add_argument(
+        "--model",
+        "--detector",
+        dest="model",
+        default=None,
+        help="checkpoint folder (default: shipped)",
+    )
     ap.add_argument("--batch", type=int, default=2)
     ap.add_argument("--repeats", type=int, default=10)
     ap.add_argument("--threads", type=int, default=2)

@@ -342,6 +342,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--collect-only", action="store_true", help="run the detector and stop")
     p.add_argument(
         "--model",
+        "--detector",
+        dest="model",
         default=None,
         help="another checkpoint (default: the shipped one); --write-checkpoint then writes "
         "into its detector.json",

@@ -271,7 +271,7 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="lift the white/grey matter contrast check for this run",
     )
-    p.add_argument("--model", default=None)
+    p.add_argument("--model", "--detector", dest="model", default=None)
     p.add_argument("--json", type=Path, required=True)
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")

@@ -348,7 +348,13 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--images", required=True, help="folder of images (any loadable format)")
     p.add_argument("--masks", required=True, help="folder of masks STEM.png (missing = healthy)")
     p.add_argument("--json", required=True, help="where to write the figures (JSON)")
-    p.add_argument("--model", default=None, help="checkpoint folder (default: the shipped model)")
+    p.add_argument(
+        "--model",
+        "--detector",
+        dest="model",
+        default=None,
+        help="checkpoint folder (default: the shipped model)",
+    )
     p.add_argument("--method", default=None, help="anomaly method (default: the model's)")
     p.add_argument("--preset", default=None, help="method configuration (default: the model's)")
     p.add_argument("--limit", type=int, default=None, help="evaluate only the first N images")

@@ -28,7 +28,7 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m eval.mslub", description=__doc__)
     p.add_argument("--data", required=True, help="folder with patientNN/T1.nii.gz + lesion_mask")
     p.add_argument("--json", required=True)
-    p.add_argument("--model", default=None)
+    p.add_argument("--model", "--detector", dest="model", default=None)
     p.add_argument("--slices", type=int, default=5, help="slices per patient (most lesion)")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)

@@ -116,7 +116,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--json", type=Path, required=True, help="write the figures here")
     p.add_argument("--limit", type=int, default=None, help="only the first N volumes (sorted)")
     p.add_argument(
-        "--model", default=None, help="detector checkpoint folder (default: the shipped one)"
+        "--model",
+        "--detector",
+        dest="model",
+        default=None,
+        help="detector checkpoint folder (default: the shipped one)",
     )
     p.add_argument(
         "--slice-only",

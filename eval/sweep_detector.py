@@ -83,7 +83,7 @@ def _run(det: Detector, images: list[np.ndarray], batch: int = 8):
 
 def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m eval.sweep_detector")
-    p.add_argument("--model", required=True)
+    p.add_argument("--model", "--detector", dest="model", required=True)
     p.add_argument("--healthy", required=True)
     p.add_argument("--images", required=True)
     p.add_argument("--masks", required=True)

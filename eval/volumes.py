@@ -577,7 +577,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--json", required=True, help="where to write the figures (JSON)")
     p.add_argument("--limit", type=int, default=None, help="only the first N volumes (sorted)")
-    p.add_argument("--model", default=None, help="checkpoint folder (default: the shipped model)")
+    p.add_argument(
+        "--model",
+        "--detector",
+        dest="model",
+        default=None,
+        help="checkpoint folder (default: the shipped model)",
+    )
     p.add_argument("--method", default=None, help="anomaly method (default: the model's)")
     p.add_argument("--preset", default=None, help="method configuration (default: the model's)")
     p.add_argument("--labels", default=None, help="label maps NAME_DLMUSE.nii.gz: region names")

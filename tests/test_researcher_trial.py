@@ -156,3 +156,46 @@ def test_healthy_folders_are_checked_and_what_would_be_refused_is_named(tmp_path
     refused, volumes = warnings
     assert "1 of 3 files" in refused and "noise.png" in refused and "normal.png" not in refused
     assert "volume.nii.gz" in volumes and "--volumes" in volumes
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["detect", "x.png", "--out", "O", "--detector", "CK"],
+        ["check", "x.png", "--detector", "CK"],
+        ["calibrate", "--detector", "CK", "--healthy", "H"],
+        ["sample", "--out", "O", "--detector", "CK"],
+    ],
+)
+def test_the_detector_checkpoint_is_named_detector_in_every_command(argv):
+    """The same flag names the detector checkpoint everywhere (`ask`, `chat`, `report` and the
+    app already used `--detector`); `--model` stays as these commands' older spelling."""
+    from assistant.cli import build_parser
+
+    args = build_parser().parse_args(argv)
+    assert args.model == "CK"
+    older = build_parser().parse_args([a if a != "--detector" else "--model" for a in argv])
+    assert older.model == "CK"
+
+
+def test_the_evaluation_scripts_take_detector_too():
+    import argparse
+    import importlib
+
+    for name in ("eval.volumes", "eval.detection", "eval.real_volumes", "eval.mslub"):
+        module = importlib.import_module(name)
+        parser = None
+        original = argparse.ArgumentParser.parse_args
+
+        def capture(self, args=None, namespace=None):
+            nonlocal parser
+            parser = self
+            raise SystemExit(0)
+
+        argparse.ArgumentParser.parse_args = capture
+        try:
+            with pytest.raises(SystemExit):
+                module.main([])
+        finally:
+            argparse.ArgumentParser.parse_args = original
+        assert "--detector" in parser._option_string_actions, name

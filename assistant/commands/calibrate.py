@@ -11,7 +11,13 @@ import argparse
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("calibrate", help="calibrate thresholds on healthy scans")
-    p.add_argument("--model", required=True, help="checkpoint folder (updated in place)")
+    p.add_argument(
+        "--model",
+        "--detector",
+        dest="model",
+        required=True,
+        help="checkpoint folder (updated in place)",
+    )
     p.add_argument("--healthy", help="folder of healthy validation scans (slices)")
     p.add_argument(
         "--volumes",

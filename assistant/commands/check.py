@@ -27,7 +27,13 @@ def register(sub: argparse._SubParsersAction) -> None:
         default=None,
         help="axial slice of a volume (default: the slice at the trained level, registered)",
     )
-    p.add_argument("--model", default=None, help="checkpoint folder (default: the shipped one)")
+    p.add_argument(
+        "--model",
+        "--detector",
+        dest="model",
+        default=None,
+        help="checkpoint folder (default: the shipped one)",
+    )
     p.add_argument("--json", action="store_true", help="print the verdict as JSON")
     from assistant.commands.ask import add_series_arg
 

@@ -56,7 +56,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     add_spacing_arg(p)
     add_series_arg(p)
-    p.add_argument("--model", help="checkpoint folder (default: the shipped model)")
+    p.add_argument(
+        "--model", "--detector", dest="model", help="checkpoint folder (default: the shipped model)"
+    )
     p.add_argument("--method", choices=["thor", "autoddpm", "anoddpm"])
     p.add_argument("--preset", help="method preset, e.g. fast, reference")
     p.add_argument("--out", required=True, help="folder for overlay.png, heatmap.png, ...")

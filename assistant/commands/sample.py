@@ -9,7 +9,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("sample", help="sample healthy-looking slices from the model")
     p.add_argument("--n", type=int, default=4)
     p.add_argument("--out", required=True)
-    p.add_argument("--model", help="checkpoint folder (default: the shipped model)")
+    p.add_argument(
+        "--model", "--detector", dest="model", help="checkpoint folder (default: the shipped model)"
+    )
     p.add_argument("--steps", type=int, default=50, help="DDIM steps (default 50)")
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=run)

@@ -297,7 +297,9 @@ def describe_band(b: dict) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m assistant.volume.calibrate", description=__doc__)
-    p.add_argument("--model", required=True, help="checkpoint (updated in place)")
+    p.add_argument(
+        "--model", "--detector", dest="model", required=True, help="checkpoint (updated in place)"
+    )
     p.add_argument("--volumes", required=True, help="folder of healthy NIfTI head volumes")
     p.add_argument("--level-step", type=float, default=2.0, help="mm between levels (even)")
     p.add_argument("--fpr", type=float, default=0.05)
