@@ -161,6 +161,46 @@ def test_draft_findings_come_back(client):
     assert len(fhir.get("contained", [])) == len(f_ids)
 
 
+def test_ask_says_why_when_a_new_clients_first_analyze_failed(server, tmp_path):
+    """A client whose very first /analyze failed has no session yet (Gradio keeps no state
+    from a call that raises); /ask still says why, not only "call /analyze first"."""
+    from gradio_client.exceptions import AppError
+
+    fresh = Client(server[1], verbose=False)
+    bad = tmp_path / "first.txt"
+    bad.write_text("not a scan")
+    with pytest.raises(AppError):
+        analyze(fresh, bad)
+    with pytest.raises(AppError, match="the last /analyze failed: .*not a recognised scan format"):
+        fresh.predict("Is there an abnormality?", api_name="/ask")
+    other = Client(server[1], verbose=False)  # another client is not told this one's failure
+    with pytest.raises(AppError) as err:
+        other.predict("Is there an abnormality?", api_name="/ask")
+    assert "failed" not in str(err.value)
+
+
+def test_bad_uploads_leave_no_file_name_in_the_log(server, tmp_path, capfd, caplog):
+    """A file's name may be a patient's: failed uploads and the calls after them are answered
+    with the name (the visitor's own), but the server's log and console never show it."""
+    from gradio_client.exceptions import AppError
+
+    visitor = Client(server[1], verbose=False)
+    bad = tmp_path / "Surname_Firstname_MRN0042.txt"
+    bad.write_text("not a scan")
+    broken = tmp_path / "Surname_Firstname_MRN0042.png"
+    broken.write_bytes(PNG.read_bytes()[:200])
+    for path in (bad, broken):
+        with pytest.raises(AppError, match="Surname_Firstname"):
+            analyze(visitor, path)
+    with pytest.raises(AppError, match="Surname_Firstname"):
+        visitor.predict("Is there an abnormality?", api_name="/ask")
+    with pytest.raises(AppError):
+        visitor.predict(api_name="/draft")
+    out, err = capfd.readouterr()
+    assert "Surname_Firstname" not in out + err + caplog.text
+    assert "Traceback" not in out + err
+
+
 def test_bad_upload_gets_a_message_and_the_app_keeps_serving(client, tmp_path):
     from gradio_client.exceptions import AppError
 

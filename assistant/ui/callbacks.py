@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import logging
+import traceback
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -77,7 +78,14 @@ def readable_errors(action: str):
     except (ScanError, ValueError, FileNotFoundError, ImportError) as exc:
         raise gr.Error(f"{action}: {exc}", print_exception=False) from None
     except Exception as exc:  # a bug: log it for the operator, show a short message
-        logger.error("%s failed with %s", action, type(exc).__name__, exc_info=True)
+        # where it failed, without the file's name or the exception's message (either may
+        # carry a patient's name: file names often do)
+        logger.error(
+            "%s failed with %s (message withheld: it may name the file)\n%s",
+            action.split("`")[0].strip(),
+            type(exc).__name__,
+            "".join(traceback.format_tb(exc.__traceback__)),
+        )
         raise gr.Error(
             f"{action} failed ({type(exc).__name__}). The app is still running; try again or "
             "another file.",
@@ -214,6 +222,9 @@ class Callbacks:
     def __init__(self, engine: Engine, components: Mapping[str, Any] | None = None):
         self.engine = engine
         self.components = components
+        # why a client's /analyze failed before it had any session (Gradio keeps no state
+        # from a call that raises), by the client's session hash, for /ask to say so
+        self.failed_first: dict[str, str] = {}
 
     def show(self, **outputs: Any) -> dict:
         """{component: value} for the named outputs; the outputs not named stay as they are."""
@@ -681,7 +692,16 @@ class Callbacks:
         ]
 
     # --- the scripted API ----------------------------------------------------------------
-    def api_analyze(self, path, slice_index, anyway, series, session, progress=gr.Progress()):  # noqa: B008
+    def api_analyze(
+        self,
+        path,
+        slice_index,
+        anyway,
+        series,
+        session,
+        progress=gr.Progress(),  # noqa: B008
+        request: gr.Request | None = None,
+    ):
         """Analyse a scan file (`anyway`: also outside the detector's domain, marked
         unreliable; `series`: of a study's several series, the one with this Series Number,
         -1 or None for the pre-contrast T1 one): returns (analysis JSON with "file", "sizes",
@@ -705,7 +725,13 @@ class Callbacks:
                 st = self._analyse(scan, idx, (None, None, 1.0), None, progress, bool(anyway))
         except gr.Error as exc:
             session.error = exc.message
+            if request is not None and request.session_hash:
+                if len(self.failed_first) >= 1000:  # a bound: the oldest reason goes
+                    self.failed_first.pop(next(iter(self.failed_first)))
+                self.failed_first[request.session_hash] = exc.message
             raise
+        if request is not None:
+            self.failed_first.pop(request.session_hash, None)
         session.scan, session.state = scan, st
         r = st.result
         return self.show(
@@ -716,14 +742,20 @@ class Callbacks:
             api_pseudo=views.grey_rgb(r.pseudo_healthy) if r is not None else None,
         )
 
-    def api_ask(self, question, session):
+    def api_ask(self, question, session, request: gr.Request | None = None):
         """Ask about the last analysed scan of this client: streams (text, {}), then (text,
         answer JSON with the cited evidence and "file")."""
         if not _analysed(session):
             failed = ""
-            if session is not None and session.error:
-                failed = f" (the last /analyze failed: {session.error})"
-            raise gr.Error(f"No scan analysed in this session{failed}: call /analyze first.")
+            error = session.error if session is not None else ""
+            if not error and session is None and request is not None:
+                error = self.failed_first.get(request.session_hash or "", "")
+            if error:
+                failed = f" (the last /analyze failed: {error})"
+            raise gr.Error(
+                f"No scan analysed in this session{failed}: call /analyze first.",
+                print_exception=False,  # a traceback in the log would name the file
+            )
         with readable_errors("Could not answer"):
             bot = self.engine.asker()
             text = ""
@@ -744,7 +776,9 @@ class Callbacks:
     def api_draft(self, session):
         """Draft findings of the last analysed slice: (Markdown, JSON, FHIR JSON)."""
         if not _analysed(session):
-            raise gr.Error("No scan analysed in this session: call /analyze first.")
+            raise gr.Error(
+                "No scan analysed in this session: call /analyze first.", print_exception=False
+            )
         with readable_errors("Could not draft the findings"):
             files = self._draft_files(session)
             return self.show(
