@@ -302,7 +302,9 @@ def test_callbacks_return_outputs_by_name_without_a_browser(tmp_path):
     assert out["findings"]["label"].startswith("Findings · mni_left_hyperintense.png · sizes in")
     assert out["score"].startswith("`mni_left_hyperintense.png`: Anomaly score")
     assert out["chat"] == [] and out["draft"]["value"] == ""
-    assert out["overlay"]["value"].shape[0] == 233  # large enough: not enlarged
+    shown = Path(out["overlay"]["value"])  # a PNG named after the file: downloads say so
+    assert shown.name == "mni_left_hyperintense_heatmap.png"
+    assert np.asarray(Image.open(shown)).shape[0] == 233  # large enough: not enlarged
     assert "mni_left_hyperintense.png" in out["overlay"]["label"]
     assert "mni_left_hyperintense.png" in out["compare"]["label"]
     assert 0 < out["compare"]["slider_position"] <= 100
@@ -548,7 +550,9 @@ def test_callbacks_out_of_domain_banner_and_analyse_anyway(tmp_path):
     assert out["findings"]["value"] == [] and "does not apply" in out["findings"]["label"]
     assert "gradient.png" in out["findings"]["label"]
     assert "does not apply" in out["score"] and "gradient.png" in out["score"]
-    assert out["overlay"]["value"].shape[:2] == (256, 256)  # the image itself, no heatmap
+    shown = Path(out["overlay"]["value"])
+    assert shown.name == "gradient_image.png"  # the image itself, no heatmap
+    assert np.asarray(Image.open(shown)).shape[:2] == (256, 256)
     *_, last = cb.on_ask("Is there an abnormality?", [], "grounded", "", "none", session)
     assert last["chat"][-1]["content"].startswith("I can't tell") and "[A1]" in last["evidence"]
 

@@ -68,6 +68,8 @@ def test_upload_overlay_and_chat_answer(page):
     overlay = page.locator("#overlay img")
     expect(overlay).to_be_visible()
     assert overlay.evaluate("img => img.complete && img.naturalWidth") > 197  # with colour bar
+    # the heatmap is served under a name that says what it is of (it downloaded as image.png)
+    assert overlay.get_attribute("src").endswith("/mni_left_hyperintense_heatmap.png")
     expect(page.locator("#score")).to_contain_text("Anomaly score")
     expect(page.locator("#findings")).to_contain_text("F1")
 

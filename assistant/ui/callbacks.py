@@ -31,7 +31,7 @@ from assistant.analysis import CaseState
 from assistant.chat import Answer
 from assistant.scan import Scan, ScanError, load_scan, with_spacing
 from assistant.ui import views
-from assistant.ui.engine import Engine, Session, session_file
+from assistant.ui.engine import Engine, Session, session_file, session_image
 
 logger = logging.getLogger("assistant.app")
 
@@ -531,6 +531,7 @@ class Callbacks:
             overlay = views.overlay_image(r, opacity, side)
         else:  # detection off, or not applicable: the slice itself
             overlay = views.grey_rgb(views.slice_unit(session.scan, st.slice_index), side)
+        overlay = self._named_image(session, overlay, heatmap=r is not None)
         banner = views.domain_banner(st, session.filename)
         mark = f" · {views.UNRELIABLE}" if st.unreliable else ""
         strip, jumps = views.score_strip(st), views.jump_choices(st)
@@ -578,7 +579,16 @@ class Callbacks:
         """The heatmap opacity changed: redraw the overlay (the only output)."""
         if not _analysed(session) or session.state.result is None:
             return gr.skip()
-        return views.overlay_image(session.state.result, float(opacity), views.DISPLAY_SIDE)
+        overlay = views.overlay_image(session.state.result, float(opacity), views.DISPLAY_SIDE)
+        return self._named_image(session, overlay)
+
+    def _named_image(self, session: Session, pixels, heatmap: bool = True) -> str | None:
+        """The image shown, as a PNG in the session's folder named after the file and slice
+        ("mni_left_volume_slice4_heatmap.png"), so that its download says what it is of."""
+        if pixels is None:
+            return None
+        stem = views.download_stem(session.filename, session.state)
+        return session_image(session, f"{stem}_{'heatmap' if heatmap else 'image'}.png", pixels)
 
     def on_method(self, method):
         """Another detection method: its speed presets (the only output)."""

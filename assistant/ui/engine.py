@@ -305,6 +305,19 @@ class Engine:
         return " · ".join(parts)
 
 
+def session_image(session: Session, name: str, pixels) -> str:
+    """Write an RGB or grey image to the session's own folder as PNG; returns the path, so that
+    the image shown downloads under a name that says which file and slice it is of (an array
+    would download as "image.png")."""
+    import numpy as np
+    from PIL import Image
+
+    path = Path(session.folder) / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(np.asarray(pixels)).save(path)
+    return str(path)
+
+
 def session_file(session: Session, name: str, text: str) -> str:
     """Write `text` to the session's own folder; returns the path (for downloads)."""
     path = Path(session.folder) / name
