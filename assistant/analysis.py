@@ -519,11 +519,15 @@ class Analyzer:
         registered: Registered | None,
         volume: Any | None,
         shown_level: float | None = None,
+        native_level: tuple[float, float] | None = None,
     ) -> CaseState:
         """The CaseState of an analysed slice: its summary, retrieval and evidence (timings:
-        `retrieve_s` only; the caller adds the rest)."""
+        `retrieve_s` only; the caller adds the rest). `native_level`: the MNI z range the native
+        slice `index` spans across the brain, when it is shown as an analysed level's plane."""
         in_domain = applicability is None or applicability.in_domain
         summary = _summary(scan2d, scan, index)
+        if native_level is not None:
+            summary["native_levels_mm"] = [round(float(z), 1) for z in native_level]
         if registered is not None:
             summary["registered"] = registered.to_dict()
         elif applicability is not None and applicability.level is not None:
@@ -593,8 +597,22 @@ class Analyzer:
             result = shown.in_native_space(volume.level_results[j])
             if not applicability.in_domain:
                 result = result.as_unreliable()
+        from assistant.domain.register import native_slice_span
+
+        # the MNI levels the native slice itself spans from the front of the brain to the back:
+        # a tilted head's slice crosses the analysed levels only in part
+        native = native_slice_span(volume.mni_to_voxel, index, float(volume.levels[j]))
         state = self._state(
-            scan, key, shown.scan, index, result, applicability, shown, volume, volume.levels[j]
+            scan,
+            key,
+            shown.scan,
+            index,
+            result,
+            applicability,
+            shown,
+            volume,
+            volume.levels[j],
+            native_level=native,
         )
         state.timings = {"check_s": t1 - t0, "volume_s": 0.0, "detect_s": 0.0, **state.timings}
         state.timings["total_s"] = time.perf_counter() - t0

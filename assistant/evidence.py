@@ -43,12 +43,29 @@ def analysed_scope(scan_summary: dict | None) -> str:
     if level is not None:
         shown += f", resampled at about MNI z = {level:+.0f} mm"
     whole = s.get("volume_analysis")
+    native = s.get("native_levels_mm")
+    levels_done = (whole or {}).get("levels_mm") or []
+    if (
+        native
+        and levels_done
+        and (min(native) < min(levels_done) - 2.0 or max(native) > max(levels_done) + 2.0)
+    ):
+        # "ask --slice 78" of a tilted head: the plane shown is not the native slice, which
+        # runs through levels that were not analysed
+        shown += (
+            f" (native slice {index} itself runs from about MNI z {min(native):+.0f} to "
+            f"{max(native):+.0f} mm across the brain, as the head is tilted in the scan: only "
+            "its part at the analysed levels was analysed, and a lesion elsewhere on it would "
+            "not be seen)"
+        )
     if whole and whole.get("levels_mm"):
         levels = whole["levels_mm"]
         span = f"MNI z {min(levels):+.0f} to {max(levels):+.0f} mm"
         first_last = whole.get("native_slices")
         if first_last:
-            span += f"; native slices {first_last[0]}-{first_last[1]}"
+            # the analysed planes are resampled at MNI levels: a tilted head's native slices
+            # are each crossed only in part
+            span += f"; planes crossing native slices {first_last[0]}-{first_last[1]}"
         ids = whole.get("findings") or []
         found = f"3D findings: {', '.join(ids)}" if ids else "no 3D finding"
         weak = whole.get("weak") or []

@@ -160,6 +160,24 @@ def test_regions_from_labels_and_names(tmp_path):
     assert "right thalamus proper" in f.describe()
 
 
+def test_an_atlas_region_has_no_hemisphere_when_the_orientation_is_unknown():
+    """A cli trial: a volume without qform/sform got "right (image side; orientation unknown),
+    right frontal white matter" for a lesion in the patient's left frontal white matter: the
+    atlas was registered to the image read as RAS, so its hemisphere is as unknown as the side."""
+    from assistant.volume.regions import MniAtlas
+
+    names = {59: "right thalamus proper", 82: "left frontal white matter"}
+    atlas = MniAtlas(np.full((8, 8, 8), 82, np.int32), (-1, -1, -1), 1.0, names, "test")
+    mask = np.zeros((6, 6, 6), bool)
+    mask[1:3, 1:3, 1:3] = True
+    common = dict(spacing=(1.0, 1.0, 1.0), voxel_to_mni=np.eye(4), tissue=False, atlas=atlas)
+    (known,) = find_components(mask, mask.astype(np.float32), patient_left="image_left", **common)
+    assert known.regions[0]["name"] == "left frontal white matter"
+    (unknown,) = find_components(mask, mask.astype(np.float32), patient_left=None, **common)
+    assert unknown.regions[0]["name"] == "frontal white matter (hemisphere unknown)"
+    assert "left frontal" not in unknown.describe() and "right frontal" not in unknown.describe()
+
+
 # ----------------------------------------------------------------------------- pipeline
 
 
@@ -926,3 +944,36 @@ def test_assistant_check_with_a_whole_brain_checkpoint_accepts_its_analysed_leve
     assert (
         out.startswith("IN DOMAIN: T1-weighted brain MRI volume") and "analysed -36 to +36" in out
     )
+
+
+def test_a_native_slice_of_a_tilted_head_is_said_to_be_analysed_only_in_part():
+    """A cli trial: `ask --slice 78` of a pitched head showed the registered plane at MNI z +23
+    mm and answered "No ... fairly confident normal", while a lesion on native slice 78 lay at
+    MNI z +14 mm, never analysed. The native slice's own span across the brain is now said."""
+    from assistant.domain.register import native_slice_span
+    from assistant.evidence import analysed_scope
+
+    # aligned with the template: native slice k at MNI z = 2k - 100 everywhere
+    v2m = np.array([[0, 0, 2, -80], [0, -2, 0, 60], [2, 0, 0, -100], [0, 0, 0, 1.0]])
+    aligned = np.linalg.inv(v2m)
+    lo, hi = native_slice_span(aligned, 61, 22.0)
+    assert lo == pytest.approx(22.0) and hi == pytest.approx(22.0)
+    # pitched 10 degrees about the left-right axis: the slice climbs from front to back
+    t = np.radians(10)
+    pitch = np.array(
+        [[1, 0, 0, 0], [0, np.cos(t), -np.sin(t), 0], [0, np.sin(t), np.cos(t), 0], [0, 0, 0, 1]]
+    )
+    lo, hi = native_slice_span(np.linalg.inv(pitch @ v2m), 61, 22.0)
+    assert hi - lo == pytest.approx(176 * np.tan(t), rel=0.1)
+    summary = {
+        "source_shape": [120, 64, 80],
+        "slice_index": 70,
+        "registered": {"level_mm": 19.0},
+        "volume_analysis": {"levels_mm": [19.0, 21.0, 23.0, 25.0, 27.0]},
+    }
+    assert "runs from about" not in analysed_scope(summary)
+    tilted = analysed_scope({**summary, "native_levels_mm": [-15.9, 24.2]})
+    assert "native slice 70 itself runs from about MNI z -16 to +24 mm" in tilted
+    assert "a lesion elsewhere on it would not be seen" in tilted
+    within = analysed_scope({**summary, "native_levels_mm": [18.0, 27.5]})
+    assert "runs from about" not in within

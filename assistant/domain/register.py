@@ -276,6 +276,23 @@ def slice_levels(mni_to_voxel: np.ndarray, indices, z_mm: float) -> np.ndarray:
     return (voxel_to_mni @ pts.T)[2]
 
 
+# the brain's front-back and left-right extent in MNI mm (y, x), about
+BRAIN_EXTENT_MNI = ((-104.0, 72.0), (-70.0, 70.0))
+
+
+def native_slice_span(mni_to_voxel: np.ndarray, index: int, z_mm: float) -> tuple[float, float]:
+    """The lowest and highest MNI z (mm) that native axial slice `index` reaches within the
+    brain's extent (`BRAIN_EXTENT_MNI`, taken at MNI z `z_mm`): one level for a head aligned
+    with the template, a range for a tilted one."""
+    voxel_to_mni = np.linalg.inv(mni_to_voxel)
+    zs = []
+    for y in BRAIN_EXTENT_MNI[0]:
+        for x in BRAIN_EXTENT_MNI[1]:
+            v = mni_to_voxel @ np.array([x, y, z_mm, 1.0])
+            zs.append(float((voxel_to_mni @ np.array([index, v[1], v[2], 1.0]))[2]))
+    return min(zs), max(zs)
+
+
 def normalise_volume(pixels: np.ndarray) -> np.ndarray:
     """Intensities / the 99th percentile of the non-zero voxels, clipped to [0, 1.5]."""
     vals = pixels[pixels > 0]

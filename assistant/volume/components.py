@@ -16,6 +16,7 @@ of `assistant.findings`. Without a registration the volume's centre column is th
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -103,6 +104,16 @@ class VolumeFinding:
             f"{self.id}: {self.intensity} region, {self.where()}, {size}, axial slices {lo}-{hi}, "
             f"peak anomaly {self.peak_anomaly:.3f}{conf}{weak}"
         )
+
+
+def _without_hemisphere(region: dict) -> dict:
+    """A region's name without its left/right ("right frontal white matter" -> "frontal white
+    matter (hemisphere unknown)") for a scan whose orientation is not recorded."""
+    name = str(region.get("name", ""))
+    bare = re.sub(r"^(left|right|l|r)[ _-]+", "", name, flags=re.IGNORECASE)
+    if bare == name:
+        return region
+    return {**region, "name": f"{bare} (hemisphere unknown)"}
 
 
 def _lr(x: float) -> str:
@@ -239,6 +250,10 @@ def find_components(
         elif atlas is not None and pts is not None:
             f.regions = reg.region_fractions(atlas.lookup(pts), atlas.names)
             f.region_source = f"atlas ({atlas.provenance})"
+        if f.regions and frame != "patient" and f.region_source != "labels":
+            # the orientation is not recorded: the atlas was registered to the image read as
+            # if it were RAS, so the hemisphere in a region's name is as unknown as the side
+            f.regions = [_without_hemisphere(r) for r in f.regions]
         if gm is not None and pts is not None:
             from assistant.domain.mni import sample
 

@@ -129,6 +129,8 @@ def weak_regions_asked(t: Turn, text: str) -> str:
 
 def acquisition_of_a_refused_scan(t: Turn, text: str) -> str:
     """ "Is this PA or AP?" of a chest X-ray: and the detector does not apply to it [A1]."""
+    if t.route == "meaning_of_a_term":
+        return text  # the meaning says what bears on this scan
     if t.intent == "modality" and t.outside is not None and not t.evidence.unreliable:
         return text + " " + domain.not_applicable(t.case, t.outside).removeprefix("I can't tell. ")
     return text
@@ -314,11 +316,14 @@ def anything_acute(t: Turn, text: str) -> str:
         and _ACUTE_ASK.search(t.q)
         and text.startswith(("No", *_NORMAL_LEADS))
     ):
-        return text + (
+        text += (
             " The detector cannot tell how old a lesion is, and an acute infarct is often "
             "invisible on a T1-weighted scan in its first hours, so this reading does not exclude "
             "one."
         )
+        if not (t.evidence.scan_summary or {}).get("source_shape") and "2D slice" not in text:
+            text += " And this is one 2D slice: the rest of the head was not seen."
+        return text
     if (
         t.intent == "presence"
         and t.outside is None
@@ -414,9 +419,17 @@ def make_it_analysable(t: Turn, text: str) -> str:
         t.outside is not None
         and not t.evidence.unreliable
         and _MAKE_ANALYSABLE.search(t.q)
-        and text.startswith("I can't tell. ")
+        and (text.startswith("I can't tell. ") or t.intent in ("unknown", "out_of_scope"))
     ):
-        return "It can't be analysed as it is. " + text.removeprefix("I can't tell. ")
+        if not text.startswith("I can't tell. "):  # "how do I make it analysable?" unplaced
+            text = domain.not_applicable(t.case, t.outside)
+        return (
+            "It can't be analysed as it is. "
+            + text.removeprefix("I can't tell. ")
+            + " What you can do: upload the images as acquired (the original DICOM series or a "
+            "NIfTI volume of the T1-weighted scan, skull on), or go by the formal radiology "
+            "report, which this tool cannot replace."
+        )
     return text
 
 
@@ -484,14 +497,15 @@ def acute_treatment(t: Turn, text: str) -> str:
         return text
     decision = (
         "Whether to give or withhold an acute treatment (thrombolysis, thrombectomy, "
-        "anticoagulation) is a clinical decision that this research tool cannot inform"
+        "anticoagulation or its reversal) is a clinical decision that this research tool cannot "
+        "inform"
     )
     if t.intent == "presence":
         return text + f" {decision}."
     return (
         f"{decision}: it reads one T1-weighted image for deviations from healthy "
-        "anatomy; such decisions rest on the clinical assessment and dedicated "
-        "imaging. " + text
+        "anatomy and cannot tell whether a region is blood; such decisions rest on the clinical "
+        "assessment and dedicated imaging. " + text
     )
 
 
@@ -562,6 +576,33 @@ def whole_study_of_one_slice(t: Turn, text: str) -> str:
     return text + (
         " This is one 2D slice: the rest of the study was not seen, so this reading cannot "
         "support calling the whole study normal."
+    )
+
+
+def not_definitely(t: Turn, text: str) -> str:
+    """ "Is my patient definitely fine?", "100% normal?": as far as the detector can tell, but
+    not definitely, whatever was found."""
+    if t.intent != "presence" or not _DEFINITELY.search(t.q):
+        return text
+    lead = re.match(r"Yes\b[^:.]*", text)
+    if lead is not None and ":" in text[: lead.end() + 1]:
+        return text[: lead.end()] + ", but not definitely" + text[lead.end() :]
+    if text.startswith(_NORMAL_LEADS):
+        rest = _without_normal_lead(text)
+        return "Yes, as far as this detector can tell, but not definitely: " + lowered(
+            rest.lstrip(":. ")
+        )
+    return text
+
+
+def normal_for_age(t: Turn, text: str) -> str:
+    """ "Is his brain normal for a 40 year old?": the detector has no norms by age."""
+    if t.intent != "presence" or not _FOR_AGE.search(t.q) or t.outside is not None:
+        return text
+    return text + (
+        " The detector compares the scan with healthy adults of many ages (the IXI dataset, "
+        "about 20 to 86 years), not with norms for the patient's age, so it cannot say whether "
+        "something (such as atrophy or small-vessel change) is normal for age."
     )
 
 
@@ -664,6 +705,10 @@ def clinical_act(t: Turn, text: str) -> str:
         and asks_for_a_clinical_act(t.question)
         and "clinical decision that this reading can inform" not in text
     ):
+        if text.startswith("No, not normal. "):  # "can he go home?": not a No to the act
+            text = "No, this reading does not support it: " + lowered(
+                text.removeprefix("No, not normal. ")
+            )
         return text + (
             " Whether to sign off, discharge or reassure is a clinical decision that this "
             "reading of one scan can inform but not make."
@@ -796,6 +841,8 @@ AFTERWARDS: list[Callable[[Turn, str], str]] = [
     t2_finding,
     whole_study_of_one_slice,
     sign_off_of_a_whole_volume,
+    not_definitely,
+    normal_for_age,
     side_and_display_convention,
     display_convention_and_side,
     structure_normal,
@@ -856,16 +903,31 @@ _CRANIOCAUDAL = re.compile(
 # the whole study called normal: "normal study then?", "report this as a normal brain MRI"
 _WHOLE_STUDY = re.compile(
     r"\b(normal|clear|negative|unremarkable) (brain )?(study|mri|scan|exam|examination|head)\b|"
-    r"\b(study|mri|scan|exam) (is |was )?(normal|clear|negative|unremarkable)\b|"
+    r"\b(study|mri|scan|exam|head|ct) (is |was |looks? )?(normal|clear|negative|unremarkable|ok|"
+    r"okay|fine|alright)\b|"
+    # "is my patient definitely fine?", "normal for a 40 year old?"
+    r"\b(patient|pt|he|she|they|him|her)( is| are|'s|s)? (definitely |completely |totally |all )?"
+    r"(fine|ok|okay|alright|all right|healthy|normal)\b|"
+    r"\bnormal for (a|an|his|her|their|the patient'?s?) (\d+[- ]?(year|yr)s?[- ]old|age)\b|"
     r"\breport (this|it) as (a )?normal\b|"
     # "happy for me to report as NAD?", "is the brain ok on this?" (a registrar's whole brain)
     r"\b(nad|no abnormality detected)\b|\breport (this |it )?as (nad|normal|negative|clear)\b|"
-    r"\b(is )?(the|her|his|their) brain (ok|okay|normal|fine|alright|all right|clear)\b"
+    r"\b(is )?(the|her|his|their|(my )?(patient|pt)'?s) brain (ok|okay|normal|fine|alright|"
+    r"all right|clear)\b"
 )
 # a clinical act on the reading's strength: telling, reassuring, signing off, discharging (wider
 # than `parse.asks_for_a_clinical_act`, which does not count telling the patient)
+_DEFINITELY = re.compile(
+    r"\b(definitely|for sure|for certain|certainly|guaranteed|without doubt|absolutely)\b|"
+    r"\b(100 ?%|hundred per ?cent)"
+)
+_FOR_AGE = re.compile(
+    r"\bfor (a|an|his|her|their|the patient'?s?|my patient'?s?) (\d+[- ]?(year|yr)s?[- ]old|age)\b|"
+    r"\bage[- ](appropriate|related)\b|\bfor (his|her|their) age\b"
+)
 _TELLS_OR_SIGNS_OFF = re.compile(
-    r"\b(tell|inform|reassure|assure|discharg\w*|sign (\w+ ){0,2}off|send (\w+ )?home)\b|"
+    r"\b(tell|inform|reassure|assure|discharg\w*|sign (\w+ ){0,2}off|send (\w+ )?home|"
+    r"(go|be sent|leave) home)\b|"
     # "happy for me to report as NAD?", "can I report it as normal"
     r"\breport (this |it )?as (a )?(nad|normal|negative|clear|unremarkable)\b|"
     + scope.PASSING_IT_ON
@@ -963,13 +1025,17 @@ _PERMISSION = re.compile(
 _SEEING_THINGS = re.compile(
     r"\b(am i|i am|i'm|im) (just )?(seeing things|imagining( it| things)?|hallucinating)\b"
 )
-_ACUTE_ASK = re.compile(r"\b(anything|any|something|is (it|this|that|there)\w*) (\w+ )?acute\b")
+_ACUTE_ASK = re.compile(
+    r"\b(anything|any|something|nothing|is (it|this|that|there)\w*) (\w+ )?acute\b"
+)
 _MAKE_ANALYSABLE = re.compile(
     r"\b(make|get) (it|this|the (scan|image|file|volume)) (\w+ )?(analy[sz]able|analy[sz]ed|"
     r"accepted|readable|work)\b|\bwhat (do|would|should) (i|we) (need to )?(do|upload|send|change)\b"
 )
 _ACUTE_DECISION = re.compile(
-    r"\b(thromboly\w*|lyse|tpa|alteplase|tenecteplase|thrombectom\w*|anticoagula\w*)\b"
+    r"\b(thromboly\w*|lyse|tpa|alteplase|tenecteplase|thrombectom\w*|anticoagula\w*|"
+    # reversing an anticoagulant: "pt on apixaban, do i need to reverse?"
+    r"revers(e|al|ing)|andexanet|idarucizumab|praxbind|beriplex|octaplex|pcc)\b"
 )
 _VOLUME_ASK = re.compile(
     r"\b(volume|ml|millilit\w*|cc|cm3|cm³|mm3|mm³|cubic|in 3-?d|three[- ]dimension\w*)\b"

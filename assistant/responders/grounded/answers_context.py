@@ -23,6 +23,7 @@ from assistant.report import draft_report
 from assistant.responders.grounded.case import CaseFacts, threshold_band
 from assistant.responders.grounded.wording import BRIGHT_WORDS, DARK_WORDS, cite, safe_excerpt
 from assistant.responders.intents.parse import (
+    AGE_OF_A_LESION,
     ANALYSED_SLICES,
     COVERAGE,
     PATIENT_IDENTITY,
@@ -487,6 +488,13 @@ def explanation(c: CaseFacts) -> str:
         )
         return f"{lead}: {c.no_findings()}. {negative_means(c)}" + _weak_note(c) + _image_level(c)
     text = _cause_lead(c, entity)
+    if re.search(AGE_OF_A_LESION, c.q):  # "how old is this lesion?"
+        text = (
+            "I can't tell how old it is: the detector does not date what it finds, and a "
+            "T1-weighted image alone rarely dates a lesion; its age is judged from diffusion "
+            "imaging (recent infarcts), SWI or T2* (blood products of different ages) and "
+            "comparison with earlier scans."
+        )
     text += " " + "; ".join(c.describe(t) for t in c.targets) + "."
     text += _in_general(c, c.targets)
     text += _mimic_sentence(c)
@@ -1160,9 +1168,10 @@ def _what_to_upload_plain(c: CaseFacts) -> str:
         upload = m.group(1) if m else ""
         what = f"The detector accepts {accepted.group(1).strip()}. " if accepted else ""
         outside = (
-            f"This scan is outside that {cite(items[0].id)}; a DICOM series or NIfTI volume of a "
-            "T1-weighted brain MRI with the skull on works best, as it is registered to MNI space "
-            "first."
+            f"This scan is outside that {cite(items[0].id)}; a DICOM series (a folder or a .zip) "
+            "or a NIfTI volume (.nii, .nii.gz) of a T1-weighted brain MRI with the skull on works "
+            "best, as it is registered to MNI space first; a PNG, JPEG or TIFF export of one "
+            "axial slice is read too."
         )
         return " ".join(part for part in (what.strip(), upload, outside) if part)
     return (
@@ -1204,6 +1213,18 @@ def modality(c: CaseFacts) -> str:
         text = f"{'Yes' if want == known else 'No'}. " + text
     elif c.closed and asked:
         text = "Unknown. " + text
+    looks_t1 = known is None and c.detection_ran and not c.evidence.by_kind("applicability")
+    if looks_t1:  # "Is this an MRI or a CT?" of a PNG the check accepted: what it looks like
+        text = text.replace(", so I can't tell from the evidence.", ".")
+        text += (
+            " Its appearance, though, matches the T1-weighted brain MRI slices the detector "
+            "was trained on: the applicability check accepted it as one, so it looks like a "
+            "T1-weighted MRI (a judgement from the image, not a record)."
+        )
+        if choice or (c.closed and asked):
+            text = "It looks like an MRI, but the file does not say. " + text.removeprefix(
+                "Unknown. "
+            )
     notes = " ".join(str(n) for n in s.get("notes", []))
     plane = re.search(r"\b(axial|coronal|sagittal) slice \d+", notes)
     if re.search(
@@ -1322,6 +1343,9 @@ PRIOR_COMPARISON = re.compile(
     r"prior) (scan|study|mri|imaging|exam\w*)\b|\b(compar\w*|new|changed?|progress\w*|interval)\b"
     r".{0,40}\b(the )?(prior|previous|baseline)( one)? from\b|\bcompar\w*\b.{0,30}\b(scan|study|mri|"
     r"imaging|exam\w*|films?) from (19|20)\d\d\b|"
+    # "compare it with her scan from two years ago", "against his MRI of last March"
+    r"\bcompar\w*\b.{0,40}\b(scan|study|mri|mr|ct|imaging|exam\w*|images?|one)s? (from|of|taken|done) "
+    r"(\w+ ){0,3}(ago|last|earlier|before|previously|back)\b|"
     # "any change compared to the prior", "can I report this as MS progression?"
     r"\b(compar\w*|changed?) (to|with|from|since) (the |a )?(prior|previous|last|old|earlier)\b|"
     r"\bprogress(ion|ing|ed|ive disease)\b|"

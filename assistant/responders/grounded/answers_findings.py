@@ -80,6 +80,19 @@ def weak(c: CaseFacts, handler) -> str:
                 f"strongest deviation below it: {rest} {names} may be noise or normal "
                 "variation." + c.scope()
             )
+    if (
+        c.resolved.intent == "side"
+        and not ids
+        and re.search(r"\b(problem|issue|trouble|wrong)\b", c.q)
+    ):
+        # "is it a left or right sided problem?" with nothing found: no side, rather than a
+        # weak region's side leading as if it were the problem ("Is the lesion on the left or
+        # right?" asks where the region seen is: its side, as weak evidence)
+        return (
+            f"Neither side clearly: no region reached the detector's image threshold{c.d1()}. "
+            f"The strongest deviation below it: {rest or text} {names} may be noise or normal "
+            "variation." + c.scope()
+        )
     scope = c.scope()
     if scope.strip() and scope.strip() in text:  # the handler said it ("which slice")
         scope = ""
@@ -141,7 +154,7 @@ def presence(c: CaseFacts) -> str:
 def named_kind(q: str) -> re.Match | None:
     """The kind of lesion a question names (`SPECIFIC`), from its last sentence when that names
     one: "71M, hx of stroke. old infarct?" asks about an infarct, not the stroke of the history."""
-    sentences = re.split(r"(?<=[.?!;])\s+", q.strip())
+    sentences = re.split(r"(?<=[.?!;:])\s+", q.strip())
     asked = [t for t in sentences if t.rstrip().endswith("?") and SPECIFIC.search(t)]
     text = asked[-1] if asked else q  # the last question that names a kind, else the whole text
     found = SPECIFIC.search(text)
@@ -152,6 +165,17 @@ def named_kind(q: str) -> re.Match | None:
             return re.compile(re.escape(text[found.start() : noun.end()])).search(text)
         return SPECIFIC.search(q)
     return found
+
+
+def kinds_asked(q: str, term: re.Match) -> str:
+    """The kind named, with its article, or the two of an either/or ("toxo or lymphoma?" ->
+    "toxoplasmosis or a lymphoma")."""
+    first = _a(_singular(term.group(0)))
+    m = re.match(r"\s*(,? or|/|vs\.?|versus)\s+(an? |the )?", q[term.end() :])
+    other = SPECIFIC.match(q, term.end() + m.end()) if m else None
+    if other is None:
+        return first
+    return f"{first} or {_a(_singular(other.group(0)))}"
 
 
 def a_kind(term: str) -> str:
@@ -572,7 +596,7 @@ def _presence(c: CaseFacts) -> str:
             lead = (
                 f"{'A region deviates' if n == 1 else 'Regions deviate'} from healthy anatomy, "
                 f"yes, but I can't tell whether {'it is' if n == 1 else 'any of them is'} "
-                f"{_a(_singular(term.group(0)))}: the detector does not tell kinds of lesion "
+                f"{kinds_asked(term.string, term)}: the detector does not tell kinds of lesion "
                 "apart. "
             )
         if term is not None and lead.startswith("Yes, but only a low-confidence region"):
@@ -684,6 +708,8 @@ def _singular(term: str) -> str:
         return "metastasis"
     if words == ["sah"]:
         return "subarachnoid haemorrhage"
+    if words[-1].startswith("toxo"):  # "toxo", "toxoplasmosis": the infection, uncountable
+        return "toxoplasmosis"
     return " ".join("MS" if w == "ms" else w for w in words)
 
 
@@ -692,8 +718,13 @@ def _a(noun: str) -> str:
     proper names without one."""
     uncountable = ("multiple sclerosis", "oedema", "edema", "cancer", "haemorrhage", "hemorrhage")
     uncountable += ("blood", "blood products", "ischaemia", "ischemia", "demyelination", "gliosis")
-    uncountable += ("bleeding", "haemorrhaging", "hemorrhaging")
-    if noun in uncountable or noun == "MS" or noun.endswith(" disease"):
+    uncountable += ("bleeding", "haemorrhaging", "hemorrhaging", "toxoplasmosis")
+    if (
+        noun in uncountable
+        or noun == "MS"
+        or noun.endswith(" disease")
+        or noun.startswith(("haemorrhagic ", "hemorrhagic "))
+    ):
         return noun
     vowel = noun[:1] in "aeiou" or noun.startswith("MS ")  # "an MS lesion"
     return ("an " if vowel else "a ") + noun
@@ -1041,8 +1072,12 @@ def size(c: CaseFacts) -> str:
         if len(asked) > 1:  # "small, medium or large?": answer with the class
             found = list(dict.fromkeys(bins.values()))
             lead = " and ".join(found).capitalize()
-        else:  # "Is the lesion large?"
-            lead = "Yes" if asked & set(bins.values()) else "No"
+        elif asked & set(bins.values()):  # "Is the lesion large?"
+            lead = "Yes"
+        elif set(bins.values()) == {"medium"}:  # "Is it big?" of a medium one: not a bare No
+            lead = "Medium-sized, neither small nor large by these classes"
+        else:
+            lead = "No"
         return f"{lead}. {named} ({_size_classes(c, c.targets)}): {details}." + caveat
     volume_asked = re.search(r"\b(volume|cubic|ml|millilit\w*|cc|cm3|cm³|mm3|mm³)\b", c.q)
     if len(c.targets) == 1 and _DIAMETER.search(c.q) and not volume_asked:

@@ -48,10 +48,47 @@ _SLICE_NUMBER = re.compile(
 _OTHER_SLICES = re.compile(
     r"\b(other|remaining|rest of the|adjacent|neighbou?ring|next|previous|higher|lower|upper|"
     r"more (superior|inferior|cranial|caudal)|different|any other|all (the )?other)\s+"
-    r"(slices?|levels?|sections?|images?|cuts?)\b|\brest of the (volume|scan|study|stack|series)\b|"
+    r"(slices?|levels?|sections?|images?|cuts?)\b|\brest of the (volume|scan|study|stack|series|"
+    r"brain|head)\b|"
+    # "is it on more than one slice?", "did you look at the whole head or just one bit?"
+    r"\b(more than one|multiple|several|both|two or more) (slices?|levels?|sections?|cuts?)\b|"
     r"\b(slices?|levels?|sections?) (above|below)\b|"
     r"\b(top|bottom|first|last|highest|lowest|uppermost|lowermost|end) (slices?|levels?|sections?)\b"
 )
+
+
+# "did you look at the whole head or just one bit?", "can you look at all of it?"
+_WHOLE_ASKED = re.compile(
+    r"\b(whole|entire|full) (head|brain|volume|scan)\b.{0,20}\bor (just|only)\b|"
+    r"\b(look\w*|check\w*|analy[sz]\w*|see[ns]?|went through|go through) (at )?(all|every bit) of "
+    r"(it|the (volume|scan|brain|head|file))\b"
+)
+
+
+def whole_asked(c: CaseFacts) -> str | None:
+    """ "Did you look at the whole head or just one bit?", "Can you look at all of it?" of a
+    volume analysed in part or of a 2D image: what was analysed, and that the rest can't be
+    read from it; None for another question or a volume analysed whole."""
+    if (
+        re.search(r"\b(normal|abnormal\w*|lesions?|wrong|fine|ok|healthy|clear)\b", c.q)
+        or not _WHOLE_ASKED.search(c.q)
+        or not re.search(
+            r"\b(look\w*|analy[sz]\w*|check\w*|read|assess\w*|examin\w*|see[ns]?|saw|went|go) ", c.q
+        )
+    ):
+        return None  # "does this cover the whole brain or just a slab?": the acquisition
+    summary = c.evidence.scan_summary or {}
+    if _partial(summary):
+        return (
+            f"No, only part of it. {analysed_scope(summary)} The detector knows only the axial "
+            "levels it was trained on, so it reads only the slices at those levels."
+        )
+    if not summary.get("source_shape") or len(summary["source_shape"]) < 3:
+        return (
+            "Only what is in the image: this is a single 2D slice, so the rest of the head is "
+            "not in it. For the whole head, upload the volume (a DICOM series or a NIfTI file)."
+        )
+    return None
 
 
 def slices_not_analysed(c: CaseFacts) -> str | None:
@@ -60,6 +97,12 @@ def slices_not_analysed(c: CaseFacts) -> str | None:
     were analysed. None when the question names no such slice, or the scan is not such a volume."""
     summary = c.evidence.scan_summary or {}
     if not _partial(summary):
+        shape = summary.get("source_shape")
+        if (not shape or len(shape) < 3) and _OTHER_SLICES.search(c.q) and c.detection_ran:
+            return (
+                "I can't tell: this is a single 2D image, so nothing of the other slices of "
+                "the head, or of how far a region extends through them, is in it."
+            )
         return None
     n = int(summary["source_shape"][0])
     done = analysed_slices(summary)
@@ -102,7 +145,7 @@ _SIGN_OFF = re.compile(
     r"\b(tell|inform|reassure|assure) (the |my |our )?(patient|pt|family|relatives?|him|her|them|"
     r"parents?|gp|referrer|colleague)\b|\bnothing (\w+ )?(to worry|to be worried|of concern|to be "
     r"concerned)\b|\ball[- ]clear\b|\bsign (it |this |the scan |this scan )?off\b|\breassur\w*|"
-    r"\bdischarg\w*|\bsend (him|her|them|the patient) home\b|\b(can|could|may) (i|we) (say|call|"
+    r"\bdischarg\w*|\bsend (him|her|them|the patient) home\b|\b(go|be sent|leave) home\b|\b(can|could|may) (i|we) (say|call|"
     r"report) (it|this|the (scan|mri|study|brain)) (is )?(normal|clear|negative)\b|" + PASSING_IT_ON
 )
 

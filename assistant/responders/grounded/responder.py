@@ -108,9 +108,18 @@ def _handler(case: CaseFacts) -> Callable[[CaseFacts], str]:
         handler = both("location", "size")  # "biggest lesion - where and how big"
     if intent in ("size", "explanation") and found and _SIZE_AND_CAUSE.search(case.q):
         handler = both("size", "explanation")  # "How big is it and what could it be?"
+    if intent in ("location", "side") and found and _WHAT_AND_WHERE.search(case.q):
+        handler = ANSWERS["presence"]  # "what did you find and where?": the reading says both
     return handler
 
 
+# "What did you find and where?", "what is it and where is it?"
+_WHAT_AND_WHERE = re.compile(
+    r"\bwhat (did|have|has|do) (you|it|the (detector|model|tool|ai|scan)) (\w+ )?(find|found|see|"
+    r"seen|pick up|picked up|show|flag|flagged)\b.{0,20}\b(and|&)\b.{0,10}\bwhere\b|"
+    r"\bwhat (is|'s) (it|this|that)\b.{0,10}\b(and|&)\b.{0,10}\bwhere\b|"
+    r"\bwhere\b.{0,25}\b(and|&)\b.{0,10}\bwhat (is|'s) (it|this|that)\b"
+)
 _SIDE_AND_SIGNAL = re.compile(
     r"\b(which|what) (side|hemisphere)\b.{0,40}\b(and|&)\b.{0,20}\b(how (bright|dark)|brightness|"
     r"signal|intensity|brighter|darker|hyperintense|hypointense)\b"

@@ -14,6 +14,7 @@ import assistant.responders.grounded.answers_context as context
 import assistant.responders.grounded.answers_findings as findings
 import assistant.responders.grounded.answers_scope as scope
 import assistant.responders.grounded.domain as domain
+import assistant.responders.grounded.glossary as glossary
 from assistant.responders.grounded.case import CaseFacts
 from assistant.responders.grounded.turn import (
     Turn,
@@ -110,6 +111,67 @@ def capabilities(t: Turn) -> str | None:
     return text
 
 
+def meaning_of_a_term(t: Turn) -> str | None:
+    """ "What does 'anomaly detector' mean in plain English?", "what does skull-stripped mean?":
+    the term's meaning (not the scan's reading); for the words of a reading (score, threshold,
+    weaker region, hyper/hypointense), then what this scan's reading says."""
+    term = glossary.term_asked(t.question)
+    if term is None:
+        return None
+    text = glossary.meaning(t.case, term)
+    if t.analysed and term.name in (
+        "anomaly score",
+        "threshold",
+        "weaker region",
+        "hyperintense / hypointense",
+    ):
+        text += " On this scan: " + lowered(plain_reading(t.case))
+        if t.outside is not None:
+            text = domain.unreliable_prefix(t.outside) + text
+    return text
+
+
+def research_use_only(t: Turn) -> str | None:
+    """ "Why does it say research use only? Can I still use it for my patient?": what that means
+    for a clinician (not an explanation of the findings)."""
+    if not _RESEARCH_USE.search(t.q):
+        return None
+    return (
+        "Because it is a research tool, not a medical device: it has not been validated or "
+        "approved for clinical use. Its detector learned from healthy adults' research scans and "
+        "was tested on those and on synthetic lesions, not proven on patients in a clinical "
+        "setting. So don't base decisions about your patient on it: act on the formal radiology "
+        "report and your own assessment. You can use it alongside them, to look at the scan and "
+        "discuss it, knowing that its reading may be wrong either way."
+    )
+
+
+def ventricles(t: Turn) -> str | None:
+    """ "What are the dark butterfly shapes in the middle?": at the analysed level, the lateral
+    ventricles (normal anatomy), and whether the detector flagged anything there."""
+    if t.outside is not None or not _DARK_MIDDLE.search(t.q) or not t.case.detection_ran:
+        return None
+    if not re.search(r"\bwhat (is|are|'s|s)\b|\bwhat (do|does) .{0,40}\b(show|mean)\b", t.q):
+        return None  # "Is there a dark area in the middle?": whether there is a finding
+    text = (
+        "Most likely the lateral ventricles: at this axial level (through the bodies of the "
+        "lateral ventricles) the two dark shapes in the middle of the brain are these "
+        "fluid-filled spaces, dark on a T1-weighted image because they hold CSF. They are "
+        "normal anatomy, and the detector, which compares the slice with healthy scans that "
+        "all have them, does not flag them for being there."
+    )
+    central = [f for f in t.found if re.search(r"\bhypointense\b.*\bdeep\b", t.case.describe(f))]
+    if central:
+        text += (
+            " It did flag a dark region in the middle of the image, though, which you may mean: "
+            + "; ".join(t.case.describe(f) for f in central)
+            + "."
+        )
+    else:
+        text += " What it found on this slice: " + lowered(plain_reading(t.case))
+    return text
+
+
 def analyse_this(t: Turn) -> str | None:
     """ "analyse this pls": what the detector found (no yes/no to an imperative); of a scan it
     refused, that it can't, and why."""
@@ -159,6 +221,76 @@ def instead_of_a_report(t: Turn) -> str | None:
         "No: this is a research tool, not a medical device. Its reading compares one T1-weighted "
         "scan with healthy scans and is not a radiologist's report; it cannot replace one or "
         "stand in for it while you wait. Use it, if at all, alongside the formal report."
+    )
+
+
+def what_to_tell(t: Turn) -> str | None:
+    """ "What should I say to the patient?", "what do I tell the family?", "how do I explain this
+    to him?", "what should I put in my referral letter?": what this reading supports saying, and
+    that it is the clinician's to say (not a list of tests, not a yes/no)."""
+    letter = _WHAT_TO_WRITE.search(t.q)
+    tell = _WHAT_TO_TELL.search(t.q)
+    if not (letter or tell):
+        return None
+    if re.search(
+        r"\b(if|whether|asking|asks|wants to know)\b|['\"‘“?]", t.q[: (letter or tell).start()]
+    ):
+        return None  # "pt wants to know if her brain is normal, what do i say": that is asked
+    if t.outside is not None and not t.evidence.unreliable:
+        return (
+            "Only that this research tool could not read the scan: t"
+            + domain.not_applicable(t.case, t.outside).removeprefix("I can't tell. T")
+            + " The formal radiology report is what to go on."
+        )
+    reading = lowered(plain_reading(t.case))
+    if t.outside is not None:
+        reading = "nothing reliable: it was analysed anyway, outside what the detector reads"
+    if letter:
+        return (
+            "Quote the formal radiology report; this reading is not one. If you mention it, keep "
+            "to what it is: a research anomaly detector, not a medical device, compared the scan "
+            "with healthy scans and found the following (not a diagnosis): "
+            + reading
+            + " The clinical question and what you want from the referral are yours to write."
+        )
+    if t.found:
+        gist = (
+            "a research tool that compares scans with healthy ones marked an area that looks "
+            "different; it cannot say what it is, it may or may not matter, and the formal "
+            "report (and, where needed, further imaging) is what will tell. Avoid naming a "
+            "diagnosis, or calling it nothing, on the strength of this reading."
+        )
+    else:
+        gist = (
+            "a research tool that compares scans with healthy ones found nothing unusual in "
+            "what it analysed, but it looks only at part of the scan and can miss things, so "
+            "this is not an all-clear: the formal report is what counts."
+        )
+    return (
+        "What to say is yours to decide; this reading supports no more than this: "
+        + gist
+        + " What it found: "
+        + reading
+    )
+
+
+def one_slice_enough(t: Turn) -> str | None:
+    """ "Is one picture enough to say it's normal?": no (one slice, or part of a volume), then
+    what it shows."""
+    if t.outside is not None or not _ONE_ENOUGH.search(t.q):
+        return None
+    summary = t.evidence.scan_summary or {}
+    if t.case.whole_brain():
+        return None
+    what = (
+        "only part of this volume was analysed"
+        if summary.get("source_shape")
+        else "this is one 2D slice, and the rest of the head is not in it"
+    )
+    return (
+        f"No: {what}, and a T1-weighted image shows only some kinds of lesion, so one slice "
+        "cannot show that a brain is normal; a normal study needs every slice and the other "
+        "sequences, read by a radiologist. What this slice shows: " + lowered(plain_reading(t.case))
     )
 
 
@@ -224,6 +356,57 @@ def cannot_tell(t: Turn) -> str | None:
     return text
 
 
+def clinical_diagnosis(t: Turn) -> str | None:
+    """ "Can you tell if he has had a concussion?", "is it migraine?": a diagnosis made
+    clinically, which a structural scan usually neither shows nor excludes."""
+    if not t.analysed or (m := _CLINICAL_ONLY.search(t.q)) is None:
+        return None
+    before = re.split(r"[.!?;]\s", t.q[: m.start()])[-1]
+    after = re.split(r"[.!;]\s", t.q[m.end() :])[0]
+    if not _ASKS_IT.search(before) or ("?" not in after and m.end() < len(t.q.rstrip()) - 1):
+        return None  # "known migraineur, any bleed?": a history, not what is asked
+    text = (
+        f"I can't tell: {re.sub('^concussed$', 'concussion', m.group(0))} is diagnosed "
+        "clinically and usually shows nothing on a "
+        "structural MRI, so neither this reading nor a normal scan confirms or excludes it. "
+        "What the detector found: " + lowered(plain_reading(t.case))
+    )
+    return text if t.outside is None else domain.unreliable_prefix(t.outside) + text
+
+
+def which_test(t: Turn) -> str | None:
+    """ "would a CT have been better?", "should I have ordered a CT?": what each test shows in
+    general terms; the choice is the clinician's."""
+    if not _WHICH_TEST.search(t.q):
+        return None
+    return (
+        "That depends on the clinical question, and the choice is yours; in general terms: CT is "
+        "the usual first test after head injury or a sudden neurological event, being quick and "
+        "good at showing fresh blood and fractures, while MRI shows most other brain lesions "
+        "better (with sequences such as FLAIR, diffusion and SWI beside T1) and is how early "
+        "infarcts, demyelination and small lesions are looked for. This tool reads only "
+        "T1-weighted brain MRI, so it cannot say what a CT would have shown."
+    )
+
+
+def bone(t: Turn) -> str | None:
+    """ "any skull fracture?": the detector reads the brain, not bone."""
+    if not _FRACTURE.search(t.q) or (t.outside is not None and not t.evidence.unreliable):
+        return None
+    if re.search(
+        r"\b(wrists?|ankles?|hips?|ribs?|arms?|legs?|spine|spinal|lumbar|cervical|knees?|hands?|"
+        r"feet|foot|shoulders?|chest|pelvi\w*|femur|neck|clavicle|x-?rays?)\b",
+        t.q,
+    ):
+        return None  # "can you read this wrist X-ray for a fracture?": another body part
+    text = (
+        "I can't tell: the detector looks for deviations of the brain and does not assess bone, "
+        "and a T1-weighted MRI slice is not how a fracture is looked for (CT with bone windows "
+        "is). What the detector found in the brain: " + lowered(plain_reading(t.case))
+    )
+    return text if t.outside is None else domain.unreliable_prefix(t.outside) + text
+
+
 def sensitivity(t: Turn) -> str | None:
     """ "Would you pick up a 3 mm lesion?": what is known of its sensitivity to small ones."""
     if t.outside is not None or not SENSITIVITY.search(normalise(t.question)):
@@ -273,8 +456,13 @@ def result_meaning(t: Turn) -> str | None:
 
 
 def slices_not_analysed(t: Turn) -> str | None:
-    """ "Is there a lesion on slice 7?" when only slice 4 was analysed."""
-    if t.outside is not None or t.intent not in ("presence", "side", "location", "count"):
+    """ "Is there a lesion on slice 7?" when only slice 4 was analysed; "did you look at the
+    whole head or just one bit?", whatever the intent read."""
+    if t.outside is not None:
+        return None
+    if (whole := scope.whole_asked(t.case)) is not None:
+        return whole
+    if t.intent not in ("presence", "side", "location", "count", "unknown"):
         return None
     return scope.slices_not_analysed(t.case)
 
@@ -488,14 +676,22 @@ ROUTES: list[Callable[[Turn], str | None]] = [
     another_body_part,
     why_refused,
     capabilities,
+    meaning_of_a_term,
+    ventricles,
+    research_use_only,
     analyse_this,
     is_it_a_brain_scan,
     showing_the_images,
     instead_of_a_report,
+    what_to_tell,
+    one_slice_enough,
     can_you_read_it,
     prior_comparison,
     side_comparison,
     cannot_tell,
+    clinical_diagnosis,
+    which_test,
+    bone,
     sensitivity,
     look_at_a_place_not_analysed,
     fitness,
@@ -659,6 +855,61 @@ def _qualifies_a_lesion(question: str, q: str, term: str, resolved: Resolved) ->
 
 # an answer's yes/no lead, in the words `answers_findings` writes it ("Yes.", "No:", "3 regions",
 # "A region deviates from healthy anatomy, yes, but ...", "Nothing was found, yes, but ...")
+# "why does it say research use only?", "what does 'not a medical device' mean?"
+_RESEARCH_USE = re.compile(
+    r"\bwhy\b.{0,40}\b(research[- ](use[- ])?only|not an? (medical|clinical) device|(only )?for "
+    r"research( use)?)\b|"
+    r"\bwhat (does|do) .{0,15}(research[- ](use[- ])?only|not an? (medical|clinical) device).{0,15}"
+    r"\bmean\b|"
+    r"\bcan i (still )?(use|rely on|trust) (it|this|this tool|the tool|this thing|the app)( \w+){0,2} "
+    r"(for|on|with|in) (my |a |the )?(patients?|clinical|clinic|practice|real patients)\b"
+)
+# "what should I say to the patient?", "what do I tell the family?", "how do I explain this to
+# him?" (not "can I tell her it's normal?", a yes/no about the reading)
+_WHAT_TO_TELL = re.compile(
+    r"\bwhat (do|should|can|shall|would|could) (i|we) (say|tell|explain)( to)?( the| my| our| this|"
+    r" his| her| their)?"
+    r"( patient| pt| family| relatives?| parents?| husband| wife| son| daughter| him| her| them)?"
+    r"\W*$|\bhow (do|should|can|would) (i|we) (explain|break|put|describe) (this|it|that|the "
+    r"(scan|result|findings?|reading))\b( \w+){0,3} to (the |my |our )?(patient|pt|family|him|her|"
+    r"them|relatives?|parents?)\b"
+)
+# "what should I put in my referral letter (to neurology)?"
+_WHAT_TO_WRITE = re.compile(
+    r"\bwhat (do|should|can|shall|would) (i|we) (put|write|say|include|mention)\b.{0,30}\b(referral|"
+    r"letter|discharge summary|notes?|handover|email)\b"
+)
+# "Is one picture enough to say it's normal?", "is a single slice enough?"
+_ONE_ENOUGH = re.compile(
+    r"\b(one|a single|1|just one|only one|this one|a) (picture|pic|image|slice|view|section|cut)\b"
+    r".{0,25}\b(enough|sufficient|adequate)\b"
+)
+# diagnoses made clinically, which structural imaging usually neither shows nor excludes
+_CLINICAL_ONLY = re.compile(
+    r"\b(concussion|concussed|post[- ]concussion\w*( syndrome)?|mild (traumatic )?brain injury|mtbi|"
+    r"migraines?|"
+    r"functional neurological disorder|tension[- ]type headache)\b"
+)
+_ASKS_IT = re.compile(
+    r"\b(is (it|this|that)|could (it|this|that)|tell|had|has|have|sign|signs|evidence|show|shows|"
+    r"see|detect|diagnos\w*|rule out|exclude|due to|caused by|from|is there|any|be|been)\b"
+)
+_FRACTURE = re.compile(r"\b(fractur\w*|fx|broken (skull|bone)|skull (break|injury|damage))\b")
+# "would a CT have been better?", "should I have ordered a CT instead?", "CT or MRI, which is
+# better for this?"
+_WHICH_TEST = re.compile(
+    r"\b(would|will|is|was) (a |an )?(ct|mri|mr|cta|mra|ct angio\w*)( scan| head| brain)? (have "
+    r"been |be )?(better|more useful|preferable|more sensitive)\b|"
+    r"\bshould (i|we) have (done|ordered|requested|got|gotten) (a |an )?(ct|mri)\b|"
+    r"\b(ct|mri) (or|vs\.?|versus|rather than) (a |an )?(ct|mri)\b.{0,30}\b(better|preferable|"
+    r"more useful)\b"
+)
+# "What are the dark butterfly shapes in the middle?", "the black bits in the centre?"
+_DARK_MIDDLE = re.compile(
+    r"\b(dark|black|darker)\b[\w\s,'-]{0,30}\b(shapes?|areas?|bits?|spaces?|things?|holes?|"
+    r"patch(es)?|butterfl\w*|wings?|structures?|regions?)\b[\w\s,'-]{0,30}\b(middle|centre|center|"
+    r"central|midline)\b|\bbutterfl(y|ies)\b"
+)
 _YES_NO_LEAD = re.compile(
     r"(Yes|No|\d+)\b|(A (low-confidence )?region deviates|Regions deviate)[^.:]*, yes\b|Nothing (clear )?was found, yes\b"
 )

@@ -46,10 +46,11 @@ DARK_WORDS = re.compile(r"\b(dark\w*|hypo-?intens\w*|black|low signal)\b")
 BRIGHT_WORDS = re.compile(r"\b(bright\w*|hyper-?intens\w*|white(?! matter)|high signal)\b")
 NORMAL = re.compile(r"\b(normal|healthy|unremarkable|fine|okay|ok|clear|clean|intact)\b")
 SPECIFIC = re.compile(
-    r"\b(tumou?rs?|mass(?:es)?(?! effect)|sols?|cancer|metasta\w+|mets?|sah|bleed\w*|ha?emorrhage|infarcts?|stroke|"
+    r"\b(tumou?rs?|mass(?:es)?(?! effect)|sols?|cancer|metasta\w+|mets?|sah|bleed\w*|"
+    r"ha?emorrhagic (?:transformation|conversion)|ha?emorrhage|infarcts?|stroke|"
     r"cysts?|abscess\w*|plaques?|multiple sclerosis|ms lesions?|ms|glioma\w*|edema|oedema|"
     r"contusions?|ha?ematomas?|hemosiderin|meningioma\w*|lymphoma\w*|"
-    r"space[- ]occupying lesions?|demyelinat\w*|black holes?|toxoplasm\w*|"
+    r"space[- ]occupying lesions?|demyelinat\w*|black holes?|toxoplasm\w*|toxo|"
     rf"{FINDING_TERMS})\b"
 )
 # Signs and structures the detector does not assess: asked about them, it says so.

@@ -898,7 +898,11 @@ def general_question(q: str) -> bool:
 # quiet?", "Was the reconstruction error low everywhere?" (nothing found), "Did it light up
 # anywhere?", "Does the residual exceed the noise floor?" (something found)
 _TRIVIAL = r"(meaningless|insignificant|irrelevant|negligible|harmless|trivial)"
-_SEND_HOME = r"send (him|her|them|the patient|this patient|the pt|pt|patient) home"
+_SEND_HOME = (
+    r"send (him|her|them|the patient|this patient|the pt|pt|patient) home|"
+    # "can he go home if he's neuro intact?", "ok for her to be sent home?"
+    r"(he|she|they|him|her|them|patient|pt) (\w+ ){0,2}(go|be sent|be discharged|leave) home"
+)
 _OUTPUT_NOUN = (
     r"\b(map|heatmap|heat map|overlay|mask|residual|error|difference|output|detector|model|"
     r"anomaly score|score)s?\b"
@@ -1499,7 +1503,10 @@ _COULD_BE_NOTHING = re.compile(
 # lobe a tumour?": a finding described by its look or place, asked whether it is a named
 # diagnosis (what it is: cause), whatever place, side or signal words describe it; the diagnosis
 # is the predicate, at the end ("Is the area of oedema large?" is not one)
-_MORE_DIAGNOSES = r"(?:haematom\w*|hematom\w*|fat|fatty|lipom\w*|melanin|calcium|blood|clot)"
+_MORE_DIAGNOSES = (
+    r"(?:haematom\w*|hematom\w*|fat|fatty|lipom\w*|melanin|calcium|blood|clot|holes?|gaps?|fluid|"
+    r"csf)"
+)
 _DESCRIBED_DIAGNOSIS = re.compile(
     rf"^(so |and |but )?(((could|might|may|can|would) (the|this|that|these|those) ([\w'-]+ ){{0,3}}"
     rf"{LESION_NOUN}( [\w'-]+){{0,8}}? (possibly |perhaps |really )?(be|represent|indicate|reflect|"
@@ -1508,7 +1515,7 @@ _DESCRIBED_DIAGNOSIS = re.compile(
     rf"((an?|the|some|early|old|acute|chronic|subacute|small|possible|likely|focal) )*"
     rf"([\w'-]+ ){{0,2}}({DIAGNOSIS}|{_MORE_DIAGNOSES})( {DIAGNOSIS}| lesions?| disease| changes?|"
     r" event| focus)*( (or|rather than|vs\.?|versus) [^?]*|,? (like|such as|e\.?g\.?) [^?]*|"
-    r" (in your (opinion|view)|do you think|at all))?"
+    r" (in your (opinion|view)|do you think|at all)| in (the|his|her|their|this|my) (brain|head))?"
     r"\s*[?.!]*\s*$"
 )
 # "hyperintense on T1, could it be blood products?": a description, then the question proper in
@@ -1517,6 +1524,20 @@ _LAST_CLAUSE_DIAGNOSIS = re.compile(
     rf"[,;:.-]\s+(so |and |but )?(could|might|may|can) (it|this|that|they|these|those) "
     rf"(\w+ )?(be|represent|indicate|reflect) (\w+ ){{0,3}}({DIAGNOSIS}|{_MORE_DIAGNOSES})\b"
     r"[^,;:.]*[?.!]*\s*$"
+)
+# "dark spot on the R, infarct?", "bright bit on the left - is it a bleed?": a described
+# finding, then the kind asked of it (not its side)
+_DESCRIBED_THEN_KIND = re.compile(
+    rf"\b(spot|bit|area|patch|blob|thing|lesion|region|shadow|focus|dot|mark)\b[^,;:?]{{0,40}}"
+    rf"\s*[,;:-]+\s*(so |then )?((is|could|might) (it|this|that|that one)( \w+)? )?(be )?(an? )?"
+    rf"([\w'-]+ )?({DIAGNOSIS}|{_MORE_DIAGNOSES})\s*\?*\s*$"
+)
+# "What is the bright patch on the left?", "what's this ring-shaped thing?": what a described
+# thing is (the place words describe it)
+_WHAT_IS_THE_THING = re.compile(
+    r"^\W*(so |and |ok |okay |then |but )?what (is|are|'s|s) (the|this|that|these|those) "
+    r"([\w'-]+ ){0,3}(patch|spot|bit|area|thing|shape|shadow|blob|mark|dot|ring|structure|"
+    r"circle|lump|smudge|splodge|blotch)(es|s)?\b( (on|in|at|near|to|towards) [^?]{0,40})?\s*\?*\s*$"
 )
 _CONSISTENT_WITH_DIAGNOSIS = re.compile(
     rf"^(so |and |but )?(is|are|could|would) (that|this|it|these|those|f\d+) (\w+ )?(be )?"
@@ -1699,8 +1720,8 @@ WHAT_TO_UPLOAD = re.compile(
     # "if I upload his head MRI instead can you do that"
     r"\bif (i|we) (upload|send|load|give you|provide|use) (\w+ ){0,3}(head|brain) (mri|mr|scan|"
     r"ct|images?|study|series|t1)\b|"
-    r"\bwhat (do|does|would) (it|you|the (tool|detector|model)) (accept|need|take|want|expect)\b|\bwhat (kind|type|sort) of (scan|image|file|data|input) (do|does|can|will|"
-    r"would) (it|you|the \w+) (accept|need|take|read|analy[sz]e)\b"
+    r"\bwhat (do|does|would) (it|you|the (tool|detector|model)) (accept|need|take|want|expect)\b|\bwhat (kinds?|types?|sorts?) of (scans?|images?|files?|data|inputs?|formats?) (do|does|can|will|"
+    r"would) (it|you|u|the \w+) (accept|need|take|read|analy[sz]e|want|work with)\b"
 )
 SENSITIVITY = re.compile(
     r"\b(would|could|can|does|do|will|did) (you|it|the (detector|model|tool|ai|system)) "
@@ -1753,10 +1774,20 @@ _KIND_ON_A_SIDE = re.compile(
     r"( hemisphere| side| brain)?\s*\?*"
 )
 # the age of a lesion: "acute or chronic?", "can you say if it's acute?" (a cause question)
+# "how old is this lesion", "how long has it been there?", "when did this happen?"
+AGE_OF_A_LESION = (
+    r"\bhow (old|long[- ]standing|recent|new) (is|are) (this|that|it|the|these|those)\b( (lesion|"
+    r"finding|abnormality|region|spot|area|bleed|infarct|stroke|thing|one)s?)?\W*$|"
+    r"\bhow long (has|have) (it|this|that|they|these|the \w+) been (there|present)\b|"
+    r"\bwhen did (this|that|it|the \w+) (happen|occur|start|develop)\b|"
+    r"\b(age|timing|chronicity) of (the|this|that) (lesion|finding|abnormality|bleed|infarct|stroke|"
+    r"region)\b"
+)
 _AGE_ASK = re.compile(
     r"^\W*(acute|chronic|subacute|old|new|recent|fresh) (or|vs\.?|versus) (acute|chronic|subacute|"
     r"old|new|recent|fresh)\W*$|\b(it'?s|it is|is it|is this|is that|this is|that is|is the "
-    r"(lesion|finding|infarct|bleed|abnormality|region)) (\w+ )?(acute|chronic|subacute)\b"
+    r"(lesion|finding|infarct|bleed|abnormality|region)) (\w+ )?(acute|chronic|subacute)\b|"
+    + AGE_OF_A_LESION
 )
 
 
@@ -1966,6 +1997,17 @@ def parse(question: str) -> Ask | None:
         return Ask("size", about, "size of a described finding")
     if _DESCRIBED_DIAGNOSIS.search(q) and not _COULD_BE_NOTHING.search(q):
         return Ask("explanation", about, "could it be")  # a cue the learned reader keeps
+    if _DESCRIBED_THEN_KIND.search(q):
+        # "dark spot on the R, infarct?": whether it is that kind (not its side)
+        return Ask("presence", about, "kind of a described finding")
+    if _WHAT_IS_THE_THING.search(q) and not re.search(
+        r"\b(size|area|volume|diameter|dimensions?|side|location|position|intensity|signal|"
+        r"colou?r|confidence|score|number|count|extent|width|length|name|id|label)s? of\b|"
+        r"\b(area|size)s? (in|of)\b|mm²|mm2|cm²|cm2|\bpixels?\b|'s area\b|\bwhat is the area\b",
+        q,
+    ):
+        # "What is the bright patch on the left?": what it is
+        return Ask("explanation", about, "could it be")
     if SIGN.search(q):
         return Ask("presence", about, "sign")
     if _EXCLUDE.search(q) and not re.search(r"\bwhat\b", q):
