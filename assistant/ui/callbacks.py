@@ -530,7 +530,9 @@ class Callbacks:
         if r is not None:
             overlay = views.overlay_image(r, opacity, side)
         else:  # detection off, or not applicable: the slice itself
-            overlay = views.grey_rgb(views.slice_unit(session.scan, st.slice_index), side)
+            overlay = views.grey_rgb(
+                views.slice_unit(session.scan, st.slice_index), side, session.scan.patient_left
+            )
         overlay = self._named_image(session, overlay, heatmap=r is not None)
         banner = views.domain_banner(st, session.filename)
         mark = f" · {views.UNRELIABLE}" if st.unreliable else ""

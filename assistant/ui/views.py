@@ -5,7 +5,6 @@ Nothing here imports gradio, so every view is tested without a server or a brows
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 from typing import Any
 
@@ -200,81 +199,53 @@ def enlarge(arr: np.ndarray, k: int) -> np.ndarray:
 
 def display_range(result: DetectionResult) -> tuple[float, float]:
     """(vmin, vmax) of the heatmap colours: from half the pixel threshold (or 0) to the image
-    score (the map's maximum over the foreground, the number the score line reports), at
-    least twice vmin so that a map without strong deviations is not painted at full scale."""
-    vmin = 0.5 * (result.pixel_threshold or 0.0)
-    vmax = max(float(result.score), 2 * vmin, 1e-6)
-    return vmin, vmax
+    score, at least the calibrated image threshold, so that a map below it is not painted like
+    a lesion (`assistant.render.display_range`, shared with the CLI's overlay.png)."""
+    from assistant.render import display_range as shared
+
+    return shared(result)
 
 
 def colorbar(rgb: np.ndarray, result: DetectionResult, vmin: float, vmax: float) -> np.ndarray:
     """Append a vertical colour bar to an (H, W, 3) image: vmax at the top, vmin at the bottom,
-    a white tick at the image score (labelled "score") and a cyan one at the calibrated image
-    threshold ("thr"), so that the bar and the score line show the same quantity."""
-    from PIL import Image, ImageDraw
+    a white tick at the image score ("score") and a cyan one at the calibrated image threshold
+    ("thr") (`assistant.render.result_colorbar`, shared with the CLI's overlay.png)."""
+    from assistant.render import result_colorbar
 
-    from assistant.render import heatmap_rgb
-
-    h, w = rgb.shape[:2]
-    bar_w, pad = max(12, h // 20), 96
-    canvas = Image.new("RGB", (w + bar_w + pad, max(h, 60)), (0, 0, 0))
-    canvas.paste(Image.fromarray(np.ascontiguousarray(rgb)), (0, 0))
-    ramp = heatmap_rgb(np.linspace(1.0, 0.0, h)[:, None].repeat(bar_w, 1), vmax=1.0)
-    x0 = w + 4
-    canvas.paste(Image.fromarray(ramp), (x0, 0))
-    draw = ImageDraw.Draw(canvas)
-    tx = x0 + bar_w + 4
-
-    def row(v: float) -> int:
-        return int(round((1.0 - (v - vmin) / max(vmax - vmin, 1e-12)) * (h - 1)))
-
-    score = float(result.score)
-    top = f"{vmax:.3g}" + (" score" if math.isclose(score, vmax, rel_tol=1e-6) else "")
-    draw.text((tx, 0), top, fill=(255, 255, 255))
-    draw.text((tx, h - 12), f"{vmin:.3g}", fill=(255, 255, 255))
-    taken = [0, h - 12]
-    marks = [(score, "score", (255, 255, 255))]
-    if result.score_threshold is not None:
-        marks.append((float(result.score_threshold), "thr", (0, 255, 255)))
-    for value, name, colour in marks:
-        if not vmin <= value <= vmax:
-            continue
-        y = row(value)
-        draw.line([(x0 - 3, y), (x0 + bar_w + 2, y)], fill=colour, width=2)
-        ty = min(max(y - 6, 0), h - 12)
-        if all(abs(ty - t) >= 12 for t in taken):  # room for its label
-            draw.text((tx, ty), f"{name} {value:.3g}", fill=colour)
-            taken.append(ty)
-    return np.asarray(canvas)
+    return result_colorbar(rgb, result, vmin, vmax)
 
 
 def overlay_image(result: DetectionResult, opacity: float = 0.5, side: int = 0) -> np.ndarray:
     """(H, W + bar, 3) uint8: the slice with the heatmap blended at `opacity` in [0, 1], the
-    calibrated mask outlined in cyan and a colour bar on the right (`colorbar`). `side`: enlarge
-    a small image for display (`display_scale`; 0: its own size, as the API returns it)."""
-    from assistant.render import overlay_rgb
+    calibrated mask outlined in cyan, "L"/"R" in the top corners when the scan's orientation is
+    known and a colour bar on the right (`assistant.render.overlay_figure`, the CLI's
+    overlay.png). `side`: enlarge a small image for display (`display_scale`; 0: its own size,
+    as the API returns it)."""
+    from assistant.render import overlay_figure
 
     if not 0.0 <= opacity <= 1.0:
         raise ValueError(f"opacity must be in [0, 1], got {opacity}")
-    vmin, vmax = display_range(result)
-    k = display_scale(result.image.shape, side)
-    image, amap, mask = (enlarge(a, k) for a in (result.image, result.anomaly_map, result.mask))
-    rgb = overlay_rgb(image, amap, opacity, vmin, vmax, mask)
-    return colorbar(rgb, result, vmin, vmax)
+    return overlay_figure(result, opacity, display_scale(result.image.shape, side))
 
 
-def grey_rgb(img01: np.ndarray, side: int = 0) -> np.ndarray:
-    """(H, W) in [0, 1] -> (H, W, 3) uint8 (`side`: enlarged for display, `display_scale`)."""
-    from assistant.render import to_uint8
+def grey_rgb(img01: np.ndarray, side: int = 0, patient_left: str | None = None) -> np.ndarray:
+    """(H, W) in [0, 1] -> (H, W, 3) uint8 (`side`: enlarged for display, `display_scale`;
+    `patient_left`: the scan's orientation, lettered in the top corners when known,
+    `assistant.render.side_marks`)."""
+    from assistant.render import side_marks, to_uint8
 
     img = np.repeat(to_uint8(np.asarray(img01))[..., None], 3, axis=2)
-    return enlarge(img, display_scale(img.shape, side))
+    return side_marks(enlarge(img, display_scale(img.shape, side)), patient_left)
 
 
 def comparison(result: DetectionResult, side: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """(original, pseudo-healthy) as (H, W, 3) uint8, for the before/after slider (`side`:
-    enlarged for display)."""
-    return grey_rgb(result.image, side), grey_rgb(result.pseudo_healthy, side)
+    enlarged for display), both with the overlay's side letters when the orientation is
+    known."""
+    from assistant.render import patient_left_of
+
+    left = patient_left_of(result)
+    return grey_rgb(result.image, side, left), grey_rgb(result.pseudo_healthy, side, left)
 
 
 def slider_position(result: DetectionResult | None) -> float:
