@@ -59,16 +59,25 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
-    from assistant.scan import ScanError
-
     try:
         return int(args.func(args) or 0)
-    except ScanError as exc:
+    except Exception as exc:
+        if not is_user_error(exc):
+            raise
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    except (ValueError, FileNotFoundError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+
+
+def is_user_error(exc: BaseException) -> bool:
+    """Whether `exc` says what the user should change (a bad scan or option, a missing file,
+    a responder that cannot run: model not downloaded, server unreachable): the CLI prints its
+    message as one `error:` line and exits 2 instead of a traceback."""
+    if isinstance(exc, (ValueError, FileNotFoundError)):  # ScanError is a ValueError
+        return True
+    # a ResponderError can only come from its module once imported (not imported here: it
+    # loads langchain, seconds for every command)
+    llm = sys.modules.get("assistant.responders.llm_common")
+    return llm is not None and isinstance(exc, llm.ResponderError)
 
 
 if __name__ == "__main__":

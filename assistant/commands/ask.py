@@ -83,6 +83,65 @@ def load_for_cli(args: argparse.Namespace):
     return scan
 
 
+def check_before_loading(args: argparse.Namespace) -> None:
+    """What can be checked in moments, before any model loads: the scan's path exists (else
+    ScanError), and a language model named for `--responder transformers` is on this machine
+    (else ValueError, `missing_local_model`)."""
+    from assistant.scan.load import existing_path
+
+    existing_path(args.scan)
+    problem = missing_local_model(args)
+    if problem:
+        raise ValueError(problem)
+
+
+def missing_local_model(args: argparse.Namespace) -> str | None:
+    """Why the model named for `--responder transformers` (`--model` or $ASSISTANT_MODEL)
+    cannot load: neither a local folder nor in the Hugging Face cache (nothing is downloaded at
+    run time); None when it may load, for another responder, or without a named model (the
+    default one is checked when it loads)."""
+    from assistant.responders.registry import choose_responder
+
+    choice = choose_responder(
+        getattr(args, "responder", None),
+        getattr(args, "model", None),
+        getattr(args, "quantization", None),
+    )
+    if choice.name != "transformers" or not choice.model:
+        return None
+    model = choice.model
+    path = Path(model).expanduser()
+    if path.is_dir():
+        return None
+    if path.is_absolute() or model.startswith((".", "~")):
+        return f"model folder {model!r} does not exist"
+    try:
+        from huggingface_hub import try_to_load_from_cache
+    except ImportError:  # transformers is missing too: loading it says so
+        return None
+    try:
+        cached = try_to_load_from_cache(model, "config.json")
+    except ValueError:  # not a valid hub id (huggingface_hub's HFValidationError)
+        cached = None
+    if isinstance(cached, str):
+        return None
+    return (
+        f"model {model!r} is not a local folder and is not in the Hugging Face cache (nothing "
+        f"is downloaded at run time); download it ahead of time, e.g. `hf download {model}` "
+        "(gated models such as google/medgemma-4b-it need `hf auth login` and an accepted "
+        "licence), or pass a local folder with config.json, the weights and the processor files"
+    )
+
+
+def series_note(notes: list[str] | None) -> str | None:
+    """Of a study's several series: the loader's note naming the one loaded and why each other
+    was not ("series 'AX T1' #3 MR (24 files) was loaded of the 2 series in the folder (...):
+    ..."), as `assistant check` prints it; None when the input held one series."""
+    from assistant.scan.dicom.series import loaded_series
+
+    return next((n for n in notes or [] if loaded_series([n])), None)
+
+
 def load_with_spacing(args: argparse.Namespace):
     """The scan named by `args.scan` (`load_for_cli`), with the user's `--spacing`
     (`assistant.scan.with_spacing`)."""
@@ -232,7 +291,8 @@ def analyse(args: argparse.Namespace, assistant):
 
     with contextlib.redirect_stdout(sys.stderr):
         scan = load_with_spacing(args)
-        state = assistant.analyze(scan, args.slice, anyway=args.anyway)
+        slice_index = notes_before_analysis(args, scan, assistant)
+        state = assistant.analyze(scan, slice_index, anyway=args.anyway)
     if state.applicability is not None and not state.applicability.in_domain:
         verdict = "analysed anyway: results UNRELIABLE" if state.unreliable else "not analysed"
         logger.warning(
@@ -245,6 +305,25 @@ def analyse(args: argparse.Namespace, assistant):
     if blanked:  # the app shows it under the score; here it goes beside the answer
         print(f"note: {blanked}", file=sys.stderr)
     return state
+
+
+def notes_before_analysis(args: argparse.Namespace, scan, assistant) -> int | None:
+    """Say on stderr, before the analysis runs (it may take a while), what it will not do as
+    asked: `--slice` of a 2D image is ignored; a preset without thresholds marks no region
+    (`missing_thresholds`). Returns the slice index to analyse."""
+    from assistant.commands.detect import missing_thresholds
+
+    slice_index = args.slice
+    if slice_index is not None and not scan.is_volume:
+        print(f"note: --slice {slice_index} is ignored: a 2D image has one slice", file=sys.stderr)
+        slice_index = None
+    analyzer = getattr(assistant, "analyzer", assistant)  # an Assistant or an Analyzer
+    named = getattr(args, "detector", None) or getattr(args, "preset", None)
+    if analyzer.use_detector and named:  # the shipped default is calibrated
+        missing = missing_thresholds(analyzer.detector)
+        if missing:
+            print(f"note: {missing}", file=sys.stderr)
+    return slice_index
 
 
 def analysis_summary(state) -> dict:
@@ -300,8 +379,10 @@ def analysis_summary(state) -> dict:
 
 
 def run_ask(args: argparse.Namespace) -> int:
+    check_before_loading(args)  # before the models' modules load (seconds)
     from assistant.chat import Answer
     from assistant.config import build_assistant
+    from assistant.scan.dicom.series import loaded_series_sentence
 
     with contextlib.redirect_stdout(sys.stderr):
         assistant = build_assistant(settings_of(args))
@@ -325,6 +406,9 @@ def run_ask(args: argparse.Namespace) -> int:
         print(json.dumps(out, indent=2, ensure_ascii=False, default=_jsonable))
     else:
         sys.stdout.write("\n")
+        series = loaded_series_sentence(state.scan_summary.get("notes") or [])
+        if series and series not in answer.text:  # of a study: which series was read
+            print(series)
         if answer.removed_ids:
             print(
                 f"(removed citations of unknown ids: {', '.join(answer.removed_ids)})",
@@ -334,8 +418,10 @@ def run_ask(args: argparse.Namespace) -> int:
 
 
 def run_chat(args: argparse.Namespace, stdin=None, stdout=None) -> int:
+    check_before_loading(args)  # before the models' modules load (seconds)
     from assistant.chat import Answer
     from assistant.config import build_assistant
+    from assistant.scan.dicom.series import loaded_series_sentence
 
     stdin = stdin or sys.stdin
     stdout = stdout or sys.stdout
@@ -346,8 +432,10 @@ def run_chat(args: argparse.Namespace, stdin=None, stdout=None) -> int:
 
     n = len(state.evidence.by_kind("finding"))
     sizes = size_basis(state.scan_summary)["note"]
+    series = loaded_series_sentence(state.scan_summary.get("notes") or [])
     stdout.write(
-        f"Scan analysed: {n} finding(s); {sizes}. Ask about it; 'quit' to leave.\n{DISCLAIMER}\n"
+        f"Scan analysed: {n} finding(s); {sizes}. {series + ' ' if series else ''}Ask about it; "
+        f"'quit' to leave.\n{DISCLAIMER}\n"
     )
     history: list[Message] = []
     while True:

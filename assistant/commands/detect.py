@@ -77,7 +77,26 @@ def loader_notes(scan) -> list[str]:
     assumed unit, replaced values), for the commands to say."""
     import re
 
-    return [n for n in scan.notes if re.search(r"first volume|assumed|replaced", n)]
+    return [n for n in scan.notes if re.search(r"first volume|assumed|replaced|degenerate", n)]
+
+
+def missing_thresholds(detector) -> str | None:
+    """What to say when `detector`'s method/preset has no thresholds in a checkpoint calibrated
+    for others ("no thresholds for thor/reference in this checkpoint (calibrated: thor/faster,
+    ...): ..."); None when it has them, or when the checkpoint has none at all (uncalibrated:
+    the commands say so after the run)."""
+    config = getattr(getattr(detector, "model", None), "config", None)
+    calibration = getattr(config, "calibration", None) or {}
+    if not calibration or detector.key in calibration:
+        return None
+    keys = list(dict.fromkeys(k.split("+")[0] for k in calibration))  # "+volume" etc. folded
+    own = detector.method.name + "/"
+    keys.sort(key=lambda k: not k.startswith(own))  # the same method's presets first
+    return (
+        f"no thresholds for {detector.key} in this checkpoint (calibrated: {', '.join(keys)}): "
+        "its anomaly map is made, but no region is marked and the scan is called neither "
+        "normal nor abnormal; choose a calibrated preset for findings"
+    )
 
 
 def domain_model_dir(model: str | None) -> str | None:
@@ -132,11 +151,16 @@ def marked(result, verdict, registered):
     return result if verdict.in_domain else result.as_unreliable()
 
 
-def findings_json(result, verdict, registered, sizes: dict | None = None) -> dict:
+def findings_json(
+    result, verdict, registered, sizes: dict | None = None, series: str | None = None
+) -> dict:
     """findings.json: the (`marked`) result's summary, "sizes" (mm² or pixels of the original
-    image, `assistant.scan.size_basis`), "applicability", and for a registered volume what the
-    maps are on."""
+    image, `assistant.scan.size_basis`), "applicability", for a registered volume what the
+    maps are on, and of a study's several series the one analysed ("series", as in `ask
+    --json`)."""
     data = {"detected": True, **result.summary()}
+    if series is not None:
+        data["series"] = series
     if sizes is not None:
         data["sizes"] = sizes
     if registered is not None:
@@ -151,9 +175,10 @@ def findings_json(result, verdict, registered, sizes: dict | None = None) -> dic
     return data
 
 
-def no_findings_json(verdict) -> dict:
-    """findings.json when the scan is out of domain and nothing was detected."""
-    return {
+def no_findings_json(verdict, series: str | None = None) -> dict:
+    """findings.json when the scan is out of domain and nothing was detected (`series`: as in
+    `findings_json`)."""
+    data = {
         "detected": False,
         "unreliable": False,
         "findings": [],
@@ -161,12 +186,16 @@ def no_findings_json(verdict) -> dict:
         "slice_index": verdict.slice_index,
         "applicability": verdict.to_dict(),
     }
+    if series is not None:
+        data["series"] = series
+    return data
 
 
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from assistant.commands.ask import load_with_spacing
+    from assistant.commands.ask import load_with_spacing, series_note
+    from assistant.detector import Detector
     from assistant.domain import check_applicability
     from assistant.scan import ScanError
 
@@ -175,39 +204,51 @@ def run(args: argparse.Namespace) -> int:
         raise ScanError("--slice applies to volumes only; the scan is a 2D image")
     for note in loader_notes(scan):  # "4D NIfTI ...: the first volume of 2 is used"
         print(f"note: {note}", file=sys.stderr)
+    series = series_note(scan.notes)
+    if series:  # of a study's several series: the one analysed, as `check` says it
+        print(series)
     out = Path(args.out)
     model_dir = domain_model_dir(args.model)
+    # loaded before the check: a preset without thresholds is said before the (long) run
+    det = Detector.from_pretrained(args.model, method=args.method, preset=args.preset)
+    missing = missing_thresholds(det)
+    if missing:
+        print(f"note: {missing}", file=sys.stderr)
     registered = None
     if args.slice is not None and not args.slice_only:
-        shown, registered = _slice_at_level(args, scan, out, model_dir)
+        shown, registered = _slice_at_level(args, scan, out, model_dir, det)
         if shown is not None:
             return shown
     # a volume registered above is not registered again
     verdict = check_applicability(scan, args.slice, model_dir=model_dir, registered=registered)
     out.mkdir(parents=True, exist_ok=True)
     if not verdict.in_domain and not args.anyway:
-        return _refuse(verdict, out)
-    return _detect(args, scan, verdict, out)
+        return _refuse(verdict, out, scan)
+    return _detect(args, scan, verdict, out, det)
 
 
-def _refuse(verdict, out) -> int:
+def _refuse(verdict, out, scan) -> int:
     """Out of the domain (no --anyway): findings.json holds the verdict only; the reasons on
     stderr."""
     import json
 
-    (out / "findings.json").write_text(json.dumps(no_findings_json(verdict), indent=2))
+    from assistant.scan.dicom.series import loaded_series
+
+    data = no_findings_json(verdict, loaded_series(scan.notes))
+    (out / "findings.json").write_text(json.dumps(data, indent=2))
     print(refusal_text(verdict.to_dict()), file=sys.stderr)
     print(f"wrote {out}/findings.json (applicability only: out of domain)")
     return 0
 
 
-def _slice_at_level(args: argparse.Namespace, scan, out, model_dir) -> tuple[int | None, object]:
+def _slice_at_level(
+    args: argparse.Namespace, scan, out, model_dir, det
+) -> tuple[int | None, object]:
     """Native slice `args.slice` of a volume shown as the analysed level it lies on (see the
     module docstring), its outputs written to `out`: (exit code, the volume's registration or
     None). The exit code is None when the slice is to be analysed on its own (the volume is not
     registered or not in the domain, or the slice holds no analysed voxel). `model_dir`: the
-    applicability model's checkpoint (`domain_model_dir`)."""
-    from assistant.detector import Detector
+    applicability model's checkpoint (`domain_model_dir`); `det`: the Detector."""
     from assistant.domain import check_analysed_plane, check_applicability
     from assistant.volume import analyze_volume
     from assistant.volume.analyze import analysed_range, level_step_for, slice_is_analysed
@@ -216,7 +257,6 @@ def _slice_at_level(args: argparse.Namespace, scan, out, model_dir) -> tuple[int
     reg = whole.registered
     if not whole.in_domain or reg is None:
         return None, reg
-    det = Detector.from_pretrained(args.model, method=args.method, preset=args.preset)
     note = (
         f"note: native slice {args.slice} holds no voxel of the analysed levels; it is "
         "analysed on its own"
@@ -240,15 +280,13 @@ def _slice_at_level(args: argparse.Namespace, scan, out, model_dir) -> tuple[int
     )
     out.mkdir(parents=True, exist_ok=True)
     if not verdict.in_domain and not args.anyway:
-        return _refuse(verdict, out), reg
-    return _write(args, scan, verdict, out, vol.level_results[j], shown, vol), reg
+        return _refuse(verdict, out, scan), reg
+    return _write(args, scan, verdict, out, vol.level_results[j], shown, vol, det), reg
 
 
-def _detect(args: argparse.Namespace, scan, verdict, out) -> int:
-    from assistant.detector import Detector
+def _detect(args: argparse.Namespace, scan, verdict, out, det) -> int:
     from assistant.detector.detector import VOLUME
 
-    det = Detector.from_pretrained(args.model, method=args.method, preset=args.preset)
     # a registered volume in the domain is analysed whole (unless --slice-only): its displayed
     # slice is then judged as one of its levels
     whole = (
@@ -276,23 +314,26 @@ def _detect(args: argparse.Namespace, scan, verdict, out) -> int:
         )
     else:
         res, reg = detect_checked(det, scan, args.slice, verdict)
-    return _write(args, scan, verdict, out, res, reg, vol)
+    return _write(args, scan, verdict, out, res, reg, vol, det)
 
 
-def _write(args: argparse.Namespace, scan, verdict, out, res, reg, vol) -> int:
+def _write(args: argparse.Namespace, scan, verdict, out, res, reg, vol, det) -> int:
     """Write the outputs of `res` (on the registered plane `reg`, or None: on the scan) and,
-    for a volume analysed whole (`vol`), volume.json; a summary on stdout."""
+    for a volume analysed whole (`vol`), volume.json; a summary on stdout. `det`: the
+    Detector that made `res`."""
     import json
 
     from assistant.analysis import UNREGISTERED_NOTE, unregistered_calibration
     from assistant.render import save_outputs
     from assistant.scan import size_basis
+    from assistant.scan.dicom.series import loaded_series
 
     res = marked(res, verdict, reg)
     save_outputs(res, out)
     analysed = reg.scan if reg is not None else scan.slice2d(res.slice_index)
     sizes = size_basis(analysed.summary())
-    data = findings_json(res, verdict, reg, sizes)
+    series = loaded_series(scan.notes)
+    data = findings_json(res, verdict, reg, sizes, series)
     (out / "findings.json").write_text(json.dumps(data, indent=2))
     mark = ""
     if res.unreliable:
@@ -320,7 +361,10 @@ def _write(args: argparse.Namespace, scan, verdict, out, res, reg, vol) -> int:
         f"{len(res.findings)} finding(s); {res.unet_calls} UNet calls; {sizes['note']}"
     )
     print(f"checkpoint {res.params.get('checkpoint', '?')}, preset {res.params.get('preset')}")
-    if res.score_threshold is None:
+    missing = missing_thresholds(det) if res.score_threshold is None else None
+    if missing:  # the checkpoint has thresholds, for other presets
+        print(f"note: {missing}", file=sys.stderr)
+    elif res.score_threshold is None:
         print(
             "note: this checkpoint is uncalibrated (no thresholds), so it marks no regions and "
             "calls the scan neither normal nor abnormal; calibrate it on healthy scans it was not "
@@ -334,21 +378,25 @@ def _write(args: argparse.Namespace, scan, verdict, out, res, reg, vol) -> int:
         print(f"  {f.describe()}{voxel}")
     written = [*OUTPUTS, "findings.json"]
     if vol is not None:
-        _whole_volume(vol, scan, reg, out)
+        _whole_volume(vol, scan, reg, out, series)
         written.append("volume.json")
     print(f"wrote {out}/{', '.join(written)}")
     return 0
 
 
-def _whole_volume(vol, scan, reg, out) -> None:
+def _whole_volume(vol, scan, reg, out, series: str | None = None) -> None:
     """The registered volume analysed at every level the detector knows (`vol`, its
-    `VolumeResult`): volume.json and a summary of its 3D findings on stdout."""
+    `VolumeResult`): volume.json (with "series", of a study's several series the one
+    analysed) and a summary of its 3D findings on stdout."""
     import json
 
     from assistant.analysis import volume_summary
     from assistant.evidence import analysed_scope
 
-    (out / "volume.json").write_text(json.dumps(vol.to_dict(), indent=2))
+    data = vol.to_dict()
+    if series is not None:
+        data["series"] = series
+    (out / "volume.json").write_text(json.dumps(data, indent=2))
     summary = {"source_shape": list(scan.pixels.shape), "slice_index": reg.slice_index}
     summary["registered"] = {"level_mm": reg.level_mm}
     summary["volume_analysis"] = volume_summary(vol)

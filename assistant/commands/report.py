@@ -48,6 +48,9 @@ def render(state, fmt: str) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    from assistant.scan.load import existing_path
+
+    existing_path(args.scan)  # before the models' modules load (seconds)
     from assistant.config import build_analyzer
 
     with contextlib.redirect_stdout(sys.stderr):  # stdout: only the report

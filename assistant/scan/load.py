@@ -46,10 +46,7 @@ def load_scan(
     """
     limits = limits or LoadLimits()
     if isinstance(source, (str, os.PathLike)):
-        if not os.fspath(source).strip():
-            # Path("") is the working folder: it would load whatever DICOM lies below it
-            raise ScanError(f"no scan given (the path is empty); {ACCEPTED}")
-        path = Path(source)
+        path = existing_path(source)
         if path.is_dir():
             blobs = read_folder(path, limits)
             return _finish(load_dicom_items(blobs, limits, "folder", choose_series))
@@ -75,9 +72,19 @@ def load_scan(
     return _finish(load_bytes(data, filename, limits, choose_series))
 
 
-def _read_path(path: Path, limits: LoadLimits) -> bytes:
+def existing_path(source: str | os.PathLike) -> Path:
+    """`source` as the Path of a file or folder that exists, else ScanError (an empty path,
+    or nothing there). The command line checks this before it loads any model."""
+    if not os.fspath(source).strip():
+        # Path("") is the working folder: it would load whatever DICOM lies below it
+        raise ScanError(f"no scan given (the path is empty); {ACCEPTED}")
+    path = Path(source)
     if not path.exists():
         raise ScanError(f"no such file or folder (check the path); {ACCEPTED}")
+    return path
+
+
+def _read_path(path: Path, limits: LoadLimits) -> bytes:
     size = path.stat().st_size
     if size > limits.max_bytes:
         raise ScanError(

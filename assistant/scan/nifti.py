@@ -45,6 +45,69 @@ def _header_class(data: bytes):
     return nib.Nifti2Image
 
 
+# a 3x3 part whose smallest singular value is below this fraction of its largest is singular (a
+# zero row or column, or axes that coincide): no orientation or voxel size can be read from it
+SINGULAR_RATIO = 1e-6
+
+
+def _invertible(affine) -> bool:
+    """Whether a 4x4 voxel-to-world affine is finite with an invertible 3x3 part."""
+    affine = np.asarray(affine, dtype=np.float64)
+    if affine.shape != (4, 4) or not np.isfinite(affine).all():
+        return False
+    sv = np.linalg.svd(affine[:3, :3], compute_uv=False)
+    return bool(sv[0] > 0 and sv[-1] > SINGULAR_RATIO * sv[0])
+
+
+def _form(header, which: str):
+    """The header's sform or qform as a 4x4 array, or None when it cannot be computed (nibabel
+    raises for an invalid quaternion)."""
+    try:
+        return header.get_sform() if which == "sform" else header.get_qform()
+    except Exception:  # noqa: BLE001 - any failure: this transform is unusable
+        return None
+
+
+def usable_affine(header) -> tuple[np.ndarray, str | None]:
+    """The voxel-to-world affine to read a NIfTI header with, and a note when it is not the one
+    the header prefers: its sform (sform_code > 0), else its qform (qform_code > 0), else the
+    Analyze default from the voxel size; a degenerate (singular or non-finite) sform or qform
+    gives way to the other one when that one is valid. ScanError when every transform the
+    header sets is degenerate, or the voxel size is."""
+    codes = {"sform": int(header["sform_code"]), "qform": int(header["qform_code"])}
+    coded = [w for w in ("sform", "qform") if codes[w] > 0]
+    bad = []
+    for which in coded:
+        affine = _form(header, which)
+        if affine is not None and _invertible(affine):
+            if not bad:
+                return affine, None
+            return affine, (
+                f"the header's {bad[0]} is degenerate (its 3x3 part is singular); orientation "
+                f"and voxel size are read from its {which} ({which}_code {codes[which]})"
+            )
+        bad.append(which)
+    if bad:
+        what = " and ".join(f"{w} ({w}_code {codes[w]})" for w in bad)
+        other = {"sform": "qform", "qform": "sform"}[bad[0]]
+        missing = "" if len(bad) > 1 else f" and it sets no {other} to fall back on"
+        raise ScanError(
+            f"the NIfTI header's {what} {'are' if len(bad) > 1 else 'is'} degenerate (the 3x3 "
+            f"part is singular or not finite, e.g. a row or column of zeros){missing}, so the "
+            "image's orientation and voxel size cannot be read; accepted: a NIfTI whose sform "
+            "or qform is an invertible transform (fix the header, e.g. with nibabel's "
+            "set_sform/set_qform), or one that sets neither (orientation unknown)"
+        )
+    affine = header.get_base_affine()
+    if not _invertible(affine):
+        raise ScanError(
+            "the NIfTI header sets no sform or qform and its voxel size (pixdim) is zero or not "
+            "finite, so the image's geometry cannot be read; accepted: a NIfTI with positive "
+            "voxel sizes"
+        )
+    return affine, None
+
+
 def load_nifti_bytes(data: bytes, limits: LoadLimits, note: str | None = None) -> Scan:
     """Load an uncompressed single-file NIfTI image held in `data`."""
     from nibabel.spatialimages import HeaderDataError
@@ -90,8 +153,11 @@ def load_nifti_bytes(data: bytes, limits: LoadLimits, note: str | None = None) -
     qcode, scode = int(header["qform_code"]), int(header["sform_code"])
     import nibabel as nib
 
-    axcodes = "".join(str(c) for c in nib.aff2axcodes(img.affine))
-    pixels, spacing = canonical_zyx(nib.Nifti1Image(volume, img.affine))
+    affine, affine_note = usable_affine(header)
+    if affine_note:
+        notes.append(affine_note)
+    axcodes = "".join(str(c) for c in nib.aff2axcodes(affine))
+    pixels, spacing = canonical_zyx(nib.Nifti1Image(volume, affine))
     unit = header.get_xyzt_units()[0]
     if unit in _UNIT_TO_MM:
         spacing = tuple(s * _UNIT_TO_MM[unit] for s in spacing)
