@@ -356,7 +356,7 @@ def test_uncalibrated_detector_is_flagged(responder):
     healthy = build_evidence(synthetic_result([], threshold=None), scan_summary())
     b = responder.answer("Is there an abnormality?", healthy, [])
     # no thresholds: no regions are marked and no call is made, so neither yes nor no
-    assert b.startswith("I can't tell: this detector checkpoint is uncalibrated")
+    assert b.startswith("I can't tell: the detector has no thresholds")
     assert "no calibrated threshold" in healthy.items[0].text
 
 

@@ -92,7 +92,7 @@ def test_an_uncalibrated_checkpoint_cannot_tell(tmp_path):
     result = replace(result, score_threshold=None, pixel_threshold=None)
     ev = build_evidence(result, scan_summary())
     text = grounded_ask("Is there an abnormality?", ev)
-    assert text.startswith("I can't tell: this detector checkpoint is uncalibrated")
+    assert text.startswith("I can't tell: the detector has no thresholds")
     assert "assistant calibrate" in text
     found = build_evidence(synthetic_result([LEFT_BRIGHT]), scan_summary())
     assert grounded_ask("Is there an abnormality?", found).startswith("Yes")

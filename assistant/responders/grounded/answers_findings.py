@@ -640,11 +640,15 @@ def _presence(c: CaseFacts) -> str:
         # thresholds, so no regions and no call either way
         score = c.detector.get("score")
         scored = f"; its image anomaly score is {score:.3g}" if score is not None else ""
+        params = c.detector.get("params") or {}
+        setting = "/".join(str(params[k]) for k in ("method", "preset") if params.get(k))
+        which = f" for this setting ({setting})" if setting else ""
         return (
-            "I can't tell: this detector checkpoint is uncalibrated (it has no thresholds), so it "
-            f"marks no regions and calls the image neither normal nor abnormal{scored}"
-            f"{c.d1()}. Calibrating it on healthy scans it was not trained on (`assistant "
-            "calibrate --model DIR --healthy FOLDER`) sets the thresholds."
+            f"I can't tell: the detector has no thresholds{which}, so it marks no regions and "
+            f"calls the image neither normal nor abnormal{scored}{c.d1()}. Either the checkpoint "
+            "was never calibrated, or this method/preset was not: a calibrated preset (the CLI "
+            "names them), or calibrating this one on healthy scans it was not trained on "
+            "(`assistant calibrate --detector DIR --healthy FOLDER`), gives the thresholds."
         )
     if not closed:
         text = f"Nothing abnormal was found: {c.no_findings()}."
