@@ -195,3 +195,14 @@ def test_the_thirteenth_trials_open_answers():
     assert ask("what are the dark shapes in the middle?", weak).startswith(
         "Most likely the lateral ventricles"
     )
+
+
+def test_a_negative_reading_says_small_lesions_are_mostly_missed():
+    """A cli trial: a missed 6 mm lesion got "No, not clearly ... the detector is fairly
+    confident that the image is normal", the small-lesion figure only when "small" was asked."""
+    from assistant_fixtures import weak_five_level_volume
+
+    for ev in (healthy_evidence(), weak_five_level_volume()):
+        text = ask("Is there an abnormality?", ev)
+        assert "It misses most small lesions" in text and "it flagged a third" in text
+        assert "fairly confident that the image is normal" not in text

@@ -133,7 +133,9 @@ class CaseFacts:
         where = threshold_band(score, thr)
         sure = {
             "well above": "the detector is fairly confident that the image is abnormal",
-            "well below": "the detector is fairly confident that the image is normal",
+            # the score says the image as a whole is far from the threshold, not that no
+            # lesion is there (small ones mostly stay below it): not "confident it is normal"
+            "well below": "the image as a whole is well within the range of the healthy scans",
         }.get(where, "this result is uncertain")
         return (
             f" The image anomaly score is {score:.3g}, {where} the calibrated threshold of "
