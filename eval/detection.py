@@ -74,6 +74,25 @@ class CaseResult:
     n_lesions: int = 0  # connected components of the truth mask
     n_lesions_hit: int = 0  # ... with more than HIT_FRACTION of their pixels flagged
     n_findings: int = 0
+    # the flagged area of the regions that touch the lesion / the lesion's area (abnormal
+    # images with a flagged region on the lesion; None otherwise): how sizes compare with truth
+    area_ratio: float | None = None
+
+
+def flagged_area_ratio(mask: np.ndarray, truth: np.ndarray) -> float | None:
+    """The area of the flagged regions (connected components of `mask`) that overlap the lesion
+    `truth`, over the lesion's area; None when no flagged region touches it."""
+    from scipy import ndimage
+
+    mask, truth = np.asarray(mask, bool), np.asarray(truth, bool)
+    if not truth.any():
+        return None
+    labels, _ = ndimage.label(mask)
+    touching = np.unique(labels[truth & mask])
+    touching = touching[touching > 0]
+    if not touching.size:
+        return None
+    return float(np.isin(labels, touching).sum()) / float(truth.sum())
 
 
 def find_cases(images_dir: str | Path, masks_dir: str | Path | None) -> list[Case]:
@@ -160,6 +179,7 @@ def run_case(detector, case: Case, check=None) -> CaseResult:
         n_lesions=n_lesions,
         n_lesions_hit=n_hit,
         n_findings=len(result.findings),
+        area_ratio=flagged_area_ratio(result.mask, truth) if abnormal else None,
     )
 
 
@@ -242,7 +262,12 @@ def _per_image(r: CaseResult) -> dict:
         "n_findings": r.n_findings,
         "n_lesions": r.n_lesions,
         "n_lesions_hit": r.n_lesions_hit,
+        "area_ratio": None if r.area_ratio is None else round(r.area_ratio, 3),
     }
+
+
+def _quartiles(values: list[float]) -> list[float] | None:
+    return [float(q) for q in np.quantile(values, [0.25, 0.75])] if values else None
 
 
 def _ratio(num: int, den: int) -> float | None:
@@ -283,6 +308,13 @@ def metrics(results: list[CaseResult], max_pixels: int, notes: list[str]) -> dic
         "healthy_fp_fraction": _median([r.flagged_fraction for r in healthy]),
         "lesion_hit_rate": _ratio(sum(r.n_lesions_hit for r in abn), sum(r.n_lesions for r in abn)),
         "healthy_with_findings": _ratio(sum(r.n_findings > 0 for r in healthy), len(healthy)),
+        # flagged area of the regions on a lesion / the lesion's area (how sizes compare)
+        "area_ratio_median": _median([r.area_ratio for r in abn if r.area_ratio is not None]),
+        "area_ratio_quartiles": _quartiles([r.area_ratio for r in abn if r.area_ratio is not None]),
+        "area_ratio_by_size": {
+            b: _median([r.area_ratio for r in abn if r.size_bin == b and r.area_ratio is not None])
+            for b in SIZE_BINS
+        },
         "unet_calls_per_image": _median([r.unet_calls for r in results]),
         "seconds_per_image": _median([r.seconds for r in results]),
         "n_images": len(results),

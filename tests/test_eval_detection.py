@@ -343,3 +343,21 @@ def test_in_domain_metrics_follow_the_check(tmp_path):
     assert inside["dice_calibrated"] == figures["dice_calibrated"]
     a = next(r for r in figures["per_image"] if r["name"] == "a")
     assert (a["n_lesions"], a["n_lesions_hit"], a["n_findings"]) == (2, 1, 1)
+
+
+def test_flagged_area_ratio_counts_the_regions_on_the_lesion():
+    """How the sizes the detector reports compare with the lesion's (a cli trial found small
+    lesions measured several times too big): the flagged regions that touch the lesion, over
+    its area; None when none touches it."""
+    import numpy as np
+
+    from eval.detection import flagged_area_ratio
+
+    truth = np.zeros((20, 20), bool)
+    truth[5:9, 5:9] = True  # 16 px
+    mask = np.zeros_like(truth)
+    mask[4:12, 4:12] = True  # 64 px, on the lesion
+    mask[15:18, 15:18] = True  # 9 px elsewhere: not counted
+    assert flagged_area_ratio(mask, truth) == 4.0
+    assert flagged_area_ratio(np.zeros_like(truth), truth) is None
+    assert flagged_area_ratio(mask, np.zeros_like(truth)) is None

@@ -977,3 +977,23 @@ def test_a_native_slice_of_a_tilted_head_is_said_to_be_analysed_only_in_part():
     assert "a lesion elsewhere on it would not be seen" in tilted
     within = analysed_scope({**summary, "native_levels_mm": [18.0, 27.5]})
     assert "runs from about" not in within
+
+
+def test_a_weaker_piece_of_a_slice_finding_does_not_inherit_its_confidence():
+    """A cli trial: weak 3D regions shared one confidence (0.44) whatever their peak (0.241,
+    0.166, 0.053): each 3D component took the confidence of any 2D finding it touched. Only the
+    component that holds the 2D finding's peak takes it now."""
+    mask = np.zeros((6, 10, 10), bool)
+    mask[2, 1:3, 1:3] = True  # the piece with the 2D finding's peak
+    mask[2, 6:8, 6:8] = True  # a weaker piece of the same 2D finding, not 3D-connected
+    anomaly = np.where(mask, 0.05, 0.0).astype(np.float32)
+    anomaly[2, 1, 1] = 0.24
+    ids = np.where(mask, 0, -1).astype(np.int32)
+    meta = [{"level_mm": 23.0, "id": "F1", "confidence": 0.44, "confidence_level": "low",
+             "peak": 0.24}]  # fmt: skip
+    strong, weak = find_components(
+        mask, anomaly, spacing=(1.0, 1.0, 1.0), patient_left="image_left", tissue=False,
+        slice_finding=ids, slice_findings=meta,
+    )  # fmt: skip
+    assert strong.confidence == pytest.approx(0.44) and weak.confidence is None
+    assert "no confidence of its own" in weak.describe()

@@ -374,7 +374,13 @@ def _write(args: argparse.Namespace, scan, verdict, out, res, reg, vol, det) -> 
     if unregistered_calibration(res):
         print(UNREGISTERED_NOTE)
     for f in res.findings:
-        voxel = f" [native voxel (z, y, x) {f.native_voxel}]" if f.native_voxel else ""
+        # indices of the volume as reoriented on loading (not the file's own voxel order)
+        voxel = (
+            f" [voxel (z, y, x) {f.native_voxel} of the volume reoriented to z inferior->superior,"
+            " y anterior->posterior, x patient left->right, from 0]"
+            if f.native_voxel
+            else ""
+        )
         print(f"  {f.describe()}{voxel}")
     written = [*OUTPUTS, "findings.json"]
     if vol is not None:

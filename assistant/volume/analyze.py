@@ -393,7 +393,7 @@ def _stack(arrays: list[np.ndarray], levels: list[float], step: float, dtype, fi
 
 def _slice_findings(level_results, levels) -> tuple[list[np.ndarray], list[dict]]:
     """Per level, an int map of its 2D findings (index into the returned list of
-    {"level_mm", "id", "confidence", "confidence_level"}; -1 elsewhere)."""
+    {"level_mm", "id", "confidence", "confidence_level", "peak"}; -1 elsewhere)."""
     maps, flat = [], []
     for z, r in zip(levels, level_results, strict=True):
         ids = np.full(r.mask.shape, -1, dtype=np.int32)
@@ -412,6 +412,7 @@ def _slice_findings(level_results, levels) -> tuple[list[np.ndarray], list[dict]
                         "id": f.id,
                         "confidence": f.confidence,
                         "confidence_level": f.confidence_level,
+                        "peak": float(f.peak_anomaly),
                     }
                 )
         maps.append(ids)

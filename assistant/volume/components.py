@@ -91,7 +91,9 @@ class VolumeFinding:
         )
         lo, hi = self.slice_range
         conf = (
-            ""
+            ", no confidence of its own (a weaker piece of a region found on a slice)"
+            if self.confidence is None and self.slice_findings
+            else ""
             if self.confidence is None
             else f", confidence {self.confidence:.2f} ({self.confidence_level})"
         )
@@ -238,7 +240,10 @@ def find_components(
             ids = np.unique(np.asarray(slice_finding)[idx])
             members = [slice_findings[i] for i in ids if i >= 0]
             f.slice_findings = [{"level_mm": m["level_mm"], "id": m["id"]} for m in members]
-            best = max(members, key=lambda m: m.get("confidence") or 0.0, default=None)
+            # a 2D finding's confidence belongs to its peak: a component holding only a weaker
+            # piece of it (a 2D region split across 3D components) does not inherit it
+            own = [m for m in members if "peak" not in m or f.peak_anomaly >= 0.9 * m["peak"]]
+            best = max(own, key=lambda m: m.get("confidence") or 0.0, default=None)
             if best is not None:
                 f.confidence, f.confidence_level = (
                     best.get("confidence"),
