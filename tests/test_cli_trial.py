@@ -261,3 +261,26 @@ def test_a_missing_scan_is_refused_before_the_models_load(tmp_path, capsys, monk
         rc, _, err = run(capsys, *argv)
         assert rc == 2
         assert one_error_line(err).startswith("error: no such file or folder (check the path)")
+
+
+def test_check_names_the_native_slices_the_analysed_planes_cross():
+    """#2 of the cli trial: `check` said "analysable slices: 77-79" where `ask`/`detect` said
+    native slices 68-88 were analysed, and listed analysable slices for a refused volume."""
+    from assistant.commands.check import format_verdict
+
+    base = {
+        "summary": "s",
+        "level": 23.0,
+        "trained_level": 23.0,
+        "level_tolerance": 4.5,
+        "typicality": 0.9,
+        "typicality_threshold": 2.1,
+        "slice_index": 78,
+        "reasons": [],
+    }
+    checks = {"analysable_slices": [77, 78, 79], "crossed_slices": list(range(68, 89))}
+    text = format_verdict({**base, "in_domain": True, "checks": checks})
+    assert "analysable slices: 77-79 (their centre lies at the analysed levels)" in text
+    assert "planes analysed cross native slices 68-88" in text
+    refused = format_verdict({**base, "in_domain": False, "checks": checks, "reasons": ["r"]})
+    assert "analysable slices: none (the scan is outside the detector's domain)" in refused

@@ -63,9 +63,21 @@ def format_verdict(d: dict) -> str:
         )
     if d["slice_index"] is not None:
         lines.append(f"slice:      {d['slice_index']}")
-    if checks.get("analysable_slices") is not None:
+    if checks.get("analysable_slices") is not None and not d["in_domain"]:
+        lines.append("analysable slices: none (the scan is outside the detector's domain)")
+    elif checks.get("analysable_slices") is not None:
         ok = checks["analysable_slices"]
-        lines.append(f"analysable slices: {slice_ranges(ok) if ok else 'none'}")
+        lines.append(
+            "analysable slices: "
+            + (f"{slice_ranges(ok)} (their centre lies at the analysed levels)" if ok else "none")
+        )
+        crossed = checks.get("crossed_slices") or []
+        if crossed and crossed != ok:
+            # what `ask` / `detect` report as analysed: planes through the tilted head
+            lines.append(
+                f"planes analysed cross native slices {slice_ranges(crossed)} (the head is "
+                "tilted in the scan: each of these only in part)"
+            )
     skipped = (checks.get("registration") or {}).get("skipped")
     if skipped:
         lines.append(f"registration: skipped ({skipped})")

@@ -51,7 +51,12 @@ from assistant.domain.orientation import (
     tilt_degrees,
     upside_down_score,
 )
-from assistant.domain.register import Registered, register_volume, slice_levels
+from assistant.domain.register import (
+    Registered,
+    native_slice_span,
+    register_volume,
+    slice_levels,
+)
 from assistant.domain.skull import RIM_ON_BRAIN_THRESHOLD, rim_on_brain
 from assistant.scan import Scan, ScanError
 from assistant.scan.pixels import COLOURED_PIXELS
@@ -608,6 +613,18 @@ def _check_volume(
         ok = np.flatnonzero((at >= levels[0] - 1.0) & (at <= levels[1] + 1.0))
         out.checks["analysed_levels_mm"] = [float(levels[0]), float(levels[1])]
     out.checks["analysable_slices"] = [int(k) for k in ok]
+    # the analysis resamples planes at the analysed levels: where the head is tilted they cross
+    # more native slices than those whose centre lies at those levels (each only in part)
+    lo, hi = (
+        (model.trained_level - model.level_tolerance, model.trained_level + model.level_tolerance)
+        if levels is None
+        else (levels[0], levels[1])
+    )
+    out.checks["crossed_slices"] = [
+        k
+        for k in range(scan.pixels.shape[0])
+        if _crosses(native_slice_span(reg.mni_to_voxel, k, reg.level_mm), lo, hi)
+    ]
     _check_contrast(wm_gm_ratio(reg.scan.pixels), out, accepted, "registered to MNI space")
     if index is None:
         out.slice_index = reg.slice_index
@@ -708,3 +725,8 @@ def _summary(out: Applicability) -> str:
         f"Axial T1-weighted brain MRI slice{where}, within {out.level_tolerance:g} mm of the "
         f"trained level (MNI z = {out.trained_level:+.0f} mm): the detector applies."
     )
+
+
+def _crosses(span: tuple[float, float], lo: float, hi: float) -> bool:
+    """Whether a native slice spanning MNI z `span` across the brain meets [lo, hi]."""
+    return span[0] <= hi and span[1] >= lo

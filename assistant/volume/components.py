@@ -61,6 +61,8 @@ class VolumeFinding:
     # seen on one analysed level only while several were analysed (`analyze_volume`,
     # MIN_LEVELS): weak evidence, like a slice's weaker regions; not a finding of the volume
     weak: bool = False
+    # only a weaker piece of a slice finding (not its peak): that finding's confidence not taken
+    weaker_piece: bool = False
 
     @property
     def n_levels(self) -> int:
@@ -92,7 +94,7 @@ class VolumeFinding:
         lo, hi = self.slice_range
         conf = (
             ", no confidence of its own (a weaker piece of a region found on a slice)"
-            if self.confidence is None and self.slice_findings
+            if self.confidence is None and self.weaker_piece
             else ""
             if self.confidence is None
             else f", confidence {self.confidence:.2f} ({self.confidence_level})"
@@ -244,6 +246,7 @@ def find_components(
             # piece of it (a 2D region split across 3D components) does not inherit it
             own = [m for m in members if "peak" not in m or f.peak_anomaly >= 0.9 * m["peak"]]
             best = max(own, key=lambda m: m.get("confidence") or 0.0, default=None)
+            f.weaker_piece = not own and any(m.get("confidence") is not None for m in members)
             if best is not None:
                 f.confidence, f.confidence_level = (
                     best.get("confidence"),
