@@ -705,7 +705,13 @@ def clinical_act(t: Turn, text: str) -> str:
         and asks_for_a_clinical_act(t.question)
         and "clinical decision that this reading can inform" not in text
     ):
-        if text.startswith("No, not normal. "):  # "can he go home?": not a No to the act
+        normality_asked = re.search(
+            r"\b(is|are) (the |this |it |her |his |my )?(\w+ ){0,4}(normal|fine|clean|clear|"
+            r"unremarkable|ok|okay|within normal limits)\b",
+            t.q,
+        )
+        if text.startswith("No, not normal. ") and not normality_asked:
+            # "can he go home?": not a No to the act; "is the MRI normal?" keeps its answer
             text = "No, this reading does not support it: " + lowered(
                 text.removeprefix("No, not normal. ")
             )

@@ -712,7 +712,9 @@ def _singular(term: str) -> str:
         last = last[:-2]
     elif last.endswith("ies") and len(last) > 4:
         last = last[:-3] + "y"  # "secondaries" -> "secondary"
-    elif last.endswith("s") and not last.endswith(("ss", "sis", "us")) and last != "ms":
+    elif last == "emboli":
+        last = "embolus"
+    elif last.endswith("s") and not last.endswith(("ss", "sis", "us", "itis")) and last != "ms":
         last = last[:-1]
     words = [*words[:-1], last]
     if words == ["sol"]:
@@ -723,7 +725,8 @@ def _singular(term: str) -> str:
         return "subarachnoid haemorrhage"
     if words[-1].startswith("toxo"):  # "toxo", "toxoplasmosis": the infection, uncountable
         return "toxoplasmosis"
-    return " ".join("MS" if w == "ms" else w for w in words)
+    acronyms = {"ms": "MS", "avm": "AVM", "avms": "AVM", "gbm": "GBM", "sah": "SAH", "sdh": "SDH"}
+    return " ".join(acronyms.get(w, w) for w in words)
 
 
 def _a(noun: str) -> str:
@@ -737,9 +740,14 @@ def _a(noun: str) -> str:
         or noun == "MS"
         or noun.endswith(" disease")
         or noun.startswith(("haemorrhagic ", "hemorrhagic "))
+        or noun.endswith("itis")  # "encephalitis", "cerebritis"
     ):
         return noun
-    vowel = noun[:1] in "aeiou" or noun.startswith("MS ")  # "an MS lesion"
+    first = noun.split()[0] if noun.split() else noun
+    if first.isupper():  # an acronym, said letter by letter: "an MS lesion", "an AVM", "a GBM"
+        vowel = first[:1] in "AEFHILMNORSX"
+    else:
+        vowel = noun[:1] in "aeiou"
     return ("an " if vowel else "a ") + noun
 
 
