@@ -206,3 +206,11 @@ def test_a_negative_reading_says_small_lesions_are_mostly_missed():
         text = ask("Is there an abnormality?", ev)
         assert "It misses most small lesions" in text and "it flagged a third" in text
         assert "fairly confident that the image is normal" not in text
+
+
+def test_a_size_says_how_far_the_flagged_region_is_from_the_lesion():
+    """A cli trial: a painted 9 mm disc came back as about 337 mm² with only "may not match the
+    lesion's true boundary"; the measured ratios are said now."""
+    text = ask("how big is it?", evidence())
+    assert "a median 4 times a small lesion's area (up to about 200 mm²)" in text
+    assert "0.7 times a large one's" in text
