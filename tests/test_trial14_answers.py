@@ -100,13 +100,15 @@ def test_going_home_and_what_to_say_or_write():
     nothing = ask("can she go home?", healthy_evidence())
     assert nothing.startswith("Nothing was found, yes, but not on this reading alone")
     say = ask("what do I tell his wife?", evidence())
-    assert say.startswith("What to say is yours to decide")
+    assert say.startswith("Not that the scan is normal, no: what to say is yours to decide")
     assert "What it found:" in say
+    calm = ask("what should I tell the patient?", healthy_evidence())
+    assert calm.startswith("That nothing was found, yes, but not that all is well")
     letter = ask("what should I write in the referral to neurology?", evidence())
     assert letter.startswith("Quote the formal radiology report")
     # the patient's own question is asked: answered as it was
     asked = ask("pt is asking 'is my brain normal', what do i tell her", healthy_evidence())
-    assert not asked.startswith("What to say is yours")
+    assert "what to say is yours" not in asked.split(":")[0]
 
 
 def test_reversal_age_and_kind_of_a_described_finding():
@@ -149,6 +151,11 @@ def test_questions_no_scan_reading_settles():
     assert not history.startswith("I can't tell: migraine")
     fracture = ask("is there a fracture of the skull?", healthy_evidence())
     assert fracture.startswith("I can't tell: the detector looks for deviations of the brain")
+    both = ask("fell down the stairs - any fracture or bleed?", healthy_evidence())
+    assert both.startswith("No") and "does not assess bone" in both
+    assert not ask("migraine or something sinister?", healthy_evidence()).startswith(
+        "I can't tell: migraine"
+    )
     ct = ask("would an MRI have been more useful than this?", healthy_evidence())
     assert ct.startswith("That depends on the clinical question")
     assert resolve("This image is MRI or CT? which type?").intent == "modality"

@@ -579,6 +579,16 @@ def whole_study_of_one_slice(t: Turn, text: str) -> str:
     )
 
 
+def bone_not_read(t: Turn, text: str) -> str:
+    """ "any bleed or fracture?": the bleed answered, and that bone is not read."""
+    if t.intent == "presence" and t.route != "bone" and _FRACTURE_ASKED.search(t.q):
+        return text + (
+            " The detector does not assess bone: a fracture is looked for on CT with bone "
+            "windows, not on a T1-weighted MRI slice."
+        )
+    return text
+
+
 def not_definitely(t: Turn, text: str) -> str:
     """ "Is my patient definitely fine?", "100% normal?": as far as the detector can tell, but
     not definitely, whatever was found."""
@@ -849,6 +859,7 @@ AFTERWARDS: list[Callable[[Turn, str], str]] = [
     sign_off_of_a_whole_volume,
     not_definitely,
     normal_for_age,
+    bone_not_read,
     side_and_display_convention,
     display_convention_and_side,
     structure_normal,
@@ -923,6 +934,7 @@ _WHOLE_STUDY = re.compile(
 )
 # a clinical act on the reading's strength: telling, reassuring, signing off, discharging (wider
 # than `parse.asks_for_a_clinical_act`, which does not count telling the patient)
+_FRACTURE_ASKED = re.compile(r"\b(fractur\w*|fx|broken (skull|bone))\b")
 _DEFINITELY = re.compile(
     r"\b(definitely|for sure|for certain|certainly|guaranteed|without doubt|absolutely)\b|"
     r"\b(100 ?%|hundred per ?cent)"

@@ -266,12 +266,14 @@ def what_to_tell(t: Turn) -> str | None:
             "what it analysed, but it looks only at part of the scan and can miss things, so "
             "this is not an all-clear: the formal report is what counts."
         )
-    return (
-        "What to say is yours to decide; this reading supports no more than this: "
-        + gist
-        + " What it found: "
-        + reading
+    # the reading's yes/no first, as for "can I tell her it's normal?": nothing found is not
+    # an all-clear, a finding is not a diagnosis
+    lead = (
+        "Not that the scan is normal, no: what to say is yours to decide"
+        if t.found
+        else "That nothing was found, yes, but not that all is well: what to say is yours to decide"
     )
+    return f"{lead}, and this reading supports no more than this: {gist} What it found: {reading}"
 
 
 def one_slice_enough(t: Turn) -> str | None:
@@ -361,6 +363,8 @@ def clinical_diagnosis(t: Turn) -> str | None:
     clinically, which a structural scan usually neither shows nor excludes."""
     if not t.analysed or (m := _CLINICAL_ONLY.search(t.q)) is None:
         return None
+    if _ANYTHING_ELSE_ASKED.search(t.q[: m.start()] + " " + t.q[m.end() :]):
+        return None  # "migraine or something sinister?": the rest is asked, and answered
     before = re.split(r"[.!?;]\s", t.q[: m.start()])[-1]
     after = re.split(r"[.!;]\s", t.q[m.end() :])[0]
     if not _ASKS_IT.search(before) or ("?" not in after and m.end() < len(t.q.rstrip()) - 1):
@@ -391,8 +395,20 @@ def which_test(t: Turn) -> str | None:
 
 def bone(t: Turn) -> str | None:
     """ "any skull fracture?": the detector reads the brain, not bone."""
-    if not _FRACTURE.search(t.q) or (t.outside is not None and not t.evidence.unreliable):
+    fracture = _FRACTURE.search(t.q)
+    if not fracture or (t.outside is not None and not t.evidence.unreliable):
         return None
+    if _ANYTHING_ELSE_ASKED.search(t.q[: fracture.start()] + " " + t.q[fracture.end() :]):
+        if t.intent != "out_of_scope" or t.outside is not None:
+            return None  # "any bleed or fracture?" read as presence: `bone_not_read` adds bone
+        # read as off-topic for the fracture: the rest is answered, then that bone is not read
+        rest = re.sub(r"\s*\b(or|and|/|,)?\s*(a |any |skull |bony )*" + re.escape(fracture.group(0)),
+                      "", t.question, flags=re.IGNORECASE)  # fmt: skip
+        there = findings.presence(replace(t.case, question=rest, q=normalise(rest))).strip()
+        return there + (
+            " The detector does not assess bone: a fracture is looked for on CT with bone "
+            "windows, not on a T1-weighted MRI slice."
+        )
     if re.search(
         r"\b(wrists?|ankles?|hips?|ribs?|arms?|legs?|spine|spinal|lumbar|cervical|knees?|hands?|"
         r"feet|foot|shoulders?|chest|pelvi\w*|femur|neck|clavicle|x-?rays?)\b",
@@ -909,6 +925,13 @@ _DARK_MIDDLE = re.compile(
     r"\b(dark|black|darker)\b[\w\s,'-]{0,30}\b(shapes?|areas?|bits?|spaces?|things?|holes?|"
     r"patch(es)?|butterfl\w*|wings?|structures?|regions?)\b[\w\s,'-]{0,30}\b(middle|centre|center|"
     r"central|midline)\b|\bbutterfl(y|ies)\b"
+)
+# a question about the scan besides the one a special answer is for ("any bleed or fracture?",
+# "migraine or something worse?"): left to the reading's answer
+_ANYTHING_ELSE_ASKED = re.compile(
+    r"\b(bleed\w*|ha?emorrhag\w*|blood|lesions?|abnormal\w*|anything|something|tumou?rs?|mass\w*|"
+    r"stroke|infarct\w*|injur\w*|contusions?|damage|sinister|serious|worse|worrying|normal|clear|"
+    r"fine|ok|okay|mets?|metasta\w*|ms|plaques?|cancer|haematoma\w*|hematoma\w*|sdh|sah|wrong)\b"
 )
 _YES_NO_LEAD = re.compile(
     r"(Yes|No|\d+)\b|(A (low-confidence )?region deviates|Regions deviate)[^.:]*, yes\b|Nothing (clear )?was found, yes\b"
