@@ -221,3 +221,14 @@ def test_a_size_says_how_far_the_flagged_region_is_from_the_lesion():
     text = ask("how big is it?", evidence())
     assert "a median 4 times a small lesion's area (up to about 200 mm²)" in text
     assert "0.7 times a large one's" in text
+
+
+def test_a_message_of_two_questions_gets_both_answers():
+    """A cli trial: "Is there an abnormality? Which sequence is this?" got only the sequence."""
+    both = ask("Is there an abnormality? Which sequence is this?", evidence())
+    assert both.startswith("Yes.") and "sequence" in both
+    reverse = ask("What sequence is it? Any lesion?", evidence())
+    assert reverse.startswith("Yes.") and "sequence" in reverse
+    two = ask("How big is it? Is it bright or dark?", evidence())
+    assert "covers" in two and "hyperintense" in two.lower()
+    assert ask("Any bleed? If so, where?", evidence()).count("I can't tell whether") == 1

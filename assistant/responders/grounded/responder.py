@@ -21,7 +21,7 @@ from assistant.responders.grounded.routes import first_answer
 from assistant.responders.grounded.turn import ANSWERS, Turn, asked_unassessable, both
 from assistant.responders.grounded.wording import DISCLAIMER_LINE
 from assistant.responders.intents import Resolved, resolve
-from assistant.responders.intents.parse import side_structure
+from assistant.responders.intents.parse import parse, side_structure
 
 __all__ = ["ANSWERS", "DISCLAIMER_LINE", "GroundedResponder", "VERSION"]
 
@@ -84,8 +84,37 @@ class GroundedResponder(Responder):
         text = first_answer(turn)
         for step in AFTERWARDS:
             text = step(turn, text)
+        text = self._other_part(question, evidence, history, resolved, text)
         if self.disclaimer:  # every answer, refusals too (the README's promise)
             text += "\n\n" + DISCLAIMER_LINE
+        return text
+
+    def _other_part(
+        self,
+        question: str,
+        evidence: Evidence,
+        history: list[Message] | None,
+        resolved: Resolved,
+        text: str,
+    ) -> str:
+        """A message of two questions whose other one asks whether something is there, a
+        finding's place, size, signal or count, or about the acquisition ("Is there an
+        abnormality? Which sequence is this?", "How big is it? Is it bright or dark?"): that one
+        answered too, a presence answer first (its yes/no leads); `text` as it is otherwise."""
+        parts = [p.strip() for p in re.split(r"(?<=\?)\s+", question.strip()) if p.strip()]
+        if len(parts) < 2 or re.search(r"\bif (so|yes|not|there is|there's)\b", question.lower()):
+            return text
+        for part in parts:
+            ask = parse(part)
+            if ask is None or ask.intent == resolved.intent:
+                continue
+            if ask.intent in ("presence", "intensity", "side", "location", "size", "count") or (
+                ask.intent == "modality" and _ACQUISITION_WORDS.search(part.lower())
+            ):
+                other = GroundedResponder(disclaimer=False).answer(part, evidence, history)
+                if other.strip() in text:
+                    return text
+                return f"{other} {text}" if ask.intent == "presence" else f"{text} {other}"
         return text
 
 
@@ -119,6 +148,9 @@ _WHAT_AND_WHERE = re.compile(
     r"seen|pick up|picked up|show|flag|flagged)\b.{0,20}\b(and|&)\b.{0,10}\bwhere\b|"
     r"\bwhat (is|'s) (it|this|that)\b.{0,10}\b(and|&)\b.{0,10}\bwhere\b|"
     r"\bwhere\b.{0,25}\b(and|&)\b.{0,10}\bwhat (is|'s) (it|this|that)\b"
+)
+_ACQUISITION_WORDS = re.compile(
+    r"\b(sequence|weighting|weighted|modality|mri|ct|scanner|tesla|contrast|flair|t1|t2|tr|te)\b"
 )
 _SIDE_AND_SIGNAL = re.compile(
     r"\b(which|what) (side|hemisphere)\b.{0,40}\b(and|&)\b.{0,20}\b(how (bright|dark)|brightness|"
