@@ -452,9 +452,8 @@ class Callbacks:
         except gr.Error as exc:
             if session.generation != generation:
                 return gr.skip()  # another file was chosen meanwhile: its own event shows it
-            gr.Warning(
-                exc.message, duration=6
-            )  # the error stays on the page; a toast may not outlast the file
+            # the error stays on the page; a short toast does not outlast the file it is about
+            gr.Warning(exc.message, duration=6)
             return self._failed(session, exc.message, keep_slice=path is None)
         if session.generation != generation:
             return gr.skip()
