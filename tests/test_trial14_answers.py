@@ -232,3 +232,10 @@ def test_a_message_of_two_questions_gets_both_answers():
     two = ask("How big is it? Is it bright or dark?", evidence())
     assert "covers" in two and "hyperintense" in two.lower()
     assert ask("Any bleed? If so, where?", evidence()).count("I can't tell whether") == 1
+
+
+def test_her_mri_is_the_whole_volume():
+    """Noticed after the thirteenth trial: "anything sinister on her MRI?" of a volume analysed
+    at five levels got "No, not at the analysed levels"; her MRI is the whole head."""
+    text = ask("anything worrying on his MRI?", evidence(**FIVE_LEVELS, lesions=[]))
+    assert text.startswith("I can't tell for the whole head")

@@ -887,7 +887,10 @@ _WHOLE_HEAD = re.compile(
     r"(head|brain|volume|scan|study)|every (slice|level)|all (the )?(slices|levels)|"
     r"vertex to (the )?(foramen magnum|skull base)|top to bottom|anywhere|overall|globally|"
     # "so is the MRI normal or not?" of a volume analysed at a few levels
-    r"(is )?(the |this |her |his )(mri|scan|study|brain) (normal|ok|okay|fine|clear))\b"
+    r"(is )?(the |this |her |his )(mri|scan|study|brain) (normal|ok|okay|fine|clear)|"
+    # "anything sinister on her MRI?": the MRI is the whole volume
+    r"(on|in) (her|his|their|my|your|the patient'?s) (mri|mr|scan|study|imaging|head scan|brain "
+    r"scan))\b"
 )
 
 
