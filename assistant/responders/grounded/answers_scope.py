@@ -48,8 +48,7 @@ _SLICE_NUMBER = re.compile(
 _OTHER_SLICES = re.compile(
     r"\b(other|remaining|rest of the|adjacent|neighbou?ring|next|previous|higher|lower|upper|"
     r"more (superior|inferior|cranial|caudal)|different|any other|all (the )?other)\s+"
-    r"(slices?|levels?|sections?|images?|cuts?)\b|\brest of the (volume|scan|study|stack|series|"
-    r"brain|head)\b|"
+    r"(slices?|levels?|sections?|images?|cuts?)\b|\brest of the (volume|scan|study|stack|series)\b|"
     # "is it on more than one slice?", "did you look at the whole head or just one bit?"
     r"\b(more than one|multiple|several|both|two or more) (slices?|levels?|sections?|cuts?)\b|"
     r"\b(slices?|levels?|sections?) (above|below)\b|"
@@ -84,6 +83,8 @@ def whole_asked(c: CaseFacts) -> str | None:
             "levels it was trained on, so it reads only the slices at those levels."
         )
     if not summary.get("source_shape") or len(summary["source_shape"]) < 3:
+        if c.resolved.intent == "presence":
+            return None  # "have you looked at all of it?" of one image: its reading answers
         return (
             "Only what is in the image: this is a single 2D slice, so the rest of the head is "
             "not in it. For the whole head, upload the volume (a DICOM series or a NIfTI file)."
@@ -98,7 +99,13 @@ def slices_not_analysed(c: CaseFacts) -> str | None:
     summary = c.evidence.scan_summary or {}
     if not _partial(summary):
         shape = summary.get("source_shape")
-        if (not shape or len(shape) < 3) and _OTHER_SLICES.search(c.q) and c.detection_ran:
+        if (
+            (not shape or len(shape) < 3)
+            and _OTHER_SLICES.search(c.q)
+            and re.search(r"\b(slices?|levels?|sections?|cuts?)\b", c.q)  # not "the rest of
+            and c.detection_ran  # the brain", which on one slice may mean the rest of it
+            and c.resolved.intent != "presence"  # "anything on the other slices?": its reading
+        ):
             return (
                 "I can't tell: this is a single 2D image, so nothing of the other slices of "
                 "the head, or of how far a region extends through them, is in it."
@@ -118,7 +125,10 @@ def slices_not_analysed(c: CaseFacts) -> str | None:
         if k in done:
             return None
         return f"I can't tell: slice {k} was not analysed, so the detector says nothing about it. {scope}"
-    if _OTHER_SLICES.search(c.q):
+    rest = c.resolved.intent != "presence" and re.search(r"\brest of the (brain|head)\b", c.q)
+    # "how's the rest of the brain?"; not "is the rest of the brain normal?", which of one
+    # slice may ask about the rest of that slice
+    if _OTHER_SLICES.search(c.q) or rest:
         return (
             "I can't tell: the detector did not analyse the other slices of this volume, so it "
             f"says nothing about them. {scope}"
