@@ -15,7 +15,7 @@ import assistant.responders.grounded.answers_context as context
 import assistant.responders.grounded.answers_findings as findings
 import assistant.responders.grounded.answers_scope as scope
 import assistant.responders.grounded.domain as domain
-from assistant.evidence import Evidence
+from assistant.evidence import Evidence, analysed_scope
 from assistant.responders.grounded.case import CaseFacts
 from assistant.responders.grounded.turn import (
     ANSWERS,
@@ -65,6 +65,13 @@ def anything_else(t: Turn, text: str) -> str:
     else:
         lead = f"No, only {main} was found" if not others else "Yes"
     listing = "; ".join(t.case.describe(f) for f in others)
+    partial = scope._partial(t.evidence.scan_summary or {})
+    if not others and partial and not yes_means_normal(question):
+        # "any other lesions elsewhere in the volume?" with one slice analysed: not for the rest
+        return (
+            f"Not on the analysed slice: only {main} was found there. Elsewhere I can't tell: "
+            + lowered(analysed_scope(t.evidence.scan_summary))
+        )
     text = (
         f"{lead}: besides {main}, the detector found "
         f"{count_word(len(others), 'region')}: {listing}."
@@ -589,6 +596,67 @@ def bone_not_read(t: Turn, text: str) -> str:
     return text
 
 
+def symptom_side(t: Turn, text: str) -> str:
+    """ "Could this lesion explain a right-sided hemiparesis?": whether the side fits (motor and
+    sensory pathways cross), where the patient's side of the region is known."""
+    m = _SIDED_SYMPTOM.search(t.q)
+    if (
+        m is None
+        or not t.found
+        or t.outside is not None
+        or t.intent
+        not in (
+            "explanation",
+            "presence",
+            "side",
+        )
+    ):
+        return text
+    symptom = m.group("a") or m.group("b")
+    f = t.found[0].data
+    if f.get("side_frame") != "patient" or f.get("side") not in ("left", "right"):
+        return text + (
+            " Whether its side fits can't be told: the file does not record the patient's "
+            "orientation, so the region's side in the patient is unknown."
+        )
+    fits = f["side"] != symptom
+    return text + (
+        f" The side {'fits' if fits else 'does not fit the usual pattern'}: {t.found[0].id} lies "
+        f"in the patient's {f['side']} hemisphere, and the motor and sensory pathways cross, so "
+        f"{symptom}-sided weakness or numbness usually comes from the "
+        f"{'left' if symptom == 'right' else 'right'} hemisphere; whether this region is the "
+        "cause cannot be told from this reading."
+    )
+
+
+def in_3d_of_one_slice(t: Turn, text: str) -> str:
+    """ "Where is the lesion in 3D?" of a volume analysed at one slice: where on that slice, and
+    that its extent through the others is unknown."""
+    if (
+        t.intent in ("location", "side", "size")
+        and t.found
+        and t.outside is None
+        and _IN_3D.search(t.q)
+        and not t.case.volume_findings()
+        and (t.evidence.scan_summary or {}).get("source_shape")
+    ):
+        scope = analysed_scope(t.evidence.scan_summary)
+        return (
+            text + " In 3D: only the analysed slice shows it, so how far it extends through the "
+            "other slices of the volume is unknown. " + scope
+        ).strip()
+    return text
+
+
+def how_sides_are_known(t: Turn, text: str) -> str:
+    """ "which side is it on, and how do you know left from right?": the side, then where the
+    orientation comes from."""
+    if t.intent != "side" or not _HOW_KNOWN.search(t.q):
+        return text
+    ask = "which way is the patient's left?"
+    return text + " " + context.modality(replace(t.case, question=ask, q=ask))
+
+
 def not_definitely(t: Turn, text: str) -> str:
     """ "Is my patient definitely fine?", "100% normal?": as far as the detector can tell, but
     not definitely, whatever was found."""
@@ -860,6 +928,9 @@ AFTERWARDS: list[Callable[[Turn, str], str]] = [
     not_definitely,
     normal_for_age,
     bone_not_read,
+    in_3d_of_one_slice,
+    how_sides_are_known,
+    symptom_side,
     side_and_display_convention,
     display_convention_and_side,
     structure_normal,
@@ -932,11 +1003,20 @@ _WHOLE_STUDY = re.compile(
     r"\breport (this|it) as (a )?normal\b|"
     # "happy for me to report as NAD?", "is the brain ok on this?" (a registrar's whole brain)
     r"\b(nad|no abnormality detected)\b|\breport (this |it )?as (nad|normal|negative|clear)\b|"
-    r"\b(is )?(the|her|his|their|(my )?(patient|pt)'?s) brain (ok|okay|normal|fine|alright|"
+    r"\b(is )?(the|this|her|his|their|(my )?(patient|pt)'?s) brain (ok|okay|normal|fine|alright|"
     r"all right|clear)\b"
 )
 # a clinical act on the reading's strength: telling, reassuring, signing off, discharging (wider
 # than `parse.asks_for_a_clinical_act`, which does not count telling the patient)
+_SIDED_SYMPTOM = re.compile(
+    r"\b(?P<a>left|right)[- ]sided (hemiparesis|hemiplegia|weakness|numbness|sensory loss|"
+    r"symptoms?|deficit|tingling)\b|\b(hemiparesis|hemiplegia|weakness|numbness|tingling) (on|of) "
+    r"(the |her |his )?(?P<b>left|right)\b"
+)
+_IN_3D = re.compile(r"\b(in 3-?d|three[- ]dimension\w*|in the volume|through the volume)\b")
+_HOW_KNOWN = re.compile(
+    r"\bhow (do|can|did|does) (you|it|the (tool|detector|model)) (know|tell|work out|decide)\b"
+)
 _FRACTURE_ASKED = re.compile(r"\b(fractur\w*|fx|broken (skull|bone))\b")
 _DEFINITELY = re.compile(
     r"\b(definitely|for sure|for certain|certainly|guaranteed|without doubt|absolutely)\b|"
@@ -1059,5 +1139,6 @@ _ACUTE_DECISION = re.compile(
     r"revers(e|al|ing)|andexanet|idarucizumab|praxbind|beriplex|octaplex|pcc)\b"
 )
 _VOLUME_ASK = re.compile(
-    r"\b(volume|ml|millilit\w*|cc|cm3|cm³|mm3|mm³|cubic|in 3-?d|three[- ]dimension\w*)\b"
+    r"\b(?<!the )(?<!this )(volume|ml|millilit\w*|cc|cm3|cm³|mm3|mm³|cubic|in 3-?d|"
+    r"three[- ]dimension\w*)\b"
 )

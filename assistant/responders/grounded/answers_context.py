@@ -698,7 +698,11 @@ _ASKS_PLANE = re.compile(r"\b(axial\w*|coronal\w*|sagittal\w*|planes?|transverse
 _ASKS_ORIENTATION = re.compile(
     r"\b(flipped|mirrored|orientation|radiological|neurological|convention)\b|"
     r"\bwhich (way|side) is (the )?(patient'?s?'? |pts?'?s? )?(left|right|l|r)\b|\b(left|right) (shown )?on the "
-    r"(left|right) (of|on) the (display|screen|image)\b"
+    r"(left|right) (of|on) the (display|screen|image)\b|"
+    # "Is the left side of the picture the patient's left?"
+    r"\b(left|right)( side)? (of|on) the (image|screen|picture|display)\b.*\bpatient'?s?'? (left|"
+    r"right)\b|\bpatient'?s?'? (left|right)\b.*\b(left|right)( side)? (of|on) the (image|screen|"
+    r"picture|display)\b"
 )
 
 
@@ -861,6 +865,13 @@ def _acquisition_detail(c: CaseFacts) -> str | None:
                 "contrast, the level, the slice thickness, the noise and the field of view against "
                 "the healthy training scans). Whether its quality is good enough for a clinical "
                 "read is not assessed."
+                + (
+                    " Motion artefact is not checked for as such (it shows as ghosting or "
+                    "blurring, which a reader of the images would see); nor does passing the "
+                    "check make a negative reading exclude a lesion."
+                    if re.search(r"\b(motion|movement|moving|ghost\w*|blur\w*)\b", q)
+                    else ""
+                )
             )
         return None
     if COVERAGE.search(q):
@@ -1063,7 +1074,9 @@ def _acquisition_detail(c: CaseFacts) -> str | None:
             return (
                 f"The {fmt} file does not record the patient's orientation, so whether it is "
                 "shown in the radiological convention (patient's left on the image right) or the "
-                "neurological one is unknown; sides are given as image left or right."
+                "neurological one is unknown; sides are given as image left or right. Most "
+                "clinical viewers use the radiological convention, where the image left is the "
+                "patient's right, but an exported picture need not."
             )
         side = "left" if left == "image_left" else "right"
         return (

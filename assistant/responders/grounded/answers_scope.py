@@ -221,6 +221,10 @@ _NEGATIVE_RESULT = re.compile(
     r"\b(healthy|normal|disease[- ]free|no disease|nothing wrong|fine|well|no (tumou?r|lesion|"
     r"pathology|problem)s?)\b"
 )
+_TRUST_A_NEGATIVE = re.compile(
+    r"\b(trust|rely on|believe|depend on|how good is|how reliable is)\b.{0,40}\b(normal|negative|"
+    r"nothing found|clear|all[- ]clear)\b.{0,10}(result|reading|read|report|scan)?"
+)
 _POSITIVE_RESULT = re.compile(
     r"\b(positive|abnormal|a finding|flagged|a hit)\b[\w\s-]{0,30}?\b(mean|means|imply|implies|"
     r"prove|proves|confirm|confirms)\b[\w\s,'-]{0,40}\b(disease|ill|sick|cancer|tumou?r|lesion|"
@@ -232,6 +236,23 @@ def result_meaning(c: CaseFacts) -> str | None:
     """ "Does a negative result mean this person is healthy?" / "Does a positive result mean
     cancer?": what such a result means, then what this scan's result is. None for other
     questions."""
+    if _TRUST_A_NEGATIVE.search(c.q):
+        ms = re.search(r"\b(ms|multiple sclerosis|demyelinat\w*)\b", c.q)
+        return (
+            "Only so far: a 'normal' result means that the detector found nothing above its "
+            "threshold in what it analysed. It reads one T1-weighted scan (at a few levels of a "
+            "volume with the shipped model), misses most small lesions (a third of small "
+            "synthetic ones were flagged on validation slices), and sees nothing that shows only "
+            "on other sequences."
+            + (
+                " For MS in particular: most MS lesions are seen on FLAIR and T2 rather than T1, "
+                "many are small, and lesions in the posterior fossa or the spinal cord are outside "
+                "what it analyses, so a normal result here says little; the MS patients' scans "
+                "it was tried on were skull-stripped and refused."
+                if ms
+                else ""
+            )
+        )
     if _NEGATIVE_RESULT.search(c.q):
         return (
             "No. A negative result means only that the detector found no region that deviates "

@@ -105,6 +105,64 @@ TERMS = (
         "from. A false negative is the reverse: a lesion it does not flag.",
     ),
     Term(
+        "false positive rate",
+        r"(a |the )?false[- ]positive rate|fpr",
+        "The false-positive rate is the share of healthy scans (or pixels) that the detector "
+        "would flag although nothing is wrong. Its thresholds were set so that about 5% of "
+        "healthy validation scans reach the image threshold: a 5% false-positive rate on scans "
+        "like those.",
+    ),
+    Term(
+        "DICOM",
+        r"dicom( files?| format| header)?",
+        "DICOM is the standard file format of medical images from scanners and PACS: each file "
+        "holds one image (or a series of them) with a header of details (the patient, the "
+        "scanner, the sequence, the pixel spacing and orientation). This tool drops the "
+        "patient's identifiers from the header as it reads the file.",
+    ),
+    Term(
+        "NIfTI",
+        r"nifti( files?| format)?|\.nii(\.gz)?( files?)?",
+        "NIfTI (.nii, .nii.gz) is a file format for 3D (or 4D) brain images used in research: "
+        "one file holds the whole volume with its voxel size and its orientation in space, "
+        "without the patient details a DICOM header carries.",
+    ),
+    Term(
+        "IXI",
+        r"(the )?ixi( dataset| data| data set)?",
+        "IXI is a public research dataset of about 600 MRI scans of healthy adults (roughly 20 "
+        "to 86 years old) from three London hospitals (brain-development.org, CC BY-SA 3.0). "
+        "This detector learned what healthy T1-weighted brains look like from its training "
+        "split, and was checked and calibrated on other IXI scans.",
+    ),
+    Term(
+        "diffusion model",
+        r"(an? |the )?(denoising )?diffusion (model|probabilistic model)s?|ddpm",
+        "A diffusion model is a kind of generative neural network: it learns to remove noise "
+        "from images step by step, and so learns what the images it was trained on look like. "
+        "Here it was trained on healthy brain slices only: given a scan, it makes a healthy-"
+        "looking version of it (the pseudo-healthy image), and where the scan differs from that "
+        "version is what the anomaly map shows. (It has nothing to do with diffusion-weighted "
+        "MRI.)",
+    ),
+    Term(
+        "ring-enhancing lesion",
+        r"(an? )?ring[- ]enhancing (lesion|mass)s?|rim[- ]enhancing (lesion|mass)s?",
+        "A ring-enhancing lesion is one whose rim takes up contrast agent, so that it shows as "
+        "a bright ring on T1-weighted images taken after a gadolinium injection. Enhancement can "
+        "only be judged by comparing images before and after contrast; on one T1 image without "
+        "contrast, as here, whether anything enhances cannot be told.",
+    ),
+    Term(
+        "black hole",
+        r"(an? |t1 )?black holes?",
+        "In MS, a T1 'black hole' is a lesion that looks dark on T1-weighted images (darker "
+        "than grey matter) and stays so on later scans: it is thought to reflect more severe "
+        "tissue damage, with axonal loss. This detector does not say whether a dark region is "
+        "one: it reports deviations from healthy scans, not what they are, and one scan cannot "
+        "show that a lesion persists.",
+    ),
+    Term(
         "T1-weighted",
         r"t1(-weighted| weighted| w)?|(a |the )?t1 (scan|sequence|image)",
         "T1-weighted is a kind of MRI sequence: fluid (such as the CSF in the ventricles) is "
@@ -123,7 +181,7 @@ _MEANING = re.compile(
     rf"( \w+){{0,2}} (mean|stand for)\b|"
     rf"\bwhat( is| are|'s| s) (meant by|the meaning of) {_QUOTE}{_TERMS}{_QUOTE}\W|"
     rf"\b(meaning of|define|definition of|explain( what)?( the (word|term))?) (an? |the )?"
-    rf"{_QUOTE}{_TERMS}{_QUOTE}( (means|is))?\W*$|"
+    rf"{_QUOTE}{_TERMS}{_QUOTE}( (means|is))?( (in|on) [a-z0-9 ]{{1,20}})?\W*$|"
     rf"^\W*(and |so |ok |sorry,? )?what( is| are|'s| s) (an? |the )?{_QUOTE}{_TERMS}{_QUOTE}"
     rf"( (exactly|again|then))?(,? in (plain|simple|layman'?s?|lay) (english|words|terms|language))?"
     rf"\W*$|"

@@ -105,10 +105,13 @@ class GroundedResponder(Responder):
         if len(parts) < 2 or re.search(r"\bif (so|yes|not|there is|there's)\b", question.lower()):
             return text
         for part in parts:
+            if not part.endswith("?"):
+                continue  # "I remember something like MAGIC DR": not a question
             ask = parse(part)
             if ask is None or ask.intent == resolved.intent:
                 continue
-            if ask.intent in ("presence", "intensity", "side", "location", "size", "count") or (
+            kinds = ("presence", "intensity", "side", "location", "size", "count", "explanation")
+            if ask.intent in kinds or (
                 ask.intent == "modality" and _ACQUISITION_WORDS.search(part.lower())
             ):
                 other = GroundedResponder(disclaimer=False).answer(part, evidence, history)
@@ -146,7 +149,8 @@ def _handler(case: CaseFacts) -> Callable[[CaseFacts], str]:
 _WHAT_AND_WHERE = re.compile(
     r"\bwhat (did|have|has|do) (you|it|the (detector|model|tool|ai|scan)) (\w+ )?(find|found|see|"
     r"seen|pick up|picked up|show|flag|flagged)\b.{0,20}\b(and|&)\b.{0,10}\bwhere\b|"
-    r"\bwhat (is|'s) (it|this|that)\b.{0,10}\b(and|&)\b.{0,10}\bwhere\b|"
+    r"\bwhat( is|'s) (it|this|that|the (abnormality|lesion|finding|problem|thing))\b.{0,15}\b(and|"
+    r"&)\b.{0,10}\bwhere\b|"
     r"\bwhere\b.{0,25}\b(and|&)\b.{0,10}\bwhat (is|'s) (it|this|that)\b"
 )
 _ACQUISITION_WORDS = re.compile(

@@ -149,6 +149,16 @@ def research_use_only(t: Turn) -> str | None:
 def ventricles(t: Turn) -> str | None:
     """ "What are the dark butterfly shapes in the middle?": at the analysed level, the lateral
     ventricles (normal anatomy), and whether the detector flagged anything there."""
+    if _WHERE_VENTRICLES.search(t.q) and t.outside is None and t.case.detection_ran:
+        return (
+            "The detector does not label anatomy, so it cannot point them out; in general terms: "
+            "the brain has four ventricles, the two lateral ventricles (one in each hemisphere), "
+            "the third ventricle in the midline between the thalami and the fourth in front of "
+            "the cerebellum. At this axial level (about MNI z = +23 mm, through the bodies of the "
+            "lateral ventricles) the lateral ventricles are the two dark, CSF-filled shapes either "
+            "side of the midline in the middle of the brain; the third and fourth lie lower and "
+            "are not on this slice."
+        )
     if t.outside is not None or not _DARK_MIDDLE.search(t.q) or not t.case.detection_ran:
         return None
     if not re.search(r"\bwhat (is|are|'s|s)\b|\bwhat (do|does) .{0,40}\b(show|mean)\b", t.q):
@@ -170,6 +180,112 @@ def ventricles(t: Turn) -> str | None:
     else:
         text += " What it found on this slice: " + lowered(plain_reading(t.case))
     return text
+
+
+def dissemination(t: Turn) -> str | None:
+    """ "Would this scan help with dissemination in space for McDonald criteria?": not from this
+    tool's reading, and why."""
+    if not _MCDONALD.search(t.q):
+        return None
+    return (
+        "Not this tool's reading: dissemination in space (McDonald criteria) is judged from "
+        "T2/FLAIR lesions counted in at least two of four areas (periventricular, cortical or "
+        "juxtacortical, infratentorial, spinal cord), and dissemination in time from new or "
+        "enhancing lesions. This detector reads one T1-weighted scan at a few levels, does not "
+        "place regions in those areas or tell MS lesions from others, and cannot compare with "
+        "earlier scans; a radiologist's read of the full study can."
+    )
+
+
+def ms_or_small_vessel(t: Turn) -> str | None:
+    """ "How do you tell MS lesions from small vessel disease?": in general terms, and that
+    this detector cannot."""
+    if not _MS_OR_SVD.search(t.q):
+        return None
+    return (
+        "In general terms, on MRI the pattern helps: MS lesions tend to be periventricular "
+        "(often ovoid, at right angles to the ventricles), juxtacortical or cortical, "
+        "infratentorial and in the spinal cord, and active ones may enhance; small vessel "
+        "disease tends to affect the deep and subcortical white matter and the basal ganglia, "
+        "spares the corpus callosum and the U-fibres, and comes with age and vascular risk "
+        "factors. Both are read on FLAIR and T2 with the clinical picture. This detector "
+        "cannot tell them apart: it reads one T1-weighted scan and does not tell kinds of "
+        "lesion apart."
+    )
+
+
+def teaching(t: Turn) -> str | None:
+    """ "Can you quiz me on this scan?", "teach me the anatomy on this slice": not what this
+    tool does; what it can do instead."""
+    if not _TEACH.search(t.q):
+        return None
+    return (
+        "I can't teach or quiz: this research tool answers questions about what its anomaly "
+        "detector found on this scan, and does not label anatomy. I can tell you about "
+        f"{context.ANSWERABLE}. An anatomy atlas or a radiology teaching file is the place for "
+        "the anatomy of a slice."
+    )
+
+
+def t1_contrast(t: Turn) -> str | None:
+    """ "Why is white matter brighter on T1?": how T1 weighting shows tissue, in general terms."""
+    if not _T1_CONTRAST.search(t.q):
+        return None
+    return (
+        "In general terms: a T1-weighted image is bright where tissue recovers its "
+        "magnetisation quickly (a short T1). White matter's myelin is rich in lipid, which "
+        "shortens T1, so white matter is brighter than grey matter; water has a long T1, so "
+        "CSF (in the ventricles and sulci) is dark; fat is bright. The detector itself does not "
+        "measure tissue contrast: it compares the scan with healthy scans of the same kind."
+    )
+
+
+def another_sequence(t: Turn) -> str | None:
+    """ "How would it look on T2?", "would it be bright on FLAIR?": there is no such image."""
+    if not _OTHER_SEQUENCE.search(t.q):
+        return None
+    text = (
+        "I can't tell: there is no T2, FLAIR or other sequence here, only this T1-weighted "
+        "image, and the detector reads only that. In general terms many lesions that are dark "
+        "on T1 are bright on T2 and FLAIR (they hold more water), while blood products, "
+        "calcification and some other tissue vary; the other sequences of the study would show "
+        "it."
+    )
+    if t.analysed and t.found:
+        text += " On this T1 image: " + lowered(plain_reading(t.case))
+    return text
+
+
+def how_it_works(t: Turn) -> str | None:
+    """ "Why was the model only trained on healthy people?", "so how would you find MS lesions
+    then?": the normative idea, in brief."""
+    if not _HOW_IT_WORKS.search(t.q):
+        return None
+    text = (
+        "It learns what normal looks like, not what disease looks like: trained on healthy "
+        "scans only, it rebuilds any scan as a healthy-looking version and flags where the scan "
+        "differs (the anomaly map). That needs no labelled lesions and can flag a kind of "
+        "lesion it never saw, but it cannot say what a flagged region is, and anything unlike "
+        "its training scans (another sequence, a skull-stripped or tilted image) deviates too, "
+        "which is why such scans are refused."
+    )
+    if t.outside is not None and not t.evidence.unreliable:
+        text += " This scan was refused: " + lowered(
+            domain.not_applicable(t.case, t.outside).removeprefix("I can't tell. ")
+        )
+    return text
+
+
+def why_unreliable(t: Turn) -> str | None:
+    """ "Why is the result marked unreliable?" of a scan analysed anyway: the check's reasons."""
+    if t.outside is None or not t.evidence.unreliable or not _WHY_UNRELIABLE.search(t.q):
+        return None
+    reasons = " ".join(t.outside.data.get("reasons") or [])
+    return (
+        f"Because the scan is outside the detector's domain {cite(t.outside.id)} and was "
+        f"analysed anyway at your request: {reasons} What the detector flags on such a scan is "
+        "not evidence either way."
+    )
 
 
 def analyse_this(t: Turn) -> str | None:
@@ -693,6 +809,13 @@ ROUTES: list[Callable[[Turn], str | None]] = [
     why_refused,
     capabilities,
     meaning_of_a_term,
+    dissemination,
+    ms_or_small_vessel,
+    teaching,
+    t1_contrast,
+    another_sequence,
+    how_it_works,
+    why_unreliable,
     ventricles,
     research_use_only,
     analyse_this,
@@ -886,14 +1009,18 @@ _WHAT_TO_TELL = re.compile(
     r"\bwhat (do|should|can|shall|would|could) (i|we) (say|tell|explain)( to)?( the| my| our| this|"
     r" his| her| their)?"
     r"( patient| pt| family| relatives?| parents?| husband| wife| son| daughter| him| her| them)?"
-    r"\W*$|\bhow (do|should|can|would) (i|we) (explain|break|put|describe) (this|it|that|the "
+    r"( (in|at) (clinic|the clinic|clinic today|the appointment|follow[- ]up)( today| tomorrow)?| "
+    r"today| tomorrow| now)?\W*$|\bhow (do|should|can|would) (i|we) (explain|break|put|describe) (this|it|that|the "
     r"(scan|result|findings?|reading))\b( \w+){0,3} to (the |my |our )?(patient|pt|family|him|her|"
     r"them|relatives?|parents?)\b"
 )
 # "what should I put in my referral letter (to neurology)?"
 _WHAT_TO_WRITE = re.compile(
     r"\bwhat (do|should|can|shall|would) (i|we) (put|write|say|include|mention)\b.{0,30}\b(referral|"
-    r"letter|discharge summary|notes?|handover|email)\b"
+    r"letter|discharge summary|notes?|handover|email)\b|"
+    # "one-line summary for my clinic letter"
+    r"\b(summary|line|sentence|paragraph)\b.{0,25}\b(for|into|in) (my|the|a) (\w+ )?(letter|referral|"
+    r"notes?|discharge summary|handover)\b"
 )
 # "Is one picture enough to say it's normal?", "is a single slice enough?"
 _ONE_ENOUGH = re.compile(
@@ -921,6 +1048,10 @@ _WHICH_TEST = re.compile(
     r"more useful)\b"
 )
 # "What are the dark butterfly shapes in the middle?", "the black bits in the centre?"
+_WHERE_VENTRICLES = re.compile(
+    r"\bwhere( is| are|'s) (the |a )?(lateral |third |fourth |3rd |4th )?ventricles?\b|"
+    r"\b(what|which) are the (four|4) ventricles\b|\bwhich ventricles? (can|do) (i|we|you) see\b"
+)
 _DARK_MIDDLE = re.compile(
     r"\b(dark|black|darker)\b[\w\s,'-]{0,30}\b(shapes?|areas?|bits?|spaces?|things?|holes?|"
     r"patch(es)?|butterfl\w*|wings?|structures?|regions?)\b[\w\s,'-]{0,30}\b(middle|centre|center|"
@@ -933,6 +1064,34 @@ _ANYTHING_ELSE_ASKED = re.compile(
     r"stroke|infarct\w*|injur\w*|contusions?|damage|sinister|serious|worse|worrying|normal|clear|"
     r"fine|ok|okay|mets?|metasta\w*|ms|plaques?|cancer|haematoma\w*|hematoma\w*|sdh|sah|wrong)\b"
 )
+_MCDONALD = re.compile(r"\bdissemination in (space|time)\b|\bmcdonald\b|\b(dis|dit) criteri\w*\b")
+_MS_OR_SVD = re.compile(
+    r"\b(tell|distinguish|differentiate|separate|difference between)\b.{0,40}\b(ms|multiple "
+    r"sclerosis|demyelinat\w*)\b.{0,40}\b(small[- ]vessel|microvascular|ischa?emic|vascular)\b|"
+    r"\b(tell|distinguish|differentiate|separate|difference between)\b.{0,40}\b(small[- ]vessel|"
+    r"microvascular|ischa?emic)\b.{0,40}\b(ms|multiple sclerosis|demyelinat\w*)\b"
+)
+_TEACH = re.compile(
+    r"\b(quiz|test) me\b|\bteach me\b|\b(give|ask) me (a |some )?(quiz|questions)\b|"
+    r"\bexplain the (anatomy|structures)\b|\blabel the (anatomy|structures)\b"
+)
+_T1_CONTRAST = re.compile(
+    r"\bwhy (is|are|does|do) (the )?(white matter|grey matter|gray matter|csf|fat|fluid|water)\b"
+    r".{0,30}\b(bright|brighter|dark|darker|white|black)\b"
+)
+_OTHER_SEQUENCE = re.compile(
+    r"\b(how|what) (would|will|does|might) (it|this|that|the (lesion|region|finding|spot|area)|f\d)"
+    r" (\w+ ){0,2}look (like )?(on|in) (a |the )?(t2|flair|dwi|diffusion|swi|t2\*|gre|contrast|"
+    r"post[- ]contrast|adc)\b|\b(would|will) (it|this|that) be (bright|dark|hyperintense|"
+    r"hypointense|white|black) (on|in) (t2|flair|dwi|swi|adc)\b"
+)
+_HOW_IT_WORKS = re.compile(
+    r"\bwhy (was|is|were|are) (it|the (model|detector|ai|tool)|this) (only )?(trained|taught) "
+    r"(only )?on (healthy|normal)\b|\bhow (would|will|do|does|can|could) (you|it|the (model|"
+    r"detector|tool)) (find|detect|spot|pick up|see) (\w+ ){0,2}(lesions?|tumou?rs?|disease|"
+    r"abnormalit\w*|ms)\b( then)?\W*$"
+)
+_WHY_UNRELIABLE = re.compile(r"\bwhy\b.{0,40}\b(unreliable|not reliable|marked|flagged as)\b")
 _YES_NO_LEAD = re.compile(
     r"(Yes|No|\d+)\b|(A (low-confidence )?region deviates|Regions deviate)[^.:]*, yes\b|Nothing (clear )?was found, yes\b"
 )

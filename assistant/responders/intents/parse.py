@@ -1539,6 +1539,11 @@ _WHAT_IS_THE_THING = re.compile(
     r"([\w'-]+ ){0,3}(patch|spot|bit|area|thing|shape|shadow|blob|mark|dot|ring|structure|"
     r"circle|lump|smudge|splodge|blotch)(es|s)?\b( (on|in|at|near|to|towards) [^?]{0,40})?\s*\?*\s*$"
 )
+# "dark on T1 means fluid, so is it a cyst?": a premise, then the kind asked
+_LAST_CLAUSE_KIND = re.compile(
+    rf"[,;:.-]\s+(so |then |and )?(is|could) (it|this|that) (be )?(an? )?([\w'-]+ )?({DIAGNOSIS}|"
+    rf"{_MORE_DIAGNOSES})\s*\?+\s*$"
+)
 _CONSISTENT_WITH_DIAGNOSIS = re.compile(
     rf"^(so |and |but )?(is|are|could|would) (that|this|it|these|those|f\d+) (\w+ )?(be )?"
     rf"(consistent|compatible|in keeping|typical) (with|of) (?!no |not |without |absence )(an? )?"
@@ -1621,8 +1626,9 @@ _CAUSE_OF_A_SYMPTOM = re.compile(
     r"vertigo|problems?|deficits?|palsy|aphasia|speech)\b|"
     # "does this dark spot explain her left sided weakness?"
     r"^\W*(does|do|could|can|would|might) (this|that|it|the) ([\w-]+ ){0,3}(explain|account for|"
-    r"cause) (her|his|their|the|this|these|my) ([\w-]+ ){0,2}(seizures?|fits?|symptoms?|"
-    r"headaches?|weakness|numbness|confusion|dizziness|deficits?)\b"
+    r"cause) (her|his|their|the|this|these|my|a|an) ([\w-]+ ){0,2}(seizures?|fits?|symptoms?|"
+    r"headaches?|weakness|numbness|confusion|dizziness|deficits?|hemiparesis|hemiplegia|"
+    r"aphasia|dysphasia|ataxia|palsy)\b"
 )
 # "what can you do then", "how can you help?": what the assistant can do (not a next step)
 CAPABILITIES = re.compile(
@@ -1641,7 +1647,8 @@ ANALYSE_THIS = re.compile(
     r"this one|(this|the) (scan|image|study|slice|volume|vol|mri|x-?ray|film)))?( (for me|pls|"
     r"please|plz|now|then|thanks|quickly))*\W*$|"
     # "what have we got", "what are we looking at"
-    r"^\W*(so |ok |and )?what (have we got|do we have|are we looking at|have you got|did you find)"
+    r"^\W*(so |ok |and )?what (have we got|do we have|are we looking at|am i looking at|have you "
+    r"got|did you find)"
     r"( here| then)?\W*$|"
     # "can you look at this, my patient is short of breath": the request, then a history
     r"^\W*(can|could|would) (you|u) (please |pls )?(look at|check|read|analy[sz]e|review) (this|it)"
@@ -1721,7 +1728,8 @@ WHAT_TO_UPLOAD = re.compile(
     r"\bif (i|we) (upload|send|load|give you|provide|use) (\w+ ){0,3}(head|brain) (mri|mr|scan|"
     r"ct|images?|study|series|t1)\b|"
     r"\bwhat (do|does|would) (it|you|the (tool|detector|model)) (accept|need|take|want|expect)\b|\bwhat (kinds?|types?|sorts?) of (scans?|images?|files?|data|inputs?|formats?) (do|does|can|will|"
-    r"would) (it|you|u|the \w+) (accept|need|take|read|analy[sz]e|want|work with)\b"
+    r"would) (it|you|u|the \w+) (actually |really )?(accept|need|take|read|analy[sz]e|want|"
+    r"work with)\b"
 )
 SENSITIVITY = re.compile(
     r"\b(would|could|can|does|do|will|did) (you|it|the (detector|model|tool|ai|system)) "
@@ -1997,7 +2005,7 @@ def parse(question: str) -> Ask | None:
         return Ask("size", about, "size of a described finding")
     if _DESCRIBED_DIAGNOSIS.search(q) and not _COULD_BE_NOTHING.search(q):
         return Ask("explanation", about, "could it be")  # a cue the learned reader keeps
-    if _DESCRIBED_THEN_KIND.search(q):
+    if _DESCRIBED_THEN_KIND.search(q) or _LAST_CLAUSE_KIND.search(q):
         # "dark spot on the R, infarct?": whether it is that kind (not its side)
         return Ask("presence", about, "kind of a described finding")
     if _WHAT_IS_THE_THING.search(q) and not re.search(
