@@ -113,3 +113,18 @@ def test_a_premise_then_a_kind_and_one_slice():
     left = ask("is the right of the screen the patient's right?", evidence(patient_left=None))
     assert "radiological convention" in left and "Most clinical viewers" in left
     assert FIVE_LEVELS  # the fixture module the volume tests share
+
+
+def test_treatment_the_series_description_and_a_term_with_its_question():
+    """ "Is the lesion burden enough to escalate to a high-efficacy DMT?" got sizes; "Does the
+    DICOM header tell you which sequence this is?" said nothing of the series description;
+    "what's a ring enhancing lesion and is this one?" did not explain the term."""
+    dmt = ask("is the load enough to escalate to a high-efficacy DMT?", evidence())
+    assert "clinical decision" in dmt.split(". ")[0] and not dmt.startswith(("Yes", "No"))
+    anyway = ask("is the lesion load enough for natalizumab?", skull_stripped_volume(True))
+    assert anyway.startswith("Unreliable:") and "clinical decision" in anyway
+    assert "series description are not" in ask(
+        "which sequence does the header say?", evidence(format="dicom")
+    )
+    ring = ask("what is a ring-enhancing lesion and is this one?", evidence())
+    assert ring.startswith("A ring-enhancing lesion is one whose rim takes up contrast")

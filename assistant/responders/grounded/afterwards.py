@@ -629,6 +629,26 @@ def symptom_side(t: Turn, text: str) -> str:
     )
 
 
+def treatment_decision(t: Turn, text: str) -> str:
+    """ "Is the lesion burden enough to escalate to a high-efficacy DMT?": no treatment decision
+    rests on this reading (said first), then what it found."""
+    if (
+        not _DMT.search(t.q)
+        or "clinical decision" in text
+        or (t.outside is not None and not t.evidence.unreliable)
+    ):
+        return text
+    decision = (
+        "Whether to start, change or escalate a treatment is a clinical decision that this "
+        "research tool cannot inform: it reads one T1-weighted scan for deviations from healthy "
+        "anatomy, and does not measure lesion load or activity. "
+    )
+    warning = domain.unreliable_prefix(t.outside) if t.outside is not None else ""
+    if warning and text.startswith(warning):  # the warning stays first
+        return warning + decision + text.removeprefix(warning)
+    return decision + text
+
+
 def in_3d_of_one_slice(t: Turn, text: str) -> str:
     """ "Where is the lesion in 3D?" of a volume analysed at one slice: where on that slice, and
     that its extent through the others is unknown."""
@@ -931,6 +951,7 @@ AFTERWARDS: list[Callable[[Turn, str], str]] = [
     in_3d_of_one_slice,
     how_sides_are_known,
     symptom_side,
+    treatment_decision,
     side_and_display_convention,
     display_convention_and_side,
     structure_normal,
@@ -1008,6 +1029,11 @@ _WHOLE_STUDY = re.compile(
 )
 # a clinical act on the reading's strength: telling, reassuring, signing off, discharging (wider
 # than `parse.asks_for_a_clinical_act`, which does not count telling the patient)
+_DMT = re.compile(
+    r"\b(dmts?|disease[- ]modifying|high[- ]efficacy (therapy|treatment|drug|dmt)|escalat\w* "
+    r"(to|treatment|therapy)|(start|switch|change|stop) (the |her |his )?(treatment|therapy|"
+    r"medication|dmt)|natalizumab|ocrelizumab|alemtuzumab|ofatumumab)\b"
+)
 _SIDED_SYMPTOM = re.compile(
     r"\b(?P<a>left|right)[- ]sided (hemiparesis|hemiplegia|weakness|numbness|sensory loss|"
     r"symptoms?|deficit|tingling)\b|\b(hemiparesis|hemiplegia|weakness|numbness|tingling) (on|of) "

@@ -1105,6 +1105,12 @@ def _acquisition_detail(c: CaseFacts) -> str | None:
                 if mod
                 else " Nor does it record the modality."
             ) + known
+        if fmt == "DICOM":
+            # the Series Description may name it, but free text is not read (identifiers)
+            known += (
+                " (Only coded header tags are read; free-text fields such as the series "
+                "description are not, as they can hold identifiers.)"
+            )
         if checked_t1:
             return (
                 f"The {fmt} file does not record the sequence.{known} Its contrast reads as "

@@ -184,7 +184,8 @@ _MEANING = re.compile(
     rf"{_QUOTE}{_TERMS}{_QUOTE}( (means|is))?( (in|on) [a-z0-9 ]{{1,20}})?\W*$|"
     rf"^\W*(and |so |ok |sorry,? )?what( is| are|'s| s) (an? |the )?{_QUOTE}{_TERMS}{_QUOTE}"
     rf"( (exactly|again|then))?(,? in (plain|simple|layman'?s?|lay) (english|words|terms|language))?"
-    rf"\W*$|"
+    # "what's a ring enhancing lesion and is this one?": the meaning answers the second part
+    rf"(,? and (is|are) (this|it|that|these) (one|ones)?)?\W*$|"
     rf"^\W*{_QUOTE}{_TERMS}{_QUOTE}\s*(=|means|meaning)\W*$"
 )
 
