@@ -643,6 +643,8 @@ def treatment_decision(t: Turn, text: str) -> str:
         "research tool cannot inform: it reads one T1-weighted scan for deviations from healthy "
         "anatomy, and does not measure lesion load or activity. "
     )
+    if t.intent == "presence":  # its yes/no stays first
+        return text + " " + decision.strip()
     warning = domain.unreliable_prefix(t.outside) if t.outside is not None else ""
     if warning and text.startswith(warning):  # the warning stays first
         return warning + decision + text.removeprefix(warning)
