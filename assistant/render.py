@@ -10,15 +10,15 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from assistant.findings import ORIENTATIONS
 
-if TYPE_CHECKING:
-    from assistant.detector.result import DetectionResult
+# `DetectionResult` (assistant.detector.result) by duck typing: render sits below the detector
+DetectionResult = Any
 
 # the letters drawn at the image's (left, right) edges for a scan's `patient_left`:
 # "image_left" = the neurological display (the patient's left on the image left)

@@ -311,7 +311,7 @@ def notes_before_analysis(args: argparse.Namespace, scan, assistant) -> int | No
     """Say on stderr, before the analysis runs (it may take a while), what it will not do as
     asked: `--slice` of a 2D image is ignored; a preset without thresholds marks no region
     (`missing_thresholds`). Returns the slice index to analyse."""
-    from assistant.commands.detect import missing_thresholds
+    from assistant.commands.presets import missing_thresholds
 
     slice_index = args.slice
     if slice_index is not None and not scan.is_volume:
