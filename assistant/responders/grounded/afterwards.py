@@ -25,7 +25,7 @@ from assistant.responders.grounded.turn import (
     premise,
     without_lead,
 )
-from assistant.responders.grounded.wording import cite, count_word, upper_first
+from assistant.responders.grounded.wording import FRACTURE, cite, count_word, upper_first
 from assistant.responders.intents import yes_means_normal, yes_no_question
 from assistant.responders.intents.parse import asks_for_a_clinical_act, without_hedge
 from assistant.responders.intents.text import normalise
@@ -588,7 +588,7 @@ def whole_study_of_one_slice(t: Turn, text: str) -> str:
 
 def bone_not_read(t: Turn, text: str) -> str:
     """ "any bleed or fracture?": the bleed answered, and that bone is not read."""
-    if t.intent == "presence" and t.route != "bone" and _FRACTURE_ASKED.search(t.q):
+    if t.intent == "presence" and t.route != "bone" and FRACTURE.search(t.q):
         return text + (
             " The detector does not assess bone: a fracture is looked for on CT with bone "
             "windows, not on a T1-weighted MRI slice."
@@ -1045,7 +1045,6 @@ _IN_3D = re.compile(r"\b(in 3-?d|three[- ]dimension\w*|in the volume|through the
 _HOW_KNOWN = re.compile(
     r"\bhow (do|can|did|does) (you|it|the (tool|detector|model)) (know|tell|work out|decide)\b"
 )
-_FRACTURE_ASKED = re.compile(r"\b(fractur\w*|fx|broken (skull|bone))\b")
 _DEFINITELY = re.compile(
     r"\b(definitely|for sure|for certain|certainly|guaranteed|without doubt|absolutely)\b|"
     r"\b(100 ?%|hundred per ?cent)"

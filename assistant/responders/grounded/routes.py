@@ -24,7 +24,7 @@ from assistant.responders.grounded.turn import (
     then,
     without_lead,
 )
-from assistant.responders.grounded.wording import TISSUE, WEAK_INTENTS, cite
+from assistant.responders.grounded.wording import FRACTURE, TISSUE, WEAK_INTENTS, cite
 from assistant.responders.intents import (
     Resolved,
     existential,
@@ -511,7 +511,7 @@ def which_test(t: Turn) -> str | None:
 
 def bone(t: Turn) -> str | None:
     """ "any skull fracture?": the detector reads the brain, not bone."""
-    fracture = _FRACTURE.search(t.q)
+    fracture = FRACTURE.search(t.q)
     if not fracture or (t.outside is not None and not t.evidence.unreliable):
         return None
     if _ANYTHING_ELSE_ASKED.search(t.q[: fracture.start()] + " " + t.q[fracture.end() :]):
@@ -1037,7 +1037,6 @@ _ASKS_IT = re.compile(
     r"\b(is (it|this|that)|could (it|this|that)|tell|had|has|have|sign|signs|evidence|show|shows|"
     r"see|detect|diagnos\w*|rule out|exclude|due to|caused by|from|is there|any|be|been)\b"
 )
-_FRACTURE = re.compile(r"\b(fractur\w*|fx|broken (skull|bone)|skull (break|injury|damage))\b")
 # "would a CT have been better?", "should I have ordered a CT instead?", "CT or MRI, which is
 # better for this?"
 _WHICH_TEST = re.compile(

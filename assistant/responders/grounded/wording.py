@@ -142,3 +142,7 @@ def cite(*ids: str) -> str:
 
 def count_word(n: int, noun: str) -> str:
     return f"{n} {noun}" + ("" if n == 1 else "s")
+
+
+# a fracture asked about: bone, which the detector does not read
+FRACTURE = re.compile(r"\b(fractur\w*|fx|broken (skull|bone)|skull (break|injury|damage))\b")
