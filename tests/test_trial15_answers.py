@@ -128,3 +128,10 @@ def test_treatment_the_series_description_and_a_term_with_its_question():
     )
     ring = ask("what is a ring-enhancing lesion and is this one?", evidence())
     assert ring.startswith("A ring-enhancing lesion is one whose rim takes up contrast")
+
+
+def test_the_differential_of_a_ring_lesion_in_general_terms():
+    """ "what's the differential for a ring lesion? (MAGIC DR)" got the causes of a dark region."""
+    ddx = ask("ddx of a ring lesion?", evidence())
+    assert ddx.startswith("In general terms, the differential of a ring-enhancing lesion")
+    assert "not enhancement" in ddx

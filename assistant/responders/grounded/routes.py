@@ -214,6 +214,26 @@ def ms_or_small_vessel(t: Turn) -> str | None:
     )
 
 
+def ring_differential(t: Turn) -> str | None:
+    """ "what's the differential for a ring lesion? (MAGIC DR)": in general terms, and that a
+    ring seen here is not enhancement."""
+    if not _RING_DIFFERENTIAL.search(t.q):
+        return None
+    text = (
+        "In general terms, the differential of a ring-enhancing lesion (the 'MAGIC DR' "
+        "mnemonic) is metastasis, abscess, glioblastoma (high-grade glioma), a subacute infarct, "
+        "a contusion, demyelination (tumefactive) and radiation necrosis or a resolving "
+        "haematoma; lymphoma and toxoplasmosis in the immunocompromised. It applies to a ring "
+        "that enhances after contrast: on one T1 image without contrast, as here, a ring of "
+        "signal is not enhancement, and this detector does not tell kinds of lesion apart."
+    )
+    if t.analysed and t.found:
+        text += " What it found: " + lowered(plain_reading(t.case))
+        if t.outside is not None:
+            text = domain.unreliable_prefix(t.outside) + text
+    return text
+
+
 def teaching(t: Turn) -> str | None:
     """ "Can you quiz me on this scan?", "teach me the anatomy on this slice": not what this
     tool does; what it can do instead."""
@@ -811,6 +831,7 @@ ROUTES: list[Callable[[Turn], str | None]] = [
     meaning_of_a_term,
     dissemination,
     ms_or_small_vessel,
+    ring_differential,
     teaching,
     t1_contrast,
     another_sequence,
@@ -1069,6 +1090,10 @@ _MS_OR_SVD = re.compile(
     r"sclerosis|demyelinat\w*)\b.{0,40}\b(small[- ]vessel|microvascular|ischa?emic|vascular)\b|"
     r"\b(tell|distinguish|differentiate|separate|difference between)\b.{0,40}\b(small[- ]vessel|"
     r"microvascular|ischa?emic)\b.{0,40}\b(ms|multiple sclerosis|demyelinat\w*)\b"
+)
+_RING_DIFFERENTIAL = re.compile(
+    r"\b(differential|ddx|d/?dx|causes?|possibilities)\b.{0,40}\bring\b|\bring\b.{0,40}\b("
+    r"differential|ddx|causes)\b|\bmagic ?dr\b"
 )
 _TEACH = re.compile(
     r"\b(quiz|test) me\b|\bteach me\b|\b(give|ask) me (a |some )?(quiz|questions)\b|"
