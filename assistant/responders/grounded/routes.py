@@ -311,7 +311,9 @@ def why_unreliable(t: Turn) -> str | None:
 def analyse_this(t: Turn) -> str | None:
     """ "analyse this pls": what the detector found (no yes/no to an imperative); of a scan it
     refused, that it can't, and why."""
-    if not ANALYSE_THIS.search(normalise(t.question)) or _CAN_YOU_READ.search(t.q):
+    if not (ANALYSE_THIS.search(normalise(t.question)) or _LOOKING_AT.search(t.q)) or (
+        _CAN_YOU_READ.search(t.q)
+    ):
         return None
     if t.outside is None:
         return plain_reading(t.case)
@@ -1095,6 +1097,8 @@ _RING_DIFFERENTIAL = re.compile(
     r"\b(differential|ddx|d/?dx|causes?|possibilities)\b.{0,40}\bring\b|\bring\b.{0,40}\b("
     r"differential|ddx|causes)\b|\bmagic ?dr\b"
 )
+# "Hi! What am I looking at here?" (not "explain the overlay ... what am I looking at?")
+_LOOKING_AT = re.compile(r"^\W*(hi|hello|hey|ok|so)?\W*what am i looking at( here)?\W*$")
 _TEACH = re.compile(
     r"\b(quiz|test) me\b|\bteach me\b|\b(give|ask) me (a |some )?(quiz|questions)\b|"
     r"\bexplain the (anatomy|structures)\b|\blabel the (anatomy|structures)\b"

@@ -1647,8 +1647,7 @@ ANALYSE_THIS = re.compile(
     r"this one|(this|the) (scan|image|study|slice|volume|vol|mri|x-?ray|film)))?( (for me|pls|"
     r"please|plz|now|then|thanks|quickly))*\W*$|"
     # "what have we got", "what are we looking at"
-    r"^\W*(so |ok |and )?what (have we got|do we have|are we looking at|am i looking at|have you "
-    r"got|did you find)"
+    r"^\W*(so |ok |and )?what (have we got|do we have|are we looking at|have you got|did you find)"
     r"( here| then)?\W*$|"
     # "can you look at this, my patient is short of breath": the request, then a history
     r"^\W*(can|could|would) (you|u) (please |pls )?(look at|check|read|analy[sz]e|review) (this|it)"
