@@ -106,6 +106,11 @@ def test_outputs_and_metrics(tmp_path):
     preds = _lines(out / "predictions.jsonl")
     assert [p["id"] for p in preds] == [f"q{i}" for i in range(6)]
     assert preds[0]["prediction"].startswith("Yes") and preds[0]["evidence"] == ["F1"]
+    # every answer with its verdict, to find the wrong ones without re-scoring (a cli trial)
+    scored = _lines(out / "scored.jsonl")
+    assert [r["id"] for r in scored] == [p["id"] for p in preds]
+    assert sum(r["correct"] for r in scored if r["answer_type"] == "CLOSED") == 3
+    assert not any(r["correct"] for r in scored if r["answer_type"] == "OPEN")
     report = (out / "report.md").read_text()
     assert "closed_accuracy | 1.000" in report and "| PRES | 3 |" in report
     assert "Detector: the shipped checkpoint, its default method, its default preset." in report

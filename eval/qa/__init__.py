@@ -17,7 +17,8 @@ conversation (`Assistant.ask`). Controls:
 Output in ``--out``: ``predictions.jsonl`` (one line per answered question, appended and flushed as
 they come; a rerun skips the ids already answered and drops a truncated last line),
 ``metrics.json`` (`closed_accuracy`, `open_recall`, `open_f1`, `n`, `by_type` {type: {accuracy,
-n}}, bootstrap 95% intervals, the ablation flags) and ``report.md``. When sibling folders of
+n}}, bootstrap 95% intervals, the ablation flags), ``scored.jsonl`` (each answer with its reference
+and whether it was scored correct) and ``report.md``. When sibling folders of
 ``--out`` hold runs of the same benchmark and responder with other ablation flags, the report and
 ``metrics.json`` ("comparison") compare them.
 

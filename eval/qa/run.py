@@ -114,8 +114,40 @@ def run_qa(
     metrics = score_run(items, log.done, cfg)
     metrics["comparison"] = compare_siblings(out, cfg, metrics)
     (out / "metrics.json").write_text(json.dumps(metrics, indent=1))
+    write_scored(out / "scored.jsonl", items, log.done)
     (out / "report.md").write_text(render_report(metrics, cfg))
     return metrics
+
+
+def write_scored(path: Path, items, done: dict[str, dict]) -> None:
+    """One line per answered question: its id, question, reference, prediction and whether it
+    was scored correct (the same `score_item` as metrics.json), to find the wrong ones without
+    re-scoring."""
+    from eval.qa.metrics import score_item
+
+    lines = []
+    for item in items:
+        rec = done.get(item.id)
+        if rec is None:
+            continue
+        pred = rec.get("prediction") or ""
+        s = score_item(
+            item.id, pred, item.answer, item.question, item.answer_type, item.question_type
+        )
+        lines.append(
+            json.dumps(
+                {
+                    "id": item.id,
+                    "question": item.question,
+                    "reference": item.answer,
+                    "prediction": pred,
+                    "answer_type": item.answer_type,
+                    "correct": bool(s.correct),
+                    "recall": round(float(s.recall), 4),
+                }
+            )
+        )
+    path.write_text("".join(line + "\n" for line in lines))
 
 
 def run_ablations(
