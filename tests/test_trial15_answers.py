@@ -135,3 +135,12 @@ def test_the_differential_of_a_ring_lesion_in_general_terms():
     ddx = ask("ddx of a ring lesion?", evidence())
     assert ddx.startswith("In general terms, the differential of a ring-enhancing lesion")
     assert "not enhancement" in ddx
+
+
+def test_tried_after_the_trials_prognosis_and_distances():
+    """Tried as a clinician at the end of the session: "is this going to kill him?" got "Yes.";
+    "how many millimetres from the ventricle is it?" got the region's area."""
+    kill = ask("will he die from this?", evidence())
+    assert kill.startswith("A region deviates from healthy anatomy, yes, but I can't tell how")
+    far = ask("how close is it to the ventricles in mm?", evidence())
+    assert far.startswith("I can't tell: the detector does not locate anatomical structures")

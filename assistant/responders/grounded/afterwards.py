@@ -1131,7 +1131,10 @@ _EXPLAINS_SYMPTOMS = re.compile(
 _SERIOUS = re.compile(
     r"\b(is (it|this|that) (serious|dangerous|bad|life[- ]threatening)|how (serious|bad|dangerous)|"
     r"should (i|we|she|he|they) (be )?worr(y|ied)|need (i|we|she|he|they) worry|"
-    r"(know|asking|asks|wondering) (if|whether) (it'?s|it is|this is) (serious|dangerous|bad))\b"
+    r"(know|asking|asks|wondering) (if|whether) (it'?s|it is|this is) (serious|dangerous|bad)|"
+    # "is this going to kill him?", "will she die from this?": how serious, not a "Yes"
+    r"(going to|gonna|will|could|can) (it |this |that )?(kill|be fatal|be terminal)|"
+    r"(will|is) (he|she|they) (going to )?(die|survive)|fatal|life[- ]threatening)\b"
 )
 _WEAK_ASK = re.compile(
     r"\b(weak(er)?|borderline|sub-?threshold|below[- ]threshold|faint(er)?|equivocal) "

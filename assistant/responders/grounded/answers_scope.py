@@ -273,6 +273,11 @@ def result_meaning(c: CaseFacts) -> str | None:
 
 # Particulars that one reading of one image cannot settle; each gets "I can't tell ...", why,
 # and then (in the responder) what the detector did find.
+# "how many millimetres from the ventricle is it?", "how far is it from the midline?"
+_DISTANCE_TO = re.compile(
+    r"\b(how (far|close|near)|how many (mm|millimet\w*|cm|centimet\w*)|distance)\b.{0,40}\b(from|to)"
+    r" (the |a )?(\w+ )?(ventricles?|cortex|surface|skull|falx|sulc\w*|edge|border)\b"
+)
 _ENHANCES = re.compile(
     r"\b(is|are|was|were) (it|this|that|they|these|f\d+|the (\w+ ){0,2}(lesion|ring|mass|region|"
     r"area|rim|finding|abnormality|thing|one|wall|nodule|focus)) (\w+ )?enhanc\w*|"
@@ -347,6 +352,11 @@ def cannot_tell(c: CaseFacts) -> str | None:
     symptoms?", "Does it cross the midline?", "Is the centre darker than the rim?"): "I can't
     tell ...", and why. None for other questions."""
     q = c.q
+    if _DISTANCE_TO.search(q):
+        return (
+            "I can't tell: the detector does not locate anatomical structures, so distances from "
+            "a finding to them are not measured."
+        )
     if _ENHANCES.search(q):
         why = (
             "without a contrast injection there is nothing to enhance, and even with one, "
