@@ -519,15 +519,15 @@ class Analyzer:
         registered: Registered | None,
         volume: Any | None,
         shown_level: float | None = None,
-        native_level: tuple[float, float] | None = None,
+        native_span: tuple[float, float] | None = None,
     ) -> CaseState:
         """The CaseState of an analysed slice: its summary, retrieval and evidence (timings:
-        `retrieve_s` only; the caller adds the rest). `native_level`: the MNI z range the native
+        `retrieve_s` only; the caller adds the rest). `native_span`: the MNI z range the native
         slice `index` spans across the brain, when it is shown as an analysed level's plane."""
         in_domain = applicability is None or applicability.in_domain
         summary = _summary(scan2d, scan, index)
-        if native_level is not None:
-            summary["native_levels_mm"] = [round(float(z), 1) for z in native_level]
+        if native_span is not None:
+            summary["native_levels_mm"] = [round(float(z), 1) for z in native_span]
         if registered is not None:
             summary["registered"] = registered.to_dict()
         elif applicability is not None and applicability.level is not None:
@@ -612,7 +612,7 @@ class Analyzer:
             shown,
             volume,
             volume.levels[j],
-            native_level=native,
+            native_span=native,
         )
         state.timings = {"check_s": t1 - t0, "volume_s": 0.0, "detect_s": 0.0, **state.timings}
         state.timings["total_s"] = time.perf_counter() - t0

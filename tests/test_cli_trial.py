@@ -225,7 +225,7 @@ def test_ask_names_a_preset_without_thresholds(ckpt, capsys):
 
 
 def test_missing_thresholds_lists_the_same_methods_presets_first(tmp_path):
-    from assistant.commands.detect import missing_thresholds
+    from assistant.commands.presets import missing_thresholds
     from assistant.detector.model import Calibration
     from assistant.detector.testing import tiny_detector
 

@@ -34,7 +34,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from assistant.commands.presets import missing_thresholds  # noqa: F401 (re-exported)
+from assistant.commands.presets import missing_thresholds
 
 OUTPUTS = ("overlay.png", "heatmap.png", "pseudo_healthy.png")
 

@@ -53,7 +53,7 @@ from assistant.domain.orientation import (
 )
 from assistant.domain.register import (
     Registered,
-    native_slice_span,
+    native_slice_spans,
     register_volume,
     slice_levels,
 )
@@ -620,11 +620,8 @@ def _check_volume(
         if levels is None
         else (levels[0], levels[1])
     )
-    out.checks["crossed_slices"] = [
-        k
-        for k in range(scan.pixels.shape[0])
-        if _crosses(native_slice_span(reg.mni_to_voxel, k, reg.level_mm), lo, hi)
-    ]
+    low, high = native_slice_spans(reg.mni_to_voxel, range(scan.pixels.shape[0]), reg.level_mm)
+    out.checks["crossed_slices"] = [int(k) for k in np.flatnonzero((low <= hi) & (high >= lo))]
     _check_contrast(wm_gm_ratio(reg.scan.pixels), out, accepted, "registered to MNI space")
     if index is None:
         out.slice_index = reg.slice_index
@@ -725,8 +722,3 @@ def _summary(out: Applicability) -> str:
         f"Axial T1-weighted brain MRI slice{where}, within {out.level_tolerance:g} mm of the "
         f"trained level (MNI z = {out.trained_level:+.0f} mm): the detector applies."
     )
-
-
-def _crosses(span: tuple[float, float], lo: float, hi: float) -> bool:
-    """Whether a native slice spanning MNI z `span` across the brain meets [lo, hi]."""
-    return span[0] <= hi and span[1] >= lo

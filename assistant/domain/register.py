@@ -280,17 +280,26 @@ def slice_levels(mni_to_voxel: np.ndarray, indices, z_mm: float) -> np.ndarray:
 BRAIN_EXTENT_MNI = ((-104.0, 72.0), (-70.0, 70.0))
 
 
+def native_slice_spans(
+    mni_to_voxel: np.ndarray, indices, z_mm: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """The lowest and highest MNI z (mm) that each native axial slice of `indices` reaches
+    within the brain's extent (`BRAIN_EXTENT_MNI`, its corners taken at MNI z `z_mm`): one level
+    for a head aligned with the template, a range for a tilted one."""
+    corners = np.array(
+        [[x, y, z_mm, 1.0] for y in BRAIN_EXTENT_MNI[0] for x in BRAIN_EXTENT_MNI[1]]
+    )
+    rows_cols = (mni_to_voxel @ corners.T)[1:3]  # the corners' native (y, x)
+    z_row = np.linalg.inv(mni_to_voxel)[2]  # native voxel -> MNI z
+    k = np.asarray(list(indices), dtype=np.float64)[:, None]
+    z = z_row[0] * k + z_row[1] * rows_cols[0] + z_row[2] * rows_cols[1] + z_row[3]
+    return z.min(axis=1), z.max(axis=1)
+
+
 def native_slice_span(mni_to_voxel: np.ndarray, index: int, z_mm: float) -> tuple[float, float]:
-    """The lowest and highest MNI z (mm) that native axial slice `index` reaches within the
-    brain's extent (`BRAIN_EXTENT_MNI`, taken at MNI z `z_mm`): one level for a head aligned
-    with the template, a range for a tilted one."""
-    voxel_to_mni = np.linalg.inv(mni_to_voxel)
-    zs = []
-    for y in BRAIN_EXTENT_MNI[0]:
-        for x in BRAIN_EXTENT_MNI[1]:
-            v = mni_to_voxel @ np.array([x, y, z_mm, 1.0])
-            zs.append(float((voxel_to_mni @ np.array([index, v[1], v[2], 1.0]))[2]))
-    return min(zs), max(zs)
+    """`native_slice_spans` of one slice."""
+    lo, hi = native_slice_spans(mni_to_voxel, [index], z_mm)
+    return float(lo[0]), float(hi[0])
 
 
 def normalise_volume(pixels: np.ndarray) -> np.ndarray:

@@ -25,7 +25,13 @@ from assistant.responders.grounded.turn import (
     premise,
     without_lead,
 )
-from assistant.responders.grounded.wording import FRACTURE, cite, count_word, upper_first
+from assistant.responders.grounded.wording import (
+    BONE_NOT_READ,
+    FRACTURE,
+    cite,
+    count_word,
+    upper_first,
+)
 from assistant.responders.intents import yes_means_normal, yes_no_question
 from assistant.responders.intents.parse import asks_for_a_clinical_act, without_hedge
 from assistant.responders.intents.text import normalise
@@ -589,10 +595,7 @@ def whole_study_of_one_slice(t: Turn, text: str) -> str:
 def bone_not_read(t: Turn, text: str) -> str:
     """ "any bleed or fracture?": the bleed answered, and that bone is not read."""
     if t.intent == "presence" and t.route != "bone" and FRACTURE.search(t.q):
-        return text + (
-            " The detector does not assess bone: a fracture is looked for on CT with bone "
-            "windows, not on a T1-weighted MRI slice."
-        )
+        return text + BONE_NOT_READ
     return text
 
 

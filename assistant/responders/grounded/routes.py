@@ -24,7 +24,13 @@ from assistant.responders.grounded.turn import (
     then,
     without_lead,
 )
-from assistant.responders.grounded.wording import FRACTURE, TISSUE, WEAK_INTENTS, cite
+from assistant.responders.grounded.wording import (
+    BONE_NOT_READ,
+    FRACTURE,
+    TISSUE,
+    WEAK_INTENTS,
+    cite,
+)
 from assistant.responders.intents import (
     Resolved,
     existential,
@@ -543,10 +549,7 @@ def bone(t: Turn) -> str | None:
         rest = re.sub(r"\s*\b(or|and|/|,)?\s*(a |any |skull |bony )*" + re.escape(fracture.group(0)),
                       "", t.question, flags=re.IGNORECASE)  # fmt: skip
         there = findings.presence(replace(t.case, question=rest, q=normalise(rest))).strip()
-        return there + (
-            " The detector does not assess bone: a fracture is looked for on CT with bone "
-            "windows, not on a T1-weighted MRI slice."
-        )
+        return there + BONE_NOT_READ
     if re.search(
         r"\b(wrists?|ankles?|hips?|ribs?|arms?|legs?|spine|spinal|lumbar|cervical|knees?|hands?|"
         r"feet|foot|shoulders?|chest|pelvi\w*|femur|neck|clavicle|x-?rays?)\b",

@@ -146,3 +146,7 @@ def count_word(n: int, noun: str) -> str:
 
 # a fracture asked about: bone, which the detector does not read
 FRACTURE = re.compile(r"\b(fractur\w*|fx|broken (skull|bone)|skull (break|injury|damage))\b")
+BONE_NOT_READ = (
+    " The detector does not assess bone: a fracture is looked for on CT with bone windows, not on "
+    "a T1-weighted MRI slice."
+)
