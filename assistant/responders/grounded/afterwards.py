@@ -702,11 +702,58 @@ def normal_for_age(t: Turn, text: str) -> str:
     """ "Is his brain normal for a 40 year old?": the detector has no norms by age."""
     if t.intent != "presence" or not _FOR_AGE.search(t.q) or t.outside is not None:
         return text
+    if _CHILD.search(t.q) or _INFANT.search(t.q):
+        return text  # `child_scan` says why the detector's reading needs caution
     return text + (
         " The detector compares the scan with healthy adults of many ages (the IXI dataset, "
         "about 20 to 86 years), not with norms for the patient's age, so it cannot say whether "
         "something (such as atrophy or small-vessel change) is normal for age."
     )
+
+
+# a young child's scan: "a 10-month-old", "an infant", "a 2 year old" (up to 2 years: the brain
+# is still myelinating); an older child's: "this child's MRI", "a 7-year-old", "12F" (up to 15:
+# a 17-year-old's brain is close to the youngest training adults')
+_INFANT = re.compile(
+    r"\b(infants?|baby|babies|toddlers?|neonat\w*|newborns?|preterm|premature)\b|"
+    r"(?<!ty )(?<!ty-)\b(\d{1,2}|one|two|three|six|nine|eighteen)[- ](month|week|day)s?[- ]old\b|"
+    r"(?<!ty )(?<!ty-)\b([0-2]|one|two)[- ]?(year|yr|y)s?[- ]?(old|o)\b|\b[0-2] ?(yo|y/o|y\.o\.)(?!\w)|"
+    r"\b[0-2](m|f)\b(?! ?(mm|cm))"
+)
+_CHILD = re.compile(
+    r"\b(child|child's|children|kid|kids|paediatric|pediatric|paeds|peds|schoolboy|"
+    r"schoolgirl)\b|"
+    r"\b([3-9]|1[0-5])[- ]?(year|yr|y)s?[- ]?(old|o)\b|\b([3-9]|1[0-5]) ?(yo|y/o|y\.o\.)(?!\w)|"
+    r"\b([3-9]|1[0-5])(m|f)\b(?! ?(mm|cm))"
+)
+ADULTS_ONLY = (
+    "the detector learned normal anatomy from adults only (the IXI scans, about 20 to 86 years)"
+)
+_CANT_TELL = "I can't tell: "
+INFANT_NOTE = (
+    f"{_CANT_TELL}{ADULTS_ONLY}, and a young child's brain is still myelinating, so its grey "
+    "and white matter look different on T1 from an adult's; the detector's reading of it, normal "
+    "or abnormal, is not reliable."
+)
+CHILD_NOTE = (
+    f"This is a child's scan: {ADULTS_ONLY}, and a child's brain differs from an adult's in size "
+    "and proportions, so treat this reading with extra caution."
+)
+
+
+def child_scan(t: Turn, text: str) -> str:
+    """ "10-month-old, is this normal?": the detector knows adult brains only, and a young
+    child's T1 contrast differs: "I can't tell", with what it computed after. An older child's
+    ("9-year-old, anything abnormal?"): the answer, then the caution."""
+    if t.intent in ("out_of_scope", "unknown", "modality") or INFANT_NOTE in text:
+        return text
+    if _INFANT.search(t.q):
+        if t.intent == "presence":
+            return f"{INFANT_NOTE} What it computed: {lowered(without_lead(text))}"
+        return f"{text} {upper_first(INFANT_NOTE.removeprefix(_CANT_TELL))}"
+    if _CHILD.search(t.q) and CHILD_NOTE not in text:
+        return f"{text} {CHILD_NOTE}"
+    return text
 
 
 def sign_off_of_a_whole_volume(t: Turn, text: str) -> str:
@@ -952,6 +999,7 @@ AFTERWARDS: list[Callable[[Turn, str], str]] = [
     sign_off_of_a_whole_volume,
     not_definitely,
     normal_for_age,
+    child_scan,
     bone_not_read,
     in_3d_of_one_slice,
     how_sides_are_known,
@@ -1054,6 +1102,7 @@ _DEFINITELY = re.compile(
 )
 _FOR_AGE = re.compile(
     r"\bfor (a|an|his|her|their|the patient'?s?|my patient'?s?) (\d+[- ]?(year|yr)s?[- ]old|age)\b|"
+    r"\bfor (the |this |that )?((patient|child|man|woman|person|subject)'?s? )?age\b|"
     r"\bage[- ](appropriate|related)\b|\bfor (his|her|their) age\b"
 )
 _TELLS_OR_SIGNS_OFF = re.compile(

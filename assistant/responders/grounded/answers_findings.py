@@ -834,6 +834,9 @@ def side(c: CaseFacts) -> str:
     / "No" to a question about one side, "I can't tell" when it names the patient's side of a
     scan without orientation."""
     if not c.findings:
+        if c.detection_ran and c.closed and yes_means_normal(c.question):
+            # "Is the right hemisphere clear?"
+            return f"Yes, nothing was found: {c.no_findings()}." + c.scope()
         return c.nothing_found("There is nothing to lateralise")
     ask = side_question(c.question)
     known = _known(c.targets)
@@ -858,6 +861,20 @@ def side(c: CaseFacts) -> str:
         frame = ask.frame or ("patient" if known or side_structure(c.question) else "image")
         if frame == "patient" and not known:
             shown = "; ".join(f"{t.id} is {c.side_phrase(t.data)}" for t in c.targets)
+            if image_sides >= {"left", "right"}:
+                # regions on both sides of the image: one is on the patient's asked side,
+                # whichever way the image is displayed
+                lead = "No" if yes_means_normal(c.question) else "Yes"
+                place = (
+                    " (the detector does not tell which structure a region is in)"
+                    if structure_phrase(c.q)
+                    else ""
+                )
+                return (
+                    f"{lead}, whichever way the image is displayed: regions lie on both sides of "
+                    f"the image, so one of them is on the patient's {asked}{place}, but which one "
+                    f"is unknown. {shown} {_cites(c)}." + note
+                )
             return f"I can't tell which side of the patient it is on: {shown} {_cites(c)}." + note
         values = [
             t.data["side"] if frame == "patient" else _image_side(c, t.data) for t in c.targets

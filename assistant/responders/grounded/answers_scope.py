@@ -300,7 +300,8 @@ _RATHER_THAN = re.compile(
 _REALITY_AXIS = re.compile(
     r"\b(artefacts?|artifacts?|noise|noisy|real|genuine\w*|true|actual\w*|normal|healthy|scanner|"
     r"reconstruction|glitch|error|partial[- ]volume|variants?|variation|anatomy|map|colou?r|"
-    r"heatmap|spot|tissue)\b",
+    r"heatmap|spot|tissue|bias[- ]field|motion|movement|blips?|static|susceptibility|"
+    r"inhomogeneit\w*)\b",
     re.IGNORECASE,
 )
 # "cyst vs encephalomalacia", "CSF signal? cyst vs encephalomalacia"

@@ -67,11 +67,13 @@ UNASSESSABLE = re.compile(
     r"periventricular|restrict\w* diffusion|diffusion restriction|insula|insular|"
     r"sinus disease|sinusitis|sinuses|paranasal\w*|mastoid\w*|"
     r"hippocampal sclerosis|mesial temporal sclerosis|"
-    r"gr[ae]y[- ]white|(brain|parenchymal|cerebral) volume|brain age|age[- ]appropriate|"
+    r"gr[ae]y[- ]white|(brain|parenchymal|cerebral) volume|brain age|"
     r"volumetr\w*|(hippocampal|hippocampus|ventricular|cortical|gr[ae]y matter|white matter) "
     r"volumes?|"
     r"how old (does|do|would) (this|the) (brain|scan|patient) (look|appear|seem)|"
-    r"age[- ]related|(consistent|in keeping|normal) (with|for) (the patient'?s |his |her |their )?"
+    # (a whole scan "normal for age" / "age-appropriate" is read as "normal", with the note that
+    # the detector has no norms by age: `afterwards.normal_for_age`)
+    r"age[- ]related|(consistent|in keeping) with (the patient'?s |his |her |their )?"
     r"age|(patient'?s |his |her |their )age (is )?(consistent|in keeping|compatible) with)\b"
 )
 # Tissues (of `UNASSESSABLE`) that the analysed slice shows as a whole: "Is the white matter normal?" is answered from

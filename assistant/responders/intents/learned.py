@@ -35,7 +35,13 @@ from pathlib import Path
 import numpy as np
 
 from assistant.responders.intents.classifier import embedding_model
-from assistant.responders.intents.parse import NORMAL_WORD, PATHOLOGY, asks_normal, existential
+from assistant.responders.intents.parse import (
+    NORMAL_WORD,
+    PATHOLOGY,
+    asks_normal,
+    existential,
+    negation_decides,
+)
 from assistant.responders.intents.text import reader_text
 
 WEIGHTS = Path(__file__).with_name("intent_classifier.npz")
@@ -144,7 +150,7 @@ def yes_means_normal(question: str) -> bool:
     a student's preamble (blind18)."""
     rule = asks_normal(question)
     model = learned_intent()
-    if model is None or _FRAME.search(question):
+    if model is None or _FRAME.search(question) or negation_decides(question):
         return rule  # "is it wrong to say ...", "reject the null ...": the rules read them
     q = reader_text(question)
     if (

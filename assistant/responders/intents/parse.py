@@ -415,7 +415,9 @@ CASES = _rx(
     r"match|result|hit)s?\b",
     r"\b(library|database|data base|reference set|archive|retriev\w*|look-?alikes?|"
     r"neighbou?rs?)\b",
-    r"(?<!at a )(?<!at the )(?<!during a )\bmatch(es)?\b(?! (the|this) (lesion|finding))",
+    # ("does this brain match normal anatomy?": whether it is normal)
+    r"(?<!at a )(?<!at the )(?<!during a )\bmatch(es)?\b(?! (the|this) (lesion|finding))"
+    r"(?! (the |a |an )?(\w+ )?(normal|healthy)\b)",
     r"\b(similar|comparable|resembl\w*) (to )?(this|it|f\d+|ones?)\b",
     # "nothing resembling a tumour": whether a kind of lesion is there
     rf"\bresembl\w*\b(?! (an? |any )?(\w+ )?{PATHOLOGY})",
@@ -772,7 +774,8 @@ CAUSE = _rx(
     r"\bcausing\b|\ba?etiolog\w*\b|"
     r"\bunderlying\b",
     r"\brepresent\w*\b|\bbest guess\b|\bguess\b|\bmost likely\b|\blikely (to be|is|diagnosis|"
-    r"cause)\b|\bpossibilit\w*\b|\bcandidates?\b",
+    # ("tell the candidate ...": an exam candidate, not a candidate diagnosis)
+    r"cause)\b|\bpossibilit\w*\b|(?<!the )(?<!our )(?<!my )(?<!this )(?<!that )\bcandidates?\b",
     r"\b(what|which) (kinds?|types?|sorts?) of (disease|pathology|lesion|condition|process|"
     r"thing|abnormality|tumou?r|problem|entity|illness)\b",
     r"\blooks? like (this|that|it|f\d+)\b|\bmimic\w*\b|\bconsistent with\b(?! (a |an |the )?(\w+ )?(normal|healthy|age))|\bsuggestive of\b|"
@@ -951,6 +954,9 @@ _NORMAL_ASK = _rx(
     r"problems?|issues?|disease|concerns?|signs?|evidence|abnormality detected)\b",
     rf"\b(is|are) there no\b|\bthere (is|are) no\b|\bno (\w+[ -]){{0,3}}{PATHOLOGY}",
     r"\bspared\b|\bpreserved\b",
+    # "document 'no structural cause seen'": a report's negative phrase
+    r"\bno (structural|intracranial|acute|obvious|focal|significant|sinister|underlying) ([\w-]+ )?"
+    r"(cause|explanation|abnormalit\w*|lesions?|findings?|patholog\w*|changes?)\b",
     r"\bfree (of|from)\b|\bwithout (any )?(\w+ )?(abnormal|lesion|finding|sign|patholog|tumou?r|"
     r"problem|mass|surgical|post-?operative)",
     r"\brule[sd]? out\b|\bruling out\b|\bexclude[sd]?\b|\bnegative for\b|\bsign (it|this|that) "
@@ -1096,14 +1102,18 @@ def asks_normal(question: str) -> bool:
     """Whether "yes" to `question` means the scan is NORMAL ("Is this MRI normal?", "Can you
     rule out a lesion?", "Is there no lesion?", "So nothing was detected?"); flipped for a
     statement framed as possibly wrong ("Am I wrong that this is normal?")."""
-    q, wrong = without_frame(without_hedge(normalise(question)))
+    n = normalise(question)
+    if _TAG_IS_THERE.search(n):
+        return False  # "I don't think there's a bleed. Is there?": yes = it is there
+    q, wrong = without_frame(without_hedge(n))
     return _asks_normal(strip_modality(q)) != wrong
 
 
 # "nothing here that isn't normal": two negations, a question whether it is normal
 _DOUBLE_NEGATIVE = re.compile(
     r"\b(nothing|not anything|no \w+|cannot see anything|do not see anything)\b.{0,30}\b(that|which)"
-    r" (is|are|looks?|seems?) (not|n't) (normal|healthy|right|ok|okay)\b"
+    r" ((is|are|looks?|seems?) (not|n't) (normal|healthy|right|ok|okay)|should not be (there|here|"
+    r"present|seen))\b"
 )
 # "Don't you see a lesion?", "Isn't there a mass?": asks whether it is there
 _RHETORICAL_NEGATIVE = re.compile(
@@ -1159,10 +1169,82 @@ _NOT_LIKE = re.compile(r"\b(not|n't|never|less|hardly|barely) (\w+ )?(similar|li
                        r"resembl|match|consistent|in keeping|in line|identical|alike)")  # fmt: skip
 
 
+# Negations the rules read whole, before any other cue (the learned polarity does not overrule
+# them, `negation_decides`):
+# "Is F1 not an artefact?", "more than noise?", "anything but an artefact?": yes = real
+_REAL_NOT_ARTEFACT = re.compile(
+    r"\b(not|never) (just |only |simply |merely |purely )?(an? )?([\w-]+ )?(artefacts?|artifacts?|"
+    r"noise|blips?|glitch\w*)\b|"
+    r"(?<!nothing )(?<!no )\b(more than|anything but|something other than|anything other than|"
+    r"other than|beyond|anything more than|something more than) (just |only |simply |merely |purely )?(an? )?([\w-]+ )?"
+    r"(artefacts?|artifacts?|noise|blips?|glitch\w*)\b"
+)
+# two negations: "No lesions that aren't just artefact?", "nothing that is not noise?": yes = normal
+_NONE_NOT_ARTEFACT = re.compile(
+    r"\b(no|nothing|not any|none)\b[^?]{0,40}\b(that|which) (is|are|looks?|seems?) not (just |only |"
+    r"simply |merely )?(an? )?([\w-]+ )?(artefacts?|artifacts?|noise)\b"
+)
+# "anything but normal?", "not free of lesions?", "is a normal result ruled out?", "not entirely
+# healthy?", "outside the normal range?": yes = abnormal
+_NORMAL_NEGATED = re.compile(
+    r"\b(anything|something) (but|other than|except|besides) (\w+ )?(normal|healthy)\b|"
+    r"\bother than (normal|healthy)\b|\b(not|never) (\w+ )?(free of|free from|clear of)\b|"
+    r"\b(normal|healthy) (\w+ ){0,3}(be |been )?(ruled out|excluded)\b|"
+    r"\b(not|never) (entirely|completely|totally|fully|quite|perfectly|wholly|altogether|all that) "
+    r"(normal|healthy|fine|unremarkable)\b|"
+    r"(?<!not )(?<!within )\b(beyond|outside|out of|exceeding) (of )?(the |its |our |a )?([\w-]+ ){0,2}?"
+    r"(normal|healthy) ([\w-]+ ){0,2}?(variation|variability|variants?|range|limits|cluster|"
+    r"manifold|distribution|population|envelope|data|reference|set)\b"
+)
+# "Does the image fail to show any lesion?", "impossible to find anything abnormal?", "did the
+# model leave every region unflagged?": yes = nothing there
+_FAILS_TO_SHOW = re.compile(
+    r"\bfail(s|ed)? to (show|demonstrate|reveal|contain|depict|display|flag|detect|find|pick up|"
+    r"highlight|identify|see)\b|\b(impossible|unable) to (find|see|detect|spot|identify|make out|"
+    r"pick up)\b|\b(leave|leaves|left) (\w+ ){0,3}un(flagged|marked|highlighted)\b"
+)
+# "Is F2 caused by the scanner rather than disease?": yes = not disease
+_RATHER_THAN_DISEASE = re.compile(
+    r"\b(rather than|instead of|and not|as opposed to) (an? |any |something |anything )?(true |real |"
+    r"genuine |actual )?(lesions?|patholog\w*|disease|real|abnormalit\w*)\b"
+)
+# "Is is_abnormal false for this scan?": the detector's flag read out as false
+_FLAG_FALSE = re.compile(
+    r"\b(is[_ ])?(abnormal|anomalous|anomaly)([_ ](flag|field|label|output))?( is| =+| set to| equal to)?"
+    r" (false|0|zero|off)\b"
+)
+# "I don't think there's a bleed. Is there?": the tag asks whether it is there
+# (a question of its own, after a full stop; "There's no bleed, is there?", a tag after a comma,
+# is answered as the statement it tags: "No, not normal: ...")
+_TAG_IS_THERE = re.compile(r"\w[.;!?]\s*(is|are) there( one| any| some)?\s*\?*\s*$")
+
+
+def negation_decides(question: str) -> bool:
+    """Whether the question's yes/no turns on a negation that `asks_normal` reads whole ("Does
+    the image fail to show any lesion?", "Is F1 not an artefact?", "Is it not the case that
+    there is a bleed?"): the learned polarity does not overrule these."""
+    n = normalise(question)
+    q, wrong = without_frame(without_hedge(n))
+    q = strip_modality(q)
+    return wrong or bool(_TAG_IS_THERE.search(n)) or any(
+        rx.search(q)
+        for rx in (_REAL_NOT_ARTEFACT, _NORMAL_NEGATED, _FAILS_TO_SHOW, _RATHER_THAN_DISEASE,
+                   _TAG_IS_THERE, _FLAG_FALSE, _NONE_NOT_ARTEFACT)
+    )  # fmt: skip
+
+
 def _asks_normal(q: str) -> bool:
     if re.match(r"^(\w+( \w+)?) or no \1\W*$", q):  # "lesion or no lesion": yes = a lesion
         return False
     q = re.sub(r"[\s:,(-]*\byes or no\b[).?!\s]*$", "?", q)  # "F2: noise Y/N", "Bleed (yes or no)?"
+    if _NONE_NOT_ARTEFACT.search(q):  # "No lesions that aren't just artefact, right?"
+        return True
+    if re.search(r"\b(free (of|from)|without)\b[^?]{0,40}\bout[- ]of[- ]distribution\b", q):
+        return True  # "free of any tumour-like out-of-distribution mass?"
+    if _TAG_IS_THERE.search(q) or _REAL_NOT_ARTEFACT.search(q) or _NORMAL_NEGATED.search(q):
+        return False
+    if _FAILS_TO_SHOW.search(q) or _RATHER_THAN_DISEASE.search(q) or _FLAG_FALSE.search(q):
+        return True
     if _LIKE_NORMAL.search(q) and not _NOT_LIKE.search(q):
         return True
     q = _NORMAL_REFERENCE.sub(" ", q)
@@ -1248,6 +1330,7 @@ AGREE_TAG = re.compile(
     r"(,|\s-|\.\.+|…)?\s*(would you agree|do you agree|agreed|agree|don't you think|do you not "
     r"think|would you not (agree|say)|wouldn't you (agree|say)|would you say so|yes|yeah|no|"
     r"right|correct|true|ok|okay|yes or no|am i (right|correct|wrong)|is that (right|correct)|"
+    r"would you (do the same|too|as well|say the same|do so)|"
     r"(is|does|do|did|was|are|were|has|have) (it|this|that|they|there)|(is|does|do|did|was|are|were|has|have) not (it|this|that|"
     r"they|there))\s*\?+\s*$"
 )
@@ -1284,7 +1367,8 @@ _COURTESY_TAIL = re.compile(rf"(?<=[.!?])\s*{_COURTESY}([,;.!]?\s*{_COURTESY})*[
 
 _BARE_CHECK = re.compile(
     r"^(is it|was it|were they|has it|did it|does it|did they|do they|have they|is there|"
-    r"is that (so|right|correct|true)|is that|am i right|right|correct|true|agree|"
+    r"is that (so|right|correct|true)|is that|am i right|right|correct|true|agree|can i|may i|"
+    r"could i|is that (ok|okay|fine|reasonable|safe)|would that be (ok|okay|fine|right|reasonable)|"
     r"do you agree|yes or no|((can|could|would|will) you (please )?)?(double[- ]?check|confirm|"
     r"verify|check)( (that|if|whether) (i am|i was|this is|that is|it is) (right|correct|true))?)\W*$"
 )
@@ -1309,6 +1393,15 @@ def without_preface(q: str) -> str:
     q = _COURTESY_TAIL.sub("", q).strip()  # one or more: "Thanks, keep it short.
     # "..., since that changes the differential?": the reason is not what is asked
     q = re.sub(r",\s*(since|because|as) [^?,]{5,}(?=\?)", "", q)
+    tail = re.search(r"\?\s+([^?]{3,}?)[.!]?\s*$", q)
+    if (
+        tail
+        and (_YES_NO_START.search(tail.group(1)) or _OPEN_START.search(tail.group(1)))
+        and not (_YES_NO_START.search(q) or _OPEN_START.search(q))
+    ):
+        # "new onset seizures? does the brain look normal" (dictated, the question mark early):
+        # the context, then the question
+        q = f"{q[: tail.start()]}. {tail.group(1)}?"
     q = re.sub(r"(\?)\s+[^?]{3,}[.!]?\s*$", r"\1", q)  # "Left or right? Remember ...."
     m = _PREFACE.match(q)
     if not m:
@@ -1391,10 +1484,13 @@ STATEMENT_FRAME = re.compile(
     r"^((can|could|may) (we|i|you) (say|state|call it)( that)?\s+|"
     r"(would|do|does|did) (you|anyone) disagree (that|with saying)?\s*|"
     r"(am i|is it|would it be|would i be|was i|is that|would that be|are we) "
-    r"(wrong|incorrect|mistaken|right|correct|fair|accurate|ok|okay|true)( (that|to say|to call|"
+    r"(wrong|incorrect|mistaken|right|correct|fair|accurate|ok|okay|true|not true|not the case|"
+    r"untrue|false)( (that|to say|to call|"
     r"in saying|in thinking|if i say|if i call|to think))?\b\s*)"
 )
-_WRONG_FRAME = re.compile(r"\b(wrong|incorrect|mistaken|disagree)\b")
+_WRONG_FRAME = re.compile(
+    r"\b(wrong|incorrect|mistaken|disagree|untrue|false|not true|not the case)\b"
+)
 
 
 # what would settle it: "what would make you more confident", "if i wanted more certainty what
@@ -2108,6 +2204,14 @@ def _unrelated(q: str) -> bool:
 
 
 _FINDING_REALITY = re.compile(
+    # "Is F1 more than an artefact?", "anything but noise?", "not just noise?"
+    r"(?<!nothing )(?<!no )\b(more than|other than|anything but|anything more than|something more "
+    r"than) (just |only |"
+    r"simply |merely )?(an? )?([\w-]+ )?(artefacts?|artifacts?|noise|blips?|glitch\w*)\b|"
+    r"\b(likely|probably) (to be )?(just |only )?(an? )?(artefact|artifact|noise)\b|"
+    # "Is the brightest colour on the map caused by image noise rather than disease?"
+    r"\b(caused by|due to|explained by|because of|the result of) ([\w-]+ ){0,2}(artefacts?|"
+    r"artifacts?|noise)\b|"
     r"\b(real|genuine|true|actual|legit\w*)( (lesion|abnormality|finding|pathology|thing|"
     r"positive|one))?\s*[?.!]*\s*$|\b(a |an )?(real|genuine|true|actual) (lesion|abnormal\w*|"
     r"finding|patholog\w*|thing|positive|disease|one)\b|\b(represent\w*|correspond\w*|reflect\w*) (to )?"
@@ -2128,14 +2232,17 @@ _FINDING_REALITY = re.compile(
 )
 _REALITY_REFERENT = re.compile(
     r"\bf\d+\b|\b(it|this|that|((the|this|that) )?(\w+ ){0,2}(finding|lesion|region|spot|area|"
-    r"abnormality|blob|thing|red|yellow|orange|hot|bright|hot ?spot|highlight|patch|peak|maximum))\b"
+    r"abnormality|blob|thing|red|yellow|orange|hot|bright|hot ?spot|highlight|patch|peak|maximum|"
+    r"brightest|hottest|colou?r))\b"
 )
 _REALITY_DOUBT = re.compile(
-    r"\b(could|might|may|possibly|perhaps|likely|probability|chance|odds|confiden\w*|sure|"
+    r"\b(could|might|may|possibly|perhaps|likely(?! (to be )?(just |only )?(an? )?(artefact|artifact|"
+    r"noise)\b)|probability|chance|odds|confiden\w*|sure|"
     r"certain\w*|(?<!just a )(?<!only a )(?<!merely a )(?<!simply a )false (positive|alarm|"
     r"negative)|false-positive)\b|\bhow (sure|likely)\b|"
     r"\bor (an? |just |simply |only )*(artefact|artifact|noise|real|true|genuine|lesion)\b|"
-    r"\b(real|genuine|true) or\b|(?<!rather )\b(than|compared|relative to|versus|vs)\b"
+    r"\b(real|genuine|true) or\b|(?<!rather )(?<!more )(?<!other )\b(than|compared|relative to|versus|"
+    r"vs)\b"
 )
 _COMPARED_TO = re.compile(
     r"\b((compared|relative) (to|with)|than|versus|vs\.?|against|(?<=intense )(to|with)) "
@@ -2179,7 +2286,10 @@ def asks_for_a_clinical_act(question: str) -> bool:
 
 
 _CALLED_NORMAL = re.compile(
-    rf"\b(is|are|looks?|seems?) (\w+ )?(abnormal|{NORMAL_WORD}|pathological|a lesion)\s*\??$"
+    rf"\b(is|are|looks?|seems?) (\w+ )?(abnormal|{NORMAL_WORD}|pathological|a lesion)"
+    # "so the signal is normal throughout yes" (dictated, a tag and no question mark)
+    r"( (throughout|everywhere|overall|all over|here|on this (slice|scan|image)))?"
+    r"( (yes|yeah|right|correct|true))?\s*\??$"
 )
 _HOW_MUCH_OF = re.compile(
     r"\bhow much of (the|this|that)\b|\btakes? up\b|\b(proportion|percentage|fraction) of\b"

@@ -27,6 +27,52 @@ SHORTHAND: list[tuple[re.Pattern[str], str]] = [
         (r"\s*\bexclamation (mark|point)\b", "!"),
         (r"\s*\bcomma\b", ","),
         (r"\s*\b(full stop|new line|new paragraph)\b", "."),
+        # spoken fillers: "patient with headaches uh does the brain look normal" (a pause is a
+        # clause break; "er" is left alone: the emergency room)
+        (r"^\s*(uh+|um+|erm+|uhm+|hm+)\b,?\s*", ""),
+        (r",?\s*\b(uh+|um+|erm+|uhm+)\b,?\s*", ", "),
+        # dictation homophones: "so know bleed right", "F won", "lee shun", "un healthy"
+        (
+            r"(?<!\bi )(?<!\byou )(?<!\bwe )(?<!\bthey )(?<!\bto )(?<!\bnot )(?<!\bdo )(?<!\bdid )"
+            r"(?<!\bdoes )(?<!\bme )(?<!\bhe )(?<!\bshe )(?<!\bwho )(?<!\bu )(?<!\bwould )"
+            r"(?<!\bwill )(?<!\bmight )(?<!\bcan )(?<!\bmay )(?<!\bmust )(?<!\bshould )(?<!\bcould )"
+            r"\bknow (?!(that|what|where|why|how|if|whether|the|about|of|it|its|this|these|those|who|"
+            r"which|when|you|him|her|them|me|us|anything|much|more|enough|for|yet|is|was|to|a|an|by|"
+            r"in|on|any|exactly|already|too|either|now|right|though|better|best|well|and|or|but|so|"
+            r"i|we|they|he|she|there|your|my|our|his|their|all|each|one|some|someone|anyone)\b)"
+            r"(?=[a-z])",
+            "no ",
+        ),
+        (r"\b(f|eff) (won|wan|one|1)\b", "f1"),
+        (r"\b(f|eff) (too|two|2)\b", "f2"),
+        (
+            r"\b(just|only|merely|simply|purely|pure|random|likely|probably) (an? )?(static|blips?|"
+            r"glitch(es)?)\b",
+            r"\1 noise",
+        ),
+        # named artefacts: "a partial-volume effect", "caused by motion or a bias field"
+        # (not the processing step: "bias-field correction")
+        (
+            r"\bpartial[- ]volum(e|ing)( effects?| averaging| artefacts?| artifacts?)?\b"
+            r"(?! (correct\w*|remov\w*|estimat\w*|model\w*))",
+            "partial-volume artefact",
+        ),
+        (
+            r"\bbias[- ]field( effects?| inhomogeneit\w*| artefacts?| artifacts?)?\b"
+            r"(?! (correct\w*|remov\w*|estimat\w*|model\w*))",
+            "bias-field artefact",
+        ),
+        (
+            r"\b(caused by|due to|explained by|because of|the result of|from) (something like |some |a |"
+            r"an |patient )?(motion|movement)( artefacts?| artifacts?)?\b",
+            r"\1 motion artefact",
+        ),
+        (r"\blee ?shun\b", "lesion"),
+        (r"\blee ?shuns\b", "lesions"),
+        (
+            r"\bun (healthy|usual|remarkable|certain|clear|likely|flagged|detected|changed)\b",
+            r"un\1",
+        ),
         (r"\bf one\b", "f1"),
         (r"\bf two\b", "f2"),
         (r"\bf three\b", "f3"),

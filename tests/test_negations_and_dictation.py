@@ -1,0 +1,154 @@
+"""Yes/no questions asked through a negation ("Does the image fail to show a lesion?", "Is F1
+not an artefact?", "Is it not the case that ..."), dictated questions ("so know bleed right",
+"F won", "question mark" in the middle), a child's scan, "normal for age" and a sided question on
+an image with regions on both sides. The tuning paraphrase sets (train28-31) found these; the
+wordings here are other ones."""
+
+from __future__ import annotations
+
+import pytest
+from assistant_fixtures import (
+    LEFT_BRIGHT,
+    finding_evidence,
+    grounded_ask,
+    healthy_evidence,
+    scan_summary,
+    synthetic_result,
+)
+
+from assistant.analysis import build_evidence
+from assistant.responders.intents import resolve
+from assistant.responders.intents.learned import yes_means_normal
+from assistant.responders.intents.text import normalise
+
+ask = grounded_ask
+RIGHT_BRIGHT = {"row": 40, "col": 56, "size": 8, "delta": 0.4}
+
+
+def png_evidence(lesions):
+    """A PNG-like scan: no spacing, no recorded orientation (sides are the image's)."""
+    summary = {**scan_summary(spacing=None), "format": "png", "patient_left": None}
+    return build_evidence(synthetic_result(list(lesions), spacing=None, frame="image"), summary)
+
+
+@pytest.mark.parametrize(
+    "question, normal",
+    [
+        # a frame that says the statement is untrue flips it
+        ("Is it not true that this slice is clean?", False),
+        ("Is it not the case that there are lesions here?", True),
+        ("Would it be untrue to say there is a mass?", True),
+        # failing or being unable to show something: nothing there
+        ("Did the scan fail to demonstrate a haemorrhage?", True),
+        ("Was the detector unable to find anything?", True),
+        ("Did the model leave the whole slice unflagged?", True),
+        # normal negated: yes = abnormal
+        ("Is this slice anything but healthy?", False),
+        ("Is the slice not completely normal?", False),
+        ("Is the brain not free of disease?", False),
+        ("Can a healthy scan be excluded here?", False),
+        ("Does any region fall outside the normal range of the reference scans?", False),
+        # an artefact negated: yes = real
+        ("Is the highlighted area more than noise?", False),
+        ("Is F2 not merely an artefact?", False),
+        ("Is the red blob anything other than a glitch?", False),
+        # two negations: yes = normal
+        ("Nothing that isn't noise, right?", True),
+        ("Is there nothing on it that shouldn't be there?", True),
+        # an artefact named, "rather than" a lesion: yes = normal
+        ("Is the spot caused by motion rather than pathology?", True),
+        ("Could F1 be a partial volume effect instead of a real lesion?", True),
+        # a question of its own after a doubting statement
+        ("I doubt there's a mass. Is there?", False),
+        # the detector's flag read out
+        ("Is abnormal = false for this one?", True),
+    ],
+)
+def test_negated_questions_are_read_the_right_way(question, normal):
+    assert yes_means_normal(question) is normal, question
+
+
+def test_dictated_words():
+    """Speech-to-text homophones and spoken punctuation."""
+    assert "no mass" in normalise("so there's know mass right")
+    assert "did it report no findings" in normalise("did it report know findings")
+    assert "i know lesions" in normalise("I know lesions can be subtle")
+    assert "let me know if" in normalise("let me know if there's a bleed")
+    assert "f1" in normalise("is F won bright") and "f2" in normalise("is eff too real")
+    assert "lesion" in normalise("what sort of lee shun is it")
+    assert "unhealthy" in normalise("any un healthy tissue")
+    assert "is f1 just noise" in normalise("is F1 just static")
+    # a filler is a pause; a question mark said early leaves the question after it
+    assert resolve("bad headaches uh is there a bleed", [], []).intent == "presence"
+    healthy = ask("new headache question mark is the scan normal", healthy_evidence())
+    assert healthy.startswith("Yes"), healthy
+    found = ask("so know tumour right", finding_evidence())
+    assert found.startswith("No, not normal"), found
+
+
+def test_negated_questions_get_the_right_yes_or_no():
+    found, healthy = finding_evidence(), healthy_evidence()
+    assert ask("Does this slice fail to show any lesion?", found).startswith("No")
+    assert ask("Does this slice fail to show any lesion?", healthy).startswith("Yes")
+    assert ask("Is F1 not an artefact?", found).startswith("Yes, probably")
+    assert ask("Is F1 more than an artefact?", found).startswith("Yes, probably")
+    assert ask("Is F1 more than an artefact?", healthy).startswith("No")
+    assert ask("Is the red area caused by a bias field rather than disease?", found).startswith(
+        "No"
+    )
+    assert ask("Is F1 likely to be noise?", found).startswith("No, probably not")
+    assert ask("Is the hottest colour on the overlay due to noise?", found).startswith("No")
+    # an exam candidate is not a candidate diagnosis; "would you do the same?" asks the statement
+    assert ask("Can I tell the candidate it's a normal film?", healthy).startswith("Yes")
+    assert ask("I'd call this clear. Would you do the same?", found).startswith("No")
+    # "does it match normal anatomy" is about this scan, not the case library
+    assert resolve("Does this slice match normal anatomy?", [], ["F1"]).intent == "presence"
+
+
+def test_a_childs_scan_is_read_with_caution_and_an_infants_not_at_all():
+    """The detector learned adult brains only (IXI, about 20 to 86): an infant's or toddler's scan
+    (still myelinating: T1 contrast differs) gets "I can't tell" with the reason, whatever it
+    computed; an older child's gets the reading and a caution; a 17-year-old's neither."""
+    for q in ("10-month-old, is this normal?", "toddler with seizures - any lesion?",
+              "Is this 2 year old's MRI normal?"):  # fmt: skip
+        for ev in (finding_evidence(), healthy_evidence()):
+            answer = ask(q, ev)
+            assert answer.startswith("I can't tell: the detector learned normal anatomy from "
+                                     "adults only"), (q, answer)  # fmt: skip
+            assert "What it computed:" in answer
+    for q in ("6-year-old with headaches, is this normal?", "Is this child's MRI normal?"):
+        answer = ask(q, healthy_evidence())
+        assert answer.startswith("Yes, as far as this detector can tell"), answer
+        assert "This is a child's scan: the detector learned normal anatomy from adults" in answer
+        assert ask(q, finding_evidence()).startswith("No, not normal")
+    assert "adults only" in ask("12F, where is the lesion?", finding_evidence())
+    assert "adults only" in ask("baby, where is the lesion?", finding_evidence())
+    assert "adults only" not in ask("17M, first fit. is it normal?", healthy_evidence())
+    assert "adults only" not in ask("forty two year old, is it normal?", healthy_evidence())
+
+
+def test_normal_for_age_is_read_as_normal_with_the_age_caveat():
+    """ "normal for age?" got "the detector does not assess that (normal for age)" while "normal
+    for a 70 year old?" got the reading with the caveat; both now get the reading and caveat."""
+    for q in ("Is this normal for his age?", "age appropriate appearances?"):
+        healthy = ask(q, healthy_evidence())
+        assert healthy.startswith("Yes, as far as this detector can tell"), healthy
+        assert "not with norms for the patient's age" in healthy
+        assert ask(q, finding_evidence()).startswith("No, not normal")
+    # the signs of ageing themselves are still not assessed
+    assert ask("is there age-related atrophy?", healthy_evidence()).startswith("I can't tell")
+
+
+def test_a_side_asked_of_an_image_with_regions_on_both_sides():
+    """Without a recorded orientation, regions on both sides of the image put one on the
+    patient's asked side whichever way it is displayed."""
+    both = png_evidence([LEFT_BRIGHT, RIGHT_BRIGHT])
+    answer = ask("Is there a lesion in the patient's left hemisphere?", both)
+    assert answer.startswith("Yes, whichever way the image is displayed"), answer
+    assert "which one is unknown" in answer
+    assert ask("Is the right hemisphere clear?", both).startswith("No, whichever way")
+    # one side only: still unknown
+    one = ask("Is there a lesion in the patient's left hemisphere?", png_evidence([LEFT_BRIGHT]))
+    assert one.startswith("I can't tell which side of the patient")
+    # nothing found: a question whether one side is clear gets a yes
+    assert ask("Is the right hemisphere clear?", healthy_evidence()).startswith("Yes, nothing")
