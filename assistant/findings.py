@@ -295,8 +295,9 @@ class Finding:
         """A short human-readable description, e.g. for reports and prompts."""
         frame = "" if self.side_frame == "patient" else " (image side; orientation unknown)"
         mark = "unreliable (outside the detector's domain), " if self.unreliable else ""
+        # "midway front-to-back, deep (central)", not "central, central"
+        ap, depth = position_words(self.to_dict())
         return (
-            f"{self.id}: {mark}{self.intensity} region, {self.side}{frame}, {self.anterior_posterior}, "
-            f"{self.central_peripheral}, {area_text(self.area_mm2, self.area_px)}, "
-            f"{confidence_text(self.to_dict())}"
+            f"{self.id}: {mark}{self.intensity} region, {self.side}{frame}, {ap}, {depth}, "
+            f"{area_text(self.area_mm2, self.area_px)}, {confidence_text(self.to_dict())}"
         )

@@ -28,7 +28,7 @@ from retrieval.index import AddReport, CaseIndex
 
 log = logging.getLogger(__name__)
 
-LIBRARY_VERSION = "3"  # bump when the default library's recipe changes (forces a rebuild)
+LIBRARY_VERSION = "4"  # bump when the default library's recipe changes (forces a rebuild)
 KNOWLEDGE_MIN_SIMILARITY = 0.35  # MiniLM cosine below which a passage is not relevant
 
 

@@ -138,11 +138,18 @@ def make_synthetic_cases(
             except ValueError as exc:
                 log.info("skipping %s %s %s lesion on %s: %s", kind, size, side, name, exc)
                 continue
-            cid = f"{name}-{kind}-{size}-{side}"
             # described as the detector would describe it, given the healthy slice as its
             # pseudo-healthy image; intensity and size bin as the synthesiser recorded them
             found = profile_from_mask(les.mask, brain, les.image, img, intensity=les.intensity)
             prof = replace(found[0], size_bin=les.size_bin)
+            # the id names the side the case's text gives (the lesion's measured side), not the
+            # side the synthesiser was asked for, which can differ near the midline
+            cid = f"{name}-{kind}-{size}-{prof.side}"
+            taken = {c.id for c in cases}
+            if cid in taken:  # two requested sides measured on one (near the midline)
+                cid = next(
+                    f"{cid}-{k}" for k in range(2, len(taken) + 3) if f"{cid}-{k}" not in taken
+                )
             _write_png(out / "images" / f"{cid}.png", les.image)
             _write_png(out / "masks" / f"{cid}.png", les.mask.astype(np.float32))
             text = report_for(kind, prof, les.area_px, source)

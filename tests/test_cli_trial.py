@@ -284,3 +284,17 @@ def test_check_names_the_native_slices_the_analysed_planes_cross():
     assert "planes analysed cross native slices 68-88" in text
     refused = format_verdict({**base, "in_domain": False, "checks": checks, "reasons": ["r"]})
     assert "analysable slices: none (the scan is outside the detector's domain)" in refused
+
+
+def test_a_finding_midway_and_deep_is_not_described_as_central_central():
+    """`detect` printed "central, central" for a finding midway front-to-back and deep."""
+    from assistant.findings import Finding
+
+    f = Finding(
+        id="F1", area_px=40, area_mm2=None, bbox=(30, 30, 36, 36), centroid=(33.0, 33.0),
+        side="left", side_frame="patient", anterior_posterior="central",
+        central_peripheral="central", intensity="hyperintense", intensity_delta=0.3,
+        peak_anomaly=0.5, mean_anomaly=0.3, confidence=0.9,
+    )  # fmt: skip
+    text = f.describe()
+    assert "midway front-to-back, deep (central)" in text and "central, central" not in text

@@ -208,3 +208,13 @@ def test_detection_result_findings_are_accepted(saved_index, text_embedder):
     assert hits and all(h.parts.keys() == {"findings"} for h in hits)
     with pytest.raises(ValueError, match="DetectionResult"):
         idx.search(findings=["left lesion"])
+
+
+def test_a_case_id_names_the_side_its_text_gives(tiny_cases):
+    """A CLI trial found `...-large-right` whose text read "left cerebral hemisphere": the id had
+    the side the synthesiser was asked for, the text the lesion's measured side."""
+    lesions = [c for c in tiny_cases if not c.id.endswith("normal")]
+    assert lesions and len({c.id for c in tiny_cases}) == len(tiny_cases)
+    for c in lesions:
+        side = c.profile[0].side
+        assert f"-{side}" in c.id and side in c.impression, (c.id, c.impression)
