@@ -152,3 +152,19 @@ def test_a_side_asked_of_an_image_with_regions_on_both_sides():
     assert one.startswith("I can't tell which side of the patient")
     # nothing found: a question whether one side is clear gets a yes
     assert ask("Is the right hemisphere clear?", healthy_evidence()).startswith("Yes, nothing")
+
+
+def test_a_post_contrast_image_is_read_with_a_note():
+    """ "Is the contrast-enhanced T1 abnormal?" got "the detector does not assess that
+    (enhanced)": it asks about the image; the answer reads it and says the detector learned
+    non-contrast T1 only. Whether something enhances is still "I can't tell"."""
+    found = ask("Is the contrast-enhanced T1 abnormal?", finding_evidence())
+    assert found.startswith("Yes") and "trained on T1 scans without contrast" in found
+    healthy = ask("anything on this post-gad slice?", healthy_evidence())
+    assert healthy.startswith("No") and "trained on T1 scans without contrast" in healthy
+    assert ask("Is the lesion enhancing?", finding_evidence()).startswith("I can't tell")
+    # bare fragments and a statement put up for checking
+    assert ask("issue?", finding_evidence()).startswith("Yes")
+    assert ask("I'd call this normal. Does the scan support that?", finding_evidence()).startswith(
+        "No, not normal"
+    )

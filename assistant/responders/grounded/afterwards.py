@@ -756,6 +756,28 @@ def child_scan(t: Turn, text: str) -> str:
     return text
 
 
+# the image called post-contrast: "Is the contrast-enhanced T1 abnormal?", "on this post-gad slice"
+_POST_CONTRAST_IMAGE = re.compile(
+    r"\b((contrast|gad\w*|gadolinium)[- ]enhanced|post[- ]?(contrast|gad\w*)|with contrast|t1 ?c\b|"
+    r"t1 ?\+ ?c|t1[- ]?gad\w*)"
+)
+POST_CONTRAST_NOTE = (
+    "The detector was trained on T1 scans without contrast and was not measured on post-contrast "
+    "ones: there, normally enhancing structures (vessels, dura, choroid plexus) can deviate from "
+    "its training scans as well as a lesion can."
+)
+
+
+def post_contrast_image(t: Turn, text: str) -> str:
+    """ "Is the contrast-enhanced T1 abnormal?": the reading, and that the detector learned
+    non-contrast T1 scans only."""
+    if t.intent not in ("presence", "location", "count", "confidence") or t.outside is not None:
+        return text
+    if not _POST_CONTRAST_IMAGE.search(t.question.lower()) or "without contrast" in text:
+        return text
+    return f"{text} {POST_CONTRAST_NOTE}"
+
+
 def sign_off_of_a_whole_volume(t: Turn, text: str) -> str:
     """ "can I tell the patient her MRI is normal", "ok to discharge then", "so can i report it
     as a normal study" of a volume analysed at every brain level, nothing found: the reading,
@@ -1000,6 +1022,7 @@ AFTERWARDS: list[Callable[[Turn, str], str]] = [
     not_definitely,
     normal_for_age,
     child_scan,
+    post_contrast_image,
     bone_not_read,
     in_3d_of_one_slice,
     how_sides_are_known,

@@ -56,7 +56,9 @@ SPECIFIC = re.compile(
 # Signs and structures the detector does not assess: asked about them, it says so.
 UNASSESSABLE = re.compile(
     r"\b(mass effect|midline shift|any shift|pushing on|pressing on|compress\w*|"
-    r"ventric\w*|atroph\w*|enhanc\w*|contrast agent|o?edema|"
+    # ("the contrast-enhanced T1": the image, not whether something enhances)
+    r"ventric\w*|atroph\w*|enhanc\w*(?! (t1|t2|image|scan|study|mri|mr|sequence|slice|series|"
+    r"view|ct|images|scans)\b)|contrast agent|o?edema|"
     r"calcif\w*|margins?|borders?|well[- ]defined|ill[- ]defined|lobes?|gyr\w*|sulc\w*|"
     r"herniat\w*|hydroceph\w*|white matter|gr[ae]y matter|cortex|cortical|thalam\w*|"
     r"cerebell\w*|brain ?stem|basal ganglia|symmetr\w*|asymmetr\w*|volume loss|"

@@ -1369,6 +1369,8 @@ _BARE_CHECK = re.compile(
     r"^(is it|was it|were they|has it|did it|does it|did they|do they|have they|is there|"
     r"is that (so|right|correct|true)|is that|am i right|right|correct|true|agree|can i|may i|"
     r"could i|is that (ok|okay|fine|reasonable|safe)|would that be (ok|okay|fine|right|reasonable)|"
+    r"is (that|this) what (this|it|the \w+) (shows?|says?|finds?)|does (this|it|the \w+) (show|"
+    r"confirm|support) (that|this|it)|"
     r"do you agree|yes or no|((can|could|would|will) you (please )?)?(double[- ]?check|confirm|"
     r"verify|check)( (that|if|whether) (i am|i was|this is|that is|it is) (right|correct|true))?)\W*$"
 )
@@ -1899,6 +1901,8 @@ def parse(question: str) -> Ask | None:
     raw = _USERS_MISS.sub(" ", without_frame(without_hedge(normalise(question)))[0])
     if not re.search(r"[a-z0-9]", raw):
         return None
+    if re.fullmatch(r"\W*(any )?(issues?|problems?|concerns?|worries|trouble)\W*", raw):
+        return Ask("presence", "image", "presence")  # "issue?", "any problems?"
     about = _about(raw)
     # 1. not about this scan; text about this scan for a letter is a report ("a conclusion I can
     # put in the clinic letter")

@@ -18,15 +18,13 @@ FINDING_NUMBER = (
     r"\b(finding|lesion|region|abnormality) (no\.? ?|number |#)?([1-9])\b(?!\s*(mm|cm|px|%|\.\d))"
 )
 
-# Clinical and chat shorthand -> words (applied on whole words, in order)
-SHORTHAND: list[tuple[re.Pattern[str], str]] = [
+# Dictation and named artefacts (applied after the dictated punctuation of `SHORTHAND`): the
+# parser's normalisation only. The packaged learned reader was trained on questions normalised
+# without them (`reader_text`), and retraining it moves other answers, so they wait for the next
+# retraining, when its effect can be measured (see eval/paraphrase/README.md).
+PARSER_ONLY: list[tuple[re.Pattern[str], str]] = [
     (re.compile(p), r)
     for p, r in [
-        # dictated punctuation: "is it normal question mark", "f one"
-        (r"\s*\bquestion ?mark\b", "?"),
-        (r"\s*\bexclamation (mark|point)\b", "!"),
-        (r"\s*\bcomma\b", ","),
-        (r"\s*\b(full stop|new line|new paragraph)\b", "."),
         # spoken fillers: "patient with headaches uh does the brain look normal" (a pause is a
         # clause break; "er" is left alone: the emergency room)
         (r"^\s*(uh+|um+|erm+|uhm+|hm+)\b,?\s*", ""),
@@ -73,6 +71,19 @@ SHORTHAND: list[tuple[re.Pattern[str], str]] = [
             r"\bun (healthy|usual|remarkable|certain|clear|likely|flagged|detected|changed)\b",
             r"un\1",
         ),
+    ]
+]
+_DICTATED_PUNCTUATION = 4  # the first rules of `SHORTHAND`, before which `PARSER_ONLY` waits
+
+# Clinical and chat shorthand -> words (applied on whole words, in order)
+SHORTHAND: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(p), r)
+    for p, r in [
+        # dictated punctuation: "is it normal question mark", "f one"
+        (r"\s*\bquestion ?mark\b", "?"),
+        (r"\s*\bexclamation (mark|point)\b", "!"),
+        (r"\s*\bcomma\b", ","),
+        (r"\s*\b(full stop|new line|new paragraph)\b", "."),
         (r"\bf one\b", "f1"),
         (r"\bf two\b", "f2"),
         (r"\bf three\b", "f3"),
@@ -388,9 +399,10 @@ def correct_word(word: str) -> str:
     return best
 
 
-def normalise(question: str) -> str:
+def normalise(question: str, reader: bool = False) -> str:
     """Lower-cased question with shorthand and contractions spelled out and key words' typos
-    corrected; punctuation is kept (the parser reads "?", "-", ":")."""
+    corrected; punctuation is kept (the parser reads "?", "-", ":"). `reader`: as the packaged
+    learned reader was trained (without `PARSER_ONLY`)."""
     q = unicodedata.normalize("NFKC", str(question)).lower()
     q = q.replace("\u2019", "'").replace("\u2018", "'").replace("`", "'")
     q = re.sub('["\u201c\u201d]', "", q)  # quoted words: 'the "healed" image'
@@ -399,16 +411,21 @@ def normalise(question: str) -> str:
     q = re.sub(r"\s+", " ", q).strip()
     # letters spelled out by dictation: "f l a i r" -> "flair" (not the article: "a c t")
     q = re.sub(r"\b(?!(?:a|i) )[a-z](?: [a-z]){2,}\b", lambda m: m.group(0).replace(" ", ""), q)
-    q = _spell_out(q)
+    q = _spell_out(q, not reader)
     corrected = re.sub(r"[a-z]+", lambda m: correct_word(m.group(0)), q)
     if corrected != q:  # a corrected typo may complete a phrase ("psuedo healthy")
-        q = _spell_out(corrected)
+        q = _spell_out(corrected, not reader)
     return re.sub(r"\s+", " ", q).strip()
 
 
-def _spell_out(q: str) -> str:
-    """`SHORTHAND` applied once, in order."""
-    for pattern, repl in SHORTHAND:
+def _spell_out(q: str, parser: bool = True) -> str:
+    """`SHORTHAND` applied once, in order, with `PARSER_ONLY` after its dictated punctuation
+    when `parser`."""
+    rules = SHORTHAND
+    if parser:
+        k = _DICTATED_PUNCTUATION
+        rules = SHORTHAND[:k] + PARSER_ONLY + SHORTHAND[k:]
+    for pattern, repl in rules:
         if repl is None:
             q = pattern.sub(lambda m: _GLUED.get(m.group(0), m.group(0)), q)
         else:
@@ -445,5 +462,5 @@ def strip_modality(text: str) -> str:
 
 
 def reader_text(question: str) -> str:
-    """A question as the learned readers (and the resolver) read it."""
-    return strip_modality(normalise(question))
+    """A question as the learned readers read it (as they were trained: without `PARSER_ONLY`)."""
+    return strip_modality(normalise(question, reader=True))
