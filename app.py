@@ -40,7 +40,7 @@ import gradio as gr  # noqa: E402
 from assistant.examples import EXAMPLES_DIR  # noqa: E402
 from assistant.ui.config import AppConfig, parse_config  # noqa: E402
 from assistant.ui.engine import Engine  # noqa: E402
-from assistant.ui.layout import CSS, THEME, build_blocks  # noqa: E402
+from assistant.ui.layout import CSS, JS, THEME, build_blocks  # noqa: E402
 
 logger = logging.getLogger("assistant.app")
 
@@ -79,6 +79,7 @@ def launch(demo: gr.Blocks, config: AppConfig, **kwargs: Any):
         ssr_mode=False,
         theme=THEME,
         css=CSS,
+        js=JS,
         footer_links=["api"],
         **kwargs,
     )

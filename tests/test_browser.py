@@ -315,3 +315,17 @@ def test_a_studys_series_menu_switches_series_and_names_it(page, tmp_path):
     assert "Traceback" not in page.content()
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "app_study_series_menu.png"), full_page=True)
+
+
+def test_a_slice_number_typed_and_enter_shows_that_slice(page):
+    """A demo host typed a slice number and pressed Enter: nothing happened until the box lost
+    focus (Gradio's slider commits on blur). Enter now commits it."""
+    from playwright.sync_api import expect
+
+    page.reload()  # a fresh session
+    page.get_by_text("mni_left_volume.nii.gz").click()  # an example: a NIfTI volume
+    expect(page.locator("#score")).to_contain_text("axial slice 4 of 9")
+    box = page.locator("#slice input[type=number]")
+    box.fill("6")
+    box.press("Enter")
+    expect(page.locator("#score")).to_contain_text("axial slice 6 of 9")

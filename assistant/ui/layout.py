@@ -49,6 +49,19 @@ CSS = (
     "!important}\n"
     "#findings [data-col='0'] *, #cases [data-col='0'] * {white-space: nowrap !important}"
 )
+# run on page load: Enter in the slice slider's number box commits the number (Gradio's slider
+# sends its "release" event, which shows the slice, only when that box loses focus or on a drag)
+JS = """
+() => {
+  document.addEventListener("keydown", (event) => {
+    const box = event.target;
+    if (event.key === "Enter" && box instanceof HTMLInputElement && box.type === "number"
+        && box.closest("#slice")) {
+      box.blur();
+    }
+  });
+}
+"""
 # px, so that no column gets too narrow for its words (views.FINDING_HEADERS, CASE_HEADERS)
 FINDING_WIDTHS = ["44px", "104px", "96px", "150px", "92px", "108px", "108px"]
 CASE_WIDTHS = ["52px", "112px", "112px", "104px", "200px", "260px"]
