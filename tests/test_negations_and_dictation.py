@@ -168,3 +168,36 @@ def test_a_post_contrast_image_is_read_with_a_note():
     assert ask("I'd call this normal. Does the scan support that?", finding_evidence()).startswith(
         "No, not normal"
     )
+
+
+def test_second_round_wordings():
+    """train32a-d (ages and sides; pasted text; messages with more than the question; cautious
+    and leading framings), in other words."""
+    found, healthy = finding_evidence(), healthy_evidence()
+    # a yes/no about one side with nothing found anywhere: a yes or no, not "nothing to lateralise"
+    assert ask("right temporal lobe ok?", healthy).startswith("Yes, nothing was found")
+    assert ask("any mass on the left side?", healthy).startswith("No")
+    # "a false positive / alarm?" of a finding: a yes or no from its confidence
+    assert ask("Would F1 be a false alarm?", found).startswith("No, probably not")
+    assert ask("Is the overlay's hot spot a false positive?", found).startswith("No")
+    assert ask("Is F3 a false positive?", found).startswith("Yes, no such finding")
+    # a quoted claim put up for agreement asks the claim
+    assert ask('Report line: "No intracranial abnormality." Correct?', found).startswith("No")
+    assert ask('My impression: "Abnormal study." Agree?', healthy).startswith("No")
+    # the detector's output as a field, the null hypothesis, expectation
+    assert ask("lesions: none? Y/N", found).startswith("No")
+    assert ask("Do we keep the null hypothesis that the slice is normal?", found).startswith("No")
+    assert ask("Is this slice what you'd expect from a healthy volunteer?", healthy).startswith(
+        "Yes"
+    )
+    assert ask("Does this differ from what you'd expect in a healthy adult?", found).startswith(
+        "Yes"
+    )
+    assert resolve("Does the scan match what we'd expect of a healthy control?", [], []).intent == (
+        "presence"
+    )
+    # a correction inside the message
+    assert "the warm area real" in normalise("Is the blue - no wait, the warm area real?")
+    assert "blue" not in normalise("Is the blue - no wait, the warm area real?")
+    # a sign named before the question about the whole scan does not take the question
+    assert ask("it looks quite symmetric... so is the brain normal?", healthy).startswith("Yes")

@@ -214,7 +214,7 @@ def ids_not_on_this_scan(t: Turn, text: str) -> str:
     asked = dict.fromkeys(m.upper() for m in re.findall(r"\b[fwv]\d{1,3}\b", asked_text))
     have = ", ".join(f.id for f in found) or "none"
     if (
-        t.intent == "presence"
+        (t.intent == "presence" or (t.intent == "confidence" and context.FALSE_ALARM.search(t.q)))
         and t.outside is None
         and set(asked) <= set(missing)
         and yes_no_question(question)

@@ -30,6 +30,7 @@ from assistant.responders.intents.parse import (
     QUALITY,
     TRAINING_DOMAIN,
     WHAT_TO_UPLOAD,
+    yes_no_question,
 )
 from assistant.responders.intents.text import normalise
 from assistant.scan.dicom.series import loaded_series_sentence
@@ -1290,6 +1291,10 @@ def _image_level(c: CaseFacts) -> str:
     )
 
 
+# "Is F1 a false positive?", "a false alarm?": whether a finding is real, asked the other way
+FALSE_ALARM = re.compile(r"\bfalse[- ](positive|alarm)s?\b")
+
+
 def confidence(c: CaseFacts) -> str:
     """What the findings' confidence means (one sentence), each finding's number and word
     (`CaseFacts.confidence_word`), the image score against its threshold, and what the detector
@@ -1311,6 +1316,14 @@ def confidence(c: CaseFacts) -> str:
             )
             + "."
         )
+        if (
+            yes_no_question(c.question)
+            and FALSE_ALARM.search(c.q)
+            and "uncalibrated" not in words.values()
+        ):
+            # "Is F1 a false positive?": a yes or no from the confidence, first
+            best = max(float(t.data.get("confidence") or 0.0) for t in c.targets)
+            text = ("No, probably not. " if best >= 0.5 else "Yes, possibly. ") + text
     else:
         text = f"There is no finding to be confident about: {c.no_findings()}." + _weak_note(c)
     text += _image_level(c)

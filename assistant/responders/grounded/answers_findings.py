@@ -833,12 +833,14 @@ def side(c: CaseFacts) -> str:
     orientation, "Image left" / "Image right" with the patient's side unknown otherwise; "Yes"
     / "No" to a question about one side, "I can't tell" when it names the patient's side of a
     scan without orientation."""
-    if not c.findings:
-        if c.detection_ran and c.closed and yes_means_normal(c.question):
-            # "Is the right hemisphere clear?"
-            return f"Yes, nothing was found: {c.no_findings()}." + c.scope()
-        return c.nothing_found("There is nothing to lateralise")
     ask = side_question(c.question)
+    if not c.findings:
+        if c.detection_ran and ask.sides and not ask.choice and yes_no_question(c.question):
+            # "Is the right hemisphere clear?", "tumour left side?", "left frontal lobe ok?":
+            # a yes/no about one side, with nothing found anywhere
+            lead = "Yes, nothing was found" if yes_means_normal(c.question) else "No"
+            return f"{lead}: {c.no_findings()}." + c.scope()
+        return c.nothing_found("There is nothing to lateralise")
     known = _known(c.targets)
     if not known and _WHICH_FRAME.search(c.q):
         # "Is it the patient's left or the image left?": the image's; the patient's is unknown

@@ -14,6 +14,7 @@ import assistant.responders.grounded.answers_findings as findings
 from assistant.evidence import EvidenceItem
 from assistant.responders.grounded.case import CaseFacts
 from assistant.responders.grounded.wording import BRIGHT_WORDS, DARK_WORDS, UNASSESSABLE
+from assistant.responders.intents.parse import without_hedge
 
 # intent -> the function that writes its answer
 ANSWERS: dict[str, Callable[[CaseFacts], str]] = {
@@ -93,6 +94,16 @@ def asked_unassessable(q: str) -> re.Match | None:
     asks about; None when there is none, or when it is only named in a history before the
     question that names a kind of lesion ("febrile pt w/ sinusitis, abscess??")."""
     term = UNASSESSABLE.search(q)
+    asked_part = without_hedge(q)
+    if (
+        term is not None
+        and asked_part != q
+        and not UNASSESSABLE.search(asked_part)
+        and re.search(
+            r"\b(the|this|her|his|their) (scan|brain|mri|image|slice|study)\b", asked_part
+        )
+    ):
+        return None  # "it looks fairly symmetric... does that mean the scan is normal?"
     kind = findings.named_kind(q)
     if term is None or kind is None or kind.start() < term.end():
         return term

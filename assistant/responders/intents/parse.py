@@ -417,7 +417,8 @@ CASES = _rx(
     r"neighbou?rs?)\b",
     # ("does this brain match normal anatomy?": whether it is normal)
     r"(?<!at a )(?<!at the )(?<!during a )\bmatch(es)?\b(?! (the|this) (lesion|finding))"
-    r"(?! (the |a |an )?(\w+ )?(normal|healthy)\b)",
+    r"(?! (the |a |an )?(\w+ )?(normal|healthy)\b)(?! what (you|we|i|one|a radiologist) (would |might )?"
+    r"(expect|anticipate))",
     r"\b(similar|comparable|resembl\w*) (to )?(this|it|f\d+|ones?)\b",
     # "nothing resembling a tumour": whether a kind of lesion is there
     rf"\bresembl\w*\b(?! (an? |any )?(\w+ )?{PATHOLOGY})",
@@ -982,7 +983,13 @@ _NORMAL_ASK = _rx(
     r"\b(pass|passes|passed) (as|for)\b",  # "would this slice pass as a healthy control?"
     rf"\b{PATHOLOGY}[ -]free\b",  # "lesion free?"
     # "is that just a false alarm?": the finding is not real
-    r"\b(just|only|merely|simply|purely) (an? )?false (alarm|positive)s?\b",
+    r"\b(just|only|merely|simply|purely) (an? )?false (alarm|positive)s?\b|"
+    # "Is F1 a false positive?", "nothing but a false alarm?": yes = not real
+    r"^(is|are|was|were) (\w+[ '-]){1,6}(an? |just an? |only an? |nothing but an? |nothing more "
+    r"than an? |merely an? )false (positive|alarm)s?\b|\bnothing (but|more than) an? false "
+    r"(positive|alarm)\b|^(\w+[ '-]){1,4}(is|are|was|were) (just |only |merely )?an? false "
+    r"(positive|alarm)s?\b|^(could|might|may|can) (\w+[ '-]){1,5}be (just |only |merely |simply )?"
+    r"an? false (positive|alarm)s?\s*[?.!]*$",
     r"\bin[- ]distribution\b|\binliers?\b|\bun(operated|remarkable|touched)\b|"
     r"\bwithin (the |its |our )?([\w-]+ ){0,2}(distribution|range)\b",
     r"\b(not|n't|never) (\w+ )?(injured|damaged|bruised|affected|involved|hurt|harmed|bleeding|"
@@ -1143,12 +1150,14 @@ _EXPECTED = re.compile(
     r"\b(age|sex)[- ]appropriate\b|\bappropriate for (\w+ ){0,3}age\b|\b(in keeping|"
     r"consistent|compatible) with (\w+ ){0,2}(age|ageing|aging)\b|"
     r"\bwhat (you|one|i|we|a radiologist) (would |might )?(expect|anticipate) (to see )?(for|at|in|"
+    r"from|of|on|with|"
     r"with) (\w+ ){0,3}(age|ages|aged|\d+|years?|yo|eighties|seventies|sixties|fifties|forties|"
     r"elderly|old|older|young|healthy|normal)\b|"
     r"(?<!not )(?<!n't )\blooks? (like|as|the way) (it|they) should\b(?! not)"
 )
 _UNEXPECTED = re.compile(
-    r"\b(beyond|more than|other than|outside( of)?|besides|apart from|than) what\b|"
+    r"\b(beyond|more than|other than|outside( of)?|besides|apart from|than|deviat\w* from|"
+    r"differ\w* from|depart\w* from|different from) what\b|"
     r"\binappropriate\b|\bnot (\w+ )?(expect|anticipate)\w*\b|\bunexpected\b"
 )
 
@@ -1226,6 +1235,8 @@ def negation_decides(question: str) -> bool:
     n = normalise(question)
     q, wrong = without_frame(without_hedge(n))
     q = strip_modality(q)
+    if _UNEXPECTED.search(q) and _EXPECTED.search(q):
+        return True  # "Does this differ from what you'd expect in a healthy adult?"
     return wrong or bool(_TAG_IS_THERE.search(n)) or any(
         rx.search(q)
         for rx in (_REAL_NOT_ARTEFACT, _NORMAL_NEGATED, _FAILS_TO_SHOW, _RATHER_THAN_DISEASE,
@@ -1245,8 +1256,21 @@ def _asks_normal(q: str) -> bool:
         return False
     if _FAILS_TO_SHOW.search(q) or _RATHER_THAN_DISEASE.search(q) or _FLAG_FALSE.search(q):
         return True
+    if re.search(
+        r"\b(flags?|findings?|detections?|lesions?|hits?|abnormalit\w*)\s*[:=,]\s*(none|nil|"
+        r"zero|0|no|negative)\b",
+        q,
+    ):  # "AI flags: none? Y/N"
+        return True
     if _LIKE_NORMAL.search(q) and not _NOT_LIKE.search(q):
         return True
+    if _EXPECTED.search(q) and not _UNEXPECTED.search(q):
+        return True  # "what you'd expect from a healthy subject?" (before the reference goes)
+    if re.fullmatch(r"\W*(none|nil|nothing)\W*", q):  # "AI flags: none? Y/N"
+        return True
+    null = re.search(r"\b(accept|keep|retain|reject|refute|discard)\w* (the |a |our )?null\b", q)
+    if null:  # "Can we accept the null hypothesis that this brain is healthy?": yes = normal
+        return null.group(1) in ("accept", "keep", "retain")
     q = _NORMAL_REFERENCE.sub(" ", q)
     if _UNEXPECTED.search(q):
         return False
@@ -1485,6 +1509,7 @@ def _without_one_hedge(q: str) -> str:
 STATEMENT_FRAME = re.compile(
     r"^((can|could|may) (we|i|you) (say|state|call it)( that)?\s+|"
     r"(would|do|does|did) (you|anyone) disagree (that|with saying)?\s*|"
+    r"(you would|would you|do you|you) agree( that| with saying)?\s+|"
     r"(am i|is it|would it be|would i be|was i|is that|would that be|are we) "
     r"(wrong|incorrect|mistaken|right|correct|fair|accurate|ok|okay|true|not true|not the case|"
     r"untrue|false)( (that|to say|to call|"
@@ -2225,9 +2250,13 @@ _FINDING_REALITY = re.compile(
     r"tissue|brain))\b|\bnothing really\b|\b(probably|just|only|is|be) nothing\b|"
     r"\bspurious\b|\b(just|only|merely|simply|purely) (an? )?false (alarm|positive)\b|"
     r"\b(nothing|something|anything) (to worry|to be worried|of concern)\b|"
-    r"^(is )?(the )?(map'?s? |heatmap'?s? )?(hot ?spot|highlight|red (spot|area|blob|"
-    r"region)|blob|peak|spot)( (on|in) (the )?(map|heatmap|overlay))? (\w+ )?(artefact|artifact|"
+    r"^(is )?(the )?(map'?s? |heatmap'?s? |overlay'?s? )?(hot ?spot|highlight|red (spot|area|blob|"
+    r"region)|(hottest|brightest|warmest|reddest) (spot|area|region|part|bit|colou?r)|blob|peak|"
+    r"spot)( (on|in) (the )?(map|heatmap|overlay))? (\w+ )?(artefact|artifact|"
     rf"noise|real|genuine|{_TRIVIAL})\W*$|"
+    # "Is F1 a false positive?", "Is the hot spot nothing but a false alarm?" (yes/no)
+    r"^(is|are|was|were) (\w+[ '-]){1,6}(an? |just an? |only an? |nothing but an? |nothing more "
+    r"than an? |merely an? )false (positive|alarm)s?\b|"
     r"^(is )?f\d+ (\w+ )?(significant|relevant|important|concerning|worrying|nothing|artefact|"
     rf"artifact|noise|normal|real|true|genuine|{_TRIVIAL})\b|\bsomething real\b|"
     r"\bnormal (tissue|anatomy|brain|variant|variation|structure)\s*[?.!]*$|"
@@ -2242,8 +2271,8 @@ _REALITY_REFERENT = re.compile(
 _REALITY_DOUBT = re.compile(
     r"\b(could|might|may|possibly|perhaps|likely(?! (to be )?(just |only )?(an? )?(artefact|artifact|"
     r"noise)\b)|probability|chance|odds|confiden\w*|sure|"
-    r"certain\w*|(?<!just a )(?<!only a )(?<!merely a )(?<!simply a )false (positive|alarm|"
-    r"negative)|false-positive)\b|\bhow (sure|likely)\b|"
+    r"certain\w*|(?<!a )(?<!an )false (positive|alarm)s?|false negatives?|false-positive)\b|"
+    r"\bhow (sure|likely)\b|"
     r"\bor (an? |just |simply |only )*(artefact|artifact|noise|real|true|genuine|lesion)\b|"
     r"\b(real|genuine|true) or\b|(?<!rather )(?<!more )(?<!other )\b(than|compared|relative to|versus|"
     r"vs)\b"

@@ -41,6 +41,13 @@ PARSER_ONLY: list[tuple[re.Pattern[str], str]] = [
             r"(?=[a-z])",
             "no ",
         ),
+        # a correction inside the message: "Is the blue - no wait, the warm-coloured - area
+        # real?", "the pseudo-healthy - sorry, I mean the heatmap": the word corrected goes
+        (
+            r"[\w-]+\s*-?\s*,?\s*\b(?:no,? wait|wait,? no|sorry,? i mean|sorry,? i meant|i mean|"
+            r"i meant|scratch that|or rather|correction)\b\s*[,:-]?\s*(?:(?:the|a|an) (?=(?:the|a|an)\b))?",
+            "",
+        ),
         (r"\b(f|eff) (won|wan|one|1)\b", "f1"),
         (r"\b(f|eff) (too|two|2)\b", "f2"),
         (
@@ -399,12 +406,24 @@ def correct_word(word: str) -> str:
     return best
 
 
+_QUOTED_CLAIM = re.compile(
+    r'^[^"\u201c\u201d]*["\u201c](?P<claim>[^"\u201d]{3,160})["\u201d][\s.:,;-]*(?:(?:so |then )?'
+    r"(?:can you confirm|could you confirm|please confirm|confirm|agree|do you agree|would you agree|"
+    r"agreed|ok to sign(?: it| this)? off|okay to sign(?: it| this)? off|correct|right|fair|accurate|"
+    r"ok|okay|is that right|is that correct|is that fair|is that accurate|yes or no|y/n|true|"
+    r"true or false))\s*[?.!]*\s*$"
+)
+
+
 def normalise(question: str, reader: bool = False) -> str:
     """Lower-cased question with shorthand and contractions spelled out and key words' typos
     corrected; punctuation is kept (the parser reads "?", "-", ":"). `reader`: as the packaged
     learned reader was trained (without `PARSER_ONLY`)."""
     q = unicodedata.normalize("NFKC", str(question)).lower()
     q = q.replace("\u2019", "'").replace("\u2018", "'").replace("`", "'")
+    if not reader:
+        # a quoted claim put up for agreement: 'My draft: "Normal MRI brain." Agree?' asks the claim
+        q = _QUOTED_CLAIM.sub(lambda m: m["claim"].strip(" .,;:") + ", agree?", q)
     q = re.sub('["\u201c\u201d]', "", q)  # quoted words: 'the "healed" image'
     q = re.sub(r"(?<![a-z])'([a-z][a-z -]*)'(?![a-z])", r"\1", q)  # "the 'healed' image"
     q = re.sub(r"\s*[\u2013\u2014]+\s*", " - ", q)  # dashes: "I'm a student — is F1 ...?"
