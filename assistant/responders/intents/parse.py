@@ -1157,7 +1157,7 @@ _EXPECTED = re.compile(
 )
 _UNEXPECTED = re.compile(
     r"\b(beyond|more than|other than|outside( of)?|besides|apart from|than|deviat\w* from|"
-    r"differ\w* from|depart\w* from|different from) what\b|"
+    r"differ\w* from|depart\w* from|different from|exceed\w*|above|surpass\w*|go\w* past) what\b|"
     r"\binappropriate\b|\bnot (\w+ )?(expect|anticipate)\w*\b|\bunexpected\b"
 )
 
