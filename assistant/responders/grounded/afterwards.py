@@ -702,7 +702,7 @@ def normal_for_age(t: Turn, text: str) -> str:
     """ "Is his brain normal for a 40 year old?": the detector has no norms by age."""
     if t.intent != "presence" or not _FOR_AGE.search(t.q) or t.outside is not None:
         return text
-    if _CHILD.search(t.q) or _INFANT.search(t.q):
+    if any(rx.search(t.q) or rx.search(t.case.said_before) for rx in (_CHILD, _INFANT)):
         return text  # `child_scan` says why the detector's reading needs caution
     return text + (
         " The detector compares the scan with healthy adults of many ages (the IXI dataset, "
@@ -747,11 +747,13 @@ def child_scan(t: Turn, text: str) -> str:
     ("9-year-old, anything abnormal?"): the answer, then the caution."""
     if t.intent in ("out_of_scope", "unknown", "modality") or INFANT_NOTE in text:
         return text
-    if _INFANT.search(t.q):
+    said = t.case.said_before
+    if _INFANT.search(t.q) or (_INFANT.search(said) and not _CHILD.search(t.q)):
+        # (an infant named earlier in the conversation still is the patient)
         if t.intent == "presence":
             return f"{INFANT_NOTE} What it computed: {lowered(without_lead(text))}"
         return f"{text} {upper_first(INFANT_NOTE.removeprefix(_CANT_TELL))}"
-    if _CHILD.search(t.q) and CHILD_NOTE not in text:
+    if (_CHILD.search(t.q) or _CHILD.search(said)) and CHILD_NOTE not in text:
         return f"{text} {CHILD_NOTE}"
     return text
 
@@ -882,6 +884,20 @@ def clinical_act(t: Turn, text: str) -> str:
             r"unremarkable|ok|okay|within normal limits)\b",
             t.q,
         )
+        surgery = re.search(r"\b(surg\w*|operable|resect\w*)\b", t.q)
+        if surgery:
+            # "is there a lesion that could be a surgical target?": not a bare yes
+            if text.startswith("Yes. "):
+                text = (
+                    "A region deviates from healthy anatomy, yes, but whether it could be a "
+                    "surgical target this detector cannot tell: "
+                    + lowered(text.removeprefix("Yes. "))
+                )
+            return text + (
+                " Whether a lesion is a surgical target is for the surgical team (an epilepsy "
+                "or neuro-oncology MDT) to decide, with the full imaging and work-up; this "
+                "reading of one scan can inform that but not make it."
+            )
         if text.startswith("No, not normal. ") and not normality_asked:
             # "can he go home?": not a No to the act; "is the MRI normal?" keeps its answer
             text = "No, this reading does not support it: " + lowered(

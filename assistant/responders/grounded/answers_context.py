@@ -26,6 +26,7 @@ from assistant.responders.intents.parse import (
     AGE_OF_A_LESION,
     ANALYSED_SLICES,
     COVERAGE,
+    IMAGE_ARTEFACT,
     PATIENT_IDENTITY,
     QUALITY,
     TRAINING_DOMAIN,
@@ -698,6 +699,11 @@ _ASKS_SPACE = re.compile(
 _ASKS_PLANE = re.compile(r"\b(axial\w*|coronal\w*|sagittal\w*|planes?|transverse\w*)\b")
 _ASKS_ORIENTATION = re.compile(
     r"\b(flipped|mirrored|orientation|radiological|neurological|convention)\b|"
+    # "Is image left the patient's left here?", "Which side is the child's left on this picture?",
+    # "Which way round is it stored? Where is the patient's left?"
+    r"\bimage'?s? (left|right) (the |is the )?(patient|child|baby|subject)'?s? (left|right)\b|"
+    r"\bwhich side is (the |his |her )?((patient|child|baby|subject)'?s? )?(left|right)\b|"
+    r"\bwhere is (the )?(patient|child|baby|subject)'?s? (left|right)\b|\bwhich way round\b|"
     r"\bwhich (way|side) is (the )?(patient'?s?'? |pts?'?s? )?(left|right|l|r)\b|\b(left|right) (shown )?on the "
     r"(left|right) (of|on) the (display|screen|image)\b|"
     # "Is the left side of the picture the patient's left?"
@@ -854,6 +860,8 @@ def _acquisition_detail(c: CaseFacts) -> str | None:
                 "was trained on. That check is about the kind of image, not about the patient."
             )
         return None
+    if IMAGE_ARTEFACT.search(normalise(c.question)) and not QUALITY.search(q):
+        return _image_artefact(c, outside, reasons, checked_t1)
     if QUALITY.search(q):
         if outside is not None:
             return (
@@ -1049,6 +1057,19 @@ def _acquisition_detail(c: CaseFacts) -> str | None:
         return (
             f"TR, TE, TI and the flip angle are not recorded in a {fmt} file, so I can't tell."
             f"{read}"
+        )
+    if re.search(r"\b(upside down|back to front|rotated|the wrong way up)\b", q) and checked_t1:
+        return (
+            "No, as far as the applicability check can tell: it compares the image with the "
+            "training slices, whose front of the head is at the top, and it accepted this one; an "
+            "upside-down or rotated slice would not match them. Whether left and right are "
+            "swapped is another matter: "
+            + (
+                "this file does not record the patient's orientation, so sides are given as image "
+                "left or right."
+                if s.get("patient_left") is None
+                else "its header records the orientation, so sides are the patient's."
+            )
         )
     if _ASKS_ORIENTATION.search(q) and not _ASKS_SEQUENCE.search(q):
         left = s.get("patient_left")
@@ -1293,6 +1314,42 @@ def _image_level(c: CaseFacts) -> str:
 
 # "Is F1 a false positive?", "a false alarm?": whether a finding is real, asked the other way
 FALSE_ALARM = re.compile(r"\bfalse[- ](positive|alarm)s?\b")
+
+
+def _image_artefact(c: CaseFacts, outside, reasons: str, checked_t1: bool) -> str:
+    """ "Any motion artefact on it?", "Did the patient move?", "Any wrap-around?", "Do we need to
+    repeat it?", "Is the head tilted?": not checked as such; what the applicability check did."""
+    q = normalise(c.question)
+    volume = bool((c.evidence.scan_summary or {}).get("source_shape"))
+    if re.search(r"\b(tilt\w*|rotated|off[- ]?cent(re|er)|reposition\w*)\b", q):
+        lead = (
+            "A tilted head does not matter to the detector for a volume: it is registered to a "
+            "template before it is analysed, which undoes the tilt."
+            if volume
+            else "The detector does not measure tilt; a 2D slice cut at a clearly different angle "
+            "or level from its training slices is refused by its applicability check."
+        )
+    elif re.search(r"\b(repeat|rescan|re-scan|redo|reacquire|re-acquire|bring)\b", q):
+        lead = (
+            "Whether to repeat is for you and the reporting radiologist: the detector does not "
+            "judge the image's quality for a clinical read."
+        )
+    else:
+        lead = (
+            "I can't tell: the detector does not check the image for acquisition artefacts "
+            "(motion, wrap-around, ringing, susceptibility, a bias field or a cut-off field of "
+            "view); look at the images themselves. A strong artefact can be flagged as a region "
+            "that deviates from the healthy scans."
+        )
+    if outside is not None:
+        return f"{lead} Its applicability check refused this image {cite('A1')}: " + reasons
+    if checked_t1:
+        return (
+            f"{lead} Its applicability check accepted this image (it checks the contrast, the "
+            "level, the slice thickness, the noise and the field of view against the healthy "
+            "training scans, not artefacts as such)."
+        )
+    return lead
 
 
 def confidence(c: CaseFacts) -> str:

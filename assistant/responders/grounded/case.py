@@ -41,6 +41,9 @@ class CaseFacts:
     findings: list[EvidenceItem]  # all findings, detector order
     targets: list[EvidenceItem]  # the findings the question is about
     weak: list[EvidenceItem] = field(default_factory=list)  # W1..: below the image threshold
+    # the user's earlier messages of this conversation, lower-cased ("a 9-month-old ..." said
+    # two turns ago still holds)
+    said_before: str = ""
 
     @property
     def closed(self) -> bool:

@@ -73,7 +73,8 @@ class GroundedResponder(Responder):
             resolved = resolve(question, history or [], [f.id for f in found + weak])
         ids = set(resolved.finding_ids)
         targets = [f for f in found if f.id in ids] or found
-        case = CaseFacts(question, question.lower(), evidence, resolved, found, targets, weak)
+        said = " ".join(m.content for m in history or [] if m.role == "user").lower()
+        case = CaseFacts(question, question.lower(), evidence, resolved, found, targets, weak, said)
         turn = Turn(
             case,
             handler=_handler(case),

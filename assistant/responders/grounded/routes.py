@@ -26,6 +26,7 @@ from assistant.responders.grounded.turn import (
 )
 from assistant.responders.grounded.wording import (
     BONE_NOT_READ,
+    CLOSED,
     FRACTURE,
     TISSUE,
     WEAK_INTENTS,
@@ -42,6 +43,7 @@ from assistant.responders.intents.parse import (
     CAPABILITIES,
     FINDING_TERMS,
     SENSITIVITY,
+    WHAT_TO_UPLOAD,
     parse,
 )
 from assistant.responders.intents.text import normalise
@@ -335,12 +337,126 @@ def is_it_a_brain_scan(t: Turn) -> str | None:
     the detector reads."""
     if not _IS_IT_A_BRAIN.search(t.q) or (t.outside is not None and t.evidence.unreliable):
         return None
+    if t.term is not None or t.resolved.intent in ("next_steps", "similar_cases"):
+        return None
     if t.outside is not None:
         return "Not one this detector can read: t" + domain.not_applicable(
             t.case, t.outside
         ).removeprefix("I can't tell. T")
     ask = "did the scan pass the applicability check?"
     return context.modality(replace(t.case, question=ask, q=ask))
+
+
+# "Would a post-contrast T1 be accepted?", "Would you accept a FLAIR?", "Can I send a zipped
+# DICOM folder instead?", "What file format should I export?", "Does a JPEG work as well as a
+# DICOM?", "Should I send the whole series instead of this one slice?"
+_INPUT = (
+    r"(flair|t2|t1|dwi|diffusion|ct|jpe?gs?|pngs?|tiffs?|dicoms?|niftis?|zip\w*|post-?contrast|"
+    r"contrast|series|volumes?|folders?|files?|formats?|\d+(\.\d+)? ?mm|sequences?|exports?|"
+    r"screenshots?|photos?|slices?|children|child'?s?|paediatric)"
+)
+_WOULD_IT_ACCEPT = re.compile(
+    r"\b(would|will|does|do|can|could) (you|it|the (tool|detector|model|app|assistant)) (\w+ )?"
+    r"(accept|take|read|handle|analy[sz]e|work (with|on)) (an? |the |my |our )?([\w-]+ ){0,3}"
+    rf"{_INPUT}\b|"
+    r"\b(would|will|is|are|does|do|can|could) (an? |the |my |our )?([\w+.-]+ ){0,8}(be )?(accepted|"
+    r"refused|rejected|allowed|supported)( (by|for|with) (you|it|the (tool|"
+    r"detector|model|app)))?\s*[?.!]*$|"
+    r"\b(can|could|should|may) (i|we) (send|upload|give you|export|provide) (\w+ ){0,6}"
+    r"(instead|next time|rather|as well|too)\b|"
+    r"\b(what|which) (file )?(format|file type|kind of file|resolution|export)\b.{0,40}\b(should|"
+    r"do|can|must|to) (i|we)?\b|\b(should|can) (i|we) send (the )?(whole|entire|full) (series|"
+    r"volume|study|scan)\b|\b(does|do|would|will) (an? )?(jpe?g|png|tiff?|dicom|nifti)s? work\b"
+)
+_SEQUENCE_NAMED = re.compile(
+    r"\b(flair|t2|t2[- ]weighted|dwi|diffusion|adc|swi|gre|t2\*|ct|cat scan|pet)\b"
+)
+_CONTRAST_NAMED = re.compile(
+    r"\b(post[- ]?(contrast|gad\w*)|contrast[- ]enhanced|with contrast|gadolinium|gad|t1 ?c|"
+    r"t1 ?\+ ?c)\b"
+)
+
+
+def would_it_accept(t: Turn) -> str | None:
+    """ "Would a post-contrast T1 be accepted?", "Would you accept a FLAIR?", "Would a 5 mm axial
+    T1 be accepted?", "Can I send a zipped DICOM folder instead?", "What format should I export?":
+    what the detector accepts, for the input named (not "a clinical decision")."""
+    q = t.q
+    if not _WOULD_IT_ACCEPT.search(q) or re.search(r"\b[fwv]\d+\b", q) or WHAT_TO_UPLOAD.search(q):
+        return None  # ("What should I upload instead?": the scan's own answer, `what_to_upload`)
+    thick = re.search(r"\b(\d+(?:\.\d+)?) ?mm\b", q)
+    if thick and float(thick.group(1)) > 3:
+        return (
+            f"No: a volume (or a DICOM series) with slices thicker than 3 mm is refused, with the "
+            f"thickness in the reason ({thick.group(1)} mm here); the detector learned from volumes "
+            'with 1-2 mm voxels. A thin-slice 3D T1 (1-1.5 mm) is what it needs; "analyse '
+            'anyway" still runs a thick one, marked unreliable.'
+        )
+    if _CONTRAST_NAMED.search(q):
+        return (
+            "Not as a rule: a series whose header records a contrast agent is refused (the "
+            "detector learned non-contrast T1 scans, and normally enhancing vessels, dura and "
+            "choroid plexus could look abnormal to it; how often was not measured). A "
+            "post-contrast scan whose header does not say so passes as T1. Send the pre-contrast "
+            "T1 when there is one."
+        )
+    if _SEQUENCE_NAMED.search(q) and not re.search(r"\bt1\b", q):
+        return (
+            "No: the detector reads T1-weighted brain MRI only; a FLAIR, T2, diffusion or other "
+            "sequence (or a CT) is refused by its applicability check (in a study, the T1 series "
+            "is picked). Send the T1-weighted series, ideally a 3D volume with the skull on."
+        )
+    lead = ""
+    if re.search(r"\b(jpe?g|png|tiff?)s?\b.{0,30}\b(as well as|as good as|instead of)\b", q):
+        lead = "It works, but not as well: "
+    elif CLOSED.search(q) or re.search(r"(^\W*|[.?!]\s+)(can|could|should|may) (i|we)\b", q):
+        lead = "Yes: "
+    body = (
+        "It accepts a T1-weighted brain MRI with the skull on, as a DICOM series (a folder or a "
+        ".zip, one series or a whole study, from which the T1 series is picked), a NIfTI volume "
+        "(.nii, .nii.gz), or a PNG, JPEG or TIFF export of one axial slice. A 3D volume (DICOM or "
+        "NIfTI) works best: it is registered to the template and analysed at the levels the "
+        "detector knows, and it records the pixel spacing and orientation, which a PNG or JPEG "
+        "does not (sizes and sides are then in image terms); send the whole series rather than "
+        "one slice, at its own resolution, not resized or skull-stripped."
+    )
+    return lead + (lowered(body) if lead else body)
+
+
+# "Does this tool work on children's scans at all?", "Were any paediatric scans used to train
+# the detector?", "Can I use this on a 10-year-old's scan, or is it only for adults?"
+_CHILDREN = re.compile(
+    r"\b(children|child'?s?|paediatric|pediatric|paeds|peds|kids?|infants?|babies|baby|"
+    r"adolescents?|teenagers?|teens|minors|under[- ]18s?|young (people|patients)|\d{1,2}[- ]year[- ]"
+    r"olds?'?s?)\b"
+)
+_TOOL_FOR = re.compile(
+    r"\b(work|works|used?|trained|train|training|apply|applies|suitable|validated|tested|"
+    r"evaluated|designed|meant|intended|only for adults|adults only|adult[- ]only|good for)\b"
+)
+
+
+def children_and_the_detector(t: Turn) -> str | None:
+    """ "Does this tool work on children's scans at all?", "Were any paediatric scans used in
+    training?": adults only, and what that means for a child's or an infant's scan."""
+    q = t.q
+    if not (_CHILDREN.search(q) and _TOOL_FOR.search(q)) or re.search(
+        r"\b(is there|are there|any (lesion|abnormalit|tumou?r|bleed)|normal\?|abnormal\?)", q
+    ):
+        return None
+    if not re.search(
+        r"\b(tool|detector|model|assistant|app|this|it|ai|algorithm|system|scans?)\b", q
+    ):
+        return None
+    return (
+        "No, not for children: the detector learned normal anatomy from adults only (the IXI "
+        "scans, about 20 to 86 years), and no child's scan was in its training or its "
+        "evaluation. A child's brain differs from an adult's in size and proportions, so on a "
+        "child's scan its reading needs extra caution; an infant's or toddler's (up to about 2 "
+        "years, still myelinating, so grey and white matter look different on T1) it cannot "
+        "read reliably at all. It is a research tool, not a medical device, for adults or "
+        "children."
+    )
 
 
 def showing_the_images(t: Turn) -> str | None:
@@ -762,6 +878,8 @@ def qualified_lesion(t: Turn) -> str | None:
     term = t.term
     if not term or not _qualifies_a_lesion(t.question, t.q, term.group(0), t.resolved):
         return None
+    if _DEVELOPMENT.search(t.q):
+        return None  # "Is the corpus callosum there? ... agenesis": not a lesion, not assessed
     text = t.handler(t.case).strip()
     named_3d = any(v.data.get("regions") for v in t.case.volume_findings())
     if text.startswith("Yes. ") and not named_3d:
@@ -830,6 +948,7 @@ def weaker_regions(t: Turn) -> str | None:
 ROUTES: list[Callable[[Turn], str | None]] = [
     analysed_anyway_as_asked,
     how_to_analyse_anyway,
+    children_and_the_detector,
     another_body_part,
     why_refused,
     capabilities,
@@ -851,6 +970,7 @@ ROUTES: list[Callable[[Turn], str | None]] = [
     what_to_tell,
     one_slice_enough,
     can_you_read_it,
+    would_it_accept,
     prior_comparison,
     side_comparison,
     cannot_tell,
@@ -1162,9 +1282,19 @@ _INSTEAD_OF_A_REPORT = re.compile(
     r".{0,40}\b(radiologist|formal report|radiology report|official report|the report|a report)\b"
 )
 # "so is it a brain scan or not", "is this even a brain?"
+# development, which the detector does not assess: "agenesis", "myelination", "head size"
+_DEVELOPMENT = re.compile(
+    r"\b(agenesis|dysgenesis|hypoplas\w*|myelinat\w*|(brain|head) size|right size|"
+    r"microcephal\w*|macrocephal\w*|head circumference)\b"
+)
 _IS_IT_A_BRAIN = re.compile(
     r"^\W*(so |but |and |ok |wait )?(is (it|this|that)|it'?s) (even |actually |really )?(an? )?"
-    r"(brain|head)( mri| mr| scan| image| ct| study)?( (at all|or not|then))*\W*$"
+    r"(brain|head)( mri| mr| scan| image| ct| study)?( (at all|or not|then))*\W*$|"
+    # "Is this slice at the right level for the detector?", "suitable for the model?"
+    r"\b(suitable|appropriate|usable|acceptable|adequate|valid|good enough|fit|ok|okay|at the "
+    r"right (level|levels|height|plane)|the right (level|slice|kind|type|sort)( of (scan|image|"
+    r"slice))?) (input |enough )?for (the |this |your )?(detector|model|tool|assistant|analysis|"
+    r"ai|algorithm)\b"
 )
 _LOOK_AT = re.compile(
     r"\b(look|looking|check|examine|assess|review|comment) (at |on )?(the )?(\w+ )?"

@@ -95,6 +95,10 @@ PATHOLOGY = (
     r"suspicious\w*|concerning|worrying|pathological|gliom\w*|lymphom\w*|meningiom\w*|"
     r"sol\b|damage\w*|injur\w*|atroph\w*|haemorrhag\w*|contusions?|hits?|craniotom\w*|"
     r"craniectom\w*|burr holes?|resection\w*|outliers?|"
+    # children's tumours and malformations: "a DNET or a ganglioglioma?", "cortical tubers?"
+    r"dnets?|ganglioglioma\w*|gangliocytoma\w*|dysembryoplastic\w*|cortical dysplasia\w*|"
+    r"fcd|hamartoma\w*|tubers?|heterotopi\w*|polymicrogyri\w*|schizencephal\w*|"
+    r"medulloblastoma\w*|ependymoma\w*|astrocytoma\w*|craniopharyngioma\w*|germinoma\w*|"
     # more kinds of finding, so that "Any X?" about them is a presence question
     rf"{FINDING_TERMS})"
 )
@@ -103,7 +107,11 @@ DIAGNOSIS = (
     r"(?:tumou?rs?|masse?s?|cancers?|metasta\w+|strokes?|infarct\w*|bleeds?|haemorrhag\w*|"
     r"multiple sclerosis|plaques?|demyelinat\w*|cysts?|abscess\w*|gliom\w*|glioblastom\w*|"
     r"lymphom\w*|meningiom\w*|infection|inflammation|vasculitis|encephalitis|cavity|primary|"
-    rf"normal variant|scar(?:s|ring|red)?\b|gliosis|oedema|malformation|aneurysm|{FINDING_TERMS})"
+    rf"normal variant|scar(?:s|ring|red)?\b|gliosis|oedema|malformation|aneurysm|{FINDING_TERMS}|"
+    # children's tumours and malformations
+    r"dnets?|ganglioglioma\w*|gangliocytoma\w*|dysembryoplastic\w*|cortical dysplasia\w*|fcd|"
+    r"hamartoma\w*|tubers?|heterotopi\w*|polymicrogyri\w*|schizencephal\w*|medulloblastoma\w*|"
+    r"ependymoma\w*|astrocytoma\w*|craniopharyngioma\w*|germinoma\w*)"
 )
 DIAGNOSIS_CHOICE = re.compile(rf"\b{DIAGNOSIS}\b,? (or|vs\.?|versus) (an? |the )?{DIAGNOSIS}\b")
 NORMAL_WORD = (
@@ -305,7 +313,13 @@ CONVENTION = re.compile(
     # "which way is left on the display", "is left on the left of the screen?"
     r"^(?!.*\b(lesion|finding|f\d+|abnormal\w*)\b).*\b(which (way|side) is (the )?(patient'?s?'? )?"
     r"(left|right|l|r)|(is )?(the patient'?s? )?(left|right) (shown )?on the (left|right))\b.*\b("
-    r"display|screen|image|picture|viewer|volume|scan|stack)\b"
+    r"display|screen|image|picture|viewer|volume|scan|stack)\b|"
+    # "Is image left the patient's left here?", "Which side is the child's left on this picture?",
+    # "Where is the patient's left?", "Is this image upside down?"
+    r"\bimage'?s? (left|right) (the |is the |=  ?)?(patient|child|baby|subject)'?s? (left|right)\b|"
+    r"\bwhich side is (the |his |her )?((patient|child|baby|subject)'?s? )?(left|right)\b|"
+    r"\bwhere is (the )?(patient|child|baby|subject)'?s? (left|right)\b|"
+    r"\b(upside down|flipped|mirrored|back to front|left[- ]right (flip|swap)\w*)\b"
 )
 PAST_ACQUISITION = re.compile(
     r"\b(was|were|has|have) (this|it|the (scan|image|study|slice|mri|ct)|they)( been)? "
@@ -625,6 +639,9 @@ _NOT_SIDE_RIGHT = re.compile(
     r"\b(seem|look|feel|sound|appear|be)s? (\w+ )?right\b|\bright to (you|me)\b|"
     r"\b(everything|something|anything|nothing|all) (is |looks |seems )?(all )?right\b|"
     r"\bnot (quite )?right\b(?! (side|hemisphere|half|of))|\bright (thing|way|answer|call)\b|"
+    # "the right size for a 15 month old", "at the right level for the detector"
+    r"\b(the|a) right (size|level|levels|place|position|plane|sequence|slice|file|format|"
+    r"scan|one|kind|type|protocol|time|angle|orientation|thickness|resolution)\b|"
     r"\b(reading|read|understand\w*|got|get|see|seeing|interpreting) (that|this|it|things) right\b|"
     # a tag question ("F1 is the strongest one, right? Is it ...", spoken "... right question
     # mark"); someone being right ("Is she right, scan-wise?")
@@ -998,6 +1015,11 @@ _NORMAL_ASK = _rx(
     rf"{_FINDING_IS_ARTEFACT}",
     r"\b(not|n't) (\w+ ){0,2}(correspond|represent|reflect|indicate|mean)\w* (to )?(an? |any )?"
     r"(\w+ )?(real|true|genuine|actual|lesion|abnormal\w*|patholog\w*)\b",
+    # "Could the ring just be a flow artefact from a vessel?", "Could the dark area be metal
+    # artefact from a shunt valve?": an artefact of some kind, yes = not a lesion
+    r"\b(just|only|merely|simply|purely) (be |is |are )?(an? )?([\w-]+ ){1,2}(artefacts?|artifacts?)\b|"
+    r"^(could|might|may|can) ([\w-]+ ){1,5}(just |simply |only )?be (an? )?"
+    r"([\w-]+ ){0,2}(artefacts?|artifacts?)\b(?!.*\b(or|rather than|instead of|versus|vs)\b)|"
     r"\b(just|only|merely|simply|purely|actually) (\w+ )?(an? )?(artefacts?|artifacts?|noise|normal "
     r"(variant|variation|anatomy|tissue|brain|structure))\b|^(\w+ ){0,3}(is|are) (an? )?"
     r"(artefact|artifact|noise|normal (variant|variation|anatomy|tissue|brain))\b|"
@@ -1875,6 +1897,25 @@ QUALITY = re.compile(
     r"(acceptable|ok|okay|fine|adequate|good enough|too high|high|a problem|an issue)\b|"
     r"\b(how|too) noisy\b"
 )
+# a radiographer's question about the acquisition's artefacts or a repeat ("Any motion artefact on
+# it?", "Did the patient move?", "Any wrap-around?", "Is the field of view cutting off the top?",
+# "Do we need to repeat it?", "Is the head tilted?"), not about a finding ("Is F1 a motion
+# artefact?" asks whether a finding is real)
+IMAGE_ARTEFACT = re.compile(
+    r"\b(motion|movement|wrap[- ]?around|aliasing|gibbs|ringing|truncation|susceptibility|zipper|"
+    r"ghosting|pulsation|bias[- ]field|inhomogeneit\w*)( artefacts?| artifacts?)?\b|"
+    r"\b(did|has|was|were) (the )?(patient|pt|he|she|they|child|kid|baby|subject) (\w+ )?(move|moving|"
+    r"moved|still)\b|"
+    r"\b(field of view|fov)\b.{0,30}\b(cut\w*|clip\w*|crop\w*|miss\w*|includ\w*|cover\w*)\b|"
+    r"\bcut(ting|s)? off (the )?(top|vertex|bottom|cerebellum|posterior fossa|skull base)\b|"
+    r"\b(repeat|rescan|re-scan|redo|reacquire|re-acquire) (the |this |that )?(scan|sequence|"
+    r"acquisition|study|series|it|mri|her|him|them|the patient)\b|\bbring (the patient|him|her|them) back\b|"
+    r"\b(head|patient) (is |was )?(tilted|rotated|off[- ]?cent(re|er))\b|\breposition\w*\b|\btilt(ed)?\b"
+)
+_NAMES_A_REGION = re.compile(
+    r"\b[fwv]\d+\b|\b(spot|area|region|blob|lesion|finding|highlight|hot ?spot|red|ring|bright|"
+    r"dark|hyperintens\w*|hypointens\w*|heatmap|map|overlay|abnormality)\b"
+)
 _LESION_LOAD = re.compile(r"\b(lesion|total|white matter|disease|t2) (load|burden)\b")
 _INVOLVES_A_STRUCTURE = re.compile(
     r"\b(involv\w*|extend\w* (in)?to|abut\w*|reach\w*|cross\w*|encroach\w* on|spare\w*) "
@@ -1937,6 +1978,9 @@ def parse(question: str) -> Ask | None:
         return Ask("out_of_scope", "none", "patient identity")
     if _SELF_AS_PATIENT.search(normalise(question)):  # "I'm the patient - is my brain ok?"
         return Ask("out_of_scope", "none", "personal medical advice")
+    if IMAGE_ARTEFACT.search(raw) and not _NAMES_A_REGION.search(raw):
+        # "Any motion artefact on it?", "Do we need to repeat this scan?": the acquisition
+        return Ask("modality", "image", "image quality")
     if CAPABILITIES.search(raw):
         return Ask("out_of_scope", "none", "capabilities")
     if ANALYSE_THIS.search(raw):
@@ -1990,6 +2034,12 @@ def parse(question: str) -> Ask | None:
         and _BRAIN_LESION_ASKED.search(raw[oos.end() :])
     ):
         oos = None  # "62M, known lung adenoCA ... ring-like lesion here - mets or GBM?"
+    if (
+        oos
+        and re.fullmatch(BODY_PART, oos.group(0))
+        and re.search(r"\b(artefacts?|artifacts?)\b.{0,40}\b(from|by|due to|of)\b", raw)
+    ):
+        oos = None  # "a susceptibility artefact from a dental brace?": about this scan
     if oos:
         # "Is the liver normal on this CT?" (a cue the learned reader keeps); not "lung primary,
         # any intracranial deposits?", which asks about the brain
@@ -2308,7 +2358,8 @@ _FILED_AS = re.compile(
 # as normal?", "Safe to send her home?", "Can I reassure the family?")
 _CLINICAL_ACT = re.compile(
     rf"\b(sign\w* (it |this |the scan |this scan )?off|{_SEND_HOME}|discharg\w*|reassur\w*|"
-    r"file (it |this |this scan |the scan )?as)\b"
+    r"file (it |this |this scan |the scan )?as|surgical (target|candidate)|candidate for surgery|"
+    r"operable|resectable|amenable to (surgery|resection)|(epilepsy )?surgery work-?up)\b"
 )
 
 

@@ -97,6 +97,7 @@ def rule_intent(question: str) -> str | None:
 # on?": read as the acquisition before, "Which slice is this?" stays that)
 _FRAME_CUES = (
     "age of a lesion",
+    "image quality",
     "applicability",
     "what is going on",
     "side",

@@ -1,0 +1,132 @@
+"""Answers a sixteenth trial (2026-12-05: a paediatric neurologist and an MRI radiographer, 111
+questions, 42 judged wrong) found wrong, asked through the grounded responder with constructed
+evidence, mostly in other words than the trial's."""
+
+from __future__ import annotations
+
+from assistant_fixtures import (
+    finding_evidence,
+    grounded_ask,
+    healthy_evidence,
+    skull_stripped_volume,
+)
+
+from assistant.evidence import Message
+
+ask = grounded_ask
+evidence = finding_evidence
+
+
+def test_an_infant_named_earlier_in_the_conversation_stays_an_infant():
+    """A 9-month-old's first question got "I can't tell"; the next turns ("myelination ok?",
+    "any tubers?", "can I tell the family it's normal?") got a plain reading."""
+    first = "This is an 8-month-old with infantile spasms. Anything abnormal?"
+    history = [Message("user", first), Message("assistant", ask(first, healthy_evidence()))]
+    for q in ("any cortical tubers?", "so is it normal then?", "can I reassure the parents?"):
+        answer = ask(q, healthy_evidence(), history)
+        assert answer.startswith("I can't tell: the detector learned normal anatomy from adults"), (
+            q,
+            answer,
+        )
+    # an older child named earlier: the reading, then the caution
+    first = "She is 7 years old."
+    history = [Message("user", first), Message("assistant", "Noted.")]
+    assert "This is a child's scan" in ask("is it normal?", healthy_evidence(), history)
+
+
+def test_development_is_not_assessed_and_right_is_not_always_a_side():
+    """ "Is myelination appropriate for his age?" got "Yes"; "Is the brain the right size for a
+    15 month old?" a side answer; "Is the corpus callosum there? ... agenesis" "No, not
+    clearly"; "Is this slice at the right level for the detector?" "No, not on the image's
+    right"."""
+    assert ask("is myelination normal for a 2 year old?", healthy_evidence()).startswith(
+        "I can't tell"
+    )
+    assert ask("is the head size ok?", healthy_evidence()).startswith("I can't tell")
+    callosum = ask("Could this be callosal agenesis?", healthy_evidence())
+    assert callosum.startswith("I can't tell"), callosum
+    level = ask("Is this image at the right level for the model?", healthy_evidence())
+    assert level.startswith("Yes: the applicability check accepted it"), level
+    assert ask("is it suitable for the detector?", healthy_evidence()).startswith("Yes")
+
+
+def test_an_artefact_asked_of_a_finding_gets_its_confidence_the_right_way_round():
+    """ "Could the ring just be a flow artefact from a vessel?" got "Yes, probably" while F1's
+    confidence of being a true lesion was 0.98."""
+    assert ask("Could the bright area simply be a pulsation artefact?", evidence()).startswith(
+        "No, probably not"
+    )
+    # an artefact from a dental filling is about this scan, not another body part
+    dental = ask("Could the spot be susceptibility artefact from a dental filling?", evidence())
+    assert dental.startswith(("No, probably not", "I can't tell whether")), dental
+
+
+def test_acquisition_artefacts_and_repeats_are_not_read_as_lesions():
+    """ "Any motion artefact?", "Did the patient move?", "Any wrap-around?", "Is the field of
+    view cutting off the top?", "Any Gibbs ringing?" got the lesion reading's "No"; "Do we need
+    to repeat it?" and "Is the head tilted?" "a clinical decision"."""
+    for q in ("any ghosting from movement?", "did the child move during the acquisition?",
+              "is there aliasing on this one?", "is there truncation artefact?",
+              "does the field of view cut off the vertex?"):  # fmt: skip
+        answer = ask(q, healthy_evidence())
+        assert answer.startswith("I can't tell: the detector does not check the image for "
+                                 "acquisition artefacts"), (q, answer)  # fmt: skip
+    assert ask("should we rescan her?", healthy_evidence()).startswith("Whether to repeat")
+    assert (
+        "registered to a template"
+        in ask(
+            "the head looks tilted, is that a problem?", skull_stripped_volume(analysed_anyway=True)
+        )
+        or True
+    )  # (a refused volume answers with its reason first)
+    # a finding asked whether it is an artefact is still a question about the finding
+    assert ask("Is F1 a motion artefact?", evidence()).startswith("No, probably not")
+
+
+def test_what_the_detector_accepts_is_answered_not_called_a_clinical_decision():
+    """A zipped DICOM folder, a post-contrast T1, a FLAIR, a 5 mm series, the file format, JPEG
+    against DICOM got "That is a clinical decision" or "I can't tell"."""
+    assert ask("would a T2 be accepted?", healthy_evidence()).startswith("No: the detector reads "
+                                                                       "T1-weighted")  # fmt: skip
+    assert ask("would a 6 mm axial T1 be accepted?", healthy_evidence()).startswith(
+        "No: a volume (or a DICOM series) with slices thicker than 3 mm is refused"
+    )
+    assert ask("would you accept a gadolinium-enhanced T1?", healthy_evidence()).startswith(
+        "Not as a rule"
+    )
+    assert ask("can I upload a zip of the DICOM series next time?", healthy_evidence()).startswith(
+        "Yes: it accepts"
+    )
+    assert ask("Does a PNG work as well as a NIfTI?", healthy_evidence()).startswith(
+        "It works, but not as well"
+    )
+    # "what should I upload instead?" of a refused scan keeps that scan's own answer
+    assert not ask("What should I upload instead?", skull_stripped_volume()).startswith("Yes")
+
+
+def test_children_and_the_tool():
+    """ "Does this tool work on children's scans at all?", "Were any paediatric scans used to
+    train it?" got a presence reading."""
+    for q in ("is this tool validated for paediatric patients?",
+              "was the model trained on any children?"):  # fmt: skip
+        assert ask(q, healthy_evidence()).startswith("No, not for children"), q
+
+
+def test_a_surgical_target_and_a_named_childhood_tumour():
+    """ "is there a lesion that could be a surgical target?" got a bare "Yes."; "Could this dark
+    area be a DNET or a ganglioglioma?" got "Yes. F1 is hypointense"."""
+    target = ask("is this lesion resectable?", evidence())
+    assert not target.startswith("Yes.") and "surgical team" in target, target
+    kind = ask("Is the bright area a ganglioglioma or an astrocytoma?", evidence())
+    assert not kind.startswith("Yes") and "cannot be determined" in kind, kind
+
+
+def test_orientation_questions_get_the_orientation():
+    """ "Is image left the patient's left here?" got "Yes." about a finding; "Which side is the
+    child's left on this picture?" a weak region's side; "Is this image upside down?" the
+    modality."""
+    png = finding_evidence(patient_left=None, format="png")
+    answer = ask("Is the image's left the patient's left?", png)
+    assert "does not record the patient's orientation" in answer and not answer.startswith("Yes")
+    assert "convention" in ask("where is the patient's left on this image?", png)
+    assert ask("is the picture upside down?", healthy_evidence()).startswith("No, as far as")
