@@ -130,3 +130,13 @@ def test_orientation_questions_get_the_orientation():
     assert "does not record the patient's orientation" in answer and not answer.startswith("Yes")
     assert "convention" in ask("where is the patient's left on this image?", png)
     assert ask("is the picture upside down?", healthy_evidence()).startswith("No, as far as")
+
+
+def test_a_region_asked_whether_it_is_an_artefact_and_a_side_going_by_the_header():
+    """ "Could that bright region be a susceptibility artefact from a dental brace?" got the
+    refusal for another body part, then a bare "Yes." about its signal; "Going by the header,
+    which side of the patient is the dark area on?" got the modality."""
+    brace = ask("Could the bright patch be a metal artefact from her braces?", evidence())
+    assert brace.startswith("No, probably not"), brace
+    side = ask("From the header, which side is the bright area on?", evidence())
+    assert side.startswith("Left"), side

@@ -1912,6 +1912,11 @@ IMAGE_ARTEFACT = re.compile(
     r"acquisition|study|series|it|mri|her|him|them|the patient)\b|\bbring (the patient|him|her|them) back\b|"
     r"\b(head|patient) (is |was )?(tilted|rotated|off[- ]?cent(re|er))\b|\breposition\w*\b|\btilt(ed)?\b"
 )
+_COULD_BE_AN_ARTEFACT = re.compile(
+    r"^(so |and |but )?(could|might|may|can) (this|that|the|it|these|those) ([\w-]+ ){0,4}(just |"
+    r"simply |only )?be (an? |just an? )?([\w-]+ ){0,3}(artefacts?|artifacts?)\b(?!.*\b(or|rather "
+    r"than|instead of|versus|vs)\b)"
+)
 _NAMES_A_REGION = re.compile(
     r"\b[fwv]\d+\b|\b(spot|area|region|blob|lesion|finding|highlight|hot ?spot|red|ring|bright|"
     r"dark|hyperintens\w*|hypointens\w*|heatmap|map|overlay|abnormality)\b"
@@ -2086,6 +2091,11 @@ def parse(question: str) -> Ask | None:
         return Ask("modality", "image", "modality words only")
     q = strip_modality(raw) if has_modality_words(raw) else raw
     q = ON_A_SEQUENCE.sub(r"\1 \2 scan", q)  # "high signal on this sequence": where, not what
+    if re.search(r"\bwhich side\b", q) and _NAMES_A_REGION.search(q):
+        return Ask("side", about, "side")  # "Going by the header, which side is the dark area on?"
+    if _COULD_BE_AN_ARTEFACT.search(q) and _NAMES_A_REGION.search(q):
+        # "Could that bright region be a susceptibility artefact from a dental brace?"
+        return Ask("presence", about, "whether a finding is real")
     if ACQUISITION.search(q) and not CASES.search(q):
         return Ask("modality", "image", "acquisition")
     # "Is F1 a real lesion?", "F2 just artefact?": whether the finding is real, asked yes/no
