@@ -140,3 +140,10 @@ def test_a_region_asked_whether_it_is_an_artefact_and_a_side_going_by_the_header
     assert brace.startswith("No, probably not"), brace
     side = ask("From the header, which side is the bright area on?", evidence())
     assert side.startswith("Left"), side
+
+
+def test_a_property_asked_for_the_detector_keeps_its_own_answer():
+    """ "Is the slice thickness OK for this detector?" had its thickness answer; the suitability
+    route must not take it."""
+    answer = ask("Is the slice thickness OK for this detector?", healthy_evidence())
+    assert not answer.startswith("Yes: the applicability check accepted it"), answer

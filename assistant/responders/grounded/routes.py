@@ -339,6 +339,12 @@ def is_it_a_brain_scan(t: Turn) -> str | None:
         return None
     if t.term is not None or t.resolved.intent in ("next_steps", "similar_cases"):
         return None
+    if re.search(
+        r"\b(thickness|spacing|resolution|voxels?|pixels?|noise|contrast|sequence|field "
+        r"strength|format)\b",
+        t.q,
+    ):
+        return None  # "Is the slice thickness OK for this detector?": the property's own answer
     if t.outside is not None:
         return "Not one this detector can read: t" + domain.not_applicable(
             t.case, t.outside
