@@ -71,7 +71,10 @@ def test_acquisition_artefacts_and_repeats_are_not_read_as_lesions():
         answer = ask(q, healthy_evidence())
         assert answer.startswith("I can't tell: the detector does not check the image for "
                                  "acquisition artefacts"), (q, answer)  # fmt: skip
-    assert ask("should we rescan her?", healthy_evidence()).startswith("Whether to repeat")
+    blurred = ask("it looks blurred from motion, should we rescan her?", healthy_evidence())
+    assert blurred.startswith("Whether to repeat"), blurred
+    # a follow-up scan is a next step, not the image's quality
+    assert not ask("repeat MRI in 3 months?", healthy_evidence()).startswith("Whether to repeat")
     assert (
         "registered to a template"
         in ask(

@@ -1902,15 +1902,23 @@ QUALITY = re.compile(
 # "Do we need to repeat it?", "Is the head tilted?"), not about a finding ("Is F1 a motion
 # artefact?" asks whether a finding is real)
 IMAGE_ARTEFACT = re.compile(
-    r"\b(motion|movement|wrap[- ]?around|aliasing|gibbs|ringing|truncation|susceptibility|zipper|"
-    r"ghosting|pulsation|bias[- ]field|inhomogeneit\w*)( artefacts?| artifacts?)?\b|"
+    r"\b(motion|movement|wrap[- ]?around|aliasing|gibbs|truncation|zipper|ghosting|pulsation|"
+    r"bias[- ]field|inhomogeneit\w*)( artefacts?| artifacts?)?\b|"
+    r"\bsusceptibility (artefacts?|artifacts?)\b|\bringing (artefacts?|artifacts?)\b|"
+    r"\b(any|is there|see|seeing) (\w+ )?ringing\b(?! (neuro\w*|the|him|her|them|someone|somebody|"
+    r"a|an|me|us|round|around))|"
     r"\b(did|has|was|were) (the )?(patient|pt|he|she|they|child|kid|baby|subject) (\w+ )?(move|moving|"
     r"moved|still)\b|"
     r"\b(field of view|fov)\b.{0,30}\b(cut\w*|clip\w*|crop\w*|miss\w*|includ\w*|cover\w*)\b|"
     r"\bcut(ting|s)? off (the )?(top|vertex|bottom|cerebellum|posterior fossa|skull base)\b|"
-    r"\b(repeat|rescan|re-scan|redo|reacquire|re-acquire) (the |this |that )?(scan|sequence|"
-    r"acquisition|study|series|it|mri|her|him|them|the patient)\b|\bbring (the patient|him|her|them) back\b|"
-    r"\b(head|patient) (is |was )?(tilted|rotated|off[- ]?cent(re|er))\b|\breposition\w*\b|\btilt(ed)?\b"
+    # a repeat for the image's sake ("is the quality good enough or should I bring the patient back
+    # for a repeat?"), not a follow-up scan ("repeat MRI in 3 months?": next steps)
+    r"\b(repeat|rescan|re-scan|redo|reacquire|re-acquire)\b.{0,60}\b(quality|motion|artefact\w*|"
+    r"artifact\w*|blur\w*|moved|movement|good enough|ghosting)\b|\b(quality|motion|artefact\w*|"
+    r"artifact\w*|blur\w*|good enough)\b.{0,60}\b(repeat|rescan|re-scan|redo|reacquire|bring (the "
+    r"patient|him|her|them) back)\b|"
+    r"\b(head|patient) (is |was )?(tilted|rotated|off[- ]?cent(re|er))\b|\breposition\w*\b|"
+    r"\btilt(ed)?\b"
 )
 _COULD_BE_AN_ARTEFACT = re.compile(
     r"^(so |and |but )?(could|might|may|can) (this|that|the|it|these|those) ([\w-]+ ){0,4}(just |"
