@@ -150,3 +150,14 @@ def test_a_property_asked_for_the_detector_keeps_its_own_answer():
     route must not take it."""
     answer = ask("Is the slice thickness OK for this detector?", healthy_evidence())
     assert not answer.startswith("Yes: the applicability check accepted it"), answer
+
+
+def test_an_age_said_plainly_and_a_reading_asked_with_an_artefact():
+    """ "My patient is 12 - is there anything abnormal on her scan, and did she move during it?"
+    got only the artefact answer, without the reading or the child's caution."""
+    answer = ask(
+        "My patient is 12 - is there anything abnormal on her scan, and did she move during it?",
+        healthy_evidence(),
+    )
+    assert answer.startswith("No") and "This is a child's scan" in answer, answer
+    assert ask("she is 10 months, is it normal?", healthy_evidence()).startswith("I can't tell")

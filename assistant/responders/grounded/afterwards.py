@@ -718,13 +718,17 @@ _INFANT = re.compile(
     r"\b(infants?|baby|babies|toddlers?|neonat\w*|newborns?|preterm|premature)\b|"
     r"(?<!ty )(?<!ty-)\b(\d{1,2}|one|two|three|six|nine|eighteen)[- ](month|week|day)s?[- ]old\b|"
     r"(?<!ty )(?<!ty-)\b([0-2]|one|two)[- ]?(year|yr|y)s?[- ]?(old|o)\b|\b[0-2] ?(yo|y/o|y\.o\.)(?!\w)|"
-    r"\b[0-2](m|f)\b(?! ?(mm|cm))"
+    r"\b[0-2](m|f)\b(?! ?(mm|cm))|\b(is|aged) (\d{1,2}|one|two|three|six|nine|eighteen) (months?|weeks?|"
+    r"days?)( old)?\b"
 )
 _CHILD = re.compile(
     r"\b(child|child's|children|kid|kids|paediatric|pediatric|paeds|peds|schoolboy|"
     r"schoolgirl)\b|"
     r"\b([3-9]|1[0-5])[- ]?(year|yr|y)s?[- ]?(old|o)\b|\b([3-9]|1[0-5]) ?(yo|y/o|y\.o\.)(?!\w)|"
-    r"\b([3-9]|1[0-5])(m|f)\b(?! ?(mm|cm))"
+    r"\b([3-9]|1[0-5])(m|f)\b(?! ?(mm|cm))|"
+    # "my patient is 12", "she is 7", "aged 9"
+    r"\b(patient|she|he|child|boy|girl|son|daughter|who) (is|was) ([3-9]|1[0-5])\b(?!\s*(mm|cm|%|"
+    r"months?|weeks?|days?|slices?|px|pixels?))|\baged ([3-9]|1[0-5])\b(?!\s*(months?|weeks?|days?))"
 )
 ADULTS_ONLY = (
     "the detector learned normal anatomy from adults only (the IXI scans, about 20 to 86 years)"

@@ -1991,7 +1991,16 @@ def parse(question: str) -> Ask | None:
         return Ask("out_of_scope", "none", "patient identity")
     if _SELF_AS_PATIENT.search(normalise(question)):  # "I'm the patient - is my brain ok?"
         return Ask("out_of_scope", "none", "personal medical advice")
-    if IMAGE_ARTEFACT.search(raw) and not _NAMES_A_REGION.search(raw):
+    if (
+        IMAGE_ARTEFACT.search(raw)
+        and not _NAMES_A_REGION.search(raw)
+        # "anything abnormal on her scan, and did she move during it?": the reading comes first
+        and not re.search(
+            r"\b(anything (wrong|abnormal|odd)|tumou?rs?|bleed\w*|strokes?|masse?s?|"
+            r"normal)\b",
+            raw,
+        )
+    ):
         # "Any motion artefact on it?", "Do we need to repeat this scan?": the acquisition
         return Ask("modality", "image", "image quality")
     if CAPABILITIES.search(raw):
