@@ -113,6 +113,9 @@ def test_children_and_the_tool():
     for q in ("is this tool validated for paediatric patients?",
               "was the model trained on any children?"):  # fmt: skip
         assert ask(q, healthy_evidence()).startswith("No, not for children"), q
+    # an adult's seizure work-up is not a question about children
+    adult = ask("Seizure work-up in a 30-year-old: does this scan show a lesion?", evidence())
+    assert adult.startswith("Yes"), adult
 
 
 def test_a_surgical_target_and_a_named_childhood_tumour():

@@ -433,11 +433,11 @@ def would_it_accept(t: Turn) -> str | None:
 # the detector?", "Can I use this on a 10-year-old's scan, or is it only for adults?"
 _CHILDREN = re.compile(
     r"\b(children|child'?s?|paediatric|pediatric|paeds|peds|kids?|infants?|babies|baby|"
-    r"adolescents?|teenagers?|teens|minors|under[- ]18s?|young (people|patients)|\d{1,2}[- ]year[- ]"
-    r"olds?'?s?)\b"
+    r"adolescents?|teenagers?|teens|minors|under[- ]18s?|young (people|patients)|([0-9]|1[0-5])[- ]"
+    r"year[- ]olds?'?s?)\b"
 )
 _TOOL_FOR = re.compile(
-    r"\b(work|works|used?|trained|train|training|apply|applies|suitable|validated|tested|"
+    r"\b(works? (on|with|for)|used?|trained|train|training|apply|applies|suitable|validated|tested|"
     r"evaluated|designed|meant|intended|only for adults|adults only|adult[- ]only|good for)\b"
 )
 
@@ -447,7 +447,9 @@ def children_and_the_detector(t: Turn) -> str | None:
     training?": adults only, and what that means for a child's or an infant's scan."""
     q = t.q
     if not (_CHILDREN.search(q) and _TOOL_FOR.search(q)) or re.search(
-        r"\b(is there|are there|any (lesion|abnormalit|tumou?r|bleed)|normal\?|abnormal\?)", q
+        r"\b(is there|are there|any (lesion|abnormalit|tumou?r|bleed)|normal\?|abnormal\?)|"
+        r"\b(show|shows|see|find|found)\b.{0,25}\b(lesion|abnormal\w*|tumou?r|bleed|mass)",
+        q,
     ):
         return None
     if not re.search(
