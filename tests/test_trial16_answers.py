@@ -164,3 +164,6 @@ def test_an_age_said_plainly_and_a_reading_asked_with_an_artefact():
     )
     assert answer.startswith("No") and "This is a child's scan" in answer, answer
     assert ask("she is 10 months, is it normal?", healthy_evidence()).startswith("I can't tell")
+    # a pregnant woman's weeks are not an infant's age
+    pregnant = ask("She is 34 weeks pregnant. Is the scan normal?", healthy_evidence())
+    assert pregnant.startswith("Yes") and "child" not in pregnant, pregnant

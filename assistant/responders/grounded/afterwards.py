@@ -719,7 +719,8 @@ _INFANT = re.compile(
     r"(?<!ty )(?<!ty-)\b(\d{1,2}|one|two|three|six|nine|eighteen)[- ](month|week|day)s?[- ]old\b|"
     r"(?<!ty )(?<!ty-)\b([0-2]|one|two)[- ]?(year|yr|y)s?[- ]?(old|o)\b|\b[0-2] ?(yo|y/o|y\.o\.)(?!\w)|"
     r"\b[0-2](m|f)\b(?! ?(mm|cm))|\b(is|aged) (\d{1,2}|one|two|three|six|nine|eighteen) (months?|weeks?|"
-    r"days?)( old)?\b"
+    r"days?)( old)?\b(?! ?(pregnant|gestation\w*|along|into|post\w*|after|ago|of (pregnancy|"
+    r"gestation)))"
 )
 _CHILD = re.compile(
     r"\b(child|child's|children|kid|kids|paediatric|pediatric|paeds|peds|schoolboy|"
