@@ -167,3 +167,15 @@ def test_an_age_said_plainly_and_a_reading_asked_with_an_artefact():
     # a pregnant woman's weeks are not an infant's age
     pregnant = ask("She is 34 weeks pregnant. Is the scan normal?", healthy_evidence())
     assert pregnant.startswith("Yes") and "child" not in pregnant, pregnant
+
+
+def test_a_patient_asking_about_her_own_scan():
+    """ "I'm 30 weeks pregnant with headaches, is my scan normal?" got the clinician's reading."""
+    own = ask("I'm 30 weeks pregnant with headaches, is my scan normal?", healthy_evidence())
+    assert not own.startswith("Yes"), own
+    clinician = ask(
+        "She is 30 weeks pregnant with headaches, is her scan normal?", healthy_evidence()
+    )
+    assert clinician.startswith("Yes"), clinician
+    mine = ask("I have a patient with headaches, is my scan normal?", healthy_evidence())
+    assert mine.startswith("Yes"), mine

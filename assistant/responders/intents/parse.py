@@ -1727,7 +1727,12 @@ _HOW_TELL = re.compile(
 
 _SELF_AS_PATIENT = re.compile(
     r"\b(i am|i'm|im) (the )?patient\b|\bmy own (brain|scan|mri|head|results?)\b|\bthis is my "
-    r"(own )?(brain|scan|mri|head)\b"
+    r"(own )?(brain|scan|mri|head)\b|"
+    # "I'm 30 weeks pregnant with headaches, is my scan normal?": a patient asking about her own
+    # (not a clinician's "I have a patient with headaches")
+    r"^(?!.*\b(patients?|pt|\d{1,2} ?[mf]|year[- ]old|yo|he|she|her|his|him|they|their)\b).*"
+    r"\b(i am|i'm|im|i have|i've|i had)\b[^?.]{0,60}\b(pregnant|headaches?|migraines?|seizures?|"
+    r"symptoms?|pain|dizz\w*|numb\w*|tingling)\b.{0,60}\bmy (scan|mri|brain|head|results?)\b"
 )
 # "Which slices did you actually analyse?", "How many levels were looked at?": what of the scan
 # the detector analysed (the acquisition and its processing), not whether something is there
