@@ -27,6 +27,7 @@ from assistant.responders.grounded.turn import (
 from assistant.responders.grounded.wording import (
     BONE_NOT_READ,
     CLOSED,
+    DEVELOPMENT,
     FRACTURE,
     TISSUE,
     WEAK_INTENTS,
@@ -886,7 +887,7 @@ def qualified_lesion(t: Turn) -> str | None:
     term = t.term
     if not term or not _qualifies_a_lesion(t.question, t.q, term.group(0), t.resolved):
         return None
-    if _DEVELOPMENT.search(t.q):
+    if DEVELOPMENT.search(t.q):
         return None  # "Is the corpus callosum there? ... agenesis": not a lesion, not assessed
     text = t.handler(t.case).strip()
     named_3d = any(v.data.get("regions") for v in t.case.volume_findings())
@@ -1290,11 +1291,6 @@ _INSTEAD_OF_A_REPORT = re.compile(
     r".{0,40}\b(radiologist|formal report|radiology report|official report|the report|a report)\b"
 )
 # "so is it a brain scan or not", "is this even a brain?"
-# development, which the detector does not assess: "agenesis", "myelination", "head size"
-_DEVELOPMENT = re.compile(
-    r"\b(agenesis|dysgenesis|hypoplas\w*|myelinat\w*|(brain|head) size|right size|"
-    r"microcephal\w*|macrocephal\w*|head circumference)\b"
-)
 _IS_IT_A_BRAIN = re.compile(
     r"^\W*(so |but |and |ok |wait )?(is (it|this|that)|it'?s) (even |actually |really )?(an? )?"
     r"(brain|head)( mri| mr| scan| image| ct| study)?( (at all|or not|then))*\W*$|"

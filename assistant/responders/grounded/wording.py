@@ -53,6 +53,12 @@ SPECIFIC = re.compile(
     r"space[- ]occupying lesions?|demyelinat\w*|black holes?|toxoplasm\w*|toxo|"
     rf"{FINDING_TERMS})\b"
 )
+# development, which the detector does not assess: "agenesis", "myelination", "head size"
+DEVELOPMENT_TERMS = (
+    r"myelinat\w*|(brain|head) size|right size|microcephal\w*|macrocephal\w*|agenesis|"
+    r"dysgenesis|hypoplas\w*|head circumference"
+)
+DEVELOPMENT = re.compile(rf"\b({DEVELOPMENT_TERMS})\b")
 # Signs and structures the detector does not assess: asked about them, it says so.
 UNASSESSABLE = re.compile(
     r"\b(mass effect|midline shift|any shift|pushing on|pressing on|compress\w*|"
@@ -71,8 +77,7 @@ UNASSESSABLE = re.compile(
     r"hippocampal sclerosis|mesial temporal sclerosis|"
     r"gr[ae]y[- ]white|(brain|parenchymal|cerebral) volume|brain age|"
     # development: "Is myelination appropriate for his age?", "agenesis", "head size"
-    r"myelinat\w*|(brain|head) size|right size|microcephal\w*|macrocephal\w*|agenesis|"
-    r"dysgenesis|hypoplas\w*|head circumference|"
+    rf"{DEVELOPMENT_TERMS}|"
     r"volumetr\w*|(hippocampal|hippocampus|ventricular|cortical|gr[ae]y matter|white matter) "
     r"volumes?|"
     r"how old (does|do|would) (this|the) (brain|scan|patient) (look|appear|seem)|"

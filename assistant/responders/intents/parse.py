@@ -85,6 +85,12 @@ FINDING_TERMS = (
     r"oedema\w*|swelling|inflammat\w*|vasculitis|hamartom\w*|dysplasi\w*|heterotopi\w*|"
     r"ventriculomegaly|hydroceph\w*|dermoids?|epidermoids?|lipomas?|fat[- ]containing)"
 )
+# children's tumours and malformations (both things that can be present and diagnoses)
+CHILDHOOD_DIAGNOSES = (
+    r"dnets?|ganglioglioma\w*|gangliocytoma\w*|dysembryoplastic\w*|cortical dysplasia\w*|fcd|"
+    r"hamartoma\w*|tubers?|heterotopi\w*|polymicrogyri\w*|schizencephal\w*|medulloblastoma\w*|"
+    r"ependymoma\w*|astrocytoma\w*|craniopharyngioma\w*|germinoma\w*"
+)
 # a thing that can be present on a scan (presence questions)
 PATHOLOGY = (
     r"(?:abnormal\w*|anomal\w*|lesions?|tumou?rs?|masse?s?\b|neoplas\w*|growths?|cancer\w*|"
@@ -96,9 +102,7 @@ PATHOLOGY = (
     r"sol\b|damage\w*|injur\w*|atroph\w*|haemorrhag\w*|contusions?|hits?|craniotom\w*|"
     r"craniectom\w*|burr holes?|resection\w*|outliers?|"
     # children's tumours and malformations: "a DNET or a ganglioglioma?", "cortical tubers?"
-    r"dnets?|ganglioglioma\w*|gangliocytoma\w*|dysembryoplastic\w*|cortical dysplasia\w*|"
-    r"fcd|hamartoma\w*|tubers?|heterotopi\w*|polymicrogyri\w*|schizencephal\w*|"
-    r"medulloblastoma\w*|ependymoma\w*|astrocytoma\w*|craniopharyngioma\w*|germinoma\w*|"
+    rf"{CHILDHOOD_DIAGNOSES}|"
     # more kinds of finding, so that "Any X?" about them is a presence question
     rf"{FINDING_TERMS})"
 )
@@ -108,10 +112,7 @@ DIAGNOSIS = (
     r"multiple sclerosis|plaques?|demyelinat\w*|cysts?|abscess\w*|gliom\w*|glioblastom\w*|"
     r"lymphom\w*|meningiom\w*|infection|inflammation|vasculitis|encephalitis|cavity|primary|"
     rf"normal variant|scar(?:s|ring|red)?\b|gliosis|oedema|malformation|aneurysm|{FINDING_TERMS}|"
-    # children's tumours and malformations
-    r"dnets?|ganglioglioma\w*|gangliocytoma\w*|dysembryoplastic\w*|cortical dysplasia\w*|fcd|"
-    r"hamartoma\w*|tubers?|heterotopi\w*|polymicrogyri\w*|schizencephal\w*|medulloblastoma\w*|"
-    r"ependymoma\w*|astrocytoma\w*|craniopharyngioma\w*|germinoma\w*)"
+    rf"{CHILDHOOD_DIAGNOSES})"
 )
 DIAGNOSIS_CHOICE = re.compile(rf"\b{DIAGNOSIS}\b,? (or|vs\.?|versus) (an? |the )?{DIAGNOSIS}\b")
 NORMAL_WORD = (
