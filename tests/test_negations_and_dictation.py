@@ -201,3 +201,52 @@ def test_second_round_wordings():
     assert "blue" not in normalise("Is the blue - no wait, the warm area real?")
     # a sign named before the question about the whole scan does not take the question
     assert ask("it looks quite symmetric... so is the brain normal?", healthy).startswith("Yes")
+
+
+@pytest.mark.parametrize(
+    "question, normal",
+    [
+        # words for "not a true lesion": fake, a reconstruction error, the model being wrong
+        ("Is F1 bogus?", True),
+        ("is the red blob just a registration error?", True),
+        ("Is F2 merely the algorithm being oversensitive?", True),
+        ("Is the hot spot just the software hallucinating?", True),
+        ("Is the highlight non-pathological?", True),
+        ("Is F1 a bona fide abnormality?", False),
+        ("Is F2 a proper lesion?", False),
+        ("F1: false alarm?", True),
+        ("Would you class F1 as a false positive?", True),
+        ("F1 isn't real, is it?", True),
+        ("The spot looks like noise to me, right?", True),
+        # the detector's verdict in words of passing, flags counted as none
+        ("Did the slice pass the AI screen?", True),
+        ("Did it pass the detector's threshold?", False),
+        ("Did the model flag zero areas?", True),
+        ("The detector not find anything, correct?", True),
+        ("Is this one good to go?", True),
+        ("Is it grand, this scan?", True),
+        ("Any grand mal seizure focus?", False),
+    ],
+)
+def test_third_round_polarity(question, normal):
+    """train33a-d (real users; what they see on the screen; idioms; more than the question), in
+    other words: whether "yes" means the scan (or the finding) is normal."""
+    assert yes_means_normal(question) is normal, question
+
+
+def test_third_round_answers():
+    found, healthy = finding_evidence(), healthy_evidence()
+    # a finding called fake gets its confidence the right way round
+    assert ask("Is F1 bogus?", found).startswith("No, probably not")
+    assert ask("F1 bogus?", found).startswith("No")
+    assert ask("Is the yellow patch on the overlay meaningless?", found).startswith("No")
+    assert ask("Is the lit-up area on the map just a reconstruction error?", healthy).startswith(
+        "Yes"
+    )
+    assert resolve("Is what the detector flags real?", [], []).intent == "presence"
+    # a plan said after the question is not a request to compare
+    plan = ask("Is the scan normal? I'll compare it with last year's report myself.", healthy)
+    assert plan.startswith("Yes"), plan
+    # a past operation asked about is not a permission to operate
+    prior = ask("Can we exclude previous surgery here?", healthy)
+    assert prior.startswith("Yes") and "clinical decision" not in prior, prior

@@ -9,6 +9,7 @@ from assistant_fixtures import (
     grounded_ask,
     healthy_evidence,
     skull_stripped_volume,
+    weak_five_level_volume,
 )
 
 from assistant.evidence import Message
@@ -179,3 +180,74 @@ def test_a_patient_asking_about_her_own_scan():
     assert clinician.startswith("Yes"), clinician
     mine = ask("I have a patient with headaches, is my scan normal?", healthy_evidence())
     assert mine.startswith("Yes"), mine
+
+
+def test_the_hand_area_of_the_motor_strip_lies_above_the_analysed_levels():
+    """ "For seizures starting in the right hand ... the left motor cortex. Does anything show up
+    there?" of a volume analysed at MNI z +19 to +27 got "No, not clearly at the analysed levels"
+    without saying the hand area was never analysed."""
+    volume = weak_five_level_volume()
+    for q in ("his left hand twitches - anything in the right motor cortex?",
+              "any lesion at the hand knob?",
+              "foot drop on the left; is the leg area of the right motor strip ok?"):  # fmt: skip
+        answer = ask(q, volume)
+        assert answer.startswith("I can't tell: the") and "motor cortex is not on the levels" in (
+            answer
+        ), (q, answer)
+    # the motor strip named without a limb: most of it is not above those levels
+    assert not ask("is the motor cortex normal?", volume).startswith("I can't tell: the")
+
+
+def test_what_a_kind_of_finding_can_be_in_a_patient_group_is_a_cause_question():
+    """ "What can a bright spot on T1 be in a child?" got the presence reading."""
+    for q in ("What might a dark patch like that be in an elderly patient?",
+              "what could a T1 bright focus be in a teenager?"):  # fmt: skip
+        answer = ask(q, evidence())
+        assert "This cannot be determined from the detector's output" in answer, (
+            q,
+            answer,
+        )
+
+
+def test_a_request_to_read_her_scan_after_a_history_is_a_request_to_read_it():
+    """ "16-year-old with tingling in her legs. Can you read her MRI?" got the refusal for
+    personal medical advice, of a scan the check had refused for another reason."""
+    refused = ask(
+        "Woman, 40, with numb feet. Could you read her scan please?", skull_stripped_volume()
+    )
+    assert "the anomaly detector does not apply to this image" in refused.lower(), refused
+    assert "medical advice" not in refused, refused
+    read = ask("Man of 55 with a first seizure. Can you look at his MRI?", evidence())
+    assert read.startswith("The detector found 1 region"), read
+
+
+def test_the_edge_answer_says_what_the_check_found_about_the_skull():
+    """ "Is the heatmap lighting up the lesion or just the edge of the brain?" of a volume with the
+    skull on said that the bare edge of a skull-stripped brain is read as abnormal."""
+    on = ask("is the map just outlining the edge of the brain?", evidence())
+    assert "found the skull on" in on and "skull-stripped brain" not in on, on
+    stripped = ask(
+        "is the map just outlining the edge of the brain?",
+        skull_stripped_volume(analysed_anyway=True),
+    )
+    assert "found this scan skull-stripped" in stripped, stripped
+
+
+def test_a_repeat_of_this_scan_is_about_its_quality_not_a_follow_up():
+    """ "Do we need to repeat this scan?" (a radiographer's question) got the clinical next-step
+    text only."""
+    answer = ask("should we redo the scan?", healthy_evidence())
+    assert answer.startswith("Whether to repeat it is for you") and "accepted this image" in (
+        answer
+    ), answer
+    later = ask("should we repeat the scan in six months?", healthy_evidence())
+    assert not later.startswith("Whether to repeat"), later
+
+
+def test_motion_asked_with_a_reading_gets_both():
+    """ "My patient is 12 - is there anything abnormal on her scan, and did she move during it?"
+    got the reading and the child's caution, nothing on the motion."""
+    both = ask("Anything wrong on this one, and was there any ghosting from movement?", evidence())
+    assert both.startswith("Yes") and "does not check the image for them" in both, both
+    one = ask("Could the bright area be a pulsation artefact?", evidence())
+    assert "does not check the image for them" not in one, one

@@ -33,7 +33,11 @@ from assistant.responders.grounded.wording import (
     upper_first,
 )
 from assistant.responders.intents import yes_means_normal, yes_no_question
-from assistant.responders.intents.parse import asks_for_a_clinical_act, without_hedge
+from assistant.responders.intents.parse import (
+    IMAGE_ARTEFACT,
+    asks_for_a_clinical_act,
+    without_hedge,
+)
 from assistant.responders.intents.text import normalise
 
 
@@ -277,6 +281,11 @@ def procedure_asked_permission(t: Turn, text: str) -> str:
         and (act := _PROCEDURE.search(t.question))
         and _PERMISSION.search(t.q[: act.start() + 1])
         and not re.search(r"\b(tell|inform|say|report|let)\b", t.q[: act.start()])
+        # "Can we rule out prior surgery?": a past procedure, whether its traces are there
+        and not re.search(
+            r"\b(prior|previous|past|earlier|old|history of|signs? of|evidence of|any) $",
+            t.q[: act.start()],
+        )
     ):
         return text
     if findings.named_kind(t.q[: act.start()]) is not None and "?" in t.q[: act.start()]:
@@ -746,6 +755,25 @@ CHILD_NOTE = (
 )
 
 
+_A_REGION = re.compile(
+    r"\b[fwv]\d+\b|\b(spot|area|region|blob|lesion|finding|highlight|hot ?spot|ring|patch|focus)\b"
+)
+
+
+def acquisition_asked_too(t: Turn, text: str) -> str:
+    """ "Anything abnormal on her scan, and did she move during it?": the reading, then what the
+    detector can say of motion and other acquisition artefacts (nothing: it does not check them);
+    not when the artefact is asked of a region ("could the bright spot be a motion artefact?")."""
+    clauses = re.split(r"[?.!;]|,\s*(?:and|also|plus)\b|\balso\b", normalise(t.question))
+    asked = any(IMAGE_ARTEFACT.search(c) and not _A_REGION.search(c) for c in clauses)
+    if t.intent != "presence" or not asked or "acquisition artefacts" in text:
+        return text
+    return (
+        f"{text} As for motion and other acquisition artefacts: the detector does not check the "
+        "image for them; look at the images themselves."
+    )
+
+
 def child_scan(t: Turn, text: str) -> str:
     """ "10-month-old, is this normal?": the detector knows adult brains only, and a young
     child's T1 contrast differs: "I can't tell", with what it computed after. An older child's
@@ -1043,6 +1071,7 @@ AFTERWARDS: list[Callable[[Turn, str], str]] = [
     not_definitely,
     normal_for_age,
     child_scan,
+    acquisition_asked_too,
     post_contrast_image,
     bone_not_read,
     in_3d_of_one_slice,

@@ -553,6 +553,31 @@ def _common_steps(k_all: str) -> list[str]:
     ]
 
 
+# "Do we need to repeat this scan?", "should we redo it?": the same scan again, now
+_REPEAT_THIS_SCAN = re.compile(
+    r"\b(repeat|redo|rescan|re-scan|reacquire|re-acquire)\b( (the |this |it|her |his )"
+    r"(\w+ )?(scan|mri|study|sequence|acquisition|series|images?)?)?\s*\??$"
+)
+_LATER = re.compile(
+    r"\b(follow[- ]?up|months?|weeks?|years?|interval|later|surveillance|contrast|gad\w*|"
+    r"sequence[s]? (of|with)|dwi|flair|swi|t2)\b"
+)
+
+
+def _check_for_a_repeat(c: CaseFacts) -> str:
+    """What the applicability check said of this image, for a question about repeating it."""
+    items = c.evidence.by_kind("applicability")
+    if items:
+        return f" Its applicability check refused this image {cite('A1')}."
+    if c.detection_ran:
+        return (
+            " Its applicability check accepted this image for the detector (it checks the "
+            "contrast, the level, the slice thickness, the noise and the field of view, not "
+            "artefacts as such)."
+        )
+    return ""
+
+
 TRAINED_ON_HEALTHY = (
     "The detector was trained on healthy scans only: it can flag normal variants or artefacts, "
     "and it can miss small or subtle abnormalities"
@@ -573,6 +598,13 @@ def next_steps(c: CaseFacts) -> str:
         return (
             f"{lead}I can't say what would clarify a finding: {c.no_findings()}. I can answer "
             f"questions about {ANSWERABLE}."
+        )
+    if _REPEAT_THIS_SCAN.search(c.q) and not _LATER.search(c.q):
+        # "Do we need to repeat this scan?": a repeat for the image's sake, not a follow-up
+        lead = (
+            "Whether to repeat it is for you and the reporting radiologist: the detector does "
+            "not judge the image's quality for a clinical read (motion, wrap-around, other "
+            f"artefacts).{_check_for_a_repeat(c)} "
         )
     if not c.findings:
         return (
@@ -1465,6 +1497,14 @@ def asks_what_is_new(c: CaseFacts) -> bool:
     return bool(NEW_ASK.search(c.q)) and not _CASES_WORDS.search(c.q)
 
 
+# the user's own plan, said after the question: "I'll compare it with the old report myself"
+_OWN_PLAN = re.compile(
+    r"\b(i am|i'm|im|we are|we're|i will|i'll|we will|we'll|i plan to|we plan to|i want to|"
+    r"i'd like to|then i|later i|afterwards i)( going to| gonna)? (then |later |myself )?(compare|"
+    r"check (it |this )?against|put (it |this )?(side by side|next to))\b"
+)
+
+
 def prior_comparison(c: CaseFacts) -> str | None:
     """A request to compare with a prior study, which the assistant does not have (one scan at a
     time): said plainly, with what this scan shows; None for other questions and for advice
@@ -1484,6 +1524,9 @@ def prior_comparison(c: CaseFacts) -> str | None:
         )
     if not PRIOR_COMPARISON.search(c.q) or _ADVICE.search(c.q) or _CASES_WORDS.search(c.q):
         return None
+    plan = _OWN_PLAN.search(c.q)
+    if plan and "?" in c.q[: plan.start()]:
+        return None  # "Anything abnormal? I'm going to compare with the old report afterwards."
     return (
         "I can't compare: no prior study was provided, and the assistant analyses one scan at a "
         "time, so I can't say what has changed. Comparing the original images with prior "

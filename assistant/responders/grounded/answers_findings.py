@@ -292,6 +292,12 @@ Z_EXTENT_MM: dict[str, tuple[float, float]] = {
     "globes": (-45.0, -10.0),
     "optic nerves": (-30.0, -5.0),
     "optic nerve": (-30.0, -5.0),
+    # the high convexity: the hand and leg areas of the motor strip, the supplementary motor area
+    "hand knob": (40.0, 70.0),
+    "hand area": (40.0, 70.0),
+    "leg area": (55.0, 80.0),
+    "paracentral lobule": (50.0, 80.0),
+    "supplementary motor area": (45.0, 75.0),
 }
 _OFF_MARGIN_MM = 3.0
 _PLACE_NAMES = {
@@ -319,15 +325,30 @@ _PLACE_NAMES = {
     "infratentorial": "infratentorial compartment",
     "orbit": "orbits",
     "globes": "globes",
+    "hand knob": "hand area of the motor cortex",
+    "hand area": "hand area of the motor cortex",
+    "leg area": "leg area of the motor cortex",
 }
 _OFF_PLACE = re.compile(r"\b(" + "|".join(sorted(Z_EXTENT_MM, key=len, reverse=True)) + r")\b")
+# "seizures starting in the right hand ... the left motor cortex": the hand area is meant
+_MOTOR_STRIP = re.compile(r"\b(primary )?motor (cortex|strip|area|gyrus)\b|\bprecentral gyrus\b")
+_LIMB = re.compile(r"\b(hand|fingers?|arm|thumb|(leg|foot|toes?))\b")
+
+
+def _with_motor_area(q: str) -> str:
+    """The question, with "hand area" / "leg area" added when it names the motor strip and the
+    limb it is asked about (the motor strip as a whole spans most levels; its limb areas do not)."""
+    limb = _LIMB.search(q)
+    if limb is None or not _MOTOR_STRIP.search(q) or _OFF_PLACE.search(q):
+        return q
+    return f"{q} ({'leg' if limb.group(2) else 'hand'} area)"
 
 
 def places_asked(q: str) -> list[tuple[str, float, float]]:
     """The structures off the trained level a question names ("the cerebellum and brainstem"),
     each with its MNI z extent (mm): (name, lowest, highest), in the question's order."""
     named: dict[str, tuple[str, float, float]] = {}
-    for m in _OFF_PLACE.finditer(q):
+    for m in _OFF_PLACE.finditer(_with_motor_area(q)):
         name = _PLACE_NAMES.get(m.group(1), m.group(1))
         named.setdefault(name, (name, *Z_EXTENT_MM[m.group(1)]))
     return list(named.values())
@@ -349,7 +370,7 @@ def place_not_analysed(c: CaseFacts) -> str | None:
     volume analysed only there): the structure is not at any analysed level, so neither "yes"
     nor "no" can be said; what was analysed and what it found are. None when the question names
     no such structure, or it lies (partly) at an analysed level, or the level is unknown."""
-    m = _OFF_PLACE.search(c.q)
+    m = _OFF_PLACE.search(_with_motor_area(c.q))
     levels = analysed_levels(c)
     if m is None or levels is None:
         return None

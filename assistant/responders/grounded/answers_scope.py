@@ -412,11 +412,29 @@ def cannot_tell(c: CaseFacts) -> str | None:
             if where == {"peripheral"}
             else ""
         )
+        items = c.evidence.by_kind("applicability")
+        reasons = " ".join((items[0].data.get("reasons") or []) if items else []).lower()
+        if re.search(r"skull[- ]stripped", reasons):
+            edge = (
+                " The check found this scan skull-stripped: the bare edge of a skull-stripped "
+                "brain, which the training scans never showed, is read as abnormal, so a region "
+                "along the edge here is likely that."
+            )
+        elif c.detection_ran and not items:
+            edge = (
+                " The applicability check found the skull on, as in the training scans, so the "
+                "brain's edge itself is not expected to deviate; a region at the periphery can "
+                "still be a cortical change, or CSF or scalp included at the edge."
+            )
+        else:
+            edge = (
+                " On a skull-stripped scan the bare edge of the brain, which the training scans "
+                "never showed, is read as abnormal."
+            )
         return (
             "I can't tell from the detector's output: it reports where a region lies (central or "
-            "peripheral), not whether the map follows the brain's edge; the overlay shows it. "
-            "The bare edge of a skull-stripped brain, which the training scans never showed, is "
-            f"read as abnormal.{at}"
+            "peripheral), not whether the map follows the brain's edge; the overlay shows it."
+            f"{edge}{at}"
         )
     if _CLINICAL_FIT.search(q):
         return (

@@ -34,10 +34,20 @@ CLOSED = re.compile(
     r"should|shall|isn't|aren't|doesn't)\b"
 )
 # whether the question asks if a region is a true lesion ("Is the red blob a real lesion?")
-REALITY = re.compile(r"\b(real|actual|actually|genuine|genuinely|true|truly|really)\b")
+REALITY = re.compile(
+    r"\b(real|actual|actually|genuine|genuinely|true|truly|really|bona fide)\b|"
+    r"\bproper (lesion|finding|abnormality|pathology)\b"
+)
 # "Is F1 just artefact?", "Is the red spot noise?": whether a region is real, asked the other way
 ARTEFACT = re.compile(
     r"\b(artefact|artifact|noise|normal (variant|variation|anatomy|tissue|brain|structure))\b|"
+    # "F2 fake?", "just a reconstruction error?", "the model seeing ghosts?" (as `text.PARSER_ONLY`
+    # reads them)
+    r"\b(fake|bogus|phon(e)?y|sham|spurious|meaningless|non-?patholog\w*|mis-?registration|"
+    r"an? (reconstruction|registration|alignment) (error|failure|mismatch|glitch)\w*)\b|"
+    r"\b(computer|model|detector|algorithm|tool|ai|map|heatmap|software|network|machine|system|"
+    r"program)( is| was)?( being)? (wrong|mistaken|jumpy|twitchy|trigger-happy|over-?sensitive|"
+    r"over-?calling|hallucinating|confused|seeing (things|ghosts))\b|"
     # "could it just be nothing?"
     r"\b(be|is it|it'?s) (just |simply |merely )?nothing\b(?! (abnormal|wrong|there|to|of|else))"
 )

@@ -116,7 +116,8 @@ DIAGNOSIS = (
 )
 DIAGNOSIS_CHOICE = re.compile(rf"\b{DIAGNOSIS}\b,? (or|vs\.?|versus) (an? |the )?{DIAGNOSIS}\b")
 NORMAL_WORD = (
-    r"(?:normal|healthy|unremarkable|fine|ok|okay|intact|clean|clear|benign-looking|kosher)"
+    r"(?:normal|healthy|unremarkable|fine|ok|okay|intact|clean|clear|benign-looking|kosher|"
+    r"good to go|grand(?! mal))"
 )
 
 # "should she see a neurologist?": a referral (a next-steps cue the learned reader keeps)
@@ -167,6 +168,8 @@ OOS = _rx(
     r"\b(prognosis|survival|life expectancy|curable|terminal|recover(y)?|will (he|she|they|the "
     r"patient) (die|recover|survive|live|be ok))\b|\bsafe to (drive|fly|work|exercise|drink)\b",
     r"\b(book|schedule|cancel) (an? |my )?appointment\b|\binsurance\b|\bbilling\b|"
+    r"\bhow much (does|do|did|will|would|is) (\w+ ){1,4}cost\b|\bhow much (\w+ ){1,2}(would|should|"
+    r"do|can) (you|i|we) (start|give|prescribe|load|use)\b|"
     r"\b(book|schedule|reserve|cancel|reschedule) (me |us )?(an? |the |my )?(\w+ ){0,2}(slot|"
     r"appointment|room|session)\b",
     r"\b(nothing to do with|unrelated to|not related to|off[- ]topic (from|for))( this| the)? "
@@ -194,8 +197,8 @@ GENERAL_HEALTH = _rx(
 # the words that tie a question to this scan
 ANCHOR = re.compile(
     r"\b(this|these|here|it|its|scan|image|slice|picture|study|lesions?|findings?|"
-    r"abnormalit\w*|anomal\w*|regions?|areas?|spots?|map|heatmap|overlay|reconstruct\w*|"
-    r"detector|model|algorithm|you|f\d+|cases?|patient|appearances?|features?|pattern|output|"
+    r"abnormalit\w*|anomal\w*|regions?|areas?|spots?|foc(us|i)|patch(es)?|map|heatmap|overlay|"
+    r"reconstruct\w*|detector|model|algorithm|you|f\d+|cases?|patient|appearances?|features?|pattern|output|"
     r"results?|tool)\b"
 )
 
@@ -215,8 +218,8 @@ DOMAIN = re.compile(
 # anchors to THIS scan (not "you"): a wh-question about a disease without them is general
 SCAN_ANCHOR = re.compile(
     r"\b(this|these|here|it|its|scan|image|slice|picture|study|lesions?|findings?|"
-    r"abnormalit\w*|anomal\w*|regions?|areas?|spots?|map|heatmap|overlay|reconstruct\w*|"
-    r"detector|model|algorithm|f\d+|cases?|the patient|this patient|brain)\b"
+    r"abnormalit\w*|anomal\w*|regions?|areas?|spots?|foc(us|i)|patch(es)?|map|heatmap|overlay|"
+    r"reconstruct\w*|detector|model|algorithm|f\d+|cases?|the patient|this patient|brain)\b"
 )
 
 
@@ -642,13 +645,14 @@ _NOT_SIDE_RIGHT = re.compile(
     r"\bnot (quite )?right\b(?! (side|hemisphere|half|of))|\bright (thing|way|answer|call)\b|"
     # "the right size for a 15 month old", "at the right level for the detector"
     r"\b(the|a) right (size|level|levels|place|position|plane|sequence|slice|file|format|"
-    r"scan|one|kind|type|protocol|time|angle|orientation|thickness|resolution)\b|"
+    r"scan|one|kind|type|protocol|time|angle|orientation|thickness|resolution|location|site|"
+    r"diagnosis|description|label|name|word|term|category)\b|"
     r"\b(reading|read|understand\w*|got|get|see|seeing|interpreting) (that|this|it|things) right\b|"
     # a tag question ("F1 is the strongest one, right? Is it ...", spoken "... right question
     # mark"); someone being right ("Is she right, scan-wise?")
     r",\s*right\s*(\?|question mark|full stop|\.)|"
     r"\b((?<!is )it|normal|fine|ok|okay|clear|clean|wrong|there|mets|metastases) right\s*"
-    r"(\?|\.|question mark|full stop)|"
+    r"(\?|\.|question mark|full stop|$)|"
     r"\b(is|was|are|were) (she|he|they|we|the (registrar|resident|report|reader|radiologist|"
     r"referrer|ai|model|tool|colleague))( \w+)? right\b|\b(she|he|they|we) (is|are|was|were) right\b"
 )
@@ -664,6 +668,9 @@ SIDE = _rx(
     r"\b(which|what|wich) side\b|\bside of the (brain|head|midline|image|scan|picture|screen)\b|"
     r"\bthe side of (f\d+|it|this|that|the \w+)\b",
     r"\b(left|right)\b",
+    # "In which half of the brain is it?" (not the front or back half)
+    r"\b(which|what|wich) half( of the (brain|head|image|scan|picture|screen))?\b"
+    r"(?!.{0,30}\b(front|back|upper|lower|top|bottom|anterior|posterior|superior|inferior)\b)",
 )
 
 # ----------------------------------------------------------------------------- 9. location
@@ -817,7 +824,8 @@ CAUSE = _rx(
 CAUSE_STRONG = _rx(
     # "What could a bright area like this be?": what a kind of finding can be
     r"\bwhat (could|might|may|would|can) (a|an|such an?|the|this|that|these|those) (\w+ ){1,5}"
-    r"(like (this|that|it|these|f\d+) )?(be\s*[?.!]*$|represent|signify)",
+    r"(like (this|that|it|these|f\d+) )?(be( (in|for|at|with) (\w+ ){0,4}\w+)?\s*[?.!]*$|represent|"
+    r"signify)",  # "What can a bright spot on T1 be in a child?"
     rf"\bwhat (could|might|may|would|can) {REFERENT}( \w+){{0,6}} (be|represent|signify)\b",
     r"\bdifferential\w*\b|\bdiagnos\w*\b|\ba?etiolog\w*\b",
     r"\bwhat do you (think|reckon) (it|this|that|f\d+|the \w+) (is|are|could|might)\b",
@@ -981,7 +989,12 @@ _NORMAL_ASK = _rx(
     r"\brule[sd]? out\b|\bruling out\b|\bexclude[sd]?\b|\bnegative for\b|\bsign (it|this|that) "
     r"off\b|\ball good\b|\bwithin normal limits\b|\bnothing to worry\b|\bclear of\b|"
     r"\bas (it|they|one) should\b|\bas expected\b|\balright\b|"
-    r"\b(everything|all) (is |looks |seems )?(in order|right|good)\b|\babsen\w*\b|"
+    r"\b(everything|all) (is |looks |looking |seems )?(in order|right|good|sorted)\b|\babsen\w*\b|"
+    # "Does this scan pass?", "Did the detector pass it?", "passed the AI screen?"
+    r"^(so )?(does|did|do|would|will|has|can) (this|it|the|this one)( \w+)? pass(ed)?\b"
+    r"(?! (the |its |a )?([\w']+ )?(threshold|cut-?off|limit|bar|level)\b)|"
+    r"\bpass(es|ed)? (the |its )?(detector|model|ai|screen\w*|check|algorithm)\b(?!('s)? (threshold|"
+    r"cut-?off))|"
     r"\breassur\w*\b|\b\w+-free\b|\bin the clear\b",
     r"\b(is|was|are|were|come back|came back) (the |this |it )?(\w+ )?negative\b|"
     r"(?<!or )\bnegative\s*[?.!]*$",
@@ -1007,7 +1020,17 @@ _NORMAL_ASK = _rx(
     r"than an? |merely an? )false (positive|alarm)s?\b|\bnothing (but|more than) an? false "
     r"(positive|alarm)\b|^(\w+[ '-]){1,4}(is|are|was|were) (just |only |merely )?an? false "
     r"(positive|alarm)s?\b|^(could|might|may|can) (\w+[ '-]){1,5}be (just |only |merely |simply )?"
-    r"an? false (positive|alarm)s?\s*[?.!]*$",
+    r"an? false (positive|alarm)s?\s*[?.!]*$|"
+    # "Would you call F2 a false alarm?", "F2 = false alarm?"
+    r"\b(call|consider|count|class|classify|label|deem|regard|write)\w* (\w+ ){0,3}(as |off as )?"
+    r"(an? |just an? )?false (positive|alarm)s?\b|"
+    r"\bf\d+\s*(=|:)\s*(an? )?(false (positive|alarm)|artefact|artifact|noise)\b|"
+    # "Did the detector flag no regions?"
+    r"\b(flag|find|found|detect|mark|highlight|pick|show|identif)\w*( up)? no (\w+ )?(regions?|"
+    r"findings?|lesions?|areas?|spots?|abnormalit\w*|flags?)\b|"
+    # "The bit lit up looks like a scanner artefact to me. Right?"
+    r"(?<!not )(?<!n't )\b(looks?|seems?|appears?) (like |to be )?(an? |just an? |only an? )?"
+    r"([\w-]+ ){0,2}(artefact|artifact|noise)\b",
     r"\bin[- ]distribution\b|\binliers?\b|\bun(operated|remarkable|touched)\b|"
     r"\bwithin (the |its |our )?([\w-]+ ){0,2}(distribution|range)\b",
     r"\b(not|n't|never) (\w+ )?(injured|damaged|bruised|affected|involved|hurt|harmed|bleeding|"
@@ -1136,6 +1159,11 @@ def asks_normal(question: str) -> bool:
     if _TAG_IS_THERE.search(n):
         return False  # "I don't think there's a bleed. Is there?": yes = it is there
     q, wrong = without_frame(without_hedge(n))
+    # "Anything wrong, and did she move during it?": the second question, about the acquisition,
+    # has a yes/no of its own
+    second = re.search(r",?\s*\b(and|also|plus)\s+(?=(was|were|did|is|are|has|have|any)\b)", q)
+    if second and second.start() > 0 and IMAGE_ARTEFACT.search(q[second.end() :]):
+        q = q[: second.start()] + "?"
     return _asks_normal(strip_modality(q)) != wrong
 
 
@@ -1251,6 +1279,13 @@ _FLAG_FALSE = re.compile(
 _TAG_IS_THERE = re.compile(r"\w[.;!?]\s*(is|are) there( one| any| some)?\s*\?*\s*$")
 
 
+# "F2 is not real, is it?": a statement that a finding is not real, put up for agreement
+_SAID_NOT_REAL = re.compile(
+    r"^(\w+[ '-]){1,5}(is|are|was|were) (probably |likely |surely )?(not|n't) (an? )?(real|true|"
+    r"genuine|actual)\b"
+)
+
+
 def negation_decides(question: str) -> bool:
     """Whether the question's yes/no turns on a negation that `asks_normal` reads whole ("Does
     the image fail to show any lesion?", "Is F1 not an artefact?", "Is it not the case that
@@ -1263,7 +1298,7 @@ def negation_decides(question: str) -> bool:
     return wrong or bool(_TAG_IS_THERE.search(n)) or any(
         rx.search(q)
         for rx in (_REAL_NOT_ARTEFACT, _NORMAL_NEGATED, _FAILS_TO_SHOW, _RATHER_THAN_DISEASE,
-                   _TAG_IS_THERE, _FLAG_FALSE, _NONE_NOT_ARTEFACT)
+                   _TAG_IS_THERE, _FLAG_FALSE, _NONE_NOT_ARTEFACT, _SAID_NOT_REAL)
     )  # fmt: skip
 
 
@@ -1792,10 +1827,18 @@ CAPABILITIES = re.compile(
     r"system|detector) (actually |really |exactly )?(do|look for|check( for)?|detect|find|show)\b"
 )
 # "analyse this pls", "can you read this one for me": read the scan (what was found)
+# "this", "her MRI", "the patient's scan": the scan being asked about
+_THE_SCAN = (
+    r"(this|it|this one|(this|the|her|his|their|our|my patient'?s|the patient'?s) (brain |head )?"
+    r"(scan|image|images|study|slice|volume|vol|mri|mr|x-?ray|film|series))"
+)
 ANALYSE_THIS = re.compile(
     r"^\W*(ok |okay |so |then |now )?(please |pls |plz |can you |could you |would you |just )?"
-    r"(analy[sz]e|read|interpret|review|assess|check|look at|go through|report on|run)( (this|it|"
-    r"this one|(this|the) (scan|image|study|slice|volume|vol|mri|x-?ray|film)))?( (for me|pls|"
+    r"(analy[sz]e|read|interpret|review|assess|check|look at|go through|report on|run)( "
+    rf"{_THE_SCAN})?( (for me|pls|please|plz|now|then|thanks|quickly))*\W*$|"
+    # "16-year-old with tingling in her legs. Can you read her MRI?": a history, then the request
+    r"[.!?]\s+(ok |so |now )?(please |pls )?(can|could|would) (you|u) (please |pls )?(analy[sz]e|"
+    rf"read|interpret|review|assess|check|look at|go through|report on) {_THE_SCAN}( (for me|pls|"
     r"please|plz|now|then|thanks|quickly))*\W*$|"
     # "what have we got", "what are we looking at"
     r"^\W*(so |ok |and )?what (have we got|do we have|are we looking at|have you got|did you find)"
@@ -1891,7 +1934,16 @@ SENSITIVITY = re.compile(
     # "could a small lesion be missed here?"
     r"\b(could|can|might|would|may) (a |any |the )?(\w+ )?(small|tiny|subtle|little|early|\d+(\.\d+)? ?mm)"
     r" (\w+ )?(lesions?|abnormalit\w*|findings?|plaques?|foci|spots?|ones?|mets|metastas[ie]s) "
-    r"(\w+ )?(be )?(missed|overlooked|undetected|hiding|hidden|lurking)\b"
+    r"(\w+ )?(be )?(missed|overlooked|undetected|hiding|hidden|lurking)\b|"
+    # "Might a subtle abnormality slip past?", "Could something have slipped through?"
+    r"\b(could|can|might|may|would|will|did) (\w+ ){0,4}((slip|slipped) (past|through|by)|(get|got|"
+    r"gone|go) (past|by))( (it|the (ai|detector|model|tool|algorithm|software|map|heatmap)|you|"
+    r"undetected|unnoticed))?\s*[?.!]*(\s|$)|"
+    # "something there that the AI did not pick up", "an abnormality the heatmap doesn't show"
+    r"\b(something|anything|an? (\w+ )?(abnormality|lesion|finding))( be)?( there)? (that |which )?"
+    r"(the )?(ai|detector|model|tool|heatmap|map|algorithm|it|you|software) (did not|does not|"
+    r"could not|cannot|would not|might not|may not|has not|have not) (\w+ )?(pick up|show|see|"
+    r"detect|catch|find|flag|spot|highlight)\b"
 )
 QUALITY = re.compile(
     r"\b(good enough|adequate|sufficient|acceptable|diagnostic|poor|bad) (image |scan )?quality\b|"
@@ -2333,13 +2385,18 @@ _FINDING_REALITY = re.compile(
     r"tissue|brain))\b|\bnothing really\b|\b(probably|just|only|is|be) nothing\b|"
     r"\bspurious\b|\b(just|only|merely|simply|purely) (an? )?false (alarm|positive)\b|"
     r"\b(nothing|something|anything) (to worry|to be worried|of concern)\b|"
-    r"^(is )?(the )?(map'?s? |heatmap'?s? |overlay'?s? )?(hot ?spot|highlight|red (spot|area|blob|"
-    r"region)|(hottest|brightest|warmest|reddest) (spot|area|region|part|bit|colou?r)|blob|peak|"
-    r"spot)( (on|in) (the )?(map|heatmap|overlay))? (\w+ )?(artefact|artifact|"
+    r"^(is )?(the |that |this )?(map'?s? |heatmap'?s? |overlay'?s? )?(hot ?spot|highlight|(red|"
+    r"yellow|orange|colou?rful|bright|hot|warm|lit) (spot|area|blob|region|patch|bit|thing)|"
+    r"(hottest|brightest|warmest|reddest) (spot|area|region|part|bit|colou?r)|blob|peak|colou?r|"
+    r"spot)( (on|in) (the )?(map|heatmap|overlay|anomaly map))? (\w+ )?(artefact|artifact|"
     rf"noise|real|genuine|{_TRIVIAL})\W*$|"
     # "Is F1 a false positive?", "Is the hot spot nothing but a false alarm?" (yes/no)
     r"^(is|are|was|were) (\w+[ '-]){1,6}(an? |just an? |only an? |nothing but an? |nothing more "
     r"than an? |merely an? )false (positive|alarm)s?\b|"
+    # "The heatmap spot is a false alarm, correct?", "Would you call F2 a false alarm?"
+    r"^(the |this |that )?(\w+[ '-]){1,4}(is|are|was|were) (just |only |merely )?an? false "
+    r"(positive|alarm)s?\b|\bcall (\w+ ){1,3}(an? |just an? )?false (positive|alarm)s?\b|"
+    r"\bf\d+\s*(=|:)\s*(an? )?false (positive|alarm)\b|"
     r"^(is )?f\d+ (\w+ )?(significant|relevant|important|concerning|worrying|nothing|artefact|"
     rf"artifact|noise|normal|real|true|genuine|{_TRIVIAL})\b|\bsomething real\b|"
     r"\bnormal (tissue|anatomy|brain|variant|variation|structure)\s*[?.!]*$|"
@@ -2349,7 +2406,10 @@ _FINDING_REALITY = re.compile(
 _REALITY_REFERENT = re.compile(
     r"\bf\d+\b|\b(it|this|that|((the|this|that) )?(\w+ ){0,2}(finding|lesion|region|spot|area|"
     r"abnormality|blob|thing|red|yellow|orange|hot|bright|hot ?spot|highlight|patch|peak|maximum|"
-    r"brightest|hottest|colou?r))\b"
+    r"brightest|hottest|colou?r))\b|"
+    # "Is what the map highlights real?"
+    r"\bwhat (the )?(map|heatmap|overlay|detector|model|tool) (highlights|shows|flags|marks|"
+    r"picks up|lights up)\b"
 )
 _REALITY_DOUBT = re.compile(
     r"\b(could|might|may|possibly|perhaps|likely(?! (to be )?(just |only )?(an? )?(artefact|artifact|"

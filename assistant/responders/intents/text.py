@@ -72,6 +72,45 @@ PARSER_ONLY: list[tuple[re.Pattern[str], str]] = [
             r"an |patient )?(motion|movement)( artefacts?| artifacts?)?\b",
             r"\1 motion artefact",
         ),
+        # words for "not a true lesion": "f2 fake?", "just a reconstruction error", "the model
+        # seeing ghosts", "the detector being jumpy", "misregistration"
+        (
+            r"\b(fake|bogus|phon(e)?y|sham)( (signals?|findings?|lesions?|hits?|detections?|"
+            r"positives?|spots?))?\b",
+            "artefact",
+        ),
+        (
+            # (not the residual: "was the reconstruction error low everywhere?")
+            r"\b(just |only |merely |simply |purely )?(an? )(reconstruction|registration|alignment) "
+            r"(errors?|failures?|mismatch\w*|glitch\w*|mistakes?)\b|\bmis-?registration\b|"
+            r"\bmis-?alignment\b",
+            r"\1artefact",
+        ),
+        (
+            r"\b(just|only|merely|simply|purely) (the |a |an |our )?(computer|model|detector|"
+            r"algorithm|tool|ai|map|heatmap|software|network|machine|system|program)( is| was)?"
+            r"( being)? (wrong|mistaken|jumpy|twitchy|trigger-happy|over-?sensitive|over-?calling|"
+            r"hallucinating|confused|seeing (things|ghosts))\b",
+            r"\1 artefact",
+        ),
+        (r"\bartefact (or|and|/) noise\b|\bnoise (or|and|/) artefact\b", "artefact"),
+        (r"\bnon-?patholog\w*\b", "normal variant"),
+        (r"\bbona fide\b", "genuine"),
+        (r"\bproper (lesion|finding|abnormality|pathology)\b", r"real \1"),
+        (r"\b(just|only|merely|simply) (an? )?(blood )?vessel\b", r"\1 normal structure"),
+        # "does F1 represent normal structure, e.g. a vessel or sulcus?": the examples go
+        (r",?\s*\b(e\.g\.?|eg\.|for example|for instance)\s*,?\s*[^?.!]*", ""),
+        (
+            r"\bzero (regions?|findings?|lesions?|areas?|spots?|flags?|hits?|detections?|"
+            r"abnormalit\w*)\b",
+            r"no \1",
+        ),
+        # "the tool not mark anything, correct?"
+        (
+            r"\b(tool|detector|model|ai|algorithm|system|software|it) not (mark|flag|find|detect|"
+            r"highlight|pick|show|see)\b",
+            r"\1 did not \2",
+        ),
         (r"\blee ?shun\b", "lesion"),
         (r"\blee ?shuns\b", "lesions"),
         (
