@@ -26,8 +26,9 @@ def scan_path(key: str, data: Path) -> tuple[Path, bool]:
     name, an IXI volume's file name (`ixi-hh-t1-2mm/*/`), `chest_xray_NAME` (`ood/cxr-kermany/`),
     `mslub_PATIENT` (`mslub-mni/PATIENT/T1.nii.gz`), `midaxial_NAME` (`ixi-t1-midaxial/*/NAME`);
     a key ending in "(anyway)" is analysed anyway."""
+    key = key.strip()
     anyway = key.endswith("(anyway)")
-    key = key.removesuffix("(anyway)")
+    key = key.removesuffix("(anyway)").strip()  # "mslub_patient19 (anyway)" too
     fixed = scans(data)
     if key in fixed:
         path, flag = fixed[key]

@@ -65,7 +65,9 @@ CASES = [
     ("pseudo_healthy", "What does the brain look like without F1?"),
     ("pseudo_healthy", "Is the reconstruction reliable?"),
     ("confidence", "Could the detector have missed a lesion?"),
-    ("confidence", "Is F2 a false positive?"),
+    # a plain yes/no whether a finding is real is presence (eval/paraphrase/README.md); the
+    # retrained reader of 2026-12-05 reads it so, as the training sets label it
+    ("presence", "Is F2 a false positive?"),
     ("confidence", "Could F1 be an artefact?"),
     ("presence", "Is the finding real?"),
     ("confidence", "Is the finding real or noise?"),

@@ -226,6 +226,12 @@ def test_second_round_wordings():
         ("Is this one good to go?", True),
         ("Is it grand, this scan?", True),
         ("Any grand mal seizure focus?", False),
+        # someone else's claim checked, a true negative, a key: value line (the retrained reader
+        # is less sure of these than the old one was, so the rules read them)
+        ("My SHO thinks F2 is just noise; is he right?", True),
+        ("The consultant says there's a bleed, is she correct?", False),
+        ("Is this a true negative?", True),
+        ("Field: F1_artefact | Answer: ? (true/false)", True),
     ],
 )
 def test_third_round_polarity(question, normal):

@@ -206,7 +206,8 @@ def test_a_side_question_whether_something_is_there_follows_the_image_level_verd
     the patient's left", against "No, not clearly" to "Any abnormality?"."""
     ev = weak_only_evidence()
     left = ask("Any abnormality in the left hemisphere?", ev)
-    assert left.startswith("No, not clearly: no region reached the detector's image threshold")
+    # (the side route's words, or the presence route's: both lead with the image-level "No")
+    assert left.startswith("No, not clearly: "), left
     assert "[W1]" in left and "may be noise or normal variation" in left
     right = ask("Is the right side normal?", ev)
     assert right.startswith("Yes, as far as this detector can tell")
@@ -438,6 +439,8 @@ def test_trial_replay_scan_keys(tmp_path):
     assert scan_path("mni_right_ring.png", tmp_path) == (EXAMPLES / "mni_right_ring.png", False)
     cxr = scan_path("chest_xray_IM-1.png(anyway)", tmp_path)
     assert cxr == (tmp_path / "ood" / "cxr-kermany" / "IM-1.png", True)
+    # a space before "(anyway)" (a trial wrote "mslub_patient19 (anyway)")
+    assert scan_path("chest_xray_IM-1.png (anyway)", tmp_path) == cxr
     (tmp_path / "ixi-hh-t1-2mm" / "holdout").mkdir(parents=True)
     (tmp_path / "ixi-hh-t1-2mm" / "holdout" / "IXI9_T1.nii.gz").write_bytes(b"")
     assert scan_path("IXI9_T1.nii.gz", tmp_path)[0].parent.name == "holdout"

@@ -34,6 +34,7 @@ from assistant.responders.grounded.wording import (
 )
 from assistant.responders.intents import yes_means_normal, yes_no_question
 from assistant.responders.intents.parse import (
+    DOCUMENTING,
     IMAGE_ARTEFACT,
     asks_for_a_clinical_act,
     without_hedge,
@@ -75,7 +76,7 @@ def anything_else(t: Turn, text: str) -> str:
     else:
         lead = f"No, only {main} was found" if not others else "Yes"
     listing = "; ".join(t.case.describe(f) for f in others)
-    partial = scope._partial(t.evidence.scan_summary or {})
+    partial = scope.partial(t.evidence.scan_summary or {})
     if not others and partial and not yes_means_normal(question):
         # "any other lesions elsewhere in the volume?" with one slice analysed: not for the rest
         return (
@@ -269,6 +270,14 @@ def part_of_a_volume(t: Turn, text: str) -> str:
     tell the patient it is normal?") is not supported by part of a volume."""
     if t.intent == "presence" and t.outside is None and t.route != "result_meaning":
         return scope.sign_off_on_part(t.case, text) or scope.on_analysed_part(t.case, text)
+    if (
+        t.intent == "side"
+        and t.outside is None
+        and yes_no_question(t.question)
+        and re.search(r"\b(any|anything|something|lesions?|abnormalit\w*)\b", t.q)
+    ):
+        # "Anything in the R hemisphere as well?" of a volume analysed at one slice
+        return scope.on_analysed_part(t.case, text)
     return text
 
 
@@ -679,6 +688,17 @@ def in_3d_of_one_slice(t: Turn, text: str) -> str:
             text + " In 3D: only the analysed slice shows it, so how far it extends through the "
             "other slices of the volume is unknown. " + scope
         ).strip()
+    if (
+        t.intent in ("location", "size")
+        and t.found
+        and t.outside is None
+        and _IN_3D.search(t.q)
+        and not (t.evidence.scan_summary or {}).get("source_shape")
+    ):
+        # "Dimensions in 3 planes please." of a 2D image
+        return text + (
+            " The third dimension (across slices) can't be measured: this is a single 2D image."
+        )
     return text
 
 
@@ -758,6 +778,55 @@ CHILD_NOTE = (
 _A_REGION = re.compile(
     r"\b[fwv]\d+\b|\b(spot|area|region|blob|lesion|finding|highlight|hot ?spot|ring|patch|focus)\b"
 )
+
+
+_OUTSIDE_ANALYSED = re.compile(
+    r"\b(outside|beyond|apart from|other than|except( for)?) (the |that |this )?(slab|slices?|levels?|"
+    r"part|bit|section|region|area|range)s? (that |which )?((you|u|it|the (detector|model|tool)) )?"
+    r"(analy[sz]ed|looked at|checked|covered|read|saw)\b|"
+    r"\b(on|in|at) (the )?(other|remaining|rest of the) (slices|levels|sections)\b|"
+    r"\b(slices|levels) (you|u|it) (did not|didn't|have not|haven't|never) (analy[sz]e|look at|"
+    r"check|read)\b"
+)
+
+
+def claim_names_a_kind(t: Turn, text: str) -> str:
+    """ "draft: 'Focal T1 hyperintense lesion in the left hemisphere, likely subacute
+    haemorrhage.' agree?": whatever part of the claim was answered, the kind it names is not
+    something the detector can support."""
+    claim = normalise(t.question)
+    if not claim.endswith(", agree?") or t.outside is not None or "cannot be determined" in text:
+        return text
+    kind = findings.named_kind(claim)
+    if kind is None:
+        return text
+    return text + (
+        f" As for {findings.a_kind(kind.group(0))}: that cannot be determined by this detector, "
+        "which measures deviation from healthy anatomy, not what the deviation is."
+    )
+
+
+def outside_the_analysed_part(t: Turn, text: str) -> str:
+    """ "any lesion outside the slab u analysed?": of a volume analysed in part, the detector
+    says nothing there ("I can't tell", and what was analysed); of a 2D image, there are no
+    other slices."""
+    if t.intent not in ("presence", "location", "count") or not _OUTSIDE_ANALYSED.search(t.q):
+        return text
+    if text.startswith("I can't tell"):
+        return text  # said already ("I can't tell: the detector did not analyse the other slices")
+    summary = t.evidence.scan_summary or {}
+    if not scope.partial(summary):
+        if not summary.get("source_shape"):
+            return (
+                "There are no other slices: this is a single 2D image, and the detector "
+                f"analysed all of it. On it: {lowered(plain_reading(t.case))}"
+            )
+        return text
+    return (
+        "I can't tell: the detector says nothing about the parts of the volume it did not "
+        f"analyse. {analysed_scope(summary)} What it found there: "
+        f"{lowered(plain_reading(t.case))}"
+    )
 
 
 def acquisition_asked_too(t: Turn, text: str) -> str:
@@ -904,11 +973,65 @@ def small_ones_missed(t: Turn, text: str) -> str:
     return text
 
 
+_DOCUMENTING = re.compile(DOCUMENTING)
+_EXTENT_OF_RESECTION = re.compile(
+    r"\b(complete|gross[- ]total|total|subtotal|sub-total|near[- ]total|partial|incomplete|full) "
+    r"resection\b|\bextent of (the )?resection\b|\bresidual (tumou?r|disease|enhancement|mass)\b|"
+    r"\b(tumou?r|disease) (left behind|left over|remaining)\b|\bgtr\b|\bstr\b"
+)
+_RECURRENCE = re.compile(r"\b(recurren(ce|t)\w*|regrowth|re-?growth|progressi(on|ve disease))\b")
+_AFTER_SURGERY = re.compile(
+    r"\b(gtr|str|resect\w*|operated|post-?op\w*|after (the )?(surgery|operation|resection|"
+    r"debulking)|craniotomy|debulk\w*|surgical cavity|cavity)\b"
+)
+
+
+def written_into_the_notes(t: Turn, text: str) -> str:
+    """ "Can I write 'left-sided lesion confirmed by AI' in the op note?", "OK to document 'no
+    intracranial lesion' in the notes?": not a yes; the tool's output confirms nothing, and what
+    goes into the record is the clinician's, from the images themselves."""
+    if t.outside is not None or t.intent not in ("side", "location", "size"):
+        return text  # (a presence question keeps its reading: `clinical_act` adds whose it is)
+    if not _DOCUMENTING.search(t.q):
+        return text
+    found = re.sub(r"^(Yes|No)\. ", "", text)
+    return (
+        "Not as a confirmation: this is a research tool, not a medical device, and its output "
+        "can't be cited as confirming anything in a patient's record. What goes into the notes "
+        "(and a side before surgery above all) is yours to decide, from the images and the "
+        f"clinical findings. What the detector found: {lowered(found)}"
+    )
+    # (a presence answer's lead, "Yes, as far as this detector can tell:", is dropped above)
+
+
+def after_surgery(t: Turn, text: str) -> str:
+    """ "Can I tell the patient it was a complete resection?", "FU after GTR of a GBM.
+    Recurrence?": the extent of a resection and a recurrence are judged on post-contrast and
+    FLAIR images against the earlier scans, which this detector has not got; what it found."""
+    if t.outside is not None or t.intent in ("out_of_scope", "unknown", "modality", "report"):
+        return text
+    extent = _EXTENT_OF_RESECTION.search(t.q)
+    recurrence = _RECURRENCE.search(t.q) and _AFTER_SURGERY.search(t.q + " " + t.case.said_before)
+    if not (extent or recurrence):
+        return text
+    what = "whether the tumour has recurred" if recurrence else "whether the resection was complete"
+    return (
+        f"I can't tell {what}: that is judged on post-contrast T1 and FLAIR images compared with "
+        "the pre-operative and earlier post-operative scans, and this detector reads one "
+        "non-contrast T1 against healthy scans, with no prior. A resection cavity or "
+        "post-operative change itself deviates from healthy anatomy. What it found: "
+        f"{lowered(plain_reading(t.case))}"
+    )
+
+
 def clinical_act(t: Turn, text: str) -> str:
     """ "Can I sign this off as normal?": the detector reads one scan; the act is the user's
     (unless an earlier step said so already)."""
+    targeting = t.intent in ("location", "side", "next_steps") and re.search(
+        r"\b(biopsy|surg\w*)\b", t.q
+    )
     if (
-        t.intent == "presence"
+        (t.intent == "presence" or targeting)
         and asks_for_a_clinical_act(t.question)
         and "clinical decision that this reading can inform" not in text
     ):
@@ -917,7 +1040,7 @@ def clinical_act(t: Turn, text: str) -> str:
             r"unremarkable|ok|okay|within normal limits)\b",
             t.q,
         )
-        surgery = re.search(r"\b(surg\w*|operable|resect\w*)\b", t.q)
+        surgery = re.search(r"\b(surg\w*|operable|resect\w*|biopsy)\b", t.q)
         if surgery:
             # "is there a lesion that could be a surgical target?": not a bare yes
             if text.startswith("Yes. "):
@@ -927,14 +1050,21 @@ def clinical_act(t: Turn, text: str) -> str:
                     + lowered(text.removeprefix("Yes. "))
                 )
             return text + (
-                " Whether a lesion is a surgical target is for the surgical team (an epilepsy "
-                "or neuro-oncology MDT) to decide, with the full imaging and work-up; this "
-                "reading of one scan can inform that but not make it."
+                " Whether a lesion is a surgical or biopsy target is for the surgical team (an "
+                "epilepsy or neuro-oncology MDT) to decide, with the full imaging and work-up; "
+                "this reading of one scan can inform that but not make it."
             )
         if text.startswith("No, not normal. ") and not normality_asked:
             # "can he go home?": not a No to the act; "is the MRI normal?" keeps its answer
             text = "No, this reading does not support it: " + lowered(
                 text.removeprefix("No, not normal. ")
+            )
+        if _DOCUMENTING.search(t.q):
+            # "Can I write 'no haemorrhage' in the notes?": the reading, then whose the record is
+            return text + (
+                " What goes into the notes is a clinical decision that this reading of one scan "
+                "can inform but not make: this is a research tool, not a medical device, and its "
+                "output can't be cited as confirming anything."
             )
         return text + (
             " Whether to sign off, discharge or reassure is a clinical decision that this "
@@ -1072,6 +1202,8 @@ AFTERWARDS: list[Callable[[Turn, str], str]] = [
     normal_for_age,
     child_scan,
     acquisition_asked_too,
+    outside_the_analysed_part,
+    claim_names_a_kind,
     post_contrast_image,
     bone_not_read,
     in_3d_of_one_slice,
@@ -1082,6 +1214,8 @@ AFTERWARDS: list[Callable[[Turn, str], str]] = [
     display_convention_and_side,
     structure_normal,
     small_ones_missed,
+    after_surgery,
+    written_into_the_notes,
     clinical_act,
     telling_a_kind,
     atlas_without_a_3d_finding,
@@ -1104,6 +1238,8 @@ _WHOLE_HEAD = re.compile(
     r"\b(anywhere (in|on) (the|this) (head|brain|scan|volume|study)|(whole|entire|full) "
     r"(head|brain|volume|scan|study)|every (slice|level)|all (the )?(slices|levels)|"
     r"vertex to (the )?(foramen magnum|skull base)|top to bottom|anywhere|overall|globally|"
+    # "No acute intracranial abnormality", a whole-head phrase of reports
+    r"intracranial|"
     # "so is the MRI normal or not?" of a volume analysed at a few levels
     r"(is )?(the |this |her |his )(mri|scan|study|brain) (normal|ok|okay|fine|clear)|"
     # "anything sinister on her MRI?": the MRI is the whole volume
@@ -1165,7 +1301,10 @@ _SIDED_SYMPTOM = re.compile(
     r"symptoms?|deficit|tingling)\b|\b(hemiparesis|hemiplegia|weakness|numbness|tingling) (on|of) "
     r"(the |her |his )?(?P<b>left|right)\b"
 )
-_IN_3D = re.compile(r"\b(in 3-?d|three[- ]dimension\w*|in the volume|through the volume)\b")
+_IN_3D = re.compile(
+    r"\b(in 3-?d|three[- ]dimension\w*|in the volume|through the volume|(in|across) (3|three|all "
+    r"three) (planes|axes|directions)|cranio-?caudal\w*)\b"
+)
 _HOW_KNOWN = re.compile(
     r"\bhow (do|can|did|does) (you|it|the (tool|detector|model)) (know|tell|work out|decide)\b"
 )

@@ -26,10 +26,12 @@ from assistant.responders.intents.parse import (
     AGE_OF_A_LESION,
     ANALYSED_SLICES,
     COVERAGE,
+    IDENTIFIERS_IN_FILE,
     IMAGE_ARTEFACT,
     PATIENT_IDENTITY,
     QUALITY,
     TRAINING_DOMAIN,
+    TRUST_AN_EXPORT,
     WHAT_TO_UPLOAD,
     yes_no_question,
 )
@@ -730,7 +732,8 @@ _ASKS_SPACE = re.compile(
 )
 _ASKS_PLANE = re.compile(r"\b(axial\w*|coronal\w*|sagittal\w*|planes?|transverse\w*)\b")
 _ASKS_ORIENTATION = re.compile(
-    r"\b(flipped|mirrored|orientation|radiological|neurological|convention)\b|"
+    r"\b(flipped|mirrored|orienta\w*|radiological|neurological|convention)\b|"
+    r"\b(l|left) (is|=) (the )?(pt|patient)'?s? (l|left)\b|"  # "L is pt left in this file?"
     # "Is image left the patient's left here?", "Which side is the child's left on this picture?",
     # "Which way round is it stored? Where is the patient's left?"
     r"\bimage'?s? (left|right) (the |is the )?(patient|child|baby|subject)'?s? (left|right)\b|"
@@ -1218,7 +1221,18 @@ def _accepted(c: CaseFacts) -> str:
 
 def what_to_upload(c: CaseFacts) -> str:
     """ "What should I upload instead?": what the detector accepts (the refusal's own words when
-    the scan was refused); of a photo of a screen, that an export is what it needs."""
+    the scan was refused); of a photo of a screen, that an export is what it needs; "is it
+    reliable on a PNG export?", how an exported slice fares against a volume."""
+    if re.search(TRUST_AN_EXPORT, c.q) and not re.search(r"\b(photo\w*|pic|snap)\b", c.q):
+        return (
+            "It works on a PNG, JPEG or TIFF export of one axial T1 slice, but less well than on "
+            "a DICOM or NIfTI volume: an export has no pixel spacing (sizes are in pixels unless "
+            "you give one) and no orientation (sides are the image's, the patient's unknown); a "
+            "slice that is not on the trained grid is judged with stricter thresholds, so it "
+            "gets few false alarms but misses about two lesions in three (synthetic lesions on "
+            "validation slices). A 3D volume, registered to the template first, works best. It "
+            "is a research tool, not validated for clinical use."
+        )
     if re.search(
         r"\b(photo\w*|picture|pic|snap)\b.{0,40}\b(screen|monitor|pacs|computer|viewer)\b", c.q
     ):
@@ -1444,6 +1458,15 @@ def out_of_scope(c: CaseFacts) -> str:
     """The refusal for questions that are not about this scan, or that ask for personal medical
     advice (prompts/refusal.md, addressed neutrally), with what the assistant can answer; a
     question for the patient's identity is told that none is kept."""
+    if re.search(IDENTIFIERS_IN_FILE, c.q):
+        return (
+            "The assistant removes a scan's patient identifiers from the header when it loads "
+            "the file and never shows, logs or passes them on, so it can't tell you what this "
+            "file holds. The file you uploaded is unchanged: if it came from a clinical system, "
+            "assume its header still carries them (and that text may be burned into the "
+            "pixels), and de-identify it with your institution's anonymiser before it goes on "
+            "slides or leaves the hospital."
+        )
     if PATIENT_IDENTITY.search(c.q):
         return (
             "I have no patient identifiers or demographics: names, dates of birth, age, sex, "
@@ -1459,7 +1482,8 @@ def out_of_scope(c: CaseFacts) -> str:
 # "Compare with the prior scan", "Has it changed since last year's MRI?": no prior study is given
 PRIOR_COMPARISON = re.compile(
     r"\b(compar\w*|changed?|progress\w*|interval|stable|new since|grown|shrunk|same as)\b.{0,60}"
-    r"\b(prior|previous|last|earlier|old|older|baseline|last year'?s?|yesterday'?s?|follow-up) "
+    r"\b(prior|previous|last|earlier|old|older|baseline|last year'?s?|yesterday'?s?|follow-up|"
+    r"pre-?op(erative)?|post-?op(erative)?|initial|original|diagnostic|outside|other hospital'?s?) "
     r"(scan|study|mri|mr|imaging|exam\w*|one|images?|films?|ct)\b|\bsince (the )?(last|previous|"
     r"prior) (scan|study|mri|imaging|exam\w*)\b|\b(compar\w*|new|changed?|progress\w*|interval)\b"
     r".{0,40}\b(the )?(prior|previous|baseline)( one)? from\b|\bcompar\w*\b.{0,30}\b(scan|study|mri|"

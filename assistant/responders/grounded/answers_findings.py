@@ -157,6 +157,16 @@ def named_kind(q: str) -> re.Match | None:
     sentences = re.split(r"(?<=[.?!;:])\s+", q.strip())
     asked = [t for t in sentences if t.rstrip().endswith("?") and SPECIFIC.search(t)]
     text = asked[-1] if asked else q  # the last question that names a kind, else the whole text
+    # "trauma pt fall from stairs, no bleed?": a history clause, then the clause that asks
+    clauses = re.split(r",\s+|\s+-\s+", text)
+    last = clauses[-1]
+    if (
+        len(clauses) > 1
+        and last.rstrip().endswith("?")
+        and SPECIFIC.search(last)
+        and all(len(c.split()) >= 2 and not c.rstrip().endswith("?") for c in clauses[:-1])
+    ):
+        return SPECIFIC.search(q, q.rfind(last))
     found = SPECIFIC.search(text)
     if found is not None and found.group(0).endswith(("ar", "al", "ic", "ous", "ive")):
         # an adjective ("lacunar infarct"): with the noun it qualifies, else another kind named

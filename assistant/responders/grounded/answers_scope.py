@@ -22,7 +22,7 @@ from assistant.evidence import analysed_scope
 from assistant.responders.grounded.case import CaseFacts
 
 
-def _partial(summary: dict) -> bool:
+def partial(summary: dict) -> bool:
     """A volume of which only part was analysed: one slice, or the levels a single-level model
     knows (not a level-aware analysis of the whole brain)."""
     shape = summary.get("source_shape")
@@ -77,7 +77,7 @@ def whole_asked(c: CaseFacts) -> str | None:
     ):
         return None  # "does this cover the whole brain or just a slab?": the acquisition
     summary = c.evidence.scan_summary or {}
-    if _partial(summary):
+    if partial(summary):
         return (
             f"No, only part of it. {analysed_scope(summary)} The detector knows only the axial "
             "levels it was trained on, so it reads only the slices at those levels."
@@ -97,7 +97,7 @@ def slices_not_analysed(c: CaseFacts) -> str | None:
     analysed only in part, when those slices were not analysed: neither yes nor no, and which
     were analysed. None when the question names no such slice, or the scan is not such a volume."""
     summary = c.evidence.scan_summary or {}
-    if not _partial(summary):
+    if not partial(summary):
         shape = summary.get("source_shape")
         if (
             (not shape or len(shape) < 3)
@@ -170,7 +170,7 @@ def sign_off_on_part(c: CaseFacts, text: str) -> str | None:
     volume analysed only in part, when the reading there is normal: not for the whole scan (the
     rest was not analysed), then what the analysed levels showed. None otherwise."""
     summary = c.evidence.scan_summary or {}
-    if not _partial(summary) or not _SIGN_OFF.search(c.q):
+    if not partial(summary) or not _SIGN_OFF.search(c.q):
         return None
     lead = _YES_NORMAL_LEAD.match(text) or re.match(
         r"^(Yes, probably|Nothing abnormal was found|No clear abnormality)(?=[:.])", text
@@ -193,7 +193,7 @@ def on_analysed_part(c: CaseFacts, text: str) -> str:
     can tell" (normal) says where it holds, and the analysed scope is said when the answer does
     not say it yet. Other answers are returned as they are."""
     summary = c.evidence.scan_summary or {}
-    if not _partial(summary) or re.search(r"\b[fwv]\d{1,3}\b", c.q):
+    if not partial(summary) or re.search(r"\b[fwv]\d{1,3}\b", c.q):
         return text  # "Is V2 real?": about a finding, not the volume
     if re.search(r"\banalysed (slice|levels?)\b", text.split(". ")[0]):
         return text  # the lead says where it holds already
@@ -386,7 +386,8 @@ def cannot_tell(c: CaseFacts) -> str | None:
             r"\b([fwv]\d|left|right|l|r|acute|chronic|old|new|what|whats|what's|which|how|why|"
             r"score|threshold|confidence|probability|heatmap|pseudo\w*|detector|model|slice|image|"
             r"scan|volume|png|dicom|nifti|t1|t2|flair|mm|px|pixels?|hyper\w*|hypo\w*|iso\w*|"
-            r"bright\w*|dark\w*|bigger|smaller|larger)\b",
+            r"bright\w*|dark\w*|bigger|smaller|larger|approach\w*|route|access|corridor|"
+            r"trajector\w*|surg\w*|resect\w*|biops\w*|deciding|choosing)\b",
             m["x"] + " " + m["y"],
             re.I,
         )

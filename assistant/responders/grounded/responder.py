@@ -21,7 +21,7 @@ from assistant.responders.grounded.routes import first_answer
 from assistant.responders.grounded.turn import ANSWERS, Turn, asked_unassessable, both
 from assistant.responders.grounded.wording import DISCLAIMER_LINE
 from assistant.responders.intents import Resolved, resolve
-from assistant.responders.intents.parse import parse, side_structure
+from assistant.responders.intents.parse import SUBSTANCES_ASKED, parse, side_structure
 
 __all__ = ["ANSWERS", "DISCLAIMER_LINE", "GroundedResponder", "VERSION"]
 
@@ -105,6 +105,8 @@ class GroundedResponder(Responder):
         parts = [p.strip() for p in re.split(r"(?<=\?)\s+", question.strip()) if p.strip()]
         if len(parts) < 2 or re.search(r"\bif (so|yes|not|there is|there's)\b", question.lower()):
             return text
+        if SUBSTANCES_ASKED.search(question.lower()):
+            return text  # "fat? blood? melanin?": one question, a list of what it could be
         for part in parts:
             if not part.endswith("?"):
                 continue  # "I remember something like MAGIC DR": not a question

@@ -1076,6 +1076,12 @@ def structure_question(case: CaseFacts, term: str, where: str) -> str:
     if adjectives := _COMPARTMENTS.search(case.q):
         # "Are the lesions periventricular, juxtacortical or infratentorial?"
         lies, the, place = "is", "", adjectives.group(1)
+    elif pair := re.match(
+        r"^\W*((cortical|superficial|subcortical|deep|juxtacortical|periventricular)(?: or |/| vs\.? )"
+        r"(cortical|superficial|subcortical|deep|juxtacortical|periventricular))\b",
+        case.q,
+    ):
+        lies, the, place = "is", "", pair.group(1).replace("/", " or ")  # "Cortical or deep?"
     if re.search(r"\bdeep gr[ae]y\b", case.q):
         # "is it deep grey (basal ganglia) or more cortical": "deep" in the answer below means
         # central in the image, which says nothing about the deep grey matter
@@ -1256,7 +1262,8 @@ _YES_NO_LEAD = re.compile(
     r"(Yes|No|\d+)\b|(A (low-confidence )?region deviates|Regions deviate)[^.:]*, yes\b|Nothing (clear )?was found, yes\b"
 )
 _ANYWAY = re.compile(
-    r"\b(analy[sz]e|run|process|check|detect|look at) (it|this|the (scan|image|x-?ray|picture))? ?"
+    r"\b(analy[sz]e|anali[sz]e|run|process|check|detect|look at) (it|this|the (scan|image|x-?ray|"
+    r"picture))? ?"
     r"(anyway|regardless|all the same)\b|\b(force|override) (the )?(analysis|check|detector)\b"
 )
 _WHY_REFUSED = re.compile(

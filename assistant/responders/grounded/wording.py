@@ -41,6 +41,7 @@ REALITY = re.compile(
 # "Is F1 just artefact?", "Is the red spot noise?": whether a region is real, asked the other way
 ARTEFACT = re.compile(
     r"\b(artefact|artifact|noise|normal (variant|variation|anatomy|tissue|brain|structure))\b|"
+    r"\bfalse[- ](positive|alarm)s?\b|"
     # "F2 fake?", "just a reconstruction error?", "the model seeing ghosts?" (as `text.PARSER_ONLY`
     # reads them)
     r"\b(fake|bogus|phon(e)?y|sham|spurious|meaningless|non-?patholog\w*|mis-?registration|"

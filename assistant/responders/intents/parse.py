@@ -73,7 +73,7 @@ REFERENT = rf"(?:it|this|that|these|those|they|f\d+|w\d+|(?:the|this|that) (?:\w
 FINDING_TERMS = (
     r"(?:microbleed\w*|micro-bleed\w*|haemosiderin|blood( products)?|subdural\w*|"
     r"extradural\w*|epidural\w*|subarachnoid\w*|intraparenchymal|shearing|axonal injury|"
-    r"trauma\w*|calcif\w*|lacun\w*|gliosis|gliotic|encephalomalaci\w*|leukoaraiosis|"
+    r"trauma\w*|pneumocephal\w*|calcif\w*|lacun\w*|gliosis|gliotic|encephalomalaci\w*|leukoaraiosis|"
     r"small vessel (ischaemic )?(disease|change\w*|ischaemi\w*)|white matter (disease|change\w*)|"
     r"microvascular|microangiopath\w*|fazekas|post-?surgical|surgical (change\w*|cavity|bed)|"
     r"micro-?ha?emorrhag\w*|secondar(y|ies)|deposits?|post-?traumatic|"
@@ -100,7 +100,7 @@ PATHOLOGY = (
     r"space occupying|spots?|foci|findings?|wrong|off|odd|weird|strange|unusual|"
     r"suspicious\w*|concerning|worrying|pathological|gliom\w*|lymphom\w*|meningiom\w*|"
     r"sol\b|damage\w*|injur\w*|atroph\w*|haemorrhag\w*|contusions?|hits?|craniotom\w*|"
-    r"craniectom\w*|burr holes?|resection\w*|outliers?|"
+    r"craniectom\w*|burr holes?|resection\w*|outliers?|recurren(ce|t)\w*|regrowth|"
     # children's tumours and malformations: "a DNET or a ganglioglioma?", "cortical tubers?"
     rf"{CHILDHOOD_DIAGNOSES}|"
     # more kinds of finding, so that "Any X?" about them is a presence question
@@ -138,7 +138,7 @@ OOS = _rx(
     r"install\w*|pip|pytorch|tensorflow|github|excel|spreadsheet|regex|linux)\b|"
     r"(?<!colour )\bcode\b",
     r"\b(translate|translation)\b|\binto (french|german|spanish|english|italian|chinese)\b",
-    r"\b\d+(\.\d+)? ?(times|plus|minus|divided by|multiplied by|x|\*|\+|/) ?\d+\b",
+    r"\b\d+(\.\d+)? ?(times|plus|minus|divided by|multiplied by|x|\*|\+|/(?!(12|52|7)\b)) ?\d+\b",
     r"\b(weather|forecast|joke|poem|haiku|limerick|song|recipe|cook|cooking|stock|lottery|"
     r"football|soccer|capital of|president|election|(?<!good )(?<!bad )news|movie|film recommendation|"
     r"restaurant|what time|time zone|holiday|vacation|buy|purchase|price|prices|cheapest|"
@@ -323,6 +323,9 @@ CONVENTION = re.compile(
     r"\bimage'?s? (left|right) (the |is the |=  ?)?(patient|child|baby|subject)'?s? (left|right)\b|"
     r"\bwhich side is (the |his |her )?((patient|child|baby|subject)'?s? )?(left|right)\b|"
     r"\bwhere is (the )?(patient|child|baby|subject)'?s? (left|right)\b|"
+    # "L is pt left in this file?", "is the orientation correct?"
+    r"\b(is )?(image |screen )?(l|left) (is |= ?)(the )?(pt|patient)'?s? (l|left)\b|"
+    r"\borienta\w* (is |looks? )?(correct|right|ok|okay|fine|wrong)\b|"
     r"\b(upside down|flipped|mirrored|back to front|left[- ]right (flip|swap)\w*)\b"
 )
 PAST_ACQUISITION = re.compile(
@@ -408,16 +411,18 @@ def asks_which_slice(question: str) -> bool:
 # a place on one side named in a question ("Any bleed in the right frontal lobe?"): presence
 # on that side (the answer checks the findings' sides)
 SIDE_STRUCTURE = re.compile(
-    r"\b(in|within|of) the (left|right) (\w+ ){0,2}(lobes?|hemispheres?|region|territory|"
-    r"cortex|matter|ganglia|thalamus|cerebellum|cerebellar hemisphere)\b"
+    r"\b(in|within|of) the (left|right|l|r|lt|rt) (\w+ ){0,2}(lobes?|hemispheres?|region|"
+    r"territory|cortex|matter|ganglia|thalamus|cerebellum|cerebellar hemisphere)\b"
 )
 
 
 def side_structure(question: str) -> str | None:
     """ "left" / "right": the side of a structure a presence question names ("Is there anything
-    in the right frontal lobe?"), else None."""
+    in the right frontal lobe?", "... in the R hemisphere?"), else None."""
     m = SIDE_STRUCTURE.search(question.lower())
-    return m.group(2) if m else None
+    if m is None:
+        return None
+    return {"l": "left", "lt": "left", "r": "right", "rt": "right"}.get(m.group(2), m.group(2))
 
 
 # "on this sequence", "in the T2 sequence": the image a question is about, not the acquisition
@@ -1000,7 +1005,8 @@ _NORMAL_ASK = _rx(
     r"(?<!or )\bnegative\s*[?.!]*$",
     r"\b(do|does|did|has|have|had) not (\w+ )?(have|has|show|shows|contain|demonstrate|reveal|"
     r"display|harbou?r|depict|flag|detect|find|pick up|highlight|mark|report)\b",
-    r"\bnegative (sample|case|control|example|study|scan|subject|result|image|slice)\b",
+    r"\bnegative (sample|case|control|example|study|scan|subject|result|image|slice)\b|"
+    r"\b(an? )?true negative\b",
     r"\bthere (is|are) (none|not (a |an |any )?\w+)\b|\ban? negative\b(?! for)",
     r"^(is )?f\d+ (\w+ )?(just |only )?(an? )?(artefact|artifact|noise|normal)\b|"
     r"(?<!not )(?<!n't )\bspurious\b|(?<!or )(?<!or an )(?<!or a )(?<!not an )(?<!not a )(?<!above the )(?<!over the )"
@@ -1386,7 +1392,12 @@ def _copula_cause(q: str) -> bool:
 
 
 # "I think this is normal" put up for agreement: what is asked is "this is normal"
-_THINK = re.compile(r"^(i (think|thought|believe|guess|reckon|would say)|to me)( that)?\s+")
+_THINK = re.compile(
+    r"^(i (think|thought|believe|guess|reckon|would say)|to me|"
+    # "My registrar thinks F1 is an artefact; is she right?": someone else's claim, checked
+    r"(my|the|our|her|his|their) ([\w-]+ ){0,2}(thinks|thought|says|said|believes|reckons|feels|"
+    r"suggested|suggests|wrote|reported))( that)?\s+"
+)
 
 # a polite or unsure preamble before the question proper: "Sorry if this is a silly question,
 # but ...", "I might be wrong but ...", "Not sure I read this right, ..."
@@ -1412,6 +1423,7 @@ AGREE_TAG = re.compile(
     r"(,|\s-|\.\.+|…)?\s*(would you agree|do you agree|agreed|agree|don't you think|do you not "
     r"think|would you not (agree|say)|wouldn't you (agree|say)|would you say so|yes|yeah|no|"
     r"right|correct|true|ok|okay|yes or no|am i (right|correct|wrong)|is that (right|correct)|"
+    r"(is|are) (she|he|they),? (right|correct)|"
     r"would you (do the same|too|as well|say the same|do so)|"
     r"(is|does|do|did|was|are|were|has|have) (it|this|that|they|there)|(is|does|do|did|was|are|were|has|have) not (it|this|that|"
     r"they|there))\s*\?+\s*$"
@@ -1449,7 +1461,8 @@ _COURTESY_TAIL = re.compile(rf"(?<=[.!?])\s*{_COURTESY}([,;.!]?\s*{_COURTESY})*[
 
 _BARE_CHECK = re.compile(
     r"^(is it|was it|were they|has it|did it|does it|did they|do they|have they|is there|"
-    r"is that (so|right|correct|true)|is that|am i right|right|correct|true|agree|can i|may i|"
+    r"is that (so|right|correct|true)|is that|am i right|(is|are) (she|he|they),? (right|correct)|"
+    r"right|correct|true|agree|can i|may i|"
     r"could i|is that (ok|okay|fine|reasonable|safe)|would that be (ok|okay|fine|right|reasonable)|"
     r"is (that|this) what (this|it|the \w+) (shows?|says?|finds?)|does (this|it|the \w+) (show|"
     r"confirm|support) (that|this|it)|"
@@ -1822,6 +1835,13 @@ CAPABILITIES = re.compile(
     r"assistant|app)|the (tool|assistant|detector|app)) (do|offer|help with|tell me)( then| instead| at all|"
     r"( for)? me| here| exactly)?\W*$|^\W*(so |ok |and )?how (can|could) (you|it) help( me)?\W*$|"
     r"^\W*what are (your|its) (capabilities|abilities|functions)\W*$|"
+    # "you can do chest xray or only brain?", "does it work on CT too?"
+    r"\b((can|could) (you|u|it|the (tool|detector|model|ai))|(you|u|it) (can|could)) (also )?(do|read|"
+    r"handle|analy[sz]e|"
+    r"work (on|with)|process|look at) (a |an )?(chest|ct|x-?rays?|cxr|spine|knee|abdom\w*|other)\b.{0,30}"
+    r"\b(or )?(only|just)\b|"
+    r"\b(do|does|will|would) (you|u|it|the (tool|detector|model|ai)) (also )?(work|run) (on|with) "
+    r"(ct|x-?rays?|chest|other (scans|images|modalities|body parts))\b|"
     # "what does this program do?", "what does this tool look for?"
     r"\bwhat (does|do|can) (this|the) (program|programme|tool|app|thing|ai|software|assistant|"
     r"system|detector) (actually |really |exactly )?(do|look for|check( for)?|detect|find|show)\b"
@@ -1859,14 +1879,23 @@ COVERAGE = re.compile(
 # how many slices a finding spans
 _SLICES_IN_THE_SCAN = re.compile(
     r"\bhow many (axial |native |image )?(slices|sections|images|levels) (are there|(does|do|did) "
-    r"(it|this|the (volume|scan|study|series|stack|file)) (have|contain|consist of)|(are )?(there )?"
-    r"in (total|all|the (whole )?(volume|scan|study|series|stack|file)))\b|"
+    r"(it|this|(the|this) (volume|scan|study|series|stack|file)) (have|contain|consist of)|(are )?"
+    r"(there )?in (total|all|(the|this) (whole )?(volume|scan|study|series|stack|file)))\b|"
     r"\b(total|overall) (number of )?(slices|sections)\b|^\W*(the )?slice count\W*$|"
     r"\bnumber of (slices|sections) (in|of) "
     r"(the|this) (volume|scan|study|series|stack|file)\b"
 )
 # "What is the patient's name?", "DOB?", "hospital number?": identifiers, never shown
+# "Does this DICOM carry patient identifiers?", "is it anonymised?": identifiers in the file
+IDENTIFIERS_IN_FILE = (
+    r"\b(carr(y|ies)|contains?|includes?|has|have|holds?|keeps?|stores?|still ha\w*)\b.{0,30}\b"
+    r"(pt|patient)'?s? (identifiers?|ids?|names?|details|data|info\w*|phi)\b|\b(identifiers?|phi|"
+    r"patient (names?|details|data)) (in|inside|within) (the |this |its )?(file|header|dicom|image|"
+    r"tags?)\b|\b(is|are) (it|this|the (file|dicom|scan|image|header)) (\w+ )?(anonymi[sz]ed|"
+    r"de-?identified|pseudonymi[sz]ed)\b"
+)
 PATIENT_IDENTITY = re.compile(
+    rf"{IDENTIFIERS_IN_FILE}|"
     r"^\W*(the |this )?pts?'?s? (age|sex|gender|name|dob)\s*[?.!]*$|"
     r"\b(patient'?s? (name|surname|identity|address|birth ?date|date of birth|dob|id|mrn|"
     r"number|hospital number|nhs number)|(name|identity|dob|date of birth|mrn|age|sex|gender) of "
@@ -1911,12 +1940,20 @@ TRAINING_DOMAIN = re.compile(
     r"(scans?|images?|data|cases|brains?|mris?|ones?|kind)( \w+){0,2} (like|such as|similar to) "
     r"(this|it|mine|these|that)\b"
 )
+TRUST_AN_EXPORT = (
+    r"\b(trust\w*|reliab\w*|accura\w*|as good|as well|work\w* (well|as well)|good enough|valid)\b"
+    r".{0,40}\b(png|jpe?g|tiff?|bmp|exports?|exported|screenshots?|screen ?grabs?|2d slices?)\b|"
+    r"\b(png|jpe?g|tiff?|exports?|screenshots?)\b.{0,40}\b(trust\w*|reliab\w*|accura\w*|as good|"
+    r"good enough|valid)\b"
+)
 WHAT_TO_UPLOAD = re.compile(
     r"\b(what|which) (\w+ ){0,2}(should|can|could|do|must) (i|we) (upload|send|provide|load)\b|"
     r"\b(what|which) (scan|image|file|series|sequence) (should|can|could|do|must) (i|we) use\b|"
     r"\bwhat (can|do|does|will) (you|it|the (tool|detector|model)) (analy[sz]e|accept|read|handle)\b|"
     # "I took a photo of the hospital screen, is that good enough?"
     r"\b(photo\w*|picture|pic|snap)\b.{0,40}\b(screen|monitor|pacs|computer|viewer)\b|"
+    # "is it trustable on a png export from PACS?": how well it works on an exported slice
+    rf"{TRUST_AN_EXPORT}|"
     # "if I upload his head MRI instead can you do that"
     r"\bif (i|we) (upload|send|load|give you|provide|use) (\w+ ){0,3}(head|brain) (mri|mr|scan|"
     r"ct|images?|study|series|t1)\b|"
@@ -2033,8 +2070,42 @@ _AGE_ASK = re.compile(
 )
 
 
+# a finding's measurements in three directions (not the image's matrix)
+_THREE_PLANES = re.compile(
+    r"\b(dimensions?|measurements?|size|extent|diameters?) (in|across|along) (the )?(3|three|all "
+    r"(3|three)|orthogonal) (planes|axes|directions|dimensions)\b|\b(ap|cc|tr|lr|si) ?(x|×) ?(ap|cc|"
+    r"tr|lr|si)\b|\bthree orthogonal (dimensions|measurements|diameters)\b"
+)
+# what a bright or dark region could be made of, asked as a list: "fat? blood? melanin?"
+_SUBSTANCE = (
+    r"(fat|blood|melanin|calcium|calcification|protein\w*|gad\w*|gadolinium|contrast|"
+    r"methaemoglobin|methemoglobin|ha?emorrhage|lipid|manganese|copper|mineral\w*|"
+    r"hemosiderin|haemosiderin|cholesterol|mucin|air|gas)"
+)
+SUBSTANCES_ASKED = re.compile(rf"\b{_SUBSTANCE}\s*(\?|/|,|or)\s*{_SUBSTANCE}\b")
+_SENTENCE = re.compile(r"[^.!?]+(?:[.!?]+|$)")
+_PLACE_OR_SIDE = re.compile(r"\b(where|which side|left|right|l|r|lobe|frontal|parietal|temporal|"
+                            r"occipital|hemisphere)\b")  # fmt: skip
+
+
 def parse(question: str) -> Ask | None:
-    """The reading of `question` (see the module docstring), or None."""
+    """The reading of `question` (see the module docstring), or None. A history before the
+    question ("Ring lesion R side. Size in mm?", "FU after GTR of L temporal GBM. Recurrence?")
+    does not make it a side or location question: when the whole reads as one and the one
+    question sentence names no place or side, that sentence's own reading is taken."""
+    whole = _parse(question)
+    if whole is None or whole.intent not in ("side", "location"):
+        return whole
+    sentences = [s.strip() for s in _SENTENCE.findall(normalise(question)) if s.strip()]
+    asked = [s for s in sentences if s.endswith("?")]
+    if len(sentences) < 2 or len(asked) != 1 or _PLACE_OR_SIDE.search(asked[0]):
+        return whole
+    own = _parse(asked[0])
+    return whole if own is None or own.intent in ("side", "location") else own
+
+
+def _parse(question: str) -> Ask | None:
+    """The reading of `question` as a whole (see the module docstring), or None."""
     raw = _USERS_MISS.sub(" ", without_frame(without_hedge(normalise(question)))[0])
     if not re.search(r"[a-z0-9]", raw):
         return None
@@ -2073,6 +2144,10 @@ def parse(question: str) -> Ask | None:
         r"\b(chance|likely|likelihood|probab\w*|confiden\w*|sure|certain)\b", raw
     ):
         return Ask("presence", _about(raw), "scanner artefact")
+    if _THREE_PLANES.search(raw):
+        return Ask("size", about, "size")  # "Dimensions in 3 planes please."
+    if SUBSTANCES_ASKED.search(raw):
+        return Ask("explanation", about, "cause")  # "hyperintense T1 L - fat? blood? melanin?"
     if _VOLUME_IN_UNITS.search(raw) and not re.search(r"\bhow many\b", raw):
         return Ask("size", _about(raw), "volume in units")
     if _CAUSE_OF_A_SYMPTOM.search(raw):
@@ -2168,6 +2243,8 @@ def parse(question: str) -> Ask | None:
     q = ON_A_SEQUENCE.sub(r"\1 \2 scan", q)  # "high signal on this sequence": where, not what
     if re.search(r"\bwhich side\b", q) and _NAMES_A_REGION.search(q):
         return Ask("side", about, "side")  # "Going by the header, which side is the dark area on?"
+    if re.search(r"\b(how|are you|you) (sure|confident|certain)\b.{0,30}\b(the |its )?side\b", q):
+        return Ask("side", about, "side")  # "how sure are you about the side, given orientation?"
     if _COULD_BE_AN_ARTEFACT.search(q) and _NAMES_A_REGION.search(q):
         # "Could that bright region be a susceptibility artefact from a dental brace?"
         return Ask("presence", about, "whether a finding is real")
@@ -2449,10 +2526,22 @@ _FILED_AS = re.compile(
 )
 # a clinical act asked about: signing off, filing, discharging, reassuring ("Can I sign this off
 # as normal?", "Safe to send her home?", "Can I reassure the family?")
+# writing the reading into the patient's record
+DOCUMENTING = (
+    r"\b(write|document|put|record|state|enter|quote|cite|note)\b[^?]{0,80}\b(in|into|on) (the |my "
+    r"|his |her |our |a |an )?(op(erative|eration)? notes?|op-notes?|notes?|records?|charts?|"
+    r"reports?|letters?|consent( form)?|discharge summary|mdt (list|notes|outcome))\b|"
+    r"\b(ok|okay|safe|fine|alright|acceptable) to (document|record|write|chart)\b"
+)
 _CLINICAL_ACT = re.compile(
     rf"\b(sign\w* (it |this |the scan |this scan )?off|{_SEND_HOME}|discharg\w*|reassur\w*|"
     r"file (it |this |this scan |the scan )?as|surgical (target|candidate)|candidate for surgery|"
-    r"operable|resectable|amenable to (surgery|resection)|(epilepsy )?surgery work-?up)\b"
+    r"operable|resectable|amenable to (surgery|resection)|(epilepsy )?surgery work-?up|"
+    r"biopsy (target|site)|target for (a |the )?biopsy|where (should|do|would|can|to) (we |i |you )?"
+    r"biopsy)\b|"
+    # "Can I write 'left-sided lesion confirmed by AI' in the op note?", "OK to document ... in
+    # the notes?"
+    rf"{DOCUMENTING}"
 )
 
 

@@ -95,6 +95,9 @@ def rule_intent(question: str) -> str | None:
 # need to see a neurologist?"); a finding described by its place asked about its signal or size
 # ("Is the area in the right hemisphere hypointense?": not a side question); which slice a finding is on ("Which slice?", "Which slice is it
 # on?": read as the acquisition before, "Which slice is this?" stays that)
+_SOURCE_IMAGE = re.compile(
+    r"\b(real|original|actual|underlying|raw|source|native) (image|scan|t1|picture|slice)\b"
+)
 _FRAME_CUES = (
     "age of a lesion",
     "image quality",
@@ -156,6 +159,12 @@ def classify(question: str) -> tuple[str, str, float | None]:
     learned = learned_intent() if re.search(r"[a-z]", text) else None
     if ask is not None and ask.cue in _FRAME_CUES:
         learned = None
+    if (
+        ask is not None
+        and ask.cue == "intensity at the highlighted region"
+        and _SOURCE_IMAGE.search(text)
+    ):
+        learned = None  # "is the yellow area bright on the real image?": the image's signal there
     if learned is not None:
         label, p = learned.predict(question)
         # a cause question stays one unless it denies that something is there or the reader is sure

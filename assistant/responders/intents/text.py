@@ -22,6 +22,9 @@ FINDING_NUMBER = (
 # parser's normalisation only. The packaged learned reader was trained on questions normalised
 # without them (`reader_text`), and retraining it moves other answers, so they wait for the next
 # retraining, when its effect can be measured (see eval/paraphrase/README.md).
+# (not a lobe: "Is this lesion L frontal or parietal?" asks the lobe, which a side rewrite would
+# turn into a yes/no about the left)
+_PLACE_AFTER_SIDE = r"(hemispheres?|hemi|side|sided|cerebral hemisphere)\b"
 PARSER_ONLY: list[tuple[re.Pattern[str], str]] = [
     (re.compile(p), r)
     for p, r in [
@@ -111,6 +114,17 @@ PARSER_ONLY: list[tuple[re.Pattern[str], str]] = [
             r"highlight|pick|show|see)\b",
             r"\1 did not \2",
         ),
+        (r"\banali[sz](e|es|ed|ing)\b", r"analys\1"),  # "analise anyway then"
+        # a key: value form, "Key: F2_noise | Value: ? (true/false)": the key is what is asked
+        (
+            r"^\s*(key|field|item|check|flag)\s*:\s*(?P<x>[^|]+?)\s*\|\s*(value|answer|result)\s*:"
+            r"\s*\?.*$",
+            r"\g<x>?",
+        ),
+        (r"\b(f\d+)_(?=[a-z])", r"\1 "),
+        # "the R hemisphere", "L frontal": a side written as one letter before a place
+        (rf"\b(l|lt)\.?(?= {_PLACE_AFTER_SIDE})", "left"),
+        (rf"\b(r|rt)\.?(?= {_PLACE_AFTER_SIDE})", "right"),
         (r"\blee ?shun\b", "lesion"),
         (r"\blee ?shuns\b", "lesions"),
         (
@@ -445,6 +459,14 @@ def correct_word(word: str) -> str:
     return best
 
 
+_AGREE = (
+    r"(?:(?:so |then |you |u )?(?:can you confirm|could you confirm|please confirm|confirm|agree|"
+    r"do you agree|would you agree|agreed|correct|right|fair|accurate|ok|okay|is that right|is that "
+    r"correct|is that fair|is that accurate|yes or no|y/n|true|true or false))"
+)
+_SINGLE_QUOTED_CLAIM = re.compile(
+    r"^[^']{0,60}?(?:^|[\s:(-])'(?P<claim>[^']{3,160}?[.!]?)'[\s.:,;-]*" + _AGREE + r"\s*[?.!]*\s*$"
+)
 _QUOTED_CLAIM = re.compile(
     r'^[^"\u201c\u201d]*["\u201c](?P<claim>[^"\u201d]{3,160})["\u201d][\s.:,;-]*(?:(?:so |then )?'
     r"(?:can you confirm|could you confirm|please confirm|confirm|agree|do you agree|would you agree|"
@@ -463,6 +485,9 @@ def normalise(question: str, reader: bool = False) -> str:
     if not reader:
         # a quoted claim put up for agreement: 'My draft: "Normal MRI brain." Agree?' asks the claim
         q = _QUOTED_CLAIM.sub(lambda m: m["claim"].strip(" .,;:") + ", agree?", q)
+    if not reader:
+        # the same in single quotes: "draft: 'Focal T1 hyperintense lesion, likely blood.' agree?"
+        q = _SINGLE_QUOTED_CLAIM.sub(lambda m: m["claim"].strip(" .,;:") + ", agree?", q)
     q = re.sub('["\u201c\u201d]', "", q)  # quoted words: 'the "healed" image'
     q = re.sub(r"(?<![a-z])'([a-z][a-z -]*)'(?![a-z])", r"\1", q)  # "the 'healed' image"
     q = re.sub(r"\s*[\u2013\u2014]+\s*", " - ", q)  # dashes: "I'm a student — is F1 ...?"
