@@ -132,7 +132,9 @@ def test_normal_for_age_is_read_as_normal_with_the_age_caveat():
     for a 70 year old?" got the reading with the caveat; both now get the reading and caveat."""
     for q in ("Is this normal for his age?", "age appropriate appearances?"):
         healthy = ask(q, healthy_evidence())
-        assert healthy.startswith("Yes, as far as this detector can tell"), healthy
+        # (a yes that it found nothing, then not "for age": trial 18 found "Yes, probably" then
+        # "it cannot say whether ... is normal for age" contradictory)
+        assert healthy.startswith("Nothing was found, yes, but not as normal for age"), healthy
         assert "not with norms for the patient's age" in healthy
         assert ask(q, finding_evidence()).startswith("No, not normal")
     # the signs of ageing themselves are still not assessed

@@ -204,7 +204,7 @@ def test_fourth_trial_answers():
     atrophy = ask("Is there brain atrophy?", anyway)
     assert (
         atrophy.startswith("Unreliable:")
-        and "I can't tell: the detector does not assess" in atrophy
+        and "I can't tell: the detector does not" in atrophy  # (assess that / measure volume)
     )
     ev = evidence()
     assert ask("c/w demyelination?", ev).startswith(

@@ -728,16 +728,29 @@ def not_definitely(t: Turn, text: str) -> str:
 
 
 def normal_for_age(t: Turn, text: str) -> str:
-    """ "Is his brain normal for a 40 year old?": the detector has no norms by age."""
-    if t.intent != "presence" or not _FOR_AGE.search(t.q) or t.outside is not None:
+    """ "Is his brain normal for a 40 year old?", "is this what a healthy older brain looks
+    like?", "my 91 year old patient ... does it look normal?": the detector has no norms by
+    age."""
+    if t.intent != "presence" or t.outside is not None:
+        return text
+    old = _OLD.search(t.q) and yes_no_question(t.question) and yes_means_normal(t.question)
+    if not (_FOR_AGE.search(t.q) or old):
         return text
     if any(rx.search(t.q) or rx.search(t.case.said_before) for rx in (_CHILD, _INFANT)):
         return text  # `child_scan` says why the detector's reading needs caution
-    return text + (
-        " The detector compares the scan with healthy adults of many ages (the IXI dataset, "
+    why = (
+        "the detector compares the scan with healthy adults of many ages (the IXI dataset, "
         "about 20 to 86 years), not with norms for the patient's age, so it cannot say whether "
-        "something (such as atrophy or small-vessel change) is normal for age."
+        "something (such as atrophy or small-vessel change) is normal for age"
     )
+    if re.match(r"Yes\b", text):
+        # "Is it normal for an 84 year old?": not a plain "Yes" followed by "it cannot say"
+        one = "" if (t.evidence.scan_summary or {}).get("source_shape") else " of this one slice"
+        return (
+            f"Nothing was found, yes, but not as normal for age: {why}. What it found{one}: "
+            f"{lowered(without_lead(text, 60))}"
+        )
+    return text + f" {upper_first(why)}."
 
 
 # a young child's scan: "a 10-month-old", "an infant", "a 2 year old" (up to 2 years: the brain
@@ -751,9 +764,18 @@ _INFANT = re.compile(
     r"days?)( old)?\b(?! ?(pregnant|gestation\w*|along|into|post\w*|after|ago|of (pregnancy|"
     r"gestation)))"
 )
+# an adult named: not a child's scan, whatever else the message says about children
+_ADULT = re.compile(
+    r"\b([2-9]\d|1[6-9])[- ]?(year|yr|y)s?[- ]?(old|o)\b|\b([2-9]\d|1[6-9]) ?(yo|y/o)\b|"
+    r"\b(aged|is|was|age) ([2-9]\d|1[6-9])\b(?!\s*(mm|cm|%|months?|weeks?|days?|slices?))|"
+    r"\b([2-9]\d)(m|f)\b|\b(elderly|older (man|woman|lady|adult|patient)|grand(mother|father|ma|pa|"
+    r"children|kids|son|daughter)|retired|pensioner|widow\w*|dementia|menopaus\w*)\b|"
+    r"\b(her|his) (mother|father|husband|wife)\b|\b(my|the patient'?s) (mother|father|husband|"
+    r"wife)\b"
+)
 _CHILD = re.compile(
-    r"\b(child|child's|children|kid|kids|paediatric|pediatric|paeds|peds|schoolboy|"
-    r"schoolgirl)\b|"
+    r"\b(child|child's|(?<!of )(?<!her )(?<!his )(?<!their )(?<!my )(?<!see )(?<!sees )(?<!saw )"
+    r"(?<!seeing )children|kid|kids|paediatric|pediatric|paeds|peds|schoolboy|schoolgirl)\b|"
     r"\b([3-9]|1[0-5])[- ]?(year|yr|y)s?[- ]?(old|o)\b|\b([3-9]|1[0-5]) ?(yo|y/o|y\.o\.)(?!\w)|"
     r"\b([3-9]|1[0-5])(m|f)\b(?! ?(mm|cm))|"
     # "my patient is 12", "she is 7", "aged 9"
@@ -788,6 +810,120 @@ _OUTSIDE_ANALYSED = re.compile(
     r"\b(slices|levels) (you|u|it) (did not|didn't|have not|haven't|never) (analy[sz]e|look at|"
     r"check|read)\b"
 )
+
+
+def no_sentence_twice(t: Turn, text: str) -> str:
+    """Two steps that each add the same scope or decision sentence ("Of this volume's 120 axial
+    slices, ...", "Whether to give or withhold an acute treatment ... cannot inform"): a
+    sentence said once already (its first 60 characters) is not said again."""
+    seen: set[str] = set()
+    paragraphs = []
+    for paragraph in text.split("\n"):
+        kept = []
+        for sentence in re.split(r"(?<=[.!?])\s+(?=[A-Z])", paragraph):
+            key = sentence[:60]
+            if len(sentence) >= 40 and key in seen:
+                continue
+            seen.add(key)
+            kept.append(sentence)
+        paragraphs.append(" ".join(kept))
+    return "\n".join(paragraphs)
+
+
+_LOOKED_AT = re.compile(
+    r"\b(were|was|are|is|did|have|has) (they|it|the \w+( \w+)?|you|those|these) (\w+ )?(look(ed)? at|"
+    r"analy[sz](ed|e)|cover(ed)?|include[d]?|check(ed)?|examin(ed|e)|assess(ed)?|seen|"
+    r"included)\b"
+)
+_LOBE = re.compile(r"\b(frontal|parietal|occipital|temporal)( lobes?)?\b|\blobes?\b")
+
+
+def was_a_lobe_looked_at(t: Turn, text: str) -> str:
+    """ "and the occipital lobes, were they looked at?": in part; the analysed slice (or levels)
+    cut through part of each lobe, and the detector does not identify lobes."""
+    if t.outside is not None or not (_LOOKED_AT.search(t.q) and _LOBE.search(t.q)):
+        return text
+    if ((t.evidence.scan_summary or {}).get("volume_analysis") or {}).get("level_aware"):
+        return text  # every brain level was analysed
+    if text.startswith("I can't tell: the") and "not on" in text[:80]:
+        return text  # a place off the analysed levels, said already
+    scope = (
+        analysed_scope(t.evidence.scan_summary) or "The whole of this one 2D slice was analysed."
+    )
+    return (
+        "In part: a slice at the level of the lateral ventricles cuts through part of each lobe, "
+        "and the detector does not identify lobes, so it cannot say how much of them it saw. "
+        f"{scope} What it found there: {lowered(plain_reading(t.case))}"
+    )
+
+
+_VOLUME_LOSS = re.compile(
+    r"\b((brain|cerebral|parenchymal|global) )?volume loss\b|\batroph\w*|\bshrunk\w*|\bshrink\w*|"
+    r"\bshrivel\w*"
+)
+
+
+def volume_loss(t: Turn, text: str) -> str:
+    """ "Can you tell me anything about brain volume loss?" (after a history naming MS): not an
+    answer about the kind of lesion; the detector does not measure volume or atrophy."""
+    if t.intent not in ("presence", "explanation") or not _VOLUME_LOSS.search(t.q):
+        return text
+    if text.startswith("I can't"):
+        return text  # "is her brain shrinking?": a change, which needs a prior, said already
+    return (
+        "I can't tell: the detector does not measure brain volume or atrophy (that needs "
+        "volumetry, or a radiologist comparing the whole study with norms for age); it reports "
+        f"regions that deviate from healthy scans. What it found: {lowered(plain_reading(t.case))}"
+    )
+
+
+_VESSEL = re.compile(
+    r"\b(basilar|vertebral arter\w*|vertebrals?|carotids?|(mca|aca|pca|pica|aica)( territory)?|"
+    r"venous sinus\w*|sinus thrombos\w*|occlu\w*|posterior circulation|anterior circulation|"
+    r"circle of willis|dissection|(which|what) (vascular )?territory|watershed)\b"
+)
+
+
+def vessels(t: Turn, text: str) -> str:
+    """ "basilar occlusion?", "R MCA?", "carotid dissection?": the detector does not see vessels
+    or vascular territories; not a "No" or a bare side."""
+    if t.intent not in ("presence", "location", "side", "explanation", "unknown"):
+        return text
+    if t.outside is not None or not _VESSEL.search(t.q) or "I can't tell" in text:
+        return text
+    if re.search(
+        r"\b[fwv]\d+\b|\b(just|only|merely|simply|real|artefact\w*|artifact\w*|noise|"
+        r"normal structure|mimic\w*|small[- ]vessels?)\b",
+        t.q,
+    ):
+        return text  # "Is F1 just a vessel?": whether a finding is real, answered from it
+    if re.search(
+        r"\b(infarct\w*|strokes?|bleed\w*|ha?emorrhag\w*|lesions?|ischa?emi\w*|abnormal\w*|"
+        r"anything)\b",
+        t.q,
+    ):
+        return text  # "Is there a PCA infarct?": the reading of the lesion asked, as it stands
+    return (
+        "I can't tell: the detector does not assess vessels or vascular territories (an "
+        "occlusion, a dissection or a thrombosis needs CT or MR angiography or venography). What "
+        f"it found: {lowered(plain_reading(t.case))}"
+    )
+
+
+def early_ischaemia(t: Turn, text: str) -> str:
+    """ "any early ischaemic change? what's the ASPECTS?": not a plain "No" before a
+    thrombolysis decision; early ischaemia shows on DWI, and ASPECTS is a CT score."""
+    if t.intent != "presence" or t.outside is not None:
+        return text
+    if not re.search(
+        r"\b(early ischa?emi\w*|aspects|hyperacute (stroke|infarct\w*|ischa?emi\w*))", t.q
+    ):
+        return text
+    return (
+        "I can't tell: early ischaemic change mostly shows on diffusion-weighted imaging (or as "
+        "subtle signs on CT), not on T1, and ASPECTS is a CT score this detector does not "
+        f"compute. What it found: {lowered(plain_reading(t.case))}"
+    )
 
 
 def claim_names_a_kind(t: Turn, text: str) -> str:
@@ -850,6 +986,8 @@ def child_scan(t: Turn, text: str) -> str:
     if t.intent in ("out_of_scope", "unknown", "modality") or INFANT_NOTE in text:
         return text
     said = t.case.said_before
+    if _ADULT.search(t.q) or _ADULT.search(said):
+        return text  # "hallucinations of children in the garden" of an 80-year-old
     if _INFANT.search(t.q) or (_INFANT.search(said) and not _CHILD.search(t.q)):
         # (an infant named earlier in the conversation still is the patient)
         if t.intent == "presence":
@@ -1059,8 +1197,16 @@ def clinical_act(t: Turn, text: str) -> str:
             text = "No, this reading does not support it: " + lowered(
                 text.removeprefix("No, not normal. ")
             )
+        if re.search(r"\bdriv\w*", t.q):
+            return text + (
+                " Whether he or she may drive is a clinical (and licensing) decision that this "
+                "reading of one scan can inform but not make."
+            )
         if _DOCUMENTING.search(t.q):
-            # "Can I write 'no haemorrhage' in the notes?": the reading, then whose the record is
+            # "Can I write 'no haemorrhage' in the notes?": the reading, then whose the record is;
+            # "Should I put any of this in my letter?" is not answered "Yes."
+            if text.startswith("Yes. ") and not re.search(r"['\"\u201c]", t.question):
+                text = text.removeprefix("Yes. ")
             return text + (
                 " What goes into the notes is a clinical decision that this reading of one scan "
                 "can inform but not make: this is a research tool, not a medical device, and its "
@@ -1204,6 +1350,10 @@ AFTERWARDS: list[Callable[[Turn, str], str]] = [
     acquisition_asked_too,
     outside_the_analysed_part,
     claim_names_a_kind,
+    early_ischaemia,
+    vessels,
+    was_a_lobe_looked_at,
+    volume_loss,
     post_contrast_image,
     bone_not_read,
     in_3d_of_one_slice,
@@ -1311,6 +1461,13 @@ _HOW_KNOWN = re.compile(
 _DEFINITELY = re.compile(
     r"\b(definitely|for sure|for certain|certainly|guaranteed|without doubt|absolutely)\b|"
     r"\b(100 ?%|hundred per ?cent)"
+)
+# an older patient named in a question whether the scan is normal
+_OLD = re.compile(
+    r"\b([6-9]\d|1[01]\d)[- ]?(year|yr|y)s?[- ]?(old|o)\b|\b([6-9]\d)(m|f)\b|\baged ([6-9]\d)\b|"
+    r"\b(is|was) ([6-9]\d|10\d)\b(?!\s*(mm|cm|%|months?|weeks?|days?|slices?|px|pixels?))|"
+    r"\b(healthy |normal )?(older|elderly|ageing|aging|old) (brain|person|adult|patient|people|"
+    r"man|woman|lady)\b"
 )
 _FOR_AGE = re.compile(
     r"\bfor (a|an|his|her|their|the patient'?s?|my patient'?s?) (\d+[- ]?(year|yr)s?[- ]old|age)\b|"

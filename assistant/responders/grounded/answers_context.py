@@ -734,6 +734,7 @@ _ASKS_PLANE = re.compile(r"\b(axial\w*|coronal\w*|sagittal\w*|planes?|transverse
 _ASKS_ORIENTATION = re.compile(
     r"\b(flipped|mirrored|orienta\w*|radiological|neurological|convention)\b|"
     r"\b(l|left) (is|=) (the )?(pt|patient)'?s? (l|left)\b|"  # "L is pt left in this file?"
+    r"\bimage'?s? (left|right|l|r) (the |is the |= ?)?(pt|pts|patient)'?s? (left|right|l|r)\b|"
     # "Is image left the patient's left here?", "Which side is the child's left on this picture?",
     # "Which way round is it stored? Where is the patient's left?"
     r"\bimage'?s? (left|right) (the |is the )?(patient|child|baby|subject)'?s? (left|right)\b|"
@@ -1494,6 +1495,10 @@ PRIOR_COMPARISON = re.compile(
     # "any change compared to the prior", "can I report this as MS progression?"
     r"\b(compar\w*|changed?) (to|with|from|since) (the |a )?(prior|previous|last|old|earlier)\b|"
     r"\bprogress(ion|ing|ed|ive disease)\b|"
+    # "Is this the same as his scan last year?"
+    r"\b(same as|different from|unchanged from|changed from|compared (to|with))\b.{0,30}\b(scan|mri|"
+    r"mr|study|imaging|one)s?\b.{0,12}\b(last|previous|prior|earlier|a) (year|month|week|time|"
+    r"visit)( ago)?\b|"
     # "can it tell if the lump is growing?", "is her brain shrinking?", "is her MS getting
     # worse?": a change of the finding or the brain needs a prior (not "something growing",
     # not "migraines getting worse")

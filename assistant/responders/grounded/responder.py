@@ -14,7 +14,7 @@ import assistant.responders.grounded.domain as domain
 from assistant.evidence import Evidence, Message
 from assistant.prompts import Task
 from assistant.responders.base import Responder
-from assistant.responders.grounded.afterwards import AFTERWARDS
+from assistant.responders.grounded.afterwards import AFTERWARDS, no_sentence_twice
 from assistant.responders.grounded.answers_context import unknown
 from assistant.responders.grounded.case import CaseFacts
 from assistant.responders.grounded.routes import first_answer
@@ -86,6 +86,7 @@ class GroundedResponder(Responder):
         for step in AFTERWARDS:
             text = step(turn, text)
         text = self._other_part(question, evidence, history, resolved, text)
+        text = no_sentence_twice(turn, text)  # (two parts, or two steps, may say one thing twice)
         if self.disclaimer:  # every answer, refusals too (the README's promise)
             text += "\n\n" + DISCLAIMER_LINE
         return text

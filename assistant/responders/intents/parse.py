@@ -154,7 +154,8 @@ OOS = _rx(
     r"\b(serum|plasma|sodium|potassium|creatinine|glucose|haemoglobin|hemoglobin|inr|crp|"
     r"cholesterol|blood tests?|lab (tests?|values?|results?)|(normal|reference) range)\b",
     # drugs, doses, prescriptions, treatment decisions
-    r"\b(dose|doses|dosage|dosing|mg|milligrams?|mcg|\d+ ?kg|tablets?|pills?|capsules?|"
+    r"\b(dose|doses|dosage|dosing|mg|milligrams?|mcg|\d+ ?kg|tablets?|pills?|(?<!internal )"
+    r"(?<!external )(?<!extreme )capsules?|"
     r"prescri\w*|medication\w*|medicine|drugs?|side effects?|interact\w*|overdose)\b",
     r"\b(can|should|may) (i|we|he|she|they) (take(?! (it|this|that|the \w+) as\b)|give(?! (\w+ ){0,2}(weight|credence|importance|priority|attention))|administer|"
     r"stop(?! worr)|start|drink|drive)\b"
@@ -206,7 +207,8 @@ ANCHOR = re.compile(
 DOMAIN = re.compile(
     rf"\b({PATHOLOGY}|brain|neuro\w*|radiolog\w*|imaging|clinic\w*|patient|medical|"
     r"sequence|detector|model|scan|image|slice|map|lesion|finding|region|signal|contrast|"
-    r"mrs|spectroscopy|perfusion|dwi|swi|flair|"
+    r"mrs|spectroscopy|perfusion|dwi|swi|flair|territor\w*|watershed|mca|aca|pca|basilar|"
+    r"circulation|vascular|"
     r"mri|ct|t1|t2|flair|anatom\w*|tissue|grey|white|matter|lobe|ventric\w*|cortex|"
     r"corpus|callosum|thalam\w*|hippocamp\w*|cerebell\w*|cerebr\w*|brain ?stem|pons|"
     r"midbrain|medulla|ganglia|caudate|putamen|capsule|skull|calvari\w*|sinus\w*|orbits?|"
@@ -320,7 +322,8 @@ CONVENTION = re.compile(
     r"display|screen|image|picture|viewer|volume|scan|stack)\b|"
     # "Is image left the patient's left here?", "Which side is the child's left on this picture?",
     # "Where is the patient's left?", "Is this image upside down?"
-    r"\bimage'?s? (left|right) (the |is the |=  ?)?(patient|child|baby|subject)'?s? (left|right)\b|"
+    r"\bimage'?s? (left|right) (the |is the |=  ?)?(patient|pts?|child|baby|subject)'?s? (left|"
+    r"right)\b|"
     r"\bwhich side is (the |his |her )?((patient|child|baby|subject)'?s? )?(left|right)\b|"
     r"\bwhere is (the )?(patient|child|baby|subject)'?s? (left|right)\b|"
     # "L is pt left in this file?", "is the orientation correct?"
@@ -919,6 +922,8 @@ def general_question(q: str) -> bool:
     scan, and the disease is not "the tumour" / "this bleed" (which would be this scan's)."""
     if not _WH_START.search(q) or SCAN_ANCHOR.search(q) or EXISTENTIAL.search(q):
         return False
+    if re.match(r"\W*(and )?(what|how) about\b", q):
+        return False  # "What about normal pressure hydrocephalus? His gait ...": this patient's
     if _WHAT_IS_IT.search(q):  # "what are the possibilities, tumour or abscess?": this scan's
         return False
     for m in _DIAGNOSIS_RE.finditer(q):
@@ -1836,6 +1841,9 @@ CAPABILITIES = re.compile(
     r"( for)? me| here| exactly)?\W*$|^\W*(so |ok |and )?how (can|could) (you|it) help( me)?\W*$|"
     r"^\W*what are (your|its) (capabilities|abilities|functions)\W*$|"
     # "you can do chest xray or only brain?", "does it work on CT too?"
+    # "can you do a CT head instead?"
+    r"\b(can|could) (you|u|it) (also )?(do|read|handle|analy[sz]e|look at) (a |an |the )?(ct|"
+    r"x-?rays?|cxr|chest|spine)\b(?!.{0,20}\b(scan|image|picture)s? of the brain)|"
     r"\b((can|could) (you|u|it|the (tool|detector|model|ai))|(you|u|it) (can|could)) (also )?(do|read|"
     r"handle|analy[sz]e|"
     r"work (on|with)|process|look at) (a |an )?(chest|ct|x-?rays?|cxr|spine|knee|abdom\w*|other)\b.{0,30}"
@@ -2118,6 +2126,10 @@ def _parse(question: str) -> Ask | None:
         return Ask("report", _about(raw), "report for a letter")
     if PATIENT_IDENTITY.search(raw):
         return Ask("out_of_scope", "none", "patient identity")
+    if re.search(DOCUMENTING, raw) and re.search(r"\b(this|it|any of (this|it)|that|these)\b", raw):
+        # "Should I put any of this in my clinic letter to the GP?": the reading, then whose the
+        # letter is (not a request for a letter, nor another topic)
+        return Ask("presence", _about(raw), "documenting")
     if _SELF_AS_PATIENT.search(normalise(question)):  # "I'm the patient - is my brain ok?"
         return Ask("out_of_scope", "none", "personal medical advice")
     if (
@@ -2529,7 +2541,7 @@ _FILED_AS = re.compile(
 # writing the reading into the patient's record
 DOCUMENTING = (
     r"\b(write|document|put|record|state|enter|quote|cite|note)\b[^?]{0,80}\b(in|into|on) (the |my "
-    r"|his |her |our |a |an )?(op(erative|eration)? notes?|op-notes?|notes?|records?|charts?|"
+    r"|his |her |our |a |an )?(clinic |gp |referral |discharge |ward )?(op(erative|eration)? notes?|op-notes?|notes?|records?|charts?|"
     r"reports?|letters?|consent( form)?|discharge summary|mdt (list|notes|outcome))\b|"
     r"\b(ok|okay|safe|fine|alright|acceptable) to (document|record|write|chart)\b"
 )
@@ -2541,7 +2553,10 @@ _CLINICAL_ACT = re.compile(
     r"biopsy)\b|"
     # "Can I write 'left-sided lesion confirmed by AI' in the op note?", "OK to document ... in
     # the notes?"
-    rf"{DOCUMENTING}"
+    rf"{DOCUMENTING}|"
+    # "Is there anything here that would mean he should stop driving?"
+    r"\b(stop|fit|fitness|safe|allowed|ok|okay|able|continue|return) (\w+ ){0,2}(to )?driv\w*|"
+    r"\bdriving (licen[cs]e|ban|restriction|status)\b"
 )
 
 

@@ -115,6 +115,9 @@ PARSER_ONLY: list[tuple[re.Pattern[str], str]] = [
             r"\1 did not \2",
         ),
         (r"\banali[sz](e|es|ed|ing)\b", r"analys\1"),  # "analise anyway then"
+        (r"\bnph\b", "normal pressure hydrocephalus"),
+        # "is image right the pts right?": the patient's side, not a tag question
+        (r"\b(the )?pts?'?s?,? (?=(left|right)\b)", "the patient's "),
         # a key: value form, "Key: F2_noise | Value: ? (true/false)": the key is what is asked
         (
             r"^\s*(key|field|item|check|flag)\s*:\s*(?P<x>[^|]+?)\s*\|\s*(value|answer|result)\s*:"
