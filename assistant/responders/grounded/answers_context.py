@@ -566,20 +566,6 @@ _LATER = re.compile(
 )
 
 
-def _check_for_a_repeat(c: CaseFacts) -> str:
-    """What the applicability check said of this image, for a question about repeating it."""
-    items = c.evidence.by_kind("applicability")
-    if items:
-        return f" Its applicability check refused this image {cite('A1')}."
-    if c.detection_ran:
-        return (
-            " Its applicability check accepted this image for the detector (it checks the "
-            "contrast, the level, the slice thickness, the noise and the field of view, not "
-            "artefacts as such)."
-        )
-    return ""
-
-
 TRAINED_ON_HEALTHY = (
     "The detector was trained on healthy scans only: it can flag normal variants or artefacts, "
     "and it can miss small or subtle abnormalities"
@@ -603,11 +589,7 @@ def next_steps(c: CaseFacts) -> str:
         )
     if _REPEAT_THIS_SCAN.search(c.q) and not _LATER.search(c.q):
         # "Do we need to repeat this scan?": a repeat for the image's sake, not a follow-up
-        lead = (
-            "Whether to repeat it is for you and the reporting radiologist: the detector does "
-            "not judge the image's quality for a clinical read (motion, wrap-around, other "
-            f"artefacts).{_check_for_a_repeat(c)} "
-        )
+        lead = _image_artefact(c, *_applicability(c)) + " "
     if not c.findings:
         return (
             f"{lead}There is no finding to work up: {c.no_findings()}. {negative_means(c)}"
@@ -851,6 +833,15 @@ def acquisition_detail(c: CaseFacts) -> str | None:
     return text
 
 
+def _applicability(c: CaseFacts) -> tuple[EvidenceItem | None, str, bool]:
+    """(A1 when the check refused the scan, its reasons as one text, whether the detector ran on
+    a scan the check accepted)."""
+    items = c.evidence.by_kind("applicability")
+    outside = items[0] if items else None
+    reasons = " ".join((outside.data.get("reasons") or []) if outside else [])
+    return outside, reasons, c.detection_ran and outside is None
+
+
 def _acquisition_detail(c: CaseFacts) -> str | None:
     """The answer to a question about one property of the acquisition or its processing that
     the evidence knows or knows it does not (the sequence or weighting, slice thickness and
@@ -858,10 +849,7 @@ def _acquisition_detail(c: CaseFacts) -> str | None:
     orientation); None for a question about the modality itself."""
     s = c.evidence.scan_summary or {}
     fmt = _FORMAT_NAMES.get(str(s.get("format")), str(s.get("format") or "image"))
-    items = c.evidence.by_kind("applicability")
-    outside = items[0] if items else None
-    reasons = " ".join((outside.data.get("reasons") or []) if outside else [])
-    checked_t1 = c.detection_ran and outside is None
+    outside, reasons, checked_t1 = _applicability(c)
     q = c.q
     if WHAT_TO_UPLOAD.search(q):
         return what_to_upload(c)
@@ -1378,8 +1366,9 @@ def _image_artefact(c: CaseFacts, outside, reasons: str, checked_t1: bool) -> st
         )
     elif re.search(r"\b(repeat|rescan|re-scan|redo|reacquire|re-acquire|bring)\b", q):
         lead = (
-            "Whether to repeat is for you and the reporting radiologist: the detector does not "
-            "judge the image's quality for a clinical read."
+            "Whether to repeat it is for you and the reporting radiologist: the detector does "
+            "not judge the image's quality for a clinical read (motion, wrap-around, other "
+            "artefacts)."
         )
     else:
         lead = (
