@@ -258,3 +258,46 @@ def test_third_round_answers():
     # a past operation asked about is not a permission to operate
     prior = ask("Can we exclude previous surgery here?", healthy)
     assert prior.startswith("Yes") and "clinical decision" not in prior, prior
+
+
+@pytest.mark.parametrize(
+    "question, normal",
+    [
+        # asked through the comparison with the pseudo-healthy image
+        ("Does subtracting the pseudo-healthy image uncover a lesion?", False),
+        ("The restored image matches mine closely, so normal?", True),
+        ("Is there anything in this slice that the healthy version had to paint out?", False),
+        # a finding called a false positive without an article or a verb
+        ("F1 false alarm, yes?", True),
+        ("F2 - false alarm or not?", True),
+        # "not any X?" as a phrase; "X or no X?"
+        ("not any bleed na?", True),
+        ("Tumour or no tumour?", False),
+        ("variant of the norm?", True),
+        ("The detector didn't mark a single area, right?", True),
+        ("Could F1 be dismissed as an artefact?", True),
+        ("Is F2 just the algorithm overreacting?", True),
+    ],
+)
+def test_fourth_round_polarity(question, normal):
+    """train34a-d (a busy hospital's mix; yes/no in many shapes; non-native phone typing; what
+    users see on the screen), in other words."""
+    assert yes_means_normal(question) is normal, question
+
+
+def test_fourth_round_intents_and_answers():
+    found, healthy = finding_evidence(), healthy_evidence()
+    for q in ("Does the side-by-side view reveal an abnormality?",
+              "Is the patient's scan healthy according to the reconstruction?",
+              "Is the overlay activation merely a false alarm?",
+              "If you had one word for this scan, would the word be abnormal?"):  # fmt: skip
+        assert resolve(q, [], ["F1"]).intent == "presence", q
+    # what the pseudo-healthy image is stays its own question
+    for q in ("Compare the input slice with the healthy reconstruction.",
+              "Is the pseudo-healthy image a real photo of a healthy brain?",
+              "Does the reconstruction look normal?"):  # fmt: skip
+        assert resolve(q, [], ["F1"]).intent == "pseudo_healthy", q
+    assert ask("F2 false positive, right?", healthy).startswith("Yes, nothing is there")
+    assert ask("Can F1 be written off as noise?", found).startswith("No, probably not")
+    # a yes/no with a note on the letter keeps its yes/no
+    assert ask("Any lesions? I have to put it in the GP letter.", found).startswith("Yes")

@@ -387,8 +387,10 @@ def test_second_trial_named_conditions_identity_priors_and_slices():
         "A region deviates from healthy anatomy, yes, but I can't tell whether it is MS"
     )
     healthy = build_evidence(synthetic_result([]), scan_summary(), [])
+    # (a dementia says what it is judged from: the nineteenth trial)
+    alzheimer = ask("Any signs of Alzheimer's disease?", healthy)
+    assert alzheimer.startswith("I can't tell: Alzheimer's disease is judged from atrophy")
     for q, term in [
-        ("Any signs of Alzheimer's disease?", "alzheimer"),
         ("Is there an aneurysm?", "aneurysm"),
         ("Is the septum pellucidum intact?", "septum pellucidum"),
     ]:

@@ -14,6 +14,7 @@ from dataclasses import replace
 import assistant.responders.grounded.answers_context as context
 import assistant.responders.grounded.answers_findings as findings
 import assistant.responders.grounded.answers_scope as scope
+import assistant.responders.grounded.beyond_the_reading as beyond
 import assistant.responders.grounded.domain as domain
 from assistant.evidence import Evidence, analysed_scope
 from assistant.responders.grounded.case import CaseFacts
@@ -288,7 +289,10 @@ def procedure_asked_permission(t: Turn, text: str) -> str:
         t.intent == "presence"
         and t.outside is None
         and (act := _PROCEDURE.search(t.question))
-        and _PERMISSION.search(t.q[: act.start() + 1])
+        and (
+            _PERMISSION.search(t.q[: act.start() + 1])
+            or _UNSAFE_AFTER.search(t.question[act.end() :].lower())
+        )
         and not re.search(r"\b(tell|inform|say|report|let)\b", t.q[: act.start()])
         # "Can we rule out prior surgery?": a past procedure, whether its traces are there
         and not re.search(
@@ -1148,8 +1152,10 @@ def after_surgery(t: Turn, text: str) -> str:
     FLAIR images against the earlier scans, which this detector has not got; what it found."""
     if t.outside is not None or t.intent in ("out_of_scope", "unknown", "modality", "report"):
         return text
-    extent = _EXTENT_OF_RESECTION.search(t.q)
-    recurrence = _RECURRENCE.search(t.q) and _AFTER_SURGERY.search(t.q + " " + t.case.said_before)
+    # (what is asked, not the history: "GTR 8 months ago ... Is this the resection cavity?")
+    asked = " ".join(re.findall(r"[^.?!]*\?", t.q)) or t.q
+    extent = _EXTENT_OF_RESECTION.search(asked)
+    recurrence = _RECURRENCE.search(asked) and _AFTER_SURGERY.search(t.q + " " + t.case.said_before)
     if not (extent or recurrence):
         return text
     what = "whether the tumour has recurred" if recurrence else "whether the resection was complete"
@@ -1202,10 +1208,23 @@ def clinical_act(t: Turn, text: str) -> str:
                 " Whether he or she may drive is a clinical (and licensing) decision that this "
                 "reading of one scan can inform but not make."
             )
+        if re.search(r"\bmanagement|treatment plan|plan of care|care plan\b", t.q):
+            return text + (
+                " How to manage the patient is a clinical decision that this reading of one scan "
+                "can inform but not make."
+            )
         if _DOCUMENTING.search(t.q):
             # "Can I write 'no haemorrhage' in the notes?": the reading, then whose the record is;
             # "Should I put any of this in my letter?" is not answered "Yes."
-            if text.startswith("Yes. ") and not re.search(r"['\"\u201c]", t.question):
+            # ("Are there findings? I must write it in the letter." keeps its yes: the record is
+            # not what is asked)
+            asked = [x for x in re.findall(r"[^.!?]+\?", t.q) if x.strip()]
+            documenting_asked = not asked or any(_DOCUMENTING.search(x) for x in asked)
+            if (
+                text.startswith("Yes. ")
+                and not re.search(r"['\"\u201c]", t.question)
+                and documenting_asked
+            ):
                 text = text.removeprefix("Yes. ")
             return text + (
                 " What goes into the notes is a clinical decision that this reading of one scan "
@@ -1330,9 +1349,11 @@ AFTERWARDS: list[Callable[[Turn, str], str]] = [
     whole_head_of_part,
     part_of_a_volume,
     procedure_asked_permission,
+    beyond.judgements_no_scan_makes,
     seeing_things,
     anything_acute,
     explains_the_symptoms,
+    beyond.organic_cause,
     how_serious,
     lesion_which_side,
     make_it_analysable,
@@ -1351,6 +1372,8 @@ AFTERWARDS: list[Callable[[Turn, str], str]] = [
     outside_the_analysed_part,
     claim_names_a_kind,
     early_ischaemia,
+    beyond.not_on_this_image,
+    beyond.count_of_one_slice,
     vessels,
     was_a_lobe_looked_at,
     volume_loss,
@@ -1565,7 +1588,13 @@ _WEAK_ASK = re.compile(
 _PROCEDURE = re.compile(
     r"(?i)\b(lp|lumbar puncture|tpa|alteplase|tenecteplase|thromboly\w*|lyse|thrombectom\w*|"
     r"anticoag\w*|apixaban|rivaroxaban|edoxaban|dabigatran|warfarin|heparin|doac|antiplatelets?|"
-    r"aspirin|clopidogrel|biopsy|surgery|craniotomy|operate)\b"
+    r"aspirin|clopidogrel|biopsy|surgery|craniotomy|operate|ect|electroconvulsive( therapy)?|"
+    r"general ana?esthe\w*|ana?esthe\w*)\b"
+)
+# said after the procedure: "anything that would make ECT unsafe?", "is an LP contraindicated?"
+_UNSAFE_AFTER = re.compile(
+    r"^\W*((is|be|would be|be) )?(\w+ )?(unsafe|dangerous|risky|contraindicated|safe|a "
+    r"contraindication|a risk)\b"
 )
 # asked right before the procedure: "safe to do an LP", "ok to restart her anticoag", "can we
 # give tPA" (not "rule out a bleed before we thrombolyse", a presence question)

@@ -466,6 +466,13 @@ _DESCRIBES = {
 }
 
 
+# "what this result means", "explain the output in simple terms"
+_RESULT_MEANING = re.compile(
+    r"\bwhat (this|the|that|these|my|his|her) (results?|outputs?|readings?|reports?) means?\b|"
+    r"\bin (simple|plain|lay|layman'?s|everyday) (terms|words|english|language)\b"
+)
+
+
 def explanation(c: CaseFacts) -> str:
     """What the finding(s) can represent in general terms, what would narrow it down, and that
     the detector does not diagnose; "I can't tell whether this is X" when a cause is named."""
@@ -488,6 +495,9 @@ def explanation(c: CaseFacts) -> str:
         lead = (
             f"{_whether(c, entity)}; there is no finding to assess"
             if entity
+            # "Can you explain in simple terms what this result means?"
+            else "The result is negative"
+            if _RESULT_MEANING.search(c.q)
             else "There is nothing to explain"
         )
         return f"{lead}: {c.no_findings()}. {negative_means(c)}" + _weak_note(c) + _image_level(c)

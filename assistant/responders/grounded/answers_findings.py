@@ -185,7 +185,11 @@ def kinds_asked(q: str, term: re.Match) -> str:
     other = SPECIFIC.match(q, term.end() + m.end()) if m else None
     if other is None:
         return first
-    return f"{first} or {_a(_singular(other.group(0)))}"
+    second = other.group(0)
+    noun = re.match(r"\s+([a-z][a-z-]+)", q[other.end() :])
+    if second.endswith(("ive", "al", "ic", "ous", "ar")) and noun:
+        second += " " + noun.group(1)  # "post-operative change", not "a post-operative"
+    return f"{first} or {_a(_singular(second))}"
 
 
 def a_kind(term: str) -> str:

@@ -284,6 +284,11 @@ _ENHANCES = re.compile(
     r"\b(does|do|did) (it|this|that|they|f\d+|the (\w+ ){0,2}(lesion|ring|mass|region|area|rim|"
     r"finding|abnormality|nodule|focus)) (\w+ )?enhance\b|\benhanc\w* or not\b"
 )
+# "any nodular enhancement along the cavity margin?": whether anything enhances
+_ENHANCEMENT_ASKED = re.compile(
+    r"\b(nodular|ring|rim|leptomeningeal|dural|patchy|solid|avid|abnormal|new|residual|marginal|"
+    r"any|no) enhancement\b|\benhancement (along|of|at|in|around|within|on)\b"
+)
 _NO_CONTRAST = re.compile(
     r"\b(no|without|didn'?t give|did not give|didnt give|not given|wasn'?t given|no gad\w*)\b.{0,20}"
     r"\b(contrast|gad\w*)|\b(contrast|gad\w*)\b.{0,15}\b(not|wasn'?t|was not) (given|used|injected)"
@@ -361,14 +366,15 @@ def cannot_tell(c: CaseFacts) -> str | None:
             "I can't tell: the detector does not locate anatomical structures, so distances from "
             "a finding to them are not measured."
         )
-    if _ENHANCES.search(q):
+    if _ENHANCES.search(q) or _ENHANCEMENT_ASKED.search(q):
+        what = "it enhances" if _ENHANCES.search(q) else "anything enhances"
         why = (
             "without a contrast injection there is nothing to enhance, and even with one, "
             if _NO_CONTRAST.search(q)
             else ""
         )
         return (
-            f"I can't tell whether it enhances: {why}enhancement shows only when a post-contrast "
+            f"I can't tell whether {what}: {why}enhancement shows only when a post-contrast "
             "scan is compared with a pre-contrast one, and this detector reads one T1 image and "
             "was trained on non-contrast T1 scans."
         )

@@ -90,9 +90,18 @@ def another_body_part(t: Turn) -> str | None:
     if t.outside is None or t.intent != "out_of_scope":
         return None
     ask = parse(t.question)
-    if ask is None or ask.cue != "another body part":
+    if ask is None:
+        return None
+    if ask.cue != "another body part" and not _ON_THE_IMAGE.search(t.q):
         return None
     return domain.not_applicable(t.case, t.outside)
+
+
+# "Staging CXR - any lung primary visible?": about what the uploaded image shows
+_ON_THE_IMAGE = re.compile(
+    r"\b(visible|seen|see|shows?|showing|on (this|the|that|my) (image|film|x-?ray|scan|picture|"
+    r"study|slice)|cxr|x-?rays?|films?|radiographs?)\b"
+)
 
 
 def why_refused(t: Turn) -> str | None:

@@ -48,7 +48,7 @@ ARTEFACT = re.compile(
     r"an? (reconstruction|registration|alignment) (error|failure|mismatch|glitch)\w*)\b|"
     r"\b(computer|model|detector|algorithm|tool|ai|map|heatmap|software|network|machine|system|"
     r"program)( is| was)?( being)? (wrong|mistaken|jumpy|twitchy|trigger-happy|over-?sensitive|"
-    r"over-?calling|hallucinating|confused|seeing (things|ghosts))\b|"
+    r"over-?calling|hallucinating|confused|seeing (things|ghosts)|over-?react\w*)\b|"
     # "could it just be nothing?"
     r"\b(be|is it|it'?s) (just |simply |merely )?nothing\b(?! (abnormal|wrong|there|to|of|else))"
 )

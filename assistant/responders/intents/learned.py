@@ -164,8 +164,27 @@ def yes_means_normal(question: str) -> bool:
     if rule and p <= 1 - POLARITY_OVERRIDE_PROBABILITY:
         return False
     if not rule and p >= POLARITY_OVERRIDE_PROBABILITY:
+        # a history before the question does not make its "yes" mean normal ("GBM, GTR 8 months
+        # ago, Stupp completed. Is this the resection cavity?"): the question itself must lean so
+        # (a question that names what it asks about: "Based on this image, is it?" leans on the
+        # sentence before it)
+        asked = _last_question(question)
+        if (
+            asked is not None
+            and re.search(rf"\b{PATHOLOGY}", reader_text(asked))
+            and model.normal_probability(asked) < 0.5
+        ):
+            return rule
         return True
     return rule
+
+
+def _last_question(question: str) -> str | None:
+    """The last question sentence of a message with sentences before it, else None."""
+    sentences = [s.strip() for s in re.findall(r"[^.?!]+[.?!]*", question) if s.strip()]
+    if len(sentences) < 2 or not sentences[-1].endswith("?"):
+        return None
+    return sentences[-1]
 
 
 @functools.lru_cache(maxsize=4096)

@@ -80,8 +80,10 @@ FINDING_TERMS = (
     r"dawson\W?s fingers|aneurysm\w*|malformations?|avms?|cavernom\w*|angiom\w*|"
     r"glioblastom\w*|metastas\w*|lymphom\w*|tumefactive|collections?|empyem\w*|"
     r"infect\w*|encephalitis|cerebritis|meningitis|thrombos\w*|emboli\w*|"
-    r"hypoxic\w*|necros\w*|necrotic|dead (brain|tissue)|scar(s|ring|red)?\b|cavit(y|ies)|resection|"
-    r"post-?operative|"
+    r"hypoxic\w*|necros\w*|necrotic|dead (brain|tissue)|scar(s|ring|red)?\b|resection (cavity|cavities|bed)|"
+    r"cavit(y|ies)|resection|"
+    r"post-?operative|leu[ck]o-?encephalopath\w*|lepto-?mening\w*( (disease|spread|enhancement|"
+    r"metastas\w*))?|"
     r"oedema\w*|swelling|inflammat\w*|vasculitis|hamartom\w*|dysplasi\w*|heterotopi\w*|"
     r"ventriculomegaly|hydroceph\w*|dermoids?|epidermoids?|lipomas?|fat[- ]containing)"
 )
@@ -261,7 +263,9 @@ NEXT = _rx(
     r"\bdiscuss\w* (it |this |that |the case )?(with|at)\b|\b(tumou?r|mdt|multidisciplinary) "
     r"(board|meeting)\b|\brefer\w* (\w+ )?on\b|\brefer (it|this|that)\b",
     r"\b(do|should|must) (i|we|you) (need to )?(do|order|arrange) (anything|something)\b|"
-    r"\bwhat else (should|can|could|would|do) (i|we)\b",
+    r"\bwhat else (should|can|could|would|do) (i|we)\b|"
+    # "Should I push for an LP and EEG then?"
+    r"\b(should|shall|must|do|would) (i|we) (\w+ )?(push|press|ask|argue|chase|pursue) for\b",
     r"\b(is|are) (any |more |further |additional |extra )(\w+ ){0,3}(needed|necessary|"
     r"warranted|required|indicated|advisable)\b",
     r"\bneeds? (to be )?(seen|reviewed|checked|repeated|followed|investigated|imaged)\b",
@@ -1059,6 +1063,11 @@ _NORMAL_ASK = _rx(
     r"(variant|variation|anatomy|tissue|brain|structure))\b|^(\w+ ){0,3}(is|are) (an? )?"
     r"(artefact|artifact|noise|normal (variant|variation|anatomy|tissue|brain))\b|"
     r"\b(not|n't) (an? )?(true|real|genuine|actual)\b",
+    # "F1 is false positive?", "F2 - false positive or not?", "F2 false positive, yes?"
+    r"^(is )?f\d+\s*(-|:|=|,)?\s*(is |was )?(just |only |merely |probably |likely )?(an? )?false "
+    r"(positive|alarm)s?\b",
+    # "not any cyst here?", "no any bleeding?" (the question "is there not any ...?" as a phrase)
+    r"^(so |and |but )?(there (is|are) )?(not|no) any\b",
     r"^(so )?no (?!(idea|clue|worries|rush|problem|need|offence|offense)\b)\w+|"
     r"(?<!yes or )(?<!or )\bno\s*\?*\s*$",
     # the detector's silence: "No detections?", "Has the model cleared it?", "Score below
@@ -1192,6 +1201,10 @@ _RHETORICAL_NEGATIVE = re.compile(
 
 # "anomalous relative to the healthy training distribution": the reference, not what is asked
 _NORMAL_REFERENCE = re.compile(
+    # "something in my scan that the healthy version had to remove": the reconstruction
+    r"\b(the|its|a|this|their|his|her) (pseudo-?healthy|healthy|normal|lesion-free)( (looking|"
+    r"-looking))? (version|reconstruction|image|copy|twin|counterpart|picture|estimate|"
+    r"reference image|slice)\b|"
     r"\bnull hypothesis (of|that) (a |an |the )?([\w-]+ ){0,3}(normal|healthy)( (brain|scan|slice|"
     r"anatomy|image))?\b|"
     r"\b(under|given|according to|with respect to) (the |a |our |its )?([\w-]+ ){0,2}?(normal|"
@@ -1297,6 +1310,9 @@ _SAID_NOT_REAL = re.compile(
 )
 
 
+_X_OR_NO_X = re.compile(r"^(\w+( \w+)?) or no \1\W*$")
+
+
 def negation_decides(question: str) -> bool:
     """Whether the question's yes/no turns on a negation that `asks_normal` reads whole ("Does
     the image fail to show any lesion?", "Is F1 not an artefact?", "Is it not the case that
@@ -1306,6 +1322,8 @@ def negation_decides(question: str) -> bool:
     q = strip_modality(q)
     if _UNEXPECTED.search(q) and _EXPECTED.search(q):
         return True  # "Does this differ from what you'd expect in a healthy adult?"
+    if _X_OR_NO_X.match(q) or re.match(r"^(so |and |but )?(there (is|are) )?(not|no) any\b", q):
+        return True  # "Stroke or no stroke?": yes = a stroke; "not any cyst here?": yes = none
     return wrong or bool(_TAG_IS_THERE.search(n)) or any(
         rx.search(q)
         for rx in (_REAL_NOT_ARTEFACT, _NORMAL_NEGATED, _FAILS_TO_SHOW, _RATHER_THAN_DISEASE,
@@ -1314,7 +1332,7 @@ def negation_decides(question: str) -> bool:
 
 
 def _asks_normal(q: str) -> bool:
-    if re.match(r"^(\w+( \w+)?) or no \1\W*$", q):  # "lesion or no lesion": yes = a lesion
+    if _X_OR_NO_X.match(q):  # "lesion or no lesion": yes = a lesion
         return False
     q = re.sub(r"[\s:,(-]*\byes or no\b[).?!\s]*$", "?", q)  # "F2: noise Y/N", "Bleed (yes or no)?"
     if _NONE_NOT_ARTEFACT.search(q):  # "No lesions that aren't just artefact, right?"
@@ -1696,7 +1714,9 @@ _COULD_IT_BE = re.compile(
 )
 _COULD_BE_NOTHING = re.compile(
     rf"^(so |and |but )?(could|might|may|can) {REFERENT} (\w+ )?(be|turn out to be) (just |simply |"
-    r"merely |only )?(nothing( at all| really)?|noise|written off( as \w+)?)\s*[?.!]*$"
+    r"merely |only )?(nothing( at all| really)?|noise|written off( as \w+)?|(safely )?"
+    r"(discounted|dismissed|disregarded|ignored|put down|chalked up) as (just |simply |merely )?"
+    r"(an? )?(\w+ )?(noise|artefact|artifact|nothing|glitch|error))\s*[?.!]*$"
 )
 # "Could the dark spot near the cerebellum be a stroke?", "Is the bright area in the left frontal
 # lobe a tumour?": a finding described by its look or place, asked whether it is a named
@@ -1803,7 +1823,12 @@ ANALYSED_SLICES = re.compile(
     r"\b(analysis|reading|result|detector|model) (\w+ )?(cover|include|span)s? (the )?(whole|entire|"
     r"full|all( of)?( the)?) (volume|scan|brain|head|study)\b|\b(outside|beyond|apart from|besides) "
     r"(the )?(levels?|slices?|sections?) (you|it|the (model|detector)) (\w+ )?(look\w* at|analy[sz]\w*|"
-    r"check\w*|saw)\b"
+    r"check\w*|saw)\b|"
+    # "How much of the brain did you actually analyse?", "Was the whole brain analysed?"
+    r"\bhow much of (the |this |his |her )?(brain|scan|volume|head|study|image)\b.{0,30}\b(analy[sz]\w*|"
+    r"look\w* at|assess\w*|examin\w*|check\w*|covered|process\w*|seen|read)\b|\b(was|were|is|has|have) "
+    r"(the )?(whole|entire|full|all( of)?( the)?) (brain|volume|scan|head|study|slices|levels)( been)? "
+    r"(analy[sz]\w*|looked at|assess\w*|checked|covered|processed|read|seen)\b"
 )
 # "can it be treated?", "is it curable?": a clinical question, answered as a next step
 _TREATABLE = re.compile(
@@ -2032,6 +2057,13 @@ _NAMES_A_REGION = re.compile(
     r"\b[fwv]\d+\b|\b(spot|area|region|blob|lesion|finding|highlight|hot ?spot|red|ring|bright|"
     r"dark|hyperintens\w*|hypointens\w*|heatmap|map|overlay|abnormality)\b"
 )
+# "What about the frontal lobes specifically?" (a follow-up): whether anything is there
+_WHAT_ABOUT_A_PLACE = re.compile(
+    r"^(and |so |but |ok,? |okay,? )?(what|how) about (the |his |her |their |its )?(left |right |both )?"
+    r"(frontal|temporal|parietal|occipital|cerebellar|deep|medial|mesial)?( lobes?| poles?| regions?|"
+    r"cerebellum|brain ?stem|basal ganglia|thalam\w*|hippocamp\w*|white matter|cortex|insula)"
+    r"( specifically| in particular| then| too| as well)?\W*($|[.?!]|,? (i am|i'm|im|we are|we're) )"
+)
 _LESION_LOAD = re.compile(r"\b(lesion|total|white matter|disease|t2) (load|burden)\b")
 _INVOLVES_A_STRUCTURE = re.compile(
     r"\b(involv\w*|extend\w* (in)?to|abut\w*|reach\w*|cross\w*|encroach\w* on|spare\w*) "
@@ -2186,10 +2218,14 @@ def _parse(question: str) -> Ask | None:
         return Ask("confidence", about, "sensitivity")
     if _AGE_ASK.search(raw):
         return Ask("explanation", about, "age of a lesion")
+    if _WHAT_ABOUT_A_PLACE.search(raw):
+        return Ask("presence", about, "presence in a named place")
     if re.search(r"^(and|what about|how about) (the |its )?(signal|intensity|brightness)\W*$", raw):
         return Ask("intensity", about, "intensity")  # "and the signal?": a follow-up of its own
     if _LESION_LOAD.search(raw):
-        return Ask("size", about, "lesion load")
+        # "Lesion burden - how many lesions?": a count (of a scan analysed anyway, "I can't tell")
+        counted = re.search(r"\bhow many\b|\bnumber of\b|\bcount\b", raw)
+        return Ask("count" if counted else "size", about, "lesion load")
     if _INVOLVES_A_STRUCTURE.search(raw) and yes_no_question(raw) and not EXISTENTIAL.search(raw):
         return Ask("location", about, "structure involvement")
     if _STAKE.search(raw):  # "How much weight should I give it?" (not a drug to give)
@@ -2285,6 +2321,10 @@ def _parse(question: str) -> Ask | None:
     if _CALLED_NORMAL_AS.search(q) and yes_no_question(q):
         return Ask("presence", about, "called normal")
     # 4. what it is about decides the heatmap / reconstruction / cases questions
+    if PSEUDO.search(q) and _VIA_THE_RECONSTRUCTION.search(q) and yes_no_question(q):
+        # "Does the difference between the scan and its healthy reconstruction reveal a lesion?",
+        # "Is the scan identical to its reconstruction, so normal?": whether something is there
+        return Ask("presence", about, "presence, through the pseudo-healthy comparison")
     if _DIAGNOSIS_CLASS.search(q):  # "Which pathology class does it most resemble?"
         return Ask("explanation", about, "cause")
     if CASES.search(q):
@@ -2494,7 +2534,7 @@ _FINDING_REALITY = re.compile(
 )
 _REALITY_REFERENT = re.compile(
     r"\bf\d+\b|\b(it|this|that|((the|this|that) )?(\w+ ){0,2}(finding|lesion|region|spot|area|"
-    r"abnormality|blob|thing|red|yellow|orange|hot|bright|hot ?spot|highlight|patch|peak|maximum|"
+    r"abnormality|blob|thing|activation|red|yellow|orange|hot|bright|hot ?spot|highlight|patch|peak|maximum|"
     r"brightest|hottest|colou?r))\b|"
     # "Is what the map highlights real?"
     r"\bwhat (the )?(map|heatmap|overlay|detector|model|tool) (highlights|shows|flags|marks|"
@@ -2521,12 +2561,39 @@ _LABELLED_AS = re.compile(
     rf"signed off|passed) (as )?(an? )?(\w+ )?(within normal limits|{NORMAL_WORD}|abnormal|"
     r"pathological)\b"
 )
+# a yes/no about the patient's brain asked through the comparison with the pseudo-healthy image:
+# a conclusion drawn from it ("..., so normal?", "enough to call the brain normal?"), the
+# patient's own brain or scan as the subject, or what it reveals or what the reconstruction had
+# to remove (not what the reconstruction is or how it looks: "Does the reconstruction look
+# normal?", "Did it remove the lesion?")
+_VIA_THE_RECONSTRUCTION = re.compile(
+    r"\b(meaning|so|hence|thus|therefore|which means|i\.?e\.?),? (that )?(it is |the (brain|scan|"
+    r"patient|image) is |there is )?(normal|healthy|fine|clean|clear|okay|ok|nothing (is )?wrong|"
+    r"all good|abnormal|an? lesion|something wrong)\b|"
+    r"\bto call (it|this|the (brain|scan|patient|image|study|slice)) (normal|healthy|abnormal|"
+    r"clean|clear)\b|"
+    # "Is the patient's brain normal according to ...", "does the real brain look as healthy as
+    # the reconstruction?" (not "Is the pseudo-healthy scan an actual image of a healthy person?")
+    r"^([^,?]{0,40},\s*)?(so |and |but )?(is|are|does|do) (the |this |my |his |her )?(patient'?s|real|"
+    r"actual|original|input|native|acquired) (brain|scan|image|slice|mri|tissue) (really |still )?"
+    r"((look|appear|seem)s? )?(as |just as )?(normal|healthy|abnormal\w*|fine|clear)\b|"
+    r"\b(normal|healthy|abnormal\w*|lesions?|wrong|patholog\w*)\b.{0,20}\bin (the|this|my|his|"
+    r"her) (patient'?s |real |actual |original )?(brain|scan)\b|"
+    r"\b(reveal|uncover|expose|unmask)\w*\b.{0,30}\b(an? |any )(lesions?|abnormal\w*|"
+    r"patholog\w*)\b|"
+    r"\b(lesions?|abnormal\w*|patholog\w*|something|anything)\b.{0,30}\b(show|shows|showed|"
+    r"turn|turns|stand|stands|pop|pops) (up|out)\b|"
+    r"\b(had|has|have|needed|needs|need) to (remove|erase|change|fix|correct|paint out|take out|"
+    r"delete|wipe out|smooth out|get rid of)\b"
+)
 _CALLED_NORMAL_AS = re.compile(
     r"\b(be|been|being) (used|read|taken|accepted|counted|kept|included|interpreted|described|"
     r"viewed|treated|filed) as (an? |the )?(\w+ )?(normal|healthy|negative|unremarkable|control)\b|"
     r"\b(is|was) (this|it|that) (scan |image |slice |brain |subject |one )?(an? )?(\w+ )?"
     r"(healthy )?control\b(?! (for|group|of))|\blooks? (like|as) (it|they) should\b|"
-    r"\blooks? the way (it|they) should\b"
+    r"\blooks? the way (it|they) should\b|"
+    r"\b(one|single|a) word\b.{0,40}\b(be|is)\W*(normal|abnormal|healthy|clear|negative|"
+    r"positive|unremarkable)\b"
 )
 # "Is this a scan I can file as normal?", "Can I sign it off as negative?", "Can I send him home
 # on this scan?": whether it is normal
@@ -2556,7 +2623,10 @@ _CLINICAL_ACT = re.compile(
     rf"{DOCUMENTING}|"
     # "Is there anything here that would mean he should stop driving?"
     r"\b(stop|fit|fitness|safe|allowed|ok|okay|able|continue|return) (\w+ ){0,2}(to )?driv\w*|"
-    r"\bdriving (licen[cs]e|ban|restriction|status)\b"
+    r"\bdriving (licen[cs]e|ban|restriction|status)\b|"
+    # "Anything on the MRI that changes management?"
+    r"\b(chang|alter|affect|influenc|impact)\w* (the |his |her |their |our |my )?(management|"
+    r"treatment plan|plan of care|care plan)\b"
 )
 
 

@@ -131,6 +131,7 @@ _FRAME_CUES = (
     "sensitivity",
     "lesion load",
     "structure involvement",
+    "presence, through the pseudo-healthy comparison",
 )
 
 

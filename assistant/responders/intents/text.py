@@ -93,11 +93,19 @@ PARSER_ONLY: list[tuple[re.Pattern[str], str]] = [
             r"\b(just|only|merely|simply|purely) (the |a |an |our )?(computer|model|detector|"
             r"algorithm|tool|ai|map|heatmap|software|network|machine|system|program)( is| was)?"
             r"( being)? (wrong|mistaken|jumpy|twitchy|trigger-happy|over-?sensitive|over-?calling|"
-            r"hallucinating|confused|seeing (things|ghosts))\b",
+            r"hallucinating|confused|seeing (things|ghosts)|over-?react\w*)\b",
             r"\1 artefact",
         ),
         (r"\bartefact (or|and|/) noise\b|\bnoise (or|and|/) artefact\b", "artefact"),
         (r"\bnon-?patholog\w*\b", "normal variant"),
+        # "variant of norm, yes?" (a literal translation of "a variant of the norm")
+        (r"\b(an? )?variant of (the )?norm(al|a)?\b", "normal variant"),
+        # "the model didn't flag a single region": not any
+        (
+            r"(\bnot|n't|\bnever|\bno) (\w+ )?a single (regions?|findings?|lesions?|areas?|spots?|"
+            r"flags?|things?|abnormalit\w*)\b",
+            r"\1 \2any \3",
+        ),
         (r"\bbona fide\b", "genuine"),
         (r"\bproper (lesion|finding|abnormality|pathology)\b", r"real \1"),
         (r"\b(just|only|merely|simply) (an? )?(blood )?vessel\b", r"\1 normal structure"),
@@ -192,11 +200,23 @@ SHORTHAND: list[tuple[re.Pattern[str], str]] = [
         (r"\bwat\b|\bwot\b", "what"),
         (r"\bsth\b|\bsmth\b", "something"),
         (r"\blt\b", "left"),
+        # radiotherapy: "RT planning", "post-RT", "chemoRT" (not the right side)
+        (r"\b(chemo-?|post-?|pre-?)rt\b", r"\1radiotherapy"),
+        (
+            r"\brt\b(?= (planning|plan|dose|fields?|courses?|boost|volumes?|targets?|changes?|"
+            r"effects?|necrosis|response)\b)",
+            "radiotherapy",
+        ),
+        (r"\bgtv\b", "gross tumour volume"),
         (r"\brt\b", "right"),
         (r"\bpt\b", "patient"),
         (r"\babn\b", "abnormal"),
         (r"\bhx\b", "history"),
-        (r"\bmgmt\b", "management"),
+        # (not the MGMT marker: "MGMT methylated?", "MGMT promoter status")
+        (
+            r"\bmgmt\b(?! (promoter|methylat\w*|unmethylat\w*|status|gene|expression)\b)",
+            "management",
+        ),
         (r"\bpseudo ?healthy\b|\bpseudohealthy\b", "pseudo-healthy"),
         (r"\bheat map\b", "heatmap"),
         (r"\bred flags?\b", "warning signs"),  # an idiom, not a colour on the map
@@ -334,7 +354,7 @@ KEY_WORDS = sorted(
     colours reconstruction reconstructed pseudo restored original report impression
     conclusion summary draft modality sequence orientation spacing resolution thickness plane
     axial coronal sagittal recommend recommendation suggest next follow imaging further
-    scan image slice picture please patient abnormally anywhere visible
+    scan image slice picture please patient abnormally anywhere visible field strength tesla
     """.split()
     )
 )
