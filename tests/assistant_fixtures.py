@@ -140,6 +140,21 @@ def weak_five_level_volume():
     return build_evidence(r, {**scan_summary(), **FIVE_LEVELS})
 
 
+def png_evidence(lesions=(LEFT_BRIGHT,)):
+    """Evidence of a PNG-like slice with `lesions`: no spacing, no recorded orientation."""
+    from assistant.analysis import build_evidence
+
+    summary = {**scan_summary(spacing=None), "format": "png", "patient_left": None}
+    return build_evidence(synthetic_result(list(lesions), spacing=None, frame="image"), summary)
+
+
+def healthy_five_level_volume():
+    """Evidence of a healthy volume analysed at `FIVE_LEVELS`, with nothing found."""
+    from assistant.analysis import build_evidence
+
+    return build_evidence(synthetic_result([]), {**scan_summary(), **FIVE_LEVELS})
+
+
 def healthy_evidence():
     """Evidence of a synthetic slice where the detector found nothing."""
     from assistant.analysis import build_evidence

@@ -5,31 +5,19 @@ through the grounded responder with constructed evidence, in other words than th
 from __future__ import annotations
 
 from assistant_fixtures import (
-    FIVE_LEVELS,
-    LEFT_BRIGHT,
     finding_evidence,
     grounded_ask,
     healthy_evidence,
-    scan_summary,
+    healthy_five_level_volume,
+    png_evidence,
     skull_stripped_volume,
-    synthetic_result,
     weak_five_level_volume,
 )
 
-from assistant.analysis import build_evidence
 from assistant.responders.intents import resolve, yes_means_normal
 from assistant.responders.intents.text import normalise
 
 ask = grounded_ask
-
-
-def png_evidence(lesions=(LEFT_BRIGHT,)):
-    summary = {**scan_summary(spacing=None), "format": "png", "patient_left": None}
-    return build_evidence(synthetic_result(list(lesions), spacing=None, frame="image"), summary)
-
-
-def healthy_volume():
-    return build_evidence(synthetic_result([]), {**scan_summary(), **FIVE_LEVELS})
 
 
 def test_capacity_is_not_answered_from_a_scan():
@@ -51,7 +39,7 @@ def test_organic_causes_are_not_excluded_by_a_yes():
     ..." with nothing found."""
     for q in ("Is it fair to document that an organic cause is ruled out?",
               "no organic pathology then?"):  # fmt: skip
-        for ev in (healthy_volume(), png_evidence(())):
+        for ev in (healthy_five_level_volume(), png_evidence(())):
             answer = ask(q, ev)
             assert answer.startswith("Nothing was found, yes, but that does not exclude an organic "
                                      "cause"), (q, answer)  # fmt: skip
@@ -63,14 +51,14 @@ def test_organic_causes_are_not_excluded_by_a_yes():
 def test_a_procedure_called_unsafe_is_a_clinical_decision():
     """ "anything on here that would make ECT unsafe?" got "No, not at the analysed levels"."""
     answer = ask("Is there something on this that makes a general anaesthetic dangerous?",
-                 healthy_volume())  # fmt: skip
+                 healthy_five_level_volume())  # fmt: skip
     assert answer.startswith("Whether to go ahead (general anaesthetic) is a clinical decision")
-    ect = ask("would ECT be contraindicated by anything here?", healthy_volume())
+    ect = ask("would ECT be contraindicated by anything here?", healthy_five_level_volume())
     assert ect.startswith("Whether to go ahead (ECT)"), ect
 
 
 def test_management_is_the_clinicians():
-    answer = ask("Does the scan alter our management?", healthy_volume())
+    answer = ask("Does the scan alter our management?", healthy_five_level_volume())
     assert "How to manage the patient is a clinical decision" in answer, answer
 
 
@@ -112,7 +100,7 @@ def test_a_count_of_one_slice_says_so():
     """ "Solitary met or multiple?" of one PNG got "Single" with no word on the other levels."""
     answer = ask("one met or several?", png_evidence())
     assert "this one 2D slice only" in answer, answer
-    volume = ask("How many metastases?", healthy_volume())
+    volume = ask("How many metastases?", healthy_five_level_volume())
     assert "this one 2D slice only" not in volume
 
 
@@ -127,7 +115,9 @@ def test_radiotherapy_is_not_the_right_side():
 def test_lesion_burden_counted_and_coverage_asked():
     anyway = ask("Lesion load - how many plaques?", skull_stripped_volume(True))
     assert "I can't tell how many lesions there are" in anyway, anyway
-    coverage = ask("How much of the head did the model actually look at?", healthy_volume())
+    coverage = ask(
+        "How much of the head did the model actually look at?", healthy_five_level_volume()
+    )
     assert coverage.startswith("Of this volume's 120 axial slices"), coverage
 
 
@@ -141,7 +131,7 @@ def test_dementia_and_substances_are_not_read_from_a_lobe():
     got the weak region's position; "has the cannabis damaged his brain?" a "No"."""
     answer = ask("and the temporal lobes? wondering about Alzheimer's", weak_five_level_volume())
     assert answer.startswith("I can't tell: Alzheimer's disease is judged from atrophy"), answer
-    drug = ask("Has his drinking harmed his brain?", healthy_volume())
+    drug = ask("Has his drinking harmed his brain?", healthy_five_level_volume())
     assert drug.startswith("I can't tell: the detector finds regions"), drug
     bleed = ask("She has dementia. Any bleed?", healthy_evidence())
     assert bleed.startswith("No"), bleed
@@ -172,5 +162,7 @@ def test_a_measurement_for_rano_and_dementia_in_the_history():
     excluded."""
     size = ask("F1's two perpendicular diameters for the RANO table, please", finding_evidence())
     assert "mm" in size and not size.startswith("I can't tell"), size
-    history = ask("71M, family worried about Alzheimer's. Anything on the scan?", healthy_volume())
+    history = ask(
+        "71M, family worried about Alzheimer's. Anything on the scan?", healthy_five_level_volume()
+    )
     assert history.startswith("No") and "As for dementia: Alzheimer's disease is judged" in history

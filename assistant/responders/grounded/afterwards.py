@@ -11,6 +11,7 @@ import re
 from collections.abc import Callable
 from dataclasses import replace
 
+import assistant.responders.grounded.about_the_tool as about_the_tool
 import assistant.responders.grounded.answers_context as context
 import assistant.responders.grounded.answers_findings as findings
 import assistant.responders.grounded.answers_scope as scope
@@ -169,7 +170,7 @@ def volume_of_one_slice(t: Turn, text: str) -> str:
     return (
         (warning if rest is not text else "")
         + f"A volume cannot be measured {one}; its area on this slice: "
-        + (rest[:1].lower() + rest[1:])
+        + lowered(rest)
     )
 
 
@@ -282,6 +283,13 @@ def part_of_a_volume(t: Turn, text: str) -> str:
     return text
 
 
+def _verb(q: str, act: re.Match) -> str:
+    """ "stop" for "Can I stop the hypertonic saline?", else "go ahead"."""
+    before = q[: act.start()]
+    stopping = r"\b(stop|wean|withdraw|discontinu|reduc|taper)\w*( off)? (the |his |her |their )?$"
+    return "stop" if re.search(stopping, before) else "go ahead"
+
+
 def procedure_asked_permission(t: Turn, text: str) -> str:
     """ "so ok to give tPA?", "safe to do an LP on this pt?", "ok to restart her anticoag
     then?": not a yes or no from this tool, whatever the reading."""
@@ -305,11 +313,11 @@ def procedure_asked_permission(t: Turn, text: str) -> str:
         # "is the white spot a bleed? should i stop his aspirin?": the first answered, then the
         # decision
         return text + (
-            f" Whether to go ahead ({act.group(0)}) is a clinical decision that this research "
+            f" Whether to {_verb(t.q, act)} ({act.group(0)}) is a clinical decision that this research "
             "tool cannot inform."
         )
     return (
-        f"Whether to go ahead ({act.group(0)}) is a clinical decision that this research "
+        f"Whether to {_verb(t.q, act)} ({act.group(0)}) is a clinical decision that this research "
         "tool cannot inform: it reads one T1-weighted image for deviations from healthy "
         "anatomy; such decisions rest on the clinical assessment and dedicated imaging. "
         "What the detector found: " + lowered(plain_reading(t.case))
@@ -1153,7 +1161,7 @@ def after_surgery(t: Turn, text: str) -> str:
     if t.outside is not None or t.intent in ("out_of_scope", "unknown", "modality", "report"):
         return text
     # (what is asked, not the history: "GTR 8 months ago ... Is this the resection cavity?")
-    asked = " ".join(re.findall(r"[^.?!]*\?", t.q)) or t.q
+    asked = " ".join(beyond.asked_sentences(t.q)) or t.q
     extent = _EXTENT_OF_RESECTION.search(asked)
     recurrence = _RECURRENCE.search(asked) and _AFTER_SURGERY.search(t.q + " " + t.case.said_before)
     if not (extent or recurrence):
@@ -1218,11 +1226,13 @@ def clinical_act(t: Turn, text: str) -> str:
             # "Should I put any of this in my letter?" is not answered "Yes."
             # ("Are there findings? I must write it in the letter." keeps its yes: the record is
             # not what is asked)
-            asked = [x for x in re.findall(r"[^.!?]+\?", t.q) if x.strip()]
+            asked = [x for x in beyond.asked_sentences(t.q) if x.strip()]
             documenting_asked = not asked or any(_DOCUMENTING.search(x) for x in asked)
+            # (a quoted claim put up for agreement keeps it: "'Normal MRI brain.' Agree?"; "Can I
+            # quote 'left-sided lesion, confidence 0.9' in a report?" does not)
             if (
                 text.startswith("Yes. ")
-                and not re.search(r"['\"\u201c]", t.question)
+                and not normalise(t.question).endswith(", agree?")
                 and documenting_asked
             ):
                 text = text.removeprefix("Yes. ")
@@ -1350,6 +1360,7 @@ AFTERWARDS: list[Callable[[Turn, str], str]] = [
     part_of_a_volume,
     procedure_asked_permission,
     beyond.judgements_no_scan_makes,
+    beyond.what_a_negative_leaves_out,
     seeing_things,
     anything_acute,
     explains_the_symptoms,
@@ -1373,7 +1384,9 @@ AFTERWARDS: list[Callable[[Turn, str], str]] = [
     claim_names_a_kind,
     early_ischaemia,
     beyond.not_on_this_image,
+    beyond.not_excluded_on_t1,
     beyond.count_of_one_slice,
+    beyond.claimed_confidence,
     vessels,
     was_a_lobe_looked_at,
     volume_loss,
@@ -1392,6 +1405,10 @@ AFTERWARDS: list[Callable[[Turn, str], str]] = [
     clinical_act,
     telling_a_kind,
     atlas_without_a_3d_finding,
+    about_the_tool.another_input,
+    about_the_tool.detector_figures,
+    about_the_tool.where_region_names_come_from,
+    about_the_tool.one_region_or_two,
     report_of_a_scan_analysed_anyway,
     map_completely_cold,
     unreliable_warning,
@@ -1411,8 +1428,9 @@ _WHOLE_HEAD = re.compile(
     r"\b(anywhere (in|on) (the|this) (head|brain|scan|volume|study)|(whole|entire|full) "
     r"(head|brain|volume|scan|study)|every (slice|level)|all (the )?(slices|levels)|"
     r"vertex to (the )?(foramen magnum|skull base)|top to bottom|anywhere|overall|globally|"
-    # "No acute intracranial abnormality", a whole-head phrase of reports
-    r"intracranial|"
+    # "No acute intracranial abnormality", "no abnormality detected": whole-head phrases of reports
+    r"intracranial|(write|say|put|document|report|state|call)\w*\b.{0,20}\bno abnormalit\w* "
+    r"(detected|seen|found|identified)|"
     # "so is the MRI normal or not?" of a volume analysed at a few levels
     r"(is )?(the |this |her |his )(mri|scan|study|brain) (normal|ok|okay|fine|clear)|"
     # "anything sinister on her MRI?": the MRI is the whole volume
@@ -1589,7 +1607,8 @@ _PROCEDURE = re.compile(
     r"(?i)\b(lp|lumbar puncture|tpa|alteplase|tenecteplase|thromboly\w*|lyse|thrombectom\w*|"
     r"anticoag\w*|apixaban|rivaroxaban|edoxaban|dabigatran|warfarin|heparin|doac|antiplatelets?|"
     r"aspirin|clopidogrel|biopsy|surgery|craniotomy|operate|ect|electroconvulsive( therapy)?|"
-    r"general ana?esthe\w*|ana?esthe\w*)\b"
+    r"general ana?esthe\w*|ana?esthe\w*|hypertonic saline|mannitol|osmotherapy|sedation|"
+    r"extubat\w*|evd|external ventricular drain|decompressi\w*|craniectomy)\b"
 )
 # said after the procedure: "anything that would make ECT unsafe?", "is an LP contraindicated?"
 _UNSAFE_AFTER = re.compile(

@@ -15,11 +15,17 @@ from assistant.responders.intents import yes_means_normal
 
 # the question sentences of a message ("known EGFR+ NSCLC. Solitary met or multiple?": the
 # history names a marker, the question does not)
-_QUESTION = re.compile(r"[^.?!]*\?")
+# (a decimal point does not end a sentence: "confidence 0.9")
+_QUESTION = re.compile(r"(?:[^.?!]|\.(?=\d))*\?")
+
+
+def asked_sentences(q: str) -> list[str]:
+    """The question sentences of a message."""
+    return [x for x in _QUESTION.findall(q) if x.strip()]
 
 
 def _asked(q: str) -> str:
-    return " ".join(_QUESTION.findall(q)) or q
+    return " ".join(asked_sentences(q)) or q
 
 
 _MOLECULAR = re.compile(
@@ -100,6 +106,55 @@ def _dementia_name(term: str) -> str:
     return {"ftd": "frontotemporal dementia"}.get(term, term)
 
 
+# kinds of injury a T1 slice mostly does not show: the reading stands ("Any DAI?": "No", "Yes"
+# hedged), with why it does not exclude them (a "No" alone reads as an all-clear)
+_NOT_EXCLUDED: list[tuple[re.Pattern[str], str, str]] = [
+    (
+        re.compile(
+            r"\b(hypoxic|anoxic|hypoxic[- ]ischa?emic)( brain)? (injur\w*|damage|change\w*|"
+            r"encephalopath\w*)|\bhie\b|\bhypoxic\w*\b"
+        ),
+        "hypoxic-ischaemic injury",
+        "it shows first on diffusion-weighted imaging (in the first days) and as cortical or deep "
+        "grey matter signal on FLAIR, often not on T1, and this detector does not assess the grey "
+        "matter pattern",
+    ),
+    (
+        re.compile(
+            r"\bdai\b|\bdiffuse axonal\b|\baxonal (injur\w*|shear\w*)|\bshear(ing)? injur\w*"
+        ),
+        "diffuse axonal injury",
+        "it shows as microhaemorrhages on SWI or T2* and on diffusion imaging, rarely on a T1 slice",
+    ),
+]
+# what one T1 reading does not measure at all (each with why): "I can't tell"
+_NOT_MEASURED: list[tuple[re.Pattern[str], str]] = [
+    (
+        re.compile(r"\b(raised|high|increased|elevated) (icp|intracranial pressure)\b|\bicp\b"),
+        "raised intracranial pressure is judged clinically, by a monitor, or from signs (effaced "
+        "sulci and cisterns, small ventricles, herniation) that this detector does not measure",
+    ),
+]
+
+
+def not_excluded_on_t1(t: Turn, text: str) -> str:
+    """ "Any hypoxic brain injury?" on day 3 after an arrest, "DAI?": the reading, and why it
+    does not exclude them (they got "No" with only the small-lesion caveat)."""
+    if t.intent != "presence" or t.outside is not None or text.startswith("I can't tell"):
+        return text
+    asked = _asked(t.q)
+    for rx, name, why in _NOT_EXCLUDED:
+        if rx.search(asked):
+            if text.startswith("Yes. "):  # a bare yes would confirm the kind named
+                text = (
+                    f"A region deviates from healthy anatomy, yes, but I can't tell whether it is "
+                    f"{name}: the detector does not tell kinds of lesion apart. "
+                    + text.removeprefix("Yes. ")
+                )
+            return text + f" As for {name}: {why}, so this reading does not exclude it."
+    return text
+
+
 def not_on_this_image(t: Turn, text: str) -> str:
     """ "IDH mutant? any T2-FLAIR mismatch?", "radionecrosis vs recurrence?", "RANO - PD, SD or
     PR?", "Leptomeningeal disease?", "does the dex change what you're seeing?": not a "Yes" or a
@@ -133,6 +188,7 @@ def not_on_this_image(t: Turn, text: str) -> str:
         )
     if t.intent in ("presence", "unknown", "explanation", "location", "count", "modality"):
         why += [w for rx, w in _OTHER_SEQUENCES if rx.search(asked)]
+        why += [w for rx, w in _NOT_MEASURED if rx.search(asked)]
     if t.intent in ("presence", "unknown", "explanation", "location") and _SUBSTANCE_EFFECT.search(
         t.q
     ):
@@ -178,20 +234,71 @@ _HAS_A_PSYCHIATRIC_ILLNESS = re.compile(
 )
 
 
+_BRAIN_DEATH = re.compile(
+    r"\bbrain ?(stem )?death\b|\bbrain ?(stem )?dead\b|\bdeath by neurolog\w* criteria\b|"
+    r"\borgan donation\b|\bdonat\w* (his |her |their |the )?organs\b|\bdonor\b|"
+    r"\bwithdraw\w* (of )?(life[- ]sustaining |active )?(treatment|care|support|therapy)\b|\bwlst\b|"
+    r"\b(palliative|terminal|compassionate) extubation\b|\bredirect\w* (of )?care\b"
+)
+_OUTCOME = re.compile(
+    r"\b(will|would|is|does|do|can|could) (he|she|they|the patient|pt|patient) (\w+ ){0,2}(wake|"
+    r"waking|recover\w*|survive|make it|regain\w*|walk again|talk again|be (ok|okay|alright))\b|"
+    r"\b(he|she|they|the patient) (will|would|is going to|can|could) (\w+ ){0,2}(wake|recover\w*|"
+    r"survive|regain\w*|walk again|talk again)\b|\b(wake|waking) up\b|\bprognos\w*\b|\b(neurolog\w*|functional|clinical|long-term|his|her|"
+    r"their|the patient'?s) outcome\b"
+)
+
+
+_JUDGEMENTS: list[tuple[re.Pattern[str], str, str]] = [
+    (
+        _BRAIN_DEATH,
+        "No scan by this tool can establish that, and such a decision must never rest on it",
+        "death by neurological criteria (brain-stem death) is a clinical diagnosis made by two "
+        "senior clinicians with the formal brain-stem tests, with ancillary tests (such as a study "
+        "of cerebral blood flow) only where those cannot be done; organ donation and withdrawing "
+        "treatment follow that process, not a research tool's reading of a T1 scan",
+    ),
+    (
+        _OUTCOME,
+        "I can't tell",
+        "whether and how the patient recovers is a clinical judgement, made over time from the "
+        "examination and tests such as EEG, evoked potentials, MRI with diffusion and blood "
+        "markers; this detector reads one T1 scan for deviations from healthy anatomy and says "
+        "nothing about outcome",
+    ),
+    (
+        _CAPACITY,
+        "No scan can decide that",
+        "capacity is a clinical (and legal) judgement of whether the person can understand, "
+        "retain and weigh the information and communicate a decision, made for each decision at "
+        "the time by the clinician who assesses them; a finding on a scan neither establishes nor "
+        "excludes it",
+    ),
+]
+
+
 def judgements_no_scan_makes(t: Turn, text: str) -> str:
-    """ "Does this scan mean he lacks capacity to refuse treatment?" (it got "Yes."), "Does he
-    have schizophrenia?" (a generic refusal): no scan decides these."""
-    if t.outside is not None:
+    """ "Does this scan mean he lacks capacity to refuse treatment?" (it got "Yes."), "Is this
+    scan compatible with brain death?" ("Yes, probably"), "will he wake up?", "Does he have
+    schizophrenia?" (a generic refusal): no scan decides these. Named only around a question
+    that asks for a reading ("brain death testing tomorrow - any bleed?"), the reading stands and
+    the judgement is added."""
+    if t.outside is not None or t.intent in ("report", "similar_cases", "heatmap", "modality"):
         return text
     found = "On this scan, " + lowered(plain_reading(t.case))
-    if _CAPACITY.search(t.q):
-        return (
-            "No scan can decide that: capacity is a clinical (and legal) judgement of whether "
-            "the person can understand, retain and weigh the information and communicate a "
-            "decision, made for each decision at the time by the clinician who assesses them. "
-            f"A finding on a scan neither establishes nor excludes it. {found}"
-        )
-    if (m := _HAS_A_PSYCHIATRIC_ILLNESS.search(_asked(t.q).strip())) is not None:
+    asked = _asked(t.q)
+    helps = re.search(
+        r"\b(does|will|would|can|could) (the |this )?(scan|mri|it|this) help\b", asked
+    )
+    for rx, lead, why in _JUDGEMENTS:
+        if t.intent == "next_steps" and rx is _OUTCOME and not helps:
+            continue  # "would you repeat the MRI at 72h for prognostication?": a next step
+        if (rx.search(asked) or (helps and rx.search(t.q))) and not _LESION_ASKED.search(asked):
+            # (also "family keep asking if he'll wake up. does the scan help?")
+            return f"{lead}: {why}. {found}"
+        if rx.search(t.q) and t.intent == "presence":
+            return text + f" {why[:1].upper() + why[1:]}."
+    if (m := _HAS_A_PSYCHIATRIC_ILLNESS.search(asked.strip())) is not None:
         illness = re.sub(r"^(a|an) ", "", m.group("illness"))
         return (
             f"No scan makes or excludes that diagnosis: {illness} is a clinical diagnosis, from "
@@ -235,6 +342,48 @@ def organic_cause(t: Turn, text: str) -> str:
         "autoimmune, toxic and epileptic causes, and lesions that show only on other sequences "
         "or are too small for the detector, are not excluded by it."
     )
+
+
+_WHAT_AM_I_MISSING = re.compile(
+    r"\bwhat (am i|are we|could i be|could we be|might i be|might we be) (\w+ )?missing\b|"
+    r"\bwhat else (could|might|can) (it|this|explain|be going on)\b|\bwhat (else )?(should|could) "
+    r"(i|we) (consider|look for|think about)\b"
+)
+
+
+def what_a_negative_leaves_out(t: Turn, text: str) -> str:
+    """ "scan says normal but she's still not waking up day 5. what am I missing?": not a "Yes"
+    (it got "Yes at the analysed levels"), but what this negative reading does not cover."""
+    if t.outside is not None or t.found or not _WHAT_AM_I_MISSING.search(t.q):
+        return text
+    return (
+        "Nothing was found on this reading, but that neither explains the picture nor excludes a "
+        "cause: lesions at levels or in places that were not analysed, findings that show only "
+        "on other sequences (diffusion for hypoxic injury or an early infarct, SWI for diffuse "
+        "axonal injury or microbleeds, FLAIR for encephalitis or small vessel disease, contrast "
+        "for meningitis), changes too small or subtle for the detector, and causes no structural "
+        "scan shows (drugs and sedation, metabolic, septic or autoimmune encephalopathy, "
+        "non-convulsive seizures, which an EEG looks for) are all outside what it reads. Which of "
+        "these to pursue is a clinical decision. On this scan, " + lowered(without_lead(text, 60))
+    )
+
+
+_CLAIMED_CONFIDENCE = re.compile(r"\bconfidence (of |=|:|is )?\s*(?P<x>0?\.\d+|1\.0|\d{1,3} ?%)")
+
+
+def claimed_confidence(t: Turn, text: str) -> str:
+    """ "Can I quote 'left-sided hyperintense lesion, confidence 0.9' in a report?": a confidence
+    quoted that no finding has is corrected (it was 0.80)."""
+    if t.outside is not None or not t.found or not (m := _CLAIMED_CONFIDENCE.search(t.q)):
+        return text
+    x = m.group("x").replace(" ", "")
+    claimed = float(x[:-1]) / 100 if x.endswith("%") else float(x)
+    named = [f for f in t.found if f.id in t.ids] or t.found
+    have = [(f.id, f.data.get("confidence")) for f in named if f.data.get("confidence") is not None]
+    if not have or any(abs(float(c) - claimed) <= 0.05 for _, c in have):
+        return text
+    said = ", ".join(f"{i} {float(c):.2f}" for i, c in have)
+    return text + f" The detector's confidence is not {m.group('x')}: {said}."
 
 
 _WHOLE_BRAIN_COUNT = re.compile(

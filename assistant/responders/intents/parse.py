@@ -72,7 +72,7 @@ REFERENT = rf"(?:it|this|that|these|those|they|f\d+|w\d+|(?:the|this|that) (?:\w
 # kinds of finding a neuroradiologist may ask about by name (UK spellings: `text` maps the US ones)
 FINDING_TERMS = (
     r"(?:microbleed\w*|micro-bleed\w*|haemosiderin|blood( products)?|subdural\w*|"
-    r"extradural\w*|epidural\w*|subarachnoid\w*|intraparenchymal|shearing|axonal injury|"
+    r"extradural\w*|epidural\w*|subarachnoid\w*|intraparenchymal|shearing( (injur(y|ies)|lesions?))?|axonal injury|"
     r"trauma\w*|pneumocephal\w*|calcif\w*|lacun\w*|gliosis|gliotic|encephalomalaci\w*|leukoaraiosis|"
     r"small vessel (ischaemic )?(disease|change\w*|ischaemi\w*)|white matter (disease|change\w*)|"
     r"microvascular|microangiopath\w*|fazekas|post-?surgical|surgical (change\w*|cavity|bed)|"
@@ -80,7 +80,7 @@ FINDING_TERMS = (
     r"dawson\W?s fingers|aneurysm\w*|malformations?|avms?|cavernom\w*|angiom\w*|"
     r"glioblastom\w*|metastas\w*|lymphom\w*|tumefactive|collections?|empyem\w*|"
     r"infect\w*|encephalitis|cerebritis|meningitis|thrombos\w*|emboli\w*|"
-    r"hypoxic\w*|necros\w*|necrotic|dead (brain|tissue)|scar(s|ring|red)?\b|resection (cavity|cavities|bed)|"
+    r"hypoxic(-ischa?emic)? (brain )?(injur(y|ies)|damage)|hypoxic\w*|necros\w*|necrotic|dead (brain|tissue)|scar(s|ring|red)?\b|resection (cavity|cavities|bed)|"
     r"cavit(y|ies)|resection|"
     r"post-?operative|leu[ck]o-?encephalopath\w*|lepto-?mening\w*( (disease|spread|enhancement|"
     r"metastas\w*))?|"
@@ -1846,7 +1846,7 @@ _SCANNER_ARTEFACT = re.compile(
 )
 # "lesion volume in cc?": a size, whatever else the question says
 _VOLUME_IN_UNITS = re.compile(
-    r"\b(volume|size|load)\b.{0,15}\b(in )?(cc|ccs|ml|mls|millilit\w*|cm3|cm³|mm3|mm³|cubic)\b"
+    r"\b(volume|size|load)\b.{0,30}\b(in )?(cc|ccs|ml|mls|millilit\w*|cm3|cm³|mm3|mm³|cubic)\b"
 )
 # "is that ring thing the cause of her seizure?": whether a finding explains a symptom
 _CAUSE_OF_A_SYMPTOM = re.compile(
@@ -1925,7 +1925,11 @@ IDENTIFIERS_IN_FILE = (
     r"(pt|patient)'?s? (identifiers?|ids?|names?|details|data|info\w*|phi)\b|\b(identifiers?|phi|"
     r"patient (names?|details|data)) (in|inside|within) (the |this |its )?(file|header|dicom|image|"
     r"tags?)\b|\b(is|are) (it|this|the (file|dicom|scan|image|header)) (\w+ )?(anonymi[sz]ed|"
-    r"de-?identified|pseudonymi[sz]ed)\b"
+    r"de-?identified|pseudonymi[sz]ed)\b|"
+    # "Were any patient identifiers retained from the DICOM header?"
+    r"\b(pt |patient )?identifiers?\b.{0,30}\b(retained|kept|stored|removed|stripped|left|"
+    r"remain\w*|deleted|logged)\b|\b(retain|keep|store|remov|strip|log)\w* (\w+ ){0,2}(pt |patient )?"
+    r"identifiers?\b"
 )
 PATIENT_IDENTITY = re.compile(
     rf"{IDENTIFIERS_IN_FILE}|"
@@ -1940,6 +1944,10 @@ PATIENT_IDENTITY = re.compile(
     r"(image|scan|file)|"
     # "When was this scan taken and at which hospital?", "What is the date of the scan?"
     r"(date|day|time) of (the |this )?(scan|study|exam|examination|mri|acquisition)|"
+    # "is this scan from today or the admission one?"
+    r"(scan|study|mri|one|image) (from|of|taken|done) (today|yesterday|this morning|last night|"
+    r"admission|on admission|at admission)|(today'?s|yesterday'?s|the admission) (scan|study|mri|"
+    r"one|image)|"
     r"(scan|study|exam|acquisition) date|when was (this|it|the (scan|study|mri|image|exam)) "
     r"(\w+ )?(taken|done|acquired|performed|scanned|obtained)|how old is (this|the) (scan|study)|"
     r"at which (hospital|institution|centre|center|site)|where was (this|it|the (scan|study|mri)) "
@@ -1995,6 +2003,10 @@ WHAT_TO_UPLOAD = re.compile(
     r"work with)\b"
 )
 SENSITIVITY = re.compile(
+    # "What is the false negative rate for a lesion like that?", "sensitivity for lesions under
+    # 5 mm?"
+    r"\bfalse[- ]negative (rate|fraction|proportion)s?\b|\bsensitivity (for|to|of|on|in) (\w+ ){0,3}"
+    r"(small|tiny|subtle|little|\d+(\.\d+)? ?mm|lesions? (under|below|smaller than|less than))|"
     r"\b(would|could|can|does|do|will|did) (you|it|the (detector|model|tool|ai|system)) "
     r"(\w+ )?(pick up|picked up|detect|catch|see|find|spot|miss|missed)\b.{0,30}"
     r"\b(\d+(\.\d+)? ?mm|small|tiny|subtle|little|early)\b|"
@@ -2158,6 +2170,15 @@ def _parse(question: str) -> Ask | None:
         return Ask("report", _about(raw), "report for a letter")
     if PATIENT_IDENTITY.search(raw):
         return Ask("out_of_scope", "none", "patient identity")
+    quoted = re.search("['\"\u201c]([^'\"\u201d]{3,160})['\"\u201d]", question)
+    if re.search(DOCUMENTING, raw) and quoted:
+        # "Can I quote 'left-sided lesion, confidence 0.9' in a report?": the claim's side, place
+        # or size as such (`afterwards.written_into_the_notes`), else the reading, then whose the
+        # record is
+        claim = _parse(quoted.group(1) + "?")
+        if claim is not None and claim.intent in ("side", "location", "size"):
+            return claim
+        return Ask("presence", _about(raw), "documenting")
     if re.search(DOCUMENTING, raw) and re.search(r"\b(this|it|any of (this|it)|that|these)\b", raw):
         # "Should I put any of this in my clinic letter to the GP?": the reading, then whose the
         # letter is (not a request for a letter, nor another topic)
@@ -2222,6 +2243,12 @@ def _parse(question: str) -> Ask | None:
         return Ask("presence", about, "presence in a named place")
     if re.search(r"^(and|what about|how about) (the |its )?(signal|intensity|brightness)\W*$", raw):
         return Ask("intensity", about, "intensity")  # "and the signal?": a follow-up of its own
+    if re.search(
+        r"^(so |and )?(are|were|is|was|any) (there )?(any )?(weak|weaker|borderline|sub-?threshold) "
+        r"(regions?|findings?|areas?|spots?)\b",
+        raw,
+    ):
+        return Ask("presence", about, "weak regions")  # "Are any weak regions reported, ...?"
     if _LESION_LOAD.search(raw):
         # "Lesion burden - how many lesions?": a count (of a scan analysed anyway, "I can't tell")
         counted = re.search(r"\bhow many\b|\bnumber of\b|\bcount\b", raw)
@@ -2607,8 +2634,9 @@ _FILED_AS = re.compile(
 # as normal?", "Safe to send her home?", "Can I reassure the family?")
 # writing the reading into the patient's record
 DOCUMENTING = (
-    r"\b(write|document|put|record|state|enter|quote|cite|note)\b[^?]{0,80}\b(in|into|on) (the |my "
-    r"|his |her |our |a |an )?(clinic |gp |referral |discharge |ward )?(op(erative|eration)? notes?|op-notes?|notes?|records?|charts?|"
+    r"\b(write|document|put|record|state|enter|quote|cite|note)\b[^?]{0,80}\b(in|into|on) "
+    r"(the |my |his |her |our |a |an )?(clinic |gp |referral |discharge |ward |radiology |formal |"
+    r"final |written )?(op(erative|eration)? notes?|op-notes?|notes?|records?|charts?|"
     r"reports?|letters?|consent( form)?|discharge summary|mdt (list|notes|outcome))\b|"
     r"\b(ok|okay|safe|fine|alright|acceptable) to (document|record|write|chart)\b"
 )
