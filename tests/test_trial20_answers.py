@@ -158,3 +158,11 @@ def test_outcome_around_a_question_about_the_scan():
     assert helps.startswith("I can't tell: whether and how the patient recovers"), helps
     repeat = ask("should we rescan at day 5 for prognosis?", healthy_five_level_volume())
     assert not repeat.startswith("I can't tell: whether and how"), repeat
+
+
+def test_brain_death_asked_of_a_refused_scan():
+    """A refused scan (a CT, a chest film) still gets the judgement first, then why the detector
+    does not apply."""
+    answer = ask("Is this scan consistent with brainstem death?", skull_stripped_volume())
+    assert answer.startswith("No scan by this tool can establish that"), answer
+    assert "The anomaly detector does not apply to this image [A1]" in answer

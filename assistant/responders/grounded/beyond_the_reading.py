@@ -283,10 +283,17 @@ def judgements_no_scan_makes(t: Turn, text: str) -> str:
     schizophrenia?" (a generic refusal): no scan decides these. Named only around a question
     that asks for a reading ("brain death testing tomorrow - any bleed?"), the reading stands and
     the judgement is added."""
-    if t.outside is not None or t.intent in ("report", "similar_cases", "heatmap", "modality"):
+    asked = _asked(t.q)
+    if t.outside is not None:
+        # a refused scan: the judgement first ("Is this CT compatible with brain death?"), then
+        # why the detector does not apply
+        for rx, lead, why in _JUDGEMENTS[:1] + _JUDGEMENTS[2:]:
+            if rx.search(asked):
+                return f"{lead}: {why}. " + text
+        return text
+    if t.intent in ("report", "similar_cases", "heatmap", "modality"):
         return text
     found = "On this scan, " + lowered(plain_reading(t.case))
-    asked = _asked(t.q)
     helps = re.search(
         r"\b(does|will|would|can|could) (the |this )?(scan|mri|it|this) help\b", asked
     )
