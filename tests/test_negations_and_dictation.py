@@ -12,23 +12,15 @@ from assistant_fixtures import (
     finding_evidence,
     grounded_ask,
     healthy_evidence,
-    scan_summary,
-    synthetic_result,
+    png_evidence,
 )
 
-from assistant.analysis import build_evidence
 from assistant.responders.intents import resolve
 from assistant.responders.intents.learned import yes_means_normal
 from assistant.responders.intents.text import normalise
 
 ask = grounded_ask
 RIGHT_BRIGHT = {"row": 40, "col": 56, "size": 8, "delta": 0.4}
-
-
-def png_evidence(lesions):
-    """A PNG-like scan: no spacing, no recorded orientation (sides are the image's)."""
-    summary = {**scan_summary(spacing=None), "format": "png", "patient_left": None}
-    return build_evidence(synthetic_result(list(lesions), spacing=None, frame="image"), summary)
 
 
 @pytest.mark.parametrize(

@@ -5,25 +5,17 @@ with constructed evidence, in other words than the trial's."""
 from __future__ import annotations
 
 from assistant_fixtures import (
-    LEFT_BRIGHT,
     finding_evidence,
     grounded_ask,
     healthy_evidence,
-    scan_summary,
+    png_evidence,
     skull_stripped_volume,
-    synthetic_result,
     weak_five_level_volume,
 )
 
-from assistant.analysis import build_evidence
 from assistant.responders.intents import resolve
 
 ask = grounded_ask
-
-
-def png_evidence():
-    summary = {**scan_summary(spacing=None), "format": "png", "patient_left": None}
-    return build_evidence(synthetic_result([LEFT_BRIGHT], spacing=None, frame="image"), summary)
 
 
 def test_children_in_an_old_patients_history_do_not_make_it_a_childs_scan():

@@ -287,8 +287,8 @@ def judgements_no_scan_makes(t: Turn, text: str) -> str:
     if t.outside is not None:
         # a refused scan: the judgement first ("Is this CT compatible with brain death?"), then
         # why the detector does not apply
-        for rx, lead, why in _JUDGEMENTS[:1] + _JUDGEMENTS[2:]:
-            if rx.search(asked):
+        for rx, lead, why in _JUDGEMENTS:
+            if rx is not _OUTCOME and rx.search(asked):
                 return f"{lead}: {why}. " + text
         return text
     if t.intent in ("report", "similar_cases", "heatmap", "modality"):
